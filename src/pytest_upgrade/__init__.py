@@ -1,0 +1,33 @@
+"""pytest-upgrade: protocol-compliance testing of HTTP 426 Upgrade Required."""
+
+from __future__ import annotations
+
+from ._model import (
+    Exchange,
+    FailureKind,
+    Finding,
+    HandshakeOutcome,
+    Observation,
+    Outcome,
+    ProbeFailure,
+    Requirement,
+    Response,
+    Severity,
+    TlsHandshake,
+    Transport,
+)
+
+__all__ = [
+    "Exchange",
+    "FailureKind",
+    "Finding",
+    "HandshakeOutcome",
+    "Observation",
+    "Outcome",
+    "ProbeFailure",
+    "Requirement",
+    "Response",
+    "Severity",
+    "TlsHandshake",
+    "Transport",
+]

@@ -1,0 +1,199 @@
+"""Frozen values shared by the probes, the checks and the reports.
+
+Nothing in here does I/O. The probes produce :class:`Exchange` and
+:class:`TlsHandshake` records, the checks turn an :class:`Observation` into
+:class:`Finding` values, and the reports render those.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+from dataclasses import dataclass, field
+
+__all__ = [
+    "FailureKind",
+    "Finding",
+    "HandshakeOutcome",
+    "Observation",
+    "Outcome",
+    "ProbeFailure",
+    "Requirement",
+    "Response",
+    "Severity",
+    "TlsHandshake",
+    "Transport",
+    "Exchange",
+]
+
+
+class Severity(enum.Enum):
+    """How much a violated check weighs (see CHECKS.md)."""
+
+    MUST = "must"
+    SHOULD = "should"
+    INFO = "info"
+
+
+class Outcome(enum.Enum):
+    """What became of one check for one requirement."""
+
+    PASSED = "passed"
+    FAILED = "failed"
+    WARNED = "warned"
+    SKIPPED = "skipped"
+
+
+@dataclass(frozen=True)
+class Requirement:
+    """One ``requires_upgrade`` marker (or declarative requirement), validated.
+
+    ``protocol`` is the canonical token (``"h2"`` for the alias ``HTTP/2``).
+    """
+
+    protocol: str
+    path: str = "/"
+    method: str = "GET"
+    headers: tuple[tuple[str, str], ...] = ()
+    after: dt.date | None = None
+
+    def describe(self) -> str:
+        text = f"{self.protocol} {self.method} {self.path}"
+        if self.after is not None:
+            text += f" after={self.after.isoformat()}"
+        return text
+
+
+@dataclass(frozen=True)
+class Response:
+    """An HTTP response as it arrived.
+
+    Header names are lower-cased; order and repeated fields are kept, because
+    a recipient must combine repeated fields (RFC 9110 §5.3) and the checks do
+    that themselves.
+    """
+
+    status: int
+    http_version: str  # "1.0", "1.1" or "2"
+    headers: tuple[tuple[str, str], ...]
+    body: bytes = b""
+    reason: str = ""
+    body_truncated: bool = False
+
+    def values(self, name: str) -> list[str]:
+        """Every field value of ``name``, in order of arrival."""
+        wanted = name.lower()
+        return [value for key, value in self.headers if key == wanted]
+
+    def combined(self, name: str) -> str | None:
+        """The field values of ``name`` joined with ", " (RFC 9110 §5.3), or None."""
+        values = self.values(name)
+        return ", ".join(values) if values else None
+
+    @property
+    def status_line(self) -> str:
+        reason = f" {self.reason}" if self.reason else ""
+        return f"HTTP/{self.http_version} {self.status}{reason}"
+
+
+@dataclass(frozen=True)
+class Transport:
+    """What the connection under an exchange negotiated."""
+
+    scheme: str  # "https" or "http"
+    tls_version: str | None = None  # as ssl reports it: "TLSv1.3"
+    alpn: str | None = None  # the ALPN protocol the server selected
+
+
+class FailureKind(enum.Enum):
+    """Why a probe produced no response.
+
+    The kind decides how the failure is reported: the target could not be
+    evaluated at all (an error of the test), or the target's behaviour is
+    itself the finding (a failed check), or this client could not even ask
+    (the dependent checks are skipped).
+    """
+
+    UNREACHABLE = "unreachable"  # connect refused, no route, name not resolved
+    TIMEOUT = "timeout"  # no complete answer within the probe timeout
+    CERTIFICATE = "certificate"  # the server's certificate did not verify
+    TLS_REFUSED = "tls-refused"  # the server refused the TLS handshake (alert/close)
+    ALPN_MISMATCH = "alpn-mismatch"  # TLS worked but the wanted protocol was not selected
+    PROTOCOL = "protocol"  # the peer's bytes were not valid for the protocol spoken
+    CLOSED = "closed"  # the connection closed or was reset before a full response
+    UNSUPPORTED = "unsupported"  # this client cannot make the probe (inconclusive)
+    NOT_APPLICABLE = "not-applicable"  # the target has no URL the probe needs
+
+
+@dataclass(frozen=True)
+class ProbeFailure:
+    kind: FailureKind
+    message: str  # one line, names what went wrong
+
+    @property
+    def is_error(self) -> bool:
+        """True when the target cannot be evaluated: the test errors."""
+        return self.kind in {FailureKind.UNREACHABLE, FailureKind.TIMEOUT, FailureKind.CERTIFICATE}
+
+
+@dataclass(frozen=True)
+class Exchange:
+    """One request a probe made, and what came back (a response or a failure)."""
+
+    role: str  # "legacy", "upgraded", ...
+    url: str
+    method: str
+    offered: str  # what the client offered, for people: "HTTP/1.1 over TLS, ALPN http/1.1"
+    request_headers: tuple[tuple[str, str], ...] = ()
+    transport: Transport | None = None
+    response: Response | None = None
+    failure: ProbeFailure | None = None
+    elapsed: float = 0.0
+
+
+class HandshakeOutcome(enum.Enum):
+    ACCEPTED = "accepted"  # the server completed a handshake at this version
+    REFUSED = "refused"  # alert, close or a higher version during the handshake
+    CLIENT_CANNOT_OFFER = "client-cannot-offer"  # failed before anything was sent
+    ERROR = "error"  # could not connect, timed out: says nothing about the version
+
+
+@dataclass(frozen=True)
+class TlsHandshake:
+    """A bare TLS handshake at one protocol version (no HTTP on top)."""
+
+    version: str  # "TLSv1", "TLSv1.1", "TLSv1.2", "TLSv1.3"
+    outcome: HandshakeOutcome
+    detail: str = ""  # alert name, negotiated version, or the local reason
+
+
+@dataclass(frozen=True)
+class Observation:
+    """Everything the probes recorded for one requirement against one target."""
+
+    requirement: Requirement
+    target: str  # the base URL the probes used, for people
+    exchanges: tuple[Exchange, ...] = ()
+    handshakes: tuple[TlsHandshake, ...] = ()
+    as_of: dt.date | None = None
+
+    def exchange(self, role: str) -> Exchange | None:
+        for exchange in self.exchanges:
+            if exchange.role == role:
+                return exchange
+        return None
+
+
+@dataclass(frozen=True)
+class Finding:
+    """The result of one check against one observation."""
+
+    check_id: str
+    severity: Severity
+    outcome: Outcome
+    message: str
+    rfc: str = ""
+    expected: str = ""
+    actual: str = ""
+    diagnosis: str = ""
+    notes: tuple[str, ...] = field(default=())

@@ -1,0 +1,1 @@
+"""pytest wiring for pytest-upgrade (placeholder until the plugin lands)."""
