@@ -12,6 +12,7 @@ import enum
 from dataclasses import dataclass, field
 
 __all__ = [
+    "Exchange",
     "FailureKind",
     "Finding",
     "HandshakeOutcome",
@@ -23,7 +24,6 @@ __all__ = [
     "Severity",
     "TlsHandshake",
     "Transport",
-    "Exchange",
 ]
 
 

@@ -1,1 +1,501 @@
-"""pytest wiring for pytest-upgrade (placeholder until the plugin lands)."""
+"""pytest wiring: options, the marker, fixtures, hooks. Nothing else.
+
+The probes, checks and reports live in their own modules; this one turns
+pytest concepts (options, markers, fixtures, outcomes) into calls of those
+and back.
+
+Outcomes follow CHECKS.md: a failed must-check fails the test (before its
+body runs), a failed should-check is a :class:`PytestUpgradeWarning` (a
+failure under ``--upgrade-strict``), a requirement none of whose checks could
+run is skipped, and a target that cannot be evaluated at all (unreachable,
+hanging, untrusted certificate, an app that does not start) is an error.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import pathlib
+import warnings
+from collections.abc import Generator, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+import pytest
+
+from ._checks import REGISTRY, run_checks
+from ._model import Requirement
+from ._observe import Target, observe, target_error
+from ._probes import ClientTrust, Endpoint
+from ._report import RequirementResult, failure_report, result_to_json, summary_line
+from ._requirements import parse_requirement
+from ._server import BundledCA, ServerStartError, UpgradeServer
+from ._warnings import PytestUpgradeWarning
+
+__all__ = ["UpgradeOutcome"]
+
+MARKER = "requires_upgrade"
+DEFAULT_TIMEOUT = 5.0
+
+_REQUIREMENTS = pytest.StashKey[tuple[Requirement, ...]]()
+_RESULTS = pytest.StashKey[list[RequirementResult]]()
+_SETTINGS = pytest.StashKey["Settings"]()
+_COLLECTOR_NAME = "pytest-upgrade-collector"
+
+
+# -- options ---------------------------------------------------------------------
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("upgrade", "426 Upgrade Required compliance (pytest-upgrade)")
+    group.addoption(
+        "--upgrade-app",
+        metavar="MODULE:ATTRIBUTE",
+        help="ASGI or WSGI app the bundled server runs (instead of the upgrade_app fixture).",
+    )
+    group.addoption(
+        "--upgrade-target",
+        metavar="URL",
+        help="test a live deployment at this base URL instead of the bundled server.",
+    )
+    group.addoption(
+        "--upgrade-ca",
+        metavar="PEM",
+        help="trust this CA certificate (instead of the system store) for --upgrade-target.",
+    )
+    group.addoption(
+        "--upgrade-timeout",
+        metavar="SECONDS",
+        type=float,
+        help=f"bound on every probe (default {DEFAULT_TIMEOUT:g}).",
+    )
+    group.addoption(
+        "--upgrade-strict",
+        action="store_true",
+        default=None,
+        help="should-level findings fail the test instead of warning.",
+    )
+    group.addoption(
+        "--upgrade-checks",
+        metavar="IDS",
+        action="append",
+        default=[],
+        help="run only these check ids (comma-separated, repeatable).",
+    )
+    group.addoption(
+        "--upgrade-skip-checks",
+        metavar="IDS",
+        action="append",
+        default=[],
+        help="do not run these check ids (comma-separated, repeatable).",
+    )
+    group.addoption(
+        "--upgrade-report",
+        metavar="PATH",
+        help="write the compliance results as JSON to PATH.",
+    )
+    parser.addini("upgrade_app", "ASGI or WSGI app for the bundled server (module:attribute).")
+    parser.addini("upgrade_target", "base URL of a live deployment to test.")
+    parser.addini("upgrade_ca", "CA certificate (PEM) to trust for upgrade_target.")
+    parser.addini("upgrade_timeout", "bound on every probe, in seconds.")
+    parser.addini("upgrade_strict", "should-level findings fail the test.", type="bool", default=False)
+
+
+@dataclass
+class Settings:
+    """The validated configuration of one pytest run."""
+
+    app: str | None
+    target_url: str | None
+    cafile: str | None
+    timeout: float
+    strict: bool
+    selected: tuple[str, ...] | None
+    report_path: pathlib.Path | None
+    _executor: ThreadPoolExecutor | None = None
+
+    @property
+    def executor(self) -> ThreadPoolExecutor:
+        if self._executor is None:
+            self._executor = ThreadPoolExecutor(max_workers=8, thread_name_prefix="pytest-upgrade-probe")
+        return self._executor
+
+    def close(self) -> None:
+        if self._executor is not None:
+            self._executor.shutdown(wait=True, cancel_futures=True)
+            self._executor = None
+
+
+def _ids(values: list[str], option: str) -> set[str]:
+    ids = {part.strip() for value in values for part in value.split(",") if part.strip()}
+    unknown = sorted(ids - set(REGISTRY))
+    if unknown:
+        raise pytest.UsageError(
+            f"{option}: unknown check id(s) {', '.join(unknown)}; known: {', '.join(REGISTRY)}"
+        )
+    return ids
+
+
+def _settings(config: pytest.Config) -> Settings:
+    def pick(option: str, ini: str) -> Any:
+        value = config.getoption(option)
+        return value if value not in (None, "") else (config.getini(ini) or None)
+
+    target_url = pick("upgrade_target", "upgrade_target")
+    if target_url is not None:
+        try:
+            Endpoint.from_url(target_url)
+        except ValueError as exc:
+            raise pytest.UsageError(f"--upgrade-target: {exc}") from None
+    cafile = pick("upgrade_ca", "upgrade_ca")
+    if cafile is not None and not pathlib.Path(cafile).is_file():
+        raise pytest.UsageError(f"--upgrade-ca: no such file: {cafile}")
+    raw_timeout = pick("upgrade_timeout", "upgrade_timeout")
+    try:
+        timeout = float(raw_timeout) if raw_timeout is not None else DEFAULT_TIMEOUT
+    except ValueError:
+        raise pytest.UsageError(f"--upgrade-timeout: not a number: {raw_timeout!r}") from None
+    if not 0 < timeout <= 600:
+        raise pytest.UsageError(f"--upgrade-timeout: must be between 0 and 600 seconds, got {timeout:g}")
+    strict = config.getoption("upgrade_strict")
+    if strict is None:
+        strict = bool(config.getini("upgrade_strict"))
+    only = _ids(config.getoption("upgrade_checks"), "--upgrade-checks")
+    skip = _ids(config.getoption("upgrade_skip_checks"), "--upgrade-skip-checks")
+    selected: tuple[str, ...] | None = None
+    if only or skip:
+        selected = tuple(i for i in REGISTRY if (not only or i in only) and i not in skip)
+    report = config.getoption("upgrade_report")
+    return Settings(
+        app=pick("upgrade_app", "upgrade_app"),
+        target_url=target_url,
+        cafile=cafile,
+        timeout=timeout,
+        strict=bool(strict),
+        selected=selected,
+        report_path=pathlib.Path(report) if report else None,
+    )
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers",
+        f"{MARKER}(protocol, path='/', method='GET', headers=None, after=None): the legacy"
+        " request must get 426 Upgrade Required and the upgraded one must succeed"
+        " (pytest-upgrade; protocol: 'h2').",
+    )
+    config.stash[_SETTINGS] = _settings(config)
+    config.pluginmanager.register(_Collector(config), _COLLECTOR_NAME)
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    settings = config.stash.get(_SETTINGS, None)
+    if settings is not None:
+        settings.close()
+    collector = config.pluginmanager.get_plugin(_COLLECTOR_NAME)
+    if collector is not None:
+        config.pluginmanager.unregister(collector)
+
+
+# -- collection ------------------------------------------------------------------
+
+
+def pytest_collection_modifyitems(
+    session: pytest.Session, config: pytest.Config, items: list[pytest.Item]
+) -> None:
+    problems: list[str] = []
+    for item in items:
+        requirements: list[Requirement] = []
+        for marker in item.iter_markers(MARKER):
+            try:
+                requirement = parse_requirement(marker.args, marker.kwargs)
+            except ValueError as exc:
+                problems.append(f"{item.nodeid}: {exc}")
+                continue
+            if requirement not in requirements:
+                requirements.append(requirement)
+        if requirements:
+            # iter_markers yields the closest marker first; report in written order.
+            item.stash[_REQUIREMENTS] = tuple(reversed(requirements))
+    if problems:
+        raise pytest.UsageError(f"invalid @pytest.mark.{MARKER}:\n  " + "\n  ".join(problems))
+
+
+# -- fixtures --------------------------------------------------------------------
+
+
+def _load_app(spec: str) -> object:
+    module_name, _, attribute = spec.partition(":")
+    if not module_name or not attribute:
+        raise pytest.UsageError(f"--upgrade-app: expected MODULE:ATTRIBUTE, got {spec!r}")
+    try:
+        module = importlib.import_module(module_name)
+    except Exception as exc:
+        raise pytest.UsageError(
+            f"--upgrade-app: cannot import {module_name!r}: {type(exc).__name__}: {exc}"
+            " (is its directory on sys.path? see the pythonpath ini option)"
+        ) from None
+    app: object = module
+    for part in attribute.split("."):
+        try:
+            app = getattr(app, part)
+        except AttributeError:
+            raise pytest.UsageError(
+                f"--upgrade-app: module {module_name!r} has no attribute {attribute!r}"
+            ) from None
+    return app
+
+
+@pytest.fixture(scope="session")
+def upgrade_app(pytestconfig: pytest.Config) -> object:
+    """The ASGI or WSGI app the bundled server runs. Override it in conftest.py."""
+    spec = pytestconfig.stash[_SETTINGS].app
+    if spec is None:
+        pytest.fail(
+            "pytest-upgrade has no app to serve: override the upgrade_app fixture in"
+            " conftest.py, set --upgrade-app=module:attribute (or the upgrade_app ini option),"
+            " or test a live deployment with --upgrade-target=URL",
+            pytrace=False,
+        )
+    return _load_app(spec)
+
+
+@pytest.fixture(scope="session")
+def upgrade_server(upgrade_app: object) -> Iterator[UpgradeServer]:
+    """The bundled server: ``upgrade_app`` under hypercorn, TLS (ALPN h2, http/1.1) and cleartext.
+
+    ``https_url``, ``http_url``, ``ca.ca_pem`` and ``ssl_context()`` let your
+    own tests talk to it with your own clients.
+    """
+    ca = BundledCA()
+    server = UpgradeServer(upgrade_app, ca=ca)
+    try:
+        try:
+            server.start()
+        except ServerStartError as exc:
+            pytest.fail(f"the bundled server did not start: {exc}", pytrace=False)
+        yield server
+    finally:
+        server.stop()
+        ca.close()
+
+
+@pytest.fixture(scope="session")
+def upgrade_target(request: pytest.FixtureRequest, pytestconfig: pytest.Config) -> Target:
+    """Where marked tests send their probes: --upgrade-target, or the bundled server."""
+    settings = pytestconfig.stash[_SETTINGS]
+    if settings.target_url is not None:
+        return Target.from_url(settings.target_url, cafile=settings.cafile)
+    server: UpgradeServer = request.getfixturevalue("upgrade_server")
+    cafile = str(server.ca.ca_pem)
+    return Target(
+        https=Endpoint.from_url(server.https_url),
+        http=Endpoint.from_url(server.http_url),
+        trust=ClientTrust(cafile),
+        cafile=cafile,
+        bundled=True,
+    )
+
+
+@pytest.fixture(autouse=True)
+def _upgrade_probe(request: pytest.FixtureRequest) -> None:
+    """Runs the probes and checks of a marked test before its body."""
+    item = request.node
+    requirements = item.stash.get(_REQUIREMENTS, None)
+    if not requirements:
+        return
+    settings = request.config.stash[_SETTINGS]
+    target: Target = request.getfixturevalue("upgrade_target")
+    server: UpgradeServer | None = None
+    if target.bundled:
+        server = request.getfixturevalue("upgrade_server")
+        server.drain_errors()  # errors of earlier tests are not this test's
+    results: list[RequirementResult] = []
+    item.stash[_RESULTS] = results
+    for requirement in requirements:
+        observation = observe(
+            requirement, target, timeout=settings.timeout, executor=settings.executor
+        )
+        app_errors = tuple(e.traceback for e in server.drain_errors()) if server else ()
+        findings = tuple(run_checks(observation, settings.selected))
+        result = RequirementResult(
+            observation, findings, strict=settings.strict, cafile=target.cafile, app_errors=app_errors
+        )
+        results.append(result)
+        error = target_error(observation)
+        if error is not None:
+            pytest.fail(f"cannot evaluate {requirement.describe()}: {error}", pytrace=False)
+
+
+class UpgradeOutcome:
+    """What the ``upgrade`` fixture gives a marked test.
+
+    ``results`` holds one :class:`RequirementResult` per requirement. With a
+    single requirement, ``legacy``, ``upgraded``, ``findings`` and
+    ``requirement`` are shortcuts to it, and ``client`` is an httpx client
+    already set up to speak the upgraded protocol to the target.
+    """
+
+    def __init__(self, results: list[RequirementResult], target: Target, timeout: float) -> None:
+        self.results = tuple(results)
+        self.target = target
+        self._timeout = timeout
+        self._client: httpx.Client | None = None
+
+    def result(self, protocol: str | None = None) -> RequirementResult:
+        if protocol is None:
+            if len(self.results) != 1:
+                raise ValueError(
+                    f"this test has {len(self.results)} requirements; name one:"
+                    f" upgrade.result({self.results[0].requirement.protocol!r})"
+                )
+            return self.results[0]
+        for result in self.results:
+            if result.requirement.protocol == protocol:
+                return result
+        raise KeyError(protocol)
+
+    @property
+    def requirement(self) -> Requirement:
+        return self.result().requirement
+
+    @property
+    def legacy(self) -> Any:
+        return self.result().observation.exchange("legacy")
+
+    @property
+    def upgraded(self) -> Any:
+        return self.result().observation.exchange("upgraded")
+
+    @property
+    def findings(self) -> tuple[Any, ...]:
+        return self.result().findings
+
+    @property
+    def client(self) -> httpx.Client:
+        if self._client is None:
+            https = self.target.https
+            if https is None:
+                raise ValueError("the target has no https URL to speak HTTP/2 over TLS to")
+            context = ClientTrust(self.target.cafile).context()  # a context of its own
+            self._client = httpx.Client(
+                base_url=https.url(""),
+                http1=False,
+                http2=True,
+                verify=context,
+                trust_env=False,
+                timeout=self._timeout,
+            )
+        return self._client
+
+    def close(self) -> None:
+        if self._client is not None:
+            self._client.close()
+            self._client = None
+
+
+@pytest.fixture
+def upgrade(request: pytest.FixtureRequest, _upgrade_probe: None) -> Iterator[UpgradeOutcome]:
+    """The exchanges, findings and an upgraded client for a ``requires_upgrade`` test."""
+    results = request.node.stash.get(_RESULTS, None)
+    if results is None:
+        pytest.fail(
+            f"the upgrade fixture needs a @pytest.mark.{MARKER}(...) marker on the test",
+            pytrace=False,
+        )
+    settings = request.config.stash[_SETTINGS]
+    outcome = UpgradeOutcome(results, request.getfixturevalue("upgrade_target"), settings.timeout)
+    try:
+        yield outcome
+    finally:
+        outcome.close()
+
+
+# -- outcomes --------------------------------------------------------------------
+
+
+@pytest.hookimpl(wrapper=True, tryfirst=True)
+def pytest_runtest_call(item: pytest.Item) -> Generator[None, object, object]:
+    results = item.stash.get(_RESULTS, None)
+    if results:
+        failing = [r for r in results if r.failed]
+        for result in results:
+            for finding in result.warnings:
+                warnings.warn(
+                    PytestUpgradeWarning(
+                        f"{result.requirement.describe()}: {finding.check_id}: {finding.message}"
+                    ),
+                    stacklevel=1,
+                )
+        if failing:
+            pytest.fail("\n\n".join(failure_report(r) for r in failing), pytrace=False)
+        if all(r.all_skipped for r in results):
+            reasons = "; ".join(f"{r.requirement.describe()}: {r.findings[0].message}" for r in results)
+            pytest.skip(f"no check could run: {reasons}")
+    return (yield)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Generator[None, Any, Any]:
+    report = yield
+    results = item.stash.get(_RESULTS, None)
+    if results is None:
+        return report
+    # Attach the results once: to the call report, or to the setup report when
+    # the test never got to its call phase.
+    if call.when == "call" or (call.when == "setup" and report.outcome != "passed"):
+        report.upgrade_results = [result_to_json(r) for r in results]
+        report.upgrade_summary = [summary_line(r) for r in results]
+    return report
+
+
+class _Collector:
+    """Gathers the results of every marked test (from xdist workers too) and reports them.
+
+    Workers attach their results to the test reports, which xdist sends to
+    the controller; so only the controller (or a plain run) writes the
+    terminal section and the JSON file.
+    """
+
+    def __init__(self, config: pytest.Config) -> None:
+        self.config = config
+        self.entries: dict[str, list[dict[str, Any]]] = {}
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        results = getattr(report, "upgrade_results", None)
+        if results is None:
+            return
+        outcome = "error" if report.when == "setup" and report.failed else report.outcome
+        summaries = getattr(report, "upgrade_summary", [])
+        self.entries[report.nodeid] = [
+            {"nodeid": report.nodeid, **result, "outcome": outcome, "summary": summary}
+            for result, summary in zip(results, summaries, strict=True)
+        ]
+
+    def pytest_terminal_summary(self, terminalreporter: Any) -> None:
+        if not self.entries or _is_xdist_worker(self.config):
+            return
+        terminalreporter.section("upgrade compliance")
+        for nodeid in sorted(self.entries):
+            for entry in self.entries[nodeid]:
+                outcome = "ERROR  " if entry["outcome"] == "error" else ""
+                terminalreporter.write_line(f"{outcome}{entry['summary']}  {nodeid}")
+
+    def pytest_sessionfinish(self, session: pytest.Session) -> None:
+        settings = self.config.stash[_SETTINGS]
+        if settings.report_path is None or _is_xdist_worker(self.config):
+            return
+        results = [
+            {key: value for key, value in entry.items() if key != "summary"}
+            for nodeid in sorted(self.entries)
+            for entry in self.entries[nodeid]
+        ]
+        document = {"version": 1, "results": results}
+        settings.report_path.parent.mkdir(parents=True, exist_ok=True)
+        settings.report_path.write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8")
+
+
+def _is_xdist_worker(config: pytest.Config) -> bool:
+    return hasattr(config, "workerinput")

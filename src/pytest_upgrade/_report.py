@@ -1,0 +1,243 @@
+"""Rendering: the failure report, the reproduce commands, the JSON report.
+
+Pure functions from findings and observations to text and JSON-ready dicts;
+the plugin decides when and where they are shown or written.
+"""
+
+from __future__ import annotations
+
+import shlex
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from ._model import Exchange, Finding, Observation, Outcome, Requirement, Severity
+
+__all__ = [
+    "RequirementResult",
+    "failure_report",
+    "reproduce_commands",
+    "result_to_json",
+    "summary_line",
+]
+
+_MARKS = {
+    Outcome.PASSED: "✔",
+    Outcome.FAILED: "✘",
+    Outcome.WARNED: "⚠",
+    Outcome.SKIPPED: "○",
+}
+
+
+@dataclass(frozen=True)
+class RequirementResult:
+    """The findings for one requirement of one test, with what they were drawn from."""
+
+    observation: Observation
+    findings: tuple[Finding, ...]
+    strict: bool = False
+    cafile: str | None = None
+    app_errors: tuple[str, ...] = ()
+
+    @property
+    def requirement(self) -> Requirement:
+        return self.observation.requirement
+
+    def with_outcome(self, outcome: Outcome) -> list[Finding]:
+        return [f for f in self.findings if f.outcome is outcome]
+
+    @property
+    def failed(self) -> list[Finding]:
+        """Findings that fail the test: must-level, and should-level under --upgrade-strict."""
+        failing = self.with_outcome(Outcome.FAILED)
+        if self.strict:
+            failing += self.with_outcome(Outcome.WARNED)
+        return failing
+
+    @property
+    def warnings(self) -> list[Finding]:
+        return [] if self.strict else self.with_outcome(Outcome.WARNED)
+
+    @property
+    def all_skipped(self) -> bool:
+        return bool(self.findings) and all(f.outcome is Outcome.SKIPPED for f in self.findings)
+
+    @property
+    def verdict(self) -> str:
+        if self.failed:
+            return "FAILED"
+        if self.all_skipped:
+            return "SKIPPED"
+        if self.warnings:
+            return "WARNED"
+        return "PASSED"
+
+
+def describe_requirement(requirement: Requirement) -> str:
+    args = [repr(requirement.protocol), f"path={requirement.path!r}"]
+    if requirement.method != "GET":
+        args.append(f"method={requirement.method!r}")
+    if requirement.headers:
+        args.append(f"headers={dict(requirement.headers)!r}")
+    if requirement.after is not None:
+        args.append(f"after={requirement.after.isoformat()!r}")
+    return f"requires_upgrade({', '.join(args)})"
+
+
+def _exchange_line(exchange: Exchange) -> str:
+    if exchange.response is not None:
+        answer = exchange.response.status_line
+    elif exchange.failure is not None:
+        answer = exchange.failure.message
+    else:  # pragma: no cover
+        answer = "nothing recorded"
+    via = f" ({exchange.offered})" if exchange.offered else ""
+    return f"{exchange.role:>9}: {exchange.method} {exchange.url}{via} → {answer}"
+
+
+def _finding_lines(finding: Finding) -> list[str]:
+    mark = _MARKS[finding.outcome]
+    head = f"  {mark} {finding.check_id} [{finding.severity.value}"
+    head += f", {finding.rfc}]" if finding.rfc else "]"
+    if finding.outcome is Outcome.SKIPPED:
+        return [f"{head} skipped: {finding.message}"]
+    lines = [f"{head} {finding.message}"]
+    if finding.outcome in (Outcome.FAILED, Outcome.WARNED):
+        if finding.expected:
+            lines.append(f"      expected:  {finding.expected}")
+        if finding.actual:
+            lines.append(f"      actual:    {finding.actual}")
+        if finding.diagnosis:
+            lines.append(f"      diagnosis: {finding.diagnosis}")
+    return lines
+
+
+def failure_report(result: RequirementResult) -> str:
+    """The whole report of one requirement: every check, the exchanges, how to reproduce."""
+    requirement = result.requirement
+    failed = result.failed
+    head = f"{describe_requirement(requirement)} against {result.observation.target}"
+    if failed:
+        ids = ", ".join(f.check_id for f in failed)
+        head += f": {len(failed)} check(s) failed ({ids})"
+    lines = [head]
+    lines += [_exchange_line(e) for e in result.observation.exchanges]
+    for handshake in result.observation.handshakes:
+        lines.append(f"{'tls':>9}: {handshake.version} handshake → {handshake.outcome.value}"
+                     f" ({handshake.detail})")
+    lines.append("checks:")
+    for finding in result.findings:
+        lines += _finding_lines(finding)
+    if result.app_errors:
+        lines.append("the app raised while serving the probes:")
+        for error in result.app_errors:
+            lines += ["    " + line for line in error.rstrip().splitlines()]
+    commands = reproduce_commands(result.observation, cafile=result.cafile)
+    if commands:
+        lines.append("reproduce:")
+        lines += [f"  {command}" for command in commands]
+    return "\n".join(lines)
+
+
+def summary_line(result: RequirementResult) -> str:
+    requirement = result.requirement
+    text = f"{result.verdict:<7} {requirement.describe()}"
+    if result.failed:
+        text += " [" + ", ".join(f.check_id for f in result.failed) + "]"
+    elif result.warnings:
+        text += " (warnings: " + ", ".join(f.check_id for f in result.warnings) + ")"
+    return text
+
+
+def _curl(exchange: Exchange, cafile: str | None, version_flag: str) -> str:
+    words = ["curl", "-sv", version_flag]
+    if exchange.url.startswith("https://") and cafile:
+        words += ["--cacert", cafile]
+    if exchange.method == "HEAD":
+        words.append("--head")
+    elif exchange.method != "GET":
+        words += ["-X", exchange.method]
+    probe_set = {"host", "user-agent", "accept"}
+    for name, value in exchange.request_headers:
+        if name.lower() not in probe_set:
+            words += ["-H", f"{name}: {value}"]
+    words += ["-o", "/dev/null", exchange.url]
+    return shlex.join(words)
+
+
+_CURL_FLAGS = {
+    "HTTP/1.1": "--http1.1",
+    "HTTP/1.0": "--http1.0",
+    "HTTP/2 over TLS": "--http2",
+    "HTTP/2 over cleartext": "--http2-prior-knowledge",
+}
+
+_OPENSSL_FLAGS = {"TLSv1": "-tls1", "TLSv1.1": "-tls1_1", "TLSv1.2": "-tls1_2", "TLSv1.3": "-tls1_3"}
+
+
+def reproduce_commands(observation: Observation, *, cafile: str | None) -> list[str]:
+    """curl and openssl commands that make the same exchanges by hand."""
+    commands: list[str] = []
+    for exchange in observation.exchanges:
+        if not exchange.url:
+            continue
+        flag = next(
+            (f for prefix, f in _CURL_FLAGS.items() if exchange.offered.startswith(prefix)), None
+        )
+        if flag is not None:
+            commands.append(_curl(exchange, cafile, flag))
+    https_exchange = next((e for e in observation.exchanges if e.url.startswith("https://")), None)
+    if observation.handshakes and https_exchange is not None:
+        host_port = https_exchange.url.split("://", 1)[1].split("/", 1)[0]
+        host = host_port.rsplit(":", 1)[0].strip("[]")
+        for handshake in observation.handshakes:
+            words = ["openssl", "s_client", "-connect", host_port, "-servername", host]
+            words.append(_OPENSSL_FLAGS[handshake.version])
+            if handshake.version in ("TLSv1", "TLSv1.1"):
+                words += ["-cipher", "DEFAULT:@SECLEVEL=0"]
+            if cafile:
+                words += ["-CAfile", cafile]
+            commands.append(shlex.join(words) + " </dev/null")
+    return commands
+
+
+def finding_to_json(finding: Finding) -> dict[str, Any]:
+    data: dict[str, Any] = {
+        "id": finding.check_id,
+        "severity": finding.severity.value,
+        "outcome": finding.outcome.value,
+        "message": finding.message,
+        "rfc": finding.rfc,
+    }
+    for key in ("expected", "actual", "diagnosis"):
+        value = getattr(finding, key)
+        if value:
+            data[key] = value
+    return data
+
+
+def result_to_json(result: RequirementResult) -> dict[str, Any]:
+    """One requirement's entry in the JSON report, without the pytest parts."""
+    requirement = result.requirement
+    return {
+        "requirement": {
+            "protocol": requirement.protocol,
+            "path": requirement.path,
+            "method": requirement.method,
+            "after": requirement.after.isoformat() if requirement.after else None,
+        },
+        "target": result.observation.target,
+        "verdict": result.verdict.lower(),
+        "checks": [finding_to_json(f) for f in result.findings],
+    }
+
+
+def counts(findings: Iterable[Finding]) -> dict[str, int]:
+    totals = {outcome.value: 0 for outcome in Outcome}
+    for finding in findings:
+        totals[finding.outcome.value] += 1
+    return totals
+
+
+def must_failures(findings: Sequence[Finding]) -> list[Finding]:
+    return [f for f in findings if f.outcome is Outcome.FAILED and f.severity is Severity.MUST]

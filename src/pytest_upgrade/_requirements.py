@@ -1,0 +1,169 @@
+"""Requirement tokens and the validation of what users declare.
+
+A requirement is what a ``requires_upgrade`` marker (or, later, a
+declarative line) asks for: a protocol token, and the request to probe with.
+Everything here is pure: it turns user input into a :class:`Requirement` or a
+``ValueError`` whose message names the bad value and the accepted ones.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from ._model import Requirement
+from ._rules import is_token
+
+__all__ = [
+    "PROTOCOLS",
+    "ProtocolInfo",
+    "canonical_protocol",
+    "parse_requirement",
+]
+
+
+@dataclass(frozen=True)
+class ProtocolInfo:
+    """What pytest-upgrade knows about one requirement token."""
+
+    token: str
+    aliases: tuple[str, ...]
+    summary: str
+    legacy: str  # the legacy probe, for people
+    upgraded: str  # the upgraded probe, for people
+    # Words that name the protocol in a problem's title/detail (problem-actionable).
+    mention: re.Pattern[str]
+
+
+PROTOCOLS: dict[str, ProtocolInfo] = {
+    "h2": ProtocolInfo(
+        token="h2",
+        aliases=("HTTP/2",),
+        summary="HTTP/2 over TLS is required",
+        legacy="HTTP/1.1 over TLS, ALPN offering only http/1.1",
+        upgraded="HTTP/2 negotiated by ALPN (RFC 9113 §3.2)",
+        mention=re.compile(r"(?<![\w/.-])(?:HTTP/2(?:\.0)?|HTTP2|h2)(?![\w.-]|/\d)", re.IGNORECASE),
+    ),
+}
+
+# Request fields a probe may not be told to send: they are connection-specific
+# (RFC 9110 §7.6.1, RFC 9113 §8.2.2) or set by the probe itself.
+_FORBIDDEN_HEADERS = frozenset(
+    {
+        "connection",
+        "upgrade",
+        "keep-alive",
+        "proxy-connection",
+        "transfer-encoding",
+        "te",
+        "host",
+        "content-length",
+        "http2-settings",
+    }
+)
+
+_METHOD_NOTE = "a method is a token such as GET or POST (RFC 9110 §9.1)"
+
+
+def canonical_protocol(token: object) -> str:
+    """The canonical token for ``token`` or a ValueError naming the accepted ones."""
+    if isinstance(token, str):
+        for info in PROTOCOLS.values():
+            if token == info.token or token in info.aliases:
+                return info.token
+            if token.lower() == info.token or token.upper() in (a.upper() for a in info.aliases):
+                return info.token
+    raise ValueError(f"unknown protocol {token!r}; accepted: {_accepted()}")
+
+
+def _accepted() -> str:
+    names: list[str] = []
+    for info in PROTOCOLS.values():
+        names.append(repr(info.token))
+        names.extend(f"{alias!r} (alias of {info.token!r})" for alias in info.aliases)
+    return ", ".join(names)
+
+
+def parse_requirement(args: tuple[Any, ...], kwargs: Mapping[str, Any]) -> Requirement:
+    """Validate the arguments of ``requires_upgrade(protocol, *, path, method, headers, after)``."""
+    allowed = ("path", "method", "headers", "after")
+    if len(args) != 1:
+        raise ValueError(
+            f"requires_upgrade takes exactly one protocol as its first argument, got {len(args)}"
+            f" positional arguments; accepted protocols: {_accepted()}"
+        )
+    unknown = sorted(set(kwargs) - set(allowed))
+    if unknown:
+        raise ValueError(
+            f"requires_upgrade got unknown keyword argument(s) {', '.join(unknown)};"
+            f" accepted: {', '.join(allowed)}"
+        )
+    protocol = canonical_protocol(args[0])
+    return Requirement(
+        protocol=protocol,
+        path=_path(kwargs.get("path", "/")),
+        method=_method(kwargs.get("method", "GET")),
+        headers=_headers(kwargs.get("headers")),
+        after=_date(kwargs.get("after")),
+    )
+
+
+def _path(value: object) -> str:
+    # origin-form request-target: absolute-path [ "?" query ] (RFC 9112 §3.2.1)
+    if not isinstance(value, str) or not value.startswith("/"):
+        raise ValueError(f"path must be a string starting with '/', got {value!r}")
+    if any(ord(ch) <= 0x20 or ord(ch) >= 0x7F for ch in value) or "#" in value:
+        raise ValueError(
+            f"path {value!r} must be an origin-form request-target: no spaces, control"
+            " characters, fragment or non-ASCII (percent-encode them)"
+        )
+    return value
+
+
+def _method(value: object) -> str:
+    if not isinstance(value, str) or not is_token(value):
+        raise ValueError(f"method must be a token, got {value!r}; {_METHOD_NOTE}")
+    return value
+
+
+def _headers(value: object) -> tuple[tuple[str, str], ...]:
+    if value is None:
+        return ()
+    if not isinstance(value, Mapping):
+        raise ValueError(f"headers must be a dict of str to str, got {type(value).__name__}")
+    result: list[tuple[str, str]] = []
+    for name, field_value in value.items():
+        if not isinstance(name, str) or not is_token(name):
+            raise ValueError(f"header name {name!r} is not a token (RFC 9110 §5.1)")
+        if name.lower() in _FORBIDDEN_HEADERS:
+            raise ValueError(
+                f"header {name!r} cannot be set on a probe: it is connection-specific or set by"
+                f" the probe itself; not accepted: {', '.join(sorted(_FORBIDDEN_HEADERS))}"
+            )
+        if not isinstance(field_value, str) or any(
+            ch in "\r\n\0" or (ord(ch) < 0x20 and ch != "\t") for ch in field_value
+        ):
+            raise ValueError(
+                f"header {name!r} must have a string value without CR, LF, NUL or controls"
+                f" (RFC 9110 §5.5), got {field_value!r}"
+            )
+        result.append((name, field_value.strip(" \t")))
+    return tuple(result)
+
+
+def _date(value: object) -> dt.date | None:
+    if value is None:
+        return None
+    if isinstance(value, dt.datetime):
+        raise ValueError(f"after must be a date (YYYY-MM-DD), not a datetime: {value!r}")
+    if isinstance(value, dt.date):
+        return value
+    if isinstance(value, str) and re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+        try:
+            return dt.date.fromisoformat(value)
+        except ValueError:
+            pass
+    raise ValueError(f"after must be a date in the form YYYY-MM-DD, got {value!r}")
