@@ -16,6 +16,7 @@ from ._model import (
     TlsHandshake,
     Transport,
 )
+from ._warnings import PytestUpgradeWarning
 
 __all__ = [
     "Exchange",
@@ -25,6 +26,7 @@ __all__ = [
     "Observation",
     "Outcome",
     "ProbeFailure",
+    "PytestUpgradeWarning",
     "Requirement",
     "Response",
     "Severity",

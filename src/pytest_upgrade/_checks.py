@@ -152,7 +152,9 @@ def checks_for(protocol: str, selected: Sequence[str] | None = None) -> list[Che
 
 
 def run_checks(observation: Observation, selected: Sequence[str] | None = None) -> list[Finding]:
-    return [check.run(observation) for check in checks_for(observation.requirement.protocol, selected)]
+    return [
+        check.run(observation) for check in checks_for(observation.requirement.protocol, selected)
+    ]
 
 
 # -- helpers -------------------------------------------------------------------
@@ -270,7 +272,9 @@ def check_status_426(observation: Observation) -> Verdict:
         )
     status = exchange.response.status
     if status == 426:
-        return Verdict.ok("the legacy request was answered with 426", actual=exchange.response.status_line)
+        return Verdict.ok(
+            "the legacy request was answered with 426", actual=exchange.response.status_line
+        )
     return Verdict.violated(
         f"the legacy request was answered with {status}, not 426",
         expected="426 Upgrade Required",
@@ -283,7 +287,9 @@ def _header_check_applies(response: Response) -> str:
     """Why a header check cannot apply to ``response`` ("" when it can)."""
     if response.http_version == "2":
         # RFC 9113 §8.2.2: connection-specific fields are malformed in HTTP/2.
-        return "the 426 came over HTTP/2, which cannot carry Upgrade or Connection (RFC 9113 §8.2.2)"
+        return (
+            "the 426 came over HTTP/2, which cannot carry Upgrade or Connection (RFC 9113 §8.2.2)"
+        )
     return ""
 
 
@@ -423,7 +429,9 @@ def check_connection_upgrade(observation: Observation) -> Verdict:
     options = parse_connection(value).options if value is not None else ()
     expected = "Connection: upgrade"
     if "upgrade" in options:
-        return Verdict.ok("Connection contains upgrade", expected=expected, actual=_show(response, "connection"))
+        return Verdict.ok(
+            "Connection contains upgrade", expected=expected, actual=_show(response, "connection")
+        )
     return Verdict.violated(
         "Connection does not contain the upgrade option",
         expected=expected,
@@ -463,7 +471,9 @@ def check_problem_media_type(observation: Observation) -> Verdict:
     expected = "Content-Type: application/problem+json"
     media_type = parse_media_type(value or "")
     if media_type is not None and media_type.essence == "application/problem+json":
-        return Verdict.ok("the 426 is a problem document", expected=expected, actual=f"Content-Type: {value}")
+        return Verdict.ok(
+            "the 426 is a problem document", expected=expected, actual=f"Content-Type: {value}"
+        )
     return Verdict.violated(
         "the 426 is not application/problem+json",
         expected=expected,
@@ -593,7 +603,9 @@ def check_problem_actionable(observation: Observation) -> Verdict:
             and value.lower().startswith(("https://", "http://"))
             and is_uri_reference(value)
         ):
-            return Verdict.ok(f"the extension member {name!r} links to guidance", actual=f"{name}: {value}")
+            return Verdict.ok(
+                f"the extension member {name!r} links to guidance", actual=f"{name}: {value}"
+            )
     return Verdict.violated(
         "the problem does not tell the client what to do",
         expected=f"detail or title naming {info.token} ({', '.join(info.aliases)}), or a link",
@@ -622,7 +634,9 @@ def check_not_cacheable(observation: Observation) -> Verdict:
     if "no-store" not in directives:
         for name in ("max-age", "s-maxage"):
             argument = directives.get(name)
-            if name in directives and (argument is None or not argument.isdigit() or int(argument) > 0):
+            if name in directives and (
+                argument is None or not argument.isdigit() or int(argument) > 0
+            ):
                 found.append(f"{name}={argument}")
         if "public" in directives:
             found.append("public")
@@ -740,7 +754,13 @@ def check_upgraded_protocol(observation: Observation) -> Verdict:
     return Verdict.ok("HTTP/2 was negotiated by ALPN", expected=expected, actual=actual)
 
 
-_CONNECTION_SPECIFIC = ("connection", "upgrade", "keep-alive", "proxy-connection", "transfer-encoding")
+_CONNECTION_SPECIFIC = (
+    "connection",
+    "upgrade",
+    "keep-alive",
+    "proxy-connection",
+    "transfer-encoding",
+)
 
 
 @_check(

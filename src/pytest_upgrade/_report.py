@@ -123,8 +123,10 @@ def failure_report(result: RequirementResult) -> str:
     lines = [head]
     lines += [_exchange_line(e) for e in result.observation.exchanges]
     for handshake in result.observation.handshakes:
-        lines.append(f"{'tls':>9}: {handshake.version} handshake → {handshake.outcome.value}"
-                     f" ({handshake.detail})")
+        lines.append(
+            f"{'tls':>9}: {handshake.version} handshake → {handshake.outcome.value}"
+            f" ({handshake.detail})"
+        )
     lines.append("checks:")
     for finding in result.findings:
         lines += _finding_lines(finding)
@@ -172,7 +174,12 @@ _CURL_FLAGS = {
     "HTTP/2 over cleartext": "--http2-prior-knowledge",
 }
 
-_OPENSSL_FLAGS = {"TLSv1": "-tls1", "TLSv1.1": "-tls1_1", "TLSv1.2": "-tls1_2", "TLSv1.3": "-tls1_3"}
+_OPENSSL_FLAGS = {
+    "TLSv1": "-tls1",
+    "TLSv1.1": "-tls1_1",
+    "TLSv1.2": "-tls1_2",
+    "TLSv1.3": "-tls1_3",
+}
 
 
 def reproduce_commands(observation: Observation, *, cafile: str | None) -> list[str]:

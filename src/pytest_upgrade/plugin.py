@@ -16,6 +16,7 @@ from __future__ import annotations
 import importlib
 import json
 import pathlib
+import sys
 import warnings
 from collections.abc import Generator, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -100,7 +101,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addini("upgrade_target", "base URL of a live deployment to test.")
     parser.addini("upgrade_ca", "CA certificate (PEM) to trust for upgrade_target.")
     parser.addini("upgrade_timeout", "bound on every probe, in seconds.")
-    parser.addini("upgrade_strict", "should-level findings fail the test.", type="bool", default=False)
+    parser.addini(
+        "upgrade_strict", "should-level findings fail the test.", type="bool", default=False
+    )
 
 
 @dataclass
@@ -119,7 +122,9 @@ class Settings:
     @property
     def executor(self) -> ThreadPoolExecutor:
         if self._executor is None:
-            self._executor = ThreadPoolExecutor(max_workers=8, thread_name_prefix="pytest-upgrade-probe")
+            self._executor = ThreadPoolExecutor(
+                max_workers=8, thread_name_prefix="pytest-upgrade-probe"
+            )
         return self._executor
 
     def close(self) -> None:
@@ -158,7 +163,9 @@ def _settings(config: pytest.Config) -> Settings:
     except ValueError:
         raise pytest.UsageError(f"--upgrade-timeout: not a number: {raw_timeout!r}") from None
     if not 0 < timeout <= 600:
-        raise pytest.UsageError(f"--upgrade-timeout: must be between 0 and 600 seconds, got {timeout:g}")
+        raise pytest.UsageError(
+            f"--upgrade-timeout: must be between 0 and 600 seconds, got {timeout:g}"
+        )
     strict = config.getoption("upgrade_strict")
     if strict is None:
         strict = bool(config.getini("upgrade_strict"))
@@ -226,10 +233,14 @@ def pytest_collection_modifyitems(
 # -- fixtures --------------------------------------------------------------------
 
 
-def _load_app(spec: str) -> object:
+def _load_app(spec: str, invocation_dir: pathlib.Path) -> object:
     module_name, _, attribute = spec.partition(":")
     if not module_name or not attribute:
         raise pytest.UsageError(f"--upgrade-app: expected MODULE:ATTRIBUTE, got {spec!r}")
+    # Like the hypercorn and uvicorn command lines, look for the module in the
+    # directory pytest was started from.
+    if str(invocation_dir) not in sys.path:
+        sys.path.insert(0, str(invocation_dir))
     try:
         module = importlib.import_module(module_name)
     except Exception as exc:
@@ -259,7 +270,7 @@ def upgrade_app(pytestconfig: pytest.Config) -> object:
             " or test a live deployment with --upgrade-target=URL",
             pytrace=False,
         )
-    return _load_app(spec)
+    return _load_app(spec, pytestconfig.invocation_params.dir)
 
 
 @pytest.fixture(scope="session")
@@ -321,7 +332,11 @@ def _upgrade_probe(request: pytest.FixtureRequest) -> None:
         app_errors = tuple(e.traceback for e in server.drain_errors()) if server else ()
         findings = tuple(run_checks(observation, settings.selected))
         result = RequirementResult(
-            observation, findings, strict=settings.strict, cafile=target.cafile, app_errors=app_errors
+            observation,
+            findings,
+            strict=settings.strict,
+            cafile=target.cafile,
+            app_errors=app_errors,
         )
         results.append(result)
         error = target_error(observation)
@@ -432,13 +447,17 @@ def pytest_runtest_call(item: pytest.Item) -> Generator[None, object, object]:
         if failing:
             pytest.fail("\n\n".join(failure_report(r) for r in failing), pytrace=False)
         if all(r.all_skipped for r in results):
-            reasons = "; ".join(f"{r.requirement.describe()}: {r.findings[0].message}" for r in results)
+            reasons = "; ".join(
+                f"{r.requirement.describe()}: {r.findings[0].message}" for r in results
+            )
             pytest.skip(f"no check could run: {reasons}")
     return (yield)
 
 
 @pytest.hookimpl(wrapper=True)
-def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Generator[None, Any, Any]:
+def pytest_runtest_makereport(
+    item: pytest.Item, call: pytest.CallInfo[None]
+) -> Generator[None, Any, Any]:
     report = yield
     results = item.stash.get(_RESULTS, None)
     if results is None:

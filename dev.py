@@ -1,0 +1,110 @@
+#!/usr/bin/env python3
+"""Development entry point: works on a fresh machine with nothing but Python 3.11+.
+
+    python3 dev.py demo     the example suite against the bundled example app
+    python3 dev.py test     the project's own tests, with branch coverage
+    python3 dev.py lint     ruff check and ruff format --check
+    python3 dev.py types    mypy --strict on src/
+    python3 dev.py bench    the benchmark harness (benchmarks/)
+
+Each command first makes sure ``.venv`` exists and holds the package
+(editable) with its test and lint tools; it reinstalls only when
+pyproject.toml changed. Set PYTEST_UPGRADE_VENV to use another directory.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import pathlib
+import subprocess
+import sys
+import tempfile
+import venv
+
+ROOT = pathlib.Path(__file__).resolve().parent
+VENV = pathlib.Path(os.environ.get("PYTEST_UPGRADE_VENV", ROOT / ".venv"))
+BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
+PYTHON = BIN / "python"
+
+
+def _stamp() -> str:
+    digest = hashlib.sha256((ROOT / "pyproject.toml").read_bytes())
+    digest.update(sys.version.encode())
+    return digest.hexdigest()
+
+
+def ensure_venv() -> None:
+    stamp_file = VENV / ".pytest-upgrade-stamp"
+    if stamp_file.exists() and stamp_file.read_text() == _stamp() and PYTHON.exists():
+        return
+    if not PYTHON.exists():
+        print(f"dev.py: creating {VENV}", flush=True)
+        venv.EnvBuilder(with_pip=True, clear=True).create(VENV)
+    print("dev.py: installing pytest-upgrade and its development tools", flush=True)
+    pip = [str(PYTHON), "-m", "pip", "install", "--quiet", "--disable-pip-version-check"]
+    subprocess.run([*pip, "--upgrade", "pip"], check=True)
+    subprocess.run([*pip, "-e", f"{ROOT}[test,lint,types]"], check=True)
+    stamp_file.write_text(_stamp())
+
+
+def run(*args: str) -> int:
+    print("$ " + " ".join(args), flush=True)
+    return subprocess.run(args, cwd=ROOT, check=False).returncode
+
+
+def demo() -> int:
+    """Run the example suite; succeed when exactly the deliberate failure fails."""
+    with tempfile.TemporaryDirectory() as scratch:
+        report = pathlib.Path(scratch) / "report.json"
+        code = run(
+            str(PYTHON), "-m", "pytest", "examples/demo", "-p", "no:cacheprovider",
+            f"--upgrade-report={report}",
+        )  # fmt: skip
+        if not report.exists():
+            print("dev.py demo: the example suite did not produce its report", file=sys.stderr)
+            return code or 1
+        results = json.loads(report.read_text())["results"]
+    failed = sorted({r["nodeid"] for r in results if r["outcome"] != "passed"})
+    expected = ["test_demo.py::test_reports_require_http2"]
+    if failed == expected:
+        passed = len({r["nodeid"] for r in results}) - len(failed)
+        print(
+            f"\ndev.py demo: as expected, {passed} requirement test(s) passed and the deliberately"
+            " broken one (/reports still serves HTTP/1.1) failed with the report above."
+        )
+        return 0
+    print(f"\ndev.py demo: unexpected outcome: failed {failed}, expected {expected}", file=sys.stderr)
+    return 1
+
+
+def test(extra: list[str]) -> int:
+    for stale in ROOT.glob(".coverage*"):
+        stale.unlink()
+    code = run(str(PYTHON), "-m", "coverage", "run", "-m", "pytest", "-n", "2", *extra)
+    run(str(PYTHON), "-m", "coverage", "combine", "--quiet")
+    run(str(PYTHON), "-m", "coverage", "report")
+    return code
+
+
+def main(argv: list[str]) -> int:
+    if not argv or argv[0] not in {"demo", "test", "lint", "types", "bench"}:
+        print(__doc__)
+        return 2
+    command, extra = argv[0], argv[1:]
+    ensure_venv()
+    if command == "demo":
+        return demo()
+    if command == "test":
+        return test(extra)
+    if command == "lint":
+        first = run(str(BIN / "ruff"), "check", ".")
+        return run(str(BIN / "ruff"), "format", "--check", ".") or first
+    if command == "types":
+        return run(str(BIN / "mypy"))
+    return run(str(PYTHON), "benchmarks/bench.py", *extra)
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,79 @@
+"""Source of a configurable ASGI app that answers 426 correctly unless told otherwise.
+
+Tests write this source into pytester directories and hypercorn subprocesses,
+so it is text, not an importable module of the test suite.
+"""
+
+from __future__ import annotations
+
+import textwrap
+from typing import Any
+
+CORRECT: dict[str, Any] = {
+    "legacy_status": 426,
+    "upgrade": "HTTP/2.0",
+    "connection": "upgrade",
+    "content_type": "application/problem+json",
+    "body": {
+        "type": "about:blank",
+        "title": "Upgrade Required",
+        "status": 426,
+        "detail": "This endpoint requires HTTP/2.",
+    },
+    "cache_control": None,
+    "upgraded_status": 200,
+    "raise_on": None,
+    "extra_headers": [],
+}
+
+APP_TEMPLATE = '''
+import json
+
+BEHAVIOUR = {behaviour!r}
+
+
+async def app(scope, receive, send):
+    if scope["type"] != "http":
+        return
+    legacy = scope["http_version"] != "2"
+    if BEHAVIOUR["raise_on"] == ("legacy" if legacy else "upgraded"):
+        raise RuntimeError("the app broke on purpose")
+    if legacy:
+        status = BEHAVIOUR["legacy_status"]
+        headers = []
+        for name in ("upgrade", "connection", "cache_control", "content_type"):
+            if BEHAVIOUR[name] is not None:
+                headers.append((name.replace("_", "-").encode(), BEHAVIOUR[name].encode()))
+        body = BEHAVIOUR["body"]
+        body = body.encode() if isinstance(body, str) else json.dumps(body).encode()
+    else:
+        status = BEHAVIOUR["upgraded_status"]
+        headers = [(b"content-type", b"application/json")]
+        body = b'{{"ok": true}}'
+    headers += [(k.encode(), v.encode()) for k, v in BEHAVIOUR["extra_headers"]]
+    await send({{"type": "http.response.start", "status": status, "headers": headers}})
+    await send({{"type": "http.response.body", "body": body}})
+'''
+
+
+def app_source(**changes: Any) -> str:
+    unknown = set(changes) - set(CORRECT)
+    if unknown:
+        raise KeyError(f"unknown behaviour keys: {sorted(unknown)}")
+    return textwrap.dedent(APP_TEMPLATE.format(behaviour={**CORRECT, **changes}))
+
+
+FIXTURE = '''
+
+import pytest
+
+
+@pytest.fixture(scope="session")
+def upgrade_app():
+    return app
+'''
+
+
+def conftest_source(**changes: Any) -> str:
+    """A conftest.py that serves the app with ``changes`` through the upgrade_app fixture."""
+    return app_source(**changes) + FIXTURE

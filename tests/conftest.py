@@ -1,0 +1,96 @@
+"""Fixtures shared by the project's own tests."""
+
+from __future__ import annotations
+
+import pathlib
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+
+import pytest
+import trustme
+
+TESTS = pathlib.Path(__file__).parent
+sys.path.insert(0, str(TESTS))
+
+
+@dataclass
+class LiveServer:
+    https_url: str
+    http_url: str
+    cafile: str
+
+
+@pytest.fixture
+def live_server(tmp_path: pathlib.Path) -> Iterator[Callable[[str], LiveServer]]:
+    """Start ``hypercorn`` as a separate process (a live target) serving app source text.
+
+    The listening sockets are bound here and inherited by the child, so the
+    ports are known before it starts and nothing races for them.
+    """
+    processes: list[subprocess.Popen[bytes]] = []
+    sockets: list[socket.socket] = []
+
+    def start(app_source: str) -> LiveServer:
+        workdir = tmp_path / f"live{len(processes)}"
+        workdir.mkdir()
+        (workdir / "live_app.py").write_text(app_source)
+        ca = trustme.CA()
+        ca.cert_pem.write_to_path(str(workdir / "ca.pem"))
+        ca.issue_cert("127.0.0.1", "localhost").private_key_and_cert_chain_pem.write_to_path(
+            str(workdir / "server.pem")
+        )
+        tls = socket.create_server(("127.0.0.1", 0))
+        plain = socket.create_server(("127.0.0.1", 0))
+        sockets.extend((tls, plain))
+        command = [
+            sys.executable, "-m", "hypercorn", "live_app:app",
+            "--certfile", "server.pem", "--keyfile", "server.pem",
+            "--bind", f"fd://{tls.fileno()}", "--insecure-bind", f"fd://{plain.fileno()}",
+            "--graceful-timeout", "1",
+        ]  # fmt: skip
+        process = subprocess.Popen(
+            command,
+            cwd=workdir,
+            pass_fds=(tls.fileno(), plain.fileno()),
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+        )
+        processes.append(process)
+        https_url = f"https://127.0.0.1:{tls.getsockname()[1]}"
+        _wait_until_serving(plain.getsockname()[1], process)
+        return LiveServer(https_url, f"http://127.0.0.1:{plain.getsockname()[1]}", str(workdir / "ca.pem"))
+
+    yield start
+    for process in processes:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+        if process.stderr is not None:
+            process.stderr.close()
+    for sock in sockets:
+        sock.close()
+
+
+def _wait_until_serving(port: int, process: subprocess.Popen[bytes]) -> None:
+    """The socket accepts at once (it is ours); wait until hypercorn answers on it."""
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            stderr = process.stderr.read().decode() if process.stderr else ""
+            raise RuntimeError(f"hypercorn exited with {process.returncode}: {stderr}")
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=1) as probe:
+                probe.sendall(b"GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+                if probe.recv(16).startswith(b"HTTP/1.1"):
+                    return
+        except OSError:
+            pass
+        time.sleep(0.05)
+    raise RuntimeError("hypercorn did not answer within 20 s")

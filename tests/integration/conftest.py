@@ -1,0 +1,19 @@
+from __future__ import annotations
+
+import pytest
+
+# The suites pytester writes are configured as a careful user's would be:
+# pytest-asyncio's loop scope set, and should-level findings shown as warnings
+# (the outer run's filterwarnings=error would otherwise turn them into errors).
+INNER_INI = """
+[pytest]
+asyncio_default_fixture_loop_scope = function
+filterwarnings =
+    default::pytest_upgrade.PytestUpgradeWarning
+"""
+
+
+@pytest.fixture(autouse=True)
+def _inner_ini(request: pytest.FixtureRequest) -> None:
+    if "pytester" in request.fixturenames:
+        request.getfixturevalue("pytester").makeini(INNER_INI)
