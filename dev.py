@@ -75,7 +75,9 @@ def demo() -> int:
             " broken one (/reports still serves HTTP/1.1) failed with the report above."
         )
         return 0
-    print(f"\ndev.py demo: unexpected outcome: failed {failed}, expected {expected}", file=sys.stderr)
+    print(
+        f"\ndev.py demo: unexpected outcome: failed {failed}, expected {expected}", file=sys.stderr
+    )
     return 1
 
 

@@ -26,7 +26,7 @@ CORRECT: dict[str, Any] = {
     "extra_headers": [],
 }
 
-APP_TEMPLATE = '''
+APP_TEMPLATE = """
 import json
 
 BEHAVIOUR = {behaviour!r}
@@ -53,7 +53,7 @@ async def app(scope, receive, send):
     headers += [(k.encode(), v.encode()) for k, v in BEHAVIOUR["extra_headers"]]
     await send({{"type": "http.response.start", "status": status, "headers": headers}})
     await send({{"type": "http.response.body", "body": body}})
-'''
+"""
 
 
 def app_source(**changes: Any) -> str:
@@ -63,7 +63,7 @@ def app_source(**changes: Any) -> str:
     return textwrap.dedent(APP_TEMPLATE.format(behaviour={**CORRECT, **changes}))
 
 
-FIXTURE = '''
+FIXTURE = """
 
 import pytest
 
@@ -71,7 +71,7 @@ import pytest
 @pytest.fixture(scope="session")
 def upgrade_app():
     return app
-'''
+"""
 
 
 def conftest_source(**changes: Any) -> str:

@@ -62,7 +62,9 @@ def live_server(tmp_path: pathlib.Path) -> Iterator[Callable[[str], LiveServer]]
         processes.append(process)
         https_url = f"https://127.0.0.1:{tls.getsockname()[1]}"
         _wait_until_serving(plain.getsockname()[1], process)
-        return LiveServer(https_url, f"http://127.0.0.1:{plain.getsockname()[1]}", str(workdir / "ca.pem"))
+        return LiveServer(
+            https_url, f"http://127.0.0.1:{plain.getsockname()[1]}", str(workdir / "ca.pem")
+        )
 
     yield start
     for process in processes:

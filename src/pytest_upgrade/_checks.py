@@ -228,6 +228,8 @@ def _status_diagnosis(observation: Observation, status: int) -> str:
             "A redirect cannot make a client switch protocol version (the URL does not change"
             " how HTTP is spoken); only a TLS requirement may redirect to https."
         )
+    if status in _STATUS_DIAGNOSES:
+        return _STATUS_DIAGNOSES[status]
     if status >= 500:
         return (
             "The server failed while handling the legacy request; look for the app's traceback"
@@ -517,7 +519,8 @@ def check_problem_body(observation: Observation) -> Verdict:
     should: list[str] = []
     status = members.get("status")
     if "status" in members:
-        if isinstance(status, bool) or not isinstance(status, int):
+        # JSON has one number type (RFC 8259 §6): 426.0 is the number 426.
+        if isinstance(status, bool) or not isinstance(status, (int, float)):
             should.append(f"status is {_json_type(status)}, not a number (consumers ignore it)")
         elif status != response.status:
             must.append(f"status is {status} but the response status is {response.status}")
@@ -533,10 +536,13 @@ def check_problem_body(observation: Observation) -> Verdict:
                 should.append(f"{name} {value!r} is not a URI reference (RFC 3986)")
     problem_type = members.get("type", "about:blank")
     title = members.get("title")
-    if problem_type == "about:blank" and isinstance(title, str):
-        if title.strip().lower() != "upgrade required":
-            # RFC 9457 §4.2.1: with about:blank, title SHOULD be the status phrase.
-            should.append(f"type is about:blank but title is {title!r}, not 'Upgrade Required'")
+    # RFC 9457 §4.2.1: with about:blank, title SHOULD be the status phrase.
+    if (
+        problem_type == "about:blank"
+        and isinstance(title, str)
+        and title.strip().lower() != "upgrade required"
+    ):
+        should.append(f"type is about:blank but title is {title!r}, not 'Upgrade Required'")
     actual = _excerpt(response.body)
     if must:
         return Verdict.violated(
@@ -638,9 +644,12 @@ def check_not_cacheable(observation: Observation) -> Verdict:
                 argument is None or not argument.isdigit() or int(argument) > 0
             ):
                 found.append(f"{name}={argument}")
-        if "public" in directives:
-            found.append("public")
         expires = response.combined("expires")
+        explicit = "max-age" in directives or "s-maxage" in directives or expires is not None
+        if "public" in directives and not explicit:
+            # public permits heuristic freshness, but only where no explicit
+            # expiration time is given (RFC 9111 §4.2.2).
+            found.append("public")
         if expires is not None and "max-age" not in directives and "s-maxage" not in directives:
             when = parse_http_date(expires)
             # RFC 9111 §5.3: an invalid Expires means "already expired".
@@ -659,7 +668,8 @@ def check_not_cacheable(observation: Observation) -> Verdict:
             actual=actual,
             diagnosis=(
                 "A cache may serve this refusal to clients that already upgraded; a 426 is not"
-                " heuristically cacheable, so leave freshness out (or send Cache-Control: no-store)."
+                " heuristically cacheable, so leave freshness out (or send"
+                " Cache-Control: no-store)."
             ),
         )
     return Verdict.ok("the 426 has no explicit freshness", actual=actual or "no cache fields")

@@ -45,7 +45,9 @@ PROTOCOLS: dict[str, ProtocolInfo] = {
         summary="HTTP/2 over TLS is required",
         legacy="HTTP/1.1 over TLS, ALPN offering only http/1.1",
         upgraded="HTTP/2 negotiated by ALPN (RFC 9113 §3.2)",
-        mention=re.compile(r"(?<![\w/.-])(?:HTTP/2(?:\.0)?|HTTP2|h2)(?![\w-]|[./]\d)", re.IGNORECASE),
+        mention=re.compile(
+            r"(?<![\w/.-])(?:HTTP/2(?:\.0)?|HTTP2|h2)(?![\w-]|[./]\d)", re.IGNORECASE
+        ),
     ),
 }
 

@@ -7,6 +7,8 @@ import pytest
 # (the outer run's filterwarnings=error would otherwise turn them into errors).
 INNER_INI = """
 [pytest]
+# hypothesis's plugin imports hypothesis at every inner run's end (~1 s).
+addopts = -p no:hypothesispytest
 asyncio_default_fixture_loop_scope = function
 filterwarnings =
     default::pytest_upgrade.PytestUpgradeWarning

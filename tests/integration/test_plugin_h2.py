@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 
 import pytest
+
 from apps import app_source, conftest_source
 
 MARKED_TEST = """
@@ -58,7 +59,9 @@ def test_each_must_violation_fails_with_its_check_id(
     result = run_suite(pytester, **behaviour)
     result.assert_outcomes(failed=1)
     result.stdout.fnmatch_lines([f"*✘ {check_id} [[]must*", "*reproduce:*", "*curl -sv --http1.1*"])
-    result.stdout.fnmatch_lines([f"FAILED  h2 GET /v2/orders [[]*{check_id}*]  test_suite.py::test_orders"])
+    result.stdout.fnmatch_lines(
+        [f"FAILED  h2 GET /v2/orders [[]*{check_id}*]  test_suite.py::test_orders"]
+    )
 
 
 def test_status_diagnosis_names_the_cause(pytester: pytest.Pytester) -> None:
@@ -79,7 +82,9 @@ def test_status_diagnosis_names_the_cause(pytester: pytest.Pytester) -> None:
         pytest.param({"cache_control": "max-age=3600"}, "not-cacheable", id="cacheable-426"),
         pytest.param({"upgrade": "h2"}, "upgrade-names-required", id="alpn-token-in-upgrade"),
         pytest.param(
-            {"body": {"status": 426, "detail": "Go away."}}, "problem-actionable", id="not-actionable"
+            {"body": {"status": 426, "detail": "Go away."}},
+            "problem-actionable",
+            id="not-actionable",
         ),
     ],
 )
@@ -89,7 +94,9 @@ def test_should_violation_warns_and_strict_fails(
     result = run_suite(pytester, **behaviour)
     result.assert_outcomes(passed=1, warnings=1)
     result.stdout.fnmatch_lines([f"*PytestUpgradeWarning*{check_id}*"])
-    result.stdout.fnmatch_lines(["WARNED  h2 GET /v2/orders (warnings: *)  test_suite.py::test_orders"])
+    result.stdout.fnmatch_lines(
+        ["WARNED  h2 GET /v2/orders (warnings: *)  test_suite.py::test_orders"]
+    )
 
     strict = pytester.runpytest("-p", "no:cacheprovider", "--upgrade-strict")
     strict.assert_outcomes(failed=1)
@@ -142,7 +149,12 @@ def test_json_report(pytester: pytest.Pytester) -> None:
     (entry,) = document["results"]
     assert entry["nodeid"] == "test_suite.py::test_orders"
     assert entry["outcome"] == "failed"
-    assert entry["requirement"] == {"protocol": "h2", "path": "/v2/orders", "method": "GET", "after": None}
+    assert entry["requirement"] == {
+        "protocol": "h2",
+        "path": "/v2/orders",
+        "method": "GET",
+        "after": None,
+    }
     assert entry["target"].startswith("https://127.0.0.1:")
     checks = {check["id"]: check for check in entry["checks"]}
     assert checks["status-426"]["outcome"] == "failed"
@@ -157,7 +169,9 @@ def test_check_selection(pytester: pytest.Pytester) -> None:
     result = run_suite(pytester, "--upgrade-skip-checks=status-426", legacy_status=200)
     # Without status-426 nothing fails; the 426-header checks are skipped, not passed.
     result.assert_outcomes(passed=1)
-    only = pytester.runpytest("-p", "no:cacheprovider", "--upgrade-checks=upgraded-succeeds,upgraded-protocol")
+    only = pytester.runpytest(
+        "-p", "no:cacheprovider", "--upgrade-checks=upgraded-succeeds,upgraded-protocol"
+    )
     only.assert_outcomes(passed=1)
 
 
@@ -201,7 +215,9 @@ def test_no_app_is_an_error_with_its_cause(pytester: pytest.Pytester) -> None:
     pytester.makepyfile(test_suite=MARKED_TEST)
     result = pytester.runpytest("-p", "no:cacheprovider")
     result.assert_outcomes(errors=1)
-    result.stdout.fnmatch_lines(["*pytest-upgrade has no app to serve: override the upgrade_app fixture*"])
+    result.stdout.fnmatch_lines(
+        ["*pytest-upgrade has no app to serve: override the upgrade_app fixture*"]
+    )
 
 
 def test_app_startup_failure_is_an_error(pytester: pytest.Pytester) -> None:
@@ -242,14 +258,20 @@ def test_live_target(pytester: pytest.Pytester, live_server) -> None:
     server = live_server(app_source(legacy_status=200))
     pytester.makepyfile(test_suite=MARKED_TEST)
     result = pytester.runpytest(
-        "-p", "no:cacheprovider", f"--upgrade-target={server.https_url}", f"--upgrade-ca={server.cafile}"
+        "-p",
+        "no:cacheprovider",
+        f"--upgrade-target={server.https_url}",
+        f"--upgrade-ca={server.cafile}",
     )
     result.assert_outcomes(failed=1)
     result.stdout.fnmatch_lines([f"*against {server.https_url}*", "*✘ status-426*"])
 
     correct = live_server(app_source())
     result = pytester.runpytest(
-        "-p", "no:cacheprovider", f"--upgrade-target={correct.https_url}", f"--upgrade-ca={correct.cafile}"
+        "-p",
+        "no:cacheprovider",
+        f"--upgrade-target={correct.https_url}",
+        f"--upgrade-ca={correct.cafile}",
     )
     result.assert_outcomes(passed=1)
 
@@ -269,9 +291,13 @@ def test_unreachable_target_is_a_one_line_error(pytester: pytest.Pytester) -> No
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]  # bound but not listening: connections are refused
         pytester.makepyfile(test_suite=MARKED_TEST)
-        result = pytester.runpytest("-p", "no:cacheprovider", f"--upgrade-target=https://127.0.0.1:{port}")
+        result = pytester.runpytest(
+            "-p", "no:cacheprovider", f"--upgrade-target=https://127.0.0.1:{port}"
+        )
     result.assert_outcomes(errors=1)
-    result.stdout.fnmatch_lines([f"*cannot evaluate h2 GET /v2/orders: *connect to 127.0.0.1:{port}: Connection refused*"])
+    result.stdout.fnmatch_lines(
+        [f"*cannot evaluate h2 GET /v2/orders: *connect to 127.0.0.1:{port}: Connection refused*"]
+    )
     assert "INTERNALERROR" not in result.stdout.str()
 
 
@@ -287,7 +313,9 @@ def test_orders_{n}():
     report = pytester.path / "report.json"
     pytester.makeconftest(conftest_source())
     pytester.makepyfile(test_suite="import pytest\n" + tests)
-    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "-n", "2", f"--upgrade-report={report}")
+    result = pytester.runpytest_subprocess(
+        "-p", "no:cacheprovider", "-n", "2", f"--upgrade-report={report}"
+    )
     result.assert_outcomes(passed=4)
     result.stdout.fnmatch_lines(["*upgrade compliance*"])
     document = json.loads(report.read_text())

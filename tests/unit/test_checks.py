@@ -1,0 +1,1082 @@
+"""Unit tests for the named checks in ``pytest_upgrade._checks``.
+
+Every observation here is built by hand: no socket is opened. The tables
+follow CHECKS.md; each row names the check, the situation, and the outcome
+the catalogue requires.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from pytest_upgrade._checks import REGISTRY, Check, Verdict, checks_for, run_checks
+from pytest_upgrade._model import (
+    Exchange,
+    FailureKind,
+    Finding,
+    HandshakeOutcome,
+    Observation,
+    Outcome,
+    ProbeFailure,
+    Requirement,
+    Response,
+    Severity,
+    TlsHandshake,
+    Transport,
+)
+
+# -- builders ------------------------------------------------------------------
+
+HTTPS = "https://127.0.0.1:8443"
+HTTP = "http://127.0.0.1:8080"
+
+GOOD_PROBLEM: dict[str, Any] = {
+    "type": "about:blank",
+    "title": "Upgrade Required",
+    "status": 426,
+    "detail": "This endpoint requires HTTP/2",
+}
+
+# A marker object meaning "leave the default alone", so that None can mean "absent".
+_DEFAULT: Any = object()
+
+
+def problem(**changes: Any) -> bytes:
+    """GOOD_PROBLEM with members changed (a value of None removes the member)."""
+    members = {**GOOD_PROBLEM, **changes}
+    return json.dumps({k: v for k, v in members.items() if v is not None}).encode()
+
+
+def legacy_response(
+    status: int = 426,
+    *,
+    upgrade: str | None = "HTTP/2.0",
+    connection: tuple[str, ...] = ("upgrade",),
+    content_type: str | None = "application/problem+json",
+    body: bytes = _DEFAULT,
+    extra: tuple[tuple[str, str], ...] = (),
+    http_version: str = "1.1",
+    truncated: bool = False,
+) -> Response:
+    """A legacy answer; by default a fully correct 426 over HTTP/1.1.
+
+    ``connection`` lists the Connection field lines (each one a separate field,
+    as servers like hypercorn send them); the other fields are omitted when None.
+    """
+    headers: list[tuple[str, str]] = []
+    if upgrade is not None:
+        headers.append(("upgrade", upgrade))
+    headers += [("connection", value) for value in connection]
+    if content_type is not None:
+        headers.append(("content-type", content_type))
+    headers += [(name.lower(), value) for name, value in extra]
+    return Response(
+        status=status,
+        http_version=http_version,
+        headers=tuple(headers),
+        body=problem() if body is _DEFAULT else body,
+        reason="Upgrade Required" if status == 426 else "",
+        body_truncated=truncated,
+    )
+
+
+def h2_response(status: int = 200, *headers: tuple[str, str]) -> Response:
+    return Response(
+        status=status, http_version="2", headers=(("content-type", "text/plain"), *headers)
+    )
+
+
+def failure(kind: FailureKind, message: str = "") -> ProbeFailure:
+    return ProbeFailure(kind, message or f"probe failed: {kind.value}")
+
+
+def handshakes(tls1: HandshakeOutcome, tls11: HandshakeOutcome) -> tuple[TlsHandshake, ...]:
+    return (
+        TlsHandshake("TLSv1", tls1, "detail of TLSv1"),
+        TlsHandshake("TLSv1.1", tls11, "detail of TLSv1.1"),
+    )
+
+
+REFUSED = HandshakeOutcome.REFUSED
+ACCEPTED = HandshakeOutcome.ACCEPTED
+CANNOT_OFFER = HandshakeOutcome.CLIENT_CANNOT_OFFER
+ERROR = HandshakeOutcome.ERROR
+BOTH_REFUSED = handshakes(REFUSED, REFUSED)
+H2 = Requirement("h2")
+
+
+def make_observation(
+    legacy: Response | ProbeFailure | None = _DEFAULT,
+    upgraded: Response | ProbeFailure | None = _DEFAULT,
+    *,
+    base: str = HTTPS,
+    upgraded_transport: Transport | None = _DEFAULT,
+    tls: tuple[TlsHandshake, ...] = BOTH_REFUSED,
+) -> Observation:
+    """An h2 observation; by default every probe went as CHECKS.md wants.
+
+    ``legacy`` / ``upgraded`` are what the probe got (a response or a failure),
+    or None when that probe was not made at all.
+    """
+    legacy = legacy_response() if legacy is _DEFAULT else legacy
+    tls_used = base.startswith("https://")
+    upgraded = h2_response() if upgraded is _DEFAULT else upgraded
+    exchanges: list[Exchange] = []
+    if legacy is not None:
+        exchanges.append(
+            Exchange(
+                role="legacy",
+                url=base + "/",
+                method="GET",
+                offered=(
+                    "HTTP/1.1 over TLS, ALPN http/1.1" if tls_used else "HTTP/1.1 over cleartext"
+                ),
+                transport=(
+                    Transport("https", "TLSv1.3", "http/1.1") if tls_used else Transport("http")
+                ),
+                response=legacy if isinstance(legacy, Response) else None,
+                failure=legacy if isinstance(legacy, ProbeFailure) else None,
+            )
+        )
+    if upgraded is not None:
+        if upgraded_transport is _DEFAULT:
+            upgraded_transport = (
+                Transport("https", "TLSv1.3", "h2") if isinstance(upgraded, Response) else None
+            )
+        exchanges.append(
+            Exchange(
+                role="upgraded",
+                url=base + "/",
+                method="GET",
+                offered="HTTP/2 over TLS, ALPN h2, http/1.1",
+                transport=upgraded_transport,
+                response=upgraded if isinstance(upgraded, Response) else None,
+                failure=upgraded if isinstance(upgraded, ProbeFailure) else None,
+            )
+        )
+    return Observation(requirement=H2, target=base, exchanges=tuple(exchanges), handshakes=tls)
+
+
+def run(check_id: str, observation: Observation) -> Finding:
+    return REGISTRY[check_id].run(observation)
+
+
+def everything_said(finding: Finding) -> str:
+    return " ".join((finding.message, finding.expected, finding.actual, finding.diagnosis))
+
+
+PASSED, FAILED, WARNED, SKIPPED = Outcome.PASSED, Outcome.FAILED, Outcome.WARNED, Outcome.SKIPPED
+
+H2_CHECKS = [check.id for check in checks_for("h2")]
+
+# The checks that read the 426 itself; none of them can pass without one.
+ON_THE_426 = [
+    "upgrade-present",
+    "upgrade-syntax",
+    "upgrade-names-required",
+    "connection-upgrade",
+    "problem-media-type",
+    "problem-body",
+    "problem-actionable",
+    "not-cacheable",
+]
+HEADER_CHECKS = [
+    "upgrade-present",
+    "upgrade-syntax",
+    "upgrade-names-required",
+    "connection-upgrade",
+]
+
+# Dates for the freshness rows (RFC 9110 §5.6.7 IMF-fixdate, real weekdays).
+DATE = "Mon, 01 Jan 2024 00:00:00 GMT"
+AN_HOUR_LATER = "Mon, 01 Jan 2024 01:00:00 GMT"
+AN_HOUR_EARLIER = "Sun, 31 Dec 2023 23:00:00 GMT"
+FAR_FUTURE = "Fri, 01 Jan 2100 00:00:00 GMT"
+LONG_AGO = "Thu, 01 Jan 1970 00:00:00 GMT"
+
+
+def case(
+    check_id: str, name: str, observation: Observation, outcome: Outcome, mentions: str = ""
+) -> Any:
+    """One row: ``check_id`` on ``observation`` gives ``outcome``, saying ``mentions``."""
+    return pytest.param(check_id, observation, outcome, mentions, id=f"{check_id}: {name}")
+
+
+def cached(*fields: tuple[str, str]) -> Observation:
+    return make_observation(legacy_response(extra=fields))
+
+
+CASES = [
+    # -- status-426 -------------------------------------------------------------
+    case("status-426", "426", make_observation(), PASSED),
+    case(
+        "status-426", "426 over HTTP/2", make_observation(legacy_response(http_version="2")), PASSED
+    ),
+    case("status-426", "200", make_observation(legacy_response(200)), FAILED, "still served"),
+    case("status-426", "legacy probe not made", make_observation(legacy=None), SKIPPED),
+    case(
+        "status-426",
+        "TLS refused",
+        make_observation(failure(FailureKind.TLS_REFUSED, "alert handshake_failure")),
+        FAILED,
+        "TLS/ALPN",
+    ),
+    case("status-426", "closed", make_observation(failure(FailureKind.CLOSED)), FAILED),
+    case("status-426", "protocol error", make_observation(failure(FailureKind.PROTOCOL)), FAILED),
+    case(
+        "status-426",
+        "client cannot offer",
+        make_observation(failure(FailureKind.UNSUPPORTED, "no TLS 1.0 in this OpenSSL")),
+        SKIPPED,
+        "no TLS 1.0 in this OpenSSL",
+    ),
+    case(
+        "status-426",
+        "not applicable",
+        make_observation(failure(FailureKind.NOT_APPLICABLE, "the target has no https URL")),
+        SKIPPED,
+        "no https URL",
+    ),
+    # -- upgrade-present --------------------------------------------------------
+    case("upgrade-present", "present", make_observation(), PASSED, "HTTP/2.0"),
+    case(
+        "upgrade-present",
+        "absent",
+        make_observation(legacy_response(upgrade=None)),
+        FAILED,
+        "no Upgrade field",
+    ),
+    # -- upgrade-syntax ---------------------------------------------------------
+    case("upgrade-syntax", "HTTP/2.0", make_observation(), PASSED),
+    case(
+        "upgrade-syntax",
+        "a list",
+        make_observation(legacy_response(upgrade="HTTP/2.0, TLS/1.3")),
+        PASSED,
+    ),
+    case(
+        "upgrade-syntax",
+        "space around slash",
+        make_observation(legacy_response(upgrade="HTTP / 2.0")),
+        FAILED,
+    ),
+    case(
+        "upgrade-syntax",
+        "quoted string",
+        make_observation(legacy_response(upgrade='"HTTP/2.0"')),
+        FAILED,
+    ),
+    case("upgrade-syntax", "empty list", make_observation(legacy_response(upgrade=", ")), FAILED),
+    case(
+        "upgrade-syntax",
+        "no Upgrade to parse",
+        make_observation(legacy_response(upgrade=None)),
+        SKIPPED,
+    ),
+    # -- upgrade-names-required -------------------------------------------------
+    case("upgrade-names-required", "HTTP/2.0", make_observation(), PASSED),
+    case(
+        "upgrade-names-required",
+        "names compare case-insensitively",
+        make_observation(legacy_response(upgrade="http/2.0")),
+        PASSED,
+    ),
+    case(
+        "upgrade-names-required",
+        "HTTP/2.0 among others",
+        make_observation(legacy_response(upgrade="websocket, HTTP/2.0")),
+        PASSED,
+    ),
+    case(
+        "upgrade-names-required",
+        "h2 is an ALPN id, not an upgrade token",
+        make_observation(legacy_response(upgrade="h2")),
+        WARNED,
+    ),
+    case(
+        "upgrade-names-required",
+        "HTTP/2 lacks the minor digit",
+        make_observation(legacy_response(upgrade="HTTP/2")),
+        WARNED,
+    ),
+    case(
+        "upgrade-names-required",
+        "h2c over TLS",
+        make_observation(legacy_response(upgrade="h2c")),
+        FAILED,
+        "cleartext",
+    ),
+    case(
+        "upgrade-names-required",
+        "h2c over cleartext",
+        make_observation(legacy_response(upgrade="h2c"), base=HTTP),
+        PASSED,
+    ),
+    case(
+        "upgrade-names-required",
+        "another protocol",
+        make_observation(legacy_response(upgrade="websocket")),
+        FAILED,
+    ),
+    case(
+        "upgrade-names-required",
+        "HTTP/3.0 cannot be upgraded to",
+        make_observation(legacy_response(upgrade="HTTP/3.0")),
+        FAILED,
+    ),
+    case(
+        "upgrade-names-required",
+        "no Upgrade",
+        make_observation(legacy_response(upgrade=None)),
+        SKIPPED,
+    ),
+    # -- connection-upgrade -----------------------------------------------------
+    case("connection-upgrade", "upgrade", make_observation(), PASSED),
+    case(
+        "connection-upgrade",
+        "options are case-insensitive",
+        make_observation(legacy_response(connection=("keep-alive, Upgrade",))),
+        PASSED,
+    ),
+    case(
+        # hypercorn answers HTTP/1.0 with two Connection fields: combine them (RFC 9110 §5.3)
+        "connection-upgrade",
+        "repeated fields over HTTP/1.0",
+        make_observation(legacy_response(connection=("close", "upgrade"), http_version="1.0")),
+        PASSED,
+    ),
+    case(
+        "connection-upgrade",
+        "repeated fields over HTTP/1.1",
+        make_observation(legacy_response(connection=("keep-alive", "upgrade"))),
+        PASSED,
+    ),
+    case(
+        "connection-upgrade",
+        "no upgrade option",
+        make_observation(legacy_response(connection=("keep-alive",))),
+        FAILED,
+    ),
+    case(
+        "connection-upgrade",
+        "an option that only starts with upgrade",
+        make_observation(legacy_response(connection=("upgrade2",))),
+        FAILED,
+    ),
+    case(
+        "connection-upgrade",
+        "no Connection field",
+        make_observation(legacy_response(connection=())),
+        FAILED,
+        "no Connection field",
+    ),
+    # -- problem-media-type -----------------------------------------------------
+    case("problem-media-type", "problem+json", make_observation(), PASSED),
+    case(
+        "problem-media-type",
+        "with parameters, in capitals",
+        make_observation(legacy_response(content_type="Application/Problem+JSON; charset=utf-8")),
+        PASSED,
+    ),
+    case(
+        "problem-media-type",
+        "plain JSON",
+        make_observation(legacy_response(content_type="application/json")),
+        WARNED,
+    ),
+    case(
+        "problem-media-type",
+        "no Content-Type",
+        make_observation(legacy_response(content_type=None)),
+        WARNED,
+        "no Content-Type field",
+    ),
+    # -- problem-body -----------------------------------------------------------
+    case("problem-body", "well-formed", make_observation(), PASSED),
+    case(
+        "problem-body",
+        "no status member",
+        make_observation(legacy_response(body=problem(status=None))),
+        PASSED,
+    ),
+    case(
+        "problem-body",
+        "a type URI with its own title",
+        make_observation(
+            legacy_response(
+                body=problem(type="https://example.com/probs/http2", title="Use HTTP/2")
+            )
+        ),
+        PASSED,
+    ),
+    case(
+        "problem-body",
+        "a relative type",
+        make_observation(legacy_response(body=problem(type="/probs/http2", title="Use HTTP/2"))),
+        PASSED,
+    ),
+    case(
+        "problem-body",
+        "status 400 in a 426",
+        make_observation(legacy_response(body=problem(status=400))),
+        FAILED,
+        "400",
+    ),
+    case(
+        "problem-body",
+        "status as a string",
+        make_observation(legacy_response(body=problem(status="426"))),
+        WARNED,
+    ),
+    case(
+        "problem-body",
+        "status as a boolean",
+        make_observation(legacy_response(body=problem(status=True))),
+        WARNED,
+    ),
+    case(
+        "problem-body",
+        "about:blank with another title",
+        make_observation(legacy_response(body=problem(title="Please upgrade"))),
+        WARNED,
+        "Upgrade Required",
+    ),
+    case(
+        # an absent type means about:blank (RFC 9457 §3.1.1)
+        "problem-body",
+        "no type, another title",
+        make_observation(legacy_response(body=problem(type=None, title="Please upgrade"))),
+        WARNED,
+        "Upgrade Required",
+    ),
+    case(
+        "problem-body",
+        "type not a URI reference",
+        make_observation(legacy_response(body=problem(type="not a uri", title="Use HTTP/2"))),
+        WARNED,
+    ),
+    case(
+        "problem-body",
+        "instance not a string",
+        make_observation(legacy_response(body=problem(instance=42))),
+        WARNED,
+    ),
+    case(
+        "problem-body",
+        "title not a string",
+        make_observation(legacy_response(body=problem(title=["Upgrade Required"]))),
+        WARNED,
+    ),
+    case(
+        "problem-body",
+        "detail not a string",
+        make_observation(legacy_response(body=problem(detail={"use": "HTTP/2"}))),
+        WARNED,
+    ),
+    case(
+        "problem-body",
+        "invalid JSON",
+        make_observation(legacy_response(body=b'{"status": 426,')),
+        FAILED,
+    ),
+    case(
+        "problem-body",
+        "an array",
+        make_observation(legacy_response(body=b'[{"status": 426}]')),
+        FAILED,
+        "array",
+    ),
+    case("problem-body", "empty", make_observation(legacy_response(body=b"")), FAILED),
+    case(
+        "problem-body",
+        "not problem+json",
+        make_observation(legacy_response(content_type="text/html", body=b"<h1>nope</h1>")),
+        SKIPPED,
+    ),
+    case(
+        "problem-body",
+        "truncated body",
+        make_observation(legacy_response(body=b'{"status": 4', truncated=True)),
+        SKIPPED,
+    ),
+    # -- problem-actionable -----------------------------------------------------
+    case("problem-actionable", "detail names HTTP/2", make_observation(), PASSED),
+    case(
+        "problem-actionable",
+        "title names HTTP/2.0",
+        make_observation(legacy_response(body=problem(title="Use HTTP/2.0", detail=None))),
+        PASSED,
+    ),
+    case(
+        "problem-actionable",
+        "detail names h2",
+        make_observation(legacy_response(body=problem(detail="Switch to h2, please"))),
+        PASSED,
+    ),
+    case(
+        # A sentence ends with a full stop; tests/apps.py's CORRECT app says exactly this.
+        "problem-actionable",
+        "detail ends with a full stop",
+        make_observation(legacy_response(body=problem(detail="This endpoint requires HTTP/2."))),
+        PASSED,
+    ),
+    case(
+        "problem-actionable",
+        "an extension member links to a guide",
+        make_observation(
+            legacy_response(
+                body=problem(detail="Old clients are retired", migration="https://example.com/h2")
+            )
+        ),
+        PASSED,
+    ),
+    case(
+        "problem-actionable",
+        "h2c is not h2",
+        make_observation(legacy_response(body=problem(detail="Upgrade to h2c"))),
+        WARNED,
+    ),
+    case(
+        "problem-actionable",
+        "only the status phrase",
+        make_observation(legacy_response(body=problem(detail=None))),
+        WARNED,
+    ),
+    case(
+        "problem-actionable",
+        "an extension member that is no link",
+        make_observation(legacy_response(body=problem(detail=None, migration="ask the admins"))),
+        WARNED,
+    ),
+    case(
+        "problem-actionable",
+        "not problem+json",
+        make_observation(legacy_response(content_type="text/plain", body=b"use HTTP/2")),
+        SKIPPED,
+    ),
+    case(
+        "problem-actionable",
+        "not JSON",
+        make_observation(legacy_response(body=b"use HTTP/2")),
+        SKIPPED,
+    ),
+    # -- not-cacheable ----------------------------------------------------------
+    case("not-cacheable", "no cache fields", make_observation(), PASSED, "no cache fields"),
+    case("not-cacheable", "max-age=3600", cached(("cache-control", "max-age=3600")), WARNED),
+    case("not-cacheable", "s-maxage=10", cached(("cache-control", "s-maxage=10")), WARNED),
+    case("not-cacheable", "public", cached(("cache-control", "public")), WARNED),
+    case(
+        "not-cacheable",
+        "quoted max-age in capitals",
+        cached(("cache-control", 'Max-Age="3600"')),
+        WARNED,
+    ),
+    case(
+        "not-cacheable",
+        "Expires after Date",
+        cached(("date", DATE), ("expires", AN_HOUR_LATER)),
+        WARNED,
+        "future",
+    ),
+    case(
+        "not-cacheable", "Expires in the future, no Date", cached(("expires", FAR_FUTURE)), WARNED
+    ),
+    case(
+        "not-cacheable",
+        "no-store wins",
+        cached(("cache-control", "no-store, max-age=3600")),
+        PASSED,
+    ),
+    case(
+        "not-cacheable",
+        "no-store in another field line",
+        cached(("cache-control", "max-age=3600"), ("cache-control", "no-store")),
+        PASSED,
+    ),
+    case("not-cacheable", "max-age=0", cached(("cache-control", "max-age=0")), PASSED),
+    case("not-cacheable", "no-cache alone", cached(("cache-control", "no-cache")), PASSED),
+    case(
+        "not-cacheable",
+        "Expires before Date",
+        cached(("date", DATE), ("expires", AN_HOUR_EARLIER)),
+        PASSED,
+    ),
+    case("not-cacheable", "Expires long ago", cached(("expires", LONG_AGO)), PASSED),
+    case(
+        # RFC 9111 §5.3: an invalid Expires means "already expired"
+        "not-cacheable",
+        "Expires invalid",
+        cached(("date", DATE), ("expires", "0")),
+        PASSED,
+    ),
+    case(
+        # RFC 9111 §5.3: max-age overrides Expires
+        "not-cacheable",
+        "max-age=0 beats a future Expires",
+        cached(("cache-control", "max-age=0"), ("date", DATE), ("expires", AN_HOUR_LATER)),
+        PASSED,
+    ),
+    case(
+        # public only lifts the ban on storing; with an explicit expiration time present a
+        # cache MUST NOT use heuristic freshness (RFC 9111 §4.2.2), so max-age=0 stays stale
+        "not-cacheable",
+        "public with max-age=0",
+        cached(("cache-control", "public, max-age=0")),
+        PASSED,
+    ),
+    # -- upgraded-succeeds ------------------------------------------------------
+    case("upgraded-succeeds", "200", make_observation(), PASSED),
+    case(
+        "upgraded-succeeds",
+        "404 is not a refusal",
+        make_observation(upgraded=h2_response(404)),
+        PASSED,
+    ),
+    case(
+        "upgraded-succeeds",
+        "426 again",
+        make_observation(upgraded=h2_response(426)),
+        FAILED,
+        "also answered with 426",
+    ),
+    case("upgraded-succeeds", "500", make_observation(upgraded=h2_response(500)), FAILED),
+    case("upgraded-succeeds", "503", make_observation(upgraded=h2_response(503)), FAILED),
+    case(
+        "upgraded-succeeds",
+        "ALPN mismatch",
+        make_observation(
+            upgraded=failure(FailureKind.ALPN_MISMATCH, "the server selected http/1.1"),
+            upgraded_transport=Transport("https", "TLSv1.3", "http/1.1"),
+        ),
+        FAILED,
+        "ALPN",
+    ),
+    case(
+        "upgraded-succeeds",
+        "connection closed",
+        make_observation(upgraded=failure(FailureKind.CLOSED)),
+        FAILED,
+    ),
+    case(
+        "upgraded-succeeds",
+        "client cannot make the probe",
+        make_observation(upgraded=failure(FailureKind.UNSUPPORTED, "no h2 support")),
+        SKIPPED,
+    ),
+    case("upgraded-succeeds", "probe not made", make_observation(upgraded=None), SKIPPED),
+    # -- upgraded-protocol ------------------------------------------------------
+    case("upgraded-protocol", "h2 by ALPN", make_observation(), PASSED, "ALPN h2"),
+    case(
+        "upgraded-protocol",
+        "ALPN http/1.1",
+        make_observation(
+            upgraded=legacy_response(200, upgrade=None, connection=()),
+            upgraded_transport=Transport("https", "TLSv1.3", "http/1.1"),
+        ),
+        FAILED,
+        "ALPN http/1.1",
+    ),
+    case(
+        "upgraded-protocol",
+        "no ALPN at all",
+        make_observation(
+            upgraded=legacy_response(200, upgrade=None, connection=()),
+            upgraded_transport=Transport("https", "TLSv1.2", None),
+        ),
+        FAILED,
+        "ALPN none",
+    ),
+    case(
+        "upgraded-protocol",
+        "ALPN mismatch failure",
+        make_observation(
+            upgraded=failure(FailureKind.ALPN_MISMATCH, "the server selected http/1.1"),
+            upgraded_transport=Transport("https", "TLSv1.3", "http/1.1"),
+        ),
+        FAILED,
+    ),
+    case(
+        "upgraded-protocol",
+        "no connection",
+        make_observation(upgraded=failure(FailureKind.TLS_REFUSED, "alert")),
+        SKIPPED,
+    ),
+    case(
+        "upgraded-protocol",
+        "h2 negotiated, then no response",
+        make_observation(
+            upgraded=failure(FailureKind.CLOSED, "reset after SETTINGS"),
+            upgraded_transport=Transport("https", "TLSv1.3", "h2"),
+        ),
+        SKIPPED,
+    ),
+    case("upgraded-protocol", "probe not made", make_observation(upgraded=None), SKIPPED),
+    # -- h2-no-connection-headers -----------------------------------------------
+    case("h2-no-connection-headers", "clean HTTP/2 response", make_observation(), PASSED),
+    case(
+        "h2-no-connection-headers",
+        "connection on an HTTP/2 response",
+        make_observation(upgraded=h2_response(200, ("connection", "keep-alive"))),
+        FAILED,
+        "connection: keep-alive",
+    ),
+    case(
+        "h2-no-connection-headers",
+        "transfer-encoding on an HTTP/2 response",
+        make_observation(upgraded=h2_response(200, ("transfer-encoding", "chunked"))),
+        FAILED,
+    ),
+    case(
+        "h2-no-connection-headers",
+        "upgrade on a 426 sent over HTTP/2",
+        make_observation(legacy_response(http_version="2", connection=())),
+        FAILED,
+        "upgrade: HTTP/2.0 (legacy)",
+    ),
+    case(
+        "h2-no-connection-headers",
+        "no HTTP/2 response",
+        make_observation(upgraded=failure(FailureKind.ALPN_MISMATCH)),
+        SKIPPED,
+    ),
+    # -- tls-legacy-refused -----------------------------------------------------
+    case("tls-legacy-refused", "both refused", make_observation(), PASSED),
+    case(
+        "tls-legacy-refused",
+        "TLS 1.0 accepted",
+        make_observation(tls=handshakes(ACCEPTED, REFUSED)),
+        FAILED,
+        "TLSv1",
+    ),
+    case(
+        "tls-legacy-refused",
+        "TLS 1.1 accepted",
+        make_observation(tls=handshakes(REFUSED, ACCEPTED)),
+        FAILED,
+        "TLSv1.1",
+    ),
+    case(
+        "tls-legacy-refused",
+        "accepted beats inconclusive",
+        make_observation(tls=handshakes(CANNOT_OFFER, ACCEPTED)),
+        FAILED,
+    ),
+    case(
+        "tls-legacy-refused",
+        "client cannot offer either",
+        make_observation(tls=handshakes(CANNOT_OFFER, CANNOT_OFFER)),
+        SKIPPED,
+        "inconclusive",
+    ),
+    case(
+        "tls-legacy-refused",
+        "one refused, one client-cannot-offer",
+        make_observation(tls=handshakes(REFUSED, CANNOT_OFFER)),
+        SKIPPED,
+    ),
+    case(
+        "tls-legacy-refused",
+        "one refused, one error",
+        make_observation(tls=handshakes(REFUSED, ERROR)),
+        SKIPPED,
+    ),
+    case("tls-legacy-refused", "no handshake probe", make_observation(tls=()), SKIPPED),
+]
+
+
+@pytest.mark.parametrize(("check_id", "observation", "outcome", "mentions"), CASES)
+def test_check(check_id: str, observation: Observation, outcome: Outcome, mentions: str) -> None:
+    finding = run(check_id, observation)
+    assert finding.outcome is outcome, finding
+    assert finding.check_id == check_id
+    assert finding.message
+    assert mentions in everything_said(finding)
+
+
+def test_every_h2_check_has_a_passing_and_a_violating_case() -> None:
+    outcomes: dict[str, set[Outcome]] = {check_id: set() for check_id in H2_CHECKS}
+    for param in CASES:
+        check_id, _, outcome, _ = param.values
+        outcomes[check_id].add(outcome)
+    for check_id, seen in outcomes.items():
+        assert PASSED in seen, check_id
+        assert seen & {FAILED, WARNED}, check_id
+
+
+def test_the_default_observation_passes_every_check() -> None:
+    findings = run_checks(make_observation())
+    assert [(f.check_id, f.outcome) for f in findings] == [(c, PASSED) for c in H2_CHECKS]
+
+
+# -- the 426 checks need a 426 ---------------------------------------------------
+
+
+@pytest.mark.parametrize("check_id", ON_THE_426)
+@pytest.mark.parametrize(
+    "legacy",
+    [
+        # even a 200 with every fault the 426 checks look for is not judged by them
+        legacy_response(
+            200,
+            upgrade=None,
+            connection=(),
+            content_type="text/html",
+            body=b"<p>hello</p>",
+            extra=(("cache-control", "public, max-age=3600"),),
+        ),
+        legacy_response(301, upgrade=None, connection=(), content_type=None, body=b""),
+        legacy_response(404, content_type="application/problem+json", body=problem(status=404)),
+        failure(FailureKind.TLS_REFUSED),
+        failure(FailureKind.UNSUPPORTED),
+        None,
+    ],
+    ids=["200", "301", "404", "tls-refused", "unsupported", "no-probe"],
+)
+def test_checks_on_the_426_are_skipped_without_one(
+    check_id: str, legacy: Response | ProbeFailure | None
+) -> None:
+    finding = run(check_id, make_observation(legacy))
+    assert finding.outcome is SKIPPED
+    assert finding.message
+
+
+@pytest.mark.parametrize("check_id", HEADER_CHECKS)
+def test_header_checks_are_skipped_on_a_426_over_http2(check_id: str) -> None:
+    # RFC 9113 §8.2.2: an HTTP/2 426 cannot carry Upgrade or Connection at all
+    observation = make_observation(legacy_response(http_version="2", upgrade=None, connection=()))
+    finding = run(check_id, observation)
+    assert finding.outcome is SKIPPED
+    assert "HTTP/2" in finding.message
+
+
+def test_a_426_over_http2_is_still_a_426() -> None:
+    observation = make_observation(legacy_response(http_version="2", upgrade=None, connection=()))
+    findings = {f.check_id: f.outcome for f in run_checks(observation)}
+    assert findings["status-426"] is PASSED
+    assert findings["h2-no-connection-headers"] is PASSED
+    assert findings["problem-body"] is PASSED
+
+
+# -- status-426 diagnoses --------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("status", "says"),
+    [
+        (200, "still served"),
+        (204, "still served"),
+        (301, "redirect"),
+        (308, "redirect"),
+        (400, "without telling the client"),
+        (403, "forbidden"),
+        (404, "WebSocket"),
+        (505, "Upgrade field"),
+        (500, "failed"),
+        (503, "failed"),
+    ],
+)
+def test_status_426_diagnoses_the_common_answers(status: int, says: str) -> None:
+    finding = run("status-426", make_observation(legacy_response(status)))
+    assert finding.outcome is FAILED
+    assert finding.expected == "426 Upgrade Required"
+    assert str(status) in finding.actual
+    assert finding.diagnosis
+    assert says in finding.diagnosis
+
+
+def test_status_426_tls_refusal_is_diagnosed_at_the_tls_layer() -> None:
+    legacy = failure(FailureKind.TLS_REFUSED, "the server refused the TLS handshake: alert 120")
+    finding = run("status-426", make_observation(legacy))
+    assert finding.outcome is FAILED
+    assert finding.actual == "the server refused the TLS handshake: alert 120"
+    assert "TLS/ALPN layer" in finding.diagnosis
+    assert "HTTP/1.1 over TLS, ALPN http/1.1" in finding.diagnosis  # what was offered
+
+
+# -- details the tables do not show ----------------------------------------------
+
+
+@pytest.mark.parametrize("upgrade", ["h2", "HTTP/2", "H2"])
+def test_unregistered_http2_names_are_a_should_level_note(upgrade: str) -> None:
+    finding = run("upgrade-names-required", make_observation(legacy_response(upgrade=upgrade)))
+    assert finding.outcome is WARNED
+    assert finding.severity is Severity.SHOULD
+    assert "HTTP/2.0" in finding.diagnosis
+
+
+def test_problem_body_status_mismatch_is_a_must_even_with_should_findings() -> None:
+    body = problem(status=400, title="Nope")
+    finding = run("problem-body", make_observation(legacy_response(body=body)))
+    assert finding.outcome is FAILED
+    assert finding.severity is Severity.MUST
+    assert "400" in finding.message
+    assert "'Nope'" in finding.message  # the should-level findings are reported too
+
+
+def test_problem_body_should_findings_lower_the_severity() -> None:
+    finding = run("problem-body", make_observation(legacy_response(body=problem(status="426"))))
+    assert finding.outcome is WARNED
+    assert finding.severity is Severity.SHOULD
+    assert "string" in finding.message
+
+
+def test_problem_body_status_as_a_fractional_json_number_is_compared_by_value() -> None:
+    # RFC 8259 §6: JSON has one number type, so 400.0 is the number 400 and
+    # RFC 9457 §3.1.2 (generators MUST use the same code) is violated.
+    finding = run("problem-body", make_observation(legacy_response(body=problem(status=400.0))))
+    assert finding.outcome is FAILED
+
+
+def test_problem_body_status_426_point_0_is_not_called_a_non_number() -> None:
+    finding = run("problem-body", make_observation(legacy_response(body=problem(status=426.0))))
+    assert finding.outcome is not FAILED
+    assert "not a number" not in finding.message
+
+
+def test_upgraded_alpn_mismatch_tells_how_to_enable_h2() -> None:
+    observation = make_observation(
+        upgraded=failure(FailureKind.ALPN_MISMATCH, "the server selected http/1.1"),
+        upgraded_transport=Transport("https", "TLSv1.3", "http/1.1"),
+    )
+    finding = run("upgraded-succeeds", observation)
+    assert finding.actual == "the server selected http/1.1"
+    assert "enable HTTP/2" in finding.diagnosis
+
+
+def test_h2_connection_headers_are_listed_per_exchange() -> None:
+    observation = make_observation(
+        legacy_response(http_version="2", connection=("close",), upgrade=None),
+        h2_response(200, ("keep-alive", "timeout=5"), ("proxy-connection", "close")),
+    )
+    finding = run("h2-no-connection-headers", observation)
+    assert finding.outcome is FAILED
+    assert finding.actual == (
+        "connection: close (legacy); keep-alive: timeout=5 (upgraded);"
+        " proxy-connection: close (upgraded)"
+    )
+
+
+def test_tls_legacy_refused_never_passes_when_inconclusive() -> None:
+    finding = run("tls-legacy-refused", make_observation(tls=handshakes(REFUSED, CANNOT_OFFER)))
+    assert finding.outcome is SKIPPED
+    assert finding.message.startswith("inconclusive, never passed")
+    assert "TLSv1.1: client-cannot-offer" in finding.message
+
+
+# -- Check.run: from verdict to outcome -------------------------------------------
+
+
+def _check_returning(verdict: Verdict, severity: Severity) -> Check:
+    return Check(
+        "demo", severity, "RFC 0000 §0", "a demo rule", frozenset({"h2"}), lambda _: verdict
+    )
+
+
+@pytest.mark.parametrize(
+    ("verdict", "severity", "outcome", "finding_severity"),
+    [
+        (Verdict.ok("fine"), Severity.MUST, PASSED, Severity.MUST),
+        (Verdict.ok("fine"), Severity.SHOULD, PASSED, Severity.SHOULD),
+        (Verdict.skip("cannot tell"), Severity.MUST, SKIPPED, Severity.MUST),
+        (Verdict.skip("cannot tell"), Severity.INFO, SKIPPED, Severity.INFO),
+        (Verdict.violated("bad"), Severity.MUST, FAILED, Severity.MUST),
+        (Verdict.violated("bad"), Severity.SHOULD, WARNED, Severity.SHOULD),
+        # info is reported, never fails
+        (Verdict.violated("seen"), Severity.INFO, PASSED, Severity.INFO),
+        # a verdict may lower its check's severity for itself
+        (Verdict.violated("meh", severity=Severity.SHOULD), Severity.MUST, WARNED, Severity.SHOULD),
+        (Verdict.violated("fyi", severity=Severity.INFO), Severity.MUST, PASSED, Severity.INFO),
+    ],
+    ids=[
+        "ok-must",
+        "ok-should",
+        "skip-must",
+        "skip-info",
+        "violated-must",
+        "violated-should",
+        "violated-info",
+        "lowered-to-should",
+        "lowered-to-info",
+    ],
+)
+def test_check_run_maps_verdicts_to_outcomes(
+    verdict: Verdict, severity: Severity, outcome: Outcome, finding_severity: Severity
+) -> None:
+    finding = _check_returning(verdict, severity).run(make_observation())
+    assert finding.outcome is outcome
+    assert finding.severity is finding_severity
+    assert finding.check_id == "demo"
+    assert finding.message == verdict.message
+    assert finding.rfc == "RFC 0000 §0"
+
+
+def test_check_run_carries_expected_actual_and_diagnosis() -> None:
+    verdict = Verdict.violated("bad", expected="this", actual="that", diagnosis="why")
+    finding = _check_returning(verdict, Severity.MUST).run(make_observation())
+    assert (finding.expected, finding.actual, finding.diagnosis) == ("this", "that", "why")
+
+
+def test_check_run_reports_a_broken_check_as_skipped_with_the_cause() -> None:
+    def broken(observation: Observation) -> Verdict:
+        raise KeyError("oops")
+
+    check = Check("broken", Severity.MUST, "", "", frozenset({"h2"}), broken)
+    finding = check.run(make_observation())
+    assert finding.outcome is SKIPPED
+    assert "KeyError" in finding.message
+    assert "oops" in finding.message
+
+
+# -- the registry ----------------------------------------------------------------
+
+
+def test_registry_ids_are_kebab_case_and_match_their_key() -> None:
+    for check_id, check in REGISTRY.items():
+        assert check.id == check_id
+        assert check_id == check_id.lower()
+        assert all(part.isalnum() for part in check_id.split("-")), check_id
+        assert check.rfc
+        assert check.rule
+
+
+def test_checks_for_h2_in_catalogue_order() -> None:
+    assert H2_CHECKS == [
+        "status-426",
+        "upgrade-present",
+        "upgrade-syntax",
+        "upgrade-names-required",
+        "connection-upgrade",
+        "problem-media-type",
+        "problem-body",
+        "problem-actionable",
+        "not-cacheable",
+        "upgraded-succeeds",
+        "upgraded-protocol",
+        "h2-no-connection-headers",
+        "tls-legacy-refused",
+    ]
+
+
+def test_checks_for_a_selection_keeps_catalogue_order() -> None:
+    selected = checks_for("h2", ["not-cacheable", "status-426", "no-such-check"])
+    assert [check.id for check in selected] == ["status-426", "not-cacheable"]
+
+
+def test_checks_for_an_unknown_protocol_is_empty() -> None:
+    assert checks_for("gopher") == []
+
+
+def test_run_checks_with_a_selection() -> None:
+    observation = make_observation(legacy_response(upgrade=None))
+    findings = run_checks(observation, ["upgrade-present", "tls-legacy-refused"])
+    assert [(f.check_id, f.outcome) for f in findings] == [
+        ("upgrade-present", FAILED),
+        ("tls-legacy-refused", PASSED),
+    ]
+
+
+def test_run_checks_with_an_empty_selection_runs_nothing() -> None:
+    assert run_checks(make_observation(), []) == []

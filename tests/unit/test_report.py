@@ -1,0 +1,423 @@
+"""Unit tests for the text and JSON rendering in ``pytest_upgrade._report``.
+
+Findings and observations are built by hand; the report is read as a user
+would: is every check there, with its mark, and can the exchange be redone?
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import shlex
+
+import pytest
+
+from pytest_upgrade._model import (
+    Exchange,
+    FailureKind,
+    Finding,
+    HandshakeOutcome,
+    Observation,
+    Outcome,
+    ProbeFailure,
+    Requirement,
+    Response,
+    Severity,
+    TlsHandshake,
+    Transport,
+)
+from pytest_upgrade._report import (
+    RequirementResult,
+    failure_report,
+    reproduce_commands,
+    result_to_json,
+    summary_line,
+)
+
+URL = "https://localhost:8443/api"
+H2_API = Requirement("h2", path="/api")
+CAFILE = "/tmp/pytest-upgrade/ca.pem"
+
+LEGACY = Exchange(
+    role="legacy",
+    url=URL,
+    method="GET",
+    offered="HTTP/1.1 over TLS, ALPN http/1.1",
+    request_headers=(
+        ("Host", "localhost:8443"),
+        ("User-Agent", "pytest-upgrade"),
+        ("Accept", "*/*"),
+    ),
+    transport=Transport("https", "TLSv1.3", "http/1.1"),
+    response=Response(200, "1.1", (("content-type", "text/plain"),), b"hello", reason="OK"),
+)
+UPGRADED = Exchange(
+    role="upgraded",
+    url=URL,
+    method="GET",
+    offered="HTTP/2 over TLS, ALPN h2, http/1.1",
+    request_headers=(("user-agent", "pytest-upgrade"), ("accept", "*/*")),
+    transport=Transport("https", "TLSv1.3", "h2"),
+    response=Response(200, "2", (("content-type", "text/plain"),), b"hello"),
+)
+HANDSHAKES = (
+    TlsHandshake("TLSv1", HandshakeOutcome.REFUSED, "alert protocol_version"),
+    TlsHandshake("TLSv1.1", HandshakeOutcome.REFUSED, "alert protocol_version"),
+)
+
+
+def observation(
+    *exchanges: Exchange,
+    handshakes: tuple[TlsHandshake, ...] = HANDSHAKES,
+    requirement: Requirement = H2_API,
+) -> Observation:
+    return Observation(
+        requirement=requirement,
+        target="https://localhost:8443",
+        exchanges=exchanges or (LEGACY, UPGRADED),
+        handshakes=handshakes,
+    )
+
+
+def finding(
+    check_id: str,
+    outcome: Outcome,
+    severity: Severity = Severity.MUST,
+    *,
+    message: str = "",
+    rfc: str = "",
+    expected: str = "",
+    actual: str = "",
+    diagnosis: str = "",
+) -> Finding:
+    message = message or f"{check_id} said so"
+    return Finding(check_id, severity, outcome, message, rfc, expected, actual, diagnosis)
+
+
+FAILED_426 = finding(
+    "status-426",
+    Outcome.FAILED,
+    rfc="RFC 9110 §15.5.22",
+    message="the legacy request was answered with 200, not 426",
+    expected="426 Upgrade Required",
+    actual="HTTP/1.1 200 OK",
+    diagnosis="The legacy protocol is still served.",
+)
+SKIPPED_UPGRADE = finding(
+    "upgrade-present",
+    Outcome.SKIPPED,
+    message="the legacy request was answered with 200, not 426",
+    expected="never shown",
+)
+WARNED_CACHE = finding(
+    "not-cacheable",
+    Outcome.WARNED,
+    Severity.SHOULD,
+    rfc="RFC 9111 §4.2.2",
+    message="the 426 is explicitly cacheable: max-age=3600",
+    expected="no explicit freshness on a 426",
+    actual="Cache-Control: max-age=3600",
+    diagnosis="A cache may serve this refusal.",
+)
+PASSED_UPGRADED = finding(
+    "upgraded-succeeds",
+    Outcome.PASSED,
+    rfc="RFC 9110 §15.5.22",
+    message="the upgraded request succeeded",
+    expected="a status other than 426 and 5xx",
+    actual="status 200 over HTTP/2",
+)
+MIXED = (FAILED_426, SKIPPED_UPGRADE, WARNED_CACHE, PASSED_UPGRADED)
+
+
+def result(
+    findings: tuple[Finding, ...] = MIXED,
+    *,
+    strict: bool = False,
+    cafile: str | None = CAFILE,
+    obs: Observation | None = None,
+    app_errors: tuple[str, ...] = (),
+) -> RequirementResult:
+    return RequirementResult(
+        obs or observation(), findings, strict=strict, cafile=cafile, app_errors=app_errors
+    )
+
+
+def line_of(report: str, check_id: str) -> str:
+    (line,) = [line for line in report.splitlines() if f" {check_id} [" in line]
+    return line
+
+
+# -- failure_report -----------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("check_id", "mark"),
+    [
+        ("status-426", "✘"),
+        ("upgrade-present", "○"),
+        ("not-cacheable", "⚠"),
+        ("upgraded-succeeds", "✔"),
+    ],
+)
+def test_every_check_is_listed_with_its_mark(check_id: str, mark: str) -> None:
+    line = line_of(failure_report(result()), check_id)
+    assert line.lstrip().startswith(f"{mark} {check_id} [")
+
+
+def test_the_head_names_the_requirement_target_and_failed_checks() -> None:
+    head = failure_report(result()).splitlines()[0]
+    assert head == (
+        "requires_upgrade('h2', path='/api') against https://localhost:8443:"
+        " 1 check(s) failed (status-426)"
+    )
+
+
+def test_failures_and_warnings_show_expected_actual_and_diagnosis() -> None:
+    report = failure_report(result())
+    assert "RFC 9110 §15.5.22" in line_of(report, "status-426")
+    assert "      expected:  426 Upgrade Required" in report
+    assert "      actual:    HTTP/1.1 200 OK" in report
+    assert "      diagnosis: The legacy protocol is still served." in report
+    assert "      expected:  no explicit freshness on a 426" in report
+    assert "      actual:    Cache-Control: max-age=3600" in report
+    assert "      diagnosis: A cache may serve this refusal." in report
+
+
+def test_passed_and_skipped_checks_show_no_details() -> None:
+    report = failure_report(result())
+    assert "status 200 over HTTP/2" not in report  # PASSED_UPGRADED.actual
+    assert "never shown" not in report  # SKIPPED_UPGRADE.expected
+    assert "skipped: the legacy request was answered with 200" in line_of(report, "upgrade-present")
+
+
+def test_the_exchanges_and_handshakes_are_listed() -> None:
+    report = failure_report(result())
+    assert f"   legacy: GET {URL} (HTTP/1.1 over TLS, ALPN http/1.1) → HTTP/1.1 200 OK" in report
+    assert f" upgraded: GET {URL} (HTTP/2 over TLS, ALPN h2, http/1.1) → HTTP/2 200" in report
+    assert "      tls: TLSv1 handshake → refused (alert protocol_version)" in report
+    assert "      tls: TLSv1.1 handshake → refused (alert protocol_version)" in report
+
+
+def test_a_probe_failure_is_shown_instead_of_a_status() -> None:
+    legacy = Exchange(
+        role="legacy",
+        url=URL,
+        method="GET",
+        offered="HTTP/1.1 over TLS, ALPN http/1.1",
+        failure=ProbeFailure(FailureKind.TLS_REFUSED, "alert no_application_protocol"),
+    )
+    report = failure_report(result(obs=observation(legacy, UPGRADED)))
+    assert "→ alert no_application_protocol" in report
+
+
+def test_app_errors_are_appended() -> None:
+    traceback = "Traceback (most recent call last):\n  ...\nRuntimeError: broke\n"
+    report = failure_report(result(app_errors=(traceback,)))
+    assert "the app raised while serving the probes:" in report
+    assert "    RuntimeError: broke" in report
+
+
+def test_the_reproduce_section_lists_the_commands() -> None:
+    report = failure_report(result())
+    section = report.split("\nreproduce:\n", 1)[1].splitlines()
+    assert section == ["  " + c for c in reproduce_commands(observation(), cafile=CAFILE)]
+
+
+def test_the_head_lists_warnings_as_failures_in_strict_mode() -> None:
+    head = failure_report(result(strict=True)).splitlines()[0]
+    assert head.endswith("2 check(s) failed (status-426, not-cacheable)")
+
+
+def test_a_passing_report_has_no_failure_count() -> None:
+    head = failure_report(result((PASSED_UPGRADED,))).splitlines()[0]
+    assert "failed" not in head
+
+
+# -- reproduce_commands -------------------------------------------------------------
+
+
+def test_curl_commands_with_the_bundled_ca() -> None:
+    legacy, upgraded, *_ = reproduce_commands(observation(), cafile=CAFILE)
+    assert shlex.split(legacy) == [
+        "curl", "-sv", "--http1.1", "--cacert", CAFILE, "-o", "/dev/null", URL,
+    ]  # fmt: skip
+    assert shlex.split(upgraded) == [
+        "curl", "-sv", "--http2", "--cacert", CAFILE, "-o", "/dev/null", URL,
+    ]  # fmt: skip
+
+
+def test_curl_without_a_cafile_has_no_cacert() -> None:
+    commands = reproduce_commands(observation(), cafile=None)
+    assert commands
+    assert not any("--cacert" in c or "-CAfile" in c for c in commands)
+
+
+def test_openssl_commands_for_the_legacy_tls_versions() -> None:
+    *_, tls1, tls11 = reproduce_commands(observation(), cafile=CAFILE)
+    assert tls1 == (
+        "openssl s_client -connect localhost:8443 -servername localhost -tls1"
+        f" -cipher DEFAULT:@SECLEVEL=0 -CAfile {CAFILE} </dev/null"
+    )
+    assert shlex.split(tls11.removesuffix(" </dev/null"))[6:9] == [
+        "-tls1_1", "-cipher", "DEFAULT:@SECLEVEL=0",
+    ]  # fmt: skip
+
+
+def test_no_openssl_commands_without_handshakes() -> None:
+    commands = reproduce_commands(observation(handshakes=()), cafile=CAFILE)
+    assert len(commands) == 2
+    assert all(c.startswith("curl ") for c in commands)
+
+
+@pytest.mark.parametrize(
+    ("method", "words"),
+    [("HEAD", ["--head"]), ("POST", ["-X", "POST"]), ("DELETE", ["-X", "DELETE"])],
+)
+def test_curl_repeats_the_method(method: str, words: list[str]) -> None:
+    exchange = Exchange(
+        role="legacy", url=URL, method=method, offered="HTTP/1.1 over TLS, ALPN http/1.1"
+    )
+    (command,) = reproduce_commands(observation(exchange, handshakes=()), cafile=None)
+    argv = shlex.split(command)
+    assert argv[:3] == ["curl", "-sv", "--http1.1"]
+    assert argv[3 : 3 + len(words)] == words
+
+
+def test_curl_repeats_the_user_headers_but_not_the_probe_ones() -> None:
+    exchange = Exchange(
+        role="legacy",
+        url=URL,
+        method="GET",
+        offered="HTTP/1.1 over TLS, ALPN http/1.1",
+        request_headers=(
+            ("Host", "localhost:8443"),
+            ("User-Agent", "pytest-upgrade"),
+            ("Accept", "*/*"),
+            ("Authorization", "Bearer it's a token"),
+        ),
+    )
+    (command,) = reproduce_commands(observation(exchange, handshakes=()), cafile=None)
+    argv = shlex.split(command)  # quoting survives the apostrophe
+    assert argv.count("-H") == 1
+    assert argv[argv.index("-H") + 1] == "Authorization: Bearer it's a token"
+
+
+def test_cleartext_and_http10_exchanges() -> None:
+    h10 = Exchange(
+        role="legacy", url="http://localhost:8080/", method="GET", offered="HTTP/1.0 over cleartext"
+    )
+    h2c = Exchange(
+        role="upgraded", url="http://localhost:8080/", method="GET",
+        offered="HTTP/2 over cleartext with prior knowledge",
+    )  # fmt: skip
+    commands = reproduce_commands(observation(h10, h2c, handshakes=()), cafile=CAFILE)
+    assert [shlex.split(c)[2] for c in commands] == ["--http1.0", "--http2-prior-knowledge"]
+    assert not any("--cacert" in c for c in commands)  # no TLS, no CA
+
+
+# -- RequirementResult ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("outcomes", "strict", "verdict", "failing", "warning"),
+    [
+        ((Outcome.PASSED,), False, "PASSED", [], []),
+        ((Outcome.PASSED, Outcome.SKIPPED), False, "PASSED", [], []),
+        ((Outcome.SKIPPED, Outcome.SKIPPED), False, "SKIPPED", [], []),
+        ((Outcome.PASSED, Outcome.WARNED), False, "WARNED", [], ["c1"]),
+        ((Outcome.PASSED, Outcome.WARNED), True, "FAILED", ["c1"], []),
+        ((Outcome.FAILED, Outcome.WARNED), False, "FAILED", ["c0"], ["c1"]),
+        ((Outcome.FAILED, Outcome.WARNED), True, "FAILED", ["c0", "c1"], []),
+        ((Outcome.FAILED, Outcome.SKIPPED), False, "FAILED", ["c0"], []),
+    ],
+)
+def test_verdict(
+    outcomes: tuple[Outcome, ...],
+    strict: bool,
+    verdict: str,
+    failing: list[str],
+    warning: list[str],
+) -> None:
+    findings = tuple(
+        finding(f"c{i}", outcome, Severity.SHOULD if outcome is Outcome.WARNED else Severity.MUST)
+        for i, outcome in enumerate(outcomes)
+    )
+    outcome = result(findings, strict=strict)
+    assert outcome.verdict == verdict
+    assert [f.check_id for f in outcome.failed] == failing
+    assert [f.check_id for f in outcome.warnings] == warning
+
+
+def test_requirement_is_the_observations() -> None:
+    outcome = result()
+    assert outcome.requirement is outcome.observation.requirement
+
+
+@pytest.mark.parametrize(
+    ("findings", "strict", "line"),
+    [
+        ((PASSED_UPGRADED,), False, "PASSED  h2 GET /api"),
+        ((PASSED_UPGRADED, WARNED_CACHE), False, "WARNED  h2 GET /api (warnings: not-cacheable)"),
+        (MIXED, False, "FAILED  h2 GET /api [status-426]"),
+        (MIXED, True, "FAILED  h2 GET /api [status-426, not-cacheable]"),
+    ],
+)
+def test_summary_line(findings: tuple[Finding, ...], strict: bool, line: str) -> None:
+    assert summary_line(result(findings, strict=strict)) == line
+
+
+# -- result_to_json -----------------------------------------------------------------------
+
+
+def test_json_structure() -> None:
+    requirement = Requirement("h2", path="/api", method="POST", after=dt.date(2027, 3, 1))
+    data = result_to_json(result(obs=observation(requirement=requirement)))
+    assert set(data) == {"requirement", "target", "verdict", "checks"}
+    assert data["requirement"] == {
+        "protocol": "h2",
+        "path": "/api",
+        "method": "POST",
+        "after": "2027-03-01",
+    }
+    assert data["target"] == "https://localhost:8443"
+    assert data["verdict"] == "failed"
+    assert [check["id"] for check in data["checks"]] == [f.check_id for f in MIXED]
+    for check in data["checks"]:
+        assert {"id", "severity", "outcome", "message", "rfc"} <= set(check)
+    assert data["checks"][0] == {
+        "id": "status-426",
+        "severity": "must",
+        "outcome": "failed",
+        "message": "the legacy request was answered with 200, not 426",
+        "rfc": "RFC 9110 §15.5.22",
+        "expected": "426 Upgrade Required",
+        "actual": "HTTP/1.1 200 OK",
+        "diagnosis": "The legacy protocol is still served.",
+    }
+    assert data["checks"][2]["severity"] == "should"
+    assert data["checks"][2]["outcome"] == "warned"
+
+
+def test_json_after_is_null_without_a_deadline_and_survives_a_round_trip() -> None:
+    data = result_to_json(result())
+    assert data["requirement"]["after"] is None
+    assert json.loads(json.dumps(data)) == data
+
+
+def test_json_leaves_out_empty_details() -> None:
+    bare = finding("tls-legacy-refused", Outcome.SKIPPED, message="inconclusive")
+    (check,) = result_to_json(result((bare,)))["checks"]
+    assert check == {
+        "id": "tls-legacy-refused",
+        "severity": "must",
+        "outcome": "skipped",
+        "message": "inconclusive",
+        "rfc": "",
+    }
+
+
+def test_json_verdict_follows_strict_mode() -> None:
+    warned_only = (PASSED_UPGRADED, WARNED_CACHE)
+    assert result_to_json(result(warned_only))["verdict"] == "warned"
+    assert result_to_json(result(warned_only, strict=True))["verdict"] == "failed"
