@@ -114,9 +114,26 @@ def observe(
     )
 
 
+_NOT_HTTP = frozenset({FailureKind.PROTOCOL, FailureKind.CLOSED})
+
+
 def target_error(observation: Observation) -> str | None:
-    """One line when the target could not be evaluated at all (the test errors)."""
+    """One line when the target could not be evaluated at all (the test errors).
+
+    That is: a probe could not reach it, timed out, or did not trust it; or
+    no probe got any HTTP answer and none was refused by a TLS decision
+    (which would itself be the finding), so the peer does not speak HTTP.
+    """
     for exchange in observation.exchanges:
         if exchange.failure is not None and exchange.failure.is_error:
             return f"{exchange.role} probe ({exchange.offered}): {exchange.failure.message}"
+    failures = [e.failure for e in observation.exchanges if e.url and e.failure is not None]
+    answered = any(e.response is not None for e in observation.exchanges)
+    if failures and not answered and all(f.kind in _NOT_HTTP for f in failures):
+        roles: dict[str, list[str]] = {}
+        for exchange in observation.exchanges:
+            if exchange.failure is not None:
+                roles.setdefault(exchange.failure.message, []).append(exchange.role)
+        causes = "; ".join(f"{' and '.join(r)}: {message}" for message, r in roles.items())
+        return f"the target gave no HTTP answer to any probe ({causes})"
     return None

@@ -42,6 +42,7 @@ DEFAULT_TIMEOUT = 5.0
 
 _REQUIREMENTS = pytest.StashKey[tuple[Requirement, ...]]()
 _RESULTS = pytest.StashKey[list[RequirementResult]]()
+_ERROR = pytest.StashKey[str]()
 _SETTINGS = pytest.StashKey["Settings"]()
 _COLLECTOR_NAME = "pytest-upgrade-collector"
 
@@ -341,6 +342,7 @@ def _upgrade_probe(request: pytest.FixtureRequest) -> None:
         results.append(result)
         error = target_error(observation)
         if error is not None:
+            item.stash[_ERROR] = error
             pytest.fail(f"cannot evaluate {requirement.describe()}: {error}", pytrace=False)
 
 
@@ -464,9 +466,16 @@ def pytest_runtest_makereport(
         return report
     # Attach the results once: to the call report, or to the setup report when
     # the test never got to its call phase.
-    if call.when == "call" or (call.when == "setup" and report.outcome != "passed"):
+    if call.when == "call":
         report.upgrade_results = [result_to_json(r) for r in results]
         report.upgrade_summary = [summary_line(r) for r in results]
+    elif call.when == "setup" and report.failed:
+        # The target could not be evaluated: every requirement reads as an error.
+        cause = item.stash.get(_ERROR, "") or report.longreprtext.strip()
+        report.upgrade_results = [
+            {**result_to_json(r), "verdict": "error", "error": cause} for r in results
+        ]
+        report.upgrade_summary = [f"ERROR   {r.requirement.describe()}: {cause}" for r in results]
     return report
 
 
@@ -499,8 +508,7 @@ class _Collector:
         terminalreporter.section("upgrade compliance")
         for nodeid in sorted(self.entries):
             for entry in self.entries[nodeid]:
-                outcome = "ERROR  " if entry["outcome"] == "error" else ""
-                terminalreporter.write_line(f"{outcome}{entry['summary']}  {nodeid}")
+                terminalreporter.write_line(f"{entry['summary']}  {nodeid}")
 
     def pytest_sessionfinish(self, session: pytest.Session) -> None:
         settings = self.config.stash[_SETTINGS]

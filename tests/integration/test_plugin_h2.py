@@ -323,3 +323,33 @@ def test_orders_{n}():
         f"test_suite.py::test_orders_{n}" for n in range(4)
     ]
     assert all(r["outcome"] == "passed" for r in document["results"])
+
+
+@pytest.mark.parametrize(
+    ("behaviour", "cause"),
+    [
+        pytest.param("silent", "*no answer within 1 s*", id="accepts-and-never-answers"),
+        pytest.param("ssh_banner", "*did not answer with TLS*", id="speaks-ssh"),
+    ],
+)
+def test_broken_target_is_a_bounded_one_line_error(
+    pytester: pytest.Pytester, behaviour: str, cause: str
+) -> None:
+    import time
+
+    import hostile
+
+    pytester.makepyfile(test_suite=MARKED_TEST)
+    with hostile.hostile_server(getattr(hostile, behaviour)) as port:
+        start = time.monotonic()
+        result = pytester.runpytest(
+            "-p",
+            "no:cacheprovider",
+            f"--upgrade-target=https://127.0.0.1:{port}",
+            "--upgrade-timeout=1",
+        )
+        elapsed = time.monotonic() - start
+    result.assert_outcomes(errors=1)
+    result.stdout.fnmatch_lines([f"*cannot evaluate h2 GET /v2/orders: {cause}"])
+    assert "INTERNALERROR" not in result.stdout.str()
+    assert elapsed < 1 + 1.5  # the probes run concurrently: one timeout, plus start-up
