@@ -10,8 +10,14 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
+import httpcore  # noqa: F401  (see below)
 import pytest
 import trustme
+
+# pytester's in-process runs drop modules first imported during a run; httpx
+# caches httpcore's exception classes on first use, and a second copy of
+# httpcore imported later no longer matches them. Importing it here, before
+# any pytester run, keeps one copy.
 
 TESTS = pathlib.Path(__file__).parent
 sys.path.insert(0, str(TESTS))

@@ -108,7 +108,7 @@ class ClientTrust:
 
     def __init__(self, cafile: str | None = None) -> None:
         self.cafile = cafile
-        self._contexts: dict[tuple[tuple[str, ...], str | None], ssl.SSLContext] = {}
+        self._contexts: dict[tuple[tuple[str, ...], str | None, str | None], ssl.SSLContext] = {}
 
     def _base_context(self) -> ssl.SSLContext:
         if self.cafile is None:
@@ -117,13 +117,16 @@ class ClientTrust:
         context.load_verify_locations(cafile=self.cafile)
         return context
 
-    def context(self, alpn: Sequence[str] = (), version: str | None = None) -> ssl.SSLContext:
-        """A verifying client context offering ``alpn``, pinned to ``version`` if given.
+    def context(
+        self, alpn: Sequence[str] = (), version: str | None = None, minimum: str | None = None
+    ) -> ssl.SSLContext:
+        """A verifying client context offering ``alpn``.
 
-        Raises ``ssl.SSLError`` or ``ValueError`` when this Python/OpenSSL
-        cannot be configured for ``version``.
+        ``version`` pins the one TLS version offered; ``minimum`` offers that
+        version and every later one. Raises ``ssl.SSLError`` or ``ValueError``
+        when this Python/OpenSSL cannot be configured so.
         """
-        key = (tuple(alpn), version)
+        key = (tuple(alpn), version, minimum)
         context = self._contexts.get(key)
         if context is None:
             context = self._base_context()
@@ -131,6 +134,8 @@ class ClientTrust:
                 context.set_alpn_protocols(list(alpn))
             if version is not None:
                 _pin_version(context, TLS_VERSIONS[version])
+            elif minimum is not None:
+                context.minimum_version = TLS_VERSIONS[minimum]
             self._contexts[key] = context
         return context
 
@@ -404,15 +409,19 @@ def http1_exchange(
     alpn: Sequence[str] = ("http/1.1",),
     timeout: float,
     http_version: str = "1.1",
+    tls_minimum: str | None = None,
     body_limit: int = BODY_LIMIT,
 ) -> Exchange:
     """One HTTP/1.x request (1.1, or 1.0 written by hand and read by h11).
 
     Over https, ``alpn`` is the ALPN offer (the ``h2`` legacy probe offers
-    only ``http/1.1``, as an HTTP/1.1-only client does).
+    only ``http/1.1``, as an HTTP/1.1-only client does) and ``tls_minimum``
+    the lowest TLS version offered.
     """
-    context = trust.context(alpn) if endpoint.scheme == "https" else None
+    context = trust.context(alpn, minimum=tls_minimum) if endpoint.scheme == "https" else None
     offered = f"HTTP/{http_version} " + _over(endpoint, alpn)
+    if tls_minimum is not None and endpoint.scheme == "https":
+        offered += f", {tls_minimum} or later"
     request_headers = [("Host", endpoint.authority), ("User-Agent", USER_AGENT), ("Accept", "*/*")]
     request_headers += [(name, value) for name, value in headers]
     with _recording(
@@ -474,6 +483,10 @@ def _http1_roundtrip(
                 ) from None
             continue
         if isinstance(event, h11.InformationalResponse):
+            if event.status_code == 101:
+                # 101 Switching Protocols ends the HTTP/1.1 exchange (RFC 9110
+                # §15.2.2); what follows is the other protocol, not read here.
+                return _h11_response(event, b"", truncated=False)
             continue
         if isinstance(event, h11.Response):
             response = event
@@ -493,12 +506,18 @@ def _http1_roundtrip(
         raise _ProbeError(
             FailureKind.CLOSED, "the connection closed before a complete response head"
         )
+    return _h11_response(response, bytes(body), truncated=truncated)
+
+
+def _h11_response(
+    event: h11.Response | h11.InformationalResponse, body: bytes, *, truncated: bool
+) -> Response:
     return Response(
-        status=response.status_code,
-        http_version=response.http_version.decode("ascii", "replace"),
-        headers=tuple((_decode(k), _decode(v)) for k, v in response.headers),
-        body=bytes(body),
-        reason=_decode(response.reason),
+        status=event.status_code,
+        http_version=event.http_version.decode("ascii", "replace"),
+        headers=tuple((_decode(k), _decode(v)) for k, v in event.headers.raw_items()),
+        body=body,
+        reason=_decode(event.reason),
         body_truncated=truncated,
     )
 
