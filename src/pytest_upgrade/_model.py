@@ -149,6 +149,9 @@ class Exchange:
     response: Response | None = None
     failure: ProbeFailure | None = None
     elapsed: float = 0.0
+    # Who produced the response, when that is known: "app", or "server" when
+    # the bundled hypercorn answered before the app saw the request.
+    answered_by: str = ""
 
 
 class HandshakeOutcome(enum.Enum):

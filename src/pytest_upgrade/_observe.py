@@ -7,12 +7,27 @@ same time on a small thread pool: a requirement costs about its slowest probe.
 
 from __future__ import annotations
 
+import base64
+import os
 from collections.abc import Callable
 from concurrent.futures import Executor
 from dataclasses import dataclass, field
+from functools import partial
+from typing import Any
+
+import h2.config
+import h2.connection
 
 from ._model import Exchange, FailureKind, Observation, ProbeFailure, Requirement, TlsHandshake
-from ._probes import ClientTrust, Endpoint, http1_exchange, http2_exchange, tls_handshake
+from ._probes import (
+    TLS_VERSIONS,
+    ClientTrust,
+    Endpoint,
+    http1_exchange,
+    http2_exchange,
+    tls_handshake,
+)
+from ._websocket import websocket_handshake
 
 __all__ = ["Target", "observe", "target_error"]
 
@@ -43,52 +58,159 @@ class Target:
 
 Probe = Callable[[], Exchange | TlsHandshake]
 
-
-def _missing(role: str, requirement: Requirement, needs: str) -> Exchange:
-    return Exchange(
-        role=role,
-        url="",
-        method=requirement.method,
-        offered="",
-        failure=ProbeFailure(
-            FailureKind.NOT_APPLICABLE,
-            f"the target has no {needs} URL, which the {requirement.protocol} requirement is"
-            f" tested over",
-        ),
-    )
+LEGACY_TLS_VERSIONS = ("TLSv1", "TLSv1.1")
 
 
-def _h2_plan(requirement: Requirement, target: Target, timeout: float) -> list[Probe]:
-    https = target.https
-    if https is None:
-        return [
-            lambda: _missing("legacy", requirement, "https"),
-            lambda: _missing("upgraded", requirement, "https"),
-        ]
-    common = {
+def _missing(role: str, requirement: Requirement, needs: str) -> Probe:
+    def probe() -> Exchange:
+        return Exchange(
+            role=role,
+            url="",
+            method=requirement.method,
+            offered="",
+            failure=ProbeFailure(
+                FailureKind.NOT_APPLICABLE,
+                f"the target has no {needs} URL, which the {requirement.protocol} requirement"
+                " is tested over",
+            ),
+        )
+
+    return probe
+
+
+def _request(requirement: Requirement, target: Target, timeout: float) -> dict[str, Any]:
+    return {
         "method": requirement.method,
         "path": requirement.path,
         "headers": requirement.headers,
         "trust": target.trust,
         "timeout": timeout,
     }
-    probes: list[Probe] = [
-        # An HTTP/1.1-only client: ALPN offers http/1.1 and nothing else.
-        lambda: http1_exchange(https, role="legacy", alpn=("http/1.1",), **common),  # type: ignore[arg-type]
-        # A client that can do both, as browsers and httpx do; the server picks (RFC 9113 §3.2).
-        lambda: http2_exchange(https, role="upgraded", alpn=("h2", "http/1.1"), **common),  # type: ignore[arg-type]
+
+
+def _handshakes(
+    endpoint: Endpoint, versions: tuple[str, ...], target: Target, timeout: float
+) -> list[Probe]:
+    return [
+        partial(tls_handshake, endpoint, version=version, trust=target.trust, timeout=timeout)
+        for version in versions
     ]
-    for version in ("TLSv1", "TLSv1.1"):
-        probes.append(
-            lambda version=version: tls_handshake(  # type: ignore[misc]
-                https, version=version, trust=target.trust, timeout=timeout
-            )
-        )
+
+
+def _h2_plan(requirement: Requirement, target: Target, timeout: float) -> list[Probe]:
+    https = target.https
+    if https is None:
+        return [
+            _missing("legacy", requirement, "https"),
+            _missing("upgraded", requirement, "https"),
+        ]
+    request = _request(requirement, target, timeout)
+    return [
+        # An HTTP/1.1-only client: ALPN offers http/1.1 and nothing else.
+        partial(http1_exchange, https, role="legacy", alpn=("http/1.1",), **request),
+        # A client that can do both, as browsers and httpx do; the server picks (RFC 9113 §3.2).
+        partial(http2_exchange, https, role="upgraded", alpn=("h2", "http/1.1"), **request),
+        *_handshakes(https, LEGACY_TLS_VERSIONS, target, timeout),
+    ]
+
+
+def _h2c_upgrade_headers() -> list[tuple[str, str]]:
+    # RFC 7540 §3.2 (deprecated by RFC 9113 §3.1): Upgrade: h2c with the
+    # client's SETTINGS as HTTP2-Settings.
+    connection = h2.connection.H2Connection(h2.config.H2Configuration(client_side=True))
+    settings = connection.initiate_upgrade_connection()
+    value = settings.decode("ascii") if isinstance(settings, bytes) else str(settings)
+    return [
+        ("Connection", "Upgrade, HTTP2-Settings"),
+        ("Upgrade", "h2c"),
+        ("HTTP2-Settings", value),
+    ]
+
+
+def _h2c_plan(requirement: Requirement, target: Target, timeout: float) -> list[Probe]:
+    http = target.http
+    if http is None:
+        return [_missing("legacy", requirement, "http"), _missing("upgraded", requirement, "http")]
+    request = _request(requirement, target, timeout)
+    upgrade_request = {**request, "headers": (*requirement.headers, *_h2c_upgrade_headers())}
+    return [
+        partial(http1_exchange, http, role="legacy", **request),
+        partial(http2_exchange, http, role="upgraded", **request),
+        partial(http1_exchange, http, role="h2c-upgrade", **upgrade_request),
+    ]
+
+
+def _websocket_plan(requirement: Requirement, target: Target, timeout: float) -> list[Probe]:
+    primary = target.https or target.http
+    if primary is None:  # pragma: no cover - a target has at least one URL
+        return []
+    request = _request(requirement, target, timeout)
+    plain_get = {**request, "method": "GET"}
+    handshake: dict[str, Any] = {
+        "path": requirement.path,
+        "headers": requirement.headers,
+        "trust": target.trust,
+        "timeout": timeout,
+    }
+    probes: list[Probe] = [
+        # A plain GET, as a client that does not know the route is a WebSocket sends.
+        partial(http1_exchange, primary, role="legacy", **plain_get),
+        partial(websocket_handshake, primary, role="upgraded", **handshake),
+    ]
+    if target.https is not None and target.http is not None:
+        probes.append(partial(websocket_handshake, target.http, role="upgraded-ws", **handshake))
+    # RFC 6455 §4.2.2: an unsupported Sec-WebSocket-Version must be refused
+    # with the versions the server supports.
+    version_probe = {
+        **plain_get,
+        "headers": (
+            *requirement.headers,
+            ("Connection", "Upgrade"),
+            ("Upgrade", "websocket"),
+            ("Sec-WebSocket-Key", base64.b64encode(os.urandom(16)).decode("ascii")),
+            ("Sec-WebSocket-Version", "8"),
+        ),
+    }
+    probes.append(partial(http1_exchange, primary, role="version-probe", **version_probe))
     return probes
+
+
+def _tls_plan(requirement: Requirement, target: Target, timeout: float) -> list[Probe]:
+    required = "TLSv" + requirement.protocol.split("/", 1)[1]  # "TLS/1.3" -> "TLSv1.3"
+    request = _request(requirement, target, timeout)
+    probes: list[Probe] = []
+    if target.http is not None:
+        probes.append(partial(http1_exchange, target.http, role="legacy", **request))
+    else:
+        probes.append(_missing("legacy", requirement, "cleartext (http)"))
+    https = target.https
+    if https is None:
+        probes.append(_missing("upgraded", requirement, "https"))
+        return probes
+    below = tuple(v for v in TLS_VERSIONS if TLS_VERSIONS[v] < TLS_VERSIONS[required])
+    probes.append(partial(http1_exchange, https, role="upgraded", tls_minimum=required, **request))
+    probes += _handshakes(https, (*below, required), target, timeout)
+    return probes
+
+
+def _http11_plan(requirement: Requirement, target: Target, timeout: float) -> list[Probe]:
+    primary = target.https or target.http
+    if primary is None:  # pragma: no cover - a target has at least one URL
+        return []
+    request = _request(requirement, target, timeout)
+    return [
+        partial(http1_exchange, primary, role="legacy", http_version="1.0", **request),
+        partial(http1_exchange, primary, role="upgraded", **request),
+    ]
 
 
 _PLANS: dict[str, Callable[[Requirement, Target, float], list[Probe]]] = {
     "h2": _h2_plan,
+    "h2c": _h2c_plan,
+    "websocket": _websocket_plan,
+    "TLS/1.2": _tls_plan,
+    "TLS/1.3": _tls_plan,
+    "HTTP/1.1": _http11_plan,
 }
 
 

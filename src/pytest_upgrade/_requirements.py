@@ -38,6 +38,11 @@ class ProtocolInfo:
     mention: re.Pattern[str]
 
 
+def _mention(pattern: str) -> re.Pattern[str]:
+    # A protocol name standing as a word: not inside another token or version.
+    return re.compile(rf"(?<![\w/.-])(?:{pattern})(?![\w-]|[./]\d)", re.IGNORECASE)
+
+
 PROTOCOLS: dict[str, ProtocolInfo] = {
     "h2": ProtocolInfo(
         token="h2",
@@ -45,9 +50,47 @@ PROTOCOLS: dict[str, ProtocolInfo] = {
         summary="HTTP/2 over TLS is required",
         legacy="HTTP/1.1 over TLS, ALPN offering only http/1.1",
         upgraded="HTTP/2 negotiated by ALPN (RFC 9113 §3.2)",
-        mention=re.compile(
-            r"(?<![\w/.-])(?:HTTP/2(?:\.0)?|HTTP2|h2)(?![\w-]|[./]\d)", re.IGNORECASE
-        ),
+        mention=_mention(r"HTTP/2(?:\.0)?|HTTP2|h2"),
+    ),
+    "h2c": ProtocolInfo(
+        token="h2c",
+        aliases=(),
+        summary="cleartext HTTP/2 is required",
+        legacy="HTTP/1.1 over cleartext",
+        upgraded="HTTP/2 with prior knowledge (RFC 9113 §3.3)",
+        mention=_mention(r"h2c|HTTP/2(?:\.0)?|HTTP2"),
+    ),
+    "websocket": ProtocolInfo(
+        token="websocket",
+        aliases=(),
+        summary="the path is a WebSocket endpoint",
+        legacy="a plain GET without Upgrade/Connection",
+        upgraded="the RFC 6455 opening handshake, expecting 101",
+        mention=_mention(r"web ?sockets?|wss?://\S*"),
+    ),
+    "TLS/1.2": ProtocolInfo(
+        token="TLS/1.2",
+        aliases=("TLSv1.2",),
+        summary="TLS 1.2 or later is required",
+        legacy="TLS 1.0 and 1.1 handshakes; a cleartext request when a cleartext URL exists",
+        upgraded="a TLS 1.2-or-later handshake, then the request",
+        mention=_mention(r"TLS ?(?:v|/)?1\.[23]|https(?=\b)|https://\S*"),
+    ),
+    "TLS/1.3": ProtocolInfo(
+        token="TLS/1.3",
+        aliases=("TLSv1.3",),
+        summary="TLS 1.3 is required",
+        legacy="TLS 1.0, 1.1 and 1.2 handshakes; a cleartext request when a cleartext URL exists",
+        upgraded="a TLS 1.3 handshake, then the request",
+        mention=_mention(r"TLS ?(?:v|/)?1\.3|https://\S*"),
+    ),
+    "HTTP/1.1": ProtocolInfo(
+        token="HTTP/1.1",
+        aliases=(),
+        summary="HTTP/1.0 is no longer served",
+        legacy="an HTTP/1.0 request",
+        upgraded="the same request over HTTP/1.1",
+        mention=_mention(r"HTTP/1\.1|HTTP/2(?:\.0)?"),
     ),
 }
 
@@ -71,12 +114,14 @@ _METHOD_NOTE = "a method is a token such as GET or POST (RFC 9110 §9.1)"
 
 
 def canonical_protocol(token: object) -> str:
-    """The canonical token for ``token`` or a ValueError naming the accepted ones."""
+    """The canonical token for ``token`` or a ValueError naming the accepted ones.
+
+    Tokens compare case-insensitively, as upgrade tokens do (RFC 9110 §7.8).
+    """
     if isinstance(token, str):
+        wanted = token.casefold()
         for info in PROTOCOLS.values():
-            if token == info.token or token in info.aliases:
-                return info.token
-            if token.lower() == info.token or token.upper() in (a.upper() for a in info.aliases):
+            if wanted in (name.casefold() for name in (info.token, *info.aliases)):
                 return info.token
     raise ValueError(f"unknown protocol {token!r}; accepted: {_accepted()}")
 

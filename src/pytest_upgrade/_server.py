@@ -34,6 +34,7 @@ Exceptions::
 from __future__ import annotations
 
 import asyncio
+import collections
 import contextlib
 import logging
 import os
@@ -121,6 +122,17 @@ class _ErrorLog:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._errors: list[AppError] = []
+        # Sec-WebSocket-Key values of the requests that reached the app: they
+        # tell a response of the app from one hypercorn gave by itself.
+        self._keys: collections.deque[str] = collections.deque(maxlen=1024)
+
+    def saw_key(self, key: str) -> None:
+        with self._lock:
+            self._keys.append(key)
+
+    def key_was_seen(self, key: str) -> bool:
+        with self._lock:
+            return key in self._keys
 
     def add(self, error: AppError) -> None:
         with self._lock:
@@ -203,6 +215,9 @@ class _RecordingASGI:
         if scope["type"] == "lifespan":
             await self._run_lifespan(scope, receive, send)
             return
+        for name, value in scope["headers"]:
+            if name.lower() == b"sec-websocket-key":
+                self._errors.saw_key(value.decode("latin-1"))
         try:
             await self._app(scope, receive, send)
         except Exception as exc:
@@ -262,6 +277,9 @@ class _RecordingWSGI:
             environ.get("SERVER_PROTOCOL"),
             environ.get("wsgi.url_scheme"),
         )
+        key = environ.get("HTTP_SEC_WEBSOCKET_KEY")
+        if isinstance(key, str):
+            self._errors.saw_key(key)
         try:
             result = self._app(environ, start_response)
         except Exception as exc:
@@ -388,6 +406,14 @@ class UpgradeServer:
     def drain_errors(self) -> list[AppError]:
         """The exceptions the app raised while serving since the last call."""
         return self._errors.drain()
+
+    def app_saw_websocket_key(self, key: str) -> bool:
+        """Whether a request with this Sec-WebSocket-Key reached the app.
+
+        hypercorn answers some WebSocket handshakes itself (an unsupported
+        Sec-WebSocket-Version gets its own 400); this tells those apart.
+        """
+        return self._errors.key_was_seen(key)
 
     def start(self) -> None:
         """Return once both listeners are live, or raise ServerStartError having cleaned up."""

@@ -1,0 +1,137 @@
+"""The registry of checks, and what a check decides (a :class:`Verdict`).
+
+A check is a small pure function from an :class:`Observation` (what the probes
+recorded) to a :class:`Verdict`. It does no I/O and imports nothing from
+pytest, httpx, hypercorn or asyncio, so every rule is unit-tested with
+hand-built exchanges. Check ids are public and stable: they appear in failure
+reports, in the JSON report and in ``--upgrade-checks`` selections.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+
+from ._model import Finding, Observation, Outcome, Severity
+
+__all__ = [
+    "LEGACY",
+    "REGISTRY",
+    "UPGRADED",
+    "Check",
+    "Verdict",
+    "check",
+    "checks_for",
+    "run_checks",
+]
+
+LEGACY = "legacy"
+UPGRADED = "upgraded"
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """What a check function decided.
+
+    ``status`` is "ok", "violated" or "skipped". ``severity`` lowers the
+    check's own severity for this one verdict, for rules whose catalogue entry
+    mixes a MUST with SHOULD-level notes (for example a problem member of the
+    wrong type, which consumers ignore: RFC 9457 §3.1).
+    """
+
+    status: str
+    message: str
+    expected: str = ""
+    actual: str = ""
+    diagnosis: str = ""
+    severity: Severity | None = None
+
+    @classmethod
+    def ok(cls, message: str, *, expected: str = "", actual: str = "") -> Verdict:
+        return cls("ok", message, expected=expected, actual=actual)
+
+    @classmethod
+    def skip(cls, reason: str) -> Verdict:
+        return cls("skipped", reason)
+
+    @classmethod
+    def violated(
+        cls,
+        message: str,
+        *,
+        expected: str = "",
+        actual: str = "",
+        diagnosis: str = "",
+        severity: Severity | None = None,
+    ) -> Verdict:
+        return cls("violated", message, expected, actual, diagnosis, severity)
+
+
+CheckFunction = Callable[[Observation], Verdict]
+
+
+@dataclass(frozen=True)
+class Check:
+    id: str
+    severity: Severity
+    rfc: str
+    rule: str  # one sentence, for the reference and the report
+    protocols: frozenset[str]
+    function: CheckFunction
+
+    def run(self, observation: Observation) -> Finding:
+        try:
+            verdict = self.function(observation)
+        except Exception as exc:  # pragma: no cover - a bug in a check, reported honestly
+            verdict = Verdict.skip(f"the check itself failed: {type(exc).__name__}: {exc}")
+        severity = verdict.severity or self.severity
+        if verdict.status == "ok":
+            outcome = Outcome.PASSED
+        elif verdict.status == "skipped":
+            outcome = Outcome.SKIPPED
+        elif severity is Severity.MUST:
+            outcome = Outcome.FAILED
+        elif severity is Severity.SHOULD:
+            outcome = Outcome.WARNED
+        else:
+            outcome = Outcome.PASSED  # info never fails; its message says what was seen
+        return Finding(
+            check_id=self.id,
+            severity=severity,
+            outcome=outcome,
+            message=verdict.message,
+            rfc=self.rfc,
+            expected=verdict.expected,
+            actual=verdict.actual,
+            diagnosis=verdict.diagnosis,
+        )
+
+
+REGISTRY: dict[str, Check] = {}
+
+
+def check(
+    check_id: str, severity: Severity, rfc: str, rule: str, protocols: Iterable[str]
+) -> Callable[[CheckFunction], CheckFunction]:
+    def register(function: CheckFunction) -> CheckFunction:
+        if check_id in REGISTRY:  # pragma: no cover - a programming error
+            raise ValueError(f"duplicate check id {check_id}")
+        REGISTRY[check_id] = Check(check_id, severity, rfc, rule, frozenset(protocols), function)
+        return function
+
+    return register
+
+
+def checks_for(protocol: str, selected: Sequence[str] | None = None) -> list[Check]:
+    """The registered checks that apply to ``protocol``, in catalogue order."""
+    return [
+        check
+        for check in REGISTRY.values()
+        if protocol in check.protocols and (selected is None or check.id in selected)
+    ]
+
+
+def run_checks(observation: Observation, selected: Sequence[str] | None = None) -> list[Finding]:
+    return [
+        check.run(observation) for check in checks_for(observation.requirement.protocol, selected)
+    ]

@@ -1,0 +1,159 @@
+"""The WebSocket probes: an RFC 6455 opening handshake made by the websockets library.
+
+The library performs the handshake as a real client does and validates it;
+a subclass of its connection records the request and the response it saw,
+so that the checks judge the raw 101 (or whatever came instead) themselves.
+The connection is closed right after the handshake: the test body gets a
+fresh one of its own (``upgrade.websocket``).
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import hashlib
+import socket
+import ssl
+import time
+from collections.abc import Sequence
+from typing import Any
+
+from websockets.exceptions import InvalidHandshake, InvalidMessage, InvalidStatus
+from websockets.http11 import Request as WsRequest
+from websockets.http11 import Response as WsResponse
+from websockets.sync.client import ClientConnection, connect
+
+from ._model import Exchange, FailureKind, ProbeFailure, Response, Transport
+from ._probes import USER_AGENT, ClientTrust, Endpoint
+
+__all__ = ["WEBSOCKET_GUID", "expected_accept", "websocket_handshake", "websocket_uri"]
+
+# RFC 6455 §1.3: the GUID appended to the key before hashing.
+WEBSOCKET_GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
+
+
+def expected_accept(key: str) -> str:
+    """Sec-WebSocket-Accept for ``key``: base64(SHA-1(key + GUID)) (RFC 6455 §4.2.2)."""
+    digest = hashlib.sha1((key + WEBSOCKET_GUID).encode("ascii"), usedforsecurity=False).digest()
+    return base64.b64encode(digest).decode("ascii")
+
+
+def websocket_uri(endpoint: Endpoint, path: str) -> str:
+    scheme = "wss" if endpoint.scheme == "https" else "ws"
+    return f"{scheme}://{endpoint.authority}{endpoint.target(path)}"
+
+
+def _response(response: WsResponse) -> Response:
+    return Response(
+        status=response.status_code,
+        http_version="1.1",
+        headers=tuple((name.lower(), value) for name, value in response.headers.raw_items()),
+        body=bytes(response.body or b""),
+        reason=response.reason_phrase,
+    )
+
+
+def _transport(sock: socket.socket | None, scheme: str) -> Transport:
+    if isinstance(sock, ssl.SSLSocket):
+        with contextlib.suppress(OSError, ValueError):
+            return Transport(
+                scheme=scheme, tls_version=sock.version(), alpn=sock.selected_alpn_protocol()
+            )
+    return Transport(scheme=scheme)
+
+
+def websocket_handshake(
+    endpoint: Endpoint,
+    *,
+    role: str,
+    path: str,
+    headers: Sequence[tuple[str, str]] = (),
+    trust: ClientTrust,
+    timeout: float,
+) -> Exchange:
+    """Open a WebSocket connection to ``path`` and close it; record what was exchanged."""
+    uri = websocket_uri(endpoint, path)
+    over = "TLS" if endpoint.scheme == "https" else "cleartext"
+    offered = f"WebSocket handshake (RFC 6455, version 13) over {over}"
+    seen: dict[str, Any] = {}
+
+    class _Recording(ClientConnection):
+        # Records what the handshake saw, whether or not it succeeds.
+        def handshake(self, *args: Any, **kwargs: Any) -> None:
+            try:
+                super().handshake(*args, **kwargs)
+            finally:
+                seen["request"] = self.request
+                seen["response"] = self.response
+                seen["transport"] = _transport(self.socket, endpoint.scheme)
+
+    context = trust.context(("http/1.1",)) if endpoint.scheme == "https" else None
+    start = time.perf_counter()
+    failure: ProbeFailure | None = None
+    response: Response | None = None
+    try:
+        connection = connect(
+            uri,
+            ssl=context,
+            proxy=None,
+            open_timeout=timeout,
+            close_timeout=min(1.0, timeout),
+            additional_headers=list(headers),
+            user_agent_header=USER_AGENT,
+            compression=None,
+            create_connection=_Recording,
+        )
+    except InvalidStatus as exc:
+        # A complete answer other than 101: that is the finding, not a failure.
+        response = _response(exc.response)
+    except InvalidMessage as exc:
+        failure = ProbeFailure(FailureKind.PROTOCOL, f"invalid handshake response: {_cause(exc)}")
+    except InvalidHandshake as exc:
+        # A 101 that the library refused (a wrong Sec-WebSocket-Accept, say):
+        # the checks judge the recorded response.
+        if seen.get("response") is None:
+            failure = ProbeFailure(FailureKind.PROTOCOL, f"handshake refused: {exc}")
+    except TimeoutError:
+        failure = ProbeFailure(
+            FailureKind.TIMEOUT, f"WebSocket handshake: no answer within {timeout:g} s"
+        )
+    except ssl.SSLCertVerificationError as exc:
+        failure = ProbeFailure(
+            FailureKind.CERTIFICATE,
+            f"certificate verify failed: {exc.verify_message}"
+            " (trust a private CA with --upgrade-ca=PEM)",
+        )
+    except ssl.SSLError as exc:
+        failure = ProbeFailure(
+            FailureKind.TLS_REFUSED, f"TLS handshake failed: {exc.reason or exc}"
+        )
+    except (ConnectionRefusedError, socket.gaierror) as exc:
+        failure = ProbeFailure(FailureKind.UNREACHABLE, f"connect to {uri}: {exc.strerror or exc}")
+    except (EOFError, ConnectionError) as exc:
+        failure = ProbeFailure(
+            FailureKind.CLOSED, f"the connection closed during the handshake: {exc}"
+        )
+    except OSError as exc:
+        failure = ProbeFailure(FailureKind.UNREACHABLE, f"connect to {uri}: {exc.strerror or exc}")
+    else:
+        connection.close()
+    if response is None and failure is None and seen.get("response") is not None:
+        response = _response(seen["response"])
+    request: WsRequest | None = seen.get("request")
+    request_headers = tuple(request.headers.raw_items()) if request is not None else tuple(headers)
+    return Exchange(
+        role=role,
+        url=uri,
+        method="GET",
+        offered=offered,
+        request_headers=request_headers,
+        transport=seen.get("transport"),
+        response=response,
+        failure=failure,
+        elapsed=time.perf_counter() - start,
+    )
+
+
+def _cause(exc: BaseException) -> str:
+    cause = exc.__cause__
+    return f"{exc}: {cause}" if cause is not None else str(exc)
