@@ -20,6 +20,7 @@ from ._registry import LEGACY, Verdict
 from ._registry import check as _check
 from ._requirements import PROTOCOLS
 from ._rules import (
+    UpgradeProtocol,
     is_uri_reference,
     parse_cache_control,
     parse_connection,
@@ -31,7 +32,34 @@ from ._rules import (
 
 # -- helpers -------------------------------------------------------------------
 
-_ALL_H2 = ("h2",)
+# Every requirement is refused with a 426 (TLS ones on their cleartext URL).
+ALL = ("h2", "h2c", "websocket", "TLS/1.2", "TLS/1.3", "HTTP/1.1")
+TLS_REQUIREMENTS = ("TLS/1.2", "TLS/1.3")
+
+
+def version_tuple(text: str | None) -> tuple[int, ...] | None:
+    """(1, 2) for "1.2"; None when ``text`` is not DIGIT.DIGIT-like."""
+    if text is None:
+        return None
+    parts = text.split(".")
+    if not all(part.isdigit() for part in parts):
+        return None
+    return tuple(int(part) for part in parts)
+
+
+def required_tls(observation: Observation) -> tuple[int, ...]:
+    """(1, 3) for a TLS/1.3 requirement."""
+    version = version_tuple(observation.requirement.protocol.split("/", 1)[1])
+    assert version is not None
+    return version
+
+
+def https_redirect(response: Response) -> str | None:
+    """The https Location of a permanent redirect (301/308), or None."""
+    location = response.combined("location")
+    if response.status in (301, 308) and location and location.lower().startswith("https://"):
+        return location
+    return None
 
 
 def _describe_failure(exchange: Exchange) -> str:
@@ -95,6 +123,11 @@ def _status_diagnosis(observation: Observation, status: int) -> str:
             f"The legacy protocol is still served: the {protocol} requirement is not enforced."
             " Answer legacy requests on this path with 426, an Upgrade field and a problem body."
         )
+    if 300 <= status < 400 and protocol in TLS_REQUIREMENTS:
+        return (
+            "Only a permanent redirect (301 or 308) to the https URL stands in for a 426"
+            " here; a temporary one lets clients keep coming back over cleartext."
+        )
     if 300 <= status < 400:
         return (
             "A redirect cannot make a client switch protocol version (the URL does not change"
@@ -115,7 +148,7 @@ def _status_diagnosis(observation: Observation, status: int) -> str:
     Severity.MUST,
     "RFC 9110 §15.5.22",
     "The legacy request is answered with 426 Upgrade Required.",
-    _ALL_H2,
+    ALL,
 )
 def check_status_426(observation: Observation) -> Verdict:
     exchange = observation.exchange(LEGACY)
@@ -149,6 +182,13 @@ def check_status_426(observation: Observation) -> Verdict:
         return Verdict.ok(
             "the legacy request was answered with 426", actual=exchange.response.status_line
         )
+    location = https_redirect(exchange.response)
+    if observation.requirement.protocol in TLS_REQUIREMENTS and location is not None:
+        return Verdict.ok(
+            f"the cleartext request was redirected to https ({status}), which a TLS requirement"
+            " allows",
+            actual=f"{exchange.response.status_line}, Location: {location}",
+        )
     return Verdict.violated(
         f"the legacy request was answered with {status}, not 426",
         expected="426 Upgrade Required",
@@ -172,7 +212,7 @@ def _header_check_applies(response: Response) -> str:
     Severity.MUST,
     "RFC 9110 §15.5.22, §7.8",
     "The 426 carries an Upgrade header field.",
-    _ALL_H2,
+    ALL,
 )
 def check_upgrade_present(observation: Observation) -> Verdict:
     response, reason = _the_426(observation)
@@ -198,7 +238,7 @@ def check_upgrade_present(observation: Observation) -> Verdict:
     Severity.MUST,
     "RFC 9110 §7.8",
     'Upgrade parses as 1#protocol, protocol = protocol-name ["/" protocol-version].',
-    _ALL_H2,
+    ALL,
 )
 def check_upgrade_syntax(observation: Observation) -> Verdict:
     response, reason = _the_426(observation)
@@ -262,8 +302,80 @@ def _h2_upgrade_verdict(observation: Observation, response: Response, value: str
     )
 
 
+def _named(value: str, wanted: str, versionless: bool = True) -> list[UpgradeProtocol]:
+    return [
+        p
+        for p in parse_upgrade(value).protocols
+        if p.name.lower() == wanted and (p.version is None or not versionless)
+    ]
+
+
+def _token_verdict(value: str, wanted: str, label: str, *, versionless: bool = True) -> Verdict:
+    """Does Upgrade list the token ``wanted`` (names compare case-insensitively)?"""
+    expected = f"Upgrade listing {label}"
+    actual = f"Upgrade: {value}"
+    if _named(value, wanted, versionless):
+        return Verdict.ok(f"Upgrade names {label}", expected=expected, actual=actual)
+    return Verdict.violated(
+        f"Upgrade does not name {label}",
+        expected=expected,
+        actual=actual,
+        diagnosis="The client is not told to switch to the protocol the requirement declares.",
+    )
+
+
+def _websocket_upgrade_verdict(observation: Observation, response: Response, value: str) -> Verdict:
+    # RFC 6455 §4.2.2 / §11.2: the upgrade token is "websocket", case-insensitive.
+    return _token_verdict(value, "websocket", "websocket")
+
+
+def _h2c_upgrade_verdict(observation: Observation, response: Response, value: str) -> Verdict:
+    # RFC 7540 §3.2 registered "h2c" for cleartext HTTP/2 (RFC 9113 §3.1).
+    return _token_verdict(value, "h2c", "h2c")
+
+
+def _versioned_verdict(value: str, name: str, minimum: tuple[int, ...], label: str) -> Verdict:
+    """Does Upgrade list ``name``/x.y with x.y at least ``minimum``?"""
+    expected = f"Upgrade listing {label}"
+    actual = f"Upgrade: {value}"
+    offered = [p for p in parse_upgrade(value).protocols if p.name.lower() == name]
+    good = [p for p in offered if (version_tuple(p.version) or (0,)) >= minimum]
+    if good:
+        return Verdict.ok(f"Upgrade names {good[0]}", expected=expected, actual=actual)
+    if offered:
+        return Verdict.violated(
+            f"Upgrade names {', '.join(map(str, offered))}, which does not satisfy {label}",
+            expected=expected,
+            actual=actual,
+            diagnosis="Name the protocol with its version, at least the one required.",
+        )
+    return Verdict.violated(
+        f"Upgrade does not name {label}",
+        expected=expected,
+        actual=actual,
+        diagnosis="The client is not told to switch to the protocol the requirement declares.",
+    )
+
+
+def _tls_upgrade_verdict(observation: Observation, response: Response, value: str) -> Verdict:
+    # RFC 2817 §3-4: "TLS/1.x" tokens; a later version also satisfies.
+    minimum = required_tls(observation)
+    label = "TLS/" + ".".join(map(str, minimum)) + " or later"
+    return _versioned_verdict(value, "tls", minimum, label)
+
+
+def _http11_upgrade_verdict(observation: Observation, response: Response, value: str) -> Verdict:
+    # RFC 9110 §7.8: "HTTP/1.1" (or a later HTTP) answers an HTTP/1.0 request.
+    return _versioned_verdict(value, "http", (1, 1), "HTTP/1.1 or later")
+
+
 _UPGRADE_VERDICTS: dict[str, Callable[[Observation, Response, str], Verdict]] = {
     "h2": _h2_upgrade_verdict,
+    "h2c": _h2c_upgrade_verdict,
+    "websocket": _websocket_upgrade_verdict,
+    "TLS/1.2": _tls_upgrade_verdict,
+    "TLS/1.3": _tls_upgrade_verdict,
+    "HTTP/1.1": _http11_upgrade_verdict,
 }
 
 
@@ -272,7 +384,7 @@ _UPGRADE_VERDICTS: dict[str, Callable[[Observation, Response, str], Verdict]] = 
     Severity.MUST,
     "RFC 9110 §7.8",
     "Upgrade lists a protocol that satisfies the requirement.",
-    _ALL_H2,
+    ALL,
 )
 def check_upgrade_names_required(observation: Observation) -> Verdict:
     response, reason = _the_426(observation)
@@ -291,7 +403,7 @@ def check_upgrade_names_required(observation: Observation) -> Verdict:
     Severity.MUST,
     "RFC 9110 §7.8",
     "On an HTTP/1.x 426, Connection contains the upgrade option.",
-    _ALL_H2,
+    ALL,
 )
 def check_connection_upgrade(observation: Observation) -> Verdict:
     response, reason = _the_426(observation)
@@ -335,7 +447,7 @@ def _problem(response: Response) -> tuple[dict[str, object] | None, str]:
     Severity.SHOULD,
     "RFC 9457 §3",
     "The 426 body is application/problem+json.",
-    _ALL_H2,
+    ALL,
 )
 def check_problem_media_type(observation: Observation) -> Verdict:
     response, reason = _the_426(observation)
@@ -368,7 +480,7 @@ _URI_MEMBERS = ("type", "instance")
     Severity.MUST,
     "RFC 9457 §3.1",
     "A problem+json body is a JSON object whose status, if present, equals the real status.",
-    _ALL_H2,
+    ALL,
 )
 def check_problem_body(observation: Observation) -> Verdict:
     response, reason = _the_426(observation)
@@ -460,7 +572,7 @@ _STANDARD_MEMBERS = frozenset({"type", "title", "status", "detail", "instance"})
     Severity.SHOULD,
     "RFC 9457 §3.1.4",
     "The problem names the required protocol, or links to a migration guide.",
-    _ALL_H2,
+    ALL,
 )
 def check_problem_actionable(observation: Observation) -> Verdict:
     response, reason = _the_426(observation)
@@ -500,7 +612,7 @@ def check_problem_actionable(observation: Observation) -> Verdict:
     Severity.SHOULD,
     "RFC 9111 §4.2.2, RFC 9110 §15.1",
     "The 426 carries no explicit freshness (max-age, s-maxage, public, a future Expires).",
-    _ALL_H2,
+    ALL,
 )
 def check_not_cacheable(observation: Observation) -> Verdict:
     response, reason = _the_426(observation)
@@ -545,3 +657,50 @@ def check_not_cacheable(observation: Observation) -> Verdict:
             ),
         )
     return Verdict.ok("the 426 has no explicit freshness", actual=actual or "no cache fields")
+
+
+_PROXY_FIX = (
+    "A reverse proxy or load balancer in front of the app dropped the hop-by-hop Upgrade and"
+    " Connection fields (RFC 9110 §7.6.1), so the app saw a plain GET. Forward them"
+    " explicitly, for nginx: proxy_http_version 1.1; proxy_set_header Upgrade $http_upgrade;"
+    ' proxy_set_header Connection "upgrade"; (Apache: mod_proxy_wstunnel or'
+    " ProxyPass ... upgrade=websocket)."
+)
+
+
+@_check(
+    "upgrade-stripped",
+    Severity.MUST,
+    "RFC 9110 §7.6.1, §7.8; RFC 6455 §4.1",
+    "A proper handshake answered with a 426 asking for that same protocol: an intermediary"
+    " stripped Upgrade/Connection.",
+    ("websocket",),
+)
+def check_upgrade_stripped(observation: Observation) -> Verdict:
+    handshakes = [e for e in observation.exchanges if e.role.startswith("upgraded")]
+    answered = [e for e in handshakes if e.response is not None]
+    if not answered:
+        return Verdict.skip("no WebSocket handshake got an HTTP answer")
+    stripped = [
+        e
+        for e in answered
+        if e.response is not None
+        and e.response.status == 426
+        and _named(e.response.combined("upgrade") or "", "websocket", versionless=False)
+    ]
+    if stripped:
+        exchange = stripped[0]
+        assert exchange.response is not None
+        return Verdict.violated(
+            "a proper WebSocket handshake was answered with 426 asking for websocket",
+            expected="101 Switching Protocols",
+            actual=f"{exchange.url}: {exchange.response.status_line},"
+            f" Upgrade: {exchange.response.combined('upgrade')}",
+            diagnosis=_PROXY_FIX,
+        )
+    return Verdict.ok(
+        "the handshake's Upgrade and Connection reached the server",
+        actual="; ".join(
+            f"{e.url}: {e.response.status_line}" for e in answered if e.response is not None
+        ),
+    )

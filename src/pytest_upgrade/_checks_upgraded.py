@@ -6,48 +6,70 @@ its registration and shown next to every finding.
 
 from __future__ import annotations
 
-from ._checks_refusal import _ALL_H2, _describe_failure
+from ._checks_refusal import (
+    ALL,
+    TLS_REQUIREMENTS,
+    https_redirect,
+    required_tls,
+    version_tuple,
+)
 from ._model import (
+    Exchange,
     FailureKind,
     HandshakeOutcome,
     Observation,
+    Response,
     Severity,
+    TlsHandshake,
 )
-from ._registry import UPGRADED, Verdict
+from ._registry import LEGACY, UPGRADED, Verdict
 from ._registry import check as _check
+from ._rules import expected_accept, parse_connection, parse_upgrade, split_list
 
 # -- checks on the upgraded exchange -------------------------------------------
 
 
-@_check(
-    "upgraded-succeeds",
-    Severity.MUST,
-    "RFC 9110 §15.5.22",
-    "The same request made with the required protocol is answered with neither 426 nor 5xx.",
-    _ALL_H2,
-)
-def check_upgraded_succeeds(observation: Observation) -> Verdict:
-    exchange = observation.exchange(UPGRADED)
-    if exchange is None:
-        return Verdict.skip("no upgraded probe was made")
-    expected = "a status other than 426 and 5xx"
+def _upgraded(observation: Observation) -> list[Exchange]:
+    """Every upgraded exchange (WebSocket makes one per URL: wss:// and ws://)."""
+    return [e for e in observation.exchanges if e.role.startswith(UPGRADED)]
+
+
+def _failure_diagnosis(observation: Observation, exchange: Exchange) -> str:
+    failure = exchange.failure
+    assert failure is not None
+    protocol = observation.requirement.protocol
+    if failure.kind is FailureKind.ALPN_MISMATCH:
+        return (
+            "The server does not offer h2 in ALPN, so clients told to upgrade cannot: enable"
+            " HTTP/2 on the TLS listener (and on any TLS-terminating proxy in front of it)."
+        )
+    if protocol == "h2c" and failure.kind is FailureKind.PROTOCOL:
+        return (
+            "The cleartext port does not speak HTTP/2 with prior knowledge (RFC 9113 §3.3):"
+            " enable h2c on it, or require h2 over TLS instead."
+        )
+    if protocol in TLS_REQUIREMENTS and failure.kind is FailureKind.TLS_REFUSED:
+        return (
+            f"The server refuses a {protocol} handshake, so clients that upgrade as told cannot"
+            " connect: enable that TLS version on the listener."
+        )
+    return "Clients that upgrade as told still cannot use the endpoint."
+
+
+def _succeeded(observation: Observation, exchange: Exchange) -> Verdict:
+    websocket = observation.requirement.protocol == "websocket"
+    expected = "101 Switching Protocols" if websocket else "a status other than 426 and 5xx"
     if exchange.response is None:
         failure = exchange.failure
         if failure is None:  # pragma: no cover
             return Verdict.skip("the upgraded probe recorded nothing")
         if failure.kind in (FailureKind.UNSUPPORTED, FailureKind.NOT_APPLICABLE):
             return Verdict.skip(failure.message)
-        diagnosis = "Clients that upgrade as told still cannot use the endpoint."
-        if failure.kind is FailureKind.ALPN_MISMATCH:
-            diagnosis = (
-                "The server does not offer h2 in ALPN, so clients told to upgrade cannot: enable"
-                " HTTP/2 on the TLS listener (and on any TLS-terminating proxy in front of it)."
-            )
         return Verdict.violated(
             f"the upgraded request failed: {failure.message}",
             expected=expected,
             actual=failure.message,
-            diagnosis=diagnosis,
+            diagnosis=_failure_diagnosis(observation, exchange),
         )
     response = exchange.response
     actual = response.status_line
@@ -59,7 +81,7 @@ def check_upgraded_succeeds(observation: Observation) -> Verdict:
             diagnosis=(
                 "The server refuses the required protocol too: it probably decides on something"
                 " other than the protocol the request arrived with, or a proxy in front of it"
-                " speaks the legacy protocol to the app."
+                " speaks the legacy protocol to the app (see upgrade-stripped)."
             ),
         )
     if response.status >= 500:
@@ -69,20 +91,55 @@ def check_upgraded_succeeds(observation: Observation) -> Verdict:
             actual=actual,
             diagnosis="The server failed on the upgraded request; see the app's traceback below.",
         )
+    if websocket and response.status != 101:
+        return Verdict.violated(
+            f"the WebSocket handshake was answered with {response.status}, not 101",
+            expected=expected,
+            actual=actual,
+            diagnosis="The server does not accept WebSocket connections on this path.",
+        )
     return Verdict.ok("the upgraded request succeeded", expected=expected, actual=actual)
 
 
+def _combine(verdicts: list[tuple[Exchange, Verdict]]) -> Verdict:
+    """One verdict for several exchanges: the first violation, else ok, else skipped."""
+    if len(verdicts) == 1:
+        return verdicts[0][1]
+    for exchange, verdict in verdicts:
+        if verdict.status == "violated":
+            return Verdict.violated(
+                f"{exchange.url}: {verdict.message}",
+                expected=verdict.expected,
+                actual=verdict.actual,
+                diagnosis=verdict.diagnosis,
+                severity=verdict.severity,
+            )
+    done = [(e, v) for e, v in verdicts if v.status == "ok"]
+    if done:
+        return Verdict.ok(
+            "; ".join(f"{e.url}: {v.message}" for e, v in done),
+            expected=done[0][1].expected,
+            actual="; ".join(v.actual for _, v in done),
+        )
+    return Verdict.skip("; ".join(v.message for _, v in verdicts))
+
+
 @_check(
-    "upgraded-protocol",
+    "upgraded-succeeds",
     Severity.MUST,
-    "RFC 9113 §3.2",
-    "The upgraded exchange really used the required protocol.",
-    _ALL_H2,
+    "RFC 9110 §15.5.22",
+    "The same request made with the required protocol is answered with neither 426 nor 5xx"
+    " (101 for WebSocket).",
+    ALL,
 )
-def check_upgraded_protocol(observation: Observation) -> Verdict:
-    exchange = observation.exchange(UPGRADED)
-    if exchange is None:
+def check_upgraded_succeeds(observation: Observation) -> Verdict:
+    exchanges = _upgraded(observation)
+    if not exchanges:
         return Verdict.skip("no upgraded probe was made")
+    return _combine([(e, _succeeded(observation, e)) for e in exchanges])
+
+
+def _h2_protocol(exchange: Exchange) -> Verdict:
     expected = "HTTP/2 selected by ALPN (h2)"
     transport = exchange.transport
     if transport is None:
@@ -99,10 +156,111 @@ def check_upgraded_protocol(observation: Observation) -> Verdict:
             diagnosis="Enable HTTP/2 (ALPN h2) on the TLS endpoint that serves this path.",
         )
     if exchange.response is None:
-        return Verdict.skip(
-            f"h2 was negotiated but no response arrived: {_describe_failure(exchange)}"
-        )
+        reason = exchange.failure.message if exchange.failure else "nothing"
+        return Verdict.skip(f"h2 was negotiated but no response arrived: {reason}")
     return Verdict.ok("HTTP/2 was negotiated by ALPN", expected=expected, actual=actual)
+
+
+def _h2c_protocol(exchange: Exchange) -> Verdict:
+    expected = "an HTTP/2 response over cleartext (prior knowledge)"
+    if exchange.response is not None:
+        if exchange.response.http_version == "2":
+            return Verdict.ok("the server spoke HTTP/2", expected=expected, actual="HTTP/2")
+        return Verdict.violated(  # pragma: no cover - the h2 probe only records HTTP/2
+            "the response was not HTTP/2", expected=expected, actual=exchange.response.status_line
+        )
+    failure = exchange.failure
+    if failure is not None and failure.kind is FailureKind.PROTOCOL:
+        return Verdict.violated(
+            "the server did not speak HTTP/2 after the connection preface",
+            expected=expected,
+            actual=failure.message,
+            diagnosis="Enable HTTP/2 with prior knowledge (h2c) on the cleartext listener.",
+        )
+    return Verdict.skip(f"no response to judge: {failure.message if failure else 'nothing'}")
+
+
+def _websocket_protocol(exchange: Exchange) -> Verdict:
+    expected = "101 Switching Protocols, accepted by an RFC 6455 client"
+    response = exchange.response
+    if response is None or response.status != 101:
+        actual = response.status_line if response else "no response"
+        return Verdict.skip(f"the handshake did not switch protocols ({actual})")
+    if exchange.failure is not None:
+        return Verdict.violated(
+            f"the client refused the switch: {exchange.failure.message}",
+            expected=expected,
+            actual=exchange.failure.message,
+            diagnosis="See websocket-accept for the handshake fields.",
+        )
+    return Verdict.ok(
+        "the connection switched to WebSocket", expected=expected, actual=response.status_line
+    )
+
+
+def _tls_protocol(observation: Observation, exchange: Exchange) -> Verdict:
+    minimum = required_tls(observation)
+    label = "TLSv" + ".".join(map(str, minimum))
+    expected = f"{label} or later negotiated"
+    transport = exchange.transport
+    if transport is None or transport.tls_version is None:
+        reason = exchange.failure.message if exchange.failure else "no TLS connection"
+        return Verdict.skip(f"no TLS connection to judge: {reason}")
+    negotiated = version_tuple(transport.tls_version.removeprefix("TLSv")) or (0,)
+    pinned = [h for h in observation.handshakes if h.version == label]
+    note = f"; a {label}-only handshake: {pinned[0].outcome.value}" if pinned else ""
+    actual = f"{transport.tls_version}{note}"
+    if negotiated >= minimum:
+        return Verdict.ok(
+            f"{transport.tls_version} was negotiated", expected=expected, actual=actual
+        )
+    return Verdict.violated(  # pragma: no cover - the client never offers less than the minimum
+        f"{transport.tls_version} was negotiated", expected=expected, actual=actual
+    )
+
+
+def _http11_protocol(exchange: Exchange) -> Verdict:
+    expected = "an HTTP/1.1 status line"
+    if exchange.response is None:
+        reason = exchange.failure.message if exchange.failure else "nothing"
+        return Verdict.skip(f"no response to judge: {reason}")
+    actual = exchange.response.status_line
+    if exchange.response.http_version == "1.1":
+        return Verdict.ok("the response came over HTTP/1.1", expected=expected, actual=actual)
+    return Verdict.violated(
+        f"the response came over HTTP/{exchange.response.http_version}",
+        expected=expected,
+        actual=actual,
+    )
+
+
+@_check(
+    "upgraded-protocol",
+    Severity.MUST,
+    "RFC 9113 §3.2-3.3, RFC 6455 §4.1, RFC 8446, RFC 9112 §2.3",
+    "The upgraded exchange really used the required protocol.",
+    ALL,
+)
+def check_upgraded_protocol(observation: Observation) -> Verdict:
+    exchanges = _upgraded(observation)
+    if not exchanges:
+        return Verdict.skip("no upgraded probe was made")
+    protocol = observation.requirement.protocol
+    verdicts: list[tuple[Exchange, Verdict]] = []
+    for exchange in exchanges:
+        if exchange.failure is not None and exchange.failure.kind is FailureKind.NOT_APPLICABLE:
+            verdicts.append((exchange, Verdict.skip(exchange.failure.message)))
+        elif protocol == "h2":
+            verdicts.append((exchange, _h2_protocol(exchange)))
+        elif protocol == "h2c":
+            verdicts.append((exchange, _h2c_protocol(exchange)))
+        elif protocol == "websocket":
+            verdicts.append((exchange, _websocket_protocol(exchange)))
+        elif protocol in TLS_REQUIREMENTS:
+            verdicts.append((exchange, _tls_protocol(observation, exchange)))
+        else:
+            verdicts.append((exchange, _http11_protocol(exchange)))
+    return _combine(verdicts)
 
 
 _CONNECTION_SPECIFIC = (
@@ -119,7 +277,7 @@ _CONNECTION_SPECIFIC = (
     Severity.MUST,
     "RFC 9113 §8.2.2",
     "An HTTP/2 response carries no connection-specific header fields.",
-    _ALL_H2,
+    ("h2", "h2c"),
 )
 def check_h2_no_connection_headers(observation: Observation) -> Verdict:
     seen: list[str] = []
@@ -157,7 +315,7 @@ _LEGACY_TLS = ("TLSv1", "TLSv1.1")
     Severity.MUST,
     "RFC 8996 §2-3, RFC 9113 §9.2",
     "TLS 1.0 and TLS 1.1 handshakes are refused.",
-    _ALL_H2,
+    ("h2", *TLS_REQUIREMENTS),
 )
 def check_tls_legacy_refused(observation: Observation) -> Verdict:
     handshakes = [h for h in observation.handshakes if h.version in _LEGACY_TLS]
@@ -174,10 +332,227 @@ def check_tls_legacy_refused(observation: Observation) -> Verdict:
             actual=actual,
             diagnosis=(
                 "TLS 1.0 and 1.1 are deprecated (RFC 8996) and HTTP/2 requires TLS 1.2 or later"
-                " (RFC 9113 §9.2): set the server's minimum TLS version to 1.2."
+                " (RFC 9113 §9.2): set the server's minimum TLS version to 1.2. (A client whose"
+                " TLS is too old sees a handshake error, which is the intended refusal.)"
             ),
         )
     inconclusive = [h for h in handshakes if h.outcome is not HandshakeOutcome.REFUSED]
     if inconclusive:
         return Verdict.skip("inconclusive, never passed: " + actual)
     return Verdict.ok("TLS 1.0 and 1.1 are refused", actual=actual)
+
+
+def _handshake_lines(handshakes: list[TlsHandshake]) -> str:
+    return "; ".join(f"{h.version}: {h.outcome.value} ({h.detail})" for h in handshakes)
+
+
+@_check(
+    "tls-below-required-refused",
+    Severity.MUST,
+    "RFC 8446 §4.2.1",
+    "A TLS 1.2 handshake is refused when TLS 1.3 is required.",
+    ("TLS/1.3",),
+)
+def check_tls_below_required_refused(observation: Observation) -> Verdict:
+    handshakes = [h for h in observation.handshakes if h.version == "TLSv1.2"]
+    if not handshakes:
+        return Verdict.skip("no TLS 1.2 handshake probe was made (the target has no https URL)")
+    actual = _handshake_lines(handshakes)
+    outcome = handshakes[0].outcome
+    if outcome is HandshakeOutcome.ACCEPTED:
+        return Verdict.violated(
+            "the server accepts TLS 1.2",
+            expected="TLS 1.2 refused",
+            actual=actual,
+            diagnosis="Set the server's minimum TLS version to 1.3.",
+        )
+    if outcome is not HandshakeOutcome.REFUSED:
+        return Verdict.skip("inconclusive, never passed: " + actual)
+    return Verdict.ok("TLS 1.2 is refused", actual=actual)
+
+
+@_check(
+    "cleartext-refused",
+    Severity.MUST,
+    "RFC 2817 §4, RFC 9110 §15.4",
+    "A cleartext request gets 426 with Upgrade: TLS/1.x and Connection: upgrade, or a"
+    " 301/308 redirect to https.",
+    TLS_REQUIREMENTS,
+)
+def check_cleartext_refused(observation: Observation) -> Verdict:
+    exchange = observation.exchange(LEGACY)
+    if exchange is None or exchange.response is None:
+        failure = exchange.failure if exchange else None
+        return Verdict.skip(failure.message if failure else "no cleartext probe was made")
+    response = exchange.response
+    minimum = required_tls(observation)
+    expected = (
+        f"426 with Upgrade: TLS/{'.'.join(map(str, minimum))} and Connection: upgrade,"
+        " or 301/308 to https"
+    )
+    location = https_redirect(response)
+    if location is not None:
+        return Verdict.ok(
+            "the cleartext request is redirected to https",
+            expected=expected,
+            actual=f"{response.status_line}, Location: {location}",
+        )
+    problems = _cleartext_426_problems(response, minimum)
+    actual = f"{response.status_line}, Upgrade: {response.combined('upgrade')}, Connection:"
+    actual += f" {response.combined('connection')}"
+    if problems:
+        return Verdict.violated(
+            "the cleartext request is not refused as RFC 2817 describes: " + "; ".join(problems),
+            expected=expected,
+            actual=actual,
+            diagnosis=(
+                "Cleartext is still served or refused without directions: answer it with 426 and"
+                " Upgrade: TLS/1.x (RFC 2817 §4), or redirect permanently to the https URL."
+            ),
+        )
+    return Verdict.ok("the cleartext request is refused with 426", expected=expected, actual=actual)
+
+
+def _cleartext_426_problems(response: Response, minimum: tuple[int, ...]) -> list[str]:
+    if response.status != 426:
+        if response.status in (301, 308):
+            return [f"the redirect goes to {response.combined('location')!r}, not an https URL"]
+        return [f"answered with {response.status}"]
+    problems: list[str] = []
+    protocols = parse_upgrade(response.combined("upgrade") or "").protocols
+    if not any(
+        p.name.lower() == "tls" and (version_tuple(p.version) or (0,)) >= minimum for p in protocols
+    ):
+        problems.append("Upgrade does not name TLS at the required version")
+    if "upgrade" not in parse_connection(response.combined("connection") or "").options:
+        problems.append("Connection lacks upgrade")
+    return problems
+
+
+@_check(
+    "websocket-accept",
+    Severity.MUST,
+    "RFC 6455 §4.2.2",
+    "The 101 carries Upgrade: websocket, Connection: upgrade and the right Sec-WebSocket-Accept.",
+    ("websocket",),
+)
+def check_websocket_accept(observation: Observation) -> Verdict:
+    switched = [
+        e for e in _upgraded(observation) if e.response is not None and e.response.status == 101
+    ]
+    if not switched:
+        return Verdict.skip("no handshake was answered with 101")
+    verdicts = [(e, _accept_verdict(e)) for e in switched]
+    return _combine(verdicts)
+
+
+def _accept_verdict(exchange: Exchange) -> Verdict:
+    response = exchange.response
+    assert response is not None
+    keys = [v for k, v in exchange.request_headers if k.lower() == "sec-websocket-key"]
+    expected_value = expected_accept(keys[0]) if keys else "?"
+    expected = f"Upgrade: websocket, Connection: upgrade, Sec-WebSocket-Accept: {expected_value}"
+    actual = (
+        f"Upgrade: {response.combined('upgrade')}, Connection: {response.combined('connection')},"
+        f" Sec-WebSocket-Accept: {response.combined('sec-websocket-accept')}"
+    )
+    problems: list[str] = []
+    if not any(
+        p.name.lower() == "websocket"
+        for p in parse_upgrade(response.combined("upgrade") or "").protocols
+    ):
+        problems.append("Upgrade is not websocket")
+    if "upgrade" not in parse_connection(response.combined("connection") or "").options:
+        problems.append("Connection lacks upgrade")
+    if response.values("sec-websocket-accept") != [expected_value]:
+        problems.append("Sec-WebSocket-Accept is not base64(SHA-1(key + GUID))")
+    if problems:
+        return Verdict.violated(
+            "the 101 is not a valid WebSocket handshake answer: " + "; ".join(problems),
+            expected=expected,
+            actual=actual,
+            diagnosis="RFC 6455 clients must fail the connection (§4.1); answer as §4.2.2 says.",
+        )
+    return Verdict.ok("the 101 is a valid handshake answer", expected=expected, actual=actual)
+
+
+_HYPERCORN_VERSION_NOTE = (
+    "answered by the bundled server (hypercorn) before the app saw the request: hypercorn"
+    " refuses unsupported WebSocket versions itself, with a 400 that carries no"
+    " Sec-WebSocket-Version, and an app cannot change that. This is the test server's"
+    " behaviour, not the app's; check the deployed server with --upgrade-target"
+)
+
+
+@_check(
+    "websocket-version",
+    Severity.MUST,
+    "RFC 6455 §4.2.2, §4.4",
+    "A handshake with an unsupported Sec-WebSocket-Version is refused with the supported"
+    " versions listed (426; 400 allowed).",
+    ("websocket",),
+)
+def check_websocket_version(observation: Observation) -> Verdict:
+    exchange = observation.exchange("version-probe")
+    if exchange is None:
+        return Verdict.skip("no version probe was made")
+    response = exchange.response
+    if response is None:
+        reason = exchange.failure.message if exchange.failure else "nothing"
+        return Verdict.skip(f"the version probe got no response: {reason}")
+    expected = "426 (or 400) with Sec-WebSocket-Version listing the supported versions"
+    versions = [v for value in response.values("sec-websocket-version") for v in split_list(value)]
+    actual = f"{response.status_line}, Sec-WebSocket-Version: {', '.join(versions) or '(none)'}"
+    if exchange.answered_by == "server":
+        return Verdict.skip(f"{_HYPERCORN_VERSION_NOTE} (got {actual})")
+    if response.status == 101:
+        return Verdict.violated(
+            "the server switched protocols for Sec-WebSocket-Version: 8",
+            expected=expected,
+            actual=actual,
+            diagnosis="Only version 13 is defined by RFC 6455; refuse others (§4.2.2).",
+        )
+    if response.status not in (400, 426) or not versions:
+        return Verdict.violated(
+            "the unsupported version was not refused with the supported versions",
+            expected=expected,
+            actual=actual,
+            diagnosis=(
+                "Answer a handshake with an unsupported version with 426 and"
+                " Sec-WebSocket-Version: 13, so clients can retry with a version the server"
+                " speaks (RFC 6455 §4.4)."
+            ),
+        )
+    if response.status == 400:
+        return Verdict.ok(
+            "refused with 400 and the supported versions (allowed: RFC 6455 §4.4 shows it;"
+            " 426 says more)",
+            expected=expected,
+            actual=actual,
+        )
+    return Verdict.ok(
+        "refused with 426 and the supported versions", expected=expected, actual=actual
+    )
+
+
+@_check(
+    "h2c-upgrade-handshake",
+    Severity.INFO,
+    "RFC 7540 §3.2, RFC 9113 §3.1",
+    "An Upgrade: h2c request with HTTP2-Settings gets 101 (deprecated by RFC 9113; information).",
+    ("h2c",),
+)
+def check_h2c_upgrade_handshake(observation: Observation) -> Verdict:
+    exchange = observation.exchange("h2c-upgrade")
+    if exchange is None or exchange.response is None:
+        reason = exchange.failure.message if exchange and exchange.failure else "no response"
+        return Verdict.skip(f"the h2c upgrade probe got no response: {reason}")
+    response = exchange.response
+    who = " (answered by the bundled hypercorn itself)" if exchange.answered_by == "server" else ""
+    if response.status == 101:
+        return Verdict.ok(f"Upgrade: h2c is accepted with 101{who}", actual=response.status_line)
+    return Verdict.violated(
+        f"Upgrade: h2c is not accepted ({response.status}); fine, since RFC 9113 §3.1"
+        " deprecates it: clients use prior knowledge",
+        actual=response.status_line,
+    )

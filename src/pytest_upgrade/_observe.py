@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import base64
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import Executor
 from dataclasses import dataclass, field
 from functools import partial
@@ -48,12 +48,25 @@ class Target:
         return " and ".join(e.url("") for e in endpoints)
 
     @classmethod
-    def from_url(cls, url: str, *, cafile: str | None = None) -> Target:
-        endpoint = Endpoint.from_url(url)
-        trust = ClientTrust(cafile)
-        if endpoint.scheme == "https":
-            return cls(https=endpoint, http=None, trust=trust, cafile=cafile)
-        return cls(https=None, http=endpoint, trust=trust, cafile=cafile)
+    def from_urls(cls, urls: Sequence[str], *, cafile: str | None = None) -> Target:
+        """A live target from one https and/or one http base URL (ValueError if not)."""
+        endpoints: dict[str, Endpoint] = {}
+        for url in urls:
+            endpoint = Endpoint.from_url(url)
+            if endpoint.scheme in endpoints:
+                raise ValueError(
+                    f"two {endpoint.scheme}:// URLs given ({url!r}); give at most one https"
+                    " and one http URL of the same deployment"
+                )
+            endpoints[endpoint.scheme] = endpoint
+        if not endpoints:
+            raise ValueError("no URL given")
+        return cls(
+            https=endpoints.get("https"),
+            http=endpoints.get("http"),
+            trust=ClientTrust(cafile),
+            cafile=cafile,
+        )
 
 
 Probe = Callable[[], Exchange | TlsHandshake]

@@ -22,18 +22,22 @@ decoded from, whatever decoding the client used.
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
+import hashlib
 import json
 import re
 from dataclasses import dataclass, field
 from typing import NoReturn
 
 __all__ = [
+    "WEBSOCKET_GUID",
     "ConnectionHeader",
     "MediaType",
     "ProblemDocument",
     "UpgradeHeader",
     "UpgradeProtocol",
+    "expected_accept",
     "is_token",
     "is_uri_reference",
     "parse_cache_control",
@@ -568,3 +572,13 @@ def parse_problem_json(body: bytes) -> ProblemDocument:
     if not isinstance(document, dict):
         return ProblemDocument(None, f"the body is a JSON {_json_kind(document)}, not an object")
     return ProblemDocument(document, None)
+
+
+# RFC 6455 §1.3: the GUID appended to the key before hashing.
+WEBSOCKET_GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
+
+
+def expected_accept(key: str) -> str:
+    """Sec-WebSocket-Accept for ``key``: base64(SHA-1(key + GUID)) (RFC 6455 §4.2.2)."""
+    digest = hashlib.sha1((key + WEBSOCKET_GUID).encode("latin-1"), usedforsecurity=False)
+    return base64.b64encode(digest.digest()).decode("ascii")

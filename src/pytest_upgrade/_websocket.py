@@ -9,9 +9,7 @@ fresh one of its own (``upgrade.websocket``).
 
 from __future__ import annotations
 
-import base64
 import contextlib
-import hashlib
 import socket
 import ssl
 import time
@@ -26,16 +24,7 @@ from websockets.sync.client import ClientConnection, connect
 from ._model import Exchange, FailureKind, ProbeFailure, Response, Transport
 from ._probes import USER_AGENT, ClientTrust, Endpoint
 
-__all__ = ["WEBSOCKET_GUID", "expected_accept", "websocket_handshake", "websocket_uri"]
-
-# RFC 6455 §1.3: the GUID appended to the key before hashing.
-WEBSOCKET_GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
-
-
-def expected_accept(key: str) -> str:
-    """Sec-WebSocket-Accept for ``key``: base64(SHA-1(key + GUID)) (RFC 6455 §4.2.2)."""
-    digest = hashlib.sha1((key + WEBSOCKET_GUID).encode("ascii"), usedforsecurity=False).digest()
-    return base64.b64encode(digest).decode("ascii")
+__all__ = ["websocket_handshake", "websocket_uri"]
 
 
 def websocket_uri(endpoint: Endpoint, path: str) -> str:

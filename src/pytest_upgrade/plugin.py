@@ -13,6 +13,7 @@ hanging, untrusted certificate, an app that does not start) is an error.
 
 from __future__ import annotations
 
+import dataclasses
 import importlib
 import json
 import pathlib
@@ -25,9 +26,11 @@ from typing import Any
 
 import httpx
 import pytest
+from websockets.sync.client import ClientConnection
 
 from ._checks import REGISTRY, run_checks
-from ._model import Requirement
+from ._clients import open_websocket, upgraded_client
+from ._model import Observation, Requirement
 from ._observe import Target, observe, target_error
 from ._probes import ClientTrust, Endpoint
 from ._report import RequirementResult, failure_report, result_to_json, summary_line
@@ -60,7 +63,10 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption(
         "--upgrade-target",
         metavar="URL",
-        help="test a live deployment at this base URL instead of the bundled server.",
+        action="append",
+        default=[],
+        help="test a live deployment at this base URL instead of the bundled server;"
+        " give it twice for an https and a cleartext http URL of the same deployment.",
     )
     group.addoption(
         "--upgrade-ca",
@@ -99,7 +105,11 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="write the compliance results as JSON to PATH.",
     )
     parser.addini("upgrade_app", "ASGI or WSGI app for the bundled server (module:attribute).")
-    parser.addini("upgrade_target", "base URL of a live deployment to test.")
+    parser.addini(
+        "upgrade_target",
+        "base URL(s) of a live deployment to test (https and/or http).",
+        type="args",
+    )
     parser.addini("upgrade_ca", "CA certificate (PEM) to trust for upgrade_target.")
     parser.addini("upgrade_timeout", "bound on every probe, in seconds.")
     parser.addini(
@@ -112,7 +122,7 @@ class Settings:
     """The validated configuration of one pytest run."""
 
     app: str | None
-    target_url: str | None
+    target_urls: tuple[str, ...]
     cafile: str | None
     timeout: float
     strict: bool
@@ -149,12 +159,11 @@ def _settings(config: pytest.Config) -> Settings:
         value = config.getoption(option)
         return value if value not in (None, "") else (config.getini(ini) or None)
 
-    target_url = pick("upgrade_target", "upgrade_target")
-    if target_url is not None:
-        try:
-            Endpoint.from_url(target_url)
-        except ValueError as exc:
-            raise pytest.UsageError(f"--upgrade-target: {exc}") from None
+    target_urls = tuple(config.getoption("upgrade_target") or config.getini("upgrade_target"))
+    try:
+        Target.from_urls(target_urls, cafile=None) if target_urls else None
+    except ValueError as exc:
+        raise pytest.UsageError(f"--upgrade-target: {exc}") from None
     cafile = pick("upgrade_ca", "upgrade_ca")
     if cafile is not None and not pathlib.Path(cafile).is_file():
         raise pytest.UsageError(f"--upgrade-ca: no such file: {cafile}")
@@ -178,7 +187,7 @@ def _settings(config: pytest.Config) -> Settings:
     report = config.getoption("upgrade_report")
     return Settings(
         app=pick("upgrade_app", "upgrade_app"),
-        target_url=target_url,
+        target_urls=target_urls,
         cafile=cafile,
         timeout=timeout,
         strict=bool(strict),
@@ -192,7 +201,8 @@ def pytest_configure(config: pytest.Config) -> None:
         "markers",
         f"{MARKER}(protocol, path='/', method='GET', headers=None, after=None): the legacy"
         " request must get 426 Upgrade Required and the upgraded one must succeed"
-        " (pytest-upgrade; protocol: 'h2').",
+        " (pytest-upgrade; protocol: 'h2', 'h2c', 'websocket', 'TLS/1.2', 'TLS/1.3' or"
+        " 'HTTP/1.1').",
     )
     config.stash[_SETTINGS] = _settings(config)
     config.pluginmanager.register(_Collector(config), _COLLECTOR_NAME)
@@ -275,14 +285,31 @@ def upgrade_app(pytestconfig: pytest.Config) -> object:
 
 
 @pytest.fixture(scope="session")
-def upgrade_server(upgrade_app: object) -> Iterator[UpgradeServer]:
+def upgrade_server_options() -> dict[str, Any]:
+    """Keyword arguments for the bundled server; override to change them.
+
+    For example ``{"tls_minimum": ssl.TLSVersion.TLSv1}`` makes it accept
+    TLS 1.0 (hypercorn's own minimum is 1.2), ``tls_maximum`` caps the
+    version, ``alpn_protocols`` changes what its TLS listener offers.
+    """
+    return {}
+
+
+@pytest.fixture(scope="session")
+def upgrade_server(
+    upgrade_app: object, upgrade_server_options: dict[str, Any]
+) -> Iterator[UpgradeServer]:
     """The bundled server: ``upgrade_app`` under hypercorn, TLS (ALPN h2, http/1.1) and cleartext.
 
     ``https_url``, ``http_url``, ``ca.ca_pem`` and ``ssl_context()`` let your
     own tests talk to it with your own clients.
     """
     ca = BundledCA()
-    server = UpgradeServer(upgrade_app, ca=ca)
+    try:
+        server = UpgradeServer(upgrade_app, ca=ca, **upgrade_server_options)
+    except TypeError as exc:
+        ca.close()
+        pytest.fail(f"upgrade_server_options: {exc}", pytrace=False)
     try:
         try:
             server.start()
@@ -298,8 +325,8 @@ def upgrade_server(upgrade_app: object) -> Iterator[UpgradeServer]:
 def upgrade_target(request: pytest.FixtureRequest, pytestconfig: pytest.Config) -> Target:
     """Where marked tests send their probes: --upgrade-target, or the bundled server."""
     settings = pytestconfig.stash[_SETTINGS]
-    if settings.target_url is not None:
-        return Target.from_url(settings.target_url, cafile=settings.cafile)
+    if settings.target_urls:
+        return Target.from_urls(settings.target_urls, cafile=settings.cafile)
     server: UpgradeServer = request.getfixturevalue("upgrade_server")
     cafile = str(server.ca.ca_pem)
     return Target(
@@ -330,6 +357,8 @@ def _upgrade_probe(request: pytest.FixtureRequest) -> None:
         observation = observe(
             requirement, target, timeout=settings.timeout, executor=settings.executor
         )
+        if server is not None:
+            observation = _attribute_answers(observation, server)
         app_errors = tuple(e.traceback for e in server.drain_errors()) if server else ()
         findings = tuple(run_checks(observation, settings.selected))
         result = RequirementResult(
@@ -346,6 +375,21 @@ def _upgrade_probe(request: pytest.FixtureRequest) -> None:
             pytest.fail(f"cannot evaluate {requirement.describe()}: {error}", pytrace=False)
 
 
+def _attribute_answers(observation: Observation, server: UpgradeServer) -> Observation:
+    """Mark the answers the bundled hypercorn gave itself, before the app saw the request."""
+    exchanges = []
+    for exchange in observation.exchanges:
+        answered_by = exchange.answered_by
+        keys = [v for k, v in exchange.request_headers if k.lower() == "sec-websocket-key"]
+        if exchange.response is not None and keys and exchange.role == "version-probe":
+            answered_by = "app" if server.app_saw_websocket_key(keys[0]) else "server"
+        elif exchange.role == "h2c-upgrade" and exchange.response is not None:
+            # hypercorn switches to h2c itself (101) before the app is called.
+            answered_by = "server" if exchange.response.status == 101 else "app"
+        exchanges.append(dataclasses.replace(exchange, answered_by=answered_by))
+    return dataclasses.replace(observation, exchanges=tuple(exchanges))
+
+
 class UpgradeOutcome:
     """What the ``upgrade`` fixture gives a marked test.
 
@@ -360,6 +404,7 @@ class UpgradeOutcome:
         self.target = target
         self._timeout = timeout
         self._client: httpx.Client | None = None
+        self._websocket: ClientConnection | None = None
 
     def result(self, protocol: str | None = None) -> RequirementResult:
         if protocol is None:
@@ -392,25 +437,27 @@ class UpgradeOutcome:
 
     @property
     def client(self) -> httpx.Client:
+        """An httpx client speaking the upgraded protocol (HTTP/2, h2c, TLS ≥ 1.x, HTTP/1.1)."""
         if self._client is None:
-            https = self.target.https
-            if https is None:
-                raise ValueError("the target has no https URL to speak HTTP/2 over TLS to")
-            context = ClientTrust(self.target.cafile).context()  # a context of its own
-            self._client = httpx.Client(
-                base_url=https.url(""),
-                http1=False,
-                http2=True,
-                verify=context,
-                trust_env=False,
-                timeout=self._timeout,
-            )
+            self._client = upgraded_client(self.requirement, self.target, self._timeout)
         return self._client
+
+    @property
+    def websocket(self) -> ClientConnection:
+        """An open WebSocket connection to the path (websocket requirements)."""
+        if self.requirement.protocol != "websocket":
+            raise ValueError("upgrade.websocket is for a websocket requirement")
+        if self._websocket is None:
+            self._websocket = open_websocket(self.requirement, self.target, self._timeout)
+        return self._websocket
 
     def close(self) -> None:
         if self._client is not None:
             self._client.close()
             self._client = None
+        if self._websocket is not None:
+            self._websocket.close()
+            self._websocket = None
 
 
 @pytest.fixture

@@ -40,11 +40,13 @@ PROPERTY = settings(max_examples=200, deadline=None)
 def test_exported_names() -> None:
     # other modules are written against these names: changing them is an API change
     assert _rules.__all__ == [
+        "WEBSOCKET_GUID",
         "ConnectionHeader",
         "MediaType",
         "ProblemDocument",
         "UpgradeHeader",
         "UpgradeProtocol",
+        "expected_accept",
         "is_token",
         "is_uri_reference",
         "parse_cache_control",
@@ -799,3 +801,8 @@ def test_parse_http_date_round_trips_all_three_formats(moment: dt.datetime) -> N
 def test_imf_fixdate_matches_the_stdlib_formatter() -> None:
     moment = dt.datetime(2031, 3, 9, 7, 5, 3, tzinfo=UTC)
     assert parse_http_date(email.utils.format_datetime(moment, usegmt=True)) == moment
+
+
+def test_expected_accept_matches_the_rfc_6455_example() -> None:
+    # RFC 6455 §1.3: the key "dGhlIHNhbXBsZSBub25jZQ==" gives this accept value.
+    assert _rules.expected_accept("dGhlIHNhbXBsZSBub25jZQ==") == "s3pPLMBiTxaQ9kYGzzhZRbK+xOo="
