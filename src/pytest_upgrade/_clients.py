@@ -15,7 +15,7 @@ from websockets.sync.client import ClientConnection, connect
 from ._model import Requirement
 from ._observe import Target
 from ._probes import USER_AGENT, ClientTrust
-from ._websocket import websocket_uri
+from ._websocket import LEGACY_CONNECT, websocket_uri
 
 __all__ = ["open_websocket", "upgraded_client"]
 
@@ -50,7 +50,7 @@ def upgraded_client(requirement: Requirement, target: Target, timeout: float) ->
     if protocol == "h2":
         return client(target.https.url(""), http1=False, http2=True, verify=trust.context())
     minimum = "TLSv" + protocol.split("/", 1)[1]
-    return client(target.https.url(""), verify=trust.context(minimum=minimum))
+    return client(target.https.url(""), http2=True, verify=trust.context(minimum=minimum))
 
 
 def open_websocket(requirement: Requirement, target: Target, timeout: float) -> ClientConnection:
@@ -60,7 +60,7 @@ def open_websocket(requirement: Requirement, target: Target, timeout: float) -> 
     context = (
         ClientTrust(target.cafile).context(("http/1.1",)) if endpoint.scheme == "https" else None
     )
-    return connect(
+    connection: ClientConnection = connect(
         websocket_uri(endpoint, requirement.path),
         ssl=context,
         proxy=None,
@@ -68,4 +68,6 @@ def open_websocket(requirement: Requirement, target: Target, timeout: float) -> 
         close_timeout=timeout,
         additional_headers=list(requirement.headers),
         user_agent_header=USER_AGENT,
+        **LEGACY_CONNECT,
     )
+    return connection

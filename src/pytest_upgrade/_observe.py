@@ -201,7 +201,18 @@ def _tls_plan(requirement: Requirement, target: Target, timeout: float) -> list[
         probes.append(_missing("upgraded", requirement, "https"))
         return probes
     below = tuple(v for v in TLS_VERSIONS if TLS_VERSIONS[v] < TLS_VERSIONS[required])
-    probes.append(partial(http1_exchange, https, role="upgraded", tls_minimum=required, **request))
+    # The request as a current client makes it: HTTP/2 when the server offers
+    # it, HTTP/1.1 otherwise; what is judged is the TLS version under it.
+    probes.append(
+        partial(
+            http2_exchange,
+            https,
+            role="upgraded",
+            tls_minimum=required,
+            http1_fallback=True,
+            **request,
+        )
+    )
     probes += _handshakes(https, (*below, required), target, timeout)
     return probes
 

@@ -515,7 +515,7 @@ def _h11_response(
     return Response(
         status=event.status_code,
         http_version=event.http_version.decode("ascii", "replace"),
-        headers=tuple((_decode(k), _decode(v)) for k, v in event.headers.raw_items()),
+        headers=tuple((_decode(k).lower(), _decode(v)) for k, v in event.headers.raw_items()),
         body=body,
         reason=_decode(event.reason),
         body_truncated=truncated,
@@ -532,37 +532,55 @@ def http2_exchange(
     trust: ClientTrust,
     alpn: Sequence[str] = ("h2", "http/1.1"),
     timeout: float,
+    tls_minimum: str | None = None,
+    http1_fallback: bool = False,
     body_limit: int = BODY_LIMIT,
 ) -> Exchange:
     """One HTTP/2 request: over TLS chosen by ALPN (RFC 9113 §3.2), or over
     cleartext with prior knowledge (RFC 9113 §3.3).
 
-    When TLS is used and the server does not select ``h2``, no request is
-    made and the exchange records an ALPN failure.
+    When TLS is used and the server does not select ``h2``, the exchange
+    records an ALPN failure; with ``http1_fallback`` it makes the request
+    over HTTP/1.1 instead, as a browser would.
     """
-    context = trust.context(alpn) if endpoint.scheme == "https" else None
-    offered = "HTTP/2 " + _over(endpoint, alpn)
-    if endpoint.scheme == "http":
+    https = endpoint.scheme == "https"
+    context = trust.context(alpn, minimum=tls_minimum) if https else None
+    offered = ("HTTP/2 or HTTP/1.1 " if http1_fallback else "HTTP/2 ") + _over(endpoint, alpn)
+    if tls_minimum is not None and https:
+        offered += f", {tls_minimum} or later"
+    if not https:
         offered += " with prior knowledge"
-    request_headers = [("user-agent", USER_AGENT), ("accept", "*/*")]
-    request_headers += [(name.lower(), value) for name, value in headers]
+    h2_headers = [("user-agent", USER_AGENT), ("accept", "*/*")]
+    h2_headers += [(name.lower(), value) for name, value in headers]
     with _recording(
         role=role, endpoint=endpoint, method=method, path=path, offered=offered
     ) as record:
-        record["request_headers"] = tuple(request_headers)
+        record["request_headers"] = tuple(h2_headers)
         deadline = _Deadline(timeout)
         connection = _connect(endpoint, deadline, context)
         try:
             transport = connection.transport(endpoint.scheme)
             record["transport"] = transport
-            if endpoint.scheme == "https" and transport.alpn != "h2":
+            if https and transport.alpn != "h2" and http1_fallback:
+                h1_headers = [
+                    ("Host", endpoint.authority),
+                    ("User-Agent", USER_AGENT),
+                    ("Accept", "*/*"),
+                    *headers,
+                ]
+                record["request_headers"] = tuple(h1_headers)
+                record["response"] = _http1_roundtrip(
+                    connection, endpoint, method, path, h1_headers, "1.1", body_limit
+                )
+                return record["exchange"]  # type: ignore[return-value]
+            if https and transport.alpn != "h2":
                 selected = transport.alpn or "no protocol"
                 raise _ProbeError(
                     FailureKind.ALPN_MISMATCH,
                     f"the server selected {selected} by ALPN, not h2",
                 )
             record["response"] = _http2_roundtrip(
-                connection, endpoint, method, path, request_headers, body_limit
+                connection, endpoint, method, path, h2_headers, body_limit
             )
         finally:
             connection.close()

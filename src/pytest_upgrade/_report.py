@@ -152,8 +152,12 @@ def summary_line(result: RequirementResult) -> str:
 
 
 def _curl(exchange: Exchange, cafile: str | None, version_flag: str) -> str:
+    url = exchange.url.replace("wss://", "https://", 1).replace("ws://", "http://", 1)
     words = ["curl", "-sv", version_flag]
-    if exchange.url.startswith("https://") and cafile:
+    for version in ("1.2", "1.3"):
+        if f"TLSv{version} or later" in exchange.offered:
+            words.append(f"--tlsv{version}")
+    if url.startswith("https://") and cafile:
         words += ["--cacert", cafile]
     if exchange.method == "HEAD":
         words.append("--head")
@@ -163,15 +167,20 @@ def _curl(exchange: Exchange, cafile: str | None, version_flag: str) -> str:
     for name, value in exchange.request_headers:
         if name.lower() not in probe_set:
             words += ["-H", f"{name}: {value}"]
-    words += ["-o", "/dev/null", exchange.url]
+    if exchange.offered.startswith("WebSocket"):
+        words += ["--max-time", "5"]  # after a 101, curl would wait for the connection to end
+    words += ["-o", "/dev/null", url]
     return shlex.join(words)
 
 
+# What the probe offered (Exchange.offered) -> the curl option that offers the same.
 _CURL_FLAGS = {
     "HTTP/1.1": "--http1.1",
     "HTTP/1.0": "--http1.0",
     "HTTP/2 over TLS": "--http2",
+    "HTTP/2 or HTTP/1.1 over TLS": "--http2",
     "HTTP/2 over cleartext": "--http2-prior-knowledge",
+    "WebSocket": "--http1.1",
 }
 
 _OPENSSL_FLAGS = {

@@ -10,6 +10,7 @@ fresh one of its own (``upgrade.websocket``).
 from __future__ import annotations
 
 import contextlib
+import inspect
 import socket
 import ssl
 import time
@@ -24,7 +25,13 @@ from websockets.sync.client import ClientConnection, connect
 from ._model import Exchange, FailureKind, ProbeFailure, Response, Transport
 from ._probes import USER_AGENT, ClientTrust, Endpoint
 
-__all__ = ["websocket_handshake", "websocket_uri"]
+__all__ = ["LEGACY_CONNECT", "websocket_handshake", "websocket_uri"]
+
+# websockets 16+ warns unless connect() is used as a context manager or told
+# legacy=True; older releases have no such parameter.
+LEGACY_CONNECT: dict[str, Any] = (
+    {"legacy": True} if "legacy" in inspect.signature(connect).parameters else {}
+)
 
 
 def websocket_uri(endpoint: Endpoint, path: str) -> str:
@@ -91,6 +98,7 @@ def websocket_handshake(
             user_agent_header=USER_AGENT,
             compression=None,
             create_connection=_Recording,
+            **LEGACY_CONNECT,
         )
     except InvalidStatus as exc:
         # A complete answer other than 101: that is the finding, not a failure.
