@@ -5,6 +5,7 @@
     python3 dev.py test     the project's own tests, with branch coverage
     python3 dev.py lint     ruff check and ruff format --check
     python3 dev.py types    mypy --strict on src/
+    python3 dev.py test-min the tests against the lowest supported dependency versions
     python3 dev.py bench    the benchmark harness (benchmarks/)
 
 Each command first makes sure ``.venv`` exists and holds the package
@@ -35,18 +36,22 @@ def _stamp() -> str:
     return digest.hexdigest()
 
 
-def ensure_venv() -> None:
-    stamp_file = VENV / ".pytest-upgrade-stamp"
-    if stamp_file.exists() and stamp_file.read_text() == _stamp() and PYTHON.exists():
-        return
-    if not PYTHON.exists():
-        print(f"dev.py: creating {VENV}", flush=True)
-        venv.EnvBuilder(with_pip=True, clear=True).create(VENV)
+def ensure_venv(venv_dir: pathlib.Path = VENV, *extra_args: str) -> pathlib.Path:
+    """Create or refresh ``venv_dir``; returns its python."""
+    python = venv_dir / BIN.name / "python"
+    stamp_file = venv_dir / ".pytest-upgrade-stamp"
+    stamp = _stamp() + " ".join(extra_args)
+    if stamp_file.exists() and stamp_file.read_text() == stamp and python.exists():
+        return python
+    if not python.exists():
+        print(f"dev.py: creating {venv_dir}", flush=True)
+        venv.EnvBuilder(with_pip=True, clear=True).create(venv_dir)
     print("dev.py: installing pytest-upgrade and its development tools", flush=True)
-    pip = [str(PYTHON), "-m", "pip", "install", "--quiet", "--disable-pip-version-check"]
+    pip = [str(python), "-m", "pip", "install", "--quiet", "--disable-pip-version-check"]
     subprocess.run([*pip, "--upgrade", "pip"], check=True)
-    subprocess.run([*pip, "-e", f"{ROOT}[test,lint,types]"], check=True)
-    stamp_file.write_text(_stamp())
+    subprocess.run([*pip, "-e", f"{ROOT}[test,lint,types]", *extra_args], check=True)
+    stamp_file.write_text(stamp)
+    return python
 
 
 def run(*args: str) -> int:
@@ -91,10 +96,14 @@ def test(extra: list[str]) -> int:
 
 
 def main(argv: list[str]) -> int:
-    if not argv or argv[0] not in {"demo", "test", "lint", "types", "bench"}:
+    if not argv or argv[0] not in {"demo", "test", "test-min", "lint", "types", "bench"}:
         print(__doc__)
         return 2
     command, extra = argv[0], argv[1:]
+    if command == "test-min":
+        minimum = ROOT / "requirements" / "minimum.txt"
+        python = ensure_venv(VENV.with_name(VENV.name + "-min"), "-c", str(minimum))
+        return run(str(python), "-m", "pytest", "-n", "2", "-p", "no:cacheprovider", *extra)
     ensure_venv()
     if command == "demo":
         return demo()

@@ -2,14 +2,18 @@
 
 Importing this module registers every check, in catalogue order: the checks
 on the 426 (``_checks_refusal``), then those on the upgraded exchange and the
-protocol-specific ones (``_checks_upgraded``).
+protocol-specific ones (``_checks_upgraded``), then the deprecation gate's
+(``_checks_gate``).
 """
 
 from __future__ import annotations
 
-from . import _checks_refusal, _checks_upgraded
+# ruff: noqa: I001  (the import order below is the catalogue order)
+from . import _checks_refusal
+from . import _checks_upgraded
+from . import _checks_gate
 from ._registry import REGISTRY, Check, Verdict, checks_for, run_checks
 
 __all__ = ["REGISTRY", "Check", "Verdict", "checks_for", "run_checks"]
 
-del _checks_refusal, _checks_upgraded  # imported for their registrations
+del _checks_gate, _checks_refusal, _checks_upgraded  # imported for their registrations

@@ -16,7 +16,7 @@ from ._model import (
     Response,
     Severity,
 )
-from ._registry import LEGACY, Verdict
+from ._registry import LEGACY, REFUSAL, Verdict
 from ._registry import check as _check
 from ._requirements import PROTOCOLS
 from ._rules import (
@@ -149,6 +149,7 @@ def _status_diagnosis(observation: Observation, status: int) -> str:
     "RFC 9110 §15.5.22",
     "The legacy request is answered with 426 Upgrade Required.",
     ALL,
+    phase=REFUSAL,
 )
 def check_status_426(observation: Observation) -> Verdict:
     exchange = observation.exchange(LEGACY)
@@ -213,6 +214,7 @@ def _header_check_applies(response: Response) -> str:
     "RFC 9110 §15.5.22, §7.8",
     "The 426 carries an Upgrade header field.",
     ALL,
+    phase=REFUSAL,
 )
 def check_upgrade_present(observation: Observation) -> Verdict:
     response, reason = _the_426(observation)
@@ -239,6 +241,7 @@ def check_upgrade_present(observation: Observation) -> Verdict:
     "RFC 9110 §7.8",
     'Upgrade parses as 1#protocol, protocol = protocol-name ["/" protocol-version].',
     ALL,
+    phase=REFUSAL,
 )
 def check_upgrade_syntax(observation: Observation) -> Verdict:
     response, reason = _the_426(observation)
@@ -385,6 +388,7 @@ _UPGRADE_VERDICTS: dict[str, Callable[[Observation, Response, str], Verdict]] = 
     "RFC 9110 §7.8",
     "Upgrade lists a protocol that satisfies the requirement.",
     ALL,
+    phase=REFUSAL,
 )
 def check_upgrade_names_required(observation: Observation) -> Verdict:
     response, reason = _the_426(observation)
@@ -404,6 +408,7 @@ def check_upgrade_names_required(observation: Observation) -> Verdict:
     "RFC 9110 §7.8",
     "On an HTTP/1.x 426, Connection contains the upgrade option.",
     ALL,
+    phase=REFUSAL,
 )
 def check_connection_upgrade(observation: Observation) -> Verdict:
     response, reason = _the_426(observation)
@@ -448,6 +453,7 @@ def _problem(response: Response) -> tuple[dict[str, object] | None, str]:
     "RFC 9457 §3",
     "The 426 body is application/problem+json.",
     ALL,
+    phase=REFUSAL,
 )
 def check_problem_media_type(observation: Observation) -> Verdict:
     response, reason = _the_426(observation)
@@ -481,6 +487,7 @@ _URI_MEMBERS = ("type", "instance")
     "RFC 9457 §3.1",
     "A problem+json body is a JSON object whose status, if present, equals the real status.",
     ALL,
+    phase=REFUSAL,
 )
 def check_problem_body(observation: Observation) -> Verdict:
     response, reason = _the_426(observation)
@@ -573,6 +580,7 @@ _STANDARD_MEMBERS = frozenset({"type", "title", "status", "detail", "instance"})
     "RFC 9457 §3.1.4",
     "The problem names the required protocol, or links to a migration guide.",
     ALL,
+    phase=REFUSAL,
 )
 def check_problem_actionable(observation: Observation) -> Verdict:
     response, reason = _the_426(observation)
@@ -613,6 +621,7 @@ def check_problem_actionable(observation: Observation) -> Verdict:
     "RFC 9111 §4.2.2, RFC 9110 §15.1",
     "The 426 carries no explicit freshness (max-age, s-maxage, public, a future Expires).",
     ALL,
+    phase=REFUSAL,
 )
 def check_not_cacheable(observation: Observation) -> Verdict:
     response, reason = _the_426(observation)

@@ -22,7 +22,7 @@ from ._model import (
     Severity,
     TlsHandshake,
 )
-from ._registry import LEGACY, UPGRADED, Verdict
+from ._registry import ENFORCED, LEGACY, UPGRADED, Verdict
 from ._registry import check as _check
 from ._rules import expected_accept, parse_connection, parse_upgrade, split_list
 
@@ -316,6 +316,7 @@ _LEGACY_TLS = ("TLSv1", "TLSv1.1")
     "RFC 8996 §2-3, RFC 9113 §9.2",
     "TLS 1.0 and TLS 1.1 handshakes are refused.",
     ("h2", *TLS_REQUIREMENTS),
+    phase=ENFORCED,
 )
 def check_tls_legacy_refused(observation: Observation) -> Verdict:
     handshakes = [h for h in observation.handshakes if h.version in _LEGACY_TLS]
@@ -352,6 +353,7 @@ def _handshake_lines(handshakes: list[TlsHandshake]) -> str:
     "RFC 8446 §4.2.1",
     "A TLS 1.2 handshake is refused when TLS 1.3 is required.",
     ("TLS/1.3",),
+    phase=ENFORCED,
 )
 def check_tls_below_required_refused(observation: Observation) -> Verdict:
     handshakes = [h for h in observation.handshakes if h.version == "TLSv1.2"]
@@ -378,6 +380,7 @@ def check_tls_below_required_refused(observation: Observation) -> Verdict:
     "A cleartext request gets 426 with Upgrade: TLS/1.x and Connection: upgrade, or a"
     " 301/308 redirect to https.",
     TLS_REQUIREMENTS,
+    phase=ENFORCED,
 )
 def check_cleartext_refused(observation: Observation) -> Verdict:
     exchange = observation.exchange(LEGACY)

@@ -180,6 +180,12 @@ class Observation:
     handshakes: tuple[TlsHandshake, ...] = ()
     as_of: dt.date | None = None
 
+    @property
+    def before_deadline(self) -> bool:
+        """True when the requirement has a deadline that has not come as of ``as_of``."""
+        after = self.requirement.after
+        return after is not None and self.as_of is not None and self.as_of < after
+
     def exchange(self, role: str) -> Exchange | None:
         for exchange in self.exchanges:
             if exchange.role == role:

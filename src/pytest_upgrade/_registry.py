@@ -15,7 +15,11 @@ from dataclasses import dataclass
 from ._model import Finding, Observation, Outcome, Severity
 
 __all__ = [
+    "ALWAYS",
+    "ANNOUNCED",
+    "ENFORCED",
     "LEGACY",
+    "REFUSAL",
     "REGISTRY",
     "UPGRADED",
     "Check",
@@ -70,6 +74,13 @@ class Verdict:
 CheckFunction = Callable[[Observation], Verdict]
 
 
+# When a check applies, relative to a requirement's deadline (``after=``):
+ALWAYS = "always"  # the upgraded protocol must work before and after the deadline
+REFUSAL = "refusal"  # judges a 426: from the deadline on, or whenever a 426 was served
+ENFORCED = "enforced"  # judges that the legacy protocol is refused: from the deadline on
+ANNOUNCED = "announced"  # judges the announcement: only before the deadline
+
+
 @dataclass(frozen=True)
 class Check:
     id: str
@@ -78,6 +89,7 @@ class Check:
     rule: str  # one sentence, for the reference and the report
     protocols: frozenset[str]
     function: CheckFunction
+    phase: str = ALWAYS
 
     def run(self, observation: Observation) -> Finding:
         try:
@@ -111,12 +123,20 @@ REGISTRY: dict[str, Check] = {}
 
 
 def check(
-    check_id: str, severity: Severity, rfc: str, rule: str, protocols: Iterable[str]
+    check_id: str,
+    severity: Severity,
+    rfc: str,
+    rule: str,
+    protocols: Iterable[str],
+    *,
+    phase: str = ALWAYS,
 ) -> Callable[[CheckFunction], CheckFunction]:
     def register(function: CheckFunction) -> CheckFunction:
         if check_id in REGISTRY:  # pragma: no cover - a programming error
             raise ValueError(f"duplicate check id {check_id}")
-        REGISTRY[check_id] = Check(check_id, severity, rfc, rule, frozenset(protocols), function)
+        REGISTRY[check_id] = Check(
+            check_id, severity, rfc, rule, frozenset(protocols), function, phase
+        )
         return function
 
     return register
@@ -131,7 +151,39 @@ def checks_for(protocol: str, selected: Sequence[str] | None = None) -> list[Che
     ]
 
 
+def _not_yet(check: Check, observation: Observation) -> Finding:
+    after = observation.requirement.after
+    assert after is not None
+    assert observation.as_of is not None
+    days = (after - observation.as_of).days
+    return Finding(
+        check_id=check.id,
+        severity=check.severity,
+        outcome=Outcome.SKIPPED,
+        message=f"not enforced before the deadline {after.isoformat()} ({days} day(s) left,"
+        f" as of {observation.as_of.isoformat()})",
+        rfc=check.rfc,
+    )
+
+
 def run_checks(observation: Observation, selected: Sequence[str] | None = None) -> list[Finding]:
-    return [
-        check.run(observation) for check in checks_for(observation.requirement.protocol, selected)
-    ]
+    """Run the checks of the observation's requirement, as its deadline says.
+
+    Before a declared deadline the announcement is judged and refusals are
+    not expected yet; a 426 served early is still judged on its content. From
+    the deadline on, the announcement checks no longer apply.
+    """
+    findings: list[Finding] = []
+    before = observation.before_deadline
+    legacy = observation.exchange(LEGACY)
+    served_426 = (
+        legacy is not None and legacy.response is not None and legacy.response.status == 426
+    )
+    for check in checks_for(observation.requirement.protocol, selected):
+        if check.phase == ANNOUNCED and not before:
+            continue
+        if before and (check.phase == ENFORCED or (check.phase == REFUSAL and not served_426)):
+            findings.append(_not_yet(check, observation))
+            continue
+        findings.append(check.run(observation))
+    return findings

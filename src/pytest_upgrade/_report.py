@@ -117,6 +117,8 @@ def failure_report(result: RequirementResult) -> str:
     requirement = result.requirement
     failed = result.failed
     head = f"{describe_requirement(requirement)} against {result.observation.target}"
+    if (deadline := deadline_note(result.observation)) is not None:
+        head += f" ({deadline})"
     if failed:
         ids = ", ".join(f.check_id for f in failed)
         head += f": {len(failed)} check(s) failed ({ids})"
@@ -141,9 +143,29 @@ def failure_report(result: RequirementResult) -> str:
     return "\n".join(lines)
 
 
+def days_left(observation: Observation) -> int | None:
+    after, as_of = observation.requirement.after, observation.as_of
+    if after is None or as_of is None:
+        return None
+    return (after - as_of).days
+
+
+def deadline_note(observation: Observation) -> str | None:
+    """ "deadline 2027-03-01, as of 2026-11-22: 99 days left" for gated requirements."""
+    left = days_left(observation)
+    if left is None or observation.requirement.after is None or observation.as_of is None:
+        return None
+    when = f"deadline {observation.requirement.after.isoformat()}, as of {observation.as_of}"
+    if left > 0:
+        return f"{when}: {left} day(s) left"
+    return f"{when}: enforced" + (f" for {-left} day(s)" if left < 0 else " from today")
+
+
 def summary_line(result: RequirementResult) -> str:
     requirement = result.requirement
     text = f"{result.verdict:<7} {requirement.describe()}"
+    if (deadline := deadline_note(result.observation)) is not None:
+        text += f" ({deadline})"
     if result.failed:
         text += " [" + ", ".join(f.check_id for f in result.failed) + "]"
     elif result.warnings:
@@ -243,6 +265,8 @@ def result_to_json(result: RequirementResult) -> dict[str, Any]:
             "after": requirement.after.isoformat() if requirement.after else None,
         },
         "target": result.observation.target,
+        "as_of": result.observation.as_of.isoformat() if result.observation.as_of else None,
+        "days_left": days_left(result.observation),
         "verdict": result.verdict.lower(),
         "checks": [finding_to_json(f) for f in result.findings],
     }

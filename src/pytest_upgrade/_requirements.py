@@ -21,6 +21,7 @@ __all__ = [
     "PROTOCOLS",
     "ProtocolInfo",
     "canonical_protocol",
+    "parse_declared",
     "parse_requirement",
 ]
 
@@ -214,3 +215,29 @@ def _date(value: object) -> dt.date | None:
         except ValueError:
             pass
     raise ValueError(f"after must be a date in the form YYYY-MM-DD, got {value!r}")
+
+
+def parse_declared(line: str) -> Requirement:
+    """A declarative requirement line: ``PROTOCOL [PATH] [method=M] [after=YYYY-MM-DD]``.
+
+    For example ``h2 /v2/orders``, ``websocket /ws`` or
+    ``HTTP/1.1 /legacy after=2027-03-01``. A ValueError says what is wrong.
+    """
+    words = line.split()
+    if not words:
+        raise ValueError("empty requirement")
+    protocol, rest = words[0], words[1:]
+    kwargs: dict[str, Any] = {}
+    if rest and "=" not in rest[0]:
+        kwargs["path"] = rest.pop(0)
+    for word in rest:
+        key, sep, value = word.partition("=")
+        if not sep or key not in ("method", "after"):
+            raise ValueError(
+                f"{word!r} is not an option; after PROTOCOL [PATH] come"
+                " method=M and after=YYYY-MM-DD"
+            )
+        if key in kwargs:
+            raise ValueError(f"{key}= is given twice")
+        kwargs[key] = value
+    return parse_requirement((protocol,), kwargs)

@@ -14,6 +14,7 @@ hanging, untrusted certificate, an app that does not start) is an error.
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import importlib
 import json
 import pathlib
@@ -28,13 +29,14 @@ import httpx
 import pytest
 from websockets.sync.client import ClientConnection
 
+from . import _declared
 from ._checks import REGISTRY, run_checks
 from ._clients import open_websocket, upgraded_client
 from ._model import Observation, Requirement
 from ._observe import Target, observe, target_error
 from ._probes import ClientTrust, Endpoint
 from ._report import RequirementResult, failure_report, result_to_json, summary_line
-from ._requirements import parse_requirement
+from ._requirements import parse_declared, parse_requirement
 from ._server import BundledCA, ServerStartError, UpgradeServer
 from ._warnings import PytestUpgradeWarning
 
@@ -46,6 +48,7 @@ DEFAULT_TIMEOUT = 5.0
 _REQUIREMENTS = pytest.StashKey[tuple[Requirement, ...]]()
 _RESULTS = pytest.StashKey[list[RequirementResult]]()
 _ERROR = pytest.StashKey[str]()
+_INVALID = pytest.StashKey[str]()
 _SETTINGS = pytest.StashKey["Settings"]()
 _COLLECTOR_NAME = "pytest-upgrade-collector"
 
@@ -100,6 +103,20 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="do not run these check ids (comma-separated, repeatable).",
     )
     group.addoption(
+        "--upgrade-require",
+        metavar="REQUIREMENT",
+        action="append",
+        default=[],
+        help='a requirement to check, as in upgrade_requirements: "h2 /v2/orders",'
+        ' "HTTP/1.1 /legacy after=2027-03-01" (repeatable).',
+    )
+    group.addoption(
+        "--upgrade-as-of",
+        metavar="YYYY-MM-DD",
+        help="evaluate deadlines (after=) as of this date instead of today (UTC),"
+        " to rehearse a cutover day.",
+    )
+    group.addoption(
         "--upgrade-report",
         metavar="PATH",
         help="write the compliance results as JSON to PATH.",
@@ -109,6 +126,12 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "upgrade_target",
         "base URL(s) of a live deployment to test (https and/or http).",
         type="args",
+    )
+    parser.addini(
+        "upgrade_requirements",
+        "requirements to check, one per line: PROTOCOL [PATH] [method=M] [after=YYYY-MM-DD];"
+        " each becomes a test.",
+        type="linelist",
     )
     parser.addini("upgrade_ca", "CA certificate (PEM) to trust for upgrade_target.")
     parser.addini("upgrade_timeout", "bound on every probe, in seconds.")
@@ -128,6 +151,8 @@ class Settings:
     strict: bool
     selected: tuple[str, ...] | None
     report_path: pathlib.Path | None
+    as_of: dt.date
+    declared: tuple[Requirement, ...]
     _executor: ThreadPoolExecutor | None = None
 
     @property
@@ -185,7 +210,17 @@ def _settings(config: pytest.Config) -> Settings:
     if only or skip:
         selected = tuple(i for i in REGISTRY if (not only or i in only) and i not in skip)
     report = config.getoption("upgrade_report")
+    raw_as_of = config.getoption("upgrade_as_of")
+    as_of = dt.datetime.now(dt.UTC).date()
+    if raw_as_of:
+        try:
+            as_of = dt.date.fromisoformat(raw_as_of)
+        except ValueError:
+            raise pytest.UsageError(
+                f"--upgrade-as-of: expected a date YYYY-MM-DD, got {raw_as_of!r}"
+            ) from None
     return Settings(
+        declared=_declared_requirements(config),
         app=pick("upgrade_app", "upgrade_app"),
         target_urls=target_urls,
         cafile=cafile,
@@ -193,7 +228,27 @@ def _settings(config: pytest.Config) -> Settings:
         strict=bool(strict),
         selected=selected,
         report_path=pathlib.Path(report) if report else None,
+        as_of=as_of,
     )
+
+
+def _declared_requirements(config: pytest.Config) -> tuple[Requirement, ...]:
+    sources = [
+        (f"upgrade_requirements line {n}", line)
+        for n, line in enumerate(config.getini("upgrade_requirements"), 1)
+    ]
+    sources += [("--upgrade-require", line) for line in config.getoption("upgrade_require")]
+    declared: list[Requirement] = []
+    for where, line in sources:
+        if not line.strip() or line.lstrip().startswith("#"):
+            continue
+        try:
+            requirement = parse_declared(line)
+        except ValueError as exc:
+            raise pytest.UsageError(f"{where}: {line.strip()!r}: {exc}") from None
+        if requirement not in declared:
+            declared.append(requirement)
+    return tuple(declared)
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -220,25 +275,89 @@ def pytest_unconfigure(config: pytest.Config) -> None:
 # -- collection ------------------------------------------------------------------
 
 
+class _DeclaredModule(pytest.Module):
+    """The module behind declarative requirements, already imported with the plugin."""
+
+    def _getobj(self) -> Any:
+        return _declared
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if metafunc.function is _declared.test_requirement:
+        declared = metafunc.config.stash[_SETTINGS].declared
+        ids = [f"{r.protocol} {r.method} {r.path}" for r in declared]
+        metafunc.parametrize("upgrade_declared", declared, ids=ids)
+
+
+def _declared_items(session: pytest.Session) -> list[pytest.Item]:
+    module = _DeclaredModule.from_parent(
+        session, path=pathlib.Path(_declared.__file__), nodeid="upgrade-requirements"
+    )
+    items: list[pytest.Item] = []
+    for node in module.collect():
+        if isinstance(node, pytest.Item):
+            requirement = node.callspec.params["upgrade_declared"]  # type: ignore[attr-defined]
+            node.stash[_REQUIREMENTS] = (requirement,)
+            items.append(node)
+    # Reported like any collected module, so "collected N items" counts them.
+    report = pytest.CollectReport(module.nodeid, "passed", None, items)
+    session.ihook.pytest_collectreport(report=report)
+    return items
+
+
+@pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(
     session: pytest.Session, config: pytest.Config, items: list[pytest.Item]
 ) -> None:
-    problems: list[str] = []
+    settings = config.stash[_SETTINGS]
+    if settings.declared:
+        # Declared requirements are tests even where no test file exists.
+        items.extend(_declared_items(session))
+    problems: list[tuple[pytest.Item, str]] = []
     for item in items:
+        if item.stash.get(_REQUIREMENTS, None):
+            continue  # a declared requirement
         requirements: list[Requirement] = []
         for marker in item.iter_markers(MARKER):
             try:
                 requirement = parse_requirement(marker.args, marker.kwargs)
             except ValueError as exc:
-                problems.append(f"{item.nodeid}: {exc}")
+                problems.append((item, str(exc)))
                 continue
             if requirement not in requirements:
                 requirements.append(requirement)
         if requirements:
             # iter_markers yields the closest marker first; report in written order.
             item.stash[_REQUIREMENTS] = tuple(reversed(requirements))
-    if problems:
-        raise pytest.UsageError(f"invalid @pytest.mark.{MARKER}:\n  " + "\n  ".join(problems))
+    if not problems:
+        _require_a_requirement(config, items)
+        return
+    if _is_xdist_worker(config):
+        # A worker cannot end the session with a usage error (xdist reports
+        # it as a crash): each affected test errors with the cause instead.
+        for item, problem in problems:
+            item.stash[_INVALID] = problem
+        return
+    raise pytest.UsageError(
+        f"invalid @pytest.mark.{MARKER}:\n  "
+        + "\n  ".join(f"{item.nodeid}: {problem}" for item, problem in problems)
+    )
+
+
+def _require_a_requirement(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """A gate run (a target, nothing to check against it) is a usage error."""
+    settings = config.stash[_SETTINGS]
+    if not settings.target_urls or _is_xdist_worker(config):
+        return
+    if not any(item.stash.get(_REQUIREMENTS, None) for item in items):
+        raise pytest.UsageError(_NO_REQUIREMENT)
+
+
+_NO_REQUIREMENT = (
+    "--upgrade-target names a target but no requirement was found: mark tests with"
+    f" @pytest.mark.{MARKER}(...), list them in the upgrade_requirements ini option, or pass"
+    ' --upgrade-require="h2 /path"'
+)
 
 
 # -- fixtures --------------------------------------------------------------------
@@ -342,6 +461,9 @@ def upgrade_target(request: pytest.FixtureRequest, pytestconfig: pytest.Config) 
 def _upgrade_probe(request: pytest.FixtureRequest) -> None:
     """Runs the probes and checks of a marked test before its body."""
     item = request.node
+    invalid = item.stash.get(_INVALID, None)
+    if invalid is not None:
+        pytest.fail(f"invalid @pytest.mark.{MARKER}: {invalid}", pytrace=False)
     requirements = item.stash.get(_REQUIREMENTS, None)
     if not requirements:
         return
@@ -357,6 +479,7 @@ def _upgrade_probe(request: pytest.FixtureRequest) -> None:
         observation = observe(
             requirement, target, timeout=settings.timeout, executor=settings.executor
         )
+        observation = dataclasses.replace(observation, as_of=settings.as_of)
         if server is not None:
             observation = _attribute_answers(observation, server)
         app_errors = tuple(e.traceback for e in server.drain_errors()) if server else ()

@@ -353,3 +353,24 @@ def test_broken_target_is_a_bounded_one_line_error(
     result.stdout.fnmatch_lines([f"*cannot evaluate h2 GET /v2/orders: {cause}"])
     assert "INTERNALERROR" not in result.stdout.str()
     assert elapsed < 1 + 1.5  # the probes run concurrently: one timeout, plus start-up
+
+
+def test_bad_marker_under_xdist_is_an_error_not_a_crash(pytester: pytest.Pytester) -> None:
+    pytester.makeconftest(conftest_source())
+    pytester.makepyfile(
+        test_suite="""
+import pytest
+
+@pytest.mark.requires_upgrade("h3")
+def test_bad():
+    pass
+
+@pytest.mark.requires_upgrade("h2", path="/v2/orders")
+def test_good():
+    pass
+"""
+    )
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "-n", "2")
+    result.assert_outcomes(passed=1, errors=1)
+    result.stdout.fnmatch_lines(["*invalid @pytest.mark.requires_upgrade: unknown protocol 'h3'*"])
+    assert "INTERNALERROR" not in result.stdout.str()

@@ -373,7 +373,7 @@ def test_summary_line(findings: tuple[Finding, ...], strict: bool, line: str) ->
 def test_json_structure() -> None:
     requirement = Requirement("h2", path="/api", method="POST", after=dt.date(2027, 3, 1))
     data = result_to_json(result(obs=observation(requirement=requirement)))
-    assert set(data) == {"requirement", "target", "verdict", "checks"}
+    assert set(data) == {"requirement", "target", "as_of", "days_left", "verdict", "checks"}
     assert data["requirement"] == {
         "protocol": "h2",
         "path": "/api",

@@ -1,0 +1,197 @@
+"""The deprecation gate (after=DATE): pure checks over hand-built exchanges."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from pytest_upgrade._checks import run_checks
+from pytest_upgrade._checks_gate import parse_deprecation
+from pytest_upgrade._model import (
+    Exchange,
+    Finding,
+    Observation,
+    Outcome,
+    Requirement,
+    Response,
+    Transport,
+)
+
+DEADLINE = dt.date(2027, 3, 1)
+BEFORE = dt.date(2026, 11, 22)
+AFTER = dt.date(2027, 3, 2)
+
+# Deprecated on 2025-12-01T00:00:00Z (epoch seconds); sunset on the deadline.
+DEPRECATED_AT = "@1764547200"
+SUNSET = "Mon, 01 Mar 2027 00:00:00 GMT"
+
+ANNOUNCING = (("deprecation", DEPRECATED_AT), ("sunset", SUNSET))
+
+
+def observation(
+    *,
+    as_of: dt.date = BEFORE,
+    legacy_status: int = 200,
+    legacy_headers: tuple[tuple[str, str], ...] = ANNOUNCING,
+    after: dt.date | None = DEADLINE,
+) -> Observation:
+    legacy = Exchange(
+        role="legacy",
+        url="https://127.0.0.1:8443/v2/orders",
+        method="GET",
+        offered="HTTP/1.1 over TLS, ALPN http/1.1",
+        transport=Transport("https", "TLSv1.3", "http/1.1"),
+        response=Response(status=legacy_status, http_version="1.1", headers=legacy_headers),
+    )
+    upgraded = Exchange(
+        role="upgraded",
+        url="https://127.0.0.1:8443/v2/orders",
+        method="GET",
+        offered="HTTP/2 over TLS, ALPN h2, http/1.1",
+        transport=Transport("https", "TLSv1.3", "h2"),
+        response=Response(status=200, http_version="2", headers=()),
+    )
+    return Observation(
+        requirement=Requirement("h2", "/v2/orders", after=after),
+        target="https://127.0.0.1:8443",
+        exchanges=(legacy, upgraded),
+        as_of=as_of,
+    )
+
+
+def by_id(findings: list[Finding]) -> dict[str, Finding]:
+    return {finding.check_id: finding for finding in findings}
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("@1764547200", dt.datetime(2025, 12, 1, tzinfo=dt.UTC)),
+        ("@0", dt.datetime(1970, 1, 1, tzinfo=dt.UTC)),
+    ],
+)
+def test_parse_deprecation_dates(value: str, expected: dt.datetime) -> None:
+    assert parse_deprecation(value) == (expected, "")
+
+
+@pytest.mark.parametrize(
+    ("value", "problem"),
+    [
+        ("true", "old draft"),
+        ("?1", "old draft"),
+        ("1764547200", "not a structured-field date"),
+        ("Mon, 01 Dec 2025 00:00:00 GMT", "not a structured-field item"),
+        ("@", "not a structured-field item"),
+        ("", "not a structured-field item"),
+    ],
+)
+def test_parse_deprecation_rejects(value: str, problem: str) -> None:
+    when, message = parse_deprecation(value)
+    assert when is None
+    assert problem in message
+
+
+def test_before_the_deadline_the_announcement_is_judged_and_refusal_waits() -> None:
+    findings = by_id(run_checks(observation()))
+    assert findings["legacy-still-served"].outcome is Outcome.PASSED
+    assert findings["deprecation-header"].outcome is Outcome.PASSED
+    assert findings["sunset-header"].outcome is Outcome.PASSED
+    waiting = findings["status-426"]
+    assert waiting.outcome is Outcome.SKIPPED
+    assert "not enforced before the deadline 2027-03-01 (99 day(s) left" in waiting.message
+    # The new protocol must already work.
+    assert findings["upgraded-succeeds"].outcome is Outcome.PASSED
+    assert findings["tls-legacy-refused"].outcome is Outcome.SKIPPED
+
+
+def test_from_the_deadline_every_426_check_applies_and_the_announcement_is_gone() -> None:
+    findings = by_id(run_checks(observation(as_of=DEADLINE)))
+    assert "legacy-still-served" not in findings
+    assert findings["status-426"].outcome is Outcome.FAILED  # 200 on the day: not enforced
+    enforced = by_id(run_checks(observation(as_of=AFTER, legacy_status=426)))
+    assert enforced["status-426"].outcome is Outcome.PASSED
+
+
+def test_the_as_of_date_flips_the_verdict_of_the_same_server() -> None:
+    before = by_id(run_checks(observation(as_of=BEFORE)))
+    after = by_id(run_checks(observation(as_of=AFTER)))
+    assert not any(f.outcome is Outcome.FAILED for f in before.values())
+    assert after["status-426"].outcome is Outcome.FAILED
+
+
+def test_early_enforcement_is_an_info_note_and_the_426_is_judged() -> None:
+    findings = by_id(run_checks(observation(legacy_status=426, legacy_headers=())))
+    note = findings["legacy-still-served"]
+    assert note.outcome is Outcome.PASSED
+    assert "already enforced before the deadline" in note.message
+    # The 426 served early is judged on its content.
+    assert findings["upgrade-present"].outcome is Outcome.FAILED
+    assert findings["deprecation-header"].outcome is Outcome.SKIPPED
+
+
+def test_legacy_failing_before_the_deadline_fails() -> None:
+    findings = by_id(run_checks(observation(legacy_status=404)))
+    assert findings["legacy-still-served"].outcome is Outcome.FAILED
+
+
+@pytest.mark.parametrize(
+    ("headers", "deprecation", "sunset", "sunset_message"),
+    [
+        pytest.param((), Outcome.WARNED, Outcome.FAILED, "does not announce", id="neither"),
+        pytest.param(
+            (("sunset", SUNSET),), Outcome.WARNED, Outcome.PASSED, "sunset announced", id="no-dep"
+        ),
+        pytest.param(
+            (("deprecation", "true"), ("sunset", SUNSET)),
+            Outcome.WARNED,
+            Outcome.PASSED,
+            "sunset announced",
+            id="draft-true",
+        ),
+        pytest.param(
+            (("deprecation", DEPRECATED_AT), ("sunset", "2027-03-01")),
+            Outcome.PASSED,
+            Outcome.FAILED,
+            "not an HTTP-date",
+            id="sunset-iso-date",
+        ),
+        pytest.param(
+            (("deprecation", DEPRECATED_AT), ("sunset", "Thu, 01 Apr 2027 00:00:00 GMT")),
+            Outcome.PASSED,
+            Outcome.FAILED,
+            "later than the declared deadline",
+            id="sunset-after-deadline",
+        ),
+        pytest.param(
+            (("deprecation", "@1803945600"), ("sunset", SUNSET)),  # deprecated 2027-03-02
+            Outcome.PASSED,
+            Outcome.FAILED,
+            "earlier than Deprecation",
+            id="sunset-before-deprecation",
+        ),
+        pytest.param(
+            (("deprecation", DEPRECATED_AT), ("sunset", "Sun, 28 Feb 2027 23:59:59 GMT")),
+            Outcome.PASSED,
+            Outcome.PASSED,
+            "2027-02-28",
+            id="sunset-just-before-deadline",
+        ),
+    ],
+)
+def test_announcement_headers(
+    headers: tuple[tuple[str, str], ...],
+    deprecation: Outcome,
+    sunset: Outcome,
+    sunset_message: str,
+) -> None:
+    findings = by_id(run_checks(observation(legacy_headers=headers)))
+    assert findings["deprecation-header"].outcome is deprecation
+    assert findings["sunset-header"].outcome is sunset
+    assert sunset_message in findings["sunset-header"].message
+
+
+def test_without_a_deadline_there_is_no_gate() -> None:
+    findings = by_id(run_checks(observation(after=None)))
+    assert "legacy-still-served" not in findings
+    assert findings["status-426"].outcome is Outcome.FAILED
