@@ -35,7 +35,13 @@ from ._clients import open_websocket, upgraded_client
 from ._model import Observation, Requirement
 from ._observe import Target, observe, target_error
 from ._probes import ClientTrust, Endpoint
-from ._report import RequirementResult, failure_report, result_to_json, summary_line
+from ._report import (
+    RequirementResult,
+    deadline_note,
+    failure_report,
+    result_to_json,
+    summary_line,
+)
 from ._requirements import parse_declared, parse_requirement
 from ._server import BundledCA, ServerStartError, UpgradeServer
 from ._warnings import PytestUpgradeWarning
@@ -300,7 +306,9 @@ def _declared_items(session: pytest.Session) -> list[pytest.Item]:
             node.stash[_REQUIREMENTS] = (requirement,)
             items.append(node)
     # Reported like any collected module, so "collected N items" counts them.
-    report = pytest.CollectReport(module.nodeid, "passed", None, items)
+    report = pytest.CollectReport(
+        module.nodeid, "passed", None, list[pytest.Item | pytest.Collector](items)
+    )
     session.ihook.pytest_collectreport(report=report)
     return items
 
@@ -492,10 +500,22 @@ def _upgrade_probe(request: pytest.FixtureRequest) -> None:
             app_errors=app_errors,
         )
         results.append(result)
+        _record_properties(item, result)
         error = target_error(observation)
         if error is not None:
             item.stash[_ERROR] = error
             pytest.fail(f"cannot evaluate {requirement.describe()}: {error}", pytrace=False)
+
+
+def _record_properties(item: pytest.Item, result: RequirementResult) -> None:
+    """Each check's outcome as a test property: JUnit XML shows them (--junitxml)."""
+    requirement = result.requirement
+    prefix = f"upgrade {requirement.protocol} {requirement.method} {requirement.path}"
+    item.user_properties.append((f"{prefix} verdict", result.verdict.lower()))
+    if (deadline := deadline_note(result.observation)) is not None:
+        item.user_properties.append((f"{prefix} deadline", deadline))
+    for finding in result.findings:
+        item.user_properties.append((f"{prefix} {finding.check_id}", finding.outcome.value))
 
 
 def _attribute_answers(observation: Observation, server: UpgradeServer) -> Observation:
