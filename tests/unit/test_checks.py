@@ -172,7 +172,7 @@ def everything_said(finding: Finding) -> str:
 PASSED, FAILED, WARNED, SKIPPED = Outcome.PASSED, Outcome.FAILED, Outcome.WARNED, Outcome.SKIPPED
 
 # Without a deadline (after=), the announcement checks of the gate do not run
-# (tests/unit/test_gate.py covers them).
+# (tests/unit/test_gate_checks.py covers them).
 H2_CHECKS = [check.id for check in checks_for("h2") if check.phase != ANNOUNCED]
 
 # The checks that read the 426 itself; none of them can pass without one.
