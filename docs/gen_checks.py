@@ -1,7 +1,7 @@
 """Write docs/checks.md from the check registry, so the reference cannot drift.
 
-    python docs/gen_checks.py           rewrite docs/checks.md
-    python docs/gen_checks.py --check   exit 1 if docs/checks.md is stale
+python docs/gen_checks.py           rewrite docs/checks.md
+python docs/gen_checks.py --check   exit 1 if docs/checks.md is stale
 """
 
 from __future__ import annotations

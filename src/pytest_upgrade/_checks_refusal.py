@@ -123,6 +123,8 @@ def _status_diagnosis(observation: Observation, status: int) -> str:
             f"The legacy protocol is still served: the {protocol} requirement is not enforced."
             " Answer legacy requests on this path with 426, an Upgrade field and a problem body."
         )
+    if status in (301, 308) and protocol in TLS_REQUIREMENTS:
+        return "The redirect does not lead to an https URL, so clients stay on cleartext."
     if 300 <= status < 400 and protocol in TLS_REQUIREMENTS:
         return (
             "Only a permanent redirect (301 or 308) to the https URL stands in for a 426"

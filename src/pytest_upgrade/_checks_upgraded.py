@@ -28,6 +28,9 @@ from ._rules import expected_accept, parse_connection, parse_upgrade, split_list
 
 # -- checks on the upgraded exchange -------------------------------------------
 
+# After the client preface: a non-HTTP/2 answer, a close or silence.
+_NO_HTTP2 = frozenset({FailureKind.PROTOCOL, FailureKind.CLOSED, FailureKind.TIMEOUT})
+
 
 def _upgraded(observation: Observation) -> list[Exchange]:
     """Every upgraded exchange (WebSocket makes one per URL: wss:// and ws://)."""
@@ -43,7 +46,7 @@ def _failure_diagnosis(observation: Observation, exchange: Exchange) -> str:
             "The server does not offer h2 in ALPN, so clients told to upgrade cannot: enable"
             " HTTP/2 on the TLS listener (and on any TLS-terminating proxy in front of it)."
         )
-    if protocol == "h2c" and failure.kind is FailureKind.PROTOCOL:
+    if protocol == "h2c" and failure.kind in _NO_HTTP2:
         return (
             "The cleartext port does not speak HTTP/2 with prior knowledge (RFC 9113 §3.3):"
             " enable h2c on it, or require h2 over TLS instead."
@@ -121,7 +124,7 @@ def _combine(verdicts: list[tuple[Exchange, Verdict]]) -> Verdict:
             expected=done[0][1].expected,
             actual="; ".join(v.actual for _, v in done),
         )
-    return Verdict.skip("; ".join(v.message for _, v in verdicts))
+    return Verdict.skip("; ".join(dict.fromkeys(v.message for _, v in verdicts)))
 
 
 @_check(
@@ -170,7 +173,8 @@ def _h2c_protocol(exchange: Exchange) -> Verdict:
             "the response was not HTTP/2", expected=expected, actual=exchange.response.status_line
         )
     failure = exchange.failure
-    if failure is not None and failure.kind is FailureKind.PROTOCOL:
+    spoke = exchange.transport is not None  # connected, sent the preface
+    if failure is not None and spoke and failure.kind in _NO_HTTP2:
         return Verdict.violated(
             "the server did not speak HTTP/2 after the connection preface",
             expected=expected,

@@ -132,8 +132,11 @@ class ProbeFailure:
 
     @property
     def is_error(self) -> bool:
-        """True when the target cannot be evaluated: the test errors."""
-        return self.kind in {FailureKind.UNREACHABLE, FailureKind.TIMEOUT, FailureKind.CERTIFICATE}
+        """True when the target cannot be evaluated whatever else was seen: the test errors.
+
+        A timeout is judged with the other probes (see ``target_error``).
+        """
+        return self.kind in {FailureKind.UNREACHABLE, FailureKind.CERTIFICATE}
 
 
 @dataclass(frozen=True)

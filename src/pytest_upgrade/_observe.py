@@ -260,15 +260,17 @@ def observe(
     )
 
 
-_NOT_HTTP = frozenset({FailureKind.PROTOCOL, FailureKind.CLOSED})
+_NOT_HTTP = frozenset({FailureKind.PROTOCOL, FailureKind.CLOSED, FailureKind.TIMEOUT})
 
 
 def target_error(observation: Observation) -> str | None:
     """One line when the target could not be evaluated at all (the test errors).
 
-    That is: a probe could not reach it, timed out, or did not trust it; or
-    no probe got any HTTP answer and none was refused by a TLS decision
-    (which would itself be the finding), so the peer does not speak HTTP.
+    That is: a probe could not reach it or did not trust it; or no probe got
+    any HTTP answer and none was refused by a TLS decision (which would
+    itself be the finding): the peer hangs, or does not speak HTTP. When
+    other probes were answered, one probe's timeout or broken answer is a
+    finding about the protocol it spoke, judged by the checks.
     """
     for exchange in observation.exchanges:
         if exchange.failure is not None and exchange.failure.is_error:
@@ -281,5 +283,7 @@ def target_error(observation: Observation) -> str | None:
             if exchange.failure is not None:
                 roles.setdefault(exchange.failure.message, []).append(exchange.role)
         causes = "; ".join(f"{' and '.join(r)}: {message}" for message, r in roles.items())
+        if all(f.kind is FailureKind.TIMEOUT for f in failures):
+            return f"the target did not answer ({causes})"
         return f"the target gave no HTTP answer to any probe ({causes})"
     return None

@@ -625,8 +625,18 @@ def _http2_roundtrip(
     body = bytearray()
     truncated = False
     done = False
+    first = True
     while not done:
         data = connection.recv("reading the HTTP/2 response")
+        if first and data.startswith(b"HTTP/"):
+            # RFC 9113 §3.4: the server's preface is a SETTINGS frame. An
+            # HTTP/1.x status line means it does not speak HTTP/2 here (h2
+            # alone would read it as the header of a huge frame and wait).
+            line = data.split(b"\r\n", 1)[0][:80].decode("latin-1")
+            raise _ProbeError(
+                FailureKind.PROTOCOL, f"the server answered the HTTP/2 preface with {line!r}"
+            )
+        first = False
         if not data:
             if status is None:
                 raise _ProbeError(

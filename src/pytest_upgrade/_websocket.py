@@ -106,10 +106,9 @@ def websocket_handshake(
     except InvalidMessage as exc:
         failure = ProbeFailure(FailureKind.PROTOCOL, f"invalid handshake response: {_cause(exc)}")
     except InvalidHandshake as exc:
-        # A 101 that the library refused (a wrong Sec-WebSocket-Accept, say):
-        # the checks judge the recorded response.
-        if seen.get("response") is None:
-            failure = ProbeFailure(FailureKind.PROTOCOL, f"handshake refused: {exc}")
+        # A response the library refused (a 101 with a wrong
+        # Sec-WebSocket-Accept, say): recorded with the refusal, and judged.
+        failure = ProbeFailure(FailureKind.PROTOCOL, f"the client refused the handshake: {exc}")
     except TimeoutError:
         failure = ProbeFailure(
             FailureKind.TIMEOUT, f"WebSocket handshake: no answer within {timeout:g} s"
@@ -134,7 +133,7 @@ def websocket_handshake(
         failure = ProbeFailure(FailureKind.UNREACHABLE, f"connect to {uri}: {exc.strerror or exc}")
     else:
         connection.close()
-    if response is None and failure is None and seen.get("response") is not None:
+    if response is None and seen.get("response") is not None:
         response = _response(seen["response"])
     request: WsRequest | None = seen.get("request")
     request_headers = tuple(request.headers.raw_items()) if request is not None else tuple(headers)

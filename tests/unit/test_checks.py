@@ -13,7 +13,6 @@ from typing import Any
 import pytest
 
 from pytest_upgrade._checks import REGISTRY, Check, Verdict, checks_for, run_checks
-from pytest_upgrade._registry import ANNOUNCED
 from pytest_upgrade._model import (
     Exchange,
     FailureKind,
@@ -28,6 +27,7 @@ from pytest_upgrade._model import (
     TlsHandshake,
     Transport,
 )
+from pytest_upgrade._registry import ANNOUNCED
 
 # -- builders ------------------------------------------------------------------
 
