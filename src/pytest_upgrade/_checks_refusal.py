@@ -118,6 +118,21 @@ _STATUS_DIAGNOSES: dict[int, str] = {
 
 def _status_diagnosis(observation: Observation, status: int) -> str:
     protocol = observation.requirement.protocol
+    after, as_of = observation.requirement.after, observation.as_of
+    if 200 <= status < 300 and after is not None and as_of is not None and as_of >= after:
+        days = (as_of - after).days
+        return (
+            f"The deadline {after.isoformat()} has passed"
+            + (f" ({days} day(s) ago)" if days else " (it is today)")
+            + " and the old protocol is still served: switch enforcement on (answer legacy"
+            " requests with 426), or move the announced deadline."
+        )
+    if protocol == "websocket" and status in (200, 400, 403, 404, 405):
+        return (
+            f"A WebSocket endpoint received a plain GET and answered {status}: a client that"
+            " does not know the route is a WebSocket cannot tell what to do. Answer plain"
+            " requests on it with 426 and Upgrade: websocket."
+        )
     if 200 <= status < 300:
         return (
             f"The legacy protocol is still served: the {protocol} requirement is not enforced."

@@ -712,7 +712,7 @@ def tls_handshake(
         return TlsHandshake(
             version,
             HandshakeOutcome.CLIENT_CANNOT_OFFER,
-            f"this Python cannot offer {version}: {exc}",
+            f"this client's TLS cannot offer {version} ({exc}): inconclusive",
         )
     incoming, outgoing = ssl.MemoryBIO(), ssl.MemoryBIO()
     tls = context.wrap_bio(incoming, outgoing, server_hostname=endpoint.host)
@@ -726,7 +726,7 @@ def tls_handshake(
         return TlsHandshake(
             version,
             HandshakeOutcome.CLIENT_CANNOT_OFFER,
-            f"the local OpenSSL cannot offer {version} ({_ssl_reason(exc)})",
+            f"this client's OpenSSL cannot offer {version} ({_ssl_reason(exc)}): inconclusive",
         )
     hello = outgoing.read()
     if not hello:

@@ -358,8 +358,12 @@ class UpgradeServer:
         tls_maximum: ssl.TLSVersion = ssl.TLSVersion.MAXIMUM_SUPPORTED,
         alpn_protocols: tuple[str, ...] = ("h2", "http/1.1"),
         startup_timeout: float = 10.0,
+        on_connection: Callable[[str, str | None], None] | None = None,
     ) -> None:
+        """``on_connection(peer, tls_version)`` is called for every accepted
+        connection once its TLS handshake (if any) is done, on the server thread."""
         self.ca = ca
+        self._on_connection = on_connection
         self._errors = _ErrorLog()
         self._lifespan = _LifespanWatch()
         self._app: ASGIFramework | WSGIFramework
@@ -420,7 +424,7 @@ class UpgradeServer:
         if self._thread is not None or self._stopped:
             raise RuntimeError("an UpgradeServer can be started only once")
         config = self._listen_and_configure()
-        loop = _EventLoop()
+        loop = _EventLoop(self._on_connection)
         self._loop = loop
         self._stop_event = asyncio.Event()
         # The task exists before the thread runs, so stop() can always cancel it.
@@ -590,14 +594,46 @@ class _EventLoop(asyncio.SelectorEventLoop):
     cancelled and answered 500.)
     """
 
+    def __init__(self, on_connection: Callable[[str, str | None], None] | None = None) -> None:
+        super().__init__()
+        self._on_connection = on_connection
+
     async def create_server(self, *args: Any, **kwargs: Any) -> asyncio.Server:
         if kwargs.get("ssl") is not None:
             kwargs.setdefault("ssl_shutdown_timeout", _TLS_SHUTDOWN_TIMEOUT)
+        observer = self._on_connection
+        if observer is not None and args:
+            factory = args[0]
+            args = (lambda: _ConnectionSpy(factory(), observer), *args[1:])
         return await super().create_server(*args, **kwargs)
 
     def default_exception_handler(self, context: dict[str, Any]) -> None:
         if not _is_shutdown_noise(context):
             super().default_exception_handler(context)
+
+
+class _ConnectionSpy:
+    """Stands in for a connection's protocol to tell who connected, and with which TLS.
+
+    asyncio hands the transport to ``connection_made`` after the TLS
+    handshake; everything else is passed through to the real protocol.
+    """
+
+    def __init__(self, inner: Any, observer: Callable[[str, str | None], None]) -> None:
+        self._inner = inner
+        self._observer = observer
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        peer = transport.get_extra_info("peername")
+        ssl_object = transport.get_extra_info("ssl_object")
+        version = ssl_object.version() if ssl_object is not None else None
+        if peer:
+            with contextlib.suppress(Exception):  # an observer must not break serving
+                self._observer(f"{peer[0]}:{peer[1]}", version)
+        self._inner.connection_made(transport)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._inner, name)
 
 
 def _is_shutdown_noise(context: dict[str, Any]) -> bool:

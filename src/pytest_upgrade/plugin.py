@@ -27,11 +27,14 @@ from typing import Any
 
 import httpx
 import pytest
+from hypercorn.utils import is_asgi
 from websockets.sync.client import ClientConnection
 
 from . import _declared
 from ._checks import REGISTRY, run_checks
 from ._clients import open_websocket, upgraded_client
+from ._enforce import enforcing_app
+from ._enforce_plugin import ENFORCER, session_tls_minimum
 from ._model import Observation, Requirement
 from ._observe import Target, observe, target_error
 from ._probes import ClientTrust, Endpoint
@@ -47,6 +50,9 @@ from ._server import BundledCA, ServerStartError, UpgradeServer
 from ._warnings import PytestUpgradeWarning
 
 __all__ = ["UpgradeOutcome"]
+
+# Enforcement and the policy server live in a module of their own.
+pytest_plugins = ["pytest_upgrade._enforce_plugin"]
 
 MARKER = "requires_upgrade"
 DEFAULT_TIMEOUT = 5.0
@@ -424,16 +430,23 @@ def upgrade_server_options() -> dict[str, Any]:
 
 @pytest.fixture(scope="session")
 def upgrade_server(
-    upgrade_app: object, upgrade_server_options: dict[str, Any]
+    request: pytest.FixtureRequest, upgrade_app: object, upgrade_server_options: dict[str, Any]
 ) -> Iterator[UpgradeServer]:
     """The bundled server: ``upgrade_app`` under hypercorn, TLS (ALPN h2, http/1.1) and cleartext.
 
     ``https_url``, ``http_url``, ``ca.ca_pem`` and ``ssl_context()`` let your
     own tests talk to it with your own clients.
     """
+    config = request.config
+    options = dict(upgrade_server_options)
+    tls_minimum = session_tls_minimum(config)
+    if tls_minimum is not None:
+        options.setdefault("tls_minimum", tls_minimum)
+    # The enforcer lets everything through unless something is enforced.
+    app = enforcing_app(upgrade_app, config.stash[ENFORCER], asgi=is_asgi(upgrade_app))
     ca = BundledCA()
     try:
-        server = UpgradeServer(upgrade_app, ca=ca, **upgrade_server_options)
+        server = UpgradeServer(app, ca=ca, **options)
     except TypeError as exc:
         ca.close()
         pytest.fail(f"upgrade_server_options: {exc}", pytrace=False)
@@ -680,8 +693,10 @@ class _Collector:
     def __init__(self, config: pytest.Config) -> None:
         self.config = config
         self.entries: dict[str, list[dict[str, Any]]] = {}
+        self.refused: list[dict[str, str]] = []
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        self.refused += getattr(report, "upgrade_refused", [])
         results = getattr(report, "upgrade_results", None)
         if results is None:
             return
@@ -709,7 +724,8 @@ class _Collector:
             for nodeid in sorted(self.entries)
             for entry in self.entries[nodeid]
         ]
-        document = {"version": 1, "results": results}
+        refused = sorted(self.refused, key=lambda r: (r["test"], r["path"], r["method"]))
+        document = {"version": 1, "results": results, "refused": refused}
         settings.report_path.parent.mkdir(parents=True, exist_ok=True)
         settings.report_path.write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8")
 

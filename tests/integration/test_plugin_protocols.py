@@ -279,7 +279,9 @@ def test_must_violation_fails_with_its_check_ids(
 
 def test_diagnoses_name_the_cause(pytester: pytest.Pytester) -> None:
     result = run_suite(pytester, "websocket", websocket={"status": 404, **NOT_SERVED})
-    result.stdout.fnmatch_lines(["*✘ status-426*", "*diagnosis:*WebSocket-only endpoint*"])
+    result.stdout.fnmatch_lines(
+        ["*✘ status-426*", "*diagnosis:*A WebSocket endpoint received a plain GET*"]
+    )
 
     result = run_suite(pytester, "websocket", websocket={"handshake": "deny-426"})
     result.stdout.fnmatch_lines(["*✘ upgrade-stripped*", "*diagnosis:*proxy_set_header Upgrade*"])

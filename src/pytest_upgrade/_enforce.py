@@ -1,0 +1,187 @@
+"""Enforcement: the bundled server itself refuses legacy requests with a textbook 426.
+
+With ``--upgrade-enforce=h2`` (or the ``upgrade_enforce`` marker) every
+request reaching the bundled server over a protocol the requirement retires
+is answered, before the app, with 426 + ``Upgrade`` + ``Connection: upgrade``
++ an RFC 9457 problem naming the protocol and the request; upgraded requests
+go through to the app unchanged. A team's own functional tests, run this way,
+reveal every place that still speaks the old protocol.
+
+The decision (:func:`refusal_for`) is pure; two thin adapters put it in front
+of an ASGI or a WSGI app, and :class:`Enforcer` holds what is enforced and
+what was refused, shared by the server thread and the test thread.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+__all__ = [
+    "ENFORCEABLE",
+    "Enforcer",
+    "Refusal",
+    "Refused",
+    "enforcing_app",
+    "refusal_for",
+]
+
+# The requirements a server can enforce for every request (a WebSocket route
+# is a property of a path, not of the server).
+ENFORCEABLE = ("h2", "h2c", "TLS/1.2", "TLS/1.3", "HTTP/1.1")
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """The 426 to send, and why."""
+
+    upgrade: str  # the Upgrade field value
+    required: str  # for people: "HTTP/2 over TLS"
+    spoken: str  # what the request used: "HTTP/1.1 over https"
+
+    def headers(self) -> list[tuple[str, str]]:
+        # RFC 9110 §15.5.22 (Upgrade in a 426), §7.8 (Connection: upgrade),
+        # RFC 9457 §3 (problem+json); a refusal must not be cached (RFC 9111).
+        return [
+            ("upgrade", self.upgrade),
+            ("connection", "upgrade"),
+            ("content-type", "application/problem+json"),
+            ("cache-control", "no-store"),
+        ]
+
+    def body(self, method: str, path: str) -> bytes:
+        problem = {
+            "type": "about:blank",
+            "title": "Upgrade Required",
+            "status": 426,
+            "detail": f"{method} {path} was requested over {self.spoken}; this server requires"
+            f" {self.required}. Retry the request over {self.required}.",
+        }
+        return json.dumps(problem).encode()
+
+
+def refusal_for(enforced: Iterable[str], *, scheme: str, http_version: str) -> Refusal | None:
+    """The 426 a request deserves under ``enforced``, or None to let it through.
+
+    ``scheme`` is "http" or "https"; ``http_version`` is "1.0", "1.1" or "2".
+    TLS versions are enforced in the handshake (the server's minimum), since a
+    refused handshake cannot carry a 426.
+    """
+    spoken = f"HTTP/{http_version} over {scheme}"
+    for token in enforced:
+        if token == "HTTP/1.1" and http_version == "1.0":
+            return Refusal("HTTP/1.1", "HTTP/1.1", spoken)
+        if token in ("TLS/1.2", "TLS/1.3") and scheme == "http":
+            # RFC 2817 §4: a 426 naming TLS, on the cleartext connection.
+            return Refusal(token, f"TLS {token[4:]} or later (https)", spoken)
+        if token == "h2" and not (scheme == "https" and http_version == "2"):
+            # Over cleartext the client first needs TLS, then HTTP/2 by ALPN.
+            upgrade = "HTTP/2.0" if scheme == "https" else "TLS/1.2, HTTP/2.0"
+            return Refusal(upgrade, "HTTP/2 over TLS", spoken)
+        if token == "h2c" and scheme == "http" and http_version != "2":
+            return Refusal("h2c", "cleartext HTTP/2 (h2c, prior knowledge)", spoken)
+    return None
+
+
+@dataclass(frozen=True)
+class Refused:
+    """One legacy request the enforcing server refused."""
+
+    method: str
+    path: str
+    spoken: str
+    required: str
+    test: str  # the nodeid of the test running when it arrived ("" if none)
+
+
+@dataclass
+class Enforcer:
+    """What the bundled server enforces now, and what it refused (thread-safe)."""
+
+    session: tuple[str, ...] = ()
+    _extra: tuple[str, ...] = ()
+    _test: str = ""
+    _refused: list[Refused] = field(default_factory=list)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    @property
+    def active(self) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(self.session + self._extra))
+
+    def begin_test(self, nodeid: str, extra: Iterable[str] = ()) -> None:
+        with self._lock:
+            self._test, self._extra = nodeid, tuple(extra)
+
+    def end_test(self) -> list[Refused]:
+        """Stop attributing requests to the current test; its refusals."""
+        with self._lock:
+            test, self._test, self._extra = self._test, "", ()
+            mine = [r for r in self._refused if r.test == test]
+            self._refused = [r for r in self._refused if r.test != test]
+        return mine
+
+    def decide(self, method: str, path: str, scheme: str, http_version: str) -> Refusal | None:
+        with self._lock:
+            active, test = tuple(dict.fromkeys(self.session + self._extra)), self._test
+        refusal = refusal_for(active, scheme=scheme, http_version=http_version)
+        if refusal is not None:
+            with self._lock:
+                self._refused.append(Refused(method, path, refusal.spoken, refusal.required, test))
+        return refusal
+
+    def take_all(self) -> list[Refused]:
+        with self._lock:
+            refused, self._refused = self._refused, []
+        return refused
+
+
+AsgiApp = Callable[[dict[str, Any], Any, Any], Any]
+WsgiApp = Callable[[dict[str, Any], Any], Iterable[bytes]]
+
+
+def enforcing_app(app: Any, enforcer: Enforcer, *, asgi: bool) -> Any:
+    """``app`` behind the enforcer: an ASGI or WSGI middleware of the same kind."""
+    if asgi:
+        return _EnforcingASGI(app, enforcer)
+    return _EnforcingWSGI(app, enforcer)
+
+
+class _EnforcingASGI:
+    def __init__(self, app: AsgiApp, enforcer: Enforcer) -> None:
+        self._app = app
+        self._enforcer = enforcer
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] == "http":
+            refusal = self._enforcer.decide(
+                scope["method"], scope["path"], scope["scheme"], scope["http_version"]
+            )
+            if refusal is not None:
+                headers = [(k.encode(), v.encode()) for k, v in refusal.headers()]
+                await send({"type": "http.response.start", "status": 426, "headers": headers})
+                body = refusal.body(scope["method"], scope["path"])
+                await send({"type": "http.response.body", "body": body})
+                return
+        await self._app(scope, receive, send)
+
+
+class _EnforcingWSGI:
+    def __init__(self, app: WsgiApp, enforcer: Enforcer) -> None:
+        self._app = app
+        self._enforcer = enforcer
+
+    def __call__(self, environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
+        protocol = str(environ.get("SERVER_PROTOCOL", "HTTP/1.1"))
+        refusal = self._enforcer.decide(
+            str(environ.get("REQUEST_METHOD", "GET")),
+            str(environ.get("PATH_INFO", "/")),
+            str(environ.get("wsgi.url_scheme", "http")),
+            protocol.removeprefix("HTTP/"),
+        )
+        if refusal is None:
+            return self._app(environ, start_response)
+        start_response("426 Upgrade Required", refusal.headers())
+        return [refusal.body(str(environ.get("REQUEST_METHOD")), str(environ.get("PATH_INFO")))]

@@ -1,0 +1,175 @@
+"""pytest wiring for rehearsing the cutover: enforcement and the policy server.
+
+* ``--upgrade-enforce=TOKEN`` (and the ini option ``upgrade_enforce``, and the
+  ``upgrade_enforce`` marker for one test): the bundled server refuses legacy
+  requests itself; the terminal summary lists every refused request and the
+  test that sent it.
+* ``upgrade_policy_server``: a factory fixture starting a server that enforces
+  a requirement and records every exchange, for client authors.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import ssl
+from collections.abc import Callable, Generator, Iterator, Mapping
+from typing import Any
+
+import pytest
+
+from ._enforce import ENFORCEABLE, Enforcer, Refused
+from ._policy import PolicyServer, Route
+from ._requirements import canonical_protocol
+
+__all__ = ["ENFORCER"]
+
+ENFORCE_MARKER = "upgrade_enforce"
+ENFORCER = pytest.StashKey[Enforcer]()
+_REFUSED = pytest.StashKey[list[Refused]]()
+_COLLECTOR = "pytest-upgrade-enforcement"
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("upgrade")
+    group.addoption(
+        "--upgrade-enforce",
+        metavar="TOKEN",
+        action="append",
+        default=[],
+        help="the bundled server refuses this protocol's legacy requests with a 426 before the"
+        f" app sees them ({', '.join(ENFORCEABLE)}; repeatable).",
+    )
+    parser.addini(
+        "upgrade_enforce",
+        "requirements the bundled server enforces for every request.",
+        type="args",
+    )
+
+
+def _tokens(values: list[str], where: str) -> tuple[str, ...]:
+    tokens: list[str] = []
+    for value in values:
+        try:
+            token = canonical_protocol(value)
+        except ValueError:
+            token = ""
+        if token not in ENFORCEABLE:
+            raise pytest.UsageError(
+                f"{where}: cannot enforce {value!r}; enforceable: {', '.join(ENFORCEABLE)}"
+            )
+        tokens.append(token)
+    return tuple(dict.fromkeys(tokens))
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers",
+        f"{ENFORCE_MARKER}(*tokens): while this test runs, the bundled server refuses the"
+        f" legacy protocol of each token with a 426 ({', '.join(ENFORCEABLE)}).",
+    )
+    tokens = _tokens(config.getoption("upgrade_enforce"), "--upgrade-enforce")
+    tokens += _tokens(config.getini("upgrade_enforce"), "upgrade_enforce")
+    config.stash[ENFORCER] = Enforcer(session=tuple(dict.fromkeys(tokens)))
+    config.pluginmanager.register(_RefusedCollector(config), _COLLECTOR)
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    collector = config.pluginmanager.get_plugin(_COLLECTOR)
+    if collector is not None:
+        config.pluginmanager.unregister(collector)
+
+
+def session_tls_minimum(config: pytest.Config) -> ssl.TLSVersion | None:
+    """The TLS minimum the bundled server needs for the session's enforcement."""
+    if "TLS/1.3" in config.stash[ENFORCER].session:
+        return ssl.TLSVersion.TLSv1_3
+    return None
+
+
+@pytest.fixture(autouse=True)
+def _upgrade_enforcement(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Attributes what the enforcing server refuses to the test running now."""
+    enforcer = request.config.stash[ENFORCER]
+    item = request.node
+    extra: list[str] = []
+    for marker in item.iter_markers(ENFORCE_MARKER):
+        try:
+            extra += _tokens([str(arg) for arg in marker.args], f"@pytest.mark.{ENFORCE_MARKER}")
+        except pytest.UsageError as exc:
+            pytest.fail(str(exc), pytrace=False)
+    enforcer.begin_test(item.nodeid, extra)
+    try:
+        yield
+    finally:
+        item.stash[_REFUSED] = enforcer.end_test()
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(
+    item: pytest.Item, call: pytest.CallInfo[None]
+) -> Generator[None, Any, Any]:
+    report = yield
+    if call.when == "teardown":
+        refused = item.stash.get(_REFUSED, [])
+        if refused:
+            report.upgrade_refused = [dataclasses.asdict(r) for r in refused]
+    return report
+
+
+class _RefusedCollector:
+    """Lists, at the end of the session, the legacy requests the server refused."""
+
+    def __init__(self, config: pytest.Config) -> None:
+        self.config = config
+        self.refused: list[dict[str, str]] = []
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        self.refused += getattr(report, "upgrade_refused", [])
+
+    def pytest_terminal_summary(self, terminalreporter: Any) -> None:
+        if hasattr(self.config, "workerinput"):
+            return
+        enforcer = self.config.stash[ENFORCER]
+        if not self.refused and not enforcer.session:
+            return
+        terminalreporter.section("upgrade enforcement")
+        enforced = ", ".join(enforcer.session) or "per test (upgrade_enforce marker)"
+        if not self.refused:
+            terminalreporter.write_line(
+                f"enforcing {enforced}: no legacy request reached the bundled server"
+            )
+            return
+        terminalreporter.write_line(
+            f"enforcing {enforced}: {len(self.refused)} legacy request(s) refused with 426"
+        )
+        for refused in sorted(self.refused, key=lambda r: (r["test"], r["path"])):
+            terminalreporter.write_line(
+                f"  {refused['method']} {refused['path']} ({refused['spoken']}; needs"
+                f" {refused['required']})  {refused['test'] or '(outside a test)'}"
+            )
+
+
+@pytest.fixture
+def upgrade_policy_server() -> Iterator[Callable[..., PolicyServer]]:
+    """Start a policy server: ``upgrade_policy_server("h2", routes={...})``.
+
+    It enforces the requirement with a textbook 426, serves a small app behind
+    it (``routes`` maps a path to ``(status, body)``; other paths answer 200
+    with their path and protocol), and records every exchange. Stopped when
+    the test ends.
+    """
+    servers: list[PolicyServer] = []
+
+    def start(
+        requirement: str = "h2",
+        routes: Mapping[str, Route] | None = None,
+        *,
+        tls_minimum: ssl.TLSVersion | None = None,
+    ) -> PolicyServer:
+        server = PolicyServer(requirement, routes, tls_minimum=tls_minimum)
+        servers.append(server)
+        return server
+
+    yield start
+    for server in servers:
+        server.stop()
