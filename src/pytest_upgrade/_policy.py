@@ -104,19 +104,32 @@ class _RecordingApp:
             return
         status = 500
         body = bytearray()
+        recorded = False
+
+        def record() -> None:
+            nonlocal recorded
+            if not recorded:
+                recorded = True
+                detail = _detail(bytes(body)) if status == 426 else None
+                self._recorder.add(scope, status, detail)
 
         async def watched_send(message: dict[str, Any]) -> None:
             nonlocal status
             if message["type"] == "http.response.start":
                 status = int(message["status"])
-            elif message["type"] == "http.response.body" and status == 426:
-                body.extend(message.get("body", b""))
+            elif message["type"] == "http.response.body":
+                if status == 426:
+                    body.extend(message.get("body", b""))
+                if not message.get("more_body", False):
+                    # Recorded before the last bytes leave: a client that has
+                    # its answer finds the exchange already on the record.
+                    record()
             await send(message)
 
         try:
             await self._app(scope, receive, watched_send)
         finally:
-            self._recorder.add(scope, status, _detail(bytes(body)) if status == 426 else None)
+            record()
 
 
 def _detail(body: bytes) -> str | None:

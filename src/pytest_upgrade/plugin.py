@@ -479,7 +479,7 @@ def upgrade_target(request: pytest.FixtureRequest, pytestconfig: pytest.Config) 
 
 
 @pytest.fixture(autouse=True)
-def _upgrade_probe(request: pytest.FixtureRequest) -> None:
+def _upgrade_probe(request: pytest.FixtureRequest, _upgrade_enforcement: None) -> None:
     """Runs the probes and checks of a marked test before its body."""
     item = request.node
     invalid = item.stash.get(_INVALID, None)

@@ -1,0 +1,264 @@
+"""Rehearsing the cutover: enforcement on a whole suite, the policy server, the proxy diagnosis."""
+
+from __future__ import annotations
+
+import json
+import pathlib
+
+import pytest
+
+from proxy import stripping_proxy
+
+DEMO_APP = pathlib.Path(__file__).parents[2] / "examples" / "demo" / "app.py"
+
+# An orders app that has not retired anything yet: it serves every protocol.
+CONFTEST = """
+import json
+
+import pytest
+
+
+async def app(scope, receive, send):
+    if scope["type"] != "http":
+        return
+    body = json.dumps({"via": "HTTP/" + scope["http_version"]}).encode()
+    headers = [(b"content-type", b"application/json")]
+    await send({"type": "http.response.start", "status": 200, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
+
+
+@pytest.fixture(scope="session")
+def upgrade_app():
+    return app
+"""
+
+FUNCTIONAL_TESTS = """
+import httpx
+
+def test_list_orders(upgrade_server):
+    with httpx.Client(verify=upgrade_server.ssl_context(), trust_env=False, http2={http2}) as c:
+        response = c.get(upgrade_server.https_url + "/v2/orders/")
+    assert response.status_code == 200
+
+def test_create_order(upgrade_server):
+    with httpx.Client(verify=upgrade_server.ssl_context(), trust_env=False, http2={http2}) as c:
+        response = c.post(upgrade_server.https_url + "/v2/orders/", json={{"item": "widget"}})
+    assert response.status_code == 200
+"""
+
+
+def functional_suite(pytester: pytest.Pytester, *, http2: bool) -> None:
+    pytester.makeconftest(CONFTEST)
+    pytester.makepyfile(test_functional=FUNCTIONAL_TESTS.format(http2=http2))
+
+
+def test_enforcing_h2_reveals_the_http11_client(pytester: pytest.Pytester) -> None:
+    functional_suite(pytester, http2=False)
+    # Today the suite passes: the app serves HTTP/1.1.
+    pytester.runpytest("-p", "no:cacheprovider").assert_outcomes(passed=2)
+    # Rehearsing the day HTTP/1.1 goes away shows every place that still uses it.
+    report = pytester.path / "report.json"
+    enforced = pytester.runpytest(
+        "-p", "no:cacheprovider", "--upgrade-enforce=h2", f"--upgrade-report={report}"
+    )
+    enforced.assert_outcomes(failed=2)
+    enforced.stdout.fnmatch_lines(
+        [
+            "*upgrade enforcement*",
+            "enforcing h2: 2 legacy request(s) refused with 426",
+            "  POST /v2/orders/ (HTTP/1.1 over https; needs HTTP/2 over TLS)"
+            "  test_functional.py::test_create_order",
+            "  GET /v2/orders/ (HTTP/1.1 over https; needs HTTP/2 over TLS)"
+            "  test_functional.py::test_list_orders",
+        ]
+    )
+    refused = json.loads(report.read_text())["refused"]
+    assert {(r["method"], r["test"]) for r in refused} == {
+        ("GET", "test_functional.py::test_list_orders"),
+        ("POST", "test_functional.py::test_create_order"),
+    }
+
+
+def test_enforcing_h2_passes_an_http2_client(pytester: pytest.Pytester) -> None:
+    functional_suite(pytester, http2=True)
+    result = pytester.runpytest("-p", "no:cacheprovider", "--upgrade-enforce=h2")
+    result.assert_outcomes(passed=2)
+    result.stdout.fnmatch_lines(["enforcing h2: no legacy request reached the bundled server"])
+
+
+def test_enforcement_answers_a_textbook_426(pytester: pytest.Pytester) -> None:
+    functional_suite(pytester, http2=False)
+    pytester.makepyfile(
+        test_marked="""
+import pytest
+
+@pytest.mark.upgrade_enforce("HTTP/1.1")
+@pytest.mark.requires_upgrade("HTTP/1.1", path="/anything")
+def test_enforced_route_is_compliant():
+    pass
+"""
+    )
+    # The enforcing server's own 426 passes every check of the catalogue.
+    result = pytester.runpytest("-p", "no:cacheprovider", "test_marked.py")
+    result.assert_outcomes(passed=1)
+
+
+def test_unknown_enforce_token_is_a_usage_error(pytester: pytest.Pytester) -> None:
+    result = pytester.runpytest("-p", "no:cacheprovider", "--upgrade-enforce=websocket")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(
+        ["*--upgrade-enforce: cannot enforce 'websocket'; enforceable: h2, h2c, TLS/1.2*"]
+    )
+
+
+# -- the policy server -------------------------------------------------------------
+
+CLIENT = '''
+import httpx
+
+
+class UpgradeRequired(Exception):
+    """The server refused the protocol; ``detail`` is what it said."""
+
+    def __init__(self, detail):
+        super().__init__(detail)
+        self.detail = detail
+
+
+def fetch(base_url, path, ctx, *, upgrades=True):
+    """GET path; on 426 asking for HTTP/2, retry over HTTP/2 (if ``upgrades``)."""
+    with httpx.Client(verify=ctx, trust_env=False) as client:
+        response = client.get(base_url + path)
+    if response.status_code == 426:
+        if not upgrades or "HTTP/2" not in response.headers.get("upgrade", ""):
+            raise UpgradeRequired(response.json().get("detail"))
+        with httpx.Client(verify=ctx, trust_env=False, http1=False, http2=True) as client:
+            response = client.get(base_url + path)
+    response.raise_for_status()
+    return response.json()
+'''
+
+POLICY_TESTS = """
+import pytest
+from client import UpgradeRequired, fetch
+
+
+def test_the_client_upgrades(upgrade_policy_server):
+    policy = upgrade_policy_server("h2", routes={{"/orders": (200, {{"orders": [1]}})}})
+    assert fetch(policy.https_url, "/orders", policy.ssl_context(), upgrades={upgrades}) == {{
+        "orders": [1]
+    }}
+    policy.assert_retried_after_426("/orders", method="GET")
+    policy.assert_only_upgraded_after_426()
+    policy.assert_no_request_over("HTTP/1.0")
+    (refused,) = policy.refused()
+    assert refused.protocol == "HTTP/1.1" and refused.tls_version.startswith("TLSv1.")
+    (upgraded,) = policy.upgraded()
+    assert upgraded.protocol == "HTTP/2" and upgraded.connection != refused.connection
+
+
+def test_the_client_surfaces_the_detail(upgrade_policy_server):
+    policy = upgrade_policy_server("h2")
+    with pytest.raises(UpgradeRequired) as excinfo:
+        fetch(policy.https_url, "/orders", policy.ssl_context(), upgrades=False)
+    assert excinfo.value.detail == policy.problem_detail("/orders")
+    assert "requires HTTP/2 over TLS" in excinfo.value.detail
+"""
+
+
+def test_policy_helpers_pass_for_a_client_that_upgrades(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(client=CLIENT, test_client=POLICY_TESTS.format(upgrades=True))
+    pytester.syspathinsert()
+    result = pytester.runpytest("-p", "no:cacheprovider")
+    result.assert_outcomes(passed=2)
+
+
+def test_policy_helpers_fail_for_a_client_that_does_not(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(
+        client=CLIENT,
+        test_client="""
+from client import UpgradeRequired, fetch
+
+
+def test_the_client_upgrades(upgrade_policy_server):
+    policy = upgrade_policy_server("h2")
+    try:
+        fetch(policy.https_url, "/orders", policy.ssl_context(), upgrades=False)
+    except UpgradeRequired:
+        pass
+    policy.assert_retried_after_426("/orders")
+""",
+    )
+    pytester.syspathinsert()
+    result = pytester.runpytest("-p", "no:cacheprovider")
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(
+        [
+            "*AssertionError: no retry over h2 after a 426 was seen for any method /orders*",
+            "*policy server enforcing h2, exchanges:*",
+            "*#1 GET /orders over HTTP/1.1 (https TLSv1.*, connection 127.0.0.1:*) -> 426*",
+        ]
+    )
+    # The failure points at the test, not inside the plugin.
+    assert "_policy.py" not in result.stdout.str()
+
+
+def test_policy_server_for_http11_records_http10(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(
+        test_client="""
+import socket
+
+def test_http10_is_refused(upgrade_policy_server):
+    policy = upgrade_policy_server("HTTP/1.1")
+    port = int(policy.http_url.rsplit(":", 1)[1])
+    with socket.create_connection(("127.0.0.1", port), timeout=5) as sock:
+        sock.sendall(b"GET /x HTTP/1.0\\r\\nHost: localhost\\r\\n\\r\\n")
+        answer = b""
+        while chunk := sock.recv(65536):
+            answer += chunk
+    assert answer.startswith(b"HTTP/1.1 426")
+    policy.assert_no_request_over("HTTP/1.0")
+"""
+    )
+    result = pytester.runpytest("-p", "no:cacheprovider")
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(
+        ["*1 request(s) were made over HTTP/1.0*", "*#1 GET /x over HTTP/1.0 (http, *) -> 426*"]
+    )
+
+
+# -- a reverse proxy that strips Upgrade/Connection ------------------------------
+
+
+def test_stripping_proxy_is_diagnosed_and_the_direct_app_passes(
+    pytester: pytest.Pytester, live_server
+) -> None:
+    server = live_server(DEMO_APP.read_text())  # its /ws answers 426 and accepts handshakes
+    pytester.makepyfile(
+        test_ws="""
+import pytest
+
+@pytest.mark.requires_upgrade("websocket", path="/ws")
+def test_ws():
+    pass
+"""
+    )
+    direct = pytester.runpytest(
+        "-p", "no:cacheprovider", f"--upgrade-target={server.http_url}",
+        "--upgrade-skip-checks=websocket-version",  # hypercorn's own 400 (see README)
+    )  # fmt: skip
+    direct.assert_outcomes(passed=1)
+    upstream_port = int(server.http_url.rsplit(":", 1)[1])
+    with stripping_proxy(upstream_port) as port:
+        proxied = pytester.runpytest(
+            "-p", "no:cacheprovider", f"--upgrade-target=http://127.0.0.1:{port}",
+            "--upgrade-skip-checks=websocket-version",
+        )  # fmt: skip
+    proxied.assert_outcomes(failed=1)
+    proxied.stdout.fnmatch_lines(
+        [
+            "*✘ upgrade-stripped [[]must*a proper WebSocket handshake was answered with 426*",
+            "*diagnosis: A reverse proxy or load balancer in front of the app dropped the"
+            " hop-by-hop Upgrade and Connection fields*proxy_set_header Upgrade $http_upgrade*",
+        ]
+    )
