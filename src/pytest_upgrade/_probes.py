@@ -13,6 +13,7 @@ Probes connect only to the host and port of the URL they are given.
 from __future__ import annotations
 
 import contextlib
+import re
 import socket
 import ssl
 import time
@@ -319,10 +320,14 @@ def _ssl_reason(exc: ssl.SSLError) -> str:
 
 
 def _alert_name(exc: ssl.SSLError) -> str | None:
+    """The TLS alert the peer sent ("protocol_version"), if the error is one."""
     reason = str(exc.reason or "")
     if "ALERT_" in reason:
         return reason.split("ALERT_", 1)[1].lower()
-    return None
+    # Alerts Python has no reason code for (no_application_protocol, on some
+    # OpenSSL builds) only show in the message: "... tlsv1 alert no application protocol (...)".
+    match = re.search(r"alert ([a-z ]+?)\s*(?:\(|$)", str(exc).lower())
+    return match.group(1).strip().replace(" ", "_") if match else None
 
 
 def _tls_error(exc: ssl.SSLError) -> _ProbeError:

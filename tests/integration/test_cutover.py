@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import pathlib
+import socket
+import threading
 
 import pytest
 
@@ -262,3 +265,125 @@ def test_ws():
             " hop-by-hop Upgrade and Connection fields*proxy_set_header Upgrade $http_upgrade*",
         ]
     )
+
+
+# -- diagnoses for the behaviour that causes them ---------------------------------
+
+
+def _alpn_refusing_server(listener: socket.socket, stop: threading.Event) -> None:
+    # What a server does when no ALPN protocol it accepts is offered (RFC 7301
+    # §3.2): a fatal no_application_protocol alert (120) instead of a ServerHello.
+    # hypercorn cannot be made to do it: OpenSSL then continues without ALPN.
+    alert = bytes([0x15, 0x03, 0x03, 0x00, 0x02, 0x02, 120])
+    listener.settimeout(0.1)
+    while not stop.is_set():
+        try:
+            conn, _ = listener.accept()
+        except TimeoutError:
+            continue
+        with conn:
+            conn.settimeout(5)
+            with contextlib.suppress(OSError):
+                conn.recv(65536)  # the ClientHello
+                conn.sendall(alert)
+
+
+def test_alpn_refusal_is_diagnosed(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(
+        test_h2="""
+import pytest
+
+@pytest.mark.requires_upgrade("h2", path="/v2/orders")
+def test_h2():
+    pass
+"""
+    )
+    listener = socket.create_server(("127.0.0.1", 0))
+    stop = threading.Event()
+    thread = threading.Thread(target=_alpn_refusing_server, args=(listener, stop))
+    thread.start()
+    try:
+        port = listener.getsockname()[1]
+        result = pytester.runpytest(
+            "-p", "no:cacheprovider", f"--upgrade-target=https://127.0.0.1:{port}"
+        )
+    finally:
+        stop.set()
+        thread.join(5)
+        listener.close()
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(
+        [
+            "*✘ status-426*refused during the TLS handshake*",
+            "*actual:    the server refused the TLS handshake: alert no_application_protocol*",
+            "*diagnosis: The server refuses HTTP/1.1 over TLS, ALPN http/1.1 at the TLS/ALPN"
+            " layer, so old clients see a handshake error instead of an actionable 426*",
+        ]
+    )
+
+
+def test_deadline_passed_and_still_served_is_diagnosed(pytester: pytest.Pytester) -> None:
+    from apps import conftest_source
+
+    pytester.makeconftest(conftest_source(legacy_status=200))
+    pytester.makepyfile(
+        test_h2="""
+import pytest
+
+@pytest.mark.requires_upgrade("h2", path="/v2/orders", after="2027-03-01")
+def test_h2():
+    pass
+"""
+    )
+    result = pytester.runpytest("-p", "no:cacheprovider", "--upgrade-as-of=2027-03-11")
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(
+        [
+            "*diagnosis: The deadline 2027-03-01 has passed (10 day(s) ago) and the old"
+            " protocol is still served*"
+        ]
+    )
+
+
+def test_client_that_cannot_offer_old_tls_is_named(pytester: pytest.Pytester) -> None:
+    from apps import conftest_source
+
+    pytester.makeconftest(
+        conftest_source()
+        + """
+
+import ssl
+
+import pytest_upgrade._probes as probes
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _old_tls_unavailable():
+    # As on an OpenSSL built without TLS 1.0/1.1.
+    original = probes._pin_version
+
+    def refuse(context, version):
+        raise ssl.SSLError("no protocols available")
+
+    probes._pin_version = refuse
+    yield
+    probes._pin_version = original
+"""
+    )
+    pytester.makepyfile(
+        test_h2="""
+import pytest
+
+@pytest.mark.requires_upgrade("h2", path="/v2/orders")
+def test_h2():
+    pass
+"""
+    )
+    result = pytester.runpytest("-p", "no:cacheprovider", "--upgrade-strict", "-rs")
+    # Inconclusive is never passed: the check is skipped, and says why.
+    report = pytester.path / "r.json"
+    pytester.runpytest("-p", "no:cacheprovider", f"--upgrade-report={report}")
+    checks = {c["id"]: c for c in json.loads(report.read_text())["results"][0]["checks"]}
+    assert checks["tls-legacy-refused"]["outcome"] == "skipped"
+    assert "this client's TLS cannot offer TLSv1" in checks["tls-legacy-refused"]["message"]
+    assert result.ret == pytest.ExitCode.OK
