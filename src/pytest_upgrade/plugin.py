@@ -717,7 +717,16 @@ class _Collector:
 
     def pytest_sessionfinish(self, session: pytest.Session) -> None:
         settings = self.config.stash[_SETTINGS]
-        if settings.report_path is None or _is_xdist_worker(self.config):
+        if _is_xdist_worker(self.config):
+            return
+        if settings.target_urls and session.exitstatus == pytest.ExitCode.NO_TESTS_COLLECTED:
+            # Under pytest-xdist the workers collect, and cannot raise the
+            # usage error themselves: the controller turns "no tests ran" into it.
+            reporter = self.config.pluginmanager.get_plugin("terminalreporter")
+            if reporter is not None:
+                reporter.write_line(f"ERROR: {_NO_REQUIREMENT}", red=True)
+            session.exitstatus = pytest.ExitCode.USAGE_ERROR
+        if settings.report_path is None:
             return
         results = [
             {key: value for key, value in entry.items() if key != "summary"}

@@ -219,3 +219,13 @@ def test_a_target_without_requirements_is_a_usage_error(pytester: pytest.Pyteste
     result = pytester.runpytest("-p", "no:cacheprovider", "--upgrade-target=https://127.0.0.1:9")
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     result.stderr.fnmatch_lines(["*--upgrade-target names a target but no requirement was found*"])
+
+
+def test_a_target_without_requirements_under_xdist_is_a_usage_error(
+    pytester: pytest.Pytester,
+) -> None:
+    result = pytester.runpytest_subprocess(
+        "-p", "no:cacheprovider", "-n", "2", "--upgrade-target=https://127.0.0.1:9"
+    )
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stdout.fnmatch_lines(["*--upgrade-target names a target but no requirement was found*"])
