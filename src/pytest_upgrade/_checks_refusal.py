@@ -252,6 +252,19 @@ def check_upgrade_present(observation: Observation) -> Verdict:
     return Verdict.ok("the 426 has an Upgrade field", actual=_show(response, "upgrade"))
 
 
+def _upgrade_of_the_426(observation: Observation) -> tuple[Response, str] | Verdict:
+    """The 426 and its combined Upgrade value, or the skip verdict saying why not."""
+    response, reason = _the_426(observation)
+    if response is None:
+        return Verdict.skip(reason)
+    if why := _header_check_applies(response):
+        return Verdict.skip(why)
+    value = response.combined("upgrade")
+    if value is None:
+        return Verdict.skip("there is no Upgrade field (see upgrade-present)")
+    return response, value
+
+
 @_check(
     "upgrade-syntax",
     Severity.MUST,
@@ -261,14 +274,10 @@ def check_upgrade_present(observation: Observation) -> Verdict:
     phase=REFUSAL,
 )
 def check_upgrade_syntax(observation: Observation) -> Verdict:
-    response, reason = _the_426(observation)
-    if response is None:
-        return Verdict.skip(reason)
-    if why := _header_check_applies(response):
-        return Verdict.skip(why)
-    value = response.combined("upgrade")
-    if value is None:
-        return Verdict.skip("there is no Upgrade field to parse (see upgrade-present)")
+    found = _upgrade_of_the_426(observation)
+    if isinstance(found, Verdict):
+        return found
+    _, value = found
     parsed = parse_upgrade(value)
     if not parsed.valid:
         return Verdict.violated(
@@ -408,14 +417,10 @@ _UPGRADE_VERDICTS: dict[str, Callable[[Observation, Response, str], Verdict]] = 
     phase=REFUSAL,
 )
 def check_upgrade_names_required(observation: Observation) -> Verdict:
-    response, reason = _the_426(observation)
-    if response is None:
-        return Verdict.skip(reason)
-    if why := _header_check_applies(response):
-        return Verdict.skip(why)
-    value = response.combined("upgrade")
-    if value is None:
-        return Verdict.skip("there is no Upgrade field (see upgrade-present)")
+    found = _upgrade_of_the_426(observation)
+    if isinstance(found, Verdict):
+        return found
+    response, value = found
     return _UPGRADE_VERDICTS[observation.requirement.protocol](observation, response, value)
 
 

@@ -580,5 +580,6 @@ WEBSOCKET_GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
 
 def expected_accept(key: str) -> str:
     """Sec-WebSocket-Accept for ``key``: base64(SHA-1(key + GUID)) (RFC 6455 §4.2.2)."""
-    digest = hashlib.sha1((key + WEBSOCKET_GUID).encode("latin-1"), usedforsecurity=False)
+    # A valid key is base64 (ASCII); anything else still hashes, as UTF-8.
+    digest = hashlib.sha1((key + WEBSOCKET_GUID).encode("utf-8", "replace"), usedforsecurity=False)
     return base64.b64encode(digest.digest()).decode("ascii")
