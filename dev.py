@@ -7,6 +7,8 @@
     python3 dev.py types    mypy --strict on src/
     python3 dev.py test-min the tests against the lowest supported dependency versions
     python3 dev.py bench    the benchmark harness (benchmarks/)
+    python3 dev.py examples each framework example's suite, in its own venv (.venvs/NAME)
+    python3 dev.py docs     build the documentation site (mkdocs --strict) into site/
 
 Each command first makes sure ``.venv`` exists and holds the package
 (editable) with its test and lint tools; it reinstalls only when
@@ -86,6 +88,69 @@ def demo() -> int:
     return 1
 
 
+EXAMPLES = ("starlette", "fastapi", "quart", "django", "flask", "client")
+VENVS = ROOT / ".venvs"
+
+
+def ensure_side_venv(
+    name: str, *pip_args: str, inputs: tuple[pathlib.Path, ...] = ()
+) -> pathlib.Path:
+    """A venv under .venvs/NAME holding ``pip_args``; reinstalls only when an input changed."""
+    venv_dir = VENVS / name
+    python = venv_dir / BIN.name / "python"
+    stamp_file = venv_dir / ".pytest-upgrade-stamp"
+    digest = hashlib.sha256(_stamp().encode())
+    for path in inputs:
+        digest.update(path.read_bytes())
+    digest.update(" ".join(pip_args).encode())
+    stamp = digest.hexdigest()
+    if stamp_file.exists() and stamp_file.read_text() == stamp and python.exists():
+        return python
+    if not python.exists():
+        print(f"dev.py: creating {venv_dir}", flush=True)
+        venv.EnvBuilder(with_pip=True, clear=True).create(venv_dir)
+    print(f"dev.py: installing into {venv_dir}", flush=True)
+    pip = [str(python), "-m", "pip", "install", "--quiet", "--disable-pip-version-check"]
+    subprocess.run([*pip, *pip_args], check=True)
+    stamp_file.write_text(stamp)
+    return python
+
+
+def examples(names: list[str]) -> int:
+    """Each framework example in its own venv and its own pytest invocation."""
+    unknown = sorted(set(names) - set(EXAMPLES))
+    if unknown:
+        print(f"dev.py examples: unknown example(s) {unknown}; known: {EXAMPLES}", file=sys.stderr)
+        return 2
+    outcomes: dict[str, str] = {}
+    for name in names or EXAMPLES:
+        directory = ROOT / "examples" / name
+        requirements = directory / "requirements.txt"
+        try:
+            python = ensure_side_venv(
+                name, "-r", str(requirements), "-e", str(ROOT), inputs=(requirements,)
+            )
+        except subprocess.CalledProcessError as exc:
+            outcomes[name] = f"FAILED (install: {exc})"
+            continue
+        print(f"$ cd examples/{name} && {python} -m pytest", flush=True)
+        code = subprocess.run(
+            [str(python), "-m", "pytest", "-p", "no:cacheprovider"], cwd=directory, check=False
+        ).returncode
+        outcomes[name] = "passed" if code == 0 else f"FAILED (pytest exit code {code})"
+    print("\ndev.py examples:")
+    for name, outcome in outcomes.items():
+        print(f"  {name:<10} {outcome}")
+    return 0 if all(o == "passed" for o in outcomes.values()) else 1
+
+
+def docs() -> int:
+    """Build the documentation site with warnings as errors."""
+    python = ensure_side_venv("docs", "-e", f"{ROOT}[docs]")
+    first = run(str(python), "docs/gen_checks.py", "--check")
+    return run(str(python), "-m", "mkdocs", "build", "--strict", "--quiet") or first
+
+
 def test(extra: list[str]) -> int:
     for stale in ROOT.glob(".coverage*"):
         stale.unlink()
@@ -96,7 +161,16 @@ def test(extra: list[str]) -> int:
 
 
 def main(argv: list[str]) -> int:
-    if not argv or argv[0] not in {"demo", "test", "test-min", "lint", "types", "bench"}:
+    if not argv or argv[0] not in {
+        "demo",
+        "test",
+        "test-min",
+        "lint",
+        "types",
+        "bench",
+        "examples",
+        "docs",
+    }:
         print(__doc__)
         return 2
     command, extra = argv[0], argv[1:]
@@ -104,6 +178,10 @@ def main(argv: list[str]) -> int:
         minimum = ROOT / "requirements" / "minimum.txt"
         python = ensure_venv(VENV.with_name(VENV.name + "-min"), "-c", str(minimum))
         return run(str(python), "-m", "pytest", "-n", "2", "-p", "no:cacheprovider", *extra)
+    if command == "examples":
+        return examples(extra)
+    if command == "docs":
+        return docs()
     ensure_venv()
     if command == "demo":
         return demo()

@@ -1,0 +1,7 @@
+import pytest
+from app import app
+
+
+@pytest.fixture(scope="session")
+def upgrade_app():
+    return app
