@@ -84,7 +84,7 @@ def describe_requirement(requirement: Requirement) -> str:
     return f"requires_upgrade({', '.join(args)})"
 
 
-def _exchange_line(exchange: Exchange) -> str:
+def _exchange_line(exchange: Exchange, width: int = 9) -> str:
     if exchange.response is not None:
         answer = exchange.response.status_line
     elif exchange.failure is not None:
@@ -92,7 +92,7 @@ def _exchange_line(exchange: Exchange) -> str:
     else:  # pragma: no cover
         answer = "nothing recorded"
     via = f" ({exchange.offered})" if exchange.offered else ""
-    return f"{exchange.role:>9}: {exchange.method} {exchange.url}{via} → {answer}"
+    return f"{exchange.role:>{width}}: {exchange.method} {exchange.url}{via} → {answer}"
 
 
 def _finding_lines(finding: Finding) -> list[str]:
@@ -123,10 +123,11 @@ def failure_report(result: RequirementResult) -> str:
         ids = ", ".join(f.check_id for f in failed)
         head += f": {len(failed)} check(s) failed ({ids})"
     lines = [head]
-    lines += [_exchange_line(e) for e in result.observation.exchanges]
+    width = max([9, *(len(e.role) for e in result.observation.exchanges)])
+    lines += [_exchange_line(e, width) for e in result.observation.exchanges]
     for handshake in result.observation.handshakes:
         lines.append(
-            f"{'tls':>9}: {handshake.version} handshake → {handshake.outcome.value}"
+            f"{'tls':>{width}}: {handshake.version} handshake → {handshake.outcome.value}"
             f" ({handshake.detail})"
         )
     lines.append("checks:")
@@ -262,6 +263,7 @@ def result_to_json(result: RequirementResult) -> dict[str, Any]:
             "protocol": requirement.protocol,
             "path": requirement.path,
             "method": requirement.method,
+            "headers": dict(requirement.headers),
             "after": requirement.after.isoformat() if requirement.after else None,
         },
         "target": result.observation.target,

@@ -153,6 +153,7 @@ def test_json_report(pytester: pytest.Pytester) -> None:
         "protocol": "h2",
         "path": "/v2/orders",
         "method": "GET",
+        "headers": {},
         "after": None,
     }
     assert entry["target"].startswith("https://127.0.0.1:")

@@ -378,6 +378,7 @@ def test_json_structure() -> None:
         "protocol": "h2",
         "path": "/api",
         "method": "POST",
+        "headers": {},
         "after": "2027-03-01",
     }
     assert data["target"] == "https://localhost:8443"
