@@ -519,7 +519,15 @@ def check_problem_body(observation: Observation) -> Verdict:
     if media_type is None or media_type.essence != "application/problem+json":
         return Verdict.skip("the 426 is not application/problem+json (see problem-media-type)")
     if response.body_truncated:
-        return Verdict.skip("the 426 body is larger than the read limit and was not parsed")
+        # A refusal is a short document; one past the read limit (or one that
+        # never ends) cannot be a usable problem, and is never passed.
+        return Verdict.violated(
+            f"the problem+json body is larger than the {len(response.body) // 1024} KiB read"
+            " limit (or never ends)",
+            expected="a short JSON object (RFC 9457 §3)",
+            actual=f"more than {len(response.body)} bytes",
+            diagnosis="Send a small problem document; clients read it to learn what to do.",
+        )
     document = parse_problem_json(response.body)
     if document.members is None:
         return Verdict.violated(

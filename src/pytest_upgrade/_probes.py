@@ -206,6 +206,17 @@ class _Connection:
         return cls(sock, deadline)
 
     def close(self) -> None:
+        if self.tls is not None:
+            # Say goodbye (close_notify, RFC 8446 §6.1) without waiting for the
+            # answer: a server that sees the socket just vanish may keep the
+            # connection's buffers until its keep-alive timeout.
+            with contextlib.suppress(ssl.SSLError, ValueError):
+                self.tls.unwrap()
+            pending = self._outgoing.read()
+            if pending:
+                with contextlib.suppress(OSError):
+                    self.sock.setblocking(False)
+                    self.sock.send(pending)
         self.sock.close()
 
     # -- raw socket I/O, bounded by the deadline ---------------------------
@@ -239,7 +250,15 @@ class _Connection:
                 self.tls.do_handshake()
             except ssl.SSLWantReadError:
                 self._flush_tls()
-                data = self._raw_recv("TLS handshake")
+                try:
+                    data = self._raw_recv("TLS handshake")
+                except _ProbeError as exc:
+                    if exc.kind is not FailureKind.CLOSED:
+                        raise
+                    # A reset during the handshake is a refusal, like a close.
+                    raise _ProbeError(
+                        FailureKind.TLS_REFUSED, f"during the TLS handshake, {exc.message}"
+                    ) from None
                 if not data:
                     raise _ProbeError(
                         FailureKind.TLS_REFUSED,
@@ -467,6 +486,7 @@ def _http1_roundtrip(
 
     response: h11.Response | None = None
     body = bytearray()
+    first_bytes = b""  # what came before a response head, to name a non-HTTP peer
     truncated = False
     while True:
         try:
@@ -475,7 +495,14 @@ def _http1_roundtrip(
             raise _ProbeError(FailureKind.PROTOCOL, f"invalid HTTP/1.x response: {exc}") from None
         if event is h11.NEED_DATA:
             what = "reading the response" if response is None else "reading the response body"
-            data = connection.recv(what)
+            try:
+                data = connection.recv(what)
+            except _ProbeError as exc:
+                if exc.kind is FailureKind.TIMEOUT and response is None:
+                    _not_http(first_bytes)
+                raise
+            if response is None and len(first_bytes) < 64:
+                first_bytes += data[: 64 - len(first_bytes)]
             if not data and response is None and connection.received == 0:
                 raise _ProbeError(
                     FailureKind.CLOSED, "the server closed the connection without answering"
@@ -512,6 +539,16 @@ def _http1_roundtrip(
             FailureKind.CLOSED, "the connection closed before a complete response head"
         )
     return _h11_response(response, bytes(body), truncated=truncated)
+
+
+def _not_http(first_bytes: bytes) -> None:
+    """Raise a protocol failure when the peer's first bytes cannot start an HTTP response."""
+    if first_bytes and not b"HTTP/".startswith(first_bytes[:5]):
+        shown = first_bytes.split(b"\r\n", 1)[0][:40].decode("latin-1")
+        raise _ProbeError(
+            FailureKind.PROTOCOL,
+            f"the server sent bytes that are not an HTTP response ({shown!r}) and then nothing",
+        )
 
 
 def _h11_response(

@@ -78,6 +78,10 @@ def websocket_handshake(
         def handshake(self, *args: Any, **kwargs: Any) -> None:
             try:
                 super().handshake(*args, **kwargs)
+            except InvalidStatus as exc:
+                # The library follows redirects; a probe never leaves the
+                # target: a redirect is the answer, like any other status.
+                raise _Answered(exc.response) from None
             finally:
                 seen["request"] = self.request
                 seen["response"] = self.response
@@ -100,7 +104,7 @@ def websocket_handshake(
             create_connection=_Recording,
             **LEGACY_CONNECT,
         )
-    except InvalidStatus as exc:
+    except _Answered as exc:
         # A complete answer other than 101: that is the finding, not a failure.
         response = _response(exc.response)
     except InvalidMessage as exc:
@@ -148,6 +152,14 @@ def websocket_handshake(
         failure=failure,
         elapsed=time.perf_counter() - start,
     )
+
+
+class _Answered(Exception):
+    """A complete non-101 answer, kept from the library's redirect handling."""
+
+    def __init__(self, response: WsResponse) -> None:
+        super().__init__(response.status_code)
+        self.response = response
 
 
 def _cause(exc: BaseException) -> str:

@@ -667,6 +667,11 @@ def pytest_runtest_makereport(
     results = item.stash.get(_RESULTS, None)
     if results is None:
         return report
+    if call.when == "teardown":
+        # The reports carry what is needed from here on; the exchanges (and
+        # their bodies) need not live as long as the session's items.
+        del item.stash[_RESULTS]
+        return report
     # Attach the results once: to the call report, or to the setup report when
     # the test never got to its call phase.
     if call.when == "call":

@@ -501,9 +501,9 @@ CASES = [
     ),
     case(
         "problem-body",
-        "truncated body",
+        "truncated body: past the read limit, never passed",
         make_observation(legacy_response(body=b'{"status": 4', truncated=True)),
-        SKIPPED,
+        FAILED,
     ),
     # -- problem-actionable -----------------------------------------------------
     case("problem-actionable", "detail names HTTP/2", make_observation(), PASSED),
