@@ -614,16 +614,16 @@ def http2_exchange(
                 record["response"] = _http1_roundtrip(
                     connection, endpoint, method, path, h1_headers, "1.1", body_limit
                 )
-                return record["exchange"]  # type: ignore[return-value]
-            if https and transport.alpn != "h2":
+            elif https and transport.alpn != "h2":
                 selected = transport.alpn or "no protocol"
                 raise _ProbeError(
                     FailureKind.ALPN_MISMATCH,
                     f"the server selected {selected} by ALPN, not h2",
                 )
-            record["response"] = _http2_roundtrip(
-                connection, endpoint, method, path, h2_headers, body_limit
-            )
+            else:
+                record["response"] = _http2_roundtrip(
+                    connection, endpoint, method, path, h2_headers, body_limit
+                )
         finally:
             connection.close()
     return record["exchange"]  # type: ignore[return-value]

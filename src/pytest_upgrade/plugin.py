@@ -724,10 +724,17 @@ class _Collector:
         settings = self.config.stash[_SETTINGS]
         if _is_xdist_worker(self.config):
             return
-        if settings.target_urls and session.exitstatus == pytest.ExitCode.NO_TESTS_COLLECTED:
+        reporter = self.config.pluginmanager.get_plugin("terminalreporter")
+        selecting = bool(self.config.option.keyword or self.config.option.markexpr)
+        deselected = reporter is not None and bool(reporter.stats.get("deselected"))
+        if (
+            settings.target_urls
+            and session.exitstatus == pytest.ExitCode.NO_TESTS_COLLECTED
+            and not settings.declared
+            and not (selecting or deselected)  # -k or -m left nothing: not a usage error
+        ):
             # Under pytest-xdist the workers collect, and cannot raise the
             # usage error themselves: the controller turns "no tests ran" into it.
-            reporter = self.config.pluginmanager.get_plugin("terminalreporter")
             if reporter is not None:
                 reporter.write_line(f"ERROR: {_NO_REQUIREMENT}", red=True)
             session.exitstatus = pytest.ExitCode.USAGE_ERROR

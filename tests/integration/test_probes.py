@@ -1,0 +1,65 @@
+"""The probes against a real bundled server, without the pytest layer."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from pytest_upgrade._model import Requirement
+from pytest_upgrade._observe import Target, observe
+from pytest_upgrade._probes import ClientTrust, Endpoint
+from pytest_upgrade._server import BundledCA, UpgradeServer
+
+
+async def plain_app(scope: dict[str, Any], receive: Any, send: Any) -> None:
+    if scope["type"] != "http":
+        return
+    body = f"HTTP/{scope['http_version']} over {scope['scheme']}".encode()
+    await send({"type": "http.response.start", "status": 200, "headers": []})
+    await send({"type": "http.response.body", "body": body})
+
+
+@pytest.fixture
+def http11_only_server() -> Iterator[tuple[UpgradeServer, Target]]:
+    ca = BundledCA()
+    try:
+        with UpgradeServer(plain_app, ca=ca, alpn_protocols=("http/1.1",)) as server:
+            cafile = str(ca.ca_pem)
+            target = Target(
+                Endpoint.from_url(server.https_url),
+                Endpoint.from_url(server.http_url),
+                ClientTrust(cafile),
+                cafile,
+                bundled=True,
+            )
+            yield server, target
+    finally:
+        ca.close()
+
+
+def test_tls_probe_falls_back_to_http11_when_h2_is_not_offered(
+    http11_only_server: tuple[UpgradeServer, Target],
+) -> None:
+    _, target = http11_only_server
+    observation = observe(Requirement("TLS/1.2", "/x"), target, timeout=5)
+    upgraded = observation.exchange("upgraded")
+    assert upgraded is not None
+    assert upgraded.failure is None
+    assert upgraded.response is not None
+    assert upgraded.response.http_version == "1.1"
+    assert upgraded.response.body == b"HTTP/1.1 over https"
+    assert upgraded.transport is not None
+    assert upgraded.transport.alpn == "http/1.1"
+
+
+def test_h2_probe_reports_the_alpn_the_server_chose(
+    http11_only_server: tuple[UpgradeServer, Target],
+) -> None:
+    _, target = http11_only_server
+    observation = observe(Requirement("h2", "/x"), target, timeout=5)
+    upgraded = observation.exchange("upgraded")
+    assert upgraded is not None
+    assert upgraded.failure is not None
+    assert upgraded.failure.message == "the server selected http/1.1 by ALPN, not h2"
