@@ -18,7 +18,15 @@ from typing import Any
 import h2.config
 import h2.connection
 
-from ._model import Exchange, FailureKind, Observation, ProbeFailure, Requirement, TlsHandshake
+from ._model import (
+    Exchange,
+    FailureKind,
+    HandshakeOutcome,
+    Observation,
+    ProbeFailure,
+    Requirement,
+    TlsHandshake,
+)
 from ._probes import (
     TLS_VERSIONS,
     ClientTrust,
@@ -41,6 +49,11 @@ class Target:
     trust: ClientTrust = field(compare=False)
     cafile: str | None = None  # shown in reproduce commands (curl --cacert)
     bundled: bool = False
+    # Conclusive TLS version handshakes, by (endpoint, version): whether a
+    # server takes TLS 1.0 does not depend on the path, so a session asks once.
+    handshakes_seen: dict[tuple[Endpoint, str], TlsHandshake] = field(
+        default_factory=dict, compare=False, repr=False
+    )
 
     @property
     def label(self) -> str:
@@ -101,12 +114,29 @@ def _request(requirement: Requirement, target: Target, timeout: float) -> dict[s
     }
 
 
+_CONCLUSIVE = frozenset({HandshakeOutcome.ACCEPTED, HandshakeOutcome.REFUSED})
+
+
+def _remembered_handshake(
+    endpoint: Endpoint, version: str, target: Target, timeout: float
+) -> TlsHandshake:
+    key = (endpoint, version)
+    seen = target.handshakes_seen.get(key)
+    if seen is not None:
+        # Reported as it was seen, so a report does not depend on test order
+        # (a run under pytest-xdist reads the same as a serial one).
+        return seen
+    handshake = tls_handshake(endpoint, version=version, trust=target.trust, timeout=timeout)
+    if handshake.outcome in _CONCLUSIVE:
+        target.handshakes_seen[key] = handshake
+    return handshake
+
+
 def _handshakes(
     endpoint: Endpoint, versions: tuple[str, ...], target: Target, timeout: float
 ) -> list[Probe]:
     return [
-        partial(tls_handshake, endpoint, version=version, trust=target.trust, timeout=timeout)
-        for version in versions
+        partial(_remembered_handshake, endpoint, version, target, timeout) for version in versions
     ]
 
 
