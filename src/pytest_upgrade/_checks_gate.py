@@ -32,7 +32,9 @@ def parse_deprecation(value: str) -> tuple[dt.datetime | None, str]:
         return None, f"not a structured-field item ({exc})"
     item = parsed[0] if isinstance(parsed, tuple) else parsed
     if isinstance(item, dt.datetime):
-        return item, ""
+        # An sf-date counts seconds since the epoch in UTC; early http-sf
+        # releases return it without a time zone.
+        return (item if item.tzinfo else item.replace(tzinfo=dt.UTC)), ""
     if item is True or str(item).lower() == "true":
         # Drafts of RFC 9745 sent "true" (and later ?1); the RFC sends the date.
         return None, (

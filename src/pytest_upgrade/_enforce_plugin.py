@@ -20,11 +20,11 @@ import pytest
 from ._enforce import ENFORCEABLE, Enforcer, Refused
 from ._policy import PolicyServer, Route
 from ._requirements import canonical_protocol
+from ._stash import ENFORCER
 
-__all__ = ["ENFORCER"]
+__all__: list[str] = []  # a pytest plugin: hooks and fixtures only
 
 ENFORCE_MARKER = "upgrade_enforce"
-ENFORCER = pytest.StashKey[Enforcer]()
 _REFUSED = pytest.StashKey[list[Refused]]()
 _COLLECTOR = "pytest-upgrade-enforcement"
 
@@ -77,13 +77,6 @@ def pytest_unconfigure(config: pytest.Config) -> None:
     collector = config.pluginmanager.get_plugin(_COLLECTOR)
     if collector is not None:
         config.pluginmanager.unregister(collector)
-
-
-def session_tls_minimum(config: pytest.Config) -> ssl.TLSVersion | None:
-    """The TLS minimum the bundled server needs for the session's enforcement."""
-    if "TLS/1.3" in config.stash[ENFORCER].session:
-        return ssl.TLSVersion.TLSv1_3
-    return None
 
 
 @pytest.fixture(autouse=True)

@@ -814,7 +814,11 @@ def tls_handshake(
             )
     except _ProbeError as exc:
         if exc.kind is FailureKind.CLOSED:
-            return TlsHandshake(version, HandshakeOutcome.REFUSED, exc.message)
+            # A close and a reset say the same here, and which one arrives
+            # depends on timing: one wording keeps reports comparable.
+            return TlsHandshake(
+                version, HandshakeOutcome.REFUSED, "the server closed the connection"
+            )
         return TlsHandshake(version, HandshakeOutcome.ERROR, exc.message)
     finally:
         connection.close()

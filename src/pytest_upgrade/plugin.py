@@ -34,7 +34,6 @@ from . import _declared
 from ._checks import REGISTRY, run_checks
 from ._clients import open_websocket, upgraded_client
 from ._enforce import enforcing_app
-from ._enforce_plugin import ENFORCER, session_tls_minimum
 from ._model import Observation, Requirement
 from ._observe import Target, observe, target_error
 from ._probes import ClientTrust, Endpoint
@@ -47,6 +46,7 @@ from ._report import (
 )
 from ._requirements import parse_declared, parse_requirement
 from ._server import BundledCA, ServerStartError, UpgradeServer
+from ._stash import ENFORCER, session_tls_minimum
 from ._warnings import PytestUpgradeWarning
 
 __all__ = ["UpgradeOutcome"]
