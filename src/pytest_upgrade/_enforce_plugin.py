@@ -13,14 +13,16 @@ from __future__ import annotations
 import dataclasses
 import ssl
 from collections.abc import Callable, Generator, Iterator, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
 from ._enforce import ENFORCEABLE, Enforcer, Refused
-from ._policy import PolicyServer, Route
 from ._requirements import canonical_protocol
 from ._stash import ENFORCER
+
+if TYPE_CHECKING:  # the policy server imports the bundled server: only when used
+    from ._policy import PolicyServer, Route
 
 __all__: list[str] = []  # a pytest plugin: hooks and fixtures only
 
@@ -159,6 +161,8 @@ def upgrade_policy_server() -> Iterator[Callable[..., PolicyServer]]:
         *,
         tls_minimum: ssl.TLSVersion | None = None,
     ) -> PolicyServer:
+        from ._policy import PolicyServer  # noqa: PLC0415 (lazy: heavy)
+
         server = PolicyServer(requirement, routes, tls_minimum=tls_minimum)
         servers.append(server)
         return server

@@ -35,7 +35,6 @@ from ._probes import (
     http2_exchange,
     tls_handshake,
 )
-from ._websocket import websocket_handshake
 
 __all__ = ["Target", "observe", "target_error"]
 
@@ -184,6 +183,8 @@ def _h2c_plan(requirement: Requirement, target: Target, timeout: float) -> list[
 
 
 def _websocket_plan(requirement: Requirement, target: Target, timeout: float) -> list[Probe]:
+    from ._websocket import websocket_handshake  # noqa: PLC0415 (websockets only when needed)
+
     primary = target.https or target.http
     if primary is None:  # pragma: no cover - a target has at least one URL
         return []

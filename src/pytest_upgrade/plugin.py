@@ -23,16 +23,12 @@ import warnings
 from collections.abc import Generator, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import httpx
 import pytest
-from hypercorn.utils import is_asgi
-from websockets.sync.client import ClientConnection
 
 from . import _declared
 from ._checks import REGISTRY, run_checks
-from ._clients import open_websocket, upgraded_client
 from ._enforce import enforcing_app
 from ._model import Observation, Requirement
 from ._observe import Target, observe, target_error
@@ -45,9 +41,16 @@ from ._report import (
     summary_line,
 )
 from ._requirements import parse_declared, parse_requirement
-from ._server import BundledCA, ServerStartError, UpgradeServer
 from ._stash import ENFORCER, session_tls_minimum
 from ._warnings import PytestUpgradeWarning
+
+if TYPE_CHECKING:
+    # Heavy imports (cryptography, hypercorn, httpx, websockets) wait until a
+    # test needs them: every pytest run pays for what a plugin imports.
+    import httpx
+    from websockets.sync.client import ClientConnection
+
+    from ._server import UpgradeServer
 
 __all__ = ["UpgradeOutcome"]
 
@@ -443,6 +446,10 @@ def upgrade_server(
     if tls_minimum is not None:
         options.setdefault("tls_minimum", tls_minimum)
     # The enforcer lets everything through unless something is enforced.
+    from hypercorn.utils import is_asgi  # noqa: PLC0415 (lazy: heavy)
+
+    from ._server import BundledCA, ServerStartError, UpgradeServer  # noqa: PLC0415 (lazy: heavy)
+
     app = enforcing_app(upgrade_app, config.stash[ENFORCER], asgi=is_asgi(upgrade_app))
     ca = BundledCA()
     try:
@@ -595,6 +602,8 @@ class UpgradeOutcome:
     def client(self) -> httpx.Client:
         """An httpx client speaking the upgraded protocol (HTTP/2, h2c, TLS ≥ 1.x, HTTP/1.1)."""
         if self._client is None:
+            from ._clients import upgraded_client  # noqa: PLC0415 (lazy: heavy)
+
             self._client = upgraded_client(self.requirement, self.target, self._timeout)
         return self._client
 
@@ -604,6 +613,8 @@ class UpgradeOutcome:
         if self.requirement.protocol != "websocket":
             raise ValueError("upgrade.websocket is for a websocket requirement")
         if self._websocket is None:
+            from ._clients import open_websocket  # noqa: PLC0415 (lazy: heavy)
+
             self._websocket = open_websocket(self.requirement, self.target, self._timeout)
         return self._websocket
 
