@@ -348,6 +348,7 @@ def pytest_collection_modifyitems(
             item.stash[_REQUIREMENTS] = tuple(reversed(requirements))
     if not problems:
         _require_a_requirement(config, items)
+        _prepare_bundled_server(config, items)
         return
     if _is_xdist_worker(config):
         # A worker cannot end the session with a usage error (xdist reports
@@ -368,6 +369,20 @@ def _require_a_requirement(config: pytest.Config, items: list[pytest.Item]) -> N
         return
     if not any(item.stash.get(_REQUIREMENTS, None) for item in items):
         raise pytest.UsageError(_NO_REQUIREMENT)
+
+
+def _prepare_bundled_server(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Import the bundled server's dependencies once the run is known to need them.
+
+    They are not imported with the plugin (every pytest run would pay about
+    0.2 s for cryptography and hypercorn); when marked tests will run against
+    the bundled server, collection pays it rather than the first test.
+    """
+    if config.stash[_SETTINGS].target_urls:
+        return
+    if any(item.stash.get(_REQUIREMENTS, None) for item in items):
+        importlib.import_module("pytest_upgrade._server")
+        importlib.import_module("hypercorn.utils")
 
 
 _NO_REQUIREMENT = (
