@@ -159,6 +159,13 @@ import os
 import socket
 import time
 
+# pytest-upgrade imports the bundled server's dependencies (cryptography,
+# hypercorn: about 0.2 s) at collection when a marked test or one declaring
+# upgrade_server will run. This test requests the fixture dynamically, which
+# collection cannot see, so it imports them here, as collection would: the
+# measurement is the server's start, not the import.
+import pytest_upgrade._server  # noqa: F401
+
 
 def _answer(port, context=None):
     with socket.create_connection(("127.0.0.1", port)) as raw:

@@ -375,12 +375,15 @@ def _prepare_bundled_server(config: pytest.Config, items: list[pytest.Item]) -> 
     """Import the bundled server's dependencies once the run is known to need them.
 
     They are not imported with the plugin (every pytest run would pay about
-    0.2 s for cryptography and hypercorn); when marked tests will run against
-    the bundled server, collection pays it rather than the first test.
+    0.2 s for cryptography and hypercorn); when marked tests, or tests using
+    ``upgrade_server``, will run, collection pays it rather than the first one.
     """
     if config.stash[_SETTINGS].target_urls:
         return
-    if any(item.stash.get(_REQUIREMENTS, None) for item in items):
+    if any(
+        item.stash.get(_REQUIREMENTS, None) or "upgrade_server" in getattr(item, "fixturenames", ())
+        for item in items
+    ):
         importlib.import_module("pytest_upgrade._server")
         importlib.import_module("hypercorn.utils")
 
