@@ -77,7 +77,7 @@ _THREAD_NAME = "pytest-upgrade-server"
 # (less when an aborted TLS connection ends hypercorn's wait early, see _EventLoop).
 _GRACEFUL_TIMEOUT = 1.0
 # Seconds an idle keep-alive connection is kept (hypercorn's default is 5).
-_KEEP_ALIVE_TIMEOUT = 1.0
+_KEEP_ALIVE_TIMEOUT = 3.0
 # hypercorn's own bound on the app's lifespan shutdown.
 _LIFESPAN_SHUTDOWN_TIMEOUT = 2.0
 # How long a closing TLS connection waits for the client's close_notify.
@@ -507,8 +507,9 @@ class UpgradeServer:
         config.graceful_timeout = _GRACEFUL_TIMEOUT
         # hypercorn holds a closed-by-the-client TLS connection (and its 256 KiB
         # of buffers) until this idle timer fires; probes make many short
-        # connections, so a long wait only piles them up. Clients that pool
-        # connections reconnect after it transparently.
+        # connections, so a long wait only piles them up. The same timer also
+        # bounds how long a new connection may take to send its first request,
+        # so it must not be so short that a loaded machine trips it (1 s did).
         config.keep_alive_timeout = _KEEP_ALIVE_TIMEOUT
         config.startup_timeout = self._startup_timeout
         config.shutdown_timeout = _LIFESPAN_SHUTDOWN_TIMEOUT

@@ -1,29 +1,41 @@
 """The WebSocket probes: an RFC 6455 opening handshake made by the websockets library.
 
-The library performs the handshake as a real client does and validates it;
-a subclass of its connection records the request and the response it saw,
-so that the checks judge the raw 101 (or whatever came instead) themselves.
-The connection is closed right after the handshake: the test body gets a
-fresh one of its own (``upgrade.websocket``).
+The library's sans-I/O client writes the request and validates the answer as
+a real client does; the bytes travel over the probes' own bounded connection
+(``_probes``), so the probe has one deadline, no thread of its own, and never
+follows a redirect off the target. The checks judge the recorded 101 (or
+whatever came instead) themselves. The connection is closed right after the
+handshake: the test body gets a fresh one of its own (``upgrade.websocket``).
 """
 
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import inspect
-import socket
-import ssl
-import time
 from collections.abc import Sequence
 from typing import Any
 
-from websockets.exceptions import InvalidHandshake, InvalidMessage, InvalidStatus
-from websockets.http11 import Request as WsRequest
+from websockets.client import ClientProtocol
+from websockets.exceptions import InvalidStatus
+from websockets.frames import CloseCode
 from websockets.http11 import Response as WsResponse
-from websockets.sync.client import ClientConnection, connect
+from websockets.protocol import State
+from websockets.sync.client import connect
+from websockets.uri import parse_uri
 
-from ._model import Exchange, FailureKind, ProbeFailure, Response, Transport
-from ._probes import USER_AGENT, ClientTrust, Endpoint
+from ._model import Exchange, FailureKind, ProbeFailure, Response
+from ._probes import (
+    BODY_LIMIT,
+    USER_AGENT,
+    ClientTrust,
+    Endpoint,
+    _connect,
+    _Connection,
+    _Deadline,
+    _ProbeError,
+    _recording,
+)
 
 __all__ = ["LEGACY_CONNECT", "websocket_handshake", "websocket_uri"]
 
@@ -49,15 +61,6 @@ def _response(response: WsResponse) -> Response:
     )
 
 
-def _transport(sock: socket.socket | None, scheme: str) -> Transport:
-    if isinstance(sock, ssl.SSLSocket):
-        with contextlib.suppress(OSError, ValueError):
-            return Transport(
-                scheme=scheme, tls_version=sock.version(), alpn=sock.selected_alpn_protocol()
-            )
-    return Transport(scheme=scheme)
-
-
 def websocket_handshake(
     endpoint: Endpoint,
     *,
@@ -67,99 +70,73 @@ def websocket_handshake(
     trust: ClientTrust,
     timeout: float,
 ) -> Exchange:
-    """Open a WebSocket connection to ``path`` and close it; record what was exchanged."""
+    """Make the RFC 6455 opening handshake on ``path``, then close; record the exchange.
+
+    The websockets library's sans-I/O client writes the request and judges the
+    answer; the bytes go over the probes' own connection, under one deadline,
+    with no thread of its own and no redirect followed (a redirect is the answer).
+    """
     uri = websocket_uri(endpoint, path)
     over = "TLS" if endpoint.scheme == "https" else "cleartext"
     offered = f"WebSocket handshake (RFC 6455, version 13) over {over}"
-    seen: dict[str, Any] = {}
-
-    class _Recording(ClientConnection):
-        # Records what the handshake saw, whether or not it succeeds.
-        def handshake(self, *args: Any, **kwargs: Any) -> None:
-            try:
-                super().handshake(*args, **kwargs)
-            except InvalidStatus as exc:
-                # The library follows redirects; a probe never leaves the
-                # target: a redirect is the answer, like any other status.
-                raise _Answered(exc.response) from None
-            finally:
-                seen["request"] = self.request
-                seen["response"] = self.response
-                seen["transport"] = _transport(self.socket, endpoint.scheme)
-
     context = trust.context(("http/1.1",)) if endpoint.scheme == "https" else None
-    start = time.perf_counter()
-    failure: ProbeFailure | None = None
-    response: Response | None = None
-    try:
-        connection = connect(
-            uri,
-            ssl=context,
-            proxy=None,
-            open_timeout=timeout,
-            close_timeout=min(1.0, timeout),
-            additional_headers=list(headers),
-            user_agent_header=USER_AGENT,
-            compression=None,
-            create_connection=_Recording,
-            **LEGACY_CONNECT,
-        )
-    except _Answered as exc:
-        # A complete answer other than 101: that is the finding, not a failure.
-        response = _response(exc.response)
-    except InvalidMessage as exc:
-        failure = ProbeFailure(FailureKind.PROTOCOL, f"invalid handshake response: {_cause(exc)}")
-    except InvalidHandshake as exc:
-        # A response the library refused (a 101 with a wrong
-        # Sec-WebSocket-Accept, say): recorded with the refusal, and judged.
-        failure = ProbeFailure(FailureKind.PROTOCOL, f"the client refused the handshake: {exc}")
-    except TimeoutError:
-        failure = ProbeFailure(
-            FailureKind.TIMEOUT, f"WebSocket handshake: no answer within {timeout:g} s"
-        )
-    except ssl.SSLCertVerificationError as exc:
-        failure = ProbeFailure(
-            FailureKind.CERTIFICATE,
-            f"certificate verify failed: {exc.verify_message}"
-            " (trust a private CA with --upgrade-ca=PEM)",
-        )
-    except ssl.SSLError as exc:
-        failure = ProbeFailure(
-            FailureKind.TLS_REFUSED, f"TLS handshake failed: {exc.reason or exc}"
-        )
-    except (ConnectionRefusedError, socket.gaierror) as exc:
-        failure = ProbeFailure(FailureKind.UNREACHABLE, f"connect to {uri}: {exc.strerror or exc}")
-    except (EOFError, ConnectionError) as exc:
-        failure = ProbeFailure(
-            FailureKind.CLOSED, f"the connection closed during the handshake: {exc}"
-        )
-    except OSError as exc:
-        failure = ProbeFailure(FailureKind.UNREACHABLE, f"connect to {uri}: {exc.strerror or exc}")
-    else:
-        connection.close()
-    if response is None and seen.get("response") is not None:
-        response = _response(seen["response"])
-    request: WsRequest | None = seen.get("request")
-    request_headers = tuple(request.headers.raw_items()) if request is not None else tuple(headers)
-    return Exchange(
-        role=role,
-        url=uri,
-        method="GET",
-        offered=offered,
-        request_headers=request_headers,
-        transport=seen.get("transport"),
-        response=response,
-        failure=failure,
-        elapsed=time.perf_counter() - start,
-    )
+    with _recording(
+        role=role, endpoint=endpoint, method="GET", path=path, offered=offered
+    ) as record:
+        connection = _connect(endpoint, _Deadline(timeout), context)
+        try:
+            record["transport"] = connection.transport(endpoint.scheme)
+            _handshake(connection, uri, headers, record)
+        finally:
+            connection.close()
+    exchange = record["exchange"]
+    assert isinstance(exchange, Exchange)
+    return dataclasses.replace(exchange, url=uri)
 
 
-class _Answered(Exception):
-    """A complete non-101 answer, kept from the library's redirect handling."""
-
-    def __init__(self, response: WsResponse) -> None:
-        super().__init__(response.status_code)
-        self.response = response
+def _handshake(
+    connection: _Connection,
+    uri: str,
+    headers: Sequence[tuple[str, str]],
+    record: dict[str, object],
+) -> None:
+    protocol = ClientProtocol(parse_uri(uri), max_size=BODY_LIMIT)
+    request = protocol.connect()
+    request.headers["User-Agent"] = USER_AGENT
+    for name, value in headers:
+        request.headers[name] = value
+    record["request_headers"] = tuple(request.headers.raw_items())
+    protocol.send_request(request)
+    connection.send(b"".join(protocol.data_to_send()))
+    response: WsResponse | None = None
+    while response is None:
+        data = connection.recv("reading the handshake response")
+        if data:
+            protocol.receive_data(data)
+        else:
+            protocol.receive_eof()
+        for event in protocol.events_received():
+            if isinstance(event, WsResponse):
+                response = event
+        if response is None and (not data or protocol.handshake_exc is not None):
+            if protocol.handshake_exc is not None:
+                cause = _cause(protocol.handshake_exc)
+                raise _ProbeError(FailureKind.PROTOCOL, f"invalid handshake response: {cause}")
+            raise _ProbeError(
+                FailureKind.CLOSED, "the server closed the connection without answering"
+            )
+    record["response"] = _response(response)
+    refusal = protocol.handshake_exc
+    if refusal is not None and not isinstance(refusal, InvalidStatus):
+        # A 101 the client must fail (RFC 6455 §4.1), a wrong accept value say.
+        record["failure"] = ProbeFailure(
+            FailureKind.PROTOCOL, f"the client refused the handshake: {refusal}"
+        )
+    elif protocol.state is State.OPEN:
+        # Close as a client should (RFC 6455 §5.5.1), without waiting for the reply.
+        protocol.send_close(CloseCode.NORMAL_CLOSURE)
+        with contextlib.suppress(_ProbeError):
+            connection.send(b"".join(protocol.data_to_send()))
 
 
 def _cause(exc: BaseException) -> str:
