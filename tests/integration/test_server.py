@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import json
 import socket
 import ssl
@@ -16,7 +17,13 @@ from typing import Any
 import httpx
 import pytest
 
-from pytest_upgrade._server import AppError, BundledCA, ServerStartError, UpgradeServer
+from pytest_upgrade._server import (
+    _KEEP_ALIVE_TIMEOUT,
+    AppError,
+    BundledCA,
+    ServerStartError,
+    UpgradeServer,
+)
 
 Scope = dict[str, Any]
 Receive = Any
@@ -103,6 +110,49 @@ def test_cleartext_listener_answers_http11(server: UpgradeServer) -> None:
         response = client.get(server.http_url + "/")
     assert response.http_version == "HTTP/1.1"
     assert response.json() == {"http_version": "1.1", "scheme": "http"}
+
+
+def _live_connections() -> int:
+    """hypercorn connection handlers still alive in this process."""
+    from hypercorn.asyncio.tcp_server import TCPServer
+
+    gc.collect()
+    return sum(isinstance(o, TCPServer) for o in gc.get_objects())
+
+
+def test_connections_the_client_closed_are_released_before_the_keep_alive_timer(
+    ca: BundledCA,
+) -> None:
+    # hypercorn 0.18 keeps a closed connection until keep_alive_timeout (5 s)
+    # fires; the bundled server ends it as soon as the client has gone.
+    with UpgradeServer(echo_app, ca=ca) as running:
+        for _ in range(10):
+            with httpx.Client(verify=running.ssl_context(), trust_env=False, http2=True) as h2:
+                assert h2.get(running.https_url + "/").http_version == "HTTP/2"
+            with socket.create_connection(("127.0.0.1", _port(running.http_url))) as plain:
+                plain.sendall(b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+                assert plain.recv(65536).startswith(b"HTTP/1.1 200")
+            with (
+                socket.create_connection(("127.0.0.1", _port(running.https_url))) as raw,
+                running.ssl_context().wrap_socket(raw, server_hostname="127.0.0.1") as tls,
+            ):
+                tls.sendall(b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+                assert tls.recv(65536).startswith(b"HTTP/1.1 200")
+        deadline = time.monotonic() + _KEEP_ALIVE_TIMEOUT / 2
+        while _live_connections() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert _live_connections() == 0
+
+
+def test_an_open_keep_alive_connection_still_serves_its_next_request(
+    server: UpgradeServer,
+) -> None:
+    with httpx.Client(verify=server.ssl_context(), trust_env=False) as client:
+        first = client.get(server.https_url + "/")
+        time.sleep(0.3)
+        second = client.get(server.https_url + "/")
+        assert first.status_code == second.status_code == 200
+        assert first.extensions["network_stream"] is second.extensions["network_stream"]
 
 
 def test_two_servers_listen_on_distinct_loopback_ports(
