@@ -304,9 +304,19 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
         metafunc.parametrize("upgrade_declared", declared, ids=ids)
 
 
+def _declared_anchor(config: pytest.Config) -> pathlib.Path:
+    """Where declared requirements live: the configuration file, else the rootdir.
+
+    pytest scopes conftest hooks by a node's path, so items placed at the
+    plugin's own file (in site-packages) would escape the project's
+    ``conftest.py`` hooks, though not its fixtures.
+    """
+    return config.inipath or config.rootpath
+
+
 def _declared_items(session: pytest.Session) -> list[pytest.Item]:
     module = _DeclaredModule.from_parent(
-        session, path=pathlib.Path(_declared.__file__), nodeid="upgrade-requirements"
+        session, path=_declared_anchor(session.config), nodeid="upgrade-requirements"
     )
     items: list[pytest.Item] = []
     for node in module.collect():
