@@ -92,7 +92,8 @@ def _header(entries: Sequence[Entry], date: str) -> str:
         else "",
     ]
     items = "".join(
-        f'<li class="{v}" data-count="{v}"><span class="n">{counts[v]}</span>'
+        f'<li class="{v if counts[v] else "zero"}" data-count="{v}">'
+        f'<span class="n">{counts[v]}</span>'
         f" {VERDICT_MARKS[v]} {v}</li>"
         for v in VERDICTS
     )

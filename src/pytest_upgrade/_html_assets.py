@@ -49,6 +49,7 @@ a { color: var(--focus); }
 .skipped { color: var(--skipped-fg); background: var(--skipped-bg); }
 .error { color: var(--error-fg); background: var(--error-bg); }
 .none { color: var(--muted); }
+.counts li.zero { color: var(--muted); background: var(--bg); }
 nav ul { display: flex; flex-wrap: wrap; gap: .3rem 1rem; list-style: none; padding: 0; margin: .3rem 0; }
 .filters { display: flex; flex-wrap: wrap; gap: .5rem 1.2rem; align-items: end;
   padding: .6rem .8rem; background: var(--soft); border: 1px solid var(--line); border-radius: .4rem; }
@@ -59,7 +60,7 @@ nav ul { display: flex; flex-wrap: wrap; gap: .3rem 1rem; list-style: none; padd
   border: 1px solid #6e7781; border-radius: .3rem; }
 .search label { display: block; font-weight: 600; }
 #shown { margin: .3rem 0 0; color: var(--muted); }
-.scroll { overflow-x: auto; max-width: 100%; }
+.scroll { overflow-x: auto; max-width: 100%; position: relative; }
 table { border-collapse: collapse; }
 th, td { border: 1px solid var(--line); padding: .3rem .45rem; text-align: left; vertical-align: top; }
 thead th { background: var(--soft); }
@@ -72,7 +73,8 @@ table.matrix td a { display: block; min-width: 1.6rem; text-decoration: none; co
 .legend { color: var(--muted); margin: .4rem 0; }
 .legend span { display: inline-block; padding: 0 .35rem; border-radius: .25rem; margin-right: .3rem; }
 .timeline svg { width: 100%; height: auto; max-width: 60rem; display: block; }
-.timeline text { font: 12px "DejaVu Sans", sans-serif; fill: var(--fg); }
+.timeline text { font: 12px "DejaVu Sans", sans-serif; fill: var(--fg); paint-order: stroke; stroke: var(--bg); stroke-width: 4px; stroke-linejoin: round; }
+.timeline table { margin-top: .6rem; }
 .requirement { border: 1px solid var(--line); border-radius: .4rem; margin: .7rem 0; }
 .requirement > details > summary { padding: .55rem .8rem; cursor: pointer; list-style-position: inside; }
 .requirement > details > summary .badge { padding: .05rem .45rem; border-radius: .25rem; font-weight: 600; }

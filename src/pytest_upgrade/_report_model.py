@@ -11,6 +11,8 @@ import datetime as dt
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
+from ._checks import REGISTRY
+
 __all__ = [
     "CHECK_MARKS",
     "VERDICTS",
@@ -83,12 +85,13 @@ def check_counts(entries: Iterable[Entry]) -> dict[str, int]:
 
 
 def check_ids(entries: Iterable[Entry]) -> list[str]:
-    """Every check id that ran, in the order the catalogue runs them (first seen first)."""
+    """Every check id that ran, in catalogue order (ids the catalogue lacks last)."""
     ids: dict[str, None] = {}
     for entry in entries:
         for check in entry.get("checks", ()):
             ids.setdefault(str(check.get("id")), None)
-    return list(ids)
+    order = {check_id: n for n, check_id in enumerate(REGISTRY)}
+    return sorted(ids, key=lambda check_id: order.get(check_id, len(order)))
 
 
 def targets(entries: Iterable[Entry]) -> list[str]:
