@@ -453,14 +453,14 @@ def checks_fragment(entry: Entry, anchor: str, *, copy_button: bool = True) -> s
     for check in entry.get("checks", ()):
         outcome = str(check.get("outcome", ""))
         details = "".join(
-            f'<span class="detail"><b>{key}:</b> {_e(check[key])}</span>'
+            f'<div class="detail"><b>{key}:</b> {_e(check[key])}</div>'
             for key in ("expected", "actual", "diagnosis")
             if check.get(key)
         )
         rows.append(
             f'<tr id="{anchor}-{_e(check.get("id", ""))}" data-outcome="{_e(outcome)}">'
             f'<td data-label="outcome" class="outcome {_e(outcome)}">'
-            f"{CHECK_MARKS.get(outcome, '?')} {_e(outcome)}</td>"
+            f"{CHECK_MARKS.get(outcome, '?')}&nbsp;{_e(outcome)}</td>"
             f'<td data-label="check"><code>{_e(check.get("id", ""))}</code></td>'
             f'<td data-label="severity">{_e(check.get("severity", ""))}</td>'
             f'<td data-label="result">{_e(check.get("message", ""))}{details}</td>'

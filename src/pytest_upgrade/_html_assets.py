@@ -83,7 +83,7 @@ table.matrix td a { display: block; min-width: 1.6rem; text-decoration: none; co
 .requirement h4 { margin: .9rem 0 .3rem; font-size: .95rem; }
 .requirement table { width: 100%; font-size: .92rem; }
 td.outcome { white-space: nowrap; font-weight: 600; }
-td .detail { display: block; margin-top: .15rem; overflow-wrap: anywhere; }
+td .detail { margin-top: .15rem; overflow-wrap: anywhere; }
 td .detail b { font-weight: 600; }
 .repro { position: relative; }
 .repro pre { background: var(--soft); border: 1px solid var(--line); border-radius: .3rem; padding: .6rem;
