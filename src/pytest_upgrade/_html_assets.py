@@ -85,6 +85,7 @@ table.matrix td a { display: block; min-width: 1.6rem; text-decoration: none; co
 td.outcome { white-space: nowrap; font-weight: 600; }
 td .detail { margin-top: .15rem; overflow-wrap: anywhere; }
 td .detail b { font-weight: 600; }
+table.checks td code { white-space: nowrap; }
 .repro { position: relative; }
 .repro pre { background: var(--soft); border: 1px solid var(--line); border-radius: .3rem; padding: .6rem;
   overflow-x: auto; margin: 0; font-size: .85rem; }
@@ -96,6 +97,7 @@ td .detail b { font-weight: 600; }
 @media (max-width: 40rem) {
   body { font-size: 14px; }
   .counts li { min-width: 0; flex: 1 1 28%; }
+  table.matrix th[scope=row] { min-width: 9rem; }
   .stack thead { position: absolute; width: 1px; height: 1px; overflow: hidden; clip: rect(0 0 0 0); }
   .stack, .stack tbody, .stack tr, .stack td { display: block; width: 100%; }
   .stack tr { border: 1px solid var(--line); border-radius: .3rem; margin-bottom: .4rem; }
