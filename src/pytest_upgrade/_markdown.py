@@ -76,6 +76,12 @@ def _headline(counts: Mapping[str, int], total: int) -> str:
         return f"{VERDICT_MARKS['failed']} " + ", ".join(bad) + f" of {total} requirement(s)"
     if counts["warned"]:
         return f"{VERDICT_MARKS['warned']} {total} requirement(s) hold, {counts['warned']} warned"
+    if counts["skipped"]:
+        # A skipped requirement was not shown to hold: say so rather than a plain ✔.
+        return (
+            f"{VERDICT_MARKS['skipped']} {counts['passed']} of {total} requirement(s) hold,"
+            f" {counts['skipped']} could not be checked"
+        )
     return f"{VERDICT_MARKS['passed']} {total} requirement(s), none failing"
 
 

@@ -78,3 +78,14 @@ def test_cells_cannot_break_the_table_or_inject_html() -> None:
     assert row.count(" | ") - row.count("\\| ") == 3  # four cells, whatever the values
     assert "`t.py::test[a\\|b]`" in row
     assert "  - error: boom \\| injected \\|" in text
+
+
+def test_skipped_requirements_are_not_a_plain_pass() -> None:
+    skipped = entry("t.py::test_s", "skipped", [("status-426", "skipped")])
+    text = render_markdown({"results": [DOCUMENT["results"][0], skipped]})
+    assert text.startswith("## Upgrade compliance: ○ 1 of 2 requirement(s) hold, 1 could not")
+
+
+def test_warnings_without_failures() -> None:
+    text = render_markdown({"results": DOCUMENT["results"][::2]})
+    assert text.startswith("## Upgrade compliance: ⚠ 2 requirement(s) hold, 1 warned\n")
