@@ -230,3 +230,28 @@ def test_readable_on_a_phone(browser: Any, reports: Any) -> None:
         assert opened.page.get_by_label("Search").is_visible()
     finally:
         opened.close()
+
+
+def test_accessible_names_and_headers(page: Page) -> None:
+    """Every control has a name; every table has column headers; the matrix has row headers."""
+    unnamed = page.page.eval_on_selector_all(
+        "input, button",
+        """nodes => nodes.filter(n => !(n.labels && n.labels.length)
+                && !n.getAttribute('aria-label') && !n.textContent.trim())
+            .map(n => n.outerHTML)""",
+    )
+    assert unnamed == []
+    headless = page.page.eval_on_selector_all(
+        "table", "tables => tables.filter(t => !t.querySelector('thead th[scope=col]')).length"
+    )
+    assert headless == 0
+    rows = page.page.locator("table.matrix tbody tr")
+    assert rows.count() == page.page.locator("table.matrix tbody th[scope=row]").count()
+    assert page.page.locator("html").get_attribute("lang") == "en"
+    # The copy button works from the keyboard too.
+    button = page.page.locator("article.requirement[data-verdict=failed] button").first
+    button.focus()
+    page.page.keyboard.press("Enter")
+    page.page.wait_for_function(
+        "Array.from(document.querySelectorAll('.copied')).some(n => n.textContent !== '')"
+    )
