@@ -33,6 +33,8 @@ Entry = Mapping[str, Any]
 # How many failing requirements and deadlines are shown before the fold.
 TOP_FAILURES = 5
 TOP_DEADLINES = 3
+# GitHub keeps at most 1 MiB of a step's summary: long lists stop well before.
+MAX_LISTED = 200
 
 
 def _cell(value: object) -> str:
@@ -112,10 +114,16 @@ def _failures(entries: Sequence[Entry]) -> list[str]:
     rest = failing[TOP_FAILURES:]
     if rest:
         lines += ["", f"<details><summary>{len(rest)} more failing requirement(s)</summary>", ""]
-        for entry in rest:
+        for entry in rest[:MAX_LISTED]:
             lines += _failure_block(entry)
-        lines += ["", "</details>"]
+        lines += [*_left_out(len(rest)), "", "</details>"]
     return [*lines, ""]
+
+
+def _left_out(listed: int) -> list[str]:
+    if listed <= MAX_LISTED:
+        return []
+    return ["", f"… and {listed - MAX_LISTED} more: see the HTML or JSON report."]
 
 
 def _deadline_rows(dated: Sequence[tuple[Any, Entry]]) -> list[str]:
@@ -143,7 +151,8 @@ def _deadlines(entries: Sequence[Entry]) -> list[str]:
             f"<details><summary>{len(rest)} more deadline(s)</summary>",
             "",
             *table_head,
-            *_deadline_rows(rest),
+            *_deadline_rows(rest[:MAX_LISTED]),
+            *_left_out(len(rest)),
             "",
             "</details>",
         ]
@@ -154,7 +163,7 @@ def _all_requirements(entries: Sequence[Entry]) -> list[str]:
     rows = [
         f"| {VERDICT_MARKS[verdict(e)]} {verdict(e)} | {_cell(describe(e))}"
         f" | {_code(e.get('nodeid', ''))} | {_cell(e.get('target', ''))} |"
-        for e in entries
+        for e in entries[:MAX_LISTED]
     ]
     return [
         f"<details><summary>All {len(entries)} requirement(s)</summary>",
@@ -162,6 +171,7 @@ def _all_requirements(entries: Sequence[Entry]) -> list[str]:
         "| verdict | requirement | test | target |",
         "|---|---|---|---|",
         *rows,
+        *_left_out(len(entries)),
         "",
         "</details>",
         "",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from pytest_upgrade._markdown import TOP_DEADLINES, TOP_FAILURES, render_markdown
+from pytest_upgrade._markdown import MAX_LISTED, TOP_DEADLINES, TOP_FAILURES, render_markdown
 from report_samples import DOCUMENT, entry
 
 
@@ -89,3 +89,14 @@ def test_skipped_requirements_are_not_a_plain_pass() -> None:
 def test_warnings_without_failures() -> None:
     text = render_markdown({"results": DOCUMENT["results"][::2]})
     assert text.startswith("## Upgrade compliance: ⚠ 2 requirement(s) hold, 1 warned\n")
+
+
+def test_a_huge_run_stays_within_a_step_summary() -> None:
+    many = [
+        entry(f"t.py::test_{n}", "failed", [("status-426", "failed")], path=f"/p{n}")
+        for n in range(5000)
+    ]
+    text = render_markdown({"results": many})
+    assert len(text.encode()) < 512 * 1024  # GitHub keeps 1 MiB of a step's summary
+    assert f"… and {5000 - TOP_FAILURES - MAX_LISTED} more: see the HTML or JSON report." in text
+    assert f"… and {5000 - MAX_LISTED} more: see the HTML or JSON report." in text
