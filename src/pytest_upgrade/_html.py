@@ -150,7 +150,13 @@ def _search_text(entry: Entry) -> str:
 
 
 def _filter_attributes(entry: Entry) -> str:
+    """What the filters read: on the requirement's article only (the page stays small)."""
     return f'data-verdict="{verdict(entry)}" data-search="{_search_text(entry)}"'
+
+
+def _follows(entry: Entry, anchor: str) -> str:
+    """An element shown or hidden with the requirement's article (matrix row, deadline)."""
+    return f'data-verdict="{verdict(entry)}" data-entry="{anchor}"'
 
 
 # -- the matrix --------------------------------------------------------------------
@@ -185,7 +191,7 @@ def _matrix(entries: Sequence[Entry], anchors: Sequence[str]) -> str:
             )
         v = verdict(entry)
         rows.append(
-            f'<tr {_filter_attributes(entry)} data-entry="{anchor}">'
+            f"<tr {_follows(entry, anchor)}>"
             f'<th scope="row"><a href="#{anchor}">{_e(describe(entry))}</a>'
             f"<small>{_e(entry.get('nodeid', ''))}</small></th>"
             f'<td class="{v}" data-outcome="{v}">{VERDICT_MARKS[v]} {v}</td>'
@@ -269,7 +275,7 @@ def _timeline(entries: Sequence[Entry], anchors: Sequence[str], date: str) -> st
         tx = cx - 10 if left_side else cx + 10
         anchor_attr = "end" if left_side else "start"
         shapes.append(
-            f'<g {_filter_attributes(entry)}><a href="#{anchor_of[id(entry)]}">'
+            f'<g {_follows(entry, anchor_of[id(entry)])}><a href="#{anchor_of[id(entry)]}">'
             f"<title>{_e(describe(entry))}: {v}</title>"
             f'<line x1="{cx:.1f}" y1="{cy}" x2="{cx:.1f}" y2="{axis_y}" stroke="{colour}"'
             ' stroke-opacity=".35"/>'
@@ -285,7 +291,7 @@ def _timeline(entries: Sequence[Entry], anchors: Sequence[str], date: str) -> st
         f"{''.join(shapes)}</svg>"
     )
     rows = "".join(
-        f"<tr {_filter_attributes(entry)}>"
+        f"<tr {_follows(entry, anchor_of[id(entry)])}>"
         f'<td data-label="deadline"><time>{day.isoformat()}</time></td>'
         f'<td data-label="when">{_e(days_text(entry.get("days_left")))}</td>'
         f'<td data-label="requirement"><a href="#{anchor_of[id(entry)]}">'

@@ -112,19 +112,26 @@ SCRIPT = """
   var boxes = Array.prototype.slice.call(document.querySelectorAll("input[name=verdict]"));
   var search = document.getElementById("search");
   var shown = document.getElementById("shown");
-  var filtered = Array.prototype.slice.call(document.querySelectorAll("[data-verdict]"));
-  var total = document.querySelectorAll("article.requirement").length;
+  var articles = Array.prototype.slice.call(document.querySelectorAll("article.requirement"));
+  var followers = Array.prototype.slice.call(document.querySelectorAll("[data-entry]"));
+  var total = articles.length;
+  function show(element, visible) {
+    if (visible) { element.removeAttribute("hidden"); } else { element.setAttribute("hidden", ""); }
+  }
   function apply() {
     var on = {};
     boxes.forEach(function (box) { on[box.value] = box.checked; });
     var query = search.value.trim().toLowerCase();
+    var visible = {};
     var count = 0;
-    filtered.forEach(function (element) {
-      var text = element.getAttribute("data-search") || "";
-      var visible = on[element.getAttribute("data-verdict")] && (!query || text.indexOf(query) >= 0);
-      if (visible) { element.removeAttribute("hidden"); } else { element.setAttribute("hidden", ""); }
-      if (visible && element.tagName === "ARTICLE") { count += 1; }
+    articles.forEach(function (article) {
+      var text = article.getAttribute("data-search") || "";
+      var ok = on[article.getAttribute("data-verdict")] && (!query || text.indexOf(query) >= 0);
+      visible[article.id] = ok;
+      show(article, ok);
+      if (ok) { count += 1; }
     });
+    followers.forEach(function (element) { show(element, visible[element.getAttribute("data-entry")]); });
     shown.textContent = count + " of " + total + " requirement(s) shown";
   }
   boxes.forEach(function (box) { box.addEventListener("change", apply); });

@@ -159,6 +159,10 @@ def test_filter_by_verdict_and_search(page: Page, reports: Any) -> None:
     visible = _visible_entries(page.page)
     assert len(visible) == 1
     assert "websocket" in (page.page.locator(f"#{visible[0]} h3").text_content() or "")
+    # The deadlines follow their requirements: the WebSocket one has none.
+    assert page.page.locator("#deadlines svg g[data-entry]:not([hidden])").count() == 0
+    assert page.page.locator("#deadlines tbody tr:not([hidden])").count() == 0
+    assert page.page.locator("table.matrix tbody tr:not([hidden])").count() == 1
     page.page.get_by_label("Search").fill("sunset-header")  # a check id finds its requirements
     assert len(_visible_entries(page.page)) == sum(
         any(c["id"] == "sunset-header" for c in e["checks"]) for e in document["results"]
@@ -175,8 +179,9 @@ def test_copy_button_copies_the_reproduce_commands(browser: Any, reports: Any) -
         index = next(i for i, e in enumerate(document["results"]) if e["verdict"] == "failed")
         article = opened.page.locator(f"#r{index + 1}")
         article.get_by_role("button", name="Copy").click()
+        # A function, not a bare expression: the page's CSP forbids eval.
         opened.page.wait_for_function(
-            f"document.querySelector('#r{index + 1} .copied').textContent !== ''"
+            f"() => document.querySelector('#r{index + 1} .copied').textContent !== ''"
         )
         assert article.locator(".copied").text_content() == "Copied"
         copied = opened.page.evaluate("navigator.clipboard.readText()")
@@ -253,5 +258,5 @@ def test_accessible_names_and_headers(page: Page) -> None:
     button.focus()
     page.page.keyboard.press("Enter")
     page.page.wait_for_function(
-        "Array.from(document.querySelectorAll('.copied')).some(n => n.textContent !== '')"
+        "() => Array.from(document.querySelectorAll('.copied')).some(n => n.textContent !== '')"
     )
