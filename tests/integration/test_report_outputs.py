@@ -193,3 +193,25 @@ def test_pytest_html_rows_carry_the_checks(
         assert re.search(rf'<tr id="upgrade-[0-9a-f]+-1-{check}" data-outcome="{outcome}">', log)
         assert "curl -sv" in log
         assert HOSTILE not in log
+
+
+def test_an_unreachable_target_reads_as_an_error(pytester: pytest.Pytester) -> None:
+    import socket
+
+    page_path, summary = pytester.path / "report.html", pytester.path / "summary.md"
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]  # bound but not listening: connections are refused
+        result = pytester.runpytest(
+            "-p", "no:cacheprovider", f"--upgrade-target=https://127.0.0.1:{port}",
+            "--upgrade-require=h2 /v2/orders", f"--upgrade-html={page_path}",
+            f"--upgrade-markdown={summary}",
+        )  # fmt: skip
+    result.assert_outcomes(errors=1)
+    page = page_path.read_text(encoding="utf-8")
+    assert counts_in(page)["error"] == 1
+    assert re.search(r'<p class="error"><b>Error:</b> [^<]*Connection refused', page)
+    text = summary.read_text(encoding="utf-8")
+    assert text.startswith("## Upgrade compliance: ✘ 1 error of 1 requirement(s)")
+    assert "  - error: " in text
+    assert "Connection refused" in text
