@@ -33,6 +33,7 @@ from ._enforce import enforcing_app
 from ._model import Observation, Requirement
 from ._observe import Target, observe, target_error
 from ._probes import ClientTrust, Endpoint
+from ._publish import publish_reports
 from ._report import (
     RequirementResult,
     deadline_note,
@@ -54,8 +55,8 @@ if TYPE_CHECKING:
 
 __all__ = ["UpgradeOutcome"]
 
-# Enforcement and the policy server live in a module of their own.
-pytest_plugins = ["pytest_upgrade._enforce_plugin"]
+# Enforcement and the policy server, and the HTML / Markdown reports, live in modules of their own.
+pytest_plugins = ["pytest_upgrade._enforce_plugin", "pytest_upgrade._report_plugin"]
 
 MARKER = "requires_upgrade"
 DEFAULT_TIMEOUT = 5.0
@@ -777,17 +778,24 @@ class _Collector:
             if reporter is not None:
                 reporter.write_line(f"ERROR: {_NO_REQUIREMENT}", red=True)
             session.exitstatus = pytest.ExitCode.USAGE_ERROR
-        if settings.report_path is None:
-            return
         results = [
             {key: value for key, value in entry.items() if key != "summary"}
             for nodeid in sorted(self.entries)
             for entry in self.entries[nodeid]
         ]
         refused = sorted(self.refused, key=lambda r: (r["test"], r["path"], r["method"]))
-        document = {"version": 1, "results": results, "refused": refused}
-        settings.report_path.parent.mkdir(parents=True, exist_ok=True)
-        settings.report_path.write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8")
+        document = {
+            "version": 1,
+            "as_of": settings.as_of.isoformat(),
+            "results": results,
+            "refused": refused,
+        }
+        if settings.report_path is not None:
+            settings.report_path.parent.mkdir(parents=True, exist_ok=True)
+            text = json.dumps(document, indent=2) + "\n"
+            settings.report_path.write_text(text, encoding="utf-8")
+        # The HTML report, the Markdown summary and the CI step summary.
+        publish_reports(session, document)
 
 
 def _is_xdist_worker(config: pytest.Config) -> bool:

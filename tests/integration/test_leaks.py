@@ -337,6 +337,9 @@ _VOLATILE = [
     (re.compile(r"127\.0\.0\.1:\d+"), "127.0.0.1:PORT"),
     (re.compile(r"/tmp/pytest-upgrade-ca-[^/\s\"']+"), "/tmp/pytest-upgrade-ca-X"),
     (re.compile(r"\d+(\.\d+)? ?ms\b"), "N ms"),
+    # The reports' exchanges: Date fields, WebSocket keys and their accept values.
+    (re.compile(r"\w{3}, \d\d \w{3} \d{4} \d\d:\d\d:\d\d GMT"), "DATE"),
+    (re.compile(r"(?<![A-Za-z0-9+/])([A-Za-z0-9+/]{22}==|[A-Za-z0-9+/]{27}=)"), "BASE64"),
 ]
 
 
