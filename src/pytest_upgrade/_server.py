@@ -82,9 +82,13 @@ _THREAD_NAME = "pytest-upgrade-server"
 # In-flight requests get at most this long at stop() before they are cancelled
 # (less when an aborted TLS connection ends hypercorn's wait early, see _EventLoop).
 _GRACEFUL_TIMEOUT = 1.0
-# Seconds an idle keep-alive connection is kept open, and the bound on a new
-# connection's first request (hypercorn's default). Connections the client
-# closed end at once (_ClosingTCPServer), whatever this is.
+# Seconds an idle keep-alive connection is kept open (hypercorn's default).
+# The same timer bounds how long a new connection may take to send its first
+# request, so it must not be shorter than the probes' own timeout: on a
+# starved machine the server would otherwise close a probe's connection
+# before the probe's clock ran out, and the verdict would depend on the load
+# (the plugin passes its probe timeout when that is longer). Connections the
+# client closed end at once (_ClosingTCPServer), whatever this is.
 _KEEP_ALIVE_TIMEOUT = 5.0
 # hypercorn's own bound on the app's lifespan shutdown.
 _LIFESPAN_SHUTDOWN_TIMEOUT = 2.0
@@ -402,6 +406,7 @@ class UpgradeServer:
         tls_maximum: ssl.TLSVersion = ssl.TLSVersion.MAXIMUM_SUPPORTED,
         alpn_protocols: tuple[str, ...] = ("h2", "http/1.1"),
         startup_timeout: float = 10.0,
+        keep_alive_timeout: float = _KEEP_ALIVE_TIMEOUT,
         on_connection: Callable[[str, str | None], None] | None = None,
     ) -> None:
         """``on_connection(peer, tls_version)`` is called for every accepted
@@ -422,6 +427,7 @@ class UpgradeServer:
         self._tls_maximum = tls_maximum
         self._alpn_protocols = list(alpn_protocols)
         self._startup_timeout = startup_timeout
+        self._keep_alive_timeout = keep_alive_timeout
 
         self._sockets: list[socket.socket] = []
         self._ports: tuple[int, int] | None = None
@@ -435,6 +441,11 @@ class UpgradeServer:
         self._stopped = False
 
     # -- public API -----------------------------------------------------------
+
+    @property
+    def keep_alive_timeout(self) -> float:
+        """Seconds an idle connection stays open, and a new one has to send its first request."""
+        return self._keep_alive_timeout
 
     @property
     def https_url(self) -> str:
@@ -547,7 +558,7 @@ class UpgradeServer:
         config.accesslog = None
         config.errorlog = logging.getLogger("pytest_upgrade.server")
         config.graceful_timeout = _GRACEFUL_TIMEOUT
-        config.keep_alive_timeout = _KEEP_ALIVE_TIMEOUT
+        config.keep_alive_timeout = self._keep_alive_timeout
         config.startup_timeout = self._startup_timeout
         config.shutdown_timeout = _LIFESPAN_SHUTDOWN_TIMEOUT
         try:

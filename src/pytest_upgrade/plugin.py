@@ -60,6 +60,8 @@ pytest_plugins = ["pytest_upgrade._enforce_plugin", "pytest_upgrade._report_plug
 
 MARKER = "requires_upgrade"
 DEFAULT_TIMEOUT = 5.0
+# The bundled server's keep-alive timeout, at least (hypercorn's default).
+_KEEP_ALIVE_FLOOR = 5.0
 
 _REQUIREMENTS = pytest.StashKey[tuple[Requirement, ...]]()
 _RESULTS = pytest.StashKey[list[RequirementResult]]()
@@ -474,6 +476,11 @@ def upgrade_server(
     tls_minimum = session_tls_minimum(config)
     if tls_minimum is not None:
         options.setdefault("tls_minimum", tls_minimum)
+    # A probe's fresh connection must not be closed as idle before the
+    # probe's own timeout runs out (see _server._KEEP_ALIVE_TIMEOUT).
+    options.setdefault(
+        "keep_alive_timeout", max(_KEEP_ALIVE_FLOOR, config.stash[_SETTINGS].timeout)
+    )
     # The enforcer lets everything through unless something is enforced.
     from hypercorn.utils import is_asgi  # noqa: PLC0415 (lazy: heavy)
 

@@ -374,3 +374,20 @@ def test_good():
     result.assert_outcomes(passed=1, errors=1)
     result.stdout.fnmatch_lines(["*invalid @pytest.mark.requires_upgrade: unknown protocol 'h3'*"])
     assert "INTERNALERROR" not in result.stdout.str()
+
+
+def test_bundled_server_keeps_fresh_connections_open_as_long_as_a_probe_waits(
+    pytester: pytest.Pytester,
+) -> None:
+    """A probe's connection is never closed as idle before the probe's own timeout."""
+    pytester.makeconftest(conftest_source())
+    pytester.makepyfile(
+        test_keep_alive="""
+def test_default(upgrade_server, pytestconfig):
+    timeout = pytestconfig.getoption("upgrade_timeout")
+    assert upgrade_server.keep_alive_timeout == max(5.0, float(timeout or 5.0))
+"""
+    )
+    for timeout in ("2", "9"):
+        result = pytester.runpytest("-p", "no:cacheprovider", f"--upgrade-timeout={timeout}")
+        result.assert_outcomes(passed=1)

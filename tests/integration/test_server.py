@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import gc
 import json
 import socket
@@ -153,6 +154,25 @@ def test_an_open_keep_alive_connection_still_serves_its_next_request(
         second = client.get(server.https_url + "/")
         assert first.status_code == second.status_code == 200
         assert first.extensions["network_stream"] is second.extensions["network_stream"]
+
+
+@pytest.mark.parametrize(("keep_alive", "served"), [(0.3, False), (3.0, True)])
+def test_a_new_connection_has_the_keep_alive_timeout_to_send_its_request(
+    ca: BundledCA, keep_alive: float, served: bool
+) -> None:
+    with (
+        UpgradeServer(echo_app, ca=ca, keep_alive_timeout=keep_alive) as running,
+        socket.create_connection(("127.0.0.1", _port(running.http_url)), timeout=5) as sock,
+    ):
+        assert running.keep_alive_timeout == keep_alive
+        time.sleep(0.6)
+        with contextlib.suppress(OSError):
+            sock.sendall(b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+        try:
+            answer = sock.recv(65536)
+        except ConnectionResetError:
+            answer = b""
+    assert answer.startswith(b"HTTP/1.1 200") is served
 
 
 def test_two_servers_listen_on_distinct_loopback_ports(
