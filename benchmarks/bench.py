@@ -655,7 +655,7 @@ def bench_memory(config: Config, report: Report, scratch: pathlib.Path) -> None:
             f"peak RSS, {n} declared h2 requirements over {MEMORY_BASE}",
             f"{large['peak_rss_kib'] / 1024:.0f} MiB",
             f"{small['peak_rss_kib'] / 1024:.0f} MiB",
-            f"+{growth_mib:.0f} MiB",
+            f"{growth_mib:+.0f} MiB",
             f"<= +{PEAK_GROWTH_TARGET_MIB} MiB",
             growth_mib <= PEAK_GROWTH_TARGET_MIB,
         )
