@@ -8,11 +8,8 @@ use, and closed there when the body ends — not in the fixture's teardown,
 which runs outside that loop (a connection pool or a WebSocket cannot be
 closed properly from outside the loop it was opened in).
 
-To close them in the body's own loop and task, :func:`pytest_runtest_call`
-hands the runner (whichever it is) the test function wrapped in a coroutine
-that awaits the body, then closes what it opened. Both runners read
-``item.obj`` when they run the test, and both run whatever coroutine
-function they find there.
+To close them in the body's own loop and task, ``_async_plugin`` hands the
+runner the test function wrapped by :meth:`AsyncClients.closing_after`.
 
 The other way round is refused with a clear error rather than left to block:
 the blocking clients inside a running event loop, the async ones outside the
@@ -22,9 +19,8 @@ body of an async test.
 from __future__ import annotations
 
 import functools
-import inspect
 import sys
-from collections.abc import Callable, Generator
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import pytest
@@ -143,22 +139,3 @@ class AsyncClients:
 
 
 ASYNC_CLIENTS = pytest.StashKey[AsyncClients]()
-
-
-@pytest.hookimpl(wrapper=True)
-def pytest_runtest_call(item: pytest.Item) -> Generator[None, object, object]:
-    clients = item.stash.get(ASYNC_CLIENTS, None)
-    if (
-        clients is None
-        or not isinstance(item, pytest.Function)
-        or not inspect.iscoroutinefunction(item.obj)
-        # hypothesis runs the coroutine its own way (obj.hypothesis.inner_test).
-        or hasattr(item.obj, "hypothesis")
-    ):
-        return (yield)
-    test = item.obj
-    item.obj = clients.closing_after(test)
-    try:
-        return (yield)
-    finally:
-        item.obj = test

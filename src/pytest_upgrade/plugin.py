@@ -57,7 +57,7 @@ if TYPE_CHECKING:
 __all__ = ["UpgradeOutcome"]
 
 # Enforcement and the policy server live in a module of their own.
-pytest_plugins = ["pytest_upgrade._enforce_plugin", "pytest_upgrade._async_clients"]
+pytest_plugins = ["pytest_upgrade._enforce_plugin", "pytest_upgrade._async_plugin"]
 
 MARKER = "requires_upgrade"
 DEFAULT_TIMEOUT = 5.0
@@ -687,7 +687,7 @@ def upgrade(request: pytest.FixtureRequest, _upgrade_probe: None) -> Iterator[Up
         )
     settings = request.config.stash[_SETTINGS]
     target: Target = request.getfixturevalue("upgrade_target")
-    # Closed by _async_clients.pytest_runtest_call, in the loop of the test's body.
+    # Closed by _async_plugin, in the event loop of the test's body.
     async_clients = request.node.stash[ASYNC_CLIENTS] = AsyncClients(target, settings.timeout)
     outcome = UpgradeOutcome(results, target, settings.timeout, async_clients)
     try:

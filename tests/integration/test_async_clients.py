@@ -35,6 +35,8 @@ def anyio_backend():
 
 # {mark} decorates each async test: "@pytest.mark.asyncio", "@pytest.mark.anyio" or "".
 ASYNC_SUITE = """
+import asyncio
+
 import httpx
 import pytest
 from websockets.protocol import State
@@ -96,8 +98,9 @@ async def test_websocket(upgrade):
     assert first.transport.get_extra_info("sslcontext") is not None  # wss://
     await first.send("hello")
     await second.send("again")
-    assert await first.recv() == "echo: hello"
-    assert await second.recv() == "echo: again"
+    async with asyncio.timeout(5):
+        assert await first.recv() == "echo: hello"
+        assert await second.recv() == "echo: again"
 
 
 def test_every_client_was_closed_when_its_test_ended():
@@ -131,6 +134,15 @@ def run(pytester: pytest.Pytester, *args: str) -> pytest.RunResult:
     return pytester.runpytest("-p", "no:cacheprovider", "--upgrade-timeout=5", "-W", "error", *args)
 
 
+def run_anyio(pytester: pytest.Pytester, *args: str) -> pytest.RunResult:
+    # In a process of its own: with pytest-asyncio 0.24 loaded in this one, the
+    # event loop anyio's runner leaves set (closed) would be replaced here by a
+    # fresh one that nobody closes.
+    return pytester.runpytest_subprocess(
+        "-p", "no:cacheprovider", "--upgrade-timeout=5", "-W", "error", *args
+    )
+
+
 def test_pytest_asyncio_strict_mode(pytester: pytest.Pytester) -> None:
     write_suite(pytester, "@pytest.mark.asyncio")
     result = run(pytester, "--asyncio-mode=strict")
@@ -147,7 +159,7 @@ def test_pytest_asyncio_auto_mode(pytester: pytest.Pytester) -> None:
 def test_anyio_plugin_as_fastapi_docs_use_it(pytester: pytest.Pytester) -> None:
     write_suite(pytester, "@pytest.mark.anyio", ANYIO_BACKEND)
     # Without pytest-asyncio at all: anyio comes with httpx.
-    result = run(pytester)
+    result = run_anyio(pytester)
     result.assert_outcomes(passed=SUITE_TESTS)
 
 
@@ -160,7 +172,7 @@ def test_under_xdist(pytester: pytest.Pytester) -> None:
 
 def test_anyio_under_xdist(pytester: pytest.Pytester) -> None:
     write_suite(pytester, "@pytest.mark.anyio", ANYIO_BACKEND)
-    result = run(pytester, "-n", "2", "--dist=loadfile")
+    result = run_anyio(pytester, "-n", "2", "--dist=loadfile")
     result.assert_outcomes(passed=SUITE_TESTS)
 
 
@@ -187,7 +199,11 @@ def test_async_client_in_sync_test(upgrade):
 def test_async_websocket_in_sync_test(upgrade):
     import asyncio
 
-    asyncio.run(upgrade.async_websocket())
+    loop = asyncio.new_event_loop()  # a loop of the test's own, not the runner's
+    try:
+        loop.run_until_complete(upgrade.async_websocket())
+    finally:
+        loop.close()
 
 
 @pytest.fixture
@@ -278,7 +294,7 @@ def test_policy_server_and_bundled_server_from_async_tests(pytester: pytest.Pyte
     pytester.makepyfile(app=DEMO_APP.read_text())
     pytester.makeconftest(CONFTEST + ANYIO_BACKEND)
     pytester.makepyfile(test_policy=POLICY_SUITE)
-    result = run(pytester)
+    result = run_anyio(pytester)
     result.assert_outcomes(passed=2)
 
 
