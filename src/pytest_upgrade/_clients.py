@@ -58,7 +58,7 @@ def _client_options(requirement: Requirement, target: Target, timeout: float) ->
         raise ValueError(f"the target has no https URL to speak {protocol} to")
     base_url = target.https.url("")
     if protocol == "h2":
-        # ALPN offering h2 only: HTTP/2 chosen by ALPN or no connection (RFC 9113 §3.2).
+        # http1=False: HTTP/2 as chosen by ALPN (RFC 9113 §3.2), never a fallback to HTTP/1.1.
         return {
             **common,
             "base_url": base_url,
