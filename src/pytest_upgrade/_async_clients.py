@@ -1,4 +1,4 @@
-"""The async clients of the ``upgrade`` fixture, and the hook that closes them.
+"""The async clients of the ``upgrade`` fixture, tied to the event loop of the test's body.
 
 An async test (``async def``, run by pytest-asyncio or by anyio's pytest
 plugin) gets ``upgrade.async_client`` (an ``httpx.AsyncClient``) and
