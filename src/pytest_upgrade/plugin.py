@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from . import _declared
+from ._async_clients import ASYNC_CLIENTS, AsyncClients, refuse_in_event_loop
 from ._checks import REGISTRY, run_checks
 from ._enforce import enforcing_app
 from ._model import Observation, Requirement
@@ -49,14 +50,20 @@ if TYPE_CHECKING:
     # Heavy imports (cryptography, hypercorn, httpx, websockets) wait until a
     # test needs them: every pytest run pays for what a plugin imports.
     import httpx
+    from websockets.asyncio.client import ClientConnection as AsyncClientConnection
     from websockets.sync.client import ClientConnection
 
     from ._server import UpgradeServer
 
 __all__ = ["UpgradeOutcome"]
 
-# Enforcement and the policy server, and the HTML / Markdown reports, live in modules of their own.
-pytest_plugins = ["pytest_upgrade._enforce_plugin", "pytest_upgrade._report_plugin"]
+# Enforcement and the policy server, the HTML / Markdown reports, and the
+# closing of async clients live in modules of their own.
+pytest_plugins = [
+    "pytest_upgrade._enforce_plugin",
+    "pytest_upgrade._report_plugin",
+    "pytest_upgrade._async_plugin",
+]
 
 MARKER = "requires_upgrade"
 DEFAULT_TIMEOUT = 5.0
@@ -595,13 +602,21 @@ class UpgradeOutcome:
     ``results`` holds one :class:`RequirementResult` per requirement. With a
     single requirement, ``legacy``, ``upgraded``, ``findings`` and
     ``requirement`` are shortcuts to it, and ``client`` is an httpx client
-    already set up to speak the upgraded protocol to the target.
+    already set up to speak the upgraded protocol to the target (in an async
+    test: ``async_client`` and ``await async_websocket()``).
     """
 
-    def __init__(self, results: list[RequirementResult], target: Target, timeout: float) -> None:
+    def __init__(
+        self,
+        results: list[RequirementResult],
+        target: Target,
+        timeout: float,
+        async_clients: AsyncClients | None = None,
+    ) -> None:
         self.results = tuple(results)
         self.target = target
         self._timeout = timeout
+        self._async = async_clients or AsyncClients(target, timeout)
         self._client: httpx.Client | None = None
         self._websocket: ClientConnection | None = None
 
@@ -637,6 +652,7 @@ class UpgradeOutcome:
     @property
     def client(self) -> httpx.Client:
         """An httpx client speaking the upgraded protocol (HTTP/2, h2c, TLS ≥ 1.x, HTTP/1.1)."""
+        refuse_in_event_loop("client", "upgrade.async_client (an httpx.AsyncClient)")
         if self._client is None:
             from ._clients import upgraded_client  # noqa: PLC0415 (lazy: heavy)
 
@@ -648,11 +664,31 @@ class UpgradeOutcome:
         """An open WebSocket connection to the path (websocket requirements)."""
         if self.requirement.protocol != "websocket":
             raise ValueError("upgrade.websocket is for a websocket requirement")
+        refuse_in_event_loop("websocket", "await upgrade.async_websocket()")
         if self._websocket is None:
             from ._clients import open_websocket  # noqa: PLC0415 (lazy: heavy)
 
             self._websocket = open_websocket(self.requirement, self.target, self._timeout)
         return self._websocket
+
+    @property
+    def async_client(self) -> httpx.AsyncClient:
+        """The same client as ``client``, as an ``httpx.AsyncClient`` (async tests only).
+
+        Created on first use in the event loop running the test, closed there
+        when the test's body ends.
+        """
+        return self._async.client(self.requirement)
+
+    async def async_websocket(self) -> AsyncClientConnection:
+        """Open a WebSocket connection to the path with websockets' asyncio client.
+
+        Async tests only (an asyncio event loop); each call opens a new
+        connection, and all are closed when the test's body ends.
+        """
+        if self.requirement.protocol != "websocket":
+            raise ValueError("upgrade.async_websocket() is for a websocket requirement")
+        return await self._async.websocket(self.requirement)
 
     def close(self) -> None:
         if self._client is not None:
@@ -673,10 +709,14 @@ def upgrade(request: pytest.FixtureRequest, _upgrade_probe: None) -> Iterator[Up
             pytrace=False,
         )
     settings = request.config.stash[_SETTINGS]
-    outcome = UpgradeOutcome(results, request.getfixturevalue("upgrade_target"), settings.timeout)
+    target: Target = request.getfixturevalue("upgrade_target")
+    # Closed by _async_plugin, in the event loop of the test's body.
+    async_clients = request.node.stash[ASYNC_CLIENTS] = AsyncClients(target, settings.timeout)
+    outcome = UpgradeOutcome(results, target, settings.timeout, async_clients)
     try:
         yield outcome
     finally:
+        del request.node.stash[ASYNC_CLIENTS]
         outcome.close()
 
 
