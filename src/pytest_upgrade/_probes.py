@@ -17,7 +17,6 @@ import re
 import socket
 import ssl
 import time
-import warnings
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from urllib.parse import urlsplit
@@ -37,6 +36,7 @@ from ._model import (
     TlsHandshake,
     Transport,
 )
+from ._tls_versions import set_versions
 
 __all__ = [
     "BODY_LIMIT",
@@ -142,14 +142,7 @@ class ClientTrust:
 
 
 def _pin_version(context: ssl.SSLContext, version: ssl.TLSVersion) -> None:
-    with warnings.catch_warnings():
-        # Python deprecates TLS 1.0/1.1; offering them is the point of the probe.
-        warnings.simplefilter("ignore", DeprecationWarning)
-        if version < ssl.TLSVersion.TLSv1_2:
-            # OpenSSL 3 offers TLS 1.0/1.1 only at security level 0.
-            context.set_ciphers("DEFAULT:@SECLEVEL=0")
-        context.minimum_version = version
-        context.maximum_version = version
+    set_versions(context, version, version)
 
 
 class _ProbeError(Exception):
@@ -759,9 +752,7 @@ def tls_handshake(
     incoming, outgoing = ssl.MemoryBIO(), ssl.MemoryBIO()
     tls = context.wrap_bio(incoming, outgoing, server_hostname=endpoint.host)
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", DeprecationWarning)
-            tls.do_handshake()
+        tls.do_handshake()
     except ssl.SSLWantReadError:
         pass
     except ssl.SSLError as exc:

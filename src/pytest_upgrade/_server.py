@@ -48,7 +48,6 @@ import ssl
 import tempfile
 import threading
 import time
-import warnings
 import weakref
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
@@ -74,6 +73,8 @@ from hypercorn.typing import (
     WWWScope,
 )
 from hypercorn.utils import LifespanFailureError, LifespanTimeoutError, is_asgi
+
+from ._tls_versions import set_versions
 
 __all__ = ["AppError", "BundledCA", "ServerStartError", "UpgradeServer"]
 
@@ -347,15 +348,8 @@ class _Config(Config):
             context = super().create_ssl_context()
             if context is None:  # pragma: no cover - certfile and keyfile are always set
                 raise RuntimeError("TLS is not enabled in the hypercorn config")
-            with warnings.catch_warnings():
-                # Python deprecates TLS 1.0/1.1; offering them is the point when asked for.
-                warnings.simplefilter("ignore", DeprecationWarning)
-                context.minimum_version = self._tls_minimum  # hypercorn hard-codes TLS 1.2
-                context.maximum_version = self._tls_maximum
-            if self._tls_minimum < ssl.TLSVersion.TLSv1_2:
-                # OpenSSL 3 refuses TLS 1.0/1.1 at its default security level,
-                # and hypercorn's "ECDHE+AESGCM" ciphers exist only in TLS 1.2+.
-                context.set_ciphers("DEFAULT:@SECLEVEL=0")
+            # hypercorn hard-codes a minimum of TLS 1.2; TLS 1.0/1.1 when asked for.
+            set_versions(context, self._tls_minimum, self._tls_maximum)
             self._ssl_context = context
         return self._ssl_context
 
