@@ -23,8 +23,9 @@ _ALL = ("h2", "h2c", "websocket", "TLS/1.2", "TLS/1.3", "HTTP/1.1")
 PROXY_FIXES = (
     "nginx: proxy_http_version 1.1; proxy_set_header Upgrade $http_upgrade;"
     ' proxy_set_header Connection "upgrade"; in the location that proxies the endpoint.'
-    " Apache httpd: ProxyPass /path http://backend/path upgrade=websocket (2.4.47+), or"
-    " mod_proxy_wstunnel with ProxyPass /path ws://backend/path."
+    " Apache httpd: ProxyPass /path http://backend/path upgrade=websocket (2.4.47+, where"
+    " it is the default; remove SetEnv force-proxy-request-1.0 there), or"
+    " mod_proxy_wstunnel with ProxyPass /path ws://backend/path before 2.4.47."
     " HAProxy: mode http forwards the upgrade by itself; remove any http-request"
     " del-header/set-header of Upgrade or Connection, and set timeout tunnel."
     " Caddy: reverse_proxy forwards WebSocket by itself; remove header_up -Upgrade or"
@@ -209,10 +210,11 @@ def check_upgrade_unswitchable(observation: Observation) -> Verdict:
             diagnosis=(
                 "RFC 9110 §7.8 lets a server advertise in Upgrade only protocols a later request"
                 " can switch to; h2 is chosen by ALPN (RFC 9113 §3.1), and clients have failed on"
-                " this field (Node's HTTP parser, Safari behind proxies). Apache httpd's"
-                " mod_http2 adds it to HTTP/1.1 answers when Protocols lists h2 or h2c:"
-                " H2Upgrade off in that virtual host removes it (HTTP/2 stays available through"
-                " ALPN). Elsewhere, remove the Upgrade field from these answers."
+                " this field (Node's HTTP parser, Safari behind proxies). Apache httpd adds it"
+                " to every HTTP/1.1 answer for each protocol its Protocols directive lists"
+                " before http/1.1: write Protocols http/1.1 h2 with ProtocolsHonorOrder off"
+                " (clients, who list h2 first in ALPN, still get HTTP/2); H2Upgrade off does not"
+                " remove it. Elsewhere, remove the Upgrade field from these answers."
             ),
         )
     return Verdict.ok(

@@ -800,7 +800,7 @@ CASES = [
         "Upgrade: h2 on a 200 over TLS (mod_http2)",
         make_observation(legacy_response(200, upgrade="h2")),
         WARNED,
-        "H2Upgrade off",
+        "ProtocolsHonorOrder off",
     ),
     case(
         "upgrade-unswitchable",

@@ -241,7 +241,7 @@ def test_upgrade_h2_on_an_answer_over_tls_is_a_should_finding() -> None:
     assert finding.outcome is Outcome.WARNED
     assert finding.severity is Severity.SHOULD
     assert "ALPN" in finding.actual
-    assert "H2Upgrade off" in finding.diagnosis
+    assert "Protocols http/1.1 h2 with ProtocolsHonorOrder off" in finding.diagnosis
 
 
 def test_upgrade_h2c_over_tls_is_a_finding_but_not_over_cleartext() -> None:
