@@ -18,12 +18,14 @@ from __future__ import annotations
 
 import os
 import pathlib
+import re
 import shutil
 import tempfile
 from collections.abc import Iterator
 
 import pytest
 
+from doc_blocks import UPDATE, failure_report, read_block, write_block
 from matrix_servers import (
     PYTHON,
     Certificates,
@@ -500,6 +502,32 @@ def test_nginx_plain_proxy_pass_strips_the_upgrade(
     result.stdout.fnmatch_lines(
         ["*✘ upgrade-stripped [[]must*did not reach the server as sent: it was answered 505*"]
     )
+    # The WebSocket how-to and the failure-report reference show this report.
+    report = _placeholders(failure_report(result.outlines), nginx, certificates)
+    for page in STRIPPING_PAGES:
+        if UPDATE:
+            write_block(page, "proxy-stripping-report", report)
+        assert read_block(page, "proxy-stripping-report") == report, (
+            f"{page} no longer shows this report; if the change is intended, run"
+            " PYTEST_UPGRADE_UPDATE_DOCS=1 python -m pytest"
+            " tests/integration/test_server_matrix_native.py"
+        )
+
+
+DOCS = pathlib.Path(__file__).parents[2] / "docs"
+STRIPPING_PAGES = (DOCS / "how-to" / "websocket.md", DOCS / "reference" / "failure-report.md")
+
+
+def _placeholders(lines: list[str], server: Running, certificates: Certificates) -> list[str]:
+    """The per-run parts of a report replaced: ports 8443/8080, the CA path, the keys."""
+    text = "\n".join(lines)
+    text = re.sub(rf"127\.0\.0\.1:{server.ports[0]}\b", "127.0.0.1:8443", text)
+    text = re.sub(rf"127\.0\.0\.1:{server.ports[1]}\b", "127.0.0.1:8080", text)
+    text = text.replace(certificates.ca, "/tmp/…/ca.pem")
+    text = re.sub(r"Sec-WebSocket-Key: [A-Za-z0-9+/=]+", "Sec-WebSocket-Key: …", text)
+    # The pages show the version the matrix was written against.
+    text = re.sub(r"Server: nginx/\d+(?:\.\d+)*", "Server: nginx/1.22.1", text)
+    return text.splitlines()
 
 
 # -- Apache httpd 2.4 with mod_http2 ---------------------------------------------------------
