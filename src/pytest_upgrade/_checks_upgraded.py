@@ -13,7 +13,7 @@ from ._checks_refusal import (
     required_tls,
     version_tuple,
 )
-from ._evidence import answer_shows, excerpt, failure_diagnosis
+from ._evidence import answer_shows, excerpt, failure_diagnosis, intermediary
 from ._model import (
     Exchange,
     FailureKind,
@@ -82,11 +82,7 @@ def _succeeded(observation: Observation, exchange: Exchange) -> Verdict:
             "the upgraded request was also answered with 426",
             expected=expected,
             actual=actual,
-            diagnosis=(
-                "The server refuses the required protocol too: it probably decides on something"
-                " other than the protocol the request arrived with, or a proxy in front of it"
-                " speaks the legacy protocol to the app (see upgrade-stripped)."
-            ),
+            diagnosis=_also_refused(observation, response),
         )
     if websocket and response.status == 505:
         return Verdict.violated(
@@ -114,6 +110,29 @@ def _succeeded(observation: Observation, exchange: Exchange) -> Verdict:
             diagnosis="The server does not accept WebSocket connections on this path.",
         )
     return Verdict.ok("the upgraded request succeeded", expected=expected, actual=actual)
+
+
+def _also_refused(observation: Observation, response: Response) -> str:
+    """Why the upgraded request, too, got a 426: what decides, and who is in between."""
+    shown = intermediary(response)
+    names = f" The answer names {shown}." if shown else ""
+    if observation.requirement.protocol == "websocket":
+        return (
+            "The proper handshake was refused like a plain request: the server did not see its"
+            f" Upgrade (see upgrade-stripped).{names}"
+        )
+    if observation.bundled:
+        return (
+            "The app refuses the required protocol too: it decides on something other than the"
+            " protocol the request arrived with (the ASGI scope's http_version)."
+        )
+    return (
+        "The target refuses the required protocol too. Typically the refusal is decided behind"
+        " a proxy that terminates the client's protocol and speaks HTTP/1.1 to the app (nginx,"
+        " HAProxy, Caddy and Apache httpd all do by default), so the app never sees HTTP/2:"
+        " decide at the proxy on the client's protocol (nginx: $server_protocol; HAProxy:"
+        f" ssl_fc_alpn; Caddy: the protocol matcher), or have the proxy pass it on.{names}"
+    )
 
 
 def _combine(verdicts: list[tuple[Exchange, Verdict]]) -> Verdict:

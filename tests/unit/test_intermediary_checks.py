@@ -261,3 +261,19 @@ def test_ordinary_answers_without_upgrade_pass_on_what_was_seen() -> None:
     finding = run("upgrade-unswitchable", ordinary(HTTPS, response(200)))
     assert finding.outcome is Outcome.PASSED
     assert "1 ordinary answer" in finding.message
+
+
+def test_an_upgraded_426_on_a_live_target_points_at_the_terminating_proxy() -> None:
+    behind_nginx = response(426, ("Server", "nginx/1.22.1"), ("Upgrade", "HTTP/2.0"))
+    observation = Observation(
+        Requirement("h2"),
+        "https://127.0.0.1:8443",
+        exchanges=(Exchange("upgraded", HTTPS, "GET", "HTTP/2", response=behind_nginx),),
+    )
+    diagnosis = run("upgraded-succeeds", observation).diagnosis
+    assert "$server_protocol" in diagnosis
+    assert "Server: nginx/1.22.1" in diagnosis
+    bundled = Observation(**{**observation.__dict__, "bundled": True})
+    assert "http_version" in run("upgraded-succeeds", bundled).diagnosis
+    handshake = run("upgraded-succeeds", websocket_observation(PLAIN_426, PLAIN_426))
+    assert "upgrade-stripped" in handshake.diagnosis
