@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 
-from ._evidence import answer_shows, excerpt, failure_diagnosis
+from ._evidence import answer_shows, excerpt, failure_diagnosis, intermediary
 from ._model import (
     Exchange,
     FailureKind,
@@ -223,6 +223,14 @@ def check_status_426(observation: Observation) -> Verdict:
     )
 
 
+def _proxy_note(observation: Observation, response: Response, note: str) -> str:
+    """``note`` (about a proxy in between) for a live target, with the Server/Via it shows."""
+    if observation.bundled:
+        return ""  # the bundled server runs the app with nothing in between
+    shown = intermediary(response)
+    return note + (f" The answer names {shown}." if shown else "")
+
+
 def _header_check_applies(response: Response) -> str:
     """Why a header check cannot apply to ``response`` ("" when it can)."""
     if response.http_version == "2":
@@ -255,6 +263,13 @@ def check_upgrade_present(observation: Observation) -> Verdict:
             diagnosis=(
                 "A 426 must tell the client which protocol to switch to: the server MUST send an"
                 " Upgrade field in a 426 response (RFC 9110 §15.5.22)."
+                + _proxy_note(
+                    observation,
+                    response,
+                    " If the app sends it, a proxy in between removed it (RFC 9110 §7.6.1 lets"
+                    " proxies remove Upgrade; Caddy's reverse_proxy does): set it on 426 answers"
+                    " at the proxy.",
+                )
             ),
         )
     return Verdict.ok("the 426 has an Upgrade field", actual=_show(response, "upgrade"))
@@ -460,6 +475,14 @@ def check_connection_upgrade(observation: Observation) -> Verdict:
         diagnosis=(
             "A sender of Upgrade MUST also send the upgrade connection option (RFC 9110 §7.8);"
             " without it, intermediaries may forward Upgrade as an end-to-end field or drop it."
+            + _proxy_note(
+                observation,
+                response,
+                " A proxy in between replaces the app's Connection field with its own (nginx sends"
+                " keep-alive, HAProxy removes it): add the option at the proxy (nginx: add_header"
+                ' Connection "upgrade" always; HAProxy: http-response set-header Connection'
+                " upgrade if { status 426 }).",
+            )
         ),
     )
 

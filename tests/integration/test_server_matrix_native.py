@@ -465,6 +465,9 @@ def test_nginx_websocket_proxy_configured_well(
         "websocket-version": "failed",  # the websockets library's 400 lists no version
     }
     assert "101 Switching Protocols" in checks["upgrade-stripped"]["message"]
+    # A live target: the diagnosis names the proxy's part, and the setting.
+    assert "add_header Connection" in checks["connection-upgrade"]["diagnosis"]
+    assert "Server: nginx/" in checks["connection-upgrade"]["diagnosis"]
 
 
 def test_nginx_plain_proxy_pass_strips_the_upgrade(
@@ -695,6 +698,7 @@ def test_caddy_websocket_proxy(
         pytester, [https(caddy)], certificates.ca, requirement_test("websocket", "/ws/")
     )
     assert checks["upgrade-present"]["outcome"] == "failed"
+    assert "Caddy's reverse_proxy does" in checks["upgrade-present"]["diagnosis"]
     assert checks["upgrade-stripped"]["outcome"] == "passed"
     assert checks["upgraded-succeeds"]["outcome"] == "passed"
 

@@ -277,3 +277,14 @@ def test_an_upgraded_426_on_a_live_target_points_at_the_terminating_proxy() -> N
     assert "http_version" in run("upgraded-succeeds", bundled).diagnosis
     handshake = run("upgraded-succeeds", websocket_observation(PLAIN_426, PLAIN_426))
     assert "upgrade-stripped" in handshake.diagnosis
+
+
+def test_header_diagnoses_mention_a_proxy_only_for_a_live_target() -> None:
+    no_connection = response(426, ("Upgrade", "websocket"), ("Server", "nginx/1.22.1"))
+    live = websocket_observation(no_connection, SWITCHED)
+    assert "keep-alive" in run("connection-upgrade", live).diagnosis
+    assert "Server: nginx/1.22.1" in run("connection-upgrade", live).diagnosis
+    bundled = Observation(**{**live.__dict__, "bundled": True})
+    assert "proxy in between" not in run("connection-upgrade", bundled).diagnosis
+    no_upgrade = websocket_observation(response(426), SWITCHED)
+    assert "Caddy" in run("upgrade-present", no_upgrade).diagnosis
