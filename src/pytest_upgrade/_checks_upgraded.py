@@ -591,6 +591,24 @@ def check_websocket_version(observation: Observation) -> Verdict:
                 expected=expected,
                 actual=actual,
             )
+        if not any(
+            p.name.lower() == "websocket"
+            for p in parse_upgrade(response.combined("upgrade") or "").protocols
+        ):
+            # RFC 9110 §15.5.22: a 426 MUST carry Upgrade. The versions still
+            # reach the client, so this is a should-level note (Tornado 6.6).
+            return Verdict.violated(
+                f"version {sent} refused with 426 and the supported versions, but the 426 has"
+                " no Upgrade: websocket",
+                expected=expected + ", and Upgrade on a 426",
+                actual=f"{actual}, {'Upgrade: ' + (response.combined('upgrade') or '(none)')}",
+                diagnosis=(
+                    "A server MUST send an Upgrade field in a 426 (RFC 9110 §15.5.22): add"
+                    " Upgrade: websocket and Connection: upgrade, or refuse with 400 as RFC 6455"
+                    " §4.4's example does."
+                ),
+                severity=Severity.SHOULD,
+            )
         return Verdict.ok(
             f"version {sent} refused with 426 and the supported versions",
             expected=expected,

@@ -150,10 +150,12 @@ def test_tornado(
         **REFUSAL_SKIPPED,
         "upgrade-unswitchable": "passed",
         **UPGRADED_PASS,
-        "websocket-version": "passed",
+        # The versions are listed (RFC 6455 §4.2.2), but a 426 MUST carry Upgrade
+        # (RFC 9110 §15.5.22): a should-level finding.
+        "websocket-version": "warned",
     }
     assert checks["websocket-version"]["actual"] == (
-        "HTTP/1.1 426 Upgrade Required, Sec-WebSocket-Version: 13"
+        "HTTP/1.1 426 Upgrade Required, Sec-WebSocket-Version: 13, Upgrade: (none)"
     )
     assert "WebSocket endpoint received a plain GET" in checks["status-426"]["diagnosis"]
 

@@ -288,3 +288,14 @@ def test_header_diagnoses_mention_a_proxy_only_for_a_live_target() -> None:
     assert "proxy in between" not in run("connection-upgrade", bundled).diagnosis
     no_upgrade = websocket_observation(response(426), SWITCHED)
     assert "Caddy" in run("upgrade-present", no_upgrade).diagnosis
+
+
+def test_a_426_version_refusal_without_upgrade_is_a_should_finding() -> None:
+    # Tornado 6.6: 426, Sec-WebSocket-Version: 13, and no Upgrade field.
+    tornado = response(426, ("Sec-WebSocket-Version", "13"))
+    finding = run("websocket-version", websocket_observation(PLAIN_426, SWITCHED, tornado))
+    assert finding.outcome is Outcome.WARNED
+    assert "no Upgrade: websocket" in finding.message
+    complete = response(426, ("Sec-WebSocket-Version", "13"), ("Upgrade", "websocket"))
+    finding = run("websocket-version", websocket_observation(PLAIN_426, SWITCHED, complete))
+    assert finding.outcome is Outcome.PASSED
