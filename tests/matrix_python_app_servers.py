@@ -52,6 +52,9 @@ async def asgi_app(scope: dict[str, Any], receive: Any, send: Any) -> None:
             if message["type"] == "websocket.disconnect":
                 return
             await send({"type": "websocket.send", "text": message.get("text")})
+    if scope["path"] == "/v2/orders":
+        await h2_orders(scope, send)
+        return
     await send(
         {
             "type": "http.response.start",
@@ -64,6 +67,32 @@ async def asgi_app(scope: dict[str, Any], receive: Any, send: Any) -> None:
         }
     )
     await send({"type": "http.response.body", "body": PROBLEM})
+
+
+async def h2_orders(scope: dict[str, Any], send: Any) -> None:
+    """HTTP/2 required: HTTP/1.x gets the README's 426 (ASGI's http_version says which)."""
+    if scope["http_version"] == "2":
+        status, body = 200, b'{"ok": true}'
+        headers = [(b"content-type", b"application/json")]
+    else:
+        status, body = 426, H2_PROBLEM
+        headers = [
+            (b"upgrade", b"HTTP/2.0"),
+            (b"connection", b"Upgrade"),
+            (b"content-type", b"application/problem+json"),
+        ]
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
+
+
+H2_PROBLEM = json.dumps(
+    {
+        "type": "about:blank",
+        "title": "Upgrade Required",
+        "status": 426,
+        "detail": "This endpoint requires HTTP/2.",
+    }
+).encode()
 
 
 async def run_uvicorn(cert: str, key: str, tls_port: int, plain_port: int) -> None:

@@ -31,6 +31,24 @@ from matrix_servers import (
 
 APP_SERVERS = str(pathlib.Path(__file__).parent.parent / "matrix_python_app_servers.py")
 KINDS = ("uvicorn", "tornado", "aiohttp", "websockets")
+TESTS = str(pathlib.Path(__file__).parent.parent)
+APP = "matrix_python_app_servers:asgi_app"
+
+
+def _command(kind: str, certificates: Certificates, tls: int, plain: int) -> list[str]:
+    """How each server is started; the ASGI servers serve the app of APP_SERVERS."""
+    if kind == "granian":
+        # One listener per process: the TLS one (HTTP/1.1 and HTTP/2 by ALPN).
+        return [
+            *(PYTHON, "-m", "granian", "--interface", "asgi", "--http", "auto", "--ws"),
+            *("--host", "127.0.0.1", "--port", str(tls), "--log-level", "warning"),
+            *("--ssl-certificate", certificates.cert, "--ssl-keyfile", certificates.key, APP),
+        ]
+    if kind == "daphne":
+        endpoint = f"ssl:{tls}:interface=127.0.0.1:privateKey={certificates.key}"
+        endpoint += f":certKey={certificates.cert}"
+        return [PYTHON, "-m", "daphne", "-e", endpoint, "-b", "127.0.0.1", "-p", str(plain), APP]
+    return [PYTHON, APP_SERVERS, kind, certificates.cert, certificates.key, str(tls), str(plain)]
 
 
 @pytest.fixture(scope="module")
@@ -45,16 +63,17 @@ def python_servers(
     """Every installed library's server, started together (they start in parallel)."""
     running: dict[str, Running] = {}
     try:
-        for kind in KINDS:
+        for kind in (*KINDS, "granian", "daphne"):
             if importlib.util.find_spec(kind) is None:
                 continue
             tls, plain = free_ports(2)
-            argv = [PYTHON, APP_SERVERS, kind, certificates.cert, certificates.key]
+            ports = [tls] if kind == "granian" else [tls, plain]
             running[kind] = start(
                 kind,
-                [*argv, str(tls), str(plain)],
+                _command(kind, certificates, tls, plain),
                 tmp_path_factory.mktemp(kind),
-                [tls, plain],
+                ports,
+                env={"PYTHONPATH": TESTS},
             )
         yield running
     finally:
@@ -64,9 +83,10 @@ def python_servers(
 
 def targets(servers: dict[str, Running], kind: str) -> list[str]:
     if kind not in servers:
-        pytest.skip(f"{kind} is not installed (pip install -e .[test] installs it)")
-    tls, plain = servers[kind].ports
-    return [f"https://127.0.0.1:{tls}", f"http://127.0.0.1:{plain}"]
+        how = "pip install " + kind if kind in ("granian", "daphne") else "pip install -e .[test]"
+        pytest.skip(f"{kind} is not installed ({how} installs it)")
+    tls, *plain = servers[kind].ports
+    return [f"https://127.0.0.1:{tls}", *(f"http://127.0.0.1:{port}" for port in plain)]
 
 
 WEBSOCKET = requirement_test("websocket", "/ws")
@@ -214,3 +234,88 @@ def test_websockets_library_server(
         **UPGRADED_PASS,
         "websocket-version": "failed",
     }
+
+
+# -- optional: the servers below are not in the test extra -----------------------------
+
+
+H2 = requirement_test("h2", "/v2/orders")
+
+H2_ALL_PASS = {
+    "status-426": "passed",
+    "upgrade-present": "passed",
+    "upgrade-syntax": "passed",
+    "upgrade-names-required": "passed",
+    "connection-upgrade": "passed",
+    "problem-media-type": "passed",
+    "problem-body": "passed",
+    "problem-actionable": "passed",
+    "not-cacheable": "passed",
+    "upgrade-unswitchable": "skipped",  # only the 426 and an HTTP/2 answer
+    "upgraded-succeeds": "passed",
+    "upgraded-protocol": "passed",
+    "h2-no-connection-headers": "passed",
+    "tls-legacy-refused": "passed",
+}
+
+
+def test_granian(
+    pytester: pytest.Pytester, python_servers: dict[str, Running], certificates: Certificates
+) -> None:
+    # granian 2.8 (Rust, rustls), --http auto, serving the ASGI app:
+    # $ curl -si --http1.1 https://127.0.0.1:TLS/v2/orders
+    #   HTTP/1.1 426 Upgrade Required, upgrade: HTTP/2.0, connection: Upgrade,
+    #   content-type: application/problem+json, server: granian
+    # $ curl -si --http2 ... -> HTTP/2 200, content-type, server, date, content-length
+    # $ openssl s_client -tls1_1 ... -> "sslv3 alert handshake failure" (alert 40)
+    # /ws: plain GET -> the app's 426; handshake -> 101, sec-websocket-accept
+    # version 99 and 8 -> HTTP/1.1 400 Bad Request, 'No "Sec-WebSocket-Version: 13" header',
+    #   no Sec-WebSocket-Version field
+    url = targets(python_servers, "granian")
+    result, checks = run_plugin(pytester, url, certificates.ca, H2)
+    result.assert_outcomes(passed=1)
+    assert outcomes(checks) == H2_ALL_PASS
+    assert "handshake_failure" in checks["tls-legacy-refused"]["actual"]
+
+    result, checks = run_plugin(pytester, url, certificates.ca, WEBSOCKET)
+    result.assert_outcomes(failed=1)
+    assert {c for c, outcome in outcomes(checks).items() if outcome != "passed"} == {
+        "websocket-version"
+    }
+
+
+def test_daphne_accepts_draft_8_and_lists_its_versions(
+    pytester: pytest.Pytester, python_servers: dict[str, Running], certificates: Certificates
+) -> None:
+    # daphne 4.2 (Twisted, autobahn), HTTP/2 enabled, serving the ASGI app:
+    # $ curl -si --http1.1 https://127.0.0.1:TLS/ws
+    #   HTTP/1.1 426 Unknown Status   <- Twisted has no reason phrase for 426
+    #   Upgrade: websocket, Connection: Upgrade, application/problem+json, Server: daphne
+    # handshake -> 101, Upgrade: WebSocket, Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=
+    # version 8  -> 101 (autobahn accepts 13 and 8): the old probe's false failure
+    # version 99 -> HTTP/1.1 400 WebSocket version 99 not supported (supported versions:
+    #   13,8), Sec-WebSocket-Version: 13,8
+    # $ curl --http2 /v2/orders -> HTTP/2 200; --http1.1 -> 426, Upgrade: HTTP/2.0
+    # $ openssl s_client -tls1 ... -> tlsv1 alert protocol version
+    url = targets(python_servers, "daphne")
+    result, checks = run_plugin(pytester, url, certificates.ca, WEBSOCKET)
+    result.assert_outcomes(passed=1)
+    assert outcomes(checks) == {
+        "status-426": "passed",
+        "upgrade-present": "passed",
+        "upgrade-syntax": "passed",
+        "upgrade-names-required": "passed",
+        "connection-upgrade": "passed",
+        "problem-media-type": "passed",
+        "problem-body": "passed",
+        "problem-actionable": "passed",
+        "not-cacheable": "passed",
+        "upgrade-unswitchable": "passed",
+        **UPGRADED_PASS,
+        "websocket-version": "passed",
+    }
+    assert checks["websocket-version"]["actual"].endswith("Sec-WebSocket-Version: 13, 8")
+
+    result, checks = run_plugin(pytester, url[:1], certificates.ca, H2)
+    result.assert_outcomes(passed=1)
+    assert outcomes(checks) == H2_ALL_PASS
