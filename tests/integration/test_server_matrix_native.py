@@ -4,7 +4,8 @@ Each server starts once for this module, from the operating system's
 package (.ci/run installs them with apt where it can), with a configuration
 written below, and is driven as a live target through ``--upgrade-target``
 and ``--upgrade-ca``. Behind the reverse proxies runs the websockets
-library's own server (cleartext), as a WebSocket backend commonly sits.
+library's own server (cleartext), as a WebSocket backend commonly sits, and
+behind nginx also hypercorn (the bundled server's engine) with the demo app.
 
 For every case the answers were first taken by hand with curl and openssl
 (quoted next to the case, trimmed to the lines that matter; Date fields
@@ -70,6 +71,25 @@ def websocket_backend(
     server.stop()
 
 
+DEMO = pathlib.Path(__file__).parents[2] / "examples" / "demo"
+
+
+@pytest.fixture(scope="module")
+def demo_app_backend(tmp_path_factory: pytest.TempPathFactory) -> Iterator[int]:
+    """hypercorn, the bundled server's engine, serving the demo app on cleartext; its port.
+
+    The demo's /ws answers a plain GET with 426 and accepts WebSocket handshakes.
+    """
+    (port,) = free_ports(1)
+    argv = [PYTHON, "-m", "hypercorn", "app:app", "--bind", f"127.0.0.1:{port}"]
+    workdir = tmp_path_factory.mktemp("demo-app")
+    server = start(
+        "hypercorn with the demo app", argv, workdir, [port], env={"PYTHONPATH": str(DEMO)}
+    )
+    yield port
+    server.stop()
+
+
 def _serve(running: Running) -> Iterator[Running]:
     try:
         yield running
@@ -113,6 +133,16 @@ http {{
       proxy_set_header Upgrade $http_upgrade;
       proxy_set_header Connection $connection_upgrade;
     }}
+    # The demo app under hypercorn behind the same two configurations.
+    location /app-good/ {{
+      proxy_pass http://127.0.0.1:{app}/;
+      proxy_http_version 1.1;
+      proxy_set_header Upgrade $http_upgrade;
+      proxy_set_header Connection $connection_upgrade;
+    }}
+    location /app-bad/ {{
+      proxy_pass http://127.0.0.1:{app}/;
+    }}
     # ... and the plain proxy_pass that HTTP/1.0-forwards without Upgrade.
     location /ws-bad/ {{
       proxy_pass http://127.0.0.1:{backend};
@@ -124,7 +154,10 @@ http {{
 
 @pytest.fixture(scope="module")
 def nginx(
-    tmp_path_factory: pytest.TempPathFactory, certificates: Certificates, websocket_backend: int
+    tmp_path_factory: pytest.TempPathFactory,
+    certificates: Certificates,
+    websocket_backend: int,
+    demo_app_backend: int,
 ) -> Iterator[Running]:
     executable = binary("nginx")
     workdir = tmp_path_factory.mktemp("nginx")
@@ -136,6 +169,7 @@ def nginx(
         cert=certificates.cert,
         key=certificates.key,
         backend=websocket_backend,
+        app=demo_app_backend,
         problem=PROBLEM,
     )
     (workdir / "nginx.conf").write_text(conf)
@@ -531,6 +565,41 @@ def _placeholders(lines: list[str], server: Running, certificates: Certificates)
     # The pages show the version the matrix was written against.
     text = re.sub(r"Server: nginx/\d+(?:\.\d+)*", "Server: nginx/1.22.1", text)
     return text.splitlines()
+
+
+def test_the_demo_app_behind_nginx(
+    pytester: pytest.Pytester, nginx: Running, certificates: Certificates
+) -> None:
+    # hypercorn + examples/demo behind location /app-good/ (WebSocket proxying):
+    #   plain GET -> HTTP/1.1 426 (no reason phrase), Server: nginx/1.22.1,
+    #                Connection: keep-alive, upgrade: websocket, application/problem+json
+    #   handshake -> HTTP/1.1 101, Connection: upgrade, upgrade: WebSocket,
+    #                sec-websocket-accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=
+    #   version 99 -> hypercorn's own 400, no Sec-WebSocket-Version
+    # behind location /app-bad/ (plain proxy_pass): the handshake gets the plain GET's
+    #   426, upgrade: websocket, and the same problem document: the app never saw it.
+    targets = [https(nginx), http(nginx, 1)]
+    result, checks = run_plugin(
+        pytester, targets, certificates.ca, requirement_test("websocket", "/app-good/ws")
+    )
+    result.assert_outcomes(failed=1)
+    assert {c: o for c, o in outcomes(checks).items() if o != "passed"} == {
+        "connection-upgrade": "failed",  # nginx's keep-alive replaced the app's option
+        # Behind a proxy hypercorn's own refusal is the deployment's answer: judged, not
+        # skipped as it is when the bundled server answers (README: "What the bundled
+        # server answers by itself").
+        "websocket-version": "failed",
+    }
+
+    result, checks = run_plugin(
+        pytester, targets, certificates.ca, requirement_test("websocket", "/app-bad/ws")
+    )
+    result.assert_outcomes(failed=1)
+    assert checks["upgrade-stripped"]["outcome"] == "failed"
+    assert "asking for the very upgrade" in checks["upgrade-stripped"]["message"]
+    assert checks["upgraded-succeeds"]["outcome"] == "failed"
+    assert "upgrade-stripped" in checks["upgraded-succeeds"]["diagnosis"]
+    assert checks["websocket-version"]["outcome"] == "skipped"
 
 
 # -- Apache httpd 2.4 with mod_http2 ---------------------------------------------------------
