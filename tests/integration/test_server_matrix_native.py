@@ -90,6 +90,19 @@ def demo_app_backend(tmp_path_factory: pytest.TempPathFactory) -> Iterator[int]:
     server.stop()
 
 
+def _backend_as_taken() -> None:
+    """Skip unless the backend is the websockets version the ground truth was taken with.
+
+    websockets 17 answers an HTTP/1.0 request with 505; 16 closes the
+    connection, and nginx then answers 502 itself (the plugin still finds the
+    handshake stripped: answered exactly like the plain GET).
+    """
+    import websockets
+
+    if int(websockets.__version__.split(".")[0]) < 17:
+        pytest.skip(f"ground truth taken with websockets 17, not {websockets.__version__}")
+
+
 def _serve(running: Running) -> Iterator[Running]:
     try:
         yield running
@@ -520,6 +533,8 @@ def test_nginx_plain_proxy_pass_strips_the_upgrade(
         requirement_test("websocket", "/ws-bad/"),
     )
     result.assert_outcomes(failed=1)
+    assert checks["upgrade-stripped"]["outcome"] == "failed"  # with any backend version
+    _backend_as_taken()
     assert outcomes(checks) == {
         "status-426": "failed",
         **REFUSAL_SKIPPED,
@@ -725,7 +740,8 @@ def test_apache_websocket_proxy(
     )
     result.assert_outcomes(failed=1)
     stripped = checks["upgrade-stripped"]
-    assert stripped["outcome"] == "failed"
+    assert stripped["outcome"] == "failed"  # with any backend version
+    _backend_as_taken()
     assert "Server: Python/3.11 websockets/" in stripped["diagnosis"]
     assert "force-proxy-request-1.0" in stripped["diagnosis"]
 
