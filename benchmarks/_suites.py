@@ -252,3 +252,66 @@ def write_declared_suite(directory: pathlib.Path, count: int) -> pathlib.Path:
     ini = PYTEST_INI + "upgrade_requirements =\n" + "\n".join(lines) + "\n"
     (directory / "pytest.ini").write_text(ini)
     return directory
+
+
+# Measures the inner session from inside and writes memory.json at the end:
+# its peak RSS (VmHWM), and, with tracemalloc on, the Python memory still
+# allocated after a full collection once WARMUP items are done and once the
+# last one is (before the session's summaries): what each finished
+# requirement leaves behind.
+MEMORY_CONFTEST = """
+import gc
+import json
+import tracemalloc
+
+WARMUP = {warmup}
+TRACE = {trace}
+
+
+class _Memory:
+    def __init__(self, config):
+        self.config = config
+        self.done = 0
+        self.total = None
+        self.numbers = {{}}
+        if TRACE:
+            tracemalloc.start()
+
+    def _retained(self):
+        gc.collect()
+        return tracemalloc.get_traced_memory()[0]
+
+    def pytest_collection_finish(self, session):
+        self.total = len(session.items)
+
+    def pytest_runtest_logfinish(self, nodeid):
+        self.done += 1
+        if TRACE and self.done == WARMUP:
+            self.numbers["warm_bytes"] = self._retained()
+        if TRACE and self.done == self.total:
+            self.numbers["last_bytes"] = self._retained()
+
+    def pytest_unconfigure(self, config):
+        with open("/proc/self/status") as status:
+            fields = dict(line.split(":", 1) for line in status)
+        self.numbers["peak_rss_kib"] = int(fields["VmHWM"].split()[0])
+        self.numbers["items"] = self.done
+        (config.rootpath / "memory.json").write_text(json.dumps(self.numbers))
+
+
+def pytest_configure(config):
+    config.pluginmanager.register(_Memory(config), "memory-measure")
+"""
+
+
+def write_memory_suite(
+    directory: pathlib.Path, count: int, *, trace: bool = False, warmup: int = 0
+) -> pathlib.Path:
+    """``count`` declared h2 requirements against the bundled server running the demo app."""
+    directory.mkdir(parents=True)
+    lines = "\n".join(f"    h2 {_path(i)}" for i in range(count))
+    (directory / "pytest.ini").write_text(PYTEST_INI + "upgrade_requirements =\n" + lines + "\n")
+    conftest = PLUGIN_CONFTEST + MEMORY_CONFTEST.format(warmup=warmup, trace=trace)
+    (directory / "conftest.py").write_text(conftest)
+    shutil.copy(DEMO_APP, directory / "app.py")
+    return directory

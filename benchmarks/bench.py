@@ -21,6 +21,9 @@ Measured in one run, on loopback (127.0.0.1) only:
    plugin's one check.
 5. 200 declared requirements against a separately started hypercorn
    (--upgrade-target), serial versus ``-n 2``.
+6. Memory: the peak RSS of 2,000 declared ``h2`` requirements against the
+   bundled server over that of 10, and (tracemalloc, after a full garbage
+   collection) the memory each finished requirement leaves behind.
 
 The exit status is 0 whatever the times are; it is 1 only when something the
 benchmark relies on went wrong (a check or a suite failed, a server did not
@@ -103,14 +106,16 @@ class Config:
     runbook_iterations: int
     declared: int
     live_runs: int
+    memory_requirements: int
+    retained_requirements: int
     profile: bool
     env: dict[str, str]  # of the subprocesses
 
     @classmethod
     def make(cls, quick: bool, profile: bool, env: dict[str, str]) -> Config:
         if quick:  # smaller suites too: CI only needs every path of the harness to run
-            return cls(True, 5, 1, 5, 100, 1, 2, 100, 1, profile, env)
-        return cls(False, 30, 7, 60, 300, 3, 10, 200, 3, profile, env)
+            return cls(True, 5, 1, 5, 100, 1, 2, 100, 1, 300, 200, profile, env)
+        return cls(False, 30, 7, 60, 300, 3, 10, 200, 3, 2000, 600, profile, env)
 
 
 @dataclass
@@ -622,6 +627,65 @@ def bench_live(config: Config, report: Report, scratch: pathlib.Path) -> None:
         )
 
 
+# -- 6. memory bounded by the work kept ------------------------------------------------
+
+MEMORY_BASE = 10  # requirements of the small run the peak RSS is compared with
+PEAK_GROWTH_TARGET_MIB = 60
+RETAINED_TARGET_KIB = 20
+
+
+def _memory_run(config: Config, directory: pathlib.Path, count: int) -> dict[str, int]:
+    _pytest(directory, ["-q", "-p", "no:cacheprovider"], expect_passed=count, env=config.env)
+    numbers: dict[str, int] = json.loads((directory / "memory.json").read_text())
+    if numbers["items"] != count:
+        raise HarnessError(f"the memory run finished {numbers['items']} of {count} items")
+    return numbers
+
+
+def bench_memory(config: Config, report: Report, scratch: pathlib.Path) -> None:
+    n = config.memory_requirements
+    small = _memory_run(
+        config, _suites.write_memory_suite(scratch / "memory_small", MEMORY_BASE), MEMORY_BASE
+    )
+    large = _memory_run(config, _suites.write_memory_suite(scratch / "memory_large", n), n)
+    growth_mib = (large["peak_rss_kib"] - small["peak_rss_kib"]) / 1024
+    report.add(
+        Row(
+            "6",
+            f"peak RSS, {n} declared h2 requirements over {MEMORY_BASE}",
+            f"{large['peak_rss_kib'] / 1024:.0f} MiB",
+            f"{small['peak_rss_kib'] / 1024:.0f} MiB",
+            f"{growth_mib:+.0f} MiB",
+            f"<= +{PEAK_GROWTH_TARGET_MIB} MiB",
+            growth_mib <= PEAK_GROWTH_TARGET_MIB,
+        )
+    )
+    m = config.retained_requirements
+    warmup = m // 6
+    traced = _memory_run(
+        config,
+        _suites.write_memory_suite(scratch / "memory_traced", m, trace=True, warmup=warmup),
+        m,
+    )
+    per_kib = (traced["last_bytes"] - traced["warm_bytes"]) / (m - warmup) / 1024
+    report.add(
+        Row(
+            "6",
+            f"memory retained per finished requirement (items {warmup}..{m}, tracemalloc)",
+            f"{per_kib:.1f} KiB",
+            target=f"<= {RETAINED_TARGET_KIB} KiB",
+            met=per_kib <= RETAINED_TARGET_KIB,
+        )
+    )
+    report.note(
+        "6: peak RSS is the pytest process's VmHWM (bundled server, probes and pytest in one"
+        " process); retained memory is Python allocations still live after gc.collect(),"
+        " counted by tracemalloc once the warm-up items are done and after the last one:"
+        " each requirement's result (kept for the summary and the JSON report), its item"
+        " and pytest's own report of it."
+    )
+
+
 # -- the table ----------------------------------------------------------------------------
 
 
@@ -671,6 +735,7 @@ SECTIONS: dict[str, Callable[[Config, Report, pathlib.Path], None]] = {
     "3": bench_suites,
     "4": lambda config, report, scratch: bench_runbook(config, report),
     "5": bench_live,
+    "6": bench_memory,
 }
 
 
@@ -679,7 +744,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="few iterations (CI)")
     parser.add_argument("--profile", action="store_true", help="cProfile each check (section 2)")
     parser.add_argument(
-        "--only", default="12345", help="sections to run, e.g. --only 25 (default: all)"
+        "--only", default="123456", help="sections to run, e.g. --only 25 (default: all)"
     )
     parser.add_argument("--keep", action="store_true", help="keep the generated suites")
     args = parser.parse_args(argv)

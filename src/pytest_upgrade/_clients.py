@@ -4,12 +4,18 @@ The probes have their own, bounded machinery; these are the ordinary
 clients a test body uses afterwards (httpx, and the websockets library),
 each with a TLS context of its own (httpcore sets ALPN on a context it is
 given, so contexts are never shared) and with proxies from the environment
-ignored: the target is the only peer.
+ignored: the target is the only peer. Each comes in a blocking form (for
+sync tests) and an async one (for async tests), set up the same way.
 """
 
 from __future__ import annotations
 
+import ssl
+from typing import Any
+
 import httpx
+from websockets.asyncio.client import ClientConnection as AsyncClientConnection
+from websockets.asyncio.client import connect as async_connect
 from websockets.sync.client import ClientConnection, connect
 
 from ._model import Requirement
@@ -17,57 +23,96 @@ from ._observe import Target
 from ._probes import USER_AGENT, ClientTrust
 from ._websocket import LEGACY_CONNECT, websocket_uri
 
-__all__ = ["open_websocket", "upgraded_client"]
+__all__ = [
+    "open_async_websocket",
+    "open_websocket",
+    "upgraded_async_client",
+    "upgraded_client",
+]
 
 
-def upgraded_client(requirement: Requirement, target: Target, timeout: float) -> httpx.Client:
-    """An httpx client that speaks ``requirement``'s upgraded protocol to ``target``."""
+def _client_options(requirement: Requirement, target: Target, timeout: float) -> dict[str, Any]:
+    """The keyword arguments of an httpx client speaking the upgraded protocol."""
     protocol = requirement.protocol
     trust = ClientTrust(target.cafile)  # a fresh one: its contexts are this client's alone
-
-    def client(base_url: str, **options: object) -> httpx.Client:
-        return httpx.Client(
-            base_url=base_url,
-            trust_env=False,
-            timeout=timeout,
-            headers={"user-agent": USER_AGENT},
-            **options,  # type: ignore[arg-type]
-        )
-
+    common: dict[str, Any] = {
+        "trust_env": False,
+        "timeout": timeout,
+        "headers": {"user-agent": USER_AGENT},
+    }
     if protocol == "websocket":
-        raise ValueError("a websocket requirement has no HTTP client: use upgrade.websocket")
+        raise ValueError(
+            "a websocket requirement has no HTTP client:"
+            " use upgrade.websocket (or await upgrade.async_websocket() in an async test)"
+        )
     if protocol == "h2c":
         if target.http is None:
             raise ValueError("the target has no http URL to speak cleartext HTTP/2 to")
         # http1=False over http:// is HTTP/2 with prior knowledge (RFC 9113 §3.3).
-        return client(target.http.url(""), http1=False, http2=True)
+        return {**common, "base_url": target.http.url(""), "http1": False, "http2": True}
     if protocol == "HTTP/1.1":
         endpoint = target.https or target.http
         assert endpoint is not None
-        return client(endpoint.url(""), verify=trust.context())
+        return {**common, "base_url": endpoint.url(""), "verify": trust.context()}
     if target.https is None:
         raise ValueError(f"the target has no https URL to speak {protocol} to")
+    base_url = target.https.url("")
     if protocol == "h2":
-        return client(target.https.url(""), http1=False, http2=True, verify=trust.context())
+        # http1=False: HTTP/2 as chosen by ALPN (RFC 9113 §3.2), never a fallback to HTTP/1.1.
+        return {
+            **common,
+            "base_url": base_url,
+            "http1": False,
+            "http2": True,
+            "verify": trust.context(),
+        }
     minimum = "TLSv" + protocol.split("/", 1)[1]
-    return client(target.https.url(""), http2=True, verify=trust.context(minimum=minimum))
+    return {**common, "base_url": base_url, "http2": True, "verify": trust.context(minimum=minimum)}
+
+
+def upgraded_client(requirement: Requirement, target: Target, timeout: float) -> httpx.Client:
+    """An httpx client that speaks ``requirement``'s upgraded protocol to ``target``."""
+    return httpx.Client(**_client_options(requirement, target, timeout))
+
+
+def upgraded_async_client(
+    requirement: Requirement, target: Target, timeout: float
+) -> httpx.AsyncClient:
+    """The same client as :func:`upgraded_client`, as an ``httpx.AsyncClient``."""
+    return httpx.AsyncClient(**_client_options(requirement, target, timeout))
+
+
+def _websocket_options(
+    requirement: Requirement, target: Target, timeout: float
+) -> tuple[str, dict[str, Any]]:
+    """The URI and keyword arguments of a WebSocket connection to the requirement's path."""
+    endpoint = target.https or target.http
+    assert endpoint is not None
+    context: ssl.SSLContext | None = None
+    if endpoint.scheme == "https":
+        # An RFC 6455 handshake is an HTTP/1.1 request: offer only http/1.1 by ALPN.
+        context = ClientTrust(target.cafile).context(("http/1.1",))
+    return websocket_uri(endpoint, requirement.path), {
+        "ssl": context,
+        "proxy": None,
+        "open_timeout": timeout,
+        "close_timeout": timeout,
+        "additional_headers": list(requirement.headers),
+        "user_agent_header": USER_AGENT,
+    }
 
 
 def open_websocket(requirement: Requirement, target: Target, timeout: float) -> ClientConnection:
     """An open WebSocket connection to the requirement's path (wss:// when there is TLS)."""
-    endpoint = target.https or target.http
-    assert endpoint is not None
-    context = (
-        ClientTrust(target.cafile).context(("http/1.1",)) if endpoint.scheme == "https" else None
-    )
-    connection: ClientConnection = connect(
-        websocket_uri(endpoint, requirement.path),
-        ssl=context,
-        proxy=None,
-        open_timeout=timeout,
-        close_timeout=timeout,
-        additional_headers=list(requirement.headers),
-        user_agent_header=USER_AGENT,
-        **LEGACY_CONNECT,
-    )
+    uri, options = _websocket_options(requirement, target, timeout)
+    connection: ClientConnection = connect(uri, **options, **LEGACY_CONNECT)
+    return connection
+
+
+async def open_async_websocket(
+    requirement: Requirement, target: Target, timeout: float
+) -> AsyncClientConnection:
+    """The same connection as :func:`open_websocket`, from websockets' asyncio client."""
+    uri, options = _websocket_options(requirement, target, timeout)
+    connection: AsyncClientConnection = await async_connect(uri, **options)
     return connection

@@ -255,6 +255,33 @@ def finding_to_json(finding: Finding) -> dict[str, Any]:
     return data
 
 
+def exchange_to_json(exchange: Exchange) -> dict[str, Any]:
+    """One probe's request and what came back, for the reports (bodies left out)."""
+    data: dict[str, Any] = {
+        "role": exchange.role,
+        "method": exchange.method,
+        "url": exchange.url,
+        "offered": exchange.offered,
+        "tls_version": exchange.transport.tls_version if exchange.transport else None,
+        "alpn": exchange.transport.alpn if exchange.transport else None,
+        "response": None,
+        "failure": None,
+    }
+    if exchange.response is not None:
+        data["response"] = {
+            "status_line": exchange.response.status_line,
+            "status": exchange.response.status,
+            # Cookies a live target sets are nobody's business in a published report.
+            "headers": [
+                [name, "(redacted)" if name == "set-cookie" else value]
+                for name, value in exchange.response.headers
+            ],
+        }
+    if exchange.failure is not None:
+        data["failure"] = {"kind": exchange.failure.kind.value, "message": exchange.failure.message}
+    return data
+
+
 def result_to_json(result: RequirementResult) -> dict[str, Any]:
     """One requirement's entry in the JSON report, without the pytest parts."""
     requirement = result.requirement
@@ -271,6 +298,12 @@ def result_to_json(result: RequirementResult) -> dict[str, Any]:
         "days_left": days_left(result.observation),
         "verdict": result.verdict.lower(),
         "checks": [finding_to_json(f) for f in result.findings],
+        "exchanges": [exchange_to_json(e) for e in result.observation.exchanges],
+        "handshakes": [
+            {"version": h.version, "outcome": h.outcome.value, "detail": h.detail}
+            for h in result.observation.handshakes
+        ],
+        "reproduce": reproduce_commands(result.observation, cafile=result.cafile),
     }
 
 

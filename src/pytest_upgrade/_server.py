@@ -25,6 +25,9 @@ Why it is built the way it is:
   records those exceptions so a test can report them (``drain_errors()``).
 * hypercorn carries on without lifespan when the app raises during lifespan
   startup; for a test server that is a failed start, so we abort it.
+* hypercorn keeps a connection the client closed until its keep-alive timer
+  fires; probes make many short connections, so the bundled server ends each
+  connection as soon as its client has closed it (``_ClosingTCPServer``).
 
 Exceptions::
 
@@ -53,9 +56,12 @@ from traceback import format_exception
 from types import TracebackType
 from typing import Any, Literal, cast
 
+import hypercorn.asyncio.run
 import trustme
 from hypercorn.asyncio import serve
+from hypercorn.asyncio.tcp_server import TCPServer
 from hypercorn.config import Config, Sockets
+from hypercorn.events import Event, Updated
 from hypercorn.typing import (
     ASGIFramework,
     ASGIReceiveCallable,
@@ -76,8 +82,14 @@ _THREAD_NAME = "pytest-upgrade-server"
 # In-flight requests get at most this long at stop() before they are cancelled
 # (less when an aborted TLS connection ends hypercorn's wait early, see _EventLoop).
 _GRACEFUL_TIMEOUT = 1.0
-# Seconds an idle keep-alive connection is kept (hypercorn's default is 5).
-_KEEP_ALIVE_TIMEOUT = 3.0
+# Seconds an idle keep-alive connection is kept open (hypercorn's default).
+# The same timer bounds how long a new connection may take to send its first
+# request, so it must not be shorter than the probes' own timeout: on a
+# starved machine the server would otherwise close a probe's connection
+# before the probe's clock ran out, and the verdict would depend on the load
+# (the plugin passes its probe timeout when that is longer). Connections the
+# client closed end at once (_ClosingTCPServer), whatever this is.
+_KEEP_ALIVE_TIMEOUT = 5.0
 # hypercorn's own bound on the app's lifespan shutdown.
 _LIFESPAN_SHUTDOWN_TIMEOUT = 2.0
 # How long a closing TLS connection waits for the client's close_notify.
@@ -348,6 +360,40 @@ class _Config(Config):
         return self._ssl_context
 
 
+class _ClosingTCPServer(TCPServer):
+    """hypercorn's connection handler, ended as soon as the client has closed.
+
+    hypercorn 0.18 (``asyncio/tcp_server.py``, ``TCPServer.run``): when the
+    client closes, the read loop ends, but ``run()`` then waits in its task
+    group for the keep-alive idle timer, ``keep_alive_timeout`` seconds. Until
+    it fires, the closed connection's task, its h11/h2 state and (over TLS) its
+    SSL object with its buffers stay alive, so memory grows with the rate of
+    connections rather than with the connections open. Once nothing more can
+    be read, no further request can arrive, so the idle timer has nothing left
+    to time: stop it, and keep the protocol's "idle" updates from restarting it.
+
+    Installed in place of hypercorn's class (``hypercorn.asyncio.run`` creates
+    one per connection by that name), it changes nothing for servers other
+    than the bundled one: the new behaviour applies only under ``_Config``.
+    """
+
+    _client_closed = False
+
+    async def _read_data(self) -> None:
+        await super()._read_data()
+        if isinstance(self.config, _Config):
+            self._client_closed = True
+            await self.idle_task.stop()
+
+    async def protocol_send(self, event: Event) -> None:
+        if self._client_closed and isinstance(event, Updated) and event.idle:
+            return
+        await super().protocol_send(event)
+
+
+hypercorn.asyncio.run.TCPServer = _ClosingTCPServer  # type: ignore[attr-defined]
+
+
 class UpgradeServer:
     """Serves an ASGI or WSGI app on 127.0.0.1 over TLS and cleartext, in a background thread."""
 
@@ -360,6 +406,7 @@ class UpgradeServer:
         tls_maximum: ssl.TLSVersion = ssl.TLSVersion.MAXIMUM_SUPPORTED,
         alpn_protocols: tuple[str, ...] = ("h2", "http/1.1"),
         startup_timeout: float = 10.0,
+        keep_alive_timeout: float = _KEEP_ALIVE_TIMEOUT,
         on_connection: Callable[[str, str | None], None] | None = None,
     ) -> None:
         """``on_connection(peer, tls_version)`` is called for every accepted
@@ -380,6 +427,7 @@ class UpgradeServer:
         self._tls_maximum = tls_maximum
         self._alpn_protocols = list(alpn_protocols)
         self._startup_timeout = startup_timeout
+        self._keep_alive_timeout = keep_alive_timeout
 
         self._sockets: list[socket.socket] = []
         self._ports: tuple[int, int] | None = None
@@ -393,6 +441,11 @@ class UpgradeServer:
         self._stopped = False
 
     # -- public API -----------------------------------------------------------
+
+    @property
+    def keep_alive_timeout(self) -> float:
+        """Seconds an idle connection stays open, and a new one has to send its first request."""
+        return self._keep_alive_timeout
 
     @property
     def https_url(self) -> str:
@@ -505,12 +558,7 @@ class UpgradeServer:
         config.accesslog = None
         config.errorlog = logging.getLogger("pytest_upgrade.server")
         config.graceful_timeout = _GRACEFUL_TIMEOUT
-        # hypercorn holds a closed-by-the-client TLS connection (and its 256 KiB
-        # of buffers) until this idle timer fires; probes make many short
-        # connections, so a long wait only piles them up. The same timer also
-        # bounds how long a new connection may take to send its first request,
-        # so it must not be so short that a loaded machine trips it (1 s did).
-        config.keep_alive_timeout = _KEEP_ALIVE_TIMEOUT
+        config.keep_alive_timeout = self._keep_alive_timeout
         config.startup_timeout = self._startup_timeout
         config.shutdown_timeout = _LIFESPAN_SHUTDOWN_TIMEOUT
         try:

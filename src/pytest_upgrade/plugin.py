@@ -28,11 +28,13 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from . import _declared
+from ._async_clients import ASYNC_CLIENTS, AsyncClients, refuse_in_event_loop
 from ._checks import REGISTRY, run_checks
 from ._enforce import enforcing_app
 from ._model import Observation, Requirement
 from ._observe import Target, observe, target_error
 from ._probes import ClientTrust, Endpoint
+from ._publish import publish_reports
 from ._report import (
     RequirementResult,
     deadline_note,
@@ -48,17 +50,25 @@ if TYPE_CHECKING:
     # Heavy imports (cryptography, hypercorn, httpx, websockets) wait until a
     # test needs them: every pytest run pays for what a plugin imports.
     import httpx
+    from websockets.asyncio.client import ClientConnection as AsyncClientConnection
     from websockets.sync.client import ClientConnection
 
     from ._server import UpgradeServer
 
 __all__ = ["UpgradeOutcome"]
 
-# Enforcement and the policy server live in a module of their own.
-pytest_plugins = ["pytest_upgrade._enforce_plugin"]
+# Enforcement and the policy server, the HTML / Markdown reports, and the
+# closing of async clients live in modules of their own.
+pytest_plugins = [
+    "pytest_upgrade._enforce_plugin",
+    "pytest_upgrade._report_plugin",
+    "pytest_upgrade._async_plugin",
+]
 
 MARKER = "requires_upgrade"
 DEFAULT_TIMEOUT = 5.0
+# The bundled server's keep-alive timeout, at least (hypercorn's default).
+_KEEP_ALIVE_FLOOR = 5.0
 
 _REQUIREMENTS = pytest.StashKey[tuple[Requirement, ...]]()
 _RESULTS = pytest.StashKey[list[RequirementResult]]()
@@ -304,9 +314,19 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
         metafunc.parametrize("upgrade_declared", declared, ids=ids)
 
 
+def _declared_anchor(config: pytest.Config) -> pathlib.Path:
+    """Where declared requirements live: the configuration file, else the rootdir.
+
+    pytest scopes conftest hooks by a node's path, so items placed at the
+    plugin's own file (in site-packages) would escape the project's
+    ``conftest.py`` hooks, though not its fixtures.
+    """
+    return config.inipath or config.rootpath
+
+
 def _declared_items(session: pytest.Session) -> list[pytest.Item]:
     module = _DeclaredModule.from_parent(
-        session, path=pathlib.Path(_declared.__file__), nodeid="upgrade-requirements"
+        session, path=_declared_anchor(session.config), nodeid="upgrade-requirements"
     )
     items: list[pytest.Item] = []
     for node in module.collect():
@@ -463,6 +483,11 @@ def upgrade_server(
     tls_minimum = session_tls_minimum(config)
     if tls_minimum is not None:
         options.setdefault("tls_minimum", tls_minimum)
+    # A probe's fresh connection must not be closed as idle before the
+    # probe's own timeout runs out (see _server._KEEP_ALIVE_TIMEOUT).
+    options.setdefault(
+        "keep_alive_timeout", max(_KEEP_ALIVE_FLOOR, config.stash[_SETTINGS].timeout)
+    )
     # The enforcer lets everything through unless something is enforced.
     from hypercorn.utils import is_asgi  # noqa: PLC0415 (lazy: heavy)
 
@@ -578,13 +603,21 @@ class UpgradeOutcome:
     ``results`` holds one :class:`RequirementResult` per requirement. With a
     single requirement, ``legacy``, ``upgraded``, ``findings`` and
     ``requirement`` are shortcuts to it, and ``client`` is an httpx client
-    already set up to speak the upgraded protocol to the target.
+    already set up to speak the upgraded protocol to the target (in an async
+    test: ``async_client`` and ``await async_websocket()``).
     """
 
-    def __init__(self, results: list[RequirementResult], target: Target, timeout: float) -> None:
+    def __init__(
+        self,
+        results: list[RequirementResult],
+        target: Target,
+        timeout: float,
+        async_clients: AsyncClients | None = None,
+    ) -> None:
         self.results = tuple(results)
         self.target = target
         self._timeout = timeout
+        self._async = async_clients or AsyncClients(target, timeout)
         self._client: httpx.Client | None = None
         self._websocket: ClientConnection | None = None
 
@@ -620,6 +653,7 @@ class UpgradeOutcome:
     @property
     def client(self) -> httpx.Client:
         """An httpx client speaking the upgraded protocol (HTTP/2, h2c, TLS ≥ 1.x, HTTP/1.1)."""
+        refuse_in_event_loop("client", "upgrade.async_client (an httpx.AsyncClient)")
         if self._client is None:
             from ._clients import upgraded_client  # noqa: PLC0415 (lazy: heavy)
 
@@ -631,11 +665,31 @@ class UpgradeOutcome:
         """An open WebSocket connection to the path (websocket requirements)."""
         if self.requirement.protocol != "websocket":
             raise ValueError("upgrade.websocket is for a websocket requirement")
+        refuse_in_event_loop("websocket", "await upgrade.async_websocket()")
         if self._websocket is None:
             from ._clients import open_websocket  # noqa: PLC0415 (lazy: heavy)
 
             self._websocket = open_websocket(self.requirement, self.target, self._timeout)
         return self._websocket
+
+    @property
+    def async_client(self) -> httpx.AsyncClient:
+        """The same client as ``client``, as an ``httpx.AsyncClient`` (async tests only).
+
+        Created on first use in the event loop running the test, closed there
+        when the test's body ends.
+        """
+        return self._async.client(self.requirement)
+
+    async def async_websocket(self) -> AsyncClientConnection:
+        """Open a WebSocket connection to the path with websockets' asyncio client.
+
+        Async tests only (an asyncio event loop); each call opens a new
+        connection, and all are closed when the test's body ends.
+        """
+        if self.requirement.protocol != "websocket":
+            raise ValueError("upgrade.async_websocket() is for a websocket requirement")
+        return await self._async.websocket(self.requirement)
 
     def close(self) -> None:
         if self._client is not None:
@@ -656,10 +710,14 @@ def upgrade(request: pytest.FixtureRequest, _upgrade_probe: None) -> Iterator[Up
             pytrace=False,
         )
     settings = request.config.stash[_SETTINGS]
-    outcome = UpgradeOutcome(results, request.getfixturevalue("upgrade_target"), settings.timeout)
+    target: Target = request.getfixturevalue("upgrade_target")
+    # Closed by _async_plugin, in the event loop of the test's body.
+    async_clients = request.node.stash[ASYNC_CLIENTS] = AsyncClients(target, settings.timeout)
+    outcome = UpgradeOutcome(results, target, settings.timeout, async_clients)
     try:
         yield outcome
     finally:
+        del request.node.stash[ASYNC_CLIENTS]
         outcome.close()
 
 
@@ -768,17 +826,24 @@ class _Collector:
             if reporter is not None:
                 reporter.write_line(f"ERROR: {_NO_REQUIREMENT}", red=True)
             session.exitstatus = pytest.ExitCode.USAGE_ERROR
-        if settings.report_path is None:
-            return
         results = [
             {key: value for key, value in entry.items() if key != "summary"}
             for nodeid in sorted(self.entries)
             for entry in self.entries[nodeid]
         ]
         refused = sorted(self.refused, key=lambda r: (r["test"], r["path"], r["method"]))
-        document = {"version": 1, "results": results, "refused": refused}
-        settings.report_path.parent.mkdir(parents=True, exist_ok=True)
-        settings.report_path.write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8")
+        document = {
+            "version": 1,
+            "as_of": settings.as_of.isoformat(),
+            "results": results,
+            "refused": refused,
+        }
+        if settings.report_path is not None:
+            settings.report_path.parent.mkdir(parents=True, exist_ok=True)
+            text = json.dumps(document, indent=2) + "\n"
+            settings.report_path.write_text(text, encoding="utf-8")
+        # The HTML report, the Markdown summary and the CI step summary.
+        publish_reports(session, document)
 
 
 def _is_xdist_worker(config: pytest.Config) -> bool:

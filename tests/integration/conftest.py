@@ -23,3 +23,5 @@ def _inner_ini(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) 
         # thinks it runs in CI; inner runs read the same everywhere.
         monkeypatch.delenv("CI", raising=False)
         monkeypatch.delenv("BUILD_NUMBER", raising=False)
+        # Inner runs do not append their summaries to this run's CI page.
+        monkeypatch.delenv("GITHUB_STEP_SUMMARY", raising=False)

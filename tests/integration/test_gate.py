@@ -183,6 +183,53 @@ def test_declared_requirements_select_with_k(pytester: pytest.Pytester) -> None:
     result.assert_outcomes(passed=1, deselected=1)
 
 
+CONFTEST_HOOKS = """
+
+def pytest_runtest_setup(item):
+    item.config.stash.setdefault(SEEN, []).append(("setup", item.nodeid))
+
+
+def pytest_runtest_makereport(item, call):
+    if call.when == "call":
+        item.config.stash.setdefault(SEEN, []).append(("report", item.nodeid))
+
+
+def pytest_unconfigure(config):
+    seen = config.stash.get(SEEN, [])
+    (config.rootpath / "seen.txt").write_text("\\n".join(f"{w} {n}" for w, n in seen))
+
+
+SEEN = __import__("pytest").StashKey()
+"""
+
+
+@pytest.mark.parametrize("where", ["ini", "command line"])
+def test_conftest_hooks_apply_to_declared_requirements(
+    pytester: pytest.Pytester, where: str
+) -> None:
+    # pytest scopes conftest hooks by the item's path: declared requirements
+    # are anchored at the configuration file (or the rootdir), not at the
+    # plugin's own file in site-packages.
+    pytester.makeconftest(conftest_source() + CONFTEST_HOOKS)
+    args = ["-p", "no:cacheprovider"]
+    if where == "ini":
+        pytester.makeini(
+            """
+[pytest]
+asyncio_default_fixture_loop_scope = function
+upgrade_requirements =
+    h2 /v2/orders
+"""
+        )
+    else:
+        args.append("--upgrade-require=h2 /v2/orders")
+    result = pytester.runpytest(*args)
+    result.assert_outcomes(passed=1)
+    nodeid = "upgrade-requirements::test_requirement[h2 GET /v2/orders]"
+    seen = (pytester.path / "seen.txt").read_text().splitlines()
+    assert seen == [f"setup {nodeid}", f"report {nodeid}"]
+
+
 @pytest.mark.parametrize(
     ("line", "message"),
     [

@@ -628,7 +628,7 @@ def test_h2c_without_http2_on_the_cleartext_port_fails(
     """
     behaviour = raw_servers.h2c_endpoint(prior_knowledge=False, keep_alive=keep_alive)
     with raw_servers.raw_server(behaviour) as url:
-        result = run_live(pytester, "h2c", url, "--upgrade-timeout=1")
+        result = run_live(pytester, "h2c", url)
     assert_fails_with(result, "h2c", {"upgraded-succeeds", "upgraded-protocol"})
     result.stdout.fnmatch_lines(
         [

@@ -125,7 +125,7 @@ def test_verification_is_always_on(
     tls = hostile.server_context(server_pem)
     pytester.makepyfile(test_it=MARKED.format(marker='"h2", path="/v2/orders"'))
     with hostile.zoo_server(hostile.legacy_only(hostile.answer_426), tls=tls) as server:
-        args = ["-p", "no:cacheprovider", "--upgrade-timeout=2", f"--upgrade-target={server.url()}"]
+        args = ["-p", "no:cacheprovider", "--upgrade-timeout=5", f"--upgrade-target={server.url()}"]
         if trust is not None:
             args.append(f"--upgrade-ca={ca_pem if trust == 'ca' else other_pem}")
         result = pytester.runpytest_subprocess(*args) if env else pytester.runpytest(*args)
@@ -173,7 +173,7 @@ def test_{n}():
             result = pytester.runpytest(
                 "-p",
                 "no:cacheprovider",
-                "--upgrade-timeout=2",
+                "--upgrade-timeout=5",
                 f"--upgrade-target={https.url('https')}",
                 f"--upgrade-target={http.url('http')}",
                 f"--upgrade-ca={ca_pem}",

@@ -476,19 +476,34 @@ def test_every_protocol_with_a_full_plan(protocol: str, data: st.DataObject) -> 
 
 
 def test_ten_thousand_headers_are_checked_quickly() -> None:
-    """A response with 10,000 fields (within the head limit) costs no quadratic time."""
+    """A response with 10,000 fields (within the head limit) costs no quadratic time.
+
+    Timed against the same checks on 1,000 fields in the same process, so the
+    bound holds on a slow or loaded machine: linear cost is about 10 times
+    that; quadratic would be about 100.
+    """
     import time
 
-    many = tuple((f"x-filler-{n}", "v") for n in range(10_000))
-    refusal = Response(
-        426,
-        "1.1",
-        (("upgrade", "HTTP/2.0"), ("connection", "upgrade"), *many),
-        body=b'{"status": 426}',
-    )
-    legacy = Exchange("legacy", "https://127.0.0.1/x", "GET", "", response=refusal)
-    observation = Observation(Requirement("h2"), "https://127.0.0.1", exchanges=(legacy,))
-    start = time.monotonic()
+    def observation_with(fields: int) -> Observation:
+        many = tuple((f"x-filler-{n}", "v") for n in range(fields))
+        refusal = Response(
+            426,
+            "1.1",
+            (("upgrade", "HTTP/2.0"), ("connection", "upgrade"), *many),
+            body=b'{"status": 426}',
+        )
+        legacy = Exchange("legacy", "https://127.0.0.1/x", "GET", "", response=refusal)
+        return Observation(Requirement("h2"), "https://127.0.0.1", exchanges=(legacy,))
+
+    def fastest(observation: Observation) -> float:
+        times = []  # the best of several: a run the scheduler interrupted is not the cost
+        for _ in range(7):
+            start = time.perf_counter()
+            run_checks(observation)
+            times.append(time.perf_counter() - start)
+        return min(times)
+
+    observation = observation_with(10_000)
+    assert fastest(observation) < 40 * fastest(observation_with(1_000))
     findings = run_checks(observation)
-    assert time.monotonic() - start < 2
     _assert_valid(observation, findings)

@@ -373,7 +373,17 @@ def test_summary_line(findings: tuple[Finding, ...], strict: bool, line: str) ->
 def test_json_structure() -> None:
     requirement = Requirement("h2", path="/api", method="POST", after=dt.date(2027, 3, 1))
     data = result_to_json(result(obs=observation(requirement=requirement)))
-    assert set(data) == {"requirement", "target", "as_of", "days_left", "verdict", "checks"}
+    assert set(data) == {
+        "requirement",
+        "target",
+        "as_of",
+        "days_left",
+        "verdict",
+        "checks",
+        "exchanges",
+        "handshakes",
+        "reproduce",
+    }
     assert data["requirement"] == {
         "protocol": "h2",
         "path": "/api",
@@ -422,3 +432,59 @@ def test_json_verdict_follows_strict_mode() -> None:
     warned_only = (PASSED_UPGRADED, WARNED_CACHE)
     assert result_to_json(result(warned_only))["verdict"] == "warned"
     assert result_to_json(result(warned_only, strict=True))["verdict"] == "failed"
+
+
+def test_json_carries_the_exchanges_handshakes_and_reproduce_commands() -> None:
+    refused = Exchange(
+        role="legacy",
+        url="http://localhost:8080/api",
+        method="GET",
+        offered="HTTP/1.1",
+        failure=ProbeFailure(FailureKind.CLOSED, "the server closed the connection"),
+    )
+    cookie = Response(
+        200, "2", (("set-cookie", "session=secret"), ("content-type", "text/plain")), b""
+    )
+    upgraded = Exchange(
+        role="upgraded",
+        url=URL,
+        method="GET",
+        offered="HTTP/2 over TLS, ALPN h2, http/1.1",
+        transport=Transport("https", "TLSv1.3", "h2"),
+        response=cookie,
+    )
+    data = result_to_json(result(obs=observation(refused, upgraded)))
+    assert data["exchanges"] == [
+        {
+            "role": "legacy",
+            "method": "GET",
+            "url": "http://localhost:8080/api",
+            "offered": "HTTP/1.1",
+            "tls_version": None,
+            "alpn": None,
+            "response": None,
+            "failure": {"kind": "closed", "message": "the server closed the connection"},
+        },
+        {
+            "role": "upgraded",
+            "method": "GET",
+            "url": URL,
+            "offered": "HTTP/2 over TLS, ALPN h2, http/1.1",
+            "tls_version": "TLSv1.3",
+            "alpn": "h2",
+            # A live target's cookies do not belong in a published report.
+            "response": {
+                "status_line": "HTTP/2 200",
+                "status": 200,
+                "headers": [["set-cookie", "(redacted)"], ["content-type", "text/plain"]],
+            },
+            "failure": None,
+        },
+    ]
+    assert data["handshakes"] == [
+        {"version": "TLSv1", "outcome": "refused", "detail": "alert protocol_version"},
+        {"version": "TLSv1.1", "outcome": "refused", "detail": "alert protocol_version"},
+    ]
+    assert data["reproduce"] == reproduce_commands(observation(refused, upgraded), cafile=CAFILE)
+    assert data["reproduce"][0].startswith("curl -sv --http1.1 -o /dev/null http://localhost")
+    assert json.loads(json.dumps(data)) == data

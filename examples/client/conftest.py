@@ -1,0 +1,7 @@
+import pytest
+
+
+@pytest.fixture
+def anyio_backend():
+    # Async tests run on asyncio (anyio's pytest plugin, installed with httpx).
+    return "asyncio"

@@ -1,0 +1,178 @@
+"""The Markdown summary (``--upgrade-markdown``, and ``$GITHUB_STEP_SUMMARY`` in CI).
+
+A pure function from the report document to GitHub-flavoured Markdown, laid
+out like a CI job summary: a heading with the outcome, one small counts
+table, the failing requirements with their failed checks, the nearest
+deadlines; everything long folds into ``<details>``, so that the top of the
+summary fits a screen.
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from ._report_model import (
+    VERDICT_MARKS,
+    VERDICTS,
+    as_of,
+    days_text,
+    deadline_entries,
+    describe,
+    failed_checks,
+    targets,
+    verdict,
+    verdict_counts,
+)
+
+__all__ = ["render_markdown"]
+
+Entry = Mapping[str, Any]
+
+# How many failing requirements and deadlines are shown before the fold.
+TOP_FAILURES = 5
+TOP_DEADLINES = 3
+# GitHub keeps at most 1 MiB of a step's summary: long lists stop well before.
+MAX_LISTED = 200
+
+
+def _cell(value: object) -> str:
+    """Text safe inside a table cell: no HTML, no pipes, no line breaks."""
+    text = html.escape(str(value), quote=False)
+    return text.replace("|", "\\|").replace("\r", " ").replace("\n", " ")
+
+
+def _code(value: object) -> str:
+    text = str(value).replace("`", "'").replace("\n", " ").replace("|", "\\|")
+    return f"`{text}`"
+
+
+def render_markdown(document: Mapping[str, Any]) -> str:
+    entries: list[Entry] = list(document.get("results", ()))
+    counts = verdict_counts(entries)
+    date = as_of(document)
+    lines = [f"## Upgrade compliance: {_headline(counts, len(entries))}", ""]
+    where = targets(entries)
+    meta = [f"as of {date}" if date else ""]
+    if where:
+        meta.append(("target " if len(where) == 1 else "targets ") + ", ".join(where))
+    lines += [_cell(" · ".join(m for m in meta if m)), ""]
+    if not entries:
+        return "\n".join([*lines, "No requirement was checked in this run.", ""])
+    lines += [
+        "| " + " | ".join(f"{VERDICT_MARKS[v]} {v}" for v in VERDICTS) + " |",
+        "|" + "---:|" * len(VERDICTS),
+        "| " + " | ".join(str(counts[v]) for v in VERDICTS) + " |",
+        "",
+    ]
+    lines += _failures(entries)
+    lines += _deadlines(entries)
+    lines += _all_requirements(entries)
+    return "\n".join(lines) + "\n"
+
+
+def _headline(counts: Mapping[str, int], total: int) -> str:
+    bad = [f"{counts[v]} {v}" for v in ("failed", "error") if counts[v]]
+    if bad:
+        return f"{VERDICT_MARKS['failed']} " + ", ".join(bad) + f" of {total} requirement(s)"
+    if counts["warned"]:
+        return f"{VERDICT_MARKS['warned']} {total} requirement(s) hold, {counts['warned']} warned"
+    if counts["skipped"]:
+        # A skipped requirement was not shown to hold: say so rather than a plain ✔.
+        return (
+            f"{VERDICT_MARKS['skipped']} {counts['passed']} of {total} requirement(s) hold,"
+            f" {counts['skipped']} could not be checked"
+        )
+    return f"{VERDICT_MARKS['passed']} {total} requirement(s), none failing"
+
+
+def _failure_block(entry: Entry) -> list[str]:
+    v = verdict(entry)
+    head = f"- {VERDICT_MARKS[v]} **{_cell(describe(entry))}** ({_code(entry.get('nodeid', ''))})"
+    lines = [head]
+    if entry.get("error"):
+        lines.append(f"  - error: {_cell(entry['error'])}")
+    for check in failed_checks(entry):
+        text = f"  - {_code(check.get('id', ''))}: {_cell(check.get('message', ''))}"
+        if check.get("rfc"):
+            text += f" ({_cell(check['rfc'])})"
+        lines.append(text)
+        for key in ("expected", "actual"):
+            if check.get(key):
+                lines.append(f"    - {key}: {_cell(check[key])}")
+    return lines
+
+
+def _failures(entries: Sequence[Entry]) -> list[str]:
+    failing = [e for e in entries if verdict(e) in ("failed", "error")]
+    if not failing:
+        return []
+    lines = ["### Failing requirements", ""]
+    for entry in failing[:TOP_FAILURES]:
+        lines += _failure_block(entry)
+    rest = failing[TOP_FAILURES:]
+    if rest:
+        lines += ["", f"<details><summary>{len(rest)} more failing requirement(s)</summary>", ""]
+        for entry in rest[:MAX_LISTED]:
+            lines += _failure_block(entry)
+        lines += [*_left_out(len(rest)), "", "</details>"]
+    return [*lines, ""]
+
+
+def _left_out(listed: int) -> list[str]:
+    if listed <= MAX_LISTED:
+        return []
+    return ["", f"… and {listed - MAX_LISTED} more: see the HTML or JSON report."]
+
+
+def _deadline_rows(dated: Sequence[tuple[Any, Entry]]) -> list[str]:
+    return [
+        f"| {day.isoformat()} | {_cell(days_text(entry.get('days_left')))}"
+        f" | {_cell(describe(entry))} | {VERDICT_MARKS[verdict(entry)]} {verdict(entry)} |"
+        for day, entry in dated
+    ]
+
+
+def _deadlines(entries: Sequence[Entry]) -> list[str]:
+    dated = deadline_entries(entries)
+    if not dated:
+        return []
+    # The nearest deadlines still ahead first; those already enforced after them.
+    ahead = [pair for pair in dated if (pair[1].get("days_left") or 0) >= 0]
+    passed = [pair for pair in dated if (pair[1].get("days_left") or 0) < 0]
+    ordered = ahead + passed[::-1]
+    table_head = ["| deadline | when | requirement | verdict |", "|---|---|---|---|"]
+    lines = ["### Nearest deadlines", "", *table_head, *_deadline_rows(ordered[:TOP_DEADLINES])]
+    rest = ordered[TOP_DEADLINES:]
+    if rest:
+        lines += [
+            "",
+            f"<details><summary>{len(rest)} more deadline(s)</summary>",
+            "",
+            *table_head,
+            *_deadline_rows(rest[:MAX_LISTED]),
+            *_left_out(len(rest)),
+            "",
+            "</details>",
+        ]
+    return [*lines, ""]
+
+
+def _all_requirements(entries: Sequence[Entry]) -> list[str]:
+    rows = [
+        f"| {VERDICT_MARKS[verdict(e)]} {verdict(e)} | {_cell(describe(e))}"
+        f" | {_code(e.get('nodeid', ''))} | {_cell(e.get('target', ''))} |"
+        for e in entries[:MAX_LISTED]
+    ]
+    return [
+        f"<details><summary>All {len(entries)} requirement(s)</summary>",
+        "",
+        "| verdict | requirement | test | target |",
+        "|---|---|---|---|",
+        *rows,
+        *_left_out(len(entries)),
+        "",
+        "</details>",
+        "",
+    ]

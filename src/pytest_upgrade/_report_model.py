@@ -1,0 +1,136 @@
+"""Reading the report document: what the HTML report and the Markdown summary share.
+
+The document is the JSON report's dict (``--upgrade-report``); these helpers
+take its entries as they are, so that a report read back from disk renders
+like the one of the run, and a key an older report lacks reads as absent.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+from ._checks import REGISTRY
+
+__all__ = [
+    "CHECK_MARKS",
+    "VERDICTS",
+    "VERDICT_MARKS",
+    "as_of",
+    "check_counts",
+    "check_ids",
+    "days_text",
+    "deadline_entries",
+    "describe",
+    "failed_checks",
+    "targets",
+    "verdict",
+    "verdict_counts",
+]
+
+Entry = Mapping[str, Any]
+
+# Worst first: the order of the headline and of the filters.
+VERDICTS = ("failed", "error", "warned", "skipped", "passed")
+
+# A symbol for each, so that the outcome reads without colour too.
+VERDICT_MARKS = {
+    "passed": "✔",
+    "failed": "✘",
+    "warned": "⚠",
+    "skipped": "○",
+    "error": "‼",
+}
+CHECK_MARKS = {
+    "passed": "✔",
+    "failed": "✘",
+    "warned": "⚠",
+    "skipped": "○",
+}
+
+
+def describe(entry: Entry) -> str:
+    """``h2 GET /v2/orders after=2027-03-01``, as the terminal summary says it."""
+    requirement = entry.get("requirement", {})
+    text = (
+        f"{requirement.get('protocol', '?')} {requirement.get('method', 'GET')}"
+        f" {requirement.get('path', '/')}"
+    )
+    if requirement.get("after"):
+        text += f" after={requirement['after']}"
+    return text
+
+
+def verdict(entry: Entry) -> str:
+    value = str(entry.get("verdict", "error"))
+    return value if value in VERDICT_MARKS else "error"
+
+
+def verdict_counts(entries: Iterable[Entry]) -> dict[str, int]:
+    counts = dict.fromkeys(VERDICTS, 0)
+    for entry in entries:
+        counts[verdict(entry)] += 1
+    return counts
+
+
+def check_counts(entries: Iterable[Entry]) -> dict[str, int]:
+    counts = dict.fromkeys(CHECK_MARKS, 0)
+    for entry in entries:
+        for check in entry.get("checks", ()):
+            outcome = check.get("outcome")
+            if outcome in counts:
+                counts[outcome] += 1
+    return counts
+
+
+def check_ids(entries: Iterable[Entry]) -> list[str]:
+    """Every check id that ran, in catalogue order (ids the catalogue lacks last)."""
+    ids: dict[str, None] = {}
+    for entry in entries:
+        for check in entry.get("checks", ()):
+            ids.setdefault(str(check.get("id")), None)
+    order = {check_id: n for n, check_id in enumerate(REGISTRY)}
+    return sorted(ids, key=lambda check_id: order.get(check_id, len(order)))
+
+
+def targets(entries: Iterable[Entry]) -> list[str]:
+    return sorted({str(entry.get("target", "")) for entry in entries} - {""})
+
+
+def deadline_entries(entries: Sequence[Entry]) -> list[tuple[dt.date, Entry]]:
+    """The entries with an ``after=`` deadline, nearest first."""
+    dated: list[tuple[dt.date, Entry]] = []
+    for entry in entries:
+        after = entry.get("requirement", {}).get("after")
+        if not after:
+            continue
+        try:
+            dated.append((dt.date.fromisoformat(after), entry))
+        except ValueError:
+            continue
+    return sorted(dated, key=lambda pair: (pair[0], str(pair[1].get("nodeid", ""))))
+
+
+def days_text(days_left: int | None) -> str:
+    """What the deadline means today, as the failure report words it."""
+    if days_left is None:
+        return ""
+    if days_left > 0:
+        return f"{days_left} day(s) left"
+    if days_left == 0:
+        return "enforced from today"
+    return f"enforced for {-days_left} day(s)"
+
+
+def failed_checks(entry: Entry) -> list[Mapping[str, Any]]:
+    return [c for c in entry.get("checks", ()) if c.get("outcome") == "failed"]
+
+
+def as_of(document: Mapping[str, Any]) -> str:
+    """The date deadlines were evaluated as of: the document's, else the entries'."""
+    value = document.get("as_of")
+    if value:
+        return str(value)
+    dates = {e.get("as_of") for e in document.get("results", ())} - {None}
+    return ", ".join(sorted(str(d) for d in dates))

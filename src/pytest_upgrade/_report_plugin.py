@@ -1,0 +1,46 @@
+"""pytest wiring of the reports for people: the HTML report, the Markdown summary, pytest-html.
+
+* ``--upgrade-html=PATH`` and ``--upgrade-markdown=PATH`` (written at the end
+  of the session by :mod:`pytest_upgrade._publish`, from the same document as
+  the JSON report);
+* with pytest-html in use (``--html``), each marked test's row in its report
+  gets the requirement's checks and reproduce commands, through pytest-html's
+  documented ``pytest_html_results_table_html`` hook. That hook runs where the
+  report is written (the controller under pytest-xdist) and reads the results
+  the test report carries, so it needs nothing from the workers.
+"""
+
+from __future__ import annotations
+
+import hashlib
+
+import pytest
+
+__all__: list[str] = []  # a pytest plugin: hooks only
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("upgrade")
+    group.addoption(
+        "--upgrade-html",
+        metavar="PATH",
+        help="write the compliance results as one self-contained HTML page to PATH.",
+    )
+    group.addoption(
+        "--upgrade-markdown",
+        metavar="PATH",
+        help="write a Markdown summary of the compliance results to PATH (in GitHub"
+        " Actions it is also appended to $GITHUB_STEP_SUMMARY).",
+    )
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_html_results_table_html(report: pytest.TestReport, data: list[str]) -> None:
+    """pytest-html: the requirement's checks and reproduce commands in the test's row."""
+    results = getattr(report, "upgrade_results", None)
+    if not results:
+        return
+    from ._html import pytest_html_fragment  # noqa: PLC0415 (only with pytest-html)
+
+    prefix = "upgrade-" + hashlib.sha256(report.nodeid.encode()).hexdigest()[:10]
+    data.append(pytest_html_fragment(results, prefix))

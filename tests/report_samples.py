@@ -1,0 +1,92 @@
+"""A hand-made report document (the JSON report's dict) for the renderers' unit tests."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+def entry(
+    nodeid: str,
+    verdict: str,
+    checks: list[tuple[str, str]],
+    *,
+    protocol: str = "h2",
+    path: str = "/v2/orders",
+    after: str | None = None,
+    days_left: int | None = None,
+    target: str = "https://staging.example:443",
+    **extra: Any,
+) -> dict[str, Any]:
+    return {
+        "nodeid": nodeid,
+        "requirement": {
+            "protocol": protocol,
+            "path": path,
+            "method": "GET",
+            "headers": {},
+            "after": after,
+        },
+        "target": target,
+        "as_of": "2027-01-15",
+        "days_left": days_left,
+        "verdict": verdict,
+        "checks": [
+            {
+                "id": check_id,
+                "severity": "must",
+                "outcome": outcome,
+                "message": f"{check_id} {outcome}",
+                "rfc": "RFC 9110 §15.5.22",
+                **({"expected": "426", "actual": "200"} if outcome == "failed" else {}),
+            }
+            for check_id, outcome in checks
+        ],
+        "exchanges": [
+            {
+                "role": "legacy",
+                "method": "GET",
+                "url": f"{target}{path}",
+                "offered": "HTTP/1.1 over TLS, ALPN http/1.1",
+                "tls_version": "TLSv1.3",
+                "alpn": "http/1.1",
+                "response": {
+                    "status_line": "HTTP/1.1 426",
+                    "status": 426,
+                    "headers": [["upgrade", "HTTP/2.0"]],
+                },
+                "failure": None,
+            }
+        ],
+        "handshakes": [{"version": "TLSv1", "outcome": "refused", "detail": "alert"}],
+        "reproduce": [f"curl -sv --http1.1 -o /dev/null {target}{path}"],
+        "outcome": "failed" if verdict == "failed" else "passed",
+        **extra,
+    }
+
+
+DOCUMENT: dict[str, Any] = {
+    "version": 1,
+    "as_of": "2027-01-15",
+    "results": [
+        entry("test_a.py::test_orders", "passed", [("status-426", "passed")]),
+        entry(
+            "test_a.py::test_reports",
+            "failed",
+            [("status-426", "failed"), ("upgrade-present", "skipped")],
+            path="/reports",
+            after="2027-03-01",
+            days_left=45,
+        ),
+        entry(
+            "test_b.py::test_ws",
+            "warned",
+            [("websocket-accept", "passed"), ("deprecation-header", "warned")],
+            protocol="websocket",
+            path="/ws",
+            after="2026-12-01",
+            days_left=-45,
+            target="https://prod.example:443",
+        ),
+    ],
+    "refused": [],
+}
