@@ -154,6 +154,11 @@ def start(
         waiting = [port for port in waiting if not _accepts(port)]
         if waiting:
             time.sleep(0.05)
+    # A port taken by someone else between free_ports() and the bind also
+    # "accepts"; the server that could not bind it exits. Look once more.
+    time.sleep(0.1)
+    if process.poll() is not None:
+        raise RuntimeError(f"{name} exited with {process.returncode}: {running.stderr()}")
     return running
 
 
