@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 
+from ._evidence import answer_shows, excerpt, failure_diagnosis, intermediary
 from ._model import (
     Exchange,
     FailureKind,
@@ -116,7 +117,8 @@ _STATUS_DIAGNOSES: dict[int, str] = {
 }
 
 
-def _status_diagnosis(observation: Observation, status: int) -> str:
+def _status_diagnosis(observation: Observation, response: Response) -> str:
+    status = response.status
     protocol = observation.requirement.protocol
     after, as_of = observation.requirement.after, observation.as_of
     if 200 <= status < 300 and after is not None and as_of is not None and as_of >= after:
@@ -150,13 +152,19 @@ def _status_diagnosis(observation: Observation, status: int) -> str:
             "A redirect cannot make a client switch protocol version (the URL does not change"
             " how HTTP is spoken); only a TLS requirement may redirect to https."
         )
+    if protocol == "websocket" and status == 505:
+        # The plain GET went out as HTTP/1.1 (RFC 9112 §2.3): a 505 to it shows
+        # that the server received another version, as behind a proxy that
+        # speaks HTTP/1.0 to its backend (nginx without proxy_http_version 1.1).
+        return (
+            "505 to an HTTP/1.1 request: whoever answered received another HTTP version than"
+            f" the client sent, typically HTTP/1.0 from a reverse proxy ({answer_shows(response)})."
+            " See upgrade-stripped for the proxy settings."
+        )
     if status in _STATUS_DIAGNOSES:
         return _STATUS_DIAGNOSES[status]
     if status >= 500:
-        return (
-            "The server failed while handling the legacy request; look for the app's traceback"
-            " below or in the server log."
-        )
+        return failure_diagnosis(observation, response, "the legacy request")
     return _STATUS_DIAGNOSES.get(status, "")
 
 
@@ -211,8 +219,16 @@ def check_status_426(observation: Observation) -> Verdict:
         f"the legacy request was answered with {status}, not 426",
         expected="426 Upgrade Required",
         actual=exchange.response.status_line,
-        diagnosis=_status_diagnosis(observation, status),
+        diagnosis=_status_diagnosis(observation, exchange.response),
     )
+
+
+def _proxy_note(observation: Observation, response: Response, note: str) -> str:
+    """``note`` (about a proxy in between) for a live target, with the Server/Via it shows."""
+    if observation.bundled:
+        return ""  # the bundled server runs the app with nothing in between
+    shown = intermediary(response)
+    return note + (f" The answer names {shown}." if shown else "")
 
 
 def _header_check_applies(response: Response) -> str:
@@ -247,6 +263,13 @@ def check_upgrade_present(observation: Observation) -> Verdict:
             diagnosis=(
                 "A 426 must tell the client which protocol to switch to: the server MUST send an"
                 " Upgrade field in a 426 response (RFC 9110 §15.5.22)."
+                + _proxy_note(
+                    observation,
+                    response,
+                    " If the app sends it, a proxy in between removed it (RFC 9110 §7.6.1 lets"
+                    " proxies remove Upgrade; Caddy's reverse_proxy does): set it on 426 answers"
+                    " at the proxy.",
+                )
             ),
         )
     return Verdict.ok("the 426 has an Upgrade field", actual=_show(response, "upgrade"))
@@ -452,6 +475,14 @@ def check_connection_upgrade(observation: Observation) -> Verdict:
         diagnosis=(
             "A sender of Upgrade MUST also send the upgrade connection option (RFC 9110 §7.8);"
             " without it, intermediaries may forward Upgrade as an end-to-end field or drop it."
+            + _proxy_note(
+                observation,
+                response,
+                " A proxy in between replaces the app's Connection field with its own (nginx sends"
+                " keep-alive, HAProxy removes it): add the option at the proxy (nginx: add_header"
+                ' Connection "upgrade" always; HAProxy: http-response set-header Connection'
+                " upgrade if { status 426 }).",
+            )
         ),
     )
 
@@ -596,9 +627,7 @@ def _json_type(value: object) -> str:
 
 
 def _excerpt(body: bytes, limit: int = 200) -> str:
-    text = body.decode("utf-8", "replace")
-    text = " ".join(text.split())
-    return text if len(text) <= limit else text[: limit - 1] + "…"
+    return excerpt(body, limit)
 
 
 _STANDARD_MEMBERS = frozenset({"type", "title", "status", "detail", "instance"})
@@ -696,50 +725,3 @@ def check_not_cacheable(observation: Observation) -> Verdict:
             ),
         )
     return Verdict.ok("the 426 has no explicit freshness", actual=actual or "no cache fields")
-
-
-_PROXY_FIX = (
-    "A reverse proxy or load balancer in front of the app dropped the hop-by-hop Upgrade and"
-    " Connection fields (RFC 9110 §7.6.1), so the app saw a plain GET. Forward them"
-    " explicitly, for nginx: proxy_http_version 1.1; proxy_set_header Upgrade $http_upgrade;"
-    ' proxy_set_header Connection "upgrade"; (Apache: mod_proxy_wstunnel or'
-    " ProxyPass ... upgrade=websocket)."
-)
-
-
-@_check(
-    "upgrade-stripped",
-    Severity.MUST,
-    "RFC 9110 §7.6.1, §7.8; RFC 6455 §4.1",
-    "A proper handshake answered with a 426 asking for that same protocol: an intermediary"
-    " stripped Upgrade/Connection.",
-    ("websocket",),
-)
-def check_upgrade_stripped(observation: Observation) -> Verdict:
-    handshakes = [e for e in observation.exchanges if e.role.startswith("upgraded")]
-    answered = [e for e in handshakes if e.response is not None]
-    if not answered:
-        return Verdict.skip("no WebSocket handshake got an HTTP answer")
-    stripped = [
-        e
-        for e in answered
-        if e.response is not None
-        and e.response.status == 426
-        and _named(e.response.combined("upgrade") or "", "websocket", versionless=False)
-    ]
-    if stripped:
-        exchange = stripped[0]
-        assert exchange.response is not None
-        return Verdict.violated(
-            "a proper WebSocket handshake was answered with 426 asking for websocket",
-            expected="101 Switching Protocols",
-            actual=f"{exchange.url}: {exchange.response.status_line},"
-            f" Upgrade: {exchange.response.combined('upgrade')}",
-            diagnosis=_PROXY_FIX,
-        )
-    return Verdict.ok(
-        "the handshake's Upgrade and Connection reached the server",
-        actual="; ".join(
-            f"{e.url}: {e.response.status_line}" for e in answered if e.response is not None
-        ),
-    )

@@ -13,6 +13,7 @@ from ._checks_refusal import (
     required_tls,
     version_tuple,
 )
+from ._evidence import answer_shows, excerpt, failure_diagnosis, intermediary
 from ._model import (
     Exchange,
     FailureKind,
@@ -81,10 +82,17 @@ def _succeeded(observation: Observation, exchange: Exchange) -> Verdict:
             "the upgraded request was also answered with 426",
             expected=expected,
             actual=actual,
+            diagnosis=_also_refused(observation, response),
+        )
+    if websocket and response.status == 505:
+        return Verdict.violated(
+            "the WebSocket handshake was answered with 505",
+            expected=expected,
+            actual=answer_shows(response),
             diagnosis=(
-                "The server refuses the required protocol too: it probably decides on something"
-                " other than the protocol the request arrived with, or a proxy in front of it"
-                " speaks the legacy protocol to the app (see upgrade-stripped)."
+                "The handshake was sent as HTTP/1.1; a 505 shows it reached the server as another"
+                " version, typically HTTP/1.0 from a reverse proxy, which drops the upgrade:"
+                " see upgrade-stripped for the proxy settings."
             ),
         )
     if response.status >= 500:
@@ -92,7 +100,7 @@ def _succeeded(observation: Observation, exchange: Exchange) -> Verdict:
             f"the upgraded request was answered with {response.status}",
             expected=expected,
             actual=actual,
-            diagnosis="The server failed on the upgraded request; see the app's traceback below.",
+            diagnosis=failure_diagnosis(observation, response, "the upgraded request"),
         )
     if websocket and response.status != 101:
         return Verdict.violated(
@@ -102,6 +110,29 @@ def _succeeded(observation: Observation, exchange: Exchange) -> Verdict:
             diagnosis="The server does not accept WebSocket connections on this path.",
         )
     return Verdict.ok("the upgraded request succeeded", expected=expected, actual=actual)
+
+
+def _also_refused(observation: Observation, response: Response) -> str:
+    """Why the upgraded request, too, got a 426: what decides, and who is in between."""
+    shown = intermediary(response)
+    names = f" The answer names {shown}." if shown else ""
+    if observation.requirement.protocol == "websocket":
+        return (
+            "The proper handshake was refused like a plain request: the server did not see its"
+            f" Upgrade (see upgrade-stripped).{names}"
+        )
+    if observation.bundled:
+        return (
+            "The app refuses the required protocol too: it decides on something other than the"
+            " protocol the request arrived with (the ASGI scope's http_version)."
+        )
+    return (
+        "The target refuses the required protocol too. Typically the refusal is decided behind"
+        " a proxy that terminates the client's protocol and speaks HTTP/1.1 to the app (nginx,"
+        " HAProxy, Caddy and Apache httpd all do by default), so the app never sees HTTP/2:"
+        " decide at the proxy on the client's protocol (nginx: $server_protocol; HAProxy:"
+        f" ssl_fc_alpn; Caddy: the protocol matcher), or have the proxy pass it on.{names}"
+    )
 
 
 def _combine(verdicts: list[tuple[Exchange, Verdict]]) -> Verdict:
@@ -491,12 +522,39 @@ _HYPERCORN_VERSION_NOTE = (
 )
 
 
+def _sent_version(exchange: Exchange) -> str:
+    sent = [v for k, v in exchange.request_headers if k.lower() == "sec-websocket-version"]
+    return sent[0] if sent else "?"
+
+
+def _version_probe_unseen(observation: Observation, response: Response) -> str | None:
+    """Why the version probe's answer cannot be judged: its upgrade never arrived (or None).
+
+    When the proper handshake to the same URL switched protocols, the path
+    forwards upgrades, and the version probe's answer is the server's own.
+    """
+    handshake = observation.exchange(UPGRADED)
+    switched = handshake.response if handshake is not None else None
+    if switched is not None and switched.status == 101:
+        return None
+    if response.status == 505:
+        return "it was answered 505, so it reached the server as another HTTP version"
+    legacy = observation.exchange(LEGACY)
+    plain = legacy.response if legacy is not None else None
+    if plain is not None and (plain.status, plain.body) == (response.status, response.body):
+        return (
+            f"it was answered exactly like the plain GET ({plain.status_line},"
+            f" body {excerpt(plain.body, 80)!r})"
+        )
+    return None
+
+
 @_check(
     "websocket-version",
     Severity.MUST,
     "RFC 6455 §4.2.2, §4.4",
-    "A handshake with an unsupported Sec-WebSocket-Version is refused with the supported"
-    " versions listed (426; 400 allowed).",
+    "A handshake with a Sec-WebSocket-Version unassigned by IANA (so supported by no server) is"
+    " refused with the supported versions listed (426; 400 allowed).",
     ("websocket",),
 )
 def check_websocket_version(observation: Observation) -> Verdict:
@@ -507,6 +565,7 @@ def check_websocket_version(observation: Observation) -> Verdict:
     if response is None:
         reason = exchange.failure.message if exchange.failure else "nothing"
         return Verdict.skip(f"the version probe got no response: {reason}")
+    sent = _sent_version(exchange)
     expected = "426 (or 400) with Sec-WebSocket-Version listing the supported versions"
     versions = [v for value in response.values("sec-websocket-version") for v in split_list(value)]
     actual = f"{response.status_line}, Sec-WebSocket-Version: {', '.join(versions) or '(none)'}"
@@ -514,31 +573,61 @@ def check_websocket_version(observation: Observation) -> Verdict:
         return Verdict.skip(f"{_HYPERCORN_VERSION_NOTE} (got {actual})")
     if response.status == 101:
         return Verdict.violated(
-            "the server switched protocols for Sec-WebSocket-Version: 8",
-            expected=expected,
-            actual=actual,
-            diagnosis="Only version 13 is defined by RFC 6455; refuse others (§4.2.2).",
-        )
-    if response.status not in (400, 426) or not versions:
-        return Verdict.violated(
-            "the unsupported version was not refused with the supported versions",
+            f"the server switched protocols for Sec-WebSocket-Version: {sent}",
             expected=expected,
             actual=actual,
             diagnosis=(
-                "Answer a handshake with an unsupported version with 426 and"
-                " Sec-WebSocket-Version: 13, so clients can retry with a version the server"
-                " speaks (RFC 6455 §4.4)."
+                f"Version {sent} is unassigned in the IANA WebSocket Version Number registry, so"
+                " no server can speak it: the server accepts any version without checking."
+                " Accept only the versions it implements (13, and drafts 7/8 if it must) and"
+                " refuse others with 426 and Sec-WebSocket-Version (RFC 6455 §4.2.2, §4.4)."
             ),
         )
-    if response.status == 400:
+    if response.status in (400, 426) and versions:
+        if response.status == 400:
+            return Verdict.ok(
+                f"version {sent} refused with 400 and the supported versions (allowed: RFC 6455"
+                " §4.4 shows it; 426 says more)",
+                expected=expected,
+                actual=actual,
+            )
+        if not any(
+            p.name.lower() == "websocket"
+            for p in parse_upgrade(response.combined("upgrade") or "").protocols
+        ):
+            # RFC 9110 §15.5.22: a 426 MUST carry Upgrade. The versions still
+            # reach the client, so this is a should-level note (Tornado 6.6).
+            return Verdict.violated(
+                f"version {sent} refused with 426 and the supported versions, but the 426 has"
+                " no Upgrade: websocket",
+                expected=expected + ", and Upgrade on a 426",
+                actual=f"{actual}, {'Upgrade: ' + (response.combined('upgrade') or '(none)')}",
+                diagnosis=(
+                    "A server MUST send an Upgrade field in a 426 (RFC 9110 §15.5.22): add"
+                    " Upgrade: websocket and Connection: upgrade, or refuse with 400 as RFC 6455"
+                    " §4.4's example does."
+                ),
+                severity=Severity.SHOULD,
+            )
         return Verdict.ok(
-            "refused with 400 and the supported versions (allowed: RFC 6455 §4.4 shows it;"
-            " 426 says more)",
+            f"version {sent} refused with 426 and the supported versions",
             expected=expected,
             actual=actual,
         )
-    return Verdict.ok(
-        "refused with 426 and the supported versions", expected=expected, actual=actual
+    if (unseen := _version_probe_unseen(observation, response)) is not None:
+        return Verdict.skip(
+            f"the version probe's handshake did not reach the server as sent: {unseen}"
+            " (see upgrade-stripped)"
+        )
+    return Verdict.violated(
+        f"the unsupported version {sent} was not refused with the supported versions",
+        expected=expected,
+        actual=actual,
+        diagnosis=(
+            "Answer a handshake with an unsupported version with 426 and"
+            " Sec-WebSocket-Version: 13 (every version the server speaks), so clients can retry"
+            " with one of them (RFC 6455 §4.2.2, §4.4)."
+        ),
     )
 
 

@@ -182,6 +182,12 @@ class Observation:
     exchanges: tuple[Exchange, ...] = ()
     handshakes: tuple[TlsHandshake, ...] = ()
     as_of: dt.date | None = None
+    # True when the target is the bundled server running the app; False for a
+    # live target (--upgrade-target), where no traceback can be seen.
+    bundled: bool = False
+    # The tracebacks the bundled server recorded while the app served the
+    # probes; a diagnosis points at them only when there are some.
+    app_errors: tuple[str, ...] = ()
 
     @property
     def before_deadline(self) -> bool:

@@ -35,6 +35,7 @@ from ._probes import (
     http2_exchange,
     tls_handshake,
 )
+from ._rules import UNASSIGNED_WEBSOCKET_VERSION
 
 __all__ = ["Target", "observe", "target_error"]
 
@@ -204,7 +205,8 @@ def _websocket_plan(requirement: Requirement, target: Target, timeout: float) ->
     if target.https is not None and target.http is not None:
         probes.append(partial(websocket_handshake, target.http, role="upgraded-ws", **handshake))
     # RFC 6455 §4.2.2: an unsupported Sec-WebSocket-Version must be refused
-    # with the versions the server supports.
+    # with the versions the server supports. The version is one no server can
+    # support (unassigned by IANA; see UNASSIGNED_WEBSOCKET_VERSION).
     version_probe = {
         **plain_get,
         "headers": (
@@ -212,7 +214,7 @@ def _websocket_plan(requirement: Requirement, target: Target, timeout: float) ->
             ("Connection", "Upgrade"),
             ("Upgrade", "websocket"),
             ("Sec-WebSocket-Key", base64.b64encode(os.urandom(16)).decode("ascii")),
-            ("Sec-WebSocket-Version", "8"),
+            ("Sec-WebSocket-Version", UNASSIGNED_WEBSOCKET_VERSION),
         ),
     }
     probes.append(partial(http1_exchange, primary, role="version-probe", **version_probe))
@@ -286,6 +288,7 @@ def observe(
     return Observation(
         requirement=requirement,
         target=target.label,
+        bundled=target.bundled,
         exchanges=tuple(r for r in results if isinstance(r, Exchange)),
         handshakes=tuple(r for r in results if isinstance(r, TlsHandshake)),
     )

@@ -31,6 +31,7 @@ from dataclasses import dataclass, field
 from typing import NoReturn
 
 __all__ = [
+    "UNASSIGNED_WEBSOCKET_VERSION",
     "WEBSOCKET_GUID",
     "ConnectionHeader",
     "MediaType",
@@ -575,6 +576,16 @@ def parse_problem_json(body: bytes) -> ProblemDocument:
 
 
 # RFC 6455 §1.3: the GUID appended to the key before hashing.
+# The Sec-WebSocket-Version the version probe sends. RFC 6455 §4.4 lets a
+# server support several versions, and the IANA "WebSocket Version Number"
+# registry (RFC 6455 §11.6) assigns 0-8 to the hybi drafts, reserves 9-12 and
+# gives 13 to RFC 6455; servers legitimately accept drafts 7 and 8 (aiohttp
+# does). 99 is syntactically valid (§4.3 allows 0-255) and unassigned in that
+# registry, so no implementation can claim to support it: a 101 to it is a
+# fault, and a refusal listing the supported versions is the answer §4.2.2
+# requires.
+UNASSIGNED_WEBSOCKET_VERSION = "99"
+
 WEBSOCKET_GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
 
 

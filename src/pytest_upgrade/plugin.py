@@ -554,6 +554,7 @@ def _upgrade_probe(request: pytest.FixtureRequest, _upgrade_enforcement: None) -
         if server is not None:
             observation = _attribute_answers(observation, server)
         app_errors = tuple(e.traceback for e in server.drain_errors()) if server else ()
+        observation = dataclasses.replace(observation, app_errors=app_errors)
         findings = tuple(run_checks(observation, settings.selected))
         result = RequirementResult(
             observation,

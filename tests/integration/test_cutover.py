@@ -260,8 +260,9 @@ def test_ws():
     proxied.assert_outcomes(failed=1)
     proxied.stdout.fnmatch_lines(
         [
-            "*✘ upgrade-stripped [[]must*a proper WebSocket handshake was answered with 426*",
-            "*diagnosis: A reverse proxy or load balancer in front of the app dropped the"
+            "*✘ upgrade-stripped [[]must*the proper WebSocket handshake to ws://*did not reach"
+            " the server as sent: it was answered 426 with Upgrade: websocket*",
+            "*diagnosis: Something between the client and the WebSocket server dropped the"
             " hop-by-hop Upgrade and Connection fields*proxy_set_header Upgrade $http_upgrade*",
         ]
     )

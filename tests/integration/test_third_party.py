@@ -260,8 +260,11 @@ def test_websockets_library_server(
         # reject() sets no Cache-Control and no Expires.
         "not-cacheable": "passed",
         # Nothing is in between, so both proper handshakes (wss:// and ws://)
-        # got their 101, not a 426 asking for websocket.
+        # got their 101: the positive evidence that they arrived.
         "upgrade-stripped": "passed",
+        # The one answer that is neither 101 nor 426 (the version probe's 400)
+        # carries no Upgrade field.
+        "upgrade-unswitchable": "passed",
         # A version-13 handshake passes process_request (GET, HTTP/1.1,
         # Connection: Upgrade, Upgrade: websocket, a 16-byte key) and accept
         # answers 101 Switching Protocols on both listeners ...
@@ -272,13 +275,14 @@ def test_websockets_library_server(
         # Sec-WebSocket-Accept = accept_key(key), i.e. base64(SHA-1(key + GUID))
         # (RFC 6455 §4.2.2).
         "websocket-accept": "passed",
-        # process_request raises InvalidHeaderValue for any version but "13"; it
+        # The version probe sends 99, unassigned by IANA (so no server can
+        # support it). process_request raises InvalidHeaderValue for any version but "13"; it
         # is an InvalidHandshake, which accept answers with reject(400, ...):
         # no Sec-WebSocket-Version field listing 13. RFC 6455 §4.2.2 says the
         # server MUST answer an unsupported version with an error "and a
         # |Sec-WebSocket-Version| header field indicating the version(s) the
         # server is capable of understanding" (§4.4): a real violation, so a
-        # version-8 client cannot learn that 13 would work.
+        # client speaking another version cannot learn that 13 would work.
         "websocket-version": "failed",
     }
     assert checks["connection-upgrade"]["actual"] == "Connection: close"
@@ -393,6 +397,8 @@ def test_node_http2_server(pytester: pytest.Pytester, node_h2_server: ThirdParty
         "problem-body": "passed",
         "problem-actionable": "passed",
         "not-cacheable": "passed",
+        # The only HTTP/1.1 answer is the 426: nothing ordinary to judge.
+        "upgrade-unswitchable": "skipped",
         # Offered h2 and http/1.1, Node selects h2 and answers over HTTP/2 ...
         "upgraded-succeeds": "passed",
         "upgraded-protocol": "passed",

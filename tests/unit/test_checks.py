@@ -787,6 +787,28 @@ CASES = [
         SKIPPED,
     ),
     case("tls-legacy-refused", "no handshake probe", make_observation(tls=()), SKIPPED),
+    # Neither 101 nor 426: an Upgrade field there only advertises (RFC 9110 §7.8).
+    case(
+        "upgrade-unswitchable",
+        "a 200 without Upgrade",
+        make_observation(legacy_response(200, upgrade=None, connection=())),
+        PASSED,
+        "1 ordinary answer",
+    ),
+    case(
+        "upgrade-unswitchable",
+        "Upgrade: h2 on a 200 over TLS (mod_http2)",
+        make_observation(legacy_response(200, upgrade="h2")),
+        WARNED,
+        "ProtocolsHonorOrder off",
+    ),
+    case(
+        "upgrade-unswitchable",
+        "only a 426 and an HTTP/2 answer",
+        make_observation(),
+        SKIPPED,
+        "no HTTP/1.x answer",
+    ),
 ]
 
 
@@ -811,7 +833,9 @@ def test_every_h2_check_has_a_passing_and_a_violating_case() -> None:
 
 def test_the_default_observation_passes_every_check() -> None:
     findings = run_checks(make_observation())
-    assert [(f.check_id, f.outcome) for f in findings] == [(c, PASSED) for c in H2_CHECKS]
+    # upgrade-unswitchable judges answers other than 101 and 426, and there are none.
+    expected = [(c, SKIPPED if c == "upgrade-unswitchable" else PASSED) for c in H2_CHECKS]
+    assert [(f.check_id, f.outcome) for f in findings] == expected
 
 
 # -- the 426 checks need a 426 ---------------------------------------------------
@@ -1056,6 +1080,7 @@ def test_checks_for_h2_in_catalogue_order() -> None:
         "problem-body",
         "problem-actionable",
         "not-cacheable",
+        "upgrade-unswitchable",
         "upgraded-succeeds",
         "upgraded-protocol",
         "h2-no-connection-headers",

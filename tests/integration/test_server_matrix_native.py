@@ -1,0 +1,850 @@
+"""The plugin against native servers nobody here wrote: nginx, Apache httpd, Caddy, HAProxy.
+
+Each server starts once for this module, from the operating system's
+package (.ci/run installs them with apt where it can), with a configuration
+written below, and is driven as a live target through ``--upgrade-target``
+and ``--upgrade-ca``. Behind the reverse proxies runs the websockets
+library's own server (cleartext), as a WebSocket backend commonly sits, and
+behind nginx also hypercorn (the bundled server's engine) with the demo app.
+
+For every case the answers were first taken by hand with curl and openssl
+(quoted next to the case, trimmed to the lines that matter; Date fields
+dropped) against exactly these configurations, on Debian 12 with nginx
+1.22.1, Apache httpd 2.4.71, Caddy 2.6.2, HAProxy 2.6.12 and websockets 17.4;
+then the plugin's verdict is asserted. A missing binary skips its cases with
+the binary's name, never passes them.
+"""
+
+from __future__ import annotations
+
+import os
+import pathlib
+import re
+import shutil
+import tempfile
+from collections.abc import Iterator
+
+import pytest
+
+from doc_blocks import UPDATE, failure_report, read_block, write_block
+from matrix_servers import (
+    PYTHON,
+    Certificates,
+    Running,
+    binary,
+    free_ports,
+    outcomes,
+    requirement_test,
+    run_plugin,
+    start,
+)
+
+APP_SERVERS = str(pathlib.Path(__file__).parent.parent / "matrix_python_app_servers.py")
+
+PROBLEM = (
+    '{"type": "about:blank", "title": "Upgrade Required", "status": 426,'
+    ' "detail": "This endpoint requires HTTP/2."}'
+)
+
+# -- servers, once per module --------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def certificates(tmp_path_factory: pytest.TempPathFactory) -> Certificates:
+    return Certificates(tmp_path_factory.mktemp("matrix-certs"))
+
+
+@pytest.fixture(scope="module")
+def websocket_backend(
+    tmp_path_factory: pytest.TempPathFactory, certificates: Certificates
+) -> Iterator[int]:
+    """The websockets library's server, echoing on every path; its cleartext port."""
+    tls, plain = free_ports(2)
+    argv = [PYTHON, APP_SERVERS, "websockets", certificates.cert, certificates.key]
+    server = start(
+        "the websockets backend",
+        [*argv, str(tls), str(plain)],
+        tmp_path_factory.mktemp("backend"),
+        [tls, plain],
+    )
+    yield plain
+    server.stop()
+
+
+DEMO = pathlib.Path(__file__).parents[2] / "examples" / "demo"
+
+
+@pytest.fixture(scope="module")
+def demo_app_backend(tmp_path_factory: pytest.TempPathFactory) -> Iterator[int]:
+    """hypercorn, the bundled server's engine, serving the demo app on cleartext; its port.
+
+    The demo's /ws answers a plain GET with 426 and accepts WebSocket handshakes.
+    """
+    (port,) = free_ports(1)
+    argv = [PYTHON, "-m", "hypercorn", "app:app", "--bind", f"127.0.0.1:{port}"]
+    workdir = tmp_path_factory.mktemp("demo-app")
+    server = start(
+        "hypercorn with the demo app", argv, workdir, [port], env={"PYTHONPATH": str(DEMO)}
+    )
+    yield port
+    server.stop()
+
+
+def _backend_as_taken() -> None:
+    """Skip unless the backend is the websockets version the ground truth was taken with.
+
+    websockets 17 answers an HTTP/1.0 request with 505; 16 closes the
+    connection, and nginx then answers 502 itself (the plugin still finds the
+    handshake stripped: answered exactly like the plain GET).
+    """
+    import websockets
+
+    if int(websockets.__version__.split(".")[0]) < 17:
+        pytest.skip(f"ground truth taken with websockets 17, not {websockets.__version__}")
+
+
+def _serve(running: Running) -> Iterator[Running]:
+    try:
+        yield running
+    finally:
+        running.stop()
+
+
+NGINX_CONF = """
+daemon off;
+master_process off;
+worker_processes 1;
+pid {w}/nginx.pid;
+error_log {w}/error.log notice;
+events {{ worker_connections 64; }}
+http {{
+  access_log off;
+  client_body_temp_path {w}/body;
+  proxy_temp_path {w}/proxy;
+  fastcgi_temp_path {w}/fastcgi;
+  uwsgi_temp_path {w}/uwsgi;
+  scgi_temp_path {w}/scgi;
+  map $http_upgrade $connection_upgrade {{ default upgrade; '' close; }}
+  server {{
+    listen 127.0.0.1:{tls} ssl http2;
+    listen 127.0.0.1:{plain};
+    ssl_certificate {cert};
+    ssl_certificate_key {key};
+    ssl_protocols TLSv1.2 TLSv1.3;
+    location = /v2/orders {{
+      if ($server_protocol != "HTTP/2.0") {{
+        add_header Upgrade "HTTP/2.0" always;
+        add_header Connection "Upgrade" always;
+        return 426 '{problem}';
+      }}
+      return 200 '{{"ok": true}}';
+    }}
+    # The proxy configured as nginx's WebSocket guide says ...
+    location /ws-good/ {{
+      proxy_pass http://127.0.0.1:{backend};
+      proxy_http_version 1.1;
+      proxy_set_header Upgrade $http_upgrade;
+      proxy_set_header Connection $connection_upgrade;
+    }}
+    # The demo app under hypercorn behind the same two configurations.
+    location /app-good/ {{
+      proxy_pass http://127.0.0.1:{app}/;
+      proxy_http_version 1.1;
+      proxy_set_header Upgrade $http_upgrade;
+      proxy_set_header Connection $connection_upgrade;
+    }}
+    location /app-bad/ {{
+      proxy_pass http://127.0.0.1:{app}/;
+    }}
+    # ... and the plain proxy_pass that HTTP/1.0-forwards without Upgrade.
+    location /ws-bad/ {{
+      proxy_pass http://127.0.0.1:{backend};
+    }}
+  }}
+}}
+"""
+
+
+@pytest.fixture(scope="module")
+def nginx(
+    tmp_path_factory: pytest.TempPathFactory,
+    certificates: Certificates,
+    websocket_backend: int,
+    demo_app_backend: int,
+) -> Iterator[Running]:
+    executable = binary("nginx")
+    workdir = tmp_path_factory.mktemp("nginx")
+    tls, plain = free_ports(2)
+    conf = NGINX_CONF.format(
+        w=workdir,
+        tls=tls,
+        plain=plain,
+        cert=certificates.cert,
+        key=certificates.key,
+        backend=websocket_backend,
+        app=demo_app_backend,
+        problem=PROBLEM,
+    )
+    (workdir / "nginx.conf").write_text(conf)
+    argv = [executable, "-p", str(workdir), "-c", str(workdir / "nginx.conf")]
+    yield from _serve(
+        start("nginx", [*argv, "-e", str(workdir / "error.log")], workdir, [tls, plain])
+    )
+
+
+APACHE_MODULES = (
+    "mpm_event",
+    "authz_core",
+    "mime",
+    "env",
+    "ssl",
+    "http2",
+    "rewrite",
+    "headers",
+    "proxy",
+    "proxy_http",
+    "proxy_wstunnel",
+)
+
+APACHE_CONF = """
+ServerRoot {w}
+ServerName 127.0.0.1
+Listen 127.0.0.1:{tls}
+Listen 127.0.0.1:{fixed}
+Listen 127.0.0.1:{plain}
+PidFile {w}/httpd.pid
+ErrorLog {w}/error.log
+LogLevel warn
+{modules}
+TypesConfig /dev/null
+DocumentRoot {docs}
+<Directory {docs}>
+  Require all granted
+</Directory>
+ErrorDocument 426 '{problem}'
+<VirtualHost 127.0.0.1:{tls}>
+  SSLEngine on
+  SSLCertificateFile {cert}
+  SSLCertificateKeyFile {key}
+  SSLProtocol -all +TLSv1.2 +TLSv1.3
+  # As the mod_http2 documentation shows it.
+  Protocols h2 http/1.1
+  RewriteEngine on
+  RewriteCond %{{SERVER_PROTOCOL}} !^HTTP/2
+  RewriteRule ^/v2/orders$ - [R=426,L]
+  <Location "/v2/orders">
+    Header always set Upgrade "HTTP/2.0" "expr=%{{REQUEST_STATUS}} == 426"
+    Header always set Connection "Upgrade" "expr=%{{REQUEST_STATUS}} == 426"
+  </Location>
+  ProxyPass /ws-good/ http://127.0.0.1:{backend}/ upgrade=websocket
+  ProxyPass /ws-bad/ http://127.0.0.1:{backend}/
+  # An old workaround for backends with a broken HTTP/1.1: it also drops the upgrade.
+  <Location "/ws-bad/">
+    SetEnv force-proxy-request-1.0 1
+    SetEnv proxy-nokeepalive 1
+  </Location>
+</VirtualHost>
+<VirtualHost 127.0.0.1:{fixed}>
+  SSLEngine on
+  SSLCertificateFile {cert}
+  SSLCertificateKeyFile {key}
+  SSLProtocol -all +TLSv1.2 +TLSv1.3
+  # http/1.1 first: no Upgrade: h2 on HTTP/1.1 answers; the client's ALPN order decides.
+  Protocols http/1.1 h2
+  ProtocolsHonorOrder off
+</VirtualHost>
+<VirtualHost 127.0.0.1:{plain}>
+  Protocols h2c http/1.1
+  RewriteEngine on
+  RewriteCond %{{SERVER_PROTOCOL}} !^HTTP/2
+  RewriteRule ^/h2c/orders$ - [R=426,L]
+  Header always set Upgrade "h2c" "expr=%{{REQUEST_STATUS}} == 426"
+</VirtualHost>
+"""
+
+
+@pytest.fixture(scope="module")
+def apache(
+    tmp_path_factory: pytest.TempPathFactory, certificates: Certificates, websocket_backend: int
+) -> Iterator[tuple[Running, list[int]]]:
+    executable = binary("apache2", "httpd")
+    modules_dir = pathlib.Path("/usr/lib/apache2/modules")
+    if not (modules_dir / "mod_http2.so").exists():
+        pytest.skip(f"Apache httpd's mod_http2 is not in {modules_dir}")
+    workdir = tmp_path_factory.mktemp("apache")
+    # Run as root, httpd serves from children without privileges: the public
+    # documents (two small JSON files) live in a directory they can read.
+    docs = pathlib.Path(tempfile.mkdtemp(prefix="matrix-apache-docs-"))
+    try:
+        docs.chmod(0o755)
+        for path in ("v1/orders", "v2/orders", "h2c/orders"):
+            (docs / path).parent.mkdir(exist_ok=True)
+            (docs / path).write_text('{"ok": true}\n')
+            (docs / path).parent.chmod(0o755)
+            (docs / path).chmod(0o644)
+        tls, fixed, plain = free_ports(3)
+        modules = "\n".join(
+            f"LoadModule {name}_module {modules_dir}/mod_{name}.so" for name in APACHE_MODULES
+        )
+        conf = APACHE_CONF.format(
+            w=workdir,
+            tls=tls,
+            fixed=fixed,
+            plain=plain,
+            modules=modules,
+            docs=docs,
+            problem=PROBLEM,
+            cert=certificates.cert,
+            key=certificates.key,
+            backend=websocket_backend,
+        )
+        (workdir / "httpd.conf").write_text(conf)
+        argv = [executable, "-f", str(workdir / "httpd.conf"), "-DFOREGROUND"]
+        running = start("Apache httpd", argv, workdir, [tls, fixed, plain])
+        yield from _serve_with_ports(running, [tls, fixed, plain])
+    finally:
+        shutil.rmtree(docs, ignore_errors=True)
+
+
+def _serve_with_ports(running: Running, ports: list[int]) -> Iterator[tuple[Running, list[int]]]:
+    try:
+        yield running, ports
+    finally:
+        running.stop()
+
+
+CADDYFILE = """
+{{
+	auto_https off
+	admin off
+	servers {{
+		protocols h1 h2
+	}}
+}}
+https://127.0.0.1:{tls} {{
+	tls {cert} {key}
+	@legacy {{
+		path /v2/orders
+		not protocol http/2+
+	}}
+	handle @legacy {{
+		header Upgrade "HTTP/2.0"
+		header Connection "Upgrade"
+		header Content-Type "application/problem+json"
+		respond `{problem}` 426
+	}}
+	handle /v2/orders {{
+		header Content-Type "application/json"
+		respond `{{"ok": true}}` 200
+	}}
+	handle /ws/* {{
+		reverse_proxy 127.0.0.1:{backend}
+	}}
+	handle /ws-bad/* {{
+		reverse_proxy 127.0.0.1:{backend} {{
+			header_up -Upgrade
+			header_up -Connection
+		}}
+	}}
+}}
+"""
+
+
+@pytest.fixture(scope="module")
+def caddy(
+    tmp_path_factory: pytest.TempPathFactory, certificates: Certificates, websocket_backend: int
+) -> Iterator[Running]:
+    executable = binary("caddy")
+    workdir = tmp_path_factory.mktemp("caddy")
+    (tls,) = free_ports(1)
+    conf = CADDYFILE.format(
+        tls=tls,
+        cert=certificates.cert,
+        key=certificates.key,
+        problem=PROBLEM,
+        backend=websocket_backend,
+    )
+    (workdir / "Caddyfile").write_text(conf)
+    env = {"HOME": str(workdir), "XDG_DATA_HOME": str(workdir), "XDG_CONFIG_HOME": str(workdir)}
+    argv = [executable, "run", "--config", str(workdir / "Caddyfile"), "--adapter", "caddyfile"]
+    yield from _serve(start("Caddy", argv, workdir, [tls], env=env))
+
+
+HAPROXY_CFG = """
+global
+    maxconn 100
+defaults
+    mode http
+    timeout connect 5s
+    timeout client 10s
+    timeout server 10s
+    timeout tunnel 30s
+frontend fe
+    bind 127.0.0.1:{tls} ssl crt {chain} alpn h2,http/1.1 ssl-min-ver TLSv1.2
+    http-request return status 426 content-type application/problem+json string '{problem}' \
+hdr Upgrade "HTTP/2.0" hdr Connection "Upgrade" if {{ path /v2/orders }} !{{ ssl_fc_alpn -i h2 }}
+    http-request return status 200 content-type application/json string '{{"ok": true}}' \
+if {{ path /v2/orders }}
+    use_backend ws_bad if {{ path_beg /ws-bad/ }}
+    default_backend ws
+backend ws
+    server s1 127.0.0.1:{backend}
+backend ws_bad
+    http-request del-header Upgrade
+    http-request del-header Connection
+    server s1 127.0.0.1:{backend}
+"""
+
+
+@pytest.fixture(scope="module")
+def haproxy(
+    tmp_path_factory: pytest.TempPathFactory, certificates: Certificates, websocket_backend: int
+) -> Iterator[Running]:
+    executable = binary("haproxy")
+    workdir = tmp_path_factory.mktemp("haproxy")
+    (tls,) = free_ports(1)
+    conf = HAPROXY_CFG.format(
+        tls=tls, chain=certificates.chain, problem=PROBLEM, backend=websocket_backend
+    )
+    (workdir / "haproxy.cfg").write_text(conf)
+    argv = [executable, "-db", "-f", str(workdir / "haproxy.cfg")]
+    yield from _serve(start("HAProxy", argv, workdir, [tls]))
+
+
+def https(running: Running, index: int = 0) -> str:
+    return f"https://127.0.0.1:{running.ports[index]}"
+
+
+def http(running: Running, index: int) -> str:
+    return f"http://127.0.0.1:{running.ports[index]}"
+
+
+REFUSAL_SKIPPED = dict.fromkeys(
+    (
+        "upgrade-present",
+        "upgrade-syntax",
+        "upgrade-names-required",
+        "connection-upgrade",
+        "problem-media-type",
+        "problem-body",
+        "problem-actionable",
+        "not-cacheable",
+    ),
+    "skipped",
+)
+
+
+# -- nginx 1.22 ----------------------------------------------------------------------
+
+
+def test_nginx_h2_over_tls(
+    pytester: pytest.Pytester, nginx: Running, certificates: Certificates
+) -> None:
+    # $ curl -si --http1.1 --cacert ca.pem https://127.0.0.1:PORT/v2/orders
+    #   HTTP/1.1 426                       <- nginx knows no reason phrase for 426
+    #   Server: nginx/1.22.1
+    #   Content-Type: text/plain           <- return's default_type
+    #   Connection: keep-alive             <- nginx's own ...
+    #   Upgrade: HTTP/2.0
+    #   Connection: Upgrade                <- ... and add_header's: two fields
+    #   {"type": "about:blank", "title": "Upgrade Required", "status": 426, ...}
+    # $ curl -si --http2 ... -> HTTP/2 200, server, date, content-type, content-length
+    # $ openssl s_client -tls1 / -tls1_1 -cipher DEFAULT:@SECLEVEL=0
+    #   -> "tlsv1 alert protocol version" (alert 70) for both
+    result, checks = run_plugin(
+        pytester, [https(nginx)], certificates.ca, requirement_test("h2", "/v2/orders")
+    )
+    result.assert_outcomes(passed=1, warnings=1)
+    assert outcomes(checks) == {
+        "status-426": "passed",
+        "upgrade-present": "passed",
+        "upgrade-syntax": "passed",
+        "upgrade-names-required": "passed",
+        # The two Connection fields combine to "keep-alive, Upgrade" (RFC 9110 §5.3).
+        "connection-upgrade": "passed",
+        "problem-media-type": "warned",
+        "problem-body": "skipped",
+        "problem-actionable": "skipped",
+        "not-cacheable": "passed",
+        "upgrade-unswitchable": "skipped",
+        "upgraded-succeeds": "passed",
+        "upgraded-protocol": "passed",
+        "h2-no-connection-headers": "passed",
+        "tls-legacy-refused": "passed",
+    }
+    assert checks["connection-upgrade"]["actual"] == "Connection: keep-alive, Upgrade"
+
+
+def test_nginx_websocket_proxy_configured_well(
+    pytester: pytest.Pytester, nginx: Running, certificates: Certificates
+) -> None:
+    # location /ws-good/ with proxy_http_version 1.1 and Upgrade/Connection forwarded:
+    # plain GET   -> HTTP/1.1 426 Upgrade Required, Server: nginx/1.22.1,
+    #                Connection: keep-alive (nginx replaced the backend's), Upgrade: websocket,
+    #                text/plain "Failed to open a WebSocket connection: invalid Connection
+    #                header: close." (the map sends Connection: close without Upgrade)
+    # handshake   -> HTTP/1.1 101 Switching Protocols, Connection: upgrade, Upgrade: websocket,
+    #                Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=  (wss and ws)
+    # version 99  -> HTTP/1.1 400 Bad Request, no Sec-WebSocket-Version,
+    #                "invalid Sec-WebSocket-Version header: 99."
+    result, checks = run_plugin(
+        pytester,
+        [https(nginx), http(nginx, 1)],
+        certificates.ca,
+        requirement_test("websocket", "/ws-good/"),
+    )
+    result.assert_outcomes(failed=1)
+    assert outcomes(checks) == {
+        "status-426": "passed",
+        "upgrade-present": "passed",
+        "upgrade-syntax": "passed",
+        "upgrade-names-required": "passed",
+        "connection-upgrade": "failed",  # what clients get: keep-alive, no upgrade option
+        "problem-media-type": "warned",
+        "problem-body": "skipped",
+        "problem-actionable": "skipped",
+        "not-cacheable": "passed",
+        "upgrade-stripped": "passed",  # both handshakes got their 101
+        "upgrade-unswitchable": "passed",
+        "upgraded-succeeds": "passed",
+        "upgraded-protocol": "passed",
+        "websocket-accept": "passed",
+        "websocket-version": "failed",  # the websockets library's 400 lists no version
+    }
+    assert "101 Switching Protocols" in checks["upgrade-stripped"]["message"]
+    # A live target: the diagnosis names the proxy's part, and the setting.
+    assert "add_header Connection" in checks["connection-upgrade"]["diagnosis"]
+    assert "Server: nginx/" in checks["connection-upgrade"]["diagnosis"]
+
+
+def test_nginx_plain_proxy_pass_strips_the_upgrade(
+    pytester: pytest.Pytester, nginx: Running, certificates: Certificates
+) -> None:
+    # location /ws-bad/ { proxy_pass http://backend; } speaks HTTP/1.0 to the backend
+    # and drops Upgrade/Connection, so plain GET, handshake and version 99 all get:
+    #   HTTP/1.1 505 HTTP Version Not Supported
+    #   Server: nginx/1.22.1
+    #   Failed to open a WebSocket connection: unsupported HTTP version: HTTP/1.0.
+    # This is the false pass of issue 12: upgrade-stripped used to pass here.
+    result, checks = run_plugin(
+        pytester,
+        [https(nginx), http(nginx, 1)],
+        certificates.ca,
+        requirement_test("websocket", "/ws-bad/"),
+    )
+    result.assert_outcomes(failed=1)
+    assert checks["upgrade-stripped"]["outcome"] == "failed"  # with any backend version
+    _backend_as_taken()
+    assert outcomes(checks) == {
+        "status-426": "failed",
+        **REFUSAL_SKIPPED,
+        "upgrade-stripped": "failed",
+        "upgrade-unswitchable": "passed",
+        "upgraded-succeeds": "failed",
+        "upgraded-protocol": "skipped",
+        "websocket-accept": "skipped",
+        "websocket-version": "skipped",  # its handshake never reached the server either
+    }
+    stripped = checks["upgrade-stripped"]
+    assert "505" in stripped["message"]
+    assert "Server: nginx/1.22.1" in stripped["diagnosis"]
+    assert "proxy_http_version 1.1" in stripped["diagnosis"]
+    assert "traceback" not in checks["upgraded-succeeds"]["diagnosis"]
+    assert "upgrade-stripped" in checks["upgraded-succeeds"]["diagnosis"]
+    result.stdout.fnmatch_lines(
+        ["*✘ upgrade-stripped [[]must*did not reach the server as sent: it was answered 505*"]
+    )
+    # The WebSocket how-to and the failure-report reference show this report.
+    report = _placeholders(failure_report(result.outlines), nginx, certificates)
+    for page in STRIPPING_PAGES:
+        if UPDATE:
+            write_block(page, "proxy-stripping-report", report)
+        assert read_block(page, "proxy-stripping-report") == report, (
+            f"{page} no longer shows this report; if the change is intended, run"
+            " PYTEST_UPGRADE_UPDATE_DOCS=1 python -m pytest"
+            " tests/integration/test_server_matrix_native.py"
+        )
+
+
+DOCS = pathlib.Path(__file__).parents[2] / "docs"
+STRIPPING_PAGES = (DOCS / "how-to" / "websocket.md", DOCS / "reference" / "failure-report.md")
+
+
+def _placeholders(lines: list[str], server: Running, certificates: Certificates) -> list[str]:
+    """The per-run parts of a report replaced: ports 8443/8080, the CA path, the keys."""
+    text = "\n".join(lines)
+    text = re.sub(rf"127\.0\.0\.1:{server.ports[0]}\b", "127.0.0.1:8443", text)
+    text = re.sub(rf"127\.0\.0\.1:{server.ports[1]}\b", "127.0.0.1:8080", text)
+    text = text.replace(certificates.ca, "/tmp/…/ca.pem")
+    text = re.sub(r"Sec-WebSocket-Key: [A-Za-z0-9+/=]+", "Sec-WebSocket-Key: …", text)
+    # The pages show the version the matrix was written against.
+    text = re.sub(r"Server: nginx/\d+(?:\.\d+)*", "Server: nginx/1.22.1", text)
+    return text.splitlines()
+
+
+def test_the_demo_app_behind_nginx(
+    pytester: pytest.Pytester, nginx: Running, certificates: Certificates
+) -> None:
+    # hypercorn + examples/demo behind location /app-good/ (WebSocket proxying):
+    #   plain GET -> HTTP/1.1 426 (no reason phrase), Server: nginx/1.22.1,
+    #                Connection: keep-alive, upgrade: websocket, application/problem+json
+    #   handshake -> HTTP/1.1 101, Connection: upgrade, upgrade: WebSocket,
+    #                sec-websocket-accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=
+    #   version 99 -> hypercorn's own 400, no Sec-WebSocket-Version
+    # behind location /app-bad/ (plain proxy_pass): the handshake gets the plain GET's
+    #   426, upgrade: websocket, and the same problem document: the app never saw it.
+    targets = [https(nginx), http(nginx, 1)]
+    result, checks = run_plugin(
+        pytester, targets, certificates.ca, requirement_test("websocket", "/app-good/ws")
+    )
+    result.assert_outcomes(failed=1)
+    assert {c: o for c, o in outcomes(checks).items() if o != "passed"} == {
+        "connection-upgrade": "failed",  # nginx's keep-alive replaced the app's option
+        # Behind a proxy hypercorn's own refusal is the deployment's answer: judged, not
+        # skipped as it is when the bundled server answers (README: "What the bundled
+        # server answers by itself").
+        "websocket-version": "failed",
+    }
+
+    result, checks = run_plugin(
+        pytester, targets, certificates.ca, requirement_test("websocket", "/app-bad/ws")
+    )
+    result.assert_outcomes(failed=1)
+    assert checks["upgrade-stripped"]["outcome"] == "failed"
+    assert "asking for the very upgrade" in checks["upgrade-stripped"]["message"]
+    assert checks["upgraded-succeeds"]["outcome"] == "failed"
+    assert "upgrade-stripped" in checks["upgraded-succeeds"]["diagnosis"]
+    assert checks["websocket-version"]["outcome"] == "skipped"
+
+
+# -- Apache httpd 2.4 with mod_http2 ---------------------------------------------------------
+
+
+def test_apache_h2_over_tls(
+    pytester: pytest.Pytester, apache: tuple[Running, list[int]], certificates: Certificates
+) -> None:
+    # $ curl -si --http1.1 https://127.0.0.1:TLS/v2/orders
+    #   HTTP/1.1 426 Upgrade Required
+    #   Server: Apache/2.4.71 (Debian) OpenSSL/3.0.19
+    #   Upgrade: HTTP/2.0
+    #   Connection: Upgrade
+    #   Content-Type: text/html; charset=iso-8859-1   <- ErrorDocument's type
+    #   {"type": "about:blank", "title": "Upgrade Required", "status": 426, ...}
+    # $ curl -si --http2 ... -> HTTP/2 200 (the document, no connection-specific fields)
+    # $ openssl s_client -tls1 ... -> tlsv1 alert protocol version
+    server, _ = apache
+    result, checks = run_plugin(
+        pytester, [https(server)], certificates.ca, requirement_test("h2", "/v2/orders")
+    )
+    result.assert_outcomes(passed=1, warnings=1)
+    assert outcomes(checks) == {
+        "status-426": "passed",
+        "upgrade-present": "passed",
+        "upgrade-syntax": "passed",
+        "upgrade-names-required": "passed",
+        "connection-upgrade": "passed",
+        "problem-media-type": "warned",
+        "problem-body": "skipped",
+        "problem-actionable": "skipped",
+        "not-cacheable": "passed",
+        # mod_http2 adds no Upgrade: h2 to a 426 (it did to the 200 below).
+        "upgrade-unswitchable": "skipped",
+        "upgraded-succeeds": "passed",
+        "upgraded-protocol": "passed",
+        "h2-no-connection-headers": "passed",
+        "tls-legacy-refused": "passed",
+    }
+
+
+def test_apache_advertises_h2_in_upgrade_on_http11_answers(
+    pytester: pytest.Pytester, apache: tuple[Running, list[int]], certificates: Certificates
+) -> None:
+    # With "Protocols h2 http/1.1", during a deprecation period (HTTP/1.1 still served):
+    # $ curl -si --http1.1 https://127.0.0.1:TLS/v1/orders
+    #   HTTP/1.1 200 OK
+    #   Upgrade: h2
+    #   Connection: Upgrade
+    # "H2Upgrade off" leaves both fields in place (tried by hand); with
+    # "Protocols http/1.1 h2" + "ProtocolsHonorOrder off" they are gone and
+    # curl --http2 still gets HTTP/2 200 (the FIXED virtual host below).
+    server, ports = apache
+    suite = requirement_test("h2", "/v1/orders", after="2099-01-01")
+    _, checks = run_plugin(pytester, [https(server)], certificates.ca, suite)
+    unswitchable = checks["upgrade-unswitchable"]
+    assert unswitchable["outcome"] == "warned"
+    assert "Upgrade: h2" in unswitchable["actual"]
+    assert "ProtocolsHonorOrder off" in unswitchable["diagnosis"]
+    assert checks["legacy-still-served"]["outcome"] == "passed"
+
+    fixed = f"https://127.0.0.1:{ports[1]}"
+    _, checks = run_plugin(pytester, [fixed], certificates.ca, suite)
+    assert checks["upgrade-unswitchable"]["outcome"] == "passed"
+    assert checks["upgraded-protocol"]["outcome"] == "passed"  # h2 still by ALPN
+
+
+def test_apache_h2c(
+    pytester: pytest.Pytester, apache: tuple[Running, list[int]], certificates: Certificates
+) -> None:
+    # $ curl -si --http1.1 http://127.0.0.1:PLAIN/h2c/orders
+    #   HTTP/1.1 426 Upgrade Required, Upgrade: h2c, no Connection field, text/html
+    # $ curl -si --http2-prior-knowledge ... -> HTTP/2 200
+    # $ curl -si --http2 ... (Upgrade: h2c) -> HTTP/1.1 426 (the rewrite answers first)
+    _, ports = apache
+    result, checks = run_plugin(
+        pytester,
+        [f"http://127.0.0.1:{ports[2]}"],
+        certificates.ca,
+        requirement_test("h2c", "/h2c/orders"),
+    )
+    result.assert_outcomes(failed=1, warnings=1)
+    assert outcomes(checks) == {
+        "status-426": "passed",
+        "upgrade-present": "passed",
+        "upgrade-syntax": "passed",
+        "upgrade-names-required": "passed",
+        # Header set Upgrade alone: httpd adds no Connection: Upgrade to it.
+        "connection-upgrade": "failed",
+        "problem-media-type": "warned",
+        "problem-body": "skipped",
+        "problem-actionable": "skipped",
+        "not-cacheable": "passed",
+        "upgrade-unswitchable": "skipped",
+        "upgraded-succeeds": "passed",
+        "upgraded-protocol": "passed",
+        "h2-no-connection-headers": "passed",
+        "h2c-upgrade-handshake": "passed",  # info: "not accepted (426)"
+    }
+    assert "not accepted (426)" in checks["h2c-upgrade-handshake"]["message"]
+
+
+def test_apache_websocket_proxy(
+    pytester: pytest.Pytester, apache: tuple[Running, list[int]], certificates: Certificates
+) -> None:
+    # ProxyPass ... upgrade=websocket (2.4.71 forwards the upgrade even without it):
+    #   plain GET -> 426, Server: Python/3.11 websockets/17.4 (httpd passes the backend's),
+    #                Connection: Upgrade (added by httpd), Upgrade: websocket
+    #   handshake -> 101 Switching Protocols, Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=
+    # /ws-bad/ with SetEnv force-proxy-request-1.0: plain GET and handshake both ->
+    #   505 HTTP Version Not Supported, Server: Python/3.11 websockets/17.4,
+    #   "unsupported HTTP version: HTTP/1.0." (no Via: ProxyVia is off)
+    server, _ = apache
+    result, checks = run_plugin(
+        pytester, [https(server)], certificates.ca, requirement_test("websocket", "/ws-good/")
+    )
+    assert checks["upgrade-stripped"]["outcome"] == "passed"
+    assert checks["connection-upgrade"]["outcome"] == "passed"
+    assert checks["upgraded-succeeds"]["outcome"] == "passed"
+
+    result, checks = run_plugin(
+        pytester, [https(server)], certificates.ca, requirement_test("websocket", "/ws-bad/")
+    )
+    result.assert_outcomes(failed=1)
+    stripped = checks["upgrade-stripped"]
+    assert stripped["outcome"] == "failed"  # with any backend version
+    _backend_as_taken()
+    assert "Server: Python/3.11 websockets/" in stripped["diagnosis"]
+    assert "force-proxy-request-1.0" in stripped["diagnosis"]
+
+
+# -- Caddy 2.6 -------------------------------------------------------------------------
+
+
+def test_caddy_h2_over_tls(
+    pytester: pytest.Pytester, caddy: Running, certificates: Certificates
+) -> None:
+    # $ curl -si --http1.1 https://127.0.0.1:PORT/v2/orders
+    #   HTTP/1.1 426 Upgrade Required
+    #   Connection: Upgrade
+    #   Content-Type: application/problem+json
+    #   Server: Caddy
+    #   Upgrade: HTTP/2.0
+    # $ curl --http2 ... -> HTTP/2 200 {"ok": true}
+    # $ openssl s_client -tls1_1 ... -> tlsv1 alert protocol version
+    result, checks = run_plugin(
+        pytester, [https(caddy)], certificates.ca, requirement_test("h2", "/v2/orders")
+    )
+    result.assert_outcomes(passed=1)
+    assert {c for c, outcome in outcomes(checks).items() if outcome != "passed"} == {
+        "upgrade-unswitchable"  # skipped: only a 426 and an HTTP/2 answer
+    }
+
+
+def test_caddy_websocket_proxy(
+    pytester: pytest.Pytester, caddy: Running, certificates: Certificates
+) -> None:
+    # reverse_proxy (WebSocket by itself):
+    #   plain GET -> 426, Server: Caddy + Server: Python/3.11 websockets/17.4, and NO
+    #                Upgrade field: Caddy removes it from the forwarded 426 (RFC 9110
+    #                §7.6.1 lists Upgrade among the fields a proxy removes)
+    #   handshake -> 101, Connection: Upgrade, Upgrade: websocket, Sec-Websocket-Accept
+    # reverse_proxy with header_up -Upgrade -Connection (/ws-bad/):
+    #   handshake -> the same 426 and body as the plain GET
+    result, checks = run_plugin(
+        pytester, [https(caddy)], certificates.ca, requirement_test("websocket", "/ws/")
+    )
+    assert checks["upgrade-present"]["outcome"] == "failed"
+    assert "Caddy's reverse_proxy does" in checks["upgrade-present"]["diagnosis"]
+    assert checks["upgrade-stripped"]["outcome"] == "passed"
+    assert checks["upgraded-succeeds"]["outcome"] == "passed"
+
+    result, checks = run_plugin(
+        pytester, [https(caddy)], certificates.ca, requirement_test("websocket", "/ws-bad/")
+    )
+    result.assert_outcomes(failed=1)
+    stripped = checks["upgrade-stripped"]
+    assert stripped["outcome"] == "failed"
+    assert "exactly like the plain GET" in stripped["message"]
+    assert "Server: Caddy, Python/3.11 websockets/" in stripped["diagnosis"]
+    assert checks["websocket-version"]["outcome"] == "skipped"
+
+
+# -- HAProxy 2.6 --------------------------------------------------------------------------
+
+
+def test_haproxy_tls_termination_and_alpn(
+    pytester: pytest.Pytester, haproxy: Running, certificates: Certificates
+) -> None:
+    # $ openssl s_client -alpn h2 -> "ALPN protocol: h2"; -alpn http/1.1 -> "http/1.1"
+    # $ curl -si --http1.1 https://127.0.0.1:PORT/v2/orders
+    #   HTTP/1.1 426 Upgrade Required
+    #   upgrade: HTTP/2.0
+    #   connection: Upgrade
+    #   content-type: application/problem+json
+    # $ curl --http2 ... -> HTTP/2 200, content-length and content-type only
+    # $ openssl s_client -tls1_1 ... -> tlsv1 alert protocol version
+    result, checks = run_plugin(
+        pytester, [https(haproxy)], certificates.ca, requirement_test("h2", "/v2/orders")
+    )
+    result.assert_outcomes(passed=1)
+    assert {c for c, outcome in outcomes(checks).items() if outcome != "passed"} == {
+        "upgrade-unswitchable"
+    }
+
+
+def test_haproxy_websocket_proxy(
+    pytester: pytest.Pytester, haproxy: Running, certificates: Certificates
+) -> None:
+    # default backend (mode http forwards the upgrade):
+    #   plain GET -> 426, upgrade: websocket, no connection field (HAProxy removed the
+    #                backend's "Connection: close"), server: Python/3.11 websockets/17.4
+    #   handshake -> 101, upgrade: websocket, connection: Upgrade, sec-websocket-accept
+    # backend with http-request del-header Upgrade / Connection (/ws-bad/):
+    #   handshake -> the plain GET's 426, upgrade: websocket
+    result, checks = run_plugin(
+        pytester, [https(haproxy)], certificates.ca, requirement_test("websocket", "/ws/")
+    )
+    assert checks["upgrade-stripped"]["outcome"] == "passed"
+    assert checks["connection-upgrade"]["outcome"] == "failed"
+
+    result, checks = run_plugin(
+        pytester, [https(haproxy)], certificates.ca, requirement_test("websocket", "/ws-bad/")
+    )
+    result.assert_outcomes(failed=1)
+    stripped = checks["upgrade-stripped"]
+    assert stripped["outcome"] == "failed"
+    assert "asking for the very upgrade" in stripped["message"]
+    assert "HAProxy" in stripped["diagnosis"]
+
+
+def test_the_certificate_key_stays_private(certificates: Certificates) -> None:
+    assert os.stat(certificates.key).st_mode & 0o077 == 0

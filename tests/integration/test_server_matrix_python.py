@@ -1,0 +1,321 @@
+"""The plugin against the Python servers people deploy: uvicorn, Tornado, aiohttp, websockets.
+
+Each serves a WebSocket echo on /ws over TLS and cleartext
+(tests/matrix_python_app_servers.py), starts once for this module in its own
+process, and is driven as a live target through ``--upgrade-target`` and
+``--upgrade-ca``. The answers were first taken by hand with curl (quoted
+next to each case, trimmed; Date fields dropped), with uvicorn 0.54,
+Tornado 6.6, aiohttp 3.14 and websockets 17.4; then the plugin's verdict is
+asserted. A library that is not installed skips its case with its name
+(``pip install -e .[test]`` installs them).
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import pathlib
+from collections.abc import Iterator
+
+import pytest
+
+from matrix_servers import (
+    PYTHON,
+    Certificates,
+    Running,
+    free_ports,
+    outcomes,
+    requirement_test,
+    run_plugin,
+    start,
+)
+
+APP_SERVERS = str(pathlib.Path(__file__).parent.parent / "matrix_python_app_servers.py")
+KINDS = ("uvicorn", "tornado", "aiohttp", "websockets")
+TESTS = str(pathlib.Path(__file__).parent.parent)
+APP = "matrix_python_app_servers:asgi_app"
+
+
+def _command(kind: str, certificates: Certificates, tls: int, plain: int) -> list[str]:
+    """How each server is started; the ASGI servers serve the app of APP_SERVERS."""
+    if kind == "granian":
+        # One listener per process: the TLS one (HTTP/1.1 and HTTP/2 by ALPN).
+        return [
+            *(PYTHON, "-m", "granian", "--interface", "asgi", "--http", "auto", "--ws"),
+            *("--host", "127.0.0.1", "--port", str(tls), "--log-level", "warning"),
+            *("--ssl-certificate", certificates.cert, "--ssl-keyfile", certificates.key, APP),
+        ]
+    if kind == "daphne":
+        endpoint = f"ssl:{tls}:interface=127.0.0.1:privateKey={certificates.key}"
+        endpoint += f":certKey={certificates.cert}"
+        return [PYTHON, "-m", "daphne", "-e", endpoint, "-b", "127.0.0.1", "-p", str(plain), APP]
+    return [PYTHON, APP_SERVERS, kind, certificates.cert, certificates.key, str(tls), str(plain)]
+
+
+@pytest.fixture(scope="module")
+def certificates(tmp_path_factory: pytest.TempPathFactory) -> Certificates:
+    return Certificates(tmp_path_factory.mktemp("matrix-certs"))
+
+
+@pytest.fixture(scope="module")
+def python_servers(
+    tmp_path_factory: pytest.TempPathFactory, certificates: Certificates
+) -> Iterator[dict[str, Running]]:
+    """Every installed library's server, started together (they start in parallel)."""
+    running: dict[str, Running] = {}
+    try:
+        for kind in (*KINDS, "granian", "daphne"):
+            if importlib.util.find_spec(kind) is None:
+                continue
+            tls, plain = free_ports(2)
+            ports = [tls] if kind == "granian" else [tls, plain]
+            running[kind] = start(
+                kind,
+                _command(kind, certificates, tls, plain),
+                tmp_path_factory.mktemp(kind),
+                ports,
+                env={"PYTHONPATH": TESTS},
+            )
+        yield running
+    finally:
+        for server in running.values():
+            server.stop()
+
+
+def targets(servers: dict[str, Running], kind: str) -> list[str]:
+    if kind not in servers:
+        how = "pip install " + kind if kind in ("granian", "daphne") else "pip install -e .[test]"
+        pytest.skip(f"{kind} is not installed ({how} installs it)")
+    tls, *plain = servers[kind].ports
+    return [f"https://127.0.0.1:{tls}", *(f"http://127.0.0.1:{port}" for port in plain)]
+
+
+WEBSOCKET = requirement_test("websocket", "/ws")
+
+UPGRADED_PASS = {
+    # Both handshakes (wss:// and ws://) got 101 with the right accept value:
+    # the positive evidence that nothing stripped them.
+    "upgrade-stripped": "passed",
+    "upgraded-succeeds": "passed",
+    "upgraded-protocol": "passed",
+    "websocket-accept": "passed",
+}
+
+REFUSAL_SKIPPED = dict.fromkeys(
+    (
+        "upgrade-present",
+        "upgrade-syntax",
+        "upgrade-names-required",
+        "connection-upgrade",
+        "problem-media-type",
+        "problem-body",
+        "problem-actionable",
+        "not-cacheable",
+    ),
+    "skipped",
+)
+
+
+def test_uvicorn(
+    pytester: pytest.Pytester, python_servers: dict[str, Running], certificates: Certificates
+) -> None:
+    # An ASGI app answers plain HTTP on /ws with a 426 (uvicorn passes it on):
+    # $ curl -si --http1.1 https://127.0.0.1:TLS/ws
+    #   HTTP/1.1 426 Upgrade Required, server: uvicorn, upgrade: websocket,
+    #   connection: Upgrade, content-type: application/problem+json, chunked
+    # handshake (version 13) -> 101, Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=
+    # version 99 -> uvicorn's own (websockets-based) answer, before the app:
+    #   HTTP/1.1 400 Bad Request, Connection: close, no Server, no Sec-WebSocket-Version,
+    #   "Failed to open a WebSocket connection: invalid Sec-WebSocket-Version header: 99."
+    # version 8  -> the same 400
+    result, checks = run_plugin(
+        pytester, targets(python_servers, "uvicorn"), certificates.ca, WEBSOCKET
+    )
+    result.assert_outcomes(failed=1)
+    assert outcomes(checks) == {
+        "status-426": "passed",
+        "upgrade-present": "passed",
+        "upgrade-syntax": "passed",
+        "upgrade-names-required": "passed",
+        "connection-upgrade": "passed",
+        "problem-media-type": "passed",
+        "problem-body": "passed",
+        "problem-actionable": "passed",
+        "not-cacheable": "passed",
+        "upgrade-unswitchable": "passed",
+        **UPGRADED_PASS,
+        # RFC 6455 §4.2.2: the refusal MUST list the supported versions.
+        "websocket-version": "failed",
+    }
+    assert checks["websocket-version"]["actual"] == (
+        "HTTP/1.1 400 Bad Request, Sec-WebSocket-Version: (none)"
+    )
+
+
+def test_tornado(
+    pytester: pytest.Pytester, python_servers: dict[str, Running], certificates: Certificates
+) -> None:
+    # $ curl -si --http1.1 https://127.0.0.1:TLS/ws
+    #   HTTP/1.1 400 Bad Request, Server: TornadoServer/6.6.1,
+    #   text/html 'Can "Upgrade" only to "WebSocket".'
+    # handshake -> 101, Upgrade: websocket, Connection: Upgrade, Sec-Websocket-Accept
+    # version 99 -> HTTP/1.1 426 Upgrade Required, Sec-Websocket-Version: 13, empty body
+    #               (no Upgrade field on that 426)
+    # version 8  -> the same 426
+    result, checks = run_plugin(
+        pytester, targets(python_servers, "tornado"), certificates.ca, WEBSOCKET
+    )
+    result.assert_outcomes(failed=1)
+    assert outcomes(checks) == {
+        "status-426": "failed",  # a plain GET gets 400, not 426
+        **REFUSAL_SKIPPED,
+        "upgrade-unswitchable": "passed",
+        **UPGRADED_PASS,
+        # The versions are listed (RFC 6455 §4.2.2), but a 426 MUST carry Upgrade
+        # (RFC 9110 §15.5.22): a should-level finding.
+        "websocket-version": "warned",
+    }
+    assert checks["websocket-version"]["actual"] == (
+        "HTTP/1.1 426 Upgrade Required, Sec-WebSocket-Version: 13, Upgrade: (none)"
+    )
+    assert "WebSocket endpoint received a plain GET" in checks["status-426"]["diagnosis"]
+
+
+def test_aiohttp_is_not_penalised_for_accepting_draft_versions(
+    pytester: pytest.Pytester, python_servers: dict[str, Running], certificates: Certificates
+) -> None:
+    # $ curl -si --http1.1 https://127.0.0.1:TLS/ws
+    #   HTTP/1.1 400 Bad Request, Server: Python/3.11 aiohttp/3.14.5,
+    #   'No WebSocket UPGRADE hdr: None\n Can "Upgrade" only to "WebSocket".'
+    # handshake, version 13 -> 101, Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=
+    # version 8 -> 101 (aiohttp accepts 13, 8 and 7, as RFC 6455 §4.4 allows):
+    #   the probe's old version 8 made this a false failure (issue 12)
+    # version 99 -> HTTP/1.1 400 Bad Request, "Unsupported version: 99",
+    #   no Sec-WebSocket-Version: the refusal RFC 6455 §4.2.2 requires lists them
+    result, checks = run_plugin(
+        pytester, targets(python_servers, "aiohttp"), certificates.ca, WEBSOCKET
+    )
+    result.assert_outcomes(failed=1)
+    assert outcomes(checks) == {
+        "status-426": "failed",
+        **REFUSAL_SKIPPED,
+        "upgrade-unswitchable": "passed",
+        **UPGRADED_PASS,
+        "websocket-version": "failed",
+    }
+    version = checks["websocket-version"]
+    assert "switched protocols" not in version["message"]  # 99 is refused, not accepted
+    assert version["actual"] == "HTTP/1.1 400 Bad Request, Sec-WebSocket-Version: (none)"
+
+
+def test_websockets_library_server(
+    pytester: pytest.Pytester, python_servers: dict[str, Running], certificates: Certificates
+) -> None:
+    # $ curl -si --http1.1 https://127.0.0.1:TLS/ws
+    #   HTTP/1.1 426 Upgrade Required, Connection: close, Upgrade: websocket,
+    #   Server: Python/3.11 websockets/17.4, text/plain "... missing Connection header. ..."
+    # handshake -> 101, Upgrade: websocket, Connection: Upgrade, Sec-WebSocket-Accept
+    # version 99 -> HTTP/1.1 400 Bad Request, Connection: close, no Sec-WebSocket-Version,
+    #   "invalid Sec-WebSocket-Version header: 99."
+    result, checks = run_plugin(
+        pytester, targets(python_servers, "websockets"), certificates.ca, WEBSOCKET
+    )
+    result.assert_outcomes(failed=1)
+    assert outcomes(checks) == {
+        "status-426": "passed",
+        "upgrade-present": "passed",
+        "upgrade-syntax": "passed",
+        "upgrade-names-required": "passed",
+        "connection-upgrade": "failed",  # Connection: close
+        "problem-media-type": "warned",
+        "problem-body": "skipped",
+        "problem-actionable": "skipped",
+        "not-cacheable": "passed",
+        "upgrade-unswitchable": "passed",
+        **UPGRADED_PASS,
+        "websocket-version": "failed",
+    }
+
+
+# -- optional: the servers below are not in the test extra -----------------------------
+
+
+H2 = requirement_test("h2", "/v2/orders")
+
+H2_ALL_PASS = {
+    "status-426": "passed",
+    "upgrade-present": "passed",
+    "upgrade-syntax": "passed",
+    "upgrade-names-required": "passed",
+    "connection-upgrade": "passed",
+    "problem-media-type": "passed",
+    "problem-body": "passed",
+    "problem-actionable": "passed",
+    "not-cacheable": "passed",
+    "upgrade-unswitchable": "skipped",  # only the 426 and an HTTP/2 answer
+    "upgraded-succeeds": "passed",
+    "upgraded-protocol": "passed",
+    "h2-no-connection-headers": "passed",
+    "tls-legacy-refused": "passed",
+}
+
+
+def test_granian(
+    pytester: pytest.Pytester, python_servers: dict[str, Running], certificates: Certificates
+) -> None:
+    # granian 2.8 (Rust, rustls), --http auto, serving the ASGI app:
+    # $ curl -si --http1.1 https://127.0.0.1:TLS/v2/orders
+    #   HTTP/1.1 426 Upgrade Required, upgrade: HTTP/2.0, connection: Upgrade,
+    #   content-type: application/problem+json, server: granian
+    # $ curl -si --http2 ... -> HTTP/2 200, content-type, server, date, content-length
+    # $ openssl s_client -tls1_1 ... -> "sslv3 alert handshake failure" (alert 40)
+    # /ws: plain GET -> the app's 426; handshake -> 101, sec-websocket-accept
+    # version 99 and 8 -> HTTP/1.1 400 Bad Request, 'No "Sec-WebSocket-Version: 13" header',
+    #   no Sec-WebSocket-Version field
+    url = targets(python_servers, "granian")
+    result, checks = run_plugin(pytester, url, certificates.ca, H2)
+    result.assert_outcomes(passed=1)
+    assert outcomes(checks) == H2_ALL_PASS
+    assert "handshake_failure" in checks["tls-legacy-refused"]["actual"]
+
+    result, checks = run_plugin(pytester, url, certificates.ca, WEBSOCKET)
+    result.assert_outcomes(failed=1)
+    assert {c for c, outcome in outcomes(checks).items() if outcome != "passed"} == {
+        "websocket-version"
+    }
+
+
+def test_daphne_accepts_draft_8_and_lists_its_versions(
+    pytester: pytest.Pytester, python_servers: dict[str, Running], certificates: Certificates
+) -> None:
+    # daphne 4.2 (Twisted, autobahn), HTTP/2 enabled, serving the ASGI app:
+    # $ curl -si --http1.1 https://127.0.0.1:TLS/ws
+    #   HTTP/1.1 426 Unknown Status   <- Twisted has no reason phrase for 426
+    #   Upgrade: websocket, Connection: Upgrade, application/problem+json, Server: daphne
+    # handshake -> 101, Upgrade: WebSocket, Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=
+    # version 8  -> 101 (autobahn accepts 13 and 8): the old probe's false failure
+    # version 99 -> HTTP/1.1 400 WebSocket version 99 not supported (supported versions:
+    #   13,8), Sec-WebSocket-Version: 13,8
+    # $ curl --http2 /v2/orders -> HTTP/2 200; --http1.1 -> 426, Upgrade: HTTP/2.0
+    # $ openssl s_client -tls1 ... -> tlsv1 alert protocol version
+    url = targets(python_servers, "daphne")
+    result, checks = run_plugin(pytester, url, certificates.ca, WEBSOCKET)
+    result.assert_outcomes(passed=1)
+    assert outcomes(checks) == {
+        "status-426": "passed",
+        "upgrade-present": "passed",
+        "upgrade-syntax": "passed",
+        "upgrade-names-required": "passed",
+        "connection-upgrade": "passed",
+        "problem-media-type": "passed",
+        "problem-body": "passed",
+        "problem-actionable": "passed",
+        "not-cacheable": "passed",
+        "upgrade-unswitchable": "passed",
+        **UPGRADED_PASS,
+        "websocket-version": "passed",
+    }
+    assert checks["websocket-version"]["actual"].endswith("Sec-WebSocket-Version: 13, 8")
+
+    result, checks = run_plugin(pytester, url[:1], certificates.ca, H2)
+    result.assert_outcomes(passed=1)
+    assert outcomes(checks) == H2_ALL_PASS

@@ -1,0 +1,205 @@
+"""Start third-party servers on loopback for the server matrix.
+
+The matrix is tests/integration/test_server_matrix*.py.
+
+Each server runs in its own process with a configuration written into a
+private temporary directory, listening on 127.0.0.1 ports chosen here. A
+server is ready when every one of its ports accepts a TCP connection; if the
+process exits first, or the deadline passes, starting fails with its stderr.
+Stopping terminates the process and waits for it (then kills it).
+
+Native servers (nginx, Apache httpd, Caddy, HAProxy) come from the operating
+system's packages (.ci/run installs them where it can); a missing binary is a
+skip with its name, never a pass. The certificate of every server is issued
+for 127.0.0.1 by one throw-away trustme CA per module, which the plugin trusts
+through ``--upgrade-ca``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import pathlib
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+import trustme
+
+START_TIMEOUT = 20.0
+
+
+@dataclass
+class Certificates:
+    """A CA and a 127.0.0.1 certificate, as files in a private directory."""
+
+    directory: pathlib.Path
+    ca: str = field(init=False)
+    cert: str = field(init=False)
+    key: str = field(init=False)
+    chain: str = field(init=False)  # key and certificate in one file (HAProxy, websockets)
+
+    def __post_init__(self) -> None:
+        self.directory.chmod(0o700)
+        authority = trustme.CA()
+        leaf = authority.issue_cert("127.0.0.1")
+        self.ca = str(self.directory / "ca.pem")
+        self.cert = str(self.directory / "cert.pem")
+        self.key = str(self.directory / "key.pem")
+        self.chain = str(self.directory / "chain.pem")
+        authority.cert_pem.write_to_path(self.ca)
+        leaf.cert_chain_pems[0].write_to_path(self.cert)
+        for pem in leaf.cert_chain_pems[1:]:
+            pem.write_to_path(self.cert, append=True)
+        leaf.private_key_pem.write_to_path(self.key)
+        leaf.private_key_and_cert_chain_pem.write_to_path(self.chain)
+        for name in (self.key, self.chain):
+            os.chmod(name, 0o600)
+
+
+def free_ports(count: int) -> list[int]:
+    """``count`` distinct loopback ports that were free a moment ago."""
+    sockets = [socket.create_server(("127.0.0.1", 0)) for _ in range(count)]
+    try:
+        return [s.getsockname()[1] for s in sockets]
+    finally:
+        for sock in sockets:
+            sock.close()
+
+
+def binary(name: str, *more: str) -> str:
+    """The path of the first of ``name``, ``more`` found, or skip the test naming them."""
+    for candidate in (name, *more):
+        found = shutil.which(candidate) or next(
+            (
+                str(path)
+                for path in (
+                    pathlib.Path("/usr/sbin") / candidate,
+                    pathlib.Path("/sbin") / candidate,
+                )
+                if path.exists()
+            ),
+            None,
+        )
+        if found:
+            return found
+    pytest.skip(f"{name} is not installed (the server under test); .ci/run installs it with apt")
+
+
+def _accepts(port: int) -> bool:
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+            return True
+    except OSError:
+        return False
+
+
+@dataclass
+class Running:
+    name: str
+    process: subprocess.Popen[bytes]
+    workdir: pathlib.Path
+    ports: list[int]
+
+    def stderr(self) -> str:
+        path = self.workdir / "stderr.txt"
+        return path.read_text(errors="replace") if path.exists() else ""
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+
+
+def start(
+    name: str,
+    argv: Sequence[str],
+    workdir: pathlib.Path,
+    ports: Sequence[int],
+    *,
+    env: dict[str, str] | None = None,
+) -> Running:
+    """Run ``argv`` in ``workdir`` and wait until every port in ``ports`` accepts."""
+    workdir.mkdir(parents=True, exist_ok=True)
+    with (workdir / "stderr.txt").open("wb") as stderr:
+        process = subprocess.Popen(
+            list(argv),
+            cwd=workdir,
+            stdin=subprocess.DEVNULL,
+            stdout=stderr,
+            stderr=stderr,
+            env={**os.environ, **(env or {})},
+        )
+    running = Running(name, process, workdir, list(ports))
+    deadline = time.monotonic() + START_TIMEOUT
+    waiting = list(ports)
+    while waiting:
+        if process.poll() is not None:
+            raise RuntimeError(f"{name} exited with {process.returncode}: {running.stderr()}")
+        if time.monotonic() > deadline:
+            running.stop()
+            raise RuntimeError(
+                f"{name} did not listen within {START_TIMEOUT:g} s: {running.stderr()}"
+            )
+        waiting = [port for port in waiting if not _accepts(port)]
+        if waiting:
+            time.sleep(0.05)
+    # A port taken by someone else between free_ports() and the bind also
+    # "accepts"; the server that could not bind it exits. Look once more.
+    time.sleep(0.1)
+    if process.poll() is not None:
+        raise RuntimeError(f"{name} exited with {process.returncode}: {running.stderr()}")
+    return running
+
+
+def run_plugin(
+    pytester: pytest.Pytester,
+    targets: Sequence[str],
+    cafile: str | None,
+    test_source: str,
+    *options: str,
+) -> tuple[pytest.RunResult, dict[str, dict[str, Any]]]:
+    """Run a marked suite against ``targets``; the result, and each check's JSON entry by id."""
+    pytester.makepyfile(test_suite=test_source)
+    report = pytester.path / "report.json"
+    ca = [f"--upgrade-ca={cafile}"] if cafile else []
+    result = pytester.runpytest(
+        "-p",
+        "no:cacheprovider",
+        "--upgrade-timeout=5",
+        *(f"--upgrade-target={url}" for url in targets),
+        *ca,
+        f"--upgrade-report={report}",
+        *options,
+    )
+    (entry,) = json.loads(report.read_text())["results"]
+    return result, {check["id"]: check for check in entry["checks"]}
+
+
+def outcomes(checks: dict[str, dict[str, Any]]) -> dict[str, str]:
+    return {check_id: check["outcome"] for check_id, check in checks.items()}
+
+
+def requirement_test(protocol: str, path: str, after: str | None = None) -> str:
+    """A marked test with an empty body: the verdict is the plugin's alone."""
+    deadline = f", after={after!r}" if after else ""
+    return f"""
+import pytest
+
+@pytest.mark.requires_upgrade({protocol!r}, path={path!r}{deadline})
+def test_requirement(upgrade):
+    pass
+"""
+
+
+PYTHON = sys.executable

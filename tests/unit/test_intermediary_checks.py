@@ -1,0 +1,301 @@
+"""upgrade-stripped, websocket-version, upgrade-unswitchable and target-fitting diagnoses.
+
+Hand-built exchanges, no sockets. The answers are the ones real servers gave
+(tests/integration/test_server_matrix*.py records them): nginx with a plain
+proxy_pass in front of the websockets library answers every request from
+HTTP/1.0 with 505 and "unsupported HTTP version: HTTP/1.0".
+"""
+
+from __future__ import annotations
+
+from pytest_upgrade._checks import REGISTRY
+from pytest_upgrade._model import (
+    Exchange,
+    Finding,
+    Observation,
+    Outcome,
+    Requirement,
+    Response,
+    Severity,
+    Transport,
+)
+
+WSS = "wss://127.0.0.1:8443/"
+HTTPS = "https://127.0.0.1:8443/"
+WEBSOCKET = Requirement("websocket")
+KEY = "dGhlIHNhbXBsZSBub25jZQ=="
+
+
+def response(status: int, *headers: tuple[str, str], body: bytes = b"") -> Response:
+    reasons = {101: "Switching Protocols", 400: "Bad Request", 426: "Upgrade Required"}
+    return Response(
+        status=status,
+        http_version="1.1",
+        headers=tuple((k.lower(), v) for k, v in headers),
+        body=body,
+        reason=reasons.get(status, ""),
+    )
+
+
+SWITCHED = response(
+    101,
+    ("Upgrade", "websocket"),
+    ("Connection", "Upgrade"),
+    ("Sec-WebSocket-Accept", "s3pPLMBiTxaQ9kYGzzhZRbK+xOo="),
+)
+NGINX_505 = response(505, ("Server", "nginx/1.22.1"), body=b"unsupported HTTP version: HTTP/1.0\n")
+
+
+def websocket_observation(
+    plain: Response,
+    handshake: Response,
+    version: Response | None = None,
+    *,
+    answered_by: str = "",
+) -> Observation:
+    exchanges = [
+        Exchange("legacy", HTTPS, "GET", "HTTP/1.1 over TLS", response=plain),
+        Exchange(
+            "upgraded",
+            WSS,
+            "GET",
+            "WebSocket handshake",
+            request_headers=(("Sec-WebSocket-Key", KEY), ("Sec-WebSocket-Version", "13")),
+            transport=Transport("https", "TLSv1.3", "http/1.1"),
+            response=handshake,
+        ),
+    ]
+    if version is not None:
+        exchanges.append(
+            Exchange(
+                "version-probe",
+                HTTPS,
+                "GET",
+                "HTTP/1.1 over TLS",
+                request_headers=(("Sec-WebSocket-Version", "99"),),
+                response=version,
+                answered_by=answered_by,
+            )
+        )
+    return Observation(WEBSOCKET, "https://127.0.0.1:8443", exchanges=tuple(exchanges))
+
+
+def run(check_id: str, observation: Observation) -> Finding:
+    return REGISTRY[check_id].run(observation)
+
+
+def said(finding: Finding) -> str:
+    return " ".join((finding.message, finding.expected, finding.actual, finding.diagnosis))
+
+
+# -- upgrade-stripped ------------------------------------------------------------
+
+
+def test_a_505_to_the_handshake_behind_nginx_fails_and_names_the_proxy() -> None:
+    finding = run("upgrade-stripped", websocket_observation(NGINX_505, NGINX_505))
+    assert finding.outcome is Outcome.FAILED
+    text = said(finding)
+    assert "505" in text
+    assert "Server: nginx/1.22.1" in text
+    for fix in ("proxy_http_version 1.1", "upgrade=websocket", "HAProxy", "Caddy"):
+        assert fix in finding.diagnosis
+
+
+def test_a_handshake_answered_exactly_like_the_plain_get_fails() -> None:
+    same = response(200, ("Via", "1.1 gateway"), body=b"<html>hello</html>")
+    finding = run("upgrade-stripped", websocket_observation(same, same))
+    assert finding.outcome is Outcome.FAILED
+    assert "exactly like the plain GET" in finding.message
+    assert "Via: 1.1 gateway" in finding.diagnosis
+
+
+def test_a_handshake_answered_with_a_426_asking_for_websocket_fails() -> None:
+    plain = response(426, ("Upgrade", "websocket"), body=b"use a websocket")
+    refused = response(426, ("Upgrade", "websocket"), body=b"another text")
+    finding = run("upgrade-stripped", websocket_observation(plain, refused))
+    assert finding.outcome is Outcome.FAILED
+    assert "asking for the very upgrade" in finding.message
+    assert "names no Server or Via" in finding.diagnosis
+
+
+def test_a_101_is_the_positive_evidence() -> None:
+    plain = response(426, ("Upgrade", "websocket"))
+    finding = run("upgrade-stripped", websocket_observation(plain, SWITCHED))
+    assert finding.outcome is Outcome.PASSED
+    assert "101" in finding.message
+
+
+def test_an_answer_reflecting_the_handshake_fields_is_evidence_too() -> None:
+    plain = response(400, body=b"not a websocket request")
+    refused = response(426, ("Sec-WebSocket-Version", "13"))
+    finding = run("upgrade-stripped", websocket_observation(plain, refused))
+    assert finding.outcome is Outcome.PASSED
+    assert "Sec-WebSocket-Version: 13" in finding.message
+
+
+def test_a_different_answer_without_evidence_is_skipped_never_passed() -> None:
+    plain = response(200, body=b"home page")
+    forbidden = response(403, body=b"origin not allowed")
+    finding = run("upgrade-stripped", websocket_observation(plain, forbidden))
+    assert finding.outcome is Outcome.SKIPPED
+    assert "cannot tell" in finding.message
+
+
+def test_a_404_to_both_is_not_called_stripping() -> None:
+    missing = response(404, body=b"Not Found")
+    finding = run("upgrade-stripped", websocket_observation(missing, missing))
+    assert finding.outcome is Outcome.SKIPPED
+
+
+# -- websocket-version -------------------------------------------------------------
+
+
+PLAIN_426 = response(426, ("Upgrade", "websocket"), body=b"missing Connection header")
+
+
+def test_a_101_to_an_unassigned_version_fails() -> None:
+    finding = run("websocket-version", websocket_observation(PLAIN_426, SWITCHED, SWITCHED))
+    assert finding.outcome is Outcome.FAILED
+    assert "Sec-WebSocket-Version: 99" in finding.message
+    assert "IANA" in finding.diagnosis
+
+
+def test_a_400_listing_the_versions_passes() -> None:
+    # Tornado and websockets-style refusals, with the list aiohttp would send.
+    refused = response(400, ("Sec-WebSocket-Version", "13, 8, 7"))
+    finding = run("websocket-version", websocket_observation(PLAIN_426, SWITCHED, refused))
+    assert finding.outcome is Outcome.PASSED
+    assert "13, 8, 7" in finding.actual
+
+
+def test_a_refusal_without_the_versions_fails_when_upgrades_reach_the_server() -> None:
+    # aiohttp 3.x: 400 "Unsupported version: 99", no Sec-WebSocket-Version.
+    refused = response(400, body=b"Unsupported version: 99")
+    finding = run("websocket-version", websocket_observation(PLAIN_426, SWITCHED, refused))
+    assert finding.outcome is Outcome.FAILED
+    assert "(none)" in finding.actual
+
+
+def test_a_version_probe_that_never_reached_the_server_is_skipped() -> None:
+    finding = run("websocket-version", websocket_observation(NGINX_505, NGINX_505, NGINX_505))
+    assert finding.outcome is Outcome.SKIPPED
+    assert "upgrade-stripped" in finding.message
+
+
+def test_a_version_probe_answered_like_the_plain_get_is_skipped_without_a_101() -> None:
+    plain = response(200, body=b"home")
+    finding = run("websocket-version", websocket_observation(plain, plain, plain))
+    assert finding.outcome is Outcome.SKIPPED
+    assert "exactly like the plain GET" in finding.message
+
+
+# -- diagnoses that fit the target ---------------------------------------------------
+
+
+def test_a_5xx_on_a_live_target_says_what_the_answer_shows() -> None:
+    failing = response(502, ("Server", "nginx/1.22.1"), body=b"Bad Gateway")
+    observation = websocket_observation(PLAIN_426, failing)
+    finding = run("upgraded-succeeds", observation)
+    assert finding.outcome is Outcome.FAILED
+    assert "traceback" not in finding.diagnosis
+    assert "Server: nginx/1.22.1" in finding.diagnosis
+    assert "Bad Gateway" in finding.diagnosis
+
+
+def test_a_5xx_points_at_the_traceback_only_when_one_was_recorded() -> None:
+    failing = response(500, body=b"Internal Server Error")
+    observation = websocket_observation(PLAIN_426, failing)
+    bundled = Observation(**{**observation.__dict__, "bundled": True})
+    assert "traceback" not in run("upgraded-succeeds", bundled).diagnosis
+    raised = Observation(**{**bundled.__dict__, "app_errors": ("Traceback ...",)})
+    assert "traceback is shown below" in run("upgraded-succeeds", raised).diagnosis
+
+
+def test_a_505_to_the_handshake_points_at_the_proxy_not_the_app() -> None:
+    finding = run("upgraded-succeeds", websocket_observation(NGINX_505, NGINX_505))
+    assert "upgrade-stripped" in finding.diagnosis
+    assert "traceback" not in finding.diagnosis
+
+
+def test_a_505_to_the_plain_get_of_a_websocket_route_names_the_proxy() -> None:
+    finding = run("status-426", websocket_observation(NGINX_505, NGINX_505))
+    assert "HTTP/1.0 from a reverse proxy" in finding.diagnosis
+    assert "Server: nginx/1.22.1" in finding.diagnosis
+
+
+# -- upgrade-unswitchable ----------------------------------------------------------
+
+
+def ordinary(url: str, answer: Response, protocol: str = "h2") -> Observation:
+    return Observation(
+        Requirement(protocol),
+        url,
+        exchanges=(Exchange("legacy", url, "GET", "HTTP/1.1", response=answer),),
+    )
+
+
+def test_upgrade_h2_on_an_answer_over_tls_is_a_should_finding() -> None:
+    # Apache httpd 2.4 with mod_http2 and Protocols h2 http/1.1 (see the matrix).
+    apache = response(200, ("Upgrade", "h2"), ("Connection", "Upgrade"))
+    finding = run("upgrade-unswitchable", ordinary(HTTPS, apache))
+    assert finding.outcome is Outcome.WARNED
+    assert finding.severity is Severity.SHOULD
+    assert "ALPN" in finding.actual
+    assert "Protocols http/1.1 h2 with ProtocolsHonorOrder off" in finding.diagnosis
+
+
+def test_upgrade_h2c_over_tls_is_a_finding_but_not_over_cleartext() -> None:
+    h2c = response(200, ("Upgrade", "h2c"), ("Connection", "Upgrade"))
+    assert run("upgrade-unswitchable", ordinary(HTTPS, h2c)).outcome is Outcome.WARNED
+    cleartext = ordinary("http://127.0.0.1:8080/", h2c, "h2c")
+    assert run("upgrade-unswitchable", cleartext).outcome is Outcome.PASSED
+
+
+def test_upgrade_on_a_426_or_a_101_is_judged_elsewhere() -> None:
+    refusal = response(426, ("Upgrade", "h2"), ("Connection", "Upgrade"))
+    finding = run("upgrade-unswitchable", ordinary(HTTPS, refusal))
+    assert finding.outcome is Outcome.SKIPPED
+
+
+def test_ordinary_answers_without_upgrade_pass_on_what_was_seen() -> None:
+    finding = run("upgrade-unswitchable", ordinary(HTTPS, response(200)))
+    assert finding.outcome is Outcome.PASSED
+    assert "1 ordinary answer" in finding.message
+
+
+def test_an_upgraded_426_on_a_live_target_points_at_the_terminating_proxy() -> None:
+    behind_nginx = response(426, ("Server", "nginx/1.22.1"), ("Upgrade", "HTTP/2.0"))
+    observation = Observation(
+        Requirement("h2"),
+        "https://127.0.0.1:8443",
+        exchanges=(Exchange("upgraded", HTTPS, "GET", "HTTP/2", response=behind_nginx),),
+    )
+    diagnosis = run("upgraded-succeeds", observation).diagnosis
+    assert "$server_protocol" in diagnosis
+    assert "Server: nginx/1.22.1" in diagnosis
+    bundled = Observation(**{**observation.__dict__, "bundled": True})
+    assert "http_version" in run("upgraded-succeeds", bundled).diagnosis
+    handshake = run("upgraded-succeeds", websocket_observation(PLAIN_426, PLAIN_426))
+    assert "upgrade-stripped" in handshake.diagnosis
+
+
+def test_header_diagnoses_mention_a_proxy_only_for_a_live_target() -> None:
+    no_connection = response(426, ("Upgrade", "websocket"), ("Server", "nginx/1.22.1"))
+    live = websocket_observation(no_connection, SWITCHED)
+    assert "keep-alive" in run("connection-upgrade", live).diagnosis
+    assert "Server: nginx/1.22.1" in run("connection-upgrade", live).diagnosis
+    bundled = Observation(**{**live.__dict__, "bundled": True})
+    assert "proxy in between" not in run("connection-upgrade", bundled).diagnosis
+    no_upgrade = websocket_observation(response(426), SWITCHED)
+    assert "Caddy" in run("upgrade-present", no_upgrade).diagnosis
+
+
+def test_a_426_version_refusal_without_upgrade_is_a_should_finding() -> None:
+    # Tornado 6.6: 426, Sec-WebSocket-Version: 13, and no Upgrade field.
+    tornado = response(426, ("Sec-WebSocket-Version", "13"))
+    finding = run("websocket-version", websocket_observation(PLAIN_426, SWITCHED, tornado))
+    assert finding.outcome is Outcome.WARNED
+    assert "no Upgrade: websocket" in finding.message
+    complete = response(426, ("Sec-WebSocket-Version", "13"), ("Upgrade", "websocket"))
+    finding = run("websocket-version", websocket_observation(PLAIN_426, SWITCHED, complete))
+    assert finding.outcome is Outcome.PASSED
