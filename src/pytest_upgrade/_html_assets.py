@@ -21,6 +21,7 @@ STYLE = """
   --failed-fg: #8c0b20; --failed-bg: #ffebe9;
   --warned-fg: #5c3900; --warned-bg: #fff1c2;
   --skipped-fg: #343a41; --skipped-bg: #e6eaef;
+  --noted-fg: #0a3069; --noted-bg: #ddf4ff;
   --error-fg: #7a2509; --error-bg: #ffe2cc;
   --focus: #0550ae;
 }
@@ -47,6 +48,7 @@ a { color: var(--focus); }
 .failed { color: var(--failed-fg); background: var(--failed-bg); }
 .warned { color: var(--warned-fg); background: var(--warned-bg); }
 .skipped { color: var(--skipped-fg); background: var(--skipped-bg); }
+.noted { color: var(--noted-fg); background: var(--noted-bg); }
 .error { color: var(--error-fg); background: var(--error-bg); }
 .none { color: var(--muted); }
 .counts li.zero { color: var(--muted); background: var(--bg); }

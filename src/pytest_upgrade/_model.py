@@ -42,6 +42,9 @@ class Outcome(enum.Enum):
     FAILED = "failed"
     WARNED = "warned"
     SKIPPED = "skipped"
+    # An information-only check saw something other than its rule describes:
+    # neither a pass (there is no evidence the rule holds) nor a failure.
+    NOTED = "noted"
 
 
 @dataclass(frozen=True)

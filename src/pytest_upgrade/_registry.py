@@ -106,7 +106,8 @@ class Check:
         elif severity is Severity.SHOULD:
             outcome = Outcome.WARNED
         else:
-            outcome = Outcome.PASSED  # info never fails; its message says what was seen
+            # Info never fails; nor does it pass without the evidence its rule asks for.
+            outcome = Outcome.NOTED
         return Finding(
             check_id=self.id,
             severity=severity,

@@ -26,6 +26,7 @@ _MARKS = {
     Outcome.FAILED: "✘",
     Outcome.WARNED: "⚠",
     Outcome.SKIPPED: "○",
+    Outcome.NOTED: "ℹ",
 }
 
 
@@ -60,7 +61,11 @@ class RequirementResult:
 
     @property
     def all_skipped(self) -> bool:
-        return bool(self.findings) and all(f.outcome is Outcome.SKIPPED for f in self.findings)
+        """No must or should check could run: nothing says the requirement holds."""
+        judged = (Outcome.PASSED, Outcome.FAILED, Outcome.WARNED)
+        return bool(self.findings) and not any(
+            f.outcome in judged and f.severity is not Severity.INFO for f in self.findings
+        )
 
     @property
     def verdict(self) -> str:

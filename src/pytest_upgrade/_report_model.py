@@ -47,6 +47,7 @@ CHECK_MARKS = {
     "failed": "✘",
     "warned": "⚠",
     "skipped": "○",
+    "noted": "ℹ",
 }
 
 

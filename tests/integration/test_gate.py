@@ -116,6 +116,7 @@ def test_early_enforcement_is_an_info_note(pytester: pytest.Pytester) -> None:
     assert entry["requirement"]["after"] == "2027-03-01"
     checks = {c["id"]: c for c in entry["checks"]}
     assert checks["legacy-still-served"]["severity"] == "info"
+    assert checks["legacy-still-served"]["outcome"] == "noted"
     assert "already enforced before the deadline" in checks["legacy-still-served"]["message"]
 
 

@@ -635,7 +635,7 @@ def test_h2c_without_http2_on_the_cleartext_port_fails(
             "*✘ upgraded-succeeds*",
             "*diagnosis: The cleartext port does not speak HTTP/2 with prior knowledge*",
             "*✘ upgraded-protocol*did not speak HTTP/2 after the connection preface*",
-            "*✔ h2c-upgrade-handshake [[]info*Upgrade: h2c is not accepted (426)*",
+            "*ℹ h2c-upgrade-handshake [[]info*Upgrade: h2c is not accepted (426)*",
         ]
     )
 
@@ -648,8 +648,10 @@ def test_h2c_upgrade_handshake_is_information_only(pytester: pytest.Pytester) ->
     result.assert_outcomes(passed=1)
     checks = report_checks(report, "h2c")
     # Every answer is a 426 or HTTP/2: upgrade-unswitchable has nothing to judge.
+    # The refused Upgrade: h2c is noted (information), neither passed nor failed.
     assert {i: c["outcome"] for i, c in checks.items() if c["outcome"] != "passed"} == {
-        "upgrade-unswitchable": "skipped"
+        "upgrade-unswitchable": "skipped",
+        "h2c-upgrade-handshake": "noted",
     }
     info = checks["h2c-upgrade-handshake"]
     assert info["severity"] == "info"

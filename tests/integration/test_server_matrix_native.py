@@ -712,7 +712,7 @@ def test_apache_h2c(
         "upgraded-succeeds": "passed",
         "upgraded-protocol": "passed",
         "h2-no-connection-headers": "passed",
-        "h2c-upgrade-handshake": "passed",  # info: "not accepted (426)"
+        "h2c-upgrade-handshake": "noted",  # info: "not accepted (426)"
     }
     assert "not accepted (426)" in checks["h2c-upgrade-handshake"]["message"]
 

@@ -1011,17 +1011,24 @@ def _check_returning(verdict: Verdict, severity: Severity) -> Check:
         (Verdict.skip("cannot tell"), Severity.INFO, SKIPPED, Severity.INFO),
         (Verdict.violated("bad"), Severity.MUST, FAILED, Severity.MUST),
         (Verdict.violated("bad"), Severity.SHOULD, WARNED, Severity.SHOULD),
-        # info is reported, never fails
-        (Verdict.violated("seen"), Severity.INFO, PASSED, Severity.INFO),
+        # info is reported, never fails, and passes only when its rule holds
+        (Verdict.ok("seen"), Severity.INFO, PASSED, Severity.INFO),
+        (Verdict.violated("seen"), Severity.INFO, Outcome.NOTED, Severity.INFO),
         # a verdict may lower its check's severity for itself
         (Verdict.violated("meh", severity=Severity.SHOULD), Severity.MUST, WARNED, Severity.SHOULD),
-        (Verdict.violated("fyi", severity=Severity.INFO), Severity.MUST, PASSED, Severity.INFO),
+        (
+            Verdict.violated("fyi", severity=Severity.INFO),
+            Severity.MUST,
+            Outcome.NOTED,
+            Severity.INFO,
+        ),
     ],
     ids=[
         "ok-must",
         "ok-should",
         "skip-must",
         "skip-info",
+        "ok-info",
         "violated-must",
         "violated-should",
         "violated-info",

@@ -123,7 +123,7 @@ def test_the_as_of_date_flips_the_verdict_of_the_same_server() -> None:
 def test_early_enforcement_is_an_info_note_and_the_426_is_judged() -> None:
     findings = by_id(run_checks(observation(legacy_status=426, legacy_headers=())))
     note = findings["legacy-still-served"]
-    assert note.outcome is Outcome.PASSED
+    assert note.outcome is Outcome.NOTED
     assert "already enforced before the deadline" in note.message
     # The 426 served early is judged on its content.
     assert findings["upgrade-present"].outcome is Outcome.FAILED
