@@ -11,6 +11,7 @@ import sys
 
 from pytest_upgrade._checks import REGISTRY
 from pytest_upgrade._registry import ALWAYS, ANNOUNCED, ENFORCED, REFUSAL
+from pytest_upgrade.protocols import TOKENS
 
 TARGET = pathlib.Path(__file__).with_name("checks.md")
 
@@ -20,7 +21,7 @@ PHASES = {
     ENFORCED: "from the deadline",
     ANNOUNCED: "before the deadline only",
 }
-ORDER = ["h2", "h2c", "websocket", "TLS/1.2", "TLS/1.3", "HTTP/1.1"]
+ORDER = list(TOKENS)
 
 
 def render() -> str:

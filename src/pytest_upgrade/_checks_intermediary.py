@@ -15,8 +15,9 @@ from ._model import Exchange, Observation, Response, Severity
 from ._registry import LEGACY, UPGRADED, Verdict
 from ._registry import check as _check
 from ._rules import UpgradeProtocol, parse_upgrade
+from .protocols import TOKENS
 
-_ALL = ("h2", "h2c", "websocket", "TLS/1.2", "TLS/1.3", "HTTP/1.1")
+_ALL = TOKENS
 
 # -- upgrade-stripped ------------------------------------------------------------
 

@@ -1,13 +1,12 @@
 """Checks on the answer to the legacy request: the 426 and what it carries.
 
-The catalogue these implement is CHECKS.md; each rule's RFC section is in
+The catalogue these implement is docs/checks.md; each rule's RFC section is in
 its registration and shown next to every finding.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
 
 from ._evidence import answer_shows, excerpt, failure_diagnosis, intermediary
 from ._model import (
@@ -19,9 +18,7 @@ from ._model import (
 )
 from ._registry import LEGACY, REFUSAL, Verdict
 from ._registry import check as _check
-from ._requirements import PROTOCOLS
 from ._rules import (
-    UpgradeProtocol,
     is_uri_reference,
     parse_cache_control,
     parse_connection,
@@ -30,22 +27,13 @@ from ._rules import (
     parse_problem_json,
     parse_upgrade,
 )
+from .protocols import TOKENS, protocol_for, version_tuple
 
 # -- helpers -------------------------------------------------------------------
 
 # Every requirement is refused with a 426 (TLS ones on their cleartext URL).
-ALL = ("h2", "h2c", "websocket", "TLS/1.2", "TLS/1.3", "HTTP/1.1")
+ALL = TOKENS
 TLS_REQUIREMENTS = ("TLS/1.2", "TLS/1.3")
-
-
-def version_tuple(text: str | None) -> tuple[int, ...] | None:
-    """(1, 2) for "1.2"; None when ``text`` is not DIGIT.DIGIT-like."""
-    if text is None:
-        return None
-    parts = text.split(".")
-    if not all(part.isdigit() for part in parts):
-        return None
-    return tuple(int(part) for part in parts)
 
 
 def required_tls(observation: Observation) -> tuple[int, ...]:
@@ -311,126 +299,6 @@ def check_upgrade_syntax(observation: Observation) -> Verdict:
     return Verdict.ok("the Upgrade field is well-formed", actual=f"Upgrade: {value}")
 
 
-def _h2_upgrade_verdict(observation: Observation, response: Response, value: str) -> Verdict:
-    """Does Upgrade ask for HTTP/2? (RFC 9110 §7.8; IANA HTTP Upgrade Token registry)."""
-    parsed = parse_upgrade(value)
-    legacy = observation.exchange(LEGACY)
-    cleartext = legacy is not None and legacy.url.startswith("http://")
-    registered = notes = False
-    for protocol in parsed.protocols:
-        name, version = protocol.name.lower(), protocol.version
-        if name == "http" and version == "2.0":
-            # The registered token is "HTTP" with a DIGIT.DIGIT version.
-            registered = True
-        elif (name == "http" and version == "2") or (name == "h2" and version is None):
-            notes = True
-        elif name == "h2c" and version is None and cleartext:
-            registered = True
-    expected = "Upgrade listing HTTP/2.0"
-    actual = f"Upgrade: {value}"
-    if registered:
-        return Verdict.ok("Upgrade names HTTP/2", expected=expected, actual=actual)
-    if notes:
-        return Verdict.violated(
-            "Upgrade names HTTP/2 in a form that is not the registered token",
-            expected=expected,
-            actual=actual,
-            diagnosis=(
-                'The IANA upgrade token is "HTTP" with a DIGIT.DIGIT version (HTTP/2.0); "h2" is'
-                " an ALPN identifier and HTTP/2 lacks the minor digit. Clients that match the"
-                " registered form will not recognise it."
-            ),
-            severity=Severity.SHOULD,
-        )
-    return Verdict.violated(
-        "Upgrade does not name HTTP/2",
-        expected=expected,
-        actual=actual,
-        diagnosis=(
-            "h2c names cleartext HTTP/2 and is meaningless on a TLS connection"
-            if any(p.name.lower() == "h2c" for p in parsed.protocols)
-            else "The client is not told to switch to the protocol the requirement declares."
-        ),
-    )
-
-
-def _named(value: str, wanted: str, versionless: bool = True) -> list[UpgradeProtocol]:
-    return [
-        p
-        for p in parse_upgrade(value).protocols
-        if p.name.lower() == wanted and (p.version is None or not versionless)
-    ]
-
-
-def _token_verdict(value: str, wanted: str, label: str, *, versionless: bool = True) -> Verdict:
-    """Does Upgrade list the token ``wanted`` (names compare case-insensitively)?"""
-    expected = f"Upgrade listing {label}"
-    actual = f"Upgrade: {value}"
-    if _named(value, wanted, versionless):
-        return Verdict.ok(f"Upgrade names {label}", expected=expected, actual=actual)
-    return Verdict.violated(
-        f"Upgrade does not name {label}",
-        expected=expected,
-        actual=actual,
-        diagnosis="The client is not told to switch to the protocol the requirement declares.",
-    )
-
-
-def _websocket_upgrade_verdict(observation: Observation, response: Response, value: str) -> Verdict:
-    # RFC 6455 §4.2.2 / §11.2: the upgrade token is "websocket", case-insensitive.
-    return _token_verdict(value, "websocket", "websocket")
-
-
-def _h2c_upgrade_verdict(observation: Observation, response: Response, value: str) -> Verdict:
-    # RFC 7540 §3.2 registered "h2c" for cleartext HTTP/2 (RFC 9113 §3.1).
-    return _token_verdict(value, "h2c", "h2c")
-
-
-def _versioned_verdict(value: str, name: str, minimum: tuple[int, ...], label: str) -> Verdict:
-    """Does Upgrade list ``name``/x.y with x.y at least ``minimum``?"""
-    expected = f"Upgrade listing {label}"
-    actual = f"Upgrade: {value}"
-    offered = [p for p in parse_upgrade(value).protocols if p.name.lower() == name]
-    good = [p for p in offered if (version_tuple(p.version) or (0,)) >= minimum]
-    if good:
-        return Verdict.ok(f"Upgrade names {good[0]}", expected=expected, actual=actual)
-    if offered:
-        return Verdict.violated(
-            f"Upgrade names {', '.join(map(str, offered))}, which does not satisfy {label}",
-            expected=expected,
-            actual=actual,
-            diagnosis="Name the protocol with its version, at least the one required.",
-        )
-    return Verdict.violated(
-        f"Upgrade does not name {label}",
-        expected=expected,
-        actual=actual,
-        diagnosis="The client is not told to switch to the protocol the requirement declares.",
-    )
-
-
-def _tls_upgrade_verdict(observation: Observation, response: Response, value: str) -> Verdict:
-    # RFC 2817 §3-4: "TLS/1.x" tokens; a later version also satisfies.
-    minimum = required_tls(observation)
-    label = "TLS/" + ".".join(map(str, minimum)) + " or later"
-    return _versioned_verdict(value, "tls", minimum, label)
-
-
-def _http11_upgrade_verdict(observation: Observation, response: Response, value: str) -> Verdict:
-    # RFC 9110 §7.8: "HTTP/1.1" (or a later HTTP) answers an HTTP/1.0 request.
-    return _versioned_verdict(value, "http", (1, 1), "HTTP/1.1 or later")
-
-
-_UPGRADE_VERDICTS: dict[str, Callable[[Observation, Response, str], Verdict]] = {
-    "h2": _h2_upgrade_verdict,
-    "h2c": _h2c_upgrade_verdict,
-    "websocket": _websocket_upgrade_verdict,
-    "TLS/1.2": _tls_upgrade_verdict,
-    "TLS/1.3": _tls_upgrade_verdict,
-    "HTTP/1.1": _http11_upgrade_verdict,
-}
-
-
 @_check(
     "upgrade-names-required",
     Severity.MUST,
@@ -444,7 +312,9 @@ def check_upgrade_names_required(observation: Observation) -> Verdict:
     if isinstance(found, Verdict):
         return found
     response, value = found
-    return _UPGRADE_VERDICTS[observation.requirement.protocol](observation, response, value)
+    return protocol_for(observation.requirement.protocol).judge_upgrade_field(
+        observation, response, value
+    )
 
 
 @_check(
@@ -648,7 +518,7 @@ def check_problem_actionable(observation: Observation) -> Verdict:
     members, why = _problem(response)
     if members is None:
         return Verdict.skip(f"no problem document to read: {why}")
-    info = PROTOCOLS[observation.requirement.protocol]
+    info = protocol_for(observation.requirement.protocol)
     for name in ("detail", "title"):
         text = members.get(name)
         if isinstance(text, str) and info.mention.search(text):

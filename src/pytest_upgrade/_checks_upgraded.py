@@ -1,6 +1,6 @@
 """Checks on the upgraded exchange, and the protocol-specific checks.
 
-The catalogue these implement is CHECKS.md; each rule's RFC section is in
+The catalogue these implement is docs/checks.md; each rule's RFC section is in
 its registration and shown next to every finding.
 """
 
@@ -11,7 +11,6 @@ from ._checks_refusal import (
     TLS_REQUIREMENTS,
     https_redirect,
     required_tls,
-    version_tuple,
 )
 from ._evidence import answer_shows, excerpt, failure_diagnosis, intermediary
 from ._model import (
@@ -26,11 +25,9 @@ from ._model import (
 from ._registry import ENFORCED, LEGACY, UPGRADED, Verdict
 from ._registry import check as _check
 from ._rules import expected_accept, parse_connection, parse_upgrade, split_list
+from .protocols import protocol_for, version_tuple
 
 # -- checks on the upgraded exchange -------------------------------------------
-
-# After the client preface: a non-HTTP/2 answer, a close or silence.
-_NO_HTTP2 = frozenset({FailureKind.PROTOCOL, FailureKind.CLOSED, FailureKind.TIMEOUT})
 
 
 def _upgraded(observation: Observation) -> list[Exchange]:
@@ -41,22 +38,14 @@ def _upgraded(observation: Observation) -> list[Exchange]:
 def _failure_diagnosis(observation: Observation, exchange: Exchange) -> str:
     failure = exchange.failure
     assert failure is not None
-    protocol = observation.requirement.protocol
     if failure.kind is FailureKind.ALPN_MISMATCH:
         return (
             "The server does not offer h2 in ALPN, so clients told to upgrade cannot: enable"
             " HTTP/2 on the TLS listener (and on any TLS-terminating proxy in front of it)."
         )
-    if protocol == "h2c" and failure.kind in _NO_HTTP2:
-        return (
-            "The cleartext port does not speak HTTP/2 with prior knowledge (RFC 9113 §3.3):"
-            " enable h2c on it, or require h2 over TLS instead."
-        )
-    if protocol in TLS_REQUIREMENTS and failure.kind is FailureKind.TLS_REFUSED:
-        return (
-            f"The server refuses a {protocol} handshake, so clients that upgrade as told cannot"
-            " connect: enable that TLS version on the listener."
-        )
+    hint = protocol_for(observation.requirement.protocol).failure_hints.get(failure.kind)
+    if hint is not None:
+        return hint
     return "Clients that upgrade as told still cannot use the endpoint."
 
 
@@ -173,102 +162,6 @@ def check_upgraded_succeeds(observation: Observation) -> Verdict:
     return _combine([(e, _succeeded(observation, e)) for e in exchanges])
 
 
-def _h2_protocol(exchange: Exchange) -> Verdict:
-    expected = "HTTP/2 selected by ALPN (h2)"
-    transport = exchange.transport
-    if transport is None:
-        reason = exchange.failure.message if exchange.failure else "no connection"
-        return Verdict.skip(f"the upgraded probe did not get a connection: {reason}")
-    actual = f"ALPN {transport.alpn or 'none'}, {transport.tls_version or 'no TLS'}"
-    if exchange.response is not None:
-        actual += f", response over HTTP/{exchange.response.http_version}"
-    if transport.alpn != "h2":
-        return Verdict.violated(
-            "HTTP/2 was not negotiated",
-            expected=expected,
-            actual=actual,
-            diagnosis="Enable HTTP/2 (ALPN h2) on the TLS endpoint that serves this path.",
-        )
-    if exchange.response is None:
-        reason = exchange.failure.message if exchange.failure else "nothing"
-        return Verdict.skip(f"h2 was negotiated but no response arrived: {reason}")
-    return Verdict.ok("HTTP/2 was negotiated by ALPN", expected=expected, actual=actual)
-
-
-def _h2c_protocol(exchange: Exchange) -> Verdict:
-    expected = "an HTTP/2 response over cleartext (prior knowledge)"
-    if exchange.response is not None:
-        if exchange.response.http_version == "2":
-            return Verdict.ok("the server spoke HTTP/2", expected=expected, actual="HTTP/2")
-        return Verdict.violated(  # pragma: no cover - the h2 probe only records HTTP/2
-            "the response was not HTTP/2", expected=expected, actual=exchange.response.status_line
-        )
-    failure = exchange.failure
-    spoke = exchange.transport is not None  # connected, sent the preface
-    if failure is not None and spoke and failure.kind in _NO_HTTP2:
-        return Verdict.violated(
-            "the server did not speak HTTP/2 after the connection preface",
-            expected=expected,
-            actual=failure.message,
-            diagnosis="Enable HTTP/2 with prior knowledge (h2c) on the cleartext listener.",
-        )
-    return Verdict.skip(f"no response to judge: {failure.message if failure else 'nothing'}")
-
-
-def _websocket_protocol(exchange: Exchange) -> Verdict:
-    expected = "101 Switching Protocols, accepted by an RFC 6455 client"
-    response = exchange.response
-    if response is None or response.status != 101:
-        actual = response.status_line if response else "no response"
-        return Verdict.skip(f"the handshake did not switch protocols ({actual})")
-    if exchange.failure is not None:
-        return Verdict.violated(
-            f"the client refused the switch: {exchange.failure.message}",
-            expected=expected,
-            actual=exchange.failure.message,
-            diagnosis="See websocket-accept for the handshake fields.",
-        )
-    return Verdict.ok(
-        "the connection switched to WebSocket", expected=expected, actual=response.status_line
-    )
-
-
-def _tls_protocol(observation: Observation, exchange: Exchange) -> Verdict:
-    minimum = required_tls(observation)
-    label = "TLSv" + ".".join(map(str, minimum))
-    expected = f"{label} or later negotiated"
-    transport = exchange.transport
-    if transport is None or transport.tls_version is None:
-        reason = exchange.failure.message if exchange.failure else "no TLS connection"
-        return Verdict.skip(f"no TLS connection to judge: {reason}")
-    negotiated = version_tuple(transport.tls_version.removeprefix("TLSv")) or (0,)
-    pinned = [h for h in observation.handshakes if h.version == label]
-    note = f"; a {label}-only handshake: {pinned[0].outcome.value}" if pinned else ""
-    actual = f"{transport.tls_version}{note}"
-    if negotiated >= minimum:
-        return Verdict.ok(
-            f"{transport.tls_version} was negotiated", expected=expected, actual=actual
-        )
-    return Verdict.violated(  # pragma: no cover - the client never offers less than the minimum
-        f"{transport.tls_version} was negotiated", expected=expected, actual=actual
-    )
-
-
-def _http11_protocol(exchange: Exchange) -> Verdict:
-    expected = "an HTTP/1.1 status line"
-    if exchange.response is None:
-        reason = exchange.failure.message if exchange.failure else "nothing"
-        return Verdict.skip(f"no response to judge: {reason}")
-    actual = exchange.response.status_line
-    if exchange.response.http_version == "1.1":
-        return Verdict.ok("the response came over HTTP/1.1", expected=expected, actual=actual)
-    return Verdict.violated(
-        f"the response came over HTTP/{exchange.response.http_version}",
-        expected=expected,
-        actual=actual,
-    )
-
-
 @_check(
     "upgraded-protocol",
     Severity.MUST,
@@ -280,21 +173,13 @@ def check_upgraded_protocol(observation: Observation) -> Verdict:
     exchanges = _upgraded(observation)
     if not exchanges:
         return Verdict.skip("no upgraded probe was made")
-    protocol = observation.requirement.protocol
+    judge = protocol_for(observation.requirement.protocol).judge_upgraded
     verdicts: list[tuple[Exchange, Verdict]] = []
     for exchange in exchanges:
         if exchange.failure is not None and exchange.failure.kind is FailureKind.NOT_APPLICABLE:
             verdicts.append((exchange, Verdict.skip(exchange.failure.message)))
-        elif protocol == "h2":
-            verdicts.append((exchange, _h2_protocol(exchange)))
-        elif protocol == "h2c":
-            verdicts.append((exchange, _h2c_protocol(exchange)))
-        elif protocol == "websocket":
-            verdicts.append((exchange, _websocket_protocol(exchange)))
-        elif protocol in TLS_REQUIREMENTS:
-            verdicts.append((exchange, _tls_protocol(observation, exchange)))
         else:
-            verdicts.append((exchange, _http11_protocol(exchange)))
+            verdicts.append((exchange, judge(observation, exchange)))
     return _combine(verdicts)
 
 

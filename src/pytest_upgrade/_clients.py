@@ -19,9 +19,10 @@ from websockets.asyncio.client import connect as async_connect
 from websockets.sync.client import ClientConnection, connect
 
 from ._model import Requirement
-from ._observe import Target
 from ._probes import USER_AGENT, ClientTrust
+from ._target import Target
 from ._websocket import LEGACY_CONNECT, websocket_uri
+from .protocols import protocol_for
 
 __all__ = [
     "open_async_websocket",
@@ -33,41 +34,19 @@ __all__ = [
 
 def _client_options(requirement: Requirement, target: Target, timeout: float) -> dict[str, Any]:
     """The keyword arguments of an httpx client speaking the upgraded protocol."""
-    protocol = requirement.protocol
+    options = protocol_for(requirement.protocol).client_options
+    if options is None:
+        raise ValueError(
+            f"a {requirement.protocol} requirement has no HTTP client:"
+            " use upgrade.websocket (or await upgrade.async_websocket() in an async test)"
+        )
     trust = ClientTrust(target.cafile)  # a fresh one: its contexts are this client's alone
     common: dict[str, Any] = {
         "trust_env": False,
         "timeout": timeout,
         "headers": {"user-agent": USER_AGENT},
     }
-    if protocol == "websocket":
-        raise ValueError(
-            "a websocket requirement has no HTTP client:"
-            " use upgrade.websocket (or await upgrade.async_websocket() in an async test)"
-        )
-    if protocol == "h2c":
-        if target.http is None:
-            raise ValueError("the target has no http URL to speak cleartext HTTP/2 to")
-        # http1=False over http:// is HTTP/2 with prior knowledge (RFC 9113 §3.3).
-        return {**common, "base_url": target.http.url(""), "http1": False, "http2": True}
-    if protocol == "HTTP/1.1":
-        endpoint = target.https or target.http
-        assert endpoint is not None
-        return {**common, "base_url": endpoint.url(""), "verify": trust.context()}
-    if target.https is None:
-        raise ValueError(f"the target has no https URL to speak {protocol} to")
-    base_url = target.https.url("")
-    if protocol == "h2":
-        # http1=False: HTTP/2 as chosen by ALPN (RFC 9113 §3.2), never a fallback to HTTP/1.1.
-        return {
-            **common,
-            "base_url": base_url,
-            "http1": False,
-            "http2": True,
-            "verify": trust.context(),
-        }
-    minimum = "TLSv" + protocol.split("/", 1)[1]
-    return {**common, "base_url": base_url, "http2": True, "verify": trust.context(minimum=minimum)}
+    return {**common, **options(target, trust)}
 
 
 def upgraded_client(requirement: Requirement, target: Target, timeout: float) -> httpx.Client:

@@ -14,11 +14,13 @@ what was refused, shared by the server thread and the test thread.
 
 from __future__ import annotations
 
-import json
 import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
+
+from ._model import Refusal
+from .protocols import ENFORCEABLE, protocol_for
 
 __all__ = [
     "ENFORCEABLE",
@@ -28,39 +30,6 @@ __all__ = [
     "enforcing_app",
     "refusal_for",
 ]
-
-# The requirements a server can enforce for every request (a WebSocket route
-# is a property of a path, not of the server).
-ENFORCEABLE = ("h2", "h2c", "TLS/1.2", "TLS/1.3", "HTTP/1.1")
-
-
-@dataclass(frozen=True)
-class Refusal:
-    """The 426 to send, and why."""
-
-    upgrade: str  # the Upgrade field value
-    required: str  # for people: "HTTP/2 over TLS"
-    spoken: str  # what the request used: "HTTP/1.1 over https"
-
-    def headers(self) -> list[tuple[str, str]]:
-        # RFC 9110 §15.5.22 (Upgrade in a 426), §7.8 (Connection: upgrade),
-        # RFC 9457 §3 (problem+json); a refusal must not be cached (RFC 9111).
-        return [
-            ("upgrade", self.upgrade),
-            ("connection", "upgrade"),
-            ("content-type", "application/problem+json"),
-            ("cache-control", "no-store"),
-        ]
-
-    def body(self, method: str, path: str) -> bytes:
-        problem = {
-            "type": "about:blank",
-            "title": "Upgrade Required",
-            "status": 426,
-            "detail": f"{method} {path} was requested over {self.spoken}; this server requires"
-            f" {self.required}. Retry the request over {self.required}.",
-        }
-        return json.dumps(problem).encode()
 
 
 def refusal_for(enforced: Iterable[str], *, scheme: str, http_version: str) -> Refusal | None:
@@ -72,17 +41,10 @@ def refusal_for(enforced: Iterable[str], *, scheme: str, http_version: str) -> R
     """
     spoken = f"HTTP/{http_version} over {scheme}"
     for token in enforced:
-        if token == "HTTP/1.1" and http_version == "1.0":
-            return Refusal("HTTP/1.1", "HTTP/1.1", spoken)
-        if token in ("TLS/1.2", "TLS/1.3") and scheme == "http":
-            # RFC 2817 §4: a 426 naming TLS, on the cleartext connection.
-            return Refusal(token, f"TLS {token[4:]} or later (https)", spoken)
-        if token == "h2" and not (scheme == "https" and http_version == "2"):
-            # Over cleartext the client first needs TLS, then HTTP/2 by ALPN.
-            upgrade = "HTTP/2.0" if scheme == "https" else "TLS/1.2, HTTP/2.0"
-            return Refusal(upgrade, "HTTP/2 over TLS", spoken)
-        if token == "h2c" and scheme == "http" and http_version != "2":
-            return Refusal("h2c", "cleartext HTTP/2 (h2c, prior knowledge)", spoken)
+        enforce = protocol_for(token).enforce
+        refusal = enforce(scheme, http_version, spoken) if enforce is not None else None
+        if refusal is not None:
+            return refusal
     return None
 
 

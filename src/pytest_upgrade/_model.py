@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
+import json
 from dataclasses import dataclass, field
 
 __all__ = [
@@ -19,6 +20,7 @@ __all__ = [
     "Observation",
     "Outcome",
     "ProbeFailure",
+    "Refusal",
     "Requirement",
     "Response",
     "Severity",
@@ -218,3 +220,32 @@ class Finding:
     actual: str = ""
     diagnosis: str = ""
     notes: tuple[str, ...] = field(default=())
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """The 426 to send, and why."""
+
+    upgrade: str  # the Upgrade field value
+    required: str  # for people: "HTTP/2 over TLS"
+    spoken: str  # what the request used: "HTTP/1.1 over https"
+
+    def headers(self) -> list[tuple[str, str]]:
+        # RFC 9110 §15.5.22 (Upgrade in a 426), §7.8 (Connection: upgrade),
+        # RFC 9457 §3 (problem+json); a refusal must not be cached (RFC 9111).
+        return [
+            ("upgrade", self.upgrade),
+            ("connection", "upgrade"),
+            ("content-type", "application/problem+json"),
+            ("cache-control", "no-store"),
+        ]
+
+    def body(self, method: str, path: str) -> bytes:
+        problem = {
+            "type": "about:blank",
+            "title": "Upgrade Required",
+            "status": 426,
+            "detail": f"{method} {path} was requested over {self.spoken}; this server requires"
+            f" {self.required}. Retry the request over {self.required}.",
+        }
+        return json.dumps(problem).encode()

@@ -1,7 +1,7 @@
 """Requirement tokens and the validation of what users declare.
 
-A requirement is what a ``requires_upgrade`` marker (or, later, a
-declarative line) asks for: a protocol token, and the request to probe with.
+A requirement is what a ``requires_upgrade`` marker (or a declarative
+line) asks for: a protocol token, and the request to probe with.
 Everything here is pure: it turns user input into a :class:`Requirement` or a
 ``ValueError`` whose message names the bad value and the accepted ones.
 """
@@ -11,89 +11,18 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Any
 
 from ._model import Requirement
 from ._rules import is_token
+from .protocols import PROTOCOLS, accepted
 
 __all__ = [
-    "PROTOCOLS",
-    "ProtocolInfo",
     "canonical_protocol",
     "parse_declared",
     "parse_requirement",
 ]
 
-
-@dataclass(frozen=True)
-class ProtocolInfo:
-    """What pytest-upgrade knows about one requirement token."""
-
-    token: str
-    aliases: tuple[str, ...]
-    summary: str
-    legacy: str  # the legacy probe, for people
-    upgraded: str  # the upgraded probe, for people
-    # Words that name the protocol in a problem's title/detail (problem-actionable).
-    mention: re.Pattern[str]
-
-
-def _mention(pattern: str) -> re.Pattern[str]:
-    # A protocol name standing as a word: not inside another token or version.
-    return re.compile(rf"(?<![\w/.-])(?:{pattern})(?![\w-]|[./]\d)", re.IGNORECASE)
-
-
-PROTOCOLS: dict[str, ProtocolInfo] = {
-    "h2": ProtocolInfo(
-        token="h2",
-        aliases=("HTTP/2",),
-        summary="HTTP/2 over TLS is required",
-        legacy="HTTP/1.1 over TLS, ALPN offering only http/1.1",
-        upgraded="HTTP/2 negotiated by ALPN (RFC 9113 §3.2)",
-        mention=_mention(r"HTTP/2(?:\.0)?|HTTP2|h2"),
-    ),
-    "h2c": ProtocolInfo(
-        token="h2c",
-        aliases=(),
-        summary="cleartext HTTP/2 is required",
-        legacy="HTTP/1.1 over cleartext",
-        upgraded="HTTP/2 with prior knowledge (RFC 9113 §3.3)",
-        mention=_mention(r"h2c|HTTP/2(?:\.0)?|HTTP2"),
-    ),
-    "websocket": ProtocolInfo(
-        token="websocket",
-        aliases=(),
-        summary="the path is a WebSocket endpoint",
-        legacy="a plain GET without Upgrade/Connection",
-        upgraded="the RFC 6455 opening handshake, expecting 101",
-        mention=_mention(r"web ?sockets?|wss?://\S*"),
-    ),
-    "TLS/1.2": ProtocolInfo(
-        token="TLS/1.2",
-        aliases=("TLSv1.2",),
-        summary="TLS 1.2 or later is required",
-        legacy="TLS 1.0 and 1.1 handshakes; a cleartext request when a cleartext URL exists",
-        upgraded="a TLS 1.2-or-later handshake, then the request",
-        mention=_mention(r"TLS ?(?:v|/)?1\.[23]|https(?=\b)|https://\S*"),
-    ),
-    "TLS/1.3": ProtocolInfo(
-        token="TLS/1.3",
-        aliases=("TLSv1.3",),
-        summary="TLS 1.3 is required",
-        legacy="TLS 1.0, 1.1 and 1.2 handshakes; a cleartext request when a cleartext URL exists",
-        upgraded="a TLS 1.3 handshake, then the request",
-        mention=_mention(r"TLS ?(?:v|/)?1\.3|https://\S*"),
-    ),
-    "HTTP/1.1": ProtocolInfo(
-        token="HTTP/1.1",
-        aliases=(),
-        summary="HTTP/1.0 is no longer served",
-        legacy="an HTTP/1.0 request",
-        upgraded="the same request over HTTP/1.1",
-        mention=_mention(r"HTTP/1\.1|HTTP/2(?:\.0)?"),
-    ),
-}
 
 # Request fields a probe may not be told to send: they are connection-specific
 # (RFC 9110 §7.6.1, RFC 9113 §8.2.2) or set by the probe itself.
@@ -122,17 +51,9 @@ def canonical_protocol(token: object) -> str:
     if isinstance(token, str):
         wanted = token.casefold()
         for info in PROTOCOLS.values():
-            if wanted in (name.casefold() for name in (info.token, *info.aliases)):
+            if wanted in (name.casefold() for name in info.names):
                 return info.token
-    raise ValueError(f"unknown protocol {token!r}; accepted: {_accepted()}")
-
-
-def _accepted() -> str:
-    names: list[str] = []
-    for info in PROTOCOLS.values():
-        names.append(repr(info.token))
-        names.extend(f"{alias!r} (alias of {info.token!r})" for alias in info.aliases)
-    return ", ".join(names)
+    raise ValueError(f"unknown protocol {token!r}; accepted: {accepted()}")
 
 
 def parse_requirement(args: tuple[Any, ...], kwargs: Mapping[str, Any]) -> Requirement:
@@ -141,7 +62,7 @@ def parse_requirement(args: tuple[Any, ...], kwargs: Mapping[str, Any]) -> Requi
     if len(args) != 1:
         raise ValueError(
             f"requires_upgrade takes exactly one protocol as its first argument, got {len(args)}"
-            f" positional arguments; accepted protocols: {_accepted()}"
+            f" positional arguments; accepted protocols: {accepted()}"
         )
     unknown = sorted(set(kwargs) - set(allowed))
     if unknown:

@@ -45,6 +45,7 @@ from ._report import (
 from ._requirements import parse_declared, parse_requirement
 from ._stash import ENFORCER, session_tls_minimum
 from ._warnings import PytestUpgradeWarning
+from .protocols import TOKENS, protocol_for
 
 if TYPE_CHECKING:
     # Heavy imports (cryptography, hypercorn, httpx, websockets) wait until a
@@ -276,13 +277,16 @@ def _declared_requirements(config: pytest.Config) -> tuple[Requirement, ...]:
     return tuple(declared)
 
 
+def _one_of(names: tuple[str, ...]) -> str:
+    return ", ".join(map(repr, names[:-1])) + f" or {names[-1]!r}"
+
+
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers",
         f"{MARKER}(protocol, path='/', method='GET', headers=None, after=None): the legacy"
         " request must get 426 Upgrade Required and the upgraded one must succeed"
-        " (pytest-upgrade; protocol: 'h2', 'h2c', 'websocket', 'TLS/1.2', 'TLS/1.3' or"
-        " 'HTTP/1.1').",
+        f" (pytest-upgrade; protocol: {_one_of(TOKENS)}).",
     )
     config.stash[_SETTINGS] = _settings(config)
     config.pluginmanager.register(_Collector(config), _COLLECTOR_NAME)
@@ -663,7 +667,7 @@ class UpgradeOutcome:
     @property
     def websocket(self) -> ClientConnection:
         """An open WebSocket connection to the path (websocket requirements)."""
-        if self.requirement.protocol != "websocket":
+        if not protocol_for(self.requirement.protocol).websocket_client:
             raise ValueError("upgrade.websocket is for a websocket requirement")
         refuse_in_event_loop("websocket", "await upgrade.async_websocket()")
         if self._websocket is None:
@@ -687,7 +691,7 @@ class UpgradeOutcome:
         Async tests only (an asyncio event loop); each call opens a new
         connection, and all are closed when the test's body ends.
         """
-        if self.requirement.protocol != "websocket":
+        if not protocol_for(self.requirement.protocol).websocket_client:
             raise ValueError("upgrade.async_websocket() is for a websocket requirement")
         return await self._async.websocket(self.requirement)
 

@@ -53,6 +53,8 @@ from pytest_upgrade._rules import (
     parse_upgrade,
     split_list,
 )
+from pytest_upgrade.protocols import PROTOCOLS as REGISTERED
+from pytest_upgrade.protocols import TOKENS
 
 _LONG = os.environ.get("HYPOTHESIS_PROFILE") == "long"
 _HEALTH = [HealthCheck.too_slow, HealthCheck.data_too_large]
@@ -62,7 +64,7 @@ FUZZ = settings(
 # Observations are costlier to draw (five exchanges, each with fields and a body).
 FUZZ_OBSERVATIONS = settings(FUZZ, max_examples=2000 if _LONG else 25)
 
-PROTOCOLS = ("h2", "h2c", "websocket", "TLS/1.2", "TLS/1.3", "HTTP/1.1")
+PROTOCOLS = TOKENS
 
 # -- strategies ---------------------------------------------------------------------
 
@@ -167,7 +169,8 @@ transports = st.one_of(
     ),
 )
 
-ROLES = ["legacy", "upgraded", "upgraded-ws", "version-probe", "h2c-upgrade"]
+# Every role any protocol's plan records, in first-seen order.
+ROLES = list(dict.fromkeys(role for p in REGISTERED.values() for role in p.roles))
 
 
 @st.composite

@@ -14,7 +14,8 @@ from typing import Any
 import pytest
 
 from pytest_upgrade._model import Requirement
-from pytest_upgrade._requirements import PROTOCOLS, canonical_protocol, parse_requirement
+from pytest_upgrade._requirements import canonical_protocol, parse_requirement
+from pytest_upgrade.protocols import PROTOCOLS
 
 
 def parse(*args: Any, **kwargs: Any) -> Requirement:

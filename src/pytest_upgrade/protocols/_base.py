@@ -1,0 +1,142 @@
+"""What a protocol declares (:class:`Protocol`), and helpers its judges share.
+
+A :class:`Protocol` is everything pytest-upgrade knows about one requirement
+token, in one object: its names, what its probes send, how the answers to
+them are judged, what enforcement refuses and which client a test body gets.
+The registry (``protocols/__init__``) lists them; everything that lists
+protocols elsewhere derives from it.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import Any
+
+from .._model import Exchange, FailureKind, Observation, Refusal, Response
+from .._probes import ClientTrust
+from .._registry import Verdict
+from .._rules import UpgradeProtocol, parse_upgrade
+from .._target import Plan, Target
+
+__all__ = [
+    "ClientOptions",
+    "Enforcement",
+    "Protocol",
+    "UpgradeFieldJudge",
+    "UpgradedJudge",
+    "mention",
+    "token_verdict",
+    "version_tuple",
+    "versioned_verdict",
+]
+
+# Does the Upgrade field of a 426 (its value given) name this protocol? (RFC 9110 §7.8)
+UpgradeFieldJudge = Callable[[Observation, Response, str], Verdict]
+# Did this upgraded exchange really use the protocol?
+UpgradedJudge = Callable[[Observation, Exchange], Verdict]
+# The httpx client options that speak the protocol to a target (ValueError if it cannot).
+ClientOptions = Callable[[Target, ClientTrust], dict[str, Any]]
+# The 426 a request (scheme, HTTP version, "HTTP/1.1 over http") deserves, or None.
+Enforcement = Callable[[str, str, str], Refusal | None]
+
+
+@dataclass(frozen=True)
+class Protocol:
+    """One requirement token and everything about it.
+
+    ``client_options`` is None when the test body gets a WebSocket rather
+    than an HTTP client; ``enforce`` is None when a server cannot refuse the
+    legacy protocol for every request (a WebSocket route is a property of a
+    path, not of the server).
+    """
+
+    token: str
+    aliases: tuple[str, ...]
+    summary: str
+    legacy: str  # the legacy probe, for people
+    upgraded: str  # the upgraded probe, for people
+    # Words that name the protocol in a problem's title/detail (problem-actionable).
+    mention: re.Pattern[str]
+    roles: tuple[str, ...]  # the exchange roles its plan records
+    plan: Plan
+    judge_upgrade_field: UpgradeFieldJudge
+    judge_upgraded: UpgradedJudge
+    client_options: ClientOptions | None
+    enforce: Enforcement | None
+    # Advice when the upgraded probe failed this way (after the generic ALPN one).
+    failure_hints: Mapping[FailureKind, str] = field(default_factory=lambda: MappingProxyType({}))
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        return (self.token, *self.aliases)
+
+    @property
+    def websocket_client(self) -> bool:
+        """Whether a test body gets a WebSocket (``upgrade.websocket``) rather than httpx."""
+        return self.client_options is None
+
+
+def mention(pattern: str) -> re.Pattern[str]:
+    """A protocol name standing as a word: not inside another token or version."""
+    return re.compile(rf"(?<![\w/.-])(?:{pattern})(?![\w-]|[./]\d)", re.IGNORECASE)
+
+
+def version_tuple(text: str | None) -> tuple[int, ...] | None:
+    """(1, 2) for "1.2"; None when ``text`` is not DIGIT.DIGIT-like (a protocol-version)."""
+    if text is None:
+        return None
+    parts = text.split(".")
+    if not all(part.isdigit() for part in parts):
+        return None
+    return tuple(int(part) for part in parts)
+
+
+_NOT_TOLD = "The client is not told to switch to the protocol the requirement declares."
+
+
+def named(value: str, wanted: str, versionless: bool = True) -> list[UpgradeProtocol]:
+    """The protocols of an Upgrade ``value`` named ``wanted`` (case-insensitively)."""
+    return [
+        p
+        for p in parse_upgrade(value).protocols
+        if p.name.lower() == wanted and (p.version is None or not versionless)
+    ]
+
+
+def token_verdict(value: str, wanted: str, label: str, *, versionless: bool = True) -> Verdict:
+    """Does Upgrade list the token ``wanted`` (names compare case-insensitively)?"""
+    expected = f"Upgrade listing {label}"
+    actual = f"Upgrade: {value}"
+    if named(value, wanted, versionless):
+        return Verdict.ok(f"Upgrade names {label}", expected=expected, actual=actual)
+    return Verdict.violated(
+        f"Upgrade does not name {label}", expected=expected, actual=actual, diagnosis=_NOT_TOLD
+    )
+
+
+def versioned_verdict(value: str, name: str, minimum: tuple[int, ...], label: str) -> Verdict:
+    """Does Upgrade list ``name``/x.y with x.y at least ``minimum``?"""
+    expected = f"Upgrade listing {label}"
+    actual = f"Upgrade: {value}"
+    offered = [p for p in parse_upgrade(value).protocols if p.name.lower() == name]
+    good = [p for p in offered if (version_tuple(p.version) or (0,)) >= minimum]
+    if good:
+        return Verdict.ok(f"Upgrade names {good[0]}", expected=expected, actual=actual)
+    if offered:
+        return Verdict.violated(
+            f"Upgrade names {', '.join(map(str, offered))}, which does not satisfy {label}",
+            expected=expected,
+            actual=actual,
+            diagnosis="Name the protocol with its version, at least the one required.",
+        )
+    return Verdict.violated(
+        f"Upgrade does not name {label}", expected=expected, actual=actual, diagnosis=_NOT_TOLD
+    )
+
+
+def no_response(exchange: Exchange, default: str = "nothing") -> str:
+    """Why an exchange has no response to judge: its failure, or ``default``."""
+    return exchange.failure.message if exchange.failure else default

@@ -1,0 +1,68 @@
+"""``HTTP/1.1``: HTTP/1.0 is no longer served (RFC 9110 §7.8, RFC 9112 §2.3)."""
+
+from __future__ import annotations
+
+from functools import partial
+from typing import Any
+
+from .._model import Exchange, Observation, Refusal, Requirement, Response
+from .._probes import ClientTrust, http1_exchange
+from .._registry import Verdict
+from .._target import Probe, Target, request_options
+from ._base import Protocol, mention, no_response, versioned_verdict
+
+__all__ = ["HTTP11"]
+
+
+def _plan(requirement: Requirement, target: Target, timeout: float) -> list[Probe]:
+    primary = target.primary
+    request = request_options(requirement, target, timeout)
+    return [
+        partial(http1_exchange, primary, role="legacy", http_version="1.0", **request),
+        partial(http1_exchange, primary, role="upgraded", **request),
+    ]
+
+
+def _upgrade_field(observation: Observation, response: Response, value: str) -> Verdict:
+    # RFC 9110 §7.8: "HTTP/1.1" (or a later HTTP) answers an HTTP/1.0 request.
+    return versioned_verdict(value, "http", (1, 1), "HTTP/1.1 or later")
+
+
+def _upgraded(observation: Observation, exchange: Exchange) -> Verdict:
+    expected = "an HTTP/1.1 status line"
+    if exchange.response is None:
+        return Verdict.skip(f"no response to judge: {no_response(exchange)}")
+    actual = exchange.response.status_line
+    if exchange.response.http_version == "1.1":
+        return Verdict.ok("the response came over HTTP/1.1", expected=expected, actual=actual)
+    return Verdict.violated(
+        f"the response came over HTTP/{exchange.response.http_version}",
+        expected=expected,
+        actual=actual,
+    )
+
+
+def _client_options(target: Target, trust: ClientTrust) -> dict[str, Any]:
+    return {"base_url": target.primary.url(""), "verify": trust.context()}
+
+
+def _enforce(scheme: str, http_version: str, spoken: str) -> Refusal | None:
+    if http_version == "1.0":
+        return Refusal("HTTP/1.1", "HTTP/1.1", spoken)
+    return None
+
+
+HTTP11 = Protocol(
+    token="HTTP/1.1",
+    aliases=(),
+    summary="HTTP/1.0 is no longer served",
+    legacy="an HTTP/1.0 request",
+    upgraded="the same request over HTTP/1.1",
+    mention=mention(r"HTTP/1\.1|HTTP/2(?:\.0)?"),
+    roles=("legacy", "upgraded"),
+    plan=_plan,
+    judge_upgrade_field=_upgrade_field,
+    judge_upgraded=_upgraded,
+    client_options=_client_options,
+    enforce=_enforce,
+)

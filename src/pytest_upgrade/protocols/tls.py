@@ -1,0 +1,157 @@
+"""``TLS/1.2`` and ``TLS/1.3``: a minimum TLS version (RFC 8446; RFC 2817 for the 426)."""
+
+from __future__ import annotations
+
+from functools import partial
+from types import MappingProxyType
+from typing import Any
+
+from .._model import Exchange, FailureKind, Observation, Refusal, Requirement, Response
+from .._probes import TLS_VERSIONS, ClientTrust, http1_exchange, http2_exchange
+from .._registry import Verdict
+from .._target import Plan, Probe, Target, handshakes, missing, request_options
+from ._base import (
+    ClientOptions,
+    Enforcement,
+    Protocol,
+    UpgradedJudge,
+    UpgradeFieldJudge,
+    mention,
+    version_tuple,
+    versioned_verdict,
+)
+
+__all__ = ["TLS12", "TLS13"]
+
+
+def _plan_for(ssl_version: str) -> Plan:
+    def plan(requirement: Requirement, target: Target, timeout: float) -> list[Probe]:
+        request = request_options(requirement, target, timeout)
+        probes: list[Probe] = []
+        if target.http is not None:
+            probes.append(partial(http1_exchange, target.http, role="legacy", **request))
+        else:
+            probes.append(missing("legacy", requirement, "cleartext (http)"))
+        https = target.https
+        if https is None:
+            probes.append(missing("upgraded", requirement, "https"))
+            return probes
+        below = tuple(v for v in TLS_VERSIONS if TLS_VERSIONS[v] < TLS_VERSIONS[ssl_version])
+        # The request as a current client makes it: HTTP/2 when the server offers
+        # it, HTTP/1.1 otherwise; what is judged is the TLS version under it.
+        probes.append(
+            partial(
+                http2_exchange,
+                https,
+                role="upgraded",
+                tls_minimum=ssl_version,
+                http1_fallback=True,
+                **request,
+            )
+        )
+        probes += handshakes(https, (*below, ssl_version), target, timeout)
+        return probes
+
+    return plan
+
+
+def _upgrade_field_for(minimum: tuple[int, ...]) -> UpgradeFieldJudge:
+    def upgrade_field(observation: Observation, response: Response, value: str) -> Verdict:
+        # RFC 2817 §3-4: "TLS/1.x" tokens; a later version also satisfies.
+        label = "TLS/" + ".".join(map(str, minimum)) + " or later"
+        return versioned_verdict(value, "tls", minimum, label)
+
+    return upgrade_field
+
+
+def _upgraded_for(minimum: tuple[int, ...]) -> UpgradedJudge:
+    label = "TLSv" + ".".join(map(str, minimum))
+
+    def upgraded(observation: Observation, exchange: Exchange) -> Verdict:
+        expected = f"{label} or later negotiated"
+        transport = exchange.transport
+        if transport is None or transport.tls_version is None:
+            reason = exchange.failure.message if exchange.failure else "no TLS connection"
+            return Verdict.skip(f"no TLS connection to judge: {reason}")
+        negotiated = version_tuple(transport.tls_version.removeprefix("TLSv")) or (0,)
+        pinned = [h for h in observation.handshakes if h.version == label]
+        note = f"; a {label}-only handshake: {pinned[0].outcome.value}" if pinned else ""
+        actual = f"{transport.tls_version}{note}"
+        if negotiated >= minimum:
+            return Verdict.ok(
+                f"{transport.tls_version} was negotiated", expected=expected, actual=actual
+            )
+        return Verdict.violated(  # pragma: no cover - the client never offers less than the minimum
+            f"{transport.tls_version} was negotiated", expected=expected, actual=actual
+        )
+
+    return upgraded
+
+
+def _client_options_for(token: str, ssl_version: str) -> ClientOptions:
+    def client_options(target: Target, trust: ClientTrust) -> dict[str, Any]:
+        if target.https is None:
+            raise ValueError(f"the target has no https URL to speak {token} to")
+        return {
+            "base_url": target.https.url(""),
+            "http2": True,
+            "verify": trust.context(minimum=ssl_version),
+        }
+
+    return client_options
+
+
+def _enforce_for(token: str, version: str) -> Enforcement:
+    def enforce(scheme: str, http_version: str, spoken: str) -> Refusal | None:
+        # TLS versions are enforced in the handshake (the server's minimum);
+        # RFC 2817 §4: a 426 naming TLS, on the cleartext connection.
+        if scheme == "http":
+            return Refusal(token, f"TLS {version} or later (https)", spoken)
+        return None
+
+    return enforce
+
+
+def _tls(version: str, *, summary: str, legacy: str, upgraded: str, names: str) -> Protocol:
+    token = f"TLS/{version}"
+    ssl_version = f"TLSv{version}"  # the name in TLS_VERSIONS and ssl.TLSVersion
+    minimum = version_tuple(version)
+    assert minimum is not None
+    return Protocol(
+        token=token,
+        aliases=(ssl_version,),
+        summary=summary,
+        legacy=legacy,
+        upgraded=upgraded,
+        mention=mention(names),
+        roles=("legacy", "upgraded"),
+        plan=_plan_for(ssl_version),
+        judge_upgrade_field=_upgrade_field_for(minimum),
+        judge_upgraded=_upgraded_for(minimum),
+        client_options=_client_options_for(token, ssl_version),
+        enforce=_enforce_for(token, version),
+        failure_hints=MappingProxyType(
+            {
+                FailureKind.TLS_REFUSED: (
+                    f"The server refuses a {token} handshake, so clients that upgrade as told"
+                    " cannot connect: enable that TLS version on the listener."
+                )
+            }
+        ),
+    )
+
+
+TLS12 = _tls(
+    "1.2",
+    summary="TLS 1.2 or later is required",
+    legacy="TLS 1.0 and 1.1 handshakes; a cleartext request when a cleartext URL exists",
+    upgraded="a TLS 1.2-or-later handshake, then the request",
+    names=r"TLS ?(?:v|/)?1\.[23]|https(?=\b)|https://\S*",
+)
+TLS13 = _tls(
+    "1.3",
+    summary="TLS 1.3 is required",
+    legacy="TLS 1.0, 1.1 and 1.2 handshakes; a cleartext request when a cleartext URL exists",
+    upgraded="a TLS 1.3 handshake, then the request",
+    names=r"TLS ?(?:v|/)?1\.3|https://\S*",
+)

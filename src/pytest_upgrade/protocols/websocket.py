@@ -1,0 +1,93 @@
+"""``websocket``: the path is a WebSocket endpoint (RFC 6455)."""
+
+from __future__ import annotations
+
+import base64
+import os
+from functools import partial
+from typing import Any
+
+from .._model import Exchange, Observation, Requirement, Response
+from .._probes import http1_exchange
+from .._registry import Verdict
+from .._rules import UNASSIGNED_WEBSOCKET_VERSION
+from .._target import Probe, Target, request_options
+from ._base import Protocol, mention, token_verdict
+
+__all__ = ["WEBSOCKET"]
+
+
+def _plan(requirement: Requirement, target: Target, timeout: float) -> list[Probe]:
+    from .._websocket import websocket_handshake  # noqa: PLC0415 (websockets only when needed)
+
+    primary = target.primary
+    request = request_options(requirement, target, timeout)
+    plain_get = {**request, "method": "GET"}
+    handshake: dict[str, Any] = {
+        "path": requirement.path,
+        "headers": requirement.headers,
+        "trust": target.trust,
+        "timeout": timeout,
+    }
+    probes: list[Probe] = [
+        # A plain GET, as a client that does not know the route is a WebSocket sends.
+        partial(http1_exchange, primary, role="legacy", **plain_get),
+        partial(websocket_handshake, primary, role="upgraded", **handshake),
+    ]
+    if target.https is not None and target.http is not None:
+        probes.append(partial(websocket_handshake, target.http, role="upgraded-ws", **handshake))
+    # RFC 6455 §4.2.2: an unsupported Sec-WebSocket-Version must be refused
+    # with the versions the server supports. The version is one no server can
+    # support (unassigned by IANA; see UNASSIGNED_WEBSOCKET_VERSION).
+    version_probe = {
+        **plain_get,
+        "headers": (
+            *requirement.headers,
+            ("Connection", "Upgrade"),
+            ("Upgrade", "websocket"),
+            ("Sec-WebSocket-Key", base64.b64encode(os.urandom(16)).decode("ascii")),
+            ("Sec-WebSocket-Version", UNASSIGNED_WEBSOCKET_VERSION),
+        ),
+    }
+    probes.append(partial(http1_exchange, primary, role="version-probe", **version_probe))
+    return probes
+
+
+def _upgrade_field(observation: Observation, response: Response, value: str) -> Verdict:
+    # RFC 6455 §4.2.2 / §11.2: the upgrade token is "websocket", case-insensitive.
+    return token_verdict(value, "websocket", "websocket")
+
+
+def _upgraded(observation: Observation, exchange: Exchange) -> Verdict:
+    """RFC 6455 §4.1: a 101 the client accepts switches the connection."""
+    expected = "101 Switching Protocols, accepted by an RFC 6455 client"
+    response = exchange.response
+    if response is None or response.status != 101:
+        actual = response.status_line if response else "no response"
+        return Verdict.skip(f"the handshake did not switch protocols ({actual})")
+    if exchange.failure is not None:
+        return Verdict.violated(
+            f"the client refused the switch: {exchange.failure.message}",
+            expected=expected,
+            actual=exchange.failure.message,
+            diagnosis="See websocket-accept for the handshake fields.",
+        )
+    return Verdict.ok(
+        "the connection switched to WebSocket", expected=expected, actual=response.status_line
+    )
+
+
+WEBSOCKET = Protocol(
+    token="websocket",
+    aliases=(),
+    summary="the path is a WebSocket endpoint",
+    legacy="a plain GET without Upgrade/Connection",
+    upgraded="the RFC 6455 opening handshake, expecting 101",
+    mention=mention(r"web ?sockets?|wss?://\S*"),
+    roles=("legacy", "upgraded", "upgraded-ws", "version-probe"),
+    plan=_plan,
+    judge_upgrade_field=_upgrade_field,
+    judge_upgraded=_upgraded,
+    client_options=None,  # the test body gets upgrade.websocket
+    enforce=None,  # a WebSocket route is a property of a path, not of the server
+)
