@@ -18,6 +18,7 @@ __all__ = [
     "Finding",
     "HandshakeOutcome",
     "Observation",
+    "Offer",
     "Outcome",
     "ProbeFailure",
     "Refusal",
@@ -145,6 +146,41 @@ class ProbeFailure:
 
 
 @dataclass(frozen=True)
+class Offer:
+    """What a probe's client offered, as data: reproduce commands are built from it.
+
+    ``http_versions`` lists the HTTP versions offered, preferred first ("2",
+    "1.1"); ``alpn`` the ALPN offer over TLS; ``tls_minimum`` the lowest TLS
+    version offered ("TLSv1.2"), when the probe raised it.
+    """
+
+    http_versions: tuple[str, ...]
+    tls: bool
+    alpn: tuple[str, ...] = ()
+    tls_minimum: str | None = None
+    websocket: bool = False
+
+    @property
+    def prior_knowledge(self) -> bool:
+        """HTTP/2 over cleartext without an upgrade (RFC 9113 §3.3)."""
+        return self.http_versions[0] == "2" and not self.tls
+
+    def describe(self) -> str:
+        """For people: "HTTP/1.1 over TLS, ALPN http/1.1"."""
+        over = "over TLS" if self.tls else "over cleartext"
+        if self.websocket:
+            return f"WebSocket handshake (RFC 6455, version 13) {over}"
+        text = " or ".join(f"HTTP/{version}" for version in self.http_versions) + f" {over}"
+        if self.tls:
+            text += ", ALPN " + ", ".join(self.alpn)
+            if self.tls_minimum is not None:
+                text += f", {self.tls_minimum} or later"
+        if self.prior_knowledge:
+            text += " with prior knowledge"
+        return text
+
+
+@dataclass(frozen=True)
 class Exchange:
     """One request a probe made, and what came back (a response or a failure)."""
 
@@ -160,6 +196,7 @@ class Exchange:
     # Who produced the response, when that is known: "app", or "server" when
     # the bundled hypercorn answered before the app saw the request.
     answered_by: str = ""
+    offer: Offer | None = None  # ``offered`` as data (None: no request was made)
 
 
 class HandshakeOutcome(enum.Enum):

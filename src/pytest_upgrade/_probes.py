@@ -31,6 +31,7 @@ from ._model import (
     Exchange,
     FailureKind,
     HandshakeOutcome,
+    Offer,
     ProbeFailure,
     Response,
     TlsHandshake,
@@ -388,7 +389,7 @@ def _connect(
 
 @contextlib.contextmanager
 def _recording(
-    *, role: str, endpoint: Endpoint, method: str, path: str, offered: str
+    *, role: str, endpoint: Endpoint, method: str, path: str, offer: Offer
 ) -> Iterator[dict[str, object]]:
     """Collects the parts of an exchange; turns probe errors into failures."""
     record: dict[str, object] = {}
@@ -401,7 +402,8 @@ def _recording(
         role=role,
         url=endpoint.url(path),
         method=method,
-        offered=offered,
+        offered=offer.describe(),
+        offer=offer,
         request_headers=record.get("request_headers", ()),  # type: ignore[arg-type]
         transport=record.get("transport"),  # type: ignore[arg-type]
         response=record.get("response"),  # type: ignore[arg-type]
@@ -436,14 +438,11 @@ def http1_exchange(
     the lowest TLS version offered.
     """
     context = trust.context(alpn, minimum=tls_minimum) if endpoint.scheme == "https" else None
-    offered = f"HTTP/{http_version} " + _over(endpoint, alpn)
-    if tls_minimum is not None and endpoint.scheme == "https":
-        offered += f", {tls_minimum} or later"
+    https = endpoint.scheme == "https"
+    offer = Offer((http_version,), https, tuple(alpn), tls_minimum if https else None)
     request_headers = [("Host", endpoint.authority), ("User-Agent", USER_AGENT), ("Accept", "*/*")]
     request_headers += [(name, value) for name, value in headers]
-    with _recording(
-        role=role, endpoint=endpoint, method=method, path=path, offered=offered
-    ) as record:
+    with _recording(role=role, endpoint=endpoint, method=method, path=path, offer=offer) as record:
         record["request_headers"] = tuple(request_headers)
         deadline = _Deadline(timeout)
         connection = _connect(endpoint, deadline, context)
@@ -580,16 +579,11 @@ def http2_exchange(
     """
     https = endpoint.scheme == "https"
     context = trust.context(alpn, minimum=tls_minimum) if https else None
-    offered = ("HTTP/2 or HTTP/1.1 " if http1_fallback else "HTTP/2 ") + _over(endpoint, alpn)
-    if tls_minimum is not None and https:
-        offered += f", {tls_minimum} or later"
-    if not https:
-        offered += " with prior knowledge"
+    versions = ("2", "1.1") if http1_fallback else ("2",)
+    offer = Offer(versions, https, tuple(alpn), tls_minimum if https else None)
     h2_headers = [("user-agent", USER_AGENT), ("accept", "*/*")]
     h2_headers += [(name.lower(), value) for name, value in headers]
-    with _recording(
-        role=role, endpoint=endpoint, method=method, path=path, offered=offered
-    ) as record:
+    with _recording(role=role, endpoint=endpoint, method=method, path=path, offer=offer) as record:
         record["request_headers"] = tuple(h2_headers)
         deadline = _Deadline(timeout)
         connection = _connect(endpoint, deadline, context)
@@ -620,12 +614,6 @@ def http2_exchange(
         finally:
             connection.close()
     return record["exchange"]  # type: ignore[return-value]
-
-
-def _over(endpoint: Endpoint, alpn: Sequence[str]) -> str:
-    if endpoint.scheme == "https":
-        return "over TLS, ALPN " + ", ".join(alpn)
-    return "over cleartext"
 
 
 def _http2_roundtrip(

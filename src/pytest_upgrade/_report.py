@@ -11,7 +11,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from ._model import Exchange, Finding, Observation, Outcome, Requirement, Severity
+from ._model import Exchange, Finding, Observation, Offer, Outcome, Requirement, Severity
 
 __all__ = [
     "RequirementResult",
@@ -179,12 +179,21 @@ def summary_line(result: RequirementResult) -> str:
     return text
 
 
-def _curl(exchange: Exchange, cafile: str | None, version_flag: str) -> str:
+def _curl_version(offer: Offer) -> str | None:
+    """The curl option that offers the HTTP version(s) the probe offered."""
+    if offer.websocket:
+        return "--http1.1"  # the RFC 6455 handshake is an HTTP/1.1 request
+    first = offer.http_versions[0]
+    if first == "2":
+        return "--http2" if offer.tls else "--http2-prior-knowledge"
+    return {"1.1": "--http1.1", "1.0": "--http1.0"}.get(first)
+
+
+def _curl(exchange: Exchange, offer: Offer, cafile: str | None, version_flag: str) -> str:
     url = exchange.url.replace("wss://", "https://", 1).replace("ws://", "http://", 1)
     words = ["curl", "-sv", version_flag]
-    for version in ("1.2", "1.3"):
-        if f"TLSv{version} or later" in exchange.offered:
-            words.append(f"--tlsv{version}")
+    if offer.tls_minimum in ("TLSv1.2", "TLSv1.3"):
+        words.append("--tlsv" + offer.tls_minimum.removeprefix("TLSv"))
     if url.startswith("https://") and cafile:
         words += ["--cacert", cafile]
     if exchange.method == "HEAD":
@@ -195,21 +204,11 @@ def _curl(exchange: Exchange, cafile: str | None, version_flag: str) -> str:
     for name, value in exchange.request_headers:
         if name.lower() not in probe_set:
             words += ["-H", f"{name}: {value}"]
-    if exchange.offered.startswith("WebSocket"):
+    if offer.websocket:
         words += ["--max-time", "5"]  # after a 101, curl would wait for the connection to end
     words += ["-o", "/dev/null", url]
     return shlex.join(words)
 
-
-# What the probe offered (Exchange.offered) -> the curl option that offers the same.
-_CURL_FLAGS = {
-    "HTTP/1.1": "--http1.1",
-    "HTTP/1.0": "--http1.0",
-    "HTTP/2 over TLS": "--http2",
-    "HTTP/2 or HTTP/1.1 over TLS": "--http2",
-    "HTTP/2 over cleartext": "--http2-prior-knowledge",
-    "WebSocket": "--http1.1",
-}
 
 _OPENSSL_FLAGS = {
     "TLSv1": "-tls1",
@@ -223,13 +222,12 @@ def reproduce_commands(observation: Observation, *, cafile: str | None) -> list[
     """curl and openssl commands that make the same exchanges by hand."""
     commands: list[str] = []
     for exchange in observation.exchanges:
-        if not exchange.url:
+        offer = exchange.offer
+        if not exchange.url or offer is None:
             continue
-        flag = next(
-            (f for prefix, f in _CURL_FLAGS.items() if exchange.offered.startswith(prefix)), None
-        )
+        flag = _curl_version(offer)
         if flag is not None:
-            commands.append(_curl(exchange, cafile, flag))
+            commands.append(_curl(exchange, offer, cafile, flag))
     https_exchange = next((e for e in observation.exchanges if e.url.startswith("https://")), None)
     if observation.handshakes and https_exchange is not None:
         host_port = https_exchange.url.split("://", 1)[1].split("/", 1)[0]

@@ -24,7 +24,7 @@ from websockets.protocol import State
 from websockets.sync.client import connect
 from websockets.uri import parse_uri
 
-from ._model import Exchange, FailureKind, ProbeFailure, Response
+from ._model import Exchange, FailureKind, Offer, ProbeFailure, Response
 from ._probes import (
     BODY_LIMIT,
     USER_AGENT,
@@ -77,12 +77,10 @@ def websocket_handshake(
     with no thread of its own and no redirect followed (a redirect is the answer).
     """
     uri = websocket_uri(endpoint, path)
-    over = "TLS" if endpoint.scheme == "https" else "cleartext"
-    offered = f"WebSocket handshake (RFC 6455, version 13) over {over}"
+    https = endpoint.scheme == "https"
+    offer = Offer(("1.1",), https, ("http/1.1",) if https else (), websocket=True)
     context = trust.context(("http/1.1",)) if endpoint.scheme == "https" else None
-    with _recording(
-        role=role, endpoint=endpoint, method="GET", path=path, offered=offered
-    ) as record:
+    with _recording(role=role, endpoint=endpoint, method="GET", path=path, offer=offer) as record:
         connection = _connect(endpoint, _Deadline(timeout), context)
         try:
             record["transport"] = connection.transport(endpoint.scheme)

@@ -18,6 +18,7 @@ from pytest_upgrade._model import (
     Finding,
     HandshakeOutcome,
     Observation,
+    Offer,
     Outcome,
     ProbeFailure,
     Requirement,
@@ -38,11 +39,18 @@ URL = "https://localhost:8443/api"
 H2_API = Requirement("h2", path="/api")
 CAFILE = "/tmp/pytest-upgrade/ca.pem"
 
+# What the probes offer (their prose is Offer.describe()).
+H11_TLS = Offer(("1.1",), True, ("http/1.1",))
+H2_TLS = Offer(("2",), True, ("h2", "http/1.1"))
+H10 = Offer(("1.0",), False)
+H2C = Offer(("2",), False)
+
 LEGACY = Exchange(
     role="legacy",
     url=URL,
     method="GET",
-    offered="HTTP/1.1 over TLS, ALPN http/1.1",
+    offered=H11_TLS.describe(),
+    offer=H11_TLS,
     request_headers=(
         ("Host", "localhost:8443"),
         ("User-Agent", "pytest-upgrade"),
@@ -55,7 +63,8 @@ UPGRADED = Exchange(
     role="upgraded",
     url=URL,
     method="GET",
-    offered="HTTP/2 over TLS, ALPN h2, http/1.1",
+    offered=H2_TLS.describe(),
+    offer=H2_TLS,
     request_headers=(("user-agent", "pytest-upgrade"), ("accept", "*/*")),
     transport=Transport("https", "TLSv1.3", "h2"),
     response=Response(200, "2", (("content-type", "text/plain"),), b"hello"),
@@ -204,7 +213,8 @@ def test_a_probe_failure_is_shown_instead_of_a_status() -> None:
         role="legacy",
         url=URL,
         method="GET",
-        offered="HTTP/1.1 over TLS, ALPN http/1.1",
+        offered=H11_TLS.describe(),
+        offer=H11_TLS,
         failure=ProbeFailure(FailureKind.TLS_REFUSED, "alert no_application_protocol"),
     )
     report = failure_report(result(obs=observation(legacy, UPGRADED)))
@@ -276,7 +286,7 @@ def test_no_openssl_commands_without_handshakes() -> None:
 )
 def test_curl_repeats_the_method(method: str, words: list[str]) -> None:
     exchange = Exchange(
-        role="legacy", url=URL, method=method, offered="HTTP/1.1 over TLS, ALPN http/1.1"
+        role="legacy", url=URL, method=method, offered=H11_TLS.describe(), offer=H11_TLS
     )
     (command,) = reproduce_commands(observation(exchange, handshakes=()), cafile=None)
     argv = shlex.split(command)
@@ -289,7 +299,8 @@ def test_curl_repeats_the_user_headers_but_not_the_probe_ones() -> None:
         role="legacy",
         url=URL,
         method="GET",
-        offered="HTTP/1.1 over TLS, ALPN http/1.1",
+        offered=H11_TLS.describe(),
+        offer=H11_TLS,
         request_headers=(
             ("Host", "localhost:8443"),
             ("User-Agent", "pytest-upgrade"),
@@ -305,11 +316,11 @@ def test_curl_repeats_the_user_headers_but_not_the_probe_ones() -> None:
 
 def test_cleartext_and_http10_exchanges() -> None:
     h10 = Exchange(
-        role="legacy", url="http://localhost:8080/", method="GET", offered="HTTP/1.0 over cleartext"
+        role="legacy", url="http://localhost:8080/", method="GET", offered=H10.describe(), offer=H10
     )
     h2c = Exchange(
         role="upgraded", url="http://localhost:8080/", method="GET",
-        offered="HTTP/2 over cleartext with prior knowledge",
+        offered=H2C.describe(), offer=H2C,
     )  # fmt: skip
     commands = reproduce_commands(observation(h10, h2c, handshakes=()), cafile=CAFILE)
     assert [shlex.split(c)[2] for c in commands] == ["--http1.0", "--http2-prior-knowledge"]
@@ -440,6 +451,7 @@ def test_json_carries_the_exchanges_handshakes_and_reproduce_commands() -> None:
         url="http://localhost:8080/api",
         method="GET",
         offered="HTTP/1.1",
+        offer=Offer(("1.1",), False),
         failure=ProbeFailure(FailureKind.CLOSED, "the server closed the connection"),
     )
     cookie = Response(
@@ -449,7 +461,8 @@ def test_json_carries_the_exchanges_handshakes_and_reproduce_commands() -> None:
         role="upgraded",
         url=URL,
         method="GET",
-        offered="HTTP/2 over TLS, ALPN h2, http/1.1",
+        offered=H2_TLS.describe(),
+        offer=H2_TLS,
         transport=Transport("https", "TLSv1.3", "h2"),
         response=cookie,
     )

@@ -1,0 +1,59 @@
+"""What a probe offered, as data: its prose and the curl command built from it."""
+
+from __future__ import annotations
+
+import pytest
+
+from pytest_upgrade._model import Exchange, Observation, Offer, Requirement
+from pytest_upgrade._report import reproduce_commands
+
+# Every offer the probes make, with the prose reports show and curl's version option.
+OFFERS = [
+    (Offer(("1.1",), True, ("http/1.1",)), "HTTP/1.1 over TLS, ALPN http/1.1", "--http1.1"),
+    (Offer(("1.0",), True, ("http/1.1",)), "HTTP/1.0 over TLS, ALPN http/1.1", "--http1.0"),
+    (Offer(("1.1",), False), "HTTP/1.1 over cleartext", "--http1.1"),
+    (Offer(("1.0",), False), "HTTP/1.0 over cleartext", "--http1.0"),
+    (Offer(("2",), True, ("h2", "http/1.1")), "HTTP/2 over TLS, ALPN h2, http/1.1", "--http2"),
+    (
+        Offer(("2", "1.1"), True, ("h2", "http/1.1"), "TLSv1.3"),
+        "HTTP/2 or HTTP/1.1 over TLS, ALPN h2, http/1.1, TLSv1.3 or later",
+        "--http2 --tlsv1.3",
+    ),
+    (Offer(("2",), False), "HTTP/2 over cleartext with prior knowledge", "--http2-prior-knowledge"),
+    (
+        Offer(("1.1",), True, ("http/1.1",), websocket=True),
+        "WebSocket handshake (RFC 6455, version 13) over TLS",
+        "--http1.1",
+    ),
+    (
+        Offer(("1.1",), False, websocket=True),
+        "WebSocket handshake (RFC 6455, version 13) over cleartext",
+        "--http1.1",
+    ),
+]
+
+
+@pytest.mark.parametrize(("offer", "prose", "flags"), OFFERS)
+def test_an_offer_reads_as_before_and_reproduces_with_curl(
+    offer: Offer, prose: str, flags: str
+) -> None:
+    assert offer.describe() == prose
+    scheme = "https" if offer.tls else "http"
+    exchange = Exchange(
+        role="upgraded",
+        url=f"{scheme}://127.0.0.1:8443/",
+        method="GET",
+        offered=prose,
+        offer=offer,
+    )
+    observation = Observation(Requirement("h2"), "target", exchanges=(exchange,))
+    (command,) = reproduce_commands(observation, cafile=None)
+    assert command.startswith(f"curl -sv {flags} ")
+    assert ("--max-time 5" in command) is offer.websocket
+
+
+def test_an_exchange_without_an_offer_has_no_curl_command() -> None:
+    # A probe that could not be made (the target lacks the URL) records no offer.
+    exchange = Exchange(role="upgraded", url="", method="GET", offered="")
+    observation = Observation(Requirement("h2"), "target", exchanges=(exchange,))
+    assert reproduce_commands(observation, cafile=None) == []
