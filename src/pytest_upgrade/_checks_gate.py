@@ -16,7 +16,7 @@ from ._checks_refusal import ALL
 from ._model import Observation, Response, Severity
 from ._registry import ANNOUNCED, LEGACY, Verdict
 from ._registry import check as _check
-from ._rules import parse_http_date
+from .grammar import parse_http_date
 
 __all__ = ["parse_deprecation"]
 

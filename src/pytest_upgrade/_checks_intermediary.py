@@ -14,7 +14,7 @@ from ._evidence import answer_shows, excerpt, intermediary
 from ._model import Exchange, Observation, Response, Severity
 from ._registry import LEGACY, UPGRADED, Verdict
 from ._registry import check as _check
-from ._rules import UpgradeProtocol, parse_upgrade
+from .grammar import UpgradeProtocol, parse_upgrade
 from .protocols import TOKENS
 
 _ALL = TOKENS

@@ -18,7 +18,7 @@ from ._model import (
 )
 from ._registry import LEGACY, REFUSAL, Verdict
 from ._registry import check as _check
-from ._rules import (
+from .grammar import (
     is_uri_reference,
     parse_cache_control,
     parse_connection,

@@ -24,7 +24,7 @@ from ._model import (
 )
 from ._registry import ENFORCED, LEGACY, UPGRADED, Verdict
 from ._registry import check as _check
-from ._rules import expected_accept, parse_connection, parse_upgrade, split_list
+from .grammar import expected_accept, parse_connection, parse_upgrade, split_list
 from .protocols import protocol_for, version_tuple
 
 # -- checks on the upgraded exchange -------------------------------------------

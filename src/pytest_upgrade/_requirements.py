@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from ._model import Requirement
-from ._rules import is_token
+from .grammar import is_token
 from .protocols import PROTOCOLS, accepted
 
 __all__ = [

@@ -41,7 +41,7 @@ from pytest_upgrade._model import (
 )
 from pytest_upgrade._registry import ANNOUNCED
 from pytest_upgrade._report import RequirementResult, failure_report, result_to_json, summary_line
-from pytest_upgrade._rules import (
+from pytest_upgrade.grammar import (
     expected_accept,
     is_token,
     is_uri_reference,

@@ -1,4 +1,4 @@
-"""Unit tests for the pure parsers in ``pytest_upgrade._rules``.
+"""Unit tests for the pure parsers in ``pytest_upgrade.grammar``.
 
 Hand-made inputs only; nothing here opens a socket.
 """
@@ -14,8 +14,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pytest_upgrade import _rules
-from pytest_upgrade._rules import (
+from pytest_upgrade import grammar as _rules
+from pytest_upgrade.grammar import (
     ConnectionHeader,
     MediaType,
     ProblemDocument,

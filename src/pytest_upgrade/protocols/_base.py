@@ -18,8 +18,8 @@ from typing import Any
 from .._model import Exchange, FailureKind, Observation, Refusal, Response
 from .._probes import ClientTrust
 from .._registry import Verdict
-from .._rules import UpgradeProtocol, parse_upgrade
 from .._target import Plan, Target
+from ..grammar import UpgradeProtocol, parse_upgrade
 
 __all__ = [
     "ClientOptions",

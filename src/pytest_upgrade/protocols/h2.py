@@ -8,8 +8,8 @@ from typing import Any
 from .._model import Exchange, Observation, Refusal, Requirement, Response, Severity
 from .._probes import ClientTrust, http1_exchange, http2_exchange
 from .._registry import LEGACY, Verdict
-from .._rules import parse_upgrade
 from .._target import LEGACY_TLS_VERSIONS, Probe, Target, handshakes, missing, request_options
+from ..grammar import parse_upgrade
 from ._base import Protocol, mention, no_response
 
 __all__ = ["H2"]

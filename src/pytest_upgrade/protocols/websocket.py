@@ -10,8 +10,8 @@ from typing import Any
 from .._model import Exchange, Observation, Requirement, Response
 from .._probes import http1_exchange
 from .._registry import Verdict
-from .._rules import UNASSIGNED_WEBSOCKET_VERSION
 from .._target import Probe, Target, request_options
+from ..grammar import UNASSIGNED_WEBSOCKET_VERSION
 from ._base import Protocol, mention, token_verdict
 
 __all__ = ["WEBSOCKET"]
