@@ -164,7 +164,7 @@ import time
 # upgrade_server will run. This test requests the fixture dynamically, which
 # collection cannot see, so it imports them here, as collection would: the
 # measurement is the server's start, not the import.
-import pytest_upgrade._server  # noqa: F401
+import pytest_upgrade.server.bundled  # noqa: F401
 
 
 def _answer(port, context=None):

@@ -63,13 +63,13 @@ import _floor
 import _live
 import _suites
 
-from pytest_upgrade._checks import run_checks
 from pytest_upgrade._model import Finding, Outcome, Requirement
-from pytest_upgrade._observe import Target, observe, target_error
-from pytest_upgrade._probes import ClientTrust, Endpoint
-from pytest_upgrade._report import reproduce_commands
-from pytest_upgrade._server import BundledCA, UpgradeServer
+from pytest_upgrade.checks.catalogue import run_checks
 from pytest_upgrade.plugin import _attribute_answers
+from pytest_upgrade.probes.http import ClientTrust, Endpoint
+from pytest_upgrade.probes.observe import Target, observe, target_error
+from pytest_upgrade.report.results import reproduce_commands
+from pytest_upgrade.server.bundled import BundledCA, UpgradeServer
 
 sys.path.insert(0, str(_suites.DEMO_APP.parent))
 from app import app as DEMO_APP  # examples/demo/app.py

@@ -9,8 +9,8 @@ from __future__ import annotations
 import pathlib
 import sys
 
-from pytest_upgrade._checks import REGISTRY
-from pytest_upgrade._registry import ALWAYS, ANNOUNCED, ENFORCED, REFUSAL
+from pytest_upgrade.checks.catalogue import REGISTRY
+from pytest_upgrade.checks.registry import ALWAYS, ANNOUNCED, ENFORCED, REFUSAL
 from pytest_upgrade.protocols import TOKENS
 
 TARGET = pathlib.Path(__file__).with_name("checks.md")

@@ -19,9 +19,9 @@ from websockets.asyncio.client import connect as async_connect
 from websockets.sync.client import ClientConnection, connect
 
 from ._model import Requirement
-from ._probes import USER_AGENT, ClientTrust
-from ._target import Target
-from ._websocket import LEGACY_CONNECT, websocket_uri
+from .probes.http import USER_AGENT, ClientTrust
+from .probes.target import Target
+from .probes.websocket import LEGACY_CONNECT, websocket_uri
 from .protocols import protocol_for
 
 __all__ = [

@@ -17,12 +17,12 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from ._enforce import ENFORCEABLE, Enforcer, Refused
 from ._requirements import canonical_protocol
 from ._stash import ENFORCER
+from .server.enforce import ENFORCEABLE, Enforcer, Refused
 
 if TYPE_CHECKING:  # the policy server imports the bundled server: only when used
-    from ._policy import PolicyServer, Route
+    from .server.policy import PolicyServer, Route
 
 __all__: list[str] = []  # a pytest plugin: hooks and fixtures only
 
@@ -161,7 +161,7 @@ def upgrade_policy_server() -> Iterator[Callable[..., PolicyServer]]:
         *,
         tls_minimum: ssl.TLSVersion | None = None,
     ) -> PolicyServer:
-        from ._policy import PolicyServer  # noqa: PLC0415 (lazy: heavy)
+        from .server.policy import PolicyServer  # noqa: PLC0415 (lazy: heavy)
 
         server = PolicyServer(requirement, routes, tls_minimum=tls_minimum)
         servers.append(server)

@@ -1,7 +1,7 @@
 """pytest wiring of the reports for people: the HTML report, the Markdown summary, pytest-html.
 
 * ``--upgrade-html=PATH`` and ``--upgrade-markdown=PATH`` (written at the end
-  of the session by :mod:`pytest_upgrade._publish`, from the same document as
+  of the session by :mod:`pytest_upgrade.report.publish`, from the same document as
   the JSON report);
 * with pytest-html in use (``--html``), each marked test's row in its report
   gets the requirement's checks and reproduce commands, through pytest-html's
@@ -40,7 +40,7 @@ def pytest_html_results_table_html(report: pytest.TestReport, data: list[str]) -
     results = getattr(report, "upgrade_results", None)
     if not results:
         return
-    from ._html import pytest_html_fragment  # noqa: PLC0415 (only with pytest-html)
+    from .report.html import pytest_html_fragment  # noqa: PLC0415 (only with pytest-html)
 
     prefix = "upgrade-" + hashlib.sha256(report.nodeid.encode()).hexdigest()[:10]
     data.append(pytest_html_fragment(results, prefix))

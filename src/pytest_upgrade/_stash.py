@@ -11,7 +11,7 @@ import ssl
 
 import pytest
 
-from ._enforce import Enforcer
+from .server.enforce import Enforcer
 
 __all__ = ["ENFORCER", "session_tls_minimum"]
 

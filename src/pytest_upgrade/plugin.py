@@ -29,23 +29,23 @@ import pytest
 
 from . import _declared
 from ._async_clients import ASYNC_CLIENTS, AsyncClients, refuse_in_event_loop
-from ._checks import REGISTRY, run_checks
-from ._enforce import enforcing_app
 from ._model import Observation, Requirement
-from ._observe import Target, observe, target_error
-from ._probes import ClientTrust, Endpoint
-from ._publish import publish_reports
-from ._report import (
+from ._requirements import parse_declared, parse_requirement
+from ._stash import ENFORCER, session_tls_minimum
+from ._warnings import PytestUpgradeWarning
+from .checks.catalogue import REGISTRY, run_checks
+from .probes.http import ClientTrust, Endpoint
+from .probes.observe import Target, observe, target_error
+from .protocols import TOKENS, protocol_for
+from .report.publish import publish_reports
+from .report.results import (
     RequirementResult,
     deadline_note,
     failure_report,
     result_to_json,
     summary_line,
 )
-from ._requirements import parse_declared, parse_requirement
-from ._stash import ENFORCER, session_tls_minimum
-from ._warnings import PytestUpgradeWarning
-from .protocols import TOKENS, protocol_for
+from .server.enforce import enforcing_app
 
 if TYPE_CHECKING:
     # Heavy imports (cryptography, hypercorn, httpx, websockets) wait until a
@@ -54,7 +54,7 @@ if TYPE_CHECKING:
     from websockets.asyncio.client import ClientConnection as AsyncClientConnection
     from websockets.sync.client import ClientConnection
 
-    from ._server import UpgradeServer
+    from .server.bundled import UpgradeServer
 
 __all__ = ["UpgradeOutcome"]
 
@@ -408,7 +408,7 @@ def _prepare_bundled_server(config: pytest.Config, items: list[pytest.Item]) -> 
         item.stash.get(_REQUIREMENTS, None) or "upgrade_server" in getattr(item, "fixturenames", ())
         for item in items
     ):
-        importlib.import_module("pytest_upgrade._server")
+        importlib.import_module("pytest_upgrade.server.bundled")
         importlib.import_module("hypercorn.utils")
 
 
@@ -488,14 +488,14 @@ def upgrade_server(
     if tls_minimum is not None:
         options.setdefault("tls_minimum", tls_minimum)
     # A probe's fresh connection must not be closed as idle before the
-    # probe's own timeout runs out (see _server._KEEP_ALIVE_TIMEOUT).
+    # probe's own timeout runs out (see server.bundled._KEEP_ALIVE_TIMEOUT).
     options.setdefault(
         "keep_alive_timeout", max(_KEEP_ALIVE_FLOOR, config.stash[_SETTINGS].timeout)
     )
     # The enforcer lets everything through unless something is enforced.
     from hypercorn.utils import is_asgi  # noqa: PLC0415 (lazy: heavy)
 
-    from ._server import BundledCA, ServerStartError, UpgradeServer  # noqa: PLC0415 (lazy: heavy)
+    from .server.bundled import BundledCA, ServerStartError, UpgradeServer  # noqa: PLC0415 (lazy: heavy)
 
     app = enforcing_app(upgrade_app, config.stash[ENFORCER], asgi=is_asgi(upgrade_app))
     ca = BundledCA()

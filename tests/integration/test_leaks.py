@@ -131,7 +131,7 @@ def _record_ca_dir(request):
 
 
 def _measuring_conftest(*, warmup: int, trace: bool = False) -> str:
-    from pytest_upgrade._server import _KEEP_ALIVE_TIMEOUT
+    from pytest_upgrade.server.bundled import _KEEP_ALIVE_TIMEOUT
 
     return MEASURE.format(warmup=warmup, trace=trace, settle=_KEEP_ALIVE_TIMEOUT / 2)
 

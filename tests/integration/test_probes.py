@@ -8,9 +8,9 @@ from typing import Any
 import pytest
 
 from pytest_upgrade._model import Requirement
-from pytest_upgrade._observe import Target, observe
-from pytest_upgrade._probes import ClientTrust, Endpoint
-from pytest_upgrade._server import BundledCA, UpgradeServer
+from pytest_upgrade.probes.http import ClientTrust, Endpoint
+from pytest_upgrade.probes.observe import Target, observe
+from pytest_upgrade.server.bundled import BundledCA, UpgradeServer
 
 
 async def plain_app(scope: dict[str, Any], receive: Any, send: Any) -> None:

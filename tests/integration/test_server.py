@@ -17,7 +17,7 @@ from typing import Any
 import httpx
 import pytest
 
-from pytest_upgrade._server import (
+from pytest_upgrade.server.bundled import (
     _KEEP_ALIVE_TIMEOUT,
     AppError,
     BundledCA,

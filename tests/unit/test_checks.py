@@ -1,4 +1,4 @@
-"""Unit tests for the named checks in ``pytest_upgrade._checks``.
+"""Unit tests for the named checks in ``pytest_upgrade.checks.catalogue``.
 
 Every observation here is built by hand: no socket is opened. The tables
 follow CHECKS.md; each row names the check, the situation, and the outcome
@@ -12,7 +12,6 @@ from typing import Any
 
 import pytest
 
-from pytest_upgrade._checks import REGISTRY, Check, Verdict, checks_for, run_checks
 from pytest_upgrade._model import (
     Exchange,
     FailureKind,
@@ -27,7 +26,8 @@ from pytest_upgrade._model import (
     TlsHandshake,
     Transport,
 )
-from pytest_upgrade._registry import ANNOUNCED
+from pytest_upgrade.checks.catalogue import REGISTRY, Check, Verdict, checks_for, run_checks
+from pytest_upgrade.checks.registry import ANNOUNCED
 
 # -- builders ------------------------------------------------------------------
 

@@ -17,7 +17,7 @@ def test_check_reference_is_current() -> None:
 
 
 def test_check_reference_lists_every_registered_id_and_no_other() -> None:
-    from pytest_upgrade._checks import REGISTRY
+    from pytest_upgrade.checks.catalogue import REGISTRY
 
     text = (DOCS / "checks.md").read_text(encoding="utf-8")
     listed = {line.split("`")[1] for line in text.splitlines() if line.startswith("| `")}

@@ -1,6 +1,6 @@
 """Fuzzed parsers and checks: arbitrary header values and bodies never crash them.
 
-Property-based (hypothesis): every parser of ``_rules`` (and the gate's
+Property-based (hypothesis): every parser of ``grammar`` (and the gate's
 ``parse_deprecation``) over arbitrary text and bytes, and every check over
 observations built from arbitrary responses, failures and handshakes, for
 every protocol, with and without a deadline (``after=``). No exception
@@ -23,8 +23,6 @@ import string
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from pytest_upgrade._checks import REGISTRY, checks_for, run_checks
-from pytest_upgrade._checks_gate import parse_deprecation
 from pytest_upgrade._model import (
     Exchange,
     FailureKind,
@@ -39,8 +37,9 @@ from pytest_upgrade._model import (
     TlsHandshake,
     Transport,
 )
-from pytest_upgrade._registry import ANNOUNCED
-from pytest_upgrade._report import RequirementResult, failure_report, result_to_json, summary_line
+from pytest_upgrade.checks.catalogue import REGISTRY, checks_for, run_checks
+from pytest_upgrade.checks.gate import parse_deprecation
+from pytest_upgrade.checks.registry import ANNOUNCED
 from pytest_upgrade.grammar import (
     expected_accept,
     is_token,
@@ -55,6 +54,12 @@ from pytest_upgrade.grammar import (
 )
 from pytest_upgrade.protocols import PROTOCOLS as REGISTERED
 from pytest_upgrade.protocols import TOKENS
+from pytest_upgrade.report.results import (
+    RequirementResult,
+    failure_report,
+    result_to_json,
+    summary_line,
+)
 
 _LONG = os.environ.get("HYPOTHESIS_PROFILE") == "long"
 _HEALTH = [HealthCheck.too_slow, HealthCheck.data_too_large]

@@ -6,8 +6,6 @@ import datetime as dt
 
 import pytest
 
-from pytest_upgrade._checks import run_checks
-from pytest_upgrade._checks_gate import parse_deprecation
 from pytest_upgrade._model import (
     Exchange,
     Finding,
@@ -17,6 +15,8 @@ from pytest_upgrade._model import (
     Response,
     Transport,
 )
+from pytest_upgrade.checks.catalogue import run_checks
+from pytest_upgrade.checks.gate import parse_deprecation
 
 DEADLINE = dt.date(2027, 3, 1)
 BEFORE = dt.date(2026, 11, 22)

@@ -1,4 +1,4 @@
-"""Unit tests for the HTML report (``pytest_upgrade._html``): a hand-made document in,
+"""Unit tests for the HTML report (``pytest_upgrade.report.html``): a hand-made document in,
 the page's parts read back with the standard library's HTML parser.
 """
 
@@ -8,7 +8,7 @@ import copy
 import re
 from html.parser import HTMLParser
 
-from pytest_upgrade._html import pytest_html_fragment, render_html
+from pytest_upgrade.report.html import pytest_html_fragment, render_html
 from report_samples import DOCUMENT, entry
 
 HOSTILE = '<img src=x onerror="alert(1)">'

@@ -8,7 +8,6 @@ HTTP/1.0 with 505 and "unsupported HTTP version: HTTP/1.0".
 
 from __future__ import annotations
 
-from pytest_upgrade._checks import REGISTRY
 from pytest_upgrade._model import (
     Exchange,
     Finding,
@@ -19,6 +18,7 @@ from pytest_upgrade._model import (
     Severity,
     Transport,
 )
+from pytest_upgrade.checks.catalogue import REGISTRY
 
 WSS = "wss://127.0.0.1:8443/"
 HTTPS = "https://127.0.0.1:8443/"

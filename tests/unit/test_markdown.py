@@ -1,10 +1,10 @@
-"""Unit tests for the Markdown summary (``pytest_upgrade._markdown``)."""
+"""Unit tests for the Markdown summary (``pytest_upgrade.report.markdown``)."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from pytest_upgrade._markdown import MAX_LISTED, TOP_DEADLINES, TOP_FAILURES, render_markdown
+from pytest_upgrade.report.markdown import MAX_LISTED, TOP_DEADLINES, TOP_FAILURES, render_markdown
 from report_samples import DOCUMENT, entry
 
 

@@ -1,4 +1,4 @@
-"""Unit tests for the text and JSON rendering in ``pytest_upgrade._report``.
+"""Unit tests for the text and JSON rendering in ``pytest_upgrade.report.results``.
 
 Findings and observations are built by hand; the report is read as a user
 would: is every check there, with its mark, and can the exchange be redone?
@@ -27,7 +27,7 @@ from pytest_upgrade._model import (
     TlsHandshake,
     Transport,
 )
-from pytest_upgrade._report import (
+from pytest_upgrade.report.results import (
     RequirementResult,
     failure_report,
     reproduce_commands,

@@ -10,7 +10,7 @@ from collections.abc import Callable, Iterator
 
 import pytest
 
-from pytest_upgrade._tls_versions import set_versions
+from pytest_upgrade.probes.tls_versions import set_versions
 
 
 @pytest.fixture

@@ -16,10 +16,10 @@ from types import MappingProxyType
 from typing import Any
 
 from .._model import Exchange, FailureKind, Observation, Refusal, Response
-from .._probes import ClientTrust
-from .._registry import Verdict
-from .._target import Plan, Target
+from ..checks.registry import Verdict
 from ..grammar import UpgradeProtocol, parse_upgrade
+from ..probes.http import ClientTrust
+from ..probes.target import Plan, Target
 
 __all__ = [
     "ClientOptions",

@@ -6,10 +6,10 @@ from functools import partial
 from typing import Any
 
 from .._model import Exchange, Observation, Refusal, Requirement, Response, Severity
-from .._probes import ClientTrust, http1_exchange, http2_exchange
-from .._registry import LEGACY, Verdict
-from .._target import LEGACY_TLS_VERSIONS, Probe, Target, handshakes, missing, request_options
+from ..checks.registry import LEGACY, Verdict
 from ..grammar import parse_upgrade
+from ..probes.http import ClientTrust, http1_exchange, http2_exchange
+from ..probes.target import LEGACY_TLS_VERSIONS, Probe, Target, handshakes, missing, request_options
 from ._base import Protocol, mention, no_response
 
 __all__ = ["H2"]

@@ -10,9 +10,9 @@ import h2.config
 import h2.connection
 
 from .._model import Exchange, FailureKind, Observation, Refusal, Requirement, Response
-from .._probes import ClientTrust, http1_exchange, http2_exchange
-from .._registry import Verdict
-from .._target import Probe, Target, missing, request_options
+from ..checks.registry import Verdict
+from ..probes.http import ClientTrust, http1_exchange, http2_exchange
+from ..probes.target import Probe, Target, missing, request_options
 from ._base import Protocol, mention, no_response, token_verdict
 
 __all__ = ["H2C", "NO_HTTP2"]

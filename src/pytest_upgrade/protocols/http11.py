@@ -6,9 +6,9 @@ from functools import partial
 from typing import Any
 
 from .._model import Exchange, Observation, Refusal, Requirement, Response
-from .._probes import ClientTrust, http1_exchange
-from .._registry import Verdict
-from .._target import Probe, Target, request_options
+from ..checks.registry import Verdict
+from ..probes.http import ClientTrust, http1_exchange
+from ..probes.target import Probe, Target, request_options
 from ._base import Protocol, mention, no_response, versioned_verdict
 
 __all__ = ["HTTP11"]

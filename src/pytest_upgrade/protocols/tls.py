@@ -7,9 +7,9 @@ from types import MappingProxyType
 from typing import Any
 
 from .._model import Exchange, FailureKind, Observation, Refusal, Requirement, Response
-from .._probes import TLS_VERSIONS, ClientTrust, http1_exchange, http2_exchange
-from .._registry import Verdict
-from .._target import Plan, Probe, Target, handshakes, missing, request_options
+from ..checks.registry import Verdict
+from ..probes.http import TLS_VERSIONS, ClientTrust, http1_exchange, http2_exchange
+from ..probes.target import Plan, Probe, Target, handshakes, missing, request_options
 from ._base import (
     ClientOptions,
     Enforcement,

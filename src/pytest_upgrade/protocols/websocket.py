@@ -8,17 +8,17 @@ from functools import partial
 from typing import Any
 
 from .._model import Exchange, Observation, Requirement, Response
-from .._probes import http1_exchange
-from .._registry import Verdict
-from .._target import Probe, Target, request_options
+from ..checks.registry import Verdict
 from ..grammar import UNASSIGNED_WEBSOCKET_VERSION
+from ..probes.http import http1_exchange
+from ..probes.target import Probe, Target, request_options
 from ._base import Protocol, mention, token_verdict
 
 __all__ = ["WEBSOCKET"]
 
 
 def _plan(requirement: Requirement, target: Target, timeout: float) -> list[Probe]:
-    from .._websocket import websocket_handshake  # noqa: PLC0415 (websockets only when needed)
+    from ..probes.websocket import websocket_handshake  # noqa: PLC0415 (websockets only when needed)
 
     primary = target.primary
     request = request_options(requirement, target, timeout)

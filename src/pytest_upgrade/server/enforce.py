@@ -19,8 +19,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from ._model import Refusal
-from .protocols import ENFORCEABLE, protocol_for
+from .._model import Refusal
+from ..protocols import ENFORCEABLE, protocol_for
 
 __all__ = [
     "ENFORCEABLE",

@@ -12,11 +12,11 @@ import datetime as dt
 
 import http_sf
 
-from ._checks_refusal import ALL
-from ._model import Observation, Response, Severity
-from ._registry import ANNOUNCED, LEGACY, Verdict
-from ._registry import check as _check
-from .grammar import parse_http_date
+from .._model import Observation, Response, Severity
+from ..grammar import parse_http_date
+from .refusal import ALL
+from .registry import ANNOUNCED, LEGACY, Verdict
+from .registry import check as _check
 
 __all__ = ["parse_deprecation"]
 

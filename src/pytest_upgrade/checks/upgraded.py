@@ -6,14 +6,7 @@ its registration and shown next to every finding.
 
 from __future__ import annotations
 
-from ._checks_refusal import (
-    ALL,
-    TLS_REQUIREMENTS,
-    https_redirect,
-    required_tls,
-)
-from ._evidence import answer_shows, excerpt, failure_diagnosis, intermediary
-from ._model import (
+from .._model import (
     Exchange,
     FailureKind,
     HandshakeOutcome,
@@ -22,10 +15,17 @@ from ._model import (
     Severity,
     TlsHandshake,
 )
-from ._registry import ENFORCED, LEGACY, UPGRADED, Verdict
-from ._registry import check as _check
-from .grammar import expected_accept, parse_connection, parse_upgrade, split_list
-from .protocols import protocol_for, version_tuple
+from ..grammar import expected_accept, parse_connection, parse_upgrade, split_list
+from ..protocols import protocol_for, version_tuple
+from .evidence import answer_shows, excerpt, failure_diagnosis, intermediary
+from .refusal import (
+    ALL,
+    TLS_REQUIREMENTS,
+    https_redirect,
+    required_tls,
+)
+from .registry import ENFORCED, LEGACY, UPGRADED, Verdict
+from .registry import check as _check
 
 # -- checks on the upgraded exchange -------------------------------------------
 

@@ -16,9 +16,9 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, NoReturn
 
-from ._enforce import Enforcer, enforcing_app
-from ._requirements import canonical_protocol
-from ._server import BundledCA, UpgradeServer
+from .._requirements import canonical_protocol
+from .bundled import BundledCA, UpgradeServer
+from .enforce import Enforcer, enforcing_app
 
 __all__ = ["PolicyServer", "RecordedExchange"]
 

@@ -10,7 +10,7 @@ Pure functions of recorded values, no I/O.
 
 from __future__ import annotations
 
-from ._model import Observation, Response
+from .._model import Observation, Response
 
 __all__ = ["answer_shows", "excerpt", "failure_diagnosis", "intermediary"]
 

@@ -27,7 +27,7 @@ import h2.events
 import h2.exceptions
 import h11
 
-from ._model import (
+from .._model import (
     Exchange,
     FailureKind,
     HandshakeOutcome,
@@ -37,7 +37,7 @@ from ._model import (
     TlsHandshake,
     Transport,
 )
-from ._tls_versions import set_versions
+from .tls_versions import set_versions
 
 __all__ = [
     "BODY_LIMIT",

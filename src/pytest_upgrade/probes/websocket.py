@@ -2,7 +2,7 @@
 
 The library's sans-I/O client writes the request and validates the answer as
 a real client does; the bytes travel over the probes' own bounded connection
-(``_probes``), so the probe has one deadline, no thread of its own, and never
+(``http``), so the probe has one deadline, no thread of its own, and never
 follows a redirect off the target. The checks judge the recorded 101 (or
 whatever came instead) themselves. The connection is closed right after the
 handshake: the test body gets a fresh one of its own (``upgrade.websocket``).
@@ -24,8 +24,8 @@ from websockets.protocol import State
 from websockets.sync.client import connect
 from websockets.uri import parse_uri
 
-from ._model import Exchange, FailureKind, Offer, ProbeFailure, Response
-from ._probes import (
+from .._model import Exchange, FailureKind, Offer, ProbeFailure, Response
+from .http import (
     BODY_LIMIT,
     USER_AGENT,
     ClientTrust,

@@ -1,7 +1,7 @@
 """Which probes each requirement makes, run concurrently, into one Observation.
 
 Each protocol's plan (``protocols/``) decides *what* to send for a
-requirement; ``_probes`` knows *how*; this module runs them.
+requirement; ``probes.http`` knows *how*; this module runs them.
 Probes of one requirement are independent connections, so they run at the
 same time on a small thread pool: a requirement costs about its slowest probe.
 """
@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from concurrent.futures import Executor
 
-from ._model import Exchange, FailureKind, Observation, Requirement, TlsHandshake
-from ._target import Target
-from .protocols import protocol_for
+from .._model import Exchange, FailureKind, Observation, Requirement, TlsHandshake
+from ..protocols import protocol_for
+from .target import Target
 
 __all__ = ["Target", "observe", "target_error"]
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
-from ._model import Finding, Observation, Outcome, Severity
+from .._model import Finding, Observation, Outcome, Severity
 
 __all__ = [
     "ALWAYS",

@@ -10,12 +10,12 @@ The catalogue these implement is CHECKS.md.
 
 from __future__ import annotations
 
-from ._evidence import answer_shows, excerpt, intermediary
-from ._model import Exchange, Observation, Response, Severity
-from ._registry import LEGACY, UPGRADED, Verdict
-from ._registry import check as _check
-from .grammar import UpgradeProtocol, parse_upgrade
-from .protocols import TOKENS
+from .._model import Exchange, Observation, Response, Severity
+from ..grammar import UpgradeProtocol, parse_upgrade
+from ..protocols import TOKENS
+from .evidence import answer_shows, excerpt, intermediary
+from .registry import LEGACY, UPGRADED, Verdict
+from .registry import check as _check
 
 _ALL = TOKENS
 

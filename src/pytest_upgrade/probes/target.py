@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
 
-from ._model import (
+from .._model import (
     Exchange,
     FailureKind,
     HandshakeOutcome,
@@ -21,7 +21,7 @@ from ._model import (
     Requirement,
     TlsHandshake,
 )
-from ._probes import ClientTrust, Endpoint, tls_handshake
+from .http import ClientTrust, Endpoint, tls_handshake
 
 __all__ = [
     "LEGACY_TLS_VERSIONS",

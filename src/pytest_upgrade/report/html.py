@@ -13,8 +13,8 @@ import html
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from ._html_assets import CSP, SCRIPT, STYLE
-from ._report_model import (
+from .html_assets import CSP, SCRIPT, STYLE
+from .model import (
     CHECK_MARKS,
     VERDICT_MARKS,
     VERDICTS,

@@ -13,7 +13,7 @@ import html
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from ._report_model import (
+from .model import (
     VERDICT_MARKS,
     VERDICTS,
     as_of,

@@ -11,7 +11,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from ._model import Exchange, Finding, Observation, Offer, Outcome, Requirement, Severity
+from .._model import Exchange, Finding, Observation, Offer, Outcome, Requirement, Severity
 
 __all__ = [
     "RequirementResult",

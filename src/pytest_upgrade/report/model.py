@@ -11,7 +11,7 @@ import datetime as dt
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from ._checks import REGISTRY
+from ..checks.catalogue import REGISTRY
 
 __all__ = [
     "CHECK_MARKS",

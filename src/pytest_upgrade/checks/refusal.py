@@ -8,17 +8,14 @@ from __future__ import annotations
 
 import datetime as dt
 
-from ._evidence import answer_shows, excerpt, failure_diagnosis, intermediary
-from ._model import (
+from .._model import (
     Exchange,
     FailureKind,
     Observation,
     Response,
     Severity,
 )
-from ._registry import LEGACY, REFUSAL, Verdict
-from ._registry import check as _check
-from .grammar import (
+from ..grammar import (
     is_uri_reference,
     parse_cache_control,
     parse_connection,
@@ -27,7 +24,10 @@ from .grammar import (
     parse_problem_json,
     parse_upgrade,
 )
-from .protocols import TOKENS, protocol_for, version_tuple
+from ..protocols import TOKENS, protocol_for, version_tuple
+from .evidence import answer_shows, excerpt, failure_diagnosis, intermediary
+from .registry import LEGACY, REFUSAL, Verdict
+from .registry import check as _check
 
 # -- helpers -------------------------------------------------------------------
 

@@ -74,7 +74,7 @@ from hypercorn.typing import (
 )
 from hypercorn.utils import LifespanFailureError, LifespanTimeoutError, is_asgi
 
-from ._tls_versions import set_versions
+from ..probes.tls_versions import set_versions
 
 __all__ = ["AppError", "BundledCA", "ServerStartError", "UpgradeServer"]
 

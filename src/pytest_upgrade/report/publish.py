@@ -1,6 +1,6 @@
 """Writing the HTML report and the Markdown summary at the end of a session.
 
-The I/O around the pure renderers (``_html``, ``_markdown``): where each goes
+The I/O around the pure renderers (``html``, ``markdown``): where each goes
 comes from the command line (``--upgrade-html``, ``--upgrade-markdown``) and
 from the CI environment (``GITHUB_STEP_SUMMARY``). Only the process that saw
 every result calls this: the controller under pytest-xdist, so both are
@@ -34,11 +34,11 @@ def publish_reports(session: pytest.Session, document: Mapping[str, Any]) -> Non
         return
     problems: list[str] = []
     if html_path:
-        from ._html import render_html  # noqa: PLC0415 (only when asked for)
+        from .html import render_html  # noqa: PLC0415 (only when asked for)
 
         problems += _write("--upgrade-html", pathlib.Path(html_path), render_html(document))
     if markdown_path or summarize_ci:
-        from ._markdown import render_markdown  # noqa: PLC0415 (only when asked for)
+        from .markdown import render_markdown  # noqa: PLC0415 (only when asked for)
 
         markdown = render_markdown(document)
         if markdown_path:

@@ -1,0 +1,2 @@
+"""The bundled server (``bundled``: CA, hypercorn runner), enforcement (``enforce``)
+and the policy server (``policy``)."""
