@@ -65,7 +65,7 @@ import _suites
 
 from pytest_upgrade._model import Finding, Outcome, Requirement
 from pytest_upgrade.checks.catalogue import run_checks
-from pytest_upgrade.plugin import _attribute_answers
+from pytest_upgrade.glue.fixtures import _attribute_answers
 from pytest_upgrade.probes.http import ClientTrust, Endpoint
 from pytest_upgrade.probes.observe import Target, observe, target_error
 from pytest_upgrade.report.results import reproduce_commands
@@ -75,7 +75,7 @@ sys.path.insert(0, str(_suites.DEMO_APP.parent))
 from app import app as DEMO_APP  # examples/demo/app.py
 
 TIMEOUT = 5.0  # the plugin's default probe timeout
-EXECUTOR_WORKERS = 8  # as plugin.Settings.executor
+EXECUTOR_WORKERS = 8  # as glue.settings.Settings.executor
 
 # The demo app's path for each requirement (examples/demo/app.py).
 REQUIREMENTS = (
@@ -292,7 +292,7 @@ def plugin_check(
     executor: ThreadPoolExecutor | None,
     server: UpgradeServer,
 ) -> list[Finding]:
-    """What plugin._upgrade_probe does for one requirement, without pytest."""
+    """What glue.fixtures._upgrade_probe does for one requirement, without pytest."""
     server.drain_errors()
     observation = observe(requirement, target, timeout=TIMEOUT, executor=executor)
     observation = dataclasses.replace(observation, as_of=dt.datetime.now(dt.UTC).date())
@@ -338,7 +338,7 @@ def bench_checks(config: Config, report: Report) -> None:
         https, http = _port(server.https_url), _port(server.http_url)
         report.note(
             "2: plugin = observe() on a thread pool of 8, _attribute_answers() and run_checks(),"
-            " as plugin._upgrade_probe does; floor = the same exchanges (each on a fresh"
+            " as glue.fixtures._upgrade_probe does; floor = the same exchanges (each on a fresh"
             " connection, as the plugin's probes) with blocking sockets, ssl.SSLSocket, h11 and"
             " h2, SSLContexts built once, no records or checks, run concurrently on a thread pool"
             " of 8 (the ratio's baseline) and one after another (shown for reference). Both talk"

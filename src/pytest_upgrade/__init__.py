@@ -1,6 +1,21 @@
-"""pytest-upgrade: protocol-compliance testing of HTTP 426 Upgrade Required."""
+"""pytest-upgrade: protocol-compliance testing of HTTP 426 Upgrade Required.
+
+The values the probes and checks produce are imported here; the fixture
+types (``UpgradeOutcome``, ``UpgradeServer``, ``PolicyServer``,
+``RequirementResult``, ...) are imported on first use, so that ``import
+pytest_upgrade`` does not pay for hypercorn, cryptography and httpx. Type
+annotations against them work as usual::
+
+    from pytest_upgrade import UpgradeOutcome
+
+    @pytest.mark.requires_upgrade("h2")
+    def test_orders(upgrade: UpgradeOutcome) -> None: ...
+"""
 
 from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING
 
 from ._model import (
     Exchange,
@@ -19,7 +34,15 @@ from ._model import (
 )
 from ._warnings import PytestUpgradeWarning
 
+if TYPE_CHECKING:
+    from .glue.outcome import UpgradeOutcome
+    from .report.results import RequirementResult
+    from .server.bundled import AppError, BundledCA, ServerStartError, UpgradeServer
+    from .server.policy import PolicyServer, RecordedExchange
+
 __all__ = [
+    "AppError",
+    "BundledCA",
     "Exchange",
     "FailureKind",
     "Finding",
@@ -27,11 +50,36 @@ __all__ = [
     "Observation",
     "Offer",
     "Outcome",
+    "PolicyServer",
     "ProbeFailure",
     "PytestUpgradeWarning",
+    "RecordedExchange",
     "Requirement",
+    "RequirementResult",
     "Response",
+    "ServerStartError",
     "Severity",
     "TlsHandshake",
     "Transport",
+    "UpgradeOutcome",
+    "UpgradeServer",
 ]
+
+# name -> the module that defines it, imported when the name is first used.
+_LAZY = {
+    "AppError": "pytest_upgrade.server.bundled",
+    "BundledCA": "pytest_upgrade.server.bundled",
+    "PolicyServer": "pytest_upgrade.server.policy",
+    "RecordedExchange": "pytest_upgrade.server.policy",
+    "RequirementResult": "pytest_upgrade.report.results",
+    "ServerStartError": "pytest_upgrade.server.bundled",
+    "UpgradeOutcome": "pytest_upgrade.glue.outcome",
+    "UpgradeServer": "pytest_upgrade.server.bundled",
+}
+
+
+def __getattr__(name: str) -> object:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(importlib.import_module(module), name)

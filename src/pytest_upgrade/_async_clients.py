@@ -8,7 +8,7 @@ use, and closed there when the body ends — not in the fixture's teardown,
 which runs outside that loop (a connection pool or a WebSocket cannot be
 closed properly from outside the loop it was opened in).
 
-To close them in the body's own loop and task, ``_async_plugin`` hands the
+To close them in the body's own loop and task, ``glue.async_tests`` hands the
 runner the test function wrapped by :meth:`AsyncClients.closing_after`.
 
 The other way round is refused with a clear error rather than left to block:

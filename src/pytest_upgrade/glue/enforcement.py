@@ -17,12 +17,13 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from ._requirements import canonical_protocol
-from ._stash import ENFORCER
-from .server.enforce import ENFORCEABLE, Enforcer, Refused
+from .._requirements import canonical_protocol
+from ..server.enforce import ENFORCEABLE, Enforcer, Refused
+from .keys import ENFORCER
+from .workers import is_xdist_worker
 
 if TYPE_CHECKING:  # the policy server imports the bundled server: only when used
-    from .server.policy import PolicyServer, Route
+    from ..server.policy import PolicyServer, Route
 
 __all__: list[str] = []  # a pytest plugin: hooks and fixtures only
 
@@ -122,7 +123,7 @@ class _RefusedCollector:
         self.refused += getattr(report, "upgrade_refused", [])
 
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:
-        if hasattr(self.config, "workerinput"):
+        if is_xdist_worker(self.config):
             return
         enforcer = self.config.stash[ENFORCER]
         if not self.refused and not enforcer.session:
@@ -161,7 +162,7 @@ def upgrade_policy_server() -> Iterator[Callable[..., PolicyServer]]:
         *,
         tls_minimum: ssl.TLSVersion | None = None,
     ) -> PolicyServer:
-        from .server.policy import PolicyServer  # noqa: PLC0415 (lazy: heavy)
+        from ..server.policy import PolicyServer  # noqa: PLC0415 (lazy: heavy)
 
         server = PolicyServer(requirement, routes, tls_minimum=tls_minimum)
         servers.append(server)

@@ -18,7 +18,7 @@ from collections.abc import Generator
 
 import pytest
 
-from ._async_clients import ASYNC_CLIENTS
+from .._async_clients import ASYNC_CLIENTS
 
 __all__: list[str] = []
 

@@ -1,0 +1,133 @@
+"""Collection: requirements from markers and declarative lines become items."""
+
+from __future__ import annotations
+
+import importlib
+import pathlib
+from typing import Any
+
+import pytest
+
+from .. import _declared
+from .._model import Requirement
+from .._requirements import parse_requirement
+from .keys import INVALID, MARKER, REQUIREMENTS
+from .settings import SETTINGS
+from .workers import is_xdist_worker
+
+__all__ = ["NO_REQUIREMENT"]
+
+
+class _DeclaredModule(pytest.Module):
+    """The module behind declarative requirements, already imported with the plugin."""
+
+    def _getobj(self) -> Any:
+        return _declared
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if metafunc.function is _declared.test_requirement:
+        declared = metafunc.config.stash[SETTINGS].declared
+        ids = [f"{r.protocol} {r.method} {r.path}" for r in declared]
+        metafunc.parametrize("upgrade_declared", declared, ids=ids)
+
+
+def _declared_anchor(config: pytest.Config) -> pathlib.Path:
+    """Where declared requirements live: the configuration file, else the rootdir.
+
+    pytest scopes conftest hooks by a node's path, so items placed at the
+    plugin's own file (in site-packages) would escape the project's
+    ``conftest.py`` hooks, though not its fixtures.
+    """
+    return config.inipath or config.rootpath
+
+
+def _declared_items(session: pytest.Session) -> list[pytest.Item]:
+    module = _DeclaredModule.from_parent(
+        session, path=_declared_anchor(session.config), nodeid="upgrade-requirements"
+    )
+    items: list[pytest.Item] = []
+    for node in module.collect():
+        if isinstance(node, pytest.Item):
+            requirement = node.callspec.params["upgrade_declared"]  # type: ignore[attr-defined]
+            node.stash[REQUIREMENTS] = (requirement,)
+            items.append(node)
+    # Reported like any collected module, so "collected N items" counts them.
+    report = pytest.CollectReport(
+        module.nodeid, "passed", None, list[pytest.Item | pytest.Collector](items)
+    )
+    session.ihook.pytest_collectreport(report=report)
+    return items
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(
+    session: pytest.Session, config: pytest.Config, items: list[pytest.Item]
+) -> None:
+    settings = config.stash[SETTINGS]
+    if settings.declared:
+        # Declared requirements are tests even where no test file exists.
+        items.extend(_declared_items(session))
+    problems: list[tuple[pytest.Item, str]] = []
+    for item in items:
+        if item.stash.get(REQUIREMENTS, None):
+            continue  # a declared requirement
+        requirements: list[Requirement] = []
+        for marker in item.iter_markers(MARKER):
+            try:
+                requirement = parse_requirement(marker.args, marker.kwargs)
+            except ValueError as exc:
+                problems.append((item, str(exc)))
+                continue
+            if requirement not in requirements:
+                requirements.append(requirement)
+        if requirements:
+            # iter_markers yields the closest marker first; report in written order.
+            item.stash[REQUIREMENTS] = tuple(reversed(requirements))
+    if not problems:
+        _require_a_requirement(config, items)
+        _prepare_bundled_server(config, items)
+        return
+    if is_xdist_worker(config):
+        # A worker cannot end the session with a usage error (xdist reports
+        # it as a crash): each affected test errors with the cause instead.
+        for item, problem in problems:
+            item.stash[INVALID] = problem
+        return
+    raise pytest.UsageError(
+        f"invalid @pytest.mark.{MARKER}:\n  "
+        + "\n  ".join(f"{item.nodeid}: {problem}" for item, problem in problems)
+    )
+
+
+def _require_a_requirement(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """A gate run (a target, nothing to check against it) is a usage error."""
+    settings = config.stash[SETTINGS]
+    if not settings.target_urls or is_xdist_worker(config):
+        return
+    if not any(item.stash.get(REQUIREMENTS, None) for item in items):
+        raise pytest.UsageError(NO_REQUIREMENT)
+
+
+def _prepare_bundled_server(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Import the bundled server's dependencies once the run is known to need them.
+
+    They are not imported with the plugin (every pytest run would pay about
+    0.2 s for cryptography and hypercorn); when marked tests, or tests using
+    ``upgrade_server``, will run, collection pays it rather than the first one.
+    """
+    if config.stash[SETTINGS].target_urls:
+        return
+    if any(
+        item.stash.get(REQUIREMENTS, None) or "upgrade_server" in getattr(item, "fixturenames", ())
+        for item in items
+    ):
+        importlib.import_module("pytest_upgrade.server.bundled")
+        importlib.import_module("hypercorn.utils")
+
+
+NO_REQUIREMENT = (
+    "--upgrade-target names a target but no requirement was found: mark tests with"
+    f" @pytest.mark.{MARKER}(...), list them in the upgrade_requirements ini option, or pass"
+    ' --upgrade-require="h2 /path"'
+)

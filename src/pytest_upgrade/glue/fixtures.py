@@ -1,0 +1,232 @@
+"""The fixtures: the app, the bundled server, the target, the probes of a marked
+test, and the ``upgrade`` fixture its body gets.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import importlib
+import pathlib
+import sys
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any
+
+import pytest
+
+from .._async_clients import ASYNC_CLIENTS, AsyncClients
+from .._model import Observation
+from ..checks.catalogue import run_checks
+from ..probes.http import ClientTrust, Endpoint
+from ..probes.observe import Target, observe, target_error
+from ..report.results import RequirementResult, deadline_note
+from ..server.enforce import enforcing_app
+from .keys import ENFORCER, ERROR, INVALID, MARKER, REQUIREMENTS, RESULTS, session_tls_minimum
+from .outcome import UpgradeOutcome
+from .settings import SETTINGS
+
+if TYPE_CHECKING:
+    from ..server.bundled import UpgradeServer
+
+# The bundled server's keep-alive timeout, at least (hypercorn's default).
+_KEEP_ALIVE_FLOOR = 5.0
+
+
+__all__ = []  # a pytest plugin: fixtures only
+
+
+def _load_app(spec: str, invocation_dir: pathlib.Path) -> object:
+    module_name, _, attribute = spec.partition(":")
+    if not module_name or not attribute:
+        raise pytest.UsageError(f"--upgrade-app: expected MODULE:ATTRIBUTE, got {spec!r}")
+    # Like the hypercorn and uvicorn command lines, look for the module in the
+    # directory pytest was started from.
+    if str(invocation_dir) not in sys.path:
+        sys.path.insert(0, str(invocation_dir))
+    try:
+        module = importlib.import_module(module_name)
+    except Exception as exc:
+        raise pytest.UsageError(
+            f"--upgrade-app: cannot import {module_name!r}: {type(exc).__name__}: {exc}"
+            " (is its directory on sys.path? see the pythonpath ini option)"
+        ) from None
+    app: object = module
+    for part in attribute.split("."):
+        try:
+            app = getattr(app, part)
+        except AttributeError:
+            raise pytest.UsageError(
+                f"--upgrade-app: module {module_name!r} has no attribute {attribute!r}"
+            ) from None
+    return app
+
+
+@pytest.fixture(scope="session")
+def upgrade_app(pytestconfig: pytest.Config) -> object:
+    """The ASGI or WSGI app the bundled server runs. Override it in conftest.py."""
+    spec = pytestconfig.stash[SETTINGS].app
+    if spec is None:
+        pytest.fail(
+            "pytest-upgrade has no app to serve: override the upgrade_app fixture in"
+            " conftest.py, set --upgrade-app=module:attribute (or the upgrade_app ini option),"
+            " or test a live deployment with --upgrade-target=URL",
+            pytrace=False,
+        )
+    return _load_app(spec, pytestconfig.invocation_params.dir)
+
+
+@pytest.fixture(scope="session")
+def upgrade_server_options() -> dict[str, Any]:
+    """Keyword arguments for the bundled server; override to change them.
+
+    For example ``{"tls_minimum": ssl.TLSVersion.TLSv1}`` makes it accept
+    TLS 1.0 (hypercorn's own minimum is 1.2), ``tls_maximum`` caps the
+    version, ``alpn_protocols`` changes what its TLS listener offers.
+    """
+    return {}
+
+
+@pytest.fixture(scope="session")
+def upgrade_server(
+    request: pytest.FixtureRequest, upgrade_app: object, upgrade_server_options: dict[str, Any]
+) -> Iterator[UpgradeServer]:
+    """The bundled server: ``upgrade_app`` under hypercorn, TLS (ALPN h2, http/1.1) and cleartext.
+
+    ``https_url``, ``http_url``, ``ca.ca_pem`` and ``ssl_context()`` let your
+    own tests talk to it with your own clients.
+    """
+    config = request.config
+    options = dict(upgrade_server_options)
+    tls_minimum = session_tls_minimum(config)
+    if tls_minimum is not None:
+        options.setdefault("tls_minimum", tls_minimum)
+    # A probe's fresh connection must not be closed as idle before the
+    # probe's own timeout runs out (see server.bundled._KEEP_ALIVE_TIMEOUT).
+    options.setdefault("keep_alive_timeout", max(_KEEP_ALIVE_FLOOR, config.stash[SETTINGS].timeout))
+    # The enforcer lets everything through unless something is enforced.
+    from hypercorn.utils import is_asgi  # noqa: PLC0415 (lazy: heavy)
+
+    from ..server.bundled import BundledCA, ServerStartError, UpgradeServer  # noqa: PLC0415 (lazy: heavy)
+
+    app = enforcing_app(upgrade_app, config.stash[ENFORCER], asgi=is_asgi(upgrade_app))
+    ca = BundledCA()
+    try:
+        server = UpgradeServer(app, ca=ca, **options)
+    except TypeError as exc:
+        ca.close()
+        pytest.fail(f"upgrade_server_options: {exc}", pytrace=False)
+    try:
+        try:
+            server.start()
+        except ServerStartError as exc:
+            pytest.fail(f"the bundled server did not start: {exc}", pytrace=False)
+        yield server
+    finally:
+        server.stop()
+        ca.close()
+
+
+@pytest.fixture(scope="session")
+def upgrade_target(request: pytest.FixtureRequest, pytestconfig: pytest.Config) -> Target:
+    """Where marked tests send their probes: --upgrade-target, or the bundled server."""
+    settings = pytestconfig.stash[SETTINGS]
+    if settings.target_urls:
+        return Target.from_urls(settings.target_urls, cafile=settings.cafile)
+    server: UpgradeServer = request.getfixturevalue("upgrade_server")
+    cafile = str(server.ca.ca_pem)
+    return Target(
+        https=Endpoint.from_url(server.https_url),
+        http=Endpoint.from_url(server.http_url),
+        trust=ClientTrust(cafile),
+        cafile=cafile,
+        bundled=True,
+    )
+
+
+@pytest.fixture(autouse=True)
+def _upgrade_probe(request: pytest.FixtureRequest, _upgrade_enforcement: None) -> None:
+    """Runs the probes and checks of a marked test before its body."""
+    item = request.node
+    invalid = item.stash.get(INVALID, None)
+    if invalid is not None:
+        pytest.fail(f"invalid @pytest.mark.{MARKER}: {invalid}", pytrace=False)
+    requirements = item.stash.get(REQUIREMENTS, None)
+    if not requirements:
+        return
+    settings = request.config.stash[SETTINGS]
+    target: Target = request.getfixturevalue("upgrade_target")
+    server: UpgradeServer | None = None
+    if target.bundled:
+        server = request.getfixturevalue("upgrade_server")
+        server.drain_errors()  # errors of earlier tests are not this test's
+    results: list[RequirementResult] = []
+    item.stash[RESULTS] = results
+    for requirement in requirements:
+        observation = observe(
+            requirement, target, timeout=settings.timeout, executor=settings.executor
+        )
+        observation = dataclasses.replace(observation, as_of=settings.as_of)
+        if server is not None:
+            observation = _attribute_answers(observation, server)
+        app_errors = tuple(e.traceback for e in server.drain_errors()) if server else ()
+        observation = dataclasses.replace(observation, app_errors=app_errors)
+        findings = tuple(run_checks(observation, settings.selected))
+        result = RequirementResult(
+            observation,
+            findings,
+            strict=settings.strict,
+            cafile=target.cafile,
+            app_errors=app_errors,
+        )
+        results.append(result)
+        _record_properties(item, result)
+        error = target_error(observation)
+        if error is not None:
+            item.stash[ERROR] = error
+            pytest.fail(f"cannot evaluate {requirement.describe()}: {error}", pytrace=False)
+
+
+def _record_properties(item: pytest.Item, result: RequirementResult) -> None:
+    """Each check's outcome as a test property: JUnit XML shows them (--junitxml)."""
+    requirement = result.requirement
+    prefix = f"upgrade {requirement.protocol} {requirement.method} {requirement.path}"
+    item.user_properties.append((f"{prefix} verdict", result.verdict.lower()))
+    if (deadline := deadline_note(result.observation)) is not None:
+        item.user_properties.append((f"{prefix} deadline", deadline))
+    for finding in result.findings:
+        item.user_properties.append((f"{prefix} {finding.check_id}", finding.outcome.value))
+
+
+def _attribute_answers(observation: Observation, server: UpgradeServer) -> Observation:
+    """Mark the answers the bundled hypercorn gave itself, before the app saw the request."""
+    exchanges = []
+    for exchange in observation.exchanges:
+        answered_by = exchange.answered_by
+        keys = [v for k, v in exchange.request_headers if k.lower() == "sec-websocket-key"]
+        if exchange.response is not None and keys and exchange.role == "version-probe":
+            answered_by = "app" if server.app_saw_websocket_key(keys[0]) else "server"
+        elif exchange.role == "h2c-upgrade" and exchange.response is not None:
+            # hypercorn switches to h2c itself (101) before the app is called.
+            answered_by = "server" if exchange.response.status == 101 else "app"
+        exchanges.append(dataclasses.replace(exchange, answered_by=answered_by))
+    return dataclasses.replace(observation, exchanges=tuple(exchanges))
+
+
+@pytest.fixture
+def upgrade(request: pytest.FixtureRequest, _upgrade_probe: None) -> Iterator[UpgradeOutcome]:
+    """The exchanges, findings and an upgraded client for a ``requires_upgrade`` test."""
+    results = request.node.stash.get(RESULTS, None)
+    if results is None:
+        pytest.fail(
+            f"the upgrade fixture needs a @pytest.mark.{MARKER}(...) marker on the test",
+            pytrace=False,
+        )
+    settings = request.config.stash[SETTINGS]
+    target: Target = request.getfixturevalue("upgrade_target")
+    # Closed by glue.async_tests, in the event loop of the test's body.
+    async_clients = request.node.stash[ASYNC_CLIENTS] = AsyncClients(target, settings.timeout)
+    outcome = UpgradeOutcome(results, target, settings.timeout, async_clients)
+    try:
+        yield outcome
+    finally:
+        del request.node.stash[ASYNC_CLIENTS]
+        outcome.close()

@@ -1,0 +1,41 @@
+"""What the plugin modules keep on pytest's config and items, shared between them.
+
+Kept apart so that the plugin modules need not import one another (pytest
+imports each itself, through ``pytest_plugins``, to rewrite its asserts).
+"""
+
+from __future__ import annotations
+
+import ssl
+
+import pytest
+
+from .._model import Requirement
+from ..report.results import RequirementResult
+from ..server.enforce import Enforcer
+
+__all__ = [
+    "ENFORCER",
+    "ERROR",
+    "INVALID",
+    "MARKER",
+    "REQUIREMENTS",
+    "RESULTS",
+    "session_tls_minimum",
+]
+
+
+MARKER = "requires_upgrade"
+
+REQUIREMENTS = pytest.StashKey[tuple[Requirement, ...]]()
+RESULTS = pytest.StashKey[list[RequirementResult]]()
+ERROR = pytest.StashKey[str]()
+INVALID = pytest.StashKey[str]()
+ENFORCER = pytest.StashKey[Enforcer]()
+
+
+def session_tls_minimum(config: pytest.Config) -> ssl.TLSVersion | None:
+    """The TLS minimum the bundled server needs for the session's enforcement."""
+    if "TLS/1.3" in config.stash[ENFORCER].session:
+        return ssl.TLSVersion.TLSv1_3
+    return None

@@ -1,0 +1,120 @@
+"""Options, ini values and the marker: validated once into :class:`Settings`."""
+
+from __future__ import annotations
+
+import pytest
+
+from ..protocols import TOKENS
+from .keys import MARKER
+from .session import COLLECTOR_NAME, Collector
+from .settings import DEFAULT_TIMEOUT, SETTINGS, read_settings
+
+__all__: list[str] = []  # a pytest plugin: hooks only
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("upgrade", "426 Upgrade Required compliance (pytest-upgrade)")
+    group.addoption(
+        "--upgrade-app",
+        metavar="MODULE:ATTRIBUTE",
+        help="ASGI or WSGI app the bundled server runs (instead of the upgrade_app fixture).",
+    )
+    group.addoption(
+        "--upgrade-target",
+        metavar="URL",
+        action="append",
+        default=[],
+        help="test a live deployment at this base URL instead of the bundled server;"
+        " give it twice for an https and a cleartext http URL of the same deployment.",
+    )
+    group.addoption(
+        "--upgrade-ca",
+        metavar="PEM",
+        help="trust this CA certificate (instead of the system store) for --upgrade-target.",
+    )
+    group.addoption(
+        "--upgrade-timeout",
+        metavar="SECONDS",
+        type=float,
+        help=f"bound on every probe (default {DEFAULT_TIMEOUT:g}).",
+    )
+    group.addoption(
+        "--upgrade-strict",
+        action="store_true",
+        default=None,
+        help="should-level findings fail the test instead of warning.",
+    )
+    group.addoption(
+        "--upgrade-checks",
+        metavar="IDS",
+        action="append",
+        default=[],
+        help="run only these check ids (comma-separated, repeatable).",
+    )
+    group.addoption(
+        "--upgrade-skip-checks",
+        metavar="IDS",
+        action="append",
+        default=[],
+        help="do not run these check ids (comma-separated, repeatable).",
+    )
+    group.addoption(
+        "--upgrade-require",
+        metavar="REQUIREMENT",
+        action="append",
+        default=[],
+        help='a requirement to check, as in upgrade_requirements: "h2 /v2/orders",'
+        ' "HTTP/1.1 /legacy after=2027-03-01" (repeatable).',
+    )
+    group.addoption(
+        "--upgrade-as-of",
+        metavar="YYYY-MM-DD",
+        help="evaluate deadlines (after=) as of this date instead of today (UTC),"
+        " to rehearse a cutover day.",
+    )
+    group.addoption(
+        "--upgrade-report",
+        metavar="PATH",
+        help="write the compliance results as JSON to PATH.",
+    )
+    parser.addini("upgrade_app", "ASGI or WSGI app for the bundled server (module:attribute).")
+    parser.addini(
+        "upgrade_target",
+        "base URL(s) of a live deployment to test (https and/or http).",
+        type="args",
+    )
+    parser.addini(
+        "upgrade_requirements",
+        "requirements to check, one per line: PROTOCOL [PATH] [method=M] [after=YYYY-MM-DD];"
+        " each becomes a test.",
+        type="linelist",
+    )
+    parser.addini("upgrade_ca", "CA certificate (PEM) to trust for upgrade_target.")
+    parser.addini("upgrade_timeout", "bound on every probe, in seconds.")
+    parser.addini(
+        "upgrade_strict", "should-level findings fail the test.", type="bool", default=False
+    )
+
+
+def _one_of(names: tuple[str, ...]) -> str:
+    return ", ".join(map(repr, names[:-1])) + f" or {names[-1]!r}"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers",
+        f"{MARKER}(protocol, path='/', method='GET', headers=None, after=None): the legacy"
+        " request must get 426 Upgrade Required and the upgraded one must succeed"
+        f" (pytest-upgrade; protocol: {_one_of(TOKENS)}).",
+    )
+    config.stash[SETTINGS] = read_settings(config)
+    config.pluginmanager.register(Collector(config), COLLECTOR_NAME)
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    settings = config.stash.get(SETTINGS, None)
+    if settings is not None:
+        settings.close()
+    collector = config.pluginmanager.get_plugin(COLLECTOR_NAME)
+    if collector is not None:
+        config.pluginmanager.unregister(collector)

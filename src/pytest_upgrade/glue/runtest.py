@@ -1,0 +1,68 @@
+"""A marked test's outcome: failed must-checks fail it before its body runs,
+should-checks warn, and its results ride on its reports.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Generator
+from typing import Any
+
+import pytest
+
+from .._warnings import PytestUpgradeWarning
+from ..report.results import failure_report, result_to_json, summary_line
+from .keys import ERROR, RESULTS
+
+__all__ = []  # a pytest plugin: hooks only
+
+
+@pytest.hookimpl(wrapper=True, tryfirst=True)
+def pytest_runtest_call(item: pytest.Item) -> Generator[None, object, object]:
+    results = item.stash.get(RESULTS, None)
+    if results:
+        failing = [r for r in results if r.failed]
+        for result in results:
+            for finding in result.warnings:
+                warnings.warn(
+                    PytestUpgradeWarning(
+                        f"{result.requirement.describe()}: {finding.check_id}: {finding.message}"
+                    ),
+                    stacklevel=1,
+                )
+        if failing:
+            pytest.fail("\n\n".join(failure_report(r) for r in failing), pytrace=False)
+        if all(r.all_skipped for r in results):
+            reasons = "; ".join(
+                f"{r.requirement.describe()}: {r.findings[0].message}" for r in results
+            )
+            pytest.skip(f"no check could run: {reasons}")
+    return (yield)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(
+    item: pytest.Item, call: pytest.CallInfo[None]
+) -> Generator[None, Any, Any]:
+    report = yield
+    results = item.stash.get(RESULTS, None)
+    if results is None:
+        return report
+    if call.when == "teardown":
+        # The reports carry what is needed from here on; the exchanges (and
+        # their bodies) need not live as long as the session's items.
+        del item.stash[RESULTS]
+        return report
+    # Attach the results once: to the call report, or to the setup report when
+    # the test never got to its call phase.
+    if call.when == "call":
+        report.upgrade_results = [result_to_json(r) for r in results]
+        report.upgrade_summary = [summary_line(r) for r in results]
+    elif call.when == "setup" and report.failed:
+        # The target could not be evaluated: every requirement reads as an error.
+        cause = item.stash.get(ERROR, "") or report.longreprtext.strip()
+        report.upgrade_results = [
+            {**result_to_json(r), "verdict": "error", "error": cause} for r in results
+        ]
+        report.upgrade_summary = [f"ERROR   {r.requirement.describe()}: {cause}" for r in results]
+    return report

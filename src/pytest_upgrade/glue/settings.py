@@ -1,0 +1,136 @@
+"""The validated configuration of one pytest run: :class:`Settings`."""
+
+from __future__ import annotations
+
+import datetime as dt
+import pathlib
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+
+from .._model import Requirement
+from .._requirements import parse_declared
+from ..checks.catalogue import REGISTRY
+from ..probes.target import Target
+
+__all__ = ["DEFAULT_TIMEOUT", "SETTINGS", "Settings", "read_settings"]
+
+DEFAULT_TIMEOUT = 5.0
+
+
+@dataclass
+class Settings:
+    """The validated configuration of one pytest run."""
+
+    app: str | None
+    target_urls: tuple[str, ...]
+    cafile: str | None
+    timeout: float
+    strict: bool
+    selected: tuple[str, ...] | None
+    report_path: pathlib.Path | None
+    as_of: dt.date
+    declared: tuple[Requirement, ...]
+    _executor: ThreadPoolExecutor | None = None
+
+    @property
+    def executor(self) -> ThreadPoolExecutor:
+        if self._executor is None:
+            self._executor = ThreadPoolExecutor(
+                max_workers=8, thread_name_prefix="pytest-upgrade-probe"
+            )
+        return self._executor
+
+    def close(self) -> None:
+        if self._executor is not None:
+            self._executor.shutdown(wait=True, cancel_futures=True)
+            self._executor = None
+
+
+def _ids(values: list[str], option: str) -> set[str]:
+    ids = {part.strip() for value in values for part in value.split(",") if part.strip()}
+    unknown = sorted(ids - set(REGISTRY))
+    if unknown:
+        raise pytest.UsageError(
+            f"{option}: unknown check id(s) {', '.join(unknown)}; known: {', '.join(REGISTRY)}"
+        )
+    return ids
+
+
+def read_settings(config: pytest.Config) -> Settings:
+    """The run's settings from its options and ini values (a UsageError names a bad one)."""
+
+    def pick(option: str, ini: str) -> Any:
+        value = config.getoption(option)
+        return value if value not in (None, "") else (config.getini(ini) or None)
+
+    target_urls = tuple(config.getoption("upgrade_target") or config.getini("upgrade_target"))
+    try:
+        Target.from_urls(target_urls, cafile=None) if target_urls else None
+    except ValueError as exc:
+        raise pytest.UsageError(f"--upgrade-target: {exc}") from None
+    cafile = pick("upgrade_ca", "upgrade_ca")
+    if cafile is not None and not pathlib.Path(cafile).is_file():
+        raise pytest.UsageError(f"--upgrade-ca: no such file: {cafile}")
+    raw_timeout = pick("upgrade_timeout", "upgrade_timeout")
+    try:
+        timeout = float(raw_timeout) if raw_timeout is not None else DEFAULT_TIMEOUT
+    except ValueError:
+        raise pytest.UsageError(f"--upgrade-timeout: not a number: {raw_timeout!r}") from None
+    if not 0 < timeout <= 600:
+        raise pytest.UsageError(
+            f"--upgrade-timeout: must be between 0 and 600 seconds, got {timeout:g}"
+        )
+    strict = config.getoption("upgrade_strict")
+    if strict is None:
+        strict = bool(config.getini("upgrade_strict"))
+    only = _ids(config.getoption("upgrade_checks"), "--upgrade-checks")
+    skip = _ids(config.getoption("upgrade_skip_checks"), "--upgrade-skip-checks")
+    selected: tuple[str, ...] | None = None
+    if only or skip:
+        selected = tuple(i for i in REGISTRY if (not only or i in only) and i not in skip)
+    report = config.getoption("upgrade_report")
+    raw_as_of = config.getoption("upgrade_as_of")
+    as_of = dt.datetime.now(dt.UTC).date()
+    if raw_as_of:
+        try:
+            as_of = dt.date.fromisoformat(raw_as_of)
+        except ValueError:
+            raise pytest.UsageError(
+                f"--upgrade-as-of: expected a date YYYY-MM-DD, got {raw_as_of!r}"
+            ) from None
+    return Settings(
+        declared=_declared_requirements(config),
+        app=pick("upgrade_app", "upgrade_app"),
+        target_urls=target_urls,
+        cafile=cafile,
+        timeout=timeout,
+        strict=bool(strict),
+        selected=selected,
+        report_path=pathlib.Path(report) if report else None,
+        as_of=as_of,
+    )
+
+
+def _declared_requirements(config: pytest.Config) -> tuple[Requirement, ...]:
+    sources = [
+        (f"upgrade_requirements line {n}", line)
+        for n, line in enumerate(config.getini("upgrade_requirements"), 1)
+    ]
+    sources += [("--upgrade-require", line) for line in config.getoption("upgrade_require")]
+    declared: list[Requirement] = []
+    for where, line in sources:
+        if not line.strip() or line.lstrip().startswith("#"):
+            continue
+        try:
+            requirement = parse_declared(line)
+        except ValueError as exc:
+            raise pytest.UsageError(f"{where}: {line.strip()!r}: {exc}") from None
+        if requirement not in declared:
+            declared.append(requirement)
+    return tuple(declared)
+
+
+SETTINGS = pytest.StashKey[Settings]()
