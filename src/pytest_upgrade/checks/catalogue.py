@@ -1,22 +1,28 @@
 """The named checks: the registry, filled by the modules that define them.
 
 Importing this module registers every check, in catalogue order: the checks
-on the 426 (``refusal``), those on what intermediaries did to Upgrade
-(``intermediary``), then those on the upgraded exchange and the
-protocol-specific ones (``upgraded``), then the deprecation gate's
-(``gate``).
+on the 426 (its ``status``, its ``upgrade_field``s, its ``problem`` body, its
+``caching``), those on what intermediaries did to Upgrade (``intermediary``),
+then those on the ``upgraded`` exchange and the protocol-specific ones
+(``tls``, ``websocket``, ``h2c``), then the deprecation gate's (``gate``).
 """
 
 from __future__ import annotations
 
 # ruff: noqa: I001  (the import order below is the catalogue order)
-from . import refusal
+from . import status
+from . import upgrade_field
+from . import problem
+from . import caching
 from . import intermediary
 from . import upgraded
+from . import tls
+from . import websocket
+from . import h2c
 from . import gate
 from .registry import REGISTRY, Check, Verdict, checks_for, run_checks
 
 __all__ = ["REGISTRY", "Check", "Verdict", "checks_for", "run_checks"]
 
 # imported for their registrations
-del gate, intermediary, refusal, upgraded
+del caching, gate, h2c, intermediary, problem, status, tls, upgrade_field, upgraded, websocket

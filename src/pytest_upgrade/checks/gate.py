@@ -14,7 +14,7 @@ import http_sf
 
 from .._model import Observation, Response, Severity
 from ..grammar import parse_http_date
-from .refusal import ALL
+from .preconditions import ALL
 from .registry import ANNOUNCED, LEGACY, Verdict
 from .registry import check as _check
 

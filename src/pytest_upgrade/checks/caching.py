@@ -1,0 +1,74 @@
+"""Whether the 426 may be cached (RFC 9111).
+
+The catalogue these implement is docs/checks.md; each rule's RFC section is in
+its registration and shown next to every finding.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from .._model import (
+    Observation,
+    Severity,
+)
+from ..grammar import (
+    parse_cache_control,
+    parse_http_date,
+)
+from .preconditions import ALL, the_426
+from .registry import REFUSAL, Verdict
+from .registry import check as _check
+
+
+@_check(
+    "not-cacheable",
+    Severity.SHOULD,
+    "RFC 9111 §4.2.2, RFC 9110 §15.1",
+    "The 426 carries no explicit freshness (max-age, s-maxage, public, a future Expires).",
+    ALL,
+    phase=REFUSAL,
+)
+def check_not_cacheable(observation: Observation) -> Verdict:
+    response, reason = the_426(observation)
+    if response is None:
+        return Verdict.skip(reason)
+    found: list[str] = []
+    cache_control = response.combined("cache-control")
+    directives = parse_cache_control(cache_control) if cache_control else {}
+    if "no-store" not in directives:
+        for name in ("max-age", "s-maxage"):
+            argument = directives.get(name)
+            if name in directives and (
+                argument is None or not argument.isdigit() or int(argument) > 0
+            ):
+                found.append(f"{name}={argument}")
+        expires = response.combined("expires")
+        explicit = "max-age" in directives or "s-maxage" in directives or expires is not None
+        if "public" in directives and not explicit:
+            # public permits heuristic freshness, but only where no explicit
+            # expiration time is given (RFC 9111 §4.2.2).
+            found.append("public")
+        if expires is not None and "max-age" not in directives and "s-maxage" not in directives:
+            when = parse_http_date(expires)
+            # RFC 9111 §5.3: an invalid Expires means "already expired".
+            now = parse_http_date(response.combined("date") or "") or dt.datetime.now(dt.UTC)
+            if when is not None and when > now:
+                found.append(f"Expires: {expires} (in the future)")
+    actual = ", ".join(
+        f"{name.title()}: {response.combined(name)}"
+        for name in ("cache-control", "expires")
+        if response.combined(name) is not None
+    )
+    if found:
+        return Verdict.violated(
+            "the 426 is explicitly cacheable: " + ", ".join(found),
+            expected="no explicit freshness on a 426",
+            actual=actual,
+            diagnosis=(
+                "A cache may serve this refusal to clients that already upgraded; a 426 is not"
+                " heuristically cacheable, so leave freshness out (or send"
+                " Cache-Control: no-store)."
+            ),
+        )
+    return Verdict.ok("the 426 has no explicit freshness", actual=actual or "no cache fields")

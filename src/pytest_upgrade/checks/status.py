@@ -1,0 +1,146 @@
+"""The status of the answer to the legacy request: a 426, and why not.
+
+The catalogue these implement is docs/checks.md; each rule's RFC section is in
+its registration and shown next to every finding.
+"""
+
+from __future__ import annotations
+
+from .._model import (
+    FailureKind,
+    Observation,
+    Response,
+    Severity,
+)
+from .evidence import answer_shows, failure_diagnosis
+from .preconditions import ALL, TLS_REQUIREMENTS, https_redirect
+from .registry import LEGACY, REFUSAL, Verdict
+from .registry import check as _check
+
+# -- checks on the 426 response -------------------------------------------------
+
+_STATUS_DIAGNOSES: dict[int, str] = {
+    400: (
+        "400 rejects the request without telling the client what to do; 426 with an Upgrade"
+        " field names the protocol to switch to (RFC 9110 §15.5.22)."
+    ),
+    403: (
+        "403 says the request is forbidden, not that another protocol would be served;"
+        " clients will not retry with an upgrade."
+    ),
+    404: (
+        "404 hides the route from this protocol (typical of a route registered only for the"
+        " new protocol, such as a WebSocket-only endpoint seen by a plain GET); answer 426 so"
+        " clients learn how to reach it."
+    ),
+    505: (
+        "505 HTTP Version Not Supported refuses the version but cannot say which protocol to"
+        " use instead; 426 carries that in its Upgrade field (RFC 9110 §15.5.22, §15.6.6)."
+    ),
+}
+
+
+def _status_diagnosis(observation: Observation, response: Response) -> str:
+    status = response.status
+    protocol = observation.requirement.protocol
+    after, as_of = observation.requirement.after, observation.as_of
+    if 200 <= status < 300 and after is not None and as_of is not None and as_of >= after:
+        days = (as_of - after).days
+        return (
+            f"The deadline {after.isoformat()} has passed"
+            + (f" ({days} day(s) ago)" if days else " (it is today)")
+            + " and the old protocol is still served: switch enforcement on (answer legacy"
+            " requests with 426), or move the announced deadline."
+        )
+    if protocol == "websocket" and status in (200, 400, 403, 404, 405):
+        return (
+            f"A WebSocket endpoint received a plain GET and answered {status}: a client that"
+            " does not know the route is a WebSocket cannot tell what to do. Answer plain"
+            " requests on it with 426 and Upgrade: websocket."
+        )
+    if 200 <= status < 300:
+        return (
+            f"The legacy protocol is still served: the {protocol} requirement is not enforced."
+            " Answer legacy requests on this path with 426, an Upgrade field and a problem body."
+        )
+    if status in (301, 308) and protocol in TLS_REQUIREMENTS:
+        return "The redirect does not lead to an https URL, so clients stay on cleartext."
+    if 300 <= status < 400 and protocol in TLS_REQUIREMENTS:
+        return (
+            "Only a permanent redirect (301 or 308) to the https URL stands in for a 426"
+            " here; a temporary one lets clients keep coming back over cleartext."
+        )
+    if 300 <= status < 400:
+        return (
+            "A redirect cannot make a client switch protocol version (the URL does not change"
+            " how HTTP is spoken); only a TLS requirement may redirect to https."
+        )
+    if protocol == "websocket" and status == 505:
+        # The plain GET went out as HTTP/1.1 (RFC 9112 §2.3): a 505 to it shows
+        # that the server received another version, as behind a proxy that
+        # speaks HTTP/1.0 to its backend (nginx without proxy_http_version 1.1).
+        return (
+            "505 to an HTTP/1.1 request: whoever answered received another HTTP version than"
+            f" the client sent, typically HTTP/1.0 from a reverse proxy ({answer_shows(response)})."
+            " See upgrade-stripped for the proxy settings."
+        )
+    if status in _STATUS_DIAGNOSES:
+        return _STATUS_DIAGNOSES[status]
+    if status >= 500:
+        return failure_diagnosis(observation, response, "the legacy request")
+    return _STATUS_DIAGNOSES.get(status, "")
+
+
+@_check(
+    "status-426",
+    Severity.MUST,
+    "RFC 9110 §15.5.22",
+    "The legacy request is answered with 426 Upgrade Required.",
+    ALL,
+    phase=REFUSAL,
+)
+def check_status_426(observation: Observation) -> Verdict:
+    exchange = observation.exchange(LEGACY)
+    if exchange is None:
+        return Verdict.skip("no legacy probe was made")
+    if exchange.response is None:
+        failure = exchange.failure
+        if failure is None:  # pragma: no cover - an exchange has one or the other
+            return Verdict.skip("the legacy probe recorded nothing")
+        if failure.kind in (FailureKind.UNSUPPORTED, FailureKind.NOT_APPLICABLE):
+            return Verdict.skip(failure.message)
+        if failure.kind is FailureKind.TLS_REFUSED:
+            return Verdict.violated(
+                "the legacy request was refused during the TLS handshake",
+                expected="426 Upgrade Required",
+                actual=failure.message,
+                diagnosis=(
+                    f"The server refuses {exchange.offered} at the TLS/ALPN layer, so old clients"
+                    " see a handshake error instead of an actionable 426. Accept the legacy"
+                    " protocol in ALPN and answer its requests with 426."
+                ),
+            )
+        return Verdict.violated(
+            "the legacy request got no HTTP response",
+            expected="426 Upgrade Required",
+            actual=failure.message,
+            diagnosis="Old clients see a broken connection instead of an actionable 426.",
+        )
+    status = exchange.response.status
+    if status == 426:
+        return Verdict.ok(
+            "the legacy request was answered with 426", actual=exchange.response.status_line
+        )
+    location = https_redirect(exchange.response)
+    if observation.requirement.protocol in TLS_REQUIREMENTS and location is not None:
+        return Verdict.ok(
+            f"the cleartext request was redirected to https ({status}), which a TLS requirement"
+            " allows",
+            actual=f"{exchange.response.status_line}, Location: {location}",
+        )
+    return Verdict.violated(
+        f"the legacy request was answered with {status}, not 426",
+        expected="426 Upgrade Required",
+        actual=exchange.response.status_line,
+        diagnosis=_status_diagnosis(observation, exchange.response),
+    )

@@ -1,0 +1,185 @@
+"""WebSocket handshakes (RFC 6455): the accept key and version negotiation.
+
+The catalogue these implement is docs/checks.md; each rule's RFC section is in
+its registration and shown next to every finding.
+"""
+
+from __future__ import annotations
+
+from .._model import (
+    Exchange,
+    Observation,
+    Response,
+    Severity,
+)
+from ..grammar import expected_accept, parse_connection, parse_upgrade, split_list
+from .evidence import excerpt
+from .registry import LEGACY, UPGRADED, Verdict
+from .registry import check as _check
+from .upgraded import combine, upgraded_exchanges
+
+
+@_check(
+    "websocket-accept",
+    Severity.MUST,
+    "RFC 6455 §4.2.2",
+    "The 101 carries Upgrade: websocket, Connection: upgrade and the right Sec-WebSocket-Accept.",
+    ("websocket",),
+)
+def check_websocket_accept(observation: Observation) -> Verdict:
+    switched = [
+        e
+        for e in upgraded_exchanges(observation)
+        if e.response is not None and e.response.status == 101
+    ]
+    if not switched:
+        return Verdict.skip("no handshake was answered with 101")
+    verdicts = [(e, _accept_verdict(e)) for e in switched]
+    return combine(verdicts)
+
+
+def _accept_verdict(exchange: Exchange) -> Verdict:
+    response = exchange.response
+    assert response is not None
+    keys = [v for k, v in exchange.request_headers if k.lower() == "sec-websocket-key"]
+    expected_value = expected_accept(keys[0]) if keys else "?"
+    expected = f"Upgrade: websocket, Connection: upgrade, Sec-WebSocket-Accept: {expected_value}"
+    actual = (
+        f"Upgrade: {response.combined('upgrade')}, Connection: {response.combined('connection')},"
+        f" Sec-WebSocket-Accept: {response.combined('sec-websocket-accept')}"
+    )
+    problems: list[str] = []
+    if not any(
+        p.name.lower() == "websocket"
+        for p in parse_upgrade(response.combined("upgrade") or "").protocols
+    ):
+        problems.append("Upgrade is not websocket")
+    if "upgrade" not in parse_connection(response.combined("connection") or "").options:
+        problems.append("Connection lacks upgrade")
+    if response.values("sec-websocket-accept") != [expected_value]:
+        problems.append("Sec-WebSocket-Accept is not base64(SHA-1(key + GUID))")
+    if problems:
+        return Verdict.violated(
+            "the 101 is not a valid WebSocket handshake answer: " + "; ".join(problems),
+            expected=expected,
+            actual=actual,
+            diagnosis="RFC 6455 clients must fail the connection (§4.1); answer as §4.2.2 says.",
+        )
+    return Verdict.ok("the 101 is a valid handshake answer", expected=expected, actual=actual)
+
+
+_HYPERCORN_VERSION_NOTE = (
+    "answered by the bundled server (hypercorn) before the app saw the request: hypercorn"
+    " refuses unsupported WebSocket versions itself, with a 400 that carries no"
+    " Sec-WebSocket-Version, and an app cannot change that. This is the test server's"
+    " behaviour, not the app's; check the deployed server with --upgrade-target"
+)
+
+
+def _sent_version(exchange: Exchange) -> str:
+    sent = [v for k, v in exchange.request_headers if k.lower() == "sec-websocket-version"]
+    return sent[0] if sent else "?"
+
+
+def _version_probe_unseen(observation: Observation, response: Response) -> str | None:
+    """Why the version probe's answer cannot be judged: its upgrade never arrived (or None).
+
+    When the proper handshake to the same URL switched protocols, the path
+    forwards upgrades, and the version probe's answer is the server's own.
+    """
+    handshake = observation.exchange(UPGRADED)
+    switched = handshake.response if handshake is not None else None
+    if switched is not None and switched.status == 101:
+        return None
+    if response.status == 505:
+        return "it was answered 505, so it reached the server as another HTTP version"
+    legacy = observation.exchange(LEGACY)
+    plain = legacy.response if legacy is not None else None
+    if plain is not None and (plain.status, plain.body) == (response.status, response.body):
+        return (
+            f"it was answered exactly like the plain GET ({plain.status_line},"
+            f" body {excerpt(plain.body, 80)!r})"
+        )
+    return None
+
+
+@_check(
+    "websocket-version",
+    Severity.MUST,
+    "RFC 6455 §4.2.2, §4.4",
+    "A handshake with a Sec-WebSocket-Version unassigned by IANA (so supported by no server) is"
+    " refused with the supported versions listed (426; 400 allowed).",
+    ("websocket",),
+)
+def check_websocket_version(observation: Observation) -> Verdict:
+    exchange = observation.exchange("version-probe")
+    if exchange is None:
+        return Verdict.skip("no version probe was made")
+    response = exchange.response
+    if response is None:
+        reason = exchange.failure.message if exchange.failure else "nothing"
+        return Verdict.skip(f"the version probe got no response: {reason}")
+    sent = _sent_version(exchange)
+    expected = "426 (or 400) with Sec-WebSocket-Version listing the supported versions"
+    versions = [v for value in response.values("sec-websocket-version") for v in split_list(value)]
+    actual = f"{response.status_line}, Sec-WebSocket-Version: {', '.join(versions) or '(none)'}"
+    if exchange.answered_by == "server":
+        return Verdict.skip(f"{_HYPERCORN_VERSION_NOTE} (got {actual})")
+    if response.status == 101:
+        return Verdict.violated(
+            f"the server switched protocols for Sec-WebSocket-Version: {sent}",
+            expected=expected,
+            actual=actual,
+            diagnosis=(
+                f"Version {sent} is unassigned in the IANA WebSocket Version Number registry, so"
+                " no server can speak it: the server accepts any version without checking."
+                " Accept only the versions it implements (13, and drafts 7/8 if it must) and"
+                " refuse others with 426 and Sec-WebSocket-Version (RFC 6455 §4.2.2, §4.4)."
+            ),
+        )
+    if response.status in (400, 426) and versions:
+        if response.status == 400:
+            return Verdict.ok(
+                f"version {sent} refused with 400 and the supported versions (allowed: RFC 6455"
+                " §4.4 shows it; 426 says more)",
+                expected=expected,
+                actual=actual,
+            )
+        if not any(
+            p.name.lower() == "websocket"
+            for p in parse_upgrade(response.combined("upgrade") or "").protocols
+        ):
+            # RFC 9110 §15.5.22: a 426 MUST carry Upgrade. The versions still
+            # reach the client, so this is a should-level note (Tornado 6.6).
+            return Verdict.violated(
+                f"version {sent} refused with 426 and the supported versions, but the 426 has"
+                " no Upgrade: websocket",
+                expected=expected + ", and Upgrade on a 426",
+                actual=f"{actual}, {'Upgrade: ' + (response.combined('upgrade') or '(none)')}",
+                diagnosis=(
+                    "A server MUST send an Upgrade field in a 426 (RFC 9110 §15.5.22): add"
+                    " Upgrade: websocket and Connection: upgrade, or refuse with 400 as RFC 6455"
+                    " §4.4's example does."
+                ),
+                severity=Severity.SHOULD,
+            )
+        return Verdict.ok(
+            f"version {sent} refused with 426 and the supported versions",
+            expected=expected,
+            actual=actual,
+        )
+    if (unseen := _version_probe_unseen(observation, response)) is not None:
+        return Verdict.skip(
+            f"the version probe's handshake did not reach the server as sent: {unseen}"
+            " (see upgrade-stripped)"
+        )
+    return Verdict.violated(
+        f"the unsupported version {sent} was not refused with the supported versions",
+        expected=expected,
+        actual=actual,
+        diagnosis=(
+            "Answer a handshake with an unsupported version with 426 and"
+            " Sec-WebSocket-Version: 13 (every version the server speaks), so clients can retry"
+            " with one of them (RFC 6455 §4.2.2, §4.4)."
+        ),
+    )
