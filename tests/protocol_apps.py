@@ -198,7 +198,7 @@ NO_LEGACY_TLS_CLIENT = """
 
 @pytest.fixture(scope="session", autouse=True)
 def _client_cannot_offer_legacy_tls():
-    import pytest_upgrade.probes.http as probes
+    import pytest_upgrade.probes.endpoint as probes
 
     pin_version = probes._pin_version
 

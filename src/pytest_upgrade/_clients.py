@@ -19,7 +19,8 @@ from websockets.asyncio.client import connect as async_connect
 from websockets.sync.client import ClientConnection, connect
 
 from ._model import Requirement
-from .probes.http import USER_AGENT, ClientTrust
+from .probes.connection import USER_AGENT
+from .probes.endpoint import ClientTrust
 from .probes.target import Target
 from .probes.websocket import LEGACY_CONNECT, websocket_uri
 from .protocols import protocol_for

@@ -355,7 +355,7 @@ def test_client_that_cannot_offer_old_tls_is_named(pytester: pytest.Pytester) ->
 
 import ssl
 
-import pytest_upgrade.probes.http as probes
+import pytest_upgrade.probes.endpoint as probes
 
 
 @pytest.fixture(scope="session", autouse=True)

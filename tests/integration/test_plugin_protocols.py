@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 
-import pytest_upgrade.probes.http
+import pytest_upgrade.probes.endpoint
 import raw_servers
 from protocol_apps import TLS13_ONLY_PATCH, protocol_app_source, protocol_conftest_source
 
@@ -361,7 +361,7 @@ def test_tls_legacy_refused_is_inconclusive_when_the_client_cannot_offer_tls10(
     pytester: pytest.Pytester,
 ) -> None:
     """Against a server that accepts TLS 1.0, a client that cannot offer it proves nothing."""
-    pin_version = pytest_upgrade.probes.http._pin_version
+    pin_version = pytest_upgrade.probes.endpoint._pin_version
     report = pytester.path / "report.json"
     result = run_suite(
         pytester,
@@ -370,7 +370,7 @@ def test_tls_legacy_refused_is_inconclusive_when_the_client_cannot_offer_tls10(
         server_options=TLS10_SERVER,
         no_legacy_tls_client=True,
     )
-    assert pytest_upgrade.probes.http._pin_version is pin_version  # the inner patch was undone
+    assert pytest_upgrade.probes.endpoint._pin_version is pin_version  # the inner patch was undone
     result.assert_outcomes(passed=1)
     check = report_checks(report, "TLS/1.2")["tls-legacy-refused"]
     assert check["outcome"] == "skipped", check

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from pytest_upgrade._model import Requirement
-from pytest_upgrade.probes.http import ClientTrust, Endpoint
+from pytest_upgrade.probes.endpoint import ClientTrust, Endpoint
 from pytest_upgrade.probes.observe import Target, observe
 from pytest_upgrade.server.bundled import BundledCA, UpgradeServer
 

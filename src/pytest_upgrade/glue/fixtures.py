@@ -16,7 +16,7 @@ import pytest
 from .._async_clients import ASYNC_CLIENTS, AsyncClients
 from .._model import Observation
 from ..checks.catalogue import run_checks
-from ..probes.http import ClientTrust, Endpoint
+from ..probes.endpoint import ClientTrust, Endpoint
 from ..probes.observe import Target, observe, target_error
 from ..report.results import RequirementResult, deadline_note
 from ..server.enforce import enforcing_app

@@ -1,7 +1,7 @@
 """Which probes each requirement makes, run concurrently, into one Observation.
 
 Each protocol's plan (``protocols/``) decides *what* to send for a
-requirement; ``probes.http`` knows *how*; this module runs them.
+requirement; ``http1``, ``http2``, ``tls`` and ``websocket`` know *how*; this module runs them.
 Probes of one requirement are independent connections, so they run at the
 same time on a small thread pool: a requirement costs about its slowest probe.
 """

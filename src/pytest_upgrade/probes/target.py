@@ -21,7 +21,8 @@ from .._model import (
     Requirement,
     TlsHandshake,
 )
-from .http import ClientTrust, Endpoint, tls_handshake
+from .endpoint import ClientTrust, Endpoint
+from .tls import tls_handshake
 
 __all__ = [
     "LEGACY_TLS_VERSIONS",

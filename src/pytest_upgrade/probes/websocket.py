@@ -25,17 +25,16 @@ from websockets.sync.client import connect
 from websockets.uri import parse_uri
 
 from .._model import Exchange, FailureKind, Offer, ProbeFailure, Response
-from .http import (
+from .connection import (
     BODY_LIMIT,
     USER_AGENT,
-    ClientTrust,
-    Endpoint,
-    _connect,
-    _Connection,
-    _Deadline,
-    _ProbeError,
-    _recording,
+    Connection,
+    Deadline,
+    ProbeError,
+    open_connection,
+    recording,
 )
+from .endpoint import ClientTrust, Endpoint
 
 __all__ = ["LEGACY_CONNECT", "websocket_handshake", "websocket_uri"]
 
@@ -80,8 +79,8 @@ def websocket_handshake(
     https = endpoint.scheme == "https"
     offer = Offer(("1.1",), https, ("http/1.1",) if https else (), websocket=True)
     context = trust.context(("http/1.1",)) if endpoint.scheme == "https" else None
-    with _recording(role=role, endpoint=endpoint, method="GET", path=path, offer=offer) as record:
-        connection = _connect(endpoint, _Deadline(timeout), context)
+    with recording(role=role, endpoint=endpoint, method="GET", path=path, offer=offer) as record:
+        connection = open_connection(endpoint, Deadline(timeout), context)
         try:
             record["transport"] = connection.transport(endpoint.scheme)
             _handshake(connection, uri, headers, record)
@@ -93,7 +92,7 @@ def websocket_handshake(
 
 
 def _handshake(
-    connection: _Connection,
+    connection: Connection,
     uri: str,
     headers: Sequence[tuple[str, str]],
     record: dict[str, object],
@@ -119,8 +118,8 @@ def _handshake(
         if response is None and (not data or protocol.handshake_exc is not None):
             if protocol.handshake_exc is not None:
                 cause = _cause(protocol.handshake_exc)
-                raise _ProbeError(FailureKind.PROTOCOL, f"invalid handshake response: {cause}")
-            raise _ProbeError(
+                raise ProbeError(FailureKind.PROTOCOL, f"invalid handshake response: {cause}")
+            raise ProbeError(
                 FailureKind.CLOSED, "the server closed the connection without answering"
             )
     record["response"] = _response(response)
@@ -133,7 +132,7 @@ def _handshake(
     elif protocol.state is State.OPEN:
         # Close as a client should (RFC 6455 §5.5.1), without waiting for the reply.
         protocol.send_close(CloseCode.NORMAL_CLOSURE)
-        with contextlib.suppress(_ProbeError):
+        with contextlib.suppress(ProbeError):
             connection.send(b"".join(protocol.data_to_send()))
 
 

@@ -18,7 +18,7 @@ from typing import Any
 from .._model import Exchange, FailureKind, Observation, Refusal, Response
 from ..checks.registry import Verdict
 from ..grammar import UpgradeProtocol, parse_upgrade
-from ..probes.http import ClientTrust
+from ..probes.endpoint import ClientTrust
 from ..probes.target import Plan, Target
 
 __all__ = [

@@ -8,7 +8,9 @@ from typing import Any
 from .._model import Exchange, Observation, Refusal, Requirement, Response, Severity
 from ..checks.registry import LEGACY, Verdict
 from ..grammar import parse_upgrade
-from ..probes.http import ClientTrust, http1_exchange, http2_exchange
+from ..probes.endpoint import ClientTrust
+from ..probes.http1 import http1_exchange
+from ..probes.http2 import http2_exchange
 from ..probes.target import LEGACY_TLS_VERSIONS, Probe, Target, handshakes, missing, request_options
 from ._base import Protocol, mention, no_response
 

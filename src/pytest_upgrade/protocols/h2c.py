@@ -11,7 +11,9 @@ import h2.connection
 
 from .._model import Exchange, FailureKind, Observation, Refusal, Requirement, Response
 from ..checks.registry import Verdict
-from ..probes.http import ClientTrust, http1_exchange, http2_exchange
+from ..probes.endpoint import ClientTrust
+from ..probes.http1 import http1_exchange
+from ..probes.http2 import http2_exchange
 from ..probes.target import Probe, Target, missing, request_options
 from ._base import Protocol, mention, no_response, token_verdict
 

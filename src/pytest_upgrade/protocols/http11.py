@@ -7,7 +7,8 @@ from typing import Any
 
 from .._model import Exchange, Observation, Refusal, Requirement, Response
 from ..checks.registry import Verdict
-from ..probes.http import ClientTrust, http1_exchange
+from ..probes.endpoint import ClientTrust
+from ..probes.http1 import http1_exchange
 from ..probes.target import Probe, Target, request_options
 from ._base import Protocol, mention, no_response, versioned_verdict
 

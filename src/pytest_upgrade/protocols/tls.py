@@ -8,7 +8,9 @@ from typing import Any
 
 from .._model import Exchange, FailureKind, Observation, Refusal, Requirement, Response
 from ..checks.registry import Verdict
-from ..probes.http import TLS_VERSIONS, ClientTrust, http1_exchange, http2_exchange
+from ..probes.endpoint import TLS_VERSIONS, ClientTrust
+from ..probes.http1 import http1_exchange
+from ..probes.http2 import http2_exchange
 from ..probes.target import Plan, Probe, Target, handshakes, missing, request_options
 from ._base import (
     ClientOptions,

@@ -10,7 +10,7 @@ from typing import Any
 from .._model import Exchange, Observation, Requirement, Response
 from ..checks.registry import Verdict
 from ..grammar import UNASSIGNED_WEBSOCKET_VERSION
-from ..probes.http import http1_exchange
+from ..probes.http1 import http1_exchange
 from ..probes.target import Probe, Target, request_options
 from ._base import Protocol, mention, token_verdict
 

@@ -1,0 +1,294 @@
+"""A bounded connection: TCP, optionally TLS over memory BIOs, under one deadline.
+
+Every read, the TLS handshake included, is bounded by the probe's deadline: a
+target that drips bytes cannot stretch a probe past its timeout. What went
+wrong is a :class:`ProbeError`, which :func:`recording` turns into the
+exchange's failure.
+
+Probes connect only to the host and port of the URL they are given.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import socket
+import ssl
+import time
+from collections.abc import Iterator
+
+from .._model import (
+    Exchange,
+    FailureKind,
+    Offer,
+    ProbeFailure,
+    Transport,
+)
+from .endpoint import Endpoint
+from .tls_errors import TlsErrorKind, classify_tls_error, ssl_reason
+
+__all__ = [
+    "BODY_LIMIT",
+    "HEADER_LIMIT",
+    "USER_AGENT",
+    "Connection",
+    "Deadline",
+    "ProbeError",
+    "decode_field",
+    "open_connection",
+    "recording",
+]
+
+USER_AGENT = "pytest-upgrade/0.1"
+BODY_LIMIT = 1024 * 1024  # bytes of a response body kept; the rest is not read
+HEADER_LIMIT = 256 * 1024  # bytes of a response head before it is refused
+_RECV_SIZE = 65536
+
+
+class ProbeError(Exception):
+    def __init__(self, kind: FailureKind, message: str) -> None:
+        super().__init__(message)
+        self.kind = kind
+        self.message = message
+
+
+class Deadline:
+    def __init__(self, timeout: float) -> None:
+        self.timeout = timeout
+        self.end = time.monotonic() + timeout
+
+    def remaining(self, what: str) -> float:
+        left = self.end - time.monotonic()
+        if left <= 0:
+            raise ProbeError(FailureKind.TIMEOUT, f"{what}: no answer within {self.timeout:g} s")
+        return left
+
+
+class Connection:
+    """A TCP connection, optionally with TLS over memory BIOs, under one deadline."""
+
+    def __init__(self, sock: socket.socket, deadline: Deadline) -> None:
+        self.sock = sock
+        self.deadline = deadline
+        self.tls: ssl.SSLObject | None = None
+        self._incoming = ssl.MemoryBIO()
+        self._outgoing = ssl.MemoryBIO()
+        self.received = 0
+
+    @classmethod
+    def open(cls, endpoint: Endpoint, deadline: Deadline) -> Connection:
+        where = f"{endpoint.host}:{endpoint.port}"
+        try:
+            sock = socket.create_connection(
+                (endpoint.host, endpoint.port), timeout=deadline.remaining(f"connect to {where}")
+            )
+        except socket.gaierror as exc:
+            raise ProbeError(
+                FailureKind.UNREACHABLE, f"cannot resolve {endpoint.host!r}: {exc.strerror}"
+            ) from None
+        except TimeoutError:
+            raise ProbeError(
+                FailureKind.UNREACHABLE,
+                f"connect to {where}: no answer within {deadline.timeout:g} s",
+            ) from None
+        except OSError as exc:
+            reason = exc.strerror or type(exc).__name__
+            raise ProbeError(FailureKind.UNREACHABLE, f"connect to {where}: {reason}") from None
+        with contextlib.suppress(OSError):
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        return cls(sock, deadline)
+
+    def close(self) -> None:
+        if self.tls is not None:
+            # Say goodbye (close_notify, RFC 8446 §6.1) without waiting for the
+            # answer: a server that sees the socket just vanish may keep the
+            # connection's buffers until its keep-alive timeout.
+            with contextlib.suppress(ssl.SSLError, ValueError):
+                self.tls.unwrap()
+            pending = self._outgoing.read()
+            if pending:
+                with contextlib.suppress(OSError):
+                    self.sock.setblocking(False)
+                    self.sock.send(pending)
+        self.sock.close()
+
+    # -- raw socket I/O, bounded by the deadline ---------------------------
+    def send_raw(self, data: bytes) -> None:
+        try:
+            self.sock.settimeout(self.deadline.remaining("sending"))
+            self.sock.sendall(data)
+        except TimeoutError:
+            raise ProbeError(FailureKind.TIMEOUT, "sending: the peer stopped reading") from None
+        except OSError as exc:
+            raise ProbeError(FailureKind.CLOSED, f"sending: {_os_reason(exc)}") from None
+
+    def recv_raw(self, what: str) -> bytes:
+        try:
+            self.sock.settimeout(self.deadline.remaining(what))
+            data = self.sock.recv(_RECV_SIZE)
+        except TimeoutError:
+            raise ProbeError(
+                FailureKind.TIMEOUT, f"{what}: no answer within {self.deadline.timeout:g} s"
+            ) from None
+        except OSError as exc:
+            raise ProbeError(FailureKind.CLOSED, f"{what}: {_os_reason(exc)}") from None
+        self.received += len(data)
+        return data
+
+    # -- TLS ----------------------------------------------------------------
+    def start_tls(self, context: ssl.SSLContext, server_hostname: str) -> None:
+        self.tls = context.wrap_bio(self._incoming, self._outgoing, server_hostname=server_hostname)
+        while True:
+            try:
+                self.tls.do_handshake()
+            except ssl.SSLWantReadError:
+                self._flush_tls()
+                try:
+                    data = self.recv_raw("TLS handshake")
+                except ProbeError as exc:
+                    if exc.kind is not FailureKind.CLOSED:
+                        raise
+                    # A reset during the handshake is a refusal, like a close.
+                    raise ProbeError(
+                        FailureKind.TLS_REFUSED, f"during the TLS handshake, {exc.message}"
+                    ) from None
+                if not data:
+                    raise ProbeError(
+                        FailureKind.TLS_REFUSED,
+                        "the server closed the connection during the TLS handshake",
+                    ) from None
+                self._incoming.write(data)
+                continue
+            except ssl.SSLCertVerificationError as exc:
+                raise ProbeError(
+                    FailureKind.CERTIFICATE,
+                    f"certificate verify failed: {exc.verify_message}"
+                    " (trust a private CA with --upgrade-ca=PEM)",
+                ) from None
+            except ssl.SSLError as exc:
+                self._flush_tls(quietly=True)
+                raise _handshake_error(exc) from None
+            self._flush_tls()
+            return
+
+    def _flush_tls(self, *, quietly: bool = False) -> None:
+        pending = self._outgoing.read()
+        if pending:
+            try:
+                self.send_raw(pending)
+            except ProbeError:
+                if not quietly:
+                    raise
+
+    # -- application data ---------------------------------------------------
+    def send(self, data: bytes) -> None:
+        if self.tls is None:
+            self.send_raw(data)
+            return
+        self.tls.write(data)
+        self._flush_tls()
+
+    def recv(self, what: str) -> bytes:
+        """Up to 64 KiB of application data; b"" when the peer closed."""
+        if self.tls is None:
+            return self.recv_raw(what)
+        while True:
+            try:
+                return self.tls.read(_RECV_SIZE)
+            except ssl.SSLWantReadError:
+                data = self.recv_raw(what)
+                if not data:
+                    self._incoming.write_eof()
+                    with contextlib.suppress(ssl.SSLError):
+                        return self.tls.read(_RECV_SIZE)
+                    return b""
+                self._incoming.write(data)
+            except ssl.SSLZeroReturnError:
+                return b""
+            except ssl.SSLError as exc:
+                reason = ssl_reason(exc)
+                raise ProbeError(FailureKind.PROTOCOL, f"{what}: TLS error {reason}") from None
+
+    def transport(self, scheme: str) -> Transport:
+        if self.tls is None:
+            return Transport(scheme=scheme)
+        return Transport(
+            scheme=scheme,
+            tls_version=self.tls.version(),
+            alpn=self.tls.selected_alpn_protocol(),
+        )
+
+
+def _os_reason(exc: OSError) -> str:
+    if isinstance(exc, ConnectionResetError):
+        return "the connection was reset by the peer"
+    if isinstance(exc, BrokenPipeError):
+        return "the peer closed the connection"
+    return exc.strerror or type(exc).__name__
+
+
+def _handshake_error(exc: ssl.SSLError) -> ProbeError:
+    """A request probe's failed handshake: refused by the server, or not TLS at all."""
+    error = classify_tls_error(exc)
+    if error.kind is TlsErrorKind.ALERT:
+        return ProbeError(
+            FailureKind.TLS_REFUSED, f"the server refused the TLS handshake: alert {error.detail}"
+        )
+    if error.kind is TlsErrorKind.NOT_TLS:
+        return ProbeError(
+            FailureKind.PROTOCOL,
+            f"the server did not answer with TLS ({error.detail}): is this a cleartext port?",
+        )
+    if error.kind is TlsErrorKind.CLOSED:
+        return ProbeError(
+            FailureKind.TLS_REFUSED, "the server closed the connection during the TLS handshake"
+        )
+    if error.kind is TlsErrorKind.VERSION:
+        return ProbeError(FailureKind.TLS_REFUSED, "the server refused the TLS version offered")
+    return ProbeError(FailureKind.TLS_REFUSED, f"TLS handshake failed: {error.detail}")
+
+
+def open_connection(
+    endpoint: Endpoint,
+    deadline: Deadline,
+    context: ssl.SSLContext | None,
+) -> Connection:
+    connection = Connection.open(endpoint, deadline)
+    if endpoint.scheme == "https":
+        if context is None:  # pragma: no cover - callers always pass one for https
+            raise ValueError("an https endpoint needs a TLS context")
+        try:
+            connection.start_tls(context, endpoint.host)
+        except BaseException:
+            connection.close()
+            raise
+    return connection
+
+
+@contextlib.contextmanager
+def recording(
+    *, role: str, endpoint: Endpoint, method: str, path: str, offer: Offer
+) -> Iterator[dict[str, object]]:
+    """Collects the parts of an exchange; turns probe errors into failures."""
+    record: dict[str, object] = {}
+    start = time.perf_counter()
+    try:
+        yield record
+    except ProbeError as exc:
+        record["failure"] = ProbeFailure(exc.kind, exc.message)
+    record["exchange"] = Exchange(
+        role=role,
+        url=endpoint.url(path),
+        method=method,
+        offered=offer.describe(),
+        offer=offer,
+        request_headers=record.get("request_headers", ()),  # type: ignore[arg-type]
+        transport=record.get("transport"),  # type: ignore[arg-type]
+        response=record.get("response"),  # type: ignore[arg-type]
+        failure=record.get("failure"),  # type: ignore[arg-type]
+        elapsed=time.perf_counter() - start,
+    )
+
+
+def decode_field(value: bytes) -> str:
+    # Field values are octets; obs-text (RFC 9110 §5.5) survives as Latin-1.
+    return value.decode("latin-1")

@@ -1,0 +1,102 @@
+"""Where a probe goes (:class:`Endpoint`) and whom it trusts (:class:`ClientTrust`)."""
+
+from __future__ import annotations
+
+import ssl
+from collections.abc import Sequence
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+from .tls_versions import set_versions
+
+__all__ = ["TLS_VERSIONS", "ClientTrust", "Endpoint"]
+
+TLS_VERSIONS = {
+    "TLSv1": ssl.TLSVersion.TLSv1,
+    "TLSv1.1": ssl.TLSVersion.TLSv1_1,
+    "TLSv1.2": ssl.TLSVersion.TLSv1_2,
+    "TLSv1.3": ssl.TLSVersion.TLSv1_3,
+}
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    """Where a probe connects: the scheme, host and port of one base URL."""
+
+    scheme: str
+    host: str
+    port: int
+    base_path: str = ""
+
+    @classmethod
+    def from_url(cls, url: str) -> Endpoint:
+        parts = urlsplit(url)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ValueError(f"{url!r} is not an http:// or https:// URL with a host")
+        try:
+            port = parts.port
+        except ValueError as exc:
+            raise ValueError(f"{url!r} has an invalid port: {exc}") from None
+        default = 443 if parts.scheme == "https" else 80
+        return cls(parts.scheme, parts.hostname, port or default, parts.path.rstrip("/"))
+
+    @property
+    def authority(self) -> str:
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        default = 443 if self.scheme == "https" else 80
+        return host if self.port == default else f"{host}:{self.port}"
+
+    def url(self, path: str) -> str:
+        return f"{self.scheme}://{self.authority}{self.base_path}{path}"
+
+    def target(self, path: str) -> str:
+        """The request-target for ``path`` (origin-form, RFC 9112 §3.2.1)."""
+        return f"{self.base_path}{path}"
+
+
+class ClientTrust:
+    """Which certificates the probes trust, and the client TLS contexts built from it.
+
+    Contexts are built once and cached (the system trust store takes about
+    30 ms to load). Each cached context has a fixed ALPN list and is used only
+    by the probes of this module, which never hand it to a library that
+    would change its ALPN under us (httpcore does that to contexts it is given).
+    Certificate verification is always on.
+    """
+
+    def __init__(self, cafile: str | None = None) -> None:
+        self.cafile = cafile
+        self._contexts: dict[tuple[tuple[str, ...], str | None, str | None], ssl.SSLContext] = {}
+
+    def _base_context(self) -> ssl.SSLContext:
+        if self.cafile is None:
+            return ssl.create_default_context()
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+        context.load_verify_locations(cafile=self.cafile)
+        return context
+
+    def context(
+        self, alpn: Sequence[str] = (), version: str | None = None, minimum: str | None = None
+    ) -> ssl.SSLContext:
+        """A verifying client context offering ``alpn``.
+
+        ``version`` pins the one TLS version offered; ``minimum`` offers that
+        version and every later one. Raises ``ssl.SSLError`` or ``ValueError``
+        when this Python/OpenSSL cannot be configured so.
+        """
+        key = (tuple(alpn), version, minimum)
+        context = self._contexts.get(key)
+        if context is None:
+            context = self._base_context()
+            if alpn:
+                context.set_alpn_protocols(list(alpn))
+            if version is not None:
+                _pin_version(context, TLS_VERSIONS[version])
+            elif minimum is not None:
+                context.minimum_version = TLS_VERSIONS[minimum]
+            self._contexts[key] = context
+        return context
+
+
+def _pin_version(context: ssl.SSLContext, version: ssl.TLSVersion) -> None:
+    set_versions(context, version, version)

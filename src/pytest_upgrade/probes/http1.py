@@ -1,0 +1,171 @@
+"""HTTP/1.x probes: the request written by h11 (or by hand for HTTP/1.0), the answer
+framed by h11 (RFC 9112).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import h11
+
+from .._model import (
+    Exchange,
+    FailureKind,
+    Offer,
+    Response,
+)
+from .connection import (
+    BODY_LIMIT,
+    HEADER_LIMIT,
+    USER_AGENT,
+    Connection,
+    Deadline,
+    ProbeError,
+    decode_field,
+    open_connection,
+    recording,
+)
+from .endpoint import ClientTrust, Endpoint
+
+__all__ = ["h11_response", "http1_exchange", "http1_roundtrip"]
+
+
+def http1_exchange(
+    endpoint: Endpoint,
+    *,
+    role: str,
+    method: str,
+    path: str,
+    headers: Sequence[tuple[str, str]] = (),
+    trust: ClientTrust,
+    alpn: Sequence[str] = ("http/1.1",),
+    timeout: float,
+    http_version: str = "1.1",
+    tls_minimum: str | None = None,
+    body_limit: int = BODY_LIMIT,
+) -> Exchange:
+    """One HTTP/1.x request (1.1, or 1.0 written by hand and read by h11).
+
+    Over https, ``alpn`` is the ALPN offer (the ``h2`` legacy probe offers
+    only ``http/1.1``, as an HTTP/1.1-only client does) and ``tls_minimum``
+    the lowest TLS version offered.
+    """
+    context = trust.context(alpn, minimum=tls_minimum) if endpoint.scheme == "https" else None
+    https = endpoint.scheme == "https"
+    offer = Offer((http_version,), https, tuple(alpn), tls_minimum if https else None)
+    request_headers = [("Host", endpoint.authority), ("User-Agent", USER_AGENT), ("Accept", "*/*")]
+    request_headers += [(name, value) for name, value in headers]
+    with recording(role=role, endpoint=endpoint, method=method, path=path, offer=offer) as record:
+        record["request_headers"] = tuple(request_headers)
+        deadline = Deadline(timeout)
+        connection = open_connection(endpoint, deadline, context)
+        try:
+            record["transport"] = connection.transport(endpoint.scheme)
+            record["response"] = http1_roundtrip(
+                connection, endpoint, method, path, request_headers, http_version, body_limit
+            )
+        finally:
+            connection.close()
+    return record["exchange"]  # type: ignore[return-value]
+
+
+def http1_roundtrip(
+    connection: Connection,
+    endpoint: Endpoint,
+    method: str,
+    path: str,
+    headers: list[tuple[str, str]],
+    http_version: str,
+    body_limit: int,
+) -> Response:
+    conn = h11.Connection(h11.CLIENT, max_incomplete_event_size=HEADER_LIMIT)
+    request = h11.Request(method=method, target=endpoint.target(path), headers=headers)
+    wire = conn.send(request) + conn.send(h11.EndOfMessage())
+    if http_version == "1.0":
+        # h11 only writes HTTP/1.1 requests; an HTTP/1.0 request is written
+        # here (RFC 9112 §3) and h11 still frames the response.
+        lines = [f"{method} {endpoint.target(path)} HTTP/1.0"]
+        lines += [f"{name}: {value}" for name, value in headers]
+        wire = ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
+    connection.send(wire)
+
+    response: h11.Response | None = None
+    body = bytearray()
+    first_bytes = b""  # what came before a response head, to name a non-HTTP peer
+    truncated = False
+    while True:
+        try:
+            event = conn.next_event()
+        except h11.RemoteProtocolError as exc:
+            raise ProbeError(FailureKind.PROTOCOL, f"invalid HTTP/1.x response: {exc}") from None
+        if event is h11.NEED_DATA:
+            what = "reading the response" if response is None else "reading the response body"
+            try:
+                data = connection.recv(what)
+            except ProbeError as exc:
+                if exc.kind is FailureKind.TIMEOUT and response is None:
+                    _not_http(first_bytes)
+                raise
+            if response is None and len(first_bytes) < 64:
+                first_bytes += data[: 64 - len(first_bytes)]
+            if not data and response is None and connection.received == 0:
+                raise ProbeError(
+                    FailureKind.CLOSED, "the server closed the connection without answering"
+                )
+            try:
+                conn.receive_data(data)
+            except h11.RemoteProtocolError as exc:  # pragma: no cover - h11 raises on next_event
+                raise ProbeError(
+                    FailureKind.PROTOCOL, f"invalid HTTP/1.x response: {exc}"
+                ) from None
+            continue
+        if isinstance(event, h11.InformationalResponse):
+            if event.status_code == 101:
+                # 101 Switching Protocols ends the HTTP/1.1 exchange (RFC 9110
+                # §15.2.2); what follows is the other protocol, not read here.
+                return h11_response(event, b"", truncated=False)
+            continue
+        if isinstance(event, h11.Response):
+            response = event
+            continue
+        if isinstance(event, h11.Data):
+            room = body_limit - len(body)
+            body += event.data[:room]
+            if len(event.data) > room:
+                truncated = True
+                break
+            continue
+        if isinstance(event, (h11.EndOfMessage, h11.ConnectionClosed)):
+            break
+        if event is h11.PAUSED:  # pragma: no cover - a client never pauses before EndOfMessage
+            break
+    if response is None:
+        raise ProbeError(
+            FailureKind.CLOSED, "the connection closed before a complete response head"
+        )
+    return h11_response(response, bytes(body), truncated=truncated)
+
+
+def _not_http(first_bytes: bytes) -> None:
+    """Raise a protocol failure when the peer's first bytes cannot start an HTTP response."""
+    if first_bytes and not b"HTTP/".startswith(first_bytes[:5]):
+        shown = first_bytes.split(b"\r\n", 1)[0][:40].decode("latin-1")
+        raise ProbeError(
+            FailureKind.PROTOCOL,
+            f"the server sent bytes that are not an HTTP response ({shown!r}) and then nothing",
+        )
+
+
+def h11_response(
+    event: h11.Response | h11.InformationalResponse, body: bytes, *, truncated: bool
+) -> Response:
+    return Response(
+        status=event.status_code,
+        http_version=event.http_version.decode("ascii", "replace"),
+        headers=tuple(
+            (decode_field(k).lower(), decode_field(v)) for k, v in event.headers.raw_items()
+        ),
+        body=body,
+        reason=decode_field(event.reason),
+        body_truncated=truncated,
+    )
