@@ -1,0 +1,136 @@
+"""The HTML report's deadline timeline: one inline SVG row per requirement with a deadline."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from typing import Any
+
+from .html_markup import Entry, esc, follows
+from .model import (
+    VERDICT_MARKS,
+    days_text,
+    deadline_entries,
+    describe,
+    verdict,
+)
+
+__all__ = ["timeline"]
+
+
+# -- the deadline timeline ---------------------------------------------------------
+
+_WIDTH = 760
+_LEFT, _RIGHT = 20, 20
+_ROW = 26
+_TOP = 46
+
+_SVG_COLOURS = {
+    "passed": ("#1a7f37", "✔"),
+    "failed": ("#cf222e", "✘"),
+    "warned": ("#9a6700", "⚠"),
+    "skipped": ("#57606a", "○"),
+    "error": ("#bc4c00", "‼"),
+}
+
+
+def timeline(entries: Sequence[Entry], anchors: Sequence[str], date: str) -> str:
+    anchor_of = {id(entry): anchor for entry, anchor in zip(entries, anchors, strict=True)}
+    dated = deadline_entries(entries)
+    head = '<section id="deadlines" class="timeline"><h2>Deadlines</h2>'
+    if not dated:
+        return head + "<p>No requirement has a deadline (<code>after=</code>).</p></section>"
+    try:
+        today: dt.date | None = dt.date.fromisoformat(date)
+    except ValueError:
+        today = None
+    days = [d for d, _ in dated] + ([today] if today else [])
+    start, end = min(days) - dt.timedelta(days=14), max(days) + dt.timedelta(days=14)
+    span = (end - start).days or 1
+
+    def x(day: dt.date) -> float:
+        return _LEFT + (day - start).days / span * (_WIDTH - _LEFT - _RIGHT)
+
+    height = _TOP + _ROW * len(dated) + 34
+    axis_y = height - 26
+    shapes = [
+        f'<line x1="{_LEFT}" y1="{axis_y}" x2="{_WIDTH - _RIGHT}" y2="{axis_y}"'
+        ' stroke="#57606a" stroke-width="1"/>'
+    ]
+    shapes += _ticks(start, end, x, axis_y)
+    if today is not None:
+        tx = x(today)
+        shapes.append(
+            f'<line x1="{tx:.1f}" y1="22" x2="{tx:.1f}" y2="{axis_y}" stroke="#0550ae"'
+            ' stroke-width="2" stroke-dasharray="5 4"/>'
+            f'<text x="{tx:.1f}" y="16" text-anchor="middle" font-weight="bold">'
+            f"as of {esc(today.isoformat())}</text>"
+        )
+    for row, (day, entry) in enumerate(dated):
+        v = verdict(entry)
+        colour, mark = _SVG_COLOURS[v]
+        cx, cy = x(day), _TOP + row * _ROW
+        left_side = cx > _WIDTH * 0.6
+        label = f"{mark} {describe(entry).split(' after=')[0]}  {day.isoformat()}"
+        left = days_text(entry.get("days_left"))
+        if left:
+            label += f" ({left})"
+        tx = cx - 10 if left_side else cx + 10
+        anchor_attr = "end" if left_side else "start"
+        shapes.append(
+            f'<g {follows(entry, anchor_of[id(entry)])}><a href="#{anchor_of[id(entry)]}">'
+            f"<title>{esc(describe(entry))}: {v}</title>"
+            f'<line x1="{cx:.1f}" y1="{cy}" x2="{cx:.1f}" y2="{axis_y}" stroke="{colour}"'
+            ' stroke-opacity=".35"/>'
+            f'<circle cx="{cx:.1f}" cy="{cy}" r="7" fill="{colour}"/>'
+            f'<text x="{tx:.1f}" y="{cy + 4}" text-anchor="{anchor_attr}">{esc(label)}</text>'
+            "</a></g>"
+        )
+    svg = (
+        f'<svg viewBox="0 0 {_WIDTH} {height}" role="img" aria-labelledby="timeline-title"'
+        ' xmlns="http://www.w3.org/2000/svg">'
+        '<title id="timeline-title">Each after= deadline on a time axis, the as-of date marked,'
+        " coloured by verdict</title>"
+        f"{''.join(shapes)}</svg>"
+    )
+    rows = "".join(
+        f"<tr {follows(entry, anchor_of[id(entry)])}>"
+        f'<td data-label="deadline"><time>{day.isoformat()}</time></td>'
+        f'<td data-label="when">{esc(days_text(entry.get("days_left")))}</td>'
+        f'<td data-label="requirement"><a href="#{anchor_of[id(entry)]}">'
+        f"{esc(describe(entry))}</a></td>"
+        f'<td data-label="verdict" class="{verdict(entry)}">'
+        f"{VERDICT_MARKS[verdict(entry)]} {verdict(entry)}</td></tr>"
+        for day, entry in dated
+    )
+    table = (
+        '<div class="scroll"><table class="stack deadline-table">'
+        '<thead><tr><th scope="col">deadline</th><th scope="col">when</th>'
+        '<th scope="col">requirement</th><th scope="col">verdict</th></tr></thead>'
+        f"<tbody>{rows}</tbody></table></div>"
+    )
+    return head + svg + table + "</section>"
+
+
+def _ticks(start: dt.date, end: dt.date, x: Any, axis_y: int) -> list[str]:
+    """A tick on the first day of each month (of each year over a long span)."""
+    months = (end.year - start.year) * 12 + end.month - start.month
+    step = 1 if months <= 14 else 3 if months <= 40 else 12
+    ticks: list[str] = []
+    year, month = start.year, start.month
+    while True:
+        month += 1
+        if month > 12:
+            year, month = year + 1, 1
+        day = dt.date(year, month, 1)
+        if day > end:
+            return ticks
+        if (month - 1) % step:
+            continue
+        tx = x(day)
+        text = day.strftime("%b %Y") if step < 12 else str(year)
+        ticks.append(
+            f'<line x1="{tx:.1f}" y1="{axis_y - 4}" x2="{tx:.1f}" y2="{axis_y + 4}"'
+            ' stroke="#57606a"/>'
+            f'<text x="{tx:.1f}" y="{axis_y + 18}" text-anchor="middle">{text}</text>'
+        )
