@@ -1,8 +1,4 @@
-"""Whether the 426 may be cached (RFC 9111).
-
-The catalogue these implement is docs/checks.md; each rule's RFC section is in
-its registration and shown next to every finding.
-"""
+"""Whether the 426 may be cached (RFC 9111)."""
 
 from __future__ import annotations
 

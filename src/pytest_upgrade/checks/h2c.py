@@ -1,8 +1,4 @@
-"""The ``Upgrade: h2c`` handshake (RFC 7540 §3.2), for information.
-
-The catalogue these implement is docs/checks.md; each rule's RFC section is in
-its registration and shown next to every finding.
-"""
+"""The ``Upgrade: h2c`` handshake (RFC 7540 §3.2), for information."""
 
 from __future__ import annotations
 

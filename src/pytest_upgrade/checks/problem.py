@@ -1,8 +1,4 @@
-"""The body of the 426: an RFC 9457 problem that says what to do.
-
-The catalogue these implement is docs/checks.md; each rule's RFC section is in
-its registration and shown next to every finding.
-"""
+"""The body of the 426: an RFC 9457 problem that says what to do."""
 
 from __future__ import annotations
 
@@ -70,6 +66,39 @@ _STRING_MEMBERS = ("title", "detail")
 _URI_MEMBERS = ("type", "instance")
 
 
+def _member_problems(members: dict[str, object], status_code: int) -> tuple[list[str], list[str]]:
+    """What is wrong with a problem's members: (must-level, should-level) notes (RFC 9457 §3.1)."""
+    must: list[str] = []
+    should: list[str] = []
+    status = members.get("status")
+    if "status" in members:
+        # JSON has one number type (RFC 8259 §6): 426.0 is the number 426.
+        if isinstance(status, bool) or not isinstance(status, (int, float)):
+            should.append(f"status is {_json_type(status)}, not a number (consumers ignore it)")
+        elif status != status_code:
+            must.append(f"status is {status} but the response status is {status_code}")
+    for name in _STRING_MEMBERS:
+        if name in members and not isinstance(members[name], str):
+            should.append(f"{name} is {_json_type(members[name])}, not a string")
+    for name in _URI_MEMBERS:
+        if name in members:
+            value = members[name]
+            if not isinstance(value, str):
+                should.append(f"{name} is {_json_type(value)}, not a URI reference")
+            elif not is_uri_reference(value):
+                should.append(f"{name} {value!r} is not a URI reference (RFC 3986)")
+    problem_type = members.get("type", "about:blank")
+    title = members.get("title")
+    # RFC 9457 §4.2.1: with about:blank, title SHOULD be the status phrase.
+    if (
+        problem_type == "about:blank"
+        and isinstance(title, str)
+        and title.strip().lower() != "upgrade required"
+    ):
+        should.append(f"type is about:blank but title is {title!r}, not 'Upgrade Required'")
+    return must, should
+
+
 @_check(
     "problem-body",
     Severity.MUST,
@@ -102,35 +131,7 @@ def check_problem_body(observation: Observation) -> Verdict:
             expected="a JSON object (RFC 9457 §3)",
             actual=document.error or "not an object",
         )
-    members = document.members
-    must: list[str] = []
-    should: list[str] = []
-    status = members.get("status")
-    if "status" in members:
-        # JSON has one number type (RFC 8259 §6): 426.0 is the number 426.
-        if isinstance(status, bool) or not isinstance(status, (int, float)):
-            should.append(f"status is {_json_type(status)}, not a number (consumers ignore it)")
-        elif status != response.status:
-            must.append(f"status is {status} but the response status is {response.status}")
-    for name in _STRING_MEMBERS:
-        if name in members and not isinstance(members[name], str):
-            should.append(f"{name} is {_json_type(members[name])}, not a string")
-    for name in _URI_MEMBERS:
-        if name in members:
-            value = members[name]
-            if not isinstance(value, str):
-                should.append(f"{name} is {_json_type(value)}, not a URI reference")
-            elif not is_uri_reference(value):
-                should.append(f"{name} {value!r} is not a URI reference (RFC 3986)")
-    problem_type = members.get("type", "about:blank")
-    title = members.get("title")
-    # RFC 9457 §4.2.1: with about:blank, title SHOULD be the status phrase.
-    if (
-        problem_type == "about:blank"
-        and isinstance(title, str)
-        and title.strip().lower() != "upgrade required"
-    ):
-        should.append(f"type is about:blank but title is {title!r}, not 'Upgrade Required'")
+    must, should = _member_problems(document.members, response.status)
     actual = _excerpt(response.body)
     if must:
         return Verdict.violated(

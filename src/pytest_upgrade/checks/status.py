@@ -1,8 +1,4 @@
-"""The status of the answer to the legacy request: a 426, and why not.
-
-The catalogue these implement is docs/checks.md; each rule's RFC section is in
-its registration and shown next to every finding.
-"""
+"""The status of the answer to the legacy request: a 426, and why not."""
 
 from __future__ import annotations
 

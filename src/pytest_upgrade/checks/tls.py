@@ -1,8 +1,4 @@
-"""TLS requirements: older versions and cleartext are refused.
-
-The catalogue these implement is docs/checks.md; each rule's RFC section is in
-its registration and shown next to every finding.
-"""
+"""TLS requirements: older versions and cleartext are refused."""
 
 from __future__ import annotations
 

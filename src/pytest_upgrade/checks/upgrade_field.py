@@ -1,8 +1,4 @@
-"""The ``Upgrade`` and ``Connection`` fields of the 426 (RFC 9110 §7.8, §7.6.1).
-
-The catalogue these implement is docs/checks.md; each rule's RFC section is in
-its registration and shown next to every finding.
-"""
+"""The ``Upgrade`` and ``Connection`` fields of the 426 (RFC 9110 §7.8, §7.6.1)."""
 
 from __future__ import annotations
 

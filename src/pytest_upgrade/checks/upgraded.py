@@ -1,8 +1,4 @@
-"""The upgraded exchange: it succeeds, over the required protocol.
-
-The catalogue these implement is docs/checks.md; each rule's RFC section is in
-its registration and shown next to every finding.
-"""
+"""The upgraded exchange: it succeeds, over the required protocol."""
 
 from __future__ import annotations
 

@@ -1,8 +1,4 @@
-"""WebSocket handshakes (RFC 6455): the accept key and version negotiation.
-
-The catalogue these implement is docs/checks.md; each rule's RFC section is in
-its registration and shown next to every finding.
-"""
+"""WebSocket handshakes (RFC 6455): the accept key and version negotiation."""
 
 from __future__ import annotations
 
@@ -103,6 +99,40 @@ def _version_probe_unseen(observation: Observation, response: Response) -> str |
     return None
 
 
+def _refused_with_versions(response: Response, sent: str, expected: str, actual: str) -> Verdict:
+    """A refusal listing the supported versions: 400 is allowed, 426 must carry Upgrade."""
+    if response.status == 400:
+        return Verdict.ok(
+            f"version {sent} refused with 400 and the supported versions (allowed: RFC 6455"
+            " §4.4 shows it; 426 says more)",
+            expected=expected,
+            actual=actual,
+        )
+    if not any(
+        p.name.lower() == "websocket"
+        for p in parse_upgrade(response.combined("upgrade") or "").protocols
+    ):
+        # RFC 9110 §15.5.22: a 426 MUST carry Upgrade. The versions still
+        # reach the client, so this is a should-level note (Tornado 6.6).
+        return Verdict.violated(
+            f"version {sent} refused with 426 and the supported versions, but the 426 has"
+            " no Upgrade: websocket",
+            expected=expected + ", and Upgrade on a 426",
+            actual=f"{actual}, {'Upgrade: ' + (response.combined('upgrade') or '(none)')}",
+            diagnosis=(
+                "A server MUST send an Upgrade field in a 426 (RFC 9110 §15.5.22): add"
+                " Upgrade: websocket and Connection: upgrade, or refuse with 400 as RFC 6455"
+                " §4.4's example does."
+            ),
+            severity=Severity.SHOULD,
+        )
+    return Verdict.ok(
+        f"version {sent} refused with 426 and the supported versions",
+        expected=expected,
+        actual=actual,
+    )
+
+
 @_check(
     "websocket-version",
     Severity.MUST,
@@ -138,36 +168,7 @@ def check_websocket_version(observation: Observation) -> Verdict:
             ),
         )
     if response.status in (400, 426) and versions:
-        if response.status == 400:
-            return Verdict.ok(
-                f"version {sent} refused with 400 and the supported versions (allowed: RFC 6455"
-                " §4.4 shows it; 426 says more)",
-                expected=expected,
-                actual=actual,
-            )
-        if not any(
-            p.name.lower() == "websocket"
-            for p in parse_upgrade(response.combined("upgrade") or "").protocols
-        ):
-            # RFC 9110 §15.5.22: a 426 MUST carry Upgrade. The versions still
-            # reach the client, so this is a should-level note (Tornado 6.6).
-            return Verdict.violated(
-                f"version {sent} refused with 426 and the supported versions, but the 426 has"
-                " no Upgrade: websocket",
-                expected=expected + ", and Upgrade on a 426",
-                actual=f"{actual}, {'Upgrade: ' + (response.combined('upgrade') or '(none)')}",
-                diagnosis=(
-                    "A server MUST send an Upgrade field in a 426 (RFC 9110 §15.5.22): add"
-                    " Upgrade: websocket and Connection: upgrade, or refuse with 400 as RFC 6455"
-                    " §4.4's example does."
-                ),
-                severity=Severity.SHOULD,
-            )
-        return Verdict.ok(
-            f"version {sent} refused with 426 and the supported versions",
-            expected=expected,
-            actual=actual,
-        )
+        return _refused_with_versions(response, sent, expected, actual)
     if (unseen := _version_probe_unseen(observation, response)) is not None:
         return Verdict.skip(
             f"the version probe's handshake did not reach the server as sent: {unseen}"

@@ -12,6 +12,8 @@ from .settings import DEFAULT_TIMEOUT, SETTINGS, read_settings
 __all__: list[str] = []  # a pytest plugin: hooks only
 
 
+# Over 60 lines: one declarative list of every option and ini value, kept in
+# the order --help shows them.
 def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("upgrade", "426 Upgrade Required compliance (pytest-upgrade)")
     group.addoption(

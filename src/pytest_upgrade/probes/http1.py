@@ -69,6 +69,8 @@ def http1_exchange(
     return record["exchange"]  # type: ignore[return-value]
 
 
+# Over 60 lines: one loop over h11's events, each case a few lines; the state
+# (the head, the body, the first bytes of a non-HTTP peer) is shared by all.
 def http1_roundtrip(
     connection: Connection,
     endpoint: Endpoint,

@@ -93,6 +93,8 @@ def http2_exchange(
     return record["exchange"]  # type: ignore[return-value]
 
 
+# Over 60 lines: one loop over h2's events for one stream, each case a few
+# lines, sharing the response's state; split, that state would be threaded through.
 def _http2_roundtrip(
     connection: Connection,
     endpoint: Endpoint,

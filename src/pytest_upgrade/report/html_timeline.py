@@ -34,6 +34,8 @@ _SVG_COLOURS = {
 }
 
 
+# Over 60 lines: one SVG drawing, top to bottom (axis, today, one row per
+# deadline); split, its coordinates would be passed around rather than read.
 def timeline(entries: Sequence[Entry], anchors: Sequence[str], date: str) -> str:
     anchor_of = {id(entry): anchor for entry, anchor in zip(entries, anchors, strict=True)}
     dated = deadline_entries(entries)
