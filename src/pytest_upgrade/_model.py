@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import enum
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 __all__ = [
     "Exchange",
@@ -31,7 +31,7 @@ __all__ = [
 
 
 class Severity(enum.Enum):
-    """How much a violated check weighs (see CHECKS.md)."""
+    """How much a violated check weighs (see docs/checks.md)."""
 
     MUST = "must"
     SHOULD = "should"
@@ -256,7 +256,6 @@ class Finding:
     expected: str = ""
     actual: str = ""
     diagnosis: str = ""
-    notes: tuple[str, ...] = field(default=())
 
 
 @dataclass(frozen=True)

@@ -5,7 +5,6 @@ handshake's ``Upgrade``/``Connection`` (or downgraded it to HTTP/1.0), and
 passes only on positive evidence that the handshake arrived.
 ``upgrade-unswitchable`` looks at the answers that are neither 101 nor 426
 for an ``Upgrade`` field naming a protocol the connection cannot switch to.
-The catalogue these implement is CHECKS.md.
 """
 
 from __future__ import annotations

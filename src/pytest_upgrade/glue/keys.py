@@ -11,6 +11,7 @@ import ssl
 import pytest
 
 from .._model import Requirement
+from ..protocols import protocol_for
 from ..report.results import RequirementResult
 from ..server.enforce import Enforcer
 
@@ -36,6 +37,9 @@ ENFORCER = pytest.StashKey[Enforcer]()
 
 def session_tls_minimum(config: pytest.Config) -> ssl.TLSVersion | None:
     """The TLS minimum the bundled server needs for the session's enforcement."""
-    if "TLS/1.3" in config.stash[ENFORCER].session:
-        return ssl.TLSVersion.TLSv1_3
-    return None
+    minimums = [
+        minimum
+        for token in config.stash[ENFORCER].session
+        if (minimum := protocol_for(token).server_tls_minimum) is not None
+    ]
+    return max(minimums, default=None)

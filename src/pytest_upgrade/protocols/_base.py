@@ -10,6 +10,7 @@ protocols elsewhere derives from it.
 from __future__ import annotations
 
 import re
+import ssl
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
@@ -55,9 +56,6 @@ class Protocol:
 
     token: str
     aliases: tuple[str, ...]
-    summary: str
-    legacy: str  # the legacy probe, for people
-    upgraded: str  # the upgraded probe, for people
     # Words that name the protocol in a problem's title/detail (problem-actionable).
     mention: re.Pattern[str]
     roles: tuple[str, ...]  # the exchange roles its plan records
@@ -68,6 +66,9 @@ class Protocol:
     enforce: Enforcement | None
     # Advice when the upgraded probe failed this way (after the generic ALPN one).
     failure_hints: Mapping[FailureKind, str] = field(default_factory=lambda: MappingProxyType({}))
+    # The lowest TLS version a server enforcing this protocol accepts: a refused
+    # handshake cannot carry a 426, so TLS versions are enforced in the handshake.
+    server_tls_minimum: ssl.TLSVersion | None = None
 
     @property
     def names(self) -> tuple[str, ...]:

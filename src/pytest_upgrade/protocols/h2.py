@@ -119,9 +119,6 @@ def _enforce(scheme: str, http_version: str, spoken: str) -> Refusal | None:
 H2 = Protocol(
     token="h2",
     aliases=("HTTP/2",),
-    summary="HTTP/2 over TLS is required",
-    legacy="HTTP/1.1 over TLS, ALPN offering only http/1.1",
-    upgraded="HTTP/2 negotiated by ALPN (RFC 9113 §3.2)",
     mention=mention(r"HTTP/2(?:\.0)?|HTTP2|h2"),
     roles=("legacy", "upgraded"),
     plan=_plan,

@@ -56,9 +56,6 @@ def _enforce(scheme: str, http_version: str, spoken: str) -> Refusal | None:
 HTTP11 = Protocol(
     token="HTTP/1.1",
     aliases=(),
-    summary="HTTP/1.0 is no longer served",
-    legacy="an HTTP/1.0 request",
-    upgraded="the same request over HTTP/1.1",
     mention=mention(r"HTTP/1\.1|HTTP/2(?:\.0)?"),
     roles=("legacy", "upgraded"),
     plan=_plan,

@@ -114,7 +114,8 @@ def _enforce_for(token: str, version: str) -> Enforcement:
     return enforce
 
 
-def _tls(version: str, *, summary: str, legacy: str, upgraded: str, names: str) -> Protocol:
+def _tls(version: str, *, names: str) -> Protocol:
+    """TLS/``version``: that version or later; ``names`` is how a problem document names it."""
     token = f"TLS/{version}"
     ssl_version = f"TLSv{version}"  # the name in TLS_VERSIONS and ssl.TLSVersion
     minimum = version_tuple(version)
@@ -122,9 +123,6 @@ def _tls(version: str, *, summary: str, legacy: str, upgraded: str, names: str) 
     return Protocol(
         token=token,
         aliases=(ssl_version,),
-        summary=summary,
-        legacy=legacy,
-        upgraded=upgraded,
         mention=mention(names),
         roles=("legacy", "upgraded"),
         plan=_plan_for(ssl_version),
@@ -132,6 +130,7 @@ def _tls(version: str, *, summary: str, legacy: str, upgraded: str, names: str) 
         judge_upgraded=_upgraded_for(minimum),
         client_options=_client_options_for(token, ssl_version),
         enforce=_enforce_for(token, version),
+        server_tls_minimum=TLS_VERSIONS[ssl_version],
         failure_hints=MappingProxyType(
             {
                 FailureKind.TLS_REFUSED: (
@@ -143,17 +142,5 @@ def _tls(version: str, *, summary: str, legacy: str, upgraded: str, names: str) 
     )
 
 
-TLS12 = _tls(
-    "1.2",
-    summary="TLS 1.2 or later is required",
-    legacy="TLS 1.0 and 1.1 handshakes; a cleartext request when a cleartext URL exists",
-    upgraded="a TLS 1.2-or-later handshake, then the request",
-    names=r"TLS ?(?:v|/)?1\.[23]|https(?=\b)|https://\S*",
-)
-TLS13 = _tls(
-    "1.3",
-    summary="TLS 1.3 is required",
-    legacy="TLS 1.0, 1.1 and 1.2 handshakes; a cleartext request when a cleartext URL exists",
-    upgraded="a TLS 1.3 handshake, then the request",
-    names=r"TLS ?(?:v|/)?1\.3|https://\S*",
-)
+TLS12 = _tls("1.2", names=r"TLS ?(?:v|/)?1\.[23]|https(?=\b)|https://\S*")
+TLS13 = _tls("1.3", names=r"TLS ?(?:v|/)?1\.3|https://\S*")

@@ -80,9 +80,6 @@ def _upgraded(observation: Observation, exchange: Exchange) -> Verdict:
 WEBSOCKET = Protocol(
     token="websocket",
     aliases=(),
-    summary="the path is a WebSocket endpoint",
-    legacy="a plain GET without Upgrade/Connection",
-    upgraded="the RFC 6455 opening handshake, expecting 101",
     mention=mention(r"web ?sockets?|wss?://\S*"),
     roles=("legacy", "upgraded", "upgraded-ws", "version-probe"),
     plan=_plan,

@@ -7,7 +7,6 @@ the plugin decides when and where they are shown or written.
 from __future__ import annotations
 
 import shlex
-from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -308,14 +307,3 @@ def result_to_json(result: RequirementResult) -> dict[str, Any]:
         ],
         "reproduce": reproduce_commands(result.observation, cafile=result.cafile),
     }
-
-
-def counts(findings: Iterable[Finding]) -> dict[str, int]:
-    totals = {outcome.value: 0 for outcome in Outcome}
-    for finding in findings:
-        totals[finding.outcome.value] += 1
-    return totals
-
-
-def must_failures(findings: Sequence[Finding]) -> list[Finding]:
-    return [f for f in findings if f.outcome is Outcome.FAILED and f.severity is Severity.MUST]

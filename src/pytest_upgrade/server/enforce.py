@@ -69,10 +69,6 @@ class Enforcer:
     _refused: list[Refused] = field(default_factory=list)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
-    @property
-    def active(self) -> tuple[str, ...]:
-        return tuple(dict.fromkeys(self.session + self._extra))
-
     def begin_test(self, nodeid: str, extra: Iterable[str] = ()) -> None:
         with self._lock:
             self._test, self._extra = nodeid, tuple(extra)
@@ -93,11 +89,6 @@ class Enforcer:
             with self._lock:
                 self._refused.append(Refused(method, path, refusal.spoken, refusal.required, test))
         return refusal
-
-    def take_all(self) -> list[Refused]:
-        with self._lock:
-            refused, self._refused = self._refused, []
-        return refused
 
 
 AsgiApp = Callable[[dict[str, Any], Any, Any], Any]

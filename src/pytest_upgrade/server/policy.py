@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import Any, NoReturn
 
 from .._requirements import canonical_protocol
+from ..protocols import protocol_for
 from .bundled import BundledCA, UpgradeServer
 from .enforce import Enforcer, enforcing_app
 
@@ -182,9 +183,8 @@ class PolicyServer:
             enforcing_app(_routes_app(routes or {}), self._enforcer, asgi=True), self._recorder
         )
         if tls_minimum is None:
-            tls_minimum = (
-                ssl.TLSVersion.TLSv1_3 if self.requirement == "TLS/1.3" else ssl.TLSVersion.TLSv1_2
-            )
+            minimum = protocol_for(self.requirement).server_tls_minimum
+            tls_minimum = minimum or ssl.TLSVersion.TLSv1_2
         self.ca = BundledCA()
         try:
             self._server = UpgradeServer(
