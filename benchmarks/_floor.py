@@ -28,6 +28,8 @@ import h2.connection
 import h2.events
 import h11
 
+from pytest_upgrade._rules import UNASSIGNED_WEBSOCKET_VERSION
+
 HOST = "127.0.0.1"
 TIMEOUT = 5.0
 USER_AGENT = "bench-floor"
@@ -216,7 +218,7 @@ def _ws_version_headers() -> tuple[tuple[str, str], ...]:
         ("Connection", "Upgrade"),
         ("Upgrade", "websocket"),
         ("Sec-WebSocket-Key", base64.b64encode(os.urandom(16)).decode("ascii")),
-        ("Sec-WebSocket-Version", "8"),
+        ("Sec-WebSocket-Version", UNASSIGNED_WEBSOCKET_VERSION),
     )
 
 
@@ -259,7 +261,7 @@ def plan(protocol: str, path: str, https_port: int, http_port: int, ctx: Context
             Planned("WebSocket over TLS", partial(websocket, https_port, ctx.h1, path), 101),
             Planned("WebSocket over TCP", partial(websocket, http_port, None, path), 101),
             Planned(
-                "GET Sec-WebSocket-Version: 8 over TLS",
+                f"GET Sec-WebSocket-Version: {UNASSIGNED_WEBSOCKET_VERSION} over TLS",
                 # A fresh key per call, as the plugin's plan makes one per observation.
                 lambda: http1(https_port, ctx.h1, path, headers=_ws_version_headers()),
                 400,

@@ -86,9 +86,11 @@ REQUIREMENTS = (
     ("HTTP/1.1", "/legacy/catalogue"),
 )
 
-# Checks that cannot pass against the bundled server whatever the app does
-# (README, "What the bundled server answers by itself"): skipped, not failed.
-_BUNDLED_SKIPS = {"websocket-version"}
+# Checks that are skipped against the demo app, whatever it does right:
+# websocket-version cannot pass against the bundled server (README, "What the
+# bundled server answers by itself"); upgrade-unswitchable judges HTTP/1.x
+# answers other than 101 and 426, and a compliant app gives none.
+_BUNDLED_SKIPS = {"websocket-version", "upgrade-unswitchable"}
 
 
 class HarnessError(Exception):
