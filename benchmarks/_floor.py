@@ -28,7 +28,7 @@ import h2.connection
 import h2.events
 import h11
 
-from pytest_upgrade._rules import UNASSIGNED_WEBSOCKET_VERSION
+from pytest_upgrade.grammar import UNASSIGNED_WEBSOCKET_VERSION
 
 HOST = "127.0.0.1"
 TIMEOUT = 5.0
