@@ -11,11 +11,11 @@ import pytest
 from .. import _declared
 from .._model import Requirement
 from .._requirements import parse_requirement
-from .keys import INVALID, MARKER, REQUIREMENTS
+from .keys import INVALID, MARKER, NO_REQUIREMENT, REQUIREMENTS
 from .settings import SETTINGS
 from .workers import is_xdist_worker
 
-__all__ = ["NO_REQUIREMENT"]
+__all__: list[str] = []
 
 
 class _DeclaredModule(pytest.Module):
@@ -124,10 +124,3 @@ def _prepare_bundled_server(config: pytest.Config, items: list[pytest.Item]) -> 
     ):
         importlib.import_module("pytest_upgrade.server.bundled")
         importlib.import_module("hypercorn.utils")
-
-
-NO_REQUIREMENT = (
-    "--upgrade-target names a target but no requirement was found: mark tests with"
-    f" @pytest.mark.{MARKER}(...), list them in the upgrade_requirements ini option, or pass"
-    ' --upgrade-require="h2 /path"'
-)

@@ -20,6 +20,7 @@ __all__ = [
     "ERROR",
     "INVALID",
     "MARKER",
+    "NO_REQUIREMENT",
     "REQUIREMENTS",
     "RESULTS",
     "session_tls_minimum",
@@ -27,6 +28,13 @@ __all__ = [
 
 
 MARKER = "requires_upgrade"
+
+# A gate run (a target, nothing to check against it) is a usage error.
+NO_REQUIREMENT = (
+    "--upgrade-target names a target but no requirement was found: mark tests with"
+    f" @pytest.mark.{MARKER}(...), list them in the upgrade_requirements ini option, or pass"
+    ' --upgrade-require="h2 /path"'
+)
 
 REQUIREMENTS = pytest.StashKey[tuple[Requirement, ...]]()
 RESULTS = pytest.StashKey[list[RequirementResult]]()

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from ..report.publish import publish_reports
-from .collection import NO_REQUIREMENT
+from .keys import NO_REQUIREMENT
 from .settings import SETTINGS
 from .workers import is_xdist_worker
 

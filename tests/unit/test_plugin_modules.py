@@ -1,0 +1,32 @@
+"""The plugin modules pytest imports through ``pytest_plugins`` are not imported before.
+
+pytest rewrites the asserts of every module listed in ``pytest_plugins`` and
+must import it itself; pytest 8.3 warns ("Module already imported so cannot
+be rewritten"), an error under ``filterwarnings = error``, when an earlier
+plugin module already imported it. Checked in a fresh interpreter, in the
+order pytest imports them.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+SCRIPT = """
+import importlib
+import sys
+
+import pytest_upgrade.plugin as plugin
+
+for name in plugin.pytest_plugins:
+    if name in sys.modules:
+        raise SystemExit(f"{name} was imported before pytest imports it")
+    importlib.import_module(name)
+"""
+
+
+def test_each_plugin_module_is_first_imported_by_pytest() -> None:
+    done = subprocess.run(
+        [sys.executable, "-c", SCRIPT], capture_output=True, text=True, timeout=120, check=False
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
