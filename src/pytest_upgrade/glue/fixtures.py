@@ -20,7 +20,16 @@ from ..probes.endpoint import ClientTrust, Endpoint
 from ..probes.observe import Target, observe, target_error
 from ..report.results import RequirementResult, deadline_note
 from ..server.enforce import enforcing_app
-from .keys import ENFORCER, ERROR, INVALID, MARKER, REQUIREMENTS, RESULTS, session_tls_minimum
+from .keys import (
+    ENFORCER,
+    ERROR,
+    INVALID,
+    ITEM_TARGET,
+    MARKER,
+    REQUIREMENTS,
+    RESULTS,
+    session_tls_minimum,
+)
 from .outcome import UpgradeOutcome
 from .settings import SETTINGS
 
@@ -153,7 +162,7 @@ def _upgrade_probe(request: pytest.FixtureRequest, _upgrade_enforcement: None) -
     if not requirements:
         return
     settings = request.config.stash[SETTINGS]
-    target: Target = request.getfixturevalue("upgrade_target")
+    target = _item_target(request)
     server: UpgradeServer | None = None
     if target.bundled:
         server = request.getfixturevalue("upgrade_server")
@@ -183,6 +192,16 @@ def _upgrade_probe(request: pytest.FixtureRequest, _upgrade_enforcement: None) -
         if error is not None:
             item.stash[ERROR] = error
             pytest.fail(f"cannot evaluate {requirement.describe()}: {error}", pytrace=False)
+
+
+def _item_target(request: pytest.FixtureRequest) -> Target:
+    """The item's own target (a fleet run), else the session's ``upgrade_target``."""
+    item: pytest.Item = request.node
+    target = item.stash.get(ITEM_TARGET, None)
+    if target is not None:
+        return target
+    session_target: Target = request.getfixturevalue("upgrade_target")
+    return session_target
 
 
 def _record_properties(item: pytest.Item, result: RequirementResult) -> None:
@@ -221,7 +240,7 @@ def upgrade(request: pytest.FixtureRequest, _upgrade_probe: None) -> Iterator[Up
             pytrace=False,
         )
     settings = request.config.stash[SETTINGS]
-    target: Target = request.getfixturevalue("upgrade_target")
+    target = _item_target(request)
     # Closed by glue.async_tests, in the event loop of the test's body.
     async_clients = request.node.stash[ASYNC_CLIENTS] = AsyncClients(target, settings.timeout)
     outcome = UpgradeOutcome(results, target, settings.timeout, async_clients)

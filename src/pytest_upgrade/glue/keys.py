@@ -11,6 +11,7 @@ import ssl
 import pytest
 
 from .._model import Requirement
+from ..probes.target import Target
 from ..protocols import protocol_for
 from ..report.results import RequirementResult
 from ..server.enforce import Enforcer
@@ -19,6 +20,7 @@ __all__ = [
     "ENFORCER",
     "ERROR",
     "INVALID",
+    "ITEM_TARGET",
     "MARKER",
     "NO_REQUIREMENT",
     "REQUIREMENTS",
@@ -41,6 +43,9 @@ RESULTS = pytest.StashKey[list[RequirementResult]]()
 ERROR = pytest.StashKey[str]()
 INVALID = pytest.StashKey[str]()
 ENFORCER = pytest.StashKey[Enforcer]()
+# The target of one item (a fleet run: a target per item); absent, the
+# session's ``upgrade_target`` fixture decides.
+ITEM_TARGET = pytest.StashKey[Target]()
 
 
 def session_tls_minimum(config: pytest.Config) -> ssl.TLSVersion | None:
