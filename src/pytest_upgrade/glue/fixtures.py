@@ -136,10 +136,20 @@ def upgrade_server(
 
 @pytest.fixture(scope="session")
 def upgrade_target(request: pytest.FixtureRequest, pytestconfig: pytest.Config) -> Target:
-    """Where marked tests send their probes: --upgrade-target, or the bundled server."""
+    """Where marked tests send their probes: --upgrade-target, or the bundled server.
+
+    A fleet run (several deployments) has no one target: each marked test
+    gets its deployment's through ``upgrade.target``.
+    """
     settings = pytestconfig.stash[SETTINGS]
-    if settings.target_urls:
-        return Target.from_urls(settings.target_urls, cafile=settings.cafile)
+    if settings.is_fleet:
+        pytest.fail(
+            f"upgrade_target: this run checks {len(settings.fleet)} deployments (a fleet);"
+            " a marked test gets its own deployment's target as upgrade.target",
+            pytrace=False,
+        )
+    if settings.live:
+        return settings.fleet[0].target
     server: UpgradeServer = request.getfixturevalue("upgrade_server")
     cafile = str(server.ca.ca_pem)
     return Target(
@@ -171,7 +181,11 @@ def _upgrade_probe(request: pytest.FixtureRequest, _upgrade_enforcement: None) -
     item.stash[RESULTS] = results
     for requirement in requirements:
         observation = observe(
-            requirement, target, timeout=settings.timeout, executor=settings.executor
+            requirement,
+            target,
+            timeout=settings.timeout,
+            executor=settings.executor,
+            handshakes=settings.handshakes,
         )
         observation = dataclasses.replace(observation, as_of=settings.as_of)
         if server is not None:

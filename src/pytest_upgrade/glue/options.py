@@ -26,8 +26,15 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         metavar="URL",
         action="append",
         default=[],
-        help="test a live deployment at this base URL instead of the bundled server;"
-        " give it twice for an https and a cleartext http URL of the same deployment.",
+        help="test a live deployment at this base URL instead of the bundled server"
+        " (repeatable: an https and an http URL of the same host given one after the other"
+        " are one deployment; every other URL is a deployment of its own).",
+    )
+    group.addoption(
+        "--upgrade-targets-file",
+        metavar="PATH",
+        help="test the deployments listed in PATH, one a line: an https URL and/or an http"
+        " URL, then optionally ca=PEM and name=NAME ('#' comments).",
     )
     group.addoption(
         "--upgrade-ca",
@@ -84,6 +91,11 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "upgrade_target",
         "base URL(s) of a live deployment to test (https and/or http).",
         type="args",
+    )
+    parser.addini(
+        "upgrade_targets",
+        "live deployments to test, one per line, as in --upgrade-targets-file.",
+        type="linelist",
     )
     parser.addini(
         "upgrade_requirements",

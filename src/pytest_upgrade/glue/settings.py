@@ -5,15 +5,16 @@ from __future__ import annotations
 import datetime as dt
 import pathlib
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
 
 from .._model import Requirement
 from .._requirements import parse_declared
+from .._targets import Deployment, TargetLine, build_fleet, group_urls, parse_target_line
 from ..checks.catalogue import REGISTRY
-from ..probes.target import Target
+from ..probes.target import HandshakeCache
 
 __all__ = ["DEFAULT_TIMEOUT", "SETTINGS", "Settings", "read_settings"]
 
@@ -25,7 +26,8 @@ class Settings:
     """The validated configuration of one pytest run."""
 
     app: str | None
-    target_urls: tuple[str, ...]
+    # The live deployments (one as before fleets, or many); empty: the bundled server.
+    fleet: tuple[Deployment, ...]
     cafile: str | None
     timeout: float
     strict: bool
@@ -33,7 +35,18 @@ class Settings:
     report_path: pathlib.Path | None
     as_of: dt.date
     declared: tuple[Requirement, ...]
+    handshakes: HandshakeCache = field(default_factory=HandshakeCache)
     _executor: ThreadPoolExecutor | None = None
+
+    @property
+    def live(self) -> bool:
+        """Whether the run checks live deployments (not the bundled server)."""
+        return bool(self.fleet)
+
+    @property
+    def is_fleet(self) -> bool:
+        """Whether there are several deployments: test ids then name each one."""
+        return len(self.fleet) > 1
 
     @property
     def executor(self) -> ThreadPoolExecutor:
@@ -66,14 +79,13 @@ def read_settings(config: pytest.Config) -> Settings:
         value = config.getoption(option)
         return value if value not in (None, "") else (config.getini(ini) or None)
 
-    target_urls = tuple(config.getoption("upgrade_target") or config.getini("upgrade_target"))
-    try:
-        Target.from_urls(target_urls, cafile=None) if target_urls else None
-    except ValueError as exc:
-        raise pytest.UsageError(f"--upgrade-target: {exc}") from None
     cafile = pick("upgrade_ca", "upgrade_ca")
     if cafile is not None and not pathlib.Path(cafile).is_file():
         raise pytest.UsageError(f"--upgrade-ca: no such file: {cafile}")
+    try:
+        fleet = build_fleet(_target_lines(config), cafile=cafile)
+    except ValueError as exc:
+        raise pytest.UsageError(str(exc)) from None
     raw_timeout = pick("upgrade_timeout", "upgrade_timeout")
     try:
         timeout = float(raw_timeout) if raw_timeout is not None else DEFAULT_TIMEOUT
@@ -104,7 +116,7 @@ def read_settings(config: pytest.Config) -> Settings:
     return Settings(
         declared=_declared_requirements(config),
         app=pick("upgrade_app", "upgrade_app"),
-        target_urls=target_urls,
+        fleet=fleet,
         cafile=cafile,
         timeout=timeout,
         strict=bool(strict),
@@ -112,6 +124,40 @@ def read_settings(config: pytest.Config) -> Settings:
         report_path=pathlib.Path(report) if report else None,
         as_of=as_of,
     )
+
+
+def _target_lines(config: pytest.Config) -> list[TargetLine]:
+    """Every deployment as written: --upgrade-target URLs, then the targets file and ini lines."""
+    urls = list(config.getoption("upgrade_target") or config.getini("upgrade_target"))
+    try:
+        lines = [TargetLine(group) for group in group_urls(urls)]
+    except ValueError as exc:
+        raise ValueError(f"--upgrade-target: {exc}") from None
+    sources: list[tuple[str, str, pathlib.Path | None]] = []
+    path = config.getoption("upgrade_targets_file")
+    if path:
+        file = pathlib.Path(path)
+        try:
+            text = file.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            reason = getattr(exc, "strerror", None) or exc
+            raise ValueError(f"--upgrade-targets-file: cannot read {path}: {reason}") from None
+        sources += [
+            (f"{path}:{n}", line, file.parent) for n, line in enumerate(text.splitlines(), 1)
+        ]
+    ini_dir = config.inipath.parent if config.inipath else config.rootpath
+    sources += [
+        (f"upgrade_targets line {n}", line, ini_dir)
+        for n, line in enumerate(config.getini("upgrade_targets"), 1)
+    ]
+    for where, line, base_dir in sources:
+        try:
+            parsed = parse_target_line(line, where=where, base_dir=base_dir)
+        except ValueError as exc:
+            raise ValueError(f"{where}: {line.strip()!r}: {exc}") from None
+        if parsed is not None:
+            lines.append(parsed)
+    return lines
 
 
 def _declared_requirements(config: pytest.Config) -> tuple[Requirement, ...]:

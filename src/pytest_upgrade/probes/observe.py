@@ -9,10 +9,11 @@ same time on a small thread pool: a requirement costs about its slowest probe.
 from __future__ import annotations
 
 from concurrent.futures import Executor
+from functools import partial
 
 from .._model import Exchange, FailureKind, Observation, Requirement, TlsHandshake
 from ..protocols import protocol_for
-from .target import Target
+from .target import HandshakeCache, HandshakeProbe, Probe, Target
 
 __all__ = ["Target", "observe", "target_error"]
 
@@ -23,9 +24,17 @@ def observe(
     *,
     timeout: float,
     executor: Executor | None = None,
+    handshakes: HandshakeCache | None = None,
 ) -> Observation:
-    """Run every probe of ``requirement`` against ``target`` and collect the records."""
-    probes = protocol_for(requirement.protocol).plan(requirement, target, timeout)
+    """Run every probe of ``requirement`` against ``target`` and collect the records.
+
+    ``handshakes``, the session's cache, answers TLS version handshakes it
+    has seen conclusively; without it every handshake is made.
+    """
+    probes = [
+        _cached(probe, handshakes)
+        for probe in protocol_for(requirement.protocol).plan(requirement, target, timeout)
+    ]
     if executor is None:
         results = [probe() for probe in probes]
     else:
@@ -38,6 +47,12 @@ def observe(
         exchanges=tuple(r for r in results if isinstance(r, Exchange)),
         handshakes=tuple(r for r in results if isinstance(r, TlsHandshake)),
     )
+
+
+def _cached(probe: Probe, handshakes: HandshakeCache | None) -> Probe:
+    if handshakes is not None and isinstance(probe, HandshakeProbe):
+        return partial(handshakes.handshake, probe)
+    return probe
 
 
 _NOT_HTTP = frozenset({FailureKind.PROTOCOL, FailureKind.CLOSED, FailureKind.TIMEOUT})
