@@ -44,18 +44,29 @@ def _run(pytester: pytest.Pytester, *args: str) -> pytest.RunResult:
 
 
 def test_a_fleet_is_an_item_per_deployment_and_requirement(
-    pytester: pytest.Pytester, fleet: pathlib.Path
+    pytester: pytest.Pytester, fleet: pathlib.Path, closed_port: int
 ) -> None:
     report = pytester.path / "out" / "report.json"
-    result = _run(pytester, f"--upgrade-targets-file={fleet}", "-v", f"--upgrade-report={report}")
+    result = _run(pytester, f"--upgrade-targets-file={fleet}", f"--upgrade-report={report}")
     result.assert_outcomes(passed=2, failed=2, errors=2)
     bad_port = int(fleet.read_text().splitlines()[3].split()[0].rsplit(":", 1)[1])
+    # The summary: a line per requirement that did not pass, the roll-up, the counts.
+    section = result.stdout.str().split(" upgrade compliance ", 1)[1].splitlines()
+    assert not any(line.startswith("PASSED") for line in section)
     result.stdout.fnmatch_lines(
         [
-            "*test_requirement[[]good h2 GET /v2/orders] PASSED*",
-            "*test_requirement[[]good h2 GET /v2/users] PASSED*",
-            f"*test_requirement[[]127.0.0.1:{bad_port} h2 GET /v2/orders] FAILED*",
-            f"*test_requirement[[]127.0.0.1:{bad_port} h2 GET /v2/users] FAILED*",
+            "*upgrade compliance*",
+            f"FAILED  h2 GET /v2/orders [[]status-426]  *[[]127.0.0.1:{bad_port} h2 GET /v2/orders]",
+            f"FAILED  h2 GET /v2/users [[]status-426]  *[[]127.0.0.1:{bad_port} h2 GET /v2/users]",
+            f"ERROR   h2 GET /v2/orders: *Connection refused*  *[[]127.0.0.1:{closed_port} h2 *]",
+            f"ERROR   h2 GET /v2/users: *Connection refused*  *[[]127.0.0.1:{closed_port} h2 *]",
+            "",
+            "target * passed   failed   warned  skipped    error",
+            f"https://127.0.0.1:{bad_port} * 0        2        0        0        0",
+            f"https://127.0.0.1:{closed_port} * 0        0        0        0        2",
+            "(and 1 target where every requirement passed)",
+            "",
+            "6 requirements: 2 passed, 2 failed, 2 error (2 passed not listed; -v or -rA lists them)",
         ]
     )
     results = json.loads(report.read_text())["results"]
@@ -74,8 +85,23 @@ def test_a_fleet_is_an_item_per_deployment_and_requirement(
 
 
 def test_k_selects_a_deployment(pytester: pytest.Pytester, fleet: pathlib.Path) -> None:
-    result = _run(pytester, f"--upgrade-targets-file={fleet}", "-k", "good")
+    result = _run(pytester, f"--upgrade-targets-file={fleet}", "-k", "good", "-v")
     result.assert_outcomes(passed=2, deselected=4)
+    # -v: the test ids name the deployment; the section lists passing requirements.
+    result.stdout.fnmatch_lines(
+        [
+            "*test_requirement[[]good h2 GET /v2/orders] PASSED*",
+            "*test_requirement[[]good h2 GET /v2/users] PASSED*",
+            "*upgrade compliance*",
+            "PASSED  h2 GET /v2/orders  upgrade-requirements::test_requirement[[]good h2 GET /v2/orders]",
+            "PASSED  h2 GET /v2/users  upgrade-requirements::test_requirement[[]good h2 GET /v2/users]",
+            "",
+            "target * passed   failed   warned  skipped    error",
+            "https://127.0.0.1:* and http://127.0.0.1:* 2        0        0        0        0",
+            "",
+            "2 requirements: 2 passed",
+        ]
+    )
 
 
 def test_a_fleet_under_xdist(pytester: pytest.Pytester, fleet: pathlib.Path) -> None:
