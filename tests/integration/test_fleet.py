@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import pathlib
 import socket
+import subprocess
+import sys
 from collections.abc import Iterator
 
 import pytest
@@ -186,3 +188,36 @@ def test_one_deployment_keeps_its_ids(pytester: pytest.Pytester, closed_port: in
             "upgrade-requirements::test_requirement[[]h2 GET /v2/users]",
         ]
     )
+
+
+def test_shards_merge_into_the_report_of_the_whole_fleet(
+    pytester: pytest.Pytester, fleet: pathlib.Path
+) -> None:
+    """Two CI jobs, each a -k shard of the fleet; their merged report reads as one run's."""
+    as_of = "--upgrade-as-of=2026-11-22"
+    whole, one, two = (pytester.path / f"{name}.json" for name in ("whole", "one", "two"))
+    _run(pytester, f"--upgrade-targets-file={fleet}", as_of, f"--upgrade-report={whole}")
+    _run(
+        pytester, f"--upgrade-targets-file={fleet}", as_of, "-k", "good", f"--upgrade-report={one}"
+    )
+    _run(
+        pytester, f"--upgrade-targets-file={fleet}", as_of, "-k", "not good",
+        f"--upgrade-report={two}",
+    )  # fmt: skip
+    merged = pytester.path / "merged.json"
+    completed = subprocess.run(
+        [sys.executable, "-m", "pytest_upgrade", "merge", str(merged), str(two), str(one)],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=60,
+    )
+    assert completed.returncode == 0, completed.stderr
+    assert completed.stdout == f"merged 6 result(s) from 2 report(s) into {merged}\n"
+
+    def verdicts(path: pathlib.Path) -> list[tuple[str, str, str]]:
+        document = json.loads(path.read_text())
+        return [(r["nodeid"], r["target"], r["verdict"]) for r in document["results"]]
+
+    assert verdicts(merged) == verdicts(whole)
+    assert len(verdicts(merged)) == 6

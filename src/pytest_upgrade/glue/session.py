@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from ..report.document import build_document
 from ..report.publish import publish_reports
 from ..report.summary import summary_lines
 from .keys import NO_REQUIREMENT
@@ -79,16 +80,10 @@ class Collector:
             session.exitstatus = pytest.ExitCode.USAGE_ERROR
         results = [
             {key: value for key, value in entry.items() if key != "summary"}
-            for nodeid in sorted(self.entries)
-            for entry in self.entries[nodeid]
+            for entries in self.entries.values()
+            for entry in entries
         ]
-        refused = sorted(self.refused, key=lambda r: (r["test"], r["path"], r["method"]))
-        document = {
-            "version": 1,
-            "as_of": settings.as_of.isoformat(),
-            "results": results,
-            "refused": refused,
-        }
+        document = build_document(settings.as_of.isoformat(), results, self.refused)
         if settings.report_path is not None:
             settings.report_path.parent.mkdir(parents=True, exist_ok=True)
             text = json.dumps(document, indent=2) + "\n"
