@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import pathlib
 import time
 from typing import Any
 
+from doc_blocks import UPDATE, read_block, write_block
 from pytest_upgrade.report.summary import summary_lines
+
+FLEET_PAGE = pathlib.Path(__file__).parents[2] / "docs" / "how-to" / "fleet.md"
 
 
 def entry(nodeid: str, verdict: str, target: str = "https://a.example") -> dict[str, Any]:
@@ -100,3 +104,52 @@ def test_a_fleet_where_everything_passed_says_so() -> None:
     assert summary_lines(entries, show_all=False) == [
         "3 requirements: 3 passed (3 passed not listed; -v or -rA lists them)"
     ]
+
+
+def test_the_fleet_how_to_shows_what_the_section_prints() -> None:
+    node = "upgrade-requirements::test_requirement[{}]"
+    timed_out = (
+        "ERROR   h2 GET /v2/orders: legacy probe (HTTP/1.1 over TLS, ALPN http/1.1):"
+        " connect to staging.example.com:443: timed out"
+    )
+    cases = [
+        ("api.example.com", "h2 GET /v2/orders", "passed", "PASSED  h2 GET /v2/orders"),
+        ("api.example.com", "TLS/1.2 GET /", "passed", "PASSED  TLS/1.2 GET /"),
+        ("staging", "h2 GET /v2/orders", "error", timed_out),
+        (
+            "staging",
+            "TLS/1.2 GET /",
+            "error",
+            timed_out.replace("h2 GET /v2/orders", "TLS/1.2 GET /"),
+        ),
+        (
+            "legacy.example.net/v1",
+            "h2 GET /v2/orders",
+            "failed",
+            "FAILED  h2 GET /v2/orders [status-426]",
+        ),
+        ("legacy.example.net/v1", "TLS/1.2 GET /", "passed", "PASSED  TLS/1.2 GET /"),
+    ]
+    urls = {
+        "api.example.com": "https://api.example.com and http://api.example.com:8080",
+        "staging": "https://staging.example.com",
+        "legacy.example.net/v1": "https://legacy.example.net/v1",
+    }
+    entries = [
+        {
+            "nodeid": node.format(f"{name} {requirement}"),
+            "verdict": verdict,
+            "target": urls[name],
+            "summary": summary,
+        }
+        for name, requirement, verdict, summary in cases
+    ]
+    lines = [
+        "============================== upgrade compliance ==============================",
+        *summary_lines(entries, show_all=False, rollup=True),
+    ]
+    if UPDATE:
+        write_block(FLEET_PAGE, "fleet-summary", lines)
+    assert read_block(FLEET_PAGE, "fleet-summary") == lines, (
+        "docs/how-to/fleet.md is stale: run with PYTEST_UPGRADE_UPDATE_DOCS=1"
+    )
