@@ -8,6 +8,7 @@ import socket
 import subprocess
 import sys
 from collections.abc import Iterator
+from xml.etree import ElementTree
 
 import pytest
 
@@ -53,24 +54,30 @@ def test_a_fleet_is_an_item_per_deployment_and_requirement(
     result.assert_outcomes(passed=2, failed=2, errors=2)
     bad_port = int(fleet.read_text().splitlines()[3].split()[0].rsplit(":", 1)[1])
     # The summary: a line per requirement that did not pass, the roll-up, the counts.
-    section = result.stdout.str().split(" upgrade compliance ", 1)[1].splitlines()
+    text = result.stdout.str().split(" upgrade compliance ", 1)[1]
+    section = text.split(" short test summary info ", 1)[0].splitlines()
     assert not any(line.startswith("PASSED") for line in section)
+    # Lines sort by node id, and roll-up rows with as many problems by URL: which
+    # comes first depends on the ports, so each block is matched by itself.
+    failed = f"FAILED  h2 GET /v2/{{}} [[]status-426]  *[[]127.0.0.1:{bad_port} h2 GET /v2/{{}}]"
+    error = f"ERROR   h2 GET /v2/{{}}: *refused*  *[[]127.0.0.1:{closed_port} h2 GET /v2/{{}}]"
+    for template in (failed, error):
+        result.stdout.fnmatch_lines([template.format(p, p) for p in ("orders", "users")])
+    result.stdout.fnmatch_lines(["", "target * passed   failed   warned  skipped    error"])
+    result.stdout.fnmatch_lines(
+        [f"https://127.0.0.1:{bad_port} * 0        2        0        0        0"]
+    )
+    result.stdout.fnmatch_lines(
+        [f"https://127.0.0.1:{closed_port} * 0        0        0        0        2"]
+    )
     result.stdout.fnmatch_lines(
         [
-            "*upgrade compliance*",
-            f"FAILED  h2 GET /v2/orders [[]status-426]  *[[]127.0.0.1:{bad_port} h2 GET /v2/*]",
-            f"FAILED  h2 GET /v2/users [[]status-426]  *[[]127.0.0.1:{bad_port} h2 GET /v2/*]",
-            f"ERROR   h2 GET /v2/orders: *Connection refused*  *[[]127.0.0.1:{closed_port} h2 *]",
-            f"ERROR   h2 GET /v2/users: *Connection refused*  *[[]127.0.0.1:{closed_port} h2 *]",
-            "",
-            "target * passed   failed   warned  skipped    error",
-            f"https://127.0.0.1:{bad_port} * 0        2        0        0        0",
-            f"https://127.0.0.1:{closed_port} * 0        0        0        0        2",
             "(and 1 target where every requirement passed)",
             "",
             "6 requirements: 2 passed, 2 failed, 2 error (2 passed not listed; -v or -rA*)",
         ]
     )
+    assert len([line for line in section if line.startswith(("FAILED", "ERROR"))]) == 4
     results = json.loads(report.read_text())["results"]
     by_node = {r["nodeid"]: r for r in results}
     assert len(by_node) == 6
@@ -158,6 +165,18 @@ def test_a_bad_targets_line_is_a_usage_error(pytester: pytest.Pytester) -> None:
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     result.stderr.fnmatch_lines([f"*{targets}:2: 'https://b.example  cert=x.pem': unexpected*"])
     assert "INTERNALERROR" not in result.stderr.str() + result.stdout.str()
+    missing = pytester.path / "missing.txt"
+    result = _run(pytester, f"--upgrade-targets-file={missing}")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(
+        [f"*--upgrade-targets-file: cannot read {missing}: No such file or directory"]
+    )
+    targets.write_text("https://a.example\nhttps://a.example\n")
+    result = _run(pytester, f"--upgrade-targets-file={targets}")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(
+        [f"*{targets}:2: a second deployment named 'a.example' (first: {targets}:1)*"]
+    )
 
 
 def test_the_ini_lists_deployments(pytester: pytest.Pytester, closed_port: int) -> None:
@@ -221,3 +240,19 @@ def test_shards_merge_into_the_report_of_the_whole_fleet(
 
     assert verdicts(merged) == verdicts(whole)
     assert len(verdicts(merged)) == 6
+
+
+def test_lf_and_junit_work_per_deployment(pytester: pytest.Pytester, fleet: pathlib.Path) -> None:
+    junit = pytester.path / "junit.xml"
+    first = pytester.runpytest(*REQUIREMENTS, f"--upgrade-targets-file={fleet}")
+    first.assert_outcomes(passed=2, failed=2, errors=2)
+    again = pytester.runpytest(
+        *REQUIREMENTS, f"--upgrade-targets-file={fleet}", "--lf", f"--junitxml={junit}"
+    )
+    # Only what failed or errored runs again: the good deployment is left out.
+    again.assert_outcomes(failed=2, errors=2, deselected=2)
+    cases = ElementTree.parse(junit).getroot().iter("testcase")
+    names = sorted(case.get("name", "") for case in cases)
+    assert len(names) == 4
+    assert not any("good" in name for name in names)
+    assert all(name.startswith("test_requirement[127.0.0.1:") for name in names)
