@@ -171,6 +171,10 @@ def test_a_bad_targets_line_is_a_usage_error(pytester: pytest.Pytester) -> None:
     result.stderr.fnmatch_lines(
         [f"*--upgrade-targets-file: cannot read {missing}: No such file or directory"]
     )
+    targets.write_text("# nothing yet\n\n")
+    result = _run(pytester, f"--upgrade-targets-file={targets}")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines([f"*--upgrade-targets-file: {targets} lists no deployment"])
     targets.write_text("https://a.example\nhttps://a.example\n")
     result = _run(pytester, f"--upgrade-targets-file={targets}")
     assert result.ret == pytest.ExitCode.USAGE_ERROR
