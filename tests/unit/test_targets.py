@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import pathlib
-import threading
-from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
@@ -121,39 +119,3 @@ def test_the_handshake_cache_remembers_conclusive_answers_by_host_and_port() -> 
     cache.handshake(_Counting(base, "TLSv1.1", trust, 5))
     assert _Counting.calls == 4
     assert len(cache) == 2
-
-
-class _Slow(HandshakeProbe):
-    """A handshake that answers ``outcome`` once released; counts its calls."""
-
-    outcome = HandshakeOutcome.ACCEPTED
-    started: threading.Event
-    release: threading.Event
-    calls = 0
-
-    def __call__(self) -> TlsHandshake:
-        type(self).calls += 1
-        type(self).started.set()
-        assert type(self).release.wait(10)
-        return TlsHandshake(self.version, type(self).outcome, "answer")
-
-
-@pytest.mark.parametrize(
-    ("outcome", "calls"), [(HandshakeOutcome.ACCEPTED, 1), (HandshakeOutcome.ERROR, 4)]
-)
-def test_requirements_asking_at_once_share_the_handshake_under_way(
-    outcome: HandshakeOutcome, calls: int
-) -> None:
-    _Slow.outcome, _Slow.calls = outcome, 0
-    _Slow.started, _Slow.release = threading.Event(), threading.Event()
-    cache = HandshakeCache()
-    probe = _Slow(Endpoint("https", "a.example", 443), "TLSv1", ClientTrust(), 5)
-    with ThreadPoolExecutor(4) as pool:
-        first = pool.submit(cache.handshake, probe)
-        assert _Slow.started.wait(10)
-        others = [pool.submit(cache.handshake, probe) for _ in range(3)]
-        _Slow.release.set()
-        answers = [first.result(10), *(f.result(10) for f in others)]
-    # A conclusive answer is everyone's; after an inconclusive one each asks itself.
-    assert _Slow.calls == calls
-    assert all(answer.outcome is outcome for answer in answers)

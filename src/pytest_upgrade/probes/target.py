@@ -161,17 +161,12 @@ class HandshakeCache:
     requirement reports it as it was seen, so a report does not depend on
     test order (a run under pytest-xdist reads the same as a serial one).
     Inconclusive answers (an error, a client that cannot offer the version)
-    are not remembered: the next requirement asks again.
-
-    Requirements probed at the same time (a fleet probed ahead) wait for the
-    handshake already under way instead of making their own. The waiting is
-    bounded: the handshake runs in the thread that asked first, inline, and
-    its probe timeout bounds it (no pool slot is needed to finish it).
+    are not remembered: the next requirement asks again. Two requirements
+    asking at the same moment may both probe; the first answer stored wins.
     """
 
     def __init__(self) -> None:
         self._seen: dict[tuple[str, int, str, str | None], TlsHandshake] = {}
-        self._pending: dict[tuple[str, int, str, str | None], threading.Event] = {}
         self._lock = threading.Lock()
 
     def __len__(self) -> int:
@@ -179,36 +174,15 @@ class HandshakeCache:
 
     def handshake(self, probe: HandshakeProbe) -> TlsHandshake:
         """The remembered answer to ``probe``, else its own (remembered when conclusive)."""
-        key = probe.key
         with self._lock:
-            seen = self._seen.get(key)
-            if seen is not None:
-                return seen
-            pending = self._pending.get(key)
-            asking = pending is None
-            if pending is None:
-                pending = self._pending[key] = threading.Event()
-        if not asking:
-            pending.wait()
-            with self._lock:
-                seen = self._seen.get(key)
-            if seen is not None:
-                return seen
-            return self._remember(key, probe())  # the first answer was inconclusive
-        try:
-            return self._remember(key, probe())
-        finally:
-            with self._lock:
-                del self._pending[key]
-            pending.set()
-
-    def _remember(
-        self, key: tuple[str, int, str, str | None], handshake: TlsHandshake
-    ) -> TlsHandshake:
+            seen = self._seen.get(probe.key)
+        if seen is not None:
+            return seen
+        handshake = probe()
         if handshake.outcome not in _CONCLUSIVE:
             return handshake
         with self._lock:
-            return self._seen.setdefault(key, handshake)
+            return self._seen.setdefault(probe.key, handshake)
 
 
 def handshakes(
