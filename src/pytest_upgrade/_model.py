@@ -230,6 +230,9 @@ class Observation:
     # The tracebacks the bundled server recorded while the app served the
     # probes; a diagnosis points at them only when there are some.
     app_errors: tuple[str, ...] = ()
+    # When the probes ran (aware, UTC): the evaluation time the checks compare
+    # against, so that no check reads the clock. None in hand-built values.
+    observed_at: dt.datetime | None = None
 
     @property
     def before_deadline(self) -> bool:

@@ -7,6 +7,8 @@ the catalogue requires.
 
 from __future__ import annotations
 
+import dataclasses
+import datetime as dt
 import json
 from typing import Any
 
@@ -107,6 +109,8 @@ CANNOT_OFFER = HandshakeOutcome.CLIENT_CANNOT_OFFER
 ERROR = HandshakeOutcome.ERROR
 BOTH_REFUSED = handshakes(REFUSED, REFUSED)
 H2 = Requirement("h2")
+# When the probes of a hand-built observation ran: the checks read no clock.
+OBSERVED_AT = dt.datetime(2026, 6, 1, 12, 0, tzinfo=dt.UTC)
 
 
 def make_observation(
@@ -158,7 +162,25 @@ def make_observation(
                 failure=upgraded if isinstance(upgraded, ProbeFailure) else None,
             )
         )
-    return Observation(requirement=H2, target=base, exchanges=tuple(exchanges), handshakes=tls)
+    return Observation(
+        requirement=H2,
+        target=base,
+        exchanges=tuple(exchanges),
+        handshakes=tls,
+        observed_at=OBSERVED_AT,
+    )
+
+
+def test_expires_is_judged_against_the_evaluation_time_not_the_clock() -> None:
+    legacy = legacy_response(extra=(("expires", "Mon, 01 Jun 2026 13:00:00 GMT"),))
+    observation = make_observation(legacy)
+    assert run("not-cacheable", observation).outcome is Outcome.WARNED
+    later = dataclasses.replace(observation, observed_at=OBSERVED_AT + dt.timedelta(days=1))
+    assert run("not-cacheable", later).outcome is Outcome.PASSED
+    unknown = dataclasses.replace(observation, observed_at=None)
+    finding = run("not-cacheable", unknown)
+    assert finding.outcome is Outcome.SKIPPED
+    assert "evaluation time" in finding.message
 
 
 def run(check_id: str, observation: Observation) -> Finding:

@@ -8,6 +8,7 @@ same time on a small thread pool: a requirement costs about its slowest probe.
 
 from __future__ import annotations
 
+import datetime as dt
 from concurrent.futures import Executor
 
 from .._model import Exchange, FailureKind, Observation, Requirement, TlsHandshake
@@ -25,6 +26,7 @@ def observe(
     executor: Executor | None = None,
 ) -> Observation:
     """Run every probe of ``requirement`` against ``target`` and collect the records."""
+    observed_at = dt.datetime.now(dt.UTC)
     probes = protocol_for(requirement.protocol).plan(requirement, target, timeout)
     if executor is None:
         results = [probe() for probe in probes]
@@ -37,6 +39,7 @@ def observe(
         bundled=target.bundled,
         exchanges=tuple(r for r in results if isinstance(r, Exchange)),
         handshakes=tuple(r for r in results if isinstance(r, TlsHandshake)),
+        observed_at=observed_at,
     )
 
 
