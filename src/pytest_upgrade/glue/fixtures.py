@@ -15,10 +15,10 @@ import pytest
 
 from .._async_clients import ASYNC_CLIENTS, AsyncClients
 from .._model import AnsweredBy, Observation
-from ..checks.catalogue import run_checks
+from ..judge import RequirementResult, judge, target_error
 from ..probes.endpoint import ClientTrust, Endpoint
-from ..probes.observe import Target, observe, target_error
-from ..report.results import RequirementResult, deadline_note
+from ..probes.observe import Target, observe
+from ..report.results import deadline_note
 from ..server.enforce import enforcing_app
 from .keys import (
     ENFORCER,
@@ -178,13 +178,8 @@ def _upgrade_probe(request: pytest.FixtureRequest, _upgrade_enforcement: None) -
             observation = _attribute_answers(observation, server)
         app_errors = tuple(e.traceback for e in server.drain_errors()) if server else ()
         observation = dataclasses.replace(observation, app_errors=app_errors)
-        findings = tuple(run_checks(observation, settings.selected))
-        result = RequirementResult(
-            observation,
-            findings,
-            strict=settings.strict,
-            cafile=target.cafile,
-            app_errors=app_errors,
+        result = judge(
+            observation, selected=settings.selected, strict=settings.strict, cafile=target.cafile
         )
         results.append(result)
         _record_properties(item, result)
