@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 
+from observations import OBSERVED_AT, TLS_H2, TLS_HTTP11, exchange, observation
 from pytest_upgrade._model import (
     Exchange,
     FailureKind,
@@ -109,8 +110,6 @@ CANNOT_OFFER = HandshakeOutcome.CLIENT_CANNOT_OFFER
 ERROR = HandshakeOutcome.ERROR
 BOTH_REFUSED = handshakes(REFUSED, REFUSED)
 H2 = Requirement("h2")
-# When the probes of a hand-built observation ran: the checks read no clock.
-OBSERVED_AT = dt.datetime(2026, 6, 1, 12, 0, tzinfo=dt.UTC)
 
 
 def make_observation(
@@ -132,43 +131,29 @@ def make_observation(
     exchanges: list[Exchange] = []
     if legacy is not None:
         exchanges.append(
-            Exchange(
-                role="legacy",
+            exchange(
+                "legacy",
+                legacy,
                 url=base + "/",
-                method="GET",
                 offered=(
                     "HTTP/1.1 over TLS, ALPN http/1.1" if tls_used else "HTTP/1.1 over cleartext"
                 ),
-                transport=(
-                    Transport("https", "TLSv1.3", "http/1.1") if tls_used else Transport("http")
-                ),
-                response=legacy if isinstance(legacy, Response) else None,
-                failure=legacy if isinstance(legacy, ProbeFailure) else None,
+                transport=TLS_HTTP11 if tls_used else Transport("http"),
             )
         )
     if upgraded is not None:
         if upgraded_transport is _DEFAULT:
-            upgraded_transport = (
-                Transport("https", "TLSv1.3", "h2") if isinstance(upgraded, Response) else None
-            )
+            upgraded_transport = TLS_H2 if isinstance(upgraded, Response) else None
         exchanges.append(
-            Exchange(
-                role="upgraded",
+            exchange(
+                "upgraded",
+                upgraded,
                 url=base + "/",
-                method="GET",
                 offered="HTTP/2 over TLS, ALPN h2, http/1.1",
                 transport=upgraded_transport,
-                response=upgraded if isinstance(upgraded, Response) else None,
-                failure=upgraded if isinstance(upgraded, ProbeFailure) else None,
             )
         )
-    return Observation(
-        requirement=H2,
-        target=base,
-        exchanges=tuple(exchanges),
-        handshakes=tls,
-        observed_at=OBSERVED_AT,
-    )
+    return observation(H2, *exchanges, target=base, handshakes=tls)
 
 
 def test_expires_is_judged_against_the_evaluation_time_not_the_clock() -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from observations import exchange as build_exchange
+from observations import observation as build
 from pytest_upgrade._model import (
     Exchange,
     FailureKind,
@@ -13,21 +15,15 @@ from pytest_upgrade._model import (
 from pytest_upgrade.judge import judge, target_error
 
 H2 = Requirement("h2", path="/v2/orders")
+URL = "https://127.0.0.1:8443/v2/orders"
 
 
 def exchange(role: str, answer: Response | ProbeFailure) -> Exchange:
-    return Exchange(
-        role=role,
-        url="https://127.0.0.1:8443/v2/orders",
-        method="GET",
-        offered="HTTP/1.1 over TLS",
-        response=answer if isinstance(answer, Response) else None,
-        failure=answer if isinstance(answer, ProbeFailure) else None,
-    )
+    return build_exchange(role, answer, url=URL, offered="HTTP/1.1 over TLS")
 
 
 def observation(*exchanges: Exchange) -> Observation:
-    return Observation(H2, "https://127.0.0.1:8443", exchanges=exchanges)
+    return build(H2, *exchanges)
 
 
 def test_an_unreachable_target_cannot_be_evaluated() -> None:
