@@ -85,7 +85,8 @@ class Target:
         )
 
 
-Probe = Callable[[], Exchange | TlsHandshake]
+# A probe records one exchange or handshake, or several exchanges made on one connection.
+Probe = Callable[[], Exchange | TlsHandshake | tuple[Exchange, ...]]
 # What a protocol sends for a requirement: (requirement, target, timeout) -> probes.
 Plan = Callable[[Requirement, Target, float], list[Probe]]
 

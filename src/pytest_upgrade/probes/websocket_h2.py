@@ -96,6 +96,8 @@ class _Tunnel:
         )
         self.h2 = h2.connection.H2Connection(config=config)
         self.stream_id = 0
+        # Events read with the response head but not handled yet (DATA in the same read).
+        self.pending: list[h2.events.Event] = []
 
     def run(self, path: str, headers: Sequence[tuple[str, str]]) -> None:
         self.h2.initiate_connection()
@@ -106,6 +108,9 @@ class _Tunnel:
             self._ping_pong()
 
     def _events(self, what: str) -> list[h2.events.Event]:
+        if self.pending:
+            events, self.pending = self.pending, []
+            return events
         data = self.connection.recv(what)
         if not data:
             raise ProbeError(FailureKind.CLOSED, f"{what}: the server closed the connection")
@@ -167,11 +172,13 @@ class _Tunnel:
             ) from None
         self.connection.send(self.h2.data_to_send())
         while True:
-            for event in self._events("reading the answer to the extended CONNECT"):
+            events = self._events("reading the answer to the extended CONNECT")
+            for index, event in enumerate(events):
                 if (
                     isinstance(event, h2.events.ResponseReceived)
                     and event.stream_id == self.stream_id
                 ):
+                    self.pending = events[index + 1 :]
                     status, fields = response_head(event.headers or ())
                     if status < 0:
                         raise ProbeError(
