@@ -237,6 +237,8 @@ ErrorDocument 426 '{problem}'
     Header always set Connection "Upgrade" "expr=%{{REQUEST_STATUS}} == 426"
   </Location>
   ProxyPass /ws-good/ http://127.0.0.1:{backend}/ upgrade=websocket
+  # WebSocket over HTTP/2 (RFC 8441, mod_http2 2.4.58+): SETTINGS enable extended CONNECT.
+  H2WebSockets on
   ProxyPass /ws-bad/ http://127.0.0.1:{backend}/
   # An old workaround for backends with a broken HTTP/1.1: it also drops the upgrade.
   <Location "/ws-bad/">
@@ -510,7 +512,9 @@ def test_nginx_websocket_proxy_configured_well(
         "upgraded-protocol": "passed",
         "websocket-accept": "passed",
         "websocket-version": "failed",  # the websockets library's 400 lists no version
+        "websocket-over-h2": "skipped",  # nginx 1.22 does not enable extended CONNECT
     }
+    assert "do not enable the extended CONNECT" in checks["websocket-over-h2"]["message"]
     assert "101 Switching Protocols" in checks["upgrade-stripped"]["message"]
     # A live target: the diagnosis names the proxy's part, and the setting.
     assert "add_header Connection" in checks["connection-upgrade"]["diagnosis"]
@@ -734,6 +738,11 @@ def test_apache_websocket_proxy(
     assert checks["upgrade-stripped"]["outcome"] == "passed"
     assert checks["connection-upgrade"]["outcome"] == "passed"
     assert checks["upgraded-succeeds"]["outcome"] == "passed"
+    # H2WebSockets on: the SETTINGS enable extended CONNECT, mod_http2 turns the CONNECT
+    # into the proxied HTTP/1.1 handshake and its 101 into a 200 (RFC 8441 §5).
+    h2 = checks["websocket-over-h2"]
+    assert h2["outcome"] == "passed", h2
+    assert h2["actual"] == "HTTP/2 200, Pong received"
 
     result, checks = run_plugin(
         pytester, [https(server)], certificates.ca, requirement_test("websocket", "/ws-bad/")
@@ -744,6 +753,11 @@ def test_apache_websocket_proxy(
     _backend_as_taken()
     assert "Server: Python/3.11 websockets/" in stripped["diagnosis"]
     assert "force-proxy-request-1.0" in stripped["diagnosis"]
+    # Over HTTP/2 the handshake reaches the backend as HTTP/1.0 too: 505.
+    h2 = checks["websocket-over-h2"]
+    assert h2["outcome"] == "warned"
+    assert h2["message"].endswith("answered the WebSocket CONNECT with 505")
+    assert "the HTTP/1.1 handshake fails too" in h2["diagnosis"]
 
 
 # -- Caddy 2.6 -------------------------------------------------------------------------

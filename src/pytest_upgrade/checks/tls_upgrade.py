@@ -138,7 +138,7 @@ def check_tls_upgrade_switch(observation: Observation) -> Verdict:
             f" {exchange.failure.message}",
             expected=expected,
             actual=exchange.failure.message,
-            diagnosis=_SWITCH_FAILED.get(exchange.failure.kind, _SWITCH_FAILED[None]),
+            diagnosis=_switch_failed(exchange.failure.kind, exchange.failure.message),
         )
     transport, response = exchange.transport, exchange.response
     assert transport is not None
@@ -166,11 +166,21 @@ def check_tls_upgrade_switch(observation: Observation) -> Verdict:
     )
 
 
+def _switch_failed(kind: FailureKind, message: str) -> str:
+    if "certificate verify failed" in message:
+        return (
+            "The certificate the server presents after its 101 does not verify for this host:"
+            " give the in-band listener the certificate the https one has (or, for a private CA,"
+            " pass it with --upgrade-ca). A client must not go on over an unverified TLS"
+            " connection."
+        )
+    return _SWITCH_FAILED.get(kind, _SWITCH_FAILED[None])
+
+
 _SWITCH_FAILED: dict[FailureKind | None, str] = {
     FailureKind.PROTOCOL: (
         "After its 101 the server must start TLS at once (RFC 2817 §3.3); the handshake or what"
-        " followed it was invalid. An untrusted certificate here is the in-band listener's own:"
-        " give it the same certificate as the https one."
+        " followed it was invalid."
     ),
     FailureKind.TLS_REFUSED: (
         "After its 101 the server must complete the TLS handshake (RFC 2817 §3.3); it refused"

@@ -223,7 +223,7 @@ def check_websocket_over_h2(observation: Observation) -> Verdict:
             f"the server enables extended CONNECT but the CONNECT got no answer: {failure.message}",
             expected=_H2_EXPECTED,
             actual=failure.message,
-            diagnosis=_H2_REFUSED,
+            diagnosis=_h2_refused(observation),
         )
     actual = response.status_line
     if not 200 <= response.status < 300:
@@ -232,7 +232,7 @@ def check_websocket_over_h2(observation: Observation) -> Verdict:
             f" {response.status}",
             expected=_H2_EXPECTED,
             actual=answer_shows(response),
-            diagnosis=_H2_REFUSED,
+            diagnosis=_h2_refused(observation),
         )
     if failure is not None:
         return Verdict.violated(
@@ -253,10 +253,18 @@ def check_websocket_over_h2(observation: Observation) -> Verdict:
     )
 
 
-_H2_REFUSED = (
-    "The server's SETTINGS say it accepts WebSocket over HTTP/2 (SETTINGS_ENABLE_CONNECT_PROTOCOL"
-    " = 1, RFC 8441 §3), so browsers open this route over HTTP/2 and do not fall back to the"
-    " HTTP/1.1 handshake, which this route accepts. Route the extended CONNECT to the WebSocket"
-    " endpoint too (Apache httpd: H2WebSockets on with the WebSocket ProxyPass), or stop"
-    " advertising the setting."
-)
+def _h2_refused(observation: Observation) -> str:
+    handshake = observation.exchange(UPGRADED)
+    switched = handshake.response if handshake is not None else None
+    also = (
+        "which this route accepts"
+        if switched is not None and switched.status == 101
+        else "and the HTTP/1.1 handshake fails too (see upgraded-succeeds)"
+    )
+    return (
+        "The server's SETTINGS say it accepts WebSocket over HTTP/2"
+        " (SETTINGS_ENABLE_CONNECT_PROTOCOL = 1, RFC 8441 §3), so browsers open this route over"
+        f" HTTP/2 and do not fall back to the HTTP/1.1 handshake, {also}. Route the extended"
+        " CONNECT to the WebSocket endpoint (Apache httpd: H2WebSockets on, with the WebSocket"
+        " ProxyPass), or stop advertising the setting."
+    )

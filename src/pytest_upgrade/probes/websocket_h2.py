@@ -111,7 +111,9 @@ class _Tunnel:
         if self.pending:
             events, self.pending = self.pending, []
             return events
-        data = self.connection.recv(what)
+        return self._receive(self.connection.recv(what), what)
+
+    def _receive(self, data: bytes, what: str) -> list[h2.events.Event]:
         if not data:
             raise ProbeError(FailureKind.CLOSED, f"{what}: the server closed the connection")
         try:
@@ -138,8 +140,23 @@ class _Tunnel:
     def _await_settings(self) -> None:
         # RFC 9113 §3.4: the server's preface is a SETTINGS frame.
         what = "reading the server's HTTP/2 SETTINGS"
-        while not any(isinstance(e, h2.events.RemoteSettingsChanged) for e in self._events(what)):
-            pass
+        try:
+            first = self.connection.recv(what)
+            if first.startswith(b"HTTP/"):
+                line = first.split(b"\r\n", 1)[0][:80].decode("latin-1")
+                raise ProbeError(FailureKind.PROTOCOL, f"it answered with {line!r}")
+            self.pending = self._receive(first, what)
+            while not any(
+                isinstance(e, h2.events.RemoteSettingsChanged) for e in self._events(what)
+            ):
+                pass
+        except ProbeError as exc:
+            # Not this check's finding: the server's HTTP/2 itself is broken.
+            raise ProbeError(
+                FailureKind.UNSUPPORTED,
+                f"no HTTP/2 SETTINGS arrived ({exc.message}), so whether the server offers"
+                " WebSocket over HTTP/2 is unknown",
+            ) from None
         if self.h2.remote_settings.enable_connect_protocol != 1:
             # RFC 8441 §3: without the setting a client must not send :protocol.
             raise ProbeError(

@@ -1,0 +1,194 @@
+"""The in-band TLS upgrade (RFC 2817): tls-upgrade-performed and tls-upgrade-switch, end to end.
+
+Against the tests' own asyncio server (tests/tls_upgrade_server.py), in each
+of its modes, as a live cleartext target; and against the bundled hypercorn,
+which cannot perform the upgrade, so the checks are skipped naming it.
+"""
+
+from __future__ import annotations
+
+import json
+import pathlib
+from typing import Any
+
+import pytest
+
+from protocol_apps import protocol_conftest_source
+from tls_upgrade_server import tls_upgrade_server
+
+TEST = """
+import pytest
+
+@pytest.mark.requires_upgrade({protocol!r}, path="/secure")
+def test_endpoint():
+    pass
+"""
+
+
+def _checks(report: pathlib.Path) -> dict[str, dict[str, Any]]:
+    (entry,) = json.loads(report.read_text())["results"]
+    return {check["id"]: check for check in entry["checks"]}
+
+
+def run_live(
+    pytester: pytest.Pytester, mode: str, *args: str, protocol: str = "TLS/1.2"
+) -> tuple[pytest.RunResult, dict[str, dict[str, Any]]]:
+    report = pytester.path / "report.json"
+    pytester.makepyfile(test_suite=TEST.format(protocol=protocol))
+    with tls_upgrade_server(mode) as (url, cafile):
+        result = pytester.runpytest(
+            "-p",
+            "no:cacheprovider",
+            "--upgrade-timeout=5",
+            f"--upgrade-target={url}",
+            f"--upgrade-ca={cafile}",
+            f"--upgrade-report={report}",
+            *args,
+        )
+    return result, _checks(report)
+
+
+def test_the_in_band_upgrade_passes(pytester: pytest.Pytester) -> None:
+    result, checks = run_live(pytester, "switch")
+    result.assert_outcomes(passed=1)
+    assert checks["cleartext-refused"]["outcome"] == "passed"
+    assert checks["tls-upgrade-performed"]["outcome"] == "passed"
+    switch = checks["tls-upgrade-switch"]
+    assert switch["outcome"] == "passed", switch
+    assert switch["actual"] == "TLSv1.3, then HTTP/1.1 200 OK"
+    result.stdout.fnmatch_lines(
+        [
+            "PASSED  TLS/1.2 GET /secure  test_suite.py::test_endpoint",
+        ]
+    )
+
+
+def test_the_exchanges_and_reproduce_command(pytester: pytest.Pytester) -> None:
+    """The report shows both exchanges; curl reproduces the OPTIONS * (it cannot go on)."""
+    result, _ = run_live(pytester, "untrusted")
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(
+        [
+            "* tls-upgrade: OPTIONS http://127.0.0.1:* (OPTIONS * with Upgrade: TLS/1.2"
+            " (RFC 2817 §3.2) over cleartext) → HTTP/1.1 101 Switching Protocols",
+            "*tls-upgraded: GET http://127.0.0.1:*/secure (HTTP/1.1 over TLS started in-band on"
+            " the cleartext connection (TLS/1.2, RFC 2817), TLSv1.2 or later) → after the 101,"
+            " the TLS handshake: certificate verify failed*",
+            "*curl -sv --http1.1 -X OPTIONS --request-target '[*]' -H 'Upgrade: TLS/1.2'"
+            " -H 'Connection: Upgrade' -o /dev/null http://127.0.0.1:*",
+        ]
+    )
+
+
+@pytest.mark.parametrize(
+    ("mode", "check_id", "outcome", "message"),
+    [
+        pytest.param(
+            "refuse-400",
+            "tls-upgrade-performed",
+            "warned",
+            "the 426 names TLS/1.2, but the in-band upgrade it points to was not performed"
+            " (HTTP/1.1 400 Bad Request",
+            id="advertised-but-400",
+        ),
+        pytest.param(
+            "refuse-426",
+            "tls-upgrade-performed",
+            "warned",
+            "the 426 names TLS/1.2, but the in-band upgrade it points to was not performed"
+            " (HTTP/1.1 426 Upgrade Required",
+            id="advertised-but-426-again",
+        ),
+        pytest.param(
+            "close",
+            "tls-upgrade-performed",
+            "warned",
+            "the 426 names TLS/1.2, but the in-band upgrade it points to was not performed"
+            " (the server closed the connection without answering)",
+            id="advertised-but-closes",
+        ),
+        pytest.param(
+            "101-then-close",
+            "tls-upgrade-switch",
+            "failed",
+            "the server answered 101 but the upgraded connection failed: after the 101, the TLS"
+            " handshake:",
+            id="101-then-no-tls",
+        ),
+        pytest.param(
+            "untrusted",
+            "tls-upgrade-switch",
+            "failed",
+            "the server answered 101 but the upgraded connection failed: after the 101, the TLS"
+            " handshake: certificate verify failed",
+            id="101-then-untrusted-certificate",
+        ),
+        pytest.param(
+            "no-tls-token",
+            "tls-upgrade-switch",
+            "failed",
+            "the 101 does not name TLS in its Upgrade field",
+            id="101-without-tls-token",
+        ),
+    ],
+)
+def test_failure_modes(
+    pytester: pytest.Pytester, mode: str, check_id: str, outcome: str, message: str
+) -> None:
+    result, checks = run_live(pytester, mode)
+    check = checks[check_id]
+    assert check["outcome"] == outcome, check
+    assert check["message"].startswith(message), check["message"]
+    # The 426 itself is still judged as before.
+    assert checks["cleartext-refused"]["outcome"] == "passed"
+    if outcome == "warned":
+        result.assert_outcomes(passed=1, warnings=1)
+        result.stdout.fnmatch_lines(["*PytestUpgradeWarning*tls-upgrade-performed*"])
+        assert "308 redirect to the https URL" in check["diagnosis"]
+        assert checks["tls-upgrade-switch"]["outcome"] == "skipped"
+    else:
+        result.assert_outcomes(failed=1)
+        result.stdout.fnmatch_lines([f"*✘ {check_id} [[]must, RFC 2817 §3.3]*"])
+        assert checks["tls-upgrade-performed"]["outcome"] == "passed"
+
+
+def test_tls13_requirement_negotiates_tls13_in_band(pytester: pytest.Pytester) -> None:
+    # The 426 names TLS/1.2 only: cleartext-refused fails, the switch itself is judged.
+    result, checks = run_live(pytester, "switch", protocol="TLS/1.3")
+    result.assert_outcomes(failed=1)
+    assert checks["cleartext-refused"]["outcome"] == "failed"
+    assert checks["tls-upgrade-switch"]["outcome"] == "passed"
+    assert checks["tls-upgrade-switch"]["actual"].startswith("TLSv1.3")
+
+
+def test_a_redirect_to_https_is_judged_as_before(pytester: pytest.Pytester) -> None:
+    result, checks = run_live(pytester, "redirect")
+    result.assert_outcomes(passed=1)
+    assert checks["cleartext-refused"]["outcome"] == "passed"
+    for check_id in ("tls-upgrade-performed", "tls-upgrade-switch"):
+        assert checks[check_id]["outcome"] == "skipped", checks[check_id]
+    assert "is not a 426 naming TLS/1.x" in checks["tls-upgrade-performed"]["message"]
+
+
+def test_under_xdist(pytester: pytest.Pytester) -> None:
+    result, checks = run_live(pytester, "refuse-400", "-n", "2")
+    result.assert_outcomes(passed=1, warnings=1)
+    assert checks["tls-upgrade-performed"]["outcome"] == "warned"
+
+
+def test_bundled_server_skips_naming_hypercorn(pytester: pytest.Pytester) -> None:
+    report = pytester.path / "report.json"
+    pytester.makeconftest(protocol_conftest_source())
+    pytester.makepyfile(test_suite=TEST.format(protocol="TLS/1.2"))
+    result = pytester.runpytest(
+        "-p", "no:cacheprovider", "--upgrade-timeout=5", f"--upgrade-report={report}"
+    )
+    result.assert_outcomes(passed=1)
+    checks = _checks(report)
+    performed = checks["tls-upgrade-performed"]
+    assert performed["outcome"] == "skipped"
+    assert "the bundled server (hypercorn) cannot switch" in performed["message"]
+    assert "--upgrade-target" in performed["message"]
+    assert checks["tls-upgrade-switch"]["outcome"] == "skipped"
+    (entry,) = json.loads(report.read_text())["results"]
+    assert not [e for e in entry["exchanges"] if e["role"].startswith("tls-upgrade")]
