@@ -125,17 +125,23 @@ class _Tunnel:
         pending = self.h2.data_to_send()
         if pending:
             self.connection.send(pending)
-        for event in events:
-            if isinstance(event, h2.events.StreamReset) and event.stream_id == self.stream_id:
-                raise ProbeError(
-                    FailureKind.CLOSED,
-                    f"{what}: the server reset the stream (RST_STREAM {event.error_code!s})",
-                )
-            if isinstance(event, h2.events.ConnectionTerminated):
-                raise ProbeError(
-                    FailureKind.CLOSED, f"{what}: the server sent GOAWAY ({event.error_code!s})"
-                )
         return events
+
+    def _check_ended(self, event: h2.events.Event, what: str) -> None:
+        """Raise when ``event`` ends the stream or the connection before the probe is done.
+
+        Events are taken in order: a reset right after a complete answer (Apache
+        httpd sends RST_STREAM NO_ERROR after some) does not undo the answer.
+        """
+        if isinstance(event, h2.events.StreamReset) and event.stream_id == self.stream_id:
+            raise ProbeError(
+                FailureKind.CLOSED,
+                f"{what}: the server reset the stream (RST_STREAM {event.error_code!s})",
+            )
+        if isinstance(event, h2.events.ConnectionTerminated):
+            raise ProbeError(
+                FailureKind.CLOSED, f"{what}: the server sent GOAWAY ({event.error_code!s})"
+            )
 
     def _await_settings(self) -> None:
         # RFC 9113 §3.4: the server's preface is a SETTINGS frame.
@@ -146,9 +152,7 @@ class _Tunnel:
                 line = first.split(b"\r\n", 1)[0][:80].decode("latin-1")
                 raise ProbeError(FailureKind.PROTOCOL, f"it answered with {line!r}")
             self.pending = self._receive(first, what)
-            while not any(
-                isinstance(e, h2.events.RemoteSettingsChanged) for e in self._events(what)
-            ):
+            while not self._settings_arrived(what):
                 pass
         except ProbeError as exc:
             # Not this check's finding: the server's HTTP/2 itself is broken.
@@ -165,6 +169,13 @@ class _Tunnel:
                 " (SETTINGS_ENABLE_CONNECT_PROTOCOL, RFC 8441 §3): browsers use the"
                 " HTTP/1.1 handshake",
             )
+
+    def _settings_arrived(self, what: str) -> bool:
+        for event in self._events(what):
+            self._check_ended(event, what)
+            if isinstance(event, h2.events.RemoteSettingsChanged):
+                return True
+        return False
 
     def _open(self, path: str, headers: Sequence[tuple[str, str]]) -> int:
         """Send the extended CONNECT (RFC 8441 §4-5); record and return the status."""
@@ -189,8 +200,10 @@ class _Tunnel:
             ) from None
         self.connection.send(self.h2.data_to_send())
         while True:
-            events = self._events("reading the answer to the extended CONNECT")
+            what = "reading the answer to the extended CONNECT"
+            events = self._events(what)
             for index, event in enumerate(events):
+                self._check_ended(event, what)
                 if (
                     isinstance(event, h2.events.ResponseReceived)
                     and event.stream_id == self.stream_id
@@ -213,6 +226,7 @@ class _Tunnel:
         what = "waiting for the Pong to a Ping over the WebSocket stream"
         while True:
             for event in self._events(what):
+                self._check_ended(event, what)
                 if not isinstance(event, h2.events.DataReceived):
                     if isinstance(event, h2.events.StreamEnded) and (
                         event.stream_id == self.stream_id
