@@ -189,6 +189,52 @@ def test_bundled_server_skips_naming_hypercorn(pytester: pytest.Pytester) -> Non
     assert performed["outcome"] == "skipped"
     assert "the bundled server (hypercorn) cannot switch" in performed["message"]
     assert "--upgrade-target" in performed["message"]
+    assert "{'tls_upgrade': True}" in performed["message"]
     assert checks["tls-upgrade-switch"]["outcome"] == "skipped"
     (entry,) = json.loads(report.read_text())["results"]
     assert not [e for e in entry["exchanges"] if e["role"].startswith("tls-upgrade")]
+
+
+# -- the bundled server, opted in ------------------------------------------------------
+
+TLS_UPGRADE_SERVER = "{'tls_upgrade': True}"
+
+
+def run_bundled(
+    pytester: pytest.Pytester, test_source: str, *args: str, **conftest: Any
+) -> tuple[pytest.RunResult, pathlib.Path]:
+    report = pytester.path / "report.json"
+    pytester.makeconftest(protocol_conftest_source(server_options=TLS_UPGRADE_SERVER, **conftest))
+    pytester.makepyfile(test_suite=test_source)
+    result = pytester.runpytest(
+        "-p", "no:cacheprovider", "--upgrade-timeout=5", f"--upgrade-report={report}", *args
+    )
+    return result, report
+
+
+@pytest.mark.parametrize("xdist", [(), ("-n", "2")], ids=["serial", "xdist"])
+def test_bundled_server_performs_the_upgrade_when_told(
+    pytester: pytest.Pytester, xdist: tuple[str, ...]
+) -> None:
+    """The app is served over the upgraded connection as over https; nothing else changes."""
+    suite = "import pytest\n" + "".join(
+        f"""
+@pytest.mark.requires_upgrade({protocol!r}, path={path!r})
+def test_{name}():
+    pass
+"""
+        for name, protocol, path in (
+            ("tls12", "TLS/1.2", "/secure"),
+            ("websocket", "websocket", "/ws"),  # a cleartext ws:// handshake passes through
+            ("h2c", "h2c", "/internal"),  # and so does Upgrade: h2c
+        )
+    )
+    result, report = run_bundled(pytester, suite, *xdist)
+    result.assert_outcomes(passed=3)
+    results = json.loads(report.read_text())["results"]
+    (tls,) = [r for r in results if r["requirement"]["protocol"] == "TLS/1.2"]
+    checks = {c["id"]: c for c in tls["checks"]}
+    assert checks["tls-upgrade-performed"]["outcome"] == "passed"
+    assert checks["tls-upgrade-switch"]["outcome"] == "passed"
+    assert checks["tls-upgrade-switch"]["actual"] == "TLSv1.3, then HTTP/1.1 200"
+    assert checks["cleartext-refused"]["outcome"] == "passed"  # the plain request still 426

@@ -12,9 +12,10 @@ from .registry import LEGACY, REFUSAL, Verdict
 from .registry import check as _check
 
 _BUNDLED = (
-    "the bundled server (hypercorn) cannot switch a cleartext connection to TLS (RFC 2817), and"
-    " an app cannot make it: its answer to Upgrade: TLS/1.x is always an ordinary response."
-    " This is the test server's limit, not the app's; check the deployment with --upgrade-target"
+    "the bundled server (hypercorn) cannot switch a cleartext connection to TLS (RFC 2817) by"
+    " itself, and an app cannot make it, so it was not tried. This is the test server's limit,"
+    " not the app's: let the bundled server perform it with upgrade_server_options"
+    " {'tls_upgrade': True}, or check the deployment with --upgrade-target"
 )
 
 

@@ -44,6 +44,9 @@ class Target:
     trust: ClientTrust = field(compare=False)
     cafile: str | None = None  # shown in reproduce commands (curl --cacert)
     bundled: bool = False
+    # Whether TLS requirements try the in-band upgrade (RFC 2817) on the http URL: a
+    # live target, always; the bundled server, when it was told it can (tls_upgrade).
+    in_band_tls: bool = True
     # Conclusive TLS version handshakes, by (endpoint, version): whether a
     # server takes TLS 1.0 does not depend on the path, so a session asks once.
     handshakes_seen: dict[tuple[Endpoint, str], TlsHandshake] = field(

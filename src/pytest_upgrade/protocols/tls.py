@@ -33,9 +33,9 @@ def _plan_for(token: str, ssl_version: str) -> Plan:
         probes: list[Probe] = []
         if target.http is not None:
             probes.append(partial(http1_exchange, target.http, role="legacy", **request))
-            if not target.bundled:
+            if target.in_band_tls:
                 # RFC 2817 §3.2: the in-band upgrade a 426 naming TLS/1.x points to
-                # (the bundled hypercorn cannot make one; see tls-upgrade-performed).
+                # (the bundled server makes one only when told to: tls_upgrade).
                 upgrade = {"token": token, "tls_minimum": ssl_version, **request}
                 probes.append(partial(tls_upgrade_exchanges, target.http, **upgrade))
         else:
