@@ -188,8 +188,9 @@ def check_websocket_version(observation: Observation) -> Verdict:
     )
 
 
-# The failure kinds that mean the server does not offer WebSocket over HTTP/2
-# (no h2 by ALPN, SETTINGS without extended CONNECT, a request h2 cannot send).
+# The failure kinds that mean the server does not offer WebSocket over HTTP/2 (no
+# h2 by ALPN, SETTINGS without extended CONNECT), or that the probe could not
+# tell (no SETTINGS arrived, a request header HTTP/2 cannot carry): skipped.
 _NOT_OFFERED = frozenset(
     {FailureKind.ALPN_MISMATCH, FailureKind.NOT_APPLICABLE, FailureKind.UNSUPPORTED}
 )
@@ -197,9 +198,9 @@ _H2_EXPECTED = "a 2xx to CONNECT with :protocol websocket, then a Pong to a Ping
 
 
 # Should, not must: RFC 8441 §3 lets a server offer the extended CONNECT (a
-# MAY) and says nothing that obliges it to accept any one route. But a browser
-# that sees the setting opens its WebSockets over HTTP/2 and does not retry the
-# HTTP/1.1 handshake, so a route refused there is unusable from it.
+# MAY) and says nothing that obliges it to accept any one route. But browsers
+# that see the setting open their WebSockets over HTTP/2 instead of making the
+# HTTP/1.1 handshake, so a route refused there can fail for them.
 @_check(
     "websocket-over-h2",
     Severity.SHOULD,
@@ -264,7 +265,7 @@ def _h2_refused(observation: Observation) -> str:
     return (
         "The server's SETTINGS say it accepts WebSocket over HTTP/2"
         " (SETTINGS_ENABLE_CONNECT_PROTOCOL = 1, RFC 8441 §3), so browsers open this route over"
-        f" HTTP/2 and do not fall back to the HTTP/1.1 handshake, {also}. Route the extended"
+        f" HTTP/2 instead of making the HTTP/1.1 handshake, {also}. Route the extended"
         " CONNECT to the WebSocket endpoint (Apache httpd: H2WebSockets on, with the WebSocket"
         " ProxyPass), or stop advertising the setting."
     )

@@ -1,8 +1,8 @@
 """WebSocket over HTTP/2 (RFC 8441): an extended CONNECT, then a Ping answered by a Pong.
 
-Browsers open a WebSocket as a stream of an HTTP/2 connection when the
-server's SETTINGS enable the extended CONNECT protocol (RFC 8441 §3); they do
-not fall back to the HTTP/1.1 handshake then. This probe does what they do:
+Browsers open a WebSocket as a stream of their HTTP/2 connection to the
+server when its SETTINGS enable the extended CONNECT protocol (RFC 8441 §3),
+instead of making the HTTP/1.1 handshake. This probe does what they do:
 over TLS with ALPN ``h2`` it reads the server's SETTINGS, and only when
 ``SETTINGS_ENABLE_CONNECT_PROTOCOL`` is 1 sends ``CONNECT`` with
 ``:protocol = websocket`` (RFC 8441 §4-5). A 2xx opens the tunnel; the
@@ -40,11 +40,7 @@ from .endpoint import ClientTrust, Endpoint
 from .http2 import response_head
 from .websocket import websocket_uri
 
-__all__ = ["NOT_OFFERED", "websocket_over_h2"]
-
-# The failure kinds that mean the server does not offer WebSocket over HTTP/2
-# at all (no h2 by ALPN, or SETTINGS without extended CONNECT): not a fault.
-NOT_OFFERED = frozenset({FailureKind.ALPN_MISMATCH, FailureKind.NOT_APPLICABLE})
+__all__ = ["websocket_over_h2"]
 
 
 def websocket_over_h2(
