@@ -12,6 +12,9 @@ behaves as ``mode`` says:
 - ``"refuse-404"``: advertises the setting, answers the CONNECT with 404
 - ``"reset"``: advertises the setting, resets the stream (RST_STREAM)
 - ``"close-frame"``: 200, then a WebSocket Close frame instead of a Pong
+- ``"end-stream"``: 200, then the end of the stream instead of a Pong
+- ``"goaway"``: advertises the setting, answers the CONNECT with GOAWAY
+- ``"speaks-http1"``: selects h2 by ALPN, then answers in HTTP/1.1
 
 Serve it with ``hostile.zoo_server(websocket_h2_endpoint(mode), tls=...)``.
 """
@@ -32,7 +35,16 @@ from websockets.protocol import Protocol, Side
 import raw_servers
 from hostile import Behaviour
 
-MODES = ("accept", "no-setting", "refuse-404", "reset", "close-frame")
+MODES = (
+    "accept",
+    "no-setting",
+    "refuse-404",
+    "reset",
+    "close-frame",
+    "end-stream",
+    "goaway",
+    "speaks-http1",
+)
 
 
 def websocket_h2_endpoint(mode: str) -> Behaviour:
@@ -52,6 +64,9 @@ def websocket_h2_endpoint(mode: str) -> Behaviour:
 
 
 def _serve_h2(conn: Any, mode: str) -> None:
+    if mode == "speaks-http1":
+        conn.sendall(raw_servers.response(400, "Bad Request", []))
+        return
     config = h2.config.H2Configuration(client_side=False, header_encoding="utf-8")
     server = h2.connection.H2Connection(config=config)
     server.initiate_connection()
@@ -79,6 +94,12 @@ def _answer(
 ) -> None:
     if mode == "reset":
         server.reset_stream(stream_id, h2.errors.ErrorCodes.REFUSED_STREAM)
+        return
+    if mode == "goaway":
+        server.close_connection(h2.errors.ErrorCodes.REFUSED_STREAM)
+        return
+    if mode == "end-stream":
+        server.send_headers(stream_id, [(":status", "200")], end_stream=True)
         return
     if mode == "refuse-404":
         server.send_headers(stream_id, [(":status", "404")], end_stream=True)

@@ -201,6 +201,27 @@ def test_bundled_server_without_h2_skips(pytester: pytest.Pytester) -> None:
             id="advertised-but-reset",
         ),
         pytest.param(
+            "goaway",
+            "warned",
+            "the server enables extended CONNECT but the CONNECT got no answer: reading the"
+            " answer to the extended CONNECT: the server sent GOAWAY",
+            id="advertised-but-goaway",
+        ),
+        pytest.param(
+            "end-stream",
+            "warned",
+            "the WebSocket stream was opened (200) but the round trip failed: waiting for the"
+            " Pong to a Ping over the WebSocket stream: the server ended the stream",
+            id="stream-ended-before-pong",
+        ),
+        pytest.param(
+            "speaks-http1",
+            "skipped",
+            "no HTTP/2 SETTINGS arrived (it answered with 'HTTP/1.1 400 Bad Request'), so"
+            " whether the server offers WebSocket over HTTP/2 is unknown",
+            id="h2-selected-but-http11-spoken",
+        ),
+        pytest.param(
             "close-frame",
             "warned",
             "the WebSocket stream was opened (200) but the round trip failed: waiting for the"
