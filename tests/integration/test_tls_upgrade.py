@@ -9,11 +9,15 @@ from __future__ import annotations
 
 import json
 import pathlib
+import socket
 from typing import Any
 
 import pytest
 
-from protocol_apps import protocol_conftest_source
+from protocol_apps import protocol_app_source, protocol_conftest_source
+from pytest_upgrade.probes.endpoint import ClientTrust, Endpoint
+from pytest_upgrade.probes.tls_upgrade import tls_upgrade_exchanges
+from pytest_upgrade.server.bundled import BundledCA, UpgradeServer
 from tls_upgrade_server import tls_upgrade_server
 
 TEST = """
@@ -238,3 +242,39 @@ def test_{name}():
     assert checks["tls-upgrade-switch"]["outcome"] == "passed"
     assert checks["tls-upgrade-switch"]["actual"] == "TLSv1.3, then HTTP/1.1 200"
     assert checks["cleartext-refused"]["outcome"] == "passed"  # the plain request still 426
+
+
+def test_bundled_server_survives_clients_that_leave_midway() -> None:
+    """A head cut short, or a 101 not followed by TLS: the server serves the next client."""
+    namespace: dict[str, Any] = {}
+    exec(protocol_app_source(), namespace)
+    ca = BundledCA()
+    try:
+        with UpgradeServer(namespace["app"], ca=ca, tls_upgrade=True) as server:
+            address = ("127.0.0.1", Endpoint.from_url(server.http_url).port)
+            with socket.create_connection(address, timeout=5) as sock:
+                sock.sendall(b"OPTIONS * HTTP/1.1\r\nHost: x\r\n")  # no blank line: EOF
+                sock.shutdown(socket.SHUT_WR)
+                assert sock.recv(65536) == b""
+            with socket.create_connection(address, timeout=5) as sock:
+                sock.sendall(
+                    b"OPTIONS * HTTP/1.1\r\nHost: x\r\nUpgrade: TLS/1.2\r\n"
+                    b"Connection: Upgrade\r\n\r\n"
+                )
+                assert sock.recv(65536).startswith(b"HTTP/1.1 101 Switching Protocols\r\n")
+                sock.sendall(b"not a ClientHello\r\n")  # the handshake fails: disconnected
+                assert sock.recv(65536) == b""
+            _, upgraded = tls_upgrade_exchanges(
+                Endpoint.from_url(server.http_url),
+                token="TLS/1.2",
+                tls_minimum="TLSv1.2",
+                method="GET",
+                path="/secure",
+                trust=ClientTrust(str(ca.ca_pem)),
+                timeout=5,
+            )
+            assert upgraded.response is not None
+            assert upgraded.response.status == 200
+            assert server.drain_errors() == []
+    finally:
+        ca.close()
