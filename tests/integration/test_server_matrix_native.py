@@ -803,6 +803,9 @@ def test_caddy_websocket_proxy(
     assert "Caddy's reverse_proxy does" in checks["upgrade-present"]["diagnosis"]
     assert checks["upgrade-stripped"]["outcome"] == "passed"
     assert checks["upgraded-succeeds"]["outcome"] == "passed"
+    # Caddy 2.6 (Go's HTTP/2) does not enable extended CONNECT: skipped, not passed.
+    assert checks["websocket-over-h2"]["outcome"] == "skipped"
+    assert "do not enable the extended CONNECT" in checks["websocket-over-h2"]["message"]
 
     result, checks = run_plugin(
         pytester, [https(caddy)], certificates.ca, requirement_test("websocket", "/ws-bad/")
@@ -852,10 +855,18 @@ def test_haproxy_websocket_proxy(
     )
     assert checks["upgrade-stripped"]["outcome"] == "passed"
     assert checks["connection-upgrade"]["outcome"] == "failed"
+    # HAProxy 2.6 enables extended CONNECT by itself and hands the backend an HTTP/1.1
+    # handshake: WebSocket over HTTP/2 works end to end.
+    assert checks["websocket-over-h2"]["outcome"] == "passed"
+    assert checks["websocket-over-h2"]["actual"] == "HTTP/2 200, Pong received"
 
     result, checks = run_plugin(
         pytester, [https(haproxy)], certificates.ca, requirement_test("websocket", "/ws-bad/")
     )
+    # ... and over HTTP/2 the stripped handshake gets the backend's 426 too.
+    h2 = checks["websocket-over-h2"]
+    assert h2["outcome"] == "warned"
+    assert h2["message"].endswith("answered the WebSocket CONNECT with 426")
     result.assert_outcomes(failed=1)
     stripped = checks["upgrade-stripped"]
     assert stripped["outcome"] == "failed"
