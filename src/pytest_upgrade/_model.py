@@ -159,6 +159,9 @@ class Offer:
     alpn: tuple[str, ...] = ()
     tls_minimum: str | None = None
     websocket: bool = False
+    # The Upgrade token of an in-band TLS upgrade (RFC 2817), "TLS/1.2": over
+    # cleartext the OPTIONS * asking for it, over TLS the request after it.
+    tls_upgrade: str | None = None
 
     @property
     def prior_knowledge(self) -> bool:
@@ -168,13 +171,19 @@ class Offer:
     def describe(self) -> str:
         """For people: "HTTP/1.1 over TLS, ALPN http/1.1"."""
         over = "over TLS" if self.tls else "over cleartext"
+        if self.websocket and self.http_versions[0] == "2":
+            return f"WebSocket over HTTP/2 (RFC 8441 extended CONNECT) {over}, ALPN h2"
         if self.websocket:
             return f"WebSocket handshake (RFC 6455, version 13) {over}"
+        if self.tls_upgrade is not None and not self.tls:
+            return f"OPTIONS * with Upgrade: {self.tls_upgrade} (RFC 2817 §3.2) {over}"
         text = " or ".join(f"HTTP/{version}" for version in self.http_versions) + f" {over}"
-        if self.tls:
+        if self.tls_upgrade is not None:
+            text += f" started in-band on the cleartext connection ({self.tls_upgrade}, RFC 2817)"
+        if self.tls and self.alpn:
             text += ", ALPN " + ", ".join(self.alpn)
-            if self.tls_minimum is not None:
-                text += f", {self.tls_minimum} or later"
+        if self.tls and self.tls_minimum is not None:
+            text += f", {self.tls_minimum} or later"
         if self.prior_knowledge:
             text += " with prior knowledge"
         return text

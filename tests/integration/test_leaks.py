@@ -380,7 +380,9 @@ def test_xdist_verdicts_and_report_equal_a_serial_run(pytester: pytest.Pytester)
             *extra,
         )
         assert "INTERNALERROR" not in result.stdout.str()
-        result.assert_outcomes(passed=7, failed=3, errors=1, warnings=1)
+        # Two warnings, both of the failing websocket test: problem-actionable, and
+        # websocket-over-h2 (its route answers the extended CONNECT with 500).
+        result.assert_outcomes(passed=7, failed=3, errors=1, warnings=2)
         verdicts[mode] = _verdicts(result)
         document = json.loads(report.read_text())
         document["results"].sort(key=lambda entry: entry["nodeid"])

@@ -471,14 +471,17 @@ def test_live_hypercorn_with_the_correct_app(pytester: pytest.Pytester, live_ser
     server = live_server(protocol_app_source())
     result = run_live_suite(pytester, server)
     # hypercorn refuses an unsupported WebSocket version with a 400 lacking
-    # Sec-WebSocket-Version (RFC 6455 §4.2.2), and accepts TLS 1.2.
+    # Sec-WebSocket-Version (RFC 6455 §4.2.2), and accepts TLS 1.2. It cannot
+    # perform the in-band TLS upgrade its 426 names (RFC 2817): OPTIONS * with
+    # Upgrade: TLS/1.2 gets the app's 404.
     result.assert_outcomes(passed=3, failed=2)
     result.stdout.fnmatch_lines(
         [
             "*upgrade compliance*",
             "PASSED  h2c GET /internal  test_suite.py::test_h2c",
             "PASSED  HTTP/1.1 GET /legacy  test_suite.py::test_http11",
-            "PASSED  TLS/1.2 GET /secure  test_suite.py::test_tls12",
+            "WARNED  TLS/1.2 GET /secure (warnings: tls-upgrade-performed)"
+            "  test_suite.py::test_tls12",
             "FAILED  TLS/1.3 GET /secure13 [[]tls-below-required-refused]"
             "  test_suite.py::test_tls13",
             "FAILED  websocket GET /ws [[]websocket-version]  test_suite.py::test_websocket",
@@ -521,8 +524,10 @@ def test_live_tls13_only_deployment(pytester: pytest.Pytester, live_server) -> N
     result.stdout.fnmatch_lines(
         [
             "*upgrade compliance*",
-            "PASSED  TLS/1.2 GET /secure  test_suite.py::test_tls12",
-            "PASSED  TLS/1.3 GET /secure13  test_suite.py::test_tls13",
+            "WARNED  TLS/1.2 GET /secure (warnings: tls-upgrade-performed)"
+            "  test_suite.py::test_tls12",
+            "WARNED  TLS/1.3 GET /secure13 (warnings: tls-upgrade-performed)"
+            "  test_suite.py::test_tls13",
             "FAILED  websocket GET /ws [[]websocket-version]  test_suite.py::test_websocket",
         ]
     )

@@ -237,6 +237,8 @@ ErrorDocument 426 '{problem}'
     Header always set Connection "Upgrade" "expr=%{{REQUEST_STATUS}} == 426"
   </Location>
   ProxyPass /ws-good/ http://127.0.0.1:{backend}/ upgrade=websocket
+  # WebSocket over HTTP/2 (RFC 8441, mod_http2 2.4.58+): SETTINGS enable extended CONNECT.
+  H2WebSockets on
   ProxyPass /ws-bad/ http://127.0.0.1:{backend}/
   # An old workaround for backends with a broken HTTP/1.1: it also drops the upgrade.
   <Location "/ws-bad/">
@@ -510,7 +512,9 @@ def test_nginx_websocket_proxy_configured_well(
         "upgraded-protocol": "passed",
         "websocket-accept": "passed",
         "websocket-version": "failed",  # the websockets library's 400 lists no version
+        "websocket-over-h2": "skipped",  # nginx 1.22 does not enable extended CONNECT
     }
+    assert "do not enable the extended CONNECT" in checks["websocket-over-h2"]["message"]
     assert "101 Switching Protocols" in checks["upgrade-stripped"]["message"]
     # A live target: the diagnosis names the proxy's part, and the setting.
     assert "add_header Connection" in checks["connection-upgrade"]["diagnosis"]
@@ -544,6 +548,7 @@ def test_nginx_plain_proxy_pass_strips_the_upgrade(
         "upgraded-protocol": "skipped",
         "websocket-accept": "skipped",
         "websocket-version": "skipped",  # its handshake never reached the server either
+        "websocket-over-h2": "skipped",  # nginx 1.22 does not enable extended CONNECT
     }
     stripped = checks["upgrade-stripped"]
     assert "505" in stripped["message"]
@@ -604,6 +609,8 @@ def test_the_demo_app_behind_nginx(
         # skipped as it is when the bundled server answers (README: "What the bundled
         # server answers by itself").
         "websocket-version": "failed",
+        # hypercorn behind nginx 1.22: nginx's HTTP/2 does not enable extended CONNECT.
+        "websocket-over-h2": "skipped",
     }
 
     result, checks = run_plugin(
@@ -734,6 +741,11 @@ def test_apache_websocket_proxy(
     assert checks["upgrade-stripped"]["outcome"] == "passed"
     assert checks["connection-upgrade"]["outcome"] == "passed"
     assert checks["upgraded-succeeds"]["outcome"] == "passed"
+    # H2WebSockets on: the SETTINGS enable extended CONNECT, mod_http2 turns the CONNECT
+    # into the proxied HTTP/1.1 handshake and its 101 into a 200 (RFC 8441 §5).
+    h2 = checks["websocket-over-h2"]
+    assert h2["outcome"] == "passed", h2
+    assert h2["actual"] == "HTTP/2 200, Pong received"
 
     result, checks = run_plugin(
         pytester, [https(server)], certificates.ca, requirement_test("websocket", "/ws-bad/")
@@ -744,6 +756,11 @@ def test_apache_websocket_proxy(
     _backend_as_taken()
     assert "Server: Python/3.11 websockets/" in stripped["diagnosis"]
     assert "force-proxy-request-1.0" in stripped["diagnosis"]
+    # Over HTTP/2 the handshake reaches the backend as HTTP/1.0 too: 505.
+    h2 = checks["websocket-over-h2"]
+    assert h2["outcome"] == "warned"
+    assert h2["message"].endswith("answered the WebSocket CONNECT with 505")
+    assert "the HTTP/1.1 handshake fails too" in h2["diagnosis"]
 
 
 # -- Caddy 2.6 -------------------------------------------------------------------------
@@ -786,6 +803,9 @@ def test_caddy_websocket_proxy(
     assert "Caddy's reverse_proxy does" in checks["upgrade-present"]["diagnosis"]
     assert checks["upgrade-stripped"]["outcome"] == "passed"
     assert checks["upgraded-succeeds"]["outcome"] == "passed"
+    # Caddy 2.6 (Go's HTTP/2) does not enable extended CONNECT: skipped, not passed.
+    assert checks["websocket-over-h2"]["outcome"] == "skipped"
+    assert "do not enable the extended CONNECT" in checks["websocket-over-h2"]["message"]
 
     result, checks = run_plugin(
         pytester, [https(caddy)], certificates.ca, requirement_test("websocket", "/ws-bad/")
@@ -835,10 +855,18 @@ def test_haproxy_websocket_proxy(
     )
     assert checks["upgrade-stripped"]["outcome"] == "passed"
     assert checks["connection-upgrade"]["outcome"] == "failed"
+    # HAProxy 2.6 enables extended CONNECT by itself and hands the backend an HTTP/1.1
+    # handshake: WebSocket over HTTP/2 works end to end.
+    assert checks["websocket-over-h2"]["outcome"] == "passed"
+    assert checks["websocket-over-h2"]["actual"] == "HTTP/2 200, Pong received"
 
     result, checks = run_plugin(
         pytester, [https(haproxy)], certificates.ca, requirement_test("websocket", "/ws-bad/")
     )
+    # ... and over HTTP/2 the stripped handshake gets the backend's 426 too.
+    h2 = checks["websocket-over-h2"]
+    assert h2["outcome"] == "warned"
+    assert h2["message"].endswith("answered the WebSocket CONNECT with 426")
     result.assert_outcomes(failed=1)
     stripped = checks["upgrade-stripped"]
     assert stripped["outcome"] == "failed"

@@ -99,6 +99,9 @@ UPGRADED_PASS = {
     "upgraded-protocol": "passed",
     "websocket-accept": "passed",
 }
+# No WebSocket over HTTP/2 (RFC 8441): the server does not select h2 by ALPN, or
+# its HTTP/2 SETTINGS do not enable the extended CONNECT protocol.
+NO_WEBSOCKET_OVER_H2 = {"websocket-over-h2": "skipped"}
 
 REFUSAL_SKIPPED = dict.fromkeys(
     (
@@ -143,6 +146,7 @@ def test_uvicorn(
         "not-cacheable": "passed",
         "upgrade-unswitchable": "passed",
         **UPGRADED_PASS,
+        **NO_WEBSOCKET_OVER_H2,
         # RFC 6455 §4.2.2: the refusal MUST list the supported versions.
         "websocket-version": "failed",
     }
@@ -170,6 +174,7 @@ def test_tornado(
         **REFUSAL_SKIPPED,
         "upgrade-unswitchable": "passed",
         **UPGRADED_PASS,
+        **NO_WEBSOCKET_OVER_H2,
         # The versions are listed (RFC 6455 §4.2.2), but a 426 MUST carry Upgrade
         # (RFC 9110 §15.5.22): a should-level finding.
         "websocket-version": "warned",
@@ -200,6 +205,7 @@ def test_aiohttp_is_not_penalised_for_accepting_draft_versions(
         **REFUSAL_SKIPPED,
         "upgrade-unswitchable": "passed",
         **UPGRADED_PASS,
+        **NO_WEBSOCKET_OVER_H2,
         "websocket-version": "failed",
     }
     version = checks["websocket-version"]
@@ -232,6 +238,7 @@ def test_websockets_library_server(
         "not-cacheable": "passed",
         "upgrade-unswitchable": "passed",
         **UPGRADED_PASS,
+        **NO_WEBSOCKET_OVER_H2,
         "websocket-version": "failed",
     }
 
@@ -280,8 +287,10 @@ def test_granian(
     result, checks = run_plugin(pytester, url, certificates.ca, WEBSOCKET)
     result.assert_outcomes(failed=1)
     assert {c for c, outcome in outcomes(checks).items() if outcome != "passed"} == {
-        "websocket-version"
+        "websocket-version",
+        "websocket-over-h2",  # skipped: its HTTP/2 SETTINGS do not enable extended CONNECT
     }
+    assert "do not enable the extended CONNECT" in checks["websocket-over-h2"]["message"]
 
 
 def test_daphne_accepts_draft_8_and_lists_its_versions(
@@ -312,6 +321,7 @@ def test_daphne_accepts_draft_8_and_lists_its_versions(
         "not-cacheable": "passed",
         "upgrade-unswitchable": "passed",
         **UPGRADED_PASS,
+        **NO_WEBSOCKET_OVER_H2,
         "websocket-version": "passed",
     }
     assert checks["websocket-version"]["actual"].endswith("Sec-WebSocket-Version: 13, 8")

@@ -285,6 +285,8 @@ def test_websockets_library_server(
         # server is capable of understanding" (§4.4): a real violation, so a
         # client speaking another version cannot learn that 13 would work.
         "websocket-version": "failed",
+        # The websockets library speaks no HTTP/2 (ALPN selects nothing else).
+        "websocket-over-h2": "skipped",
     }
     assert checks["connection-upgrade"]["actual"] == "Connection: close"
     assert checks["problem-media-type"]["actual"] == "Content-Type: text/plain; charset=utf-8"

@@ -57,3 +57,49 @@ def test_an_exchange_without_an_offer_has_no_curl_command() -> None:
     exchange = Exchange(role="upgraded", url="", method="GET", offered="")
     observation = Observation(Requirement("h2"), "target", exchanges=(exchange,))
     assert reproduce_commands(observation, cafile=None) == []
+
+
+# Offers curl cannot make (an extended CONNECT, a TLS upgrade on a cleartext
+# connection): their prose, and no curl command that would pretend to.
+CURL_CANNOT = [
+    (
+        Offer(("2",), True, ("h2",), websocket=True),
+        "WebSocket over HTTP/2 (RFC 8441 extended CONNECT) over TLS, ALPN h2",
+    ),
+    (
+        Offer(("1.1",), True, tls_minimum="TLSv1.2", tls_upgrade="TLS/1.2"),
+        "HTTP/1.1 over TLS started in-band on the cleartext connection (TLS/1.2, RFC 2817),"
+        " TLSv1.2 or later",
+    ),
+]
+
+
+@pytest.mark.parametrize(("offer", "prose"), CURL_CANNOT)
+def test_an_offer_curl_cannot_make_has_no_curl_command(offer: Offer, prose: str) -> None:
+    assert offer.describe() == prose
+    exchange = Exchange("websocket-h2", "https://127.0.0.1:8443/ws", "CONNECT", prose, offer=offer)
+    observation = Observation(Requirement("websocket"), "target", exchanges=(exchange,))
+    assert reproduce_commands(observation, cafile=None) == []
+
+
+def test_the_in_band_tls_upgrade_request_reproduces_with_curl() -> None:
+    """RFC 2817 §3.2: curl shows whether OPTIONS * with Upgrade: TLS/1.2 gets its 101."""
+    offer = Offer(("1.1",), False, tls_upgrade="TLS/1.2")
+    assert offer.describe() == "OPTIONS * with Upgrade: TLS/1.2 (RFC 2817 §3.2) over cleartext"
+    exchange = Exchange(
+        "tls-upgrade",
+        "http://127.0.0.1:8080",
+        "OPTIONS",
+        offer.describe(),
+        request_headers=(
+            ("Host", "127.0.0.1:8080"),
+            ("Upgrade", "TLS/1.2"),
+            ("Connection", "Upgrade"),
+        ),
+        offer=offer,
+    )
+    observation = Observation(Requirement("TLS/1.2"), "target", exchanges=(exchange,))
+    assert reproduce_commands(observation, cafile=None) == [
+        "curl -sv --http1.1 -X OPTIONS --request-target '*' -H 'Upgrade: TLS/1.2'"
+        " -H 'Connection: Upgrade' -o /dev/null http://127.0.0.1:8080"
+    ]

@@ -5,12 +5,14 @@ from __future__ import annotations
 from .._model import (
     AnsweredBy,
     Exchange,
+    FailureKind,
     Observation,
     Response,
     Severity,
 )
 from ..grammar import expected_accept, parse_connection, parse_upgrade, split_list
-from .evidence import excerpt
+from ..protocols.websocket import WEBSOCKET_H2
+from .evidence import answer_shows, excerpt
 from .registry import LEGACY, UPGRADED, Verdict
 from .registry import check as _check
 from .upgraded import combine, upgraded_exchanges
@@ -184,4 +186,87 @@ def check_websocket_version(observation: Observation) -> Verdict:
             " Sec-WebSocket-Version: 13 (every version the server speaks), so clients can retry"
             " with one of them (RFC 6455 §4.2.2, §4.4)."
         ),
+    )
+
+
+# The failure kinds that mean the server does not offer WebSocket over HTTP/2 (no
+# h2 by ALPN, SETTINGS without extended CONNECT), or that the probe could not
+# tell (no SETTINGS arrived, a request header HTTP/2 cannot carry): skipped.
+_NOT_OFFERED = frozenset(
+    {FailureKind.ALPN_MISMATCH, FailureKind.NOT_APPLICABLE, FailureKind.UNSUPPORTED}
+)
+_H2_EXPECTED = "a 2xx to CONNECT with :protocol websocket, then a Pong to a Ping"
+
+
+# Should, not must: RFC 8441 §3 lets a server offer the extended CONNECT (a
+# MAY) and says nothing that obliges it to accept any one route. But browsers
+# that see the setting open their WebSockets over HTTP/2 instead of making the
+# HTTP/1.1 handshake, so a route refused there can fail for them.
+@_check(
+    "websocket-over-h2",
+    Severity.SHOULD,
+    "RFC 8441 §3-5; RFC 6455 §5.5.2",
+    "When the HTTP/2 SETTINGS enable the extended CONNECT protocol, a CONNECT with"
+    " :protocol websocket to the route gets a 2xx and a Ping over it gets its Pong; skipped"
+    " when the setting is absent.",
+    ("websocket",),
+)
+def check_websocket_over_h2(observation: Observation) -> Verdict:
+    exchange = observation.exchange(WEBSOCKET_H2)
+    if exchange is None:
+        return Verdict.skip("no WebSocket-over-HTTP/2 probe was made (the target has no https URL)")
+    response, failure = exchange.response, exchange.failure
+    if response is None:
+        if failure is None:  # pragma: no cover - a probe records one or the other
+            return Verdict.skip("the WebSocket-over-HTTP/2 probe recorded nothing")
+        if failure.kind in _NOT_OFFERED:
+            return Verdict.skip(failure.message)
+        return Verdict.violated(
+            f"the server enables extended CONNECT but the CONNECT got no answer: {failure.message}",
+            expected=_H2_EXPECTED,
+            actual=failure.message,
+            diagnosis=_h2_refused(observation),
+        )
+    actual = response.status_line
+    if not 200 <= response.status < 300:
+        return Verdict.violated(
+            f"the server enables extended CONNECT but answered the WebSocket CONNECT with"
+            f" {response.status}",
+            expected=_H2_EXPECTED,
+            actual=answer_shows(response),
+            diagnosis=_h2_refused(observation),
+        )
+    if failure is not None:
+        return Verdict.violated(
+            f"the WebSocket stream was opened ({response.status}) but the round trip failed:"
+            f" {failure.message}",
+            expected=_H2_EXPECTED,
+            actual=f"{actual}; {failure.message}",
+            diagnosis=(
+                "An endpoint must answer a Ping with a Pong (RFC 6455 §5.5.2); over HTTP/2 the"
+                " frames travel in the stream's DATA frames (RFC 8441 §5). Something between"
+                " the client and the WebSocket server does not pass them on."
+            ),
+        )
+    return Verdict.ok(
+        f"the WebSocket stream opened with {response.status} and a Ping got its Pong",
+        expected=_H2_EXPECTED,
+        actual=f"{actual}, Pong received",
+    )
+
+
+def _h2_refused(observation: Observation) -> str:
+    handshake = observation.exchange(UPGRADED)
+    switched = handshake.response if handshake is not None else None
+    also = (
+        "which this route accepts"
+        if switched is not None and switched.status == 101
+        else "and the HTTP/1.1 handshake fails too (see upgraded-succeeds)"
+    )
+    return (
+        "The server's SETTINGS say it accepts WebSocket over HTTP/2"
+        " (SETTINGS_ENABLE_CONNECT_PROTOCOL = 1, RFC 8441 §3), so browsers open this route over"
+        f" HTTP/2 instead of making the HTTP/1.1 handshake, {also}. Route the extended"
+        " CONNECT to the WebSocket endpoint (Apache httpd: H2WebSockets on, with the WebSocket"
+        " ProxyPass), or stop advertising the setting."
     )

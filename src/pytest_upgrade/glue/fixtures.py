@@ -89,7 +89,9 @@ def upgrade_server_options() -> dict[str, Any]:
 
     For example ``{"tls_minimum": ssl.TLSVersion.TLSv1}`` makes it accept
     TLS 1.0 (hypercorn's own minimum is 1.2), ``tls_maximum`` caps the
-    version, ``alpn_protocols`` changes what its TLS listener offers.
+    version, ``alpn_protocols`` changes what its TLS listener offers, and
+    ``tls_upgrade=True`` lets its cleartext listener switch to TLS in-band
+    (RFC 2817), which hypercorn cannot do by itself.
     """
     return {}
 
@@ -158,6 +160,7 @@ def upgrade_target(request: pytest.FixtureRequest, pytestconfig: pytest.Config) 
         trust=ClientTrust(cafile),
         cafile=cafile,
         bundled=True,
+        in_band_tls=server.tls_upgrade,
     )
 
 

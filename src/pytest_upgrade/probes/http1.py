@@ -79,7 +79,10 @@ def http1_roundtrip(
     headers: list[tuple[str, str]],
     http_version: str,
     body_limit: int,
+    *,
+    sent: bool = False,
 ) -> Response:
+    """Send the request (unless it was ``sent`` already) and read its response."""
     conn = h11.Connection(h11.CLIENT, max_incomplete_event_size=HEADER_LIMIT)
     request = h11.Request(method=method, target=endpoint.target(path), headers=headers)
     wire = conn.send(request) + conn.send(h11.EndOfMessage())
@@ -89,7 +92,8 @@ def http1_roundtrip(
         lines = [f"{method} {endpoint.target(path)} HTTP/1.0"]
         lines += [f"{name}: {value}" for name, value in headers]
         wire = ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
-    connection.send(wire)
+    if not sent:
+        connection.send(wire)
 
     response: h11.Response | None = None
     body = bytearray()

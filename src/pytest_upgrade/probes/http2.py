@@ -4,7 +4,7 @@ prior knowledge (RFC 9113 §3.3), framed by h2.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
 import h2.config
 import h2.connection
@@ -30,7 +30,7 @@ from .connection import (
 from .endpoint import ClientTrust, Endpoint
 from .http1 import http1_roundtrip
 
-__all__ = ["http2_exchange"]
+__all__ = ["http2_exchange", "response_head"]
 
 
 def http2_exchange(
@@ -91,6 +91,19 @@ def http2_exchange(
         finally:
             connection.close()
     return record["exchange"]  # type: ignore[return-value]
+
+
+def response_head(headers: Iterable[tuple[bytes, bytes]]) -> tuple[int, list[tuple[str, str]]]:
+    """The :status (-1 when it is not a number) and the other fields, names lower-cased."""
+    status = -1
+    fields: list[tuple[str, str]] = []
+    for raw_name, raw_value in headers:
+        name, value = decode_field(bytes(raw_name)), decode_field(bytes(raw_value))
+        if name == ":status":
+            status = int(value) if value.isdigit() else -1
+        elif not name.startswith(":"):
+            fields.append((name.lower(), value))
+    return status, fields
 
 
 # Over 60 lines: one loop over h2's events for one stream, each case a few
@@ -154,12 +167,7 @@ def _http2_roundtrip(
             ) from None
         for event in events:
             if isinstance(event, h2.events.ResponseReceived) and event.stream_id == stream_id:
-                for raw_name, raw_value in event.headers or ():
-                    name, value = decode_field(bytes(raw_name)), decode_field(bytes(raw_value))
-                    if name == ":status":
-                        status = int(value) if value.isdigit() else -1
-                    elif not name.startswith(":"):
-                        fields.append((name.lower(), value))
+                status, fields = response_head(event.headers or ())
             elif isinstance(event, h2.events.DataReceived) and event.stream_id == stream_id:
                 chunk = bytes(event.data or b"")
                 conn.acknowledge_received_data(event.flow_controlled_length or 0, stream_id)

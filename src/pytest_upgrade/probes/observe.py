@@ -38,10 +38,11 @@ def observe(
         for probe in protocol_for(requirement.protocol).plan(requirement, target, timeout)
     ]
     if executor is None:
-        results = [probe() for probe in probes]
+        made = [probe() for probe in probes]
     else:
         futures = [executor.submit(probe) for probe in probes]
-        results = [future.result() for future in futures]
+        made = [future.result() for future in futures]
+    results = [r for one in made for r in (one if isinstance(one, tuple) else (one,))]
     return Observation(
         requirement=requirement,
         target=target.label,

@@ -47,6 +47,9 @@ class Target:
     trust: ClientTrust = field(compare=False)
     cafile: str | None = None  # shown in reproduce commands (curl --cacert)
     bundled: bool = False
+    # Whether TLS requirements try the in-band upgrade (RFC 2817) on the http URL: a
+    # live target, always; the bundled server, when it was told it can (tls_upgrade).
+    in_band_tls: bool = True
 
     @property
     def primary(self) -> Endpoint:
@@ -90,7 +93,8 @@ class Target:
         )
 
 
-Probe = Callable[[], Exchange | TlsHandshake]
+# A probe records one exchange or handshake, or several exchanges made on one connection.
+Probe = Callable[[], Exchange | TlsHandshake | tuple[Exchange, ...]]
 # What a protocol sends for a requirement: (requirement, target, timeout) -> probes.
 Plan = Callable[[Requirement, Target, float], list[Probe]]
 

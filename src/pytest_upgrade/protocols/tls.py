@@ -12,6 +12,7 @@ from ..probes.endpoint import TLS_VERSIONS, ClientTrust
 from ..probes.http1 import http1_exchange
 from ..probes.http2 import http2_exchange
 from ..probes.target import Plan, Probe, Target, handshakes, missing, request_options
+from ..probes.tls_upgrade import TLS_UPGRADE, TLS_UPGRADED, tls_upgrade_exchanges
 from ._base import (
     ClientOptions,
     Enforcement,
@@ -26,12 +27,17 @@ from ._base import (
 __all__ = ["TLS12", "TLS13"]
 
 
-def _plan_for(ssl_version: str) -> Plan:
+def _plan_for(token: str, ssl_version: str) -> Plan:
     def plan(requirement: Requirement, target: Target, timeout: float) -> list[Probe]:
         request = request_options(requirement, target, timeout)
         probes: list[Probe] = []
         if target.http is not None:
             probes.append(partial(http1_exchange, target.http, role="legacy", **request))
+            if target.in_band_tls:
+                # RFC 2817 §3.2: the in-band upgrade a 426 naming TLS/1.x points to
+                # (the bundled server makes one only when told to: tls_upgrade).
+                upgrade = {"token": token, "tls_minimum": ssl_version, **request}
+                probes.append(partial(tls_upgrade_exchanges, target.http, **upgrade))
         else:
             probes.append(missing("legacy", requirement, "cleartext (http)"))
         https = target.https
@@ -124,8 +130,8 @@ def _tls(version: str, *, names: str) -> Protocol:
         token=token,
         aliases=(ssl_version,),
         mention=mention(names),
-        roles=("legacy", "upgraded"),
-        plan=_plan_for(ssl_version),
+        roles=("legacy", "upgraded", TLS_UPGRADE, TLS_UPGRADED),
+        plan=_plan_for(token, ssl_version),
         judge_upgrade_field=_upgrade_field_for(minimum),
         judge_upgraded=_upgraded_for(minimum),
         client_options=_client_options_for(token, ssl_version),

@@ -14,7 +14,10 @@ from ..probes.http1 import http1_exchange
 from ..probes.target import Probe, Target, request_options
 from ._base import Protocol, mention, token_verdict
 
-__all__ = ["WEBSOCKET"]
+__all__ = ["WEBSOCKET", "WEBSOCKET_H2"]
+
+# The role of the WebSocket-over-HTTP/2 exchange (not "upgraded-…": it is judged on its own).
+WEBSOCKET_H2 = "websocket-h2"
 
 
 def _plan(requirement: Requirement, target: Target, timeout: float) -> list[Probe]:
@@ -36,6 +39,11 @@ def _plan(requirement: Requirement, target: Target, timeout: float) -> list[Prob
     ]
     if target.https is not None and target.http is not None:
         probes.append(partial(websocket_handshake, target.http, role="upgraded-ws", **handshake))
+    if target.https is not None:
+        from ..probes.websocket_h2 import websocket_over_h2  # noqa: PLC0415 (as above)
+
+        # RFC 8441: what browsers do when the server's HTTP/2 SETTINGS allow it.
+        probes.append(partial(websocket_over_h2, target.https, role=WEBSOCKET_H2, **handshake))
     # RFC 6455 §4.2.2: an unsupported Sec-WebSocket-Version must be refused
     # with the versions the server supports. The version is one no server can
     # support (unassigned by IANA; see UNASSIGNED_WEBSOCKET_VERSION).
@@ -81,7 +89,7 @@ WEBSOCKET = Protocol(
     token="websocket",
     aliases=(),
     mention=mention(r"web ?sockets?|wss?://\S*"),
-    roles=("legacy", "upgraded", "upgraded-ws", "version-probe"),
+    roles=("legacy", "upgraded", "upgraded-ws", "version-probe", WEBSOCKET_H2),
     plan=_plan,
     judge_upgrade_field=_upgrade_field,
     judge_upgraded=_upgraded,

@@ -132,6 +132,8 @@ def summary_line(result: RequirementResult) -> str:
 
 def _curl_version(offer: Offer) -> str | None:
     """The curl option that offers the HTTP version(s) the probe offered."""
+    if (offer.websocket and offer.http_versions[0] == "2") or (offer.tls_upgrade and offer.tls):
+        return None  # curl makes neither an extended CONNECT nor an in-band TLS upgrade
     if offer.websocket:
         return "--http1.1"  # the RFC 6455 handshake is an HTTP/1.1 request
     first = offer.http_versions[0]
@@ -151,6 +153,8 @@ def _curl(exchange: Exchange, offer: Offer, cafile: str | None, version_flag: st
         words.append("--head")
     elif exchange.method != "GET":
         words += ["-X", exchange.method]
+    if offer.tls_upgrade:
+        words += ["--request-target", "*"]  # RFC 2817 §3.2: OPTIONS *, shows the 101
     probe_set = {"host", "user-agent", "accept"}
     for name, value in exchange.request_headers:
         if name.lower() not in probe_set:

@@ -106,9 +106,13 @@ class UpgradeServer:
         startup_timeout: float = 10.0,
         keep_alive_timeout: float = _KEEP_ALIVE_TIMEOUT,
         on_connection: Callable[[str, str | None], None] | None = None,
+        tls_upgrade: bool = False,
     ) -> None:
         """``on_connection(peer, tls_version)`` is called for every accepted
-        connection once its TLS handshake (if any) is done, on the server thread."""
+        connection once its TLS handshake (if any) is done, on the server thread.
+
+        ``tls_upgrade`` lets cleartext connections switch to TLS in-band (RFC 2817),
+        which hypercorn cannot do by itself (``server.in_band_tls``)."""
         self.ca = ca
         self._on_connection = on_connection
         self._errors = ErrorLog()
@@ -126,6 +130,7 @@ class UpgradeServer:
         self._alpn_protocols = list(alpn_protocols)
         self._startup_timeout = startup_timeout
         self._keep_alive_timeout = keep_alive_timeout
+        self._tls_upgrade = tls_upgrade
 
         self._sockets: list[socket.socket] = []
         self._ports: tuple[int, int] | None = None
@@ -144,6 +149,11 @@ class UpgradeServer:
     def keep_alive_timeout(self) -> float:
         """Seconds an idle connection stays open, and a new one has to send its first request."""
         return self._keep_alive_timeout
+
+    @property
+    def tls_upgrade(self) -> bool:
+        """Whether cleartext connections can switch to TLS in-band (RFC 2817)."""
+        return self._tls_upgrade
 
     @property
     def https_url(self) -> str:
@@ -177,7 +187,8 @@ class UpgradeServer:
         if self._thread is not None or self._stopped:
             raise RuntimeError("an UpgradeServer can be started only once")
         config = self._listen_and_configure()
-        loop = EventLoop(self._on_connection)
+        in_band = config.create_ssl_context() if self._tls_upgrade else None
+        loop = EventLoop(self._on_connection, in_band)
         self._loop = loop
         self._stop_event = asyncio.Event()
         # The task exists before the thread runs, so stop() can always cancel it.

@@ -16,6 +16,7 @@ from hypercorn.config import Config, Sockets
 from hypercorn.events import Event, Updated
 
 from ..probes.tls_versions import set_versions
+from .in_band_tls import InBandTls
 
 __all__ = ["ClosingTCPServer", "EventLoop", "ServerConfig", "StartupAbortedError", "close_loop"]
 
@@ -108,9 +109,16 @@ class EventLoop(asyncio.SelectorEventLoop):
     cancelled and answered 500.)
     """
 
-    def __init__(self, on_connection: Callable[[str, str | None], None] | None = None) -> None:
+    def __init__(
+        self,
+        on_connection: Callable[[str, str | None], None] | None = None,
+        in_band_tls: ssl.SSLContext | None = None,
+    ) -> None:
+        """``in_band_tls``: the context with which cleartext connections may upgrade to TLS
+        (RFC 2817, see ``in_band_tls.InBandTls``); None, they cannot."""
         super().__init__()
         self._on_connection = on_connection
+        self._in_band_tls = in_band_tls
 
     async def create_server(self, *args: Any, **kwargs: Any) -> asyncio.Server:
         if kwargs.get("ssl") is not None:
@@ -119,6 +127,10 @@ class EventLoop(asyncio.SelectorEventLoop):
         if observer is not None and args:
             factory = args[0]
             args = (lambda: _ConnectionSpy(factory(), observer), *args[1:])
+        context = self._in_band_tls
+        if context is not None and kwargs.get("ssl") is None and args:
+            plain = args[0]
+            args = (lambda: InBandTls(plain(), context), *args[1:])
         return await super().create_server(*args, **kwargs)
 
     def default_exception_handler(self, context: dict[str, Any]) -> None:

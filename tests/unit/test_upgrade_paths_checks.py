@@ -1,0 +1,316 @@
+"""Unit tests for websocket-over-h2 (RFC 8441) and the in-band TLS upgrade checks (RFC 2817).
+
+Every observation is built by hand; no socket is opened.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from pytest_upgrade._model import (
+    Exchange,
+    FailureKind,
+    Finding,
+    Observation,
+    Offer,
+    Outcome,
+    ProbeFailure,
+    Requirement,
+    Response,
+    Severity,
+    Transport,
+)
+from pytest_upgrade.checks.catalogue import REGISTRY
+
+PASSED, FAILED, WARNED, SKIPPED = Outcome.PASSED, Outcome.FAILED, Outcome.WARNED, Outcome.SKIPPED
+HTTP = "http://127.0.0.1:8080"
+
+
+def run(check_id: str, observation: Observation) -> Finding:
+    return REGISTRY[check_id].run(observation)
+
+
+def said(finding: Finding) -> str:
+    return " ".join((finding.message, finding.expected, finding.actual, finding.diagnosis))
+
+
+def response(status: int, *headers: tuple[str, str], version: str = "1.1") -> Response:
+    return Response(status=status, http_version=version, headers=headers)
+
+
+# -- websocket-over-h2 ---------------------------------------------------------------------
+
+
+def websocket_observation(
+    h2: Response | None = None,
+    failure: ProbeFailure | None = None,
+    *,
+    handshake: int = 101,
+    made: bool = True,
+) -> Observation:
+    exchanges = [
+        Exchange(
+            "upgraded",
+            "wss://127.0.0.1:8443/ws",
+            "GET",
+            "WebSocket handshake",
+            response=response(handshake),
+        )
+    ]
+    if made:
+        exchanges.append(
+            Exchange(
+                "websocket-h2",
+                "wss://127.0.0.1:8443/ws",
+                "CONNECT",
+                "WebSocket over HTTP/2",
+                transport=Transport("https", "TLSv1.3", "h2"),
+                response=h2,
+                failure=failure,
+                offer=Offer(("2",), True, ("h2",), websocket=True),
+            )
+        )
+    return Observation(Requirement("websocket", "/ws"), "target", exchanges=tuple(exchanges))
+
+
+def test_websocket_over_h2_is_a_should_check() -> None:
+    check = REGISTRY["websocket-over-h2"]
+    assert check.severity is Severity.SHOULD
+    assert check.protocols == frozenset({"websocket"})
+    assert "RFC 8441" in check.rfc
+
+
+@pytest.mark.parametrize(
+    ("h2", "failure", "outcome", "words"),
+    [
+        pytest.param(response(200, version="2"), None, PASSED, "Pong received", id="200-and-pong"),
+        pytest.param(response(204, version="2"), None, PASSED, "opened with 204", id="any-2xx"),
+        pytest.param(
+            None,
+            ProbeFailure(FailureKind.NOT_APPLICABLE, "SETTINGS do not enable it"),
+            SKIPPED,
+            "SETTINGS do not enable it",
+            id="setting-absent",
+        ),
+        pytest.param(
+            None,
+            ProbeFailure(FailureKind.ALPN_MISMATCH, "selected http/1.1"),
+            SKIPPED,
+            "selected http/1.1",
+            id="no-h2",
+        ),
+        pytest.param(
+            None,
+            ProbeFailure(FailureKind.UNSUPPORTED, "no HTTP/2 SETTINGS arrived"),
+            SKIPPED,
+            "no HTTP/2 SETTINGS arrived",
+            id="h2-broken-before-settings",
+        ),
+        pytest.param(
+            response(404, version="2"),
+            None,
+            WARNED,
+            "answered the WebSocket CONNECT with 404",
+            id="advertised-but-404",
+        ),
+        pytest.param(
+            None,
+            ProbeFailure(FailureKind.CLOSED, "the server reset the stream (RST_STREAM 7)"),
+            WARNED,
+            "RST_STREAM 7",
+            id="advertised-but-reset",
+        ),
+        pytest.param(
+            response(200, version="2"),
+            ProbeFailure(FailureKind.TIMEOUT, "no answer within 5 s"),
+            WARNED,
+            "the round trip failed: no answer within 5 s",
+            id="no-pong",
+        ),
+    ],
+)
+def test_websocket_over_h2(
+    h2: Response | None, failure: ProbeFailure | None, outcome: Outcome, words: str
+) -> None:
+    finding = run("websocket-over-h2", websocket_observation(h2, failure))
+    assert finding.outcome is outcome, finding
+    assert words in said(finding)
+
+
+def test_websocket_over_h2_without_the_probe_is_skipped() -> None:
+    finding = run("websocket-over-h2", websocket_observation(made=False))
+    assert finding.outcome is SKIPPED
+    assert "no https URL" in finding.message
+
+
+@pytest.mark.parametrize(
+    ("handshake", "words"),
+    [(101, "which this route accepts"), (403, "the HTTP/1.1 handshake fails too")],
+)
+def test_a_refusal_over_h2_says_what_http11_did(handshake: int, words: str) -> None:
+    observation = websocket_observation(response(403, version="2"), handshake=handshake)
+    assert words in run("websocket-over-h2", observation).diagnosis
+
+
+# -- tls-upgrade-performed, tls-upgrade-switch ------------------------------------------
+
+REFUSAL_426 = response(426, ("upgrade", "TLS/1.2, HTTP/1.1"), ("connection", "Upgrade"))
+SWITCH_101 = response(101, ("upgrade", "TLS/1.2, HTTP/1.1"), ("connection", "Upgrade"))
+UPGRADED_OK = Exchange(
+    "tls-upgraded",
+    HTTP + "/secure",
+    "GET",
+    "HTTP/1.1 over TLS started in-band",
+    transport=Transport("http", "TLSv1.3"),
+    response=response(200),
+)
+
+
+def tls_observation(
+    legacy: Response = REFUSAL_426,
+    upgrade: Response | ProbeFailure | None = SWITCH_101,
+    upgraded: Exchange | None = UPGRADED_OK,
+    *,
+    protocol: str = "TLS/1.2",
+    bundled: bool = False,
+) -> Observation:
+    exchanges = [Exchange("legacy", HTTP + "/secure", "GET", "HTTP/1.1", response=legacy)]
+    if upgrade is not None:
+        exchanges.append(
+            Exchange(
+                "tls-upgrade",
+                HTTP,
+                "OPTIONS",
+                "OPTIONS * with Upgrade: TLS/1.2",
+                response=upgrade if isinstance(upgrade, Response) else None,
+                failure=upgrade if isinstance(upgrade, ProbeFailure) else None,
+                offer=Offer(("1.1",), False, tls_upgrade="TLS/1.2"),
+            )
+        )
+        if upgraded is not None and isinstance(upgrade, Response) and upgrade.status == 101:
+            exchanges.append(upgraded)
+    return Observation(
+        Requirement(protocol, "/secure"), "target", exchanges=tuple(exchanges), bundled=bundled
+    )
+
+
+def test_severities_and_sections() -> None:
+    performed, switch = REGISTRY["tls-upgrade-performed"], REGISTRY["tls-upgrade-switch"]
+    assert performed.severity is Severity.SHOULD
+    assert switch.severity is Severity.MUST
+    assert "RFC 2817 §4.2" in performed.rfc
+    assert switch.rfc == "RFC 2817 §3.3"
+    assert performed.protocols == switch.protocols == frozenset({"TLS/1.2", "TLS/1.3"})
+
+
+def test_the_in_band_upgrade_done_right_passes_both() -> None:
+    observation = tls_observation()
+    assert run("tls-upgrade-performed", observation).outcome is PASSED
+    finding = run("tls-upgrade-switch", observation)
+    assert finding.outcome is PASSED
+    assert finding.actual == "TLSv1.3, then HTTP/1.1 200"
+
+
+@pytest.mark.parametrize(
+    ("legacy", "words"),
+    [
+        pytest.param(
+            response(308, ("location", "https://127.0.0.1/secure")), "HTTP/1.1 308", id="redirect"
+        ),
+        pytest.param(response(426, ("upgrade", "HTTP/2.0")), "Upgrade: HTTP/2.0", id="426-no-tls"),
+        pytest.param(response(200), "HTTP/1.1 200", id="served"),
+    ],
+)
+def test_no_426_naming_tls_advertises_nothing(legacy: Response, words: str) -> None:
+    finding = run("tls-upgrade-performed", tls_observation(legacy, upgrade=response(400)))
+    assert finding.outcome is SKIPPED
+    assert words in finding.message
+    assert "is not a 426 naming TLS/1.x" in finding.message
+
+
+@pytest.mark.parametrize(
+    ("upgrade", "words"),
+    [
+        pytest.param(response(400), "HTTP/1.1 400", id="400"),
+        pytest.param(REFUSAL_426, "HTTP/1.1 426", id="426-again"),
+        pytest.param(response(200), "HTTP/1.1 200", id="ignored"),
+        pytest.param(
+            ProbeFailure(FailureKind.CLOSED, "the server closed the connection without answering"),
+            "closed the connection without answering",
+            id="closed",
+        ),
+    ],
+)
+def test_advertised_but_not_performed_warns(upgrade: Response | ProbeFailure, words: str) -> None:
+    observation = tls_observation(upgrade=upgrade)
+    finding = run("tls-upgrade-performed", observation)
+    assert finding.outcome is WARNED
+    assert words in finding.message
+    assert "308 redirect" in finding.diagnosis
+    assert run("tls-upgrade-switch", observation).outcome is SKIPPED
+
+
+def test_the_bundled_server_is_not_blamed() -> None:
+    finding = run("tls-upgrade-performed", tls_observation(upgrade=None, bundled=True))
+    assert finding.outcome is SKIPPED
+    assert "hypercorn" in finding.message
+    assert "--upgrade-target" in finding.message
+
+
+def test_without_an_http_url_nothing_is_tried() -> None:
+    finding = run("tls-upgrade-performed", tls_observation(upgrade=None))
+    assert finding.outcome is SKIPPED
+    assert "no http URL" in finding.message
+
+
+def _after_101(failure: ProbeFailure | None = None, status: int = 200) -> Exchange:
+    return Exchange(
+        "tls-upgraded",
+        HTTP + "/secure",
+        "GET",
+        "HTTP/1.1 over TLS started in-band",
+        transport=None if failure else Transport("http", "TLSv1.2"),
+        response=None if failure else response(status),
+        failure=failure,
+    )
+
+
+@pytest.mark.parametrize(
+    ("upgrade", "upgraded", "words"),
+    [
+        pytest.param(
+            response(101, ("upgrade", "HTTP/1.1"), ("connection", "Upgrade")),
+            _after_101(),
+            "the 101 does not name TLS",
+            id="101-without-tls",
+        ),
+        pytest.param(
+            SWITCH_101,
+            _after_101(ProbeFailure(FailureKind.TLS_REFUSED, "the server closed the connection")),
+            "must complete the TLS handshake",
+            id="no-tls-after-101",
+        ),
+        pytest.param(
+            SWITCH_101,
+            _after_101(
+                ProbeFailure(FailureKind.PROTOCOL, "certificate verify failed: self-signed")
+            ),
+            "does not verify for this host",
+            id="untrusted-certificate",
+        ),
+        pytest.param(
+            SWITCH_101,
+            _after_101(ProbeFailure(FailureKind.TIMEOUT, "no answer within 5 s")),
+            "continue with the response",
+            id="no-answer-over-tls",
+        ),
+        pytest.param(SWITCH_101, _after_101(status=426), "answered with 426", id="426-over-tls"),
+        pytest.param(SWITCH_101, _after_101(status=502), "answered with 502", id="5xx-over-tls"),
+    ],
+)
+def test_a_broken_switch_fails(upgrade: Response, upgraded: Exchange, words: str) -> None:
+    observation = tls_observation(upgrade=upgrade, upgraded=upgraded)
+    assert run("tls-upgrade-performed", observation).outcome is PASSED
+    finding = run("tls-upgrade-switch", observation)
+    assert finding.outcome is FAILED
+    assert words in said(finding)
