@@ -85,7 +85,8 @@ class Target:
         )
 
 
-Probe = Callable[[], Exchange | TlsHandshake]
+# A probe returns None when it finds it need not be made (it depends on another's answer).
+Probe = Callable[[], Exchange | TlsHandshake | None]
 # What a protocol sends for a requirement: (requirement, target, timeout) -> probes.
 Plan = Callable[[Requirement, Target, float], list[Probe]]
 
