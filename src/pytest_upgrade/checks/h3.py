@@ -11,8 +11,7 @@ from __future__ import annotations
 
 from .._model import Exchange, Observation, Response, Severity
 from ..grammar import Alternative, AltSvcField, parse_alt_svc
-from ..probes.endpoint import Endpoint
-from ..protocols.h3 import ADVERTISING_ROLES, H3, LEGACY_H2, advertised_h3
+from ..protocols.h3 import ADVERTISING_ROLES, H3, LEGACY_H2, advertised_h3, origin_host
 from .registry import LEGACY, UPGRADED, Verdict
 from .registry import check as _check
 
@@ -26,10 +25,6 @@ _OVER = {LEGACY: "HTTP/1.1", LEGACY_H2: "HTTP/2"}
 def _advertisers(observation: Observation) -> list[Exchange]:
     exchanges = [observation.exchange(role) for role in (LEGACY, LEGACY_H2)]
     return [e for e in exchanges if e is not None]
-
-
-def _origin(exchange: Exchange) -> Endpoint:
-    return Endpoint.from_url(exchange.url)
 
 
 def _drafts(parsed: AltSvcField) -> list[Alternative]:
@@ -86,8 +81,8 @@ def _judge_advertisement(exchange: Exchange) -> Verdict:
             diagnosis='Alt-Svc = 1#( protocol-id "=" DQUOTE [host] ":" port DQUOTE *( ";" param ) )'
             " (RFC 7838 §3): clients drop what does not parse.",
         )
-    origin = _origin(exchange)
-    found = advertised_h3(response, origin)
+    host = origin_host(exchange.url)
+    found = advertised_h3(response, host)
     if found is not None:
         return Verdict.ok(f"the {over} answer advertises {found}", expected=expected, actual=actual)
     h3_elsewhere = [a for a in parsed.alternatives if a.protocol_id == "h3"]
@@ -98,7 +93,7 @@ def _judge_advertisement(exchange: Exchange) -> Verdict:
             actual=actual,
             diagnosis=(
                 "RFC 7838 §2.1 allows an alternative on another host, but pytest-upgrade probes"
-                f" only the target's host ({origin.host}): test that host as its own target."
+                f" only the target's host ({host}): test that host as its own target."
             ),
             severity=Severity.SHOULD,
         )
@@ -169,7 +164,7 @@ def _h3_alternatives(observation: Observation) -> list[tuple[str, Alternative]]:
     for role in ADVERTISING_ROLES:
         exchange = observation.exchange(role)
         if exchange is not None and exchange.response is not None:
-            alternative = advertised_h3(exchange.response, _origin(exchange))
+            alternative = advertised_h3(exchange.response, origin_host(exchange.url))
             if alternative is not None:
                 found.append((_OVER[role], alternative))
     return found

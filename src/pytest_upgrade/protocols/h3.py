@@ -22,6 +22,7 @@ from collections.abc import Callable
 from functools import partial
 from types import MappingProxyType
 from typing import Any
+from urllib.parse import urlsplit
 
 from .._model import Exchange, FailureKind, Observation, ProbeFailure, Requirement, Response
 from ..checks.registry import LEGACY, Verdict
@@ -33,7 +34,7 @@ from ..probes.quic import aioquic_missing, h3_exchange
 from ..probes.target import Probe, Target, missing, request_options
 from ._base import Protocol, mention, no_response
 
-__all__ = ["ADVERTISING_ROLES", "H3", "LEGACY_H2", "advertised_h3"]
+__all__ = ["ADVERTISING_ROLES", "H3", "LEGACY_H2", "advertised_h3", "origin_host"]
 
 LEGACY_H2 = "legacy-h2"
 DIRECT = "h3-direct"
@@ -60,18 +61,19 @@ class _Once:
             return self._value
 
 
-def _same_host(alternative: Alternative, origin: Endpoint) -> bool:
-    # RFC 7838 §2.1: an empty host is the origin's host.
-    return alternative.host in ("", origin.host.lower())
+def origin_host(url: str) -> str:
+    """The lower-cased host of an exchange's URL ("" when it has none)."""
+    return (urlsplit(url).hostname or "").lower()
 
 
-def advertised_h3(response: Response, origin: Endpoint) -> Alternative | None:
-    """The first ``h3`` alternative on the origin's host that ``response`` advertises."""
+def advertised_h3(response: Response, host: str) -> Alternative | None:
+    """The first ``h3`` alternative on ``host`` (the origin's) that ``response`` advertises."""
     value = response.combined("alt-svc")
     if value is None:
         return None
     for alternative in parse_alt_svc(value).alternatives:
-        if alternative.protocol_id == H3_ALPN_ID and _same_host(alternative, origin):
+        # RFC 7838 §2.1: an empty host is the origin's host.
+        if alternative.protocol_id == H3_ALPN_ID and alternative.host in ("", host.lower()):
             return alternative
     return None
 
@@ -81,7 +83,7 @@ def _endpoint_of(
 ) -> tuple[Alternative | None, Exchange | None]:
     for exchange in answers:
         if exchange is not None and exchange.response is not None:
-            alternative = advertised_h3(exchange.response, origin)
+            alternative = advertised_h3(exchange.response, origin.host)
             if alternative is not None:
                 return alternative, exchange
     return None, None
@@ -174,7 +176,10 @@ def _diagnose(observation: Observation, exchange: Exchange) -> str | None:
     direct = observation.exchange(DIRECT)
     if direct is None or direct.response is None or exchange.failure is None:
         return None
-    port = direct.url.split("://", 1)[1].split("/", 1)[0].rsplit(":", 1)[-1]
+    try:
+        port = urlsplit(direct.url).port
+    except ValueError:
+        port = None
     return (
         f"The advertised endpoint does not answer QUIC ({exchange.failure.message}), but HTTP/3"
         f" answers at the origin's own port {port} ({direct.response.status_line}): Alt-Svc"
@@ -212,7 +217,7 @@ H3 = Protocol(
     token="h3",
     aliases=("HTTP/3",),
     mention=mention(r"HTTP/3(?:\.0)?|HTTP3|h3|QUIC"),
-    roles=(LEGACY, LEGACY_H2, "upgraded", DIRECT),
+    roles=(LEGACY, "upgraded", LEGACY_H2, DIRECT),
     plan=_plan,
     judge_upgrade_field=_upgrade_field,
     judge_upgraded=_upgraded,
