@@ -19,7 +19,7 @@ that one timeout: the probe runs its own event loop in the calling thread.
 from __future__ import annotations
 
 import asyncio
-import socket
+import functools
 import time
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
@@ -136,23 +136,19 @@ async def _request(
     if trust.cafile is not None:
         configuration.load_verify_locations(cafile=trust.cafile)
     # else: aioquic verifies against certifi's roots; verification stays on.
-    try:
-        infos = await asyncio.wait_for(
-            loop.getaddrinfo(host, port, type=socket.SOCK_DGRAM), timeout
-        )
-    except (OSError, TimeoutError) as exc:
-        raise ProbeError(FailureKind.UNREACHABLE, f"cannot resolve {host!r}: {exc}") from None
-    family, _, _, _, address = infos[0]
-    remote = (str(address[0]), int(address[1]))
     client = _client_class()
     try:
-        transport, protocol = await loop.create_datagram_endpoint(
-            lambda: client(configuration), family=family, remote_addr=remote
+        # A literal address is used as given; a name is resolved first (bounded too).
+        transport, protocol = await asyncio.wait_for(
+            loop.create_datagram_endpoint(lambda: client(configuration), remote_addr=(host, port)),
+            timeout,
         )
-    except OSError as exc:
+    except (OSError, TimeoutError) as exc:
         raise ProbeError(
-            FailureKind.UNREACHABLE, f"cannot open a UDP socket to {where}: {exc}"
+            FailureKind.UNREACHABLE, f"cannot open a UDP socket to {where}: {exc or 'timed out'}"
         ) from None
+    peer = transport.get_extra_info("peername")
+    remote = (str(peer[0]), int(peer[1]), *peer[2:])
     try:
         async with asyncio.timeout(timeout):
             await protocol.exchange(
@@ -169,6 +165,7 @@ async def _request(
         transport.close()
 
 
+@functools.cache
 def _client_class() -> Any:
     """The aioquic protocol class, built on first use (aioquic is an optional extra)."""
     from aioquic.asyncio.protocol import QuicConnectionProtocol  # noqa: PLC0415

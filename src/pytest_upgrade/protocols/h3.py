@@ -79,9 +79,11 @@ def advertised_h3(response: Response, host: str) -> Alternative | None:
 
 
 def _endpoint_of(
-    answers: list[Exchange | None], origin: Endpoint
+    answers: list[_Once], origin: Endpoint
 ) -> tuple[Alternative | None, Exchange | None]:
-    for exchange in answers:
+    # In order, each waited for only when the one before advertised nothing.
+    for answer in answers:
+        exchange = answer()
         if exchange is not None and exchange.response is not None:
             alternative = advertised_h3(exchange.response, origin.host)
             if alternative is not None:
@@ -104,7 +106,7 @@ def _plan(requirement: Requirement, target: Target, timeout: float) -> list[Prob
     )
 
     def upgraded() -> Exchange:
-        alternative, source = _endpoint_of([legacy_h2(), legacy()], https)
+        alternative, source = _endpoint_of([legacy_h2, legacy], https)
         if alternative is None or source is None:
             return Exchange(
                 role="upgraded",
@@ -127,7 +129,7 @@ def _plan(requirement: Requirement, target: Target, timeout: float) -> list[Prob
         failure = tried.failure
         if failure is None or failure.kind not in (FailureKind.TIMEOUT, FailureKind.UNREACHABLE):
             return None
-        alternative, _ = _endpoint_of([legacy_h2(), legacy()], https)
+        alternative, _ = _endpoint_of([legacy_h2, legacy], https)
         if alternative is None or alternative.port == https.port:
             return None
         return h3_exchange(https, https.host, https.port, role=DIRECT, **request)
