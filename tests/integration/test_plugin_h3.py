@@ -152,7 +152,10 @@ def test_the_bundled_server_serves_http3_and_advertises_it() -> None:
 
     async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
         if scope["type"] == "http":
-            await send({"type": "http.response.start", "status": 200, "headers": []})
+            # An interim 103 first (RFC 8297): the probe records the final answer.
+            link = [(b"link", b"</style.css>; rel=preload")]
+            await send({"type": "http.response.early_hint", "links": [b"</style.css>"]})
+            await send({"type": "http.response.start", "status": 200, "headers": link})
             await send({"type": "http.response.body", "body": scope["http_version"].encode()})
 
     ca = BundledCA()

@@ -312,3 +312,25 @@ def test_a_target_without_https_cannot_be_probed() -> None:
     result = RequirementResult(obs, tuple(run_checks(obs)))
     assert result.verdict == "SKIPPED"
     assert "no https URL" in result.skip_reason
+
+
+# -- how a closed QUIC connection reads (RFC 9000 §20, RFC 9001 §4.8) -------------------
+
+
+@pytest.mark.parametrize(
+    ("code", "kind", "words"),
+    [
+        (0x100 + 48, FailureKind.CERTIFICATE, "did not verify (unknown_ca: why)"),
+        (0x100 + 42, FailureKind.CERTIFICATE, "bad_certificate"),
+        (0x100 + 120, FailureKind.ALPN_MISMATCH, "does not offer h3"),
+        (0x100 + 80, FailureKind.TLS_REFUSED, "TLS alert 80: why"),
+        (0x1, FailureKind.CLOSED, "closed the QUIC connection (error 0x1: why)"),
+        (0x10C, FailureKind.TLS_REFUSED, "TLS alert 12"),
+    ],
+)
+def test_a_terminated_connection_is_classified(code: int, kind: FailureKind, words: str) -> None:
+    from pytest_upgrade.probes.quic import _terminated
+
+    error = _terminated(code, "why", "127.0.0.1:443 (UDP)")
+    assert error.kind is kind
+    assert words in error.message

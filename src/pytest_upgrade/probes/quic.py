@@ -226,12 +226,12 @@ def _client_class() -> Any:
                     self._done.set_result(None)
 
         def _head(self, headers: list[tuple[bytes, bytes]]) -> None:
-            for raw_name, raw_value in headers:
-                name, value = decode_field(raw_name), decode_field(raw_value)
-                if name == ":status":
-                    self._status = int(value) if value.isdigit() else -1
-                elif not name.startswith(":"):
-                    self._fields.append((name.lower(), value))
+            fields = [(decode_field(n), decode_field(v)) for n, v in headers]
+            status = next((v for n, v in fields if n == ":status"), "")
+            if status.isdigit() and 100 <= int(status) < 200:
+                return  # an interim response (103 Early Hints); the final one follows (§4.1)
+            self._status = int(status) if status.isdigit() else -1
+            self._fields = [(n.lower(), v) for n, v in fields if not n.startswith(":")]
 
         async def exchange(
             self,
