@@ -197,9 +197,10 @@ def _client_options(target: Target, trust: ClientTrust) -> dict[str, Any]:
 
 
 _UDP_SILENT = (
-    "Nothing answered QUIC at the advertised endpoint within the timeout: its UDP port is"
-    " filtered or nothing serves QUIC there. Open the UDP port (firewalls, security groups and"
-    " load balancers often pass only TCP) or stop advertising h3 there."
+    "Nothing answered QUIC at the advertised endpoint within the timeout (no reply to the"
+    " client's Initial packets, RFC 9000 §7): its UDP port is filtered or nothing serves QUIC"
+    " there. Open the UDP port (firewalls, security groups and load balancers often pass only"
+    " TCP) or stop advertising h3 there."
 )
 _UDP_CLOSED = (
     "Nothing listens on the advertised UDP port (the host answered ICMP port unreachable):"
