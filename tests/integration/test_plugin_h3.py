@@ -146,6 +146,7 @@ def summary(result: pytest.RunResult) -> tuple[str, set[str]]:
 def test_the_bundled_server_serves_http3_and_advertises_it() -> None:
     import httpx
 
+    from pytest_upgrade._model import FailureKind
     from pytest_upgrade.probes.endpoint import ClientTrust, Endpoint
     from pytest_upgrade.probes.quic import h3_exchange
     from pytest_upgrade.server.bundled import BundledCA, UpgradeServer
@@ -178,6 +179,19 @@ def test_the_bundled_server_serves_http3_and_advertises_it() -> None:
             )
             assert exchange.response is not None, exchange.failure
             assert (exchange.response.status, exchange.response.body) == (200, b"3")
+            # Without the bundled CA the system's store is used: verification stays on.
+            untrusted = h3_exchange(
+                Endpoint.from_url(server.https_url),
+                "127.0.0.1",
+                server.h3_port,
+                role="upgraded",
+                method="GET",
+                path="/",
+                trust=ClientTrust(None),
+                timeout=5,
+            )
+            assert untrusted.failure is not None
+            assert untrusted.failure.kind is FailureKind.CERTIFICATE
         with UpgradeServer(app, ca=ca, h3=False) as server:
             assert server.h3_port is None
             assert server.h3_url is None

@@ -20,6 +20,8 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import os
+import ssl
 import time
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
@@ -133,9 +135,7 @@ async def _request(
         # Our own timeout ends the probe; QUIC's idle timer must not race it.
         idle_timeout=timeout * 2,
     )
-    if trust.cafile is not None:
-        configuration.load_verify_locations(cafile=trust.cafile)
-    # else: aioquic verifies against certifi's roots; verification stays on.
+    _load_trust(configuration, trust)
     client = _client_class()
     try:
         # A literal address is used as given; a name is resolved first (bounded too).
@@ -163,6 +163,22 @@ async def _request(
     finally:
         protocol.close()  # sends CONNECTION_CLOSE; no need to wait for the draining period
         transport.close()
+
+
+def _load_trust(configuration: Any, trust: ClientTrust) -> None:
+    """The CAs the TCP probes trust: the given CA file, else the system's store.
+
+    Verification is always on. aioquic falls back to certifi's roots only when
+    this Python knows no system store (``ssl.get_default_verify_paths``).
+    """
+    if trust.cafile is not None:
+        configuration.load_verify_locations(cafile=trust.cafile)
+        return
+    paths = ssl.get_default_verify_paths()
+    cafile = paths.cafile if paths.cafile and os.path.isfile(paths.cafile) else None
+    capath = paths.capath if paths.capath and os.path.isdir(paths.capath) else None
+    if cafile is not None or capath is not None:
+        configuration.load_verify_locations(cafile=cafile, capath=capath)
 
 
 @functools.cache
