@@ -38,11 +38,19 @@ def _stamp() -> str:
     return digest.hexdigest()
 
 
-def ensure_venv(venv_dir: pathlib.Path = VENV, *extra_args: str) -> pathlib.Path:
+# The development venv has every extra; the "minimum" one leaves out h3
+# (aioquic), so that the path without the extra is tested for real.
+EXTRAS = "test,lint,types,h3"
+MIN_EXTRAS = "test,lint,types"
+
+
+def ensure_venv(
+    venv_dir: pathlib.Path = VENV, *extra_args: str, extras: str = EXTRAS
+) -> pathlib.Path:
     """Create or refresh ``venv_dir``; returns its python."""
     python = venv_dir / BIN.name / "python"
     stamp_file = venv_dir / ".pytest-upgrade-stamp"
-    stamp = _stamp() + " ".join(extra_args)
+    stamp = _stamp() + " ".join(extra_args) + extras
     if stamp_file.exists() and stamp_file.read_text() == stamp and python.exists():
         return python
     if not python.exists():
@@ -51,7 +59,7 @@ def ensure_venv(venv_dir: pathlib.Path = VENV, *extra_args: str) -> pathlib.Path
     print("dev.py: installing pytest-upgrade and its development tools", flush=True)
     pip = [str(python), "-m", "pip", "install", "--quiet", "--disable-pip-version-check"]
     subprocess.run([*pip, "--upgrade", "pip"], check=True)
-    subprocess.run([*pip, "-e", f"{ROOT}[test,lint,types]", *extra_args], check=True)
+    subprocess.run([*pip, "-e", f"{ROOT}[{extras}]", *extra_args], check=True)
     stamp_file.write_text(stamp)
     return python
 
@@ -176,7 +184,9 @@ def main(argv: list[str]) -> int:
     command, extra = argv[0], argv[1:]
     if command == "test-min":
         minimum = ROOT / "requirements" / "minimum.txt"
-        python = ensure_venv(VENV.with_name(VENV.name + "-min"), "-c", str(minimum))
+        python = ensure_venv(
+            VENV.with_name(VENV.name + "-min"), "-c", str(minimum), extras=MIN_EXTRAS
+        )
         return run(str(python), "-m", "pytest", "-n", "2", "-p", "no:cacheprovider", *extra)
     if command == "examples":
         return examples(extra)

@@ -1,4 +1,5 @@
-"""The floor: the exchanges a requirement needs, made with bare sockets, ssl, h11 and h2.
+"""The floor: the exchanges a requirement needs, made with bare sockets, ssl, h11, h2
+(and aioquic for HTTP/3).
 
 Each function makes one exchange on a fresh connection, the way the plugin's
 probe for it does (same ALPN offer, same TLS version pin, same request), and
@@ -13,9 +14,11 @@ in ``pytest_upgrade.probes.observe`` makes for it against the bundled server.
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import hashlib
 import os
+import re
 import socket
 import ssl
 import warnings
@@ -46,6 +49,7 @@ class Contexts:
     tls11: ssl.SSLContext  # pinned to TLS 1.1 (security level 0)
     tls12: ssl.SSLContext  # pinned to TLS 1.2
     min12: ssl.SSLContext  # TLS 1.2 or later, ALPN h2, http/1.1
+    cafile: str  # aioquic takes the CA file itself
 
     @classmethod
     def build(cls, cafile: str) -> Contexts:
@@ -74,6 +78,7 @@ class Contexts:
             tls11=context(["http/1.1"], pin=ssl.TLSVersion.TLSv1_1),
             tls12=context(["http/1.1"], pin=ssl.TLSVersion.TLSv1_2),
             min12=context(["h2", "http/1.1"], minimum=ssl.TLSVersion.TLSv1_2),
+            cafile=cafile,
         )
 
 
@@ -158,6 +163,90 @@ def http2(port: int, ctx: ssl.SSLContext | None, path: str) -> int:
             pending = conn.data_to_send()
             if pending:
                 sock.sendall(pending)
+
+
+def http2_alt_svc(port: int, ctx: ssl.SSLContext, path: str) -> int:
+    """One HTTP/2 request over TLS; the UDP port its Alt-Svc advertises for h3."""
+    conn = h2.connection.H2Connection(
+        h2.config.H2Configuration(client_side=True, header_encoding=None)
+    )
+    with _open(port, ctx) as sock:
+        conn.initiate_connection()
+        headers = [
+            (":method", "GET"),
+            (":scheme", "https"),
+            (":authority", f"{HOST}:{port}"),
+            (":path", path),
+            ("user-agent", USER_AGENT),
+        ]
+        conn.send_headers(1, headers, end_stream=True)
+        sock.sendall(conn.data_to_send())
+        alt_svc = b""
+        while True:
+            data = sock.recv(65536)
+            assert data, "closed before the response ended"
+            for event in conn.receive_data(data):
+                if isinstance(event, h2.events.ResponseReceived):
+                    alt_svc = dict(event.headers).get(b"alt-svc", b"")
+                elif isinstance(event, h2.events.DataReceived):
+                    conn.acknowledge_received_data(event.flow_controlled_length, 1)
+                elif isinstance(event, h2.events.StreamEnded):
+                    match = re.search(rb'h3=":(\d+)"', alt_svc)
+                    assert match is not None, alt_svc
+                    return int(match[1])
+            pending = conn.data_to_send()
+            if pending:
+                sock.sendall(pending)
+
+
+def http3(port: int, cafile: str, path: str) -> int:
+    """One HTTP/3 request with bare aioquic on a fresh QUIC connection; the status."""
+    return asyncio.run(asyncio.wait_for(_http3(port, cafile, path), TIMEOUT))
+
+
+async def _http3(port: int, cafile: str, path: str) -> int:
+    from aioquic.asyncio.protocol import QuicConnectionProtocol  # noqa: PLC0415 (extra h3)
+    from aioquic.h3.connection import H3_ALPN, H3Connection  # noqa: PLC0415
+    from aioquic.h3.events import HeadersReceived  # noqa: PLC0415
+    from aioquic.quic.configuration import QuicConfiguration  # noqa: PLC0415
+    from aioquic.quic.connection import QuicConnection  # noqa: PLC0415
+    from aioquic.quic.events import QuicEvent  # noqa: PLC0415
+
+    loop = asyncio.get_running_loop()
+    status: asyncio.Future[int] = loop.create_future()
+
+    class Client(QuicConnectionProtocol):
+        def __init__(self, quic: QuicConnection) -> None:
+            super().__init__(quic)
+            self.h3 = H3Connection(quic)
+
+        def quic_event_received(self, event: QuicEvent) -> None:
+            for h3_event in self.h3.handle_event(event):
+                if isinstance(h3_event, HeadersReceived) and not status.done():
+                    status.set_result(int(dict(h3_event.headers)[b":status"]))
+
+    config = QuicConfiguration(alpn_protocols=H3_ALPN, is_client=True, server_name=HOST)
+    config.load_verify_locations(cafile=cafile)
+    transport, client = await loop.create_datagram_endpoint(
+        lambda: Client(QuicConnection(configuration=config)), remote_addr=(HOST, port)
+    )
+    try:
+        client.connect((HOST, port))
+        await client.wait_connected()
+        stream = client._quic.get_next_available_stream_id()
+        pseudo = [(b":method", b"GET"), (b":scheme", b"https"), (b":path", path.encode())]
+        pseudo.append((b":authority", f"{HOST}:{port}".encode()))
+        client.h3.send_headers(stream, pseudo, end_stream=True)
+        client.transmit()
+        return await status
+    finally:
+        client.close()
+        transport.close()
+
+
+def http2_then_http3(port: int, ctx: ssl.SSLContext, cafile: str, path: str) -> int:
+    """What any client must do to reach HTTP/3: read Alt-Svc, then go there."""
+    return http3(http2_alt_svc(port, ctx, path), cafile, path)
 
 
 def tls_attempt(port: int, ctx: ssl.SSLContext) -> bool:
@@ -281,5 +370,16 @@ def plan(protocol: str, path: str, https_port: int, http_port: int, ctx: Context
                 "HTTP/1.0 over TLS", partial(http1, https_port, ctx.h1, path, version="1.0"), 426
             ),
             Planned("HTTP/1.1 over TLS", partial(http1, https_port, ctx.h1, path), 200),
+        ]
+    if protocol == "h3":
+        return [
+            Planned(
+                "HTTP/1.1 over TLS (ALPN http/1.1)", partial(http1, https_port, ctx.h1, path), 200
+            ),
+            Planned(
+                "HTTP/2 over TLS, then HTTP/3 over QUIC (aioquic) to its Alt-Svc port",
+                partial(http2_then_http3, https_port, ctx.h2, ctx.cafile, path),
+                200,
+            ),
         ]
     raise ValueError(protocol)

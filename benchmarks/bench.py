@@ -8,10 +8,12 @@ Measured in one run, on loopback (127.0.0.1) only:
 1. Session start: from requesting the bundled server to it answering on both
    listeners (BundledCA, UpgradeServer.start(), a first answer on the TLS and
    on the cleartext listener); in-process, and in a fresh pytest session.
-2. One complete check per requirement (h2, h2c, websocket, TLS/1.2, HTTP/1.1)
-   against the bundled server running the demo app, as plugin.py makes it
+2. One complete check per requirement (h2, h2c, websocket, TLS/1.2, HTTP/1.1,
+   and h3 when aioquic is installed) against the bundled server running the
+   demo app, as plugin.py makes it
    (observe() on a thread pool, then run_checks()), versus the floor: the same
-   exchanges made with bare sockets, ssl, h11 and h2, contexts built once,
+   exchanges made with bare sockets, ssl, h11 and h2 (bare aioquic for HTTP/3),
+   contexts built once,
    run concurrently on a thread pool of the same size (benchmarks/_floor.py).
 3. A generated suite of 300 ``requires_upgrade("h2")`` tests run by pytest,
    versus the same assertions written by hand with httpx and a hand-written
@@ -86,6 +88,12 @@ REQUIREMENTS = (
     ("TLS/1.2", "/secure/payments"),
     ("HTTP/1.1", "/legacy/catalogue"),
 )
+try:  # the h3 row needs the extra (pytest-upgrade[h3]); the others do not
+    import aioquic  # noqa: F401
+
+    REQUIREMENTS += (("h3", "/legacy/catalogue"),)  # served over HTTP/1.1, HTTP/2 and HTTP/3
+except ImportError:
+    pass
 
 # Checks that are skipped against the demo app, whatever it does right:
 # websocket-version cannot pass against the bundled server (README, "What the

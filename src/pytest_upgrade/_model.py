@@ -80,7 +80,7 @@ class Response:
     """
 
     status: int
-    http_version: str  # "1.0", "1.1" or "2"
+    http_version: str  # "1.0", "1.1", "2" or "3"
     headers: tuple[tuple[str, str], ...]
     body: bytes = b""
     reason: str = ""
@@ -149,8 +149,8 @@ class ProbeFailure:
 class Offer:
     """What a probe's client offered, as data: reproduce commands are built from it.
 
-    ``http_versions`` lists the HTTP versions offered, preferred first ("2",
-    "1.1"); ``alpn`` the ALPN offer over TLS; ``tls_minimum`` the lowest TLS
+    ``http_versions`` lists the HTTP versions offered, preferred first ("3",
+    "2", "1.1"); ``alpn`` the ALPN offer over TLS; ``tls_minimum`` the lowest TLS
     version offered ("TLSv1.2"), when the probe raised it.
     """
 
@@ -168,11 +168,18 @@ class Offer:
         """HTTP/2 over cleartext without an upgrade (RFC 9113 §3.3)."""
         return self.http_versions[0] == "2" and not self.tls
 
+    @property
+    def quic(self) -> bool:
+        """HTTP/3, over QUIC (RFC 9114): an alternative service, not the origin's TCP port."""
+        return self.http_versions[0] == "3"
+
     def describe(self) -> str:
         """For people: "HTTP/1.1 over TLS, ALPN http/1.1"."""
         over = "over TLS" if self.tls else "over cleartext"
         if self.websocket and self.http_versions[0] == "2":
             return f"WebSocket over HTTP/2 (RFC 8441 extended CONNECT) {over}, ALPN h2"
+        if self.quic:
+            return "HTTP/3 over QUIC, ALPN " + ", ".join(self.alpn)
         if self.websocket:
             return f"WebSocket handshake (RFC 6455, version 13) {over}"
         if self.tls_upgrade is not None and not self.tls:

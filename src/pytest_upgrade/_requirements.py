@@ -15,7 +15,7 @@ from typing import Any
 
 from ._model import Requirement
 from .grammar import is_token
-from .protocols import PROTOCOLS, accepted
+from .protocols import PROTOCOLS, accepted, protocol_for
 
 __all__ = [
     "canonical_protocol",
@@ -71,6 +71,11 @@ def parse_requirement(args: tuple[Any, ...], kwargs: Mapping[str, Any]) -> Requi
             f" accepted: {', '.join(allowed)}"
         )
     protocol = canonical_protocol(args[0])
+    if kwargs.get("after") is not None and not protocol_for(protocol).legacy_refused:
+        raise ValueError(
+            f"after= is the date the legacy protocol is refused with 426; {protocol} has no such"
+            " date (HTTP/3 is advertised by Alt-Svc, never asked for by a 426): remove after="
+        )
     return Requirement(
         protocol=protocol,
         path=_path(kwargs.get("path", "/")),

@@ -71,6 +71,12 @@ class RequirementResult:
         )
 
     @property
+    def skip_reason(self) -> str:
+        """Why nothing could be judged: the reason of the first must-check, else the first."""
+        musts = [f for f in self.findings if f.severity is Severity.MUST]
+        return (musts or list(self.findings))[0].message if self.findings else ""
+
+    @property
     def verdict(self) -> str:
         if self.failed:
             return "FAILED"
@@ -94,7 +100,10 @@ def target_error(observation: Observation) -> str | None:
     finding about the protocol it spoke, judged by the checks.
     """
     for exchange in observation.exchanges:
-        if exchange.failure is not None and exchange.failure.is_error:
+        # A QUIC endpoint is an alternative service (RFC 7838), not the target:
+        # what fails there is a finding of the h3 checks.
+        quic = exchange.offer is not None and exchange.offer.quic
+        if exchange.failure is not None and exchange.failure.is_error and not quic:
             return f"{exchange.role} probe ({exchange.offered}): {exchange.failure.message}"
     failures = [e.failure for e in observation.exchanges if e.url and e.failure is not None]
     answered = any(e.response is not None for e in observation.exchanges)

@@ -235,7 +235,7 @@ upgrade_requirements =
 @pytest.mark.parametrize(
     ("line", "message"),
     [
-        ("h3 /x", "*--upgrade-require: 'h3 /x': unknown protocol 'h3'*"),
+        ("h4 /x", "*--upgrade-require: 'h4 /x': unknown protocol 'h4'*"),
         ("h2 /x verb=GET", "*'verb=GET' is not an option*"),
         ("h2 /x after=soon", "*after must be a date in the form YYYY-MM-DD*"),
     ],

@@ -335,6 +335,8 @@ def test_marked_with_broken_fixture(broken):
 
 _VOLATILE = [
     (re.compile(r"127\.0\.0\.1:\d+"), "127.0.0.1:PORT"),
+    # The bundled server's HTTP/3 advertisement (with aioquic installed).
+    (re.compile(r'h3=":\d+"'), 'h3=":PORT"'),
     (re.compile(r"/tmp/pytest-upgrade-ca-[^/\s\"']+"), "/tmp/pytest-upgrade-ca-X"),
     (re.compile(r"\d+(\.\d+)? ?ms\b"), "N ms"),
     # The reports' exchanges: Date fields, WebSocket keys and their accept values.

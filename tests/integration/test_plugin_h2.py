@@ -185,7 +185,7 @@ def test_unknown_check_id_is_a_usage_error(pytester: pytest.Pytester) -> None:
 @pytest.mark.parametrize(
     ("marker", "message"),
     [
-        ('"h3"', "*unknown protocol 'h3'; accepted: 'h2', 'HTTP/2' (alias of 'h2')*"),
+        ('"h4"', "*unknown protocol 'h4'; accepted: 'h2', 'HTTP/2' (alias of 'h2')*"),
         ('"h2", path="v2"', "*path must be a string starting with '/'*"),
         ('"h2", after="next year"', "*after must be a date in the form YYYY-MM-DD*"),
         ('"h2", verb="GET"', "*unknown keyword argument(s) verb*"),
@@ -361,7 +361,7 @@ def test_bad_marker_under_xdist_is_an_error_not_a_crash(pytester: pytest.Pyteste
         test_suite="""
 import pytest
 
-@pytest.mark.requires_upgrade("h3")
+@pytest.mark.requires_upgrade("h4")
 def test_bad():
     pass
 
@@ -372,7 +372,7 @@ def test_good():
     )
     result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "-n", "2")
     result.assert_outcomes(passed=1, errors=1)
-    result.stdout.fnmatch_lines(["*invalid @pytest.mark.requires_upgrade: unknown protocol 'h3'*"])
+    result.stdout.fnmatch_lines(["*invalid @pytest.mark.requires_upgrade: unknown protocol 'h4'*"])
     assert "INTERNALERROR" not in result.stdout.str()
 
 

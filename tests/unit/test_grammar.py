@@ -40,8 +40,11 @@ PROPERTY = settings(max_examples=200, deadline=None)
 def test_exported_names() -> None:
     # other modules are written against these names: changing them is an API change
     assert _rules.__all__ == [
+        "DEFAULT_MAX_AGE",
         "UNASSIGNED_WEBSOCKET_VERSION",
         "WEBSOCKET_GUID",
+        "AltSvcField",
+        "Alternative",
         "ConnectionHeader",
         "MediaType",
         "ProblemDocument",
@@ -50,6 +53,7 @@ def test_exported_names() -> None:
         "expected_accept",
         "is_token",
         "is_uri_reference",
+        "parse_alt_svc",
         "parse_cache_control",
         "parse_connection",
         "parse_http_date",

@@ -35,8 +35,8 @@ def test_tls_requirements_set_the_server_minimum() -> None:
 
 
 def test_an_unregistered_protocol_is_an_error_not_http11() -> None:
-    with pytest.raises(KeyError, match=r"unregistered protocol 'h3'.*'h2'"):
-        protocol_for("h3")
+    with pytest.raises(KeyError, match=r"unregistered protocol 'h9'.*'h2'"):
+        protocol_for("h9")
     upgraded = Exchange(
         role="upgraded",
         url="https://127.0.0.1:8443/",
@@ -44,6 +44,6 @@ def test_an_unregistered_protocol_is_an_error_not_http11() -> None:
         offered="",
         response=Response(200, "1.1", (), b""),
     )
-    observation = Observation(Requirement("h3"), "target", exchanges=(upgraded,))
-    with pytest.raises(KeyError, match="unregistered protocol 'h3'"):
+    observation = Observation(Requirement("h9"), "target", exchanges=(upgraded,))
+    with pytest.raises(KeyError, match="unregistered protocol 'h9'"):
         REGISTRY["upgraded-protocol"].function(observation)

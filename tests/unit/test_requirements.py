@@ -36,7 +36,7 @@ def test_defaults() -> None:
     assert requirement == Requirement(protocol="h2", path="/", method="GET", headers=(), after=None)
 
 
-@pytest.mark.parametrize("token", ["h3", "HTTP/2.0", "h2 ", "gopher", "", 2, None, b"h2"])
+@pytest.mark.parametrize("token", ["h4", "HTTP/2.0", "h2 ", "gopher", "", 2, None, b"h2"])
 def test_unknown_token_names_it_and_the_accepted_ones(token: object) -> None:
     with pytest.raises(ValueError, match="unknown protocol") as info:
         parse(token)

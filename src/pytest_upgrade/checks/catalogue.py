@@ -4,7 +4,7 @@ Importing this module registers every check, in catalogue order: the checks
 on the 426 (its ``status``, its ``upgrade_field``s, its ``problem`` body, its
 ``caching``), those on what intermediaries did to Upgrade (``intermediary``),
 then those on the ``upgraded`` exchange and the protocol-specific ones
-(``tls``, ``tls_upgrade``, ``websocket``, ``h2c``), then the deprecation gate's (``gate``).
+(``tls``, ``tls_upgrade``, ``websocket``, ``h2c``, ``h3``), then the deprecation gate's (``gate``).
 """
 
 from __future__ import annotations
@@ -20,11 +20,12 @@ from . import tls
 from . import tls_upgrade
 from . import websocket
 from . import h2c
+from . import h3
 from . import gate
 from .registry import REGISTRY, Check, Verdict, checks_for, run_checks
 
 __all__ = ["REGISTRY", "Check", "Verdict", "checks_for", "run_checks"]
 
 # imported for their registrations
-del caching, gate, h2c, intermediary, problem, status, tls, tls_upgrade, upgrade_field, upgraded
-del websocket
+del caching, gate, h2c, h3, intermediary, problem, status, tls, tls_upgrade, upgrade_field
+del upgraded, websocket

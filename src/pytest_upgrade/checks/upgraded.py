@@ -9,9 +9,8 @@ from .._model import (
     Response,
     Severity,
 )
-from ..protocols import protocol_for
+from ..protocols import TOKENS, protocol_for
 from .evidence import answer_shows, failure_diagnosis, intermediary
-from .preconditions import ALL
 from .registry import UPGRADED, Status, Verdict
 from .registry import check as _check
 
@@ -26,14 +25,17 @@ def upgraded_exchanges(observation: Observation) -> list[Exchange]:
 def _failure_diagnosis(observation: Observation, exchange: Exchange) -> str:
     failure = exchange.failure
     assert failure is not None
+    protocol = protocol_for(observation.requirement.protocol)
+    if protocol.diagnose is not None and (found := protocol.diagnose(observation, exchange)):
+        return found
+    hint = protocol.failure_hints.get(failure.kind)
+    if hint is not None:
+        return hint
     if failure.kind is FailureKind.ALPN_MISMATCH:
         return (
             "The server does not offer h2 in ALPN, so clients told to upgrade cannot: enable"
             " HTTP/2 on the TLS listener (and on any TLS-terminating proxy in front of it)."
         )
-    hint = protocol_for(observation.requirement.protocol).failure_hints.get(failure.kind)
-    if hint is not None:
-        return hint
     return "Clients that upgrade as told still cannot use the endpoint."
 
 
@@ -141,7 +143,7 @@ def combine(verdicts: list[tuple[Exchange, Verdict]]) -> Verdict:
     "RFC 9110 §15.5.22",
     "The same request made with the required protocol is answered with neither 426 nor 5xx"
     " (101 for WebSocket).",
-    ALL,
+    TOKENS,
 )
 def check_upgraded_succeeds(observation: Observation) -> Verdict:
     exchanges = upgraded_exchanges(observation)
@@ -153,9 +155,9 @@ def check_upgraded_succeeds(observation: Observation) -> Verdict:
 @_check(
     "upgraded-protocol",
     Severity.MUST,
-    "RFC 9113 §3.2-3.3, RFC 6455 §4.1, RFC 8446, RFC 9112 §2.3",
+    "RFC 9113 §3.2-3.3, RFC 6455 §4.1, RFC 8446, RFC 9112 §2.3, RFC 9114 §3.1",
     "The upgraded exchange really used the required protocol.",
-    ALL,
+    TOKENS,
 )
 def check_upgraded_protocol(observation: Observation) -> Verdict:
     exchanges = upgraded_exchanges(observation)

@@ -33,9 +33,7 @@ def pytest_runtest_call(item: pytest.Item) -> Generator[None, object, object]:
         if failing:
             pytest.fail("\n\n".join(failure_report(r) for r in failing), pytrace=False)
         if all(r.all_skipped for r in results):
-            reasons = "; ".join(
-                f"{r.requirement.describe()}: {r.findings[0].message}" for r in results
-            )
+            reasons = "; ".join(f"{r.requirement.describe()}: {r.skip_reason}" for r in results)
             pytest.skip(f"no check could run: {reasons}")
     return (yield)
 

@@ -11,6 +11,7 @@ The grammar is the RFCs', cited next to each rule:
   media types, HTTP-dates;
 - RFC 9111 (HTTP Caching): ``Cache-Control``;
 - RFC 3986 (URI): URI references;
+- RFC 7838 (Alternative Services): ``Alt-Svc``;
 - RFC 9457 (Problem Details) over RFC 8259 (JSON): problem+json bodies.
 
 Field values are taken as a recipient sees them after field parsing: repeated
@@ -22,6 +23,7 @@ decoded from, whatever decoding the client used.
 
 from __future__ import annotations
 
+from .alt_svc import DEFAULT_MAX_AGE, Alternative, AltSvcField, parse_alt_svc
 from .dates import parse_http_date
 from .fields import (
     ConnectionHeader,
@@ -39,8 +41,11 @@ from .uri import is_uri_reference
 from .websocket import UNASSIGNED_WEBSOCKET_VERSION, WEBSOCKET_GUID, expected_accept
 
 __all__ = [
+    "DEFAULT_MAX_AGE",
     "UNASSIGNED_WEBSOCKET_VERSION",
     "WEBSOCKET_GUID",
+    "AltSvcField",
+    "Alternative",
     "ConnectionHeader",
     "MediaType",
     "ProblemDocument",
@@ -49,6 +54,7 @@ __all__ = [
     "expected_accept",
     "is_token",
     "is_uri_reference",
+    "parse_alt_svc",
     "parse_cache_control",
     "parse_connection",
     "parse_http_date",

@@ -78,3 +78,14 @@ def is_uri_reference(text: str) -> bool:
     not a URI reference until they are percent-encoded.
     """
     return _URI_REFERENCE_RE.fullmatch(text) is not None
+
+
+_HOST_RE = re.compile(_HOST)
+
+
+def is_uri_host(text: str) -> bool:
+    """True when ``text`` is a ``host`` (RFC 3986 §3.2.2): IP-literal, IPv4address or reg-name.
+
+    The empty string is one (an empty reg-name).
+    """
+    return _HOST_RE.fullmatch(text) is not None

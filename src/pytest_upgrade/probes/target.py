@@ -93,8 +93,10 @@ class Target:
         )
 
 
-# A probe records one exchange or handshake, or several exchanges made on one connection.
-Probe = Callable[[], Exchange | TlsHandshake | tuple[Exchange, ...]]
+# A probe records one exchange or handshake, or several exchanges made on one
+# connection; it returns None when it finds it need not be made (it depends on
+# another probe's answer).
+Probe = Callable[[], Exchange | TlsHandshake | tuple[Exchange, ...] | None]
 # What a protocol sends for a requirement: (requirement, target, timeout) -> probes.
 Plan = Callable[[Requirement, Target, float], list[Probe]]
 

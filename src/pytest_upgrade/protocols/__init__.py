@@ -12,6 +12,7 @@ from __future__ import annotations
 from ._base import Protocol, version_tuple
 from .h2 import H2
 from .h2c import H2C
+from .h3 import H3
 from .http11 import HTTP11
 from .tls import TLS12, TLS13
 from .websocket import WEBSOCKET
@@ -19,6 +20,7 @@ from .websocket import WEBSOCKET
 __all__ = [
     "ENFORCEABLE",
     "PROTOCOLS",
+    "REFUSED",
     "TOKENS",
     "Protocol",
     "accepted",
@@ -27,9 +29,14 @@ __all__ = [
 ]
 
 # In catalogue order: the order of the docs and of every listing.
-PROTOCOLS: dict[str, Protocol] = {p.token: p for p in (H2, H2C, WEBSOCKET, TLS12, TLS13, HTTP11)}
+PROTOCOLS: dict[str, Protocol] = {
+    p.token: p for p in (H2, H2C, WEBSOCKET, TLS12, TLS13, HTTP11, H3)
+}
 
 TOKENS: tuple[str, ...] = tuple(PROTOCOLS)
+
+# The requirements whose legacy request is refused with a 426 (all but h3).
+REFUSED: tuple[str, ...] = tuple(p.token for p in PROTOCOLS.values() if p.legacy_refused)
 
 # The requirements a server can enforce for every request.
 ENFORCEABLE: tuple[str, ...] = tuple(p.token for p in PROTOCOLS.values() if p.enforce is not None)

@@ -25,6 +25,7 @@ from ..probes.target import Plan, Target
 __all__ = [
     "ClientOptions",
     "Enforcement",
+    "FailureDiagnosis",
     "Protocol",
     "UpgradeFieldJudge",
     "UpgradedJudge",
@@ -42,6 +43,8 @@ UpgradedJudge = Callable[[Observation, Exchange], Verdict]
 ClientOptions = Callable[[Target, ClientTrust], dict[str, Any]]
 # The 426 a request (scheme, HTTP version, "HTTP/1.1 over http") deserves, or None.
 Enforcement = Callable[[str, str, str], Refusal | None]
+# Why the upgraded probe failed, when the other exchanges show it (None: they do not).
+FailureDiagnosis = Callable[[Observation, Exchange], str | None]
 
 
 @dataclass(frozen=True)
@@ -51,7 +54,9 @@ class Protocol:
     ``client_options`` is None when the test body gets a WebSocket rather
     than an HTTP client; ``enforce`` is None when a server cannot refuse the
     legacy protocol for every request (a WebSocket route is a property of a
-    path, not of the server).
+    path, not of the server). ``legacy_refused`` is False when no 426 can ask
+    for the protocol (h3, which is advertised by Alt-Svc): then the checks on a
+    426 and the deprecation gate (``after=``) do not apply to it.
     """
 
     token: str
@@ -69,6 +74,9 @@ class Protocol:
     # The lowest TLS version a server enforcing this protocol accepts: a refused
     # handshake cannot carry a 426, so TLS versions are enforced in the handshake.
     server_tls_minimum: ssl.TLSVersion | None = None
+    legacy_refused: bool = True
+    # Consulted before ``failure_hints``: a diagnosis drawn from the other exchanges.
+    diagnose: FailureDiagnosis | None = None
 
     @property
     def names(self) -> tuple[str, ...]:

@@ -137,6 +137,9 @@ def _curl_version(offer: Offer) -> str | None:
     if offer.websocket:
         return "--http1.1"  # the RFC 6455 handshake is an HTTP/1.1 request
     first = offer.http_versions[0]
+    if first == "3":
+        # To the origin's host and port over UDP: the advertised endpoint when it is there.
+        return "--http3-only"
     if first == "2":
         return "--http2" if offer.tls else "--http2-prior-knowledge"
     return {"1.1": "--http1.1", "1.0": "--http1.0"}.get(first)

@@ -12,8 +12,10 @@ One example::
         ca.close()
 
 The server listens on 127.0.0.1 twice: TLS (ALPN ``h2`` and ``http/1.1``) and
-cleartext. It runs on its own event loop in its own thread, so synchronous
-tests and fixtures can use it.
+cleartext; with aioquic installed (``pytest-upgrade[h3]``) also on UDP, serving
+HTTP/3 over QUIC with the same certificate, and its HTTP/1.1 and HTTP/2
+answers advertise it (``Alt-Svc: h3=":PORT"; ma=86400``). It runs on its own
+event loop in its own thread, so synchronous tests and fixtures can use it.
 
 Why it is built the way it is:
 
@@ -55,6 +57,7 @@ from hypercorn.typing import (
 )
 from hypercorn.utils import LifespanFailureError, LifespanTimeoutError, is_asgi
 
+from ..probes.quic import aioquic_missing
 from .ca import LOOPBACK, BundledCA
 from .loop import EventLoop, ServerConfig, StartupAbortedError, close_loop
 from .recording import (
@@ -107,12 +110,18 @@ class UpgradeServer:
         keep_alive_timeout: float = _KEEP_ALIVE_TIMEOUT,
         on_connection: Callable[[str, str | None], None] | None = None,
         tls_upgrade: bool = False,
+        h3: bool | None = None,
+        advertise_h3: bool = True,
     ) -> None:
         """``on_connection(peer, tls_version)`` is called for every accepted
         connection once its TLS handshake (if any) is done, on the server thread.
 
         ``tls_upgrade`` lets cleartext connections switch to TLS in-band (RFC 2817),
-        which hypercorn cannot do by itself (``server.in_band_tls``)."""
+        which hypercorn cannot do by itself (``server.in_band_tls``).
+        ``h3``: serve HTTP/3 over QUIC (None: when aioquic is installed; True:
+        required, start() fails naming the extra without it). ``advertise_h3``:
+        add ``Alt-Svc`` naming the QUIC port to every answer (False: the app
+        sends its own, or none)."""
         self.ca = ca
         self._on_connection = on_connection
         self._errors = ErrorLog()
@@ -131,6 +140,9 @@ class UpgradeServer:
         self._startup_timeout = startup_timeout
         self._keep_alive_timeout = keep_alive_timeout
         self._tls_upgrade = tls_upgrade
+        self._h3 = h3
+        self._advertise_h3 = advertise_h3
+        self._h3_port: int | None = None
 
         self._sockets: list[socket.socket] = []
         self._ports: tuple[int, int] | None = None
@@ -162,6 +174,18 @@ class UpgradeServer:
     @property
     def http_url(self) -> str:
         return f"http://{LOOPBACK}:{self._bound_ports()[1]}"
+
+    @property
+    def h3_port(self) -> int | None:
+        """The UDP port serving HTTP/3 (QUIC), or None when HTTP/3 is not served."""
+        self._bound_ports()
+        return self._h3_port
+
+    @property
+    def h3_url(self) -> str | None:
+        """``https://127.0.0.1:PORT`` of the QUIC listener, or None when HTTP/3 is not served."""
+        port = self.h3_port
+        return None if port is None else f"https://{LOOPBACK}:{port}"
 
     def ssl_context(self) -> ssl.SSLContext:
         """A new client context trusting the server's CA.
@@ -250,9 +274,12 @@ class UpgradeServer:
             # two parts waits for the client's delayed ACK (about 40 ms).
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         self._ports = (tls_sock.getsockname()[1], plain_sock.getsockname()[1])
+        quic_sockets = self._quic_sockets(self._ports[0])
 
         config = ServerConfig(
-            Sockets(secure_sockets=[tls_sock], insecure_sockets=[plain_sock], quic_sockets=[]),
+            Sockets(
+                secure_sockets=[tls_sock], insecure_sockets=[plain_sock], quic_sockets=quic_sockets
+            ),
             self._sockets_taken,
             self._tls_minimum,
             self._tls_maximum,
@@ -263,6 +290,9 @@ class UpgradeServer:
         config.insecure_bind = [f"{LOOPBACK}:{self._ports[1]}"]
         self.ca.configure_server(config)
         config.alpn_protocols = self._alpn_protocols
+        if self._h3_port is not None and self._advertise_h3:
+            # RFC 7838 §3: no host means the origin's; ma (§3.1) stated, not defaulted.
+            config.alt_svc_headers = [f'h3=":{self._h3_port}"; ma=86400']
         config.accesslog = None
         config.errorlog = logging.getLogger("pytest_upgrade.server")
         config.graceful_timeout = _GRACEFUL_TIMEOUT
@@ -275,6 +305,32 @@ class UpgradeServer:
             self._close_sockets()
             raise ServerStartError(f"cannot build the TLS context: {summary(exc)}") from exc
         return config
+
+    def _quic_sockets(self, tls_port: int) -> list[socket.socket]:
+        """The UDP socket HTTP/3 is served on, when it is (see ``h3``)."""
+        if self._h3 is False:
+            return []
+        missing = aioquic_missing()
+        if missing is not None:
+            if self._h3:
+                self._close_sockets()
+                raise ServerStartError(f"cannot serve HTTP/3: {missing}")
+            return []  # without the extra the server starts exactly as before
+        sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self._sockets.append(sock)
+        try:
+            # The TLS port's number when it is free on UDP, as deployments do
+            # (h3=":443"); any free port otherwise.
+            sock.bind((LOOPBACK, tls_port))
+        except OSError:
+            try:
+                sock.bind((LOOPBACK, 0))
+            except OSError as exc:
+                self._close_sockets()
+                raise ServerStartError(f"cannot bind UDP on {LOOPBACK}: {summary(exc)}") from exc
+        sock.setblocking(False)
+        self._h3_port = sock.getsockname()[1]
+        return [sock]
 
     def _sockets_taken(self) -> None:
         # On the loop thread, after lifespan startup: the last moment to refuse to serve.

@@ -12,13 +12,21 @@ from typing import Any
 
 import hypercorn.asyncio.run
 from hypercorn.asyncio.tcp_server import TCPServer
+from hypercorn.asyncio.udp_server import UDPServer
 from hypercorn.config import Config, Sockets
-from hypercorn.events import Event, Updated
+from hypercorn.events import Event, RawData, Updated
 
 from ..probes.tls_versions import set_versions
 from .in_band_tls import InBandTls
 
-__all__ = ["ClosingTCPServer", "EventLoop", "ServerConfig", "StartupAbortedError", "close_loop"]
+__all__ = [
+    "ClosingTCPServer",
+    "ClosingUDPServer",
+    "EventLoop",
+    "ServerConfig",
+    "StartupAbortedError",
+    "close_loop",
+]
 
 # How long a closing TLS connection waits for the client's close_notify.
 _TLS_SHUTDOWN_TIMEOUT = 0.25
@@ -97,6 +105,35 @@ class ClosingTCPServer(TCPServer):
 hypercorn.asyncio.run.TCPServer = ClosingTCPServer  # type: ignore[attr-defined]
 
 
+class ClosingUDPServer(UDPServer):
+    """hypercorn's QUIC (HTTP/3) listener, ended promptly at shutdown.
+
+    hypercorn 0.18 (``asyncio/udp_server.py``, ``UDPServer.run``) checks for
+    the end of the server only after a datagram arrived: an idle listener
+    waits for one until the graceful timeout cancels it, so every stop() would
+    take that long. Once the server terminates, an empty datagram is queued
+    (the QUIC layer drops it as unparsable), which lets the loop see the end.
+    Installed like ``ClosingTCPServer``, for the bundled server only.
+    """
+
+    async def run(self) -> None:
+        waker = self.loop.create_task(self._wake_at_end())
+        try:
+            await super().run()
+        finally:
+            waker.cancel()
+
+    async def _wake_at_end(self) -> None:
+        if not isinstance(self.config, ServerConfig):
+            return
+        await self.context.terminated.wait()
+        with contextlib.suppress(asyncio.QueueFull):
+            self.protocol_queue.put_nowait(RawData(data=b"", address=("", 0)))
+
+
+hypercorn.asyncio.run.UDPServer = ClosingUDPServer  # type: ignore[attr-defined]
+
+
 class EventLoop(asyncio.SelectorEventLoop):
     """An event loop whose TLS servers wait only briefly for a client's close_notify.
 
@@ -119,6 +156,7 @@ class EventLoop(asyncio.SelectorEventLoop):
         super().__init__()
         self._on_connection = on_connection
         self._in_band_tls = in_band_tls
+        self._datagram_transports: list[asyncio.BaseTransport] = []
 
     async def create_server(self, *args: Any, **kwargs: Any) -> asyncio.Server:
         if kwargs.get("ssl") is not None:
@@ -132,6 +170,19 @@ class EventLoop(asyncio.SelectorEventLoop):
             plain = args[0]
             args = (lambda: InBandTls(plain(), context), *args[1:])
         return await super().create_server(*args, **kwargs)
+
+    async def create_datagram_endpoint(  # type: ignore[override]
+        self, *args: Any, **kwargs: Any
+    ) -> tuple[asyncio.DatagramTransport, asyncio.DatagramProtocol]:
+        # hypercorn never closes the transport of its QUIC socket: close_loop() does.
+        transport, protocol = await super().create_datagram_endpoint(*args, **kwargs)
+        self._datagram_transports.append(transport)
+        return transport, protocol
+
+    def close_datagram_transports(self) -> None:
+        for transport in self._datagram_transports:
+            transport.close()
+        self._datagram_transports.clear()
 
     def default_exception_handler(self, context: dict[str, Any]) -> None:
         if not _is_shutdown_noise(context):
@@ -186,6 +237,9 @@ def close_loop(loop: asyncio.AbstractEventLoop) -> None:
             task.cancel()
         if tasks:
             loop.run_until_complete(asyncio.gather(*tasks, return_exceptions=True))
+        if isinstance(loop, EventLoop):
+            loop.close_datagram_transports()
+            loop.run_until_complete(asyncio.sleep(0))  # their connection_lost callbacks
         loop.run_until_complete(loop.shutdown_asyncgens())
         # WSGI apps run in the default executor; loop.close() would not wait for its threads.
         loop.run_until_complete(loop.shutdown_default_executor())

@@ -177,6 +177,11 @@ class PolicyServer:
         tls_minimum: ssl.TLSVersion | None = None,
     ) -> None:
         self.requirement = canonical_protocol(requirement)
+        if not protocol_for(self.requirement).legacy_refused:
+            raise ValueError(
+                f"the policy server cannot enforce {self.requirement}: no 426 can ask for it"
+                " (HTTP/3 is advertised by Alt-Svc)"
+            )
         self._recorder = _Recorder()
         self._enforcer = Enforcer(session=(self.requirement,))
         app = _RecordingApp(
@@ -192,6 +197,7 @@ class PolicyServer:
                 ca=self.ca,
                 tls_minimum=tls_minimum,
                 on_connection=self._recorder.connection,
+                h3=False,  # it enforces what a 426 can ask for; HTTP/3 is not among them
             )
             self._server.start()
         except BaseException:
