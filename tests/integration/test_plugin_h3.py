@@ -129,7 +129,9 @@ def test_endpoint(upgrade):
 def run(pytester: pytest.Pytester, source: str, *args: str, timeout: float = 5) -> pytest.RunResult:
     pytester.makeconftest(source)
     pytester.makepyfile(test_suite=marked_test())
-    return pytester.runpytest("-p", "no:cacheprovider", f"--upgrade-timeout={timeout:g}", *args)
+    return pytester.runpytest(
+        "-p", "no:cacheprovider", "-rA", f"--upgrade-timeout={timeout:g}", *args
+    )
 
 
 def summary(result: pytest.RunResult) -> tuple[str, set[str]]:
