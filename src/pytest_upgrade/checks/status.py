@@ -8,7 +8,8 @@ from .._model import (
     Response,
     Severity,
 )
-from .evidence import answer_shows, failure_diagnosis
+from ..protocols import protocol_for
+from .evidence import failure_diagnosis
 from .preconditions import ALL, TLS_REQUIREMENTS, https_redirect
 from .registry import LEGACY, REFUSAL, Verdict
 from .registry import check as _check
@@ -48,12 +49,9 @@ def _status_diagnosis(observation: Observation, response: Response) -> str:
             + " and the old protocol is still served: switch enforcement on (answer legacy"
             " requests with 426), or move the announced deadline."
         )
-    if protocol == "websocket" and status in (200, 400, 403, 404, 405):
-        return (
-            f"A WebSocket endpoint received a plain GET and answered {status}: a client that"
-            " does not know the route is a WebSocket cannot tell what to do. Answer plain"
-            " requests on it with 426 and Upgrade: websocket."
-        )
+    own = protocol_for(protocol).diagnose_legacy_status
+    if own is not None and (diagnosis := own(observation, response)):
+        return diagnosis
     if 200 <= status < 300:
         return (
             f"The legacy protocol is still served: the {protocol} requirement is not enforced."
@@ -70,15 +68,6 @@ def _status_diagnosis(observation: Observation, response: Response) -> str:
         return (
             "A redirect cannot make a client switch protocol version (the URL does not change"
             " how HTTP is spoken); only a TLS requirement may redirect to https."
-        )
-    if protocol == "websocket" and status == 505:
-        # The plain GET went out as HTTP/1.1 (RFC 9112 §2.3): a 505 to it shows
-        # that the server received another version, as behind a proxy that
-        # speaks HTTP/1.0 to its backend (nginx without proxy_http_version 1.1).
-        return (
-            "505 to an HTTP/1.1 request: whoever answered received another HTTP version than"
-            f" the client sent, typically HTTP/1.0 from a reverse proxy ({answer_shows(response)})."
-            " See upgrade-stripped for the proxy settings."
         )
     if status in _STATUS_DIAGNOSES:
         return _STATUS_DIAGNOSES[status]

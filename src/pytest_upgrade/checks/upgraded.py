@@ -10,7 +10,7 @@ from .._model import (
     Severity,
 )
 from ..protocols import TOKENS, protocol_for
-from .evidence import answer_shows, failure_diagnosis, intermediary
+from .evidence import failure_diagnosis, intermediary
 from .registry import UPGRADED, Status, Verdict
 from .registry import check as _check
 
@@ -31,17 +31,12 @@ def _failure_diagnosis(observation: Observation, exchange: Exchange) -> str:
     hint = protocol.failure_hints.get(failure.kind)
     if hint is not None:
         return hint
-    if failure.kind is FailureKind.ALPN_MISMATCH:
-        return (
-            "The server does not offer h2 in ALPN, so clients told to upgrade cannot: enable"
-            " HTTP/2 on the TLS listener (and on any TLS-terminating proxy in front of it)."
-        )
     return "Clients that upgrade as told still cannot use the endpoint."
 
 
 def _succeeded(observation: Observation, exchange: Exchange) -> Verdict:
-    websocket = observation.requirement.protocol == "websocket"
-    expected = "101 Switching Protocols" if websocket else "a status other than 426 and 5xx"
+    protocol = protocol_for(observation.requirement.protocol)
+    expected = protocol.upgraded_success
     if exchange.response is None:
         failure = exchange.failure
         if failure is None:  # pragma: no cover
@@ -63,30 +58,16 @@ def _succeeded(observation: Observation, exchange: Exchange) -> Verdict:
             actual=actual,
             diagnosis=_also_refused(observation, response),
         )
-    if websocket and response.status == 505:
-        return Verdict.violated(
-            "the WebSocket handshake was answered with 505",
-            expected=expected,
-            actual=answer_shows(response),
-            diagnosis=(
-                "The handshake was sent as HTTP/1.1; a 505 shows it reached the server as another"
-                " version, typically HTTP/1.0 from a reverse proxy, which drops the upgrade:"
-                " see upgrade-stripped for the proxy settings."
-            ),
-        )
+    if protocol.judge_upgraded_answer is not None and (
+        own := protocol.judge_upgraded_answer(response, expected)
+    ):
+        return own
     if response.status >= 500:
         return Verdict.violated(
             f"the upgraded request was answered with {response.status}",
             expected=expected,
             actual=actual,
             diagnosis=failure_diagnosis(observation, response, "the upgraded request"),
-        )
-    if websocket and response.status != 101:
-        return Verdict.violated(
-            f"the WebSocket handshake was answered with {response.status}, not 101",
-            expected=expected,
-            actual=actual,
-            diagnosis="The server does not accept WebSocket connections on this path.",
         )
     return Verdict.ok("the upgraded request succeeded", expected=expected, actual=actual)
 
@@ -95,11 +76,9 @@ def _also_refused(observation: Observation, response: Response) -> str:
     """Why the upgraded request, too, got a 426: what decides, and who is in between."""
     shown = intermediary(response)
     names = f" The answer names {shown}." if shown else ""
-    if observation.requirement.protocol == "websocket":
-        return (
-            "The proper handshake was refused like a plain request: the server did not see its"
-            f" Upgrade (see upgrade-stripped).{names}"
-        )
+    explained = protocol_for(observation.requirement.protocol).also_refused
+    if explained is not None:
+        return explained + names
     if observation.bundled:
         return (
             "The app refuses the required protocol too: it decides on something other than the"

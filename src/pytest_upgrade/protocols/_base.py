@@ -23,10 +23,12 @@ from ..probes.endpoint import ClientTrust
 from ..probes.target import Plan, Target
 
 __all__ = [
+    "AnswerJudge",
     "ClientOptions",
     "Enforcement",
     "FailureDiagnosis",
     "Protocol",
+    "StatusDiagnosis",
     "UpgradeFieldJudge",
     "UpgradedJudge",
     "mention",
@@ -45,6 +47,11 @@ ClientOptions = Callable[[Target, ClientTrust], dict[str, Any]]
 Enforcement = Callable[[str, str, str], Refusal | None]
 # Why the upgraded probe failed, when the other exchanges show it (None: they do not).
 FailureDiagnosis = Callable[[Observation, Exchange], str | None]
+# A protocol's own rule for the status of its upgraded answer (None: the
+# generic rule, neither 426 nor 5xx, decides). Given the answer and ``expected``.
+AnswerJudge = Callable[[Response, str], Verdict | None]
+# A diagnosis of the legacy answer's status particular to the protocol (None: the generic one).
+StatusDiagnosis = Callable[[Observation, Response], str | None]
 
 
 @dataclass(frozen=True)
@@ -77,6 +84,15 @@ class Protocol:
     legacy_refused: bool = True
     # Consulted before ``failure_hints``: a diagnosis drawn from the other exchanges.
     diagnose: FailureDiagnosis | None = None
+    # What the upgraded answer must be (upgraded-succeeds), and the protocol's own
+    # rules for its status, judged after "426" and before "5xx".
+    upgraded_success: str = "a status other than 426 and 5xx"
+    judge_upgraded_answer: AnswerJudge | None = None
+    # Why the upgraded request, too, got a 426, when the protocol knows (None: the
+    # generic explanation, a refusal decided behind a proxy).
+    also_refused: str | None = None
+    # A diagnosis of a legacy status (status-426) particular to the protocol.
+    diagnose_legacy_status: StatusDiagnosis | None = None
 
     @property
     def names(self) -> tuple[str, ...]:

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from functools import partial
+from types import MappingProxyType
 from typing import Any
 
-from .._model import Exchange, Observation, Refusal, Requirement, Response, Severity
+from .._model import Exchange, FailureKind, Observation, Refusal, Requirement, Response, Severity
 from ..checks.registry import LEGACY, Verdict
 from ..grammar import parse_upgrade
 from ..probes.endpoint import ClientTrust
@@ -126,4 +127,12 @@ H2 = Protocol(
     judge_upgraded=_upgraded,
     client_options=_client_options,
     enforce=_enforce,
+    failure_hints=MappingProxyType(
+        {
+            FailureKind.ALPN_MISMATCH: (
+                "The server does not offer h2 in ALPN, so clients told to upgrade cannot: enable"
+                " HTTP/2 on the TLS listener (and on any TLS-terminating proxy in front of it)."
+            )
+        }
+    ),
 )

@@ -8,6 +8,7 @@ from functools import partial
 from typing import Any
 
 from .._model import Exchange, Observation, Requirement, Response
+from ..checks.evidence import answer_shows
 from ..checks.registry import Verdict
 from ..grammar import UNASSIGNED_WEBSOCKET_VERSION
 from ..probes.http1 import http1_exchange
@@ -85,6 +86,49 @@ def _upgraded(observation: Observation, exchange: Exchange) -> Verdict:
     )
 
 
+def _upgraded_answer(response: Response, expected: str) -> Verdict | None:
+    """RFC 6455 §4.1: the handshake succeeds with 101 and nothing else."""
+    if response.status == 505:
+        return Verdict.violated(
+            "the WebSocket handshake was answered with 505",
+            expected=expected,
+            actual=answer_shows(response),
+            diagnosis=(
+                "The handshake was sent as HTTP/1.1; a 505 shows it reached the server as another"
+                " version, typically HTTP/1.0 from a reverse proxy, which drops the upgrade:"
+                " see upgrade-stripped for the proxy settings."
+            ),
+        )
+    if response.status < 500 and response.status != 101:
+        return Verdict.violated(
+            f"the WebSocket handshake was answered with {response.status}, not 101",
+            expected=expected,
+            actual=response.status_line,
+            diagnosis="The server does not accept WebSocket connections on this path.",
+        )
+    return None
+
+
+def _legacy_status(observation: Observation, response: Response) -> str | None:
+    status = response.status
+    if status in (200, 400, 403, 404, 405):
+        return (
+            f"A WebSocket endpoint received a plain GET and answered {status}: a client that"
+            " does not know the route is a WebSocket cannot tell what to do. Answer plain"
+            " requests on it with 426 and Upgrade: websocket."
+        )
+    if status == 505:
+        # The plain GET went out as HTTP/1.1 (RFC 9112 §2.3): a 505 to it shows
+        # that the server received another version, as behind a proxy that
+        # speaks HTTP/1.0 to its backend (nginx without proxy_http_version 1.1).
+        return (
+            "505 to an HTTP/1.1 request: whoever answered received another HTTP version than"
+            f" the client sent, typically HTTP/1.0 from a reverse proxy ({answer_shows(response)})."
+            " See upgrade-stripped for the proxy settings."
+        )
+    return None
+
+
 WEBSOCKET = Protocol(
     token="websocket",
     aliases=(),
@@ -95,4 +139,11 @@ WEBSOCKET = Protocol(
     judge_upgraded=_upgraded,
     client_options=None,  # the test body gets upgrade.websocket
     enforce=None,  # a WebSocket route is a property of a path, not of the server
+    upgraded_success="101 Switching Protocols",
+    judge_upgraded_answer=_upgraded_answer,
+    also_refused=(
+        "The proper handshake was refused like a plain request: the server did not see its"
+        " Upgrade (see upgrade-stripped)."
+    ),
+    diagnose_legacy_status=_legacy_status,
 )
