@@ -10,7 +10,7 @@ from .._model import (
 )
 from ..protocols import protocol_for
 from .evidence import failure_diagnosis
-from .preconditions import ALL, TLS_REQUIREMENTS, https_redirect
+from .preconditions import ALL, https_redirect
 from .registry import LEGACY, REFUSAL, Verdict
 from .registry import check as _check
 
@@ -57,9 +57,10 @@ def _status_diagnosis(observation: Observation, response: Response) -> str:
             f"The legacy protocol is still served: the {protocol} requirement is not enforced."
             " Answer legacy requests on this path with 426, an Upgrade field and a problem body."
         )
-    if status in (301, 308) and protocol in TLS_REQUIREMENTS:
+    redirect_allowed = protocol_for(protocol).https_redirect_stands_in
+    if status in (301, 308) and redirect_allowed:
         return "The redirect does not lead to an https URL, so clients stay on cleartext."
-    if 300 <= status < 400 and protocol in TLS_REQUIREMENTS:
+    if 300 <= status < 400 and redirect_allowed:
         return (
             "Only a permanent redirect (301 or 308) to the https URL stands in for a 426"
             " here; a temporary one lets clients keep coming back over cleartext."
@@ -117,7 +118,8 @@ def check_status_426(observation: Observation) -> Verdict:
             "the legacy request was answered with 426", actual=exchange.response.status_line
         )
     location = https_redirect(exchange.response)
-    if observation.requirement.protocol in TLS_REQUIREMENTS and location is not None:
+    protocol = protocol_for(observation.requirement.protocol)
+    if protocol.https_redirect_stands_in and location is not None:
         return Verdict.ok(
             f"the cleartext request was redirected to https ({status}), which a TLS requirement"
             " allows",

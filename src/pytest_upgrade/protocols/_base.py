@@ -93,6 +93,9 @@ class Protocol:
     also_refused: str | None = None
     # A diagnosis of a legacy status (status-426) particular to the protocol.
     diagnose_legacy_status: StatusDiagnosis | None = None
+    # A permanent redirect to the https URL stands in for the 426 (status-426):
+    # true of TLS requirements, whose cleartext URL is the legacy protocol.
+    https_redirect_stands_in: bool = False
 
     @property
     def names(self) -> tuple[str, ...]:

@@ -137,6 +137,7 @@ def _tls(version: str, *, names: str) -> Protocol:
         client_options=_client_options_for(token, ssl_version),
         enforce=_enforce_for(token, version),
         server_tls_minimum=TLS_VERSIONS[ssl_version],
+        https_redirect_stands_in=True,
         failure_hints=MappingProxyType(
             {
                 FailureKind.TLS_REFUSED: (
