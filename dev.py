@@ -75,7 +75,8 @@ def demo() -> int:
         report = pathlib.Path(scratch) / "report.json"
         code = run(
             str(PYTHON), "-m", "pytest", "examples/demo", "-p", "no:cacheprovider",
-            f"--upgrade-report={report}",
+            # -v: the compliance section lists every requirement, not only failures
+            "-v", f"--upgrade-report={report}",
         )  # fmt: skip
         if not report.exists():
             print("dev.py demo: the example suite did not produce its report", file=sys.stderr)
