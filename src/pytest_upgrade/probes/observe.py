@@ -8,13 +8,14 @@ same time on a small thread pool: a requirement costs about its slowest probe.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from concurrent.futures import Executor
 
 from .._model import Exchange, FailureKind, Observation, Requirement, TlsHandshake
 from ..protocols import protocol_for
 from .target import Target
 
-__all__ = ["Target", "observe", "target_error"]
+__all__ = ["Target", "assemble", "observe", "target_error"]
 
 
 def observe(
@@ -31,6 +32,13 @@ def observe(
     else:
         futures = [executor.submit(probe) for probe in probes]
         results = [future.result() for future in futures]
+    return assemble(requirement, target, results)
+
+
+def assemble(
+    requirement: Requirement, target: Target, results: Sequence[Exchange | TlsHandshake]
+) -> Observation:
+    """The Observation of ``requirement`` from its probes' records, in the plan's order."""
     return Observation(
         requirement=requirement,
         target=target.label,

@@ -8,6 +8,7 @@ handshakes remembered per endpoint for the session.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import partial
@@ -49,6 +50,23 @@ class Target:
     handshakes_seen: dict[tuple[Endpoint, str], TlsHandshake] = field(
         default_factory=dict, compare=False, repr=False
     )
+    # One lock per (endpoint, version): requirements probed at once ask once,
+    # not once each (glue.ahead probes many requirements of a target together).
+    _handshake_locks: dict[tuple[Endpoint, str], threading.Lock] = field(
+        default_factory=dict, compare=False, repr=False
+    )
+    _locks_lock: threading.Lock = field(default_factory=threading.Lock, compare=False, repr=False)
+    # The latest handshake of each key, conclusive or not: probes that waited
+    # for it take it rather than asking again (a hanging server would
+    # otherwise hold each of them for a timeout, one after another).
+    _latest_handshake: dict[tuple[Endpoint, str], TlsHandshake] = field(
+        default_factory=dict, compare=False, repr=False
+    )
+
+    def handshake_lock(self, endpoint: Endpoint, version: str) -> threading.Lock:
+        """The lock under which the handshake of ``version`` with ``endpoint`` is asked."""
+        with self._locks_lock:
+            return self._handshake_locks.setdefault((endpoint, version), threading.Lock())
 
     @property
     def primary(self) -> Endpoint:
@@ -129,15 +147,22 @@ def _remembered_handshake(
     endpoint: Endpoint, version: str, target: Target, timeout: float
 ) -> TlsHandshake:
     key = (endpoint, version)
-    seen = target.handshakes_seen.get(key)
-    if seen is not None:
-        # Reported as it was seen, so a report does not depend on test order
-        # (a run under pytest-xdist reads the same as a serial one).
-        return seen
-    handshake = tls_handshake(endpoint, version=version, trust=target.trust, timeout=timeout)
-    if handshake.outcome in _CONCLUSIVE:
-        target.handshakes_seen[key] = handshake
-    return handshake
+    lock = target.handshake_lock(endpoint, version)
+    before = target._latest_handshake.get(key)
+    with lock:
+        seen = target.handshakes_seen.get(key)
+        if seen is not None:
+            # Reported as it was seen, so a report does not depend on test order
+            # (a run under pytest-xdist reads the same as a serial one).
+            return seen
+        latest = target._latest_handshake.get(key)
+        if latest is not None and latest is not before:
+            return latest  # asked while this probe waited: the same moment's answer
+        handshake = tls_handshake(endpoint, version=version, trust=target.trust, timeout=timeout)
+        target._latest_handshake[key] = handshake
+        if handshake.outcome in _CONCLUSIVE:
+            target.handshakes_seen[key] = handshake
+        return handshake
 
 
 def handshakes(

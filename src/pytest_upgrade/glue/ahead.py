@@ -1,0 +1,187 @@
+"""Probe ahead, report in order: :class:`ProbeAhead`, one per session (per xdist worker).
+
+Against a live target a requirement waits on the network, not the CPU. When
+an eligible item's probes are asked for, the probes of the eligible items
+that follow it in run order are started as well (``glue.planner`` decides
+which, within ``--upgrade-concurrency`` and ``--upgrade-host-limit``); each
+item then takes its own observation when pytest runs it, so outcomes are
+reported in pytest's order, unchanged.
+
+Eligible are items without a test body of their own (declared requirements,
+fleet items: ``_declared.test_requirement``), and with
+``--upgrade-probe-ahead=all`` marked tests too, against a live target only.
+The bundled server keeps one test at a time: its app errors and its
+enforcement are attributed to the test running (``server.drain_errors()``,
+``upgrade_enforce``), and loopback has no latency to hide.
+
+Under pytest-xdist each worker probes ahead only for the items the
+controller has given it (``workers.worker_queue``).
+"""
+
+from __future__ import annotations
+
+import queue
+from collections.abc import Callable, Hashable, Sequence
+
+import pytest
+
+from .. import _declared
+from .._model import Observation, Requirement
+from ..probes.engine import Job, ProbeEngine, host_of
+from ..probes.target import Target
+from .keys import INVALID, ITEM_TARGET, REQUIREMENTS
+from .planner import Entry, Limits, plan
+from .workers import worker_queue
+
+__all__ = ["AHEAD", "ESTIMATED_CONNECTIONS", "ProbeAhead"]
+
+# What one requirement in flight is expected to hold open against its host:
+# its two request probes (TLS version handshakes are asked once per endpoint
+# and session). The engine's per-host slots bound the real number.
+ESTIMATED_CONNECTIONS = 2
+# Requirements submitted and not yet taken, per requirement in flight.
+_AHEAD_FACTOR = 2
+# How many items past the running one are looked at (per requirement ahead).
+_HORIZON_FACTOR = 4
+# Skipped tests run no probe; a marked test that may be skipped is not probed ahead.
+_SKIP_MARKERS = ("skip", "skipif")
+
+
+class ProbeAhead:
+    """Observes requirements, probing upcoming eligible items concurrently."""
+
+    def __init__(
+        self,
+        engine: ProbeEngine,
+        *,
+        mode: str = "declared",
+        config: pytest.Config | None = None,
+    ) -> None:
+        self.engine = engine
+        self.mode = mode
+        self.limits = Limits(
+            concurrency=engine.concurrency,
+            ahead=_AHEAD_FACTOR * engine.concurrency,
+            host_limit=engine.host_limit,
+        )
+        self._config = config
+        self._pending: Callable[[], list[int]] | None = None
+        self._pending_known = False
+        self._jobs: dict[Hashable, Job] = {}
+        self._entries: dict[Hashable, Entry] = {}
+        self._work: dict[Hashable, tuple[Requirement, Target]] = {}
+        self._targets: dict[str, Target | None] = {}
+        self._positions: dict[int, int] | None = None
+        self._finished: queue.SimpleQueue[Job] = queue.SimpleQueue()
+        self.session_target: Target | None = None
+
+    @property
+    def enabled(self) -> bool:
+        return self.engine.concurrency > 1
+
+    # -- which items -----------------------------------------------------------
+    def target_of(self, item: pytest.Item) -> Target | None:
+        """The live target ``item`` is probed ahead against, or None if it is not eligible."""
+        if item.nodeid in self._targets:
+            return self._targets[item.nodeid]
+        target: Target | None = None
+        if item.stash.get(REQUIREMENTS, None) and item.stash.get(INVALID, None) is None:
+            bodyless = getattr(item, "function", None) is _declared.test_requirement
+            marked_ok = self.mode == "all" and not any(
+                item.iter_markers(name) for name in _SKIP_MARKERS
+            )
+            candidate = item.stash.get(ITEM_TARGET, None) or self.session_target
+            if (bodyless or marked_ok) and candidate is not None and not candidate.bundled:
+                target = candidate
+        self._targets[item.nodeid] = target
+        return target
+
+    def _upcoming_items(self, item: pytest.Item) -> Sequence[pytest.Item]:
+        items = item.session.items
+        horizon = _HORIZON_FACTOR * self.limits.ahead
+        if not self._pending_known:  # read once xdist has set its worker up
+            self._pending = worker_queue(self._config) if self._config is not None else None
+            self._pending_known = True
+        if self._pending is not None:
+            return [items[i] for i in self._pending()[:horizon]]
+        if self._positions is None:
+            self._positions = {id(it): i for i, it in enumerate(items)}
+        position = self._positions.get(id(item))
+        if position is None:
+            return []
+        return items[position + 1 : position + 1 + horizon]
+
+    def _item_entries(self, item: pytest.Item, target: Target, first: int) -> list[Entry]:
+        requirements = item.stash[REQUIREMENTS]
+        entries = []
+        for index in range(first, len(requirements)):
+            key = (item.nodeid, index)
+            entry = self._entries.get(key)
+            if entry is None:
+                entry = Entry(key, host_of(target), ESTIMATED_CONNECTIONS)
+                self._entries[key] = entry
+                self._work[key] = (requirements[index], target)
+            entries.append(entry)
+        return entries
+
+    # -- the run -------------------------------------------------------------------
+    def observe(
+        self, item: pytest.Item, index: int, requirement: Requirement, target: Target
+    ) -> Observation:
+        """The Observation of ``item``'s requirement number ``index``."""
+        if not self.enabled or self.target_of(item) is not target:
+            return self.engine.observe(requirement, target)
+        key = (item.nodeid, index)
+        while True:
+            self._refill(item, target, index)
+            job = self._jobs.get(key)
+            if job is not None and job.done():
+                del self._jobs[key]
+                self._forget(key)
+                return job.observation()
+            # Wake up when any job ends (a probe's own timeout bounds each).
+            try:
+                self._finished.get(timeout=self.engine.timeout)
+            except queue.Empty:
+                continue
+            while not self._finished.empty():
+                self._finished.get_nowait()
+
+    def _refill(self, item: pytest.Item, target: Target, index: int) -> None:
+        current = [
+            Entry(e.key, e.host, e.cost, current=True)
+            for e in self._item_entries(item, target, index)
+        ]
+        upcoming: list[Entry] = current
+        for other in self._upcoming_items(item):
+            other_target = self.target_of(other)
+            if other_target is not None and other is not item:
+                upcoming += self._item_entries(other, other_target, 0)
+        submitted = {key: self._entries[key] for key in self._jobs}
+        running = {key for key, job in self._jobs.items() if not job.done()}
+        decision = plan(upcoming, submitted, running, self.limits)
+        for key in decision.drop:
+            self._jobs.pop(key).cancel()
+            self._forget(key)
+        for entry in decision.start:
+            requirement, entry_target = self._work[entry.key]
+            self._jobs[entry.key] = self.engine.submit(
+                requirement, entry_target, on_done=self._finished.put
+            )
+
+    def _forget(self, key: Hashable) -> None:
+        self._entries.pop(key, None)
+        self._work.pop(key, None)
+
+    def cancel(self) -> None:
+        """Drop the work probed ahead (an interrupted or finished session): bounded, no wait."""
+        for job in self._jobs.values():
+            job.cancel()
+        self._jobs.clear()
+
+    def close(self) -> None:
+        self.cancel()
+        self.engine.close(wait=True)
+
+
+AHEAD = pytest.StashKey[ProbeAhead]()
