@@ -11,7 +11,8 @@ import pytest
 from .. import _declared
 from .._model import Requirement
 from .._requirements import parse_requirement
-from .keys import INVALID, MARKER, NO_REQUIREMENT, REQUIREMENTS
+from .._targets import Deployment
+from .keys import INVALID, ITEM_TARGET, MARKER, NO_REQUIREMENT, REQUIREMENTS
 from .settings import SETTINGS
 from .workers import is_xdist_worker
 
@@ -25,11 +26,31 @@ class _DeclaredModule(pytest.Module):
         return _declared
 
 
+# The parameter that gives each test of a fleet run its deployment.
+_DEPLOYMENT = "upgrade_deployment"
+
+
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    settings = metafunc.config.stash[SETTINGS]
     if metafunc.function is _declared.test_requirement:
-        declared = metafunc.config.stash[SETTINGS].declared
-        ids = [f"{r.protocol} {r.method} {r.path}" for r in declared]
-        metafunc.parametrize("upgrade_declared", declared, ids=ids)
+        # One item per (deployment, requirement), deployment by deployment;
+        # the bundled server (no deployment) and a single deployment keep
+        # the ids they had before fleets: "h2 GET /v2/orders".
+        deployments: tuple[Deployment | None, ...] = settings.fleet or (None,)
+        cases = [(d, r) for d in deployments for r in settings.declared]
+        ids = [
+            (f"{d.name} " if d is not None and settings.is_fleet else "")
+            + f"{r.protocol} {r.method} {r.path}"
+            for d, r in cases
+        ]
+        metafunc.parametrize("upgrade_declared", cases, ids=ids)
+    elif settings.is_fleet and any(metafunc.definition.iter_markers(MARKER)):
+        # A marked test runs once against each deployment of a fleet,
+        # its id naming the deployment ("test_orders[staging.example.com]").
+        if _DEPLOYMENT not in metafunc.fixturenames:
+            metafunc.fixturenames.append(_DEPLOYMENT)
+        names = [d.name for d in settings.fleet]
+        metafunc.parametrize(_DEPLOYMENT, settings.fleet, ids=names)
 
 
 def _declared_anchor(config: pytest.Config) -> pathlib.Path:
@@ -49,8 +70,11 @@ def _declared_items(session: pytest.Session) -> list[pytest.Item]:
     items: list[pytest.Item] = []
     for node in module.collect():
         if isinstance(node, pytest.Item):
-            requirement = node.callspec.params["upgrade_declared"]  # type: ignore[attr-defined]
+            params = node.callspec.params  # type: ignore[attr-defined]
+            deployment, requirement = params["upgrade_declared"]
             node.stash[REQUIREMENTS] = (requirement,)
+            if deployment is not None:
+                node.stash[ITEM_TARGET] = deployment.target
             items.append(node)
     # Reported like any collected module, so "collected N items" counts them.
     report = pytest.CollectReport(
@@ -72,6 +96,9 @@ def pytest_collection_modifyitems(
     for item in items:
         if item.stash.get(REQUIREMENTS, None):
             continue  # a declared requirement
+        callspec = getattr(item, "callspec", None)
+        if callspec is not None and _DEPLOYMENT in callspec.params:
+            item.stash[ITEM_TARGET] = callspec.params[_DEPLOYMENT].target
         requirements: list[Requirement] = []
         for marker in item.iter_markers(MARKER):
             try:
@@ -103,7 +130,7 @@ def pytest_collection_modifyitems(
 def _require_a_requirement(config: pytest.Config, items: list[pytest.Item]) -> None:
     """A gate run (a target, nothing to check against it) is a usage error."""
     settings = config.stash[SETTINGS]
-    if not settings.target_urls or is_xdist_worker(config):
+    if not settings.live or is_xdist_worker(config):
         return
     if not any(item.stash.get(REQUIREMENTS, None) for item in items):
         raise pytest.UsageError(NO_REQUIREMENT)
@@ -116,7 +143,7 @@ def _prepare_bundled_server(config: pytest.Config, items: list[pytest.Item]) -> 
     0.2 s for cryptography and hypercorn); when marked tests, or tests using
     ``upgrade_server``, will run, collection pays it rather than the first one.
     """
-    if config.stash[SETTINGS].target_urls:
+    if config.stash[SETTINGS].live:
         return
     if any(
         item.stash.get(REQUIREMENTS, None) or "upgrade_server" in getattr(item, "fixturenames", ())

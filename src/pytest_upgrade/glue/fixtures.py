@@ -137,10 +137,20 @@ def upgrade_server(
 
 @pytest.fixture(scope="session")
 def upgrade_target(request: pytest.FixtureRequest, pytestconfig: pytest.Config) -> Target:
-    """Where marked tests send their probes: --upgrade-target, or the bundled server."""
+    """Where marked tests send their probes: --upgrade-target, or the bundled server.
+
+    A fleet run (several deployments) has no one target: each marked test
+    gets its deployment's through ``upgrade.target``.
+    """
     settings = pytestconfig.stash[SETTINGS]
-    if settings.target_urls:
-        return Target.from_urls(settings.target_urls, cafile=settings.cafile)
+    if settings.is_fleet:
+        pytest.fail(
+            f"upgrade_target: this run checks {len(settings.fleet)} deployments (a fleet);"
+            " a marked test gets its own deployment's target as upgrade.target",
+            pytrace=False,
+        )
+    if settings.live:
+        return settings.fleet[0].target
     server: UpgradeServer = request.getfixturevalue("upgrade_server")
     cafile = str(server.ca.ca_pem)
     return Target(
@@ -165,8 +175,6 @@ def _upgrade_probe(request: pytest.FixtureRequest, _upgrade_enforcement: None) -
     settings = request.config.stash[SETTINGS]
     target = _item_target(request)
     ahead = request.config.stash[AHEAD]
-    if settings.target_urls and ahead.session_target is None:
-        ahead.session_target = request.getfixturevalue("upgrade_target")
     server: UpgradeServer | None = None
     if target.bundled:
         server = request.getfixturevalue("upgrade_server")

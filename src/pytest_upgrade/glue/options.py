@@ -34,8 +34,15 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         metavar="URL",
         action="append",
         default=[],
-        help="test a live deployment at this base URL instead of the bundled server;"
-        " give it twice for an https and a cleartext http URL of the same deployment.",
+        help="test a live deployment at this base URL instead of the bundled server"
+        " (repeatable: an https and an http URL of the same host given one after the other"
+        " are one deployment; every other URL is a deployment of its own).",
+    )
+    group.addoption(
+        "--upgrade-targets-file",
+        metavar="PATH",
+        help="test the deployments listed in PATH, one a line: an https URL and/or an http"
+        " URL, then optionally ca=PEM and name=NAME ('#' comments).",
     )
     group.addoption(
         "--upgrade-ca",
@@ -113,6 +120,11 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         type="args",
     )
     parser.addini(
+        "upgrade_targets",
+        "live deployments to test, one per line, as in --upgrade-targets-file.",
+        type="linelist",
+    )
+    parser.addini(
         "upgrade_requirements",
         "requirements to check, one per line: PROTOCOL [PATH] [method=M] [after=YYYY-MM-DD];"
         " each becomes a test.",
@@ -144,8 +156,12 @@ def pytest_configure(config: pytest.Config) -> None:
         timeout=settings.timeout,
         concurrency=settings.concurrency,
         host_limit=settings.host_limit,
+        handshakes=settings.handshakes,
     )
-    config.stash[AHEAD] = ProbeAhead(engine, mode=settings.probe_ahead, config=config)
+    ahead = ProbeAhead(engine, mode=settings.probe_ahead, config=config)
+    if settings.live and not settings.is_fleet:
+        ahead.session_target = settings.fleet[0].target  # items without a target of their own
+    config.stash[AHEAD] = ahead
     config.pluginmanager.register(Collector(config), COLLECTOR_NAME)
 
 

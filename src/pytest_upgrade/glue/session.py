@@ -61,7 +61,7 @@ class Collector:
         selecting = bool(self.config.option.keyword or self.config.option.markexpr)
         deselected = reporter is not None and bool(reporter.stats.get("deselected"))
         if (
-            settings.target_urls
+            settings.live
             and session.exitstatus == pytest.ExitCode.NO_TESTS_COLLECTED
             and not settings.declared
             and not (selecting or deselected)  # -k or -m left nothing: not a usage error

@@ -5,16 +5,17 @@ from __future__ import annotations
 import datetime as dt
 import pathlib
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
 
 from .._model import Requirement
 from .._requirements import parse_declared
+from .._targets import Deployment, TargetLine, build_fleet, group_urls, parse_target_line
 from ..checks.catalogue import REGISTRY
 from ..probes.engine import DEFAULT_HOST_LIMIT
-from ..probes.target import Target
+from ..probes.target import HandshakeCache
 
 __all__ = [
     "DEFAULT_CONCURRENCY",
@@ -37,7 +38,8 @@ class Settings:
     """The validated configuration of one pytest run."""
 
     app: str | None
-    target_urls: tuple[str, ...]
+    # The live deployments (one as before fleets, or many); empty: the bundled server.
+    fleet: tuple[Deployment, ...]
     cafile: str | None
     timeout: float
     strict: bool
@@ -48,6 +50,17 @@ class Settings:
     concurrency: int = DEFAULT_CONCURRENCY  # requirements probed at once (glue.ahead)
     host_limit: int = DEFAULT_HOST_LIMIT  # connections at once to one host (probes.engine)
     probe_ahead: str = "declared"  # which items are probed ahead: "declared" or "all"
+    handshakes: HandshakeCache = field(default_factory=HandshakeCache)
+
+    @property
+    def live(self) -> bool:
+        """Whether the run checks live deployments (not the bundled server)."""
+        return bool(self.fleet)
+
+    @property
+    def is_fleet(self) -> bool:
+        """Whether there are several deployments: test ids then name each one."""
+        return len(self.fleet) > 1
 
 
 def _ids(values: list[str], option: str) -> set[str]:
@@ -67,14 +80,13 @@ def read_settings(config: pytest.Config) -> Settings:
         value = config.getoption(option)
         return value if value not in (None, "") else (config.getini(ini) or None)
 
-    target_urls = tuple(config.getoption("upgrade_target") or config.getini("upgrade_target"))
-    try:
-        Target.from_urls(target_urls, cafile=None) if target_urls else None
-    except ValueError as exc:
-        raise pytest.UsageError(f"--upgrade-target: {exc}") from None
     cafile = pick("upgrade_ca", "upgrade_ca")
     if cafile is not None and not pathlib.Path(cafile).is_file():
         raise pytest.UsageError(f"--upgrade-ca: no such file: {cafile}")
+    try:
+        fleet = build_fleet(_target_lines(config), cafile=cafile)
+    except ValueError as exc:
+        raise pytest.UsageError(str(exc)) from None
     raw_timeout = pick("upgrade_timeout", "upgrade_timeout")
     try:
         timeout = float(raw_timeout) if raw_timeout is not None else DEFAULT_TIMEOUT
@@ -113,7 +125,7 @@ def read_settings(config: pytest.Config) -> Settings:
         host_limit=_count(pick, "host_limit", DEFAULT_HOST_LIMIT, _MAX_CONCURRENCY),
         probe_ahead=probe_ahead,
         app=pick("upgrade_app", "upgrade_app"),
-        target_urls=target_urls,
+        fleet=fleet,
         cafile=cafile,
         timeout=timeout,
         strict=bool(strict),
@@ -136,6 +148,40 @@ def _count(pick: Callable[[str, str], Any], name: str, default: int, maximum: in
     if not 1 <= value <= maximum:
         raise pytest.UsageError(f"{option}: must be between 1 and {maximum}, got {value}")
     return value
+
+
+def _target_lines(config: pytest.Config) -> list[TargetLine]:
+    """Every deployment as written: --upgrade-target URLs, then the targets file and ini lines."""
+    urls = list(config.getoption("upgrade_target") or config.getini("upgrade_target"))
+    try:
+        lines = [TargetLine(group) for group in group_urls(urls)]
+    except ValueError as exc:
+        raise ValueError(f"--upgrade-target: {exc}") from None
+    sources: list[tuple[str, str, pathlib.Path | None]] = []
+    path = config.getoption("upgrade_targets_file")
+    if path:
+        file = pathlib.Path(path)
+        try:
+            text = file.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            reason = getattr(exc, "strerror", None) or exc
+            raise ValueError(f"--upgrade-targets-file: cannot read {path}: {reason}") from None
+        sources += [
+            (f"{path}:{n}", line, file.parent) for n, line in enumerate(text.splitlines(), 1)
+        ]
+    ini_dir = config.inipath.parent if config.inipath else config.rootpath
+    sources += [
+        (f"upgrade_targets line {n}", line, ini_dir)
+        for n, line in enumerate(config.getini("upgrade_targets"), 1)
+    ]
+    for where, line, base_dir in sources:
+        try:
+            parsed = parse_target_line(line, where=where, base_dir=base_dir)
+        except ValueError as exc:
+            raise ValueError(f"{where}: {line.strip()!r}: {exc}") from None
+        if parsed is not None:
+            lines.append(parsed)
+    return lines
 
 
 def _declared_requirements(config: pytest.Config) -> tuple[Requirement, ...]:

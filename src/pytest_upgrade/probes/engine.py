@@ -17,9 +17,8 @@ from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 
 from .._model import Exchange, Observation, Requirement, TlsHandshake
-from ..protocols import protocol_for
-from .observe import assemble
-from .target import Probe, Target
+from .observe import assemble, plan_probes
+from .target import HandshakeCache, Probe, Target
 
 __all__ = ["DEFAULT_HOST_LIMIT", "Job", "ProbeEngine", "host_of"]
 
@@ -89,8 +88,16 @@ class Job:
 class ProbeEngine:
     """Runs probes on a thread pool, at most ``host_limit`` at once per host."""
 
-    def __init__(self, *, timeout: float, concurrency: int = 1, host_limit: int = 0) -> None:
+    def __init__(
+        self,
+        *,
+        timeout: float,
+        concurrency: int = 1,
+        host_limit: int = 0,
+        handshakes: HandshakeCache | None = None,
+    ) -> None:
         self.timeout = timeout
+        self.handshakes = handshakes
         self.concurrency = concurrency
         self.host_limit = host_limit or DEFAULT_HOST_LIMIT
         self._executor: ThreadPoolExecutor | None = None
@@ -115,8 +122,8 @@ class ProbeEngine:
             return slot
 
     def plan(self, requirement: Requirement, target: Target) -> list[Probe]:
-        """The probes of ``requirement`` (its protocol's plan), not started."""
-        return protocol_for(requirement.protocol).plan(requirement, target, self.timeout)
+        """The probes of ``requirement`` (its protocol's plan, through the handshake cache)."""
+        return plan_probes(requirement, target, timeout=self.timeout, handshakes=self.handshakes)
 
     def submit(
         self,

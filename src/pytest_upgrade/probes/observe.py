@@ -10,12 +10,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from concurrent.futures import Executor
+from functools import partial
 
 from .._model import Exchange, FailureKind, Observation, Requirement, TlsHandshake
 from ..protocols import protocol_for
-from .target import Target
+from .target import HandshakeCache, HandshakeProbe, Probe, Target
 
-__all__ = ["Target", "assemble", "observe", "target_error"]
+__all__ = ["Target", "assemble", "observe", "plan_probes", "target_error"]
 
 
 def observe(
@@ -24,15 +25,34 @@ def observe(
     *,
     timeout: float,
     executor: Executor | None = None,
+    handshakes: HandshakeCache | None = None,
 ) -> Observation:
-    """Run every probe of ``requirement`` against ``target`` and collect the records."""
-    probes = protocol_for(requirement.protocol).plan(requirement, target, timeout)
+    """Run every probe of ``requirement`` against ``target`` and collect the records.
+
+    ``handshakes``, the session's cache, answers TLS version handshakes it
+    has seen conclusively; without it every handshake is made.
+    """
+    probes = plan_probes(requirement, target, timeout=timeout, handshakes=handshakes)
     if executor is None:
         results = [probe() for probe in probes]
     else:
         futures = [executor.submit(probe) for probe in probes]
         results = [future.result() for future in futures]
     return assemble(requirement, target, results)
+
+
+def plan_probes(
+    requirement: Requirement,
+    target: Target,
+    *,
+    timeout: float,
+    handshakes: HandshakeCache | None = None,
+) -> list[Probe]:
+    """The probes of ``requirement`` (its protocol's plan), version handshakes through the cache."""
+    return [
+        _cached(probe, handshakes)
+        for probe in protocol_for(requirement.protocol).plan(requirement, target, timeout)
+    ]
 
 
 def assemble(
@@ -46,6 +66,12 @@ def assemble(
         exchanges=tuple(r for r in results if isinstance(r, Exchange)),
         handshakes=tuple(r for r in results if isinstance(r, TlsHandshake)),
     )
+
+
+def _cached(probe: Probe, handshakes: HandshakeCache | None) -> Probe:
+    if handshakes is not None and isinstance(probe, HandshakeProbe):
+        return partial(handshakes.handshake, probe)
+    return probe
 
 
 _NOT_HTTP = frozenset({FailureKind.PROTOCOL, FailureKind.CLOSED, FailureKind.TIMEOUT})

@@ -3,7 +3,8 @@
 A protocol's probe plan (in ``protocols/``) is a list of :data:`Probe`
 callables built from these: the request as the requirement declares it, a
 stand-in when the target has no URL of the needed scheme, and TLS version
-handshakes remembered per endpoint for the session.
+handshakes (:class:`HandshakeProbe`), which a session's :class:`HandshakeCache`
+answers once per host, port and version.
 """
 
 from __future__ import annotations
@@ -11,7 +12,6 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from functools import partial
 from typing import Any
 
 from .._model import (
@@ -27,6 +27,8 @@ from .tls import tls_handshake
 
 __all__ = [
     "LEGACY_TLS_VERSIONS",
+    "HandshakeCache",
+    "HandshakeProbe",
     "Plan",
     "Probe",
     "Target",
@@ -45,28 +47,6 @@ class Target:
     trust: ClientTrust = field(compare=False)
     cafile: str | None = None  # shown in reproduce commands (curl --cacert)
     bundled: bool = False
-    # Conclusive TLS version handshakes, by (endpoint, version): whether a
-    # server takes TLS 1.0 does not depend on the path, so a session asks once.
-    handshakes_seen: dict[tuple[Endpoint, str], TlsHandshake] = field(
-        default_factory=dict, compare=False, repr=False
-    )
-    # One lock per (endpoint, version): requirements probed at once ask once,
-    # not once each (glue.ahead probes many requirements of a target together).
-    _handshake_locks: dict[tuple[Endpoint, str], threading.Lock] = field(
-        default_factory=dict, compare=False, repr=False
-    )
-    _locks_lock: threading.Lock = field(default_factory=threading.Lock, compare=False, repr=False)
-    # The latest handshake of each key, conclusive or not: probes that waited
-    # for it take it rather than asking again (a hanging server would
-    # otherwise hold each of them for a timeout, one after another).
-    _latest_handshake: dict[tuple[Endpoint, str], TlsHandshake] = field(
-        default_factory=dict, compare=False, repr=False
-    )
-
-    def handshake_lock(self, endpoint: Endpoint, version: str) -> threading.Lock:
-        """The lock under which the handshake of ``version`` with ``endpoint`` is asked."""
-        with self._locks_lock:
-            return self._handshake_locks.setdefault((endpoint, version), threading.Lock())
 
     @property
     def primary(self) -> Endpoint:
@@ -82,8 +62,14 @@ class Target:
         return " and ".join(e.url("") for e in endpoints)
 
     @classmethod
-    def from_urls(cls, urls: Sequence[str], *, cafile: str | None = None) -> Target:
-        """A live target from one https and/or one http base URL (ValueError if not)."""
+    def from_urls(
+        cls, urls: Sequence[str], *, cafile: str | None = None, trust: ClientTrust | None = None
+    ) -> Target:
+        """A live target from one https and/or one http base URL (ValueError if not).
+
+        ``trust`` shares one :class:`ClientTrust` (and its TLS contexts) between
+        targets; else the target gets its own, trusting ``cafile``.
+        """
         endpoints: dict[str, Endpoint] = {}
         for url in urls:
             endpoint = Endpoint.from_url(url)
@@ -95,11 +81,12 @@ class Target:
             endpoints[endpoint.scheme] = endpoint
         if not endpoints:
             raise ValueError("no URL given")
+        trust = trust or ClientTrust(cafile)
         return cls(
             https=endpoints.get("https"),
             http=endpoints.get("http"),
-            trust=ClientTrust(cafile),
-            cafile=cafile,
+            trust=trust,
+            cafile=trust.cafile,
         )
 
 
@@ -143,32 +130,80 @@ def request_options(requirement: Requirement, target: Target, timeout: float) ->
 _CONCLUSIVE = frozenset({HandshakeOutcome.ACCEPTED, HandshakeOutcome.REFUSED})
 
 
-def _remembered_handshake(
-    endpoint: Endpoint, version: str, target: Target, timeout: float
-) -> TlsHandshake:
-    key = (endpoint, version)
-    lock = target.handshake_lock(endpoint, version)
-    before = target._latest_handshake.get(key)
-    with lock:
-        seen = target.handshakes_seen.get(key)
+@dataclass(frozen=True)
+class HandshakeProbe:
+    """A bare TLS handshake offering one version; calling it makes the handshake."""
+
+    endpoint: Endpoint
+    version: str
+    trust: ClientTrust = field(compare=False)
+    timeout: float = field(compare=False)
+
+    @property
+    def key(self) -> tuple[str, int, str, str | None]:
+        # Whether a server takes TLS 1.0 depends on its host (SNI) and port,
+        # not on the path; the CA file only changes the wording of an accepted
+        # handshake whose certificate does not verify.
+        return (self.endpoint.host, self.endpoint.port, self.version, self.trust.cafile)
+
+    def __call__(self) -> TlsHandshake:
+        return tls_handshake(
+            self.endpoint, version=self.version, trust=self.trust, timeout=self.timeout
+        )
+
+
+class HandshakeCache:
+    """The session's conclusive TLS version handshakes, by (host, port, version, CA file).
+
+    Owned by the session (``glue.settings.Settings``), so deployments and
+    requirements sharing a host and port share the answers, and a fleet run
+    asks each server once. The first conclusive answer stays: every later
+    requirement reports it as it was seen, so a report does not depend on
+    test order (a run under pytest-xdist reads the same as a serial one).
+    Inconclusive answers (an error, a client that cannot offer the version)
+    are not remembered: the next requirement asks again. Requirements asking
+    at the same moment (probed ahead together, ``glue.ahead``) make one
+    handshake: the others wait for it and take its answer, whatever it is, as
+    the same moment's answer (one per key at a time, so a hanging server
+    holds them for one timeout, not one each).
+    """
+
+    def __init__(self) -> None:
+        self._seen: dict[tuple[str, int, str, str | None], TlsHandshake] = {}
+        self._latest: dict[tuple[str, int, str, str | None], TlsHandshake] = {}
+        self._asking: dict[tuple[str, int, str, str | None], threading.Lock] = {}
+        self._lock = threading.Lock()
+
+    def __len__(self) -> int:
+        return len(self._seen)
+
+    def handshake(self, probe: HandshakeProbe) -> TlsHandshake:
+        """The remembered answer to ``probe``, else its own (remembered when conclusive)."""
+        key = probe.key
+        with self._lock:
+            seen = self._seen.get(key)
+            before = self._latest.get(key)
+            asking = self._asking.setdefault(key, threading.Lock())
         if seen is not None:
-            # Reported as it was seen, so a report does not depend on test order
-            # (a run under pytest-xdist reads the same as a serial one).
             return seen
-        latest = target._latest_handshake.get(key)
-        if latest is not None and latest is not before:
-            return latest  # asked while this probe waited: the same moment's answer
-        handshake = tls_handshake(endpoint, version=version, trust=target.trust, timeout=timeout)
-        target._latest_handshake[key] = handshake
-        if handshake.outcome in _CONCLUSIVE:
-            target.handshakes_seen[key] = handshake
-        return handshake
+        with asking:
+            with self._lock:
+                seen = self._seen.get(key)
+                latest = self._latest.get(key)
+            if seen is not None:
+                return seen
+            if latest is not None and latest is not before:
+                return latest  # asked while this probe waited
+            handshake = probe()
+            with self._lock:
+                self._latest[key] = handshake
+                if handshake.outcome in _CONCLUSIVE:
+                    self._seen.setdefault(key, handshake)
+            return handshake
 
 
 def handshakes(
     endpoint: Endpoint, versions: tuple[str, ...], target: Target, timeout: float
 ) -> list[Probe]:
-    """One handshake probe per TLS version, each asked once per endpoint and session."""
-    return [
-        partial(_remembered_handshake, endpoint, version, target, timeout) for version in versions
-    ]
+    """One handshake probe per TLS version (a session's cache answers repeats)."""
+    return [HandshakeProbe(endpoint, version, target.trust, timeout) for version in versions]

@@ -1,0 +1,150 @@
+"""Fleets: the deployments of one run, from ``--upgrade-target`` URLs and target lines.
+
+A *deployment* is one https and/or one http base URL of the same service, and
+whom to trust for it. A run checks one deployment (as before fleets) or many;
+each (deployment, requirement) pair is then its own test item, named by the
+deployment's :attr:`Deployment.name`.
+
+Two ways to name deployments:
+
+* target lines (``--upgrade-targets-file``, the ``upgrade_targets`` ini
+  option), one deployment a line, unambiguous::
+
+      # name=…, ca=… are optional; '#' starts a comment
+      https://a.example  http://a.example:8080  ca=certs/a-ca.pem  name=a
+      https://b.example/api
+
+* ``--upgrade-target`` URLs (the ``upgrade_target`` ini option), grouped by
+  :func:`group_urls`: an https and an http URL given next to each other for
+  the same host are one deployment; any other URL is a deployment of its own.
+  Exactly one https and one http URL stay one deployment whatever their hosts
+  (their meaning before fleets).
+
+Pure: no I/O but checking that a named CA file exists.
+"""
+
+from __future__ import annotations
+
+import pathlib
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from .probes.endpoint import ClientTrust, Endpoint
+from .probes.target import Target
+
+__all__ = ["Deployment", "build_fleet", "group_urls", "parse_target_line"]
+
+_SCHEMES = ("https://", "http://")
+
+
+@dataclass(frozen=True)
+class TargetLine:
+    """One deployment as written: its URLs, its CA file and its name, if any."""
+
+    urls: tuple[str, ...]
+    cafile: str | None = None
+    name: str | None = None
+    where: str = "--upgrade-target"  # "FILE:LINE", for error messages
+
+
+@dataclass(frozen=True)
+class Deployment:
+    """One deployment of a run: the name its test ids carry, and where its probes go."""
+
+    name: str
+    target: Target
+    where: str
+
+
+def parse_target_line(
+    line: str, *, where: str, base_dir: pathlib.Path | None = None
+) -> TargetLine | None:
+    """A target line's URLs, ``ca=`` and ``name=`` (None for a blank or comment line).
+
+    Raises ValueError naming the bad token. A relative ``ca=`` path is taken
+    from ``base_dir`` (the targets file's directory).
+    """
+    text = line.split(" #", 1)[0].split("\t#", 1)[0].strip()
+    if not text or text.startswith("#"):
+        return None
+    urls: list[str] = []
+    cafile: str | None = None
+    name: str | None = None
+    for token in text.split():
+        key, equals, value = token.partition("=")
+        if token.startswith(_SCHEMES):
+            Endpoint.from_url(token)  # ValueError: not a usable URL
+            urls.append(token)
+        elif equals and key == "ca" and value:
+            path = pathlib.Path(value).expanduser()
+            if base_dir is not None and not path.is_absolute():
+                path = base_dir / path
+            if not path.is_file():
+                raise ValueError(f"ca={value}: no such file: {path}")
+            cafile = str(path)
+        elif equals and key == "name" and value:
+            name = value
+        else:
+            raise ValueError(
+                f"unexpected {token!r}: a line is an https URL and/or an http URL,"
+                " then optionally ca=PEM and name=NAME"
+            )
+    if not urls:
+        raise ValueError("no http:// or https:// URL on the line")
+    return TargetLine(tuple(urls), cafile, name, where)
+
+
+def group_urls(urls: Sequence[str]) -> list[tuple[str, ...]]:
+    """``--upgrade-target`` URLs grouped into deployments (see the module's docstring)."""
+    endpoints = [Endpoint.from_url(url) for url in urls]  # ValueError: not a URL
+    schemes = sorted(e.scheme for e in endpoints)
+    if schemes == ["http", "https"]:
+        return [tuple(urls)]  # one deployment, as before fleets
+    groups: list[tuple[str, ...]] = []
+    index = 0
+    while index < len(urls):
+        here = endpoints[index]
+        if index + 1 < len(urls):
+            after = endpoints[index + 1]
+            if after.scheme != here.scheme and after.host == here.host:
+                groups.append((urls[index], urls[index + 1]))
+                index += 2
+                continue
+        groups.append((urls[index],))
+        index += 1
+    return groups
+
+
+def build_fleet(lines: Iterable[TargetLine], *, cafile: str | None) -> tuple[Deployment, ...]:
+    """The run's deployments; ValueError (naming the line) for a bad or repeated one.
+
+    Deployments trusting the same CA share one :class:`ClientTrust`, so its
+    TLS contexts (about 30 ms each to build from the system store) are built
+    once for the fleet, not once per host. ``cafile`` is the run's
+    ``--upgrade-ca``, for lines without their own ``ca=``.
+    """
+    trusts: dict[str | None, ClientTrust] = {}
+    deployments: list[Deployment] = []
+    names: dict[str, str] = {}
+    for line in lines:
+        trusted = line.cafile or cafile
+        trust = trusts.setdefault(trusted, ClientTrust(trusted))
+        try:
+            target = Target.from_urls(line.urls, trust=trust)
+        except ValueError as exc:
+            raise ValueError(f"{line.where}: {exc}") from None
+        name = line.name or _default_name(target)
+        if name in names:
+            raise ValueError(
+                f"{line.where}: a second deployment named {name!r} (first: {names[name]});"
+                " give one of them name=NAME"
+            )
+        names[name] = line.where
+        deployments.append(Deployment(name, target, line.where))
+    return tuple(deployments)
+
+
+def _default_name(target: Target) -> str:
+    """The primary URL's host (and port, and path), as test ids show it."""
+    primary = target.primary
+    return f"{primary.authority}{primary.base_path}"
