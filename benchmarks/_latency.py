@@ -173,19 +173,13 @@ def start_proxy(
     upstream: int, delay: float, listeners: int, lifetime: float
 ) -> tuple[list[int], Process]:
     """``delay_proxy.py`` in its own process; the ports it listens on."""
+    argv = [
+        sys.executable, str(HERE / "delay_proxy.py"),
+        "--upstream", f"127.0.0.1:{upstream}", "--delay", str(delay),
+        "--listeners", str(listeners), "--lifetime", str(lifetime),
+    ]  # fmt: skip
     process = subprocess.Popen(
-        [
-            sys.executable,
-            str(HERE / "delay_proxy.py"),
-            "--upstream",
-            f"127.0.0.1:{upstream}",
-            "--delay",
-            str(delay),
-            "--listeners",
-            str(listeners),
-            "--lifetime",
-            str(lifetime),
-        ],  # fmt: skip
+        argv,
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
     )
