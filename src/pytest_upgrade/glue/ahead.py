@@ -87,8 +87,8 @@ class ProbeAhead:
         target: Target | None = None
         if item.stash.get(REQUIREMENTS, None) and item.stash.get(INVALID, None) is None:
             bodyless = getattr(item, "function", None) is _declared.test_requirement
-            marked_ok = self.mode == "all" and not any(
-                item.iter_markers(name) for name in _SKIP_MARKERS
+            marked_ok = self.mode == "all" and all(
+                item.get_closest_marker(name) is None for name in _SKIP_MARKERS
             )
             candidate = item.stash.get(ITEM_TARGET, None) or self.session_target
             if (bodyless or marked_ok) and candidate is not None and not candidate.bundled:
