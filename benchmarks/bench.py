@@ -79,7 +79,7 @@ sys.path.insert(0, str(_suites.DEMO_APP.parent))
 from app import app as DEMO_APP  # examples/demo/app.py
 
 TIMEOUT = 5.0  # the plugin's default probe timeout
-EXECUTOR_WORKERS = 8  # as glue.settings.Settings.executor
+EXECUTOR_WORKERS = 8  # as probes.engine.ProbeEngine for one requirement at a time
 
 # The demo app's path for each requirement (examples/demo/app.py).
 REQUIREMENTS = (

@@ -67,10 +67,13 @@ class ProbeAhead:
         self._config = config
         self._pending: Callable[[], list[int]] | None = None
         self._pending_known = False
+        # By (id(item), requirement index): the items live as long as the session.
         self._jobs: dict[Hashable, Job] = {}
-        self._entries: dict[Hashable, Entry] = {}
+        self._submitted: dict[Hashable, Entry] = {}
         self._work: dict[Hashable, tuple[Requirement, Target]] = {}
-        self._targets: dict[str, Target | None] = {}
+        # By id(item): whether (against what) it is probed ahead, its entries.
+        self._targets: dict[int, Target | None] = {}
+        self._entries: dict[int, tuple[Entry, ...]] = {}
         self._positions: dict[int, int] | None = None
         self._finished: queue.SimpleQueue[Job] = queue.SimpleQueue()
         self.session_target: Target | None = None
@@ -82,8 +85,8 @@ class ProbeAhead:
     # -- which items -----------------------------------------------------------
     def target_of(self, item: pytest.Item) -> Target | None:
         """The live target ``item`` is probed ahead against, or None if it is not eligible."""
-        if item.nodeid in self._targets:
-            return self._targets[item.nodeid]
+        if id(item) in self._targets:
+            return self._targets[id(item)]
         target: Target | None = None
         if item.stash.get(REQUIREMENTS, None) and item.stash.get(INVALID, None) is None:
             bodyless = getattr(item, "function", None) is _declared.test_requirement
@@ -93,7 +96,7 @@ class ProbeAhead:
             candidate = item.stash.get(ITEM_TARGET, None) or self.session_target
             if (bodyless or marked_ok) and candidate is not None and not candidate.bundled:
                 target = candidate
-        self._targets[item.nodeid] = target
+        self._targets[id(item)] = target
         return target
 
     def _upcoming_items(self, item: pytest.Item) -> Sequence[pytest.Item]:
@@ -111,17 +114,16 @@ class ProbeAhead:
             return []
         return items[position + 1 : position + 1 + horizon]
 
-    def _item_entries(self, item: pytest.Item, target: Target, first: int) -> list[Entry]:
-        requirements = item.stash[REQUIREMENTS]
-        entries = []
-        for index in range(first, len(requirements)):
-            key = (item.nodeid, index)
-            entry = self._entries.get(key)
-            if entry is None:
-                entry = Entry(key, host_of(target), ESTIMATED_CONNECTIONS)
-                self._entries[key] = entry
-                self._work[key] = (requirements[index], target)
-            entries.append(entry)
+    def _item_entries(self, item: pytest.Item, target: Target) -> tuple[Entry, ...]:
+        entries = self._entries.get(id(item))
+        if entries is None:
+            host = host_of(target)
+            requirements = item.stash[REQUIREMENTS]
+            keys = [(id(item), index) for index in range(len(requirements))]
+            entries = tuple(Entry(key, host, ESTIMATED_CONNECTIONS) for key in keys)
+            self._entries[id(item)] = entries
+            for key, requirement in zip(keys, requirements, strict=True):
+                self._work[key] = (requirement, target)
         return entries
 
     # -- the run -------------------------------------------------------------------
@@ -131,13 +133,15 @@ class ProbeAhead:
         """The Observation of ``item``'s requirement number ``index``."""
         if not self.enabled or self.target_of(item) is not target:
             return self.engine.observe(requirement, target)
-        key = (item.nodeid, index)
+        key = (id(item), index)
         while True:
             self._refill(item, target, index)
             job = self._jobs.get(key)
             if job is not None and job.done():
-                del self._jobs[key]
-                self._forget(key)
+                del self._jobs[key], self._submitted[key]
+                self._work.pop(key, None)
+                if index + 1 == len(item.stash[REQUIREMENTS]):
+                    self._entries.pop(id(item), None)
                 return job.observation()
             # Wake up when any job ends (a probe's own timeout bounds each).
             try:
@@ -148,36 +152,43 @@ class ProbeAhead:
                 self._finished.get_nowait()
 
     def _refill(self, item: pytest.Item, target: Target, index: int) -> None:
-        current = [
+        running = {key for key, job in self._jobs.items() if not job.done()}
+        if (
+            (id(item), index) in self._jobs
+            and len(running) >= self.limits.concurrency
+            and self._pending is None
+        ):
+            return  # nothing can start now, and a plain run takes nothing back
+        upcoming = [
             Entry(e.key, e.host, e.cost, current=True)
-            for e in self._item_entries(item, target, index)
+            for e in self._item_entries(item, target)[index:]
         ]
-        upcoming: list[Entry] = current
+        # Enough to hold everything submitted and what the budget lets start.
+        enough = len(upcoming) + 2 * self.limits.ahead
         for other in self._upcoming_items(item):
+            if len(upcoming) >= enough:
+                break
             other_target = self.target_of(other)
             if other_target is not None and other is not item:
-                upcoming += self._item_entries(other, other_target, 0)
-        submitted = {key: self._entries[key] for key in self._jobs}
-        running = {key for key, job in self._jobs.items() if not job.done()}
-        decision = plan(upcoming, submitted, running, self.limits)
+                upcoming += self._item_entries(other, other_target)
+        decision = plan(upcoming, self._submitted, running, self.limits)
         for key in decision.drop:
             self._jobs.pop(key).cancel()
-            self._forget(key)
+            del self._submitted[key]
+            self._work.pop(key, None)
         for entry in decision.start:
             requirement, entry_target = self._work[entry.key]
             self._jobs[entry.key] = self.engine.submit(
                 requirement, entry_target, on_done=self._finished.put
             )
-
-    def _forget(self, key: Hashable) -> None:
-        self._entries.pop(key, None)
-        self._work.pop(key, None)
+            self._submitted[entry.key] = entry
 
     def cancel(self) -> None:
         """Drop the work probed ahead (an interrupted or finished session): bounded, no wait."""
         for job in self._jobs.values():
             job.cancel()
         self._jobs.clear()
+        self._submitted.clear()
 
     def close(self) -> None:
         self.cancel()
