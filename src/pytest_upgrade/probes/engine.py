@@ -45,22 +45,21 @@ class Job:
         self,
         requirement: Requirement,
         target: Target,
-        futures: list[Future[Exchange | TlsHandshake]],
+        size: int,
         on_done: Callable[[Job], None] | None,
     ) -> None:
         self.requirement = requirement
         self.target = target
-        self.futures = futures
-        self._left = len(futures)
+        self.futures: list[Future[Exchange | TlsHandshake]] = []
+        self._left = size
         self._lock = threading.Lock()
         self._on_done = on_done
         self.finished = threading.Event()
-        if not futures:
+        if not size:
             self._finish()
-        for future in futures:
-            future.add_done_callback(self._probe_done)
 
-    def _probe_done(self, _future: Future[Exchange | TlsHandshake]) -> None:
+    def probe_done(self) -> None:
+        """Called by each of its probes when it ends (a probe cancelled before it ran is not)."""
         with self._lock:
             self._left -= 1
             last = self._left == 0
@@ -138,13 +137,17 @@ class ProbeEngine:
         if probes is None:
             probes = self.plan(requirement, target)
         slot = self._slot(host_of(target))
+        job = Job(requirement, target, len(probes), on_done)
 
         def gated(probe: Probe) -> Exchange | TlsHandshake:
-            with slot:
-                return probe()
+            try:
+                with slot:
+                    return probe()
+            finally:
+                job.probe_done()
 
-        futures = [self.executor.submit(gated, probe) for probe in probes]
-        return Job(requirement, target, futures, on_done)
+        job.futures = [self.executor.submit(gated, probe) for probe in probes]
+        return job
 
     def observe(self, requirement: Requirement, target: Target) -> Observation:
         """Probe ``requirement`` now and wait for its Observation."""
