@@ -659,8 +659,10 @@ def bench_latency(config: Config, report: Report, scratch: pathlib.Path) -> None
         env = config.env
         n = config.latency_single
         single = _latency.write_single_target_suite(scratch / "latency_single", n)
+        # Without this project's own hypothesis plugin, which imports
+        # hypothesis at every session's end (about 1 s); users run without it.
         base = [
-            "-q", "-p", "no:cacheprovider",
+            "-q", "-p", "no:cacheprovider", "-p", "no:hypothesispytest",
             f"--upgrade-target=https://127.0.0.1:{one}", f"--upgrade-ca={origin.cafile}",
         ]  # fmt: skip
         _pytest(single, [*base, "-k", "/0]"], expect_passed=1, env=env)  # warm-up
@@ -682,7 +684,10 @@ def bench_latency(config: Config, report: Report, scratch: pathlib.Path) -> None
         fleet_dir = _latency.write_fleet_suite(
             scratch / "latency_fleet", fleet, per_host, origin.cafile
         )
-        fleet_base = ["-q", "-p", "no:cacheprovider", "--upgrade-targets-file=targets.txt"]
+        fleet_base = [
+            "-q", "-p", "no:cacheprovider", "-p", "no:hypothesispytest",
+            "--upgrade-targets-file=targets.txt",
+        ]  # fmt: skip
         fleet_items = hosts * per_host
         _latency_rows(
             config, report, f"(b) {hosts} hosts x {per_host} h2 requirements", fleet_dir,
