@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 import time
 from dataclasses import dataclass, field
+from typing import Any
 
 import pytest
 
@@ -160,3 +161,119 @@ def test_handshakes_asked_at_once_are_asked_once(outcome: HandshakeOutcome) -> N
     # Later: a conclusive answer is remembered; an inconclusive one is asked again.
     cache.handshake(_probe(outcome, calls))
     assert len(calls) == (1 if outcome is HandshakeOutcome.REFUSED else 2)
+
+
+# -- the scheduler, with stand-ins for pytest's items and the engine ------------------
+
+
+class FakeJob:
+    def __init__(self, requirement: Requirement, on_done: object) -> None:
+        self.requirement = requirement
+        self.on_done = on_done
+        self.cancelled = False
+        self.finished = False
+
+    def done(self) -> bool:
+        return self.finished
+
+    def finish(self) -> None:
+        self.finished = True
+        self.on_done(self)
+
+    def cancel(self) -> None:
+        self.cancelled = True
+
+    def observation(self) -> str:
+        return f"observed {self.requirement.path}"
+
+
+class FakeEngine:
+    timeout = 0.01
+
+    def __init__(self, concurrency: int, host_limit: int = 8) -> None:
+        self.concurrency = concurrency
+        self.host_limit = host_limit
+        self.jobs: list[FakeJob] = []
+
+    def submit(self, requirement: Requirement, target: Target, on_done: object) -> FakeJob:
+        job = FakeJob(requirement, on_done)
+        self.jobs.append(job)
+        return job
+
+    def observe(self, requirement: Requirement, target: Target) -> str:
+        return f"serial {requirement.path}"
+
+
+class FakeSession:
+    items: list[object]
+
+
+class FakeItem:
+    def __init__(self, session: FakeSession, path: str, *, declared: bool = True) -> None:
+        from pytest_upgrade import _declared
+        from pytest_upgrade.glue.keys import REQUIREMENTS
+
+        self.session = session
+        self.stash = pytest.Stash()
+        self.stash[REQUIREMENTS] = (Requirement("HTTP/1.1", path),)
+        self.function = _declared.test_requirement if declared else (lambda: None)
+
+    def get_closest_marker(self, name: str) -> None:
+        return None
+
+
+def _finish_soon(engine: FakeEngine, index: int) -> None:
+    """Finish job number ``index`` in a moment (while the scheduler waits for it)."""
+
+    def finish() -> None:
+        engine.jobs[index].finish()
+
+    threading.Timer(0.05, finish).start()
+
+
+def _scheduler(concurrency: int, paths: list[str], **kw: bool) -> tuple[Any, list[FakeItem]]:
+    from pytest_upgrade.glue.ahead import ProbeAhead
+
+    session = FakeSession()
+    items = [FakeItem(session, path, **kw) for path in paths]
+    session.items = list(items)
+    ahead = ProbeAhead(FakeEngine(concurrency))
+    ahead.session_target = _target(80)
+    return ahead, items
+
+
+def test_the_scheduler_probes_upcoming_items_and_hands_each_its_own() -> None:
+    ahead, items = _scheduler(3, ["/0", "/1", "/2", "/3", "/4"])
+    engine = ahead.engine
+    target = ahead.session_target
+    _finish_soon(engine, 0)
+    observed = ahead.observe(items[0], 0, Requirement("HTTP/1.1", "/0"), target)
+    assert observed == "observed /0"
+    # Three in flight at first; when /0 ended, /3 took its slot.
+    assert [j.requirement.path for j in engine.jobs] == ["/0", "/1", "/2", "/3"]
+    engine.jobs[1].finish()
+    assert ahead.observe(items[1], 0, Requirement("HTTP/1.1", "/1"), target) == "observed /1"
+    assert [j.requirement.path for j in engine.jobs] == ["/0", "/1", "/2", "/3", "/4"]
+
+
+def test_the_scheduler_drops_work_for_items_taken_back() -> None:
+    ahead, items = _scheduler(4, ["/0", "/1", "/2", "/3"])
+    engine = ahead.engine
+    target = ahead.session_target
+    queue = [1, 2, 3]
+    ahead._pending_known = True
+    ahead._pending = lambda: list(queue)
+    _finish_soon(engine, 0)
+    ahead.observe(items[0], 0, Requirement("HTTP/1.1", "/0"), target)
+    assert [j.requirement.path for j in engine.jobs] == ["/0", "/1", "/2", "/3"]
+    queue[:] = [2]  # xdist's worksteal took /1 and /3 away; /2 runs next
+    _finish_soon(engine, 2)
+    assert ahead.observe(items[2], 0, Requirement("HTTP/1.1", "/2"), target) == "observed /2"
+    assert [j.cancelled for j in engine.jobs] == [False, True, False, True]
+
+
+def test_items_with_a_body_run_serially_by_default() -> None:
+    ahead, items = _scheduler(4, ["/0", "/1"], declared=False)
+    target = ahead.session_target
+    assert ahead.observe(items[0], 0, Requirement("HTTP/1.1", "/0"), target) == "serial /0"
+    assert ahead.engine.jobs == []
