@@ -218,8 +218,10 @@ class FakeItem:
         self.stash[REQUIREMENTS] = (Requirement("HTTP/1.1", path),)
         self.function = _declared.test_requirement if declared else (lambda: None)
 
-    def get_closest_marker(self, name: str) -> None:
-        return None
+    markers: dict[str, pytest.Mark] = {}  # noqa: RUF012 (replaced per instance by tests)
+
+    def get_closest_marker(self, name: str) -> pytest.Mark | None:
+        return self.markers.get(name)
 
 
 def _finish_soon(engine: FakeEngine, index: int) -> None:
@@ -277,3 +279,22 @@ def test_items_with_a_body_run_serially_by_default() -> None:
     target = ahead.session_target
     assert ahead.observe(items[0], 0, Requirement("HTTP/1.1", "/0"), target) == "serial /0"
     assert ahead.engine.jobs == []
+
+
+@pytest.mark.parametrize(
+    ("marker", "eligible"),
+    [
+        (None, True),
+        (pytest.mark.skip.mark, False),
+        (pytest.mark.skipif(True).mark, False),
+        (pytest.mark.xfail(run=False).mark, False),
+        (pytest.mark.xfail.mark, True),
+    ],
+)
+def test_marked_tests_that_may_not_run_are_not_probed_ahead(
+    marker: pytest.Mark | None, eligible: bool
+) -> None:
+    ahead, (item,) = _scheduler(4, ["/0"], declared=False)
+    ahead.mode = "all"
+    item.markers = {marker.name: marker} if marker is not None else {}
+    assert (ahead.target_of(item) is not None) is eligible

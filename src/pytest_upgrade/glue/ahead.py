@@ -47,6 +47,14 @@ _HORIZON_FACTOR = 4
 _SKIP_MARKERS = ("skip", "skipif")
 
 
+def _may_not_run(item: pytest.Item) -> bool:
+    """Whether pytest may skip ``item`` before its fixtures (skip, skipif, xfail(run=False))."""
+    if any(item.get_closest_marker(name) is not None for name in _SKIP_MARKERS):
+        return True
+    xfail = item.get_closest_marker("xfail")
+    return xfail is not None and xfail.kwargs.get("run", True) is False
+
+
 class ProbeAhead:
     """Observes requirements, probing upcoming eligible items concurrently."""
 
@@ -90,9 +98,7 @@ class ProbeAhead:
         target: Target | None = None
         if item.stash.get(REQUIREMENTS, None) and item.stash.get(INVALID, None) is None:
             bodyless = getattr(item, "function", None) is _declared.test_requirement
-            marked_ok = self.mode == "all" and all(
-                item.get_closest_marker(name) is None for name in _SKIP_MARKERS
-            )
+            marked_ok = self.mode == "all" and not _may_not_run(item)
             candidate = item.stash.get(ITEM_TARGET, None) or self.session_target
             if (bodyless or marked_ok) and candidate is not None and not candidate.bundled:
                 target = candidate
