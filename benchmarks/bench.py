@@ -70,8 +70,9 @@ from pytest_upgrade.checks.catalogue import run_checks
 from pytest_upgrade.glue.ahead import ESTIMATED_CONNECTIONS as _ESTIMATED_CONNECTIONS
 from pytest_upgrade.glue.fixtures import _attribute_answers
 from pytest_upgrade.glue.settings import DEFAULT_CONCURRENCY, DEFAULT_HOST_LIMIT
+from pytest_upgrade.judge import target_error
 from pytest_upgrade.probes.endpoint import ClientTrust, Endpoint
-from pytest_upgrade.probes.observe import Target, observe, target_error
+from pytest_upgrade.probes.observe import Target, observe
 from pytest_upgrade.report.results import reproduce_commands
 from pytest_upgrade.server.bundled import BundledCA, UpgradeServer
 

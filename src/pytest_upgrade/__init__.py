@@ -36,7 +36,7 @@ from ._warnings import PytestUpgradeWarning
 
 if TYPE_CHECKING:
     from .glue.outcome import UpgradeOutcome
-    from .report.results import RequirementResult
+    from .judge import RequirementResult
     from .server.bundled import AppError, BundledCA, ServerStartError, UpgradeServer
     from .server.policy import PolicyServer, RecordedExchange
 
@@ -71,7 +71,7 @@ _LAZY = {
     "BundledCA": "pytest_upgrade.server.bundled",
     "PolicyServer": "pytest_upgrade.server.policy",
     "RecordedExchange": "pytest_upgrade.server.policy",
-    "RequirementResult": "pytest_upgrade.report.results",
+    "RequirementResult": "pytest_upgrade.judge",
     "ServerStartError": "pytest_upgrade.server.bundled",
     "UpgradeOutcome": "pytest_upgrade.glue.outcome",
     "UpgradeServer": "pytest_upgrade.server.bundled",

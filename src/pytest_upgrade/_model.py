@@ -180,6 +180,14 @@ class Offer:
         return text
 
 
+class AnsweredBy(enum.StrEnum):
+    """Who produced a response, where the bundled server can tell."""
+
+    UNKNOWN = ""  # a live target: nobody can tell
+    APP = "app"
+    SERVER = "server"  # the bundled hypercorn, before the app saw the request
+
+
 @dataclass(frozen=True)
 class Exchange:
     """One request a probe made, and what came back (a response or a failure)."""
@@ -193,9 +201,7 @@ class Exchange:
     response: Response | None = None
     failure: ProbeFailure | None = None
     elapsed: float = 0.0
-    # Who produced the response, when that is known: "app", or "server" when
-    # the bundled hypercorn answered before the app saw the request.
-    answered_by: str = ""
+    answered_by: AnsweredBy = AnsweredBy.UNKNOWN
     offer: Offer | None = None  # ``offered`` as data (None: no request was made)
 
 
@@ -230,6 +236,9 @@ class Observation:
     # The tracebacks the bundled server recorded while the app served the
     # probes; a diagnosis points at them only when there are some.
     app_errors: tuple[str, ...] = ()
+    # When the probes ran (aware, UTC): the evaluation time the checks compare
+    # against, so that no check reads the clock. None in hand-built values.
+    observed_at: dt.datetime | None = None
 
     @property
     def before_deadline(self) -> bool:

@@ -145,7 +145,7 @@ def run_anyio(pytester: pytest.Pytester, *args: str) -> pytest.RunResult:
 
 def test_pytest_asyncio_strict_mode(pytester: pytest.Pytester) -> None:
     write_suite(pytester, "@pytest.mark.asyncio")
-    result = run(pytester, "--asyncio-mode=strict")
+    result = run(pytester, "--asyncio-mode=strict", "-rA")
     result.assert_outcomes(passed=SUITE_TESTS)
     result.stdout.fnmatch_lines(["*upgrade compliance*", "PASSED  h2 GET /v2/orders  *"])
 

@@ -5,7 +5,10 @@ from __future__ import annotations
 import json
 import pathlib
 import socket
+import subprocess
+import sys
 from collections.abc import Iterator
+from xml.etree import ElementTree
 
 import pytest
 
@@ -44,20 +47,37 @@ def _run(pytester: pytest.Pytester, *args: str) -> pytest.RunResult:
 
 
 def test_a_fleet_is_an_item_per_deployment_and_requirement(
-    pytester: pytest.Pytester, fleet: pathlib.Path
+    pytester: pytest.Pytester, fleet: pathlib.Path, closed_port: int
 ) -> None:
     report = pytester.path / "out" / "report.json"
-    result = _run(pytester, f"--upgrade-targets-file={fleet}", "-v", f"--upgrade-report={report}")
+    result = _run(pytester, f"--upgrade-targets-file={fleet}", f"--upgrade-report={report}")
     result.assert_outcomes(passed=2, failed=2, errors=2)
     bad_port = int(fleet.read_text().splitlines()[3].split()[0].rsplit(":", 1)[1])
+    # The summary: a line per requirement that did not pass, the roll-up, the counts.
+    text = result.stdout.str().split(" upgrade compliance ", 1)[1]
+    section = text.split(" short test summary info ", 1)[0].splitlines()
+    assert not any(line.startswith("PASSED") for line in section)
+    # Lines sort by node id, and roll-up rows with as many problems by URL: which
+    # comes first depends on the ports, so each block is matched by itself.
+    failed = f"FAILED  h2 GET /v2/{{}} [[]status-426]  *[[]127.0.0.1:{bad_port} h2 GET /v2/{{}}]"
+    error = f"ERROR   h2 GET /v2/{{}}: *refused*  *[[]127.0.0.1:{closed_port} h2 GET /v2/{{}}]"
+    for template in (failed, error):
+        result.stdout.fnmatch_lines([template.format(p, p) for p in ("orders", "users")])
+    result.stdout.fnmatch_lines(["", "target * passed   failed   warned  skipped    error"])
+    result.stdout.fnmatch_lines(
+        [f"https://127.0.0.1:{bad_port} * 0        2        0        0        0"]
+    )
+    result.stdout.fnmatch_lines(
+        [f"https://127.0.0.1:{closed_port} * 0        0        0        0        2"]
+    )
     result.stdout.fnmatch_lines(
         [
-            "*test_requirement[[]good h2 GET /v2/orders] PASSED*",
-            "*test_requirement[[]good h2 GET /v2/users] PASSED*",
-            f"*test_requirement[[]127.0.0.1:{bad_port} h2 GET /v2/orders] FAILED*",
-            f"*test_requirement[[]127.0.0.1:{bad_port} h2 GET /v2/users] FAILED*",
+            "(and 1 target where every requirement passed)",
+            "",
+            "6 requirements: 2 passed, 2 failed, 2 error (2 passed not listed; -v or -rA*)",
         ]
     )
+    assert len([line for line in section if line.startswith(("FAILED", "ERROR"))]) == 4
     results = json.loads(report.read_text())["results"]
     by_node = {r["nodeid"]: r for r in results}
     assert len(by_node) == 6
@@ -74,8 +94,23 @@ def test_a_fleet_is_an_item_per_deployment_and_requirement(
 
 
 def test_k_selects_a_deployment(pytester: pytest.Pytester, fleet: pathlib.Path) -> None:
-    result = _run(pytester, f"--upgrade-targets-file={fleet}", "-k", "good")
+    result = _run(pytester, f"--upgrade-targets-file={fleet}", "-k", "good", "-v")
     result.assert_outcomes(passed=2, deselected=4)
+    # -v: the test ids name the deployment; the section lists passing requirements.
+    result.stdout.fnmatch_lines(
+        [
+            "*test_requirement[[]good h2 GET /v2/orders] PASSED*",
+            "*test_requirement[[]good h2 GET /v2/users] PASSED*",
+            "*upgrade compliance*",
+            "PASSED  h2 GET /v2/orders  *::test_requirement[[]good h2 GET /v2/orders]",
+            "PASSED  h2 GET /v2/users  *::test_requirement[[]good h2 GET /v2/users]",
+            "",
+            "target * passed   failed   warned  skipped    error",
+            "https://127.0.0.1:* and http://127.0.0.1:* 2        0        0        0        0",
+            "",
+            "2 requirements: 2 passed",
+        ]
+    )
 
 
 def test_a_fleet_under_xdist(pytester: pytest.Pytester, fleet: pathlib.Path) -> None:
@@ -130,6 +165,22 @@ def test_a_bad_targets_line_is_a_usage_error(pytester: pytest.Pytester) -> None:
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     result.stderr.fnmatch_lines([f"*{targets}:2: 'https://b.example  cert=x.pem': unexpected*"])
     assert "INTERNALERROR" not in result.stderr.str() + result.stdout.str()
+    missing = pytester.path / "missing.txt"
+    result = _run(pytester, f"--upgrade-targets-file={missing}")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(
+        [f"*--upgrade-targets-file: cannot read {missing}: No such file or directory"]
+    )
+    targets.write_text("# nothing yet\n\n")
+    result = _run(pytester, f"--upgrade-targets-file={targets}")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines([f"*--upgrade-targets-file: {targets} lists no deployment"])
+    targets.write_text("https://a.example\nhttps://a.example\n")
+    result = _run(pytester, f"--upgrade-targets-file={targets}")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(
+        [f"*{targets}:2: a second deployment named 'a.example' (first: {targets}:1)*"]
+    )
 
 
 def test_the_ini_lists_deployments(pytester: pytest.Pytester, closed_port: int) -> None:
@@ -160,3 +211,52 @@ def test_one_deployment_keeps_its_ids(pytester: pytest.Pytester, closed_port: in
             "upgrade-requirements::test_requirement[[]h2 GET /v2/users]",
         ]
     )
+
+
+def test_shards_merge_into_the_report_of_the_whole_fleet(
+    pytester: pytest.Pytester, fleet: pathlib.Path
+) -> None:
+    """Two CI jobs, each a -k shard of the fleet; their merged report reads as one run's."""
+    as_of = "--upgrade-as-of=2026-11-22"
+    whole, one, two = (pytester.path / f"{name}.json" for name in ("whole", "one", "two"))
+    _run(pytester, f"--upgrade-targets-file={fleet}", as_of, f"--upgrade-report={whole}")
+    _run(
+        pytester, f"--upgrade-targets-file={fleet}", as_of, "-k", "good", f"--upgrade-report={one}"
+    )
+    _run(
+        pytester, f"--upgrade-targets-file={fleet}", as_of, "-k", "not good",
+        f"--upgrade-report={two}",
+    )  # fmt: skip
+    merged = pytester.path / "merged.json"
+    completed = subprocess.run(
+        [sys.executable, "-m", "pytest_upgrade", "merge", str(merged), str(two), str(one)],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=60,
+    )
+    assert completed.returncode == 0, completed.stderr
+    assert completed.stdout == f"merged 6 result(s) from 2 report(s) into {merged}\n"
+
+    def verdicts(path: pathlib.Path) -> list[tuple[str, str, str]]:
+        document = json.loads(path.read_text())
+        return [(r["nodeid"], r["target"], r["verdict"]) for r in document["results"]]
+
+    assert verdicts(merged) == verdicts(whole)
+    assert len(verdicts(merged)) == 6
+
+
+def test_lf_and_junit_work_per_deployment(pytester: pytest.Pytester, fleet: pathlib.Path) -> None:
+    junit = pytester.path / "junit.xml"
+    first = pytester.runpytest(*REQUIREMENTS, f"--upgrade-targets-file={fleet}")
+    first.assert_outcomes(passed=2, failed=2, errors=2)
+    again = pytester.runpytest(
+        *REQUIREMENTS, f"--upgrade-targets-file={fleet}", "--lf", f"--junitxml={junit}"
+    )
+    # Only what failed or errored runs again: the good deployment is left out.
+    again.assert_outcomes(failed=2, errors=2, deselected=2)
+    cases = ElementTree.parse(junit).getroot().iter("testcase")
+    names = sorted(case.get("name", "") for case in cases)
+    assert len(names) == 4
+    assert not any("good" in name for name in names)
+    assert all(name.startswith("test_requirement[127.0.0.1:") for name in names)

@@ -25,7 +25,8 @@ AFTER = "--upgrade-as-of=2027-03-01"
 def run_gate(pytester: pytest.Pytester, *args: str, **behaviour: object) -> pytest.RunResult:
     pytester.makeconftest(conftest_source(**behaviour))
     pytester.makepyfile(test_suite=GATED_TEST)
-    return pytester.runpytest("-p", "no:cacheprovider", *args)
+    # -rA: the upgrade compliance section lists passing requirements too.
+    return pytester.runpytest("-p", "no:cacheprovider", "-rA", *args)
 
 
 def test_before_the_deadline_an_announcing_server_passes(pytester: pytest.Pytester) -> None:

@@ -29,7 +29,7 @@ def run_suite(pytester: pytest.Pytester, *args: str, test: str = MARKED_TEST, **
 
 
 def test_correct_app_passes(pytester: pytest.Pytester) -> None:
-    result = run_suite(pytester)
+    result = run_suite(pytester, "-rA")
     result.assert_outcomes(passed=1)
     result.stdout.fnmatch_lines(
         ["*upgrade compliance*", "PASSED  h2 GET /v2/orders  test_suite.py::test_orders"]

@@ -52,13 +52,14 @@ def run_suite(
 ) -> pytest.RunResult:
     pytester.makeconftest(protocol_conftest_source(**conftest))
     pytester.makepyfile(test_suite=marked_test(protocol))
-    return pytester.runpytest("-p", "no:cacheprovider", "--upgrade-timeout=5", *args)
+    # -rA: the upgrade compliance section lists passing requirements too.
+    return pytester.runpytest("-p", "no:cacheprovider", "-rA", "--upgrade-timeout=5", *args)
 
 
 def run_live(pytester: pytest.Pytester, protocol: str, url: str, *args: str) -> pytest.RunResult:
     pytester.makepyfile(test_suite=marked_test(protocol))
     return pytester.runpytest(
-        "-p", "no:cacheprovider", "--upgrade-timeout=5", f"--upgrade-target={url}", *args
+        "-p", "no:cacheprovider", "-rA", "--upgrade-timeout=5", f"--upgrade-target={url}", *args
     )
 
 
@@ -406,7 +407,7 @@ def test_both():
 def test_several_markers_are_reported_one_by_one(pytester: pytest.Pytester) -> None:
     pytester.makeconftest(protocol_conftest_source())
     pytester.makepyfile(test_suite=TLS_AND_H2)
-    result = pytester.runpytest("-p", "no:cacheprovider")
+    result = pytester.runpytest("-p", "no:cacheprovider", "-rA")
     result.assert_outcomes(passed=1)
     result.stdout.fnmatch_lines(
         [
@@ -421,7 +422,7 @@ def test_one_broken_requirement_of_several_fails_alone(pytester: pytest.Pytester
     # HTTP/1.1 over TLS is still served: h2 is broken, TLS/1.2 is not.
     pytester.makeconftest(protocol_conftest_source(both_h2={"status": 200, **NOT_SERVED}))
     pytester.makepyfile(test_suite=TLS_AND_H2)
-    result = pytester.runpytest("-p", "no:cacheprovider")
+    result = pytester.runpytest("-p", "no:cacheprovider", "-rA")
     result.assert_outcomes(failed=1)
     result.stdout.fnmatch_lines(
         [
@@ -458,6 +459,7 @@ def run_live_suite(pytester: pytest.Pytester, server: Any) -> pytest.RunResult:
     return pytester.runpytest(
         "-p",
         "no:cacheprovider",
+        "-rA",
         f"--upgrade-target={server.https_url}",
         f"--upgrade-target={server.http_url}",
         f"--upgrade-ca={server.cafile}",

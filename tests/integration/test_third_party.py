@@ -148,6 +148,7 @@ def _run_plugin(
     result = pytester.runpytest(
         "-p",
         "no:cacheprovider",
+        "-rA",
         "--upgrade-timeout=5",
         *targets,
         f"--upgrade-ca={server.cafile}",

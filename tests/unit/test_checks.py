@@ -7,11 +7,14 @@ the catalogue requires.
 
 from __future__ import annotations
 
+import dataclasses
+import datetime as dt
 import json
 from typing import Any
 
 import pytest
 
+from observations import OBSERVED_AT, TLS_H2, TLS_HTTP11, exchange, observation
 from pytest_upgrade._model import (
     Exchange,
     FailureKind,
@@ -128,37 +131,41 @@ def make_observation(
     exchanges: list[Exchange] = []
     if legacy is not None:
         exchanges.append(
-            Exchange(
-                role="legacy",
+            exchange(
+                "legacy",
+                legacy,
                 url=base + "/",
-                method="GET",
                 offered=(
                     "HTTP/1.1 over TLS, ALPN http/1.1" if tls_used else "HTTP/1.1 over cleartext"
                 ),
-                transport=(
-                    Transport("https", "TLSv1.3", "http/1.1") if tls_used else Transport("http")
-                ),
-                response=legacy if isinstance(legacy, Response) else None,
-                failure=legacy if isinstance(legacy, ProbeFailure) else None,
+                transport=TLS_HTTP11 if tls_used else Transport("http"),
             )
         )
     if upgraded is not None:
         if upgraded_transport is _DEFAULT:
-            upgraded_transport = (
-                Transport("https", "TLSv1.3", "h2") if isinstance(upgraded, Response) else None
-            )
+            upgraded_transport = TLS_H2 if isinstance(upgraded, Response) else None
         exchanges.append(
-            Exchange(
-                role="upgraded",
+            exchange(
+                "upgraded",
+                upgraded,
                 url=base + "/",
-                method="GET",
                 offered="HTTP/2 over TLS, ALPN h2, http/1.1",
                 transport=upgraded_transport,
-                response=upgraded if isinstance(upgraded, Response) else None,
-                failure=upgraded if isinstance(upgraded, ProbeFailure) else None,
             )
         )
-    return Observation(requirement=H2, target=base, exchanges=tuple(exchanges), handshakes=tls)
+    return observation(H2, *exchanges, target=base, handshakes=tls)
+
+
+def test_expires_is_judged_against_the_evaluation_time_not_the_clock() -> None:
+    legacy = legacy_response(extra=(("expires", "Mon, 01 Jun 2026 13:00:00 GMT"),))
+    observation = make_observation(legacy)
+    assert run("not-cacheable", observation).outcome is Outcome.WARNED
+    later = dataclasses.replace(observation, observed_at=OBSERVED_AT + dt.timedelta(days=1))
+    assert run("not-cacheable", later).outcome is Outcome.PASSED
+    unknown = dataclasses.replace(observation, observed_at=None)
+    finding = run("not-cacheable", unknown)
+    assert finding.outcome is Outcome.SKIPPED
+    assert "evaluation time" in finding.message
 
 
 def run(check_id: str, observation: Observation) -> Finding:

@@ -6,14 +6,13 @@ import datetime as dt
 
 import pytest
 
+from observations import TLS_H2, TLS_HTTP11, exchange, response
+from observations import observation as build
 from pytest_upgrade._model import (
-    Exchange,
     Finding,
     Observation,
     Outcome,
     Requirement,
-    Response,
-    Transport,
 )
 from pytest_upgrade.checks.catalogue import run_checks
 from pytest_upgrade.checks.gate import parse_deprecation
@@ -36,28 +35,20 @@ def observation(
     legacy_headers: tuple[tuple[str, str], ...] = ANNOUNCING,
     after: dt.date | None = DEADLINE,
 ) -> Observation:
-    legacy = Exchange(
-        role="legacy",
+    legacy = exchange(
+        "legacy",
+        response(legacy_status, *legacy_headers),
         url="https://127.0.0.1:8443/v2/orders",
-        method="GET",
-        offered="HTTP/1.1 over TLS, ALPN http/1.1",
-        transport=Transport("https", "TLSv1.3", "http/1.1"),
-        response=Response(status=legacy_status, http_version="1.1", headers=legacy_headers),
+        transport=TLS_HTTP11,
     )
-    upgraded = Exchange(
-        role="upgraded",
+    upgraded = exchange(
+        "upgraded",
+        response(200, http_version="2"),
         url="https://127.0.0.1:8443/v2/orders",
-        method="GET",
         offered="HTTP/2 over TLS, ALPN h2, http/1.1",
-        transport=Transport("https", "TLSv1.3", "h2"),
-        response=Response(status=200, http_version="2", headers=()),
+        transport=TLS_H2,
     )
-    return Observation(
-        requirement=Requirement("h2", "/v2/orders", after=after),
-        target="https://127.0.0.1:8443",
-        exchanges=(legacy, upgraded),
-        as_of=as_of,
-    )
+    return build(Requirement("h2", "/v2/orders", after=after), legacy, upgraded, as_of=as_of)
 
 
 def by_id(findings: list[Finding]) -> dict[str, Finding]:

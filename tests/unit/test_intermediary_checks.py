@@ -8,7 +8,10 @@ HTTP/1.0 with 505 and "unsupported HTTP version: HTTP/1.0".
 
 from __future__ import annotations
 
+from observations import TLS_HTTP11, exchange, response
+from observations import observation as build
 from pytest_upgrade._model import (
+    AnsweredBy,
     Exchange,
     Finding,
     Observation,
@@ -16,7 +19,6 @@ from pytest_upgrade._model import (
     Requirement,
     Response,
     Severity,
-    Transport,
 )
 from pytest_upgrade.checks.catalogue import REGISTRY
 
@@ -24,17 +26,6 @@ WSS = "wss://127.0.0.1:8443/"
 HTTPS = "https://127.0.0.1:8443/"
 WEBSOCKET = Requirement("websocket")
 KEY = "dGhlIHNhbXBsZSBub25jZQ=="
-
-
-def response(status: int, *headers: tuple[str, str], body: bytes = b"") -> Response:
-    reasons = {101: "Switching Protocols", 400: "Bad Request", 426: "Upgrade Required"}
-    return Response(
-        status=status,
-        http_version="1.1",
-        headers=tuple((k.lower(), v) for k, v in headers),
-        body=body,
-        reason=reasons.get(status, ""),
-    )
 
 
 SWITCHED = response(
@@ -51,33 +42,31 @@ def websocket_observation(
     handshake: Response,
     version: Response | None = None,
     *,
-    answered_by: str = "",
+    answered_by: AnsweredBy = AnsweredBy.UNKNOWN,
 ) -> Observation:
     exchanges = [
-        Exchange("legacy", HTTPS, "GET", "HTTP/1.1 over TLS", response=plain),
-        Exchange(
+        exchange("legacy", plain, url=HTTPS, offered="HTTP/1.1 over TLS"),
+        exchange(
             "upgraded",
-            WSS,
-            "GET",
-            "WebSocket handshake",
+            handshake,
+            url=WSS,
+            offered="WebSocket handshake",
             request_headers=(("Sec-WebSocket-Key", KEY), ("Sec-WebSocket-Version", "13")),
-            transport=Transport("https", "TLSv1.3", "http/1.1"),
-            response=handshake,
+            transport=TLS_HTTP11,
         ),
     ]
     if version is not None:
         exchanges.append(
-            Exchange(
+            exchange(
                 "version-probe",
-                HTTPS,
-                "GET",
-                "HTTP/1.1 over TLS",
+                version,
+                url=HTTPS,
+                offered="HTTP/1.1 over TLS",
                 request_headers=(("Sec-WebSocket-Version", "99"),),
-                response=version,
                 answered_by=answered_by,
             )
         )
-    return Observation(WEBSOCKET, "https://127.0.0.1:8443", exchanges=tuple(exchanges))
+    return build(WEBSOCKET, *exchanges)
 
 
 def run(check_id: str, observation: Observation) -> Finding:

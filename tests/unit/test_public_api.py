@@ -9,7 +9,7 @@ import pytest
 
 import pytest_upgrade
 from pytest_upgrade.glue.outcome import UpgradeOutcome
-from pytest_upgrade.report.results import RequirementResult
+from pytest_upgrade.judge import RequirementResult
 from pytest_upgrade.server.bundled import BundledCA, UpgradeServer
 from pytest_upgrade.server.policy import PolicyServer
 

@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-import datetime as dt
-
 from .._model import (
     Observation,
+    Response,
     Severity,
 )
 from ..grammar import (
     parse_cache_control,
     parse_http_date,
 )
-from .preconditions import ALL, the_426
+from .preconditions import ALL, evaluation_time, on_the_426
 from .registry import REFUSAL, Verdict
 from .registry import check as _check
 
@@ -25,10 +24,8 @@ from .registry import check as _check
     ALL,
     phase=REFUSAL,
 )
-def check_not_cacheable(observation: Observation) -> Verdict:
-    response, reason = the_426(observation)
-    if response is None:
-        return Verdict.skip(reason)
+@on_the_426()
+def check_not_cacheable(observation: Observation, response: Response) -> Verdict:
     found: list[str] = []
     cache_control = response.combined("cache-control")
     directives = parse_cache_control(cache_control) if cache_control else {}
@@ -46,9 +43,13 @@ def check_not_cacheable(observation: Observation) -> Verdict:
             # expiration time is given (RFC 9111 §4.2.2).
             found.append("public")
         if expires is not None and "max-age" not in directives and "s-maxage" not in directives:
-            when = parse_http_date(expires)
+            observed = evaluation_time(observation)
+            if observed is None:
+                return Verdict.skip("no evaluation time to compare Expires with")
             # RFC 9111 §5.3: an invalid Expires means "already expired".
-            now = parse_http_date(response.combined("date") or "") or dt.datetime.now(dt.UTC)
+            when = parse_http_date(expires, now=observed)
+            # RFC 9111 §4.2.1: freshness counts from the response's own Date.
+            now = parse_http_date(response.combined("date") or "", now=observed) or observed
             if when is not None and when > now:
                 found.append(f"Expires: {expires} (in the future)")
     actual = ", ".join(

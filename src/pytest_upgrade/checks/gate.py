@@ -14,8 +14,8 @@ import http_sf
 
 from .._model import Observation, Response, Severity
 from ..grammar import parse_http_date
-from .preconditions import ALL
-from .registry import ANNOUNCED, LEGACY, Verdict
+from .preconditions import ALL, evaluation_time, on_the_legacy_answer
+from .registry import ANNOUNCED, Verdict
 from .registry import check as _check
 
 __all__ = ["parse_deprecation"]
@@ -44,16 +44,6 @@ def parse_deprecation(value: str) -> tuple[dt.datetime | None, str]:
     return None, f"{value!r} is not a structured-field date (@<epoch seconds>, RFC 9651 §3.3.7)"
 
 
-def _legacy(observation: Observation) -> tuple[Response | None, str]:
-    exchange = observation.exchange(LEGACY)
-    if exchange is None:
-        return None, "no legacy probe was made"
-    if exchange.response is None:
-        failure = exchange.failure
-        return None, failure.message if failure else "the legacy probe got no response"
-    return exchange.response, ""
-
-
 def _deadline(observation: Observation) -> str:
     after = observation.requirement.after
     return after.isoformat() if after else "?"
@@ -67,10 +57,8 @@ def _deadline(observation: Observation) -> str:
     ALL,
     phase=ANNOUNCED,
 )
-def check_legacy_still_served(observation: Observation) -> Verdict:
-    response, reason = _legacy(observation)
-    if response is None:
-        return Verdict.skip(reason)
+@on_the_legacy_answer()
+def check_legacy_still_served(observation: Observation, response: Response) -> Verdict:
     expected = f"2xx or 3xx until {_deadline(observation)}"
     if 200 <= response.status < 400:
         return Verdict.ok(
@@ -102,12 +90,8 @@ def check_legacy_still_served(observation: Observation) -> Verdict:
     ALL,
     phase=ANNOUNCED,
 )
-def check_deprecation_header(observation: Observation) -> Verdict:
-    response, reason = _legacy(observation)
-    if response is None:
-        return Verdict.skip(reason)
-    if response.status == 426:
-        return Verdict.skip("the legacy request is already refused (426)")
+@on_the_legacy_answer(served=True)
+def check_deprecation_header(observation: Observation, response: Response) -> Verdict:
     expected = "Deprecation: @<epoch seconds>"
     value = response.combined("deprecation")
     if value is None:
@@ -138,12 +122,8 @@ def check_deprecation_header(observation: Observation) -> Verdict:
     ALL,
     phase=ANNOUNCED,
 )
-def check_sunset_header(observation: Observation) -> Verdict:
-    response, reason = _legacy(observation)
-    if response is None:
-        return Verdict.skip(reason)
-    if response.status == 426:
-        return Verdict.skip("the legacy request is already refused (426)")
+@on_the_legacy_answer(served=True)
+def check_sunset_header(observation: Observation, response: Response) -> Verdict:
     after = observation.requirement.after
     assert after is not None
     expected = f"Sunset: <an HTTP-date no later than {after.isoformat()}>"
@@ -159,7 +139,9 @@ def check_sunset_header(observation: Observation) -> Verdict:
             ),
         )
     actual = f"Sunset: {value}"
-    sunset = parse_http_date(value)
+    observed = evaluation_time(observation, fallback=observation.as_of or after)
+    assert observed is not None
+    sunset = parse_http_date(value, now=observed)
     if sunset is None:
         return Verdict.violated(
             "Sunset is not an HTTP-date",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from .._model import (
+    AnsweredBy,
     Observation,
     Severity,
 )
@@ -23,7 +24,11 @@ def check_h2c_upgrade_handshake(observation: Observation) -> Verdict:
         reason = exchange.failure.message if exchange and exchange.failure else "no response"
         return Verdict.skip(f"the h2c upgrade probe got no response: {reason}")
     response = exchange.response
-    who = " (answered by the bundled hypercorn itself)" if exchange.answered_by == "server" else ""
+    who = (
+        " (answered by the bundled hypercorn itself)"
+        if exchange.answered_by is AnsweredBy.SERVER
+        else ""
+    )
     if response.status == 101:
         return Verdict.ok(f"Upgrade: h2c is accepted with 101{who}", actual=response.status_line)
     return Verdict.violated(

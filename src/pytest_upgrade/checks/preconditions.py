@@ -1,8 +1,16 @@
 """What the checks share: the requirements they apply to, which exchange is the
-426, and how a field of it is shown.
+426, how a field of it is shown, and the preconditions checks are stacked on.
+
+A precondition decorator turns a check that judges one response into a check
+of an observation: where the response it needs is not there, the check is
+skipped with the reason, and its body never restates that preamble.
 """
 
 from __future__ import annotations
+
+import datetime as dt
+import functools
+from collections.abc import Callable
 
 from .._model import (
     Exchange,
@@ -11,7 +19,10 @@ from .._model import (
 )
 from ..protocols import TOKENS, version_tuple
 from ..protocols.tls import TLS12, TLS13
-from .registry import LEGACY
+from .registry import LEGACY, CheckFunction, Verdict
+
+# A check of one response: (observation, the response it is about) -> Verdict.
+ResponseCheck = Callable[[Observation, Response], Verdict]
 
 # Every requirement is refused with a 426 (TLS ones on their cleartext URL).
 ALL = TOKENS
@@ -57,6 +68,75 @@ def the_426(observation: Observation) -> tuple[Response | None, str]:
     if response.status != 426:
         return None, f"the legacy request was answered with {response.status}, not 426"
     return response, ""
+
+
+def connection_fields_excluded(response: Response) -> str:
+    """Why ``response`` cannot carry Upgrade or Connection ("" when it can)."""
+    if response.http_version == "2":
+        # RFC 9113 §8.2.2: connection-specific fields are malformed in HTTP/2.
+        return (
+            "the 426 came over HTTP/2, which cannot carry Upgrade or Connection (RFC 9113 §8.2.2)"
+        )
+    return ""
+
+
+def on_the_426(*, connection_fields: bool = False) -> Callable[[ResponseCheck], CheckFunction]:
+    """Judge the 426 of the legacy exchange; skipped, with why, when there is none.
+
+    ``connection_fields``: the check reads Upgrade or Connection, so it is
+    also skipped on a 426 that came over HTTP/2 (RFC 9113 §8.2.2).
+    """
+
+    def decorate(judge: ResponseCheck) -> CheckFunction:
+        @functools.wraps(judge)
+        def check(observation: Observation) -> Verdict:
+            response, reason = the_426(observation)
+            if response is None:
+                return Verdict.skip(reason)
+            if connection_fields and (why := connection_fields_excluded(response)):
+                return Verdict.skip(why)
+            return judge(observation, response)
+
+        return check
+
+    return decorate
+
+
+def on_the_legacy_answer(*, served: bool = False) -> Callable[[ResponseCheck], CheckFunction]:
+    """Judge the legacy exchange's response, whatever its status; skipped when there is none.
+
+    ``served``: the check judges what a still-served legacy answer carries
+    (the announcement), so it is skipped when the request was already refused
+    with a 426.
+    """
+
+    def decorate(judge: ResponseCheck) -> CheckFunction:
+        @functools.wraps(judge)
+        def check(observation: Observation) -> Verdict:
+            response, reason = _response(observation, LEGACY)
+            if response is None:
+                return Verdict.skip(reason)
+            if served and response.status == 426:
+                return Verdict.skip("the legacy request is already refused (426)")
+            return judge(observation, response)
+
+        return check
+
+    return decorate
+
+
+def evaluation_time(
+    observation: Observation, fallback: dt.date | None = None
+) -> dt.datetime | None:
+    """When the observation was made (UTC); else midnight of ``fallback``; else None.
+
+    Checks compare dates against this, never against the clock.
+    """
+    if observation.observed_at is not None:
+        return observation.observed_at
+    if fallback is not None:
+        return dt.datetime.combine(fallback, dt.time(), tzinfo=dt.UTC)
+    return None
 
 
 def show_field(response: Response, name: str) -> str:

@@ -14,7 +14,7 @@ from ..grammar import (
 )
 from ..protocols import protocol_for
 from .evidence import excerpt
-from .preconditions import ALL, the_426
+from .preconditions import ALL, on_the_426
 from .registry import REFUSAL, Verdict
 from .registry import check as _check
 
@@ -40,10 +40,8 @@ def _problem(response: Response) -> tuple[dict[str, object] | None, str]:
     ALL,
     phase=REFUSAL,
 )
-def check_problem_media_type(observation: Observation) -> Verdict:
-    response, reason = the_426(observation)
-    if response is None:
-        return Verdict.skip(reason)
+@on_the_426()
+def check_problem_media_type(observation: Observation, response: Response) -> Verdict:
     value = response.combined("content-type")
     expected = "Content-Type: application/problem+json"
     media_type = parse_media_type(value or "")
@@ -107,10 +105,8 @@ def _member_problems(members: dict[str, object], status_code: int) -> tuple[list
     ALL,
     phase=REFUSAL,
 )
-def check_problem_body(observation: Observation) -> Verdict:
-    response, reason = the_426(observation)
-    if response is None:
-        return Verdict.skip(reason)
+@on_the_426()
+def check_problem_body(observation: Observation, response: Response) -> Verdict:
     media_type = parse_media_type(response.combined("content-type") or "")
     if media_type is None or media_type.essence != "application/problem+json":
         return Verdict.skip("the 426 is not application/problem+json (see problem-media-type)")
@@ -178,10 +174,8 @@ _STANDARD_MEMBERS = frozenset({"type", "title", "status", "detail", "instance"})
     ALL,
     phase=REFUSAL,
 )
-def check_problem_actionable(observation: Observation) -> Verdict:
-    response, reason = the_426(observation)
-    if response is None:
-        return Verdict.skip(reason)
+@on_the_426()
+def check_problem_actionable(observation: Observation, response: Response) -> Verdict:
     members, why = _problem(response)
     if members is None:
         return Verdict.skip(f"no problem document to read: {why}")

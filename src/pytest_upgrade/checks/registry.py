@@ -9,6 +9,7 @@ reports, in the JSON report and in ``--upgrade-checks`` selections.
 
 from __future__ import annotations
 
+import enum
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
@@ -23,6 +24,8 @@ __all__ = [
     "REGISTRY",
     "UPGRADED",
     "Check",
+    "Phase",
+    "Status",
     "Verdict",
     "check",
     "checks_for",
@@ -33,17 +36,26 @@ LEGACY = "legacy"
 UPGRADED = "upgraded"
 
 
+class Status(enum.StrEnum):
+    """What a check function decided about its rule."""
+
+    OK = "ok"
+    VIOLATED = "violated"
+    SKIPPED = "skipped"  # the rule could not be judged: the message says why
+
+
 @dataclass(frozen=True)
 class Verdict:
-    """What a check function decided.
+    """What a check function decided: a :class:`Status`, and what it saw.
 
-    ``status`` is "ok", "violated" or "skipped". ``severity`` lowers the
+    (A requirement's verdict, PASSED or FAILED, is decided from these by
+    ``report.results.RequirementResult``.) ``severity`` lowers the
     check's own severity for this one verdict, for rules whose catalogue entry
     mixes a MUST with SHOULD-level notes (for example a problem member of the
     wrong type, which consumers ignore: RFC 9457 §3.1).
     """
 
-    status: str
+    status: Status
     message: str
     expected: str = ""
     actual: str = ""
@@ -52,11 +64,11 @@ class Verdict:
 
     @classmethod
     def ok(cls, message: str, *, expected: str = "", actual: str = "") -> Verdict:
-        return cls("ok", message, expected=expected, actual=actual)
+        return cls(Status.OK, message, expected=expected, actual=actual)
 
     @classmethod
     def skip(cls, reason: str) -> Verdict:
-        return cls("skipped", reason)
+        return cls(Status.SKIPPED, reason)
 
     @classmethod
     def violated(
@@ -68,17 +80,25 @@ class Verdict:
         diagnosis: str = "",
         severity: Severity | None = None,
     ) -> Verdict:
-        return cls("violated", message, expected, actual, diagnosis, severity)
+        return cls(Status.VIOLATED, message, expected, actual, diagnosis, severity)
 
 
 CheckFunction = Callable[[Observation], Verdict]
 
 
-# When a check applies, relative to a requirement's deadline (``after=``):
-ALWAYS = "always"  # the upgraded protocol must work before and after the deadline
-REFUSAL = "refusal"  # judges a 426: from the deadline on, or whenever a 426 was served
-ENFORCED = "enforced"  # judges that the legacy protocol is refused: from the deadline on
-ANNOUNCED = "announced"  # judges the announcement: only before the deadline
+class Phase(enum.StrEnum):
+    """When a check applies, relative to a requirement's deadline (``after=``)."""
+
+    ALWAYS = "always"  # the upgraded protocol must work before and after the deadline
+    REFUSAL = "refusal"  # judges a 426: from the deadline on, or whenever a 426 was served
+    ENFORCED = "enforced"  # judges that the legacy protocol is refused: from the deadline on
+    ANNOUNCED = "announced"  # judges the announcement: only before the deadline
+
+
+ALWAYS = Phase.ALWAYS
+REFUSAL = Phase.REFUSAL
+ENFORCED = Phase.ENFORCED
+ANNOUNCED = Phase.ANNOUNCED
 
 
 @dataclass(frozen=True)
@@ -89,7 +109,7 @@ class Check:
     rule: str  # one sentence, for the reference and the report
     protocols: frozenset[str]
     function: CheckFunction
-    phase: str = ALWAYS
+    phase: Phase = Phase.ALWAYS
 
     def run(self, observation: Observation) -> Finding:
         try:
@@ -97,9 +117,9 @@ class Check:
         except Exception as exc:  # pragma: no cover - a bug in a check, reported honestly
             verdict = Verdict.skip(f"the check itself failed: {type(exc).__name__}: {exc}")
         severity = verdict.severity or self.severity
-        if verdict.status == "ok":
+        if verdict.status is Status.OK:
             outcome = Outcome.PASSED
-        elif verdict.status == "skipped":
+        elif verdict.status is Status.SKIPPED:
             outcome = Outcome.SKIPPED
         elif severity is Severity.MUST:
             outcome = Outcome.FAILED
@@ -130,7 +150,7 @@ def check(
     rule: str,
     protocols: Iterable[str],
     *,
-    phase: str = ALWAYS,
+    phase: Phase = Phase.ALWAYS,
 ) -> Callable[[CheckFunction], CheckFunction]:
     def register(function: CheckFunction) -> CheckFunction:
         if check_id in REGISTRY:  # pragma: no cover - a programming error

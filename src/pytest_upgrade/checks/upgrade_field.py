@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
+
 from .._model import (
     Observation,
     Response,
@@ -13,8 +16,8 @@ from ..grammar import (
 )
 from ..protocols import protocol_for
 from .evidence import intermediary
-from .preconditions import ALL, show_field, the_426
-from .registry import REFUSAL, Verdict
+from .preconditions import ALL, on_the_426, show_field
+from .registry import REFUSAL, CheckFunction, Verdict
 from .registry import check as _check
 
 
@@ -26,16 +29,6 @@ def _proxy_note(observation: Observation, response: Response, note: str) -> str:
     return note + (f" The answer names {shown}." if shown else "")
 
 
-def _header_check_applies(response: Response) -> str:
-    """Why a header check cannot apply to ``response`` ("" when it can)."""
-    if response.http_version == "2":
-        # RFC 9113 §8.2.2: connection-specific fields are malformed in HTTP/2.
-        return (
-            "the 426 came over HTTP/2, which cannot carry Upgrade or Connection (RFC 9113 §8.2.2)"
-        )
-    return ""
-
-
 @_check(
     "upgrade-present",
     Severity.MUST,
@@ -44,12 +37,8 @@ def _header_check_applies(response: Response) -> str:
     ALL,
     phase=REFUSAL,
 )
-def check_upgrade_present(observation: Observation) -> Verdict:
-    response, reason = the_426(observation)
-    if response is None:
-        return Verdict.skip(reason)
-    if why := _header_check_applies(response):
-        return Verdict.skip(why)
+@on_the_426(connection_fields=True)
+def check_upgrade_present(observation: Observation, response: Response) -> Verdict:
     if response.combined("upgrade") is None:
         return Verdict.violated(
             "the 426 has no Upgrade field",
@@ -70,17 +59,21 @@ def check_upgrade_present(observation: Observation) -> Verdict:
     return Verdict.ok("the 426 has an Upgrade field", actual=show_field(response, "upgrade"))
 
 
-def _upgrade_of_the_426(observation: Observation) -> tuple[Response, str] | Verdict:
-    """The 426 and its combined Upgrade value, or the skip verdict saying why not."""
-    response, reason = the_426(observation)
-    if response is None:
-        return Verdict.skip(reason)
-    if why := _header_check_applies(response):
-        return Verdict.skip(why)
-    value = response.combined("upgrade")
-    if value is None:
-        return Verdict.skip("there is no Upgrade field (see upgrade-present)")
-    return response, value
+UpgradeCheck = Callable[[Observation, Response, str], Verdict]
+
+
+def _on_the_upgrade_field(judge: UpgradeCheck) -> CheckFunction:
+    """Judge the 426's combined Upgrade value; skipped, with why, when there is none."""
+
+    @on_the_426(connection_fields=True)
+    @functools.wraps(judge)
+    def check(observation: Observation, response: Response) -> Verdict:
+        value = response.combined("upgrade")
+        if value is None:
+            return Verdict.skip("there is no Upgrade field (see upgrade-present)")
+        return judge(observation, response, value)
+
+    return check
 
 
 @_check(
@@ -91,11 +84,8 @@ def _upgrade_of_the_426(observation: Observation) -> tuple[Response, str] | Verd
     ALL,
     phase=REFUSAL,
 )
-def check_upgrade_syntax(observation: Observation) -> Verdict:
-    found = _upgrade_of_the_426(observation)
-    if isinstance(found, Verdict):
-        return found
-    _, value = found
+@_on_the_upgrade_field
+def check_upgrade_syntax(observation: Observation, response: Response, value: str) -> Verdict:
     parsed = parse_upgrade(value)
     if not parsed.valid:
         return Verdict.violated(
@@ -114,11 +104,10 @@ def check_upgrade_syntax(observation: Observation) -> Verdict:
     ALL,
     phase=REFUSAL,
 )
-def check_upgrade_names_required(observation: Observation) -> Verdict:
-    found = _upgrade_of_the_426(observation)
-    if isinstance(found, Verdict):
-        return found
-    response, value = found
+@_on_the_upgrade_field
+def check_upgrade_names_required(
+    observation: Observation, response: Response, value: str
+) -> Verdict:
     return protocol_for(observation.requirement.protocol).judge_upgrade_field(
         observation, response, value
     )
@@ -132,12 +121,8 @@ def check_upgrade_names_required(observation: Observation) -> Verdict:
     ALL,
     phase=REFUSAL,
 )
-def check_connection_upgrade(observation: Observation) -> Verdict:
-    response, reason = the_426(observation)
-    if response is None:
-        return Verdict.skip(reason)
-    if why := _header_check_applies(response):
-        return Verdict.skip(why)
+@on_the_426(connection_fields=True)
+def check_connection_upgrade(observation: Observation, response: Response) -> Verdict:
     value = response.combined("connection")
     options = parse_connection(value).options if value is not None else ()
     expected = "Connection: upgrade"

@@ -12,7 +12,7 @@ from .._model import (
 from ..protocols import protocol_for
 from .evidence import answer_shows, failure_diagnosis, intermediary
 from .preconditions import ALL
-from .registry import UPGRADED, Verdict
+from .registry import UPGRADED, Status, Verdict
 from .registry import check as _check
 
 # -- checks on the upgraded exchange -------------------------------------------
@@ -117,7 +117,7 @@ def combine(verdicts: list[tuple[Exchange, Verdict]]) -> Verdict:
     if len(verdicts) == 1:
         return verdicts[0][1]
     for exchange, verdict in verdicts:
-        if verdict.status == "violated":
+        if verdict.status is Status.VIOLATED:
             return Verdict.violated(
                 f"{exchange.url}: {verdict.message}",
                 expected=verdict.expected,
@@ -125,7 +125,7 @@ def combine(verdicts: list[tuple[Exchange, Verdict]]) -> Verdict:
                 diagnosis=verdict.diagnosis,
                 severity=verdict.severity,
             )
-    done = [(e, v) for e, v in verdicts if v.status == "ok"]
+    done = [(e, v) for e, v in verdicts if v.status is Status.OK]
     if done:
         return Verdict.ok(
             "; ".join(f"{e.url}: {v.message}" for e, v in done),

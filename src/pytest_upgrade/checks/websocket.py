@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from .._model import (
+    AnsweredBy,
     Exchange,
     Observation,
     Response,
@@ -153,7 +154,7 @@ def check_websocket_version(observation: Observation) -> Verdict:
     expected = "426 (or 400) with Sec-WebSocket-Version listing the supported versions"
     versions = [v for value in response.values("sec-websocket-version") for v in split_list(value)]
     actual = f"{response.status_line}, Sec-WebSocket-Version: {', '.join(versions) or '(none)'}"
-    if exchange.answered_by == "server":
+    if exchange.answered_by is AnsweredBy.SERVER:
         return Verdict.skip(f"{_HYPERCORN_VERSION_NOTE} (got {actual})")
     if response.status == 101:
         return Verdict.violated(

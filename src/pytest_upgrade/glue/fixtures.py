@@ -14,11 +14,11 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from .._async_clients import ASYNC_CLIENTS, AsyncClients
-from .._model import Observation
-from ..checks.catalogue import run_checks
+from .._model import AnsweredBy, Observation
+from ..judge import RequirementResult, judge, target_error
 from ..probes.endpoint import ClientTrust, Endpoint
-from ..probes.observe import Target, target_error
-from ..report.results import RequirementResult, deadline_note
+from ..probes.observe import Target
+from ..report.results import deadline_note
 from ..server.enforce import enforcing_app
 from .ahead import AHEAD
 from .keys import (
@@ -189,13 +189,8 @@ def _upgrade_probe(request: pytest.FixtureRequest, _upgrade_enforcement: None) -
             observation = _attribute_answers(observation, server)
         app_errors = tuple(e.traceback for e in server.drain_errors()) if server else ()
         observation = dataclasses.replace(observation, app_errors=app_errors)
-        findings = tuple(run_checks(observation, settings.selected))
-        result = RequirementResult(
-            observation,
-            findings,
-            strict=settings.strict,
-            cafile=target.cafile,
-            app_errors=app_errors,
+        result = judge(
+            observation, selected=settings.selected, strict=settings.strict, cafile=target.cafile
         )
         results.append(result)
         _record_properties(item, result)
@@ -233,10 +228,12 @@ def _attribute_answers(observation: Observation, server: UpgradeServer) -> Obser
         answered_by = exchange.answered_by
         keys = [v for k, v in exchange.request_headers if k.lower() == "sec-websocket-key"]
         if exchange.response is not None and keys and exchange.role == "version-probe":
-            answered_by = "app" if server.app_saw_websocket_key(keys[0]) else "server"
+            answered_by = (
+                AnsweredBy.APP if server.app_saw_websocket_key(keys[0]) else AnsweredBy.SERVER
+            )
         elif exchange.role == "h2c-upgrade" and exchange.response is not None:
             # hypercorn switches to h2c itself (101) before the app is called.
-            answered_by = "server" if exchange.response.status == 101 else "app"
+            answered_by = AnsweredBy.SERVER if exchange.response.status == 101 else AnsweredBy.APP
         exchanges.append(dataclasses.replace(exchange, answered_by=answered_by))
     return dataclasses.replace(observation, exchanges=tuple(exchanges))
 

@@ -11,9 +11,9 @@ import ssl
 import pytest
 
 from .._model import Requirement
+from ..judge import RequirementResult
 from ..probes.target import Target
 from ..protocols import protocol_for
-from ..report.results import RequirementResult
 from ..server.enforce import Enforcer
 
 __all__ = [

@@ -6,9 +6,9 @@ from typing import TYPE_CHECKING
 
 from .._async_clients import AsyncClients, refuse_in_event_loop
 from .._model import Exchange, Finding, Requirement
+from ..judge import RequirementResult
 from ..probes.target import Target
 from ..protocols import protocol_for
-from ..report.results import RequirementResult
 
 if TYPE_CHECKING:
     # Heavy imports (httpx, websockets) wait until a test needs them.

@@ -9,7 +9,9 @@ from typing import Any
 
 import pytest
 
+from ..report.document import build_document
 from ..report.publish import publish_reports
+from ..report.summary import summary_lines
 from .keys import NO_REQUIREMENT
 from .settings import SETTINGS
 from .workers import is_xdist_worker
@@ -49,9 +51,14 @@ class Collector:
         if not self.entries or is_xdist_worker(self.config):
             return
         terminalreporter.section("upgrade compliance")
-        for nodeid in sorted(self.entries):
-            for entry in self.entries[nodeid]:
-                terminalreporter.write_line(f"{entry['summary']}  {nodeid}")
+        # Passing requirements are listed as pytest lists passing tests in
+        # its short summary: with -rA (or -rp, -rP), and here also with -v.
+        chars = self.config.getoption("reportchars", "") or ""
+        show_all = self.config.getoption("verbose", 0) > 0 or bool(set(chars) & set("ApP"))
+        entries = [entry for nodeid in self.entries for entry in self.entries[nodeid]]
+        rollup = self.config.stash[SETTINGS].is_fleet
+        for line in summary_lines(entries, show_all=show_all, rollup=rollup):
+            terminalreporter.write_line(line)
 
     def pytest_sessionfinish(self, session: pytest.Session) -> None:
         settings = self.config.stash[SETTINGS]
@@ -73,16 +80,10 @@ class Collector:
             session.exitstatus = pytest.ExitCode.USAGE_ERROR
         results = [
             {key: value for key, value in entry.items() if key != "summary"}
-            for nodeid in sorted(self.entries)
-            for entry in self.entries[nodeid]
+            for entries in self.entries.values()
+            for entry in entries
         ]
-        refused = sorted(self.refused, key=lambda r: (r["test"], r["path"], r["method"]))
-        document = {
-            "version": 1,
-            "as_of": settings.as_of.isoformat(),
-            "results": results,
-            "refused": refused,
-        }
+        document = build_document(settings.as_of.isoformat(), results, self.refused)
         if settings.report_path is not None:
             settings.report_path.parent.mkdir(parents=True, exist_ok=True)
             text = json.dumps(document, indent=2) + "\n"

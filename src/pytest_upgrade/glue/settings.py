@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import pathlib
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -157,23 +157,34 @@ def _target_lines(config: pytest.Config) -> list[TargetLine]:
         lines = [TargetLine(group) for group in group_urls(urls)]
     except ValueError as exc:
         raise ValueError(f"--upgrade-target: {exc}") from None
-    sources: list[tuple[str, str, pathlib.Path | None]] = []
     path = config.getoption("upgrade_targets_file")
     if path:
-        file = pathlib.Path(path)
-        try:
-            text = file.read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as exc:
-            reason = getattr(exc, "strerror", None) or exc
-            raise ValueError(f"--upgrade-targets-file: cannot read {path}: {reason}") from None
-        sources += [
-            (f"{path}:{n}", line, file.parent) for n, line in enumerate(text.splitlines(), 1)
-        ]
+        from_file = _parse_lines(_read_targets_file(path))
+        if not from_file:
+            # An empty list would silently test the bundled server instead.
+            raise ValueError(f"--upgrade-targets-file: {path} lists no deployment")
+        lines += from_file
     ini_dir = config.inipath.parent if config.inipath else config.rootpath
-    sources += [
-        (f"upgrade_targets line {n}", line, ini_dir)
-        for n, line in enumerate(config.getini("upgrade_targets"), 1)
-    ]
+    ini_lines = config.getini("upgrade_targets")
+    lines += _parse_lines(
+        (f"upgrade_targets line {n}", line, ini_dir) for n, line in enumerate(ini_lines, 1)
+    )
+    return lines
+
+
+def _read_targets_file(path: str) -> list[tuple[str, str, pathlib.Path]]:
+    """The file's lines, each with its FILE:LINE and the directory ``ca=`` paths start from."""
+    file = pathlib.Path(path)
+    try:
+        text = file.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        reason = getattr(exc, "strerror", None) or exc
+        raise ValueError(f"--upgrade-targets-file: cannot read {path}: {reason}") from None
+    return [(f"{path}:{n}", line, file.parent) for n, line in enumerate(text.splitlines(), 1)]
+
+
+def _parse_lines(sources: Iterable[tuple[str, str, pathlib.Path]]) -> list[TargetLine]:
+    lines: list[TargetLine] = []
     for where, line, base_dir in sources:
         try:
             parsed = parse_target_line(line, where=where, base_dir=base_dir)

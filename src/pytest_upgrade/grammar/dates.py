@@ -82,14 +82,14 @@ def _timestamp(
         return None
 
 
-def parse_http_date(value: str, *, now: dt.datetime | None = None) -> dt.datetime | None:
+def parse_http_date(value: str, *, now: dt.datetime) -> dt.datetime | None:
     """Parse an HTTP-date (RFC 9110 §5.6.7) into an aware UTC datetime, or None.
 
     HTTP-date = IMF-fixdate / obs-date; obs-date = rfc850-date / asctime-date.
     The formats are exact (case, spacing, two-digit fields), the date must
-    exist and the day name must match it. ``now`` (default: the current time)
-    only resolves the century of an rfc850-date's two-digit year; a naive
-    ``now`` is taken as UTC.
+    exist and the day name must match it. ``now`` (the evaluation time: the
+    parser reads no clock) only resolves the century of an rfc850-date's
+    two-digit year; a naive ``now`` is taken as UTC.
     """
     text = value.strip(WHITESPACE)
     if match := _IMF_FIXDATE_RE.fullmatch(text):
@@ -100,12 +100,7 @@ def parse_http_date(value: str, *, now: dt.datetime | None = None) -> dt.datetim
         return _timestamp(_DAY_NAMES.index(day_name), int(year), month, day, hour, minute, second)
     if match := _RFC850_DATE_RE.fullmatch(text):
         day_name, day, month, year, hour, minute, second = match.groups()
-        if now is None:
-            now = dt.datetime.now(dt.UTC)
-        elif now.tzinfo is None:
-            now = now.replace(tzinfo=dt.UTC)
-        else:
-            now = now.astimezone(dt.UTC)
+        now = now.replace(tzinfo=dt.UTC) if now.tzinfo is None else now.astimezone(dt.UTC)
         fields = (_MONTHS.index(month) + 1, int(day), int(hour), int(minute), int(second))
         full_year = _full_year(int(year), fields, now)
         return _timestamp(

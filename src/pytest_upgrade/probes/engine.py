@@ -12,6 +12,7 @@ granted: waiting for a slot never eats into a probe's timeout.
 
 from __future__ import annotations
 
+import datetime as dt
 import threading
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -51,6 +52,7 @@ class Job:
         self.requirement = requirement
         self.target = target
         self.futures: list[Future[Exchange | TlsHandshake]] = []
+        self.observed_at = dt.datetime.now(dt.UTC)
         self._left = size
         self._lock = threading.Lock()
         self._on_done = on_done
@@ -76,7 +78,8 @@ class Job:
 
     def observation(self) -> Observation:
         """The requirement's Observation (waits for its probes; re-raises a probe's bug)."""
-        return assemble(self.requirement, self.target, [f.result() for f in self.futures])
+        results = [f.result() for f in self.futures]
+        return assemble(self.requirement, self.target, results, observed_at=self.observed_at)
 
     def cancel(self) -> None:
         """Cancel the probes not started yet; those running finish within their timeout."""

@@ -73,7 +73,7 @@ def timeline(entries: Sequence[Entry], anchors: Sequence[str], date: str) -> str
         colour, mark = _SVG_COLOURS[v]
         cx, cy = x(day), _TOP + row * _ROW
         left_side = cx > _WIDTH * 0.6
-        label = f"{mark} {describe(entry).split(' after=')[0]}  {day.isoformat()}"
+        label = f"{mark} {describe(entry, deadline=False)}  {day.isoformat()}"
         left = days_text(entry.get("days_left"))
         if left:
             label += f" ({left})"

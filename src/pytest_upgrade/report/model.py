@@ -51,14 +51,17 @@ CHECK_MARKS = {
 }
 
 
-def describe(entry: Entry) -> str:
-    """``h2 GET /v2/orders after=2027-03-01``, as the terminal summary says it."""
+def describe(entry: Entry, *, deadline: bool = True) -> str:
+    """``h2 GET /v2/orders after=2027-03-01``, as the terminal summary says it.
+
+    ``deadline=False`` leaves out the ``after=`` part.
+    """
     requirement = entry.get("requirement", {})
     text = (
         f"{requirement.get('protocol', '?')} {requirement.get('method', 'GET')}"
         f" {requirement.get('path', '/')}"
     )
-    if requirement.get("after"):
+    if deadline and requirement.get("after"):
         text += f" after={requirement['after']}"
     return text
 

@@ -7,10 +7,10 @@ the plugin decides when and where they are shown or written.
 from __future__ import annotations
 
 import shlex
-from dataclasses import dataclass
 from typing import Any
 
-from .._model import Exchange, Finding, Observation, Offer, Outcome, Requirement, Severity
+from .._model import Exchange, Finding, Observation, Offer, Outcome, Requirement
+from ..judge import RequirementResult
 
 __all__ = [
     "RequirementResult",
@@ -27,54 +27,6 @@ _MARKS = {
     Outcome.SKIPPED: "○",
     Outcome.NOTED: "ℹ",
 }
-
-
-@dataclass(frozen=True)
-class RequirementResult:
-    """The findings for one requirement of one test, with what they were drawn from."""
-
-    observation: Observation
-    findings: tuple[Finding, ...]
-    strict: bool = False
-    cafile: str | None = None
-    app_errors: tuple[str, ...] = ()
-
-    @property
-    def requirement(self) -> Requirement:
-        return self.observation.requirement
-
-    def with_outcome(self, outcome: Outcome) -> list[Finding]:
-        return [f for f in self.findings if f.outcome is outcome]
-
-    @property
-    def failed(self) -> list[Finding]:
-        """Findings that fail the test: must-level, and should-level under --upgrade-strict."""
-        failing = self.with_outcome(Outcome.FAILED)
-        if self.strict:
-            failing += self.with_outcome(Outcome.WARNED)
-        return failing
-
-    @property
-    def warnings(self) -> list[Finding]:
-        return [] if self.strict else self.with_outcome(Outcome.WARNED)
-
-    @property
-    def all_skipped(self) -> bool:
-        """No must or should check could run: nothing says the requirement holds."""
-        judged = (Outcome.PASSED, Outcome.FAILED, Outcome.WARNED)
-        return bool(self.findings) and not any(
-            f.outcome in judged and f.severity is not Severity.INFO for f in self.findings
-        )
-
-    @property
-    def verdict(self) -> str:
-        if self.failed:
-            return "FAILED"
-        if self.all_skipped:
-            return "SKIPPED"
-        if self.warnings:
-            return "WARNED"
-        return "PASSED"
 
 
 def describe_requirement(requirement: Requirement) -> str:

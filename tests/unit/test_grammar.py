@@ -486,9 +486,15 @@ def test_parse_http_date_two_digit_year_century_decides_leap_day() -> None:
     assert parse_http_date("Monday, 29-Feb-00 00:00:00 GMT", now=dt.datetime(2080, 1, 1)) is None
 
 
-def test_parse_http_date_defaults_to_the_current_time() -> None:
-    assert parse_http_date("Sunday, 06-Nov-94 08:49:37 GMT") == EXPECTED_1994
-    assert parse_http_date("Sun, 06 Nov 1994 08:49:37 GMT") == EXPECTED_1994
+def test_parse_http_date_reads_no_clock() -> None:
+    # The evaluation time is an input: evaluated in 2100, "94" is 2094, when
+    # 6 November is a Saturday, so the day name no longer matches.
+    text = "Sunday, 06-Nov-94 08:49:37 GMT"
+    assert parse_http_date(text, now=NOW) == EXPECTED_1994
+    assert parse_http_date(text, now=dt.datetime(2100, 1, 1, tzinfo=UTC)) is None
+    assert parse_http_date("Saturday, 06-Nov-94 08:49:37 GMT", now=dt.datetime(2100, 1, 1)) == (
+        EXPECTED_1994.replace(year=2094)
+    )
 
 
 # --------------------------------------------------------------------------
@@ -801,7 +807,7 @@ def test_parse_http_date_round_trips_all_three_formats(moment: dt.datetime) -> N
 
 def test_imf_fixdate_matches_the_stdlib_formatter() -> None:
     moment = dt.datetime(2031, 3, 9, 7, 5, 3, tzinfo=UTC)
-    assert parse_http_date(email.utils.format_datetime(moment, usegmt=True)) == moment
+    assert parse_http_date(email.utils.format_datetime(moment, usegmt=True), now=NOW) == moment
 
 
 def test_expected_accept_matches_the_rfc_6455_example() -> None:

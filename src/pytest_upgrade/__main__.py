@@ -1,0 +1,86 @@
+"""``python -m pytest_upgrade``: commands around the plugin's reports.
+
+``merge OUT IN [IN ...]`` merges the JSON reports (``--upgrade-report``) of a
+fleet's shards (CI jobs, machines) into one, and with ``--html`` or
+``--markdown`` renders the merged report as one page or summary.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import pathlib
+import sys
+from collections.abc import Sequence
+
+from .report.document import MergeError, merge_documents
+
+__all__ = ["main"]
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m pytest_upgrade", description="pytest-upgrade's report tools."
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    merge = commands.add_parser(
+        "merge",
+        help="merge the JSON reports of several runs (the shards of a fleet) into one",
+        description="Merge the --upgrade-report files of disjoint runs into one report.",
+    )
+    merge.add_argument("out", metavar="OUT.json", help="where to write the merged report")
+    merge.add_argument("inputs", metavar="IN.json", nargs="+", help="the reports to merge")
+    merge.add_argument("--html", metavar="PATH", help="also render the merged report as HTML")
+    merge.add_argument("--markdown", metavar="PATH", help="also render it as a Markdown summary")
+    return parser
+
+
+def _read(path: str) -> object:
+    try:
+        text = pathlib.Path(path).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise MergeError(f"{path}: cannot read: {getattr(exc, 'strerror', None) or exc}") from None
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise MergeError(f"{path}: not JSON (line {exc.lineno}: {exc.msg})") from None
+
+
+def _write(path: str, text: str) -> None:
+    target = pathlib.Path(path)
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise MergeError(f"{path}: cannot write: {exc.strerror or exc}") from None
+
+
+def _merge(args: argparse.Namespace) -> str:
+    document = merge_documents([(path, _read(path)) for path in args.inputs])
+    _write(args.out, json.dumps(document, indent=2) + "\n")
+    if args.html:
+        from .report.html import render_html  # noqa: PLC0415 (only when asked for)
+
+        _write(args.html, render_html(document))
+    if args.markdown:
+        from .report.markdown import render_markdown  # noqa: PLC0415 (only when asked for)
+
+        _write(args.markdown, render_markdown(document))
+    results = document["results"]
+    return f"merged {len(results)} result(s) from {len(args.inputs)} report(s) into {args.out}"
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run a command; 0 on success, 2 (one line on stderr) when it cannot be done."""
+    args = _parser().parse_args(argv)
+    try:
+        message = _merge(args)
+    except MergeError as exc:
+        print(f"python -m pytest_upgrade merge: {exc}", file=sys.stderr)
+        return 2
+    print(message)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

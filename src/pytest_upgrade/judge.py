@@ -1,0 +1,110 @@
+"""The judge: from an observation to a requirement's result, with no I/O.
+
+It runs the checks that apply (``checks.catalogue.run_checks``), decides
+whether the target could be evaluated at all (:func:`target_error`), and
+holds the requirement's verdict and the strict policy
+(:class:`RequirementResult`). A *check's* decision is a
+``checks.registry.Verdict`` (ok, violated, skipped); a *requirement's*
+verdict, drawn from its findings, is PASSED, FAILED, WARNED or SKIPPED.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from ._model import FailureKind, Finding, Observation, Outcome, Requirement, Severity
+from .checks.catalogue import run_checks
+
+__all__ = ["RequirementResult", "judge", "target_error"]
+
+
+def judge(
+    observation: Observation,
+    *,
+    selected: Sequence[str] | None = None,
+    strict: bool = False,
+    cafile: str | None = None,
+) -> RequirementResult:
+    """Run the checks of the observation's requirement: its result."""
+    findings = tuple(run_checks(observation, selected))
+    return RequirementResult(
+        observation, findings, strict=strict, cafile=cafile, app_errors=observation.app_errors
+    )
+
+
+@dataclass(frozen=True)
+class RequirementResult:
+    """The findings for one requirement of one test, with what they were drawn from."""
+
+    observation: Observation
+    findings: tuple[Finding, ...]
+    strict: bool = False
+    cafile: str | None = None
+    app_errors: tuple[str, ...] = ()
+
+    @property
+    def requirement(self) -> Requirement:
+        return self.observation.requirement
+
+    def with_outcome(self, outcome: Outcome) -> list[Finding]:
+        return [f for f in self.findings if f.outcome is outcome]
+
+    @property
+    def failed(self) -> list[Finding]:
+        """Findings that fail the test: must-level, and should-level under --upgrade-strict."""
+        failing = self.with_outcome(Outcome.FAILED)
+        if self.strict:
+            failing += self.with_outcome(Outcome.WARNED)
+        return failing
+
+    @property
+    def warnings(self) -> list[Finding]:
+        return [] if self.strict else self.with_outcome(Outcome.WARNED)
+
+    @property
+    def all_skipped(self) -> bool:
+        """No must or should check could run: nothing says the requirement holds."""
+        judged = (Outcome.PASSED, Outcome.FAILED, Outcome.WARNED)
+        return bool(self.findings) and not any(
+            f.outcome in judged and f.severity is not Severity.INFO for f in self.findings
+        )
+
+    @property
+    def verdict(self) -> str:
+        if self.failed:
+            return "FAILED"
+        if self.all_skipped:
+            return "SKIPPED"
+        if self.warnings:
+            return "WARNED"
+        return "PASSED"
+
+
+_NOT_HTTP = frozenset({FailureKind.PROTOCOL, FailureKind.CLOSED, FailureKind.TIMEOUT})
+
+
+def target_error(observation: Observation) -> str | None:
+    """One line when the target could not be evaluated at all (the test errors).
+
+    That is: a probe could not reach it or did not trust it; or no probe got
+    any HTTP answer and none was refused by a TLS decision (which would
+    itself be the finding): the peer hangs, or does not speak HTTP. When
+    other probes were answered, one probe's timeout or broken answer is a
+    finding about the protocol it spoke, judged by the checks.
+    """
+    for exchange in observation.exchanges:
+        if exchange.failure is not None and exchange.failure.is_error:
+            return f"{exchange.role} probe ({exchange.offered}): {exchange.failure.message}"
+    failures = [e.failure for e in observation.exchanges if e.url and e.failure is not None]
+    answered = any(e.response is not None for e in observation.exchanges)
+    if failures and not answered and all(f.kind in _NOT_HTTP for f in failures):
+        roles: dict[str, list[str]] = {}
+        for exchange in observation.exchanges:
+            if exchange.failure is not None:
+                roles.setdefault(exchange.failure.message, []).append(exchange.role)
+        causes = "; ".join(f"{' and '.join(r)}: {message}" for message, r in roles.items())
+        if all(f.kind is FailureKind.TIMEOUT for f in failures):
+            return f"the target did not answer ({causes})"
+        return f"the target gave no HTTP answer to any probe ({causes})"
+    return None

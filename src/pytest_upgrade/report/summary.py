@@ -1,0 +1,76 @@
+"""The terminal's "upgrade compliance" section, readable for one requirement or 5,000.
+
+Pure: the session's result entries in, lines out. Shown, in this order:
+
+* one line per requirement that did not pass (every line with ``show_all``:
+  ``-v`` or ``-rA``, as pytest's own short summary), sorted by node id;
+* for a fleet (``rollup``), a roll-up: one row per target that did not pass
+  everything (every target with ``show_all``), its counts by verdict;
+* the counts by verdict, and how many lines were left out.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+__all__ = ["VERDICTS", "summary_lines"]
+
+# In the order the counts and the roll-up's columns show them.
+VERDICTS = ("passed", "failed", "warned", "skipped", "error")
+
+
+def summary_lines(
+    entries: Sequence[Mapping[str, Any]], *, show_all: bool, rollup: bool = False
+) -> list[str]:
+    """The section's lines for ``entries`` (``nodeid``, ``verdict``, ``target``, ``summary``).
+
+    ``rollup`` adds the per-target table (a fleet run: under pytest-xdist a
+    bundled server per worker is not a target worth a table).
+    """
+    ordered = sorted(entries, key=lambda e: e["nodeid"])  # stable: a test's requirements in order
+    shown = [e for e in ordered if show_all or e["verdict"] != "passed"]
+    blocks = [[f"{e['summary']}  {e['nodeid']}" for e in shown]]
+    if rollup:
+        targets: dict[str, Counter[str]] = {}
+        for entry in ordered:
+            targets.setdefault(entry["target"], Counter())[entry["verdict"]] += 1
+        blocks.append(_rollup(targets, show_all=show_all))
+    counts = Counter(e["verdict"] for e in entries)
+    total = len(entries)
+    text = f"{total} requirement{'s' if total != 1 else ''}: " + ", ".join(
+        f"{counts[v]} {v}" for v in VERDICTS if counts[v]
+    )
+    hidden = total - len(shown)
+    if hidden:
+        text += f" ({hidden} passed not listed; -v or -rA lists them)"
+    blocks.append([text])
+    # One blank line between the blocks that have lines.
+    return [line for block in blocks if block for line in ["", *block]][1:]
+
+
+def _rollup(targets: Mapping[str, Counter[str]], *, show_all: bool) -> list[str]:
+    """One row per target: its counts by verdict, the targets with failures or errors first."""
+    listed = {
+        target: counts
+        for target, counts in targets.items()
+        if show_all or counts["passed"] != counts.total()
+    }
+    passing = len(targets) - len(listed)
+    if not listed:
+        return [f"(every requirement passed on each of the {passing} targets)"]
+
+    def order(item: tuple[str, Counter[str]]) -> tuple[int, int, str]:
+        target, counts = item
+        return (-(counts["failed"] + counts["error"]), -counts["warned"], target)
+
+    width = max(len("target"), *(len(t) for t in listed))
+    rows = [f"{'target':<{width}}  " + "  ".join(f"{v:>7}" for v in VERDICTS)]
+    for target, counts in sorted(listed.items(), key=order):
+        rows.append(f"{target:<{width}}  " + "  ".join(f"{counts[v]:>7}" for v in VERDICTS))
+    if passing:
+        rows.append(
+            f"(and {passing} target{'s' if passing != 1 else ''} where every requirement passed)"
+        )
+    return rows

@@ -1,0 +1,74 @@
+"""The judge: an observation in, a requirement's result out, no sockets."""
+
+from __future__ import annotations
+
+from observations import exchange as build_exchange
+from observations import observation as build
+from pytest_upgrade._model import (
+    Exchange,
+    FailureKind,
+    Observation,
+    ProbeFailure,
+    Requirement,
+    Response,
+)
+from pytest_upgrade.judge import judge, target_error
+
+H2 = Requirement("h2", path="/v2/orders")
+URL = "https://127.0.0.1:8443/v2/orders"
+
+
+def exchange(role: str, answer: Response | ProbeFailure) -> Exchange:
+    return build_exchange(role, answer, url=URL, offered="HTTP/1.1 over TLS")
+
+
+def observation(*exchanges: Exchange) -> Observation:
+    return build(H2, *exchanges)
+
+
+def test_an_unreachable_target_cannot_be_evaluated() -> None:
+    refused = ProbeFailure(FailureKind.UNREACHABLE, "connection refused")
+    ok = Response(200, "2", ())
+    error = target_error(observation(exchange("legacy", refused), exchange("upgraded", ok)))
+    assert error == "legacy probe (HTTP/1.1 over TLS): connection refused"
+
+
+def test_a_target_that_answers_nothing_did_not_answer() -> None:
+    timeout = ProbeFailure(FailureKind.TIMEOUT, "no answer within 1 s")
+    error = target_error(observation(exchange("legacy", timeout), exchange("upgraded", timeout)))
+    assert error == "the target did not answer (legacy and upgraded: no answer within 1 s)"
+
+
+def test_a_target_that_speaks_no_http_is_named_so() -> None:
+    garbage = ProbeFailure(FailureKind.PROTOCOL, "not HTTP")
+    closed = ProbeFailure(FailureKind.CLOSED, "closed")
+    error = target_error(observation(exchange("legacy", garbage), exchange("upgraded", closed)))
+    assert error is not None
+    assert error.startswith("the target gave no HTTP answer to any probe (")
+
+
+def test_one_answered_probe_makes_the_rest_findings() -> None:
+    timeout = ProbeFailure(FailureKind.TIMEOUT, "no answer within 1 s")
+    answered = Response(426, "1.1", ())
+    assert (
+        target_error(observation(exchange("legacy", answered), exchange("upgraded", timeout)))
+        is None
+    )
+
+
+def test_strict_turns_warnings_into_failures() -> None:
+    # A 426 with no body: upgrade checks fail (must), problem checks warn (should).
+    refused = Response(426, "1.1", (("upgrade", "HTTP/2.0"), ("connection", "upgrade")))
+    ok = Response(200, "2", ())
+    observed = observation(exchange("legacy", refused), exchange("upgraded", ok))
+    lenient = judge(observed, selected=["problem-media-type"])
+    assert lenient.verdict == "WARNED"
+    assert [f.check_id for f in lenient.warnings] == ["problem-media-type"]
+    strict = judge(observed, selected=["problem-media-type"], strict=True)
+    assert strict.verdict == "FAILED"
+    assert [f.check_id for f in strict.failed] == ["problem-media-type"]
+    assert strict.warnings == []
+
+
+def test_nothing_judged_is_skipped_never_passed() -> None:
+    assert judge(observation(), selected=["upgrade-present"]).verdict == "SKIPPED"

@@ -1,0 +1,137 @@
+"""Merging the JSON reports of a fleet's shards: ``python -m pytest_upgrade merge``."""
+
+from __future__ import annotations
+
+import json
+import pathlib
+import subprocess
+import sys
+from typing import Any
+
+import pytest
+
+from pytest_upgrade.__main__ import main
+from pytest_upgrade.report.document import MergeError, build_document, merge_documents
+
+
+def result(nodeid: str, verdict: str = "passed") -> dict[str, Any]:
+    return {"nodeid": nodeid, "verdict": verdict, "target": "https://a", "outcome": verdict}
+
+
+def refusal(test: str) -> dict[str, str]:
+    return {"method": "GET", "path": "/x", "spoken": "HTTP/1.1", "required": "h2", "test": test}
+
+
+def document(*results: dict[str, Any], as_of: str = "2026-11-22", **extra: Any) -> dict[str, Any]:
+    return {**build_document(as_of, results, extra.pop("refused", [])), **extra}
+
+
+def test_shards_merge_into_the_document_of_one_run() -> None:
+    one = document(result("t::b[2]"), result("t::d", "failed"), refused=[refusal("t::d")])
+    two = document(result("t::a"), result("t::c", "error"), refused=[refusal("t::a")])
+    merged = merge_documents([("one.json", one), ("two.json", two)])
+    whole = document(
+        result("t::a"),
+        result("t::b[2]"),
+        result("t::c", "error"),
+        result("t::d", "failed"),
+        refused=[refusal("t::d"), refusal("t::a")],
+    )
+    assert merged == whole
+    assert [r["nodeid"] for r in merged["results"]] == ["t::a", "t::b[2]", "t::c", "t::d"]
+    assert [r["test"] for r in merged["refused"]] == ["t::a", "t::d"]
+
+
+def test_a_test_with_two_requirements_keeps_both_in_order() -> None:
+    first, second = {**result("t::x"), "n": 1}, {**result("t::x"), "n": 2}
+    merged = merge_documents([("a", document(second, first)), ("b", document())])
+    assert [r["n"] for r in merged["results"]] == [2, 1]
+
+
+@pytest.mark.parametrize(
+    ("inputs", "message"),
+    [
+        ([], "no report to merge"),
+        ([("a.json", [])], "a.json: not a pytest-upgrade report"),
+        ([("a.json", {"version": 2})], "a.json: report format version 2;.*version 1"),
+        ([("a.json", {"version": 1, "results": []})], "a.json: no as_of date"),
+        (
+            [("a.json", {"version": 1, "as_of": "2026-11-22", "results": {}, "refused": []})],
+            "a.json: 'results' is not a list",
+        ),
+        (
+            [("a.json", {"version": 1, "as_of": "2026-11-22", "results": [{}], "refused": []})],
+            r"a.json: results\[0\] has no nodeid",
+        ),
+        (
+            [("a.json", {"version": 1, "as_of": "x", "results": [], "refused": [{"test": 1}]})],
+            r"a.json: refused\[0\] lacks test, path or method",
+        ),
+        (
+            [("a.json", document()), ("b.json", document(as_of="2026-11-23"))],
+            "b.json: evaluated as of 2026-11-23, a.json as of 2026-11-22: run every shard"
+            " with the same --upgrade-as-of",
+        ),
+        (
+            [("a.json", document(result("t::x"))), ("b.json", document(result("t::x")))],
+            "b.json: t::x is also in a.json: the shards overlap",
+        ),
+    ],
+)
+def test_what_cannot_be_merged_is_named(inputs: list[tuple[str, object]], message: str) -> None:
+    with pytest.raises(MergeError, match=message):
+        merge_documents(inputs)
+
+
+def test_the_command_writes_the_merged_report_and_renders_it(
+    tmp_path: pathlib.Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "a.json").write_text(json.dumps(document(result("t::b", "failed"))))
+    (tmp_path / "b.json").write_text(json.dumps(document(result("t::a"))))
+    out, html, markdown = tmp_path / "out" / "all.json", tmp_path / "r.html", tmp_path / "r.md"
+    code = main(
+        [
+            "merge",
+            str(out),
+            str(tmp_path / "a.json"),
+            str(tmp_path / "b.json"),
+            f"--html={html}",
+            f"--markdown={markdown}",
+        ]
+    )
+    assert code == 0
+    assert capsys.readouterr().out == f"merged 2 result(s) from 2 report(s) into {out}\n"
+    merged = json.loads(out.read_text())
+    assert [r["nodeid"] for r in merged["results"]] == ["t::a", "t::b"]
+    page = html.read_text()
+    assert "<html" in page
+    assert "t::b" in page
+    assert markdown.read_text().startswith("## Upgrade compliance")
+
+
+def test_the_command_names_a_bad_input_in_one_line(
+    tmp_path: pathlib.Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "a.json").write_text("{not json")
+    out = tmp_path / "out.json"
+    assert main(["merge", str(out), str(tmp_path / "a.json")]) == 2
+    error = capsys.readouterr().err
+    assert (
+        error == f"python -m pytest_upgrade merge: {tmp_path / 'a.json'}: not JSON (line 1:"
+        " Expecting property name enclosed in double quotes)\n"
+    )
+    assert main(["merge", str(out), str(tmp_path / "missing.json")]) == 2
+    assert "missing.json: cannot read: No such file or directory" in capsys.readouterr().err
+    assert not out.exists()
+
+
+def test_python_m_runs_it() -> None:
+    completed = subprocess.run(
+        [sys.executable, "-m", "pytest_upgrade", "merge", "--help"],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=60,
+    )
+    assert completed.returncode == 0, completed.stderr
+    assert "OUT.json IN.json [IN.json ...]" in completed.stdout
