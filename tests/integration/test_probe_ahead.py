@@ -363,3 +363,25 @@ def test_bad_values_are_usage_errors(pytester: pytest.Pytester, option: str, mes
     result = pytester.runpytest("-p", "no:cacheprovider", option)
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     result.stderr.fnmatch_lines([f"*{message}*"])
+
+
+@pytest.mark.parametrize("concurrency", [1, 32])
+def test_each_xdist_worker_probes_ahead_its_own_items(
+    pytester: pytest.Pytester, concurrency: int
+) -> None:
+    counter = Counter()
+    with hostile_server(http11_behaviour(counter, hold=0.1)) as port:
+        _declared_suite(pytester, 40)
+        result = pytester.runpytest(
+            "-p",
+            "no:cacheprovider",
+            f"--upgrade-target=http://127.0.0.1:{port}",
+            "--upgrade-host-limit=32",
+            f"--upgrade-concurrency={concurrency}",
+            "-n",
+            "2",
+        )
+    result.assert_outcomes(passed=40)
+    assert counter.total == 80
+    # Two workers one requirement at a time hold at most 4 connections.
+    assert (counter.most > 4) is (concurrency > 1)
