@@ -298,3 +298,14 @@ def test_marked_tests_that_may_not_run_are_not_probed_ahead(
     ahead.mode = "all"
     item.markers = {marker.name: marker} if marker is not None else {}
     assert (ahead.target_of(item) is not None) is eligible
+
+
+def test_the_bundled_server_is_probed_one_test_at_a_time() -> None:
+    # Its app errors and enforcement are attributed to the test running.
+    ahead, items = _scheduler(4, ["/0", "/1"])
+    bundled = Target(
+        https=None, http=Endpoint("http", "127.0.0.1", 8080), trust=ClientTrust(), bundled=True
+    )
+    ahead.session_target = bundled
+    assert ahead.observe(items[0], 0, Requirement("HTTP/1.1", "/0"), bundled) == "serial /0"
+    assert ahead.engine.jobs == []
