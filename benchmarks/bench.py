@@ -21,8 +21,10 @@ Measured in one run, on loopback (127.0.0.1) only:
 4. The facts of one h2 requirement gathered by hand with the runbook commands
    (curl --http1.1, curl --http2, openssl s_client -tls1 / -tls1_1), versus the
    plugin's one check.
-5. 200 declared requirements against a separately started hypercorn
-   (--upgrade-target), serial versus ``-n 2``.
+5. Latency: declared ``h2`` requirements against nginx behind a proxy adding
+   25 ms each way (benchmarks/delay_proxy.py): (a) 1,000 against one host,
+   (b) 100 hosts x 10; serial, probed ahead, and ``-n 4``, with the ratio to
+   the latency floor (3 round trips x requirements / requirements in flight).
 6. Memory: the peak RSS of 2,000 declared ``h2`` requirements against the
    bundled server over that of 10, and (tracemalloc, after a full garbage
    collection) the memory each finished requirement leaves behind.
@@ -62,12 +64,14 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import _floor
-import _live
+import _latency
 import _suites
 
 from pytest_upgrade._model import Finding, Outcome, Requirement
 from pytest_upgrade.checks.catalogue import run_checks
+from pytest_upgrade.glue.ahead import ESTIMATED_CONNECTIONS as _ESTIMATED_CONNECTIONS
 from pytest_upgrade.glue.fixtures import _attribute_answers
+from pytest_upgrade.glue.settings import DEFAULT_CONCURRENCY, DEFAULT_HOST_LIMIT
 from pytest_upgrade.judge import target_error
 from pytest_upgrade.probes.endpoint import ClientTrust, Endpoint
 from pytest_upgrade.probes.observe import Target, observe
@@ -78,7 +82,7 @@ sys.path.insert(0, str(_suites.DEMO_APP.parent))
 from app import app as DEMO_APP  # examples/demo/app.py
 
 TIMEOUT = 5.0  # the plugin's default probe timeout
-EXECUTOR_WORKERS = 8  # as glue.settings.Settings.executor
+EXECUTOR_WORKERS = 8  # as probes.engine.ProbeEngine for one requirement at a time
 
 # The demo app's path for each requirement (examples/demo/app.py).
 REQUIREMENTS = (
@@ -115,8 +119,11 @@ class Config:
     suite_tests: int
     suite_runs: int
     runbook_iterations: int
-    declared: int
-    live_runs: int
+    latency_single: int
+    latency_hosts: int
+    latency_per_host: int
+    latency_serial_sample: int
+    latency_runs: int
     memory_requirements: int
     retained_requirements: int
     profile: bool
@@ -125,8 +132,8 @@ class Config:
     @classmethod
     def make(cls, quick: bool, profile: bool, env: dict[str, str]) -> Config:
         if quick:  # smaller suites too: CI only needs every path of the harness to run
-            return cls(True, 5, 1, 5, 100, 1, 2, 100, 1, 300, 200, profile, env)
-        return cls(False, 30, 7, 60, 300, 3, 10, 200, 3, 2000, 600, profile, env)
+            return cls(True, 5, 1, 5, 100, 1, 2, 60, 6, 5, 20, 1, 300, 200, profile, env)
+        return cls(False, 30, 7, 60, 300, 3, 10, 1000, 100, 10, 200, 3, 2000, 600, profile, env)
 
 
 @dataclass
@@ -579,63 +586,132 @@ def bench_runbook(config: Config, report: Report) -> None:
     )
 
 
-# -- 5. declared requirements against a live target, serial versus -n 2 -----------------
+# -- 5. latency: declared requirements behind a delaying proxy -----------------------
+
+ONE_WAY_DELAY = 0.025  # seconds each way: a 50 ms round trip
+ROUND_TRIPS = 3  # of one probe's critical path: TCP connect, TLS 1.3, the request
+LATENCY_TARGET_S = 10.0
+FLOOR_RATIO_TARGET = 2.0
 
 
-def bench_live(config: Config, report: Report, scratch: pathlib.Path) -> None:
-    n = config.declared
-    directory = _suites.write_declared_suite(scratch / "declared", n)
-    server = _live.start(scratch / "live")
-    try:
-        base = [
-            "-q",
-            "-p",
-            "no:cacheprovider",
-            f"--upgrade-target={server.https_url}",
-            f"--upgrade-target={server.http_url}",
-            f"--upgrade-ca={server.cafile}",
-        ]
-        parallel_args = [*base, "-n", "2"]
-        if not config.quick:
-            _pytest(directory, base, expect_passed=n, env=config.env)  # warm-up
-        serial, parallel = [], []
-        for _ in range(config.live_runs):
-            serial.append(_pytest(directory, base, expect_passed=n, env=config.env))
-            parallel.append(_pytest(directory, parallel_args, expect_passed=n, env=config.env))
-        fixed_serial = fixed_parallel = None
-        if not config.quick:
-            # Two requirements (one per worker): interpreter, plugins, collection, workers.
-            two = _suites.write_declared_suite(scratch / "declared2", 2)
-            fixed_serial = _pytest(two, base, expect_passed=2, env=config.env)
-            fixed_parallel = _pytest(two, parallel_args, expect_passed=2, env=config.env)
-    finally:
-        server.stop()
-    s, p = statistics.median(serial), statistics.median(parallel)
+def _floor_s(items: int, in_flight: int) -> float:
+    """The latency floor: 3 round trips per requirement, ``in_flight`` at a time."""
+    return ROUND_TRIPS * 2 * ONE_WAY_DELAY * items / in_flight
+
+
+def _latency_rows(
+    config: Config,
+    report: Report,
+    label: str,
+    directory: pathlib.Path,
+    base: list[str],
+    items: int,
+    in_flight: int,
+    concurrent_args: list[str],
+    per_path: int = 1,
+) -> None:
+    """Serial (a sample, scaled), with the plugin's concurrency, and with -n 4.
+
+    ``per_path``: items per requirement path (the hosts of a fleet).
+    """
+    env = config.env
+    paths = max(1, min(items, config.latency_serial_sample) // per_path)
+    sample = paths * per_path
+    serial_args = [*base, "--upgrade-concurrency=1"]
+    if sample < items:
+        # Serial cost is linear in the requirements: a sample is measured and scaled.
+        selected = ["-k", " or ".join(f"/{i}]" for i in range(paths))]
+        serial = _pytest(directory, [*serial_args, *selected], expect_passed=sample, env=env)
+        serial *= items / sample
+        serial_name = f"serial (measured {sample}, x{items / sample:.3g})"
+    else:
+        serial = _pytest(directory, serial_args, expect_passed=items, env=env)
+        serial_name = "serial"
+    concurrent = statistics.median(
+        _pytest(directory, [*base, *concurrent_args], expect_passed=items, env=env)
+        for _ in range(config.latency_runs)
+    )
+    xdist = _pytest(directory, [*serial_args, "-n", "4"], expect_passed=items, env=env)
+    floor = _floor_s(items, in_flight)
+    report.add(Row("5", f"{label}: {serial_name}", seconds(serial), "-", "-", "-"))
+    report.add(Row("5", f"{label}: -n 4, each worker serial", seconds(xdist), "-", "-", "-"))
     report.add(
         Row(
             "5",
-            f"{n} declared requirements, live target: -n 2 vs serial (median of {len(serial)})",
-            seconds(p),
-            seconds(s),
-            f"{s / p:.2f}x faster",
-            ">= 1.6x faster",
-            s / p >= 1.6,
+            f"{label}: probe ahead {' '.join(concurrent_args) or '(defaults)'}"
+            f" (median of {config.latency_runs})",
+            seconds(concurrent),
+            f"floor {seconds(floor)}",
+            f"{concurrent / floor:.2f}x floor",
+            f"<= {LATENCY_TARGET_S:g} s, <= {FLOOR_RATIO_TARGET:g}x",
+            concurrent <= LATENCY_TARGET_S and concurrent / floor <= FLOOR_RATIO_TARGET,
         )
     )
-    areas = ", ".join(protocol for protocol, _ in _suites.LIVE_AREAS)
     report.note(
-        f"5: requirements cycle over {areas} on distinct paths (websocket is left out: against"
-        " a live hypercorn its websocket-version check fails by design); hypercorn runs as one"
-        " worker process on the same 2 cores."
+        f"5: {label}: {serial / concurrent:.1f}x faster than serial and"
+        f" {xdist / concurrent:.1f}x faster than -n 4; the floor is {ROUND_TRIPS} round trips"
+        f" x {items} requirements / {in_flight} in flight = {floor:.2f} s; times are whole"
+        " pytest runs (interpreter start-up and collection included)."
     )
-    if fixed_serial is not None and fixed_parallel is not None:
-        ds, dp = s - fixed_serial, p - fixed_parallel
+
+
+def bench_latency(config: Config, report: Report, scratch: pathlib.Path) -> None:
+    origin = _latency.start_origin(scratch / "origin")
+    hosts = config.latency_hosts
+    try:
+        ports, proxy = _latency.start_proxy(origin.port, ONE_WAY_DELAY, 1 + hosts, lifetime=1800)
+    except BaseException:
+        origin.stop()
+        raise
+    try:
+        one, fleet = ports[0], ports[1:]
+        env = config.env
+        n = config.latency_single
+        single = _latency.write_single_target_suite(scratch / "latency_single", n)
+        # Without this project's own hypothesis plugin, which imports
+        # hypothesis at every session's end (about 1 s); users run without it.
+        base = [
+            "-q", "-p", "no:cacheprovider", "-p", "no:hypothesispytest",
+            f"--upgrade-target=https://127.0.0.1:{one}", f"--upgrade-ca={origin.cafile}",
+        ]  # fmt: skip
+        _pytest(single, [*base, "-k", "/0]"], expect_passed=1, env=env)  # warm-up
+        # One deployment: its owner raises the per-host limit (default 8
+        # connections: 4 requirements at once) to the overall concurrency.
+        host_limit = 2 * DEFAULT_CONCURRENCY
+        _latency_rows(
+            config, report, f"(a) {n} h2 requirements, 1 host", single, base, n,
+            min(n, DEFAULT_CONCURRENCY), [f"--upgrade-host-limit={host_limit}"],
+        )  # fmt: skip
+        default_run = _pytest(single, base, expect_passed=n, env=env)
+        in_flight = DEFAULT_HOST_LIMIT // _ESTIMATED_CONNECTIONS
         report.note(
-            f"5: a run of 2 requirements takes {fixed_serial:.2f} s serial and"
-            f" {fixed_parallel:.2f} s with -n 2 (start-up, collection, workers); the other"
-            f" {n - 2} take {ds:.2f} s serial and {dp:.2f} s with -n 2 ({ds / dp:.2f}x;"
-            f" {1000 * ds / (n - 2):.1f} ms per requirement serial)."
+            f"5: (a) with the default --upgrade-host-limit={DEFAULT_HOST_LIMIT}"
+            f" ({in_flight} requirements at once against the one host): {default_run:.2f} s"
+            f" (floor {_floor_s(n, in_flight):.2f} s)."
         )
+        per_host = config.latency_per_host
+        fleet_dir = _latency.write_fleet_suite(
+            scratch / "latency_fleet", fleet, per_host, origin.cafile
+        )
+        fleet_base = [
+            "-q", "-p", "no:cacheprovider", "-p", "no:hypothesispytest",
+            "--upgrade-targets-file=targets.txt",
+        ]  # fmt: skip
+        fleet_items = hosts * per_host
+        _latency_rows(
+            config, report, f"(b) {hosts} hosts x {per_host} h2 requirements", fleet_dir,
+            fleet_base, fleet_items, min(fleet_items, DEFAULT_CONCURRENCY, hosts * in_flight),
+            [], per_path=hosts,
+        )  # fmt: skip
+    finally:
+        proxy.stop()
+        origin.stop()
+    report.note(
+        f"5: the server is {origin.name} on 127.0.0.1 behind benchmarks/delay_proxy.py"
+        f" ({ONE_WAY_DELAY * 1000:g} ms each way, connect costs a round trip; one port per"
+        " simulated host, every port forwarding to the same server); the proxy and the"
+        " server share the machine's cores with pytest."
+    )
 
 
 # -- 6. memory bounded by the work kept ------------------------------------------------
@@ -745,7 +821,7 @@ SECTIONS: dict[str, Callable[[Config, Report, pathlib.Path], None]] = {
     "2": lambda config, report, scratch: bench_checks(config, report),
     "3": bench_suites,
     "4": lambda config, report, scratch: bench_runbook(config, report),
-    "5": bench_live,
+    "5": bench_latency,
     "6": bench_memory,
 }
 

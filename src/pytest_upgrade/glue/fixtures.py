@@ -17,9 +17,10 @@ from .._async_clients import ASYNC_CLIENTS, AsyncClients
 from .._model import AnsweredBy, Observation
 from ..judge import RequirementResult, judge, target_error
 from ..probes.endpoint import ClientTrust, Endpoint
-from ..probes.observe import Target, observe
+from ..probes.observe import Target
 from ..report.results import deadline_note
 from ..server.enforce import enforcing_app
+from .ahead import AHEAD
 from .keys import (
     ENFORCER,
     ERROR,
@@ -176,20 +177,16 @@ def _upgrade_probe(request: pytest.FixtureRequest, _upgrade_enforcement: None) -
         return
     settings = request.config.stash[SETTINGS]
     target = _item_target(request)
+    ahead = request.config.stash[AHEAD]
     server: UpgradeServer | None = None
     if target.bundled:
         server = request.getfixturevalue("upgrade_server")
         server.drain_errors()  # errors of earlier tests are not this test's
     results: list[RequirementResult] = []
     item.stash[RESULTS] = results
-    for requirement in requirements:
-        observation = observe(
-            requirement,
-            target,
-            timeout=settings.timeout,
-            executor=settings.executor,
-            handshakes=settings.handshakes,
-        )
+    for index, requirement in enumerate(requirements):
+        # Probed now, or ahead of this item when it is eligible (glue.ahead).
+        observation = ahead.observe(item, index, requirement, target)
         observation = dataclasses.replace(observation, as_of=settings.as_of)
         if server is not None:
             observation = _attribute_answers(observation, server)

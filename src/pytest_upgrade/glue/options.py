@@ -4,10 +4,18 @@ from __future__ import annotations
 
 import pytest
 
+from ..probes.engine import ProbeEngine
 from ..protocols import TOKENS
+from .ahead import AHEAD, ProbeAhead
 from .keys import MARKER
 from .session import COLLECTOR_NAME, Collector
-from .settings import DEFAULT_TIMEOUT, SETTINGS, read_settings
+from .settings import (
+    DEFAULT_CONCURRENCY,
+    DEFAULT_HOST_LIMIT,
+    DEFAULT_TIMEOUT,
+    SETTINGS,
+    read_settings,
+)
 
 __all__: list[str] = []  # a pytest plugin: hooks only
 
@@ -82,6 +90,25 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         " to rehearse a cutover day.",
     )
     group.addoption(
+        "--upgrade-concurrency",
+        metavar="N",
+        help="requirements probed at once against live targets: the probes of upcoming"
+        " declared requirements start while earlier ones are reported, in order"
+        f" (default {DEFAULT_CONCURRENCY}; 1 probes one requirement at a time).",
+    )
+    group.addoption(
+        "--upgrade-host-limit",
+        metavar="N",
+        help=f"connections open at once to one host:port (default {DEFAULT_HOST_LIMIT}).",
+    )
+    group.addoption(
+        "--upgrade-probe-ahead",
+        metavar="WHICH",
+        help="which tests are probed ahead: 'declared' (upgrade_requirements and targets"
+        " files, the default) or 'all' (marked tests too: only when no test body has a side"
+        " effect a later probe depends on).",
+    )
+    group.addoption(
         "--upgrade-report",
         metavar="PATH",
         help="write the compliance results as JSON to PATH.",
@@ -108,6 +135,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addini(
         "upgrade_strict", "should-level findings fail the test.", type="bool", default=False
     )
+    parser.addini("upgrade_concurrency", "requirements probed at once against live targets.")
+    parser.addini("upgrade_host_limit", "connections open at once to one host:port.")
+    parser.addini("upgrade_probe_ahead", "which tests are probed ahead: declared or all.")
 
 
 def _one_of(names: tuple[str, ...]) -> str:
@@ -121,14 +151,33 @@ def pytest_configure(config: pytest.Config) -> None:
         " request must get 426 Upgrade Required and the upgraded one must succeed"
         f" (pytest-upgrade; protocol: {_one_of(TOKENS)}).",
     )
-    config.stash[SETTINGS] = read_settings(config)
+    settings = config.stash[SETTINGS] = read_settings(config)
+    engine = ProbeEngine(
+        timeout=settings.timeout,
+        concurrency=settings.concurrency,
+        host_limit=settings.host_limit,
+        handshakes=settings.handshakes,
+    )
+    ahead = ProbeAhead(engine, mode=settings.probe_ahead, config=config)
+    if settings.live and not settings.is_fleet:
+        ahead.session_target = settings.fleet[0].target  # items without a target of their own
+    config.stash[AHEAD] = ahead
     config.pluginmanager.register(Collector(config), COLLECTOR_NAME)
 
 
+@pytest.hookimpl(tryfirst=True)
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    # An interrupted run (Ctrl-C, -x, --maxfail) drops what was probed ahead
+    # before the reports are written; probes already running end within their timeout.
+    ahead = session.config.stash.get(AHEAD, None)
+    if ahead is not None:
+        ahead.cancel()
+
+
 def pytest_unconfigure(config: pytest.Config) -> None:
-    settings = config.stash.get(SETTINGS, None)
-    if settings is not None:
-        settings.close()
+    ahead = config.stash.get(AHEAD, None)
+    if ahead is not None:
+        ahead.close()
     collector = config.pluginmanager.get_plugin(COLLECTOR_NAME)
     if collector is not None:
         config.pluginmanager.unregister(collector)

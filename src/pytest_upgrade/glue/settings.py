@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import pathlib
-from collections.abc import Iterable
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -15,11 +14,23 @@ from .._model import Requirement
 from .._requirements import parse_declared
 from .._targets import Deployment, TargetLine, build_fleet, group_urls, parse_target_line
 from ..checks.catalogue import REGISTRY
+from ..probes.engine import DEFAULT_HOST_LIMIT
 from ..probes.target import HandshakeCache
 
-__all__ = ["DEFAULT_TIMEOUT", "SETTINGS", "Settings", "read_settings"]
+__all__ = [
+    "DEFAULT_CONCURRENCY",
+    "DEFAULT_HOST_LIMIT",
+    "DEFAULT_TIMEOUT",
+    "PROBE_AHEAD_MODES",
+    "SETTINGS",
+    "Settings",
+    "read_settings",
+]
 
 DEFAULT_TIMEOUT = 5.0
+DEFAULT_CONCURRENCY = 32
+PROBE_AHEAD_MODES = ("declared", "all")
+_MAX_CONCURRENCY = 256
 
 
 @dataclass
@@ -36,8 +47,10 @@ class Settings:
     report_path: pathlib.Path | None
     as_of: dt.date
     declared: tuple[Requirement, ...]
+    concurrency: int = DEFAULT_CONCURRENCY  # requirements probed at once (glue.ahead)
+    host_limit: int = DEFAULT_HOST_LIMIT  # connections at once to one host (probes.engine)
+    probe_ahead: str = "declared"  # which items are probed ahead: "declared" or "all"
     handshakes: HandshakeCache = field(default_factory=HandshakeCache)
-    _executor: ThreadPoolExecutor | None = None
 
     @property
     def live(self) -> bool:
@@ -48,19 +61,6 @@ class Settings:
     def is_fleet(self) -> bool:
         """Whether there are several deployments: test ids then name each one."""
         return len(self.fleet) > 1
-
-    @property
-    def executor(self) -> ThreadPoolExecutor:
-        if self._executor is None:
-            self._executor = ThreadPoolExecutor(
-                max_workers=8, thread_name_prefix="pytest-upgrade-probe"
-            )
-        return self._executor
-
-    def close(self) -> None:
-        if self._executor is not None:
-            self._executor.shutdown(wait=True, cancel_futures=True)
-            self._executor = None
 
 
 def _ids(values: list[str], option: str) -> set[str]:
@@ -114,8 +114,16 @@ def read_settings(config: pytest.Config) -> Settings:
             raise pytest.UsageError(
                 f"--upgrade-as-of: expected a date YYYY-MM-DD, got {raw_as_of!r}"
             ) from None
+    probe_ahead = pick("upgrade_probe_ahead", "upgrade_probe_ahead") or "declared"
+    if probe_ahead not in PROBE_AHEAD_MODES:
+        raise pytest.UsageError(
+            f"--upgrade-probe-ahead: expected {' or '.join(PROBE_AHEAD_MODES)}, got {probe_ahead!r}"
+        )
     return Settings(
         declared=_declared_requirements(config),
+        concurrency=_count(pick, "concurrency", DEFAULT_CONCURRENCY, _MAX_CONCURRENCY),
+        host_limit=_count(pick, "host_limit", DEFAULT_HOST_LIMIT, _MAX_CONCURRENCY),
+        probe_ahead=probe_ahead,
         app=pick("upgrade_app", "upgrade_app"),
         fleet=fleet,
         cafile=cafile,
@@ -125,6 +133,21 @@ def read_settings(config: pytest.Config) -> Settings:
         report_path=pathlib.Path(report) if report else None,
         as_of=as_of,
     )
+
+
+def _count(pick: Callable[[str, str], Any], name: str, default: int, maximum: int) -> int:
+    """A whole number from 1 to ``maximum`` (--upgrade-concurrency, --upgrade-host-limit)."""
+    option = "--upgrade-" + name.replace("_", "-")
+    raw = pick(f"upgrade_{name}", f"upgrade_{name}")
+    if raw is None:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise pytest.UsageError(f"{option}: not a whole number: {raw!r}") from None
+    if not 1 <= value <= maximum:
+        raise pytest.UsageError(f"{option}: must be between 1 and {maximum}, got {value}")
+    return value
 
 
 def _target_lines(config: pytest.Config) -> list[TargetLine]:

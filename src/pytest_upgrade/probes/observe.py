@@ -9,14 +9,15 @@ same time on a small thread pool: a requirement costs about its slowest probe.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from concurrent.futures import Executor
 from functools import partial
 
 from .._model import Exchange, Observation, Requirement, TlsHandshake
 from ..protocols import protocol_for
-from .target import HandshakeCache, HandshakeProbe, Probe, Target
+from .target import HandshakeCache, HandshakeProbe, Made, Probe, Target
 
-__all__ = ["Target", "observe"]
+__all__ = ["Target", "assemble", "observe", "plan_probes"]
 
 
 def observe(
@@ -33,15 +34,43 @@ def observe(
     has seen conclusively; without it every handshake is made.
     """
     observed_at = dt.datetime.now(dt.UTC)
-    probes = [
-        _cached(probe, handshakes)
-        for probe in protocol_for(requirement.protocol).plan(requirement, target, timeout)
-    ]
+    probes = plan_probes(requirement, target, timeout=timeout, handshakes=handshakes)
+    made: list[Made]
     if executor is None:
         made = [probe() for probe in probes]
     else:
         futures = [executor.submit(probe) for probe in probes]
         made = [future.result() for future in futures]
+    return assemble(requirement, target, made, observed_at=observed_at)
+
+
+def plan_probes(
+    requirement: Requirement,
+    target: Target,
+    *,
+    timeout: float,
+    handshakes: HandshakeCache | None = None,
+) -> list[Probe]:
+    """The probes of ``requirement`` (its protocol's plan), version handshakes through the cache."""
+    return [
+        _cached(probe, handshakes)
+        for probe in protocol_for(requirement.protocol).plan(requirement, target, timeout)
+    ]
+
+
+def assemble(
+    requirement: Requirement,
+    target: Target,
+    made: Sequence[Made],
+    *,
+    observed_at: dt.datetime,
+) -> Observation:
+    """The Observation of ``requirement`` from its probes' records, in the plan's order.
+
+    A probe records one exchange or handshake, several exchanges (made on one
+    connection), or nothing (it found it need not be made). ``observed_at``:
+    when its probes were started.
+    """
     results = [r for one in made for r in (one if isinstance(one, tuple) else (one,))]
     return Observation(
         requirement=requirement,

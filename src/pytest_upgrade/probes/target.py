@@ -96,7 +96,8 @@ class Target:
 # A probe records one exchange or handshake, or several exchanges made on one
 # connection; it returns None when it finds it need not be made (it depends on
 # another probe's answer).
-Probe = Callable[[], Exchange | TlsHandshake | tuple[Exchange, ...] | None]
+Made = Exchange | TlsHandshake | tuple[Exchange, ...] | None
+Probe = Callable[[], Made]
 # What a protocol sends for a requirement: (requirement, target, timeout) -> probes.
 Plan = Callable[[Requirement, Target, float], list[Probe]]
 
@@ -167,12 +168,17 @@ class HandshakeCache:
     requirement reports it as it was seen, so a report does not depend on
     test order (a run under pytest-xdist reads the same as a serial one).
     Inconclusive answers (an error, a client that cannot offer the version)
-    are not remembered: the next requirement asks again. Two requirements
-    asking at the same moment may both probe; the first answer stored wins.
+    are not remembered: the next requirement asks again. Requirements asking
+    at the same moment (probed ahead together, ``glue.ahead``) make one
+    handshake: the others wait for it and take its answer, whatever it is, as
+    the same moment's answer (one per key at a time, so a hanging server
+    holds them for one timeout, not one each).
     """
 
     def __init__(self) -> None:
         self._seen: dict[tuple[str, int, str, str | None], TlsHandshake] = {}
+        self._latest: dict[tuple[str, int, str, str | None], TlsHandshake] = {}
+        self._asking: dict[tuple[str, int, str, str | None], threading.Lock] = {}
         self._lock = threading.Lock()
 
     def __len__(self) -> int:
@@ -180,15 +186,27 @@ class HandshakeCache:
 
     def handshake(self, probe: HandshakeProbe) -> TlsHandshake:
         """The remembered answer to ``probe``, else its own (remembered when conclusive)."""
+        key = probe.key
         with self._lock:
-            seen = self._seen.get(probe.key)
+            seen = self._seen.get(key)
+            before = self._latest.get(key)
+            asking = self._asking.setdefault(key, threading.Lock())
         if seen is not None:
             return seen
-        handshake = probe()
-        if handshake.outcome not in _CONCLUSIVE:
+        with asking:
+            with self._lock:
+                seen = self._seen.get(key)
+                latest = self._latest.get(key)
+            if seen is not None:
+                return seen
+            if latest is not None and latest is not before:
+                return latest  # asked while this probe waited
+            handshake = probe()
+            with self._lock:
+                self._latest[key] = handshake
+                if handshake.outcome in _CONCLUSIVE:
+                    self._seen.setdefault(key, handshake)
             return handshake
-        with self._lock:
-            return self._seen.setdefault(probe.key, handshake)
 
 
 def handshakes(

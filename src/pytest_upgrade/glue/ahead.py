@@ -1,0 +1,204 @@
+"""Probe ahead, report in order: :class:`ProbeAhead`, one per session (per xdist worker).
+
+Against a live target a requirement waits on the network, not the CPU. When
+an eligible item's probes are asked for, the probes of the eligible items
+that follow it in run order are started as well (``glue.planner`` decides
+which, within ``--upgrade-concurrency`` and ``--upgrade-host-limit``); each
+item then takes its own observation when pytest runs it, so outcomes are
+reported in pytest's order, unchanged.
+
+Eligible are items without a test body of their own (declared requirements,
+fleet items: ``_declared.test_requirement``), and with
+``--upgrade-probe-ahead=all`` marked tests too, against a live target only.
+The bundled server keeps one test at a time: its app errors and its
+enforcement are attributed to the test running (``server.drain_errors()``,
+``upgrade_enforce``), and loopback has no latency to hide.
+
+Under pytest-xdist each worker probes ahead only for the items the
+controller has given it (``workers.worker_queue``).
+"""
+
+from __future__ import annotations
+
+import queue
+from collections.abc import Callable, Hashable, Sequence
+
+import pytest
+
+from .. import _declared
+from .._model import Observation, Requirement
+from ..probes.engine import Job, ProbeEngine, host_of
+from ..probes.target import Target
+from .keys import INVALID, ITEM_TARGET, REQUIREMENTS
+from .planner import Entry, Limits, plan
+from .workers import worker_queue
+
+__all__ = ["AHEAD", "ESTIMATED_CONNECTIONS", "ProbeAhead"]
+
+# What one requirement in flight is expected to hold open against its host:
+# its two request probes (TLS version handshakes are asked once per endpoint
+# and session). The engine's per-host slots bound the real number.
+ESTIMATED_CONNECTIONS = 2
+# Requirements submitted and not yet taken, per requirement in flight.
+_AHEAD_FACTOR = 2
+# How many items past the running one are looked at (per requirement ahead).
+_HORIZON_FACTOR = 4
+# Skipped tests run no probe; a marked test that may be skipped is not probed ahead.
+_SKIP_MARKERS = ("skip", "skipif")
+
+
+def _may_not_run(item: pytest.Item) -> bool:
+    """Whether pytest may skip ``item`` before its fixtures (skip, skipif, xfail(run=False))."""
+    if any(item.get_closest_marker(name) is not None for name in _SKIP_MARKERS):
+        return True
+    xfail = item.get_closest_marker("xfail")
+    return xfail is not None and xfail.kwargs.get("run", True) is False
+
+
+class ProbeAhead:
+    """Observes requirements, probing upcoming eligible items concurrently."""
+
+    def __init__(
+        self,
+        engine: ProbeEngine,
+        *,
+        mode: str = "declared",
+        config: pytest.Config | None = None,
+    ) -> None:
+        self.engine = engine
+        self.mode = mode
+        self.limits = Limits(
+            concurrency=engine.concurrency,
+            ahead=_AHEAD_FACTOR * engine.concurrency,
+            host_limit=engine.host_limit,
+        )
+        self._config = config
+        self._pending: Callable[[], list[int]] | None = None
+        self._pending_known = False
+        # By (id(item), requirement index): the items live as long as the session.
+        self._jobs: dict[Hashable, Job] = {}
+        self._submitted: dict[Hashable, Entry] = {}
+        self._work: dict[Hashable, tuple[Requirement, Target]] = {}
+        # By id(item): whether (against what) it is probed ahead, its entries.
+        self._targets: dict[int, Target | None] = {}
+        self._entries: dict[int, tuple[Entry, ...]] = {}
+        self._positions: dict[int, int] | None = None
+        self._finished: queue.SimpleQueue[Job] = queue.SimpleQueue()
+        self.session_target: Target | None = None
+
+    @property
+    def enabled(self) -> bool:
+        return self.engine.concurrency > 1
+
+    # -- which items -----------------------------------------------------------
+    def target_of(self, item: pytest.Item) -> Target | None:
+        """The live target ``item`` is probed ahead against, or None if it is not eligible."""
+        if id(item) in self._targets:
+            return self._targets[id(item)]
+        target: Target | None = None
+        if item.stash.get(REQUIREMENTS, None) and item.stash.get(INVALID, None) is None:
+            bodyless = getattr(item, "function", None) is _declared.test_requirement
+            marked_ok = self.mode == "all" and not _may_not_run(item)
+            candidate = item.stash.get(ITEM_TARGET, None) or self.session_target
+            if (bodyless or marked_ok) and candidate is not None and not candidate.bundled:
+                target = candidate
+        self._targets[id(item)] = target
+        return target
+
+    def _upcoming_items(self, item: pytest.Item) -> Sequence[pytest.Item]:
+        items = item.session.items
+        horizon = _HORIZON_FACTOR * self.limits.ahead
+        if not self._pending_known:  # read once xdist has set its worker up
+            self._pending = worker_queue(self._config) if self._config is not None else None
+            self._pending_known = True
+        if self._pending is not None:
+            return [items[i] for i in self._pending()[:horizon]]
+        if self._positions is None:
+            self._positions = {id(it): i for i, it in enumerate(items)}
+        position = self._positions.get(id(item))
+        if position is None:
+            return []
+        return items[position + 1 : position + 1 + horizon]
+
+    def _item_entries(self, item: pytest.Item, target: Target) -> tuple[Entry, ...]:
+        entries = self._entries.get(id(item))
+        if entries is None:
+            host = host_of(target)
+            requirements = item.stash[REQUIREMENTS]
+            keys = [(id(item), index) for index in range(len(requirements))]
+            entries = tuple(Entry(key, host, ESTIMATED_CONNECTIONS) for key in keys)
+            self._entries[id(item)] = entries
+            for key, requirement in zip(keys, requirements, strict=True):
+                self._work[key] = (requirement, target)
+        return entries
+
+    # -- the run -------------------------------------------------------------------
+    def observe(
+        self, item: pytest.Item, index: int, requirement: Requirement, target: Target
+    ) -> Observation:
+        """The Observation of ``item``'s requirement number ``index``."""
+        if not self.enabled or self.target_of(item) is not target:
+            return self.engine.observe(requirement, target)
+        key = (id(item), index)
+        while True:
+            self._refill(item, target, index)
+            job = self._jobs.get(key)
+            if job is not None and job.done():
+                del self._jobs[key], self._submitted[key]
+                self._work.pop(key, None)
+                if index + 1 == len(item.stash[REQUIREMENTS]):
+                    self._entries.pop(id(item), None)
+                return job.observation()
+            # Wake up when any job ends (a probe's own timeout bounds each).
+            try:
+                self._finished.get(timeout=self.engine.timeout)
+            except queue.Empty:
+                continue
+            while not self._finished.empty():
+                self._finished.get_nowait()
+
+    def _refill(self, item: pytest.Item, target: Target, index: int) -> None:
+        running = {key for key, job in self._jobs.items() if not job.done()}
+        if (
+            (id(item), index) in self._jobs
+            and len(running) >= self.limits.concurrency
+            and self._pending is None
+        ):
+            return  # nothing can start now, and a plain run takes nothing back
+        upcoming = [
+            Entry(e.key, e.host, e.cost, current=True)
+            for e in self._item_entries(item, target)[index:]
+        ]
+        # Enough to hold everything submitted and what the budget lets start.
+        enough = len(upcoming) + 2 * self.limits.ahead
+        for other in self._upcoming_items(item):
+            if len(upcoming) >= enough:
+                break
+            other_target = self.target_of(other)
+            if other_target is not None and other is not item:
+                upcoming += self._item_entries(other, other_target)
+        decision = plan(upcoming, self._submitted, running, self.limits)
+        for key in decision.drop:
+            self._jobs.pop(key).cancel()
+            del self._submitted[key]
+            self._work.pop(key, None)
+        for entry in decision.start:
+            requirement, entry_target = self._work[entry.key]
+            self._jobs[entry.key] = self.engine.submit(
+                requirement, entry_target, on_done=self._finished.put
+            )
+            self._submitted[entry.key] = entry
+
+    def cancel(self) -> None:
+        """Drop the work probed ahead (an interrupted or finished session): bounded, no wait."""
+        for job in self._jobs.values():
+            job.cancel()
+        self._jobs.clear()
+        self._submitted.clear()
+
+    def close(self) -> None:
+        self.cancel()
+        self.engine.close(wait=True)
+
+
+AHEAD = pytest.StashKey[ProbeAhead]()

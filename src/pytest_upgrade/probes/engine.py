@@ -1,0 +1,165 @@
+"""The probes' threads and the per-host connection limit: :class:`ProbeEngine`.
+
+One engine per pytest session (per worker under pytest-xdist). Each
+requirement's probes are independent connections; the engine runs them on
+its thread pool, every probe holding one of its host's slots while it runs,
+so that at most ``host_limit`` connections are open at once to one host,
+however many requirements are in flight (``glue.ahead`` decides which).
+
+A probe's own deadline starts when the probe starts, after its slot was
+granted: waiting for a slot never eats into a probe's timeout.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
+
+from .._model import Observation, Requirement
+from .observe import assemble, plan_probes
+from .target import HandshakeCache, Made, Probe, Target
+
+__all__ = ["DEFAULT_HOST_LIMIT", "Job", "ProbeEngine", "host_of"]
+
+# Connections at once to one host: a few, as browsers keep (RFC 9112 §9.4
+# asks clients to limit them; 6 to 8 is common practice).
+DEFAULT_HOST_LIMIT = 8
+# Threads per requirement in flight: a plan has two to four probes.
+_THREADS_PER_REQUIREMENT = 4
+_MIN_THREADS = 8
+
+Host = tuple[str, int]
+
+
+def host_of(target: Target) -> Host:
+    """The host a target's probes count against: its https (else http) host and port."""
+    endpoint = target.primary
+    return (endpoint.host.lower(), endpoint.port)
+
+
+class Job:
+    """The probes of one requirement, submitted to the engine."""
+
+    def __init__(
+        self,
+        requirement: Requirement,
+        target: Target,
+        size: int,
+        on_done: Callable[[Job], None] | None,
+    ) -> None:
+        self.requirement = requirement
+        self.target = target
+        self.futures: list[Future[Made]] = []
+        self.observed_at = dt.datetime.now(dt.UTC)
+        self._left = size
+        self._lock = threading.Lock()
+        self._on_done = on_done
+        self.finished = threading.Event()
+        if not size:
+            self._finish()
+
+    def probe_done(self) -> None:
+        """Called by each of its probes when it ends (a probe cancelled before it ran is not)."""
+        with self._lock:
+            self._left -= 1
+            last = self._left == 0
+        if last:
+            self._finish()
+
+    def _finish(self) -> None:
+        self.finished.set()
+        if self._on_done is not None:
+            self._on_done(self)
+
+    def done(self) -> bool:
+        return self.finished.is_set()
+
+    def observation(self) -> Observation:
+        """The requirement's Observation (waits for its probes; re-raises a probe's bug)."""
+        results = [f.result() for f in self.futures]
+        return assemble(self.requirement, self.target, results, observed_at=self.observed_at)
+
+    def cancel(self) -> None:
+        """Cancel the probes not started yet; those running finish within their timeout."""
+        for future in self.futures:
+            future.cancel()
+
+
+class ProbeEngine:
+    """Runs probes on a thread pool, at most ``host_limit`` at once per host."""
+
+    def __init__(
+        self,
+        *,
+        timeout: float,
+        concurrency: int = 1,
+        host_limit: int = 0,
+        handshakes: HandshakeCache | None = None,
+    ) -> None:
+        self.timeout = timeout
+        self.handshakes = handshakes
+        self.concurrency = concurrency
+        self.host_limit = host_limit or DEFAULT_HOST_LIMIT
+        self._executor: ThreadPoolExecutor | None = None
+        self._slots: dict[Host, threading.BoundedSemaphore] = {}
+        self._lock = threading.Lock()
+        self._closed = False
+
+    @property
+    def executor(self) -> ThreadPoolExecutor:
+        if self._executor is None:
+            workers = max(_MIN_THREADS, _THREADS_PER_REQUIREMENT * self.concurrency)
+            self._executor = ThreadPoolExecutor(
+                max_workers=workers, thread_name_prefix="pytest-upgrade-probe"
+            )
+        return self._executor
+
+    def _slot(self, host: Host) -> threading.BoundedSemaphore:
+        with self._lock:
+            slot = self._slots.get(host)
+            if slot is None:
+                slot = self._slots[host] = threading.BoundedSemaphore(self.host_limit)
+            return slot
+
+    def plan(self, requirement: Requirement, target: Target) -> list[Probe]:
+        """The probes of ``requirement`` (its protocol's plan, through the handshake cache)."""
+        return plan_probes(requirement, target, timeout=self.timeout, handshakes=self.handshakes)
+
+    def submit(
+        self,
+        requirement: Requirement,
+        target: Target,
+        probes: list[Probe] | None = None,
+        on_done: Callable[[Job], None] | None = None,
+    ) -> Job:
+        """Start the probes of ``requirement``; then ``on_done(job)`` runs, in a pool thread."""
+        if self._closed:
+            raise RuntimeError("the probe engine is closed")
+        if probes is None:
+            probes = self.plan(requirement, target)
+        slot = self._slot(host_of(target))
+        job = Job(requirement, target, len(probes), on_done)
+
+        def gated(probe: Probe) -> Made:
+            try:
+                with slot:
+                    return probe()
+            finally:
+                job.probe_done()
+
+        job.futures = [self.executor.submit(gated, probe) for probe in probes]
+        return job
+
+    def observe(self, requirement: Requirement, target: Target) -> Observation:
+        """Probe ``requirement`` now and wait for its Observation."""
+        return self.submit(requirement, target).observation()
+
+    def close(self, *, wait: bool = True) -> None:
+        """Cancel the probes not started; ``wait`` for those running (each within its timeout)."""
+        self._closed = True
+        if self._executor is not None:
+            self._executor.shutdown(wait=wait, cancel_futures=True)
+            if wait:
+                self._executor = None

@@ -1,0 +1,311 @@
+"""The probe-ahead planner (pure), the engine's per-host slots, and the handshake cache."""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+
+from pytest_upgrade._model import Exchange, HandshakeOutcome, Requirement, TlsHandshake
+from pytest_upgrade.glue.planner import Entry, Limits, plan
+from pytest_upgrade.probes.endpoint import ClientTrust, Endpoint
+from pytest_upgrade.probes.engine import ProbeEngine, host_of
+from pytest_upgrade.probes.target import HandshakeCache, HandshakeProbe, Target
+
+LIMITS = Limits(concurrency=4, ahead=6, host_limit=4)
+
+
+def entries(host: str, *numbers: int, cost: int = 2, current: bool = False) -> list[Entry]:
+    return [Entry((host, n), host, cost, current=current) for n in numbers]
+
+
+def keys(selected: tuple[Entry, ...]) -> list[object]:
+    return [e.key for e in selected]
+
+
+def test_starts_in_run_order_within_the_limits() -> None:
+    upcoming = entries("a", 0, current=True) + entries("a", 1, 2) + entries("b", 3, 4, 5)
+    decision = plan(upcoming, {}, set(), LIMITS)
+    # Host a takes two requirements (4 connections); b fills the rest of the four.
+    assert keys(decision.start) == [("a", 0), ("a", 1), ("b", 3), ("b", 4)]
+    assert decision.drop == ()
+
+
+def test_a_busy_host_does_not_hold_back_other_hosts() -> None:
+    running = {("a", 0): Entry(("a", 0), "a", 2), ("a", 1): Entry(("a", 1), "a", 2)}
+    upcoming = [*running.values(), *entries("a", 2, 3), *entries("b", 4)]
+    decision = plan(upcoming, running, set(running), LIMITS)
+    assert keys(decision.start) == [("b", 4)]
+
+
+def test_an_idle_host_takes_a_requirement_costing_more_than_its_limit() -> None:
+    decision = plan(entries("a", 0, 1, cost=9), {}, set(), LIMITS)
+    assert keys(decision.start) == [("a", 0)]
+
+
+def test_concurrency_counts_running_requirements_only() -> None:
+    done = {("b", n): Entry(("b", n), "b", 2) for n in range(3)}
+    upcoming = list(done.values()) + entries("c", 7, 8, 9)
+    decision = plan(upcoming, done, set(), Limits(concurrency=2, ahead=10, host_limit=8))
+    assert keys(decision.start) == [("c", 7), ("c", 8)]
+
+
+def test_the_ahead_budget_bounds_results_waiting_for_their_items() -> None:
+    done = {("b", n): Entry(("b", n), "b", 2) for n in range(6)}
+    upcoming = list(done.values()) + entries("c", 7)
+    assert plan(upcoming, done, set(), LIMITS).start == ()
+
+
+def test_the_running_item_is_never_held_back_by_the_ahead_budget() -> None:
+    done = {("b", n): Entry(("b", n), "b", 2) for n in range(6)}
+    upcoming = entries("c", 7, current=True) + list(done.values())
+    assert keys(plan(upcoming, done, set(), LIMITS).start) == [("c", 7)]
+
+
+def test_submitted_work_no_longer_upcoming_is_dropped() -> None:
+    # pytest-xdist gave the item to another worker (--dist worksteal).
+    stolen = Entry(("a", 1), "a", 2)
+    decision = plan(entries("a", 0, current=True), {stolen.key: stolen}, {stolen.key}, LIMITS)
+    assert decision.drop == (("a", 1),)
+    assert keys(decision.start) == [("a", 0)]  # its slots are free again
+
+
+@dataclass
+class Gauge:
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    active: int = 0
+    most: int = 0
+
+    def probe(self) -> Exchange:
+        with self.lock:
+            self.active += 1
+            self.most = max(self.most, self.active)
+        time.sleep(0.02)
+        with self.lock:
+            self.active -= 1
+        return Exchange(role="legacy", url="http://x/", method="GET", offered="HTTP/1.1")
+
+
+def _target(port: int) -> Target:
+    return Target(https=None, http=Endpoint("http", "127.0.0.1", port), trust=ClientTrust())
+
+
+def test_the_engine_runs_at_most_host_limit_probes_per_host() -> None:
+    engine = ProbeEngine(timeout=1, concurrency=8, host_limit=3)
+    gauges = {port: Gauge() for port in (1, 2)}
+    try:
+        jobs = [
+            engine.submit(Requirement("HTTP/1.1", "/"), _target(port), [gauge.probe] * 4)
+            for port, gauge in gauges.items()
+            for _ in range(3)
+        ]
+        for job in jobs:
+            assert len(job.observation().exchanges) == 4
+    finally:
+        engine.close()
+    assert [gauge.most for gauge in gauges.values()] == [3, 3]  # per host, not overall
+
+
+def test_host_of_is_the_primary_endpoint_host_and_port() -> None:
+    target = Target(
+        https=Endpoint("https", "Example.org", 8443),
+        http=Endpoint("http", "example.org", 8080),
+        trust=ClientTrust(),
+    )
+    assert host_of(target) == ("example.org", 8443)
+
+
+def test_a_closed_engine_refuses_work() -> None:
+    engine = ProbeEngine(timeout=1)
+    engine.close()
+    with pytest.raises(RuntimeError, match="closed"):
+        engine.submit(Requirement("HTTP/1.1", "/"), _target(1), [])
+
+
+class CountingProbe(HandshakeProbe):
+    calls: list[float]
+
+    def __call__(self) -> TlsHandshake:
+        self.calls.append(time.monotonic())
+        time.sleep(0.1)
+        outcome = self.outcome  # type: ignore[attr-defined]
+        return TlsHandshake(self.version, outcome, "seen")
+
+
+def _probe(outcome: HandshakeOutcome, calls: list[float]) -> CountingProbe:
+    probe = CountingProbe(Endpoint("https", "127.0.0.1", 1), "TLSv1", ClientTrust(), 1.0)
+    object.__setattr__(probe, "calls", calls)
+    object.__setattr__(probe, "outcome", outcome)
+    return probe
+
+
+@pytest.mark.parametrize("outcome", [HandshakeOutcome.REFUSED, HandshakeOutcome.ERROR])
+def test_handshakes_asked_at_once_are_asked_once(outcome: HandshakeOutcome) -> None:
+    cache = HandshakeCache()
+    calls: list[float] = []
+    answers: list[TlsHandshake] = []
+
+    def ask() -> None:
+        answers.append(cache.handshake(_probe(outcome, calls)))
+
+    threads = [threading.Thread(target=ask) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(calls) == 1  # the others waited and took its answer
+    assert len({id(a) for a in answers}) == 1
+    # Later: a conclusive answer is remembered; an inconclusive one is asked again.
+    cache.handshake(_probe(outcome, calls))
+    assert len(calls) == (1 if outcome is HandshakeOutcome.REFUSED else 2)
+
+
+# -- the scheduler, with stand-ins for pytest's items and the engine ------------------
+
+
+class FakeJob:
+    def __init__(self, requirement: Requirement, on_done: object) -> None:
+        self.requirement = requirement
+        self.on_done = on_done
+        self.cancelled = False
+        self.finished = False
+
+    def done(self) -> bool:
+        return self.finished
+
+    def finish(self) -> None:
+        self.finished = True
+        self.on_done(self)
+
+    def cancel(self) -> None:
+        self.cancelled = True
+
+    def observation(self) -> str:
+        return f"observed {self.requirement.path}"
+
+
+class FakeEngine:
+    timeout = 0.01
+
+    def __init__(self, concurrency: int, host_limit: int = 8) -> None:
+        self.concurrency = concurrency
+        self.host_limit = host_limit
+        self.jobs: list[FakeJob] = []
+
+    def submit(self, requirement: Requirement, target: Target, on_done: object) -> FakeJob:
+        job = FakeJob(requirement, on_done)
+        self.jobs.append(job)
+        return job
+
+    def observe(self, requirement: Requirement, target: Target) -> str:
+        return f"serial {requirement.path}"
+
+
+class FakeSession:
+    items: list[object]
+
+
+class FakeItem:
+    def __init__(self, session: FakeSession, path: str, *, declared: bool = True) -> None:
+        from pytest_upgrade import _declared
+        from pytest_upgrade.glue.keys import REQUIREMENTS
+
+        self.session = session
+        self.stash = pytest.Stash()
+        self.stash[REQUIREMENTS] = (Requirement("HTTP/1.1", path),)
+        self.function = _declared.test_requirement if declared else (lambda: None)
+
+    markers: dict[str, pytest.Mark] = {}  # noqa: RUF012 (replaced per instance by tests)
+
+    def get_closest_marker(self, name: str) -> pytest.Mark | None:
+        return self.markers.get(name)
+
+
+def _finish_soon(engine: FakeEngine, index: int) -> None:
+    """Finish job number ``index`` in a moment (while the scheduler waits for it)."""
+
+    def finish() -> None:
+        engine.jobs[index].finish()
+
+    threading.Timer(0.05, finish).start()
+
+
+def _scheduler(concurrency: int, paths: list[str], **kw: bool) -> tuple[Any, list[FakeItem]]:
+    from pytest_upgrade.glue.ahead import ProbeAhead
+
+    session = FakeSession()
+    items = [FakeItem(session, path, **kw) for path in paths]
+    session.items = list(items)
+    ahead = ProbeAhead(FakeEngine(concurrency))
+    ahead.session_target = _target(80)
+    return ahead, items
+
+
+def test_the_scheduler_probes_upcoming_items_and_hands_each_its_own() -> None:
+    ahead, items = _scheduler(3, ["/0", "/1", "/2", "/3", "/4"])
+    engine = ahead.engine
+    target = ahead.session_target
+    _finish_soon(engine, 0)
+    observed = ahead.observe(items[0], 0, Requirement("HTTP/1.1", "/0"), target)
+    assert observed == "observed /0"
+    # Three in flight at first; when /0 ended, /3 took its slot.
+    assert [j.requirement.path for j in engine.jobs] == ["/0", "/1", "/2", "/3"]
+    engine.jobs[1].finish()
+    assert ahead.observe(items[1], 0, Requirement("HTTP/1.1", "/1"), target) == "observed /1"
+    assert [j.requirement.path for j in engine.jobs] == ["/0", "/1", "/2", "/3", "/4"]
+
+
+def test_the_scheduler_drops_work_for_items_taken_back() -> None:
+    ahead, items = _scheduler(4, ["/0", "/1", "/2", "/3"])
+    engine = ahead.engine
+    target = ahead.session_target
+    queue = [1, 2, 3]
+    ahead._pending_known = True
+    ahead._pending = lambda: list(queue)
+    _finish_soon(engine, 0)
+    ahead.observe(items[0], 0, Requirement("HTTP/1.1", "/0"), target)
+    assert [j.requirement.path for j in engine.jobs] == ["/0", "/1", "/2", "/3"]
+    queue[:] = [2]  # xdist's worksteal took /1 and /3 away; /2 runs next
+    _finish_soon(engine, 2)
+    assert ahead.observe(items[2], 0, Requirement("HTTP/1.1", "/2"), target) == "observed /2"
+    assert [j.cancelled for j in engine.jobs] == [False, True, False, True]
+
+
+def test_items_with_a_body_run_serially_by_default() -> None:
+    ahead, items = _scheduler(4, ["/0", "/1"], declared=False)
+    target = ahead.session_target
+    assert ahead.observe(items[0], 0, Requirement("HTTP/1.1", "/0"), target) == "serial /0"
+    assert ahead.engine.jobs == []
+
+
+@pytest.mark.parametrize(
+    ("marker", "eligible"),
+    [
+        (None, True),
+        (pytest.mark.skip.mark, False),
+        (pytest.mark.skipif(True).mark, False),
+        (pytest.mark.xfail(run=False).mark, False),
+        (pytest.mark.xfail.mark, True),
+    ],
+)
+def test_marked_tests_that_may_not_run_are_not_probed_ahead(
+    marker: pytest.Mark | None, eligible: bool
+) -> None:
+    ahead, (item,) = _scheduler(4, ["/0"], declared=False)
+    ahead.mode = "all"
+    item.markers = {marker.name: marker} if marker is not None else {}
+    assert (ahead.target_of(item) is not None) is eligible
+
+
+def test_the_bundled_server_is_probed_one_test_at_a_time() -> None:
+    # Its app errors and enforcement are attributed to the test running.
+    ahead, items = _scheduler(4, ["/0", "/1"])
+    bundled = Target(
+        https=None, http=Endpoint("http", "127.0.0.1", 8080), trust=ClientTrust(), bundled=True
+    )
+    ahead.session_target = bundled
+    assert ahead.observe(items[0], 0, Requirement("HTTP/1.1", "/0"), bundled) == "serial /0"
+    assert ahead.engine.jobs == []
