@@ -184,6 +184,34 @@ def serve_h2_prior_knowledge(conn: socket.socket, received: bytes) -> None:
         data = conn.recv(65536)
 
 
+def rst_stream(stream_id: int, error_code: int = 0) -> bytes:
+    """An RST_STREAM frame (RFC 9113 §6.4); 0 is NO_ERROR."""
+    return b"\x00\x00\x04\x03\x00" + struct.pack("!II", stream_id, error_code)
+
+
+def h2_reset_after_answer(*, before_end: bool) -> Behaviour:
+    """HTTP/2 with prior knowledge: each answer followed, in the same write, by
+    RST_STREAM NO_ERROR, as Apache httpd sends it (RFC 9113 §8.1 lets a server
+    send it after a complete response). ``before_end``: the answer is cut short
+    (no END_STREAM) by the reset, which a complete response is not."""
+
+    def serve(conn: socket.socket, received: bytes) -> None:
+        config = h2.config.H2Configuration(client_side=False, header_encoding="utf-8")
+        h2conn = h2.connection.H2Connection(config=config)
+        h2conn.initiate_connection()
+        data = received
+        while data:
+            for event in h2conn.receive_data(data):
+                if isinstance(event, h2.events.RequestReceived):
+                    h2conn.send_headers(event.stream_id, [(":status", "200")])
+                    h2conn.send_data(event.stream_id, b"answered", end_stream=not before_end)
+                    conn.sendall(h2conn.data_to_send() + rst_stream(event.stream_id))
+            conn.sendall(h2conn.data_to_send())
+            data = conn.recv(65536)
+
+    return http1_server(lambda request: response(400, "Bad Request", []), prior_knowledge=serve)
+
+
 # -- the servers the tests use --------------------------------------------------
 
 

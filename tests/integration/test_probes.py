@@ -7,8 +7,10 @@ from typing import Any
 
 import pytest
 
-from pytest_upgrade._model import Requirement
+import raw_servers
+from pytest_upgrade._model import FailureKind, Requirement
 from pytest_upgrade.probes.endpoint import ClientTrust, Endpoint
+from pytest_upgrade.probes.http2 import http2_exchange
 from pytest_upgrade.probes.observe import Target, observe
 from pytest_upgrade.server.bundled import BundledCA, UpgradeServer
 
@@ -63,3 +65,32 @@ def test_h2_probe_reports_the_alpn_the_server_chose(
     assert upgraded is not None
     assert upgraded.failure is not None
     assert upgraded.failure.message == "the server selected http/1.1 by ALPN, not h2"
+
+
+def _prior_knowledge_get(url: str) -> Any:
+    return http2_exchange(
+        Endpoint.from_url(url),
+        role="upgraded",
+        method="GET",
+        path="/",
+        trust=ClientTrust(None),
+        timeout=5,
+    )
+
+
+def test_h2_probe_keeps_a_complete_answer_the_server_then_resets() -> None:
+    # RFC 9113 §8.1: RST_STREAM NO_ERROR after a complete response is allowed.
+    with raw_servers.raw_server(raw_servers.h2_reset_after_answer(before_end=False)) as url:
+        exchange = _prior_knowledge_get(url)
+    assert exchange.failure is None
+    assert exchange.response is not None
+    assert (exchange.response.status, exchange.response.body) == (200, b"answered")
+
+
+def test_h2_probe_reports_an_answer_cut_short_by_a_reset() -> None:
+    with raw_servers.raw_server(raw_servers.h2_reset_after_answer(before_end=True)) as url:
+        exchange = _prior_knowledge_get(url)
+    assert exchange.response is None
+    assert exchange.failure is not None
+    assert exchange.failure.kind is FailureKind.CLOSED
+    assert "reset the stream" in exchange.failure.message
