@@ -324,6 +324,8 @@ CADDYFILE = """
 	}}
 }}
 https://127.0.0.1:{tls} {{
+	# The site address does not bind; without this Caddy listens on every interface.
+	bind 127.0.0.1
 	tls {cert} {key}
 	@legacy {{
 		path /v2/orders
