@@ -65,6 +65,14 @@ def _judge_advertisement(exchange: Exchange) -> Verdict:
                 f" {_ADVERTISE} (the UDP port QUIC listens on) on HTTP/1.1 and HTTP/2 answers."
             ),
         )
+    return _judge_alt_svc(exchange.url, response, value, over=over, expected=expected)
+
+
+def _judge_alt_svc(
+    url: str, response: Response, value: str, *, over: str, expected: str
+) -> Verdict:
+    """Does the Alt-Svc ``value`` of an answer to ``url`` name h3 on the origin's host?"""
+    actual = f"Alt-Svc: {value}"
     parsed = parse_alt_svc(value)
     if parsed.clear:
         return Verdict.violated(
@@ -81,7 +89,7 @@ def _judge_advertisement(exchange: Exchange) -> Verdict:
             diagnosis='Alt-Svc = 1#( protocol-id "=" DQUOTE [host] ":" port DQUOTE *( ";" param ) )'
             " (RFC 7838 §3): clients drop what does not parse.",
         )
-    host = origin_host(exchange.url)
+    host = origin_host(url)
     found = advertised_h3(response, host)
     if found is not None:
         return Verdict.ok(f"the {over} answer advertises {found}", expected=expected, actual=actual)
