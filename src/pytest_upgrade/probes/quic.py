@@ -181,6 +181,8 @@ def _load_trust(configuration: Any, trust: ClientTrust) -> None:
         configuration.load_verify_locations(cafile=cafile, capath=capath)
 
 
+# Over 60 lines: one class body, defined in a function so that aioquic (an
+# optional extra) is imported only when an h3 requirement is probed.
 @functools.cache
 def _client_class() -> Any:
     """The aioquic protocol class, built on first use (aioquic is an optional extra)."""
