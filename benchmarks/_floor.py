@@ -291,6 +291,55 @@ def websocket(port: int, ctx: ssl.SSLContext | None, path: str) -> int:
         return 101
 
 
+def websocket_over_h2(port: int, ctx: ssl.SSLContext, path: str) -> int:
+    """RFC 8441 on a fresh HTTP/2 connection, as the plugin's probe: SETTINGS, the
+    extended CONNECT, its 200, a masked Ping answered by a Pong, then a masked
+    Close frame that ends the stream. Returns the status."""
+    conn = h2.connection.H2Connection(
+        h2.config.H2Configuration(client_side=True, header_encoding=None)
+    )
+    with _open(port, ctx) as sock:
+        conn.initiate_connection()
+        sock.sendall(conn.data_to_send())
+        status = 0
+        sent_connect = False
+        while True:
+            data = sock.recv(65536)
+            if not data:
+                return status
+            for event in conn.receive_data(data):
+                if isinstance(event, h2.events.RemoteSettingsChanged) and not sent_connect:
+                    assert conn.remote_settings.enable_connect_protocol == 1
+                    conn.send_headers(
+                        1,
+                        [
+                            (":method", "CONNECT"),
+                            (":protocol", "websocket"),
+                            (":scheme", "https"),
+                            (":path", path),
+                            (":authority", f"{HOST}:{port}"),
+                            ("sec-websocket-version", "13"),
+                            ("user-agent", USER_AGENT),
+                        ],
+                    )
+                    sent_connect = True
+                elif isinstance(event, h2.events.ResponseReceived):
+                    status = int(dict(event.headers)[b":status"])
+                    if status != 200:
+                        return status
+                    # Ping "floor", masked with a zero key (RFC 6455 §5.3 allows any key).
+                    conn.send_data(1, b"\x89\x85\x00\x00\x00\x00floor")
+                elif isinstance(event, h2.events.DataReceived):
+                    conn.acknowledge_received_data(event.flow_controlled_length, 1)
+                    if event.data.startswith(b"\x8a\x05floor"):  # the Pong
+                        conn.send_data(1, b"\x88\x82\x00\x00\x00\x00\x03\xe8", end_stream=True)
+                        sock.sendall(conn.data_to_send())
+                        return status
+            pending = conn.data_to_send()
+            if pending:
+                sock.sendall(pending)
+
+
 def _h2c_upgrade_headers() -> tuple[tuple[str, str], ...]:
     conn = h2.connection.H2Connection(h2.config.H2Configuration(client_side=True))
     settings = conn.initiate_upgrade_connection()
@@ -349,6 +398,11 @@ def plan(protocol: str, path: str, https_port: int, http_port: int, ctx: Context
             Planned("GET over TLS", partial(http1, https_port, ctx.h1, path), 426),
             Planned("WebSocket over TLS", partial(websocket, https_port, ctx.h1, path), 101),
             Planned("WebSocket over TCP", partial(websocket, http_port, None, path), 101),
+            Planned(
+                "WebSocket over HTTP/2 (RFC 8441)",
+                partial(websocket_over_h2, https_port, ctx.h2, path),
+                200,
+            ),
             Planned(
                 f"GET Sec-WebSocket-Version: {UNASSIGNED_WEBSOCKET_VERSION} over TLS",
                 # A fresh key per call, as the plugin's plan makes one per observation.
