@@ -153,3 +153,13 @@ def test_the_fleet_how_to_shows_what_the_section_prints() -> None:
     assert read_block(FLEET_PAGE, "fleet-summary") == lines, (
         "docs/how-to/fleet.md is stale: run with PYTEST_UPGRADE_UPDATE_DOCS=1"
     )
+
+
+def test_the_rollup_names_a_fleets_deployments_as_their_test_ids_do() -> None:
+    named = entry("f::test_requirement[staging h2 GET /x]", "failed", "https://10.0.0.7:8443")
+    named["deployment"] = "staging"
+    unnamed = entry("t.py::test_b", "error", "https://b.example")
+    lines = summary_lines([named, unnamed], show_all=False, rollup=True)
+    rows = [line.split()[0] for line in lines if line.startswith(("staging", "https://"))]
+    assert sorted(rows) == ["https://b.example", "staging"]
+    assert not any(line.startswith("https://10.0.0.7") for line in lines)

@@ -12,7 +12,7 @@ from .. import _declared
 from .._model import Requirement
 from .._requirements import parse_requirement
 from .._targets import Deployment
-from .keys import INVALID, ITEM_TARGET, MARKER, NO_REQUIREMENT, REQUIREMENTS
+from .keys import INVALID, ITEM_DEPLOYMENT, ITEM_TARGET, MARKER, NO_REQUIREMENT, REQUIREMENTS
 from .settings import SETTINGS
 from .workers import is_xdist_worker
 
@@ -75,6 +75,7 @@ def _declared_items(session: pytest.Session) -> list[pytest.Item]:
             node.stash[REQUIREMENTS] = (requirement,)
             if deployment is not None:
                 node.stash[ITEM_TARGET] = deployment.target
+                node.stash[ITEM_DEPLOYMENT] = deployment.name
             items.append(node)
     # Reported like any collected module, so "collected N items" counts them.
     report = pytest.CollectReport(
@@ -99,6 +100,7 @@ def pytest_collection_modifyitems(
         callspec = getattr(item, "callspec", None)
         if callspec is not None and _DEPLOYMENT in callspec.params:
             item.stash[ITEM_TARGET] = callspec.params[_DEPLOYMENT].target
+            item.stash[ITEM_DEPLOYMENT] = callspec.params[_DEPLOYMENT].name
         requirements: list[Requirement] = []
         for marker in item.iter_markers(MARKER):
             try:

@@ -20,6 +20,7 @@ __all__ = [
     "ENFORCER",
     "ERROR",
     "INVALID",
+    "ITEM_DEPLOYMENT",
     "ITEM_TARGET",
     "MARKER",
     "NO_REQUIREMENT",
@@ -46,6 +47,8 @@ ENFORCER = pytest.StashKey[Enforcer]()
 # The target of one item (a fleet run: a target per item); absent, the
 # session's ``upgrade_target`` fixture decides.
 ITEM_TARGET = pytest.StashKey[Target]()
+# The name of that target's deployment (its test ids carry it), for the reports.
+ITEM_DEPLOYMENT = pytest.StashKey[str]()
 
 
 def session_tls_minimum(config: pytest.Config) -> ssl.TLSVersion | None:

@@ -12,7 +12,7 @@ import pytest
 
 from .._warnings import PytestUpgradeWarning
 from ..report.results import failure_report, result_to_json, summary_line
-from .keys import ERROR, RESULTS
+from .keys import ERROR, ITEM_DEPLOYMENT, RESULTS
 
 __all__ = []  # a pytest plugin: hooks only
 
@@ -53,14 +53,17 @@ def pytest_runtest_makereport(
         return report
     # Attach the results once: to the call report, or to the setup report when
     # the test never got to its call phase.
+    # A fleet's results name their deployment, as their test ids do.
+    deployment = item.stash.get(ITEM_DEPLOYMENT, None)
+    named = {"deployment": deployment} if deployment is not None else {}
     if call.when == "call":
-        report.upgrade_results = [result_to_json(r) for r in results]
+        report.upgrade_results = [{**result_to_json(r), **named} for r in results]
         report.upgrade_summary = [summary_line(r) for r in results]
     elif call.when == "setup" and report.failed:
         # The target could not be evaluated: every requirement reads as an error.
         cause = item.stash.get(ERROR, "") or report.longreprtext.strip()
         report.upgrade_results = [
-            {**result_to_json(r), "verdict": "error", "error": cause} for r in results
+            {**result_to_json(r), **named, "verdict": "error", "error": cause} for r in results
         ]
         report.upgrade_summary = [f"ERROR   {r.requirement.describe()}: {cause}" for r in results]
     return report

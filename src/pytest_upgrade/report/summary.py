@@ -35,7 +35,9 @@ def summary_lines(
     if rollup:
         targets: dict[str, Counter[str]] = {}
         for entry in ordered:
-            targets.setdefault(entry["target"], Counter())[entry["verdict"]] += 1
+            # A fleet's deployment by the name its test ids carry, else by its URLs.
+            name = entry.get("deployment") or entry["target"]
+            targets.setdefault(name, Counter())[entry["verdict"]] += 1
         blocks.append(_rollup(targets, show_all=show_all))
     counts = Counter(e["verdict"] for e in entries)
     total = len(entries)
