@@ -31,6 +31,7 @@ __all__ = [
     "StatusDiagnosis",
     "UpgradeFieldJudge",
     "UpgradedJudge",
+    "alpn_verdict",
     "mention",
     "token_verdict",
     "version_tuple",
@@ -163,6 +164,30 @@ def versioned_verdict(value: str, name: str, minimum: tuple[int, ...], label: st
     return Verdict.violated(
         f"Upgrade does not name {label}", expected=expected, actual=actual, diagnosis=_NOT_TOLD
     )
+
+
+def alpn_verdict(
+    exchange: Exchange,
+    alpn_id: str,
+    *,
+    name: str,
+    how: str,
+    expected: str,
+    actual: str,
+    diagnosis: str,
+) -> Verdict:
+    """Was ``alpn_id`` selected for the upgraded exchange (``how``: " by ALPN"), and
+    did ``name`` answer over it?"""
+    assert exchange.transport is not None
+    if exchange.transport.alpn != alpn_id:
+        return Verdict.violated(
+            f"{name} was not negotiated", expected=expected, actual=actual, diagnosis=diagnosis
+        )
+    if exchange.response is None:
+        return Verdict.skip(
+            f"{alpn_id} was negotiated but no response arrived: {no_response(exchange)}"
+        )
+    return Verdict.ok(f"{name} was negotiated{how}", expected=expected, actual=actual)
 
 
 def no_response(exchange: Exchange, default: str = "nothing") -> str:

@@ -13,7 +13,7 @@ from ..probes.endpoint import ClientTrust
 from ..probes.http1 import http1_exchange
 from ..probes.http2 import http2_exchange
 from ..probes.target import LEGACY_TLS_VERSIONS, Probe, Target, handshakes, missing, request_options
-from ._base import Protocol, mention, no_response
+from ._base import Protocol, alpn_verdict, mention, no_response
 
 __all__ = ["H2"]
 
@@ -85,16 +85,15 @@ def _upgraded(observation: Observation, exchange: Exchange) -> Verdict:
     actual = f"ALPN {transport.alpn or 'none'}, {transport.tls_version or 'no TLS'}"
     if exchange.response is not None:
         actual += f", response over HTTP/{exchange.response.http_version}"
-    if transport.alpn != "h2":
-        return Verdict.violated(
-            "HTTP/2 was not negotiated",
-            expected=expected,
-            actual=actual,
-            diagnosis="Enable HTTP/2 (ALPN h2) on the TLS endpoint that serves this path.",
-        )
-    if exchange.response is None:
-        return Verdict.skip(f"h2 was negotiated but no response arrived: {no_response(exchange)}")
-    return Verdict.ok("HTTP/2 was negotiated by ALPN", expected=expected, actual=actual)
+    return alpn_verdict(
+        exchange,
+        "h2",
+        name="HTTP/2",
+        how=" by ALPN",
+        expected=expected,
+        actual=actual,
+        diagnosis="Enable HTTP/2 (ALPN h2) on the TLS endpoint that serves this path.",
+    )
 
 
 def _client_options(target: Target, trust: ClientTrust) -> dict[str, Any]:

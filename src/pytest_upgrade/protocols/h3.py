@@ -32,7 +32,7 @@ from ..probes.http1 import http1_exchange
 from ..probes.http2 import http2_exchange
 from ..probes.quic import aioquic_missing, h3_exchange
 from ..probes.target import Probe, Target, missing, request_options
-from ._base import Protocol, mention, no_response
+from ._base import Protocol, alpn_verdict, mention, no_response
 
 __all__ = ["ADVERTISING_ROLES", "H3", "LEGACY_H2", "advertised_h3", "origin_host"]
 
@@ -161,16 +161,15 @@ def _upgraded(observation: Observation, exchange: Exchange) -> Verdict:
             f"the QUIC handshake did not complete: {no_response(exchange, 'no connection')}"
         )
     actual = f"QUIC, ALPN {transport.alpn or 'none'}"
-    if transport.alpn != H3_ALPN_ID:
-        return Verdict.violated(
-            "HTTP/3 was not negotiated",
-            expected=expected,
-            actual=actual,
-            diagnosis='Offer ALPN "h3" on the QUIC listener (drafts such as h3-29 are obsolete).',
-        )
-    if exchange.response is None:
-        return Verdict.skip(f"h3 was negotiated but no response arrived: {no_response(exchange)}")
-    return Verdict.ok("HTTP/3 was negotiated over QUIC", expected=expected, actual=actual)
+    return alpn_verdict(
+        exchange,
+        H3_ALPN_ID,
+        name="HTTP/3",
+        how=" over QUIC",
+        expected=expected,
+        actual=actual,
+        diagnosis='Offer ALPN "h3" on the QUIC listener (drafts such as h3-29 are obsolete).',
+    )
 
 
 def _diagnose(observation: Observation, exchange: Exchange) -> str | None:
