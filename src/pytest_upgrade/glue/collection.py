@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import pathlib
 from typing import Any
@@ -16,7 +17,7 @@ from .keys import INVALID, ITEM_DEPLOYMENT, ITEM_TARGET, MARKER, NO_REQUIREMENT,
 from .settings import SETTINGS
 from .workers import is_xdist_worker
 
-__all__: list[str] = []
+__all__ = ["import_server_dependencies"]  # and hooks
 
 
 class _DeclaredModule(pytest.Module):
@@ -151,5 +152,14 @@ def _prepare_bundled_server(config: pytest.Config, items: list[pytest.Item]) -> 
         item.stash.get(REQUIREMENTS, None) or "upgrade_server" in getattr(item, "fixturenames", ())
         for item in items
     ):
-        importlib.import_module("pytest_upgrade.server.bundled")
-        importlib.import_module("hypercorn.utils")
+        import_server_dependencies()
+
+
+def import_server_dependencies() -> None:
+    """Import what the bundled server's first start would (benchmarks/ calls it too)."""
+    importlib.import_module("pytest_upgrade.server.bundled")
+    importlib.import_module("hypercorn.utils")
+    # With the h3 extra the server also serves HTTP/3, and its start asks for
+    # aioquic (about 90 ms to import).
+    with contextlib.suppress(ImportError):
+        importlib.import_module("aioquic.asyncio")
