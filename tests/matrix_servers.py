@@ -162,6 +162,16 @@ def start(
     return running
 
 
+def start_caddy(workdir: pathlib.Path, caddyfile: str, port: int) -> Running:
+    """Caddy (the Debian package) running ``caddyfile``, its state kept in ``workdir``."""
+    executable = binary("caddy")
+    workdir.mkdir(parents=True, exist_ok=True)
+    (workdir / "Caddyfile").write_text(caddyfile)
+    env = {"HOME": str(workdir), "XDG_DATA_HOME": str(workdir), "XDG_CONFIG_HOME": str(workdir)}
+    argv = [executable, "run", "--config", str(workdir / "Caddyfile"), "--adapter", "caddyfile"]
+    return start("Caddy", argv, workdir, [port], env=env)
+
+
 def run_plugin(
     pytester: pytest.Pytester,
     targets: Sequence[str],

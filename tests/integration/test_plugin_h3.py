@@ -23,12 +23,11 @@ import pytest
 from matrix_servers import (
     Certificates,
     Running,
-    binary,
     free_ports,
     outcomes,
     requirement_test,
     run_plugin,
-    start,
+    start_caddy,
 )
 
 try:
@@ -436,16 +435,12 @@ def certificates(tmp_path_factory: pytest.TempPathFactory) -> Certificates:
 def caddy(
     tmp_path_factory: pytest.TempPathFactory, certificates: Certificates
 ) -> Iterator[Running]:
-    executable = binary("caddy")
     workdir = tmp_path_factory.mktemp("caddy-h3")
     (tls,) = free_ports(1)
     conf = CADDYFILE.format(tls=tls, cert=certificates.cert, key=certificates.key)
-    (workdir / "Caddyfile").write_text(conf)
     # bind 127.0.0.1: Caddy then knows which address a QUIC packet came to and
     # can pick the certificate issued for it (no SNI is sent for an IP address).
-    env = {"HOME": str(workdir), "XDG_DATA_HOME": str(workdir), "XDG_CONFIG_HOME": str(workdir)}
-    argv = [executable, "run", "--config", str(workdir / "Caddyfile"), "--adapter", "caddyfile"]
-    running = start("Caddy", argv, workdir, [tls], env=env)
+    running = start_caddy(workdir, conf, tls)
     try:
         yield running
     finally:

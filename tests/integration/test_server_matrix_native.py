@@ -37,6 +37,7 @@ from matrix_servers import (
     requirement_test,
     run_plugin,
     start,
+    start_caddy,
 )
 
 APP_SERVERS = str(pathlib.Path(__file__).parent.parent / "matrix_python_app_servers.py")
@@ -358,7 +359,6 @@ https://127.0.0.1:{tls} {{
 def caddy(
     tmp_path_factory: pytest.TempPathFactory, certificates: Certificates, websocket_backend: int
 ) -> Iterator[Running]:
-    executable = binary("caddy")
     workdir = tmp_path_factory.mktemp("caddy")
     (tls,) = free_ports(1)
     conf = CADDYFILE.format(
@@ -368,10 +368,7 @@ def caddy(
         problem=PROBLEM,
         backend=websocket_backend,
     )
-    (workdir / "Caddyfile").write_text(conf)
-    env = {"HOME": str(workdir), "XDG_DATA_HOME": str(workdir), "XDG_CONFIG_HOME": str(workdir)}
-    argv = [executable, "run", "--config", str(workdir / "Caddyfile"), "--adapter", "caddyfile"]
-    yield from _serve(start("Caddy", argv, workdir, [tls], env=env))
+    yield from _serve(start_caddy(workdir, conf, tls))
 
 
 HAPROXY_CFG = """
