@@ -16,6 +16,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, NoReturn
 
+from .._credentials import shown_headers
 from .._requirements import canonical_protocol
 from ..protocols import protocol_for
 from .bundled import BundledCA, UpgradeServer
@@ -37,7 +38,7 @@ class RecordedExchange:
     tls_version: str | None  # "TLSv1.3"; None over cleartext
     method: str
     path: str
-    headers: tuple[tuple[str, str], ...]
+    headers: tuple[tuple[str, str], ...]  # Authorization, Cookie, ... redacted
     status: int
     detail: str | None = None  # the problem detail of a 426 the server sent
 
@@ -67,7 +68,8 @@ class _Recorder:
     def add(self, scope: dict[str, Any], status: int, detail: str | None) -> None:
         client = scope.get("client") or ("?", 0)
         peer = f"{client[0]}:{client[1]}"
-        headers = tuple(
+        # Credentials the client sent are not kept: the record is printed in failures.
+        headers = shown_headers(
             (name.decode("latin-1").lower(), value.decode("latin-1"))
             for name, value in scope.get("headers", ())
         )
