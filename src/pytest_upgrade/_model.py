@@ -62,6 +62,9 @@ class Requirement:
     method: str = "GET"
     headers: tuple[tuple[str, str], ...] = ()
     after: dt.date | None = None
+    # The origin of a browser application calling the API (RFC 6454 §6.2
+    # serialization): the probes send it as Origin, and the CORS checks judge.
+    origin: str | None = None
 
     def describe(self) -> str:
         text = f"{self.protocol} {self.method} {self.path}"

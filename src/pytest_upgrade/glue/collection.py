@@ -107,7 +107,8 @@ def pytest_collection_modifyitems(
         requirements: list[Requirement] = []
         for marker in item.iter_markers(MARKER):
             try:
-                requirement = parse_requirement(marker.args, marker.kwargs)
+                kwargs = {"origin": settings.origin, **marker.kwargs}
+                requirement = parse_requirement(marker.args, kwargs)
                 check_environment(requirement.headers, os.environ)
             except ValueError as exc:
                 problems.append((item, str(exc)))

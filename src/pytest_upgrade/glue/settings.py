@@ -13,7 +13,7 @@ import pytest
 
 from .._credentials import SENSITIVE, check_environment, merge, parse_header_line
 from .._model import Requirement
-from .._requirements import parse_declared
+from .._requirements import parse_declared, parse_origin
 from .._targets import Deployment, TargetLine, build_fleet, group_urls, parse_target_line
 from ..checks.catalogue import REGISTRY
 from ..probes.engine import DEFAULT_HOST_LIMIT
@@ -51,6 +51,8 @@ class Settings:
     declared: tuple[Requirement, ...]
     # --upgrade-header / upgrade_headers, as declared (${NAME} unexpanded).
     headers: tuple[tuple[str, str], ...] = ()
+    # --upgrade-origin / upgrade_origin: the origin of requirements that name none.
+    origin: str | None = None
     concurrency: int = DEFAULT_CONCURRENCY  # requirements probed at once (glue.ahead)
     host_limit: int = DEFAULT_HOST_LIMIT  # connections at once to one host (probes.engine)
     probe_ahead: str = "declared"  # which items are probed ahead: "declared" or "all"
@@ -89,6 +91,10 @@ def read_settings(config: pytest.Config) -> Settings:
         raise pytest.UsageError(f"--upgrade-ca: no such file: {cafile}")
     headers = _run_headers(config)
     try:
+        origin = parse_origin(pick("upgrade_origin", "upgrade_origin"))
+    except ValueError as exc:
+        raise pytest.UsageError(f"--upgrade-origin: {exc}") from None
+    try:
         fleet = build_fleet(_target_lines(config), cafile=cafile, headers=headers)
     except ValueError as exc:
         raise pytest.UsageError(str(exc)) from None
@@ -125,7 +131,8 @@ def read_settings(config: pytest.Config) -> Settings:
             f"--upgrade-probe-ahead: expected {' or '.join(PROBE_AHEAD_MODES)}, got {probe_ahead!r}"
         )
     return Settings(
-        declared=_declared_requirements(config),
+        declared=_declared_requirements(config, origin),
+        origin=origin,
         concurrency=_count(pick, "concurrency", DEFAULT_CONCURRENCY, _MAX_CONCURRENCY),
         host_limit=_count(pick, "host_limit", DEFAULT_HOST_LIMIT, _MAX_CONCURRENCY),
         probe_ahead=probe_ahead,
@@ -223,7 +230,7 @@ def _parse_lines(sources: Iterable[tuple[str, str, pathlib.Path]]) -> list[Targe
     return lines
 
 
-def _declared_requirements(config: pytest.Config) -> tuple[Requirement, ...]:
+def _declared_requirements(config: pytest.Config, origin: str | None) -> tuple[Requirement, ...]:
     sources = [
         (f"upgrade_requirements line {n}", line)
         for n, line in enumerate(config.getini("upgrade_requirements"), 1)
@@ -234,7 +241,7 @@ def _declared_requirements(config: pytest.Config) -> tuple[Requirement, ...]:
         if not line.strip() or line.lstrip().startswith("#"):
             continue
         try:
-            requirement = parse_declared(line)
+            requirement = parse_declared(line, default_origin=origin)
             check_environment(requirement.headers, os.environ)
         except ValueError as exc:
             raise pytest.UsageError(f"{where}: {_shown_line(line)}: {exc}") from None

@@ -39,6 +39,8 @@ def describe_requirement(requirement: Requirement) -> str:
         args.append(f"headers={dict(shown_headers(requirement.headers, requirement.headers))!r}")
     if requirement.after is not None:
         args.append(f"after={requirement.after.isoformat()!r}")
+    if requirement.origin is not None:
+        args.append(f"origin={requirement.origin!r}")
     return f"requires_upgrade({', '.join(args)})"
 
 
@@ -259,14 +261,17 @@ def exchange_to_json(exchange: Exchange) -> dict[str, Any]:
 def result_to_json(result: RequirementResult) -> dict[str, Any]:
     """One requirement's entry in the JSON report, without the pytest parts."""
     requirement = result.requirement
+    described: dict[str, Any] = {
+        "protocol": requirement.protocol,
+        "path": requirement.path,
+        "method": requirement.method,
+        "headers": dict(shown_headers(requirement.headers, requirement.headers)),
+        "after": requirement.after.isoformat() if requirement.after else None,
+    }
+    if requirement.origin is not None:
+        described["origin"] = requirement.origin  # only when given: CORS
     return {
-        "requirement": {
-            "protocol": requirement.protocol,
-            "path": requirement.path,
-            "method": requirement.method,
-            "headers": dict(shown_headers(requirement.headers, requirement.headers)),
-            "after": requirement.after.isoformat() if requirement.after else None,
-        },
+        "requirement": described,
         "target": result.observation.target,
         "as_of": result.observation.as_of.isoformat() if result.observation.as_of else None,
         "days_left": days_left(result.observation),

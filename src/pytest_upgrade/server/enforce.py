@@ -3,8 +3,9 @@
 With ``--upgrade-enforce=h2`` (or the ``upgrade_enforce`` marker) every
 request reaching the bundled server over a protocol the requirement retires
 is answered, before the app, with 426 + ``Upgrade`` + ``Connection: upgrade``
-+ an RFC 9457 problem naming the protocol and the request; upgraded requests
-go through to the app unchanged. A team's own functional tests, run this way,
++ an RFC 9457 problem naming the protocol and the request (and the app's CORS
+answer for the request's ``Origin``: ``server.cors``); upgraded requests and
+CORS preflights go through to the app unchanged. A team's own functional tests, run this way,
 reveal every place that still speaks the old protocol.
 
 The decision (:func:`refusal_for`) is pure; two thin adapters put it in front
@@ -21,6 +22,7 @@ from typing import Any
 
 from .._model import Refusal
 from ..protocols import ENFORCEABLE, protocol_for
+from .cors import asgi_cors_fields, is_preflight, wsgi_cors_fields
 
 __all__ = [
     "ENFORCEABLE",
@@ -102,18 +104,31 @@ def enforcing_app(app: Any, enforcer: Enforcer, *, asgi: bool) -> Any:
     return _EnforcingWSGI(app, enforcer)
 
 
+# A CORS preflight (Fetch §4.8) goes to the app unrefused; see server.cors.
+_PREFLIGHT_KEYS = {
+    "HTTP_ORIGIN": "origin",
+    "HTTP_ACCESS_CONTROL_REQUEST_METHOD": "access-control-request-method",
+}
+
+
+def _asgi_preflight(scope: dict[str, Any]) -> bool:
+    headers = [(k.decode("latin-1"), "") for k, _ in scope.get("headers", ())]
+    return is_preflight(scope["method"], headers)
+
+
 class _EnforcingASGI:
     def __init__(self, app: AsgiApp, enforcer: Enforcer) -> None:
         self._app = app
         self._enforcer = enforcer
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
-        if scope["type"] == "http":
+        if scope["type"] == "http" and not _asgi_preflight(scope):
             refusal = self._enforcer.decide(
                 scope["method"], scope["path"], scope["scheme"], scope["http_version"]
             )
             if refusal is not None:
-                headers = [(k.encode(), v.encode()) for k, v in refusal.headers()]
+                cors = await asgi_cors_fields(self._app, scope)
+                headers = [(k.encode(), v.encode()) for k, v in [*refusal.headers(), *cors]]
                 await send({"type": "http.response.start", "status": 426, "headers": headers})
                 body = refusal.body(scope["method"], scope["path"])
                 await send({"type": "http.response.body", "body": body})
@@ -128,6 +143,10 @@ class _EnforcingWSGI:
 
     def __call__(self, environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
         protocol = str(environ.get("SERVER_PROTOCOL", "HTTP/1.1"))
+        method = str(environ.get("REQUEST_METHOD", "GET"))
+        asked = [(_PREFLIGHT_KEYS[k], str(v)) for k, v in environ.items() if k in _PREFLIGHT_KEYS]
+        if is_preflight(method, asked):
+            return self._app(environ, start_response)
         refusal = self._enforcer.decide(
             str(environ.get("REQUEST_METHOD", "GET")),
             str(environ.get("PATH_INFO", "/")),
@@ -136,5 +155,6 @@ class _EnforcingWSGI:
         )
         if refusal is None:
             return self._app(environ, start_response)
-        start_response("426 Upgrade Required", refusal.headers())
+        cors = wsgi_cors_fields(self._app, environ)
+        start_response("426 Upgrade Required", [*refusal.headers(), *cors])
         return [refusal.body(str(environ.get("REQUEST_METHOD")), str(environ.get("PATH_INFO")))]
