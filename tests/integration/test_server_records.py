@@ -23,6 +23,8 @@ import pytest
 import websockets.sync.client
 
 import pytest_upgrade.server.policy as policy_module
+from pytest_upgrade.probes.endpoint import ClientTrust, Endpoint
+from pytest_upgrade.probes.websocket_h2 import websocket_over_h2
 from pytest_upgrade.server.bundled import BundledCA, UpgradeServer
 from pytest_upgrade.server.enforce import Enforcer, enforcing_app
 from pytest_upgrade.server.policy import PolicyServer
@@ -201,6 +203,40 @@ def test_a_body_that_never_comes_does_not_hold_the_reader(
     assert "#1 GET /slow over HTTP/1.0" in policy.transcript()
 
 
+def _streaming_426(chunks: list[bytes]) -> Callable[..., Any]:
+    """An app answering every request with a 426 whose body comes in ``chunks``."""
+
+    async def app(scope: Scope, receive: Any, send: Any) -> None:
+        await send({"type": "http.response.start", "status": 426, "headers": []})
+        for n, chunk in enumerate(chunks, 1):
+            await send({"type": "http.response.body", "body": chunk, "more_body": n < len(chunks)})
+
+    return app
+
+
+@pytest.mark.parametrize(
+    ("limit", "chunks", "detail"),
+    [
+        (65536, [b'{"status": 426, "det', b'ail": "use HTTP/2"}'], "use HTTP/2"),
+        (65536, [b"Upgrade Required"], None),  # not a problem document
+        (8, [b'{"status": 426, "det', b'ail": "use HTTP/2"}'], None),  # beyond the limit kept
+    ],
+)
+def test_a_426_body_in_pieces_gives_its_detail(
+    monkeypatch: pytest.MonkeyPatch, limit: int, chunks: list[bytes], detail: str | None
+) -> None:
+    monkeypatch.setattr(policy_module, "_DETAIL_LIMIT", limit)
+    monkeypatch.setattr(policy_module, "_routes_app", lambda _: _streaming_426(chunks))
+    policy = PolicyServer("HTTP/1.1")
+    try:
+        with httpx.Client(trust_env=False) as client:
+            assert client.get(policy.http_url + "/any").status_code == 426
+        (exchange,) = policy.exchanges
+    finally:
+        policy.stop()
+    assert (exchange.status, exchange.detail) == (426, detail)
+
+
 # -- HTTP/1.1 ------------------------------------------------------------------------
 
 
@@ -306,13 +342,26 @@ def test_a_426_over_http2_read_by_headers_is_on_the_record(
 # -- WebSocket handshakes ------------------------------------------------------------
 
 
-def _websocket_routes(accept: threading.Event) -> Callable[..., Any]:
-    """An app that accepts WebSocket handshakes and answers HTTP with 200."""
+_DENIAL = b'{"title": "Upgrade Required", "status": 426, "detail": "offer HTTP/2"}'
+
+
+def _websocket_routes(accept: threading.Event, answer: str = "accept") -> Callable[..., Any]:
+    """An app that answers WebSocket handshakes (``answer``: accept, close or a
+    426 denial response) and HTTP requests with 200."""
 
     async def app(scope: Scope, receive: Any, send: Any) -> None:
         if scope["type"] == "websocket":
             await receive()  # websocket.connect
+            if answer == "close":
+                await send({"type": "websocket.close"})
+                return
+            if answer == "deny":
+                start = {"type": "websocket.http.response.start", "status": 426, "headers": []}
+                await send(start)
+                await send({"type": "websocket.http.response.body", "body": _DENIAL})
+                return
             await send({"type": "websocket.accept"})
+            await send({"type": "websocket.send", "text": "hello"})
             accept.set()
             while (await receive())["type"] != "websocket.disconnect":
                 pass
@@ -323,31 +372,73 @@ def _websocket_routes(accept: threading.Event) -> Callable[..., Any]:
     return app
 
 
+@pytest.fixture
+def websocket_policy(monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[[str], PolicyServer]]:
+    """``websocket_policy(answer)``: a policy server whose routes answer WebSockets."""
+    servers: list[PolicyServer] = []
+
+    def start(answer: str) -> PolicyServer:
+        routes = _websocket_routes(threading.Event(), answer)
+        monkeypatch.setattr(policy_module, "_routes_app", lambda _: routes)
+        servers.append(PolicyServer("HTTP/1.1"))
+        return servers[-1]
+
+    yield start
+    for server in servers:
+        server.stop()
+
+
+def _ws_url(server: PolicyServer, path: str) -> str:
+    return server.http_url.replace("http://", "ws://") + path
+
+
 def test_a_websocket_handshake_is_on_the_record_once_its_101_is_sent(
-    monkeypatch: pytest.MonkeyPatch,
+    websocket_policy: Callable[[str], PolicyServer],
 ) -> None:
-    accepted = threading.Event()
-    monkeypatch.setattr(policy_module, "_routes_app", lambda routes: _websocket_routes(accepted))
-    policy = PolicyServer("HTTP/1.1")
-    try:
-        url = policy.http_url.replace("http://", "ws://") + "/live"
-        with websockets.sync.client.connect(url, open_timeout=10, proxy=None):
-            exchanges = policy.exchanges
-    finally:
-        policy.stop()
+    policy = websocket_policy("accept")
+    with websockets.sync.client.connect(_ws_url(policy, "/live"), open_timeout=10, proxy=None):
+        exchanges = policy.exchanges  # the app holds the connection open meanwhile
     assert [(e.method, e.path, e.protocol, e.status) for e in exchanges] == [
         ("GET", "/live", "HTTP/1.1", 101)
     ]
-    assert accepted.is_set()
+
+
+def test_a_websocket_over_http2_is_recorded_as_its_extended_connect(
+    websocket_policy: Callable[[str], PolicyServer],
+) -> None:
+    policy = websocket_policy("accept")
+    exchange = websocket_over_h2(
+        Endpoint.from_url(policy.https_url),
+        role="websocket-h2",
+        path="/live",
+        trust=ClientTrust(policy.ca_pem),
+        timeout=10,
+    )
+    assert exchange.failure is None, exchange.failure
+    assert [(e.method, e.path, e.protocol, e.status) for e in policy.exchanges] == [
+        ("CONNECT", "/live", "HTTP/2", 200)  # RFC 8441 §4-5
+    ]
+
+
+@pytest.mark.parametrize(
+    ("answer", "status", "detail"), [("close", 403, None), ("deny", 426, "offer HTTP/2")]
+)
+def test_a_refused_websocket_handshake_is_recorded_with_its_status(
+    websocket_policy: Callable[[str], PolicyServer], answer: str, status: int, detail: str | None
+) -> None:
+    policy = websocket_policy(answer)
+    with pytest.raises(websockets.exceptions.InvalidStatus) as excinfo:
+        websockets.sync.client.connect(_ws_url(policy, "/live"), open_timeout=10, proxy=None)
+    assert excinfo.value.response.status_code == status
+    assert [(e.method, e.status, e.detail) for e in policy.exchanges] == [("GET", status, detail)]
 
 
 def test_a_websocket_handshake_the_app_did_not_answer_is_recorded_as_hypercorns_500() -> None:
     # The policy server's own routes answer no WebSocket: hypercorn sends 500.
     policy = PolicyServer("HTTP/1.1")
     try:
-        url = policy.http_url.replace("http://", "ws://") + "/live"
         with pytest.raises(websockets.exceptions.InvalidStatus) as excinfo:
-            websockets.sync.client.connect(url, open_timeout=10, proxy=None)
+            websockets.sync.client.connect(_ws_url(policy, "/live"), open_timeout=10, proxy=None)
         exchanges = policy.exchanges
     finally:
         policy.stop()
