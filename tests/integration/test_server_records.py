@@ -1,82 +1,37 @@
-"""The servers' records hold an exchange once its status line is sent (issue 27).
+"""The policy server's record holds an exchange once its status line is sent (issue 27).
 
-Each test makes the race deterministic: an ASGI layer between the policy
-server's record and its apps lets an answer's status line out at once and
-holds its body back (until the test releases it, or on a timer), and the
-client reads only the status line and asks the record at once. A record
-that waited for the body would miss the exchange every time.
+Each test makes the race deterministic (``held_bodies``): an answer's status
+line goes out at once and its body is held back, below the record and above
+the enforcer, and the client reads only the status line and asks the record
+at once. A record that waited for the body would miss the exchange every time.
 """
 
 from __future__ import annotations
 
-import asyncio
 import http.client
-import json
-import socket
-import threading
 import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
 import httpx
 import pytest
-import websockets.sync.client
 
 import pytest_upgrade.server.policy as policy_module
-from pytest_upgrade.probes.endpoint import ClientTrust, Endpoint
-from pytest_upgrade.probes.websocket_h2 import websocket_over_h2
-from pytest_upgrade.server.bundled import BundledCA, UpgradeServer
-from pytest_upgrade.server.enforce import Enforcer, enforcing_app
+from held_bodies import HeldBodies, Scope, Selector, port_of, status_line_only
+from pytest_upgrade.server.enforce import enforcing_app
 from pytest_upgrade.server.policy import PolicyServer
-
-Scope = dict[str, Any]
-Selector = Callable[[Scope], bool]
-_HELD_AT_MOST = 10.0  # s: a held body is sent by then whatever happens
-
-
-class _HeldBodies:
-    """Holds back the bodies of the answers ``select`` picks until ``release``."""
-
-    def __init__(self, select: Selector) -> None:
-        self.select = select
-        self.release = threading.Event()
-        self.started = threading.Event()  # a selected answer's status was sent
-
-    def wrap(self, app: Callable[..., Any]) -> Callable[..., Any]:
-        async def held(scope: Scope, receive: Any, send: Any) -> None:
-            if scope["type"] != "http" or not self.select(scope):
-                await app(scope, receive, send)
-                return
-
-            async def send_later(message: dict[str, Any]) -> None:
-                if message["type"] == "http.response.body":
-                    deadline = time.monotonic() + _HELD_AT_MOST
-                    while not self.release.is_set() and time.monotonic() < deadline:
-                        await asyncio.sleep(0.005)
-                await send(message)
-                if message["type"] == "http.response.start":
-                    self.started.set()
-
-            await app(scope, receive, send_later)
-
-        return held
-
-    def release_after(self, seconds: float) -> threading.Timer:
-        timer = threading.Timer(seconds, self.release.set)
-        timer.start()
-        return timer
 
 
 @pytest.fixture
 def held_policy(monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[..., PolicyServer]]:
     """``held_policy(requirement, select, routes=None)``: a policy server whose
     answers picked by ``select`` have their bodies held (``server.held``)."""
-    servers: list[tuple[PolicyServer, _HeldBodies]] = []
+    servers: list[tuple[PolicyServer, HeldBodies]] = []
 
     def start(
         requirement: str, select: Selector, routes: dict[str, Any] | None = None
     ) -> PolicyServer:
-        held = _HeldBodies(select)
+        held = HeldBodies(select)
         # Below the record, above the enforcer: the enforcer's own 426 is held too.
         monkeypatch.setattr(
             policy_module,
@@ -94,26 +49,9 @@ def held_policy(monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[..., Polic
         server.stop()
 
 
-def _port(url: str) -> int:
-    return int(url.rsplit(":", 1)[1])
-
-
-def _status_line_only(url: str, request: bytes) -> tuple[socket.socket, bytes]:
-    """Send ``request`` and read up to the end of the status line, no further."""
-    sock = socket.create_connection(("127.0.0.1", _port(url)), timeout=10)
-    sock.sendall(request)
-    line = b""
-    while not line.endswith(b"\r\n"):
-        byte = sock.recv(1)
-        if not byte:
-            break
-        line += byte
-    return sock, line
-
-
 def _http10_status(url: str, path: str) -> int:
     """The issue's client: Python's http.client speaking HTTP/1.0, status only."""
-    connection = http.client.HTTPConnection("127.0.0.1", _port(url), timeout=10)
+    connection = http.client.HTTPConnection("127.0.0.1", port_of(url), timeout=10)
     connection._http_vsn, connection._http_vsn_str = 10, "HTTP/1.0"  # type: ignore[attr-defined]
     try:
         connection.request("GET", path)
@@ -157,7 +95,7 @@ def test_raw_socket_reading_only_the_status_line_finds_the_exchange_recorded(
 ) -> None:
     policy = held_policy("HTTP/1.1", lambda scope: True)
     timer = policy.held.release_after(0.5)  # type: ignore[attr-defined]
-    sock, line = _status_line_only(policy.http_url, b"GET /old HTTP/1.0\r\nHost: x\r\n\r\n")
+    sock, line = status_line_only(policy.http_url, b"GET /old HTTP/1.0\r\nHost: x\r\n\r\n")
     try:
         assert line.startswith(b"HTTP/1.1 426 ")
         exchanges = policy.exchanges
@@ -190,7 +128,7 @@ def test_a_body_that_never_comes_does_not_hold_the_reader(
     # record all along, without its detail until the body is sent.
     monkeypatch.setattr(policy_module, "_DETAIL_WAIT", 0.2, raising=False)
     policy = held_policy("HTTP/1.1", lambda scope: True)  # released only at teardown
-    sock, line = _status_line_only(policy.http_url, b"GET /slow HTTP/1.0\r\nHost: x\r\n\r\n")
+    sock, line = status_line_only(policy.http_url, b"GET /slow HTTP/1.0\r\nHost: x\r\n\r\n")
     try:
         assert line.startswith(b"HTTP/1.1 426 ")
         began = time.monotonic()
@@ -260,7 +198,7 @@ def test_cleartext_http11_status_line_only(held_policy: Callable[..., PolicyServ
     policy = held_policy("h2", lambda scope: True)
     timer = policy.held.release_after(0.5)  # type: ignore[attr-defined]
     request = b"GET /plain HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
-    sock, line = _status_line_only(policy.http_url, request)
+    sock, line = status_line_only(policy.http_url, request)
     try:
         assert line.startswith(b"HTTP/1.1 426 ")
         with pytest.raises(AssertionError, match=r"1 request\(s\) were made over http"):
@@ -277,7 +215,7 @@ def test_a_200_is_on_the_record_before_its_body_is_sent(
     # exchange can be there only if it was recorded with its status line.
     policy = held_policy("HTTP/1.1", lambda scope: True, {"/orders": (200, {"orders": []})})
     request = b"GET /orders HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
-    sock, line = _status_line_only(policy.http_url, request)
+    sock, line = status_line_only(policy.http_url, request)
     try:
         assert line.startswith(b"HTTP/1.1 200 ")
         exchanges = policy.exchanges
@@ -337,235 +275,3 @@ def test_a_426_over_http2_read_by_headers_is_on_the_record(
     (refused,) = policy.refused()
     assert refused.detail is not None
     assert "requires TLS 1.2" in refused.detail
-
-
-# -- WebSocket handshakes ------------------------------------------------------------
-
-
-_DENIAL = b'{"title": "Upgrade Required", "status": 426, "detail": "offer HTTP/2"}'
-
-
-def _websocket_routes(accept: threading.Event, answer: str = "accept") -> Callable[..., Any]:
-    """An app that answers WebSocket handshakes (``answer``: accept, close or a
-    426 denial response) and HTTP requests with 200."""
-
-    async def app(scope: Scope, receive: Any, send: Any) -> None:
-        if scope["type"] == "websocket":
-            await receive()  # websocket.connect
-            if answer == "close":
-                await send({"type": "websocket.close"})
-                return
-            if answer == "deny":
-                start = {"type": "websocket.http.response.start", "status": 426, "headers": []}
-                await send(start)
-                await send({"type": "websocket.http.response.body", "body": _DENIAL})
-                return
-            await send({"type": "websocket.accept"})
-            await send({"type": "websocket.send", "text": "hello"})
-            accept.set()
-            while (await receive())["type"] != "websocket.disconnect":
-                pass
-            return
-        await send({"type": "http.response.start", "status": 200, "headers": []})
-        await send({"type": "http.response.body", "body": b"ok"})
-
-    return app
-
-
-@pytest.fixture
-def websocket_policy(monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[[str], PolicyServer]]:
-    """``websocket_policy(answer)``: a policy server whose routes answer WebSockets."""
-    servers: list[PolicyServer] = []
-
-    def start(answer: str) -> PolicyServer:
-        routes = _websocket_routes(threading.Event(), answer)
-        monkeypatch.setattr(policy_module, "_routes_app", lambda _: routes)
-        servers.append(PolicyServer("HTTP/1.1"))
-        return servers[-1]
-
-    yield start
-    for server in servers:
-        server.stop()
-
-
-def _ws_url(server: PolicyServer, path: str) -> str:
-    return server.http_url.replace("http://", "ws://") + path
-
-
-def test_a_websocket_handshake_is_on_the_record_once_its_101_is_sent(
-    websocket_policy: Callable[[str], PolicyServer],
-) -> None:
-    policy = websocket_policy("accept")
-    with websockets.sync.client.connect(_ws_url(policy, "/live"), open_timeout=10, proxy=None):
-        exchanges = policy.exchanges  # the app holds the connection open meanwhile
-    assert [(e.method, e.path, e.protocol, e.status) for e in exchanges] == [
-        ("GET", "/live", "HTTP/1.1", 101)
-    ]
-
-
-def test_a_websocket_over_http2_is_recorded_as_its_extended_connect(
-    websocket_policy: Callable[[str], PolicyServer],
-) -> None:
-    policy = websocket_policy("accept")
-    exchange = websocket_over_h2(
-        Endpoint.from_url(policy.https_url),
-        role="websocket-h2",
-        path="/live",
-        trust=ClientTrust(policy.ca_pem),
-        timeout=10,
-    )
-    assert exchange.failure is None, exchange.failure
-    assert [(e.method, e.path, e.protocol, e.status) for e in policy.exchanges] == [
-        ("CONNECT", "/live", "HTTP/2", 200)  # RFC 8441 §4-5
-    ]
-
-
-@pytest.mark.parametrize(
-    ("answer", "status", "detail"), [("close", 403, None), ("deny", 426, "offer HTTP/2")]
-)
-def test_a_refused_websocket_handshake_is_recorded_with_its_status(
-    websocket_policy: Callable[[str], PolicyServer], answer: str, status: int, detail: str | None
-) -> None:
-    policy = websocket_policy(answer)
-    with pytest.raises(websockets.exceptions.InvalidStatus) as excinfo:
-        websockets.sync.client.connect(_ws_url(policy, "/live"), open_timeout=10, proxy=None)
-    assert excinfo.value.response.status_code == status
-    assert [(e.method, e.status, e.detail) for e in policy.exchanges] == [("GET", status, detail)]
-
-
-def test_a_websocket_handshake_the_app_did_not_answer_is_recorded_as_hypercorns_500() -> None:
-    # The policy server's own routes answer no WebSocket: hypercorn sends 500.
-    policy = PolicyServer("HTTP/1.1")
-    try:
-        with pytest.raises(websockets.exceptions.InvalidStatus) as excinfo:
-            websockets.sync.client.connect(_ws_url(policy, "/live"), open_timeout=10, proxy=None)
-        exchanges = policy.exchanges
-    finally:
-        policy.stop()
-    assert excinfo.value.response.status_code == 500
-    assert [(e.method, e.path, e.status) for e in exchanges] == [("GET", "/live", 500)]
-
-
-# -- the bundled server's enforcement record ----------------------------------------
-
-
-@pytest.fixture
-def held_enforcing_server() -> Iterator[tuple[UpgradeServer, Enforcer, _HeldBodies]]:
-    """The bundled server enforcing HTTP/1.1 and TLS/1.2 (cleartext), with its
-    answers' bodies held back until released."""
-    enforcer = Enforcer(session=("HTTP/1.1", "TLS/1.2"))
-    held = _HeldBodies(lambda scope: True)
-    app = held.wrap(enforcing_app(_websocket_routes(threading.Event()), enforcer, asgi=True))
-    ca = BundledCA()
-    try:
-        with UpgradeServer(app, ca=ca, h3=False) as server:
-            try:
-                yield server, enforcer, held
-            finally:
-                held.release.set()
-    finally:
-        ca.close()
-
-
-@pytest.mark.parametrize(
-    ("request_line", "spoken"),
-    [
-        (b"GET /old HTTP/1.0\r\nHost: x\r\n\r\n", "HTTP/1.0 over http"),
-        (b"GET /old HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", "HTTP/1.1 over http"),
-    ],
-)
-def test_an_enforced_refusal_read_by_its_status_line_is_the_tests(
-    held_enforcing_server: tuple[UpgradeServer, Enforcer, _HeldBodies],
-    request_line: bytes,
-    spoken: str,
-) -> None:
-    server, enforcer, _ = held_enforcing_server
-    enforcer.begin_test("test_a.py::test_old_client")
-    sock, line = _status_line_only(server.http_url, request_line)
-    try:
-        assert line.startswith(b"HTTP/1.1 426 ")
-        refused = enforcer.end_test()  # the test ends at once
-    finally:
-        sock.close()
-    assert [(r.path, r.spoken, r.test) for r in refused] == [
-        ("/old", spoken, "test_a.py::test_old_client")
-    ]
-
-
-def test_an_enforced_refusal_over_http2_read_by_its_headers_is_the_tests(
-    held_enforcing_server: tuple[UpgradeServer, Enforcer, _HeldBodies],
-) -> None:
-    server, enforcer, _ = held_enforcing_server
-    enforcer.begin_test("test_a.py::test_h2c_client")
-    with (
-        httpx.Client(trust_env=False, http1=False, http2=True) as client,
-        client.stream("GET", server.http_url + "/v2") as response,
-    ):
-        assert (response.http_version, response.status_code) == ("HTTP/2", 426)
-        refused = enforcer.end_test()
-    assert [(r.path, r.spoken) for r in refused] == [("/v2", "HTTP/2 over http")]
-
-
-def test_a_websocket_handshake_is_seen_before_its_101(
-    held_enforcing_server: tuple[UpgradeServer, Enforcer, _HeldBodies],
-) -> None:
-    # The key the bundled server records tells the app's answers from hypercorn's.
-    server, _, _ = held_enforcing_server
-    key = "dGhlIHNhbXBsZSBub25jZQ=="  # RFC 6455 §1.3
-    handshake = (
-        "GET /live HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-        f"Sec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n\r\n"
-    )
-    port = int(server.https_url.rsplit(":", 1)[1])
-    context = server.ssl_context()
-    context.set_alpn_protocols(["http/1.1"])
-    with (
-        socket.create_connection(("127.0.0.1", port), timeout=10) as raw,
-        context.wrap_socket(raw, server_hostname="127.0.0.1") as sock,
-    ):
-        sock.sendall(handshake.encode())
-        assert sock.recv(12) == b"HTTP/1.1 101"
-        assert server.app_saw_websocket_key(key)
-
-
-ENFORCED_SUITE = """
-import socket
-
-def test_old_client(upgrade_server):
-    port = int(upgrade_server.http_url.rsplit(":", 1)[1])
-    with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
-        sock.sendall(b"GET /old HTTP/1.0\\r\\nHost: x\\r\\n\\r\\n")
-        assert sock.recv(12) == b"HTTP/1.1 426"  # the status, and the test ends
-"""
-
-
-def test_an_enforced_refusal_read_by_its_status_is_in_the_summary_and_json(
-    pytester: pytest.Pytester,
-) -> None:
-    pytester.makeconftest(
-        """
-import pytest
-
-async def app(scope, receive, send):
-    await send({"type": "http.response.start", "status": 200, "headers": []})
-    await send({"type": "http.response.body", "body": b"ok"})
-
-@pytest.fixture(scope="session")
-def upgrade_app():
-    return app
-"""
-    )
-    pytester.makepyfile(test_old=ENFORCED_SUITE)
-    report = pytester.path / "report.json"
-    result = pytester.runpytest(
-        "-p", "no:cacheprovider", "--upgrade-enforce=HTTP/1.1", f"--upgrade-report={report}"
-    )
-    result.assert_outcomes(passed=1)
-    result.stdout.fnmatch_lines(
-        [
-            "enforcing HTTP/1.1: 1 legacy request(s) refused with 426",
-            "  GET /old (HTTP/1.0 over http; needs HTTP/1.1)  test_old.py::test_old_client",
-        ]
-    )
-    refused = json.loads(report.read_text())["refused"]
-    assert [(r["path"], r["test"]) for r in refused] == [("/old", "test_old.py::test_old_client")]
