@@ -84,12 +84,19 @@ class Enforcer:
         return mine
 
     def decide(self, method: str, path: str, scheme: str, http_version: str) -> Refusal | None:
+        """The refusal a request gets, recorded before the caller sends its 426.
+
+        One hold of the lock reads what is enforced and records the refusal:
+        ``end_test()`` sees every refusal decided under its test, never one
+        half-recorded, and a client that has the 426's status line finds it
+        on the record.
+        """
         with self._lock:
-            active, test = tuple(dict.fromkeys(self.session + self._extra)), self._test
-        refusal = refusal_for(active, scheme=scheme, http_version=http_version)
-        if refusal is not None:
-            with self._lock:
-                self._refused.append(Refused(method, path, refusal.spoken, refusal.required, test))
+            active = tuple(dict.fromkeys(self.session + self._extra))
+            refusal = refusal_for(active, scheme=scheme, http_version=http_version)
+            if refusal is not None:
+                refused = Refused(method, path, refusal.spoken, refusal.required, self._test)
+                self._refused.append(refused)
         return refusal
 
 
