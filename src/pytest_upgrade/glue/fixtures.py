@@ -32,6 +32,7 @@ from .keys import (
     session_tls_minimum,
 )
 from .outcome import UpgradeOutcome
+from .served import add_server, misserved, remove_server, shared_server
 from .settings import SETTINGS
 
 if TYPE_CHECKING:
@@ -114,6 +115,11 @@ def upgrade_server(
     # A probe's fresh connection must not be closed as idle before the
     # probe's own timeout runs out (see server.bundled._KEEP_ALIVE_TIMEOUT).
     options.setdefault("keep_alive_timeout", max(_KEEP_ALIVE_FLOOR, config.stash[SETTINGS].timeout))
+    # Another directory's definition may already serve this app (glue.served).
+    shared = shared_server(config, upgrade_app, options)
+    if shared is not None:
+        yield shared
+        return
     # The enforcer lets everything through unless something is enforced.
     from hypercorn.utils import is_asgi  # noqa: PLC0415 (lazy: heavy)
 
@@ -131,8 +137,10 @@ def upgrade_server(
             server.start()
         except ServerStartError as exc:
             pytest.fail(f"the bundled server did not start: {exc}", pytrace=False)
+        add_server(config, upgrade_app, options, server)
         yield server
     finally:
+        remove_server(config, server)
         server.stop()
         ca.close()
 
@@ -188,6 +196,9 @@ def _upgrade_probe(request: pytest.FixtureRequest, _upgrade_enforcement: None) -
     server: UpgradeServer | None = None
     if target.bundled:
         server = request.getfixturevalue("upgrade_server")
+        problem = misserved(request.config, server, request.getfixturevalue("upgrade_app"))
+        if problem is not None:
+            pytest.fail(problem, pytrace=False)
         server.drain_errors()  # errors of earlier tests are not this test's
     results: list[RequirementResult] = []
     item.stash[RESULTS] = results
