@@ -9,6 +9,7 @@ plugin's options and reads that plugin's own output: its JSON file
 from __future__ import annotations
 
 import json
+import xml.etree.ElementTree as ET
 
 import pytest
 
@@ -83,13 +84,21 @@ def test_beside_pytest_rerunfailures(pytester: pytest.Pytester) -> None:
     pytest.importorskip("pytest_rerunfailures", reason="pytest-rerunfailures is not installed")
     _suite(pytester, upgrade=None)
     report = pytester.path / "upgrade.json"
-    result = _run(pytester, "--reruns=2", f"--upgrade-report={report}")
+    junit = pytester.path / "junit.xml"
+    result = _run(pytester, "--reruns=2", f"--upgrade-report={report}", f"--junitxml={junit}")
     assert result.parseoutcomes() == {"failed": 1, "passed": 1, "rerun": 2}
     # Each attempt probes afresh and fails on the same check; the report has
     # the last attempt, once.
     assert result.stdout.str().count("1 check(s) failed (upgrade-present)") >= 1
     (entry,) = json.loads(report.read_text())["results"]
     assert (entry["nodeid"], entry["outcome"]) == ("test_suite.py::test_orders", "failed")
+    # The test case's properties are the last attempt's, not one set per attempt.
+    cases = [
+        c for c in ET.parse(junit).getroot().iter("testcase") if c.get("name") == "test_orders"
+    ]
+    case = cases[-1]
+    names = [p.get("name") for p in case.iter("property")]
+    assert names.count("upgrade h2 GET /v2/orders verdict") == 1, names
 
 
 @pytest.mark.parametrize(

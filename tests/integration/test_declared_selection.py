@@ -152,3 +152,13 @@ def test_a_run_after_collect_only_still_writes_its_report(project: pytest.Pytest
     project.runpytest("-p", "no:cacheprovider", REPORTS, f"--upgrade-report={report}")
     (entry,) = json.loads(report.read_text())["results"]
     assert entry["nodeid"] == REPORTS
+
+
+def test_a_target_with_only_unselected_declared_lines_says_why(project: pytest.Pytester) -> None:
+    result = project.runpytest(
+        "-p", "no:cacheprovider", "--upgrade-target=https://127.0.0.1:9", "test_a.py::test_plain"
+    )
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(
+        ["*none of the tests selected has a requirement*name them with 'upgrade-requirements'*"]
+    )

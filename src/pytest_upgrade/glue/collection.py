@@ -13,7 +13,7 @@ from .._credentials import check_environment
 from .._model import Requirement
 from .._requirements import parse_requirement
 from .._targets import Deployment
-from .declared import declared_items, take_declared_args
+from .declared import NODEID, declared_items, take_declared_args
 from .keys import INVALID, ITEM_DEPLOYMENT, ITEM_TARGET, MARKER, NO_REQUIREMENT, REQUIREMENTS
 from .settings import SETTINGS
 from .workers import is_xdist_worker
@@ -105,6 +105,13 @@ def _require_a_requirement(config: pytest.Config, items: list[pytest.Item]) -> N
     if not settings.live or is_xdist_worker(config):
         return
     if not any(item.stash.get(REQUIREMENTS, None) for item in items):
+        if settings.declared:
+            raise pytest.UsageError(
+                f"--upgrade-target names a target but none of the tests selected has a"
+                f" requirement: the upgrade_requirements lines run when the arguments name"
+                f" nothing, the rootdir or the configuration file's directory; name them with"
+                f" {NODEID!r} (or one of its node ids)"
+            )
         raise pytest.UsageError(NO_REQUIREMENT)
 
 

@@ -38,6 +38,9 @@ from .settings import SETTINGS
 if TYPE_CHECKING:
     from ..server.bundled import UpgradeServer
 
+# The test properties the probes of an item recorded (replaced on a rerun).
+_PROPERTIES = pytest.StashKey[list[tuple[str, object]]]()
+
 # The bundled server's keep-alive timeout, at least (hypercorn's default).
 _KEEP_ALIVE_FLOOR = 5.0
 
@@ -202,6 +205,10 @@ def _upgrade_probe(request: pytest.FixtureRequest, _upgrade_enforcement: None) -
         server.drain_errors()  # errors of earlier tests are not this test's
     results: list[RequirementResult] = []
     item.stash[RESULTS] = results
+    # A rerun (pytest-rerunfailures) probes afresh: its properties replace the last attempt's.
+    recorded = item.stash.get(_PROPERTIES, [])
+    item.user_properties[:] = [p for p in item.user_properties if p not in recorded]
+    item.stash[_PROPERTIES] = []
     for index, requirement in enumerate(requirements):
         # Probed now, or ahead of this item when it is eligible (glue.ahead).
         observation = ahead.observe(item, index, requirement, target)
@@ -235,11 +242,13 @@ def _record_properties(item: pytest.Item, result: RequirementResult) -> None:
     """Each check's outcome as a test property: JUnit XML shows them (--junitxml)."""
     requirement = result.requirement
     prefix = f"upgrade {requirement.protocol} {requirement.method} {requirement.path}"
-    item.user_properties.append((f"{prefix} verdict", result.verdict.lower()))
+    properties = [(f"{prefix} verdict", result.verdict.lower())]
     if (deadline := deadline_note(result.observation)) is not None:
-        item.user_properties.append((f"{prefix} deadline", deadline))
+        properties.append((f"{prefix} deadline", deadline))
     for finding in result.findings:
-        item.user_properties.append((f"{prefix} {finding.check_id}", finding.outcome.value))
+        properties.append((f"{prefix} {finding.check_id}", finding.outcome.value))
+    item.user_properties.extend(properties)
+    item.stash.setdefault(_PROPERTIES, []).extend(properties)
 
 
 def _attribute_answers(observation: Observation, server: UpgradeServer) -> Observation:
