@@ -140,3 +140,22 @@ def test_b():
             " upgrade_app is test_b.py:*: override upgrade_app in a conftest.py*",
         ]
     )
+
+
+@pytest.mark.parametrize("order", [("pkg_a", "test_root.py"), ("test_root.py", "pkg_a")], ids=str)
+def test_a_directory_may_override_the_server_options_alone(
+    pytester: pytest.Pytester, order: tuple[str, ...]
+) -> None:
+    pytester.makeconftest(_app("A"))
+    directory = pytester.mkpydir("pkg_a")
+    directory.joinpath("conftest.py").write_text(
+        "import pytest\n\n\n@pytest.fixture(scope='session')\n"
+        "def upgrade_server_options():\n    return {'tls_upgrade': True}\n"
+    )
+    check = "def test_{name}(upgrade_server, upgrade_target):\n"
+    check += "    assert upgrade_server.tls_upgrade is {value}\n"
+    check += "    assert upgrade_target.in_band_tls is {value}\n"
+    directory.joinpath("test_a.py").write_text(check.format(name="a", value=True))
+    pytester.makepyfile(test_root=check.format(name="root", value=False))
+    result = pytester.runpytest("-p", "no:cacheprovider", *order)
+    result.assert_outcomes(passed=2)

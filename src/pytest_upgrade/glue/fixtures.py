@@ -32,7 +32,7 @@ from .keys import (
     session_tls_minimum,
 )
 from .outcome import UpgradeOutcome
-from .served import add_server, misserved, remove_server, shared_server
+from .served import add_server, misserved, remove_server, served_app, shared_server
 from .settings import SETTINGS
 
 if TYPE_CHECKING:
@@ -199,9 +199,10 @@ def _upgrade_probe(request: pytest.FixtureRequest, _upgrade_enforcement: None) -
     server: UpgradeServer | None = None
     if target.bundled:
         server = request.getfixturevalue("upgrade_server")
-        problem = misserved(request.config, server, request.getfixturevalue("upgrade_app"))
-        if problem is not None:
-            pytest.fail(problem, pytrace=False)
+        if served_app(request.config, server) is not None:  # not a server of the user's making
+            problem = misserved(request.config, server, request.getfixturevalue("upgrade_app"))
+            if problem is not None:
+                pytest.fail(problem, pytrace=False)
         server.drain_errors()  # errors of earlier tests are not this test's
     results: list[RequirementResult] = []
     item.stash[RESULTS] = results

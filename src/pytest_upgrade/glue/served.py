@@ -23,7 +23,14 @@ import pytest
 if TYPE_CHECKING:
     from ..server.bundled import UpgradeServer
 
-__all__ = ["add_server", "misserved", "record_app", "remove_server", "shared_server"]
+__all__ = [
+    "add_server",
+    "misserved",
+    "record_app",
+    "remove_server",
+    "served_app",
+    "shared_server",
+]
 
 # (id of the app, the options as text) -> (the app, its server). The app is
 # kept so that its id cannot be reused while the server lives.
@@ -80,13 +87,19 @@ def remove_server(config: pytest.Config, server: UpgradeServer) -> None:
             del servers[key]
 
 
+def served_app(config: pytest.Config, server: UpgradeServer) -> object | None:
+    """The app this plugin started ``server`` for; None for a server of the user's making."""
+    served = [a for a, running in config.stash.get(_SERVERS, {}).values() if running is server]
+    return served[0] if served else None
+
+
 def misserved(config: pytest.Config, server: UpgradeServer, app: object) -> str | None:
     """Why ``server`` cannot test ``app`` (it serves another one), or None when it serves it."""
-    served = [a for a, running in config.stash.get(_SERVERS, {}).values() if running is server]
-    if not served or any(a is app for a in served):
-        return None  # a server of the user's own making, or this app's
+    served = served_app(config, server)
+    if served is None or served is app:
+        return None
     return (
-        f"the bundled server serves the upgrade_app of {_app_where(config, served[0])}, but this"
+        f"the bundled server serves the upgrade_app of {_app_where(config, served)}, but this"
         f" test's upgrade_app is {_app_where(config, app)}: override upgrade_app in a"
         " conftest.py (each directory's conftest.py gets a bundled server for its app)"
     )
