@@ -32,10 +32,14 @@ from .keys import (
     session_tls_minimum,
 )
 from .outcome import UpgradeOutcome
+from .served import add_server, misserved, remove_server, served_app, shared_server
 from .settings import SETTINGS
 
 if TYPE_CHECKING:
     from ..server.bundled import UpgradeServer
+
+# The test properties the probes of an item recorded (replaced on a rerun).
+_PROPERTIES = pytest.StashKey[list[tuple[str, object]]]()
 
 # The bundled server's keep-alive timeout, at least (hypercorn's default).
 _KEEP_ALIVE_FLOOR = 5.0
@@ -114,6 +118,11 @@ def upgrade_server(
     # A probe's fresh connection must not be closed as idle before the
     # probe's own timeout runs out (see server.bundled._KEEP_ALIVE_TIMEOUT).
     options.setdefault("keep_alive_timeout", max(_KEEP_ALIVE_FLOOR, config.stash[SETTINGS].timeout))
+    # Another directory's definition may already serve this app (glue.served).
+    shared = shared_server(config, upgrade_app, options)
+    if shared is not None:
+        yield shared
+        return
     # The enforcer lets everything through unless something is enforced.
     from hypercorn.utils import is_asgi  # noqa: PLC0415 (lazy: heavy)
 
@@ -131,8 +140,10 @@ def upgrade_server(
             server.start()
         except ServerStartError as exc:
             pytest.fail(f"the bundled server did not start: {exc}", pytrace=False)
+        add_server(config, upgrade_app, options, server)
         yield server
     finally:
+        remove_server(config, server)
         server.stop()
         ca.close()
 
@@ -188,9 +199,17 @@ def _upgrade_probe(request: pytest.FixtureRequest, _upgrade_enforcement: None) -
     server: UpgradeServer | None = None
     if target.bundled:
         server = request.getfixturevalue("upgrade_server")
+        if served_app(request.config, server) is not None:  # not a server of the user's making
+            problem = misserved(request.config, server, request.getfixturevalue("upgrade_app"))
+            if problem is not None:
+                pytest.fail(problem, pytrace=False)
         server.drain_errors()  # errors of earlier tests are not this test's
     results: list[RequirementResult] = []
     item.stash[RESULTS] = results
+    # A rerun (pytest-rerunfailures) probes afresh: its properties replace the last attempt's.
+    recorded = item.stash.get(_PROPERTIES, [])
+    item.user_properties[:] = [p for p in item.user_properties if p not in recorded]
+    item.stash[_PROPERTIES] = []
     for index, requirement in enumerate(requirements):
         # Probed now, or ahead of this item when it is eligible (glue.ahead).
         observation = ahead.observe(item, index, requirement, target)
@@ -224,11 +243,13 @@ def _record_properties(item: pytest.Item, result: RequirementResult) -> None:
     """Each check's outcome as a test property: JUnit XML shows them (--junitxml)."""
     requirement = result.requirement
     prefix = f"upgrade {requirement.protocol} {requirement.method} {requirement.path}"
-    item.user_properties.append((f"{prefix} verdict", result.verdict.lower()))
+    properties = [(f"{prefix} verdict", result.verdict.lower())]
     if (deadline := deadline_note(result.observation)) is not None:
-        item.user_properties.append((f"{prefix} deadline", deadline))
+        properties.append((f"{prefix} deadline", deadline))
     for finding in result.findings:
-        item.user_properties.append((f"{prefix} {finding.check_id}", finding.outcome.value))
+        properties.append((f"{prefix} {finding.check_id}", finding.outcome.value))
+    item.user_properties.extend(properties)
+    item.stash.setdefault(_PROPERTIES, []).extend(properties)
 
 
 def _attribute_answers(observation: Observation, server: UpgradeServer) -> Observation:
