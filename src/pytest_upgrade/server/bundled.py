@@ -58,6 +58,7 @@ from hypercorn.typing import (
 from hypercorn.utils import LifespanFailureError, LifespanTimeoutError, is_asgi
 
 from ..probes.quic import aioquic_missing
+from .answers import AnswerLog, AppAnswer, RecordingAnswersASGI, RecordingAnswersWSGI
 from .ca import LOOPBACK, BundledCA
 from .loop import EventLoop, ServerConfig, StartupAbortedError, close_loop
 from .recording import (
@@ -70,6 +71,7 @@ from .recording import (
     one_line,
     summary,
 )
+from .virtual_host import VirtualHostASGI, VirtualHostWSGI, check_virtual_host
 
 __all__ = ["AppError", "BundledCA", "ServerStartError", "UpgradeServer"]
 
@@ -112,6 +114,7 @@ class UpgradeServer:
         tls_upgrade: bool = False,
         h3: bool | None = None,
         advertise_h3: bool = True,
+        virtual_host: str | None = None,
     ) -> None:
         """``on_connection(peer, tls_version)`` is called for every accepted
         connection once its TLS handshake (if any) is done, on the server thread.
@@ -121,17 +124,26 @@ class UpgradeServer:
         ``h3``: serve HTTP/3 over QUIC (None: when aioquic is installed; True:
         required, start() fails naming the extra without it). ``advertise_h3``:
         add ``Alt-Svc`` naming the QUIC port to every answer (False: the app
-        sends its own, or none)."""
+        sends its own, or none). ``virtual_host``: the ``Host`` the app sees on
+        every request instead of ``127.0.0.1:PORT`` (``server.virtual_host``)."""
         self.ca = ca
         self._on_connection = on_connection
         self._errors = ErrorLog()
+        self._answers = AnswerLog()
         self._lifespan = LifespanWatch()
         self._app: ASGIFramework | WSGIFramework
         self._mode: Literal["asgi", "wsgi"]
+        self.virtual_host = None if virtual_host is None else check_virtual_host(virtual_host)
         if is_asgi(app):
+            if self.virtual_host is not None:
+                app = VirtualHostASGI(cast(Callable[..., object], app), self.virtual_host)
+            app = RecordingAnswersASGI(cast(Callable[..., object], app), self._answers)
             self._app = RecordingASGI(cast(ASGIFramework, app), self._errors, self._lifespan)
             self._mode = "asgi"
         else:
+            if self.virtual_host is not None:
+                app = VirtualHostWSGI(cast(Callable[..., object], app), self.virtual_host)
+            app = RecordingAnswersWSGI(cast(Callable[..., object], app), self._answers)
             self._app = RecordingWSGI(cast(WSGIFramework, app), self._errors)
             self._mode = "wsgi"
         self._tls_minimum = tls_minimum
@@ -197,6 +209,11 @@ class UpgradeServer:
     def drain_errors(self) -> list[AppError]:
         """The exceptions the app raised while serving since the last call."""
         return self._errors.drain()
+
+    def drain_answers(self) -> list[AppAnswer]:
+        """The heads of the HTTP/2 responses the app sent since the last call, as it sent
+        them (hypercorn drops connection-specific fields on the way to the wire)."""
+        return self._answers.drain()
 
     def app_saw_websocket_key(self, key: str) -> bool:
         """Whether a request with this Sec-WebSocket-Key reached the app.
