@@ -60,9 +60,9 @@ def failure_diagnosis(observation: Observation, response: Response, what: str) -
     if observation.bundled:
         return (
             f"The bundled server answered {what} with {shows}. No exception reached the server"
-            " and none was logged with its traceback while the probes ran: the app (or its"
-            " framework's error handling, which may log without a traceback: see the captured"
-            " log) chose this status, or the server answered before calling it."
+            " and none was logged while the probes ran: the app chose this status (or its"
+            " framework's error handling did, which may log only a message: see the captured"
+            " log), or the server answered before calling it."
         )
     return (
         f"The target failed on {what}: it answered {shows}. Its log (or the log of the proxy"

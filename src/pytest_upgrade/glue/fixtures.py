@@ -129,15 +129,22 @@ def upgrade_server(
     except TypeError as exc:
         ca.close()
         pytest.fail(f"upgrade_server_options: {exc}", pytrace=False)
+    failed: ServerStartError | None = None
     try:
         try:
             server.start()
         except ServerStartError as exc:
-            pytest.fail(f"the bundled server did not start: {exc}", pytrace=False)
-        yield server
+            failed = exc
+        else:
+            yield server
     finally:
         server.stop()
         ca.close()
+    if failed is not None:
+        # Outside the except block: one line and the app's traceback once, not
+        # the chain of exceptions that led here.
+        trace = f"\n\n{failed.traceback.rstrip()}" if failed.traceback else ""
+        pytest.fail(f"the bundled server did not start: {failed}{trace}", pytrace=False)
 
 
 @pytest.fixture(scope="session")

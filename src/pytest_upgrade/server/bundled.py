@@ -46,6 +46,7 @@ import ssl
 import threading
 import time
 from collections.abc import Callable
+from traceback import format_exception
 from types import TracebackType
 from typing import Literal, cast
 
@@ -94,7 +95,15 @@ _ABORT_TIMEOUT = 5.0
 
 
 class ServerStartError(Exception):
-    """The bundled server could not start; the message is one line naming the cause."""
+    """The bundled server could not start; the message is one line naming the cause.
+
+    ``traceback`` is the app's traceback when one is known ("" otherwise), to be
+    shown once below that line.
+    """
+
+    def __init__(self, message: str, traceback: str = "") -> None:
+        super().__init__(message)
+        self.traceback = traceback
 
 
 class UpgradeServer:
@@ -251,7 +260,8 @@ class UpgradeServer:
             self._halt(_ABORT_TIMEOUT, graceful=False)
         except RuntimeError as exc:  # the app blocks the event loop
             message = f"{message}; {exc}"
-        raise ServerStartError(message) from self._lifespan.startup_exception or self._failure
+        cause = self._lifespan.startup_exception or self._failure
+        raise ServerStartError(message, self._start_failure_traceback()) from cause
 
     def stop(self, timeout: float = 5.0) -> None:
         """Shut down within ``timeout`` seconds; idempotent, also after a failed start."""
@@ -377,15 +387,32 @@ class UpgradeServer:
         if isinstance(failure, StartupAbortedError):
             return str(failure)
         if isinstance(failure, LifespanFailureError):
-            detail = one_line(self._lifespan.failed_message or "") or "(no message)"
-            return f"the app failed to start: lifespan.startup.failed: {detail}"
+            detail = _last_line(self._lifespan.failed_message or "") or "(no message)"
+            return f"the app failed to start: {detail}"
+        raise_it = (
+            f' (raise the limit with upgrade_server_options={{"startup_timeout":'
+            f" {self._startup_timeout * 3:g}}})"
+        )
         if isinstance(failure, LifespanTimeoutError) or (
             failure is None and self._lifespan.startup_received
         ):
-            return f"the app did not complete lifespan startup within {self._startup_timeout} s"
+            return (
+                f"the app did not complete lifespan startup within {self._startup_timeout} s"
+                + raise_it
+            )
         if failure is not None:
             return f"hypercorn failed to start: {summary(failure)}"
-        return f"the server did not start within {self._startup_timeout} s"
+        return f"the server did not start within {self._startup_timeout} s{raise_it}"
+
+    def _start_failure_traceback(self) -> str:
+        """The app's traceback of a failed start, when there is one ("" otherwise)."""
+        failed = self._lifespan.failed_message or ""
+        if isinstance(self._failure, LifespanFailureError) and "\n" in failed.strip():
+            return failed  # Starlette sends its traceback as the failure message
+        exception = self._lifespan.startup_exception
+        if exception is not None:
+            return "".join(format_exception(exception))
+        return ""
 
     # -- stopping -------------------------------------------------------------
 
@@ -417,3 +444,12 @@ class UpgradeServer:
     def _close_sockets(self) -> None:
         for sock in self._sockets:
             sock.close()
+
+
+def _last_line(message: str) -> str:
+    """The cause in one line: a traceback's last line ("RuntimeError: ..."), else the text."""
+    lines = [line.strip() for line in message.strip().splitlines() if line.strip()]
+    if len(lines) > 1 and lines[0].startswith("Traceback"):
+        return lines[-1]
+    text = one_line(message)
+    return f"lifespan.startup.failed: {text}" if text else ""
