@@ -23,6 +23,15 @@ from app_suites import (
 
 RUN = ("-p", "no:cacheprovider")
 
+ONE_TEST = """
+import pytest
+
+
+@pytest.mark.requires_upgrade("h2", path="{path}")
+def test_x():
+    pass
+"""
+
 
 def suite(pytester: pytest.Pytester, app: str, tests: str, conftest: str = CONFTEST) -> None:
     pytester.makepyfile(app=app, test_app=tests)
@@ -167,7 +176,7 @@ def test_connection_fields_on_http2_fail_although_hypercorn_strips_them(
 
 def test_connection_fields_from_a_wsgi_app_are_judged_too(pytester: pytest.Pytester) -> None:
     pytest.importorskip("flask")
-    tests = '@__import__("pytest").mark.requires_upgrade("h2", path="/v2/sloppy")\ndef test_x():\n    pass\n'
+    tests = ONE_TEST.format(path="/v2/sloppy")
     suite(pytester, FLASK_APP, tests)
     result = pytester.runpytest(*RUN)
     result.assert_outcomes(failed=1)
@@ -375,7 +384,7 @@ def test_django_csrf_and_a_logged_exception_are_diagnosed(pytester: pytest.Pytes
 
 def test_flask_logged_exception_is_shown(pytester: pytest.Pytester) -> None:
     pytest.importorskip("flask")
-    tests = '@__import__("pytest").mark.requires_upgrade("h2", path="/v2/report")\ndef test_x():\n    pass\n'
+    tests = ONE_TEST.format(path="/v2/report")
     suite(pytester, FLASK_APP, tests)
     result = pytester.runpytest(*RUN)
     result.assert_outcomes(failed=1)
