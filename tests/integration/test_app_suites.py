@@ -458,3 +458,45 @@ def test_a_slow_start_names_the_option_that_raises_the_timeout(
             '*upgrade_server_options={"startup_timeout": *',
         ]
     )
+
+
+# -- 6. the enforcer and the policy server read the body before the 426 ---------
+
+BIG_POST_TESTS = """
+import httpx
+
+
+def test_big_post_gets_the_426(upgrade_server):
+    with httpx.Client(verify=upgrade_server.ssl_context(), trust_env=False) as client:
+        for _ in range(3):
+            response = client.post(upgrade_server.https_url + "/login", content=b"x" * 5_000_000)
+            assert response.status_code == 426
+    # Nothing broke on the server's side either (an unread body used to end in
+    # an SSL error there, and often in the client's send).
+    assert upgrade_server.drain_errors() == []
+"""
+
+
+def test_a_5_mb_post_gets_the_enforcers_426(pytester: pytest.Pytester) -> None:
+    pytest.importorskip("fastapi")
+    suite(pytester, FASTAPI_APP, BIG_POST_TESTS)
+    result = pytester.runpytest(*RUN, "--upgrade-enforce=h2")
+    result.assert_outcomes(passed=1)
+    result.stdout.fnmatch_lines(["enforcing h2: 3 legacy request(s) refused with 426"])
+
+
+def test_a_5_mb_post_gets_the_policy_servers_answers() -> None:
+    import httpx
+
+    from pytest_upgrade.server.policy import PolicyServer
+
+    server = PolicyServer("h2")
+    try:
+        body = b"x" * 5_000_000
+        with httpx.Client(verify=server.ssl_context(), trust_env=False) as client:
+            assert client.post(server.https_url + "/orders", content=body).status_code == 426
+        with httpx.Client(verify=server.ssl_context(), trust_env=False, http2=True) as client:
+            response = client.post(server.https_url + "/orders", content=body)
+            assert (response.http_version, response.status_code) == ("HTTP/2", 200)
+    finally:
+        server.stop()
