@@ -15,6 +15,7 @@ __all__ = [
     "QUART_APP",
     "STARLETTE_APP",
     "STARLETTE_LIFESPAN_APP",
+    "STARLETTE_WEBSOCKET_APP",
 ]
 
 CONFTEST = """
@@ -264,4 +265,32 @@ def broken(request):
 
 urlpatterns = [path("v2/orders", orders), path("v2/broken", broken)]
 app = WSGIHandler()
+"""
+
+# A WebSocket route that turns HTTP/2 connections away, and a 426 that does
+# not say which protocol to use.
+STARLETTE_WEBSOCKET_APP = """
+from starlette.applications import Starlette
+from starlette.responses import JSONResponse
+from starlette.routing import Route, WebSocketRoute
+
+
+async def plain(request):
+    problem = {"title": "Upgrade Required", "status": 426, "detail": "Please upgrade."}
+    headers = {"Upgrade": "websocket", "Connection": "upgrade"}
+    return JSONResponse(
+        problem, status_code=426, headers=headers, media_type="application/problem+json"
+    )
+
+
+async def live(websocket):
+    if websocket.scope["http_version"] == "2":
+        await websocket.close(code=1008)
+        return
+    await websocket.accept()
+    await websocket.send_text(await websocket.receive_text())
+    await websocket.close()
+
+
+app = Starlette(routes=[Route("/ws", plain), WebSocketRoute("/ws", live)])
 """

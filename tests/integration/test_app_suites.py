@@ -8,6 +8,7 @@ would, and asserts the verdict pytest-upgrade gives.
 from __future__ import annotations
 
 import json
+import pathlib
 
 import pytest
 
@@ -19,6 +20,7 @@ from app_suites import (
     QUART_APP,
     STARLETTE_APP,
     STARLETTE_LIFESPAN_APP,
+    STARLETTE_WEBSOCKET_APP,
 )
 
 RUN = ("-p", "no:cacheprovider")
@@ -500,3 +502,35 @@ def test_a_5_mb_post_gets_the_policy_servers_answers() -> None:
             assert (response.http_version, response.status_code) == ("HTTP/2", 200)
     finally:
         server.stop()
+
+
+# -- 10. diagnoses in line with the bundled server (Starlette) -------------------
+
+WEBSOCKET_TESTS = """
+import pytest
+
+
+@pytest.mark.requires_upgrade("websocket", path="/ws")
+def test_live(upgrade):
+    findings = {f.check_id: f for f in upgrade.findings}
+    over_h2 = findings["websocket-over-h2"]
+    assert over_h2.outcome.value == "warned"
+    assert "The bundled server (hypercorn) always advertises it" in over_h2.diagnosis
+    assert "stop advertising" not in over_h2.diagnosis
+    actionable = findings["problem-actionable"]
+    assert actionable.outcome.value == "warned"
+    assert actionable.expected == "detail or title naming websocket, or a link"
+"""
+
+
+def test_websocket_diagnoses_fit_the_bundled_server(pytester: pytest.Pytester) -> None:
+    pytest.importorskip("starlette")
+    suite(pytester, STARLETTE_WEBSOCKET_APP, WEBSOCKET_TESTS)
+    pytester.runpytest(*RUN).assert_outcomes(passed=1, warnings=2)
+
+
+def test_the_http2_explanation_says_rfc_8441_is_probed() -> None:
+    page = pathlib.Path(__file__).parents[2] / "docs" / "explanation" / "426-over-http2.md"
+    text = " ".join(page.read_text().split())
+    assert "which pytest-upgrade does not probe" not in text
+    assert "websocket-over-h2" in text
