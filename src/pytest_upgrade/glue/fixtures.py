@@ -95,7 +95,9 @@ def upgrade_server_options() -> dict[str, Any]:
     TLS 1.0 (hypercorn's own minimum is 1.2), ``tls_maximum`` caps the
     version, ``alpn_protocols`` changes what its TLS listener offers, and
     ``tls_upgrade=True`` lets its cleartext listener switch to TLS in-band
-    (RFC 2817), which hypercorn cannot do by itself.
+    (RFC 2817), which hypercorn cannot do by itself, and
+    ``{"virtual_host": "api.example.com"}`` hands the app every request as
+    addressed to that host (for apps that allow only their own names).
     """
     return {}
 
@@ -126,7 +128,7 @@ def upgrade_server(
     ca = BundledCA()
     try:
         server = UpgradeServer(app, ca=ca, **options)
-    except TypeError as exc:
+    except (TypeError, ValueError) as exc:
         ca.close()
         pytest.fail(f"upgrade_server_options: {exc}", pytrace=False)
     failed: ServerStartError | None = None
