@@ -534,3 +534,28 @@ def test_the_http2_explanation_says_rfc_8441_is_probed() -> None:
     text = " ".join(page.read_text().split())
     assert "which pytest-upgrade does not probe" not in text
     assert "websocket-over-h2" in text
+
+
+PARAMETRIZED_TESTS = """
+import pytest
+from app import app
+
+
+@pytest.fixture(params=[[{"id": 1}], [{"id": 2}]])
+def db(request):
+    app.state.orders = request.param
+    yield request.param
+    app.state.orders = None
+
+
+@pytest.mark.parametrize("page", [1, 2])
+@pytest.mark.requires_upgrade("h2", path="/v2/orders")
+def test_pages(page, db):
+    assert app.state.orders == db
+"""
+
+
+def test_parametrized_fixtures_are_set_up_before_the_probes(pytester: pytest.Pytester) -> None:
+    pytest.importorskip("fastapi")
+    suite(pytester, FASTAPI_APP, PARAMETRIZED_TESTS)
+    pytester.runpytest(*RUN).assert_outcomes(passed=4)
