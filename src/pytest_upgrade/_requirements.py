@@ -113,9 +113,17 @@ def _headers(value: object) -> tuple[tuple[str, str], ...]:
         if not isinstance(name, str) or not is_token(name):
             raise ValueError(f"header name {name!r} is not a token (RFC 9110 §5.1)")
         if name.lower() in _FORBIDDEN_HEADERS:
+            # The probes name the target's own host; the bundled server can
+            # present another one to the app (server.virtual_host).
+            host = (
+                ' (for the bundled server, upgrade_server_options={"virtual_host": NAME} sets'
+                " the Host the app sees)"
+                if name.lower() == "host"
+                else ""
+            )
             raise ValueError(
                 f"header {name!r} cannot be set on a probe: it is connection-specific or set by"
-                f" the probe itself; not accepted: {', '.join(sorted(_FORBIDDEN_HEADERS))}"
+                f" the probe itself; not accepted: {', '.join(sorted(_FORBIDDEN_HEADERS))}{host}"
             )
         if not isinstance(field_value, str) or any(
             ch in "\r\n\0" or (ord(ch) < 0x20 and ch != "\t") for ch in field_value
