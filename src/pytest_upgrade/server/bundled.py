@@ -95,11 +95,8 @@ _ABORT_TIMEOUT = 5.0
 
 
 class ServerStartError(Exception):
-    """The bundled server could not start; the message is one line naming the cause.
-
-    ``traceback`` is the app's traceback when one is known ("" otherwise), to be
-    shown once below that line.
-    """
+    """The bundled server could not start; the message is one line naming the cause,
+    ``traceback`` the app's traceback when one is known (to show once below it)."""
 
     def __init__(self, message: str, traceback: str = "") -> None:
         super().__init__(message)
@@ -389,20 +386,15 @@ class UpgradeServer:
         if isinstance(failure, LifespanFailureError):
             detail = _last_line(self._lifespan.failed_message or "") or "(no message)"
             return f"the app failed to start: {detail}"
-        raise_it = (
-            f' (raise the limit with upgrade_server_options={{"startup_timeout":'
-            f" {self._startup_timeout * 3:g}}})"
-        )
+        timeout = self._startup_timeout
+        raise_it = f' (raise it: upgrade_server_options={{"startup_timeout": {timeout * 3:g}}})'
         if isinstance(failure, LifespanTimeoutError) or (
             failure is None and self._lifespan.startup_received
         ):
-            return (
-                f"the app did not complete lifespan startup within {self._startup_timeout} s"
-                + raise_it
-            )
+            return f"the app did not complete lifespan startup within {timeout} s{raise_it}"
         if failure is not None:
             return f"hypercorn failed to start: {summary(failure)}"
-        return f"the server did not start within {self._startup_timeout} s{raise_it}"
+        return f"the server did not start within {timeout} s{raise_it}"
 
     def _start_failure_traceback(self) -> str:
         """The app's traceback of a failed start, when there is one ("" otherwise)."""
