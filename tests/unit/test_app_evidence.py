@@ -209,7 +209,7 @@ def test_logged_exceptions_are_collected_from_any_thread() -> None:
 
 
 def test_a_host_header_on_the_marker_points_at_the_virtual_host() -> None:
-    from pytest_upgrade._requirements import parse_requirement  # noqa: PLC0415
+    from pytest_upgrade._requirements import parse_requirement
 
     with pytest.raises(ValueError, match=r"virtual_host"):
         parse_requirement(("h2",), {"headers": {"Host": "api.example.com"}})

@@ -79,7 +79,7 @@ class Enforcer:
     _probing: int = 0
 
     @property
-    def active(self) -> tuple[str, ...]:
+    def enforced_now(self) -> tuple[str, ...]:
         """The tokens enforced now: the session's and the running test's marker's."""
         with self._lock:
             return tuple(dict.fromkeys(self.session + self._extra))
