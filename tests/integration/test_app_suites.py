@@ -71,7 +71,11 @@ def test_functional_http11_client(upgrade_server):
 """
 
 
-@pytest.mark.parametrize("enforce", [(), ("--upgrade-enforce=h2",)], ids=["marker", "flag"])
+@pytest.mark.parametrize(
+    "enforce",
+    [(), ("--upgrade-enforce=h2",), ("-o", "upgrade_enforce=h2")],
+    ids=["marker", "flag", "ini"],
+)
 def test_enforcement_never_answers_the_probes_of_a_marked_test(
     pytester: pytest.Pytester, enforce: tuple[str, ...]
 ) -> None:
@@ -253,13 +257,15 @@ def test_orders(token, upgrade_server):
 """
 
 
+@pytest.mark.parametrize("workers", [(), ("-n", "2")], ids=["in-process", "xdist"])
 def test_refusals_in_session_fixtures_are_listed_outside_a_test(
-    pytester: pytest.Pytester,
+    pytester: pytest.Pytester, workers: tuple[str, ...]
 ) -> None:
     pytest.importorskip("fastapi")
     suite(pytester, FASTAPI_APP, SESSION_LOGIN_TESTS)
     report = pytester.path / "report.json"
-    result = pytester.runpytest(*RUN, "--upgrade-enforce=h2", f"--upgrade-report={report}")
+    options = (*RUN, *workers, "--upgrade-enforce=h2", f"--upgrade-report={report}")
+    result = pytester.runpytest_subprocess(*options) if workers else pytester.runpytest(*options)
     result.assert_outcomes(passed=1)
     result.stdout.fnmatch_lines(
         [
