@@ -11,17 +11,25 @@ reveal every place that still speaks the old protocol.
 The decision (:func:`refusal_for`) is pure; two thin adapters put it in front
 of an ASGI or a WSGI app, and :class:`Enforcer` holds what is enforced and
 what was refused, shared by the server thread and the test thread.
+
+The probes of a marked test are never answered by the enforcer
+(:meth:`Enforcer.probing`): they judge the app, and a 426 the enforcer wrote
+would certify its own textbook answer as the app's. A refused request's body
+is read (bounded, ``server.body``) before the 426 is sent, so the client
+receives it instead of a broken connection.
 """
 
 from __future__ import annotations
 
+import contextlib
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
 from .._model import Refusal
 from ..protocols import ENFORCEABLE, protocol_for
+from .body import discard_body, discard_wsgi_input
 from .cors import asgi_cors_fields, is_preflight, wsgi_cors_fields
 
 __all__ = [
@@ -70,6 +78,28 @@ class Enforcer:
     _test: str = ""
     _refused: list[Refused] = field(default_factory=list)
     _lock: threading.Lock = field(default_factory=threading.Lock)
+    _probing: int = 0
+
+    @property
+    def enforced_now(self) -> tuple[str, ...]:
+        """The tokens enforced now: the session's and the running test's marker's."""
+        with self._lock:
+            return tuple(dict.fromkeys(self.session + self._extra))
+
+    @contextlib.contextmanager
+    def probing(self) -> Iterator[None]:
+        """While a marked test's probes run, every request reaches the app.
+
+        The bundled server serves one test at a time (probe-ahead is for live
+        targets only, ``glue.ahead``), so what arrives now is the probes'.
+        """
+        with self._lock:
+            self._probing += 1
+        try:
+            yield
+        finally:
+            with self._lock:
+                self._probing -= 1
 
     def begin_test(self, nodeid: str, extra: Iterable[str] = ()) -> None:
         with self._lock:
@@ -83,6 +113,14 @@ class Enforcer:
             self._refused = [r for r in self._refused if r.test != test]
         return mine
 
+    def outside_tests(self) -> list[Refused]:
+        """The refusals made outside any test (session- or module-scoped fixtures,
+        set up before a test's enforcement began or torn down after it ended)."""
+        with self._lock:
+            outside = [r for r in self._refused if not r.test]
+            self._refused = [r for r in self._refused if r.test]
+        return outside
+
     def decide(self, method: str, path: str, scheme: str, http_version: str) -> Refusal | None:
         """The refusal a request gets, recorded before the caller sends its 426.
 
@@ -92,6 +130,8 @@ class Enforcer:
         on the record.
         """
         with self._lock:
+            if self._probing:
+                return None  # a marked test's probe: the app answers it
             active = tuple(dict.fromkeys(self.session + self._extra))
             refusal = refusal_for(active, scheme=scheme, http_version=http_version)
             if refusal is not None:
@@ -134,6 +174,7 @@ class _EnforcingASGI:
                 scope["method"], scope["path"], scope["scheme"], scope["http_version"]
             )
             if refusal is not None:
+                await discard_body(receive)
                 cors = await asgi_cors_fields(self._app, scope)
                 headers = [(k.encode(), v.encode()) for k, v in [*refusal.headers(), *cors]]
                 await send({"type": "http.response.start", "status": 426, "headers": headers})
@@ -162,6 +203,7 @@ class _EnforcingWSGI:
         )
         if refusal is None:
             return self._app(environ, start_response)
+        discard_wsgi_input(environ)
         cors = wsgi_cors_fields(self._app, environ)
         start_response("426 Upgrade Required", [*refusal.headers(), *cors])
         return [refusal.body(str(environ.get("REQUEST_METHOD")), str(environ.get("PATH_INFO")))]

@@ -20,6 +20,7 @@ from typing import Any, NoReturn
 from .._credentials import shown_headers
 from .._requirements import canonical_protocol
 from ..protocols import protocol_for
+from .body import discard_body
 from .bundled import BundledCA, UpgradeServer
 from .enforce import Enforcer, enforcing_app
 
@@ -224,6 +225,7 @@ def _routes_app(routes: Mapping[str, Route], *, hsts: bool) -> Callable[..., Any
     async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
         if scope["type"] != "http":
             return
+        await discard_body(receive)  # answered before it is read, the client may not see it
         route = routes.get(scope["path"])
         if route is None:
             status, body = 200, {"path": scope["path"], "http_version": scope["http_version"]}
