@@ -3,6 +3,8 @@
 ``merge OUT IN [IN ...]`` merges the JSON reports (``--upgrade-report``) of a
 fleet's shards (CI jobs, machines) into one, and with ``--html`` or
 ``--markdown`` renders the merged report as one page or summary.
+
+``diff OLD NEW`` shows what changed between two reports (exit 1 on new failures).
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import pathlib
 import sys
 from collections.abc import Sequence
 
+from ._diff_command import add_diff_parser, run_diff
 from .report.document import MergeError, merge_documents
 
 __all__ = ["main"]
@@ -32,6 +35,7 @@ def _parser() -> argparse.ArgumentParser:
     merge.add_argument("inputs", metavar="IN.json", nargs="+", help="the reports to merge")
     merge.add_argument("--html", metavar="PATH", help="also render the merged report as HTML")
     merge.add_argument("--markdown", metavar="PATH", help="also render it as a Markdown summary")
+    add_diff_parser(commands)
     return parser
 
 
@@ -73,6 +77,8 @@ def _merge(args: argparse.Namespace) -> str:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run a command; 0 on success, 2 (one line on stderr) when it cannot be done."""
     args = _parser().parse_args(argv)
+    if args.command == "diff":
+        return run_diff(args)
     try:
         message = _merge(args)
     except MergeError as exc:

@@ -18,15 +18,16 @@ from .html_timeline import timeline
 from .model import (
     CHECK_MARKS,
     VERDICT_MARKS,
-    VERDICTS,
     as_of,
     check_counts,
     check_ids,
     describe,
+    shown_verdicts,
     targets,
     verdict,
     verdict_counts,
 )
+from .waived import html_expiries
 
 __all__ = ["checks_fragment", "pytest_html_fragment", "render_html"]
 
@@ -55,6 +56,7 @@ def render_html(document: Mapping[str, Any]) -> str:
         _filters(entries),
         _matrix(entries, anchors),
         timeline(entries, anchors, date),
+        html_expiries(entries, date),
         _targets(entries),
         requirements_section(entries, anchors),
         _refused(document.get("refused", ())),
@@ -84,7 +86,7 @@ def _header(entries: Sequence[Entry], date: str) -> str:
         f'<li class="{v if counts[v] else "zero"}" data-count="{v}">'
         f'<span class="n">{counts[v]}</span>'
         f" {VERDICT_MARKS[v]} {v}</li>"
-        for v in VERDICTS
+        for v in shown_verdicts(counts)
     )
     checks = check_counts(entries)
     check_line = ", ".join(f"{n} {outcome}" for outcome, n in checks.items())
@@ -114,7 +116,7 @@ def _filters(entries: Sequence[Entry]) -> str:
     boxes = "".join(
         f'<label><input type="checkbox" name="verdict" value="{v}" checked>'
         f" {VERDICT_MARKS[v]} {v} ({counts[v]})</label>"
-        for v in VERDICTS
+        for v in shown_verdicts(counts)
     )
     return (
         '<section class="filters" aria-label="filter the requirements">'
@@ -191,13 +193,14 @@ def _targets(entries: Sequence[Entry]) -> str:
     by_target: dict[str, list[Entry]] = {}
     for entry in entries:
         by_target.setdefault(str(entry.get("target", "")), []).append(entry)
-    head = "".join(f'<th scope="col">{VERDICT_MARKS[v]} {v}</th>' for v in VERDICTS)
+    shown = shown_verdicts(verdict_counts(entries))
+    head = "".join(f'<th scope="col">{VERDICT_MARKS[v]} {v}</th>' for v in shown)
     rows = []
     for target in sorted(by_target):
         counts = verdict_counts(by_target[target])
         cells = "".join(
             f'<td data-label="{v}" class="{v if counts[v] else "none"}">{counts[v]}</td>'
-            for v in VERDICTS
+            for v in shown
         )
         rows.append(
             f'<tr><th scope="row">{esc(target or "(no target)")}</th>'

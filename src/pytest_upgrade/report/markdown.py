@@ -15,16 +15,17 @@ from typing import Any
 
 from .model import (
     VERDICT_MARKS,
-    VERDICTS,
     as_of,
     days_text,
     deadline_entries,
     describe,
     failed_checks,
+    shown_verdicts,
     targets,
     verdict,
     verdict_counts,
 )
+from .waived import markdown_expiring
 
 __all__ = ["render_markdown"]
 
@@ -60,14 +61,16 @@ def render_markdown(document: Mapping[str, Any]) -> str:
     lines += [_cell(" · ".join(m for m in meta if m)), ""]
     if not entries:
         return "\n".join([*lines, "No requirement was checked in this run.", ""])
+    shown = shown_verdicts(counts)
     lines += [
-        "| " + " | ".join(f"{VERDICT_MARKS[v]} {v}" for v in VERDICTS) + " |",
-        "|" + "---:|" * len(VERDICTS),
-        "| " + " | ".join(str(counts[v]) for v in VERDICTS) + " |",
+        "| " + " | ".join(f"{VERDICT_MARKS[v]} {v}" for v in shown) + " |",
+        "|" + "---:|" * len(shown),
+        "| " + " | ".join(str(counts[v]) for v in shown) + " |",
         "",
     ]
     lines += _failures(entries)
     lines += _deadlines(entries)
+    lines += markdown_expiring(entries, date, _cell)
     lines += _all_requirements(entries)
     return "\n".join(lines) + "\n"
 

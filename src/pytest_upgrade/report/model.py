@@ -24,6 +24,7 @@ __all__ = [
     "deadline_entries",
     "describe",
     "failed_checks",
+    "shown_verdicts",
     "targets",
     "verdict",
     "verdict_counts",
@@ -31,8 +32,9 @@ __all__ = [
 
 Entry = Mapping[str, Any]
 
-# Worst first: the order of the headline and of the filters.
-VERDICTS = ("failed", "error", "warned", "skipped", "passed")
+# Worst first: the order of the headline and of the filters; then the failures
+# a waiver or the baseline covers (xfail: they do not fail the run).
+VERDICTS = ("failed", "error", "warned", "skipped", "passed", "known", "waived")
 
 # A symbol for each, so that the outcome reads without colour too.
 VERDICT_MARKS = {
@@ -41,7 +43,10 @@ VERDICT_MARKS = {
     "warned": "⚠",
     "skipped": "○",
     "error": "‼",
+    "known": "◐",
+    "waived": "◌",
 }
+GATED = ("known", "waived")
 CHECK_MARKS = {
     "passed": "✔",
     "failed": "✘",
@@ -76,6 +81,11 @@ def verdict_counts(entries: Iterable[Entry]) -> dict[str, int]:
     for entry in entries:
         counts[verdict(entry)] += 1
     return counts
+
+
+def shown_verdicts(counts: Mapping[str, int]) -> tuple[str, ...]:
+    """The verdicts a report lists: all, but waived and known only when there are some."""
+    return tuple(v for v in VERDICTS if v not in GATED or counts.get(v))
 
 
 def check_counts(entries: Iterable[Entry]) -> dict[str, int]:

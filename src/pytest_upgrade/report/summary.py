@@ -19,6 +19,9 @@ __all__ = ["VERDICTS", "summary_lines"]
 
 # In the order the counts and the roll-up's columns show them.
 VERDICTS = ("passed", "failed", "warned", "skipped", "error")
+# Failures a waiver or the baseline covers (glue.gating): counted, and given
+# roll-up columns, only in runs that have them.
+GATED = ("waived", "known")
 
 
 def summary_lines(
@@ -42,7 +45,7 @@ def summary_lines(
     counts = Counter(e["verdict"] for e in entries)
     total = len(entries)
     text = f"{total} requirement{'s' if total != 1 else ''}: " + ", ".join(
-        f"{counts[v]} {v}" for v in VERDICTS if counts[v]
+        f"{counts[v]} {v}" for v in (*VERDICTS, *GATED) if counts[v]
     )
     hidden = total - len(shown)
     if hidden:
@@ -68,9 +71,10 @@ def _rollup(targets: Mapping[str, Counter[str]], *, show_all: bool) -> list[str]
         return (-(counts["failed"] + counts["error"]), -counts["warned"], target)
 
     width = max(len("target"), *(len(t) for t in listed))
-    rows = [f"{'target':<{width}}  " + "  ".join(f"{v:>7}" for v in VERDICTS)]
+    columns = VERDICTS + tuple(v for v in GATED if any(c[v] for c in targets.values()))
+    rows = [f"{'target':<{width}}  " + "  ".join(f"{v:>7}" for v in columns)]
     for target, counts in sorted(listed.items(), key=order):
-        rows.append(f"{target:<{width}}  " + "  ".join(f"{counts[v]:>7}" for v in VERDICTS))
+        rows.append(f"{target:<{width}}  " + "  ".join(f"{counts[v]:>7}" for v in columns))
     if passing:
         rows.append(
             f"(and {passing} target{'s' if passing != 1 else ''} where every requirement passed)"
