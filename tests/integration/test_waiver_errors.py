@@ -135,8 +135,10 @@ def test_a_waived_marked_test_is_an_xfail_and_only_its_checks(pytester: pytest.P
     other = GOOD.replace('reason = "OPS-9"', 'reason = "OPS-9"\nchecks = ["connection-upgrade"]')
     result = _run(pytester, other, "--upgrade-as-of=2026-12-01")
     result.assert_outcomes(failed=1)  # status-426 fails, and only another check is waived
-    result = _run(pytester, GOOD, "--upgrade-as-of=2026-12-01", "-rx")
+    junit = pytester.path / "junit.xml"
+    result = _run(pytester, GOOD, "--upgrade-as-of=2026-12-01", "-rx", f"--junitxml={junit}")
     result.assert_outcomes(xfailed=1)
+    assert '<property name="upgrade h2 GET /v2/orders verdict" value="waived"' in junit.read_text()
     result.stdout.fnmatch_lines(
         ["XFAIL test_suite.py::test_orders - waived until 2027-01-31: OPS-9 (waivers.toml:1)"]
     )

@@ -257,6 +257,9 @@ def test_reports_show_waived_and_known() -> None:
     assert '<input type="checkbox" name="verdict" value="waived" checked>' in page
     assert "1 waiver expires in the next 30 days" in page
     assert "expired 30 day(s) ago" in page
+    assert '<p class="waived"><b>waived:</b> r</p>' in page
+    assert "waiver expired on 2026-11-01: OPS-1 (w.toml:9); the failure stands" in page
+    assert "<summary>2 waived or known failure(s)</summary>" in markdown
     assert [w.where for w in expiries(entries)] == ["w.toml:9", "w.toml:2"]
     assert html_expiries([entry("x")], "2026-12-01") == ""
     # Without waived or known entries the reports are as before.

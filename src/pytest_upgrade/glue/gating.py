@@ -156,6 +156,9 @@ def pytest_runtest_call(item: pytest.Item) -> None:
     unneeded = [_unneeded_text(w) for d in decisions for w in d.unneeded]
     failing = [d for r, d in zip(results, decisions, strict=True) if r.failed]
     if failing and all(d.verdict for d in failing):
+        for result, decision in zip(results, decisions, strict=True):
+            if decision.verdict is not None:
+                _record_verdict(item, result, decision.verdict)
         pytest.xfail("; ".join(d.reason(gate.baseline) for d in failing))
     if failing:
         return  # the new failures: glue.runtest fails the test with their report
@@ -166,6 +169,15 @@ def pytest_runtest_call(item: pytest.Item) -> None:
             warnings.warn(PytestUpgradeWarning(text), stacklevel=1)
         except PytestUpgradeWarning:
             pytest.fail(f"{text} (a warning an error filter raised)", pytrace=False)
+
+
+def _record_verdict(item: pytest.Item, result: RequirementResult, verdict: str) -> None:
+    """The JUnit XML property of the verdict (glue.fixtures records it) says waived/known."""
+    requirement = result.requirement
+    name = f"upgrade {requirement.protocol} {requirement.method} {requirement.path} verdict"
+    item.user_properties[:] = [
+        (key, verdict if key == name else value) for key, value in item.user_properties
+    ]
 
 
 def _annotate(result: dict[str, Any], summary: str, decision: GateDecision, gate: Gate) -> str:

@@ -14,6 +14,7 @@ from .model import (
     describe,
     verdict,
 )
+from .waived import gate_notes
 
 __all__ = ["checks_fragment", "pytest_html_fragment", "requirements_section"]
 
@@ -47,6 +48,7 @@ def _requirement(entry: Entry, anchor: str) -> str:
     body = [f'<p class="nodeid">{" · ".join(facts)}</p>']
     if entry.get("error"):
         body.append(f'<p class="error"><b>Error:</b> {esc(entry["error"])}</p>')
+    body += gate_notes(entry)
     body.append(_exchanges(entry))
     body.append(checks_fragment(entry, anchor))
     return (

@@ -25,7 +25,7 @@ from .model import (
     verdict,
     verdict_counts,
 )
-from .waived import markdown_expiring
+from .waived import markdown_covered, markdown_expiring
 
 __all__ = ["render_markdown"]
 
@@ -71,6 +71,7 @@ def render_markdown(document: Mapping[str, Any]) -> str:
     lines += _failures(entries)
     lines += _deadlines(entries)
     lines += markdown_expiring(entries, date, _cell)
+    lines += markdown_covered(entries, _cell)
     lines += _all_requirements(entries)
     return "\n".join(lines) + "\n"
 

@@ -13,7 +13,14 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["WaiverExpiry", "expiries", "html_expiries", "markdown_expiring"]
+__all__ = [
+    "WaiverExpiry",
+    "expiries",
+    "gate_notes",
+    "html_expiries",
+    "markdown_covered",
+    "markdown_expiring",
+]
 
 Entry = Mapping[str, Any]
 
@@ -113,3 +120,43 @@ def markdown_expiring(entries: Sequence[Entry], date: str, cell: Any) -> list[st
         for w in soon
     ]
     return [*lines, ""]
+
+
+def _notes(entry: Entry) -> list[tuple[str, str]]:
+    """``(kind, text)`` for what waivers and the baseline made of the entry."""
+    notes: list[tuple[str, str]] = []
+    for kind in ("waived", "known"):
+        value = entry.get(kind)
+        if isinstance(value, Mapping) and value.get("reason"):
+            notes.append((kind, str(value["reason"])))
+    for waiver in entry.get("waiver_expired") or ():
+        notes.append(
+            (
+                "failed",
+                f"waiver expired on {waiver.get('until')}: {waiver.get('reason')}"
+                f" ({waiver.get('where')}); the failure stands",
+            )
+        )
+    for where in entry.get("waiver_unneeded") or ():
+        notes.append(("warned", f"waiver no longer needed: {where}"))
+    return notes
+
+
+def gate_notes(entry: Entry) -> list[str]:
+    """The HTML requirement article's lines on its waivers and the baseline."""
+    return [
+        f'<p class="{kind}"><b>{html.escape(kind)}:</b> {html.escape(text)}</p>'
+        for kind, text in _notes(entry)
+    ]
+
+
+def markdown_covered(entries: Sequence[Entry], cell: Any) -> list[str]:
+    """The summary's list of failures a waiver or the baseline covers, with the reasons."""
+    covered = [e for e in entries if e.get("verdict") in ("waived", "known")]
+    if not covered:
+        return []
+    lines = [f"<details><summary>{len(covered)} waived or known failure(s)</summary>", ""]
+    for entry in covered[:200]:
+        reason = "; ".join(text for _, text in _notes(entry))
+        lines.append(f"- {entry.get('verdict')}: `{cell(entry.get('nodeid', ''))}`: {cell(reason)}")
+    return [*lines, "", "</details>", ""]
