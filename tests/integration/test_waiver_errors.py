@@ -7,6 +7,7 @@ probed); the warnings need a run, against the bundled server.
 from __future__ import annotations
 
 import json
+import pathlib
 
 import pytest
 
@@ -145,3 +146,41 @@ def test_a_waived_marked_test_is_an_xfail_and_only_its_checks(pytester: pytest.P
     expired = _run(pytester, GOOD, "--upgrade-as-of=2027-02-01")
     expired.assert_outcomes(failed=1)
     expired.stdout.fnmatch_lines(["*the failure stands: waiver expired on 2027-01-31: OPS-9*"])
+
+
+def _baseline_document(path: pathlib.Path) -> None:
+    """A report whose bundled server (any port) failed status-426 on /v2/orders."""
+    failed = {
+        "nodeid": "test_suite.py::test_orders",
+        "requirement": {"protocol": "h2", "method": "GET", "path": "/v2/orders"},
+        "target": "https://127.0.0.1:1 and http://127.0.0.1:2",
+        "verdict": "failed",
+        "checks": [{"id": "status-426", "outcome": "failed"}],
+    }
+    path.write_text(json.dumps({"as_of": "2026-10-01", "results": [failed]}))
+
+
+def test_a_baseline_failure_is_known_and_fixed_once_it_passes(pytester: pytest.Pytester) -> None:
+    baseline = pytester.path / "baseline.json"
+    _baseline_document(baseline)
+    pytester.makepyfile(test_suite=MARKED_TEST)
+    pytester.makeconftest(conftest_source(legacy_status=200))
+    known = pytester.runpytest("-p", "no:cacheprovider", f"--upgrade-baseline={baseline}", "-rx")
+    known.assert_outcomes(xfailed=1)
+    known.stdout.fnmatch_lines(
+        ["XFAIL test_suite.py::test_orders - failing since the baseline of 2026-10-01 (status-426)"]
+    )
+    pytester.makeconftest(conftest_source())
+    fixed = pytester.runpytest("-p", "no:cacheprovider", f"--upgrade-baseline={baseline}")
+    fixed.assert_outcomes(passed=1)
+    fixed.stdout.fnmatch_lines(
+        [
+            "*upgrade waivers and baseline*",
+            "FIXED   https://127.0.0.1 h2 GET /v2/orders [[]status-426] (failing in the baseline"
+            " of 2026-10-01)",
+        ]
+    )
+    # Another failure than the baseline's is new: the test fails.
+    pytester.makeconftest(conftest_source(connection="close"))
+    new = pytester.runpytest("-p", "no:cacheprovider", f"--upgrade-baseline={baseline}")
+    new.assert_outcomes(failed=1)

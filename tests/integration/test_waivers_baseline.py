@@ -144,3 +144,18 @@ def test_the_same_under_xdist(pytester: pytest.Pytester, fleet: dict[str, pathli
         return {r["nodeid"]: r["verdict"] for r in json.loads(path.read_text())["results"]}
 
     assert verdicts(serial) == verdicts(parallel)
+    # Two shards of the fleet, merged: the same verdicts again.
+    lines = fleet["now"].read_text().splitlines(keepends=True)
+    shards = []
+    for n, part in enumerate((lines[:2], lines[2:])):
+        targets = pytester.path / f"shard{n}.txt"
+        targets.write_text("".join(part))
+        shards.append(pytester.path / f"shard{n}.json")
+        _run(pytester, targets, *common, f"--upgrade-report={shards[-1]}")
+    merged = pytester.path / "merged.json"
+    done = subprocess.run(
+        [sys.executable, "-m", "pytest_upgrade", "merge", str(merged), *map(str, shards)],
+        capture_output=True, text=True, timeout=120, check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert verdicts(merged) == verdicts(serial)
