@@ -103,7 +103,7 @@ def test_a_waiver_no_longer_needed_warns_and_fails_under_strict(
     pytester.makepyfile(test_suite=MARKED_TEST)
     text = GOOD + "\n" + GOOD.replace("/v2/orders", "/elsewhere")
     result = _run(pytester, text, "--upgrade-as-of=2027-01-20")
-    result.assert_outcomes(passed=1, warnings=1)
+    result.assert_outcomes(passed=1, warnings=2)
     result.stdout.fnmatch_lines(
         [
             "*PytestUpgradeWarning: waiver no longer needed: waivers.toml:1 ('*',"
@@ -113,6 +113,8 @@ def test_a_waiver_no_longer_needed_warns_and_fails_under_strict(
             " requirement 'h2 /elsewhere')",
             # Within 14 days of the evaluation date: listed.
             "waiver waivers.toml:1 expires on 2027-01-31 (in 11 day(s)): OPS-9",
+            "*warnings summary (final)*",
+            "*PytestUpgradeWarning: waivers.toml:7: the waiver matches nothing in this run*",
         ]
     )
     strict = _run(pytester, text, "--upgrade-strict")

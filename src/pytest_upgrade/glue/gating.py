@@ -19,6 +19,7 @@ the controller, a merge of shards and a serial run see the same.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import pathlib
 import warnings
@@ -255,24 +256,35 @@ class GateReport:
 
     @pytest.hookimpl(trylast=True)
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:
-        lines = self.lines()
+        unmatched = self.unmatched()
+        lines = [f"WARNING {text}" for text in unmatched] + self.lines()
         if lines:
             terminalreporter.section("upgrade waivers and baseline")
             for line in lines:
                 terminalreporter.write_line(line)
+        # Also as warnings (pytest's "warnings summary (final)"), which filters can select;
+        # an error filter does not end the run here: the lines above already say it.
+        for text in unmatched:
+            with contextlib.suppress(PytestUpgradeWarning):
+                warnings.warn(PytestUpgradeWarning(text), stacklevel=1)
+
+    def unmatched(self) -> list[str]:
+        """A warning for each waiver that matched no requirement of the run."""
+        if not self.entries:
+            return []
+        return [
+            f"{w.where}: the waiver matches nothing in this run"
+            f" (deployment {w.deployment!r}, requirement {w.requirement!r}"
+            + (", node= matches nothing until runs have nodes" if w.node else "")
+            + ")"
+            for w in self.gate.waivers
+            if w.where not in self.matched
+        ]
 
     def lines(self) -> list[str]:
         as_of = self.config.stash[SETTINGS].as_of
         entries = [e for results in self.entries.values() for e in results]
         lines = [
-            f"WARNING {w.where}: the waiver matches nothing in this run"
-            f" (deployment {w.deployment!r}, requirement {w.requirement!r}"
-            + (", node= matches nothing until runs have nodes" if w.node else "")
-            + ")"
-            for w in self.gate.waivers
-            if w.where not in self.matched and entries
-        ]
-        lines += [
             f"waiver {w.where} expires on {w.until.isoformat()}"
             f" ({'today' if days == 0 else f'in {days} day(s)'}): {w.reason}"
             for w, days in expiring(self.gate.waivers, as_of, within=EXPIRING_WITHIN)
