@@ -257,6 +257,8 @@ def test_reports_show_waived_and_known() -> None:
     assert '<input type="checkbox" name="verdict" value="waived" checked>' in page
     assert "1 waiver expires in the next 30 days" in page
     assert "expired 30 day(s) ago" in page
+    waivers = page.split('<section id="waivers"', 1)[1].split("</section>", 1)[0]
+    assert "◌ 2026-12-10 OPS-1 (w.toml:2)</text>" in waivers  # on the section's time axis
     assert '<p class="waived"><b>waived:</b> r</p>' in page
     assert "waiver expired on 2026-11-01: OPS-1 (w.toml:9); the failure stands" in page
     assert "<summary>2 waived or known failure(s)</summary>" in markdown

@@ -97,11 +97,58 @@ def html_expiries(entries: Sequence[Entry], date: str) -> str:
         '<section id="waivers" class="timeline"><h2>Waiver expiries</h2>'
         f"<p><strong>{headline} in the next {HORIZON} days</strong>"
         f" (as of {esc(date)}; {len(found)} waiver(s) in use).</p>"
-        '<div class="scroll"><table class="stack deadline-table">'
+        + _svg(found, today)
+        + '<div class="scroll"><table class="stack deadline-table">'
         '<thead><tr><th scope="col">until</th><th scope="col">when</th>'
         '<th scope="col">reason</th><th scope="col">waiver</th>'
         '<th scope="col">requirements</th></tr></thead>'
         f"<tbody>{rows}</tbody></table></div></section>"
+    )
+
+
+_WIDTH, _SIDE, _ROW, _TOP = 760, 20, 24, 40
+
+
+def _svg(found: Sequence[WaiverExpiry], today: dt.date | None) -> str:
+    """Each waiver's expiry on a time axis, the evaluation date marked, as the deadlines are."""
+    days = [w.until for w in found] + ([today] if today else [])
+    start, end = min(days) - dt.timedelta(days=14), max(days) + dt.timedelta(days=14)
+    span = (end - start).days or 1
+
+    def x(day: dt.date) -> float:
+        return _SIDE + (day - start).days / span * (_WIDTH - 2 * _SIDE)
+
+    axis = _TOP + _ROW * len(found)
+    shapes = [
+        f'<line x1="{_SIDE}" y1="{axis}" x2="{_WIDTH - _SIDE}" y2="{axis}" stroke="#57606a"/>',
+        f'<text x="{_SIDE}" y="{axis + 18}">{start.isoformat()}</text>',
+        f'<text x="{_WIDTH - _SIDE}" y="{axis + 18}" text-anchor="end">{end.isoformat()}</text>',
+    ]
+    if today is not None:
+        shapes.append(
+            f'<line x1="{x(today):.1f}" y1="20" x2="{x(today):.1f}" y2="{axis}" stroke="#0550ae"'
+            ' stroke-width="2" stroke-dasharray="5 4"/>'
+            f'<text x="{x(today):.1f}" y="14" text-anchor="middle" font-weight="bold">'
+            f"as of {today.isoformat()}</text>"
+        )
+    for row, waiver in enumerate(found):
+        cx, cy = x(waiver.until), _TOP + row * _ROW
+        expired = today is not None and waiver.until < today
+        colour = "#cf222e" if expired else "#57606a"
+        left = cx > _WIDTH * 0.6
+        label = f"◌ {waiver.until.isoformat()} {waiver.reason} ({waiver.where})"
+        shapes.append(
+            f'<line x1="{cx:.1f}" y1="{cy}" x2="{cx:.1f}" y2="{axis}" stroke="{colour}"'
+            ' stroke-opacity=".35"/>'
+            f'<rect x="{cx - 6:.1f}" y="{cy - 6}" width="12" height="12" fill="{colour}"'
+            f' transform="rotate(45 {cx:.1f} {cy})"/>'
+            f'<text x="{cx - 10 if left else cx + 10:.1f}" y="{cy + 4}"'
+            f' text-anchor="{"end" if left else "start"}">{html.escape(label)}</text>'
+        )
+    return (
+        f'<svg viewBox="0 0 {_WIDTH} {axis + 26}" role="img" aria-label="each waiver\'s expiry'
+        ' on a time axis, the as-of date marked" xmlns="http://www.w3.org/2000/svg">'
+        f"{''.join(shapes)}</svg>"
     )
 
 
