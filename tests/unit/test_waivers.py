@@ -262,6 +262,9 @@ def test_reports_show_waived_and_known() -> None:
     assert '<p class="waived"><b>waived:</b> r</p>' in page
     assert "waiver expired on 2026-11-01: OPS-1 (w.toml:9); the failure stands" in page
     assert "<summary>2 waived or known failure(s)</summary>" in markdown
+    assert "### Expired waivers: the failures stand\n\n- failed: `x::t[c TLS/1.2 /]`: waiver" in (
+        markdown
+    )
     assert [w.where for w in expiries(entries)] == ["w.toml:9", "w.toml:2"]
     assert html_expiries([entry("x")], "2026-12-01") == ""
     # Without waived or known entries the reports are as before.

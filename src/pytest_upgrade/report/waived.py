@@ -199,11 +199,20 @@ def gate_notes(entry: Entry) -> list[str]:
 
 def markdown_covered(entries: Sequence[Entry], cell: Any) -> list[str]:
     """The summary's list of failures a waiver or the baseline covers, with the reasons."""
+    lines: list[str] = []
+    expired = [e for e in entries if e.get("waiver_expired")]
+    if expired:
+        lines += ["### Expired waivers: the failures stand", ""]
+        lines += [_listed(entry, cell) for entry in expired[:200]]
+        lines.append("")
     covered = [e for e in entries if e.get("verdict") in ("waived", "known")]
-    if not covered:
-        return []
-    lines = [f"<details><summary>{len(covered)} waived or known failure(s)</summary>", ""]
-    for entry in covered[:200]:
-        reason = "; ".join(text for _, text in _notes(entry))
-        lines.append(f"- {entry.get('verdict')}: `{cell(entry.get('nodeid', ''))}`: {cell(reason)}")
-    return [*lines, "", "</details>", ""]
+    if covered:
+        lines += [f"<details><summary>{len(covered)} waived or known failure(s)</summary>", ""]
+        lines += [_listed(entry, cell) for entry in covered[:200]]
+        lines += ["", "</details>", ""]
+    return lines
+
+
+def _listed(entry: Entry, cell: Any) -> str:
+    reason = "; ".join(text for _, text in _notes(entry))
+    return f"- {entry.get('verdict')}: `{cell(entry.get('nodeid', ''))}`: {cell(reason)}"
