@@ -186,3 +186,24 @@ def test_a_baseline_failure_is_known_and_fixed_once_it_passes(pytester: pytest.P
     pytester.makeconftest(conftest_source(connection="close"))
     new = pytester.runpytest("-p", "no:cacheprovider", f"--upgrade-baseline={baseline}")
     new.assert_outcomes(failed=1)
+
+
+BODY_TEST = """
+import pytest
+
+@pytest.mark.requires_upgrade("h2", path="/v2/orders")
+def test_orders(upgrade):
+    assert upgrade.client.get("/v2/orders").status_code == 201, "the body's own assertion"
+"""
+
+
+def test_a_waived_test_body_still_runs_and_its_failure_stands(pytester: pytest.Pytester) -> None:
+    pytester.makeconftest(conftest_source(legacy_status=200))
+    pytester.makepyfile(test_suite=BODY_TEST)
+    report = pytester.path / "report.json"
+    result = _run(pytester, GOOD, "--upgrade-as-of=2026-12-01", f"--upgrade-report={report}")
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(["*AssertionError: the body's own assertion*"])
+    # The compliance verdict is still the waiver's; the test's outcome is its body's.
+    (entry,) = json.loads(report.read_text())["results"]
+    assert (entry["verdict"], entry["outcome"]) == ("waived", "failed")

@@ -33,7 +33,7 @@ from .._waivers import Waiver, parse_waivers
 from .._warnings import PytestUpgradeWarning
 from ..judge import RequirementResult
 from ..report.baseline import Baseline, GateDecision, decide, expiring, fixed_since, read_baseline
-from .keys import ITEM_DEPLOYMENT, RESULTS
+from .keys import COVERED, ITEM_DEPLOYMENT, RESULTS
 from .settings import SETTINGS
 from .workers import is_xdist_worker
 
@@ -141,7 +141,7 @@ def _unneeded_text(waiver: Waiver) -> str:
     )
 
 
-# tryfirst, registered after glue.runtest: it decides before runtest fails the test.
+# tryfirst, registered after glue.runtest: it decides before runtest judges the test.
 @pytest.hookimpl(tryfirst=True)
 def pytest_runtest_call(item: pytest.Item) -> None:
     gate = item.config.stash.get(GATE, None)
@@ -154,15 +154,16 @@ def pytest_runtest_call(item: pytest.Item) -> None:
         for r in results
     ]
     item.stash[DECISIONS] = decisions
+    # glue.runtest leaves the covered results out of the test's failure, and the
+    # body runs: its own assertions still count. The report is made an xfail
+    # afterwards (pytest_runtest_makereport) when nothing else failed it.
+    item.stash[COVERED] = frozenset(n for n, d in enumerate(decisions) if d.verdict)
+    for result, decision in zip(results, decisions, strict=True):
+        if decision.verdict is not None:
+            _record_verdict(item, result, decision.verdict)
+    if any(r.failed for r in results):
+        return  # waived, known or new: glue.runtest decides
     unneeded = [_unneeded_text(w) for d in decisions for w in d.unneeded]
-    failing = [d for r, d in zip(results, decisions, strict=True) if r.failed]
-    if failing and all(d.verdict for d in failing):
-        for result, decision in zip(results, decisions, strict=True):
-            if decision.verdict is not None:
-                _record_verdict(item, result, decision.verdict)
-        pytest.xfail("; ".join(d.reason(gate.baseline) for d in failing))
-    if failing:
-        return  # the new failures: glue.runtest fails the test with their report
     if unneeded and item.config.stash[SETTINGS].strict:
         pytest.fail("\n".join(unneeded) + " (an error under --upgrade-strict)", pytrace=False)
     for text in unneeded:
@@ -233,6 +234,12 @@ def pytest_runtest_makereport(
         _annotate(result, summary, decision, gate)
         for result, summary, decision in zip(results, summaries, decisions, strict=True)
     ]
+    reasons = [d.reason(gate.baseline) for d in decisions if d.verdict]
+    if reasons and report.passed:
+        # Every failing requirement was covered and the body passed: an xfail,
+        # as pytest's skipping plugin reports one (outcome skipped, wasxfail).
+        report.outcome = "skipped"
+        report.wasxfail = "; ".join(reasons)
     expired = [_expired_text(w) for d in decisions for w in d.expired]
     if expired and report.failed:
         report.sections.append(("upgrade waivers", "the failure stands: " + "; ".join(expired)))
