@@ -13,12 +13,14 @@ granted: waiting for a slot never eats into a probe's timeout.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import threading
 from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future
 
 from .._model import Observation, Requirement
 from .observe import assemble, plan_probes
+from .pool import ProbePool
 from .target import HandshakeCache, Made, Probe, Target
 
 __all__ = ["DEFAULT_HOST_LIMIT", "Job", "ProbeEngine", "host_of"]
@@ -102,16 +104,16 @@ class ProbeEngine:
         self.handshakes = handshakes
         self.concurrency = concurrency
         self.host_limit = host_limit or DEFAULT_HOST_LIMIT
-        self._executor: ThreadPoolExecutor | None = None
+        self._executor: ProbePool | None = None
         self._slots: dict[Host, threading.BoundedSemaphore] = {}
         self._lock = threading.Lock()
         self._closed = False
 
     @property
-    def executor(self) -> ThreadPoolExecutor:
+    def executor(self) -> ProbePool:
         if self._executor is None:
             workers = max(_MIN_THREADS, _THREADS_PER_REQUIREMENT * self.concurrency)
-            self._executor = ThreadPoolExecutor(
+            self._executor = ProbePool(
                 max_workers=workers, thread_name_prefix="pytest-upgrade-probe"
             )
         return self._executor
@@ -149,17 +151,18 @@ class ProbeEngine:
             finally:
                 job.probe_done()
 
-        job.futures = [self.executor.submit(gated, probe) for probe in probes]
+        job.futures = [self.executor.submit(functools.partial(gated, probe)) for probe in probes]
         return job
 
     def observe(self, requirement: Requirement, target: Target) -> Observation:
         """Probe ``requirement`` now and wait for its Observation."""
         return self.submit(requirement, target).observation()
 
-    def close(self, *, wait: bool = True) -> None:
-        """Cancel the probes not started; ``wait`` for those running (each within its timeout)."""
+    def close(self, *, wait: float | None = None) -> None:
+        """Cancel the probes not started; wait for those running (each ends within its
+        timeout), at most ``wait`` seconds, then abandon them: their threads do not
+        hold up the exit."""
         self._closed = True
         if self._executor is not None:
-            self._executor.shutdown(wait=wait, cancel_futures=True)
-            if wait:
-                self._executor = None
+            self._executor.shutdown(wait=wait)
+            self._executor = None

@@ -23,6 +23,7 @@ from .model import (
     check_counts,
     check_ids,
     describe,
+    interrupted_note,
     targets,
     verdict,
     verdict_counts,
@@ -49,7 +50,7 @@ def render_html(document: Mapping[str, Any]) -> str:
         f"<style>{STYLE}</style>",
         "</head>",
         "<body>",
-        _header(entries, date),
+        _header(entries, date, interrupted_note(document)),
         "<main>",
         _nav(),
         _filters(entries),
@@ -69,7 +70,7 @@ def render_html(document: Mapping[str, Any]) -> str:
 # -- the top of the page -----------------------------------------------------------
 
 
-def _header(entries: Sequence[Entry], date: str) -> str:
+def _header(entries: Sequence[Entry], date: str, interrupted: str | None = None) -> str:
     counts = verdict_counts(entries)
     tests = len({e.get("nodeid") for e in entries})
     where = targets(entries)
@@ -88,9 +89,12 @@ def _header(entries: Sequence[Entry], date: str) -> str:
     )
     checks = check_counts(entries)
     check_line = ", ".join(f"{n} {outcome}" for outcome, n in checks.items())
+    # An interrupted run says so above its counts: what was not checked is not known to hold.
+    alert = f'<p class="interrupted" role="alert">{esc(interrupted)}</p>' if interrupted else ""
     return (
         "<header>"
         "<h1>Upgrade compliance</h1>"
+        f"{alert}"
         f'<p class="meta">{" · ".join(m for m in meta if m)}</p>'
         f'<ul class="counts" aria-label="requirements by verdict">{items}</ul>'
         f'<p class="meta">checks: {esc(check_line)}</p>'

@@ -37,6 +37,7 @@ h2 { font-size: 1.25rem; margin: 1.6rem 0 .6rem; border-bottom: 1px solid var(--
 h3 { font-size: 1.05rem; margin: 0; display: inline; }
 code, pre, .mono { font-family: "DejaVu Sans Mono", ui-monospace, Menlo, Consolas, monospace; }
 .meta { color: var(--muted); margin: 0 0 .8rem; overflow-wrap: anywhere; }
+.interrupted { font-weight: bold; color: var(--error-fg); background: var(--error-bg); padding: .4rem .8rem; }
 a { color: var(--focus); }
 :focus-visible { outline: 3px solid var(--focus); outline-offset: 2px; }
 .counts { display: flex; flex-wrap: wrap; gap: .5rem; list-style: none; padding: 0; margin: .5rem 0; }

@@ -21,6 +21,7 @@ from .model import (
     deadline_entries,
     describe,
     failed_checks,
+    interrupted_note,
     targets,
     verdict,
     verdict_counts,
@@ -52,7 +53,14 @@ def render_markdown(document: Mapping[str, Any]) -> str:
     entries: list[Entry] = list(document.get("results", ()))
     counts = verdict_counts(entries)
     date = as_of(document)
-    lines = [f"## Upgrade compliance: {_headline(counts, len(entries))}", ""]
+    headline = _headline(counts, len(entries))
+    interrupted = interrupted_note(document)
+    if interrupted is not None:
+        # Never a plain ✔: what was not checked is not known to hold.
+        headline = f"{VERDICT_MARKS['error']} {interrupted.split(';')[0]}; " + headline
+    lines = [f"## Upgrade compliance: {headline}", ""]
+    if interrupted is not None:
+        lines += [f"> **{_cell(interrupted)}**", ""]
     where = targets(entries)
     meta = [f"as of {date}" if date else ""]
     if where:

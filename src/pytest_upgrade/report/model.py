@@ -12,6 +12,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from ..checks.catalogue import REGISTRY
+from .document import interrupted_line, is_incomplete
 
 __all__ = [
     "CHECK_MARKS",
@@ -24,6 +25,7 @@ __all__ = [
     "deadline_entries",
     "describe",
     "failed_checks",
+    "interrupted_note",
     "targets",
     "verdict",
     "verdict_counts",
@@ -138,3 +140,17 @@ def as_of(document: Mapping[str, Any]) -> str:
         return str(value)
     dates = {e.get("as_of") for e in document.get("results", ())} - {None}
     return ", ".join(sorted(str(d) for d in dates))
+
+
+def interrupted_note(document: Mapping[str, Any]) -> str | None:
+    """What an interrupted run's reports say first, or None for a complete run."""
+    if not is_incomplete(document):
+        return None
+    reported = len(document.get("results", ()))
+    counts = document.get("requirements") or {}
+    counts = {
+        "reported": reported,
+        "selected": counts.get("selected", reported),
+        "collected": counts.get("collected", counts.get("selected", reported)),
+    }
+    return interrupted_line(counts)

@@ -41,8 +41,8 @@ def summary_lines(
         blocks.append(_rollup(targets, show_all=show_all))
     counts = Counter(e["verdict"] for e in entries)
     total = len(entries)
-    text = f"{total} requirement{'s' if total != 1 else ''}: " + ", ".join(
-        f"{counts[v]} {v}" for v in VERDICTS if counts[v]
+    text = f"{total} requirement{'s' if total != 1 else ''}" + (
+        ": " + ", ".join(f"{counts[v]} {v}" for v in VERDICTS if counts[v]) if total else ""
     )
     hidden = total - len(shown)
     if hidden:
