@@ -2,9 +2,10 @@
 
 One engine per pytest session (per worker under pytest-xdist). Each
 requirement's probes are independent connections; the engine runs them on
-its thread pool, every probe holding one of its host's slots while it runs,
-so that at most ``host_limit`` connections are open at once to one host,
-however many requirements are in flight (``glue.ahead`` decides which).
+its thread pool, every probe holding one of its host's slots while it runs
+(the host it connects to: a deployment's https and cleartext hosts each
+count), so that at most ``host_limit`` connections are open at once to one
+host, however many requirements are in flight (``glue.ahead`` decides which).
 
 A probe's own deadline starts when the probe starts, after its slot was
 granted: waiting for a slot never eats into a probe's timeout.
@@ -20,10 +21,11 @@ from concurrent.futures import Future
 
 from .._model import Observation, Requirement
 from .observe import assemble, plan_probes
+from .endpoint import Endpoint
 from .pool import ProbePool
 from .target import HandshakeCache, Made, Probe, Target
 
-__all__ = ["DEFAULT_HOST_LIMIT", "Job", "ProbeEngine", "host_of"]
+__all__ = ["DEFAULT_HOST_LIMIT", "Job", "ProbeEngine", "host_of", "probe_host"]
 
 # Connections at once to one host: a few, as browsers keep (RFC 9112 §9.4
 # asks clients to limit them; 6 to 8 is common practice).
@@ -38,6 +40,29 @@ Host = tuple[str, int]
 def host_of(target: Target) -> Host:
     """The host a target's probes count against: its https (else http) host and port."""
     endpoint = target.primary
+    return (endpoint.host.lower(), endpoint.port)
+
+
+def _endpoint_of(probe: object) -> Endpoint | None:
+    """The endpoint a probe connects to, where it says: a handshake's, or the first
+    argument of a ``partial`` over a probe function (every protocol's plan)."""
+    endpoint = getattr(probe, "endpoint", None)
+    if isinstance(endpoint, Endpoint):
+        return endpoint
+    if isinstance(probe, functools.partial):
+        for arg in probe.args:
+            found = arg if isinstance(arg, Endpoint) else _endpoint_of(arg)
+            if found is not None:
+                return found
+    return None
+
+
+def probe_host(probe: Probe, target: Target) -> Host:
+    """The host one probe's connection counts against: the endpoint it connects to
+    (a deployment's cleartext host too), else the target's primary host."""
+    endpoint = _endpoint_of(probe)
+    if endpoint is None:
+        return host_of(target)
     return (endpoint.host.lower(), endpoint.port)
 
 
@@ -141,12 +166,13 @@ class ProbeEngine:
             raise RuntimeError("the probe engine is closed")
         if probes is None:
             probes = self.plan(requirement, target)
-        slot = self._slot(host_of(target))
         job = Job(requirement, target, len(probes), on_done)
 
         def gated(probe: Probe) -> Made:
+            # Each probe holds a slot of the host it connects to: a deployment's
+            # https and http hosts are counted apart, each within the limit.
             try:
-                with slot:
+                with self._slot(probe_host(probe, target)):
                     return probe()
             finally:
                 job.probe_done()
