@@ -20,8 +20,8 @@ from collections.abc import Callable
 from concurrent.futures import Future
 
 from .._model import Observation, Requirement
-from .observe import assemble, plan_probes
 from .endpoint import Endpoint
+from .observe import assemble, plan_probes
 from .pool import ProbePool
 from .target import HandshakeCache, Made, Probe, Target
 
