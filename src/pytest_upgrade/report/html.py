@@ -14,6 +14,7 @@ from typing import Any
 from .html_assets import CSP, SCRIPT, STYLE
 from .html_markup import Entry, esc, follows, plural
 from .html_requirements import checks_fragment, pytest_html_fragment, requirements_section
+from .html_scale import full_or_brief, is_large, nearest_deadlines, target_list
 from .html_timeline import timeline
 from .model import (
     CHECK_MARKS,
@@ -24,6 +25,7 @@ from .model import (
     check_ids,
     describe,
     interrupted_note,
+    natural_sorted,
     targets,
     verdict,
     verdict_counts,
@@ -37,6 +39,8 @@ def render_html(document: Mapping[str, Any]) -> str:
     entries: list[Entry] = list(document.get("results", ()))
     anchors = [f"r{n}" for n in range(1, len(entries) + 1)]
     date = as_of(document)
+    # Thousands of requirements: the passing ones are summarised (html_scale).
+    large = is_large(entries)
     title = "Upgrade compliance" + (f" as of {date}" if date else "")
     parts = [
         "<!DOCTYPE html>",
@@ -54,10 +58,10 @@ def render_html(document: Mapping[str, Any]) -> str:
         "<main>",
         _nav(),
         _filters(entries),
-        _matrix(entries, anchors),
-        timeline(entries, anchors, date),
-        _targets(entries),
-        requirements_section(entries, anchors),
+        _matrix(entries, anchors, large=large),
+        _timeline(entries, anchors, date, large=large),
+        _targets(entries, large=large),
+        requirements_section(entries, anchors, large=large),
         _refused(document.get("refused", ())),
         "</main>",
         f"<script>{SCRIPT}</script>",
@@ -77,9 +81,6 @@ def _header(entries: Sequence[Entry], date: str, interrupted: str | None = None)
     meta = [
         f"as of <time>{esc(date)}</time>" if date else "",
         f"{plural(len(entries), 'requirement')} in {plural(tests, 'test')}",
-        ("target: " if len(where) == 1 else "targets: ") + ", ".join(esc(t) for t in where)
-        if where
-        else "",
     ]
     items = "".join(
         f'<li class="{v if counts[v] else "zero"}" data-count="{v}">'
@@ -95,9 +96,11 @@ def _header(entries: Sequence[Entry], date: str, interrupted: str | None = None)
         "<header>"
         "<h1>Upgrade compliance</h1>"
         f"{alert}"
-        f'<p class="meta">{" · ".join(m for m in meta if m)}</p>'
+        # The counts first; the targets, however many, after them and folded.
         f'<ul class="counts" aria-label="requirements by verdict">{items}</ul>'
-        f'<p class="meta">checks: {esc(check_line)}</p>'
+        f'<p class="meta">{" · ".join(m for m in meta if m)}</p>'
+        + (f'<div class="meta">{target_list(where)}</div>' if where else "")
+        + f'<p class="meta">checks: {esc(check_line)}</p>'
         "</header>"
     )
 
@@ -135,12 +138,20 @@ def _filters(entries: Sequence[Entry]) -> str:
 # -- the matrix --------------------------------------------------------------------
 
 
-def _matrix(entries: Sequence[Entry], anchors: Sequence[str]) -> str:
+def _matrix(entries: Sequence[Entry], anchors: Sequence[str], *, large: bool = False) -> str:
     if not entries:
         return (
             '<section id="matrix"><h2>Requirements × checks</h2>'
             "<p>No requirement was checked in this run.</p></section>"
         )
+    listed = [(e, a) for e, a in zip(entries, anchors, strict=True) if full_or_brief(e, large)]
+    note = ""
+    if len(listed) < len(entries):
+        note = (
+            f'<p class="meta">{len(entries) - len(listed)} passing requirement(s) are not'
+            " rows here: each is listed under Details, every check in the JSON report.</p>"
+        )
+    entries, anchors = [e for e, _ in listed], [a for _, a in listed]
     ids = check_ids(entries)
     head = "".join(f'<th scope="col" class="check"><span>{esc(i)}</span></th>' for i in ids)
     rows = []
@@ -183,7 +194,7 @@ def _matrix(entries: Sequence[Entry], anchors: Sequence[str]) -> str:
         " every requirement</caption>"
         f'<thead><tr><th scope="col">requirement</th><th scope="col">verdict</th>{head}</tr>'
         f"</thead><tbody>{''.join(rows)}</tbody></table></div>"
-        f'<p class="legend">{legend}</p>'
+        f'<p class="legend">{legend}</p>{note}'
         "</section>"
     )
 
@@ -191,13 +202,22 @@ def _matrix(entries: Sequence[Entry], anchors: Sequence[str]) -> str:
 # -- the per-target roll-up --------------------------------------------------------
 
 
-def _targets(entries: Sequence[Entry]) -> str:
+def _targets(entries: Sequence[Entry], *, large: bool = False) -> str:
     by_target: dict[str, list[Entry]] = {}
     for entry in entries:
         by_target.setdefault(str(entry.get("target", "")), []).append(entry)
     head = "".join(f'<th scope="col">{VERDICT_MARKS[v]} {v}</th>' for v in VERDICTS)
     rows = []
-    for target in sorted(by_target):
+    listed = [
+        t for t in by_target if not large or any(full_or_brief(e, large) for e in by_target[t])
+    ]
+    note = ""
+    if len(listed) < len(by_target):
+        note = (
+            f'<p class="meta">and {len(by_target) - len(listed)} target(s) where every'
+            " requirement passed</p>"
+        )
+    for target in natural_sorted(listed):
         counts = verdict_counts(by_target[target])
         cells = "".join(
             f'<td data-label="{v}" class="{v if counts[v] else "none"}">{counts[v]}</td>'
@@ -211,8 +231,23 @@ def _targets(entries: Sequence[Entry]) -> str:
         '<section id="targets"><h2>Targets</h2>'
         '<div class="scroll"><table class="stack rollup">'
         f'<thead><tr><th scope="col">target</th><th scope="col">requirements</th>{head}</tr>'
-        f"</thead><tbody>{''.join(rows)}</tbody></table></div></section>"
+        f"</thead><tbody>{''.join(rows)}</tbody></table></div>{note}</section>"
     )
+
+
+def _timeline(entries: Sequence[Entry], anchors: Sequence[str], date: str, *, large: bool) -> str:
+    """The deadline timeline; a large run's draws the nearest deadlines (html_scale)."""
+    if not large:
+        return timeline(entries, anchors, date)
+    near, near_anchors, total = nearest_deadlines(entries, anchors)
+    drawn = timeline(near, near_anchors, date)
+    if total <= len(near):
+        return drawn
+    note = (
+        f'<p class="meta">The {len(near)} nearest of {total} deadlines are drawn;'
+        " every one is in the JSON report.</p></section>"
+    )
+    return drawn.removesuffix("</section>") + note
 
 
 def _refused(refused: Sequence[Mapping[str, Any]]) -> str:

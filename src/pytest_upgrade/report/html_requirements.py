@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from .html_markup import Entry, esc, filter_attributes
+from .html_scale import full_or_brief, summary_article
 from .model import (
     CHECK_MARKS,
     VERDICT_MARKS,
@@ -21,8 +22,14 @@ __all__ = ["checks_fragment", "pytest_html_fragment", "requirements_section"]
 # -- per requirement ---------------------------------------------------------------
 
 
-def requirements_section(entries: Sequence[Entry], anchors: Sequence[str]) -> str:
-    articles = [_requirement(e, a) for e, a in zip(entries, anchors, strict=True)]
+def requirements_section(
+    entries: Sequence[Entry], anchors: Sequence[str], *, large: bool = False
+) -> str:
+    """Every requirement's article: in full, or (passing, in a large run) one line."""
+    articles = [
+        _requirement(e, a) if full_or_brief(e, large) else summary_article(e, a)
+        for e, a in zip(entries, anchors, strict=True)
+    ]
     return f'<section id="requirements"><h2>Details</h2>{"".join(articles)}</section>'
 
 

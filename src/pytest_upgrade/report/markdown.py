@@ -34,6 +34,8 @@ Entry = Mapping[str, Any]
 # How many failing requirements and deadlines are shown before the fold.
 TOP_FAILURES = 5
 TOP_DEADLINES = 3
+# Targets named under the heading; more are counted, each named in the table.
+TOP_TARGETS = 3
 # GitHub keeps at most 1 MiB of a step's summary: long lists stop well before.
 MAX_LISTED = 200
 
@@ -63,8 +65,10 @@ def render_markdown(document: Mapping[str, Any]) -> str:
         lines += [f"> **{_cell(interrupted)}**", ""]
     where = targets(entries)
     meta = [f"as of {date}" if date else ""]
-    if where:
+    if where and len(where) <= TOP_TARGETS:
         meta.append(("target " if len(where) == 1 else "targets ") + ", ".join(where))
+    elif where:
+        meta.append(f"{len(where)} targets (listed with every requirement below)")
     lines += [_cell(" · ".join(m for m in meta if m)), ""]
     if not entries:
         return "\n".join([*lines, "No requirement was checked in this run.", ""])

@@ -12,7 +12,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from ..checks.catalogue import REGISTRY
-from .document import interrupted_line, is_incomplete
+from .document import interrupted_line, is_incomplete, natural_key
 
 __all__ = [
     "CHECK_MARKS",
@@ -26,6 +26,7 @@ __all__ = [
     "describe",
     "failed_checks",
     "interrupted_note",
+    "natural_sorted",
     "targets",
     "verdict",
     "verdict_counts",
@@ -100,8 +101,13 @@ def check_ids(entries: Iterable[Entry]) -> list[str]:
     return sorted(ids, key=lambda check_id: order.get(check_id, len(order)))
 
 
+def natural_sorted(texts: Iterable[str]) -> list[str]:
+    """In natural order: "n2" before "n10"."""
+    return sorted(texts, key=natural_key)
+
+
 def targets(entries: Iterable[Entry]) -> list[str]:
-    return sorted({str(entry.get("target", "")) for entry in entries} - {""})
+    return natural_sorted({str(entry.get("target", "")) for entry in entries} - {""})
 
 
 def deadline_entries(entries: Sequence[Entry]) -> list[tuple[dt.date, Entry]]:
