@@ -70,10 +70,13 @@ def _five_reports(pytester: pytest.Pytester, *args: str) -> tuple[pytest.RunResu
     return result, {key: path.read_text(encoding="utf-8") for key, path in paths.items()}
 
 
-def test_a_crashing_probe_is_an_error_in_all_five_reports(pytester: pytest.Pytester) -> None:
+@pytest.mark.parametrize("xdist", [[], ["-n", "2"]], ids=["serial", "xdist"])
+def test_a_crashing_probe_is_an_error_in_all_five_reports(
+    pytester: pytest.Pytester, xdist: list[str]
+) -> None:
     pytester.makeconftest(conftest_source() + CRASH)
     pytester.makepyfile(test_suite=SUITE)
-    result, reports = _five_reports(pytester)
+    result, reports = _five_reports(pytester, *xdist)
     result.assert_outcomes(passed=1, errors=1)
     assert result.ret == pytest.ExitCode.TESTS_FAILED
     cause = "UnicodeEncodeError: 'ascii' codec can't encode character"
