@@ -75,3 +75,16 @@ def test_an_answer_is_evidence(status: int) -> None:
 @pytest.mark.parametrize("role", ["h2c-upgrade", "version-probe", "tls"])
 def test_other_roles_are_judged_by_their_own_checks(role: str) -> None:
     assert unevaluable(probe(role, TIMEOUT), others_answered=False) is None
+
+
+def test_a_garbage_answer_is_quoted_as_bytes_not_as_a_python_repr() -> None:
+    import h11
+
+    from pytest_upgrade.probes.http1 import readable_h11_error
+
+    conn = h11.Connection(h11.CLIENT)
+    conn.send(h11.Request(method="GET", target="/", headers=[("host", "x")]))
+    conn.receive_data(b"\x00\xffGARBAGE\r\n\r\n")
+    with pytest.raises(h11.RemoteProtocolError) as caught:
+        conn.next_event()
+    assert readable_h11_error(caught.value) == "illegal status line: b'\\x00\\xffGARBAGE'"
