@@ -8,13 +8,13 @@ run. Everything that comes from the run is escaped with :func:`html.escape`.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from .html_assets import CSP, SCRIPT, STYLE
 from .html_markup import Entry, esc, follows, plural
 from .html_requirements import checks_fragment, pytest_html_fragment, requirements_section
-from .html_scale import full_or_brief, is_large, nearest_deadlines, target_list
+from .html_scale import in_full, is_large, nearest_deadlines, target_list
 from .html_timeline import timeline
 from .model import (
     CHECK_MARKS,
@@ -41,6 +41,7 @@ def render_html(document: Mapping[str, Any]) -> str:
     date = as_of(document)
     # Thousands of requirements: the passing ones are summarised (html_scale).
     large = is_large(entries)
+    full = in_full(entries)
     title = "Upgrade compliance" + (f" as of {date}" if date else "")
     parts = [
         "<!DOCTYPE html>",
@@ -58,10 +59,10 @@ def render_html(document: Mapping[str, Any]) -> str:
         "<main>",
         _nav(),
         _filters(entries),
-        _matrix(entries, anchors, large=large),
+        _matrix(entries, anchors, full),
         _timeline(entries, anchors, date, large=large),
         _targets(entries, large=large),
-        requirements_section(entries, anchors, large=large),
+        requirements_section(entries, anchors, full),
         _refused(document.get("refused", ())),
         "</main>",
         f"<script>{SCRIPT}</script>",
@@ -138,18 +139,19 @@ def _filters(entries: Sequence[Entry]) -> str:
 # -- the matrix --------------------------------------------------------------------
 
 
-def _matrix(entries: Sequence[Entry], anchors: Sequence[str], *, large: bool = False) -> str:
+def _matrix(entries: Sequence[Entry], anchors: Sequence[str], full: Callable[[Entry], bool]) -> str:
     if not entries:
         return (
             '<section id="matrix"><h2>Requirements × checks</h2>'
             "<p>No requirement was checked in this run.</p></section>"
         )
-    listed = [(e, a) for e, a in zip(entries, anchors, strict=True) if full_or_brief(e, large)]
+    listed = [(e, a) for e, a in zip(entries, anchors, strict=True) if full(e)]
     note = ""
     if len(listed) < len(entries):
         note = (
-            f'<p class="meta">{len(entries) - len(listed)} passing requirement(s) are not'
-            " rows here: each is listed under Details, every check in the JSON report.</p>"
+            f'<p class="meta">{len(entries) - len(listed)} requirement(s) are not rows here'
+            " (passing, or past the first failing ones): each is listed under Details,"
+            " every check in the JSON report.</p>"
         )
     entries, anchors = [e for e, _ in listed], [a for _, a in listed]
     ids = check_ids(entries)
@@ -208,8 +210,9 @@ def _targets(entries: Sequence[Entry], *, large: bool = False) -> str:
         by_target.setdefault(str(entry.get("target", "")), []).append(entry)
     head = "".join(f'<th scope="col">{VERDICT_MARKS[v]} {v}</th>' for v in VERDICTS)
     rows = []
+    # A large run's table: the targets where something did not pass (html_scale).
     listed = [
-        t for t in by_target if not large or any(full_or_brief(e, large) for e in by_target[t])
+        t for t in by_target if not large or any(verdict(e) != "passed" for e in by_target[t])
     ]
     note = ""
     if len(listed) < len(by_target):

@@ -3,15 +3,16 @@
 A page with every exchange, check and matrix cell of 15,000 requirements is
 over 200 MB, and no browser renders it. Above :data:`FULL_DETAIL_LIMIT`
 requirements the page keeps everything about the requirements that did not
-pass, and summarises the others: a passing requirement is one line (its
-description, test id and target, found by the filters and the search), the
-matrix and the per-target table list only what did not pass, and the
-timeline draws the nearest deadlines. The JSON report keeps it all.
+pass (the first :data:`FULL_DETAIL_LIMIT` of them), and summarises the
+others: such a requirement is one line (its description, test id and
+target, found by the filters and the search), the matrix and the per-target
+table list only what did not pass, and the timeline draws the nearest
+deadlines. The JSON report keeps it all.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from .html_markup import Entry, esc
 from .model import VERDICT_MARKS, deadline_entries, describe, verdict
@@ -20,7 +21,7 @@ __all__ = [
     "FULL_DETAIL_LIMIT",
     "TIMELINE_LIMIT",
     "TOP_TARGETS",
-    "full_or_brief",
+    "in_full",
     "is_large",
     "nearest_deadlines",
     "summary_article",
@@ -54,9 +55,17 @@ def summary_article(entry: Entry, anchor: str) -> str:
     )
 
 
-def full_or_brief(entry: Entry, large: bool) -> bool:
-    """Whether ``entry`` is shown in full: always in a small run, unless passed in a large one."""
-    return not large or verdict(entry) != "passed"
+def in_full(entries: Sequence[Entry]) -> Callable[[Entry], bool]:
+    """Which entries the page shows in full: every one of a small run; of a large run
+    the first :data:`FULL_DETAIL_LIMIT` that did not pass (a fleet failing everywhere
+    is as large as one passing everywhere: the rest are in the JSON report)."""
+    if not is_large(entries):
+        return lambda entry: True
+    chosen = {id(e) for e in entries if verdict(e) != "passed"}
+    if len(chosen) > FULL_DETAIL_LIMIT:
+        kept = [e for e in entries if id(e) in chosen][:FULL_DETAIL_LIMIT]
+        chosen = {id(e) for e in kept}
+    return lambda entry: id(entry) in chosen
 
 
 def nearest_deadlines(
