@@ -8,12 +8,13 @@ fleet's shards (CI jobs, machines) into one, and with ``--html`` or
 from __future__ import annotations
 
 import argparse
+import io
 import json
 import pathlib
 import sys
 from collections.abc import Sequence
 
-from .report.document import MergeError, merge_documents
+from .report.document import MergeError, dump_document, merge_documents
 
 __all__ = ["main"]
 
@@ -32,6 +33,11 @@ def _parser() -> argparse.ArgumentParser:
     merge.add_argument("inputs", metavar="IN.json", nargs="+", help="the reports to merge")
     merge.add_argument("--html", metavar="PATH", help="also render the merged report as HTML")
     merge.add_argument("--markdown", metavar="PATH", help="also render it as a Markdown summary")
+    merge.add_argument(
+        "--allow-incomplete",
+        action="store_true",
+        help="merge interrupted runs and short sets of shards too, marking the report interrupted",
+    )
     return parser
 
 
@@ -56,8 +62,12 @@ def _write(path: str, text: str) -> None:
 
 
 def _merge(args: argparse.Namespace) -> str:
-    document = merge_documents([(path, _read(path)) for path in args.inputs])
-    _write(args.out, json.dumps(document, indent=2) + "\n")
+    document = merge_documents(
+        [(path, _read(path)) for path in args.inputs], allow_incomplete=args.allow_incomplete
+    )
+    text = io.StringIO()
+    dump_document(document, text)
+    _write(args.out, text.getvalue())
     if args.html:
         from .report.html import render_html  # noqa: PLC0415 (only when asked for)
 
@@ -67,7 +77,11 @@ def _merge(args: argparse.Namespace) -> str:
 
         _write(args.markdown, render_markdown(document))
     results = document["results"]
-    return f"merged {len(results)} result(s) from {len(args.inputs)} report(s) into {args.out}"
+    message = f"merged {len(results)} result(s) from {len(args.inputs)} report(s) into {args.out}"
+    if document["interrupted"]:
+        counts = document["requirements"]
+        message += f" (incomplete: {counts['reported']} of {counts['selected']} requirements)"
+    return message
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -53,7 +53,7 @@ def test_a_test_with_two_requirements_keeps_both_in_order() -> None:
     [
         ([], "no report to merge"),
         ([("a.json", [])], "a.json: not a pytest-upgrade report"),
-        ([("a.json", {"version": 2})], "a.json: report format version 2;.*version 1"),
+        ([("a.json", {"version": 3})], "a.json: report format version 3;.*versions 1, 2"),
         ([("a.json", {"version": 1, "results": []})], "a.json: no as_of date"),
         (
             [("a.json", {"version": 1, "as_of": "2026-11-22", "results": {}, "refused": []})],
@@ -135,3 +135,58 @@ def test_python_m_runs_it() -> None:
     )
     assert completed.returncode == 0, completed.stderr
     assert "OUT.json IN.json [IN.json ...]" in completed.stdout
+
+
+def counted(document_: dict[str, Any], collected: int, selected: int) -> dict[str, Any]:
+    """The document as a run that collected and selected so many requirements wrote it."""
+    reported = len(document_["results"])
+    return {
+        **document_,
+        "interrupted": reported < selected,
+        "requirements": {"collected": collected, "selected": selected, "reported": reported},
+    }
+
+
+def test_an_interrupted_shard_is_refused_by_name() -> None:
+    whole = counted(document(result("t::a"), result("t::b")), 2, 2)
+    short = counted(document(result("t::c")), 3, 3)
+    with pytest.raises(MergeError, match=r"^b.json: an interrupted run \(1 of 3 selected"):
+        merge_documents([("a.json", whole), ("b.json", short)])
+    merged = merge_documents([("a.json", whole), ("b.json", short)], allow_incomplete=True)
+    assert merged["interrupted"] is True
+    assert merged["requirements"] == {"collected": 5, "selected": 5, "reported": 3}
+
+
+def test_a_missing_shard_is_refused() -> None:
+    # pytest-shard: every shard collects the fleet's 6 and selects 2 of them.
+    one = counted(document(result("t::a"), result("t::b")), 6, 2)
+    two = counted(document(result("t::c"), result("t::d")), 6, 2)
+    three = counted(document(result("t::e"), result("t::f")), 6, 2)
+    merged = merge_documents([("1", one), ("2", two), ("3", three)])
+    assert merged["interrupted"] is False
+    assert merged["requirements"] == {"collected": 6, "selected": 6, "reported": 6}
+    with pytest.raises(MergeError, match=r"the 2 input\(s\) selected 4 of the 6 requirements"):
+        merge_documents([("1", one), ("3", three)])
+    marked = merge_documents([("1", one), ("3", three)], allow_incomplete=True)
+    assert marked["interrupted"] is True
+    assert marked["requirements"] == {"collected": 6, "selected": 6, "reported": 4}
+
+
+def test_version_1_reports_still_merge() -> None:
+    old = {"version": 1, "as_of": "2026-11-22", "results": [result("t::a")], "refused": []}
+    merged = merge_documents([("old.json", old), ("new.json", document(result("t::b")))])
+    assert merged["version"] == 2
+    assert merged["requirements"] == {"collected": 2, "selected": 2, "reported": 2}
+
+
+def test_the_command_refuses_an_interrupted_input(
+    tmp_path: pathlib.Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    short = counted(document(result("t::a")), 31, 31)
+    (tmp_path / "a.json").write_text(json.dumps(short))
+    out = tmp_path / "out.json"
+    assert main(["merge", str(out), str(tmp_path / "a.json")]) == 2
+    assert "a.json: an interrupted run (1 of 31 selected" in capsys.readouterr().err
+    assert main(["merge", str(out), str(tmp_path / "a.json"), "--allow-incomplete"]) == 0
+    assert "(incomplete: 1 of 31 requirements)" in capsys.readouterr().out
+    assert json.loads(out.read_text())["interrupted"] is True

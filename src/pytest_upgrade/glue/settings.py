@@ -217,7 +217,8 @@ def _read_targets_file(path: str) -> list[tuple[str, str, pathlib.Path]]:
     """The file's lines, each with its FILE:LINE and the directory ``ca=`` paths start from."""
     file = pathlib.Path(path)
     try:
-        text = file.read_text(encoding="utf-8")
+        # utf-8-sig: a UTF-8 byte order mark (Windows editors write one) is not a token.
+        text = file.read_text(encoding="utf-8-sig")
     except (OSError, UnicodeDecodeError) as exc:
         reason = getattr(exc, "strerror", None) or exc
         raise ValueError(f"--upgrade-targets-file: cannot read {path}: {reason}") from None
