@@ -9,12 +9,11 @@ Everything here is pure: it turns user input into a :class:`Requirement` or a
 from __future__ import annotations
 
 import datetime as dt
-import re
 from collections.abc import Mapping
 from typing import Any
 
 from ._model import Requirement
-from .grammar import is_token
+from .grammar import is_token, parse_calendar_date
 from .protocols import PROTOCOLS, accepted, protocol_for
 
 __all__ = [
@@ -135,11 +134,8 @@ def _date(value: object) -> dt.date | None:
         raise ValueError(f"after must be a date (YYYY-MM-DD), not a datetime: {value!r}")
     if isinstance(value, dt.date):
         return value
-    if isinstance(value, str) and re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
-        try:
-            return dt.date.fromisoformat(value)
-        except ValueError:
-            pass
+    if isinstance(value, str) and (day := parse_calendar_date(value)) is not None:
+        return day
     raise ValueError(f"after must be a date in the form YYYY-MM-DD, got {value!r}")
 
 
@@ -154,7 +150,9 @@ def parse_declared(line: str) -> Requirement:
         raise ValueError("empty requirement")
     protocol, rest = words[0], words[1:]
     kwargs: dict[str, Any] = {}
-    if rest and "=" not in rest[0]:
+    # A path starts with "/" and may carry a query, "=" included (origin-form,
+    # RFC 9112 §3.2.1): only a word that is neither is taken for an option.
+    if rest and (rest[0].startswith("/") or "=" not in rest[0]):
         kwargs["path"] = rest.pop(0)
     for word in rest:
         key, sep, value = word.partition("=")

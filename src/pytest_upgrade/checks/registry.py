@@ -114,8 +114,14 @@ class Check:
     def run(self, observation: Observation) -> Finding:
         try:
             verdict = self.function(observation)
-        except Exception as exc:  # pragma: no cover - a bug in a check, reported honestly
-            verdict = Verdict.skip(f"the check itself failed: {type(exc).__name__}: {exc}")
+        except Exception as exc:  # a bug in a check: an error of the requirement, never a skip
+            return Finding(
+                check_id=self.id,
+                severity=self.severity,
+                outcome=Outcome.ERROR,
+                message=f"the check itself failed: {type(exc).__name__}: {exc}",
+                rfc=self.rfc,
+            )
         severity = verdict.severity or self.severity
         if verdict.status is Status.OK:
             outcome = Outcome.PASSED

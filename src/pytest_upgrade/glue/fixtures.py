@@ -203,7 +203,8 @@ def _upgrade_probe(request: pytest.FixtureRequest, _upgrade_enforcement: None) -
         )
         results.append(result)
         _record_properties(item, result)
-        error = target_error(observation)
+        # A check that raised leaves the requirement unevaluated, as an unreachable target does.
+        error = target_error(observation) or result.check_error
         if error is not None:
             item.stash[ERROR] = error
             pytest.fail(f"cannot evaluate {requirement.describe()}: {error}", pytrace=False)

@@ -10,7 +10,8 @@ from typing import Any
 import pytest
 
 from ..report.document import build_document
-from ..report.publish import publish_reports
+from ..report.output import write_output
+from ..report.publish import publish_reports, report_problems
 from ..report.summary import summary_lines
 from .keys import NO_REQUIREMENT
 from .settings import SETTINGS
@@ -85,8 +86,9 @@ class Collector:
         ]
         document = build_document(settings.as_of.isoformat(), results, self.refused)
         if settings.report_path is not None:
-            settings.report_path.parent.mkdir(parents=True, exist_ok=True)
             text = json.dumps(document, indent=2) + "\n"
-            settings.report_path.write_text(text, encoding="utf-8")
+            problem = write_output("--upgrade-report", settings.report_path, text)
+            # Reported with the others' (exit 4): the other reports are still written.
+            report_problems(session, [problem] if problem else [])
         # The HTML report, the Markdown summary and the CI step summary.
         publish_reports(session, document)

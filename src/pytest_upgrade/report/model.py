@@ -48,6 +48,7 @@ CHECK_MARKS = {
     "warned": "⚠",
     "skipped": "○",
     "noted": "ℹ",
+    "error": "‼",
 }
 
 
