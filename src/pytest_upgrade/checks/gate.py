@@ -14,8 +14,8 @@ import http_sf
 
 from .._model import Observation, Response, Severity
 from ..grammar import parse_http_date
-from .preconditions import ALL, evaluation_time, on_the_legacy_answer
-from .registry import ANNOUNCED, Verdict
+from .preconditions import ALL, evaluation_time, on_the_legacy_answer, response_of
+from .registry import ANNOUNCED, GATED, UPGRADED, Verdict
 from .registry import check as _check
 
 __all__ = ["http_date", "parse_deprecation"]
@@ -194,6 +194,42 @@ def _judge_sunset(
             actual=f"{actual}, Deprecation: {deprecation}",
         )
     return Verdict.ok(f"sunset announced for {_moment(sunset)}", expected=expected, actual=actual)
+
+
+@_check(
+    "upgraded-not-deprecated",
+    Severity.SHOULD,
+    "RFC 9745 §2, RFC 8594 §3",
+    "The upgraded answer carries neither Deprecation nor Sunset: only the legacy protocol ends.",
+    ALL,
+    phase=GATED,
+)
+def check_upgraded_not_deprecated(observation: Observation) -> Verdict:
+    response, reason = response_of(observation, UPGRADED)
+    if response is None:
+        return Verdict.skip(reason)
+    expected = "no Deprecation or Sunset field on the upgraded answer"
+    fields = [f"{name.title()}: {value}" for name, value in response.headers if name in _ANNOUNCING]
+    if not fields:
+        return Verdict.ok("the upgraded answer announces no deprecation", expected=expected)
+    # RFC 9745 §2 and RFC 8594 §3 are about the resource: on the answer a client
+    # gets over the required protocol, they say that the resource itself goes
+    # away, to the clients that already moved (and, after the cutover, that it
+    # is past its Sunset). The deadline (after=) is the legacy protocol's only.
+    return Verdict.violated(
+        "the upgraded answer announces the deprecation too: clients that already upgraded"
+        " are told the resource goes away",
+        expected=expected,
+        actual=", ".join(fields),
+        diagnosis="Send Deprecation and Sunset on the legacy answers only. nginx's `add_header"
+        " ... always` adds them to every answer of the location: take the value from a"
+        " `map $server_protocol` that is empty for the required protocol (nginx sends no"
+        ' field with an empty value); Apache: `Header always set ... "expr=%{SERVER_PROTOCOL}'
+        " != 'HTTP/2.0'\"`.",
+    )
+
+
+_ANNOUNCING = ("deprecation", "sunset")
 
 
 def _repeated(response: Response, name: str, expected: str) -> Verdict | None:

@@ -19,6 +19,7 @@ __all__ = [
     "ALWAYS",
     "ANNOUNCED",
     "ENFORCED",
+    "GATED",
     "LEGACY",
     "REFUSAL",
     "REGISTRY",
@@ -93,12 +94,14 @@ class Phase(enum.StrEnum):
     REFUSAL = "refusal"  # judges a 426: from the deadline on, or whenever a 426 was served
     ENFORCED = "enforced"  # judges that the legacy protocol is refused: from the deadline on
     ANNOUNCED = "announced"  # judges the announcement: only before the deadline
+    GATED = "gated"  # judges a requirement with a deadline, before and after it
 
 
 ALWAYS = Phase.ALWAYS
 REFUSAL = Phase.REFUSAL
 ENFORCED = Phase.ENFORCED
 ANNOUNCED = Phase.ANNOUNCED
+GATED = Phase.GATED
 
 
 @dataclass(frozen=True)
@@ -207,7 +210,9 @@ def run_checks(observation: Observation, selected: Sequence[str] | None = None) 
         legacy is not None and legacy.response is not None and legacy.response.status == 426
     )
     for check in checks_for(observation.requirement.protocol, selected):
-        if check.phase == ANNOUNCED and not before:
+        if (check.phase == ANNOUNCED and not before) or (
+            check.phase == GATED and observation.requirement.after is None
+        ):
             continue
         if before and (check.phase == ENFORCED or (check.phase == REFUSAL and not served_426)):
             findings.append(_not_yet(check, observation))

@@ -12,6 +12,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
+from ..grammar import parse_calendar_date
+from .validate import entry_problem
+
 __all__ = ["REPORT_VERSION", "MergeError", "build_document", "merge_documents"]
 
 # The format's version: a reader refuses a document of another.
@@ -43,19 +46,22 @@ def _check(name: str, document: object) -> Mapping[str, Any]:
     if not isinstance(document, Mapping):
         raise MergeError(f"{name}: not a pytest-upgrade report (a JSON object was expected)")
     version = document.get("version")
-    if version != REPORT_VERSION:
+    if type(version) is not int or version != REPORT_VERSION:  # JSON true == 1 in Python
         raise MergeError(
             f"{name}: report format version {version!r}; this pytest-upgrade merges"
             f" version {REPORT_VERSION} (merge reports written by the same version)"
         )
-    if not isinstance(document.get("as_of"), str):
-        raise MergeError(f"{name}: no as_of date")
+    as_of = document.get("as_of")
+    if not isinstance(as_of, str) or parse_calendar_date(as_of) is None:
+        raise MergeError(f"{name}: no as_of date (YYYY-MM-DD), got {as_of!r}")
     for key in ("results", "refused"):
         if not isinstance(document.get(key), list):
             raise MergeError(f"{name}: {key!r} is not a list")
     for n, result in enumerate(document["results"]):
         if not isinstance(result, Mapping) or not isinstance(result.get("nodeid"), str):
             raise MergeError(f"{name}: results[{n}] has no nodeid")
+        if problem := entry_problem(result, as_of):
+            raise MergeError(f"{name}: results[{n}] ({result['nodeid']}): {problem}")
     for n, refusal in enumerate(document["refused"]):
         if not isinstance(refusal, Mapping) or not all(
             isinstance(refusal.get(k), str) for k in ("test", "path", "method")
