@@ -66,6 +66,7 @@ def report_problems(session: pytest.Session, problems: Iterable[str]) -> None:
         return
     session.exitstatus = pytest.ExitCode.USAGE_ERROR
     config = session.config
+    # Without the terminal reporter (-p no:terminal) the lines go to stderr.
     if config.pluginmanager.get_plugin("terminalreporter") is None:
         for problem in problems:
             print(f"ERROR: {problem}", file=sys.stderr)
