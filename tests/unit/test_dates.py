@@ -6,6 +6,8 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from observations import TLS_H2, TLS_HTTP11, exchange, response
 from observations import observation as build
@@ -258,3 +260,23 @@ def test_markdown_escapes_markdown_in_paths() -> None:
     text = render_markdown(document)
     assert r"h2 GET /plain\*emph\*\_x\_" in text
     assert "/plain*emph*" not in text
+
+
+@settings(max_examples=150, deadline=None)
+@given(after=st.dates(), as_of=st.dates(), sunset=st.dates())
+def test_every_accepted_date_is_judged_and_rendered(
+    after: dt.date, as_of: dt.date, sunset: dt.date
+) -> None:
+    requirement = parse_declared(f"h2 /v2/orders after={after.isoformat()}")
+    assert parse_calendar_date(after.isoformat()) == after
+    legacy = exchange("legacy", response(200, DEPRECATED, ("sunset", http_date(sunset))))
+    upgraded = exchange("upgraded", response(200, http_version="2"), transport=TLS_H2)
+    observed = build(requirement, legacy, upgraded, as_of=as_of, observed_at=None)
+    result = RequirementResult(observed, tuple(run_checks(observed)))
+    assert result.check_error is None
+    entry = {**result_to_json(result), "nodeid": "t.py::t", "outcome": "passed"}
+    document = {"version": 1, "as_of": as_of.isoformat(), "results": [entry], "refused": []}
+    assert f"<time>{after.isoformat()}</time>" in render_html(document)
+    assert after.isoformat() in render_markdown(document)
+    assert summary_line(result)
+    assert failure_report(result)
