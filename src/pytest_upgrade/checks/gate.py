@@ -174,8 +174,8 @@ def _judge_sunset(
         )
     now = _as_of_instant(observation)
     if sunset < now:
-        # RFC 8594 §3: a Sunset in the past means the resource "is expected to
-        # become unresponsive at any point in time": not the deadline promised.
+        # RFC 8594 §3: a Sunset in the past means the resource may become
+        # unavailable at any time: not the deadline promised.
         return Verdict.violated(
             f"Sunset ({_moment(sunset)}) is already past as of {_moment(now)}, before the"
             f" deadline {after.isoformat()}",
