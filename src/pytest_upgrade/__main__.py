@@ -15,6 +15,7 @@ import sys
 from collections.abc import Sequence
 
 from .report.document import MergeError, dump_document, merge_documents
+from .report.output import write_output
 
 __all__ = ["main"]
 
@@ -52,13 +53,10 @@ def _read(path: str) -> object:
         raise MergeError(f"{path}: not JSON (line {exc.lineno}: {exc.msg})") from None
 
 
-def _write(path: str, text: str) -> None:
-    target = pathlib.Path(path)
-    try:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_text(text, encoding="utf-8")
-    except OSError as exc:
-        raise MergeError(f"{path}: cannot write: {exc.strerror or exc}") from None
+def _write(option: str, path: str, text: str) -> None:
+    problem = write_output(option, pathlib.Path(path), text)
+    if problem is not None:
+        raise MergeError(problem)
 
 
 def _merge(args: argparse.Namespace) -> str:
@@ -67,15 +65,15 @@ def _merge(args: argparse.Namespace) -> str:
     )
     text = io.StringIO()
     dump_document(document, text)
-    _write(args.out, text.getvalue())
+    _write("OUT.json", args.out, text.getvalue())
     if args.html:
         from .report.html import render_html  # noqa: PLC0415 (only when asked for)
 
-        _write(args.html, render_html(document))
+        _write("--html", args.html, render_html(document))
     if args.markdown:
         from .report.markdown import render_markdown  # noqa: PLC0415 (only when asked for)
 
-        _write(args.markdown, render_markdown(document))
+        _write("--markdown", args.markdown, render_markdown(document))
     results = document["results"]
     message = f"merged {len(results)} result(s) from {len(args.inputs)} report(s) into {args.out}"
     if document["interrupted"]:

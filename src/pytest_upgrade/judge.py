@@ -78,7 +78,17 @@ class RequirementResult:
         return (musts or list(self.findings))[0].message if self.findings else ""
 
     @property
+    def check_error(self) -> str | None:
+        """One line when a check raised: the requirement could not be evaluated."""
+        errors = self.with_outcome(Outcome.ERROR)
+        if not errors:
+            return None
+        return "; ".join(f"{f.check_id}: {f.message}" for f in errors)
+
+    @property
     def verdict(self) -> str:
+        if self.check_error is not None:
+            return "ERROR"
         if self.failed:
             return "FAILED"
         if self.all_skipped:

@@ -4,12 +4,14 @@ Markdown reports, gathered from every marked test (from xdist workers too).
 
 from __future__ import annotations
 
+import io
 from typing import Any
 
 import pytest
 
 from ..report.document import build_document, dump_document, interrupted_line
-from ..report.publish import publish_reports
+from ..report.output import write_output
+from ..report.publish import publish_reports, report_problems
 from ..report.summary import summary_lines
 from .entries import COUNTS, Counts
 from .keys import NO_REQUIREMENT, REQUIREMENTS
@@ -125,8 +127,10 @@ class Collector:
         )
         self.run = document["requirements"]
         if settings.report_path is not None:
-            settings.report_path.parent.mkdir(parents=True, exist_ok=True)
-            with settings.report_path.open("w", encoding="utf-8") as stream:
-                dump_document(document, stream)
+            text = io.StringIO()
+            dump_document(document, text)
+            problem = write_output("--upgrade-report", settings.report_path, text.getvalue())
+            # Reported with the others' (exit 4): the other reports are still written.
+            report_problems(session, [problem] if problem else [])
         # The HTML report, the Markdown summary and the CI step summary.
         publish_reports(session, document)

@@ -14,6 +14,9 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, TextIO
 
+from ..grammar import parse_calendar_date
+from .validate import entry_problem
+
 __all__ = [
     "COMPACT_OVER",
     "REPORT_VERSION",
@@ -125,14 +128,15 @@ def _check(name: str, document: object) -> Mapping[str, Any]:
     if not isinstance(document, Mapping):
         raise MergeError(f"{name}: not a pytest-upgrade report (a JSON object was expected)")
     version = document.get("version")
-    if version not in _READABLE:
+    if type(version) is not int or version not in _READABLE:  # JSON true == 1 in Python
         raise MergeError(
             f"{name}: report format version {version!r}; this pytest-upgrade merges"
             f" versions {', '.join(map(str, _READABLE))}"
             " (merge reports written by the same version)"
         )
-    if not isinstance(document.get("as_of"), str):
-        raise MergeError(f"{name}: no as_of date")
+    as_of = document.get("as_of")
+    if not isinstance(as_of, str) or parse_calendar_date(as_of) is None:
+        raise MergeError(f"{name}: no as_of date (YYYY-MM-DD), got {as_of!r}")
     for key in ("results", "refused"):
         if not isinstance(document.get(key), list):
             raise MergeError(f"{name}: {key!r} is not a list")
@@ -145,6 +149,8 @@ def _check(name: str, document: object) -> Mapping[str, Any]:
     for n, result in enumerate(document["results"]):
         if not isinstance(result, Mapping) or not isinstance(result.get("nodeid"), str):
             raise MergeError(f"{name}: results[{n}] has no nodeid")
+        if problem := entry_problem(result, as_of):
+            raise MergeError(f"{name}: results[{n}] ({result['nodeid']}): {problem}")
     for n, refusal in enumerate(document["refused"]):
         if not isinstance(refusal, Mapping) or not all(
             isinstance(refusal.get(k), str) for k in ("test", "path", "method")

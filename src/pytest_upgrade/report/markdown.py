@@ -10,6 +10,7 @@ summary fits a screen.
 from __future__ import annotations
 
 import html
+import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -40,10 +41,19 @@ TOP_TARGETS = 3
 MAX_LISTED = 200
 
 
+# Characters that start Markdown inline syntax (GFM: emphasis, code spans, links,
+# strikethrough, table cells); a backslash makes each literal (GFM §2.4). "<" and
+# "&" are HTML's, escaped as HTML.
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_\[\]~|])")
+
+
 def _cell(value: object) -> str:
-    """Text safe inside a table cell: no HTML, no pipes, no line breaks."""
-    text = html.escape(str(value), quote=False)
-    return text.replace("|", "\\|").replace("\r", " ").replace("\n", " ")
+    """Text safe in a list item or a table cell: no HTML, no Markdown, no line breaks.
+
+    A path such as ``/plain*emph*`` reads as written, asterisks included.
+    """
+    text = _MARKDOWN_SPECIAL.sub(r"\\\1", html.escape(str(value), quote=False))
+    return text.replace("\r", " ").replace("\n", " ")
 
 
 def _code(value: object) -> str:

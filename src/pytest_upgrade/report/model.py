@@ -51,6 +51,7 @@ CHECK_MARKS = {
     "warned": "⚠",
     "skipped": "○",
     "noted": "ℹ",
+    "error": "‼",
 }
 
 
