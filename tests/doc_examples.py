@@ -1,0 +1,271 @@
+"""The documentation's runnable examples, run as a reader follows them, with Sybil.
+
+A page marks up what a reader is told to do; the markup is invisible on the
+rendered site:
+
+- ``<!-- doc-file: PATH -->`` right before a fenced block: the block is a file
+  the reader writes (PATH relative to the page's directory);
+  ``<!-- doc-append: PATH -->``: lines the reader adds at the end of one.
+- a ``console`` block: each ``$ COMMAND`` (a trailing ``\\`` continues it) is
+  run by bash in the page's directory, the development venv's ``bin`` first on
+  ``PATH`` (so ``pytest`` and ``python`` are the ones under test), and the lines
+  after it are the output it must print. In the expected output a line ``...``
+  stands for lines left out, ``…`` for part of a line; the output is compared
+  after normalising what changes from run to run (ports, timings). Without a
+  ``...`` at its start (its end), the excerpt must be the output's start
+  (end). ``$ echo $?`` prints the previous command's exit status.
+- ``<!-- invisible-code-block: python -->``: a step the page gives in words
+  (edit a file, start a server), run in the page's namespace, where ``page``
+  is the :class:`Page` (its directory, files, servers).
+- ``<!-- not-run: REASON -->`` right before a ``sh`` or ``console`` block: a
+  command the tests do not run, with the reason (an install step, a host of
+  the reader's). A test fails on a command block that is neither run nor
+  marked, so that a new command cannot slip in untested.
+
+Each page runs in a fresh temporary directory (or, with
+``page.use_repository()``, the repository, read-only), its examples in order.
+"""
+
+from __future__ import annotations
+
+import os
+import pathlib
+import re
+import subprocess
+import sys
+from collections.abc import Iterable, Iterator
+from typing import Any
+
+from sybil import Document, Example, Region, Sybil
+from sybil.parsers.markdown import CodeBlockParser, PythonCodeBlockParser
+from sybil.parsers.markdown.lexers import DirectiveInHTMLCommentLexer, FencedCodeBlockLexer
+
+ROOT = pathlib.Path(__file__).resolve().parents[1]
+PAGES = sorted([ROOT / "README.md", *(ROOT / "docs").rglob("*.md")])
+COMMAND_LANGUAGES = ("sh", "console", "bash", "shell")
+# Bound on one command: a loaded 2-core machine runs several pytest sessions at once.
+COMMAND_TIMEOUT = 300.0
+
+
+class Page:
+    """Where a page's examples run, and what they share."""
+
+    def __init__(self, directory: pathlib.Path) -> None:
+        self.dir = directory
+        self.status = 0  # the exit status of the last command
+        self.env = dict(os.environ)
+        bindir = str(pathlib.Path(sys.executable).parent)
+        self.env["PATH"] = os.pathsep.join([bindir, self.env.get("PATH", "")])
+        # What a terminal of 80 columns prints, without colour or cache files.
+        self.env.update(COLUMNS="80", PY_COLORS="0", NO_COLOR="1", PYTHONDONTWRITEBYTECODE="1")
+        self.env["PYTEST_ADDOPTS"] = "-p no:cacheprovider"
+        for name in ("PYTEST_XDIST_WORKER", "PYTEST_XDIST_WORKER_COUNT", "GITHUB_STEP_SUMMARY"):
+            self.env.pop(name, None)
+        self._cleanups: list[Any] = []
+
+    def use_repository(self) -> None:
+        """Run the page's commands in the repository (pages about its examples)."""
+        self.dir = ROOT
+
+    def edit(self, name: str, old: str, new: str) -> None:
+        """Change ``old`` (which must occur once) to ``new`` in the file ``name``."""
+        path = self.dir / name
+        text = path.read_text(encoding="utf-8")
+        assert text.count(old) == 1, f"{name}: {old!r} occurs {text.count(old)} time(s)"
+        path.write_text(text.replace(old, new), encoding="utf-8")
+
+    def on_exit(self, cleanup: Any) -> None:
+        self._cleanups.append(cleanup)
+
+    def close(self) -> None:
+        while self._cleanups:
+            self._cleanups.pop()()
+
+
+def _adjacent(between: str) -> bool:
+    """Only the end of a comment (the lexer's region stops before it) and blank space."""
+    return re.fullmatch(r"\s*(?:--+>)?\s*", between) is not None
+
+
+# -- files -------------------------------------------------------------------------
+
+
+class FileParser:
+    """``<!-- doc-file: PATH -->`` (or ``doc-append``) and the fenced block right after it."""
+
+    def __init__(self) -> None:
+        self.directives = DirectiveInHTMLCommentLexer(
+            directive=r"doc-(?:file|append)", arguments=r"\S+"
+        )
+        self.fences = FencedCodeBlockLexer(language=r"[\w+-]*")
+
+    def __call__(self, document: Document) -> Iterable[Region]:
+        fences = list(self.fences(document))
+        for directive in self.directives(document):
+            following = [f for f in fences if f.start >= directive.end]
+            assert following, f"{document.path}: doc-file at {directive.start} has no block"
+            fence = following[0]
+            between = document.text[directive.end : fence.start]
+            assert _adjacent(between), f"{document.path}: doc-file must precede its block"
+            name = directive.lexemes["arguments"]
+            source = str(fence.lexemes["source"])
+            append = directive.lexemes["directive"] == "doc-append"
+            yield Region(directive.start, fence.end, (name, source, append), _write_file)
+
+
+def _write_file(example: Example) -> None:
+    name, source, append = example.parsed
+    page: Page = example.namespace["page"]
+    path = page.dir / name
+    if append:
+        assert path.exists(), f"{name} is appended to before it is written"
+        source = path.read_text(encoding="utf-8") + "\n\n" + source
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(source, encoding="utf-8")
+
+
+# -- commands ----------------------------------------------------------------------
+
+
+def _commands(source: str) -> Iterator[tuple[str, list[str]]]:
+    """(command, expected output lines) for each ``$`` line of a console block."""
+    command: list[str] | None = None
+    expected: list[str] = []
+    continued = False
+    for line in source.splitlines():
+        if continued and command is not None:
+            command.append(line)
+            continued = line.endswith("\\")
+        elif line.startswith("$ "):
+            if command is not None:
+                yield "\n".join(command), expected
+            command, expected = [line[2:]], []
+            continued = line.endswith("\\")
+        elif command is not None:
+            expected.append(line)
+    if command is not None:
+        yield "\n".join(command), expected
+
+
+def normalise(text: str, page: Page) -> list[str]:
+    """Output lines without what changes from run to run."""
+    text = text.replace(str(page.dir), "DIR")
+    text = re.sub(r"\b(127\.0\.0\.1|localhost|\[::1\]):\d+", r"\1:PORT", text)
+    text = re.sub(r" in \d+(?:\.\d+)?s(?: \(\d+:\d\d:\d\d\))?", " in Ns", text)
+    return [line.rstrip() for line in text.splitlines()]
+
+
+def _line_pattern(line: str) -> re.Pattern[str]:
+    return re.compile(".*?".join(re.escape(part) for part in line.rstrip().split("…")))
+
+
+def _is_gap(line: str) -> bool:
+    return line.strip() in ("...", "…")
+
+
+def excerpt_mismatch(expected: list[str], actual: list[str]) -> str | None:
+    """Why ``expected`` (with ``...`` gaps) is not an excerpt of ``actual``, or None."""
+    while expected and not expected[-1].strip():
+        expected = expected[:-1]
+    chunks: list[list[str]] = [[]]
+    for line in expected:
+        if _is_gap(line):
+            chunks.append([])
+        else:
+            chunks[-1].append(line)
+    anchored_end = bool(expected) and not _is_gap(expected[-1])
+    position = 0
+    for number, chunk in enumerate(chunks):
+        if not chunk:
+            continue
+        patterns = [_line_pattern(line) for line in chunk]
+        first = number == 0
+        last = number == len(chunks) - 1 and anchored_end
+        if last:
+            starts: Iterable[int] = [len(actual) - len(chunk)]
+        else:
+            starts = [0] if first else range(position, len(actual))
+        found = next(
+            (
+                start
+                for start in starts
+                if start >= position
+                and all(
+                    start + i < len(actual) and pattern.fullmatch(actual[start + i])
+                    for i, pattern in enumerate(patterns)
+                )
+            ),
+            None,
+        )
+        if found is None:
+            where = "at the end of" if last else "at the start of" if first else "in"
+            return f"these lines are not {where} the output, in order:\n" + "\n".join(chunk)
+        position = found + len(chunk)
+    return None
+
+
+def _run_console(example: Example) -> None:
+    page: Page = example.namespace["page"]
+    for command, expected in _commands(str(example.parsed)):
+        result = subprocess.run(
+            ["bash", "-c", f"(exit {page.status}); {command}"],
+            cwd=page.dir,
+            env=page.env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            timeout=COMMAND_TIMEOUT,
+            check=False,
+        )
+        page.status = result.returncode
+        actual = normalise(result.stdout, page)
+        mismatch = excerpt_mismatch(normalise("\n".join(expected), page), actual)
+        if mismatch is not None:
+            raise AssertionError(
+                f"$ {command}\n{mismatch}\n\n--- the output (exit status {result.returncode},"
+                " normalised) ---\n" + "\n".join(actual)
+            )
+
+
+class ConsoleParser(CodeBlockParser):
+    language = "console"
+
+    def evaluate(self, example: Example) -> None:
+        _run_console(example)
+
+
+# -- steps given in words ----------------------------------------------------------
+
+
+class InvisiblePythonParser(PythonCodeBlockParser):
+    """Only ``<!-- invisible-code-block: python -->``: the visible blocks are snippets."""
+
+    def __call__(self, document: Document) -> Iterable[Region]:
+        for region in super().__call__(document):
+            if region.lexemes.get("directive"):
+                yield region
+
+
+# -- commands that are not run -----------------------------------------------------
+
+NOT_RUN = DirectiveInHTMLCommentLexer(directive="not-run", arguments=r".+?")
+COMMAND_FENCES = FencedCodeBlockLexer(language="|".join(COMMAND_LANGUAGES))
+
+
+def unaccounted_commands(path: pathlib.Path) -> list[str]:
+    """Command blocks of a page that are neither run (console) nor marked not-run."""
+    document = Document(path.read_text(encoding="utf-8"), str(path))
+    marks = [region.end for region in NOT_RUN(document) if region.lexemes["arguments"].strip()]
+    problems = []
+    for fence in COMMAND_FENCES(document):
+        marked = any(_adjacent(document.text[end : fence.start]) for end in marks)
+        if fence.lexemes["language"] != "console" and not marked:
+            problems.append(f"{path.relative_to(ROOT)} {document.line_column(fence.start)}")
+    return problems
+
+
+SYBIL = Sybil(parsers=[FileParser(), ConsoleParser(), InvisiblePythonParser()])
+
+
+def examples_of(path: pathlib.Path) -> list[Example]:
+    return list(SYBIL.parse(path))
