@@ -24,6 +24,13 @@ rendered site:
 
 Each page runs in a fresh temporary directory (or, with
 ``page.use_repository()``, the repository, read-only), its examples in order.
+
+A page about a live deployment gets one the way the integration tests start
+one: ``page.serve("staging.example.com", app)`` runs ``app`` under the bundled
+server (hypercorn on loopback, a throw-away CA that the commands' TLS trusts
+through ``SSL_CERT_FILE``); in the page's commands ``https://staging.example.com``
+and ``http://staging.example.com`` then stand for its URLs, and in their
+output the URLs stand for the names again.
 """
 
 from __future__ import annotations
@@ -62,6 +69,7 @@ class Page:
         for name in ("PYTEST_XDIST_WORKER", "PYTEST_XDIST_WORKER_COUNT", "GITHUB_STEP_SUMMARY"):
             self.env.pop(name, None)
         self._cleanups: list[Any] = []
+        self.hosts: dict[str, str] = {}  # a page's URL -> the URL it stands for here
 
     def use_repository(self) -> None:
         """Run the page's commands in the repository (pages about its examples)."""
@@ -73,6 +81,24 @@ class Page:
         text = path.read_text(encoding="utf-8")
         assert text.count(old) == 1, f"{name}: {old!r} occurs {text.count(old)} time(s)"
         path.write_text(text.replace(old, new), encoding="utf-8")
+
+    def serve(self, host: str, app: object, **options: Any) -> None:
+        """A live deployment named ``host`` in the page: ``app`` under the bundled server."""
+        from pytest_upgrade.server.bundled import BundledCA, UpgradeServer
+
+        ca = BundledCA()
+        self.on_exit(ca.close)
+        server = UpgradeServer(app, ca=ca, **options)
+        server.start()
+        self.on_exit(server.stop)
+        self.env["SSL_CERT_FILE"] = str(ca.ca_pem)
+        self.hosts[f"https://{host}"] = server.https_url
+        self.hosts[f"http://{host}"] = server.http_url
+
+    def localise(self, command: str) -> str:
+        for name, url in self.hosts.items():
+            command = re.sub(rf"{re.escape(name)}\b", url, command)
+        return command
 
     def on_exit(self, cleanup: Any) -> None:
         self._cleanups.append(cleanup)
@@ -150,6 +176,8 @@ def _commands(source: str) -> Iterator[tuple[str, list[str]]]:
 def normalise(text: str, page: Page) -> list[str]:
     """Output lines without what changes from run to run."""
     text = text.replace(str(page.dir), "DIR")
+    for name, url in page.hosts.items():
+        text = re.sub(rf"{re.escape(url)}\b", name, text)
     text = re.sub(r"\b(127\.0\.0\.1|localhost|\[::1\]):\d+", r"\1:PORT", text)
     text = re.sub(r" in \d+(?:\.\d+)?s(?: \(\d+:\d\d:\d\d\))?", " in Ns", text)
     return [line.rstrip() for line in text.splitlines()]
@@ -208,7 +236,7 @@ def _run_console(example: Example) -> None:
     page: Page = example.namespace["page"]
     for command, expected in _commands(str(example.parsed)):
         result = subprocess.run(
-            ["bash", "-c", f"(exit {page.status}); {command}"],
+            ["bash", "-c", f"(exit {page.status}); {page.localise(command)}"],
             cwd=page.dir,
             env=page.env,
             stdout=subprocess.PIPE,
