@@ -346,8 +346,8 @@ def test_connection_specific_fields_over_http3_are_the_apps_fault(
     result.stdout.fnmatch_lines(
         [
             "*the HTTP/3 answer from 127.0.0.1:* (UDP) is malformed: it carries the"
-            " connection-specific field upgrade, which HTTP/3 forbids (RFC 9114 §4.2)*"
-            "H3_MESSAGE_ERROR (0x10e)*The app (or its server) sets that field*",
+            " connection-specific field upgrade, which HTTP/3 forbids (RFC 9114 §4.2): the app"
+            " (or its server) set it on an HTTP/3 answer*H3_MESSAGE_ERROR (0x10e)*",
             "*diagnosis: The HTTP/3 answer breaks HTTP/3's message rules*",
         ]
     )

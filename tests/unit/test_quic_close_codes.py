@@ -58,7 +58,7 @@ def test_an_answer_this_client_rejected_is_the_servers_protocol_error() -> None:
     assert "connection-specific field upgrade, which HTTP/3 forbids (RFC 9114 §4.2)" in (
         specific.message
     )
-    assert "The app (or its server) sets that field" in specific.message
+    assert "the app (or its server) set it on an HTTP/3 answer" in specific.message
     other = _rejected(0x105, "HEADERS frame is not allowed in this state", WHERE)
     assert other.kind is FailureKind.PROTOCOL
     assert "H3_FRAME_UNEXPECTED (0x105)" in other.message

@@ -364,10 +364,9 @@ def _rejected(code: int, reason: str, where: str) -> ProbeError:
         return ProbeError(
             FailureKind.PROTOCOL,
             f"the HTTP/3 answer from {where} is malformed: it carries the connection-specific"
-            f" field {', '.join(fields)}, which HTTP/3 forbids (RFC 9114 §4.2), so this client"
-            f" rejected it and closed the connection with {_h3_error(code)} (RFC 9114 §4.1.2,"
-            " §8.1). The app (or its server) sets that field on HTTP/3 answers: send Upgrade and"
-            " Connection on HTTP/1.x answers only",
+            f" field {', '.join(fields)}, which HTTP/3 forbids (RFC 9114 §4.2): the app (or its"
+            " server) set it on an HTTP/3 answer, and this client closed the connection with"
+            f" {_h3_error(code)} (RFC 9114 §4.1.2, §8.1)",
         )
     return ProbeError(
         FailureKind.PROTOCOL,
