@@ -82,8 +82,12 @@ class Page:
         assert text.count(old) == 1, f"{name}: {old!r} occurs {text.count(old)} time(s)"
         path.write_text(text.replace(old, new), encoding="utf-8")
 
-    def serve(self, host: str, app: object, **options: Any) -> None:
-        """A live deployment named ``host`` in the page: ``app`` under the bundled server."""
+    def serve(self, host: str, app: object, *, ca_file: str | None = None, **options: Any) -> None:
+        """A live deployment named ``host`` in the page: ``app`` under the bundled server.
+
+        Its CA is trusted as the system's (``SSL_CERT_FILE``), or, with ``ca_file``,
+        only written to that file of the page: a private CA.
+        """
         from pytest_upgrade.server.bundled import BundledCA, UpgradeServer
 
         ca = BundledCA()
@@ -91,7 +95,10 @@ class Page:
         server = UpgradeServer(app, ca=ca, **options)
         server.start()
         self.on_exit(server.stop)
-        self.env["SSL_CERT_FILE"] = str(ca.ca_pem)
+        if ca_file is None:
+            self.env["SSL_CERT_FILE"] = str(ca.ca_pem)
+        else:
+            (self.dir / ca_file).write_bytes(pathlib.Path(ca.ca_pem).read_bytes())
         self.hosts[f"https://{host}"] = server.https_url
         self.hosts[f"http://{host}"] = server.http_url
 
