@@ -295,7 +295,8 @@ def unaccounted_commands(path: pathlib.Path) -> list[str]:
     for fence in COMMAND_FENCES(document):
         marked = any(_adjacent(document.text[end : fence.start]) for end in marks)
         if fence.lexemes["language"] != "console" and not marked:
-            problems.append(f"{path.relative_to(ROOT)} {document.line_column(fence.start)}")
+            name = path.relative_to(ROOT) if path.is_relative_to(ROOT) else path
+            problems.append(f"{name} {document.line_column(fence.start)}")
     return problems
 
 

@@ -45,7 +45,9 @@ def test_the_options_reference_lists_every_option_and_ini_value(
 ) -> None:
     lines = _help(pytester)
     options, ini = _options(lines), _ini_values(lines)
-    assert len(options) >= 15 and len(ini) >= 10, (options, ini)  # the help was read
+    # The help was read: the plugin has more options and ini values than this.
+    assert len(options) >= 15, options
+    assert len(ini) >= 10, ini
     documented = _code_spans((DOCS / "reference" / "options.md").read_text(encoding="utf-8"))
     assert options - documented == set(), "options missing from docs/reference/options.md"
     assert ini - documented == set(), "ini values missing from docs/reference/options.md"
