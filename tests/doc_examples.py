@@ -75,6 +75,10 @@ class Page:
         """Run the page's commands in the repository (pages about its examples)."""
         self.dir = ROOT
 
+    def link(self, name: str) -> None:
+        """The repository's ``name`` (``examples``) in the page's directory, as a symlink."""
+        (self.dir / name).symlink_to(ROOT / name, target_is_directory=(ROOT / name).is_dir())
+
     def edit(self, name: str, old: str, new: str) -> None:
         """Change ``old`` (which must occur once) to ``new`` in the file ``name``."""
         path = self.dir / name
