@@ -54,6 +54,18 @@ COMMAND_LANGUAGES = ("sh", "console", "bash", "shell")
 COMMAND_TIMEOUT = 300.0
 
 
+_DEMO_CONFTEST = """import pytest
+
+from app import app
+
+
+@pytest.fixture(scope="session")
+def upgrade_app():
+    return app
+"""
+_QUIET_INI = "[pytest]\nasyncio_default_fixture_loop_scope = function\n"
+
+
 class Page:
     """Where a page's examples run, and what they share."""
 
@@ -74,6 +86,12 @@ class Page:
     def use_repository(self) -> None:
         """Run the page's commands in the repository (pages about its examples)."""
         self.dir = ROOT
+
+    def use_demo_app(self) -> None:
+        """The app of ``examples/demo`` as ``upgrade_app`` (it meets every how-to's requirement)."""
+        (self.dir / "app.py").write_bytes((ROOT / "examples" / "demo" / "app.py").read_bytes())
+        (self.dir / "conftest.py").write_text(_DEMO_CONFTEST, encoding="utf-8")
+        (self.dir / "pytest.ini").write_text(_QUIET_INI, encoding="utf-8")
 
     def link(self, name: str) -> None:
         """The repository's ``name`` (``examples``) in the page's directory, as a symlink."""
