@@ -54,6 +54,7 @@ COMMAND_LANGUAGES = ("sh", "console", "bash", "shell")
 COMMAND_TIMEOUT = 300.0
 
 
+_DEVELOPMENT_PLUGINS = ("hypothesispytest", "html", "metadata", "xdist", "xdist.looponfail")
 _DEMO_CONFTEST = """import pytest
 
 from app import app
@@ -77,7 +78,11 @@ class Page:
         self.env["PATH"] = os.pathsep.join([bindir, self.env.get("PATH", "")])
         # What a terminal of 80 columns prints, without colour or cache files.
         self.env.update(COLUMNS="80", PY_COLORS="0", NO_COLOR="1", PYTHONDONTWRITEBYTECODE="1")
-        self.env["PYTEST_ADDOPTS"] = "-p no:cacheprovider"
+        # A reader's venv has pytest-upgrade's own plugins (pytest-asyncio, anyio's), not
+        # the development tools' (and each costs start-up time on every command).
+        self.env["PYTEST_ADDOPTS"] = " ".join(
+            f"-p no:{name}" for name in ("cacheprovider", *_DEVELOPMENT_PLUGINS)
+        )
         for name in ("PYTEST_XDIST_WORKER", "PYTEST_XDIST_WORKER_COUNT", "GITHUB_STEP_SUMMARY"):
             self.env.pop(name, None)
         self._cleanups: list[Any] = []
