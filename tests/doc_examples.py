@@ -54,7 +54,14 @@ COMMAND_LANGUAGES = ("sh", "console", "bash", "shell")
 COMMAND_TIMEOUT = 300.0
 
 
-_DEVELOPMENT_PLUGINS = ("hypothesispytest", "html", "metadata", "xdist", "xdist.looponfail")
+_DEVELOPMENT_PLUGINS = (
+    "hypothesispytest",
+    "html",
+    "html_fixtures",
+    "metadata",
+    "xdist",
+    "xdist.looponfail",
+)
 _DEMO_CONFTEST = """import pytest
 
 from app import app
@@ -229,6 +236,8 @@ def excerpt_mismatch(expected: list[str], actual: list[str]) -> str | None:
     """Why ``expected`` (with ``...`` gaps) is not an excerpt of ``actual``, or None."""
     while expected and not expected[-1].strip():
         expected = expected[:-1]
+    while actual and not actual[-1].strip():
+        actual = actual[:-1]
     chunks: list[list[str]] = [[]]
     for line in expected:
         if _is_gap(line):
