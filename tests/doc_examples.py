@@ -14,6 +14,10 @@ rendered site:
   after normalising what changes from run to run (ports, timings). Without a
   ``...`` at its start (its end), the excerpt must be the output's start
   (end). ``$ echo $?`` prints the previous command's exit status.
+- ``<!-- doc-output-of: COMMAND -->`` right before a fenced block: the block
+  shows lines of what COMMAND prints (run as in a console block, where the
+  page has not shown the command itself): each must be in the output, in
+  order.
 - ``<!-- invisible-code-block: python -->``: a step the page gives in words
   (edit a file, start a server), run in the page's namespace, where ``page``
   is the :class:`Page` (its directory, files, servers).
@@ -191,6 +195,28 @@ def _write_file(example: Example) -> None:
     path.write_text(source, encoding="utf-8")
 
 
+class OutputOfParser(FileParser):
+    """``<!-- doc-output-of: COMMAND -->`` and the block of the lines it prints."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.directives = DirectiveInHTMLCommentLexer(directive="doc-output-of", arguments=".+?")
+
+    def __call__(self, document: Document) -> Iterable[Region]:
+        for region in super().__call__(document):
+            command, source, _ = region.parsed
+            lines = [line for line in source.splitlines() if line.strip()]
+            # Each line anywhere in a line of the output (a traceback's "E   " before it).
+            expected = ["...", *(x for line in lines for x in ("…" + line, "..."))]
+            region.parsed, region.evaluator = (command, expected), _run_output_of
+            yield region
+
+
+def _run_output_of(example: Example) -> None:
+    command, expected = example.parsed
+    _run(example.namespace["page"], command, expected)
+
+
 # -- commands ----------------------------------------------------------------------
 
 
@@ -278,24 +304,29 @@ def excerpt_mismatch(expected: list[str], actual: list[str]) -> str | None:
 def _run_console(example: Example) -> None:
     page: Page = example.namespace["page"]
     for command, expected in _commands(str(example.parsed)):
-        result = subprocess.run(
-            ["bash", "-c", f"(exit {page.status}); {page.localise(command)}"],
-            cwd=page.dir,
-            env=page.env,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-            timeout=COMMAND_TIMEOUT,
-            check=False,
+        _run(page, command, expected)
+
+
+def _run(page: Page, command: str, expected: list[str]) -> None:
+    """Run ``command`` as the reader would, and compare its output with ``expected``."""
+    result = subprocess.run(
+        ["bash", "-c", f"(exit {page.status}); {page.localise(command)}"],
+        cwd=page.dir,
+        env=page.env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        timeout=COMMAND_TIMEOUT,
+        check=False,
+    )
+    page.status = result.returncode
+    actual = normalise(result.stdout, page)
+    mismatch = excerpt_mismatch(normalise("\n".join(expected), page), actual)
+    if mismatch is not None:
+        raise AssertionError(
+            f"$ {command}\n{mismatch}\n\n--- the output (exit status {result.returncode},"
+            " normalised) ---\n" + "\n".join(actual)
         )
-        page.status = result.returncode
-        actual = normalise(result.stdout, page)
-        mismatch = excerpt_mismatch(normalise("\n".join(expected), page), actual)
-        if mismatch is not None:
-            raise AssertionError(
-                f"$ {command}\n{mismatch}\n\n--- the output (exit status {result.returncode},"
-                " normalised) ---\n" + "\n".join(actual)
-            )
 
 
 class ConsoleParser(CodeBlockParser):
@@ -336,7 +367,7 @@ def unaccounted_commands(path: pathlib.Path) -> list[str]:
     return problems
 
 
-SYBIL = Sybil(parsers=[FileParser(), ConsoleParser(), InvisiblePythonParser()])
+SYBIL = Sybil(parsers=[FileParser(), OutputOfParser(), ConsoleParser(), InvisiblePythonParser()])
 
 
 def examples_of(path: pathlib.Path) -> list[Example]:

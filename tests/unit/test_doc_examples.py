@@ -100,3 +100,20 @@ def test_a_page_is_run_and_its_unmarked_commands_are_found(tmp_path: pathlib.Pat
     drifted.evaluate()
     with pytest.raises(AssertionError, match="these lines are not"):
         console.evaluate()
+
+
+def test_an_output_block_is_checked_against_its_command(tmp_path: pathlib.Path) -> None:
+    source = tmp_path / "page.md"
+    text = (
+        "<!-- doc-output-of: python -c 'print(\"E   ValueError: no\")' -->\n"
+        "```text\nValueError: no\n```\n"
+    )
+    source.write_text(text, encoding="utf-8")
+    (example,) = examples_of(source)
+    example.namespace["page"] = Page(tmp_path)
+    example.evaluate()  # anywhere in a line: after a traceback's "E   "
+    source.write_text(text.replace("ValueError: no\n```", "ValueError: yes\n```"), "utf-8")
+    (example,) = examples_of(source)
+    example.namespace["page"] = Page(tmp_path)
+    with pytest.raises(AssertionError, match="ValueError: yes"):
+        example.evaluate()
