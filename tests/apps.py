@@ -24,6 +24,9 @@ CORRECT: dict[str, Any] = {
     "upgraded_status": 200,
     "raise_on": None,
     "extra_headers": [],
+    # An Authorization value every request must carry, checked before anything else
+    # (auth middleware in front of the 426): others get 401. None: no authentication.
+    "require_authorization": None,
 }
 
 APP_TEMPLATE = """
@@ -36,6 +39,12 @@ async def app(scope, receive, send):
     if scope["type"] != "http":
         return
     legacy = scope["http_version"] != "2"
+    wanted = BEHAVIOUR["require_authorization"]
+    if wanted is not None and (b"authorization", wanted.encode()) not in scope["headers"]:
+        headers = [(b"content-type", b"application/json"), (b"www-authenticate", b"Bearer")]
+        await send({{"type": "http.response.start", "status": 401, "headers": headers}})
+        await send({{"type": "http.response.body", "body": b'{{"detail": "Not authenticated"}}'}})
+        return
     if BEHAVIOUR["raise_on"] == ("legacy" if legacy else "upgraded"):
         raise RuntimeError("the app broke on purpose")
     if legacy:

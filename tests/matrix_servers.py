@@ -172,6 +172,34 @@ def start_caddy(workdir: pathlib.Path, caddyfile: str, port: int) -> Running:
     return start("Caddy", argv, workdir, [port], env=env)
 
 
+NGINX_MAIN = """
+daemon off;
+master_process off;
+worker_processes 1;
+pid {w}/nginx.pid;
+error_log {w}/error.log notice;
+events {{ worker_connections 64; }}
+http {{
+  access_log off;
+  client_body_temp_path {w}/body;
+  proxy_temp_path {w}/proxy;
+  fastcgi_temp_path {w}/fastcgi;
+  uwsgi_temp_path {w}/uwsgi;
+  scgi_temp_path {w}/scgi;
+{servers}
+}}
+"""
+
+
+def start_nginx(workdir: pathlib.Path, servers: str, ports: Sequence[int]) -> Running:
+    """nginx (the Debian package) in the foreground with ``servers`` as its http block."""
+    executable = binary("nginx")
+    workdir.mkdir(parents=True, exist_ok=True)
+    (workdir / "nginx.conf").write_text(NGINX_MAIN.format(w=workdir, servers=servers))
+    argv = [executable, "-p", str(workdir), "-c", str(workdir / "nginx.conf")]
+    return start("nginx", [*argv, "-e", str(workdir / "error.log")], workdir, ports)
+
+
 def run_plugin(
     pytester: pytest.Pytester,
     targets: Sequence[str],

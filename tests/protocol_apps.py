@@ -47,10 +47,20 @@ CORRECT: dict[str, dict[str, Any]] = {
         "handshake": "accept",
     },
     "h2c": _refusal("h2c", "This endpoint requires cleartext HTTP/2 (h2c, prior knowledge)."),
-    "tls": _refusal("TLS/1.2", "This endpoint requires TLS 1.2 or later (https)."),
-    "tls13": _refusal("TLS/1.3", "This endpoint requires TLS 1.3 (https)."),
+    # "hsts": the Strict-Transport-Security of the route's https answers (None: none).
+    "tls": {
+        **_refusal("TLS/1.2", "This endpoint requires TLS 1.2 or later (https)."),
+        "hsts": "max-age=31536000",
+    },
+    "tls13": {
+        **_refusal("TLS/1.3", "This endpoint requires TLS 1.3 (https)."),
+        "hsts": "max-age=31536000",
+    },
     "http11": _refusal("HTTP/1.1", "This endpoint requires HTTP/1.1."),
-    "both_tls": _refusal("TLS/1.2", "This endpoint requires TLS 1.2 or later (https)."),
+    "both_tls": {
+        **_refusal("TLS/1.2", "This endpoint requires TLS 1.2 or later (https)."),
+        "hsts": "max-age=31536000",
+    },
     "both_h2": _refusal("HTTP/2.0", "This endpoint requires HTTP/2."),
 }
 
@@ -84,6 +94,12 @@ def served(status=200, headers=()):
     return status, [*headers, (b"content-type", b"application/json")], b'{{"ok": true}}'
 
 
+def over_https(route):
+    \"""The answer of a TLS route over https: with its HSTS policy, if it has one.\"""
+    hsts = route["hsts"]
+    return served(headers=[(b"strict-transport-security", hsts.encode())] if hsts else [])
+
+
 def respond(scope):
     path, version, scheme = scope["path"], scope["http_version"], scope["scheme"]
     if path == "/ws":
@@ -91,15 +107,15 @@ def respond(scope):
     if path == "/internal":
         return answer(ROUTES["h2c"]) if version != "2" else served()
     if path == "/secure":
-        return answer(ROUTES["tls"]) if scheme == "http" else served()
+        return answer(ROUTES["tls"]) if scheme == "http" else over_https(ROUTES["tls"])
     if path == "/secure13":
-        return answer(ROUTES["tls13"]) if scheme == "http" else served()
+        return answer(ROUTES["tls13"]) if scheme == "http" else over_https(ROUTES["tls13"])
     if path == "/legacy":
         return answer(ROUTES["http11"]) if version == "1.0" else served()
     if path == "/both":
         if scheme == "http":
             return answer(ROUTES["both_tls"])
-        return answer(ROUTES["both_h2"]) if version != "2" else served()
+        return answer(ROUTES["both_h2"]) if version != "2" else over_https(ROUTES["both_tls"])
     return 404, [(b"content-type", b"text/plain")], b"not found"
 
 

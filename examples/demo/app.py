@@ -8,7 +8,8 @@ and an RFC 9457 problem document saying what to do):
 - ``/v2/...``      requires HTTP/2 over TLS (h2)
 - ``/internal/...`` requires cleartext HTTP/2 (h2c), for service-to-service calls
 - ``/ws``          is a WebSocket endpoint; a plain GET gets 426
-- ``/secure/...``  requires TLS 1.2 or later (cleartext gets 426, RFC 2817) and HTTP/2
+- ``/secure/...``  requires TLS 1.2 or later (cleartext gets 426, RFC 2817) and HTTP/2;
+                   every https answer carries HSTS (RFC 6797)
 - ``/legacy/...``  no longer serves HTTP/1.0
 
 ``/reports`` was meant to require HTTP/2 too, but nobody enforced it yet:
@@ -99,5 +100,8 @@ async def app(scope: Scope, receive: Any, send: Any) -> None:
         await _websocket(scope, receive, send)
         return
     status, headers, body = _route(scope)
+    if scope["scheme"] == "https":
+        # RFC 6797: once cleartext is retired, HSTS keeps clients on https.
+        headers = [*headers, (b"strict-transport-security", b"max-age=31536000")]
     await send({"type": "http.response.start", "status": status, "headers": headers})
     await send({"type": "http.response.body", "body": body})

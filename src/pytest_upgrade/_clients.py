@@ -16,12 +16,14 @@ from typing import Any
 import httpx
 from websockets.asyncio.client import ClientConnection as AsyncClientConnection
 from websockets.asyncio.client import connect as async_connect
+from websockets.exceptions import SecurityError
 from websockets.sync.client import ClientConnection, connect
+from websockets.uri import parse_uri
 
 from ._model import Requirement
 from .probes.connection import USER_AGENT
 from .probes.endpoint import ClientTrust
-from .probes.target import Target
+from .probes.target import Target, request_headers
 from .probes.websocket import LEGACY_CONNECT, websocket_uri
 from .protocols import protocol_for
 
@@ -77,7 +79,7 @@ def _websocket_options(
         "proxy": None,
         "open_timeout": timeout,
         "close_timeout": timeout,
-        "additional_headers": list(requirement.headers),
+        "additional_headers": list(request_headers(requirement, target)),
         "user_agent_header": USER_AGENT,
     }
 
@@ -89,10 +91,31 @@ def open_websocket(requirement: Requirement, target: Target, timeout: float) -> 
     return connection
 
 
+class _SameOriginConnect(async_connect):
+    """websockets' asyncio ``connect``, following a redirect only within the target's origin.
+
+    (Its sync client follows none.) The requirement's headers, credentials
+    among them, go to the target alone; websockets itself strips only
+    Authorization, Cookie and Proxy-Authorization on a cross-origin redirect.
+    """
+
+    def process_redirect(self, exc: Exception) -> Exception | str:
+        before = self.ws_uri
+        followed = super().process_redirect(exc)
+        if isinstance(followed, str):
+            after = parse_uri(followed)
+            if (after.secure, after.host, after.port) != (before.secure, before.host, before.port):
+                return SecurityError(
+                    f"not following a redirect to another origin ({followed}): the"
+                    " requirement's headers go only to the target"
+                )
+        return followed
+
+
 async def open_async_websocket(
     requirement: Requirement, target: Target, timeout: float
 ) -> AsyncClientConnection:
     """The same connection as :func:`open_websocket`, from websockets' asyncio client."""
     uri, options = _websocket_options(requirement, target, timeout)
-    connection: AsyncClientConnection = await async_connect(uri, **options)
+    connection: AsyncClientConnection = await _SameOriginConnect(uri, **options)
     return connection

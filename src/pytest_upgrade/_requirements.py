@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import shlex
 from collections.abc import Mapping
 from typing import Any
 
+from ._credentials import parse_header_line, validate_header
 from ._model import Requirement
 from .grammar import is_token
 from .protocols import PROTOCOLS, accepted, protocol_for
@@ -23,22 +25,6 @@ __all__ = [
     "parse_requirement",
 ]
 
-
-# Request fields a probe may not be told to send: they are connection-specific
-# (RFC 9110 §7.6.1, RFC 9113 §8.2.2) or set by the probe itself.
-_FORBIDDEN_HEADERS = frozenset(
-    {
-        "connection",
-        "upgrade",
-        "keep-alive",
-        "proxy-connection",
-        "transfer-encoding",
-        "te",
-        "host",
-        "content-length",
-        "http2-settings",
-    }
-)
 
 _METHOD_NOTE = "a method is a token such as GET or POST (RFC 9110 §9.1)"
 
@@ -108,24 +94,7 @@ def _headers(value: object) -> tuple[tuple[str, str], ...]:
         return ()
     if not isinstance(value, Mapping):
         raise ValueError(f"headers must be a dict of str to str, got {type(value).__name__}")
-    result: list[tuple[str, str]] = []
-    for name, field_value in value.items():
-        if not isinstance(name, str) or not is_token(name):
-            raise ValueError(f"header name {name!r} is not a token (RFC 9110 §5.1)")
-        if name.lower() in _FORBIDDEN_HEADERS:
-            raise ValueError(
-                f"header {name!r} cannot be set on a probe: it is connection-specific or set by"
-                f" the probe itself; not accepted: {', '.join(sorted(_FORBIDDEN_HEADERS))}"
-            )
-        if not isinstance(field_value, str) or any(
-            ch in "\r\n\0" or (ord(ch) < 0x20 and ch != "\t") for ch in field_value
-        ):
-            raise ValueError(
-                f"header {name!r} must have a string value without CR, LF, NUL or controls"
-                f" (RFC 9110 §5.5), got {field_value!r}"
-            )
-        result.append((name, field_value.strip(" \t")))
-    return tuple(result)
+    return tuple(validate_header(name, field_value) for name, field_value in value.items())
 
 
 def _date(value: object) -> dt.date | None:
@@ -144,26 +113,42 @@ def _date(value: object) -> dt.date | None:
 
 
 def parse_declared(line: str) -> Requirement:
-    """A declarative requirement line: ``PROTOCOL [PATH] [method=M] [after=YYYY-MM-DD]``.
+    """A declarative requirement line: ``PROTOCOL [PATH] [method=M] [after=YYYY-MM-DD]
+    [header="Name: value"]…``.
 
-    For example ``h2 /v2/orders``, ``websocket /ws`` or
-    ``HTTP/1.1 /legacy after=2027-03-01``. A ValueError says what is wrong.
+    For example ``h2 /v2/orders``, ``websocket /ws``,
+    ``HTTP/1.1 /legacy after=2027-03-01`` or
+    ``h2 /v2/orders header="Authorization: Bearer ${API_TOKEN}"``. Words are
+    split as a shell splits them (quote a header: it holds spaces); ``header=``
+    may be given several times. A ValueError says what is wrong.
     """
-    words = line.split()
+    try:
+        words = shlex.split(line)
+    except ValueError as exc:  # "No closing quotation"
+        raise ValueError(f"cannot split the line into words: {exc}") from None
     if not words:
         raise ValueError("empty requirement")
     protocol, rest = words[0], words[1:]
     kwargs: dict[str, Any] = {}
+    headers: dict[str, str] = {}
     if rest and "=" not in rest[0]:
         kwargs["path"] = rest.pop(0)
     for word in rest:
         key, sep, value = word.partition("=")
+        if sep and key == "header":
+            name, field_value = parse_header_line(value)
+            if name.lower() in (n.lower() for n in headers):
+                raise ValueError(f"header {name!r} is given twice")
+            headers[name] = field_value
+            continue
         if not sep or key not in ("method", "after"):
             raise ValueError(
                 f"{word!r} is not an option; after PROTOCOL [PATH] come"
-                " method=M and after=YYYY-MM-DD"
+                ' method=M, after=YYYY-MM-DD and header="Name: value"'
             )
         if key in kwargs:
             raise ValueError(f"{key}= is given twice")
         kwargs[key] = value
+    if headers:
+        kwargs["headers"] = headers
     return parse_requirement((protocol,), kwargs)

@@ -26,9 +26,11 @@ Pure: no I/O but checking that a named CA file exists.
 from __future__ import annotations
 
 import pathlib
+import shlex
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
+from ._credentials import merge, parse_header_line
 from .probes.endpoint import ClientTrust, Endpoint
 from .probes.target import Target
 
@@ -45,6 +47,7 @@ class TargetLine:
     cafile: str | None = None
     name: str | None = None
     where: str = "--upgrade-target"  # "FILE:LINE", for error messages
+    headers: tuple[tuple[str, str], ...] = ()  # header="Name: value", as written
 
 
 @dataclass(frozen=True)
@@ -59,8 +62,9 @@ class Deployment:
 def parse_target_line(
     line: str, *, where: str, base_dir: pathlib.Path | None = None
 ) -> TargetLine | None:
-    """A target line's URLs, ``ca=`` and ``name=`` (None for a blank or comment line).
+    """A target line's URLs, ``ca=``, ``name=`` and ``header=`` (None for a blank or comment line).
 
+    Words are split as a shell splits them (``header="X-Api-Key: ${KEY}"``).
     Raises ValueError naming the bad token. A relative ``ca=`` path is taken
     from ``base_dir`` (the targets file's directory).
     """
@@ -70,7 +74,12 @@ def parse_target_line(
     urls: list[str] = []
     cafile: str | None = None
     name: str | None = None
-    for token in text.split():
+    headers: tuple[tuple[str, str], ...] = ()
+    try:
+        tokens = shlex.split(text)
+    except ValueError as exc:  # "No closing quotation"
+        raise ValueError(f"cannot split the line into words: {exc}") from None
+    for token in tokens:
         key, equals, value = token.partition("=")
         if token.startswith(_SCHEMES):
             Endpoint.from_url(token)  # ValueError: not a usable URL
@@ -84,14 +93,19 @@ def parse_target_line(
             cafile = str(path)
         elif equals and key == "name" and value:
             name = value
+        elif equals and key == "header":
+            header = parse_header_line(value)
+            if header[0].lower() in (n.lower() for n, _ in headers):
+                raise ValueError(f"header {header[0]!r} is given twice")
+            headers += (header,)
         else:
             raise ValueError(
                 f"unexpected {token!r}: a line is an https URL and/or an http URL,"
-                " then optionally ca=PEM and name=NAME"
+                ' then optionally ca=PEM, name=NAME and header="Name: value"'
             )
     if not urls:
         raise ValueError("no http:// or https:// URL on the line")
-    return TargetLine(tuple(urls), cafile, name, where)
+    return TargetLine(tuple(urls), cafile, name, where, headers)
 
 
 def group_urls(urls: Sequence[str]) -> list[tuple[str, ...]]:
@@ -115,13 +129,19 @@ def group_urls(urls: Sequence[str]) -> list[tuple[str, ...]]:
     return groups
 
 
-def build_fleet(lines: Iterable[TargetLine], *, cafile: str | None) -> tuple[Deployment, ...]:
+def build_fleet(
+    lines: Iterable[TargetLine],
+    *,
+    cafile: str | None,
+    headers: tuple[tuple[str, str], ...] = (),
+) -> tuple[Deployment, ...]:
     """The run's deployments; ValueError (naming the line) for a bad or repeated one.
 
     Deployments trusting the same CA share one :class:`ClientTrust`, so its
     TLS contexts (about 30 ms each to build from the system store) are built
     once for the fleet, not once per host. ``cafile`` is the run's
-    ``--upgrade-ca``, for lines without their own ``ca=``.
+    ``--upgrade-ca``, for lines without their own ``ca=``; ``headers`` the
+    run's ``--upgrade-header`` lines, which a line's own ``header=`` override.
     """
     trusts: dict[str | None, ClientTrust] = {}
     deployments: list[Deployment] = []
@@ -130,7 +150,7 @@ def build_fleet(lines: Iterable[TargetLine], *, cafile: str | None) -> tuple[Dep
         trusted = line.cafile or cafile
         trust = trusts.setdefault(trusted, ClientTrust(trusted))
         try:
-            target = Target.from_urls(line.urls, trust=trust)
+            target = Target.from_urls(line.urls, trust=trust, headers=merge(headers, line.headers))
         except ValueError as exc:
             raise ValueError(f"{line.where}: {exc}") from None
         name = line.name or _default_name(target)

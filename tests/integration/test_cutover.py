@@ -390,3 +390,33 @@ def test_h2():
     assert checks["tls-legacy-refused"]["outcome"] == "skipped"
     assert "this client's TLS cannot offer TLSv1" in checks["tls-legacy-refused"]["message"]
     assert result.ret == pytest.ExitCode.OK
+
+
+def test_a_tls_policy_server_is_a_textbook_target(pytester: pytest.Pytester) -> None:
+    # The policy server's cleartext 426 and its https answers (with HSTS, RFC 6797)
+    # pass the TLS/1.2 checks when the plugin probes it as a live target; its
+    # hypercorn cannot perform the in-band upgrade (RFC 2817) the 426 names.
+    from pytest_upgrade.server.policy import PolicyServer
+
+    policy = PolicyServer("TLS/1.2")
+    try:
+        report = pytester.path / "report.json"
+        result = pytester.runpytest(
+            "-p",
+            "no:cacheprovider",
+            "--upgrade-timeout=5",
+            f"--upgrade-target={policy.https_url}",
+            f"--upgrade-target={policy.http_url}",
+            f"--upgrade-ca={policy.ca_pem}",
+            f"--upgrade-report={report}",
+            "--upgrade-require=TLS/1.2 /orders",
+        )
+    finally:
+        policy.stop()
+    result.assert_outcomes(passed=1, warnings=1)
+    (entry,) = json.loads(report.read_text())["results"]
+    checks = {check["id"]: check for check in entry["checks"]}
+    assert checks["hsts"]["outcome"] == "passed", checks["hsts"]
+    assert checks["cleartext-refused"]["outcome"] == "passed"
+    not_passed = {i for i, c in checks.items() if c["outcome"] in ("failed", "warned")}
+    assert not_passed == {"tls-upgrade-performed"}

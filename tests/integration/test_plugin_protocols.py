@@ -118,7 +118,7 @@ def assert_fails_with(result: pytest.RunResult, protocol: str, check_ids: set[st
         pytest.param(
             "TLS/1.2",
             {"tls": {"status": 301, "location": "https://127.0.0.1/secure", **NOT_SERVED}},
-            {},
+            {"upgrade-present": ["answered with 301, not 426"]},
             id="tls12-301-to-https",
         ),
         pytest.param("TLS/1.3", {"server_options": TLS13_SERVER}, {}, id="tls13"),
@@ -205,9 +205,9 @@ def test_correct_app_passes(
         ),
         pytest.param(
             "TLS/1.2",
-            {"tls": {"status": 302, "location": "https://127.0.0.1/secure", **NOT_SERVED}},
+            {"tls": {"status": 302, "location": "https://127.0.0.1/", **NOT_SERVED}},
             {"status-426", "cleartext-refused"},
-            id="tls12-302-to-https",
+            id="tls12-302-to-https-root",
         ),
         pytest.param(
             "TLS/1.2",
@@ -290,7 +290,9 @@ def test_diagnoses_name_the_cause(pytester: pytest.Pytester) -> None:
     result = run_suite(
         pytester, "TLS/1.2", tls={"status": 302, "location": "https://x/", **NOT_SERVED}
     )
-    result.stdout.fnmatch_lines(["*✘ status-426*", "*diagnosis:*permanent redirect (301 or 308)*"])
+    result.stdout.fnmatch_lines(
+        ["*✘ status-426*", "*diagnosis:*same resource over https*another host (x)*"]
+    )
 
     result = run_suite(pytester, "HTTP/1.1", http11={"connection": None})
     result.stdout.fnmatch_lines(
@@ -663,3 +665,35 @@ def test_h2c_upgrade_handshake_is_information_only(pytester: pytest.Pytester) ->
     info = checks["h2c-upgrade-handshake"]
     assert info["severity"] == "info"
     assert info["message"].startswith("Upgrade: h2c is not accepted (426)")
+
+
+@pytest.mark.parametrize("status", [302, 307])
+def test_a_temporary_redirect_to_the_same_resource_refuses_cleartext(
+    pytester: pytest.Pytester, status: int
+) -> None:
+    # nginx `return 302 https://$host$request_uri;`, Spring's requiresSecure(): no
+    # content is served over cleartext, but clients keep the http URL (RFC 9110 §15.4.3).
+    report = pytester.path / "report.json"
+    result = run_suite(
+        pytester,
+        "TLS/1.2",
+        f"--upgrade-report={report}",
+        tls={"status": status, "location": "https://127.0.0.1/secure", **NOT_SERVED},
+    )
+    result.assert_outcomes(passed=1, warnings=1)
+    checks = report_checks(report, "TLS/1.2")
+    assert checks["status-426"]["outcome"] == "passed"
+    assert checks["cleartext-refused"]["outcome"] == "passed"
+    assert checks["redirect-permanent"]["outcome"] == "warned"
+    assert checks["hsts"]["outcome"] == "passed"
+
+
+def test_without_hsts_the_https_answers_warn(pytester: pytest.Pytester) -> None:
+    report = pytester.path / "report.json"
+    result = run_suite(
+        pytester, "TLS/1.2", f"--upgrade-report={report}", tls={"hsts": "max-age=600"}
+    )
+    result.assert_outcomes(passed=1, warnings=1)
+    hsts = report_checks(report, "TLS/1.2")["hsts"]
+    assert hsts["outcome"] == "warned"
+    assert "max-age=600" in hsts["message"]

@@ -4,7 +4,8 @@ Importing this module registers every check, in catalogue order: the checks
 on the 426 (its ``status``, its ``upgrade_field``s, its ``problem`` body, its
 ``caching``), those on what intermediaries did to Upgrade (``intermediary``),
 then those on the ``upgraded`` exchange and the protocol-specific ones
-(``tls``, ``tls_upgrade``, ``websocket``, ``h2c``, ``h3``), then the deprecation gate's (``gate``).
+(``tls``, ``redirects``, ``tls_upgrade``, ``websocket``, ``h2c``, ``h3``), then
+the deprecation gate's (``gate``).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from . import caching
 from . import intermediary
 from . import upgraded
 from . import tls
+from . import redirects
 from . import tls_upgrade
 from . import websocket
 from . import h2c
@@ -27,5 +29,6 @@ from .registry import REGISTRY, Check, Verdict, checks_for, run_checks
 __all__ = ["REGISTRY", "Check", "Verdict", "checks_for", "run_checks"]
 
 # imported for their registrations
-del caching, gate, h2c, h3, intermediary, problem, status, tls, tls_upgrade, upgrade_field
+del caching, gate, h2c, h3, intermediary, problem, redirects, status, tls, tls_upgrade
+del upgrade_field
 del upgraded, websocket

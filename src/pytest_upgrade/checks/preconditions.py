@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import urllib.parse
 from collections.abc import Callable
+from dataclasses import dataclass
 
 from .._model import (
     Exchange,
@@ -37,12 +39,51 @@ def required_tls(observation: Observation) -> tuple[int, ...]:
     return version
 
 
-def https_redirect(response: Response) -> str | None:
-    """The https Location of a permanent redirect (301/308), or None."""
+# RFC 9110 §15.4: the redirection statuses that carry a Location to follow.
+REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
+
+
+@dataclass(frozen=True)
+class HttpsRedirect:
+    """A redirect answering the cleartext request, judged against the request's URL."""
+
+    status: int
+    location: str  # as sent
+    resolved: str  # resolved against the request's URL (RFC 9110 §10.2.2)
+    problem: str  # "" when it leads to the https URL of the same resource
+
+    @property
+    def stands_in(self) -> bool:
+        return not self.problem
+
+
+def https_redirect(exchange: Exchange) -> HttpsRedirect | None:
+    """The exchange's answer as a redirect, or None when it is not one (or has no Location)."""
+    response = exchange.response
+    if response is None or response.status not in REDIRECT_STATUSES:
+        return None
     location = response.combined("location")
-    if response.status in (301, 308) and location and location.lower().startswith("https://"):
-        return location
-    return None
+    if not location:
+        return None
+    # RFC 9110 §10.2.2: a relative Location is resolved against the target URI.
+    resolved = urllib.parse.urljoin(exchange.url, location.strip())
+    return HttpsRedirect(
+        response.status, location, resolved, _destination_problem(exchange.url, resolved)
+    )
+
+
+def _destination_problem(requested: str, resolved: str) -> str:
+    """Why ``resolved`` is not the https URL of the resource at ``requested`` ("" when it is)."""
+    before, after = urllib.parse.urlsplit(requested), urllib.parse.urlsplit(resolved)
+    if after.scheme.lower() != "https":
+        return f"it points to {after.scheme or 'a relative'} URL {resolved}, not to https"
+    if (after.hostname or "").lower() != (before.hostname or "").lower():
+        return f"it points to another host ({after.hostname}), not {before.hostname}"
+    if (after.path or "/", after.query) != (before.path or "/", before.query):
+        target = before.path + (f"?{before.query}" if before.query else "")
+        moved = after.path + (f"?{after.query}" if after.query else "")
+        return f"it drops the requested resource ({target} becomes {moved or '/'})"
+    return ""
 
 
 def _describe_failure(exchange: Exchange) -> str:

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from .._model import (
+    Exchange,
     FailureKind,
     Observation,
-    Response,
     Severity,
 )
 from ..protocols import protocol_for
@@ -37,7 +37,9 @@ _STATUS_DIAGNOSES: dict[int, str] = {
 }
 
 
-def _status_diagnosis(observation: Observation, response: Response) -> str:
+def _status_diagnosis(observation: Observation, exchange: Exchange) -> str:
+    assert exchange.response is not None
+    response = exchange.response
     status = response.status
     protocol = observation.requirement.protocol
     after, as_of = observation.requirement.after, observation.as_of
@@ -57,13 +59,17 @@ def _status_diagnosis(observation: Observation, response: Response) -> str:
             f"The legacy protocol is still served: the {protocol} requirement is not enforced."
             " Answer legacy requests on this path with 426, an Upgrade field and a problem body."
         )
-    redirect_allowed = protocol_for(protocol).https_redirect_stands_in
-    if status in (301, 308) and redirect_allowed:
-        return "The redirect does not lead to an https URL, so clients stay on cleartext."
-    if 300 <= status < 400 and redirect_allowed:
+    if protocol_for(protocol).https_redirect_stands_in and 300 <= status < 400:
+        redirect = https_redirect(exchange)
+        if redirect is None:
+            return (
+                f"The {status} carries no Location to follow (RFC 9110 §10.2.2): redirect to the"
+                " https URL of the same resource, with 308."
+            )
         return (
-            "Only a permanent redirect (301 or 308) to the https URL stands in for a 426"
-            " here; a temporary one lets clients keep coming back over cleartext."
+            "A redirect stands in for the 426 only when it leads to the same resource over"
+            f" https, and {redirect.problem}: send `Location: https://HOST` followed by the"
+            " requested path and query."
         )
     if 300 <= status < 400:
         return (
@@ -117,17 +123,19 @@ def check_status_426(observation: Observation) -> Verdict:
         return Verdict.ok(
             "the legacy request was answered with 426", actual=exchange.response.status_line
         )
-    location = https_redirect(exchange.response)
     protocol = protocol_for(observation.requirement.protocol)
-    if protocol.https_redirect_stands_in and location is not None:
+    redirect = https_redirect(exchange) if protocol.https_redirect_stands_in else None
+    if redirect is not None and redirect.stands_in:
+        # RFC 9110 §15.4: any redirect to the same resource over https refuses
+        # cleartext; redirect-permanent and redirect-keeps-method judge its status.
         return Verdict.ok(
-            f"the cleartext request was redirected to https ({status}), which a TLS requirement"
-            " allows",
-            actual=f"{exchange.response.status_line}, Location: {location}",
+            f"the cleartext request was redirected to the same resource over https ({status}),"
+            " which a TLS requirement allows",
+            actual=f"{exchange.response.status_line}, Location: {redirect.location}",
         )
     return Verdict.violated(
         f"the legacy request was answered with {status}, not 426",
         expected="426 Upgrade Required",
         actual=exchange.response.status_line,
-        diagnosis=_status_diagnosis(observation, exchange.response),
+        diagnosis=_status_diagnosis(observation, exchange),
     )

@@ -85,7 +85,7 @@ def check_tls_below_required_refused(observation: Observation) -> Verdict:
     Severity.MUST,
     "RFC 2817 §4, RFC 9110 §15.4",
     "A cleartext request gets 426 with Upgrade: TLS/1.x and Connection: upgrade, or a"
-    " 301/308 redirect to https.",
+    " redirect to the same resource over https.",
     TLS_REQUIREMENTS,
     phase=ENFORCED,
 )
@@ -98,14 +98,26 @@ def check_cleartext_refused(observation: Observation) -> Verdict:
     minimum = required_tls(observation)
     expected = (
         f"426 with Upgrade: TLS/{'.'.join(map(str, minimum))} and Connection: upgrade,"
-        " or 301/308 to https"
+        " or a redirect to the same resource over https"
     )
-    location = https_redirect(response)
-    if location is not None:
+    redirect = https_redirect(exchange)
+    if redirect is not None and redirect.stands_in:
         return Verdict.ok(
-            "the cleartext request is redirected to https",
+            "the cleartext request is redirected to the same resource over https",
             expected=expected,
-            actual=f"{response.status_line}, Location: {location}",
+            actual=f"{response.status_line}, Location: {redirect.location}",
+        )
+    if redirect is not None:
+        return Verdict.violated(
+            f"the redirect does not lead to the same resource over https: {redirect.problem}",
+            expected=expected,
+            actual=f"{response.status_line}, Location: {redirect.location}",
+            diagnosis=(
+                "Clients follow the redirect to where it points: a cleartext URL keeps them on"
+                " cleartext, another host or path breaks every deep link. Redirect to"
+                " https://HOST followed by the requested path and query (nginx:"
+                " `return 308 https://$host$request_uri;`)."
+            ),
         )
     problems = _cleartext_426_problems(response, minimum)
     actual = f"{response.status_line}, Upgrade: {response.combined('upgrade')}, Connection:"
@@ -117,7 +129,8 @@ def check_cleartext_refused(observation: Observation) -> Verdict:
             actual=actual,
             diagnosis=(
                 "Cleartext is still served or refused without directions: answer it with 426 and"
-                " Upgrade: TLS/1.x (RFC 2817 §4), or redirect permanently to the https URL."
+                " Upgrade: TLS/1.x (RFC 2817 §4), or redirect (308) to the https URL of the same"
+                " resource."
             ),
         )
     return Verdict.ok("the cleartext request is refused with 426", expected=expected, actual=actual)
@@ -125,8 +138,6 @@ def check_cleartext_refused(observation: Observation) -> Verdict:
 
 def _cleartext_426_problems(response: Response, minimum: tuple[int, ...]) -> list[str]:
     if response.status != 426:
-        if response.status in (301, 308):
-            return [f"the redirect goes to {response.combined('location')!r}, not an https URL"]
         return [f"answered with {response.status}"]
     problems: list[str] = []
     protocols = parse_upgrade(response.combined("upgrade") or "").protocols

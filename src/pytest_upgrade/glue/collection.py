@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import contextlib
 import importlib
+import os
 import pathlib
 from typing import Any
 
 import pytest
 
 from .. import _declared
+from .._credentials import check_environment
 from .._model import Requirement
 from .._requirements import parse_requirement
 from .._targets import Deployment
@@ -106,6 +108,7 @@ def pytest_collection_modifyitems(
         for marker in item.iter_markers(MARKER):
             try:
                 requirement = parse_requirement(marker.args, marker.kwargs)
+                check_environment(requirement.headers, os.environ)
             except ValueError as exc:
                 problems.append((item, str(exc)))
                 continue

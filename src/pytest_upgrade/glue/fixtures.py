@@ -154,11 +154,11 @@ def upgrade_target(request: pytest.FixtureRequest, pytestconfig: pytest.Config) 
     if settings.live:
         return settings.fleet[0].target
     server: UpgradeServer = request.getfixturevalue("upgrade_server")
-    return bundled_target(server)
+    return bundled_target(server, headers=settings.headers)
 
 
-def bundled_target(server: UpgradeServer) -> Target:
-    """Where the probes go when they test the bundled server."""
+def bundled_target(server: UpgradeServer, *, headers: tuple[tuple[str, str], ...] = ()) -> Target:
+    """Where the probes go when they test the bundled server (``headers``: --upgrade-header)."""
     cafile = str(server.ca.ca_pem)
     return Target(
         https=Endpoint.from_url(server.https_url),
@@ -168,6 +168,7 @@ def bundled_target(server: UpgradeServer) -> Target:
         bundled=True,
         # hypercorn cannot perform the in-band TLS upgrade unless told to (RFC 2817).
         in_band_tls=server.tls_upgrade,
+        headers=headers,
     )
 
 

@@ -42,7 +42,15 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "--upgrade-targets-file",
         metavar="PATH",
         help="test the deployments listed in PATH, one a line: an https URL and/or an http"
-        " URL, then optionally ca=PEM and name=NAME ('#' comments).",
+        " URL, then optionally ca=PEM, name=NAME and header=\"Name: value\" ('#' comments).",
+    )
+    group.addoption(
+        "--upgrade-header",
+        metavar="'NAME: VALUE'",
+        action="append",
+        default=[],
+        help="send this request header with every probe (repeatable, as curl's -H); ${VAR}"
+        " in the value is taken from the environment. Credentials are never shown.",
     )
     group.addoption(
         "--upgrade-ca",
@@ -126,8 +134,13 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     )
     parser.addini(
         "upgrade_requirements",
-        "requirements to check, one per line: PROTOCOL [PATH] [method=M] [after=YYYY-MM-DD];"
-        " each becomes a test.",
+        "requirements to check, one per line: PROTOCOL [PATH] [method=M] [after=YYYY-MM-DD]"
+        ' [header="Name: value"]; each becomes a test.',
+        type="linelist",
+    )
+    parser.addini(
+        "upgrade_headers",
+        "request headers every probe sends, one 'Name: value' a line (${VAR}: the environment).",
         type="linelist",
     )
     parser.addini("upgrade_ca", "CA certificate (PEM) to trust for upgrade_target.")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
 import pathlib
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -10,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from .._credentials import SENSITIVE, check_environment, merge, parse_header_line
 from .._model import Requirement
 from .._requirements import parse_declared
 from .._targets import Deployment, TargetLine, build_fleet, group_urls, parse_target_line
@@ -47,6 +49,8 @@ class Settings:
     report_path: pathlib.Path | None
     as_of: dt.date
     declared: tuple[Requirement, ...]
+    # --upgrade-header / upgrade_headers, as declared (${NAME} unexpanded).
+    headers: tuple[tuple[str, str], ...] = ()
     concurrency: int = DEFAULT_CONCURRENCY  # requirements probed at once (glue.ahead)
     host_limit: int = DEFAULT_HOST_LIMIT  # connections at once to one host (probes.engine)
     probe_ahead: str = "declared"  # which items are probed ahead: "declared" or "all"
@@ -83,8 +87,9 @@ def read_settings(config: pytest.Config) -> Settings:
     cafile = pick("upgrade_ca", "upgrade_ca")
     if cafile is not None and not pathlib.Path(cafile).is_file():
         raise pytest.UsageError(f"--upgrade-ca: no such file: {cafile}")
+    headers = _run_headers(config)
     try:
-        fleet = build_fleet(_target_lines(config), cafile=cafile)
+        fleet = build_fleet(_target_lines(config), cafile=cafile, headers=headers)
     except ValueError as exc:
         raise pytest.UsageError(str(exc)) from None
     raw_timeout = pick("upgrade_timeout", "upgrade_timeout")
@@ -126,6 +131,7 @@ def read_settings(config: pytest.Config) -> Settings:
         probe_ahead=probe_ahead,
         app=pick("upgrade_app", "upgrade_app"),
         fleet=fleet,
+        headers=headers,
         cafile=cafile,
         timeout=timeout,
         strict=bool(strict),
@@ -133,6 +139,26 @@ def read_settings(config: pytest.Config) -> Settings:
         report_path=pathlib.Path(report) if report else None,
         as_of=as_of,
     )
+
+
+def _run_headers(config: pytest.Config) -> tuple[tuple[str, str], ...]:
+    """--upgrade-header lines, after the upgrade_headers ini lines; every ${NAME} set."""
+    sources = [
+        (f"upgrade_headers line {n}", line)
+        for n, line in enumerate(config.getini("upgrade_headers"), 1)
+    ]
+    sources += [("--upgrade-header", line) for line in config.getoption("upgrade_header")]
+    headers: tuple[tuple[str, str], ...] = ()
+    for where, line in sources:
+        if not line.strip():
+            continue
+        try:
+            header = parse_header_line(line)
+            check_environment([header], os.environ)
+        except ValueError as exc:
+            raise pytest.UsageError(f"{where}: {exc}") from None
+        headers = merge(headers, (header,))
+    return headers
 
 
 def _count(pick: Callable[[str, str], Any], name: str, default: int, maximum: int) -> int:
@@ -188,8 +214,10 @@ def _parse_lines(sources: Iterable[tuple[str, str, pathlib.Path]]) -> list[Targe
     for where, line, base_dir in sources:
         try:
             parsed = parse_target_line(line, where=where, base_dir=base_dir)
+            if parsed is not None:
+                check_environment(parsed.headers, os.environ)
         except ValueError as exc:
-            raise ValueError(f"{where}: {line.strip()!r}: {exc}") from None
+            raise ValueError(f"{where}: {_shown_line(line)}: {exc}") from None
         if parsed is not None:
             lines.append(parsed)
     return lines
@@ -207,11 +235,19 @@ def _declared_requirements(config: pytest.Config) -> tuple[Requirement, ...]:
             continue
         try:
             requirement = parse_declared(line)
+            check_environment(requirement.headers, os.environ)
         except ValueError as exc:
-            raise pytest.UsageError(f"{where}: {line.strip()!r}: {exc}") from None
+            raise pytest.UsageError(f"{where}: {_shown_line(line)}: {exc}") from None
         if requirement not in declared:
             declared.append(requirement)
     return tuple(declared)
+
+
+def _shown_line(line: str) -> str:
+    """A declared line for an error message: a credential in it is not repeated."""
+    if any(name in line.lower() for name in SENSITIVE):
+        return repr(line.split(maxsplit=1)[0] + " …")
+    return repr(line.strip())
 
 
 SETTINGS = pytest.StashKey[Settings]()

@@ -8,14 +8,16 @@ same time on a small thread pool: a requirement costs about its slowest probe.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from collections.abc import Sequence
 from concurrent.futures import Executor
 from functools import partial
 
+from .._credentials import Headers, shown_headers
 from .._model import Exchange, Observation, Requirement, TlsHandshake
 from ..protocols import protocol_for
-from .target import HandshakeCache, HandshakeProbe, Made, Probe, Target
+from .target import HandshakeCache, HandshakeProbe, Made, Probe, Target, declared_headers
 
 __all__ = ["Target", "assemble", "observe", "plan_probes"]
 
@@ -72,14 +74,23 @@ def assemble(
     when its probes were started.
     """
     results = [r for one in made for r in (one if isinstance(one, tuple) else (one,))]
+    declared = declared_headers(requirement, target)
     return Observation(
         requirement=requirement,
         target=target.label,
         bundled=target.bundled,
-        exchanges=tuple(r for r in results if isinstance(r, Exchange)),
+        # What reports show of the request: credentials redacted, ${NAME} as declared.
+        exchanges=tuple(_shown(r, declared) for r in results if isinstance(r, Exchange)),
         handshakes=tuple(r for r in results if isinstance(r, TlsHandshake)),
         observed_at=observed_at,
     )
+
+
+def _shown(exchange: Exchange, declared: Headers) -> Exchange:
+    shown = shown_headers(exchange.request_headers, declared)
+    if shown == exchange.request_headers:
+        return exchange
+    return dataclasses.replace(exchange, request_headers=shown)
 
 
 def _cached(probe: Probe, handshakes: HandshakeCache | None) -> Probe:

@@ -9,11 +9,13 @@ answers once per host, port and version.
 
 from __future__ import annotations
 
+import os
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from .._credentials import expand, merge
 from .._model import (
     Exchange,
     FailureKind,
@@ -32,8 +34,10 @@ __all__ = [
     "Plan",
     "Probe",
     "Target",
+    "declared_headers",
     "handshakes",
     "missing",
+    "request_headers",
     "request_options",
 ]
 
@@ -50,6 +54,9 @@ class Target:
     # Whether TLS requirements try the in-band upgrade (RFC 2817) on the http URL: a
     # live target, always; the bundled server, when it was told it can (tls_upgrade).
     in_band_tls: bool = True
+    # Request headers of every probe to this target, as declared (the run's
+    # --upgrade-header, then the deployment's header=); a requirement's own win.
+    headers: tuple[tuple[str, str], ...] = ()
 
     @property
     def primary(self) -> Endpoint:
@@ -66,7 +73,12 @@ class Target:
 
     @classmethod
     def from_urls(
-        cls, urls: Sequence[str], *, cafile: str | None = None, trust: ClientTrust | None = None
+        cls,
+        urls: Sequence[str],
+        *,
+        cafile: str | None = None,
+        trust: ClientTrust | None = None,
+        headers: tuple[tuple[str, str], ...] = (),
     ) -> Target:
         """A live target from one https and/or one http base URL (ValueError if not).
 
@@ -90,6 +102,7 @@ class Target:
             http=endpoints.get("http"),
             trust=trust,
             cafile=trust.cafile,
+            headers=headers,
         )
 
 
@@ -123,12 +136,25 @@ def missing(role: str, requirement: Requirement, needs: str) -> Probe:
     return probe
 
 
+def declared_headers(requirement: Requirement, target: Target) -> tuple[tuple[str, str], ...]:
+    """The headers the requirement's request carries, as declared (``${NAME}`` unexpanded)."""
+    return merge(target.headers, requirement.headers)
+
+
+def request_headers(requirement: Requirement, target: Target) -> tuple[tuple[str, str], ...]:
+    """The headers the requirement's request carries, ``${NAME}`` taken from the environment.
+
+    The glue checked, when the run started, that every variable named is set.
+    """
+    return expand(declared_headers(requirement, target), os.environ)
+
+
 def request_options(requirement: Requirement, target: Target, timeout: float) -> dict[str, Any]:
     """The keyword arguments of a probe making the requirement's request."""
     return {
         "method": requirement.method,
         "path": requirement.path,
-        "headers": requirement.headers,
+        "headers": request_headers(requirement, target),
         "trust": target.trust,
         "timeout": timeout,
     }

@@ -41,7 +41,7 @@ def _plan(requirement: Requirement, target: Target, timeout: float) -> list[Prob
     if http is None:
         return [missing("legacy", requirement, "http"), missing("upgraded", requirement, "http")]
     request = request_options(requirement, target, timeout)
-    upgrade_request = {**request, "headers": (*requirement.headers, *_upgrade_headers())}
+    upgrade_request = {**request, "headers": (*request["headers"], *_upgrade_headers())}
     return [
         partial(http1_exchange, http, role="legacy", **request),
         partial(http2_exchange, http, role="upgraded", **request),

@@ -29,7 +29,7 @@ def _plan(requirement: Requirement, target: Target, timeout: float) -> list[Prob
     plain_get = {**request, "method": "GET"}
     handshake: dict[str, Any] = {
         "path": requirement.path,
-        "headers": requirement.headers,
+        "headers": request["headers"],
         "trust": target.trust,
         "timeout": timeout,
     }
@@ -51,7 +51,7 @@ def _plan(requirement: Requirement, target: Target, timeout: float) -> list[Prob
     version_probe = {
         **plain_get,
         "headers": (
-            *requirement.headers,
+            *request["headers"],
             ("Connection", "Upgrade"),
             ("Upgrade", "websocket"),
             ("Sec-WebSocket-Key", base64.b64encode(os.urandom(16)).decode("ascii")),

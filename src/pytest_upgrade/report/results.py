@@ -6,9 +6,11 @@ the plugin decides when and where they are shown or written.
 
 from __future__ import annotations
 
+import re
 import shlex
 from typing import Any
 
+from .._credentials import references, shown_headers
 from .._model import Exchange, Finding, Observation, Offer, Outcome, Requirement
 from ..judge import RequirementResult
 
@@ -34,7 +36,7 @@ def describe_requirement(requirement: Requirement) -> str:
     if requirement.method != "GET":
         args.append(f"method={requirement.method!r}")
     if requirement.headers:
-        args.append(f"headers={dict(requirement.headers)!r}")
+        args.append(f"headers={dict(shown_headers(requirement.headers, requirement.headers))!r}")
     if requirement.after is not None:
         args.append(f"after={requirement.after.isoformat()!r}")
     return f"requires_upgrade({', '.join(args)})"
@@ -159,13 +161,24 @@ def _curl(exchange: Exchange, offer: Offer, cafile: str | None, version_flag: st
     if offer.tls_upgrade:
         words += ["--request-target", "*"]  # RFC 2817 §3.2: OPTIONS *, shows the 101
     probe_set = {"host", "user-agent", "accept"}
-    for name, value in exchange.request_headers:
-        if name.lower() not in probe_set:
-            words += ["-H", f"{name}: {value}"]
-    if offer.websocket:
-        words += ["--max-time", "5"]  # after a 101, curl would wait for the connection to end
-    words += ["-o", "/dev/null", url]
-    return shlex.join(words)
+    headers = [
+        "-H " + _shell_word(f"{name}: {value}")
+        for name, value in exchange.request_headers
+        if name.lower() not in probe_set
+    ]
+    tail = ["--max-time", "5"] if offer.websocket else []  # after a 101 curl would wait
+    tail += ["-o", "/dev/null", url]
+    return " ".join([shlex.join(words), *headers, shlex.join(tail)])
+
+
+def _shell_word(argument: str) -> str:
+    """``argument`` quoted for a POSIX shell; ``${NAME}`` references left for it to expand."""
+    if not references([("", argument)]):
+        return shlex.quote(argument)
+    # Inside double quotes only $, `, \ and " are special: escape all but the references.
+    escaped = re.sub(r'[`\\"]', lambda m: "\\" + m[0], argument)
+    escaped = re.sub(r"\$(?!\{[A-Za-z_][A-Za-z0-9_]*\})", r"\\$", escaped)
+    return f'"{escaped}"'
 
 
 _OPENSSL_FLAGS = {
@@ -251,7 +264,7 @@ def result_to_json(result: RequirementResult) -> dict[str, Any]:
             "protocol": requirement.protocol,
             "path": requirement.path,
             "method": requirement.method,
-            "headers": dict(requirement.headers),
+            "headers": dict(shown_headers(requirement.headers, requirement.headers)),
             "after": requirement.after.isoformat() if requirement.after else None,
         },
         "target": result.observation.target,

@@ -16,6 +16,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, NoReturn
 
+from .._credentials import shown_headers
 from .._requirements import canonical_protocol
 from ..protocols import protocol_for
 from .bundled import BundledCA, UpgradeServer
@@ -37,7 +38,7 @@ class RecordedExchange:
     tls_version: str | None  # "TLSv1.3"; None over cleartext
     method: str
     path: str
-    headers: tuple[tuple[str, str], ...]
+    headers: tuple[tuple[str, str], ...]  # Authorization, Cookie, ... redacted
     status: int
     detail: str | None = None  # the problem detail of a 426 the server sent
 
@@ -67,7 +68,8 @@ class _Recorder:
     def add(self, scope: dict[str, Any], status: int, detail: str | None) -> None:
         client = scope.get("client") or ("?", 0)
         peer = f"{client[0]}:{client[1]}"
-        headers = tuple(
+        # Credentials the client sent are not kept: the record is printed in failures.
+        headers = shown_headers(
             (name.decode("latin-1").lower(), value.decode("latin-1"))
             for name, value in scope.get("headers", ())
         )
@@ -142,7 +144,11 @@ def _detail(body: bytes) -> str | None:
     return detail if isinstance(detail, str) else None
 
 
-def _routes_app(routes: Mapping[str, Route]) -> Callable[..., Any]:
+# RFC 6797: a policy that retires cleartext keeps clients on https with HSTS (a year).
+_HSTS = (b"strict-transport-security", b"max-age=31536000")
+
+
+def _routes_app(routes: Mapping[str, Route], *, hsts: bool) -> Callable[..., Any]:
     async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
         if scope["type"] != "http":
             return
@@ -156,6 +162,8 @@ def _routes_app(routes: Mapping[str, Route]) -> Callable[..., Any]:
         else:
             payload, content_type = json.dumps(body).encode(), b"application/json"
         headers = [(b"content-type", content_type)]
+        if hsts and scope["scheme"] == "https":
+            headers.append(_HSTS)
         await send({"type": "http.response.start", "status": status, "headers": headers})
         await send({"type": "http.response.body", "body": payload})
 
@@ -167,6 +175,7 @@ class PolicyServer:
 
     ``routes`` maps a path to ``(status, body)`` (a str body is text/plain, any
     other is JSON); every other path answers 200 with its path and protocol.
+    For a TLS requirement the https answers carry HSTS (RFC 6797).
     """
 
     def __init__(
@@ -185,7 +194,14 @@ class PolicyServer:
         self._recorder = _Recorder()
         self._enforcer = Enforcer(session=(self.requirement,))
         app = _RecordingApp(
-            enforcing_app(_routes_app(routes or {}), self._enforcer, asgi=True), self._recorder
+            enforcing_app(
+                _routes_app(
+                    routes or {}, hsts=protocol_for(self.requirement).https_redirect_stands_in
+                ),
+                self._enforcer,
+                asgi=True,
+            ),
+            self._recorder,
         )
         if tls_minimum is None:
             minimum = protocol_for(self.requirement).server_tls_minimum
