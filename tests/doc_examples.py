@@ -42,6 +42,7 @@ from __future__ import annotations
 import os
 import pathlib
 import re
+import shlex
 import subprocess
 import sys
 from collections.abc import Iterable, Iterator
@@ -86,18 +87,22 @@ class Page:
         self.status = 0  # the exit status of the last command
         self.env = dict(os.environ)
         bindir = str(pathlib.Path(sys.executable).parent)
-        self.env["PATH"] = os.pathsep.join([bindir, self.env.get("PATH", "")])
         # What a terminal of 80 columns prints, without colour or cache files.
-        self.env.update(COLUMNS="80", PY_COLORS="0", NO_COLOR="1", PYTHONDONTWRITEBYTECODE="1")
+        self.managed = {"COLUMNS": "80", "PY_COLORS": "0", "NO_COLOR": "1"}
+        self.managed["PYTHONDONTWRITEBYTECODE"] = "1"
+        self.managed["PATH"] = os.pathsep.join([bindir, self.env.get("PATH", "")])
         # A reader's venv has pytest-upgrade's own plugins (pytest-asyncio, anyio's), not
         # the development tools' (and each costs start-up time on every command).
-        self.env["PYTEST_ADDOPTS"] = " ".join(
+        self.managed["PYTEST_ADDOPTS"] = " ".join(
             f"-p no:{name}" for name in ("cacheprovider", *_DEVELOPMENT_PLUGINS)
         )
+        self.env.update(self.managed)
         for name in ("PYTEST_XDIST_WORKER", "PYTEST_XDIST_WORKER_COUNT", "GITHUB_STEP_SUMMARY"):
             self.env.pop(name, None)
         self._cleanups: list[Any] = []
         self.hosts: dict[str, str] = {}  # a page's URL -> the URL it stands for here
+        # The shell's exported variables between commands, outside the page's directory.
+        self.state_file = directory.parent / f".{directory.name}-shell-state"
 
     def use_repository(self) -> None:
         """Run the page's commands in the repository (pages about its examples)."""
@@ -134,7 +139,7 @@ class Page:
         server.start()
         self.on_exit(server.stop)
         if ca_file is None:
-            self.env["SSL_CERT_FILE"] = str(ca.ca_pem)
+            self.managed["SSL_CERT_FILE"] = self.env["SSL_CERT_FILE"] = str(ca.ca_pem)
         else:
             (self.dir / ca_file).write_bytes(pathlib.Path(ca.ca_pem).read_bytes())
         self.hosts[f"https://{host}"] = server.https_url
@@ -151,6 +156,7 @@ class Page:
     def close(self) -> None:
         while self._cleanups:
             self._cleanups.pop()()
+        self.state_file.unlink(missing_ok=True)
 
 
 def _adjacent(between: str) -> bool:
@@ -307,10 +313,34 @@ def _run_console(example: Example) -> None:
         _run(page, command, expected)
 
 
+_LOOPBACK = {"127.0.0.1", "localhost", "[::1]"}
+
+
+def _foreign_hosts(command: str) -> list[str]:
+    """Hosts a command names in a URL that are not loopback (the tests never leave it)."""
+    hosts = re.findall(r"\b(?:https?|wss?)://(\[[^\]]*\]|[^/:\s'\"]+)", command)
+    return sorted({host for host in hosts if host not in _LOOPBACK})
+
+
 def _run(page: Page, command: str, expected: list[str]) -> None:
     """Run ``command`` as the reader would, and compare its output with ``expected``."""
+    local = page.localise(command)
+    foreign = _foreign_hosts(local)
+    assert not foreign, (
+        f"$ {command}\nnames {', '.join(foreign)}, which is not served here: serve it with"
+        " page.serve(...) in an invisible block, or mark the block <!-- not-run: REASON -->"
+    )
+    assert expected, f"$ {command}\nshows no output: show it (... for lines left out)"
+    # Each command runs in its own bash; what one exports, the next sees (export -p).
+    state = page.state_file
+    # The page's own settings (PATH, a served CA) win over what was exported before.
+    managed = " ".join(f"{name}={shlex.quote(value)}" for name, value in page.managed.items())
+    script = (
+        f"source {state} 2>/dev/null; export {managed}; (exit {page.status}); {local}\n"
+        f"status=$?; export -p > {state}; exit $status"
+    )
     result = subprocess.run(
-        ["bash", "-c", f"(exit {page.status}); {page.localise(command)}"],
+        ["bash", "-c", script],
         cwd=page.dir,
         env=page.env,
         stdout=subprocess.PIPE,
