@@ -24,6 +24,8 @@ CORRECT: dict[str, Any] = {
     "upgraded_status": 200,
     "raise_on": None,
     "extra_headers": [],
+    # RFC 6797: the Strict-Transport-Security of every https answer (None: none).
+    "hsts": "max-age=31536000",
     # An Authorization value every request must carry, checked before anything else
     # (auth middleware in front of the 426): others get 401. None: no authentication.
     "require_authorization": None,
@@ -60,6 +62,8 @@ async def app(scope, receive, send):
         headers = [(b"content-type", b"application/json")]
         body = b'{{"ok": true}}'
     headers += [(k.encode(), v.encode()) for k, v in BEHAVIOUR["extra_headers"]]
+    if scope["scheme"] == "https" and BEHAVIOUR["hsts"] is not None:
+        headers.append((b"strict-transport-security", BEHAVIOUR["hsts"].encode()))
     await send({{"type": "http.response.start", "status": status, "headers": headers}})
     await send({{"type": "http.response.body", "body": body}})
 """

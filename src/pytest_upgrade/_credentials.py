@@ -78,9 +78,17 @@ def validate_header(name: object, value: object) -> tuple[str, str]:
     if not isinstance(name, str) or not is_token(name):
         raise ValueError(f"header name {name!r} is not a token (RFC 9110 §5.1)")
     if name.lower() in FORBIDDEN:
+        # The probes name the target's own host; the bundled server can
+        # present another one to the app (server.virtual_host).
+        host = (
+            ' (for the bundled server, upgrade_server_options={"virtual_host": NAME} sets'
+            " the Host the app sees)"
+            if name.lower() == "host"
+            else ""
+        )
         raise ValueError(
             f"header {name!r} cannot be set on a probe: it is connection-specific or set by"
-            f" the probe itself; not accepted: {', '.join(sorted(FORBIDDEN))}"
+            f" the probe itself; not accepted: {', '.join(sorted(FORBIDDEN))}{host}"
         )
     if not isinstance(value, str) or _bad_value(value):
         shown = "(value not shown)" if name.lower() in SENSITIVE else repr(value)

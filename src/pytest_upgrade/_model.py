@@ -62,6 +62,9 @@ class Requirement:
     method: str = "GET"
     headers: tuple[tuple[str, str], ...] = ()
     after: dt.date | None = None
+    # The origin of a browser application calling the API (RFC 6454 §6.2
+    # serialization): the probes send it as Origin, and the CORS checks judge.
+    origin: str | None = None
 
     def describe(self) -> str:
         text = f"{self.protocol} {self.method} {self.path}"
@@ -219,6 +222,11 @@ class Exchange:
     elapsed: float = 0.0
     answered_by: AnsweredBy = AnsweredBy.UNKNOWN
     offer: Offer | None = None  # ``offered`` as data (None: no request was made)
+    # The header fields the app handed the bundled server for this response
+    # (names lower-cased), where the server changes them on the way out
+    # (hypercorn drops connection-specific fields from HTTP/2 responses).
+    # None: not recorded (a live target, or no such answer was seen).
+    app_headers: tuple[tuple[str, str], ...] | None = None
 
 
 class HandshakeOutcome(enum.Enum):
@@ -255,6 +263,10 @@ class Observation:
     # When the probes ran (aware, UTC): the evaluation time the checks compare
     # against, so that no check reads the clock. None in hand-built values.
     observed_at: dt.datetime | None = None
+    # What the bundled server was enforcing (--upgrade-enforce, the ini option
+    # or the upgrade_enforce marker) while the probes ran: the probes bypass
+    # it, so the answers judged are the app's own.
+    enforced: tuple[str, ...] = ()
 
     @property
     def before_deadline(self) -> bool:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 import shlex
+import urllib.parse
 from collections.abc import Mapping
 from typing import Any
 
@@ -22,6 +23,7 @@ from .protocols import PROTOCOLS, accepted, protocol_for
 __all__ = [
     "canonical_protocol",
     "parse_declared",
+    "parse_origin",
     "parse_requirement",
 ]
 
@@ -43,8 +45,8 @@ def canonical_protocol(token: object) -> str:
 
 
 def parse_requirement(args: tuple[Any, ...], kwargs: Mapping[str, Any]) -> Requirement:
-    """Validate the arguments of ``requires_upgrade(protocol, *, path, method, headers, after)``."""
-    allowed = ("path", "method", "headers", "after")
+    """Validate ``requires_upgrade(protocol, *, path, method, headers, after, origin)``."""
+    allowed = ("path", "method", "headers", "after", "origin")
     if len(args) != 1:
         raise ValueError(
             f"requires_upgrade takes exactly one protocol as its first argument, got {len(args)}"
@@ -68,7 +70,37 @@ def parse_requirement(args: tuple[Any, ...], kwargs: Mapping[str, Any]) -> Requi
         method=_method(kwargs.get("method", "GET")),
         headers=_headers(kwargs.get("headers")),
         after=_date(kwargs.get("after")),
+        origin=parse_origin(kwargs.get("origin")),
     )
+
+
+def parse_origin(value: object) -> str | None:
+    """An origin as browsers serialize it (RFC 6454 §6.2): ``scheme://host[:port]``.
+
+    The probes send it byte for byte as ``Origin``, and the Fetch standard's
+    CORS check compares ``Access-Control-Allow-Origin`` with it byte for byte,
+    so it is refused unless already in that form (lower-case scheme and host,
+    no default port, no path).
+    """
+    if value is None:
+        return None
+    why = "an origin is scheme://host[:port], as a browser sends it: no path, query or user"
+    if not isinstance(value, str):
+        raise ValueError(f"origin must be a string, got {type(value).__name__}; {why}")
+    parts = urllib.parse.urlsplit(value)
+    try:
+        port = parts.port
+    except ValueError:
+        port = -1
+    host = parts.hostname or ""
+    host = f"[{host}]" if ":" in host else host  # an IPv6 literal (RFC 3986 §3.2.2)
+    serialized = f"{parts.scheme}://{host}" if host else ""
+    if port is not None and port != {"http": 80, "https": 443}.get(parts.scheme):
+        serialized += f":{port}"
+    if parts.scheme not in ("http", "https") or value != serialized or port == -1:
+        hint = f" (did you mean {serialized!r}?)" if serialized and port != -1 else ""
+        raise ValueError(f"origin {value!r} is not a serialized origin{hint}; {why}")
+    return value
 
 
 def _path(value: object) -> str:
@@ -112,15 +144,16 @@ def _date(value: object) -> dt.date | None:
     raise ValueError(f"after must be a date in the form YYYY-MM-DD, got {value!r}")
 
 
-def parse_declared(line: str) -> Requirement:
+def parse_declared(line: str, *, default_origin: str | None = None) -> Requirement:
     """A declarative requirement line: ``PROTOCOL [PATH] [method=M] [after=YYYY-MM-DD]
-    [header="Name: value"]…``.
+    [origin=URL] [header="Name: value"]…``.
 
     For example ``h2 /v2/orders``, ``websocket /ws``,
     ``HTTP/1.1 /legacy after=2027-03-01`` or
     ``h2 /v2/orders header="Authorization: Bearer ${API_TOKEN}"``. Words are
     split as a shell splits them (quote a header: it holds spaces); ``header=``
-    may be given several times. A ValueError says what is wrong.
+    may be given several times. ``default_origin`` (``--upgrade-origin``) is the
+    origin of a line without ``origin=``. A ValueError says what is wrong.
     """
     try:
         words = shlex.split(line)
@@ -141,14 +174,16 @@ def parse_declared(line: str) -> Requirement:
                 raise ValueError(f"header {name!r} is given twice")
             headers[name] = field_value
             continue
-        if not sep or key not in ("method", "after"):
+        if not sep or key not in ("method", "after", "origin"):
             raise ValueError(
                 f"{word!r} is not an option; after PROTOCOL [PATH] come"
-                ' method=M, after=YYYY-MM-DD and header="Name: value"'
+                ' method=M, after=YYYY-MM-DD, origin=URL and header="Name: value"'
             )
         if key in kwargs:
             raise ValueError(f"{key}= is given twice")
         kwargs[key] = value
     if headers:
         kwargs["headers"] = headers
+    if default_origin is not None:
+        kwargs.setdefault("origin", default_origin)
     return parse_requirement((protocol,), kwargs)

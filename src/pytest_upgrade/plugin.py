@@ -26,4 +26,5 @@ pytest_plugins = [
     "pytest_upgrade.glue.enforcement",
     "pytest_upgrade.glue.reports",
     "pytest_upgrade.glue.async_tests",
+    "pytest_upgrade.glue.directories",
 ]

@@ -25,3 +25,7 @@ def _inner_ini(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) 
         monkeypatch.delenv("BUILD_NUMBER", raising=False)
         # Inner runs do not append their summaries to this run's CI page.
         monkeypatch.delenv("GITHUB_STEP_SUMMARY", raising=False)
+        # pytest-randomly shuffles this suite (its tests do not depend on their
+        # order); the suites pytester writes keep their written order, which
+        # their assertions on the output read, whatever ini file they write.
+        monkeypatch.setenv("PYTEST_ADDOPTS", "-p no:randomly")

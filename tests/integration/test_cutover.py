@@ -91,19 +91,48 @@ def test_enforcing_h2_passes_an_http2_client(pytester: pytest.Pytester) -> None:
 
 def test_enforcement_answers_a_textbook_426(pytester: pytest.Pytester) -> None:
     functional_suite(pytester, http2=False)
+    # The enforcer made part of the app (as a team could deploy it): its 426 is
+    # then the app's, and it passes every check of the catalogue.
+    pytester.makeconftest(
+        CONFTEST
+        + """
+
+from pytest_upgrade.server.enforce import Enforcer, enforcing_app
+
+@pytest.fixture(scope="session")
+def upgrade_app():
+    return enforcing_app(app, Enforcer(session=("HTTP/1.1",)), asgi=True)
+"""
+    )
+    pytester.makepyfile(
+        test_marked="""
+import pytest
+
+@pytest.mark.requires_upgrade("HTTP/1.1", path="/anything")
+def test_enforced_route_is_compliant():
+    pass
+"""
+    )
+    result = pytester.runpytest("-p", "no:cacheprovider", "test_marked.py")
+    result.assert_outcomes(passed=1)
+
+
+def test_enforcement_does_not_answer_a_marked_tests_probes(pytester: pytest.Pytester) -> None:
+    functional_suite(pytester, http2=False)
     pytester.makepyfile(
         test_marked="""
 import pytest
 
 @pytest.mark.upgrade_enforce("HTTP/1.1")
 @pytest.mark.requires_upgrade("HTTP/1.1", path="/anything")
-def test_enforced_route_is_compliant():
+def test_enforced_route():
     pass
 """
     )
-    # The enforcing server's own 426 passes every check of the catalogue.
+    # The app serves HTTP/1.0: the marker's enforcement does not certify it.
     result = pytester.runpytest("-p", "no:cacheprovider", "test_marked.py")
-    result.assert_outcomes(passed=1)
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(["judged: the app's own answers (the bundled server enforces*"])
 
 
 def test_unknown_enforce_token_is_a_usage_error(pytester: pytest.Pytester) -> None:

@@ -21,6 +21,11 @@ STRICT_WARNINGS = (
     "error::ResourceWarning",
     "-W",
     "error::pytest.PytestUnraisableExceptionWarning",
+    # pytest-rerunfailures (installed with the test extra) keeps a listening
+    # socket and a thread of its own for the whole session when pytest-xdist
+    # is installed (its status database): not this plugin's to release.
+    "-p",
+    "no:rerunfailures",
 )
 
 # Measures the process from inside: at configure, after a warm-up of

@@ -109,7 +109,7 @@ def test_app_that_raises_shows_its_traceback(pytester: pytest.Pytester) -> None:
     result.stdout.fnmatch_lines(
         [
             "*✘ upgraded-succeeds*",
-            "*the app raised while serving the probes:*",
+            "*the app raised (or its framework logged) while serving the probes:*",
             "*RuntimeError: the app broke on purpose*",
         ]
     )

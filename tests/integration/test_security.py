@@ -184,4 +184,5 @@ def test_{n}():
     allowed = {("127.0.0.1", https.port), ("127.0.0.1", http.port)}
     assert connected, "no connection was recorded"
     assert set(connected) <= allowed, set(connected) - allowed
-    assert sum(result.parseoutcomes().values()) == 6
+    tests_run = {k: v for k, v in result.parseoutcomes().items() if not k.startswith("warning")}
+    assert sum(tests_run.values()) == 6

@@ -52,6 +52,7 @@ from pytest_upgrade.grammar import (
     parse_upgrade,
     split_list,
 )
+from pytest_upgrade.probes.target import CORS_PREFLIGHT
 from pytest_upgrade.protocols import PROTOCOLS as REGISTERED
 from pytest_upgrade.protocols import TOKENS
 from pytest_upgrade.report.results import (
@@ -175,7 +176,9 @@ transports = st.one_of(
 )
 
 # Every role any protocol's plan records, in first-seen order.
-ROLES = list(dict.fromkeys(role for p in REGISTERED.values() for role in p.roles))
+ROLES = list(
+    dict.fromkeys([*(role for p in REGISTERED.values() for role in p.roles), CORS_PREFLIGHT])
+)
 
 
 @st.composite
@@ -230,7 +233,9 @@ def observations(draw: st.DrawFn, protocol: str | None = None) -> Observation:
         )
     )
     return Observation(
-        requirement=Requirement(protocol, path="/x"),
+        requirement=Requirement(
+            protocol, path="/x", origin=draw(st.none() | st.just("https://app.example"))
+        ),
         target="https://127.0.0.1:8443 and http://127.0.0.1:8080",
         exchanges=tuple(draw(exchanges(role)) for role in roles),
         handshakes=tuple(handshakes),
@@ -377,7 +382,8 @@ def _expected_ids(observation: Observation) -> list[str]:
     return [
         check.id
         for check in checks_for(observation.requirement.protocol)
-        if check.phase != ANNOUNCED or before
+        if (check.phase != ANNOUNCED or before)
+        and (check.applies is None or check.applies(observation.requirement))
     ]
 
 

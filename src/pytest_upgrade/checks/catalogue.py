@@ -2,7 +2,7 @@
 
 Importing this module registers every check, in catalogue order: the checks
 on the 426 (its ``status``, its ``upgrade_field``s, its ``problem`` body, its
-``caching``), those on what intermediaries did to Upgrade (``intermediary``),
+``caching``, ``cors``), those on what intermediaries did to Upgrade (``intermediary``),
 then those on the ``upgraded`` exchange and the protocol-specific ones
 (``tls``, ``redirects``, ``tls_upgrade``, ``websocket``, ``h2c``, ``h3``), then
 the deprecation gate's (``gate``).
@@ -15,6 +15,7 @@ from . import status
 from . import upgrade_field
 from . import problem
 from . import caching
+from . import cors
 from . import intermediary
 from . import upgraded
 from . import tls
@@ -29,6 +30,6 @@ from .registry import REGISTRY, Check, Verdict, checks_for, run_checks
 __all__ = ["REGISTRY", "Check", "Verdict", "checks_for", "run_checks"]
 
 # imported for their registrations
-del caching, gate, h2c, h3, intermediary, problem, redirects, status, tls, tls_upgrade
+del caching, cors, gate, h2c, h3, intermediary, problem, redirects, status, tls, tls_upgrade
 del upgrade_field
 del upgraded, websocket

@@ -11,8 +11,14 @@ Pure functions of recorded values, no I/O.
 from __future__ import annotations
 
 from .._model import Observation, Response
+from ..grammar.codings import Decoded, decode_content
 
-__all__ = ["answer_shows", "excerpt", "failure_diagnosis", "intermediary"]
+__all__ = ["answer_shows", "content", "excerpt", "failure_diagnosis", "intermediary"]
+
+
+def content(response: Response) -> Decoded:
+    """The body of ``response`` with its content codings removed (RFC 9110 §8.4), bounded."""
+    return decode_content(response.combined("content-encoding"), response.body)
 
 
 def excerpt(body: bytes, limit: int = 200) -> str:
@@ -36,7 +42,8 @@ def answer_shows(response: Response) -> str:
     parts = [response.status_line]
     if fields := intermediary(response):
         parts.append(fields)
-    if text := excerpt(response.body, 120):
+    decoded = content(response)
+    if text := excerpt(response.body if decoded.error else decoded.body, 120):
         parts.append(f"body {text!r}")
     return ", ".join(parts)
 
@@ -45,14 +52,17 @@ def failure_diagnosis(observation: Observation, response: Response, what: str) -
     """A diagnosis for a 5xx answer to ``what`` ("the legacy request", ...)."""
     if observation.app_errors:
         return (
-            f"The server failed while handling {what}; the app's traceback is shown below"
-            " (the app raised while serving the probes)."
+            f"The server failed while handling {what}; the traceback is shown below (the app"
+            " raised while serving the probes, or its framework caught the exception, answered"
+            " 500 and logged it)."
         )
     shows = answer_shows(response)
     if observation.bundled:
         return (
-            f"The bundled server answered {what} with {shows}; the app raised no exception, so"
-            " the app itself chose this status (or the server answered before calling it)."
+            f"The bundled server answered {what} with {shows}. No exception reached the server"
+            " and none was logged while the probes ran: the app chose this status (or its"
+            " framework's error handling did, which may log only a message: see the captured"
+            " log), or the server answered before calling it."
         )
     return (
         f"The target failed on {what}: it answered {shows}. Its log (or the log of the proxy"

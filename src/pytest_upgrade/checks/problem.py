@@ -13,7 +13,7 @@ from ..grammar import (
     parse_problem_json,
 )
 from ..protocols import protocol_for
-from .evidence import excerpt
+from .evidence import content, excerpt
 from .preconditions import ALL, on_the_426
 from .registry import REFUSAL, Verdict
 from .registry import check as _check
@@ -26,7 +26,10 @@ def _problem(response: Response) -> tuple[dict[str, object] | None, str]:
         return None, "the 426 is not application/problem+json (see problem-media-type)"
     if response.body_truncated:
         return None, "the 426 body is larger than the read limit and was not parsed"
-    document = parse_problem_json(response.body)
+    decoded = content(response)
+    if decoded.error:
+        return None, decoded.error
+    document = parse_problem_json(decoded.body)
     if document.members is None:
         return None, document.error or "the body is not a JSON object"
     return document.members, ""
@@ -120,7 +123,16 @@ def check_problem_body(observation: Observation, response: Response) -> Verdict:
             actual=f"more than {len(response.body)} bytes",
             diagnosis="Send a small problem document; clients read it to learn what to do.",
         )
-    document = parse_problem_json(response.body)
+    decoded = content(response)
+    if decoded.error:
+        return Verdict.violated(
+            "the problem+json body cannot be decoded",
+            expected="a JSON object (RFC 9457 §3) in the content coding the response names",
+            actual=decoded.error,
+            diagnosis="Clients undo the Content-Encoding before they parse the problem; send"
+            " a coding they can undo (gzip, deflate, br) or none.",
+        )
+    document = parse_problem_json(decoded.body)
     if document.members is None:
         return Verdict.violated(
             "the problem+json body is not a JSON object",
@@ -128,7 +140,7 @@ def check_problem_body(observation: Observation, response: Response) -> Verdict:
             actual=document.error or "not an object",
         )
     must, should = _member_problems(document.members, response.status)
-    actual = _excerpt(response.body)
+    actual = _excerpt(decoded.body)
     if must:
         return Verdict.violated(
             "; ".join(must + should),
@@ -196,10 +208,15 @@ def check_problem_actionable(observation: Observation, response: Response) -> Ve
             )
     return Verdict.violated(
         "the problem does not tell the client what to do",
-        expected=f"detail or title naming {info.token} ({', '.join(info.aliases)}), or a link",
-        actual=_excerpt(response.body),
+        expected=f"detail or title naming {_names(info.token, info.aliases)}, or a link",
+        actual=_excerpt(content(response).body),
         diagnosis=(
             "Say in detail which protocol to use (for example 'This endpoint requires HTTP/2'),"
             " or add an extension member with the URL of a migration guide."
         ),
     )
+
+
+def _names(token: str, aliases: tuple[str, ...]) -> str:
+    """ "h2 (or HTTP/2)"; only the token when it has no alias."""
+    return f"{token} (or {', '.join(aliases)})" if aliases else token

@@ -13,7 +13,7 @@ import enum
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
-from .._model import Finding, Observation, Outcome, Severity
+from .._model import Finding, Observation, Outcome, Requirement, Severity
 
 __all__ = [
     "ALWAYS",
@@ -110,6 +110,10 @@ class Check:
     protocols: frozenset[str]
     function: CheckFunction
     phase: Phase = Phase.ALWAYS
+    # Whether the check applies to a requirement at all (beyond its protocol): a
+    # check that needs what only some requirements declare is not run, nor listed,
+    # for the others.
+    applies: Callable[[Requirement], bool] | None = None
 
     def run(self, observation: Observation) -> Finding:
         try:
@@ -151,12 +155,13 @@ def check(
     protocols: Iterable[str],
     *,
     phase: Phase = Phase.ALWAYS,
+    applies: Callable[[Requirement], bool] | None = None,
 ) -> Callable[[CheckFunction], CheckFunction]:
     def register(function: CheckFunction) -> CheckFunction:
         if check_id in REGISTRY:  # pragma: no cover - a programming error
             raise ValueError(f"duplicate check id {check_id}")
         REGISTRY[check_id] = Check(
-            check_id, severity, rfc, rule, frozenset(protocols), function, phase
+            check_id, severity, rfc, rule, frozenset(protocols), function, phase, applies
         )
         return function
 
@@ -201,6 +206,8 @@ def run_checks(observation: Observation, selected: Sequence[str] | None = None) 
         legacy is not None and legacy.response is not None and legacy.response.status == 426
     )
     for check in checks_for(observation.requirement.protocol, selected):
+        if check.applies is not None and not check.applies(observation.requirement):
+            continue
         if check.phase == ANNOUNCED and not before:
             continue
         if before and (check.phase == ENFORCED or (check.phase == REFUSAL and not served_426)):

@@ -13,6 +13,7 @@ from .evidence import failure_diagnosis
 from .preconditions import ALL, https_redirect
 from .registry import LEGACY, REFUSAL, Verdict
 from .registry import check as _check
+from .rejected import both_rejected, rejection_diagnosis
 
 # -- checks on the 426 response -------------------------------------------------
 
@@ -51,6 +52,8 @@ def _status_diagnosis(observation: Observation, exchange: Exchange) -> str:
             " and the old protocol is still served: switch enforcement on (answer legacy"
             " requests with 426), or move the announced deadline."
         )
+    if (rejected := both_rejected(observation)) is not None:
+        return rejection_diagnosis(observation, *rejected)
     own = protocol_for(protocol).diagnose_legacy_status
     if own is not None and (diagnosis := own(observation, response)):
         return diagnosis

@@ -13,6 +13,7 @@ from ..protocols import TOKENS, protocol_for
 from .evidence import failure_diagnosis, intermediary
 from .registry import UPGRADED, Status, Verdict
 from .registry import check as _check
+from .rejected import both_rejected, rejection_diagnosis
 
 # -- checks on the upgraded exchange -------------------------------------------
 
@@ -69,7 +70,29 @@ def _succeeded(observation: Observation, exchange: Exchange) -> Verdict:
             actual=actual,
             diagnosis=failure_diagnosis(observation, response, "the upgraded request"),
         )
+    if 400 <= response.status < 500:
+        return _rejected(observation, exchange, expected)
     return Verdict.ok("the upgraded request succeeded", expected=expected, actual=actual)
+
+
+def _rejected(observation: Observation, exchange: Exchange, expected: str) -> Verdict:
+    """A 4xx: within the rule (not 426, not 5xx), but not a success to report as one."""
+    assert exchange.response is not None
+    status, actual = exchange.response.status, exchange.response.status_line
+    rejected = both_rejected(observation)
+    if rejected is None:
+        return Verdict.ok(
+            f"the upgraded request was answered with {status}: neither 426 nor 5xx",
+            expected=expected,
+            actual=actual,
+        )
+    return Verdict.violated(
+        f"the request itself was rejected ({status}), on the legacy and the upgraded protocol",
+        expected=expected,
+        actual=actual,
+        diagnosis=rejection_diagnosis(observation, *rejected),
+        severity=Severity.SHOULD,
+    )
 
 
 def _also_refused(observation: Observation, response: Response) -> str:
@@ -171,26 +194,54 @@ _CONNECTION_SPECIFIC = (
 def check_h2_no_connection_headers(observation: Observation) -> Verdict:
     seen: list[str] = []
     checked = 0
+    unseen: list[str] = []
     for exchange in observation.exchanges:
         response = exchange.response
         if response is None or response.http_version != "2":
             continue
+        fields = response.headers
+        if observation.bundled:
+            # hypercorn drops these fields from the app's HTTP/2 answers before
+            # they reach the wire: judge what the app sent (server.answers).
+            if exchange.app_headers is None:
+                unseen.append(exchange.role)
+                continue
+            fields = tuple(dict.fromkeys((*exchange.app_headers, *response.headers)))
         checked += 1
         seen += [
             f"{name}: {value} ({exchange.role})"
-            for name, value in response.headers
+            for name, value in fields
             if name in _CONNECTION_SPECIFIC
         ]
+    if not checked and unseen:
+        return Verdict.skip(
+            "the bundled server (hypercorn) removes connection-specific fields from HTTP/2"
+            " responses before they reach the wire, and the app's own answer to the"
+            f" {', '.join(unseen)} probe was not recorded"
+        )
     if not checked:
         return Verdict.skip("no HTTP/2 response was received")
     if seen:
         return Verdict.violated(
-            "an HTTP/2 response carries connection-specific fields",
+            "an HTTP/2 response carries connection-specific fields"
+            + (" (as the app sent it)" if observation.bundled else ""),
             expected="none of " + ", ".join(_CONNECTION_SPECIFIC),
             actual="; ".join(seen),
-            diagnosis=(
-                "HTTP/2 responses with these fields are malformed (RFC 9113 §8.2.2) and clients"
-                " must treat them as errors; remove them when the response goes out over HTTP/2."
-            ),
+            diagnosis=_CONNECTION_FIELDS_BUNDLED if observation.bundled else _CONNECTION_FIELDS,
         )
+    if observation.bundled:
+        return Verdict.ok("the app's HTTP/2 responses carry no connection-specific fields")
     return Verdict.ok("no HTTP/2 response carries connection-specific fields")
+
+
+_CONNECTION_FIELDS = (
+    "HTTP/2 responses with these fields are malformed (RFC 9113 §8.2.2) and clients"
+    " must treat them as errors; remove them when the response goes out over HTTP/2."
+)
+_CONNECTION_FIELDS_BUNDLED = (
+    "The app sets these fields on a response that goes out over HTTP/2. The bundled"
+    " hypercorn drops them before they reach the wire, but servers and proxies that pass"
+    " them on send a malformed response (RFC 9113 §8.2.2) that clients must treat as an"
+    " error; set them only when the ASGI scope's http_version (WSGI: SERVER_PROTOCOL) is"
+    " 1.x."
+)

@@ -263,10 +263,20 @@ def _h2_refused(observation: Observation) -> str:
         if switched is not None and switched.status == 101
         else "and the HTTP/1.1 handshake fails too (see upgraded-succeeds)"
     )
-    return (
+    said = (
         "The server's SETTINGS say it accepts WebSocket over HTTP/2"
         " (SETTINGS_ENABLE_CONNECT_PROTOCOL = 1, RFC 8441 §3), so browsers open this route over"
-        f" HTTP/2 instead of making the HTTP/1.1 handshake, {also}. Route the extended"
-        " CONNECT to the WebSocket endpoint (Apache httpd: H2WebSockets on, with the WebSocket"
-        " ProxyPass), or stop advertising the setting."
+        f" HTTP/2 instead of making the HTTP/1.1 handshake, {also}."
+    )
+    if observation.bundled:
+        # hypercorn always advertises the setting and hands the CONNECT to the app.
+        return (
+            f"{said} The bundled server (hypercorn) always advertises it and passes the"
+            " extended CONNECT to the app as a WebSocket connection whose scope's http_version"
+            ' is "2": the app refused it. Accept WebSocket connections over HTTP/2 as over'
+            " HTTP/1.1 (do not require the HTTP/1.1 Upgrade or Connection fields)."
+        )
+    return (
+        f"{said} Route the extended CONNECT to the WebSocket endpoint (Apache httpd:"
+        " H2WebSockets on, with the WebSocket ProxyPass), or stop advertising the setting."
     )

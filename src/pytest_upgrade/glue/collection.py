@@ -5,8 +5,6 @@ from __future__ import annotations
 import contextlib
 import importlib
 import os
-import pathlib
-from typing import Any
 
 import pytest
 
@@ -15,18 +13,12 @@ from .._credentials import check_environment
 from .._model import Requirement
 from .._requirements import parse_requirement
 from .._targets import Deployment
+from .declared import NODEID, declared_items, take_declared_args
 from .keys import INVALID, ITEM_DEPLOYMENT, ITEM_TARGET, MARKER, NO_REQUIREMENT, REQUIREMENTS
 from .settings import SETTINGS
 from .workers import is_xdist_worker
 
 __all__ = ["import_server_dependencies"]  # and hooks
-
-
-class _DeclaredModule(pytest.Module):
-    """The module behind declarative requirements, already imported with the plugin."""
-
-    def _getobj(self) -> Any:
-        return _declared
 
 
 # The parameter that gives each test of a fleet run its deployment.
@@ -56,36 +48,10 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
         metafunc.parametrize(_DEPLOYMENT, settings.fleet, ids=names)
 
 
-def _declared_anchor(config: pytest.Config) -> pathlib.Path:
-    """Where declared requirements live: the configuration file, else the rootdir.
-
-    pytest scopes conftest hooks by a node's path, so items placed at the
-    plugin's own file (in site-packages) would escape the project's
-    ``conftest.py`` hooks, though not its fixtures.
-    """
-    return config.inipath or config.rootpath
-
-
-def _declared_items(session: pytest.Session) -> list[pytest.Item]:
-    module = _DeclaredModule.from_parent(
-        session, path=_declared_anchor(session.config), nodeid="upgrade-requirements"
-    )
-    items: list[pytest.Item] = []
-    for node in module.collect():
-        if isinstance(node, pytest.Item):
-            params = node.callspec.params  # type: ignore[attr-defined]
-            deployment, requirement = params["upgrade_declared"]
-            node.stash[REQUIREMENTS] = (requirement,)
-            if deployment is not None:
-                node.stash[ITEM_TARGET] = deployment.target
-                node.stash[ITEM_DEPLOYMENT] = deployment.name
-            items.append(node)
-    # Reported like any collected module, so "collected N items" counts them.
-    report = pytest.CollectReport(
-        module.nodeid, "passed", None, list[pytest.Item | pytest.Collector](items)
-    )
-    session.ihook.pytest_collectreport(report=report)
-    return items
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection(session: pytest.Session) -> None:
+    # Before pytest resolves its arguments: a declared item's node id is not a path.
+    take_declared_args(session.config)
 
 
 @pytest.hookimpl(tryfirst=True)
@@ -95,7 +61,7 @@ def pytest_collection_modifyitems(
     settings = config.stash[SETTINGS]
     if settings.declared:
         # Declared requirements are tests even where no test file exists.
-        items.extend(_declared_items(session))
+        items.extend(declared_items(session))
     problems: list[tuple[pytest.Item, str]] = []
     for item in items:
         if item.stash.get(REQUIREMENTS, None):
@@ -107,7 +73,8 @@ def pytest_collection_modifyitems(
         requirements: list[Requirement] = []
         for marker in item.iter_markers(MARKER):
             try:
-                requirement = parse_requirement(marker.args, marker.kwargs)
+                kwargs = {"origin": settings.origin, **marker.kwargs}
+                requirement = parse_requirement(marker.args, kwargs)
                 check_environment(requirement.headers, os.environ)
             except ValueError as exc:
                 problems.append((item, str(exc)))
@@ -139,6 +106,13 @@ def _require_a_requirement(config: pytest.Config, items: list[pytest.Item]) -> N
     if not settings.live or is_xdist_worker(config):
         return
     if not any(item.stash.get(REQUIREMENTS, None) for item in items):
+        if settings.declared:
+            raise pytest.UsageError(
+                f"--upgrade-target names a target but none of the tests selected has a"
+                f" requirement: the upgrade_requirements lines run when the arguments name"
+                f" nothing, the rootdir or the configuration file's directory; name them with"
+                f" {NODEID!r} (or one of its node ids)"
+            )
         raise pytest.UsageError(NO_REQUIREMENT)
 
 

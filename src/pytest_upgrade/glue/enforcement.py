@@ -106,7 +106,10 @@ def pytest_runtest_makereport(
 ) -> Generator[None, Any, Any]:
     report = yield
     if call.when == "teardown":
-        refused = item.stash.get(_REFUSED, [])
+        # A session- or module-scoped fixture sets up before a test's
+        # enforcement begins and tears down after it ends: its refusals ride
+        # on the next teardown report, listed as made outside a test.
+        refused = item.stash.get(_REFUSED, []) + item.config.stash[ENFORCER].outside_tests()
         if refused:
             report.upgrade_refused = [dataclasses.asdict(r) for r in refused]
     return report
@@ -126,6 +129,7 @@ class _RefusedCollector:
         if is_xdist_worker(self.config):
             return
         enforcer = self.config.stash[ENFORCER]
+        self.refused += [dataclasses.asdict(r) for r in enforcer.outside_tests()]
         if not self.refused and not enforcer.session:
             return
         terminalreporter.section("upgrade enforcement")

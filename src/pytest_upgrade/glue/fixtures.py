@@ -10,16 +10,18 @@ import pathlib
 import sys
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
+from urllib.parse import unquote, urlsplit
 
 import pytest
 
 from .._async_clients import ASYNC_CLIENTS, AsyncClients
-from .._model import AnsweredBy, Observation
+from .._model import AnsweredBy, Exchange, Observation
 from ..judge import RequirementResult, judge, target_error
 from ..probes.endpoint import ClientTrust, Endpoint
 from ..probes.observe import Target
 from ..report.results import deadline_note
 from ..server.enforce import enforcing_app
+from ..server.logged import logged_exceptions
 from .ahead import AHEAD
 from .keys import (
     ENFORCER,
@@ -32,10 +34,15 @@ from .keys import (
     session_tls_minimum,
 )
 from .outcome import UpgradeOutcome
+from .served import add_server, misserved, remove_server, served_app, shared_server
 from .settings import SETTINGS
 
 if TYPE_CHECKING:
+    from ..server.answers import AppAnswer
     from ..server.bundled import UpgradeServer
+
+# The test properties the probes of an item recorded (replaced on a rerun).
+_PROPERTIES = pytest.StashKey[list[tuple[str, object]]]()
 
 # The bundled server's keep-alive timeout, at least (hypercorn's default).
 _KEEP_ALIVE_FLOOR = 5.0
@@ -92,7 +99,9 @@ def upgrade_server_options() -> dict[str, Any]:
     TLS 1.0 (hypercorn's own minimum is 1.2), ``tls_maximum`` caps the
     version, ``alpn_protocols`` changes what its TLS listener offers, and
     ``tls_upgrade=True`` lets its cleartext listener switch to TLS in-band
-    (RFC 2817), which hypercorn cannot do by itself.
+    (RFC 2817), which hypercorn cannot do by itself, and
+    ``{"virtual_host": "api.example.com"}`` hands the app every request as
+    addressed to that host (for apps that allow only their own names).
     """
     return {}
 
@@ -114,6 +123,11 @@ def upgrade_server(
     # A probe's fresh connection must not be closed as idle before the
     # probe's own timeout runs out (see server.bundled._KEEP_ALIVE_TIMEOUT).
     options.setdefault("keep_alive_timeout", max(_KEEP_ALIVE_FLOOR, config.stash[SETTINGS].timeout))
+    # Another directory's definition may already serve this app (glue.served).
+    shared = shared_server(config, upgrade_app, options)
+    if shared is not None:
+        yield shared
+        return
     # The enforcer lets everything through unless something is enforced.
     from hypercorn.utils import is_asgi  # noqa: PLC0415 (lazy: heavy)
 
@@ -123,18 +137,27 @@ def upgrade_server(
     ca = BundledCA()
     try:
         server = UpgradeServer(app, ca=ca, **options)
-    except TypeError as exc:
+    except (TypeError, ValueError) as exc:
         ca.close()
         pytest.fail(f"upgrade_server_options: {exc}", pytrace=False)
+    failed: ServerStartError | None = None
     try:
         try:
             server.start()
         except ServerStartError as exc:
-            pytest.fail(f"the bundled server did not start: {exc}", pytrace=False)
-        yield server
+            failed = exc
+        else:
+            add_server(config, upgrade_app, options, server)
+            yield server
     finally:
+        remove_server(config, server)
         server.stop()
         ca.close()
+    if failed is not None:
+        # Outside the except block: one line and the app's traceback once, not
+        # the chain of exceptions that led here.
+        trace = f"\n\n{failed.traceback.rstrip()}" if failed.traceback else ""
+        pytest.fail(f"the bundled server did not start: {failed}{trace}", pytrace=False)
 
 
 @pytest.fixture(scope="session")
@@ -172,32 +195,69 @@ def bundled_target(server: UpgradeServer, *, headers: tuple[tuple[str, str], ...
     )
 
 
+# The plugin's own fixtures, which the probes must not wait for.
+_OWN_FIXTURES = frozenset({"request", "upgrade", "_upgrade_probe", "_upgrade_enforcement"})
+
+
 @pytest.fixture(autouse=True)
 def _upgrade_probe(request: pytest.FixtureRequest, _upgrade_enforcement: None) -> None:
-    """Runs the probes and checks of a marked test before its body."""
+    """Evaluates a marked test's requirements once its other fixtures are set up.
+
+    A test that requests ``upgrade`` has them evaluated when that fixture is
+    set up, in the test's own fixture order (``def test(db, upgrade)``: after
+    ``db``). Any other marked test has them evaluated after all its other
+    fixtures, so the app's state they prepare is there when the probes run.
+    """
     item = request.node
     invalid = item.stash.get(INVALID, None)
     if invalid is not None:
         pytest.fail(f"invalid @pytest.mark.{MARKER}: {invalid}", pytrace=False)
+    if not item.stash.get(REQUIREMENTS, None) or "upgrade" in item.fixturenames:
+        return
+    for name in item.fixturenames:
+        if name not in _OWN_FIXTURES:
+            request.getfixturevalue(name)
+    _evaluate(request)
+
+
+def _evaluate(request: pytest.FixtureRequest) -> None:
+    """Probe and judge every requirement of the item; the results go to its stash."""
+    item = request.node
     requirements = item.stash.get(REQUIREMENTS, None)
-    if not requirements:
+    if not requirements or RESULTS in item.stash:
         return
     settings = request.config.stash[SETTINGS]
     target = _item_target(request)
     ahead = request.config.stash[AHEAD]
     server: UpgradeServer | None = None
+    enforcer = request.config.stash[ENFORCER]
+    enforced: tuple[str, ...] = ()
     if target.bundled:
         server = request.getfixturevalue("upgrade_server")
+        if served_app(request.config, server) is not None:  # not a server of the user's making
+            problem = misserved(request.config, server, request.getfixturevalue("upgrade_app"))
+            if problem is not None:
+                pytest.fail(problem, pytrace=False)
         server.drain_errors()  # errors of earlier tests are not this test's
+        server.drain_answers()
+        enforced = enforcer.enforced_now
     results: list[RequirementResult] = []
     item.stash[RESULTS] = results
+    # A rerun (pytest-rerunfailures) probes afresh: its properties replace the last attempt's.
+    recorded = item.stash.get(_PROPERTIES, [])
+    item.user_properties[:] = [p for p in item.user_properties if p not in recorded]
+    item.stash[_PROPERTIES] = []
     for index, requirement in enumerate(requirements):
         # Probed now, or ahead of this item when it is eligible (glue.ahead).
-        observation = ahead.observe(item, index, requirement, target)
-        observation = dataclasses.replace(observation, as_of=settings.as_of)
+        # The enforcer never answers the probes: they judge the app.
+        with enforcer.probing(), logged_exceptions() as logged:
+            observation = ahead.observe(item, index, requirement, target)
+        observation = dataclasses.replace(observation, as_of=settings.as_of, enforced=enforced)
+        app_errors: tuple[str, ...] = ()
         if server is not None:
             observation = _attribute_answers(observation, server)
-        app_errors = tuple(e.traceback for e in server.drain_errors()) if server else ()
+            # What reached hypercorn, and what a framework caught and logged.
+            app_errors = (*(e.traceback for e in server.drain_errors()), *logged.drain())
         observation = dataclasses.replace(observation, app_errors=app_errors)
         result = judge(
             observation, selected=settings.selected, strict=settings.strict, cafile=target.cafile
@@ -224,17 +284,27 @@ def _record_properties(item: pytest.Item, result: RequirementResult) -> None:
     """Each check's outcome as a test property: JUnit XML shows them (--junitxml)."""
     requirement = result.requirement
     prefix = f"upgrade {requirement.protocol} {requirement.method} {requirement.path}"
-    item.user_properties.append((f"{prefix} verdict", result.verdict.lower()))
+    properties = [(f"{prefix} verdict", result.verdict.lower())]
+    if result.observation.enforced:
+        judged = "the app's answers (the probes bypass enforcement of "
+        properties.append(
+            (f"{prefix} judged", judged + ", ".join(result.observation.enforced) + ")")
+        )
     if (deadline := deadline_note(result.observation)) is not None:
-        item.user_properties.append((f"{prefix} deadline", deadline))
+        properties.append((f"{prefix} deadline", deadline))
     for finding in result.findings:
-        item.user_properties.append((f"{prefix} {finding.check_id}", finding.outcome.value))
+        properties.append((f"{prefix} {finding.check_id}", finding.outcome.value))
+    item.user_properties.extend(properties)
+    item.stash.setdefault(_PROPERTIES, []).extend(properties)
 
 
 def _attribute_answers(observation: Observation, server: UpgradeServer) -> Observation:
-    """Mark the answers the bundled hypercorn gave itself, before the app saw the request."""
+    """Mark the answers the bundled hypercorn gave itself, before the app saw the request,
+    and give each HTTP/2 answer the header fields the app sent (hypercorn drops some)."""
+    answers = server.drain_answers()
     exchanges = []
-    for exchange in observation.exchanges:
+    for probed in observation.exchanges:
+        exchange = dataclasses.replace(probed, app_headers=_app_headers(probed, answers))
         answered_by = exchange.answered_by
         keys = [v for k, v in exchange.request_headers if k.lower() == "sec-websocket-key"]
         if exchange.response is not None and keys and exchange.role == "version-probe":
@@ -248,9 +318,31 @@ def _attribute_answers(observation: Observation, server: UpgradeServer) -> Obser
     return dataclasses.replace(observation, exchanges=tuple(exchanges))
 
 
+def _app_headers(
+    exchange: Exchange, answers: list[AppAnswer]
+) -> tuple[tuple[str, str], ...] | None:
+    """The fields the app sent for ``exchange``'s HTTP/2 answer (None: none recorded)."""
+    response = exchange.response
+    if response is None or response.http_version != "2":
+        return None
+    url = urlsplit(exchange.url)
+    scheme = {"wss": "https", "ws": "http"}.get(url.scheme, url.scheme)
+    matching = [
+        a
+        for a in answers
+        if (a.scheme, a.method, a.path) == (scheme, exchange.method, unquote(url.path) or "/")
+    ]
+    return matching[-1].headers if matching else None
+
+
 @pytest.fixture
 def upgrade(request: pytest.FixtureRequest, _upgrade_probe: None) -> Iterator[UpgradeOutcome]:
-    """The exchanges, findings and an upgraded client for a ``requires_upgrade`` test."""
+    """The exchanges, findings and an upgraded client for a ``requires_upgrade`` test.
+
+    The test's requirements are evaluated when this fixture is set up: after
+    the fixtures the test lists before it.
+    """
+    _evaluate(request)
     results = request.node.stash.get(RESULTS, None)
     if results is None:
         pytest.fail(

@@ -53,6 +53,12 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         " in the value is taken from the environment. Credentials are never shown.",
     )
     group.addoption(
+        "--upgrade-origin",
+        metavar="URL",
+        help="the origin of the browser application calling the API (https://app.example):"
+        " the probes send it as Origin and the CORS checks judge; a requirement's origin= wins.",
+    )
+    group.addoption(
         "--upgrade-ca",
         metavar="PEM",
         help="trust this CA certificate (instead of the system store) for --upgrade-target.",
@@ -143,6 +149,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "request headers every probe sends, one 'Name: value' a line (${VAR}: the environment).",
         type="linelist",
     )
+    parser.addini("upgrade_origin", "origin of the browser application calling the API.")
     parser.addini("upgrade_ca", "CA certificate (PEM) to trust for upgrade_target.")
     parser.addini("upgrade_timeout", "bound on every probe, in seconds.")
     parser.addini(
@@ -160,7 +167,8 @@ def _one_of(names: tuple[str, ...]) -> str:
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers",
-        f"{MARKER}(protocol, path='/', method='GET', headers=None, after=None): the legacy"
+        f"{MARKER}(protocol, path='/', method='GET', headers=None, after=None, origin=None):"
+        " the legacy"
         " request must get 426 Upgrade Required and the upgraded one must succeed"
         f" (pytest-upgrade; protocol: {_one_of(TOKENS)}).",
     )

@@ -13,7 +13,7 @@ import pytest
 
 from .._credentials import SENSITIVE, check_environment, merge, parse_header_line
 from .._model import Requirement
-from .._requirements import parse_declared
+from .._requirements import parse_declared, parse_origin
 from .._targets import Deployment, TargetLine, build_fleet, group_urls, parse_target_line
 from ..checks.catalogue import REGISTRY
 from ..probes.engine import DEFAULT_HOST_LIMIT
@@ -51,6 +51,13 @@ class Settings:
     declared: tuple[Requirement, ...]
     # --upgrade-header / upgrade_headers, as declared (${NAME} unexpanded).
     headers: tuple[tuple[str, str], ...] = ()
+    # --upgrade-origin / upgrade_origin: the origin of requirements that name none.
+    origin: str | None = None
+    # Where each declared requirement was written: its line among the
+    # upgrade_requirements values (1-based), absent for --upgrade-require only.
+    declared_at: dict[Requirement, int] = field(default_factory=dict)
+    # Those given with --upgrade-require: collected whatever the run selects.
+    declared_on_command_line: frozenset[Requirement] = frozenset()
     concurrency: int = DEFAULT_CONCURRENCY  # requirements probed at once (glue.ahead)
     host_limit: int = DEFAULT_HOST_LIMIT  # connections at once to one host (probes.engine)
     probe_ahead: str = "declared"  # which items are probed ahead: "declared" or "all"
@@ -89,6 +96,10 @@ def read_settings(config: pytest.Config) -> Settings:
         raise pytest.UsageError(f"--upgrade-ca: no such file: {cafile}")
     headers = _run_headers(config)
     try:
+        origin = parse_origin(pick("upgrade_origin", "upgrade_origin"))
+    except ValueError as exc:
+        raise pytest.UsageError(f"--upgrade-origin: {exc}") from None
+    try:
         fleet = build_fleet(_target_lines(config), cafile=cafile, headers=headers)
     except ValueError as exc:
         raise pytest.UsageError(str(exc)) from None
@@ -124,8 +135,12 @@ def read_settings(config: pytest.Config) -> Settings:
         raise pytest.UsageError(
             f"--upgrade-probe-ahead: expected {' or '.join(PROBE_AHEAD_MODES)}, got {probe_ahead!r}"
         )
+    declared_at, on_command_line = _declared_requirements(config, origin)
     return Settings(
-        declared=_declared_requirements(config),
+        declared=tuple(dict.fromkeys([*declared_at, *on_command_line])),
+        declared_at=declared_at,
+        declared_on_command_line=frozenset(on_command_line),
+        origin=origin,
         concurrency=_count(pick, "concurrency", DEFAULT_CONCURRENCY, _MAX_CONCURRENCY),
         host_limit=_count(pick, "host_limit", DEFAULT_HOST_LIMIT, _MAX_CONCURRENCY),
         probe_ahead=probe_ahead,
@@ -223,24 +238,32 @@ def _parse_lines(sources: Iterable[tuple[str, str, pathlib.Path]]) -> list[Targe
     return lines
 
 
-def _declared_requirements(config: pytest.Config) -> tuple[Requirement, ...]:
-    sources = [
-        (f"upgrade_requirements line {n}", line)
-        for n, line in enumerate(config.getini("upgrade_requirements"), 1)
-    ]
-    sources += [("--upgrade-require", line) for line in config.getoption("upgrade_require")]
-    declared: list[Requirement] = []
-    for where, line in sources:
-        if not line.strip() or line.lstrip().startswith("#"):
-            continue
-        try:
-            requirement = parse_declared(line)
-            check_environment(requirement.headers, os.environ)
-        except ValueError as exc:
-            raise pytest.UsageError(f"{where}: {_shown_line(line)}: {exc}") from None
-        if requirement not in declared:
-            declared.append(requirement)
-    return tuple(declared)
+def _declared_requirements(
+    config: pytest.Config, origin: str | None
+) -> tuple[dict[Requirement, int], list[Requirement]]:
+    """The ini lines' requirements with their line numbers, then the command line's."""
+    in_ini: dict[Requirement, int] = {}
+    for n, line in enumerate(config.getini("upgrade_requirements"), 1):
+        requirement = _declared(f"upgrade_requirements line {n}", line, origin)
+        if requirement is not None:
+            in_ini.setdefault(requirement, n)
+    on_command_line: list[Requirement] = []
+    for line in config.getoption("upgrade_require"):
+        requirement = _declared("--upgrade-require", line, origin)
+        if requirement is not None and requirement not in on_command_line:
+            on_command_line.append(requirement)
+    return in_ini, on_command_line
+
+
+def _declared(where: str, line: str, origin: str | None) -> Requirement | None:
+    if not line.strip() or line.lstrip().startswith("#"):
+        return None
+    try:
+        requirement = parse_declared(line, default_origin=origin)
+        check_environment(requirement.headers, os.environ)
+    except ValueError as exc:
+        raise pytest.UsageError(f"{where}: {_shown_line(line)}: {exc}") from None
+    return requirement
 
 
 def _shown_line(line: str) -> str:

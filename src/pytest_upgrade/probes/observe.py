@@ -16,8 +16,19 @@ from functools import partial
 
 from .._credentials import Headers, shown_headers
 from .._model import Exchange, Observation, Requirement, TlsHandshake
+from ..grammar.cors import preflight_request_headers
 from ..protocols import protocol_for
-from .target import HandshakeCache, HandshakeProbe, Made, Probe, Target, declared_headers
+from .target import (
+    CORS_PREFLIGHT,
+    HandshakeCache,
+    HandshakeProbe,
+    Made,
+    Probe,
+    Target,
+    declared_headers,
+)
+
+LEGACY = "legacy"  # the role of the request every refusable protocol's plan makes first
 
 __all__ = ["Target", "assemble", "observe", "plan_probes"]
 
@@ -53,11 +64,33 @@ def plan_probes(
     timeout: float,
     handshakes: HandshakeCache | None = None,
 ) -> list[Probe]:
-    """The probes of ``requirement`` (its protocol's plan), version handshakes through the cache."""
-    return [
-        _cached(probe, handshakes)
-        for probe in protocol_for(requirement.protocol).plan(requirement, target, timeout)
-    ]
+    """The probes of ``requirement`` (its protocol's plan), version handshakes through the cache.
+
+    A browser application's request (``origin``) that needs a CORS preflight
+    gets one too, made as the legacy request is (Fetch §4.8).
+    """
+    protocol = protocol_for(requirement.protocol)
+    probes = protocol.plan(requirement, target, timeout)
+    if protocol.cors and requirement.origin is not None:
+        probes += _preflight(probes, requirement, target)
+    return [_cached(probe, handshakes) for probe in probes]
+
+
+def _preflight(probes: list[Probe], requirement: Requirement, target: Target) -> list[Probe]:
+    """The legacy request's preflight: OPTIONS with only the CORS fields (no credentials)."""
+    assert requirement.origin is not None
+    legacy = next(
+        (p for p in probes if isinstance(p, partial) and p.keywords.get("role") == LEGACY), None
+    )
+    if legacy is None:
+        return []
+    fields = preflight_request_headers(
+        requirement.method, declared_headers(requirement, target), requirement.origin
+    )
+    if fields is None:
+        return []  # a simple request: no preflight (Fetch §4.1)
+    options = {**legacy.keywords, "role": CORS_PREFLIGHT, "method": "OPTIONS", "headers": fields}
+    return [partial(legacy.func, *legacy.args, **options)]
 
 
 def assemble(

@@ -28,6 +28,7 @@ from .endpoint import ClientTrust, Endpoint
 from .tls import tls_handshake
 
 __all__ = [
+    "CORS_PREFLIGHT",
     "LEGACY_TLS_VERSIONS",
     "HandshakeCache",
     "HandshakeProbe",
@@ -115,6 +116,9 @@ Probe = Callable[[], Made]
 Plan = Callable[[Requirement, Target, float], list[Probe]]
 
 LEGACY_TLS_VERSIONS = ("TLSv1", "TLSv1.1")
+# The role of the CORS preflight a browser application's request would cause,
+# made over the legacy protocol (Fetch §4.8).
+CORS_PREFLIGHT = "cors-preflight"
 
 
 def missing(role: str, requirement: Requirement, needs: str) -> Probe:
@@ -137,8 +141,13 @@ def missing(role: str, requirement: Requirement, needs: str) -> Probe:
 
 
 def declared_headers(requirement: Requirement, target: Target) -> tuple[tuple[str, str], ...]:
-    """The headers the requirement's request carries, as declared (``${NAME}`` unexpanded)."""
-    return merge(target.headers, requirement.headers)
+    """The headers the requirement's request carries, as declared (``${NAME}`` unexpanded).
+
+    With an ``origin``, the request is a browser application's: it carries
+    ``Origin`` (Fetch §3.1); without one, no ``Origin`` is sent unasked.
+    """
+    origin = (("Origin", requirement.origin),) if requirement.origin else ()
+    return merge(target.headers, requirement.headers, origin)
 
 
 def request_headers(requirement: Requirement, target: Target) -> tuple[tuple[str, str], ...]:

@@ -97,6 +97,10 @@ class Protocol:
     # A permanent redirect to the https URL stands in for the 426 (status-426):
     # true of TLS requirements, whose cleartext URL is the legacy protocol.
     https_redirect_stands_in: bool = False
+    # A browser application's request of this protocol is a CORS request (Fetch
+    # §3.2): with an origin, the probes send the preflight it needs. Not for a
+    # WebSocket handshake, whose Origin the server checks itself (RFC 6455 §10.2).
+    cors: bool = True
 
     @property
     def names(self) -> tuple[str, ...]:

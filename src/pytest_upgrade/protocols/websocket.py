@@ -146,4 +146,5 @@ WEBSOCKET = Protocol(
         " Upgrade (see upgrade-stripped)."
     ),
     diagnose_legacy_status=_legacy_status,
+    cors=False,
 )

@@ -39,6 +39,8 @@ def describe_requirement(requirement: Requirement) -> str:
         args.append(f"headers={dict(shown_headers(requirement.headers, requirement.headers))!r}")
     if requirement.after is not None:
         args.append(f"after={requirement.after.isoformat()!r}")
+    if requirement.origin is not None:
+        args.append(f"origin={requirement.origin!r}")
     return f"requires_upgrade({', '.join(args)})"
 
 
@@ -81,6 +83,8 @@ def failure_report(result: RequirementResult) -> str:
         ids = ", ".join(f.check_id for f in failed)
         head += f": {len(failed)} check(s) failed ({ids})"
     lines = [head]
+    if (judged := judged_note(result.observation)) is not None:
+        lines.append(judged)
     width = max([9, *(len(e.role) for e in result.observation.exchanges)])
     lines += [_exchange_line(e, width) for e in result.observation.exchanges]
     for handshake in result.observation.handshakes:
@@ -92,7 +96,7 @@ def failure_report(result: RequirementResult) -> str:
     for finding in result.findings:
         lines += _finding_lines(finding)
     if result.app_errors:
-        lines.append("the app raised while serving the probes:")
+        lines.append("the app raised (or its framework logged) while serving the probes:")
         for error in result.app_errors:
             lines += ["    " + line for line in error.rstrip().splitlines()]
     commands = reproduce_commands(result.observation, cafile=result.cafile)
@@ -100,6 +104,16 @@ def failure_report(result: RequirementResult) -> str:
         lines.append("reproduce:")
         lines += [f"  {command}" for command in commands]
     return "\n".join(lines)
+
+
+def judged_note(observation: Observation) -> str | None:
+    """What was judged, when the bundled server enforced something while the probes ran."""
+    if not observation.enforced:
+        return None
+    return (
+        "judged: the app's own answers (the bundled server enforces "
+        f"{', '.join(observation.enforced)}; the probes bypass enforcement)"
+    )
 
 
 def days_left(observation: Observation) -> int | None:
@@ -129,6 +143,8 @@ def summary_line(result: RequirementResult) -> str:
         text += " [" + ", ".join(f.check_id for f in result.failed) + "]"
     elif result.warnings:
         text += " (warnings: " + ", ".join(f.check_id for f in result.warnings) + ")"
+    if result.observation.enforced:
+        text += f" (the app judged; enforcing {', '.join(result.observation.enforced)} bypassed)"
     return text
 
 
@@ -259,14 +275,17 @@ def exchange_to_json(exchange: Exchange) -> dict[str, Any]:
 def result_to_json(result: RequirementResult) -> dict[str, Any]:
     """One requirement's entry in the JSON report, without the pytest parts."""
     requirement = result.requirement
+    described: dict[str, Any] = {
+        "protocol": requirement.protocol,
+        "path": requirement.path,
+        "method": requirement.method,
+        "headers": dict(shown_headers(requirement.headers, requirement.headers)),
+        "after": requirement.after.isoformat() if requirement.after else None,
+    }
+    if requirement.origin is not None:
+        described["origin"] = requirement.origin  # only when given: CORS
     return {
-        "requirement": {
-            "protocol": requirement.protocol,
-            "path": requirement.path,
-            "method": requirement.method,
-            "headers": dict(shown_headers(requirement.headers, requirement.headers)),
-            "after": requirement.after.isoformat() if requirement.after else None,
-        },
+        "requirement": described,
         "target": result.observation.target,
         "as_of": result.observation.as_of.isoformat() if result.observation.as_of else None,
         "days_left": days_left(result.observation),

@@ -46,6 +46,7 @@ import ssl
 import threading
 import time
 from collections.abc import Callable
+from traceback import format_exception
 from types import TracebackType
 from typing import Literal, cast
 
@@ -58,6 +59,7 @@ from hypercorn.typing import (
 from hypercorn.utils import LifespanFailureError, LifespanTimeoutError, is_asgi
 
 from ..probes.quic import aioquic_missing
+from .answers import AnswerLog, AppAnswer, RecordingAnswersASGI, RecordingAnswersWSGI
 from .ca import LOOPBACK, BundledCA
 from .loop import EventLoop, ServerConfig, StartupAbortedError, close_loop
 from .recording import (
@@ -70,6 +72,7 @@ from .recording import (
     one_line,
     summary,
 )
+from .virtual_host import VirtualHostASGI, VirtualHostWSGI, check_virtual_host
 
 __all__ = ["AppError", "BundledCA", "ServerStartError", "UpgradeServer"]
 
@@ -92,7 +95,12 @@ _ABORT_TIMEOUT = 5.0
 
 
 class ServerStartError(Exception):
-    """The bundled server could not start; the message is one line naming the cause."""
+    """The bundled server could not start; the message is one line naming the cause,
+    ``traceback`` the app's traceback when one is known (to show once below it)."""
+
+    def __init__(self, message: str, traceback: str = "") -> None:
+        super().__init__(message)
+        self.traceback = traceback
 
 
 class UpgradeServer:
@@ -112,6 +120,7 @@ class UpgradeServer:
         tls_upgrade: bool = False,
         h3: bool | None = None,
         advertise_h3: bool = True,
+        virtual_host: str | None = None,
     ) -> None:
         """``on_connection(peer, tls_version)`` is called for every accepted
         connection once its TLS handshake (if any) is done, on the server thread.
@@ -121,17 +130,26 @@ class UpgradeServer:
         ``h3``: serve HTTP/3 over QUIC (None: when aioquic is installed; True:
         required, start() fails naming the extra without it). ``advertise_h3``:
         add ``Alt-Svc`` naming the QUIC port to every answer (False: the app
-        sends its own, or none)."""
+        sends its own, or none). ``virtual_host``: the ``Host`` the app sees on
+        every request instead of ``127.0.0.1:PORT`` (``server.virtual_host``)."""
         self.ca = ca
         self._on_connection = on_connection
         self._errors = ErrorLog()
+        self._answers = AnswerLog()
         self._lifespan = LifespanWatch()
         self._app: ASGIFramework | WSGIFramework
         self._mode: Literal["asgi", "wsgi"]
+        self.virtual_host = None if virtual_host is None else check_virtual_host(virtual_host)
         if is_asgi(app):
+            if self.virtual_host is not None:
+                app = VirtualHostASGI(cast(Callable[..., object], app), self.virtual_host)
+            app = RecordingAnswersASGI(cast(Callable[..., object], app), self._answers)
             self._app = RecordingASGI(cast(ASGIFramework, app), self._errors, self._lifespan)
             self._mode = "asgi"
         else:
+            if self.virtual_host is not None:
+                app = VirtualHostWSGI(cast(Callable[..., object], app), self.virtual_host)
+            app = RecordingAnswersWSGI(cast(Callable[..., object], app), self._answers)
             self._app = RecordingWSGI(cast(WSGIFramework, app), self._errors)
             self._mode = "wsgi"
         self._tls_minimum = tls_minimum
@@ -198,6 +216,11 @@ class UpgradeServer:
         """The exceptions the app raised while serving since the last call."""
         return self._errors.drain()
 
+    def drain_answers(self) -> list[AppAnswer]:
+        """The heads of the HTTP/2 responses the app sent since the last call, as it sent
+        them (hypercorn drops connection-specific fields on the way to the wire)."""
+        return self._answers.drain()
+
     def app_saw_websocket_key(self, key: str) -> bool:
         """Whether a request with this Sec-WebSocket-Key reached the app.
 
@@ -234,7 +257,8 @@ class UpgradeServer:
             self._halt(_ABORT_TIMEOUT, graceful=False)
         except RuntimeError as exc:  # the app blocks the event loop
             message = f"{message}; {exc}"
-        raise ServerStartError(message) from self._lifespan.startup_exception or self._failure
+        cause = self._lifespan.startup_exception or self._failure
+        raise ServerStartError(message, self._start_failure_traceback()) from cause
 
     def stop(self, timeout: float = 5.0) -> None:
         """Shut down within ``timeout`` seconds; idempotent, also after a failed start."""
@@ -360,15 +384,27 @@ class UpgradeServer:
         if isinstance(failure, StartupAbortedError):
             return str(failure)
         if isinstance(failure, LifespanFailureError):
-            detail = one_line(self._lifespan.failed_message or "") or "(no message)"
-            return f"the app failed to start: lifespan.startup.failed: {detail}"
+            detail = _last_line(self._lifespan.failed_message or "") or "(no message)"
+            return f"the app failed to start: {detail}"
+        timeout = self._startup_timeout
+        raise_it = f' (raise it: upgrade_server_options={{"startup_timeout": {timeout * 3:g}}})'
         if isinstance(failure, LifespanTimeoutError) or (
             failure is None and self._lifespan.startup_received
         ):
-            return f"the app did not complete lifespan startup within {self._startup_timeout} s"
+            return f"the app did not complete lifespan startup within {timeout} s{raise_it}"
         if failure is not None:
             return f"hypercorn failed to start: {summary(failure)}"
-        return f"the server did not start within {self._startup_timeout} s"
+        return f"the server did not start within {timeout} s{raise_it}"
+
+    def _start_failure_traceback(self) -> str:
+        """The app's traceback of a failed start, when there is one ("" otherwise)."""
+        failed = self._lifespan.failed_message or ""
+        if isinstance(self._failure, LifespanFailureError) and "\n" in failed.strip():
+            return failed  # Starlette sends its traceback as the failure message
+        exception = self._lifespan.startup_exception
+        if exception is not None:
+            return "".join(format_exception(exception))
+        return ""
 
     # -- stopping -------------------------------------------------------------
 
@@ -400,3 +436,12 @@ class UpgradeServer:
     def _close_sockets(self) -> None:
         for sock in self._sockets:
             sock.close()
+
+
+def _last_line(message: str) -> str:
+    """The cause in one line: a traceback's last line ("RuntimeError: ..."), else the text."""
+    lines = [line.strip() for line in message.strip().splitlines() if line.strip()]
+    if len(lines) > 1 and lines[0].startswith("Traceback"):
+        return lines[-1]
+    text = one_line(message)
+    return f"lifespan.startup.failed: {text}" if text else ""

@@ -3,24 +3,34 @@
 With ``--upgrade-enforce=h2`` (or the ``upgrade_enforce`` marker) every
 request reaching the bundled server over a protocol the requirement retires
 is answered, before the app, with 426 + ``Upgrade`` + ``Connection: upgrade``
-+ an RFC 9457 problem naming the protocol and the request; upgraded requests
-go through to the app unchanged. A team's own functional tests, run this way,
++ an RFC 9457 problem naming the protocol and the request (and the app's CORS
+answer for the request's ``Origin``: ``server.cors``); upgraded requests and
+CORS preflights go through to the app unchanged. A team's own functional tests, run this way,
 reveal every place that still speaks the old protocol.
 
 The decision (:func:`refusal_for`) is pure; two thin adapters put it in front
 of an ASGI or a WSGI app, and :class:`Enforcer` holds what is enforced and
 what was refused, shared by the server thread and the test thread.
+
+The probes of a marked test are never answered by the enforcer
+(:meth:`Enforcer.probing`): they judge the app, and a 426 the enforcer wrote
+would certify its own textbook answer as the app's. A refused request's body
+is read (bounded, ``server.body``) before the 426 is sent, so the client
+receives it instead of a broken connection.
 """
 
 from __future__ import annotations
 
+import contextlib
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
 from .._model import Refusal
 from ..protocols import ENFORCEABLE, protocol_for
+from .body import discard_body, discard_wsgi_input
+from .cors import asgi_cors_fields, is_preflight, wsgi_cors_fields
 
 __all__ = [
     "ENFORCEABLE",
@@ -68,6 +78,28 @@ class Enforcer:
     _test: str = ""
     _refused: list[Refused] = field(default_factory=list)
     _lock: threading.Lock = field(default_factory=threading.Lock)
+    _probing: int = 0
+
+    @property
+    def enforced_now(self) -> tuple[str, ...]:
+        """The tokens enforced now: the session's and the running test's marker's."""
+        with self._lock:
+            return tuple(dict.fromkeys(self.session + self._extra))
+
+    @contextlib.contextmanager
+    def probing(self) -> Iterator[None]:
+        """While a marked test's probes run, every request reaches the app.
+
+        The bundled server serves one test at a time (probe-ahead is for live
+        targets only, ``glue.ahead``), so what arrives now is the probes'.
+        """
+        with self._lock:
+            self._probing += 1
+        try:
+            yield
+        finally:
+            with self._lock:
+                self._probing -= 1
 
     def begin_test(self, nodeid: str, extra: Iterable[str] = ()) -> None:
         with self._lock:
@@ -81,13 +113,30 @@ class Enforcer:
             self._refused = [r for r in self._refused if r.test != test]
         return mine
 
-    def decide(self, method: str, path: str, scheme: str, http_version: str) -> Refusal | None:
+    def outside_tests(self) -> list[Refused]:
+        """The refusals made outside any test (session- or module-scoped fixtures,
+        set up before a test's enforcement began or torn down after it ended)."""
         with self._lock:
-            active, test = tuple(dict.fromkeys(self.session + self._extra)), self._test
-        refusal = refusal_for(active, scheme=scheme, http_version=http_version)
-        if refusal is not None:
-            with self._lock:
-                self._refused.append(Refused(method, path, refusal.spoken, refusal.required, test))
+            outside = [r for r in self._refused if not r.test]
+            self._refused = [r for r in self._refused if r.test]
+        return outside
+
+    def decide(self, method: str, path: str, scheme: str, http_version: str) -> Refusal | None:
+        """The refusal a request gets, recorded before the caller sends its 426.
+
+        One hold of the lock reads what is enforced and records the refusal:
+        ``end_test()`` sees every refusal decided under its test, never one
+        half-recorded, and a client that has the 426's status line finds it
+        on the record.
+        """
+        with self._lock:
+            if self._probing:
+                return None  # a marked test's probe: the app answers it
+            active = tuple(dict.fromkeys(self.session + self._extra))
+            refusal = refusal_for(active, scheme=scheme, http_version=http_version)
+            if refusal is not None:
+                refused = Refused(method, path, refusal.spoken, refusal.required, self._test)
+                self._refused.append(refused)
         return refusal
 
 
@@ -102,18 +151,32 @@ def enforcing_app(app: Any, enforcer: Enforcer, *, asgi: bool) -> Any:
     return _EnforcingWSGI(app, enforcer)
 
 
+# A CORS preflight (Fetch §4.8) goes to the app unrefused; see server.cors.
+_PREFLIGHT_KEYS = {
+    "HTTP_ORIGIN": "origin",
+    "HTTP_ACCESS_CONTROL_REQUEST_METHOD": "access-control-request-method",
+}
+
+
+def _asgi_preflight(scope: dict[str, Any]) -> bool:
+    headers = [(k.decode("latin-1"), "") for k, _ in scope.get("headers", ())]
+    return is_preflight(scope["method"], headers)
+
+
 class _EnforcingASGI:
     def __init__(self, app: AsgiApp, enforcer: Enforcer) -> None:
         self._app = app
         self._enforcer = enforcer
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
-        if scope["type"] == "http":
+        if scope["type"] == "http" and not _asgi_preflight(scope):
             refusal = self._enforcer.decide(
                 scope["method"], scope["path"], scope["scheme"], scope["http_version"]
             )
             if refusal is not None:
-                headers = [(k.encode(), v.encode()) for k, v in refusal.headers()]
+                await discard_body(receive)
+                cors = await asgi_cors_fields(self._app, scope)
+                headers = [(k.encode(), v.encode()) for k, v in [*refusal.headers(), *cors]]
                 await send({"type": "http.response.start", "status": 426, "headers": headers})
                 body = refusal.body(scope["method"], scope["path"])
                 await send({"type": "http.response.body", "body": body})
@@ -128,6 +191,10 @@ class _EnforcingWSGI:
 
     def __call__(self, environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
         protocol = str(environ.get("SERVER_PROTOCOL", "HTTP/1.1"))
+        method = str(environ.get("REQUEST_METHOD", "GET"))
+        asked = [(_PREFLIGHT_KEYS[k], str(v)) for k, v in environ.items() if k in _PREFLIGHT_KEYS]
+        if is_preflight(method, asked):
+            return self._app(environ, start_response)
         refusal = self._enforcer.decide(
             str(environ.get("REQUEST_METHOD", "GET")),
             str(environ.get("PATH_INFO", "/")),
@@ -136,5 +203,7 @@ class _EnforcingWSGI:
         )
         if refusal is None:
             return self._app(environ, start_response)
-        start_response("426 Upgrade Required", refusal.headers())
+        discard_wsgi_input(environ)
+        cors = wsgi_cors_fields(self._app, environ)
+        start_response("426 Upgrade Required", [*refusal.headers(), *cors])
         return [refusal.body(str(environ.get("REQUEST_METHOD")), str(environ.get("PATH_INFO")))]

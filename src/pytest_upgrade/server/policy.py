@@ -9,6 +9,7 @@ the recorded exchanges.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import ssl
 import threading
@@ -19,6 +20,7 @@ from typing import Any, NoReturn
 from .._credentials import shown_headers
 from .._requirements import canonical_protocol
 from ..protocols import protocol_for
+from .body import discard_body
 from .bundled import BundledCA, UpgradeServer
 from .enforce import Enforcer, enforcing_app
 
@@ -54,18 +56,36 @@ class RecordedExchange:
         )
 
 
+# How long a reader of the record waits for the body of a 426 whose status line
+# is out (its problem detail); the policy server's own apps send it at once.
+_DETAIL_WAIT = 5.0  # s
+# The most of a 426's body kept to read its problem detail from (RFC 9457 §3).
+_DETAIL_LIMIT = 65536  # bytes
+
+
 class _Recorder:
+    """The record, written on the server's thread and read on the test's.
+
+    An exchange is added when its answer starts, before the server is handed
+    the status line; a 426's problem detail is filled in when the app has
+    sent its body. Readers wait (at most ``_DETAIL_WAIT``) for those details,
+    so a reader never misses an exchange whose status line was sent, and
+    sees a 426's detail unless its body is later than that.
+    """
+
     def __init__(self) -> None:
-        self._lock = threading.Lock()
+        self._lock = threading.Condition()
         self._exchanges: list[RecordedExchange] = []
         self._tls: dict[str, str] = {}
+        self._pending: set[int] = set()  # indexes of 426s whose body is still coming
 
     def connection(self, peer: str, tls_version: str | None) -> None:
         if tls_version:
             with self._lock:
                 self._tls[peer] = tls_version
 
-    def add(self, scope: dict[str, Any], status: int, detail: str | None) -> None:
+    def add(self, scope: dict[str, Any], status: int, *, pending: bool = False) -> int:
+        """Record the exchange answered ``status``; ``pending``: its detail comes later."""
         client = scope.get("client") or ("?", 0)
         peer = f"{client[0]}:{client[1]}"
         # Credentials the client sent are not kept: the record is printed in failures.
@@ -74,65 +94,118 @@ class _Recorder:
             for name, value in scope.get("headers", ())
         )
         with self._lock:
+            index = len(self._exchanges) + 1
             self._exchanges.append(
                 RecordedExchange(
-                    index=len(self._exchanges) + 1,
+                    index=index,
                     connection=peer,
                     scheme=scope["scheme"],
                     http_version=scope["http_version"],
                     tls_version=self._tls.get(peer) if scope["scheme"] == "https" else None,
-                    method=scope["method"],
+                    method=_method(scope),
                     path=scope["path"],
                     headers=headers,
                     status=status,
-                    detail=detail,
                 )
             )
+            if pending:
+                self._pending.add(index)
+        return index
+
+    def complete(self, index: int, detail: str | None) -> None:
+        """The body of exchange ``index`` is all sent: record its problem detail."""
+        with self._lock:
+            if index in self._pending:
+                self._pending.discard(index)
+                exchange = self._exchanges[index - 1]
+                self._exchanges[index - 1] = dataclasses.replace(exchange, detail=detail)
+                self._lock.notify_all()
 
     def snapshot(self) -> list[RecordedExchange]:
+        # Never called on the server's thread (it would wait for itself).
         with self._lock:
+            self._lock.wait_for(lambda: not self._pending, timeout=_DETAIL_WAIT)
             return list(self._exchanges)
 
 
+def _method(scope: dict[str, Any]) -> str:
+    if scope["type"] == "http":
+        return str(scope["method"])
+    # A WebSocket handshake: a GET (RFC 6455 §4.1), over HTTP/2 an extended
+    # CONNECT (RFC 8441 §4).
+    return "CONNECT" if scope["http_version"] == "2" else "GET"
+
+
+class _Answer:
+    """One exchange's answer as the app hands it to the server, recorded as it starts."""
+
+    def __init__(self, recorder: _Recorder, scope: dict[str, Any]) -> None:
+        self._recorder = recorder
+        self._scope = scope
+        self._index: int | None = None
+        self._status = 0
+        self._body = bytearray()
+
+    def start(self, status: int) -> int:
+        """The status line is about to be handed to the server: record it first."""
+        if self._index is None:
+            self._status = status
+            self._index = self._recorder.add(self._scope, status, pending=status == 426)
+        return self._index
+
+    def body(self, chunk: bytes, *, more: bool) -> None:
+        if self._status == 426 and len(self._body) < _DETAIL_LIMIT:
+            self._body.extend(chunk[: _DETAIL_LIMIT - len(self._body)])
+        if not more:
+            self.end()
+
+    def end(self) -> None:
+        """The app is done with this answer (idempotent)."""
+        # An app that ends without answering gets hypercorn's 500, sent after
+        # the app has returned: recorded here, before it.
+        index = self.start(500)
+        detail = _detail(bytes(self._body)) if self._status == 426 else None
+        self._recorder.complete(index, detail)
+
+
 class _RecordingApp:
-    """Records every HTTP exchange (the request and the status sent)."""
+    """Records every HTTP exchange and WebSocket handshake (the request, the status).
+
+    Each is recorded when the app starts its answer, before the message is
+    passed to the server: a client that has read the status line finds the
+    exchange on the record, even if the body has not been sent yet.
+    """
 
     def __init__(self, app: Callable[..., Any], recorder: _Recorder) -> None:
         self._app = app
         self._recorder = recorder
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
-        if scope["type"] != "http":
+        if scope["type"] not in ("http", "websocket"):
             await self._app(scope, receive, send)
             return
-        status = 500
-        body = bytearray()
-        recorded = False
-
-        def record() -> None:
-            nonlocal recorded
-            if not recorded:
-                recorded = True
-                detail = _detail(bytes(body)) if status == 426 else None
-                self._recorder.add(scope, status, detail)
+        answer = _Answer(self._recorder, scope)
 
         async def watched_send(message: dict[str, Any]) -> None:
-            nonlocal status
-            if message["type"] == "http.response.start":
-                status = int(message["status"])
-            elif message["type"] == "http.response.body":
-                if status == 426:
-                    body.extend(message.get("body", b""))
-                if not message.get("more_body", False):
-                    # Recorded before the last bytes leave: a client that has
-                    # its answer finds the exchange already on the record.
-                    record()
+            kind = message["type"]
+            if kind in ("http.response.start", "websocket.http.response.start"):
+                answer.start(int(message["status"]))
+            elif kind in ("http.response.body", "websocket.http.response.body"):
+                answer.body(message.get("body", b""), more=message.get("more_body", False))
+            elif kind == "websocket.accept":
+                # What hypercorn sends for it: 101 (RFC 6455 §4.2.2), over HTTP/2
+                # a 200 (RFC 8441 §5).
+                answer.start(200 if scope["http_version"] == "2" else 101)
+            elif kind == "websocket.close":
+                # Before accepting, the ASGI spec's 403; after, a close frame
+                # (the handshake is on the record already: start() ignores it).
+                answer.start(403)
             await send(message)
 
         try:
             await self._app(scope, receive, watched_send)
         finally:
-            record()
+            answer.end()
 
 
 def _detail(body: bytes) -> str | None:
@@ -152,6 +225,7 @@ def _routes_app(routes: Mapping[str, Route], *, hsts: bool) -> Callable[..., Any
     async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
         if scope["type"] != "http":
             return
+        await discard_body(receive)  # answered before it is read, the client may not see it
         route = routes.get(scope["path"])
         if route is None:
             status, body = 200, {"path": scope["path"], "http_version": scope["http_version"]}

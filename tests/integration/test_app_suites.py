@@ -1,0 +1,567 @@
+"""Marked tests in real application suites: every verdict the app's own (issue 31).
+
+Each test writes a small suite around a FastAPI, Starlette, Flask, Quart or
+Django app (tests/app_suites.py), runs it with the bundled server as a user
+would, and asserts the verdict pytest-upgrade gives.
+"""
+
+from __future__ import annotations
+
+import json
+import pathlib
+
+import pytest
+
+from app_suites import (
+    CONFTEST,
+    DJANGO_APP,
+    FASTAPI_APP,
+    FLASK_APP,
+    QUART_APP,
+    STARLETTE_APP,
+    STARLETTE_LIFESPAN_APP,
+    STARLETTE_WEBSOCKET_APP,
+)
+
+RUN = ("-p", "no:cacheprovider")
+
+ONE_TEST = """
+import pytest
+
+
+@pytest.mark.requires_upgrade("h2", path="{path}")
+def test_x():
+    pass
+"""
+
+
+def suite(pytester: pytest.Pytester, app: str, tests: str, conftest: str = CONFTEST) -> None:
+    pytester.makepyfile(app=app, test_app=tests)
+    pytester.makeconftest(conftest)
+    pytester.syspathinsert()
+
+
+# -- 1. enforcement never answers the probes (FastAPI) ---------------------------
+
+ENFORCED_TESTS = """
+import httpx
+import pytest
+
+
+@pytest.mark.requires_upgrade("h2", path="/plain")
+def test_plain_requires_h2():
+    pass
+
+
+@pytest.mark.upgrade_enforce("h2")
+@pytest.mark.requires_upgrade("h2", path="/plain")
+def test_plain_marked_and_enforced():
+    pass
+
+
+@pytest.mark.requires_upgrade("websocket", path="/ws")
+def test_live_updates():
+    pass
+
+
+@pytest.mark.upgrade_enforce("h2")
+def test_functional_http11_client(upgrade_server):
+    with httpx.Client(verify=upgrade_server.ssl_context(), trust_env=False) as client:
+        assert client.get(upgrade_server.https_url + "/plain").status_code == 426
+"""
+
+
+@pytest.mark.parametrize(
+    "enforce",
+    [(), ("--upgrade-enforce=h2",), ("-o", "upgrade_enforce=h2")],
+    ids=["marker", "flag", "ini"],
+)
+def test_enforcement_never_answers_the_probes_of_a_marked_test(
+    pytester: pytest.Pytester, enforce: tuple[str, ...]
+) -> None:
+    pytest.importorskip("fastapi")
+    suite(pytester, FASTAPI_APP, ENFORCED_TESTS)
+    result = pytester.runpytest(*RUN, *enforce)
+    # /plain serves HTTP/1.1: the app fails its requirement, enforced or not.
+    result.assert_outcomes(passed=2, failed=2)
+    result.stdout.fnmatch_lines(
+        [
+            "*test_plain_marked_and_enforced*",
+            "*judged: the app's own answers (the bundled server enforces h2;"
+            " the probes bypass enforcement)*",
+            "*status-426*the legacy request was answered with 200, not 426*",
+        ]
+    )
+    # The WebSocket requirement is judged on the app's 426, not the enforcer's.
+    assert "actual: Upgrade: HTTP/2.0" not in result.stdout.str()
+    # Only the functional test's own HTTP/1.1 request was refused.
+    result.stdout.fnmatch_lines(
+        [
+            "*upgrade enforcement*",
+            "enforcing *: 1 legacy request(s) refused with 426",
+            "  GET /plain (HTTP/1.1 over https; needs HTTP/2 over TLS)"
+            "  test_app.py::test_functional_http11_client",
+        ]
+    )
+
+
+# -- 2. probes run after the test's other fixtures (FastAPI) ---------------------
+
+FIXTURE_TESTS = """
+import pytest
+from app import app
+
+
+@pytest.fixture
+def db():
+    app.state.orders = [{"id": 1}]
+    yield
+    app.state.orders = None
+
+
+@pytest.mark.requires_upgrade("h2", path="/v2/orders")
+def test_with_db(db, upgrade):
+    assert upgrade.upgraded.response.status == 200
+
+
+@pytest.mark.usefixtures("db")
+@pytest.mark.requires_upgrade("h2", path="/v2/orders")
+def test_usefixtures_db():
+    pass
+
+
+# In the test's fixture order: upgrade comes before db, so its probes do too.
+@pytest.mark.requires_upgrade("h2", path="/v2/orders")
+def test_upgrade_before_db(upgrade, db):
+    pass
+"""
+
+
+def test_probes_run_after_the_fixtures_that_prepare_the_app(pytester: pytest.Pytester) -> None:
+    pytest.importorskip("fastapi")
+    suite(pytester, FASTAPI_APP, FIXTURE_TESTS)
+    result = pytester.runpytest(*RUN, "-rf")
+    result.assert_outcomes(passed=2, failed=1)
+    result.stdout.fnmatch_lines(["FAILED test_app.py::test_upgrade_before_db*"])
+    result.stdout.fnmatch_lines(["*RuntimeError: orders table does not exist*"])
+
+
+# -- 3. h2-no-connection-headers judges the app, not hypercorn -------------------
+
+STARLETTE_H2_TESTS = """
+import pytest
+
+
+@pytest.mark.requires_upgrade("h2", path="/sloppy")
+def test_sloppy():
+    pass
+
+
+@pytest.mark.requires_upgrade("h2", path="/clean")
+def test_clean():
+    pass
+"""
+
+
+def test_connection_fields_on_http2_fail_although_hypercorn_strips_them(
+    pytester: pytest.Pytester,
+) -> None:
+    pytest.importorskip("starlette")
+    suite(pytester, STARLETTE_APP, STARLETTE_H2_TESTS)
+    result = pytester.runpytest(*RUN)
+    result.assert_outcomes(passed=1, failed=1)
+    result.stdout.fnmatch_lines(
+        [
+            "*h2-no-connection-headers*an HTTP/2 response carries connection-specific fields"
+            " (as the app sent it)*",
+            "*actual:*upgrade: HTTP/2.0 (upgraded); connection: upgrade (upgraded);"
+            " keep-alive: timeout=5 (upgraded)*",
+        ]
+    )
+
+
+def test_connection_fields_from_a_wsgi_app_are_judged_too(pytester: pytest.Pytester) -> None:
+    pytest.importorskip("flask")
+    tests = ONE_TEST.format(path="/v2/sloppy")
+    suite(pytester, FLASK_APP, tests)
+    result = pytester.runpytest(*RUN)
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(["*actual:*connection: keep-alive (upgraded)*"])
+
+
+# -- 4. content codings are removed before a body is judged ---------------------
+
+GZIP_TESTS = """
+import pytest
+
+
+@pytest.mark.requires_upgrade("h2", path="/v2/ping", headers={"Accept-Encoding": "gzip"})
+def test_gzip(upgrade):
+    assert upgrade.legacy.response.combined("content-encoding") == "gzip"
+    assert {f.check_id: f.outcome.value for f in upgrade.findings}["problem-body"] == "passed"
+"""
+
+
+def test_a_gzip_coded_426_is_judged_as_its_problem(pytester: pytest.Pytester) -> None:
+    pytest.importorskip("fastapi")
+    suite(pytester, FASTAPI_APP, GZIP_TESTS)
+    pytester.runpytest(*RUN).assert_outcomes(passed=1)
+
+
+QUART_TESTS = """
+import pytest
+
+
+@pytest.mark.requires_upgrade("h2", path="/v2/items", headers={"X-Coding": "deflate"})
+def test_deflate(upgrade):
+    assert upgrade.legacy.response.combined("content-encoding") == "deflate"
+
+
+@pytest.mark.requires_upgrade("h2", path="/v2/items", headers={"X-Coding": "bogus"})
+def test_undecodable():
+    pass
+"""
+
+
+def test_deflate_is_decoded_and_an_undecodable_body_names_its_coding(
+    pytester: pytest.Pytester,
+) -> None:
+    pytest.importorskip("quart")
+    suite(pytester, QUART_APP, QUART_TESTS)
+    result = pytester.runpytest(*RUN)
+    result.assert_outcomes(passed=1, failed=1)
+    result.stdout.fnmatch_lines(
+        [
+            "*problem-body*the problem+json body cannot be decoded*",
+            "*actual:*the body cannot be decoded as Content-Encoding gzip*",
+        ]
+    )
+
+
+# -- 5. refusals outside a test are recorded (FastAPI) ---------------------------
+
+SESSION_LOGIN_TESTS = """
+import httpx
+import pytest
+
+
+@pytest.fixture(scope="session")
+def token(upgrade_server):
+    with httpx.Client(verify=upgrade_server.ssl_context(), trust_env=False) as client:
+        return client.post(upgrade_server.https_url + "/login").status_code
+
+
+def test_orders(token, upgrade_server):
+    with httpx.Client(verify=upgrade_server.ssl_context(), trust_env=False) as client:
+        client.get(upgrade_server.https_url + "/plain")
+"""
+
+
+@pytest.mark.parametrize("workers", [(), ("-n", "2")], ids=["in-process", "xdist"])
+def test_refusals_in_session_fixtures_are_listed_outside_a_test(
+    pytester: pytest.Pytester, workers: tuple[str, ...]
+) -> None:
+    pytest.importorskip("fastapi")
+    suite(pytester, FASTAPI_APP, SESSION_LOGIN_TESTS)
+    report = pytester.path / "report.json"
+    options = (*RUN, *workers, "--upgrade-enforce=h2", f"--upgrade-report={report}")
+    result = pytester.runpytest_subprocess(*options) if workers else pytester.runpytest(*options)
+    result.assert_outcomes(passed=1)
+    result.stdout.fnmatch_lines(
+        [
+            "enforcing h2: 2 legacy request(s) refused with 426",
+            "  POST /login (HTTP/1.1 over https; needs HTTP/2 over TLS)  (outside a test)",
+            "  GET /plain (HTTP/1.1 over https; needs HTTP/2 over TLS)  test_app.py::test_orders",
+        ]
+    )
+    refused = json.loads(report.read_text())["refused"]
+    assert sorted((r["method"], r["path"], r["test"]) for r in refused) == [
+        ("GET", "/plain", "test_app.py::test_orders"),
+        ("POST", "/login", ""),
+    ]
+
+
+# -- 7. a 4xx on both probes is the request rejected, not an upgrade success -----
+
+TRUSTED_HOST_CONFTEST = """
+import pytest
+from app import guarded
+
+
+@pytest.fixture(scope="session")
+def upgrade_app():
+    return guarded
+"""
+
+VIRTUAL_HOST_CONFTEST = (
+    TRUSTED_HOST_CONFTEST
+    + """
+
+@pytest.fixture(scope="session")
+def upgrade_server_options():
+    return {"virtual_host": "api.example.com"}
+"""
+)
+
+TRUSTED_TESTS = """
+import pytest
+
+
+@pytest.mark.requires_upgrade("h2", path="/clean")
+def test_clean():
+    pass
+"""
+
+
+def test_both_probes_rejected_by_trusted_host_is_diagnosed(pytester: pytest.Pytester) -> None:
+    pytest.importorskip("starlette")
+    suite(pytester, STARLETTE_APP, TRUSTED_TESTS, TRUSTED_HOST_CONFTEST)
+    result = pytester.runpytest(*RUN)
+    result.assert_outcomes(failed=1)
+    output = result.stdout.str()
+    assert "the upgraded request succeeded" not in output
+    result.stdout.fnmatch_lines(
+        [
+            "*✘ status-426*answered with 400, not 426*",
+            "*diagnosis: Both probes were rejected (400 to the legacy request, 400 to the"
+            " upgraded one)*Invalid host header*TrustedHostMiddleware*virtual_host*",
+            "*⚠ upgraded-succeeds*the request itself was rejected (400)*",
+        ]
+    )
+
+
+def test_the_virtual_host_lets_a_trusted_host_app_be_tested(pytester: pytest.Pytester) -> None:
+    pytest.importorskip("starlette")
+    suite(pytester, STARLETTE_APP, TRUSTED_TESTS, VIRTUAL_HOST_CONFTEST)
+    pytester.runpytest(*RUN).assert_outcomes(passed=1)
+
+
+DJANGO_CONFTEST = """
+import pytest
+
+
+@pytest.fixture(scope="session")
+def upgrade_app():
+    from app import app
+
+    return app
+"""
+
+DJANGO_TESTS = """
+import pytest
+
+
+@pytest.mark.requires_upgrade("h2", path="/v2/orders", method="POST")
+def test_create_order():
+    pass
+
+
+@pytest.mark.requires_upgrade("h2", path="/v2/broken")
+def test_broken_report():
+    pass
+"""
+
+
+def test_django_csrf_and_a_logged_exception_are_diagnosed(pytester: pytest.Pytester) -> None:
+    pytest.importorskip("django")
+    suite(pytester, DJANGO_APP, DJANGO_TESTS, DJANGO_CONFTEST)
+    result = pytester.runpytest_subprocess(*RUN)
+    result.assert_outcomes(failed=2)
+    output = result.stdout.str()
+    assert "the upgraded request succeeded" not in output
+    result.stdout.fnmatch_lines(
+        [
+            "*diagnosis: Both probes were rejected (403 to the legacy request, 403*CSRF*",
+            "*⚠ upgraded-succeeds*the request itself was rejected (403)*",
+        ]
+    )
+    # 8. Django caught the view's exception and logged it: the report shows it.
+    result.stdout.fnmatch_lines(
+        [
+            "*✘ upgraded-succeeds*answered with 500*",
+            "*the traceback is shown below*",
+            "*logged by django.request: Internal Server Error: /v2/broken*",
+            "*ValueError: no such report*",
+        ]
+    )
+    assert "the app raised no exception" not in output
+
+
+# -- 8. a framework's caught exception is shown, not denied (Flask) --------------
+
+
+def test_flask_logged_exception_is_shown(pytester: pytest.Pytester) -> None:
+    pytest.importorskip("flask")
+    tests = ONE_TEST.format(path="/v2/report")
+    suite(pytester, FLASK_APP, tests)
+    result = pytester.runpytest(*RUN)
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(
+        [
+            "*the traceback is shown below*",
+            "*logged by app: Exception on /v2/report [[]GET[]]*",
+            "*KeyError: 'report_template'*",
+        ]
+    )
+    assert "the app raised no exception" not in result.stdout.str()
+
+
+# -- 9. start-up errors: one line and the traceback once (Starlette) -------------
+
+LIFESPAN_TESTS = """
+import pytest
+
+
+@pytest.mark.requires_upgrade("h2", path="/")
+def test_x():
+    pass
+"""
+
+SLOW_CONFTEST = """
+import pytest
+from app import slow_app
+
+
+@pytest.fixture(scope="session")
+def upgrade_app():
+    return slow_app
+
+
+@pytest.fixture(scope="session")
+def upgrade_server_options():
+    return {"startup_timeout": 0.5}
+"""
+
+
+def test_a_lifespan_error_is_one_line_and_its_traceback_once(pytester: pytest.Pytester) -> None:
+    pytest.importorskip("starlette")
+    suite(pytester, STARLETTE_LIFESPAN_APP, LIFESPAN_TESTS)
+    result = pytester.runpytest(*RUN)
+    result.assert_outcomes(errors=1)
+    output = result.stdout.str()
+    result.stdout.fnmatch_lines(
+        [
+            "the bundled server did not start: the app failed to start:"
+            " RuntimeError: cannot connect to the database at db:5432",
+            "",
+            "Traceback (most recent call last):",
+        ]
+    )
+    # The one line, and the traceback's last line: nothing else repeats it.
+    assert output.count("RuntimeError: cannot connect to the database at db:5432") == 2
+    assert "During handling of the above exception" not in output
+    assert output.count("Traceback (most recent call last)") == 1
+
+
+def test_a_slow_start_names_the_option_that_raises_the_timeout(
+    pytester: pytest.Pytester,
+) -> None:
+    pytest.importorskip("starlette")
+    suite(pytester, STARLETTE_LIFESPAN_APP, LIFESPAN_TESTS, SLOW_CONFTEST)
+    result = pytester.runpytest(*RUN)
+    result.assert_outcomes(errors=1)
+    result.stdout.fnmatch_lines(
+        [
+            "*the app did not complete lifespan startup within 0.5 s"
+            '*upgrade_server_options={"startup_timeout": *',
+        ]
+    )
+
+
+# -- 6. the enforcer and the policy server read the body before the 426 ---------
+
+BIG_POST_TESTS = """
+import httpx
+
+
+def test_big_post_gets_the_426(upgrade_server):
+    with httpx.Client(verify=upgrade_server.ssl_context(), trust_env=False) as client:
+        for _ in range(3):
+            response = client.post(upgrade_server.https_url + "/login", content=b"x" * 5_000_000)
+            assert response.status_code == 426
+    # Nothing broke on the server's side either (an unread body used to end in
+    # an SSL error there, and often in the client's send).
+    assert upgrade_server.drain_errors() == []
+"""
+
+
+def test_a_5_mb_post_gets_the_enforcers_426(pytester: pytest.Pytester) -> None:
+    pytest.importorskip("fastapi")
+    suite(pytester, FASTAPI_APP, BIG_POST_TESTS)
+    result = pytester.runpytest(*RUN, "--upgrade-enforce=h2")
+    result.assert_outcomes(passed=1)
+    result.stdout.fnmatch_lines(["enforcing h2: 3 legacy request(s) refused with 426"])
+
+
+def test_a_5_mb_post_gets_the_policy_servers_answers() -> None:
+    import httpx
+
+    from pytest_upgrade.server.policy import PolicyServer
+
+    server = PolicyServer("h2")
+    try:
+        body = b"x" * 5_000_000
+        with httpx.Client(verify=server.ssl_context(), trust_env=False) as client:
+            assert client.post(server.https_url + "/orders", content=body).status_code == 426
+        with httpx.Client(verify=server.ssl_context(), trust_env=False, http2=True) as client:
+            response = client.post(server.https_url + "/orders", content=body)
+            assert (response.http_version, response.status_code) == ("HTTP/2", 200)
+    finally:
+        server.stop()
+
+
+# -- 10. diagnoses in line with the bundled server (Starlette) -------------------
+
+WEBSOCKET_TESTS = """
+import pytest
+
+
+@pytest.mark.requires_upgrade("websocket", path="/ws")
+def test_live(upgrade):
+    findings = {f.check_id: f for f in upgrade.findings}
+    over_h2 = findings["websocket-over-h2"]
+    assert over_h2.outcome.value == "warned"
+    assert "The bundled server (hypercorn) always advertises it" in over_h2.diagnosis
+    assert "stop advertising" not in over_h2.diagnosis
+    actionable = findings["problem-actionable"]
+    assert actionable.outcome.value == "warned"
+    assert actionable.expected == "detail or title naming websocket, or a link"
+"""
+
+
+def test_websocket_diagnoses_fit_the_bundled_server(pytester: pytest.Pytester) -> None:
+    pytest.importorskip("starlette")
+    suite(pytester, STARLETTE_WEBSOCKET_APP, WEBSOCKET_TESTS)
+    pytester.runpytest(*RUN).assert_outcomes(passed=1, warnings=2)
+
+
+def test_the_http2_explanation_says_rfc_8441_is_probed() -> None:
+    page = pathlib.Path(__file__).parents[2] / "docs" / "explanation" / "426-over-http2.md"
+    text = " ".join(page.read_text().split())
+    assert "which pytest-upgrade does not probe" not in text
+    assert "websocket-over-h2" in text
+
+
+PARAMETRIZED_TESTS = """
+import pytest
+from app import app
+
+
+@pytest.fixture(params=[[{"id": 1}], [{"id": 2}]])
+def db(request):
+    app.state.orders = request.param
+    yield request.param
+    app.state.orders = None
+
+
+@pytest.mark.parametrize("page", [1, 2])
+@pytest.mark.requires_upgrade("h2", path="/v2/orders")
+def test_pages(page, db):
+    assert app.state.orders == db
+"""
+
+
+def test_parametrized_fixtures_are_set_up_before_the_probes(pytester: pytest.Pytester) -> None:
+    pytest.importorskip("fastapi")
+    suite(pytester, FASTAPI_APP, PARAMETRIZED_TESTS)
+    pytester.runpytest(*RUN).assert_outcomes(passed=4)
