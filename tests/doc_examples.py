@@ -48,6 +48,7 @@ import shlex
 import subprocess
 import sys
 from collections.abc import Iterable, Iterator
+from importlib.metadata import entry_points
 from typing import Any
 
 from sybil import Document, Example, Region, Sybil
@@ -61,14 +62,9 @@ COMMAND_LANGUAGES = ("sh", "console", "bash", "shell")
 COMMAND_TIMEOUT = 300.0
 
 
-_DEVELOPMENT_PLUGINS = (
-    "hypothesispytest",
-    "html",
-    "html_fixtures",
-    "metadata",
-    "xdist",
-    "xdist.looponfail",
-)
+# The pytest plugins a reader's venv has: pytest-upgrade's and its dependencies'.
+_READERS_PLUGINS = {"upgrade", "asyncio", "anyio"}
+_DEVELOPMENT_PLUGINS = sorted({e.name for e in entry_points(group="pytest11")} - _READERS_PLUGINS)
 _DEMO_CONFTEST = """import pytest
 
 from app import app

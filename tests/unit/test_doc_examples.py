@@ -64,9 +64,11 @@ print("hello")
 ```console
 $ python hello.py
 hello
-$ python -c 'raise SystemExit(3)'
+$ python -c 'print("failing"); raise SystemExit(3)'
+failing
 $ echo $?
 3
+$ true
 ```
 
 <!-- not-run: an install step -->
@@ -92,7 +94,7 @@ def test_a_page_is_run_and_its_unmarked_commands_are_found(tmp_path: pathlib.Pat
         example.namespace["page"] = page
         example.evaluate()
     assert (work / "hello.py").read_text() == 'print("hello")\n'
-    assert [p.split(" line ")[1] for p in unaccounted_commands(source)] == ["21, column 1"]
+    assert [p.split(" line ")[1] for p in unaccounted_commands(source)] == ["23, column 1"]
     source.write_text(PAGE.replace("hello\n$ python -c", "bye\n$ python -c"), encoding="utf-8")
     (drifted, console) = examples_of(source)
     for example in (drifted, console):
