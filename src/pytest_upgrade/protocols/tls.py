@@ -83,7 +83,9 @@ def _upgraded_for(minimum: tuple[int, ...]) -> UpgradedJudge:
             return Verdict.skip(f"no TLS connection to judge: {reason}")
         negotiated = version_tuple(transport.tls_version.removeprefix("TLSv")) or (0,)
         pinned = [h for h in observation.handshakes if h.version == label]
-        note = f"; a {label}-only handshake: {pinned[0].outcome.value}" if pinned else ""
+        note = ""
+        if pinned:
+            note = f"; a {label}-only handshake: {pinned[0].outcome.value} ({pinned[0].detail})"
         actual = f"{transport.tls_version}{note}"
         if negotiated >= minimum:
             return Verdict.ok(

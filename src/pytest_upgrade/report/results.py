@@ -6,6 +6,7 @@ the plugin decides when and where they are shown or written.
 
 from __future__ import annotations
 
+import ipaddress
 import re
 import shlex
 from typing import Any
@@ -166,6 +167,8 @@ def _curl_version(offer: Offer) -> str | None:
 def _curl(exchange: Exchange, offer: Offer, cafile: str | None, version_flag: str) -> str:
     url = exchange.url.replace("wss://", "https://", 1).replace("ws://", "http://", 1)
     words = ["curl", "-sv", version_flag]
+    if offer.tls and not offer.alpn:
+        words.append("--no-alpn")  # as the probe: no ALPN at all (curl offers one by default)
     if offer.tls_minimum in ("TLSv1.2", "TLSv1.3"):
         words.append("--tlsv" + offer.tls_minimum.removeprefix("TLSv"))
     if url.startswith("https://") and cafile:
@@ -220,14 +223,28 @@ def reproduce_commands(observation: Observation, *, cafile: str | None) -> list[
         host_port = https_exchange.url.split("://", 1)[1].split("/", 1)[0]
         host = host_port.rsplit(":", 1)[0].strip("[]")
         for handshake in observation.handshakes:
-            words = ["openssl", "s_client", "-connect", host_port, "-servername", host]
+            words = ["openssl", "s_client", "-connect", host_port]
+            # The server name and ALPN as the handshake offered them (no SNI for an IP
+            # literal, RFC 6066 §3): the command gets the answer the probe got.
+            named = handshake.sni and not _is_ip(host)
+            words += ["-servername", host] if named else ["-noservername"]
             words.append(_OPENSSL_FLAGS[handshake.version])
+            if handshake.alpn:
+                words += ["-alpn", ",".join(handshake.alpn)]
             if handshake.version in ("TLSv1", "TLSv1.1"):
                 words += ["-cipher", "DEFAULT:@SECLEVEL=0"]
             if cafile:
                 words += ["-CAfile", cafile]
             commands.append(shlex.join(words) + " </dev/null")
     return commands
+
+
+def _is_ip(host: str) -> bool:
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return True
 
 
 def finding_to_json(finding: Finding) -> dict[str, Any]:
