@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from pytest_upgrade._model import HandshakeOutcome
+from pytest_upgrade.probes.http1 import speaks_http2
 from pytest_upgrade.probes.tls import judge_answer
 from pytest_upgrade.probes.tls_errors import TlsError, TlsErrorKind
 from pytest_upgrade.probes.tls_hello import FirstFlight, read_first_flight
@@ -196,3 +197,25 @@ def test_only_an_answer_about_the_version_is_a_refusal(
 ) -> None:
     answer = judge_answer("TLSv1", flight, tls_error, alpn=alpn)
     assert (answer.outcome, answer.detail, answer.retry) == (outcome, detail, retry)
+
+
+# What nginx 1.22 (`listen 127.0.0.1:PORT http2;`, cleartext, prior knowledge only)
+# sent to "GET / HTTP/1.1", taken by hand: SETTINGS, WINDOW_UPDATE, GOAWAY.
+NGINX_H2_ONLY = bytes.fromhex(
+    "000012040000000000000300000080000400010000000500ffffff0000040800000000007fff0000"
+    "0000080700000000000000000000000001"
+)
+
+
+@pytest.mark.parametrize(
+    ("first_bytes", "http2"),
+    [
+        (NGINX_H2_ONLY, True),
+        (bytes.fromhex("000008070000000000000000000000000001"), True),  # a bare GOAWAY
+        (b"HTTP/1.1 200 OK\r\n", False),
+        (b"\x00\x00\x12\x04\x00\x00\x00\x00\x01", False),  # a SETTINGS frame on stream 1
+        (b"\x00\x00\x05\x04\x00", False),  # too short
+    ],
+)
+def test_an_http2_server_preface_is_recognised(first_bytes: bytes, http2: bool) -> None:
+    assert speaks_http2(first_bytes) is http2

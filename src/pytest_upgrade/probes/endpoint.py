@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import ssl
+import weakref
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 from ..grammar.target_url import parse_base_url
 from .tls_versions import set_versions
 
-__all__ = ["TLS_VERSIONS", "ClientTrust", "Endpoint"]
+__all__ = ["TLS_VERSIONS", "ClientTrust", "Endpoint", "given_cafile"]
 
 TLS_VERSIONS = {
     "TLSv1": ssl.TLSVersion.TLSv1,
@@ -49,6 +50,16 @@ class Endpoint:
         return f"{self.base_path}{path}"
 
 
+# The CA file each context of a ClientTrust was built from, for failure advice
+# that fits (a CA file given that does not issue the certificate, or none given).
+_GIVEN_CAFILE: weakref.WeakKeyDictionary[ssl.SSLContext, str] = weakref.WeakKeyDictionary()
+
+
+def given_cafile(context: ssl.SSLContext) -> str | None:
+    """The CA file (``--upgrade-ca``, ``ca=``) ``context`` trusts instead of the system store."""
+    return _GIVEN_CAFILE.get(context)
+
+
 class ClientTrust:
     """Which certificates the probes trust, and the client TLS contexts built from it.
 
@@ -75,6 +86,8 @@ class ClientTrust:
         # an intermediate CA in the CA file ends the chain as curl (and Python
         # 3.13's default context) let it; a root works as before.
         context.verify_flags |= ssl.VERIFY_X509_PARTIAL_CHAIN
+        if self.cafile is not None:
+            _GIVEN_CAFILE[context] = self.cafile
         return context
 
     def context(
