@@ -300,6 +300,9 @@ class Finding:
     expected: str = ""
     actual: str = ""
     diagnosis: str = ""
+    # False for a skipped check whose rule does not apply to what the server did
+    # (no 426 to read, no 101 to follow): it is not a must-check "not run".
+    applies: bool = True
 
 
 @dataclass(frozen=True)

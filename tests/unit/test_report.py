@@ -416,6 +416,7 @@ def test_json_structure() -> None:
         "as_of",
         "days_left",
         "verdict",
+        "not_run",
         "checks",
         "exchanges",
         "handshakes",

@@ -134,9 +134,11 @@ def on_the_426(*, connection_fields: bool = False) -> Callable[[ResponseCheck], 
         def check(observation: Observation) -> Verdict:
             response, reason = the_426(observation)
             if response is None:
-                return Verdict.skip(reason)
+                answered = _response(observation, LEGACY)[0] is not None
+                # Another status than 426: the rule has no 426 to read (status-426 judges it).
+                return Verdict.not_applicable(reason) if answered else Verdict.skip(reason)
             if connection_fields and (why := connection_fields_excluded(response)):
-                return Verdict.skip(why)
+                return Verdict.not_applicable(why)
             return judge(observation, response)
 
         return check
@@ -159,7 +161,7 @@ def on_the_legacy_answer(*, served: bool = False) -> Callable[[ResponseCheck], C
             if response is None:
                 return Verdict.skip(reason)
             if served and response.status == 426:
-                return Verdict.skip("the legacy request is already refused (426)")
+                return Verdict.not_applicable("the legacy request is already refused (426)")
             return judge(observation, response)
 
         return check

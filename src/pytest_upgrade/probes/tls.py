@@ -108,7 +108,8 @@ def tls_handshake(
     something else, and from a client that could not offer the version at all
     (an error before any byte was sent): only the first is a refusal (RFC 8996).
     """
-    alpn, sni = OFFERED_ALPN, True
+    alpn: tuple[str, ...] = OFFERED_ALPN
+    sni = True
     first = _attempt(endpoint, version, trust, timeout, alpn=alpn, sni=sni)
     if first.retry is None:
         return TlsHandshake(version, first.outcome, first.detail, alpn, sni)
@@ -118,7 +119,10 @@ def tls_handshake(
     else:
         offered, sni, without = "with the server name", False, "without it"
     second = _attempt(endpoint, version, trust, timeout, alpn=alpn, sni=sni)
-    detail = f"{offered}: {first.detail}; {without}: {second.detail}"
+    if (second.outcome, second.detail) == (first.outcome, first.detail):
+        detail = f"{first.detail}, {offered} and {without}"  # a refusal, confirmed
+    else:
+        detail = f"{offered}: {first.detail}; {without}: {second.detail}"
     return TlsHandshake(version, second.outcome, detail, alpn, sni)
 
 

@@ -27,6 +27,7 @@ __all__ = [
     "failed_checks",
     "interrupted_note",
     "natural_sorted",
+    "not_run",
     "targets",
     "verdict",
     "verdict_counts",
@@ -133,6 +134,15 @@ def days_text(days_left: int | None) -> str:
     if days_left == 0:
         return "enforced from today"
     return f"enforced for {-days_left} day(s)"
+
+
+def not_run(entry: Entry) -> str:
+    """ "1 must-check not run: id (reason)" for a passed or warned entry, else ""."""
+    skipped = entry.get("not_run") or ()
+    if not skipped or verdict(entry) not in ("passed", "warned"):
+        return ""
+    listed = "; ".join(f"{c.get('id', '?')} ({c.get('reason', '')})" for c in skipped)
+    return f"{len(skipped)} must-check{'s' if len(skipped) != 1 else ''} not run: {listed}"
 
 
 def failed_checks(entry: Entry) -> list[Mapping[str, Any]]:

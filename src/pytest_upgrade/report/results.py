@@ -18,6 +18,7 @@ from ..judge import RequirementResult
 __all__ = [
     "RequirementResult",
     "failure_report",
+    "not_run_text",
     "reproduce_commands",
     "result_to_json",
     "summary_line",
@@ -80,9 +81,12 @@ def failure_report(result: RequirementResult) -> str:
     head = f"{describe_requirement(requirement)} against {result.observation.target}"
     if (deadline := deadline_note(result.observation)) is not None:
         head += f" ({deadline})"
-    if failed:
-        ids = ", ".join(f.check_id for f in failed)
-        head += f": {len(failed)} check(s) failed ({ids})"
+    violated = [f for f in failed if f.outcome is not Outcome.SKIPPED]
+    if violated:
+        ids = ", ".join(f.check_id for f in violated)
+        head += f": {len(violated)} check(s) failed ({ids})"
+    if len(violated) < len(failed):  # --upgrade-require-all-checks
+        head += (", and " if violated else ": ") + not_run_text(result.not_run)
     lines = [head]
     if (judged := judged_note(result.observation)) is not None:
         lines.append(judged)
@@ -135,6 +139,19 @@ def deadline_note(observation: Observation) -> str | None:
     return f"{when}: enforced" + (f" for {-left} day(s)" if left < 0 else " from today")
 
 
+def not_run_text(findings: list[Finding], *, width: int = 0) -> str:
+    """ "1 must-check not run: tls-legacy-refused (the reason)" for skipped must-checks.
+
+    ``width`` cuts each reason to that many characters (the terminal's one line).
+    """
+
+    def cut(reason: str) -> str:
+        return reason if not width or len(reason) <= width else reason[: width - 1] + "…"
+
+    listed = "; ".join(f"{f.check_id} ({cut(f.message)})" for f in findings)
+    return f"{len(findings)} must-check{'s' if len(findings) != 1 else ''} not run: {listed}"
+
+
 def summary_line(result: RequirementResult) -> str:
     requirement = result.requirement
     text = f"{result.verdict:<7} {requirement.describe()}"
@@ -146,6 +163,9 @@ def summary_line(result: RequirementResult) -> str:
         text += " (warnings: " + ", ".join(f.check_id for f in result.warnings) + ")"
     if result.observation.enforced:
         text += f" (the app judged; enforcing {', '.join(result.observation.enforced)} bypassed)"
+    if result.not_run and not result.failed and not result.all_skipped:
+        # A pass that rests on fewer checks than the requirement has says so.
+        text += f" ({not_run_text(result.not_run, width=100)})"
     return text
 
 
@@ -307,6 +327,8 @@ def result_to_json(result: RequirementResult) -> dict[str, Any]:
         "as_of": result.observation.as_of.isoformat() if result.observation.as_of else None,
         "days_left": days_left(result.observation),
         "verdict": result.verdict.lower(),
+        # Must-checks skipped: the verdict does not rest on them (JSON, HTML, Markdown).
+        "not_run": [{"id": f.check_id, "reason": f.message} for f in result.not_run],
         "checks": [finding_to_json(f) for f in result.findings],
         "exchanges": [exchange_to_json(e) for e in result.observation.exchanges],
         "handshakes": [
