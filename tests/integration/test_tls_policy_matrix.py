@@ -1,0 +1,105 @@
+"""The TLS checks against nginx, Apache httpd, HAProxy, Caddy and lighttpd at each TLS policy.
+
+Every server runs with one listener per policy (``tests/tls_policy_servers.py``:
+TLS 1.0 and later, the server's default, TLS 1.3 only), and the plugin checks
+a ``TLS/1.3`` requirement there: it makes a handshake at TLS 1.0, 1.1, 1.2 and
+1.3, and ``tls-legacy-refused`` and ``tls-below-required-refused`` judge them.
+Beside each case is the answer taken by hand first, on Debian 12 (nginx 1.22.1,
+Apache httpd 2.4.71, HAProxy 2.6.12, Caddy 2.6.2, lighttpd 1.4.69; OpenSSL
+3.0.19) with::
+
+    openssl s_client -connect 127.0.0.1:PORT -tls1|-tls1_1|-tls1_2|-tls1_3 \\
+        -cipher DEFAULT:@SECLEVEL=0 -alpn h2,http/1.1 -CAfile ca.pem </dev/null
+
+reading ``Cipher is (NONE)`` (refused, with the alert) or a cipher (accepted),
+and the session's ``Protocol  :`` line for the version. (The ``New, TLSv1.0,
+Cipher is …`` line names the *cipher's* first version, not the one negotiated:
+a TLS 1.1 session with ``ECDHE-ECDSA-AES256-SHA`` reads "TLSv1.0" there.)
+"70" is the alert protocol_version, "80" internal_error.
+A missing binary skips its server's cases with the binary's name.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+
+import pytest
+
+from matrix_servers import Certificates, requirement_test, run_plugin
+from tls_policy_servers import serve_policies
+
+A, R = "accepted", "refused"
+
+# (server, policy): the handshakes at TLS 1.0, 1.1, 1.2, 1.3 as openssl s_client saw them.
+CASES = {
+    # ssl_protocols TLSv1 TLSv1.1 TLSv1.2 TLSv1.3; ssl_ciphers DEFAULT:@SECLEVEL=0
+    # -> Protocol TLSv1 / TLSv1.1 / TLSv1.2 / TLSv1.3
+    ("nginx", "legacy"): (A, A, A, A),
+    # nothing set (nginx 1.22's default is "TLSv1 TLSv1.1 TLSv1.2", and OpenSSL 3's
+    # security level refuses the first two) -> alert 80, alert 80, TLSv1.2, alert 70
+    ("nginx", "default"): (R, R, A, R),
+    # ssl_protocols TLSv1.3 -> alert 70, 70, 70, TLSv1.3
+    ("nginx", "tls13"): (R, R, R, A),
+    # SSLProtocol all; SSLCipherSuite DEFAULT:@SECLEVEL=0 -> TLSv1 / 1.1 / 1.2 / 1.3
+    ("apache", "legacy"): (A, A, A, A),
+    # nothing set -> alert 80, alert 80, TLSv1.2, TLSv1.3
+    ("apache", "default"): (R, R, A, A),
+    # SSLProtocol -all +TLSv1.3 -> alert 70, 70, 70, TLSv1.3
+    ("apache", "tls13"): (R, R, R, A),
+    # bind ... ssl-min-ver TLSv1.0 ciphers DEFAULT:@SECLEVEL=0 -> TLSv1 / 1.1 / 1.2 / 1.3
+    ("haproxy", "legacy"): (A, A, A, A),
+    # nothing set (HAProxy 2.6's minimum is TLS 1.2) -> alert 70, 70, TLSv1.2, TLSv1.3
+    ("haproxy", "default"): (R, R, A, A),
+    # ssl-min-ver TLSv1.3 -> alert 70, 70, 70, TLSv1.3
+    ("haproxy", "tls13"): (R, R, R, A),
+    # nothing set (Caddy serves TLS 1.2 and 1.3; it has no setting for 1.0 or 1.1)
+    # -> alert 70, 70, TLSv1.2, TLSv1.3
+    ("caddy", "default"): (R, R, A, A),
+    # tls cert key { protocols tls1.3 } -> alert 70, 70, TLSv1.2 (!), TLSv1.3: Caddy picks
+    # a site's TLS policy by SNI, and a client of an IP address sends none (RFC 6066
+    # §3), so the default policy answers; only -servername 127.0.0.1 gets alert 70
+    ("caddy", "tls13"): (R, R, A, A),
+    # ssl.openssl.ssl-conf-cmd = ("MinProtocol" => "TLSv1",
+    #   "CipherString" => "DEFAULT:@SECLEVEL=0") -> TLSv1 / 1.1 / 1.2 / 1.3
+    ("lighttpd", "legacy"): (A, A, A, A),
+    # nothing set -> alert 70, 70, TLSv1.2, TLSv1.3
+    ("lighttpd", "default"): (R, R, A, A),
+    # ("MinProtocol" => "TLSv1.3") -> alert 70, 70, 70, TLSv1.3
+    ("lighttpd", "tls13"): (R, R, R, A),
+}
+SERVERS = tuple(dict.fromkeys(server for server, _ in CASES))
+
+
+@pytest.fixture(scope="module")
+def certificates(tmp_path_factory: pytest.TempPathFactory) -> Certificates:
+    return Certificates(tmp_path_factory.mktemp("policy-certs"))
+
+
+@pytest.fixture(scope="module", params=SERVERS)
+def server(
+    request: pytest.FixtureRequest,
+    tmp_path_factory: pytest.TempPathFactory,
+    certificates: Certificates,
+) -> Iterator[tuple[str, dict[str, str]]]:
+    """One server (each in turn): its name and its https URL by policy."""
+    name: str = request.param
+    yield from (
+        (name, urls) for urls in serve_policies(name, tmp_path_factory.mktemp(name), certificates)
+    )
+
+
+def test_the_tls_checks_agree_with_openssl(
+    pytester: pytest.Pytester, server: tuple[str, dict[str, str]], certificates: Certificates
+) -> None:
+    name, urls = server
+    for policy, url in urls.items():
+        expected = CASES[(name, policy)]
+        _, checks = run_plugin(pytester, [url], certificates.ca, requirement_test("TLS/1.3", "/"))
+        (entry,) = json.loads((pytester.path / "report.json").read_text())["results"]
+        seen = tuple(h["outcome"] for h in entry["handshakes"])
+        assert seen == expected, (name, policy, entry["handshakes"])
+        legacy = "failed" if A in expected[:2] else "passed"
+        below = "failed" if expected[2] == A else "passed"
+        assert checks["tls-legacy-refused"]["outcome"] == legacy, (name, policy)
+        assert checks["tls-below-required-refused"]["outcome"] == below, (name, policy)
