@@ -160,3 +160,21 @@ def test_an_alpn_alert_is_asked_again_without_alpn(
     report = json.loads((pytester.path / "report.json").read_text())
     (reproduce,) = [c for c in report["results"][0]["reproduce"] if "-tls1 " in c]
     assert "-alpn" not in reproduce  # the command offers what the deciding handshake offered
+
+
+def test_a_request_refused_by_alpn_is_not_blamed_on_the_tls_version(
+    pytester: pytest.Pytester, node: Any, certificates: Certificates
+) -> None:
+    # tls.createServer({ALPNProtocols: ["x-unknown"]}) (Node's minimum, TLS 1.2)
+    # $ curl -sv --http2 --tlsv1.2 --cacert ca.pem https://127.0.0.1:PORT/
+    #   -> "ALPN: offers h2,http/1.1", "TLS alert, no application protocol (632)", no answer
+    # $ openssl s_client -tls1_2 (no -alpn)
+    #   -> New, TLSv1.2, Cipher is ECDHE-ECDSA-AES128-GCM-SHA256; Protocol  : TLSv1.2
+    url = node("tls", {"ALPNProtocols": ["x-unknown"]})
+    result, checks = run_plugin(pytester, [url], certificates.ca, requirement_test("TLS/1.2", "/"))
+    result.assert_outcomes(failed=1)
+    check = checks["upgraded-succeeds"]
+    assert check["outcome"] == "failed"
+    assert "alert no_application_protocol" in check["actual"]
+    assert check["diagnosis"].startswith("A bare TLSv1.2 handshake was accepted (")
+    assert "not the TLS version" in check["diagnosis"]
