@@ -6,8 +6,12 @@ offering only ALPN ``http/1.1`` with a ``no_application_protocol`` alert
 (RFC 7301 §3.2), whatever its TLS versions: the version handshakes must not
 take that alert for a refusal of the version (issue 33: a false pass on
 TLS 1.0). Each case is the plugin's verdict next to the answer taken by hand
-with ``openssl s_client`` (Node 20.20, OpenSSL 3.0.19 on both sides; the
-``Cipher is`` line and the alert, trimmed), against exactly these servers.
+with ``openssl s_client -cipher DEFAULT:@SECLEVEL=0 -CAfile ca.pem`` (Node
+20.20, OpenSSL 3.0.19 on both sides), against exactly these servers: the
+``Cipher is`` line (a cipher: accepted; ``(NONE)``: refused), the session's
+``Protocol  :`` line and the alert ("70" protocol_version, "120"
+no_application_protocol). The ``New, TLSv1.0, Cipher is`` line names the
+cipher's first version, not the one negotiated.
 A missing ``node`` skips the cases, never passes them.
 """
 
@@ -69,13 +73,13 @@ def test_h2_only_server_with_legacy_tls_on_fails_the_legacy_check(
 ) -> None:
     # http2.createSecureServer({allowHTTP1: false, minVersion: "TLSv1",
     #                           ciphers: "DEFAULT:@SECLEVEL=0"})
-    # $ openssl s_client -tls1 -cipher DEFAULT:@SECLEVEL=0 -alpn h2,http/1.1
-    #   -> New, TLSv1.0, Cipher is ECDHE-ECDSA-AES256-SHA; ALPN protocol: h2
-    # $ openssl s_client -tls1_1 ... -> New, TLSv1.1, Cipher is ECDHE-ECDSA-AES256-SHA
-    # $ openssl s_client -tls1 ... -alpn http/1.1
-    #   -> tlsv1 alert no application protocol (alert 120), Cipher is (NONE)
-    #   (what the plugin offered before, and took for "refused")
-    # $ openssl s_client -tls1 ... (no -alpn) -> New, TLSv1.0, Cipher is ECDHE-ECDSA-AES256-SHA
+    # $ openssl s_client -tls1 -alpn h2,http/1.1
+    #   -> Cipher is ECDHE-ECDSA-AES256-SHA, ALPN protocol: h2, Protocol : TLSv1
+    # $ openssl s_client -tls1_1 -alpn h2,http/1.1
+    #   -> Cipher is ECDHE-ECDSA-AES256-SHA, ALPN protocol: h2, Protocol : TLSv1.1
+    # $ openssl s_client -tls1 -alpn http/1.1 (and -tls1_1, -tls1_2, -tls1_3)
+    #   -> alert 120, Cipher is (NONE): what the plugin offered before, taken for "refused"
+    # $ openssl s_client -tls1 (no -alpn) -> Cipher is ECDHE-ECDSA-AES256-SHA, Protocol : TLSv1
     url = node("h2", {**H2_ONLY, "minVersion": "TLSv1", "ciphers": LEGACY_CIPHERS})
     for token in ("h2", "TLS/1.2"):
         result, checks = run_plugin(pytester, [url], certificates.ca, requirement_test(token, "/"))
@@ -90,11 +94,11 @@ def test_h2_only_server_at_node_defaults_refuses_legacy_tls_and_accepts_1_2(
     pytester: pytest.Pytester, node: Any, certificates: Certificates
 ) -> None:
     # http2.createSecureServer({allowHTTP1: false}) (Node's minimum: TLS 1.2)
-    # $ openssl s_client -tls1 / -tls1_1 -cipher DEFAULT:@SECLEVEL=0 -alpn h2,http/1.1
-    #   -> tlsv1 alert protocol version (alert 70), Cipher is (NONE)
+    # $ openssl s_client -tls1 / -tls1_1 -alpn h2,http/1.1 -> alert 70, Cipher is (NONE)
     # $ openssl s_client -tls1_2 -alpn h2,http/1.1
-    #   -> New, TLSv1.2, Cipher is ECDHE-ECDSA-AES256-GCM-SHA384; ALPN protocol: h2
-    # $ curl --tlsv1.2 --tls-max 1.2 --http2 -> HTTP/2 200
+    #   -> Cipher is ECDHE-ECDSA-AES128-GCM-SHA256, ALPN protocol: h2, Protocol : TLSv1.2
+    # $ openssl s_client -tls1_2 -alpn http/1.1 -> alert 120 (the old false "refused")
+    # $ curl --http2 --tlsv1.2 --tls-max 1.2 -> HTTP/2 200
     url = node("h2", H2_ONLY)
     result, checks = run_plugin(pytester, [url], certificates.ca, requirement_test("h2", "/"))
     assert checks["tls-legacy-refused"]["outcome"] == "passed"
@@ -117,9 +121,9 @@ def test_h2_only_server_at_tls_1_3_passes_the_1_3_requirement(
 ) -> None:
     # http2.createSecureServer({allowHTTP1: false, minVersion: "TLSv1.3"})
     # $ openssl s_client -tls1 / -tls1_1 / -tls1_2 -alpn h2,http/1.1
-    #   -> tlsv1 alert protocol version (alert 70), Cipher is (NONE)
+    #   -> alert 70, Cipher is (NONE)
     # $ openssl s_client -tls1_3 -alpn h2,http/1.1
-    #   -> New, TLSv1.3, Cipher is TLS_AES_256_GCM_SHA384; ALPN protocol: h2
+    #   -> Cipher is TLS_AES_256_GCM_SHA384, ALPN protocol: h2
     url = node("h2", {**H2_ONLY, "minVersion": "TLSv1.3"})
     result, checks = run_plugin(pytester, [url], certificates.ca, requirement_test("TLS/1.3", "/"))
     result.assert_outcomes(passed=1)
@@ -142,10 +146,9 @@ def test_an_alpn_alert_is_asked_again_without_alpn(
     # tls.createServer({ALPNProtocols: ["x-unknown"], minVersion: "TLSv1",
     #                   ciphers: "DEFAULT:@SECLEVEL=0"}): no ALPN protocol in common with
     # any HTTP client, every TLS version on
-    # $ openssl s_client -tls1 -cipher DEFAULT:@SECLEVEL=0 -alpn h2,http/1.1
-    #   -> tlsv1 alert no application protocol (alert 120), Cipher is (NONE)
-    # $ openssl s_client -tls1 -cipher DEFAULT:@SECLEVEL=0 (no -alpn)
-    #   -> New, TLSv1.0, Cipher is ECDHE-ECDSA-AES256-SHA; No ALPN negotiated
+    # $ openssl s_client -tls1 -alpn h2,http/1.1 -> alert 120, Cipher is (NONE)
+    # $ openssl s_client -tls1 (no -alpn)
+    #   -> Cipher is ECDHE-ECDSA-AES256-SHA, No ALPN negotiated
     url = node(
         "tls", {"ALPNProtocols": ["x-unknown"], "minVersion": "TLSv1", "ciphers": LEGACY_CIPHERS}
     )
