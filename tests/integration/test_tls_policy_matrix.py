@@ -103,3 +103,59 @@ def test_the_tls_checks_agree_with_openssl(
         below = "failed" if expected[2] == A else "passed"
         assert checks["tls-legacy-refused"]["outcome"] == legacy, (name, policy)
         assert checks["tls-below-required-refused"]["outcome"] == below, (name, policy)
+
+
+OPENSSL_WITHOUT_LEGACY_TLS = """openssl_conf = openssl_init
+[openssl_init]
+ssl_conf = ssl_sect
+[ssl_sect]
+system_default = system_default_sect
+[system_default_sect]
+Protocol = -TLSv1, -TLSv1.1
+"""
+
+
+@pytest.fixture(scope="module")
+def nginx_legacy(
+    tmp_path_factory: pytest.TempPathFactory, certificates: Certificates
+) -> Iterator[str]:
+    for urls in serve_policies("nginx", tmp_path_factory.mktemp("nginx-legacy"), certificates):
+        yield urls["legacy"]
+
+
+def test_a_client_that_cannot_offer_tls_1_0_leaves_no_silent_green(
+    pytester: pytest.Pytester, nginx_legacy: str, certificates: Certificates
+) -> None:
+    """Issue 33's case: this machine's OpenSSL is configured not to offer TLS 1.0 or 1.1.
+
+    nginx accepts TLS 1.0 (``openssl s_client -tls1``: Cipher is
+    ECDHE-ECDSA-AES256-SHA, Protocol : TLSv1). With ``OPENSSL_CONF`` naming the
+    configuration below, the same command cannot even start: "Cipher is (NONE)",
+    "tls_setup_handshake:no protocols available". The requirement passes on what could be
+    checked, but its line, the counts and the report say what was not, and
+    --upgrade-require-all-checks fails it.
+    """
+    conf = pytester.path / "openssl.cnf"
+    conf.write_text(OPENSSL_WITHOUT_LEGACY_TLS)
+    pytester.makepyfile(test_suite=requirement_test("TLS/1.2", "/"))
+    options = ["-p", "no:cacheprovider", "--upgrade-timeout=5", f"--upgrade-target={nginx_legacy}"]
+    options.append(f"--upgrade-ca={certificates.ca}")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("OPENSSL_CONF", str(conf))
+        result = pytester.runpytest_subprocess(*options)
+        strict = pytester.runpytest_subprocess(*options, "--upgrade-require-all-checks")
+    # Passed (or warned: no HSTS here), exit status 0, and yet not silent.
+    assert result.ret == 0
+    assert result.parseoutcomes()["passed"] == 1
+    result.stdout.fnmatch_lines(
+        [
+            # (With no http:// URL given, status-426 and cleartext-refused could not run either.)
+            "*  TLS/1.2 GET / *(3 must-checks not run: status-426, cleartext-refused (the target"
+            " has no cleartext (http) URL, *); tls-legacy-refused (inconclusive, never passed:"
+            " TLSv1: client-cannot-offer (this client's OpenSSL cannot offer TLSv1 (no protocols"
+            " available)*",
+            "1 requirement: 1 * (1 with must-checks not run)",
+        ]
+    )
+    assert strict.parseoutcomes()["failed"] == 1
+    strict.stdout.fnmatch_lines(["*must-check* not run: *tls-legacy-refused (inconclusive*"])

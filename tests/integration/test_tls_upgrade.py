@@ -64,8 +64,9 @@ def test_the_in_band_upgrade_passes(pytester: pytest.Pytester) -> None:
     result.stdout.fnmatch_lines(
         [
             # Only an http:// URL: what needs the https URL is said not to have run.
-            "PASSED  TLS/1.2 GET /secure (3 must-checks not run: upgraded-succeeds (the target"
-            " has no https URL, *); tls-legacy-refused (*))  test_suite.py::test_endpoint",
+            "PASSED  TLS/1.2 GET /secure (3 must-checks not run: upgraded-succeeds,"
+            " upgraded-protocol (the target has no https URL, *); tls-legacy-refused (*))"
+            "  test_suite.py::test_endpoint",
         ]
     )
 

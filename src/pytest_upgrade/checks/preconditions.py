@@ -134,9 +134,9 @@ def on_the_426(*, connection_fields: bool = False) -> Callable[[ResponseCheck], 
         def check(observation: Observation) -> Verdict:
             response, reason = the_426(observation)
             if response is None:
-                answered = _response(observation, LEGACY)[0] is not None
-                # Another status than 426: the rule has no 426 to read (status-426 judges it).
-                return Verdict.not_applicable(reason) if answered else Verdict.skip(reason)
+                # No 426 to read: status-426 judges the legacy answer, or says why
+                # there is none; the rules about a 426's content do not apply.
+                return Verdict.not_applicable(reason)
             if connection_fields and (why := connection_fields_excluded(response)):
                 return Verdict.not_applicable(why)
             return judge(observation, response)

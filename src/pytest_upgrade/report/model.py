@@ -13,6 +13,7 @@ from typing import Any
 
 from ..checks.catalogue import REGISTRY
 from .document import interrupted_line, is_incomplete, natural_key
+from .results import not_run_summary
 
 __all__ = [
     "CHECK_MARKS",
@@ -141,8 +142,7 @@ def not_run(entry: Entry) -> str:
     skipped = entry.get("not_run") or ()
     if not skipped or verdict(entry) not in ("passed", "warned"):
         return ""
-    listed = "; ".join(f"{c.get('id', '?')} ({c.get('reason', '')})" for c in skipped)
-    return f"{len(skipped)} must-check{'s' if len(skipped) != 1 else ''} not run: {listed}"
+    return not_run_summary([(str(c.get("id", "?")), str(c.get("reason", ""))) for c in skipped])
 
 
 def failed_checks(entry: Entry) -> list[Mapping[str, Any]]:

@@ -18,6 +18,7 @@ from ..judge import RequirementResult
 __all__ = [
     "RequirementResult",
     "failure_report",
+    "not_run_summary",
     "not_run_text",
     "reproduce_commands",
     "result_to_json",
@@ -142,14 +143,23 @@ def deadline_note(observation: Observation) -> str | None:
 def not_run_text(findings: list[Finding], *, width: int = 0) -> str:
     """ "1 must-check not run: tls-legacy-refused (the reason)" for skipped must-checks.
 
-    ``width`` cuts each reason to that many characters (the terminal's one line).
+    Checks skipped for the same reason share it; ``width`` cuts each reason to
+    that many characters (the terminal's one line).
     """
+    return not_run_summary([(f.check_id, f.message) for f in findings], width=width)
+
+
+def not_run_summary(skipped: list[tuple[str, str]], *, width: int = 0) -> str:
+    """The same from ``(check id, reason)`` pairs (what the JSON report's ``not_run`` holds)."""
+    by_reason: dict[str, list[str]] = {}
+    for check_id, reason in skipped:
+        by_reason.setdefault(reason, []).append(check_id)
 
     def cut(reason: str) -> str:
         return reason if not width or len(reason) <= width else reason[: width - 1] + "…"
 
-    listed = "; ".join(f"{f.check_id} ({cut(f.message)})" for f in findings)
-    return f"{len(findings)} must-check{'s' if len(findings) != 1 else ''} not run: {listed}"
+    listed = "; ".join(f"{', '.join(ids)} ({cut(reason)})" for reason, ids in by_reason.items())
+    return f"{len(skipped)} must-check{'s' if len(skipped) != 1 else ''} not run: {listed}"
 
 
 def summary_line(result: RequirementResult) -> str:
@@ -165,7 +175,7 @@ def summary_line(result: RequirementResult) -> str:
         text += f" (the app judged; enforcing {', '.join(result.observation.enforced)} bypassed)"
     if result.not_run and not result.failed and not result.all_skipped:
         # A pass that rests on fewer checks than the requirement has says so.
-        text += f" ({not_run_text(result.not_run, width=100)})"
+        text += f" ({not_run_text(result.not_run, width=160)})"
     return text
 
 
