@@ -159,3 +159,29 @@ def test_a_client_that_cannot_offer_tls_1_0_leaves_no_silent_green(
     )
     assert strict.parseoutcomes()["failed"] == 1
     strict.stdout.fnmatch_lines(["*must-check* not run: *tls-legacy-refused (inconclusive*"])
+
+
+@pytest.fixture(scope="module")
+def caddy_default(
+    tmp_path_factory: pytest.TempPathFactory, certificates: Certificates
+) -> Iterator[str]:
+    for urls in serve_policies("caddy", tmp_path_factory.mktemp("caddy-http10"), certificates):
+        yield urls["default"]
+
+
+def test_the_http10_probe_offers_no_alpn_and_its_command_reproduces_it(
+    pytester: pytest.Pytester, caddy_default: str, certificates: Certificates
+) -> None:
+    # Caddy (Go's TLS) refuses an ALPN offer it shares nothing with:
+    # $ curl -sv --http1.0 --cacert ca.pem https://127.0.0.1:PORT/
+    #   -> "ALPN: offers http/1.0", "TLS alert, no application protocol", no answer
+    # $ curl -sv --http1.0 --no-alpn --cacert ca.pem https://127.0.0.1:PORT/ -> HTTP/1.0 200 OK
+    _, checks = run_plugin(
+        pytester, [caddy_default], certificates.ca, requirement_test("HTTP/1.1", "/")
+    )
+    (entry,) = json.loads((pytester.path / "report.json").read_text())["results"]
+    (legacy,) = [e for e in entry["exchanges"] if e["role"] == "legacy"]
+    assert legacy["offered"] == "HTTP/1.0 over TLS"  # no ALPN
+    assert legacy["response"]["status_line"] == "HTTP/1.0 200 OK"
+    assert entry["reproduce"][0].startswith("curl -sv --http1.0 --no-alpn --cacert ")
+    assert checks["status-426"]["outcome"] == "failed"  # HTTP/1.0 is still served
