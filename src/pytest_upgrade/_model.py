@@ -48,6 +48,9 @@ class Outcome(enum.Enum):
     # An information-only check saw something other than its rule describes:
     # neither a pass (there is no evidence the rule holds) nor a failure.
     NOTED = "noted"
+    # The check itself raised: nothing is known of its rule, and the
+    # requirement cannot be evaluated (an error of it, never a skip or a pass).
+    ERROR = "error"
 
 
 @dataclass(frozen=True)
@@ -234,6 +237,9 @@ class HandshakeOutcome(enum.Enum):
     REFUSED = "refused"  # alert, close or a higher version during the handshake
     CLIENT_CANNOT_OFFER = "client-cannot-offer"  # failed before anything was sent
     ERROR = "error"  # could not connect, timed out: says nothing about the version
+    # The server answered about something else than the version (an ALPN or SNI
+    # alert, say), also when asked once more without that extension.
+    INCONCLUSIVE = "inconclusive"
 
 
 @dataclass(frozen=True)
@@ -243,6 +249,10 @@ class TlsHandshake:
     version: str  # "TLSv1", "TLSv1.1", "TLSv1.2", "TLSv1.3"
     outcome: HandshakeOutcome
     detail: str = ""  # alert name, negotiated version, or the local reason
+    # What the handshake the outcome rests on offered, for reproduce commands:
+    # its ALPN list, and whether it sent the host name (SNI, RFC 6066 §3).
+    alpn: tuple[str, ...] = ()
+    sni: bool = True
 
 
 @dataclass(frozen=True)
@@ -293,6 +303,9 @@ class Finding:
     expected: str = ""
     actual: str = ""
     diagnosis: str = ""
+    # False for a skipped check whose rule does not apply to what the server did
+    # (no 426 to read, no 101 to follow): it is not a must-check "not run".
+    applies: bool = True
 
 
 @dataclass(frozen=True)

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 from ._model import FailureKind, Finding, Observation, Outcome, Requirement, Severity
 from .checks.catalogue import run_checks
+from .faults import unevaluable
 
 __all__ = ["RequirementResult", "judge", "target_error"]
 
@@ -25,11 +26,17 @@ def judge(
     selected: Sequence[str] | None = None,
     strict: bool = False,
     cafile: str | None = None,
+    require_all: bool = False,
 ) -> RequirementResult:
     """Run the checks of the observation's requirement: its result."""
     findings = tuple(run_checks(observation, selected))
     return RequirementResult(
-        observation, findings, strict=strict, cafile=cafile, app_errors=observation.app_errors
+        observation,
+        findings,
+        strict=strict,
+        cafile=cafile,
+        app_errors=observation.app_errors,
+        require_all=require_all,
     )
 
 
@@ -42,6 +49,8 @@ class RequirementResult:
     strict: bool = False
     cafile: str | None = None
     app_errors: tuple[str, ...] = ()
+    # --upgrade-require-all-checks: a must-check that could not run fails the test.
+    require_all: bool = False
 
     @property
     def requirement(self) -> Requirement:
@@ -51,11 +60,24 @@ class RequirementResult:
         return [f for f in self.findings if f.outcome is outcome]
 
     @property
+    def not_run(self) -> list[Finding]:
+        """Must-checks skipped although their rule applies: nothing shows it holds.
+
+        A check skipped because its rule's condition does not hold (no 426 to
+        read, no 101 to follow: ``Finding.applies`` false) is not among them.
+        """
+        skipped = self.with_outcome(Outcome.SKIPPED)
+        return [f for f in skipped if f.severity is Severity.MUST and f.applies]
+
+    @property
     def failed(self) -> list[Finding]:
-        """Findings that fail the test: must-level, and should-level under --upgrade-strict."""
+        """Findings that fail the test: must-level, should-level under --upgrade-strict,
+        and must-checks that could not run under --upgrade-require-all-checks."""
         failing = self.with_outcome(Outcome.FAILED)
         if self.strict:
             failing += self.with_outcome(Outcome.WARNED)
+        if self.require_all:
+            failing += self.not_run
         return failing
 
     @property
@@ -77,7 +99,17 @@ class RequirementResult:
         return (musts or list(self.findings))[0].message if self.findings else ""
 
     @property
+    def check_error(self) -> str | None:
+        """One line when a check raised: the requirement could not be evaluated."""
+        errors = self.with_outcome(Outcome.ERROR)
+        if not errors:
+            return None
+        return "; ".join(f"{f.check_id}: {f.message}" for f in errors)
+
+    @property
     def verdict(self) -> str:
+        if self.check_error is not None:
+            return "ERROR"
         if self.failed:
             return "FAILED"
         if self.all_skipped:
@@ -95,8 +127,10 @@ def target_error(observation: Observation) -> str | None:
 
     That is: a probe could not reach it or did not trust it; or no probe got
     any HTTP answer and none was refused by a TLS decision (which would
-    itself be the finding): the peer hangs, or does not speak HTTP. When
-    other probes were answered, one probe's timeout or broken answer is a
+    itself be the finding): the peer hangs, or does not speak HTTP; or the
+    old or new client's request timed out, or every probe was closed or
+    reset before an answer (``faults.unevaluable``: not evidence either way).
+    When other probes were answered, one probe's broken answer or close is a
     finding about the protocol it spoke, judged by the checks.
     """
     for exchange in observation.exchanges:
@@ -116,4 +150,9 @@ def target_error(observation: Observation) -> str | None:
         if all(f.kind is FailureKind.TIMEOUT for f in failures):
             return f"the target did not answer ({causes})"
         return f"the target gave no HTTP answer to any probe ({causes})"
+    for exchange in observation.exchanges:
+        # A timeout or a reset is not what the target decided (faults).
+        why = unevaluable(exchange, others_answered=answered)
+        if exchange.failure is not None and why is not None:
+            return f"{exchange.role} probe ({exchange.offered}): {exchange.failure.message} ({why})"
     return None

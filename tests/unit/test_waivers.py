@@ -252,7 +252,7 @@ def test_reports_show_waived_and_known() -> None:
         markdown
     )
     assert "### Waivers expiring within 14 days" in markdown
-    assert "- 2026-12-10 (9 day(s) left): OPS-1 (`w.toml:2`, 1 requirement(s))" in markdown
+    assert "- 2026-12-10 (9 day(s) left): OPS-1 (w.toml:2, 1 requirement(s))" in markdown
     page = render_html(document)
     assert '<input type="checkbox" name="verdict" value="waived" checked>' in page
     assert "1 waiver expires in the next 30 days" in page
@@ -262,7 +262,7 @@ def test_reports_show_waived_and_known() -> None:
     assert '<p class="waived"><b>waived:</b> r</p>' in page
     assert "waiver expired on 2026-11-01: OPS-1 (w.toml:9); the failure stands" in page
     assert "<summary>2 waived or known failure(s)</summary>" in markdown
-    assert "### Expired waivers: the failures stand\n\n- failed: `x::t[c TLS/1.2 /]`: waiver" in (
+    assert "### Expired waivers: the failures stand\n\n- failed: x::t\\[c TLS/1.2 /\\]: waiver" in (
         markdown
     )
     assert [w.where for w in expiries(entries)] == ["w.toml:9", "w.toml:2"]

@@ -19,6 +19,7 @@ __all__ = [
     "ALWAYS",
     "ANNOUNCED",
     "ENFORCED",
+    "GATED",
     "LEGACY",
     "REFUSAL",
     "REGISTRY",
@@ -61,6 +62,7 @@ class Verdict:
     actual: str = ""
     diagnosis: str = ""
     severity: Severity | None = None
+    applies: bool = True  # False: skipped because the rule's condition does not hold
 
     @classmethod
     def ok(cls, message: str, *, expected: str = "", actual: str = "") -> Verdict:
@@ -68,7 +70,13 @@ class Verdict:
 
     @classmethod
     def skip(cls, reason: str) -> Verdict:
+        """The rule applies but could not be judged (a must-check "not run")."""
         return cls(Status.SKIPPED, reason)
+
+    @classmethod
+    def not_applicable(cls, reason: str) -> Verdict:
+        """Skipped because the rule's condition does not hold (no 426 to read, no 101)."""
+        return cls(Status.SKIPPED, reason, applies=False)
 
     @classmethod
     def violated(
@@ -93,12 +101,14 @@ class Phase(enum.StrEnum):
     REFUSAL = "refusal"  # judges a 426: from the deadline on, or whenever a 426 was served
     ENFORCED = "enforced"  # judges that the legacy protocol is refused: from the deadline on
     ANNOUNCED = "announced"  # judges the announcement: only before the deadline
+    GATED = "gated"  # judges a requirement with a deadline, before and after it
 
 
 ALWAYS = Phase.ALWAYS
 REFUSAL = Phase.REFUSAL
 ENFORCED = Phase.ENFORCED
 ANNOUNCED = Phase.ANNOUNCED
+GATED = Phase.GATED
 
 
 @dataclass(frozen=True)
@@ -118,8 +128,14 @@ class Check:
     def run(self, observation: Observation) -> Finding:
         try:
             verdict = self.function(observation)
-        except Exception as exc:  # pragma: no cover - a bug in a check, reported honestly
-            verdict = Verdict.skip(f"the check itself failed: {type(exc).__name__}: {exc}")
+        except Exception as exc:  # a bug in a check: an error of the requirement, never a skip
+            return Finding(
+                check_id=self.id,
+                severity=self.severity,
+                outcome=Outcome.ERROR,
+                message=f"the check itself failed: {type(exc).__name__}: {exc}",
+                rfc=self.rfc,
+            )
         severity = verdict.severity or self.severity
         if verdict.status is Status.OK:
             outcome = Outcome.PASSED
@@ -141,6 +157,7 @@ class Check:
             expected=verdict.expected,
             actual=verdict.actual,
             diagnosis=verdict.diagnosis,
+            applies=verdict.applies,
         )
 
 
@@ -189,6 +206,7 @@ def _not_yet(check: Check, observation: Observation) -> Finding:
         message=f"not enforced before the deadline {after.isoformat()} ({days} day(s) left,"
         f" as of {observation.as_of.isoformat()})",
         rfc=check.rfc,
+        applies=False,  # the requirement does not ask for it yet
     )
 
 
@@ -208,7 +226,9 @@ def run_checks(observation: Observation, selected: Sequence[str] | None = None) 
     for check in checks_for(observation.requirement.protocol, selected):
         if check.applies is not None and not check.applies(observation.requirement):
             continue
-        if check.phase == ANNOUNCED and not before:
+        if (check.phase == ANNOUNCED and not before) or (
+            check.phase == GATED and observation.requirement.after is None
+        ):
             continue
         if before and (check.phase == ENFORCED or (check.phase == REFUSAL and not served_426)):
             findings.append(_not_yet(check, observation))

@@ -16,6 +16,7 @@ from .settings import (
     SETTINGS,
     read_settings,
 )
+from .workers import send_as_of
 
 __all__: list[str] = []  # a pytest plugin: hooks only
 
@@ -74,6 +75,13 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         action="store_true",
         default=None,
         help="should-level findings fail the test instead of warning.",
+    )
+    group.addoption(
+        "--upgrade-require-all-checks",
+        action="store_true",
+        default=None,
+        help="a must-check that could not run (skipped) fails the test instead of being"
+        " listed as not run.",
     )
     group.addoption(
         "--upgrade-checks",
@@ -155,6 +163,12 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addini(
         "upgrade_strict", "should-level findings fail the test.", type="bool", default=False
     )
+    parser.addini(
+        "upgrade_require_all_checks",
+        "a must-check that could not run fails the test.",
+        type="bool",
+        default=False,
+    )
     parser.addini("upgrade_concurrency", "requirements probed at once against live targets.")
     parser.addini("upgrade_host_limit", "connections open at once to one host:port.")
     parser.addini("upgrade_probe_ahead", "which tests are probed ahead: declared or all.")
@@ -173,6 +187,7 @@ def pytest_configure(config: pytest.Config) -> None:
         f" (pytest-upgrade; protocol: {_one_of(TOKENS)}).",
     )
     settings = config.stash[SETTINGS] = read_settings(config)
+    send_as_of(config, settings.as_of)  # under xdist: the workers judge as of this date
     engine = ProbeEngine(
         timeout=settings.timeout,
         concurrency=settings.concurrency,

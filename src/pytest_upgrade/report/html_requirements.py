@@ -4,14 +4,16 @@ commands; the same checks as a fragment for pytest-html's table.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from .html_markup import Entry, esc, filter_attributes
+from .html_scale import summary_article
 from .model import (
     CHECK_MARKS,
     VERDICT_MARKS,
     days_text,
     describe,
+    not_run,
     verdict,
 )
 from .waived import gate_notes
@@ -22,8 +24,16 @@ __all__ = ["checks_fragment", "pytest_html_fragment", "requirements_section"]
 # -- per requirement ---------------------------------------------------------------
 
 
-def requirements_section(entries: Sequence[Entry], anchors: Sequence[str]) -> str:
-    articles = [_requirement(e, a) for e, a in zip(entries, anchors, strict=True)]
+def requirements_section(
+    entries: Sequence[Entry],
+    anchors: Sequence[str],
+    full: Callable[[Entry], bool] = lambda entry: True,
+) -> str:
+    """Every requirement's article: in full, or (a large run's, html_scale) one line."""
+    articles = [
+        _requirement(e, a) if full(e) else summary_article(e, a)
+        for e, a in zip(entries, anchors, strict=True)
+    ]
     return f'<section id="requirements"><h2>Details</h2>{"".join(articles)}</section>'
 
 
@@ -48,13 +58,16 @@ def _requirement(entry: Entry, anchor: str) -> str:
     body = [f'<p class="nodeid">{" · ".join(facts)}</p>']
     if entry.get("error"):
         body.append(f'<p class="error"><b>Error:</b> {esc(entry["error"])}</p>')
+    mention = " (must-checks not run)" if (incomplete := not_run(entry)) else ""
+    if incomplete:
+        body.append(f'<p class="error"><b>Not checked:</b> {esc(incomplete)}</p>')
     body += gate_notes(entry)
     body.append(_exchanges(entry))
     body.append(checks_fragment(entry, anchor))
     return (
         f'<article class="requirement" id="{anchor}" {filter_attributes(entry)}>'
         f"<details{is_open}><summary>"
-        f'<span class="badge {v}">{VERDICT_MARKS[v]} {v}</span> '
+        f'<span class="badge {v}">{VERDICT_MARKS[v]} {v}{mention}</span> '
         f"<h3>{esc(describe(entry))}</h3></summary>"
         f'<div class="body">{"".join(body)}</div></details></article>'
     )

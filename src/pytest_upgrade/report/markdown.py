@@ -10,6 +10,7 @@ summary fits a screen.
 from __future__ import annotations
 
 import html
+import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -20,6 +21,8 @@ from .model import (
     deadline_entries,
     describe,
     failed_checks,
+    interrupted_note,
+    not_run,
     shown_verdicts,
     targets,
     verdict,
@@ -34,14 +37,25 @@ Entry = Mapping[str, Any]
 # How many failing requirements and deadlines are shown before the fold.
 TOP_FAILURES = 5
 TOP_DEADLINES = 3
+# Targets named under the heading; more are counted, each named in the table.
+TOP_TARGETS = 3
 # GitHub keeps at most 1 MiB of a step's summary: long lists stop well before.
 MAX_LISTED = 200
 
 
+# Characters that start Markdown inline syntax (GFM: emphasis, code spans, links,
+# strikethrough, table cells); a backslash makes each literal (GFM §2.4). "<" and
+# "&" are HTML's, escaped as HTML.
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_\[\]~|])")
+
+
 def _cell(value: object) -> str:
-    """Text safe inside a table cell: no HTML, no pipes, no line breaks."""
-    text = html.escape(str(value), quote=False)
-    return text.replace("|", "\\|").replace("\r", " ").replace("\n", " ")
+    """Text safe in a list item or a table cell: no HTML, no Markdown, no line breaks.
+
+    A path such as ``/plain*emph*`` reads as written, asterisks included.
+    """
+    text = _MARKDOWN_SPECIAL.sub(r"\\\1", html.escape(str(value), quote=False))
+    return text.replace("\r", " ").replace("\n", " ")
 
 
 def _code(value: object) -> str:
@@ -53,11 +67,21 @@ def render_markdown(document: Mapping[str, Any]) -> str:
     entries: list[Entry] = list(document.get("results", ()))
     counts = verdict_counts(entries)
     date = as_of(document)
-    lines = [f"## Upgrade compliance: {_headline(counts, len(entries))}", ""]
+    incomplete = {"not run": sum(1 for e in entries if not_run(e))}
+    headline = _headline({**counts, **incomplete}, len(entries))
+    interrupted = interrupted_note(document)
+    if interrupted is not None:
+        # Never a plain ✔: what was not checked is not known to hold.
+        headline = f"{VERDICT_MARKS['error']} {interrupted.split(';')[0]}; " + headline
+    lines = [f"## Upgrade compliance: {headline}", ""]
+    if interrupted is not None:
+        lines += [f"> **{_cell(interrupted)}**", ""]
     where = targets(entries)
     meta = [f"as of {date}" if date else ""]
-    if where:
+    if where and len(where) <= TOP_TARGETS:
         meta.append(("target " if len(where) == 1 else "targets ") + ", ".join(where))
+    elif where:
+        meta.append(f"{len(where)} targets (listed with every requirement below)")
     lines += [_cell(" · ".join(m for m in meta if m)), ""]
     if not entries:
         return "\n".join([*lines, "No requirement was checked in this run.", ""])
@@ -69,6 +93,7 @@ def render_markdown(document: Mapping[str, Any]) -> str:
         "",
     ]
     lines += _failures(entries)
+    lines += _not_run(entries)
     lines += _deadlines(entries)
     lines += markdown_expiring(entries, date, _cell)
     lines += markdown_covered(entries, _cell)
@@ -88,7 +113,26 @@ def _headline(counts: Mapping[str, int], total: int) -> str:
             f"{VERDICT_MARKS['skipped']} {counts['passed']} of {total} requirement(s) hold,"
             f" {counts['skipped']} could not be checked"
         )
+    incomplete = counts.get("not run", 0)
+    if incomplete:
+        # Passed, but on fewer checks than the requirement has: never a plain ✔.
+        return (
+            f"{VERDICT_MARKS['skipped']} {total} requirement(s) hold,"
+            f" {incomplete} with must-checks not run"
+        )
     return f"{VERDICT_MARKS['passed']} {total} requirement(s), none failing"
+
+
+def _not_run(entries: Sequence[Entry]) -> list[str]:
+    listed = [(e, not_run(e)) for e in entries if not_run(e)]
+    if not listed:
+        return []
+    lines = ["### Must-checks not run", ""]
+    for entry, text in listed[:MAX_LISTED]:
+        lines.append(
+            f"- **{_cell(describe(entry))}** ({_code(entry.get('nodeid', ''))}): {_cell(text)}"
+        )
+    return [*lines, *_left_out(len(listed)), ""]
 
 
 def _failure_block(entry: Entry) -> list[str]:
@@ -165,7 +209,8 @@ def _deadlines(entries: Sequence[Entry]) -> list[str]:
 
 def _all_requirements(entries: Sequence[Entry]) -> list[str]:
     rows = [
-        f"| {VERDICT_MARKS[verdict(e)]} {verdict(e)} | {_cell(describe(e))}"
+        f"| {VERDICT_MARKS[verdict(e)]} {verdict(e)}{' (must-checks not run)' * bool(not_run(e))}"
+        f" | {_cell(describe(e))}"
         f" | {_code(e.get('nodeid', ''))} | {_cell(e.get('target', ''))} |"
         for e in entries[:MAX_LISTED]
     ]

@@ -163,7 +163,7 @@ def markdown_expiring(entries: Sequence[Entry], date: str, cell: Any) -> list[st
     lines = [f"### Waivers expiring within {SOON} days", ""]
     lines += [
         f"- {w.until.isoformat()} ({cell(_when(w.until, today))}): {cell(w.reason)}"
-        f" (`{cell(w.where)}`, {w.requirements} requirement(s))"
+        f" ({cell(w.where)}, {w.requirements} requirement(s))"
         for w in soon
     ]
     return [*lines, ""]
@@ -215,4 +215,4 @@ def markdown_covered(entries: Sequence[Entry], cell: Any) -> list[str]:
 
 def _listed(entry: Entry, cell: Any) -> str:
     reason = "; ".join(text for _, text in _notes(entry))
-    return f"- {entry.get('verdict')}: `{cell(entry.get('nodeid', ''))}`: {cell(reason)}"
+    return f"- {entry.get('verdict')}: {cell(entry.get('nodeid', ''))}: {cell(reason)}"
