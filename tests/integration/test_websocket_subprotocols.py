@@ -15,11 +15,12 @@ import pathlib
 from typing import Any
 
 import pytest
+
 from raw_servers import raw_server, response, websocket_endpoint
 
 pytest.importorskip("starlette", reason="starlette is in the test extra (pip install -e .[test])")
 
-STARLETTE_APP = '''
+STARLETTE_APP = """
 import json
 
 from starlette.applications import Starlette
@@ -79,7 +80,7 @@ app = Starlette(routes=[
     Route("/close", refuse_plain),
     WebSocketRoute("/close", accept_then_close),
 ])
-'''
+"""
 
 CONFTEST = """
 import pytest

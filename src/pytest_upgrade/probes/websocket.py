@@ -139,8 +139,10 @@ def _handshake(
     protocol.send_request(request)
     connection.send(b"".join(protocol.data_to_send()))
     response: WsResponse | None = None
+    answered = False  # any byte of an answer (TLS records aside)
     while response is None:
         data = connection.recv("reading the handshake response")
+        answered = answered or bool(data)
         if data:
             protocol.receive_data(data)
         else:
@@ -149,6 +151,11 @@ def _handshake(
             if isinstance(event, WsResponse):
                 response = event
         if response is None and (not data or protocol.handshake_exc is not None):
+            if not answered:
+                # A socket destroyed without a byte (Node's socket.destroy()).
+                raise ProbeError(
+                    FailureKind.CLOSED, "the server closed the connection without answering"
+                )
             if protocol.handshake_exc is not None:
                 cause = _cause(protocol.handshake_exc)
                 raise ProbeError(FailureKind.PROTOCOL, f"invalid handshake response: {cause}")

@@ -114,9 +114,20 @@ def _upgraded_answer(response: Response, expected: str) -> Verdict | None:
             f"the WebSocket handshake was answered with {response.status}, not 101",
             expected=expected,
             actual=response.status_line,
-            diagnosis=_REFUSED.get(response.status, _REFUSED[0]),
+            diagnosis=_refused(response),
         )
     return None
+
+
+def _refused(response: Response) -> str:
+    if b"subprotocol" in response.body.lower():
+        # websockets' serve(subprotocols=...) answers 400 "missing subprotocol".
+        return (
+            "The server refused the handshake for its subprotocol (RFC 6455 §4.1,"
+            f" {answer_shows(response)}): declare the ones the endpoint speaks with"
+            " requires_upgrade('websocket', subprotocols=[...])."
+        )
+    return _REFUSED.get(response.status, _REFUSED[0])
 
 
 _REFUSED = {
