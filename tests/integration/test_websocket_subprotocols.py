@@ -297,3 +297,23 @@ def test_close(upgrade):
     check = checks["test_close"]["websocket-over-h2"]
     assert check["outcome"] == "passed", check
     assert "closed the WebSocket cleanly" in check["message"]
+
+
+def test_the_policy_server_records_the_offered_subprotocols() -> None:
+    from websockets.exceptions import InvalidStatus
+    from websockets.sync.client import connect
+
+    from pytest_upgrade.server.policy import PolicyServer
+
+    policy = PolicyServer("h2")
+    try:
+        uri = policy.http_url.replace("http://", "ws://", 1) + "/graphql"
+        # Its routes answer HTTP only: hypercorn answers the handshake with 500.
+        with pytest.raises(InvalidStatus):
+            connect(uri, subprotocols=["graphql-transport-ws"], proxy=None, open_timeout=5)
+        (recorded,) = policy.exchanges
+    finally:
+        policy.stop()
+    assert (recorded.path, recorded.scheme, recorded.status) == ("/graphql", "ws", 500)
+    assert recorded.subprotocols == ("graphql-transport-ws",)
+    assert recorded.subprotocol is None
