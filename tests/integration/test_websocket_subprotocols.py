@@ -70,6 +70,19 @@ async def accept_then_close(websocket):
     await websocket.close(1000)
 
 
+async def echo_until_disconnect(websocket):
+    # As Starlette's docs write an echo: receive_text() raises WebSocketDisconnect
+    # when the client goes away, and nothing catches it.
+    await websocket.accept()
+    while True:
+        await websocket.send_text(await websocket.receive_text())
+
+
+async def boom(websocket):
+    await websocket.accept()
+    raise ValueError("boom")
+
+
 app = Starlette(routes=[
     Route("/graphql", refuse_plain),
     WebSocketRoute("/graphql", graphql),
@@ -79,6 +92,11 @@ app = Starlette(routes=[
     WebSocketRoute("/wrong", wrong),
     Route("/close", refuse_plain),
     WebSocketRoute("/close", accept_then_close),
+    Route("/echo", refuse_plain),
+    WebSocketRoute("/echo", echo_until_disconnect),
+    # No plain route: a plain GET gets 404, so the report is printed.
+    WebSocketRoute("/bare-echo", echo_until_disconnect),
+    WebSocketRoute("/boom", boom),
 ])
 """
 
@@ -317,3 +335,53 @@ def test_the_policy_server_records_the_offered_subprotocols() -> None:
     assert (recorded.path, recorded.scheme, recorded.status) == ("/graphql", "ws", 500)
     assert recorded.subprotocols == ("graphql-transport-ws",)
     assert recorded.subprotocol is None
+
+
+def test_permessage_deflate_offered_in_headers_is_negotiated(pytester: pytest.Pytester) -> None:
+    # hypercorn (wsproto) accepts the offer (RFC 7692 §5); the probes' client and
+    # the test body's, having made it, negotiate it instead of refusing the 101.
+    suite = """
+import pytest
+
+@pytest.mark.requires_upgrade(
+    "websocket", path="/echo", headers={"Sec-WebSocket-Extensions": "permessage-deflate"}
+)
+def test_deflate(upgrade):
+    names = [extension.name for extension in upgrade.websocket.protocol.extensions]
+    assert names == ["permessage-deflate"]
+    upgrade.websocket.send("ping" * 100)
+    assert upgrade.websocket.recv(timeout=5) == "ping" * 100
+"""
+    result, checks = _run(pytester, suite)
+    result.assert_outcomes(passed=1)
+    found = checks["test_deflate"]
+    assert found["upgraded-protocol"]["outcome"] == "passed"
+    assert found["websocket-over-h2"]["outcome"] == "passed"
+
+
+def test_the_probes_own_disconnects_are_not_app_errors(pytester: pytest.Pytester) -> None:
+    # The probes close right after the handshake (and the Ping over RFC 8441): an
+    # echo that reads on gets Starlette's WebSocketDisconnect(1006). Not listed;
+    # a real exception of the app still is.
+    suite = """
+import pytest
+
+@pytest.mark.requires_upgrade("websocket", path="/bare-echo")
+def test_echo(upgrade):
+    pass
+
+@pytest.mark.requires_upgrade("websocket", path="/boom")
+def test_boom(upgrade):
+    pass
+"""
+    result, _ = _run(pytester, suite)
+    result.assert_outcomes(failed=2)
+    # Each failure's report, without what pytest captured of hypercorn's log.
+    reports = [
+        line
+        for line in result.outlines
+        if line.startswith(("requires_upgrade(", "the app raised", "    ValueError"))
+    ]
+    assert len([line for line in reports if line.startswith("requires_upgrade(")]) == 2
+    assert reports.count("the app raised while serving the probes:") == 1
+    assert "    ValueError: boom" in reports
