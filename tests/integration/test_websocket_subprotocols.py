@@ -385,3 +385,33 @@ def test_boom(upgrade):
     assert len([line for line in reports if line.startswith("requires_upgrade(")]) == 2
     assert reports.count("the app raised while serving the probes:") == 1
     assert "    ValueError: boom" in reports
+
+
+def test_the_offer_and_origin_from_upgrade_header(pytester: pytest.Pytester) -> None:
+    # --upgrade-header fields are the same offer (sent once) and override the Origin.
+    suite = """
+import pytest
+
+@pytest.mark.requires_upgrade("websocket", path="/graphql")
+def test_graphql(upgrade):
+    assert upgrade.websocket.subprotocol == "graphql-transport-ws"
+
+@pytest.mark.requires_upgrade("websocket", path="/bare-echo", subprotocols=["x"])
+def test_refused(upgrade):  # a plain GET gets 404: the report and its commands are shown
+    pass
+"""
+    result, checks = _run(
+        pytester,
+        suite,
+        "--upgrade-header=Sec-WebSocket-Protocol: graphql-transport-ws",
+        "--upgrade-header=Origin: https://app.example",
+    )
+    result.assert_outcomes(passed=1, failed=1)
+    assert checks["test_graphql"]["websocket-subprotocol"]["outcome"] == "passed"
+    lines = [line for line in result.outlines if "curl" in line and "Sec-WebSocket-Key" in line]
+    assert lines
+    for line in lines:
+        assert line.count("Origin:") == 1, line
+        assert "Origin: https://app.example" in line, line
+        assert line.count("Sec-WebSocket-Protocol") == 1, line
+        assert "Sec-WebSocket-Protocol: x, graphql-transport-ws" in line, line
