@@ -102,6 +102,10 @@ def _verdict(exchange: Exchange) -> Verdict:
     )
 
 
+def _where(exchange: Exchange) -> str:
+    return f"{exchange.url} over HTTP/2" if exchange.role == WEBSOCKET_H2 else exchange.url
+
+
 @_check(
     "websocket-subprotocol",
     Severity.MUST,
@@ -120,14 +124,14 @@ def check_websocket_subprotocol(observation: Observation) -> Verdict:
         for exchange, verdict in verdicts:
             if verdict.status is Status.VIOLATED and (verdict.severity or Severity.MUST) is wanted:
                 return Verdict.violated(
-                    f"{exchange.url}: {verdict.message}",
+                    f"{_where(exchange)}: {verdict.message}",
                     expected=verdict.expected,
                     actual=verdict.actual,
                     diagnosis=verdict.diagnosis,
                     severity=verdict.severity,
                 )
     return Verdict.ok(
-        "; ".join(f"{e.url}: {v.message}" for e, v in verdicts),
+        "; ".join(f"{_where(e)}: {v.message}" for e, v in verdicts),
         expected=verdicts[0][1].expected,
         actual="; ".join(v.actual for _, v in verdicts),
     )
