@@ -14,6 +14,7 @@ behaves as ``mode`` says:
 - ``"close-frame"``: 200, then a WebSocket Close frame instead of a Pong
 - ``"close-1000"``: 200, then a clean Close (1000), as a route that does
   ``accept()`` then ``close(1000)``
+- ``"wrong-subprotocol"``: 200 naming ``sec-websocket-protocol: mqtt``, offered or not
 - ``"end-stream"``: 200, then the end of the stream instead of a Pong
 - ``"goaway"``: advertises the setting, answers the CONNECT with GOAWAY
 - ``"speaks-http1"``: selects h2 by ALPN, then answers in HTTP/1.1
@@ -44,6 +45,7 @@ MODES = (
     "reset",
     "close-frame",
     "close-1000",
+    "wrong-subprotocol",
     "end-stream",
     "goaway",
     "speaks-http1",
@@ -107,7 +109,10 @@ def _answer(
     if mode == "refuse-404":
         server.send_headers(stream_id, [(":status", "404")], end_stream=True)
         return
-    server.send_headers(stream_id, [(":status", "200")])
+    if mode == "wrong-subprotocol":
+        server.send_headers(stream_id, [(":status", "200"), ("sec-websocket-protocol", "mqtt")])
+    else:
+        server.send_headers(stream_id, [(":status", "200")])
     websocket = Protocol(Side.SERVER)
     if mode in ("close-frame", "close-1000"):
         if mode == "close-1000":

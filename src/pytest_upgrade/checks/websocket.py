@@ -283,6 +283,12 @@ def check_websocket_over_h2(observation: Observation) -> Verdict:
 
 
 def _round_trip_failed(message: str) -> str:
+    if "the client refused the answer" in message:
+        return (
+            "The 2xx selects a subprotocol or an extension the CONNECT did not offer; over"
+            " HTTP/2 the client fails the connection as it does after such a 101 (RFC 8441 §5,"
+            " RFC 6455 §4.1): see websocket-subprotocol."
+        )
     if "the server closed the WebSocket" in message:
         # A Close frame with a code other than 1000 did travel the stream: the
         # route itself ended the connection (RFC 6455 §7.4.1 names the codes).
