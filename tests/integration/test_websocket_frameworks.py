@@ -319,3 +319,43 @@ def test_websockets_refuses_a_handshake_without_its_subprotocol(
     succeeds = checks["upgraded-succeeds"]
     assert "answered with 400" in succeeds["message"]
     assert "subprotocols=[...]" in succeeds["diagnosis"]
+
+
+# -- python-socketio under the bundled server ----------------------------------------------
+
+SOCKETIO_CONFTEST = """
+import pytest
+import socketio
+
+app = socketio.ASGIApp(socketio.AsyncServer(async_mode="asgi"))
+
+
+@pytest.fixture(scope="session")
+def upgrade_app():
+    return app
+"""
+
+
+def test_socketio_refusing_rfc8441_is_explained(pytester: pytest.Pytester) -> None:
+    # Engine.IO checks for Upgrade: websocket, which RFC 8441 §5 forbids over
+    # HTTP/2, so it refuses the extended CONNECT the bundled server always enables.
+    # (It also compares Origin with http://host, whatever the TLS, unless a proxy
+    # sends X-Forwarded-Proto: over wss:// the default Origin gets its 403.)
+    _needs("socketio")
+    pytester.makeconftest(SOCKETIO_CONFTEST)
+    source = """
+import pytest
+
+@pytest.mark.requires_upgrade(
+    "websocket", path="/socket.io/?EIO=4&transport=websocket", origin=False
+)
+def test_endpoint(upgrade):
+    pass
+"""
+    result, checks = run_plugin(pytester, [], None, source)
+    assert checks["upgraded-succeeds"]["outcome"] == "passed"
+    h2 = checks["websocket-over-h2"]
+    assert h2["outcome"] == "warned"
+    assert "RFC 8441 §5 forbids Upgrade" in h2["diagnosis"]
+    assert "Engine.IO" in h2["diagnosis"]
+    assert "Apache" not in h2["diagnosis"]
