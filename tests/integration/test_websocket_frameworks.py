@@ -353,6 +353,7 @@ def test_endpoint(upgrade):
     pass
 """
     result, checks = run_plugin(pytester, [], None, source)
+    result.assert_outcomes(failed=1)  # Engine.IO answers a plain GET with 400, not 426
     assert checks["upgraded-succeeds"]["outcome"] == "passed"
     h2 = checks["websocket-over-h2"]
     assert h2["outcome"] == "warned"
