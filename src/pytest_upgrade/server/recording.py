@@ -124,8 +124,11 @@ class RecordingASGI:
         try:
             await self._app(scope, receive if scope["type"] == "http" else watched, send)
         except Exception as exc:
-            if not watched.explains(exc):
-                self._errors.add(app_error(_where_asgi(scope), exc))
+            if watched.explains(exc):
+                # The client is gone and the app has stopped: nothing is left to
+                # answer, so hypercorn is not handed it to log as the app's error.
+                return
+            self._errors.add(app_error(_where_asgi(scope), exc))
             raise  # hypercorn still answers 500 (or closes the stream)
 
     async def _run_lifespan(
@@ -166,7 +169,8 @@ class _DisconnectWatch:
     The probes close their connections right after the handshake or the Ping;
     an app that reads on then raises its framework's disconnect exception
     (Starlette's ``WebSocketDisconnect(1006)``). That is the client going
-    away, not a failure of the app: it is not listed among the app's errors.
+    away, not a failure of the app: it is neither listed among the app's
+    errors nor passed on for hypercorn to log.
     """
 
     def __init__(self, receive: ASGIReceiveCallable) -> None:
