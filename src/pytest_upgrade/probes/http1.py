@@ -196,6 +196,4 @@ def _remote_error(exc: h11.RemoteProtocolError) -> ProbeError:
         return ProbeError(
             FailureKind.CLOSED, "the server closed the connection without a complete response"
         )
-    return ProbeError(
-        FailureKind.PROTOCOL, f"invalid HTTP/1.x response: {readable_h11_error(exc)}"
-    )
+    return ProbeError(FailureKind.PROTOCOL, f"invalid HTTP/1.x response: {readable_h11_error(exc)}")
