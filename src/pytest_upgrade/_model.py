@@ -68,6 +68,11 @@ class Requirement:
     # The origin of a browser application calling the API (RFC 6454 §6.2
     # serialization): the probes send it as Origin, and the CORS checks judge.
     origin: str | None = None
+    # WebSocket only: the subprotocols every handshake offers (RFC 6455 §4.1,
+    # Sec-WebSocket-Protocol), preferred first; and whether the handshake
+    # probes send an Origin derived from the target when headers= gives none.
+    subprotocols: tuple[str, ...] = ()
+    default_origin: bool = True
 
     def describe(self) -> str:
         text = f"{self.protocol} {self.method} {self.path}"
@@ -230,6 +235,9 @@ class Exchange:
     # (hypercorn drops connection-specific fields from HTTP/2 responses).
     # None: not recorded (a live target, or no such answer was seen).
     app_headers: tuple[tuple[str, str], ...] | None = None
+    # How a round trip over an opened WebSocket ended, for people: "Pong received",
+    # or the route's own clean Close (RFC 8441 probe; "" elsewhere).
+    round_trip: str = ""
 
 
 class HandshakeOutcome(enum.Enum):

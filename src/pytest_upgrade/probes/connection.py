@@ -304,6 +304,7 @@ def recording(
         response=record.get("response"),  # type: ignore[arg-type]
         failure=record.get("failure"),  # type: ignore[arg-type]
         elapsed=time.perf_counter() - start,
+        round_trip=str(record.get("round_trip", "")),
     )
 
 

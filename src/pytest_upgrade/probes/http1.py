@@ -116,9 +116,7 @@ def http1_roundtrip(
                     "this port speaks HTTP/2 only: it answered the HTTP/1.x request with"
                     " HTTP/2 frames (a SETTINGS or GOAWAY frame, RFC 9113 §3.4, §6.5, §6.8)",
                 ) from None
-            raise ProbeError(
-                FailureKind.PROTOCOL, f"invalid HTTP/1.x response: {readable_h11_error(exc)}"
-            ) from None
+            raise _remote_error(exc) from None
         if event is h11.NEED_DATA:
             what = "reading the response" if response is None else "reading the response body"
             try:
@@ -219,3 +217,15 @@ def readable_h11_error(exc: Exception) -> str:
     """h11's message with the peer's bytes as a quoted literal, not Python's
     ``bytearray(b'...')`` repr: "illegal status line: b'\\x00\\xffGARBAGE'"."""
     return _BYTEARRAY.sub(r"\1", str(exc))
+
+
+def _remote_error(exc: h11.RemoteProtocolError) -> ProbeError:
+    """What h11's complaint about the server's bytes means, in the probe's words."""
+    if "ConnectionClosed" in str(exc):
+        # h11 saw the connection end where a response head was due ("can't handle
+        # event type ConnectionClosed when role=SERVER and state=SEND_RESPONSE"):
+        # the server destroyed the socket instead of answering.
+        return ProbeError(
+            FailureKind.CLOSED, "the server closed the connection without a complete response"
+        )
+    return ProbeError(FailureKind.PROTOCOL, f"invalid HTTP/1.x response: {readable_h11_error(exc)}")
