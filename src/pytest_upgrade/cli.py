@@ -35,7 +35,9 @@ PROG = "pytest-upgrade"
 _USAGE_ERROR = 4
 
 # The ini value pytest-asyncio warns about when it is unset (docs/operators.md):
-# ``check`` collects no async test, so the value changes nothing but the noise.
+# ``check`` collects no async test, so setting it changes nothing but the noise.
+# pytest-asyncio is an extra (pytest-upgrade[asyncio]); the warning comes from
+# having it installed, and ``check`` sets the value only then.
 _ASYNCIO_LOOP_SCOPE = "asyncio_default_fixture_loop_scope"
 
 # pytest's own short options that take their value as the next argument.
@@ -152,6 +154,13 @@ def _sets_loop_scope(args: Sequence[str]) -> bool:
     return any(_mentions(path) for path in files)
 
 
+def _asyncio_installed() -> bool:
+    """Whether pytest-asyncio is there to read the value (pytest 9 warns about unknown ones)."""
+    import importlib.util  # noqa: PLC0415
+
+    return importlib.util.find_spec("pytest_asyncio") is not None
+
+
 def _mentions(path: pathlib.Path) -> bool:
     try:
         return _ASYNCIO_LOOP_SCOPE in path.read_text(encoding="utf-8", errors="replace")
@@ -177,14 +186,14 @@ def _check(argv: list[str]) -> int:
         # short summary (the section lists the same failures).
         args = ["-q", "-rN", *args]
     if configured:
-        if not _sets_loop_scope(args):
+        if _asyncio_installed() and not _sets_loop_scope(args):
             args = ["-o", f"{_ASYNCIO_LOOP_SCOPE}=function", *args]
         # Only the declared requirements: the project's own tests are not run.
         return int(pytest.main([*args, "upgrade-requirements"]))
     with tempfile.TemporaryDirectory(prefix="pytest-upgrade-check-") as scratch:
         ini = pathlib.Path(scratch, "pytest.ini")
         ini.write_text("[pytest]\n# written by pytest-upgrade check\n", encoding="utf-8")
-        if not any(_ASYNCIO_LOOP_SCOPE in arg for arg in args):
+        if _asyncio_installed() and not any(_ASYNCIO_LOOP_SCOPE in arg for arg in args):
             args = ["-o", f"{_ASYNCIO_LOOP_SCOPE}=function", *args]
         return int(pytest.main(["-c", str(ini), f"--rootdir={scratch}", *args, scratch]))
 

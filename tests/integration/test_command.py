@@ -101,3 +101,23 @@ def test_the_project_configuration_is_read_when_asked_for(workdir: pathlib.Path)
     assert "1 requirement: 1 passed" in done.stdout
     assert "test_not_run" not in done.stdout
     assert "Warning" not in done.stdout + done.stderr
+
+
+def test_plain_pytest_without_configuration_warns_nothing(tmp_path: pathlib.Path) -> None:
+    # pytest-asyncio is an extra (pytest-upgrade[asyncio]): a user who did not
+    # install it runs without it, as `-p no:asyncio` does here.
+    shutil.copy(DEMO_APP, tmp_path / "app.py")
+    env = {k: v for k, v in os.environ.items() if k not in {"PYTEST_ADDOPTS", "CI"}}
+    args = ["-p", "no:asyncio", "-p", "no:cacheprovider", "-W", "error"]
+    done = subprocess.run(
+        [sys.executable, "-m", "pytest", *args, "--upgrade-app=app:app", "--upgrade-require=h2 /"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "Warning" not in done.stdout + done.stderr
+    assert "1 passed" in done.stdout
