@@ -108,9 +108,9 @@ def test_plain_pytest_without_configuration_warns_nothing(tmp_path: pathlib.Path
     # install it runs without it, as `-p no:asyncio` does here.
     shutil.copy(DEMO_APP, tmp_path / "app.py")
     env = {k: v for k, v in os.environ.items() if k not in {"PYTEST_ADDOPTS", "CI"}}
-    args = ["-p", "no:asyncio", "-p", "no:cacheprovider", "-W", "error"]
+    args = ["-p", "no:asyncio", "-p", "no:cacheprovider", "-W", "error", "--upgrade-app=app:app"]
     done = subprocess.run(
-        [sys.executable, "-m", "pytest", *args, "--upgrade-app=app:app", "--upgrade-require=h2 /"],
+        [sys.executable, "-m", "pytest", *args, "--upgrade-require=h2 /v2/orders"],
         cwd=tmp_path,
         env=env,
         capture_output=True,
