@@ -11,6 +11,7 @@
     python3 dev.py docs     build the documentation site (mkdocs --strict) into site/
     python3 dev.py package  build sdist and wheel, twine check, install the wheel in a fresh
                             venv and run pytest-upgrade check and one example from there
+                            (--keep DIR: keep the distributions in DIR)
 
 Each command first makes sure ``.venv`` exists and holds the package
 (editable) with its test and lint tools; it reinstalls only when
@@ -24,6 +25,7 @@ import json
 import os
 import pathlib
 import re
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -171,8 +173,15 @@ PACKAGE_CHECKS = (
 )
 
 
-def package() -> int:
-    """Build, check and install the distributions as a user would get them from PyPI."""
+def package(extra: list[str]) -> int:
+    """Build, check and install the distributions as a user would get them from PyPI.
+
+    ``--keep DIR`` copies the checked sdist and wheel there (the release job publishes them).
+    """
+    keep = pathlib.Path(extra[1]) if extra[:1] == ["--keep"] and len(extra) == 2 else None
+    if extra and keep is None:
+        print("dev.py package: the only option is --keep DIR", file=sys.stderr)
+        return 2
     tools = ensure_side_venv("package", "build>=1.2", "twine>=5.1")
     with tempfile.TemporaryDirectory(prefix="pytest-upgrade-package-") as scratch:
         dist = pathlib.Path(scratch) / "dist"
@@ -194,7 +203,12 @@ def package() -> int:
         pip = [python, "-m", "pip", "install", "--quiet", "--disable-pip-version-check"]
         if run(*pip, wheel, "-r", str(flask)):
             return 1
-        return _package_smoke(fresh)
+        code = _package_smoke(fresh)
+        if keep is not None and code == 0:
+            keep.mkdir(parents=True, exist_ok=True)
+            for path in built:
+                shutil.copy(path, keep)
+        return code
 
 
 def _description_problem(wheel: pathlib.Path) -> str | None:
@@ -285,7 +299,7 @@ def main(argv: list[str]) -> int:
     if command == "docs":
         return docs()
     if command == "package":
-        return package()
+        return package(extra)
     ensure_venv()
     if command == "demo":
         return demo()
