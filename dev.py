@@ -162,6 +162,8 @@ def examples(names: list[str]) -> int:
 def docs() -> int:
     """Build the documentation site with warnings as errors."""
     python = ensure_side_venv("docs", "-e", f"{ROOT}[docs]")
+    # Material for MkDocs' banner about its successor, at every build.
+    os.environ.setdefault("NO_MKDOCS_2_WARNING", "1")
     first = run(str(python), "docs/gen_checks.py", "--check")
     return run(str(python), "-m", "mkdocs", "build", "--strict", "--quiet") or first
 
