@@ -44,7 +44,7 @@ _ASYNCIO_LOOP_SCOPE = "asyncio_default_fixture_loop_scope"
 _PYTEST_VALUE_OPTIONS = frozenset({"-k", "-m", "-p", "-o", "-W", "-n"})
 _VERBOSITY = frozenset({"--verbose", "--quiet", "--verbosity"})
 # The arguments that ask for a project's configuration instead of a private one.
-_CONFIG_OPTIONS = frozenset({"-c", "--config-file", "--rootdir", "--inifile"})
+_CONFIG_OPTIONS = frozenset({"-c", "--config-file", "--rootdir"})
 
 
 class _CommandError(Exception):
@@ -142,7 +142,11 @@ def _sets_loop_scope(args: Sequence[str]) -> bool:
     """Whether the command line or the project's configuration sets pytest-asyncio's scope."""
     if any(_ASYNCIO_LOOP_SCOPE in arg for arg in args):
         return True
-    candidates = [pathlib.Path(a.partition("=")[2]) for a in args if a.startswith("--rootdir=")]
+    candidates = [
+        pathlib.Path(value)
+        for name, equals, value in (arg.partition("=") for arg in args)
+        if equals and name in _CONFIG_OPTIONS
+    ]
     for i, arg in enumerate(args[:-1]):
         if arg in _CONFIG_OPTIONS:
             candidates.append(pathlib.Path(args[i + 1]))

@@ -107,3 +107,20 @@ def test_render_refuses_what_is_not_a_report(
     assert not (tmp_path / "r.html").exists()
     assert main(["render", str(tmp_path / "none.json"), "--markdown", "x.md"]) == 2
     assert "none.json: cannot read: No such file or directory" in capsys.readouterr().err
+
+
+def test_a_project_setting_pytest_asyncio_scope_is_left_alone(
+    tmp_path: pathlib.Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from pytest_upgrade.cli import _sets_loop_scope
+
+    monkeypatch.chdir(tmp_path)
+    project = tmp_path / "project"
+    project.mkdir()
+    assert not _sets_loop_scope(["--rootdir", str(project)])
+    (project / "tox.ini").write_text("[pytest]\nasyncio_default_fixture_loop_scope = module\n")
+    assert _sets_loop_scope(["--rootdir", str(project)])
+    assert _sets_loop_scope([f"--rootdir={project}"])
+    assert _sets_loop_scope(["-c", str(project / "tox.ini")])
+    assert not _sets_loop_scope(["-c", str(project / "missing.ini")])
+    assert _sets_loop_scope(["-o", "asyncio_default_fixture_loop_scope=session"])
