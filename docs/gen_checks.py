@@ -10,7 +10,7 @@ import pathlib
 import sys
 
 from pytest_upgrade.checks.catalogue import REGISTRY
-from pytest_upgrade.checks.registry import ALWAYS, ANNOUNCED, ENFORCED, REFUSAL
+from pytest_upgrade.checks.registry import ALWAYS, ANNOUNCED, ENFORCED, GATED, REFUSAL
 from pytest_upgrade.protocols import TOKENS
 
 TARGET = pathlib.Path(__file__).with_name("checks.md")
@@ -20,6 +20,7 @@ PHASES = {
     REFUSAL: "from the deadline, or on any 426",
     ENFORCED: "from the deadline",
     ANNOUNCED: "before the deadline only",
+    GATED: "with a deadline, before and after it",
 }
 ORDER = list(TOKENS)
 
@@ -34,7 +35,8 @@ def render() -> str:
         "",
         "Severity: **must** fails the test; **should** warns (fails under"
         " `--upgrade-strict`); **info** never fails. A check that could not run is"
-        " skipped with its reason, never passed. *When* says how a requirement's"
+        " skipped with its reason, never passed; a check that raised is an error of"
+        " its requirement. *When* says how a requirement's"
         " deadline (`after=`) affects it.",
         "",
         "| id | severity | requirements | when | rule | RFC |",

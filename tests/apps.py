@@ -24,6 +24,8 @@ CORRECT: dict[str, Any] = {
     "upgraded_status": 200,
     "raise_on": None,
     "extra_headers": [],
+    # Sent on the legacy (HTTP/1.x) answers only: Deprecation and Sunset as meant.
+    "legacy_headers": [],
     # RFC 6797: the Strict-Transport-Security of every https answer (None: none).
     "hsts": "max-age=31536000",
     # An Authorization value every request must carry, checked before anything else
@@ -57,6 +59,7 @@ async def app(scope, receive, send):
                 headers.append((name.replace("_", "-").encode(), BEHAVIOUR[name].encode()))
         body = BEHAVIOUR["body"]
         body = body.encode() if isinstance(body, str) else json.dumps(body).encode()
+        headers += [(k.encode(), v.encode()) for k, v in BEHAVIOUR["legacy_headers"]]
     else:
         status = BEHAVIOUR["upgraded_status"]
         headers = [(b"content-type", b"application/json")]

@@ -90,3 +90,40 @@ DOCUMENT: dict[str, Any] = {
     ],
     "refused": [],
 }
+
+
+# The checks of a passing h2 requirement, as the demo's JSON report gives them.
+H2_CHECKS = [
+    ("status-426", "passed"),
+    ("upgrade-present", "passed"),
+    ("upgrade-syntax", "passed"),
+    ("upgrade-names-required", "passed"),
+    ("connection-upgrade", "passed"),
+    ("problem-media-type", "passed"),
+    ("problem-fields", "passed"),
+    ("cache-control", "passed"),
+    ("upgraded-succeeds", "passed"),
+    ("upgraded-protocol", "passed"),
+    ("tls-legacy-refused", "skipped"),
+]
+
+
+def fleet_document(deployments: int, *, failing_every: int = 500) -> dict[str, Any]:
+    """A fleet's document: ``deployments`` × 3 requirements, one in ``failing_every`` failing."""
+    results = []
+    for n in range(deployments):
+        target = f"https://10.{n // 250}.{n % 250}.1:8443 and http://10.{n // 250}.{n % 250}.1:8080"
+        for path in ("/v2/orders", "/v2/users", "/v2/reports"):
+            failing = n % failing_every == 7 % failing_every and path == "/v2/orders"
+            checks = [("status-426", "failed"), *H2_CHECKS[1:]] if failing else H2_CHECKS
+            results.append(
+                entry(
+                    f"upgrade-requirements::test_requirement[n{n} h2 GET {path}]",
+                    "failed" if failing else "passed",
+                    checks,
+                    path=path,
+                    target=target,
+                    deployment=f"n{n}",
+                )
+            )
+    return {"version": 2, "as_of": "2027-01-15", "results": results, "refused": []}

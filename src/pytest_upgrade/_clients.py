@@ -100,7 +100,7 @@ class _SameOriginConnect(async_connect):
     """
 
     def process_redirect(self, exc: Exception) -> Exception | str:
-        before = self.ws_uri
+        before = parse_uri(self.uri)  # websockets 16 keeps no ws_uri; 17 does
         followed = super().process_redirect(exc)
         if isinstance(followed, str):
             after = parse_uri(followed)

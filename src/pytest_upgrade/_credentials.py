@@ -65,8 +65,9 @@ _SCHEME_AND_REFERENCE_RE = re.compile(
 
 
 def _bad_value(value: str) -> bool:
-    # RFC 9110 §5.5: no CR, LF or NUL in a field value, and no other controls but HTAB.
-    return any(ch in "\r\n\0" or (ord(ch) < 0x20 and ch != "\t") or ch == "\x7f" for ch in value)
+    # RFC 9110 §5.5: no CR, LF or NUL in a field value, and no other controls but HTAB;
+    # beyond ASCII only obs-text, which the probes' HTTP/1.1 client cannot send either.
+    return any(ch in "\r\n\0" or (ord(ch) < 0x20 and ch != "\t") or ord(ch) >= 0x7F for ch in value)
 
 
 def validate_header(name: object, value: object) -> tuple[str, str]:
@@ -92,8 +93,8 @@ def validate_header(name: object, value: object) -> tuple[str, str]:
     if not isinstance(value, str) or _bad_value(value):
         shown = "(value not shown)" if name.lower() in SENSITIVE else repr(value)
         raise ValueError(
-            f"header {name!r} must have a string value without CR, LF, NUL or controls"
-            f" (RFC 9110 §5.5), got {shown}"
+            f"header {name!r} must have a string value without CR, LF, NUL, controls or"
+            f" non-ASCII characters (RFC 9110 §5.5), got {shown}"
         )
     return name, value.strip(" \t")
 
@@ -130,8 +131,8 @@ def check_environment(headers: Iterable[tuple[str, str]], environ: Mapping[str, 
                 raise ValueError(f"header {name}: ${{{variable}}} is set but empty")
             if _bad_value(environ[variable]):
                 raise ValueError(
-                    f"header {name}: the value of ${{{variable}}} holds CR, LF or control"
-                    " characters (value not shown)"
+                    f"header {name}: the value of ${{{variable}}} holds CR, LF, control or"
+                    " non-ASCII characters (value not shown)"
                 )
 
 

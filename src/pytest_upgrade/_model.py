@@ -48,6 +48,9 @@ class Outcome(enum.Enum):
     # An information-only check saw something other than its rule describes:
     # neither a pass (there is no evidence the rule holds) nor a failure.
     NOTED = "noted"
+    # The check itself raised: nothing is known of its rule, and the
+    # requirement cannot be evaluated (an error of it, never a skip or a pass).
+    ERROR = "error"
 
 
 @dataclass(frozen=True)

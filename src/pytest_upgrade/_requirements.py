@@ -9,7 +9,6 @@ Everything here is pure: it turns user input into a :class:`Requirement` or a
 from __future__ import annotations
 
 import datetime as dt
-import re
 import shlex
 import urllib.parse
 from collections.abc import Mapping
@@ -17,7 +16,7 @@ from typing import Any
 
 from ._credentials import parse_header_line, validate_header
 from ._model import Requirement
-from .grammar import is_token
+from .grammar import is_token, parse_calendar_date
 from .protocols import PROTOCOLS, accepted, protocol_for
 
 __all__ = [
@@ -136,11 +135,8 @@ def _date(value: object) -> dt.date | None:
         raise ValueError(f"after must be a date (YYYY-MM-DD), not a datetime: {value!r}")
     if isinstance(value, dt.date):
         return value
-    if isinstance(value, str) and re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
-        try:
-            return dt.date.fromisoformat(value)
-        except ValueError:
-            pass
+    if isinstance(value, str) and (day := parse_calendar_date(value)) is not None:
+        return day
     raise ValueError(f"after must be a date in the form YYYY-MM-DD, got {value!r}")
 
 
@@ -164,7 +160,9 @@ def parse_declared(line: str, *, default_origin: str | None = None) -> Requireme
     protocol, rest = words[0], words[1:]
     kwargs: dict[str, Any] = {}
     headers: dict[str, str] = {}
-    if rest and "=" not in rest[0]:
+    # A path starts with "/" and may carry a query, "=" included (origin-form,
+    # RFC 9112 §3.2.1): only a word that is neither is taken for an option.
+    if rest and (rest[0].startswith("/") or "=" not in rest[0]):
         kwargs["path"] = rest.pop(0)
     for word in rest:
         key, sep, value = word.partition("=")

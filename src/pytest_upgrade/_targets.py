@@ -81,7 +81,7 @@ def parse_target_line(
         raise ValueError(f"cannot split the line into words: {exc}") from None
     for token in tokens:
         key, equals, value = token.partition("=")
-        if token.startswith(_SCHEMES):
+        if token.lower().startswith(_SCHEMES):  # a scheme in any case (RFC 3986 §3.1)
             Endpoint.from_url(token)  # ValueError: not a usable URL
             urls.append(token)
         elif equals and key == "ca" and value:

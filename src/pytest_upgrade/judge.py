@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 from ._model import FailureKind, Finding, Observation, Outcome, Requirement, Severity
 from .checks.catalogue import run_checks
+from .faults import unevaluable
 
 __all__ = ["RequirementResult", "judge", "target_error"]
 
@@ -77,7 +78,17 @@ class RequirementResult:
         return (musts or list(self.findings))[0].message if self.findings else ""
 
     @property
+    def check_error(self) -> str | None:
+        """One line when a check raised: the requirement could not be evaluated."""
+        errors = self.with_outcome(Outcome.ERROR)
+        if not errors:
+            return None
+        return "; ".join(f"{f.check_id}: {f.message}" for f in errors)
+
+    @property
     def verdict(self) -> str:
+        if self.check_error is not None:
+            return "ERROR"
         if self.failed:
             return "FAILED"
         if self.all_skipped:
@@ -95,8 +106,10 @@ def target_error(observation: Observation) -> str | None:
 
     That is: a probe could not reach it or did not trust it; or no probe got
     any HTTP answer and none was refused by a TLS decision (which would
-    itself be the finding): the peer hangs, or does not speak HTTP. When
-    other probes were answered, one probe's timeout or broken answer is a
+    itself be the finding): the peer hangs, or does not speak HTTP; or the
+    old or new client's request timed out, or every probe was closed or
+    reset before an answer (``faults.unevaluable``: not evidence either way).
+    When other probes were answered, one probe's broken answer or close is a
     finding about the protocol it spoke, judged by the checks.
     """
     for exchange in observation.exchanges:
@@ -116,4 +129,9 @@ def target_error(observation: Observation) -> str | None:
         if all(f.kind is FailureKind.TIMEOUT for f in failures):
             return f"the target did not answer ({causes})"
         return f"the target gave no HTTP answer to any probe ({causes})"
+    for exchange in observation.exchanges:
+        # A timeout or a reset is not what the target decided (faults).
+        why = unevaluable(exchange, others_answered=answered)
+        if exchange.failure is not None and why is not None:
+            return f"{exchange.role} probe ({exchange.offered}): {exchange.failure.message} ({why})"
     return None

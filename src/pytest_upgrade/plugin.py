@@ -27,4 +27,5 @@ pytest_plugins = [
     "pytest_upgrade.glue.reports",
     "pytest_upgrade.glue.async_tests",
     "pytest_upgrade.glue.directories",
+    "pytest_upgrade.glue.interrupt",
 ]

@@ -35,12 +35,15 @@ def outputs(pytester: pytest.Pytester) -> list[str]:
         f"--upgrade-html={out / 'report.html'}",
         f"--upgrade-markdown={out / 'summary.md'}",
         f"--junitxml={out / 'junit.xml'}",
+        f"--html={out / 'pytest-html.html'}",  # pytest-html's rows carry the failure report
+        "--self-contained-html",
     ]
 
 
 def assert_secret_nowhere(pytester: pytest.Pytester, result: pytest.RunResult) -> None:
     written = sorted((pytester.path / "out").iterdir())
-    assert {p.name for p in written} == {"report.json", "report.html", "summary.md", "junit.xml"}
+    names = {"report.json", "report.html", "summary.md", "junit.xml", "pytest-html.html"}
+    assert {p.name for p in written} == names
     for path in written:
         assert TOKEN not in path.read_text(encoding="utf-8"), path.name
     assert TOKEN not in result.stdout.str() + result.stderr.str()

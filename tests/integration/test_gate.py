@@ -30,7 +30,8 @@ def run_gate(pytester: pytest.Pytester, *args: str, **behaviour: object) -> pyte
 
 
 def test_before_the_deadline_an_announcing_server_passes(pytester: pytest.Pytester) -> None:
-    result = run_gate(pytester, BEFORE, legacy_status=200, extra_headers=[DEPRECATED, SUNSET])
+    # Announced on the legacy answers only (upgraded-not-deprecated).
+    result = run_gate(pytester, BEFORE, legacy_status=200, legacy_headers=[DEPRECATED, SUNSET])
     result.assert_outcomes(passed=1)
     result.stdout.fnmatch_lines(
         [

@@ -145,7 +145,9 @@ def test_json_report(pytester: pytest.Pytester) -> None:
     result = run_suite(pytester, f"--upgrade-report={report}", legacy_status=200)
     result.assert_outcomes(failed=1)
     document = json.loads(report.read_text())
-    assert document["version"] == 1
+    assert document["version"] == 2
+    assert document["interrupted"] is False
+    assert document["requirements"]["reported"] == len(document["results"])
     (entry,) = document["results"]
     assert entry["nodeid"] == "test_suite.py::test_orders"
     assert entry["outcome"] == "failed"

@@ -47,6 +47,7 @@ import pytest
 
 ALT_SVC = {alt_svc!r}
 H3_STATUS = {h3_status!r}
+H3_HEADERS = {h3_headers!r}
 PORTS = {{}}
 
 
@@ -57,6 +58,8 @@ async def app(scope, receive, send):
     if ALT_SVC is not None and scope["http_version"] != "3":
         headers.append((b"alt-svc", ALT_SVC.format(**PORTS).encode()))
     status = H3_STATUS if scope["http_version"] == "3" and H3_STATUS else 200
+    if scope["http_version"] == "3":
+        headers += H3_HEADERS
     await send({{"type": "http.response.start", "status": status, "headers": headers}})
     await send({{"type": "http.response.body", "body": b"over " + scope["http_version"].encode()}})
 
@@ -105,13 +108,18 @@ def conftest(
     alt_svc: str | None = None,
     *,
     h3_status: int | None = None,
+    h3_headers: list[tuple[bytes, bytes]] | None = None,
     server_options: dict[str, Any] | None = None,
     foreign: bool = False,
 ) -> str:
     options = {"advertise_h3": False} if alt_svc is not None else {}
     options.update(server_options or {})
     return CONFTEST.format(
-        alt_svc=alt_svc, h3_status=h3_status, server_options=repr(options), foreign=foreign
+        alt_svc=alt_svc,
+        h3_status=h3_status,
+        h3_headers=h3_headers or [],
+        server_options=repr(options),
+        foreign=foreign,
     )
 
 
@@ -192,7 +200,29 @@ def test_the_bundled_server_serves_http3_and_advertises_it() -> None:
                 timeout=5,
             )
             assert untrusted.failure is not None
+            # This client's TLS alert (bad_certificate, CRYPTO_ERROR 0x12a: RFC 9001 §4.8).
             assert untrusted.failure.kind is FailureKind.CERTIFICATE
+            assert "did not verify (bad_certificate" in untrusted.failure.message
+            # The server closes with an HTTP/3 application error (RFC 9114 §8.1) when
+            # the request is malformed (a connection-specific field, §4.2): reported
+            # as the server's close with its name, never as a TLS alert.
+            refused = h3_exchange(
+                Endpoint.from_url(server.https_url),
+                "127.0.0.1",
+                server.h3_port,
+                role="upgraded",
+                method="GET",
+                path="/",
+                headers=[("connection", "close")],
+                trust=ClientTrust(str(ca.ca_pem)),
+                timeout=5,
+            )
+            assert refused.failure is not None
+            assert refused.failure.kind is FailureKind.CLOSED
+            assert (
+                f"127.0.0.1:{server.h3_port} (UDP) closed the HTTP/3 connection with"
+                " H3_MESSAGE_ERROR (0x10e) (RFC 9114 §8.1)"
+            ) in refused.failure.message
         with UpgradeServer(app, ca=ca, h3=False) as server:
             assert server.h3_port is None
             assert server.h3_url is None
@@ -300,6 +330,34 @@ def test_http3_answering_differently_fails(pytester: pytest.Pytester) -> None:
     result.assert_outcomes(failed=1)
     assert summary(result) == ("FAILED", {"h3-same-status"})
     result.stdout.fnmatch_lines(["*HTTP/3 answers 404, HTTP/1.1 answers 200*"])
+
+
+@needs_aioquic
+def test_connection_specific_fields_over_http3_are_the_apps_fault(
+    pytester: pytest.Pytester,
+) -> None:
+    # The demo's mistake: a 426 carrying Upgrade/Connection over HTTP/3 too. The
+    # probe's HTTP/3 layer rejects the answer and closes the connection with the
+    # application error H3_MESSAGE_ERROR (0x10e): not a TLS alert (RFC 9001 §4.8).
+    fields = [(b"upgrade", b"HTTP/2.0"), (b"connection", b"upgrade")]
+    result = run(pytester, conftest(h3_status=426, h3_headers=fields), "--upgrade-report=r.json")
+    result.assert_outcomes(failed=1)
+    assert summary(result) == ("FAILED", {"upgraded-succeeds"})
+    result.stdout.fnmatch_lines(
+        [
+            "*the HTTP/3 answer from 127.0.0.1:* (UDP) is malformed: it carries the"
+            " connection-specific field upgrade, which HTTP/3 forbids (RFC 9114 §4.2): the app"
+            " (or its server) set it on an HTTP/3 answer*H3_MESSAGE_ERROR (0x10e)*",
+            "*diagnosis: The HTTP/3 answer breaks HTTP/3's message rules*",
+        ]
+    )
+    assert "TLS alert" not in result.stdout.str()
+    import json
+
+    (entry,) = json.loads((pytester.path / "r.json").read_text())["results"]
+    (upgraded,) = [e for e in entry["exchanges"] if e["role"] == "upgraded"]
+    assert upgraded["failure"]["kind"] == "protocol"
+    assert (upgraded["tls_version"], upgraded["alpn"]) == ("TLSv1.3", "h3")
 
 
 @needs_aioquic

@@ -164,7 +164,7 @@ def test_a_426_body_in_pieces_gives_its_detail(
     monkeypatch: pytest.MonkeyPatch, limit: int, chunks: list[bytes], detail: str | None
 ) -> None:
     monkeypatch.setattr(policy_module, "_DETAIL_LIMIT", limit)
-    monkeypatch.setattr(policy_module, "_routes_app", lambda _: _streaming_426(chunks))
+    monkeypatch.setattr(policy_module, "_routes_app", lambda _, **__: _streaming_426(chunks))
     policy = PolicyServer("HTTP/1.1")
     try:
         with httpx.Client(trust_env=False) as client:

@@ -30,7 +30,7 @@ def websocket_policy(monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[[str]
 
     def start(answer: str) -> PolicyServer:
         routes = websocket_routes(threading.Event(), answer)
-        monkeypatch.setattr(policy_module, "_routes_app", lambda _: routes)
+        monkeypatch.setattr(policy_module, "_routes_app", lambda _, **__: routes)
         servers.append(PolicyServer("HTTP/1.1"))
         return servers[-1]
 

@@ -55,6 +55,7 @@ def test_exported_names() -> None:
         "is_uri_reference",
         "parse_alt_svc",
         "parse_cache_control",
+        "parse_calendar_date",
         "parse_connection",
         "parse_http_date",
         "parse_media_type",

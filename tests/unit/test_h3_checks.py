@@ -325,13 +325,19 @@ def test_a_target_without_https_cannot_be_probed() -> None:
         (0x100 + 42, FailureKind.CERTIFICATE, "bad_certificate"),
         (0x100 + 120, FailureKind.ALPN_MISMATCH, "does not offer h3"),
         (0x100 + 80, FailureKind.TLS_REFUSED, "TLS alert 80: why"),
-        (0x1, FailureKind.CLOSED, "closed the QUIC connection (error 0x1: why)"),
+        (
+            0x1,
+            FailureKind.CLOSED,
+            "closed the QUIC connection (transport error 0x1, RFC 9000 §20: why)",
+        ),
+        # In a transport close; the same number as an application error is HTTP/3's
+        # H3_REQUEST_CANCELLED (tests/unit/test_quic_close_codes.py).
         (0x10C, FailureKind.TLS_REFUSED, "TLS alert 12"),
     ],
 )
 def test_a_terminated_connection_is_classified(code: int, kind: FailureKind, words: str) -> None:
     from pytest_upgrade.probes.quic import _terminated
 
-    error = _terminated(code, "why", "127.0.0.1:443 (UDP)")
+    error = _terminated(code, "why", "127.0.0.1:443 (UDP)", application=False)
     assert error.kind is kind
     assert words in error.message

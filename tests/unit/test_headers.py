@@ -67,8 +67,10 @@ def test_references_and_expansion() -> None:
         ({"API_TOKEN": ""}, "${API_TOKEN} is set but empty"),
         (
             {"API_TOKEN": "a\r\nX-Injected: 1"},
-            "holds CR, LF or control characters (value not shown)",
+            "holds CR, LF, control or non-ASCII characters (value not shown)",
         ),
+        # A placeholder copied from a page ("…") cannot be sent: a usage error, not a crash.
+        ({"API_TOKEN": "…"}, "holds CR, LF, control or non-ASCII characters (value not shown)"),
     ],
 )
 def test_check_environment(environ: dict[str, str], error: str) -> None:

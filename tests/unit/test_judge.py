@@ -48,12 +48,20 @@ def test_a_target_that_speaks_no_http_is_named_so() -> None:
 
 
 def test_one_answered_probe_makes_the_rest_findings() -> None:
-    timeout = ProbeFailure(FailureKind.TIMEOUT, "no answer within 1 s")
+    closed = ProbeFailure(FailureKind.CLOSED, "the server closed the connection without answering")
     answered = Response(426, "1.1", ())
     assert (
-        target_error(observation(exchange("legacy", answered), exchange("upgraded", timeout)))
+        target_error(observation(exchange("legacy", answered), exchange("upgraded", closed)))
         is None
     )
+
+
+def test_a_timeout_is_never_a_finding() -> None:
+    timeout = ProbeFailure(FailureKind.TIMEOUT, "no answer within 1 s")
+    answered = Response(426, "1.1", ())
+    error = target_error(observation(exchange("legacy", answered), exchange("upgraded", timeout)))
+    assert error is not None
+    assert error.startswith("upgraded probe (HTTP/1.1 over TLS): no answer within 1 s (no answer")
 
 
 def test_strict_turns_warnings_into_failures() -> None:

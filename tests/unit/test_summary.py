@@ -140,6 +140,8 @@ def test_the_fleet_how_to_shows_what_the_section_prints() -> None:
             "nodeid": node.format(f"{name} {requirement}"),
             "verdict": verdict,
             "target": urls[name],
+            # As a run writes it for a live deployment (report.results): its name.
+            "deployment": name,
             "summary": summary,
         }
         for name, requirement, verdict, summary in cases

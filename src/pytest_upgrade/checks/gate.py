@@ -14,11 +14,11 @@ import http_sf
 
 from .._model import Observation, Response, Severity
 from ..grammar import parse_http_date
-from .preconditions import ALL, evaluation_time, on_the_legacy_answer
-from .registry import ANNOUNCED, Verdict
+from .preconditions import ALL, evaluation_time, on_the_legacy_answer, response_of
+from .registry import ANNOUNCED, GATED, UPGRADED, Verdict
 from .registry import check as _check
 
-__all__ = ["parse_deprecation"]
+__all__ = ["http_date", "parse_deprecation"]
 
 
 def parse_deprecation(value: str) -> tuple[dt.datetime | None, str]:
@@ -101,6 +101,8 @@ def check_deprecation_header(observation: Observation, response: Response) -> Ve
             actual="no Deprecation field",
             diagnosis="Send Deprecation: @<epoch seconds of the deprecation date> (RFC 9745).",
         )
+    if (repeated := _repeated(response, "deprecation", expected)) is not None:
+        return repeated
     when, problem = parse_deprecation(value)
     if when is None:
         return Verdict.violated(
@@ -117,8 +119,8 @@ def check_deprecation_header(observation: Observation, response: Response) -> Ve
     "sunset-header",
     Severity.MUST,
     "RFC 8594 §3, RFC 9745 §4",
-    "The legacy response carries Sunset as an HTTP-date, no later than the deadline and not"
-    " earlier than Deprecation.",
+    "The legacy response carries one Sunset, an HTTP-date not yet past and no later than"
+    " 00:00 UTC of the deadline day, and not earlier than Deprecation.",
     ALL,
     phase=ANNOUNCED,
 )
@@ -126,7 +128,7 @@ def check_deprecation_header(observation: Observation, response: Response) -> Ve
 def check_sunset_header(observation: Observation, response: Response) -> Verdict:
     after = observation.requirement.after
     assert after is not None
-    expected = f"Sunset: <an HTTP-date no later than {after.isoformat()}>"
+    expected = f"Sunset: <an HTTP-date from now to {http_date(after)}>"
     value = response.combined("sunset")
     if value is None:
         return Verdict.violated(
@@ -135,28 +137,52 @@ def check_sunset_header(observation: Observation, response: Response) -> Verdict
             actual="no Sunset field",
             diagnosis=(
                 "Send Sunset with the date the legacy protocol stops (RFC 8594), e.g."
-                f" Sunset: {_http_date(after)}."
+                f" Sunset: {http_date(after)}."
             ),
         )
+    if (repeated := _repeated(response, "sunset", expected)) is not None:
+        return repeated
     actual = f"Sunset: {value}"
-    observed = evaluation_time(observation, fallback=observation.as_of or after)
-    assert observed is not None
-    sunset = parse_http_date(value, now=observed)
+    now = _as_of_instant(observation)
+    sunset = parse_http_date(value, now=now)
     if sunset is None:
         return Verdict.violated(
             "Sunset is not an HTTP-date",
             expected=expected,
             actual=actual,
-            diagnosis=f"Use the IMF-fixdate form of RFC 9110 §5.6.7, e.g. {_http_date(after)}.",
+            diagnosis=f"Use the IMF-fixdate form of RFC 9110 §5.6.7, e.g. {http_date(after)}.",
         )
-    deadline_end = dt.datetime.combine(after, dt.time(), tzinfo=dt.UTC) + dt.timedelta(days=1)
-    if sunset >= deadline_end:
+    return _judge_sunset(observation, response, sunset, expected=expected, actual=actual)
+
+
+def _judge_sunset(
+    observation: Observation, response: Response, sunset: dt.datetime, *, expected: str, actual: str
+) -> Verdict:
+    """A parsed Sunset against the deadline, the as-of day and Deprecation."""
+    after = observation.requirement.after
+    assert after is not None
+    # The gate expects the 426 from 00:00 UTC of the deadline day (as_of >= after):
+    # a Sunset later that day promises clients service the gate already refuses.
+    if sunset > _midnight(after):
         return Verdict.violated(
-            f"Sunset ({sunset.date().isoformat()}) is later than the declared deadline"
-            f" {after.isoformat()}",
+            f"Sunset ({_moment(sunset)}) is later than the declared deadline"
+            f" {after.isoformat()} (enforced from 00:00 UTC)",
             expected=expected,
             actual=actual,
-            diagnosis="Clients will plan for the later date; announce the real cutover.",
+            diagnosis="Clients will plan for the later date; announce the real cutover"
+            f" (Sunset: {http_date(after)}), or declare the day after as the deadline.",
+        )
+    now = _as_of_instant(observation)
+    if sunset < now:
+        # RFC 8594 §3: a Sunset in the past means the resource may become
+        # unavailable at any time: not the deadline promised.
+        return Verdict.violated(
+            f"Sunset ({_moment(sunset)}) is already past as of {_moment(now)}, before the"
+            f" deadline {after.isoformat()}",
+            expected=expected,
+            actual=actual,
+            diagnosis="A past Sunset tells clients the legacy protocol may stop at any time"
+            f" (RFC 8594 §3): announce the cutover date, Sunset: {http_date(after)}.",
         )
     deprecation = response.combined("deprecation")
     deprecated, _ = parse_deprecation(deprecation) if deprecation else (None, "")
@@ -167,11 +193,104 @@ def check_sunset_header(observation: Observation, response: Response) -> Verdict
             expected="Sunset not earlier than Deprecation (RFC 9745 §4)",
             actual=f"{actual}, Deprecation: {deprecation}",
         )
-    return Verdict.ok(
-        f"sunset announced for {sunset.date().isoformat()}", expected=expected, actual=actual
+    return Verdict.ok(f"sunset announced for {_moment(sunset)}", expected=expected, actual=actual)
+
+
+@_check(
+    "upgraded-not-deprecated",
+    Severity.SHOULD,
+    "RFC 9745 §2, RFC 8594 §3",
+    "The upgraded answer carries neither Deprecation nor Sunset: only the legacy protocol ends.",
+    ALL,
+    phase=GATED,
+)
+def check_upgraded_not_deprecated(observation: Observation) -> Verdict:
+    response, reason = response_of(observation, UPGRADED)
+    if response is None:
+        return Verdict.skip(reason)
+    expected = "no Deprecation or Sunset field on the upgraded answer"
+    fields = [f"{name.title()}: {value}" for name, value in response.headers if name in _ANNOUNCING]
+    if not fields:
+        return Verdict.ok("the upgraded answer announces no deprecation", expected=expected)
+    # RFC 9745 §2 and RFC 8594 §3 are about the resource: on the answer a client
+    # gets over the required protocol, they say that the resource itself goes
+    # away, to the clients that already moved (and, after the cutover, that it
+    # is past its Sunset). The deadline (after=) is the legacy protocol's only.
+    return Verdict.violated(
+        "the upgraded answer announces the deprecation too: clients that already upgraded"
+        " are told the resource goes away",
+        expected=expected,
+        actual=", ".join(fields),
+        diagnosis="Send Deprecation and Sunset on the legacy answers only. nginx's `add_header"
+        " ... always` adds them to every answer of the location: take the value from a"
+        " `map $server_protocol` that is empty for the required protocol (nginx sends no"
+        ' field with an empty value); Apache: `Header always set ... "expr=%{SERVER_PROTOCOL}'
+        " != 'HTTP/2.0'\"`.",
     )
 
 
-def _http_date(day: dt.date) -> str:
-    moment = dt.datetime.combine(day, dt.time(), tzinfo=dt.UTC)
-    return moment.strftime("%a, %d %b %Y %H:%M:%S GMT")
+_ANNOUNCING = ("deprecation", "sunset")
+
+
+def _repeated(response: Response, name: str, expected: str) -> Verdict | None:
+    """A violation when the single-valued field ``name`` came in several field lines.
+
+    Neither Sunset (one HTTP-date, which contains a comma) nor Deprecation
+    (one sf-item) is a list, so a sender must not repeat it (RFC 9110 §5.3):
+    combined, the values are no date at all.
+    """
+    values = response.values(name)
+    if len(values) < 2:
+        return None
+    title = name.title()
+    same = len(set(values)) == 1
+    count = "twice" if len(values) == 2 else f"{len(values)} times"
+    diagnosis = (
+        f"The same {title} value is sent by two places in the server's configuration."
+        " Apache httpd keeps two header tables, and `Header set` plus `Header always set`"
+        " of one field sends both (the onsuccess and the always table): set it in one"
+        " (`Header always set` alone; or an nginx `add_header` in two levels that both apply)."
+        if same
+        else f"Send one {title} field with one value."
+    )
+    return Verdict.violated(
+        f"{title} appears {count}" + (" with the same value" if same else " with different values"),
+        expected=f"one {expected}",
+        actual=", ".join(f"{title}: {value}" for value in values),
+        diagnosis=diagnosis,
+    )
+
+
+def _midnight(day: dt.date) -> dt.datetime:
+    return dt.datetime.combine(day, dt.time(), tzinfo=dt.UTC)
+
+
+def _as_of_instant(observation: Observation) -> dt.datetime:
+    """The moment the gate judges as of: when the probes ran if that was on the as-of
+    day, else 00:00 UTC of the as-of day (``--upgrade-as-of`` rehearses another day)."""
+    as_of = observation.as_of or observation.requirement.after  # hand-built values
+    assert as_of is not None
+    observed = evaluation_time(observation)
+    if observed is not None and observed.date() == as_of:
+        return observed
+    return _midnight(as_of)
+
+
+def _moment(moment: dt.datetime) -> str:
+    """2027-03-01, or 2027-03-01 12:00:00 UTC when not midnight."""
+    if moment.time() == dt.time():
+        return moment.date().isoformat()
+    return f"{moment.date().isoformat()} {moment.strftime('%H:%M:%S')} UTC"
+
+
+_DAY_NAMES = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+
+def http_date(day: dt.date) -> str:
+    """00:00 UTC of ``day`` as an IMF-fixdate (RFC 9110 §5.6.7), for any year 0001-9999."""
+    # Not strftime: it writes year 1 as "1", and its names follow the locale.
+    return (
+        f"{_DAY_NAMES[day.weekday()]}, {day.day:02d} {_MONTHS[day.month - 1]} {day.year:04d}"
+        " 00:00:00 GMT"
+    )

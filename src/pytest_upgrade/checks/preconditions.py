@@ -102,6 +102,11 @@ def _response(observation: Observation, role: str) -> tuple[Response | None, str
     return exchange.response, ""
 
 
+def response_of(observation: Observation, role: str) -> tuple[Response | None, str]:
+    """The response of the ``role`` exchange, or None and why there is none (a skip reason)."""
+    return _response(observation, role)
+
+
 def the_426(observation: Observation) -> tuple[Response | None, str]:
     """The legacy response when it is a 426; otherwise None and the skip reason."""
     response, reason = _response(observation, LEGACY)

@@ -19,6 +19,7 @@ __all__ = [
     "ALWAYS",
     "ANNOUNCED",
     "ENFORCED",
+    "GATED",
     "LEGACY",
     "REFUSAL",
     "REGISTRY",
@@ -93,12 +94,14 @@ class Phase(enum.StrEnum):
     REFUSAL = "refusal"  # judges a 426: from the deadline on, or whenever a 426 was served
     ENFORCED = "enforced"  # judges that the legacy protocol is refused: from the deadline on
     ANNOUNCED = "announced"  # judges the announcement: only before the deadline
+    GATED = "gated"  # judges a requirement with a deadline, before and after it
 
 
 ALWAYS = Phase.ALWAYS
 REFUSAL = Phase.REFUSAL
 ENFORCED = Phase.ENFORCED
 ANNOUNCED = Phase.ANNOUNCED
+GATED = Phase.GATED
 
 
 @dataclass(frozen=True)
@@ -118,8 +121,14 @@ class Check:
     def run(self, observation: Observation) -> Finding:
         try:
             verdict = self.function(observation)
-        except Exception as exc:  # pragma: no cover - a bug in a check, reported honestly
-            verdict = Verdict.skip(f"the check itself failed: {type(exc).__name__}: {exc}")
+        except Exception as exc:  # a bug in a check: an error of the requirement, never a skip
+            return Finding(
+                check_id=self.id,
+                severity=self.severity,
+                outcome=Outcome.ERROR,
+                message=f"the check itself failed: {type(exc).__name__}: {exc}",
+                rfc=self.rfc,
+            )
         severity = verdict.severity or self.severity
         if verdict.status is Status.OK:
             outcome = Outcome.PASSED
@@ -208,7 +217,9 @@ def run_checks(observation: Observation, selected: Sequence[str] | None = None) 
     for check in checks_for(observation.requirement.protocol, selected):
         if check.applies is not None and not check.applies(observation.requirement):
             continue
-        if check.phase == ANNOUNCED and not before:
+        if (check.phase == ANNOUNCED and not before) or (
+            check.phase == GATED and observation.requirement.after is None
+        ):
             continue
         if before and (check.phase == ENFORCED or (check.phase == REFUSAL and not served_426)):
             findings.append(_not_yet(check, observation))

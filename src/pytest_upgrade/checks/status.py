@@ -46,10 +46,10 @@ def _status_diagnosis(observation: Observation, exchange: Exchange) -> str:
     after, as_of = observation.requirement.after, observation.as_of
     if 200 <= status < 300 and after is not None and as_of is not None and as_of >= after:
         days = (as_of - after).days
+        when = f"passed {days} day(s) ago" if days else "is today"
         return (
-            f"The deadline {after.isoformat()} has passed"
-            + (f" ({days} day(s) ago)" if days else " (it is today)")
-            + " and the old protocol is still served: switch enforcement on (answer legacy"
+            f"The deadline {after.isoformat()} {when}"
+            " and the old protocol is still served: switch enforcement on (answer legacy"
             " requests with 426), or move the announced deadline."
         )
     if (rejected := both_rejected(observation)) is not None:

@@ -45,6 +45,8 @@ _AHEAD_FACTOR = 2
 _HORIZON_FACTOR = 4
 # Skipped tests run no probe; a marked test that may be skipped is not probed ahead.
 _SKIP_MARKERS = ("skip", "skipif")
+# How long the session's end waits for probes still running before it abandons them.
+_CLOSE_GRACE = 0.5
 
 
 def _may_not_run(item: pytest.Item) -> bool:
@@ -197,8 +199,11 @@ class ProbeAhead:
         self._submitted.clear()
 
     def close(self) -> None:
+        """Drop what was probed ahead; give the probes still running a moment to end
+        (a finished run has none), then abandon them: their results would never be
+        reported, and the process exits without waiting for their timeouts."""
         self.cancel()
-        self.engine.close(wait=True)
+        self.engine.close(wait=_CLOSE_GRACE)
 
 
 AHEAD = pytest.StashKey[ProbeAhead]()

@@ -264,7 +264,8 @@ def _evaluate(request: pytest.FixtureRequest) -> None:
         )
         results.append(result)
         _record_properties(item, result)
-        error = target_error(observation)
+        # A check that raised leaves the requirement unevaluated, as an unreachable target does.
+        error = target_error(observation) or result.check_error
         if error is not None:
             item.stash[ERROR] = error
             pytest.fail(f"cannot evaluate {requirement.describe()}: {error}", pytrace=False)

@@ -16,6 +16,7 @@ from .settings import (
     SETTINGS,
     read_settings,
 )
+from .workers import send_as_of
 
 __all__: list[str] = []  # a pytest plugin: hooks only
 
@@ -173,6 +174,7 @@ def pytest_configure(config: pytest.Config) -> None:
         f" (pytest-upgrade; protocol: {_one_of(TOKENS)}).",
     )
     settings = config.stash[SETTINGS] = read_settings(config)
+    send_as_of(config, settings.as_of)  # under xdist: the workers judge as of this date
     engine = ProbeEngine(
         timeout=settings.timeout,
         concurrency=settings.concurrency,

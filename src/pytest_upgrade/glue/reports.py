@@ -16,6 +16,8 @@ import hashlib
 
 import pytest
 
+from ..report.publish import OUTPUT_PROBLEMS
+
 __all__: list[str] = []  # a pytest plugin: hooks only
 
 
@@ -32,6 +34,15 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="write a Markdown summary of the compliance results to PATH (in GitHub"
         " Actions it is also appended to $GITHUB_STEP_SUMMARY).",
     )
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_terminal_summary(
+    terminalreporter: pytest.TerminalReporter, config: pytest.Config
+) -> None:
+    """The report files that could not be written, each on a line of its own."""
+    for problem in config.stash.get(OUTPUT_PROBLEMS, []):
+        terminalreporter.write_line(f"ERROR: {problem}", red=True)
 
 
 @pytest.hookimpl(optionalhook=True)

@@ -13,8 +13,9 @@ import pytest
 
 from .._warnings import PytestUpgradeWarning
 from ..judge import RequirementResult
-from ..report.results import failure_report, result_to_json, summary_line
-from .keys import ERROR, ITEM_DEPLOYMENT, RESULTS
+from ..report.results import failure_report
+from .entries import attach_entries
+from .keys import RESULTS
 
 __all__ = []  # a pytest plugin: hooks only
 
@@ -67,27 +68,6 @@ def pytest_runtest_makereport(
     item: pytest.Item, call: pytest.CallInfo[None]
 ) -> Generator[None, Any, Any]:
     report = yield
-    results = item.stash.get(RESULTS, None)
-    if results is None:
-        return report
-    if call.when == "teardown":
-        # The reports carry what is needed from here on; the exchanges (and
-        # their bodies) need not live as long as the session's items.
-        del item.stash[RESULTS]
-        return report
-    # Attach the results once: to the call report, or to the setup report when
-    # the test never got to its call phase.
-    # A fleet's results name their deployment, as their test ids do.
-    deployment = item.stash.get(ITEM_DEPLOYMENT, None)
-    named = {"deployment": deployment} if deployment is not None else {}
-    if call.when == "call":
-        report.upgrade_results = [{**result_to_json(r), **named} for r in results]
-        report.upgrade_summary = [summary_line(r) for r in results]
-    elif call.when == "setup" and report.failed:
-        # The target could not be evaluated: every requirement reads as an error.
-        cause = item.stash.get(ERROR, "") or report.longreprtext.strip()
-        report.upgrade_results = [
-            {**result_to_json(r), **named, "verdict": "error", "error": cause} for r in results
-        ]
-        report.upgrade_summary = [f"ERROR   {r.requirement.describe()}: {cause}" for r in results]
+    # Every requirement the item was collected with, whatever happened to it.
+    attach_entries(item, call, report)
     return report

@@ -4,15 +4,17 @@ Markdown reports, gathered from every marked test (from xdist workers too).
 
 from __future__ import annotations
 
-import json
+import io
 from typing import Any
 
 import pytest
 
-from ..report.document import build_document
-from ..report.publish import publish_reports
+from ..report.document import build_document, dump_document, interrupted_line
+from ..report.output import write_output
+from ..report.publish import publish_reports, report_problems
 from ..report.summary import summary_lines
-from .keys import NO_REQUIREMENT
+from .entries import COUNTS, Counts
+from .keys import NO_REQUIREMENT, REQUIREMENTS
 from .settings import SETTINGS
 from .workers import is_xdist_worker
 
@@ -34,9 +36,32 @@ class Collector:
         self.config = config
         self.entries: dict[str, list[dict[str, Any]]] = {}
         self.refused: list[dict[str, str]] = []
+        # The run's requirements, collected and selected: counted here in a
+        # plain run (and on each xdist worker), read from the reports on the controller.
+        self.counts = config.stash[COUNTS] = Counts()
+        self.interrupted = False
+        self.run: dict[str, int] | None = None  # the document's counts, once written
+
+    def pytest_deselected(self, items: list[pytest.Item]) -> None:
+        self.counts.collected += sum(len(i.stash.get(REQUIREMENTS, ())) for i in items)
+
+    def pytest_collection_finish(self, session: pytest.Session) -> None:
+        selected = sum(len(item.stash.get(REQUIREMENTS, ())) for item in session.items)
+        self.counts.selected = selected
+        self.counts.collected += selected
+
+    def pytest_keyboard_interrupt(self) -> None:
+        self.interrupted = True
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         self.refused += getattr(report, "upgrade_refused", [])
+        counts = getattr(report, "upgrade_counts", None)
+        if counts is not None:
+            # Under pytest-xdist every worker collects the whole run and tells
+            # the same counts; in a plain run they are this collector's own.
+            collected, selected = counts
+            self.counts.collected = max(self.counts.collected, collected)
+            self.counts.selected = max(self.counts.selected, selected)
         results = getattr(report, "upgrade_results", None)
         if results is None:
             return
@@ -48,7 +73,7 @@ class Collector:
         ]
 
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:
-        if not self.entries or is_xdist_worker(self.config):
+        if is_xdist_worker(self.config) or not (self.entries or self.interrupted):
             return
         terminalreporter.section("upgrade compliance")
         # Passing requirements are listed as pytest lists passing tests in
@@ -59,6 +84,8 @@ class Collector:
         rollup = self.config.stash[SETTINGS].is_fleet
         for line in summary_lines(entries, show_all=show_all, rollup=rollup):
             terminalreporter.write_line(line)
+        if self.interrupted and self.run is not None:
+            terminalreporter.write_line(interrupted_line(self.run), red=True)
 
     def pytest_sessionfinish(self, session: pytest.Session) -> None:
         settings = self.config.stash[SETTINGS]
@@ -85,10 +112,25 @@ class Collector:
             for entries in self.entries.values()
             for entry in entries
         ]
-        document = build_document(settings.as_of.isoformat(), results, self.refused)
+        # Stopped early (Ctrl-C, SIGTERM, -x, --maxfail) before every selected
+        # requirement was reported: every report says so.
+        self.interrupted = self.interrupted or session.exitstatus == pytest.ExitCode.INTERRUPTED
+        selected = max(self.counts.selected, len(results))
+        self.interrupted = self.interrupted or len(results) < selected
+        document = build_document(
+            settings.as_of.isoformat(),
+            results,
+            self.refused,
+            interrupted=self.interrupted,
+            collected=max(self.counts.collected, selected),
+            selected=selected,
+        )
+        self.run = document["requirements"]
         if settings.report_path is not None:
-            settings.report_path.parent.mkdir(parents=True, exist_ok=True)
-            text = json.dumps(document, indent=2) + "\n"
-            settings.report_path.write_text(text, encoding="utf-8")
+            text = io.StringIO()
+            dump_document(document, text)
+            problem = write_output("--upgrade-report", settings.report_path, text.getvalue())
+            # Reported with the others' (exit 4): the other reports are still written.
+            report_problems(session, [problem] if problem else [])
         # The HTML report, the Markdown summary and the CI step summary.
         publish_reports(session, document)

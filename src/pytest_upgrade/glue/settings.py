@@ -16,8 +16,10 @@ from .._model import Requirement
 from .._requirements import parse_declared, parse_origin
 from .._targets import Deployment, TargetLine, build_fleet, group_urls, parse_target_line
 from ..checks.catalogue import REGISTRY
+from ..grammar import parse_calendar_date
 from ..probes.engine import DEFAULT_HOST_LIMIT
 from ..probes.target import HandshakeCache
+from .workers import controller_as_of
 
 __all__ = [
     "DEFAULT_CONCURRENCY",
@@ -121,15 +123,6 @@ def read_settings(config: pytest.Config) -> Settings:
     if only or skip:
         selected = tuple(i for i in REGISTRY if (not only or i in only) and i not in skip)
     report = config.getoption("upgrade_report")
-    raw_as_of = config.getoption("upgrade_as_of")
-    as_of = dt.datetime.now(dt.UTC).date()
-    if raw_as_of:
-        try:
-            as_of = dt.date.fromisoformat(raw_as_of)
-        except ValueError:
-            raise pytest.UsageError(
-                f"--upgrade-as-of: expected a date YYYY-MM-DD, got {raw_as_of!r}"
-            ) from None
     probe_ahead = pick("upgrade_probe_ahead", "upgrade_probe_ahead") or "declared"
     if probe_ahead not in PROBE_AHEAD_MODES:
         raise pytest.UsageError(
@@ -152,8 +145,25 @@ def read_settings(config: pytest.Config) -> Settings:
         strict=bool(strict),
         selected=selected,
         report_path=pathlib.Path(report) if report else None,
-        as_of=as_of,
+        as_of=_as_of(config),
     )
+
+
+def _as_of(config: pytest.Config) -> dt.date:
+    """The run's one evaluation date: ``--upgrade-as-of``, else today (UTC).
+
+    The controller reads the clock once and its workers judge as of its date
+    (``glue.workers``): a run that crosses midnight judges one day.
+    """
+    raw = config.getoption("upgrade_as_of")
+    if raw is None:
+        sent = controller_as_of(config)
+        return sent if sent is not None else dt.datetime.now(dt.UTC).date()
+    day = parse_calendar_date(raw)
+    if day is None:
+        unset = " (empty: an unset variable?)" if not raw.strip() else ""
+        raise pytest.UsageError(f"--upgrade-as-of: expected a date YYYY-MM-DD, got {raw!r}{unset}")
+    return day
 
 
 def _run_headers(config: pytest.Config) -> tuple[tuple[str, str], ...]:
@@ -217,7 +227,8 @@ def _read_targets_file(path: str) -> list[tuple[str, str, pathlib.Path]]:
     """The file's lines, each with its FILE:LINE and the directory ``ca=`` paths start from."""
     file = pathlib.Path(path)
     try:
-        text = file.read_text(encoding="utf-8")
+        # utf-8-sig: a UTF-8 byte order mark (Windows editors write one) is not a token.
+        text = file.read_text(encoding="utf-8-sig")
     except (OSError, UnicodeDecodeError) as exc:
         reason = getattr(exc, "strerror", None) or exc
         raise ValueError(f"--upgrade-targets-file: cannot read {path}: {reason}") from None

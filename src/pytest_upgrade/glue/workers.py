@@ -7,16 +7,46 @@ sections and the report files.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
+from typing import Any
 
 import pytest
 
-__all__ = ["is_xdist_worker", "worker_queue"]
+from ..grammar import parse_calendar_date
+
+__all__ = ["controller_as_of", "is_xdist_worker", "send_as_of", "worker_queue"]
+
+# The key of the run's evaluation date in each worker's ``workerinput``.
+_AS_OF = "pytest_upgrade_as_of"
 
 
 def is_xdist_worker(config: pytest.Config) -> bool:
     """Whether this process is a pytest-xdist worker (not the controller or a plain run)."""
     return hasattr(config, "workerinput")
+
+
+class _AsOfSender:
+    """Gives every worker the controller's evaluation date as the worker starts."""
+
+    def __init__(self, as_of: dt.date) -> None:
+        self.as_of = as_of.isoformat()
+
+    def pytest_configure_node(self, node: Any) -> None:  # an xdist hook
+        node.workerinput[_AS_OF] = self.as_of
+
+
+def send_as_of(config: pytest.Config, as_of: dt.date) -> None:
+    """On an xdist controller: hand ``as_of`` to the workers (one date per run)."""
+    if config.pluginmanager.hasplugin("xdist") and not is_xdist_worker(config):
+        config.pluginmanager.register(_AsOfSender(as_of), "pytest-upgrade-as-of")
+
+
+def controller_as_of(config: pytest.Config) -> dt.date | None:
+    """On an xdist worker: the controller's evaluation date; else None."""
+    workerinput = getattr(config, "workerinput", None)
+    sent = workerinput.get(_AS_OF) if isinstance(workerinput, dict) else None
+    return parse_calendar_date(sent) if isinstance(sent, str) else None
 
 
 def worker_queue(config: pytest.Config) -> Callable[[], list[int]] | None:

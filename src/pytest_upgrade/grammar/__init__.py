@@ -24,7 +24,7 @@ decoded from, whatever decoding the client used.
 from __future__ import annotations
 
 from .alt_svc import DEFAULT_MAX_AGE, Alternative, AltSvcField, parse_alt_svc
-from .dates import parse_http_date
+from .dates import parse_calendar_date, parse_http_date
 from .fields import (
     ConnectionHeader,
     MediaType,
@@ -56,6 +56,7 @@ __all__ = [
     "is_uri_reference",
     "parse_alt_svc",
     "parse_cache_control",
+    "parse_calendar_date",
     "parse_connection",
     "parse_http_date",
     "parse_media_type",

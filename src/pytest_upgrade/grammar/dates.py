@@ -1,4 +1,5 @@
-"""HTTP-date (RFC 9110 §5.6.7), all three formats a recipient must accept.
+"""HTTP-date (RFC 9110 §5.6.7), all three formats a recipient must accept; and
+the calendar date users write (``after=``, ``--upgrade-as-of``).
 
 Pure: a field value or body in, a value out; nothing raises on malformed input.
 """
@@ -9,6 +10,28 @@ import datetime as dt
 import re
 
 from .syntax import WHITESPACE
+
+# --------------------------------------------------------------------------
+# The dates users write: RFC 3339 §5.6 full-date, YYYY-MM-DD and nothing else
+
+_FULL_DATE_RE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+
+
+def parse_calendar_date(value: str) -> dt.date | None:
+    """``YYYY-MM-DD`` (RFC 3339 §5.6 full-date) as a date, or None.
+
+    The one parser of ``after=`` and ``--upgrade-as-of``: exactly four, two
+    and two digits, a date that exists (0001-01-01 to 9999-12-31). The other
+    forms ``date.fromisoformat`` accepts since Python 3.11 (``20261201``,
+    ``2026-W49-1``) and an empty value are not dates here.
+    """
+    if not _FULL_DATE_RE.fullmatch(value):
+        return None
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:  # 2026-02-30, 0000-01-01
+        return None
+
 
 # --------------------------------------------------------------------------
 # RFC 9110 §5.6.7: HTTP-date

@@ -5,8 +5,8 @@ from __future__ import annotations
 import ssl
 from collections.abc import Sequence
 from dataclasses import dataclass
-from urllib.parse import urlsplit
 
+from ..grammar.target_url import parse_base_url
 from .tls_versions import set_versions
 
 __all__ = ["TLS_VERSIONS", "ClientTrust", "Endpoint"]
@@ -30,15 +30,10 @@ class Endpoint:
 
     @classmethod
     def from_url(cls, url: str) -> Endpoint:
-        parts = urlsplit(url)
-        if parts.scheme not in ("http", "https") or not parts.hostname:
-            raise ValueError(f"{url!r} is not an http:// or https:// URL with a host")
-        try:
-            port = parts.port
-        except ValueError as exc:
-            raise ValueError(f"{url!r} has an invalid port: {exc}") from None
-        default = 443 if parts.scheme == "https" else 80
-        return cls(parts.scheme, parts.hostname, port or default, parts.path.rstrip("/"))
+        """The endpoint of a base URL, as HTTP carries it (``grammar.target_url``):
+        ValueError for what it cannot carry (userinfo, a query, a fragment)."""
+        parts = parse_base_url(url)
+        return cls(parts.scheme, parts.host, parts.port, parts.path)
 
     @property
     def authority(self) -> str:

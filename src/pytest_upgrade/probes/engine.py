@@ -2,9 +2,10 @@
 
 One engine per pytest session (per worker under pytest-xdist). Each
 requirement's probes are independent connections; the engine runs them on
-its thread pool, every probe holding one of its host's slots while it runs,
-so that at most ``host_limit`` connections are open at once to one host,
-however many requirements are in flight (``glue.ahead`` decides which).
+its thread pool, every probe holding one of its host's slots while it runs
+(the host it connects to: a deployment's https and cleartext hosts each
+count), so that at most ``host_limit`` connections are open at once to one
+host, however many requirements are in flight (``glue.ahead`` decides which).
 
 A probe's own deadline starts when the probe starts, after its slot was
 granted: waiting for a slot never eats into a probe's timeout.
@@ -13,15 +14,18 @@ granted: waiting for a slot never eats into a probe's timeout.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import threading
 from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future
 
 from .._model import Observation, Requirement
+from .endpoint import Endpoint
 from .observe import assemble, plan_probes
+from .pool import ProbePool
 from .target import HandshakeCache, Made, Probe, Target
 
-__all__ = ["DEFAULT_HOST_LIMIT", "Job", "ProbeEngine", "host_of"]
+__all__ = ["DEFAULT_HOST_LIMIT", "Job", "ProbeEngine", "host_of", "probe_host"]
 
 # Connections at once to one host: a few, as browsers keep (RFC 9112 §9.4
 # asks clients to limit them; 6 to 8 is common practice).
@@ -36,6 +40,29 @@ Host = tuple[str, int]
 def host_of(target: Target) -> Host:
     """The host a target's probes count against: its https (else http) host and port."""
     endpoint = target.primary
+    return (endpoint.host.lower(), endpoint.port)
+
+
+def _endpoint_of(probe: object) -> Endpoint | None:
+    """The endpoint a probe connects to, where it says: a handshake's, or the first
+    argument of a ``partial`` over a probe function (every protocol's plan)."""
+    endpoint = getattr(probe, "endpoint", None)
+    if isinstance(endpoint, Endpoint):
+        return endpoint
+    if isinstance(probe, functools.partial):
+        for arg in probe.args:
+            found = arg if isinstance(arg, Endpoint) else _endpoint_of(arg)
+            if found is not None:
+                return found
+    return None
+
+
+def probe_host(probe: Probe, target: Target) -> Host:
+    """The host one probe's connection counts against: the endpoint it connects to
+    (a deployment's cleartext host too), else the target's primary host."""
+    endpoint = _endpoint_of(probe)
+    if endpoint is None:
+        return host_of(target)
     return (endpoint.host.lower(), endpoint.port)
 
 
@@ -102,16 +129,16 @@ class ProbeEngine:
         self.handshakes = handshakes
         self.concurrency = concurrency
         self.host_limit = host_limit or DEFAULT_HOST_LIMIT
-        self._executor: ThreadPoolExecutor | None = None
+        self._executor: ProbePool | None = None
         self._slots: dict[Host, threading.BoundedSemaphore] = {}
         self._lock = threading.Lock()
         self._closed = False
 
     @property
-    def executor(self) -> ThreadPoolExecutor:
+    def executor(self) -> ProbePool:
         if self._executor is None:
             workers = max(_MIN_THREADS, _THREADS_PER_REQUIREMENT * self.concurrency)
-            self._executor = ThreadPoolExecutor(
+            self._executor = ProbePool(
                 max_workers=workers, thread_name_prefix="pytest-upgrade-probe"
             )
         return self._executor
@@ -139,27 +166,29 @@ class ProbeEngine:
             raise RuntimeError("the probe engine is closed")
         if probes is None:
             probes = self.plan(requirement, target)
-        slot = self._slot(host_of(target))
         job = Job(requirement, target, len(probes), on_done)
 
         def gated(probe: Probe) -> Made:
+            # Each probe holds a slot of the host it connects to: a deployment's
+            # https and http hosts are counted apart, each within the limit.
             try:
-                with slot:
+                with self._slot(probe_host(probe, target)):
                     return probe()
             finally:
                 job.probe_done()
 
-        job.futures = [self.executor.submit(gated, probe) for probe in probes]
+        job.futures = [self.executor.submit(functools.partial(gated, probe)) for probe in probes]
         return job
 
     def observe(self, requirement: Requirement, target: Target) -> Observation:
         """Probe ``requirement`` now and wait for its Observation."""
         return self.submit(requirement, target).observation()
 
-    def close(self, *, wait: bool = True) -> None:
-        """Cancel the probes not started; ``wait`` for those running (each within its timeout)."""
+    def close(self, *, wait: float | None = None) -> None:
+        """Cancel the probes not started; wait for those running (each ends within its
+        timeout), at most ``wait`` seconds, then abandon them: their threads do not
+        hold up the exit."""
         self._closed = True
         if self._executor is not None:
-            self._executor.shutdown(wait=wait, cancel_futures=True)
-            if wait:
-                self._executor = None
+            self._executor.shutdown(wait=wait)
+            self._executor = None

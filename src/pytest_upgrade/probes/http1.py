@@ -4,6 +4,7 @@ framed by h11 (RFC 9112).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 
 import h11
@@ -27,7 +28,7 @@ from .connection import (
 )
 from .endpoint import ClientTrust, Endpoint
 
-__all__ = ["h11_response", "http1_exchange", "http1_roundtrip"]
+__all__ = ["h11_response", "http1_exchange", "http1_roundtrip", "readable_h11_error"]
 
 
 def http1_exchange(
@@ -103,7 +104,9 @@ def http1_roundtrip(
         try:
             event = conn.next_event()
         except h11.RemoteProtocolError as exc:
-            raise ProbeError(FailureKind.PROTOCOL, f"invalid HTTP/1.x response: {exc}") from None
+            raise ProbeError(
+                FailureKind.PROTOCOL, f"invalid HTTP/1.x response: {readable_h11_error(exc)}"
+            ) from None
         if event is h11.NEED_DATA:
             what = "reading the response" if response is None else "reading the response body"
             try:
@@ -175,3 +178,12 @@ def h11_response(
         reason=decode_field(event.reason),
         body_truncated=truncated,
     )
+
+
+_BYTEARRAY = re.compile(r"bytearray\((b(['\"]).*?\2)\)")
+
+
+def readable_h11_error(exc: Exception) -> str:
+    """h11's message with the peer's bytes as a quoted literal, not Python's
+    ``bytearray(b'...')`` repr: "illegal status line: b'\\x00\\xffGARBAGE'"."""
+    return _BYTEARRAY.sub(r"\1", str(exc))

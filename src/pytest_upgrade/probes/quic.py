@@ -21,6 +21,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import os
+import re
 import ssl
 import time
 from collections.abc import Sequence
@@ -37,8 +38,39 @@ __all__ = ["H3_EXTRA", "aioquic_missing", "h3_exchange"]
 
 H3_EXTRA = "pip install 'pytest-upgrade[h3]'"
 
-# RFC 9001 §4.8: a TLS alert travels as the QUIC error code 0x100 + alert.
+# RFC 9001 §4.8: a TLS alert travels as the QUIC transport error CRYPTO_ERROR,
+# 0x0100 + alert (0x0100-0x01ff), in a CONNECTION_CLOSE of type 0x1c. HTTP/3's own
+# error codes (RFC 9114 §8.1) share those numbers but are application errors,
+# carried in a CONNECTION_CLOSE of type 0x1d (RFC 9000 §19.19): the frame type,
+# never the number, tells the two apart.
 _CRYPTO_ERROR = 0x100
+# RFC 9114 §8.1 and RFC 9204 §6 (QPACK): the application error codes of HTTP/3.
+_H3_ERRORS = {
+    0x100: "H3_NO_ERROR",
+    0x101: "H3_GENERAL_PROTOCOL_ERROR",
+    0x102: "H3_INTERNAL_ERROR",
+    0x103: "H3_STREAM_CREATION_ERROR",
+    0x104: "H3_CLOSED_CRITICAL_STREAM",
+    0x105: "H3_FRAME_UNEXPECTED",
+    0x106: "H3_FRAME_ERROR",
+    0x107: "H3_EXCESSIVE_LOAD",
+    0x108: "H3_ID_ERROR",
+    0x109: "H3_SETTINGS_ERROR",
+    0x10A: "H3_MISSING_SETTINGS",
+    0x10B: "H3_REQUEST_REJECTED",
+    0x10C: "H3_REQUEST_CANCELLED",
+    0x10D: "H3_REQUEST_INCOMPLETE",
+    0x10E: "H3_MESSAGE_ERROR",
+    0x10F: "H3_CONNECT_ERROR",
+    0x110: "H3_VERSION_FALLBACK",
+    0x200: "QPACK_DECOMPRESSION_FAILED",
+    0x201: "QPACK_ENCODER_STREAM_ERROR",
+    0x202: "QPACK_DECODER_STREAM_ERROR",
+}
+_H3_MESSAGE_ERROR = 0x10E
+# RFC 9114 §4.2: fields an HTTP/3 message must not carry (aioquic's wording of
+# that rejection names the field; the rule is the RFC's).
+_CONNECTION_SPECIFIC = re.compile(r"[Hh]eader b?'([^']+)' is connection-specific")
 # RFC 8446 §6: the alerts a client raises when the certificate does not verify.
 _CERTIFICATE_ALERTS = {
     42: "bad_certificate",
@@ -192,11 +224,24 @@ def _client_class() -> Any:
     from aioquic.quic.connection import QuicConnection  # noqa: PLC0415
     from aioquic.quic.events import ConnectionTerminated, HandshakeCompleted  # noqa: PLC0415
 
+    class Connection(QuicConnection):
+        """A QUIC connection that remembers why this client closed it first."""
+
+        closed_here: tuple[int, int | None, str] | None = None
+
+        def close(
+            self, error_code: int = 0, frame_type: int | None = None, reason_phrase: str = ""
+        ) -> None:
+            if self.closed_here is None:
+                self.closed_here = (error_code, frame_type, reason_phrase)
+            super().close(error_code=error_code, frame_type=frame_type, reason_phrase=reason_phrase)
+
     class H3Client(QuicConnectionProtocol):
         """One request on one QUIC connection; failures arrive as ProbeErrors."""
 
         def __init__(self, configuration: Any) -> None:
-            super().__init__(QuicConnection(configuration=configuration))
+            self._connection = Connection(configuration=configuration)
+            super().__init__(self._connection)
             self._h3 = H3Connection(self._quic)
             self._done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
             self._handshake: asyncio.Future[str | None] = asyncio.get_running_loop().create_future()
@@ -229,8 +274,18 @@ def _client_class() -> Any:
                 if not self._handshake.done():
                     self._handshake.set_result(event.alpn_protocol)
             elif isinstance(event, ConnectionTerminated):
-                self._fail(_terminated(event.error_code, event.reason_phrase, self._where))
-            for h3_event in self._h3.handle_event(event):
+                # aioquic reports an application close (type 0x1d) with no frame type.
+                application = event.frame_type is None
+                self._fail(
+                    _terminated(event.error_code, event.reason_phrase, self._where, application)
+                )
+            h3_events = self._h3.handle_event(event)
+            closed = self._connection.closed_here
+            if closed is not None and closed[1] is None and closed[0] in _H3_ERRORS:
+                # The HTTP/3 layer rejected what the server sent and closed the
+                # connection (RFC 9114 §8): that is the answer, now, not after draining.
+                self._fail(_rejected(closed[0], closed[2], self._where))
+            for h3_event in h3_events:
                 if getattr(h3_event, "stream_id", None) != self._stream_id:
                     continue
                 if isinstance(h3_event, HeadersReceived) and self._status is None:
@@ -296,9 +351,43 @@ def _client_class() -> Any:
     return H3Client
 
 
-def _terminated(code: int, reason: str, where: str) -> ProbeError:
-    """What a closed QUIC connection means, from its error code (RFC 9000 §20, RFC 9001 §4.8)."""
+def _h3_error(code: int) -> str:
+    name = _H3_ERRORS.get(code)
+    return f"{name} (0x{code:x})" if name else f"0x{code:x}"
+
+
+def _rejected(code: int, reason: str, where: str) -> ProbeError:
+    """This client closed the HTTP/3 connection because of what ``where`` sent (RFC 9114 §8)."""
     because = f": {reason}" if reason else ""
+    fields = _CONNECTION_SPECIFIC.findall(reason)
+    if code == _H3_MESSAGE_ERROR and fields:
+        return ProbeError(
+            FailureKind.PROTOCOL,
+            f"the HTTP/3 answer from {where} is malformed: it carries the connection-specific"
+            f" field {', '.join(fields)}, which HTTP/3 forbids (RFC 9114 §4.2): the app (or its"
+            " server) set it on an HTTP/3 answer, and this client closed the connection with"
+            f" {_h3_error(code)} (RFC 9114 §4.1.2, §8.1)",
+        )
+    return ProbeError(
+        FailureKind.PROTOCOL,
+        f"the HTTP/3 answer from {where} broke HTTP/3's rules, so this client closed the"
+        f" connection with {_h3_error(code)} (RFC 9114 §8.1){because}",
+    )
+
+
+def _terminated(code: int, reason: str, where: str, application: bool) -> ProbeError:
+    """What a closed QUIC connection means (RFC 9000 §19.19, §20; RFC 9001 §4.8; RFC 9114 §8.1).
+
+    ``application``: the close carried an application error code (frame type
+    0x1d), HTTP/3's; otherwise a transport error code, where 0x0100-0x01ff is
+    a TLS alert.
+    """
+    because = f": {reason}" if reason else ""
+    if application:
+        return ProbeError(
+            FailureKind.CLOSED,
+            f"{where} closed the HTTP/3 connection with {_h3_error(code)} (RFC 9114 §8.1){because}",
+        )
     alert = code - _CRYPTO_ERROR
     if alert in _CERTIFICATE_ALERTS:
         return ProbeError(
@@ -317,5 +406,6 @@ def _terminated(code: int, reason: str, where: str) -> ProbeError:
             f"the QUIC handshake with {where} failed: TLS alert {alert}{because}",
         )
     return ProbeError(
-        FailureKind.CLOSED, f"{where} closed the QUIC connection (error 0x{code:x}{because})"
+        FailureKind.CLOSED,
+        f"{where} closed the QUIC connection (transport error 0x{code:x}, RFC 9000 §20{because})",
     )

@@ -210,6 +210,13 @@ _NOT_AUTHORITATIVE = (
     " must be authoritative for it (RFC 7838 §2.1, RFC 9114 §3.3): give it the certificate the"
     " TLS listener has."
 )
+_MALFORMED = (
+    "The HTTP/3 answer breaks HTTP/3's message rules (RFC 9114 §4.1.2), so HTTP/3 clients"
+    " discard it. Connection-specific fields (Connection, Upgrade, Keep-Alive,"
+    " Proxy-Connection, Transfer-Encoding) are forbidden in HTTP/3 (RFC 9114 §4.2): an app"
+    " that sets Upgrade or Connection must do so on HTTP/1.x answers only"
+    ' (scope["http_version"] starting with "1").'
+)
 _NO_H3 = (
     'The QUIC listener does not offer ALPN "h3" (RFC 9114 §3.1): serve the final HTTP/3,'
     " not a draft version."
@@ -231,6 +238,7 @@ H3 = Protocol(
             FailureKind.UNREACHABLE: _UDP_CLOSED,
             FailureKind.CERTIFICATE: _NOT_AUTHORITATIVE,
             FailureKind.ALPN_MISMATCH: _NO_H3,
+            FailureKind.PROTOCOL: _MALFORMED,
         }
     ),
     legacy_refused=False,

@@ -8,12 +8,13 @@ run. Everything that comes from the run is escaped with :func:`html.escape`.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from .html_assets import CSP, SCRIPT, STYLE
 from .html_markup import Entry, esc, follows, plural
 from .html_requirements import checks_fragment, pytest_html_fragment, requirements_section
+from .html_scale import in_full, is_large, nearest_deadlines, target_list
 from .html_timeline import timeline
 from .model import (
     CHECK_MARKS,
@@ -23,6 +24,8 @@ from .model import (
     check_counts,
     check_ids,
     describe,
+    interrupted_note,
+    natural_sorted,
     targets,
     verdict,
     verdict_counts,
@@ -36,6 +39,9 @@ def render_html(document: Mapping[str, Any]) -> str:
     entries: list[Entry] = list(document.get("results", ()))
     anchors = [f"r{n}" for n in range(1, len(entries) + 1)]
     date = as_of(document)
+    # Thousands of requirements: the passing ones are summarised (html_scale).
+    large = is_large(entries)
+    full = in_full(entries)
     title = "Upgrade compliance" + (f" as of {date}" if date else "")
     parts = [
         "<!DOCTYPE html>",
@@ -49,14 +55,14 @@ def render_html(document: Mapping[str, Any]) -> str:
         f"<style>{STYLE}</style>",
         "</head>",
         "<body>",
-        _header(entries, date),
+        _header(entries, date, interrupted_note(document)),
         "<main>",
         _nav(),
         _filters(entries),
-        _matrix(entries, anchors),
-        timeline(entries, anchors, date),
-        _targets(entries),
-        requirements_section(entries, anchors),
+        _matrix(entries, anchors, full),
+        _timeline(entries, anchors, date, large=large),
+        _targets(entries, large=large),
+        requirements_section(entries, anchors, full),
         _refused(document.get("refused", ())),
         "</main>",
         f"<script>{SCRIPT}</script>",
@@ -69,16 +75,13 @@ def render_html(document: Mapping[str, Any]) -> str:
 # -- the top of the page -----------------------------------------------------------
 
 
-def _header(entries: Sequence[Entry], date: str) -> str:
+def _header(entries: Sequence[Entry], date: str, interrupted: str | None = None) -> str:
     counts = verdict_counts(entries)
     tests = len({e.get("nodeid") for e in entries})
     where = targets(entries)
     meta = [
         f"as of <time>{esc(date)}</time>" if date else "",
         f"{plural(len(entries), 'requirement')} in {plural(tests, 'test')}",
-        ("target: " if len(where) == 1 else "targets: ") + ", ".join(esc(t) for t in where)
-        if where
-        else "",
     ]
     items = "".join(
         f'<li class="{v if counts[v] else "zero"}" data-count="{v}">'
@@ -88,12 +91,17 @@ def _header(entries: Sequence[Entry], date: str) -> str:
     )
     checks = check_counts(entries)
     check_line = ", ".join(f"{n} {outcome}" for outcome, n in checks.items())
+    # An interrupted run says so above its counts: what was not checked is not known to hold.
+    alert = f'<p class="interrupted" role="alert">{esc(interrupted)}</p>' if interrupted else ""
     return (
         "<header>"
         "<h1>Upgrade compliance</h1>"
-        f'<p class="meta">{" · ".join(m for m in meta if m)}</p>'
+        f"{alert}"
+        # The counts first; the targets, however many, after them and folded.
         f'<ul class="counts" aria-label="requirements by verdict">{items}</ul>'
-        f'<p class="meta">checks: {esc(check_line)}</p>'
+        f'<p class="meta">{" · ".join(m for m in meta if m)}</p>'
+        + (f'<div class="meta">{target_list(where)}</div>' if where else "")
+        + f'<p class="meta">checks: {esc(check_line)}</p>'
         "</header>"
     )
 
@@ -131,12 +139,21 @@ def _filters(entries: Sequence[Entry]) -> str:
 # -- the matrix --------------------------------------------------------------------
 
 
-def _matrix(entries: Sequence[Entry], anchors: Sequence[str]) -> str:
+def _matrix(entries: Sequence[Entry], anchors: Sequence[str], full: Callable[[Entry], bool]) -> str:
     if not entries:
         return (
             '<section id="matrix"><h2>Requirements × checks</h2>'
             "<p>No requirement was checked in this run.</p></section>"
         )
+    listed = [(e, a) for e, a in zip(entries, anchors, strict=True) if full(e)]
+    note = ""
+    if len(listed) < len(entries):
+        note = (
+            f'<p class="meta">{len(entries) - len(listed)} requirement(s) are not rows here'
+            " (passing, or past the first failing ones): each is listed under Details,"
+            " every check in the JSON report.</p>"
+        )
+    entries, anchors = [e for e, _ in listed], [a for _, a in listed]
     ids = check_ids(entries)
     head = "".join(f'<th scope="col" class="check"><span>{esc(i)}</span></th>' for i in ids)
     rows = []
@@ -179,7 +196,7 @@ def _matrix(entries: Sequence[Entry], anchors: Sequence[str]) -> str:
         " every requirement</caption>"
         f'<thead><tr><th scope="col">requirement</th><th scope="col">verdict</th>{head}</tr>'
         f"</thead><tbody>{''.join(rows)}</tbody></table></div>"
-        f'<p class="legend">{legend}</p>'
+        f'<p class="legend">{legend}</p>{note}'
         "</section>"
     )
 
@@ -187,13 +204,23 @@ def _matrix(entries: Sequence[Entry], anchors: Sequence[str]) -> str:
 # -- the per-target roll-up --------------------------------------------------------
 
 
-def _targets(entries: Sequence[Entry]) -> str:
+def _targets(entries: Sequence[Entry], *, large: bool = False) -> str:
     by_target: dict[str, list[Entry]] = {}
     for entry in entries:
         by_target.setdefault(str(entry.get("target", "")), []).append(entry)
     head = "".join(f'<th scope="col">{VERDICT_MARKS[v]} {v}</th>' for v in VERDICTS)
     rows = []
-    for target in sorted(by_target):
+    # A large run's table: the targets where something did not pass (html_scale).
+    listed = [
+        t for t in by_target if not large or any(verdict(e) != "passed" for e in by_target[t])
+    ]
+    note = ""
+    if len(listed) < len(by_target):
+        note = (
+            f'<p class="meta">and {len(by_target) - len(listed)} target(s) where every'
+            " requirement passed</p>"
+        )
+    for target in natural_sorted(listed):
         counts = verdict_counts(by_target[target])
         cells = "".join(
             f'<td data-label="{v}" class="{v if counts[v] else "none"}">{counts[v]}</td>'
@@ -207,8 +234,23 @@ def _targets(entries: Sequence[Entry]) -> str:
         '<section id="targets"><h2>Targets</h2>'
         '<div class="scroll"><table class="stack rollup">'
         f'<thead><tr><th scope="col">target</th><th scope="col">requirements</th>{head}</tr>'
-        f"</thead><tbody>{''.join(rows)}</tbody></table></div></section>"
+        f"</thead><tbody>{''.join(rows)}</tbody></table></div>{note}</section>"
     )
+
+
+def _timeline(entries: Sequence[Entry], anchors: Sequence[str], date: str, *, large: bool) -> str:
+    """The deadline timeline; a large run's draws the nearest deadlines (html_scale)."""
+    if not large:
+        return timeline(entries, anchors, date)
+    near, near_anchors, total = nearest_deadlines(entries, anchors)
+    drawn = timeline(near, near_anchors, date)
+    if total <= len(near):
+        return drawn
+    note = (
+        f'<p class="meta">The {len(near)} nearest of {total} deadlines are drawn;'
+        " every one is in the JSON report.</p></section>"
+    )
+    return drawn.removesuffix("</section>") + note
 
 
 def _refused(refused: Sequence[Mapping[str, Any]]) -> str:

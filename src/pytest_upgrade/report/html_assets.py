@@ -37,6 +37,11 @@ h2 { font-size: 1.25rem; margin: 1.6rem 0 .6rem; border-bottom: 1px solid var(--
 h3 { font-size: 1.05rem; margin: 0; display: inline; }
 code, pre, .mono { font-family: "DejaVu Sans Mono", ui-monospace, Menlo, Consolas, monospace; }
 .meta { color: var(--muted); margin: 0 0 .8rem; overflow-wrap: anywhere; }
+.interrupted {
+  font-weight: bold; color: var(--error-fg); background: var(--error-bg); padding: .4rem .8rem;
+}
+.requirement.brief { padding: .15rem 0; border-bottom: 1px solid var(--line); }
+details.targets ul { max-height: 16rem; overflow: auto; margin: .3rem 0; }
 a { color: var(--focus); }
 :focus-visible { outline: 3px solid var(--focus); outline-offset: 2px; }
 .counts { display: flex; flex-wrap: wrap; gap: .5rem; list-style: none; padding: 0; margin: .5rem 0; }
@@ -118,6 +123,7 @@ SCRIPT = """
   var followers = Array.prototype.slice.call(document.querySelectorAll("[data-entry]"));
   var total = articles.length;
   function show(element, visible) {
+    if (element.hidden === !visible) { return; }  // thousands of rows: touch only what changes
     if (visible) { element.removeAttribute("hidden"); } else { element.setAttribute("hidden", ""); }
   }
   function apply() {

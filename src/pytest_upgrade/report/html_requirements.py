@@ -4,9 +4,10 @@ commands; the same checks as a fragment for pytest-html's table.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from .html_markup import Entry, esc, filter_attributes
+from .html_scale import summary_article
 from .model import (
     CHECK_MARKS,
     VERDICT_MARKS,
@@ -21,8 +22,16 @@ __all__ = ["checks_fragment", "pytest_html_fragment", "requirements_section"]
 # -- per requirement ---------------------------------------------------------------
 
 
-def requirements_section(entries: Sequence[Entry], anchors: Sequence[str]) -> str:
-    articles = [_requirement(e, a) for e, a in zip(entries, anchors, strict=True)]
+def requirements_section(
+    entries: Sequence[Entry],
+    anchors: Sequence[str],
+    full: Callable[[Entry], bool] = lambda entry: True,
+) -> str:
+    """Every requirement's article: in full, or (a large run's, html_scale) one line."""
+    articles = [
+        _requirement(e, a) if full(e) else summary_article(e, a)
+        for e, a in zip(entries, anchors, strict=True)
+    ]
     return f'<section id="requirements"><h2>Details</h2>{"".join(articles)}</section>'
 
 

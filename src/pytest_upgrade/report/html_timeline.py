@@ -47,7 +47,7 @@ def timeline(entries: Sequence[Entry], anchors: Sequence[str], date: str) -> str
     except ValueError:
         today = None
     days = [d for d, _ in dated] + ([today] if today else [])
-    start, end = min(days) - dt.timedelta(days=14), max(days) + dt.timedelta(days=14)
+    start, end = _shift(min(days), -14), _shift(max(days), 14)
     span = (end - start).days or 1
 
     def x(day: dt.date) -> float:
@@ -114,25 +114,45 @@ def timeline(entries: Sequence[Entry], anchors: Sequence[str], date: str) -> str
     return head + svg + table + "</section>"
 
 
-def _ticks(start: dt.date, end: dt.date, x: Any, axis_y: int) -> list[str]:
-    """A tick on the first day of each month (of each year over a long span)."""
+def _shift(day: dt.date, days: int) -> dt.date:
+    """``day`` moved by ``days``, held at the calendar's ends (after=9999-12-31 means never)."""
+    try:
+        return day + dt.timedelta(days=days)
+    except OverflowError:
+        return dt.date.max if days > 0 else dt.date.min
+
+
+_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+# Years between ticks over a long span: at most about a dozen ticks, up to 0001-9999.
+_YEAR_STEPS = (1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000)
+
+
+def _tick_days(start: dt.date, end: dt.date) -> tuple[list[dt.date], bool]:
+    """The days after ``start`` that get a tick, and whether they are labelled by month."""
     months = (end.year - start.year) * 12 + end.month - start.month
-    step = 1 if months <= 14 else 3 if months <= 40 else 12
+    if months <= 40:
+        step = 1 if months <= 14 else 3
+        firsts = (
+            dt.date(start.year + (start.month + n - 1) // 12, (start.month + n - 1) % 12 + 1, 1)
+            for n in range(1, months + 1)
+        )
+        return [day for day in firsts if (day.month - 1) % step == 0], True
+    years = end.year - start.year
+    step = next((s for s in _YEAR_STEPS if years / s <= 12), _YEAR_STEPS[-1])
+    first = start.year // step * step + step
+    return [dt.date(year, 1, 1) for year in range(first, end.year + 1, step)], False
+
+
+def _ticks(start: dt.date, end: dt.date, x: Any, axis_y: int) -> list[str]:
+    """A tick on the first day of each month (of each year, decade... over a long span)."""
+    days, by_month = _tick_days(start, end)
     ticks: list[str] = []
-    year, month = start.year, start.month
-    while True:
-        month += 1
-        if month > 12:
-            year, month = year + 1, 1
-        day = dt.date(year, month, 1)
-        if day > end:
-            return ticks
-        if (month - 1) % step:
-            continue
+    for day in days:
         tx = x(day)
-        text = day.strftime("%b %Y") if step < 12 else str(year)
+        text = f"{_MONTHS[day.month - 1]} {day.year}" if by_month else str(day.year)
         ticks.append(
             f'<line x1="{tx:.1f}" y1="{axis_y - 4}" x2="{tx:.1f}" y2="{axis_y + 4}"'
             ' stroke="#57606a"/>'
             f'<text x="{tx:.1f}" y="{axis_y + 18}" text-anchor="middle">{text}</text>'
         )
+    return ticks

@@ -10,6 +10,7 @@ summary fits a screen.
 from __future__ import annotations
 
 import html
+import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -21,6 +22,7 @@ from .model import (
     deadline_entries,
     describe,
     failed_checks,
+    interrupted_note,
     targets,
     verdict,
     verdict_counts,
@@ -33,14 +35,25 @@ Entry = Mapping[str, Any]
 # How many failing requirements and deadlines are shown before the fold.
 TOP_FAILURES = 5
 TOP_DEADLINES = 3
+# Targets named under the heading; more are counted, each named in the table.
+TOP_TARGETS = 3
 # GitHub keeps at most 1 MiB of a step's summary: long lists stop well before.
 MAX_LISTED = 200
 
 
+# Characters that start Markdown inline syntax (GFM: emphasis, code spans, links,
+# strikethrough, table cells); a backslash makes each literal (GFM §2.4). "<" and
+# "&" are HTML's, escaped as HTML.
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_\[\]~|])")
+
+
 def _cell(value: object) -> str:
-    """Text safe inside a table cell: no HTML, no pipes, no line breaks."""
-    text = html.escape(str(value), quote=False)
-    return text.replace("|", "\\|").replace("\r", " ").replace("\n", " ")
+    """Text safe in a list item or a table cell: no HTML, no Markdown, no line breaks.
+
+    A path such as ``/plain*emph*`` reads as written, asterisks included.
+    """
+    text = _MARKDOWN_SPECIAL.sub(r"\\\1", html.escape(str(value), quote=False))
+    return text.replace("\r", " ").replace("\n", " ")
 
 
 def _code(value: object) -> str:
@@ -52,11 +65,20 @@ def render_markdown(document: Mapping[str, Any]) -> str:
     entries: list[Entry] = list(document.get("results", ()))
     counts = verdict_counts(entries)
     date = as_of(document)
-    lines = [f"## Upgrade compliance: {_headline(counts, len(entries))}", ""]
+    headline = _headline(counts, len(entries))
+    interrupted = interrupted_note(document)
+    if interrupted is not None:
+        # Never a plain ✔: what was not checked is not known to hold.
+        headline = f"{VERDICT_MARKS['error']} {interrupted.split(';')[0]}; " + headline
+    lines = [f"## Upgrade compliance: {headline}", ""]
+    if interrupted is not None:
+        lines += [f"> **{_cell(interrupted)}**", ""]
     where = targets(entries)
     meta = [f"as of {date}" if date else ""]
-    if where:
+    if where and len(where) <= TOP_TARGETS:
         meta.append(("target " if len(where) == 1 else "targets ") + ", ".join(where))
+    elif where:
+        meta.append(f"{len(where)} targets (listed with every requirement below)")
     lines += [_cell(" · ".join(m for m in meta if m)), ""]
     if not entries:
         return "\n".join([*lines, "No requirement was checked in this run.", ""])

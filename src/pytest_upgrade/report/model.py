@@ -12,6 +12,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from ..checks.catalogue import REGISTRY
+from .document import interrupted_line, is_incomplete, natural_key
 
 __all__ = [
     "CHECK_MARKS",
@@ -24,6 +25,8 @@ __all__ = [
     "deadline_entries",
     "describe",
     "failed_checks",
+    "interrupted_note",
+    "natural_sorted",
     "targets",
     "verdict",
     "verdict_counts",
@@ -48,6 +51,7 @@ CHECK_MARKS = {
     "warned": "⚠",
     "skipped": "○",
     "noted": "ℹ",
+    "error": "‼",
 }
 
 
@@ -98,8 +102,13 @@ def check_ids(entries: Iterable[Entry]) -> list[str]:
     return sorted(ids, key=lambda check_id: order.get(check_id, len(order)))
 
 
+def natural_sorted(texts: Iterable[str]) -> list[str]:
+    """In natural order: "n2" before "n10"."""
+    return sorted(texts, key=natural_key)
+
+
 def targets(entries: Iterable[Entry]) -> list[str]:
-    return sorted({str(entry.get("target", "")) for entry in entries} - {""})
+    return natural_sorted({str(entry.get("target", "")) for entry in entries} - {""})
 
 
 def deadline_entries(entries: Sequence[Entry]) -> list[tuple[dt.date, Entry]]:
@@ -138,3 +147,17 @@ def as_of(document: Mapping[str, Any]) -> str:
         return str(value)
     dates = {e.get("as_of") for e in document.get("results", ())} - {None}
     return ", ".join(sorted(str(d) for d in dates))
+
+
+def interrupted_note(document: Mapping[str, Any]) -> str | None:
+    """What an interrupted run's reports say first, or None for a complete run."""
+    if not is_incomplete(document):
+        return None
+    reported = len(document.get("results", ()))
+    counts = document.get("requirements") or {}
+    counts = {
+        "reported": reported,
+        "selected": counts.get("selected", reported),
+        "collected": counts.get("collected", counts.get("selected", reported)),
+    }
+    return interrupted_line(counts)

@@ -11,12 +11,19 @@ from __future__ import annotations
 
 import os
 import pathlib
-from collections.abc import Mapping
+import sys
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 import pytest
 
-__all__ = ["STEP_SUMMARY", "publish_reports"]
+from .output import write_output
+
+__all__ = ["OUTPUT_PROBLEMS", "STEP_SUMMARY", "publish_reports", "report_problems"]
+
+# The report files of this run that could not be written, one line each: shown
+# in the terminal summary (glue.reports), on lines of their own after the tests.
+OUTPUT_PROBLEMS = pytest.StashKey[list[str]]()
 
 # GitHub Actions: a file the job appends Markdown to, shown on the run's page.
 STEP_SUMMARY = "GITHUB_STEP_SUMMARY"
@@ -45,20 +52,28 @@ def publish_reports(session: pytest.Session, document: Mapping[str, Any]) -> Non
             problems += _write("--upgrade-markdown", pathlib.Path(markdown_path), markdown)
         if summarize_ci:
             problems += _write(STEP_SUMMARY, pathlib.Path(step_summary), markdown, append=True)
-    if problems:
-        reporter = config.pluginmanager.get_plugin("terminalreporter")
+    report_problems(session, problems)
+
+
+def report_problems(session: pytest.Session, problems: Iterable[str]) -> None:
+    """Report files that could not be written: exit 4 (a usage error) after the tests ran.
+
+    Each line is shown in the terminal summary (or on stderr without the
+    terminal reporter), never on the progress line the session ended on.
+    """
+    problems = list(problems)
+    if not problems:
+        return
+    session.exitstatus = pytest.ExitCode.USAGE_ERROR
+    config = session.config
+    # Without the terminal reporter (-p no:terminal) the lines go to stderr.
+    if config.pluginmanager.get_plugin("terminalreporter") is None:
         for problem in problems:
-            if reporter is not None:
-                reporter.write_line(f"ERROR: {problem}", red=True)
-        session.exitstatus = pytest.ExitCode.USAGE_ERROR
+            print(f"ERROR: {problem}", file=sys.stderr)
+        return
+    config.stash.setdefault(OUTPUT_PROBLEMS, []).extend(problems)
 
 
 def _write(option: str, path: pathlib.Path, text: str, *, append: bool = False) -> list[str]:
-    try:
-        if not append:
-            path.parent.mkdir(parents=True, exist_ok=True)
-        with path.open("a" if append else "w", encoding="utf-8") as stream:
-            stream.write(("\n" if append else "") + text)
-    except OSError as exc:
-        return [f"{option}: cannot write {path}: {exc.strerror or exc}"]
-    return []
+    problem = write_output(option, path, text, append=append)
+    return [problem] if problem is not None else []

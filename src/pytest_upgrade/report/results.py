@@ -28,6 +28,7 @@ _MARKS = {
     Outcome.WARNED: "⚠",
     Outcome.SKIPPED: "○",
     Outcome.NOTED: "ℹ",
+    Outcome.ERROR: "‼",
 }
 
 
@@ -59,8 +60,8 @@ def _finding_lines(finding: Finding) -> list[str]:
     mark = _MARKS[finding.outcome]
     head = f"  {mark} {finding.check_id} [{finding.severity.value}"
     head += f", {finding.rfc}]" if finding.rfc else "]"
-    if finding.outcome is Outcome.SKIPPED:
-        return [f"{head} skipped: {finding.message}"]
+    if finding.outcome in (Outcome.SKIPPED, Outcome.ERROR):
+        return [f"{head} {finding.outcome.value}: {finding.message}"]
     lines = [f"{head} {finding.message}"]
     if finding.outcome in (Outcome.FAILED, Outcome.WARNED):
         if finding.expected:

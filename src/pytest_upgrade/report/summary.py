@@ -15,6 +15,8 @@ from collections import Counter
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from .document import natural_key
+
 __all__ = ["VERDICTS", "summary_lines"]
 
 # In the order the counts and the roll-up's columns show them.
@@ -29,7 +31,8 @@ def summary_lines(
     ``rollup`` adds the per-target table (a fleet run: under pytest-xdist a
     bundled server per worker is not a target worth a table).
     """
-    ordered = sorted(entries, key=lambda e: e["nodeid"])  # stable: a test's requirements in order
+    # Natural order ("n2" before "n10"), stable: a test's requirements in order.
+    ordered = sorted(entries, key=lambda e: natural_key(e["nodeid"]))
     shown = [e for e in ordered if show_all or e["verdict"] != "passed"]
     blocks = [[f"{e['summary']}  {e['nodeid']}" for e in shown]]
     if rollup:
@@ -41,8 +44,8 @@ def summary_lines(
         blocks.append(_rollup(targets, show_all=show_all))
     counts = Counter(e["verdict"] for e in entries)
     total = len(entries)
-    text = f"{total} requirement{'s' if total != 1 else ''}: " + ", ".join(
-        f"{counts[v]} {v}" for v in VERDICTS if counts[v]
+    text = f"{total} requirement{'s' if total != 1 else ''}" + (
+        ": " + ", ".join(f"{counts[v]} {v}" for v in VERDICTS if counts[v]) if total else ""
     )
     hidden = total - len(shown)
     if hidden:
@@ -63,9 +66,9 @@ def _rollup(targets: Mapping[str, Counter[str]], *, show_all: bool) -> list[str]
     if not listed:
         return [f"(every requirement passed on each of the {passing} targets)"]
 
-    def order(item: tuple[str, Counter[str]]) -> tuple[int, int, str]:
+    def order(item: tuple[str, Counter[str]]) -> tuple[int, int, tuple[tuple[int, int | str], ...]]:
         target, counts = item
-        return (-(counts["failed"] + counts["error"]), -counts["warned"], target)
+        return (-(counts["failed"] + counts["error"]), -counts["warned"], natural_key(target))
 
     width = max(len("target"), *(len(t) for t in listed))
     rows = [f"{'target':<{width}}  " + "  ".join(f"{v:>7}" for v in VERDICTS)]
