@@ -34,11 +34,16 @@ PROG = "pytest-upgrade"
 # pytest's exit codes (pytest.ExitCode), without importing pytest for --help.
 _USAGE_ERROR = 4
 
-# The ini value pytest-asyncio warns about when it is unset (docs/operators.md):
-# ``check`` collects no async test, so setting it changes nothing but the noise.
-# pytest-asyncio is an extra (pytest-upgrade[asyncio]); the warning comes from
-# having it installed, and ``check`` sets the value only then.
-_ASYNCIO_LOOP_SCOPE = "asyncio_default_fixture_loop_scope"
+# pytest-asyncio (an extra, pytest-upgrade[asyncio]) warns at every run until
+# its asyncio_default_fixture_loop_scope is set. ``check`` runs no async test,
+# so that warning is noise there: a -W filter (applied to configuration-time
+# warnings too, pytest 8.3 and 9) hides exactly it. A filter rather than
+# ``-o ...=function``: it overrides no project's value, and names no ini key
+# pytest would call unknown where pytest-asyncio is absent or blocked.
+_QUIET_ASYNCIO = (
+    'ignore:The configuration option "asyncio_default_fixture_loop_scope" is unset'
+    ":pytest.PytestDeprecationWarning"
+)
 
 # pytest's own short options that take their value as the next argument.
 _PYTEST_VALUE_OPTIONS = frozenset({"-k", "-m", "-p", "-o", "-W", "-n"})
@@ -138,40 +143,6 @@ def translate(argv: Sequence[str], options: dict[str, bool]) -> tuple[list[str],
     return out, configured
 
 
-def _sets_loop_scope(args: Sequence[str]) -> bool:
-    """Whether the command line or the project's configuration sets pytest-asyncio's scope."""
-    if any(_ASYNCIO_LOOP_SCOPE in arg for arg in args):
-        return True
-    candidates = [
-        pathlib.Path(value)
-        for name, equals, value in (arg.partition("=") for arg in args)
-        if equals and name in _CONFIG_OPTIONS
-    ]
-    for i, arg in enumerate(args[:-1]):
-        if arg in _CONFIG_OPTIONS:
-            candidates.append(pathlib.Path(args[i + 1]))
-    candidates.append(pathlib.Path.cwd())
-    files: list[pathlib.Path] = []
-    for candidate in candidates:
-        names = ("pytest.ini", ".pytest.ini", "pyproject.toml", "tox.ini", "setup.cfg")
-        files += [candidate / n for n in names] if candidate.is_dir() else [candidate]
-    return any(_mentions(path) for path in files)
-
-
-def _asyncio_installed() -> bool:
-    """Whether pytest-asyncio is there to read the value (pytest 9 warns about unknown ones)."""
-    import importlib.util  # noqa: PLC0415
-
-    return importlib.util.find_spec("pytest_asyncio") is not None
-
-
-def _mentions(path: pathlib.Path) -> bool:
-    try:
-        return _ASYNCIO_LOOP_SCOPE in path.read_text(encoding="utf-8", errors="replace")
-    except OSError:
-        return False
-
-
 def _check(argv: list[str]) -> int:
     if argv and argv[0] in {"-h", "--help"}:
         print(_CHECK_HELP.format(prog=PROG))
@@ -189,16 +160,13 @@ def _check(argv: list[str]) -> int:
         # The compliance section and the failures; no progress lines, no
         # short summary (the section lists the same failures).
         args = ["-q", "-rN", *args]
+    args = ["-W", _QUIET_ASYNCIO, *args]
     if configured:
-        if _asyncio_installed() and not _sets_loop_scope(args):
-            args = ["-o", f"{_ASYNCIO_LOOP_SCOPE}=function", *args]
         # Only the declared requirements: the project's own tests are not run.
         return int(pytest.main([*args, "upgrade-requirements"]))
     with tempfile.TemporaryDirectory(prefix="pytest-upgrade-check-") as scratch:
         ini = pathlib.Path(scratch, "pytest.ini")
         ini.write_text("[pytest]\n# written by pytest-upgrade check\n", encoding="utf-8")
-        if _asyncio_installed() and not any(_ASYNCIO_LOOP_SCOPE in arg for arg in args):
-            args = ["-o", f"{_ASYNCIO_LOOP_SCOPE}=function", *args]
         return int(pytest.main(["-c", str(ini), f"--rootdir={scratch}", *args, scratch]))
 
 

@@ -103,6 +103,29 @@ def test_the_project_configuration_is_read_when_asked_for(workdir: pathlib.Path)
     assert "Warning" not in done.stdout + done.stderr
 
 
+def test_the_warning_check_hides_is_real(workdir: pathlib.Path) -> None:
+    # Where pytest-asyncio is installed and nothing sets its loop scope, a plain
+    # pytest run shows its warning: the one check filters out.
+    pytest.importorskip("pytest_asyncio")
+    (workdir / "conftest.py").unlink()
+    (workdir / "pytest.ini").write_text("[pytest]\n")
+    env = {k: v for k, v in os.environ.items() if k not in {"PYTEST_ADDOPTS", "CI"}}
+    args = ["-p", "no:cacheprovider", "--upgrade-app=app:app", "--upgrade-require=h2 /v2/orders"]
+    done = subprocess.run(
+        [sys.executable, "-m", "pytest", *args],
+        cwd=workdir,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=120,
+    )
+    assert 'PytestDeprecationWarning: The configuration option "asyncio_default' in (
+        done.stdout + done.stderr
+    )
+    assert command(workdir, "check", "-c", "pytest.ini", "-v").returncode == 5
+
+
 def test_plain_pytest_without_configuration_warns_nothing(tmp_path: pathlib.Path) -> None:
     # pytest-asyncio is an extra (pytest-upgrade[asyncio]): a user who did not
     # install it runs without it, as `-p no:asyncio` does here.
