@@ -34,16 +34,10 @@ PROG = "pytest-upgrade"
 # pytest's exit codes (pytest.ExitCode), without importing pytest for --help.
 _USAGE_ERROR = 4
 
-# pytest-asyncio (an extra, pytest-upgrade[asyncio]) warns at every run until
-# its asyncio_default_fixture_loop_scope is set. ``check`` runs no async test,
-# so that warning is noise there: a -W filter (applied to configuration-time
-# warnings too, pytest 8.3 and 9) hides exactly it. A filter rather than
-# ``-o ...=function``: it overrides no project's value, and names no ini key
-# pytest would call unknown where pytest-asyncio is absent or blocked.
-_QUIET_ASYNCIO = (
-    'ignore:The configuration option "asyncio_default_fixture_loop_scope" is unset'
-    ":pytest.PytestDeprecationWarning"
-)
+# pytest-asyncio (an extra, pytest-upgrade[asyncio]) warns in its
+# pytest_configure at every run until its asyncio_default_fixture_loop_scope is
+# set. ``check`` runs no async test, so that warning is only noise there.
+_ASYNCIO_UNSET = r'The configuration option "asyncio_default_fixture_loop_scope" is unset'
 
 # pytest's own short options that take their value as the next argument.
 _PYTEST_VALUE_OPTIONS = frozenset({"-k", "-m", "-p", "-o", "-W", "-n"})
@@ -143,6 +137,30 @@ def translate(argv: Sequence[str], options: dict[str, bool]) -> tuple[list[str],
     return out, configured
 
 
+def _quiet_asyncio() -> object:
+    """A plugin for ``check`` alone that keeps pytest-asyncio's unset-scope warning quiet.
+
+    Its ``pytest_configure`` runs first and adds a warnings filter for exactly
+    that message, inside the context pytest runs configuration hooks in (and
+    restores after them, pytest 8.3 and 9). Not ``-o ...=function``: that
+    would override a project's value, and pytest 9 calls the key unknown where
+    pytest-asyncio is absent or blocked; not ``-W``: pytest 8.3 does not apply
+    it to configuration-time warnings.
+    """
+    import warnings  # noqa: PLC0415
+
+    import pytest  # noqa: PLC0415
+
+    class QuietAsyncio:
+        @pytest.hookimpl(tryfirst=True)
+        def pytest_configure(self) -> None:
+            warnings.filterwarnings(
+                "ignore", message=_ASYNCIO_UNSET, category=pytest.PytestDeprecationWarning
+            )
+
+    return QuietAsyncio()
+
+
 def _check(argv: list[str]) -> int:
     if argv and argv[0] in {"-h", "--help"}:
         print(_CHECK_HELP.format(prog=PROG))
@@ -160,14 +178,14 @@ def _check(argv: list[str]) -> int:
         # The compliance section and the failures; no progress lines, no
         # short summary (the section lists the same failures).
         args = ["-q", "-rN", *args]
-    args = ["-W", _QUIET_ASYNCIO, *args]
     if configured:
         # Only the declared requirements: the project's own tests are not run.
-        return int(pytest.main([*args, "upgrade-requirements"]))
+        return int(pytest.main([*args, "upgrade-requirements"], plugins=[_quiet_asyncio()]))
     with tempfile.TemporaryDirectory(prefix="pytest-upgrade-check-") as scratch:
         ini = pathlib.Path(scratch, "pytest.ini")
         ini.write_text("[pytest]\n# written by pytest-upgrade check\n", encoding="utf-8")
-        return int(pytest.main(["-c", str(ini), f"--rootdir={scratch}", *args, scratch]))
+        args = ["-c", str(ini), f"--rootdir={scratch}", *args, scratch]
+        return int(pytest.main(args, plugins=[_quiet_asyncio()]))
 
 
 _CHECK_HELP = """\
