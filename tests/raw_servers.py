@@ -215,12 +215,15 @@ def h2_reset_after_answer(*, before_end: bool) -> Behaviour:
 # -- the servers the tests use --------------------------------------------------
 
 
-def websocket_endpoint(*, version_answer: bytes, accept: str = "right") -> Behaviour:
+def websocket_endpoint(
+    *, version_answer: bytes, accept: str = "right", subprotocol: str | None = None
+) -> Behaviour:
     """A WebSocket endpoint at any path, refusing plain GETs with a correct 426.
 
     ``version_answer`` is the response to a handshake with a
     Sec-WebSocket-Version other than 13; ``accept`` "wrong" sends a
-    Sec-WebSocket-Accept that is not base64(SHA-1(key + GUID)).
+    Sec-WebSocket-Accept that is not base64(SHA-1(key + GUID)); ``subprotocol``
+    is named in every 101, offered or not (a server that RFC 6455 §4.1 clients fail).
     """
 
     def answer(request: Request) -> bytes:
@@ -237,6 +240,8 @@ def websocket_endpoint(*, version_answer: bytes, accept: str = "right") -> Behav
             ("Connection", "Upgrade"),
             ("Sec-WebSocket-Accept", base64.b64encode(digest).decode("ascii")),
         ]
+        if subprotocol is not None:
+            headers.append(("Sec-WebSocket-Protocol", subprotocol))
         return response(101, "Switching Protocols", headers)
 
     return http1_server(answer)

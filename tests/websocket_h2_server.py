@@ -12,6 +12,9 @@ behaves as ``mode`` says:
 - ``"refuse-404"``: advertises the setting, answers the CONNECT with 404
 - ``"reset"``: advertises the setting, resets the stream (RST_STREAM)
 - ``"close-frame"``: 200, then a WebSocket Close frame instead of a Pong
+- ``"close-1000"``: 200, then a clean Close (1000), as a route that does
+  ``accept()`` then ``close(1000)``
+- ``"wrong-subprotocol"``: 200 naming ``sec-websocket-protocol: mqtt``, offered or not
 - ``"end-stream"``: 200, then the end of the stream instead of a Pong
 - ``"goaway"``: advertises the setting, answers the CONNECT with GOAWAY
 - ``"speaks-http1"``: selects h2 by ALPN, then answers in HTTP/1.1
@@ -41,6 +44,8 @@ MODES = (
     "refuse-404",
     "reset",
     "close-frame",
+    "close-1000",
+    "wrong-subprotocol",
     "end-stream",
     "goaway",
     "speaks-http1",
@@ -104,10 +109,16 @@ def _answer(
     if mode == "refuse-404":
         server.send_headers(stream_id, [(":status", "404")], end_stream=True)
         return
-    server.send_headers(stream_id, [(":status", "200")])
+    if mode == "wrong-subprotocol":
+        server.send_headers(stream_id, [(":status", "200"), ("sec-websocket-protocol", "mqtt")])
+    else:
+        server.send_headers(stream_id, [(":status", "200")])
     websocket = Protocol(Side.SERVER)
-    if mode == "close-frame":
-        websocket.send_close(CloseCode.POLICY_VIOLATION, "not here")
+    if mode in ("close-frame", "close-1000"):
+        if mode == "close-1000":
+            websocket.send_close(CloseCode.NORMAL_CLOSURE)
+        else:
+            websocket.send_close(CloseCode.POLICY_VIOLATION, "not here")
         server.send_data(stream_id, b"".join(websocket.data_to_send()))
         return
     websockets[stream_id] = websocket

@@ -18,6 +18,7 @@ from websockets.asyncio.client import ClientConnection as AsyncClientConnection
 from websockets.asyncio.client import connect as async_connect
 from websockets.exceptions import SecurityError
 from websockets.sync.client import ClientConnection, connect
+from websockets.typing import Origin, Subprotocol
 from websockets.uri import parse_uri
 
 from ._model import Requirement
@@ -25,6 +26,13 @@ from .probes.connection import USER_AGENT
 from .probes.endpoint import ClientTrust
 from .probes.target import Target, request_headers
 from .probes.websocket import LEGACY_CONNECT, websocket_uri
+from .probes.websocket_offer import (
+    EXTENSIONS,
+    deflate_factories,
+    origin_of,
+    split_protocols,
+    without,
+)
 from .protocols import protocol_for
 
 __all__ = [
@@ -74,14 +82,29 @@ def _websocket_options(
     if endpoint.scheme == "https":
         # An RFC 6455 handshake is an HTTP/1.1 request: offer only http/1.1 by ALPN.
         context = ClientTrust(target.cafile).context(("http/1.1",))
-    return websocket_uri(endpoint, requirement.path), {
+    headers, subprotocols = split_protocols(
+        request_headers(requirement, target), requirement.subprotocols
+    )
+    options: dict[str, Any] = {
         "ssl": context,
         "proxy": None,
         "open_timeout": timeout,
         "close_timeout": timeout,
-        "additional_headers": list(request_headers(requirement, target)),
         "user_agent_header": USER_AGENT,
     }
+    # The offer the probes made (probes.websocket_offer): the same subprotocols,
+    # Origin and extensions; .subprotocol is then the server's selection.
+    if subprotocols:
+        options["subprotocols"] = [Subprotocol(name) for name in subprotocols]
+    if requirement.default_origin and not any(k.lower() == "origin" for k, _ in headers):
+        options["origin"] = Origin(origin_of(endpoint))
+    offered = [value for name, value in headers if name.lower() == EXTENSIONS]
+    if offered:
+        # The declared offer replaces websockets' own permessage-deflate offer.
+        options["extensions"] = deflate_factories(", ".join(offered))
+        options["compression"] = None
+    options["additional_headers"] = list(without(headers, EXTENSIONS))
+    return websocket_uri(endpoint, requirement.path), options
 
 
 def open_websocket(requirement: Requirement, target: Target, timeout: float) -> ClientConnection:

@@ -68,6 +68,11 @@ class Requirement:
     # The origin of a browser application calling the API (RFC 6454 §6.2
     # serialization): the probes send it as Origin, and the CORS checks judge.
     origin: str | None = None
+    # WebSocket only: the subprotocols every handshake offers (RFC 6455 §4.1,
+    # Sec-WebSocket-Protocol), preferred first; and whether the handshake
+    # probes send an Origin derived from the target when headers= gives none.
+    subprotocols: tuple[str, ...] = ()
+    default_origin: bool = True
 
     def describe(self) -> str:
         text = f"{self.protocol} {self.method} {self.path}"
@@ -230,6 +235,9 @@ class Exchange:
     # (hypercorn drops connection-specific fields from HTTP/2 responses).
     # None: not recorded (a live target, or no such answer was seen).
     app_headers: tuple[tuple[str, str], ...] | None = None
+    # How a round trip over an opened WebSocket ended, for people: "Pong received",
+    # or the route's own clean Close (RFC 8441 probe; "" elsewhere).
+    round_trip: str = ""
 
 
 class HandshakeOutcome(enum.Enum):
@@ -237,6 +245,9 @@ class HandshakeOutcome(enum.Enum):
     REFUSED = "refused"  # alert, close or a higher version during the handshake
     CLIENT_CANNOT_OFFER = "client-cannot-offer"  # failed before anything was sent
     ERROR = "error"  # could not connect, timed out: says nothing about the version
+    # The server answered about something else than the version (an ALPN or SNI
+    # alert, say), also when asked once more without that extension.
+    INCONCLUSIVE = "inconclusive"
 
 
 @dataclass(frozen=True)
@@ -246,6 +257,10 @@ class TlsHandshake:
     version: str  # "TLSv1", "TLSv1.1", "TLSv1.2", "TLSv1.3"
     outcome: HandshakeOutcome
     detail: str = ""  # alert name, negotiated version, or the local reason
+    # What the handshake the outcome rests on offered, for reproduce commands:
+    # its ALPN list, and whether it sent the host name (SNI, RFC 6066 §3).
+    alpn: tuple[str, ...] = ()
+    sni: bool = True
 
 
 @dataclass(frozen=True)
@@ -296,6 +311,9 @@ class Finding:
     expected: str = ""
     actual: str = ""
     diagnosis: str = ""
+    # False for a skipped check whose rule does not apply to what the server did
+    # (no 426 to read, no 101 to follow): it is not a must-check "not run".
+    applies: bool = True
 
 
 @dataclass(frozen=True)

@@ -16,6 +16,7 @@ from typing import Any
 
 from ._credentials import parse_header_line, validate_header
 from ._model import Requirement
+from ._websocket_options import declared_websocket_value, websocket_options
 from .grammar import is_token, parse_calendar_date
 from .protocols import PROTOCOLS, accepted, protocol_for
 
@@ -44,8 +45,12 @@ def canonical_protocol(token: object) -> str:
 
 
 def parse_requirement(args: tuple[Any, ...], kwargs: Mapping[str, Any]) -> Requirement:
-    """Validate ``requires_upgrade(protocol, *, path, method, headers, after, origin)``."""
-    allowed = ("path", "method", "headers", "after", "origin")
+    """Validate ``requires_upgrade(protocol, *, path, method, headers, after, origin)``.
+
+    A WebSocket requirement also takes ``subprotocols``, and ``origin=False``
+    (see :func:`._websocket_options.websocket_options`).
+    """
+    allowed = ("path", "method", "headers", "after", "origin", "subprotocols")
     if len(args) != 1:
         raise ValueError(
             f"requires_upgrade takes exactly one protocol as its first argument, got {len(args)}"
@@ -63,13 +68,16 @@ def parse_requirement(args: tuple[Any, ...], kwargs: Mapping[str, Any]) -> Requi
             f"after= is the date the legacy protocol is refused with 426; {protocol} has no such"
             " date (HTTP/3 is advertised by Alt-Svc, never asked for by a 426): remove after="
         )
+    headers, websocket = websocket_options(protocol, _headers(kwargs.get("headers")), kwargs)
     return Requirement(
         protocol=protocol,
         path=_path(kwargs.get("path", "/")),
         method=_method(kwargs.get("method", "GET")),
-        headers=_headers(kwargs.get("headers")),
+        headers=headers,
         after=_date(kwargs.get("after")),
-        origin=parse_origin(kwargs.get("origin")),
+        # origin=False (WebSocket: no Origin at all) is websocket_options' own.
+        origin=parse_origin(None if kwargs.get("origin") is False else kwargs.get("origin")),
+        **websocket,
     )
 
 
@@ -146,7 +154,8 @@ def parse_declared(line: str, *, default_origin: str | None = None) -> Requireme
 
     For example ``h2 /v2/orders``, ``websocket /ws``,
     ``HTTP/1.1 /legacy after=2027-03-01`` or
-    ``h2 /v2/orders header="Authorization: Bearer ${API_TOKEN}"``. Words are
+    ``h2 /v2/orders header="Authorization: Bearer ${API_TOKEN}"``; a WebSocket
+    line also takes ``subprotocols=a,b`` and ``origin=none``. Words are
     split as a shell splits them (quote a header: it holds spaces); ``header=``
     may be given several times. ``default_origin`` (``--upgrade-origin``) is the
     origin of a line without ``origin=``. A ValueError says what is wrong.
@@ -172,14 +181,15 @@ def parse_declared(line: str, *, default_origin: str | None = None) -> Requireme
                 raise ValueError(f"header {name!r} is given twice")
             headers[name] = field_value
             continue
-        if not sep or key not in ("method", "after", "origin"):
+        if not sep or key not in ("method", "after", "origin", "subprotocols"):
             raise ValueError(
                 f"{word!r} is not an option; after PROTOCOL [PATH] come"
                 ' method=M, after=YYYY-MM-DD, origin=URL and header="Name: value"'
+                " (WebSocket: subprotocols=a,b, and origin=none for no Origin)"
             )
         if key in kwargs:
             raise ValueError(f"{key}= is given twice")
-        kwargs[key] = value
+        kwargs[key] = declared_websocket_value(key, value)
     if headers:
         kwargs["headers"] = headers
     if default_origin is not None:

@@ -26,11 +26,17 @@ def judge(
     selected: Sequence[str] | None = None,
     strict: bool = False,
     cafile: str | None = None,
+    require_all: bool = False,
 ) -> RequirementResult:
     """Run the checks of the observation's requirement: its result."""
     findings = tuple(run_checks(observation, selected))
     return RequirementResult(
-        observation, findings, strict=strict, cafile=cafile, app_errors=observation.app_errors
+        observation,
+        findings,
+        strict=strict,
+        cafile=cafile,
+        app_errors=observation.app_errors,
+        require_all=require_all,
     )
 
 
@@ -43,6 +49,8 @@ class RequirementResult:
     strict: bool = False
     cafile: str | None = None
     app_errors: tuple[str, ...] = ()
+    # --upgrade-require-all-checks: a must-check that could not run fails the test.
+    require_all: bool = False
 
     @property
     def requirement(self) -> Requirement:
@@ -52,11 +60,24 @@ class RequirementResult:
         return [f for f in self.findings if f.outcome is outcome]
 
     @property
+    def not_run(self) -> list[Finding]:
+        """Must-checks skipped although their rule applies: nothing shows it holds.
+
+        A check skipped because its rule's condition does not hold (no 426 to
+        read, no 101 to follow: ``Finding.applies`` false) is not among them.
+        """
+        skipped = self.with_outcome(Outcome.SKIPPED)
+        return [f for f in skipped if f.severity is Severity.MUST and f.applies]
+
+    @property
     def failed(self) -> list[Finding]:
-        """Findings that fail the test: must-level, and should-level under --upgrade-strict."""
+        """Findings that fail the test: must-level, should-level under --upgrade-strict,
+        and must-checks that could not run under --upgrade-require-all-checks."""
         failing = self.with_outcome(Outcome.FAILED)
         if self.strict:
             failing += self.with_outcome(Outcome.WARNED)
+        if self.require_all:
+            failing += self.not_run
         return failing
 
     @property

@@ -348,6 +348,16 @@ def test_body_reads_are_bounded_and_never_pass(
         pytest.param(
             "good", False, "*certificate verify failed*--upgrade-ca=PEM*", id="private-ca-not-given"
         ),
+        # Advice that fits the cause: a CA given is never told to be given.
+        pytest.param(
+            "expired", True, "*expired (renew the server's certificate: no CA*", id="expired-advice"
+        ),
+        pytest.param(
+            "other_host", True, "*(the certificate is not issued for 127.0.0.1*", id="name-advice"
+        ),
+        pytest.param(
+            "self_signed", True, "*(the CA file given, *ca.pem, does not issue it*", id="ca-advice"
+        ),
     ],
 )
 def test_untrusted_certificate_is_an_error(

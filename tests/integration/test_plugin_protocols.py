@@ -37,6 +37,14 @@ NOT_ACTIONABLE = "Please upgrade your client."
 NOT_SERVED = {"upgrade": None, "connection": None}
 
 
+# What the bundled server keeps from being checked, said on the requirement's line:
+# hypercorn answers an unsupported WebSocket version itself, before the app.
+BUNDLED_NOT_RUN = {
+    "websocket": " (1 must-check not run: websocket-version (answered by the bundled server"
+    " (hypercorn) before the app saw the request: *))",
+}
+
+
 def marked_test(protocol: str) -> str:
     return f"""
 import pytest
@@ -140,7 +148,8 @@ def test_correct_app_passes(
     result.stdout.fnmatch_lines(
         [
             "*upgrade compliance*",
-            f"PASSED  {protocol} GET {PATHS[protocol]}  test_suite.py::test_endpoint",
+            f"PASSED  {protocol} GET {PATHS[protocol]}{BUNDLED_NOT_RUN.get(protocol, '')}"
+            "  test_suite.py::test_endpoint",
         ]
     )
     checks = report_checks(report, protocol)
@@ -330,7 +339,7 @@ def test_should_violation_warns_and_strict_fails(
     result.stdout.fnmatch_lines(
         [
             f"WARNED  {protocol} GET {PATHS[protocol]} (warnings: problem-actionable)"
-            "  test_suite.py::test_endpoint"
+            f"{BUNDLED_NOT_RUN.get(protocol, '')}  test_suite.py::test_endpoint"
         ]
     )
 
@@ -391,6 +400,40 @@ def test_tls_legacy_refused_is_inconclusive_when_the_client_cannot_offer_tls10(
     assert summary(failing, "TLS/1.2", "test_suite.py::test_endpoint") == (
         "FAILED",
         {"upgrade-names-required", "cleartext-refused"},
+    )
+
+
+def test_a_must_check_not_run_is_never_a_silent_green(pytester: pytest.Pytester) -> None:
+    """Issue 33: the client cannot offer TLS 1.0 to a server that accepts it.
+
+    Without -v or -rA the compliance section lists the requirement and what was
+    not checked, the counts say it, the JSON and JUnit XML carry it; with
+    --upgrade-require-all-checks the test fails.
+    """
+    pytester.makeconftest(
+        protocol_conftest_source(server_options=TLS10_SERVER, no_legacy_tls_client=True)
+    )
+    pytester.makepyfile(test_suite=marked_test("TLS/1.2"))
+    report, junit = pytester.path / "report.json", pytester.path / "junit.xml"
+    result = pytester.runpytest(
+        "-p", "no:cacheprovider", f"--upgrade-report={report}", f"--junitxml={junit}"
+    )
+    result.assert_outcomes(passed=1)
+    result.stdout.fnmatch_lines(
+        [
+            "PASSED  TLS/1.2 GET /secure (* must-check* not run: *tls-legacy-refused (inconclusive,"
+            " never passed: TLSv1: client-cannot-offer*",
+            "1 requirement: 1 passed (1 with must-checks not run)",
+        ]
+    )
+    (entry,) = json.loads(report.read_text())["results"]
+    assert "tls-legacy-refused" in [c["id"] for c in entry["not_run"]]
+    assert 'name="upgrade TLS/1.2 GET /secure not run"' in junit.read_text()
+
+    failing = pytester.runpytest("-p", "no:cacheprovider", "--upgrade-require-all-checks")
+    failing.assert_outcomes(failed=1)
+    failing.stdout.fnmatch_lines(
+        ["*against*: * must-check* not run: *tls-legacy-refused (inconclusive*"]
     )
 
 

@@ -512,6 +512,7 @@ def test_nginx_websocket_proxy_configured_well(
         "websocket-accept": "passed",
         "websocket-version": "failed",  # the websockets library's 400 lists no version
         "websocket-over-h2": "skipped",  # nginx 1.22 does not enable extended CONNECT
+        "websocket-subprotocol": "passed",  # none offered, none selected
     }
     assert "do not enable the extended CONNECT" in checks["websocket-over-h2"]["message"]
     assert "101 Switching Protocols" in checks["upgrade-stripped"]["message"]
@@ -548,6 +549,7 @@ def test_nginx_plain_proxy_pass_strips_the_upgrade(
         "websocket-accept": "skipped",
         "websocket-version": "skipped",  # its handshake never reached the server either
         "websocket-over-h2": "skipped",  # nginx 1.22 does not enable extended CONNECT
+        "websocket-subprotocol": "skipped",  # no handshake was accepted
     }
     stripped = checks["upgrade-stripped"]
     assert "505" in stripped["message"]

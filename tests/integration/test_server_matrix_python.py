@@ -98,6 +98,8 @@ UPGRADED_PASS = {
     "upgraded-succeeds": "passed",
     "upgraded-protocol": "passed",
     "websocket-accept": "passed",
+    # No subprotocol was offered and the 101s name none (RFC 6455 §4.2.2 step 5.4).
+    "websocket-subprotocol": "passed",
 }
 # No WebSocket over HTTP/2 (RFC 8441): the server does not select h2 by ALPN, or
 # its HTTP/2 SETTINGS do not enable the extended CONNECT protocol.

@@ -287,6 +287,8 @@ def test_websockets_library_server(
         "websocket-version": "failed",
         # The websockets library speaks no HTTP/2 (ALPN selects nothing else).
         "websocket-over-h2": "skipped",
+        # No subprotocol offered, and serve() without subprotocols= selects none.
+        "websocket-subprotocol": "passed",
     }
     assert checks["connection-upgrade"]["actual"] == "Connection: close"
     assert checks["problem-media-type"]["actual"] == "Content-Type: text/plain; charset=utf-8"

@@ -228,6 +228,14 @@ def test_bundled_server_without_h2_skips(pytester: pytest.Pytester) -> None:
             " Pong to a Ping over the WebSocket stream: the server closed the WebSocket",
             id="no-pong",
         ),
+        pytest.param(
+            # RFC 6455 §5.5.1: the clean Close came through the tunnel; no Pong is owed after it.
+            "close-1000",
+            "passed",
+            "the WebSocket stream opened with 200 and the route closed the WebSocket cleanly"
+            " (1000 (OK))",
+            id="accept-then-close-1000",
+        ),
     ],
 )
 def test_live_websocket_over_h2(
@@ -250,8 +258,13 @@ def test_live_websocket_over_h2(
     assert checks["upgraded-succeeds"]["outcome"] == "passed"
     if outcome == "warned":
         result.stdout.fnmatch_lines(["*PytestUpgradeWarning*websocket-over-h2*"])
-        assert "browsers open this route over HTTP/2" in check.get("diagnosis", "") or (
-            "Ping with a Pong" in check.get("diagnosis", "")
+        assert any(
+            words in check.get("diagnosis", "")
+            for words in (
+                "browsers open this route over HTTP/2",
+                "Ping with a Pong",
+                "The route closed the WebSocket before answering the Ping",
+            )
         )
         strict, _ = run_live(pytester, url, cafile, "--upgrade-strict")
         strict.assert_outcomes(failed=1)
@@ -266,3 +279,24 @@ def test_live_websocket_over_h2_under_xdist(
     result, report = run_live(pytester, url, cafile, "-n", "2")
     result.assert_outcomes(passed=1, warnings=1)
     assert _checks(report)["websocket-over-h2"]["outcome"] == "warned"
+
+
+def test_live_connect_answer_naming_an_unoffered_subprotocol(
+    pytester: pytest.Pytester, live: Any, certificates: tuple[str, str]
+) -> None:
+    # RFC 8441 §5 with RFC 6455 §4.1: a 2xx naming a subprotocol nobody offered fails
+    # the connection, as a 101 would: the round trip is refused by the client, and
+    # websocket-subprotocol (must) fails on the HTTP/2 exchange.
+    cafile, _ = certificates
+    result, report = run_live(pytester, live("wrong-subprotocol"), cafile)
+    result.assert_outcomes(failed=1, warnings=1)
+    checks = _checks(report)
+    assert checks["websocket-over-h2"]["outcome"] == "warned"
+    assert (
+        "the client refused the answer: no subprotocols supported"
+        in (checks["websocket-over-h2"]["message"])
+    )
+    assert "see websocket-subprotocol" in checks["websocket-over-h2"]["diagnosis"]
+    subprotocol = checks["websocket-subprotocol"]
+    assert subprotocol["outcome"] == "failed"
+    assert "over HTTP/2: the server selected the subprotocol mqtt" in subprotocol["message"]

@@ -274,6 +274,32 @@ def test_openssl_commands_for_the_legacy_tls_versions() -> None:
     ]  # fmt: skip
 
 
+def test_openssl_commands_offer_what_the_handshake_offered() -> None:
+    # ALPN as the handshake offered it, and no server name where it sent none.
+    handshakes = (
+        TlsHandshake(
+            "TLSv1", HandshakeOutcome.REFUSED, "alert protocol_version", ("h2", "http/1.1")
+        ),
+        TlsHandshake("TLSv1.1", HandshakeOutcome.ACCEPTED, "negotiated TLSv1.1", (), sni=False),
+    )
+    *_, tls1, tls11 = reproduce_commands(observation(handshakes=handshakes), cafile=None)
+    assert shlex.split(tls1)[4:8] == ["-servername", "localhost", "-tls1", "-alpn"]
+    assert shlex.split(tls1)[8] == "h2,http/1.1"
+    assert "-alpn" not in tls11
+    assert shlex.split(tls11)[4:6] == ["-noservername", "-tls1_1"]
+
+
+def test_no_server_name_for_an_ip_literal_and_no_alpn_where_none_was_offered() -> None:
+    offer = Offer(("1.0",), True)  # the HTTP/1.0 probe: no ALPN
+    exchange = Exchange(
+        role="legacy", url="https://127.0.0.1:8443/", method="GET", offered="", offer=offer
+    )
+    handshake = TlsHandshake("TLSv1", HandshakeOutcome.REFUSED, "alert protocol_version")
+    commands = reproduce_commands(observation(exchange, handshakes=(handshake,)), cafile=None)
+    assert commands[0].startswith("curl -sv --http1.0 --no-alpn ")
+    assert "-noservername -tls1 " in commands[1]
+
+
 def test_no_openssl_commands_without_handshakes() -> None:
     commands = reproduce_commands(observation(handshakes=()), cafile=CAFILE)
     assert len(commands) == 2
@@ -390,6 +416,7 @@ def test_json_structure() -> None:
         "as_of",
         "days_left",
         "verdict",
+        "not_run",
         "checks",
         "exchanges",
         "handshakes",

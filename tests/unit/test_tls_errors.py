@@ -6,6 +6,7 @@ import ssl
 
 import pytest
 
+from pytest_upgrade.probes.connection import _certificate_advice
 from pytest_upgrade.probes.tls_errors import (
     TlsErrorKind,
     alert_name,
@@ -70,3 +71,19 @@ def test_reason_and_alert_read_openssl_wording() -> None:
     error = ssl_error("WRONG_VERSION_NUMBER", "[SSL: WRONG_VERSION_NUMBER] wrong version number")
     assert ssl_reason(error) == "wrong version number"
     assert alert_name(error) is None
+
+
+@pytest.mark.parametrize(
+    ("code", "cafile", "advice"),
+    [
+        (9, "ca.pem", "its validity starts later: check the server's and this machine's clocks"),
+        (10, "ca.pem", "renew the server's certificate: no CA makes an expired one valid"),
+        (62, None, "the certificate is not issued for example.test: test the name it names"),
+        (20, "ca.pem", "the CA file given, ca.pem, does not issue it: give the CA that does"),
+        (20, None, "trust a private CA with --upgrade-ca=PEM"),
+    ],
+)
+def test_certificate_advice_fits_the_cause(code: int, cafile: str | None, advice: str) -> None:
+    error = ssl.SSLCertVerificationError(1, "certificate verify failed")
+    error.verify_code = code  # type: ignore[attr-defined]  # set by the ssl module
+    assert _certificate_advice(error, cafile, "example.test") == advice

@@ -53,6 +53,27 @@ def _arrived(response: Response) -> str | None:
     return None
 
 
+def _refused_before_routing(response: Response, plain: Response | None) -> str | None:
+    """The refusal both requests got from a check that runs before routing, or None.
+
+    The same redirect, 401, 403 or 429 to the plain GET and the handshake comes
+    from authentication, authorization, rate limiting or a redirect in front of
+    every route: it is decided without looking at Upgrade, so it says nothing
+    about whether Upgrade and Connection arrived (RFC 9110 §7.6.1).
+    """
+    status = response.status
+    if plain is None or not (300 <= status < 400 or status in (401, 403, 429)):
+        return None
+    if (plain.status, plain.body) != (status, response.body):
+        return None
+    return (
+        f"the plain GET and the handshake got the same {response.status_line} (body"
+        f" {excerpt(response.body, 80)!r}): a refusal decided before routing (authentication,"
+        " authorization, rate limiting, a redirect) says nothing about stripped Upgrade and"
+        " Connection fields"
+    )
+
+
 def _stripped(response: Response, plain: Response | None) -> str | None:
     """What in the handshake's answer shows the server never saw the upgrade, or None."""
     if response.status == 505:
@@ -71,6 +92,7 @@ def _stripped(response: Response, plain: Response | None) -> str | None:
     if (
         plain is not None
         and plain.status not in (101, 404)
+        and _refused_before_routing(response, plain) is None
         and (plain.status, plain.body) == (response.status, response.body)
     ):
         # A 404 to both says as much about a path without any endpoint as about
@@ -130,6 +152,8 @@ def check_upgrade_stripped(observation: Observation) -> Verdict:
     unclear = [(e, r) for (e, r), (_, sign) in zip(answered, arrived, strict=True) if sign is None]
     if unclear:
         exchange, response = unclear[0]
+        if (before_routing := _refused_before_routing(response, plain)) is not None:
+            return Verdict.skip(before_routing)
         plain_text = plain.status_line if plain is not None else "no answer"
         return Verdict.skip(
             f"cannot tell whether the handshake to {exchange.url} reached the server: it was"

@@ -139,9 +139,11 @@ def on_the_426(*, connection_fields: bool = False) -> Callable[[ResponseCheck], 
         def check(observation: Observation) -> Verdict:
             response, reason = the_426(observation)
             if response is None:
-                return Verdict.skip(reason)
+                # No 426 to read: status-426 judges the legacy answer, or says why
+                # there is none; the rules about a 426's content do not apply.
+                return Verdict.not_applicable(reason)
             if connection_fields and (why := connection_fields_excluded(response)):
-                return Verdict.skip(why)
+                return Verdict.not_applicable(why)
             return judge(observation, response)
 
         return check
@@ -164,7 +166,7 @@ def on_the_legacy_answer(*, served: bool = False) -> Callable[[ResponseCheck], C
             if response is None:
                 return Verdict.skip(reason)
             if served and response.status == 426:
-                return Verdict.skip("the legacy request is already refused (426)")
+                return Verdict.not_applicable("the legacy request is already refused (426)")
             return judge(observation, response)
 
         return check

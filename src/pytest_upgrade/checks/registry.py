@@ -62,6 +62,7 @@ class Verdict:
     actual: str = ""
     diagnosis: str = ""
     severity: Severity | None = None
+    applies: bool = True  # False: skipped because the rule's condition does not hold
 
     @classmethod
     def ok(cls, message: str, *, expected: str = "", actual: str = "") -> Verdict:
@@ -69,7 +70,13 @@ class Verdict:
 
     @classmethod
     def skip(cls, reason: str) -> Verdict:
+        """The rule applies but could not be judged (a must-check "not run")."""
         return cls(Status.SKIPPED, reason)
+
+    @classmethod
+    def not_applicable(cls, reason: str) -> Verdict:
+        """Skipped because the rule's condition does not hold (no 426 to read, no 101)."""
+        return cls(Status.SKIPPED, reason, applies=False)
 
     @classmethod
     def violated(
@@ -150,6 +157,7 @@ class Check:
             expected=verdict.expected,
             actual=verdict.actual,
             diagnosis=verdict.diagnosis,
+            applies=verdict.applies,
         )
 
 
@@ -198,6 +206,7 @@ def _not_yet(check: Check, observation: Observation) -> Finding:
         message=f"not enforced before the deadline {after.isoformat()} ({days} day(s) left,"
         f" as of {observation.as_of.isoformat()})",
         rfc=check.rfc,
+        applies=False,  # the requirement does not ask for it yet
     )
 
 

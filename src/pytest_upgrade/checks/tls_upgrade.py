@@ -114,7 +114,8 @@ def check_tls_upgrade_switch(observation: Observation) -> Verdict:
     upgrade = observation.exchange(TLS_UPGRADE)
     switched = upgrade.response if upgrade is not None else None
     if upgrade is None or switched is None or switched.status != 101:
-        return Verdict.skip("no in-band TLS upgrade was answered with 101")
+        # No 101: nothing to follow (tls-upgrade-performed says why there was none).
+        return Verdict.not_applicable("no in-band TLS upgrade was answered with 101")
     minimum = "TLSv" + ".".join(map(str, required_tls(observation)))
     expected = (
         f"101 with Upgrade naming TLS, then a {minimum} (or later) handshake with a verified"

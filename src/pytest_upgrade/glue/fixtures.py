@@ -19,7 +19,7 @@ from .._model import AnsweredBy, Exchange, Observation
 from ..judge import RequirementResult, judge, target_error
 from ..probes.endpoint import ClientTrust, Endpoint
 from ..probes.observe import Target
-from ..report.results import deadline_note
+from ..report.results import deadline_note, not_run_text
 from ..server.enforce import enforcing_app
 from ..server.logged import logged_exceptions
 from .ahead import AHEAD
@@ -260,7 +260,11 @@ def _evaluate(request: pytest.FixtureRequest) -> None:
             app_errors = (*(e.traceback for e in server.drain_errors()), *logged.drain())
         observation = dataclasses.replace(observation, app_errors=app_errors)
         result = judge(
-            observation, selected=settings.selected, strict=settings.strict, cafile=target.cafile
+            observation,
+            selected=settings.selected,
+            strict=settings.strict,
+            cafile=target.cafile,
+            require_all=settings.require_all_checks,
         )
         results.append(result)
         _record_properties(item, result)
@@ -295,6 +299,8 @@ def _record_properties(item: pytest.Item, result: RequirementResult) -> None:
         properties.append((f"{prefix} deadline", deadline))
     for finding in result.findings:
         properties.append((f"{prefix} {finding.check_id}", finding.outcome.value))
+    if result.not_run:
+        properties.append((f"{prefix} not run", not_run_text(result.not_run)))
     item.user_properties.extend(properties)
     item.stash.setdefault(_PROPERTIES, []).extend(properties)
 

@@ -77,6 +77,13 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="should-level findings fail the test instead of warning.",
     )
     group.addoption(
+        "--upgrade-require-all-checks",
+        action="store_true",
+        default=None,
+        help="a must-check that could not run (skipped) fails the test instead of being"
+        " listed as not run.",
+    )
+    group.addoption(
         "--upgrade-checks",
         metavar="IDS",
         action="append",
@@ -155,6 +162,12 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addini("upgrade_timeout", "bound on every probe, in seconds.")
     parser.addini(
         "upgrade_strict", "should-level findings fail the test.", type="bool", default=False
+    )
+    parser.addini(
+        "upgrade_require_all_checks",
+        "a must-check that could not run fails the test.",
+        type="bool",
+        default=False,
     )
     parser.addini("upgrade_concurrency", "requirements probed at once against live targets.")
     parser.addini("upgrade_host_limit", "connections open at once to one host:port.")

@@ -64,6 +64,7 @@ class Settings:
     host_limit: int = DEFAULT_HOST_LIMIT  # connections at once to one host (probes.engine)
     probe_ahead: str = "declared"  # which items are probed ahead: "declared" or "all"
     handshakes: HandshakeCache = field(default_factory=HandshakeCache)
+    require_all_checks: bool = False  # a must-check not run fails (--upgrade-require-all-checks)
 
     @property
     def live(self) -> bool:
@@ -117,6 +118,9 @@ def read_settings(config: pytest.Config) -> Settings:
     strict = config.getoption("upgrade_strict")
     if strict is None:
         strict = bool(config.getini("upgrade_strict"))
+    require_all = config.getoption("upgrade_require_all_checks")
+    if require_all is None:
+        require_all = bool(config.getini("upgrade_require_all_checks"))
     only = _ids(config.getoption("upgrade_checks"), "--upgrade-checks")
     skip = _ids(config.getoption("upgrade_skip_checks"), "--upgrade-skip-checks")
     selected: tuple[str, ...] | None = None
@@ -143,6 +147,7 @@ def read_settings(config: pytest.Config) -> Settings:
         cafile=cafile,
         timeout=timeout,
         strict=bool(strict),
+        require_all_checks=bool(require_all),
         selected=selected,
         report_path=pathlib.Path(report) if report else None,
         as_of=_as_of(config),

@@ -23,7 +23,7 @@ from .._model import (
     ProbeFailure,
     Transport,
 )
-from .endpoint import Endpoint
+from .endpoint import Endpoint, given_cafile
 from .tls_errors import TlsErrorKind, classify_tls_error, ssl_reason
 
 __all__ = [
@@ -159,10 +159,10 @@ class Connection:
                 self._incoming.write(data)
                 continue
             except ssl.SSLCertVerificationError as exc:
+                advice = _certificate_advice(exc, given_cafile(context), server_hostname)
                 raise ProbeError(
                     FailureKind.CERTIFICATE,
-                    f"certificate verify failed: {exc.verify_message}"
-                    " (trust a private CA with --upgrade-ca=PEM)",
+                    f"certificate verify failed: {exc.verify_message} ({advice})",
                 ) from None
             except ssl.SSLError as exc:
                 self._flush_tls(quietly=True)
@@ -226,6 +226,24 @@ def _os_reason(exc: OSError) -> str:
     return exc.strerror or type(exc).__name__
 
 
+# OpenSSL's X509_V_ERR codes whose cause no CA file changes.
+_NOT_YET_VALID, _EXPIRED = 9, 10
+_NAME_MISMATCH = frozenset({62, 64})  # X509_V_ERR_HOSTNAME_MISMATCH, _IP_ADDRESS_MISMATCH
+
+
+def _certificate_advice(exc: ssl.SSLCertVerificationError, cafile: str | None, host: str) -> str:
+    """What to do about a certificate that did not verify, for its cause (RFC 5280 §6.1)."""
+    if exc.verify_code == _EXPIRED:
+        return "renew the server's certificate: no CA makes an expired one valid"
+    if exc.verify_code == _NOT_YET_VALID:
+        return "its validity starts later: check the server's and this machine's clocks"
+    if exc.verify_code in _NAME_MISMATCH:
+        return f"the certificate is not issued for {host}: test the name it names"
+    if cafile is not None:
+        return f"the CA file given, {cafile}, does not issue it: give the CA that does"
+    return "trust a private CA with --upgrade-ca=PEM"
+
+
 def _handshake_error(exc: ssl.SSLError) -> ProbeError:
     """A request probe's failed handshake: refused by the server, or not TLS at all."""
     error = classify_tls_error(exc)
@@ -286,6 +304,7 @@ def recording(
         response=record.get("response"),  # type: ignore[arg-type]
         failure=record.get("failure"),  # type: ignore[arg-type]
         elapsed=time.perf_counter() - start,
+        round_trip=str(record.get("round_trip", "")),
     )
 
 

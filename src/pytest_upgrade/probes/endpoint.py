@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import ssl
+import weakref
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 from ..grammar.target_url import parse_base_url
 from .tls_versions import set_versions
 
-__all__ = ["TLS_VERSIONS", "ClientTrust", "Endpoint"]
+__all__ = ["TLS_VERSIONS", "ClientTrust", "Endpoint", "given_cafile"]
 
 TLS_VERSIONS = {
     "TLSv1": ssl.TLSVersion.TLSv1,
@@ -49,6 +50,16 @@ class Endpoint:
         return f"{self.base_path}{path}"
 
 
+# The CA file each context of a ClientTrust was built from, for failure advice
+# that fits (a CA file given that does not issue the certificate, or none given).
+_GIVEN_CAFILE: weakref.WeakKeyDictionary[ssl.SSLContext, str] = weakref.WeakKeyDictionary()
+
+
+def given_cafile(context: ssl.SSLContext) -> str | None:
+    """The CA file (``--upgrade-ca``, ``ca=``) ``context`` trusts instead of the system store."""
+    return _GIVEN_CAFILE.get(context)
+
+
 class ClientTrust:
     """Which certificates the probes trust, and the client TLS contexts built from it.
 
@@ -61,28 +72,46 @@ class ClientTrust:
 
     def __init__(self, cafile: str | None = None) -> None:
         self.cafile = cafile
-        self._contexts: dict[tuple[tuple[str, ...], str | None, str | None], ssl.SSLContext] = {}
+        self._contexts: dict[
+            tuple[tuple[str, ...], str | None, str | None, bool], ssl.SSLContext
+        ] = {}
 
     def _base_context(self) -> ssl.SSLContext:
         if self.cafile is None:
-            return ssl.create_default_context()
-        context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
-        context.load_verify_locations(cafile=self.cafile)
+            context = ssl.create_default_context()
+        else:
+            context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+            context.load_verify_locations(cafile=self.cafile)
+        # RFC 5280 §6.1: a trust anchor need not be self-signed. With this flag
+        # an intermediate CA in the CA file ends the chain as curl (and Python
+        # 3.13's default context) let it; a root works as before.
+        context.verify_flags |= ssl.VERIFY_X509_PARTIAL_CHAIN
+        if self.cafile is not None:
+            _GIVEN_CAFILE[context] = self.cafile
         return context
 
     def context(
-        self, alpn: Sequence[str] = (), version: str | None = None, minimum: str | None = None
+        self,
+        alpn: Sequence[str] = (),
+        version: str | None = None,
+        minimum: str | None = None,
+        *,
+        check_hostname: bool = True,
     ) -> ssl.SSLContext:
         """A verifying client context offering ``alpn``.
 
         ``version`` pins the one TLS version offered; ``minimum`` offers that
-        version and every later one. Raises ``ssl.SSLError`` or ``ValueError``
+        version and every later one. ``check_hostname=False`` is for a version
+        handshake sent without the server name (SNI): it sends no request, and
+        its verdict is read from the ServerHello, before any certificate; the
+        chain is still verified. Raises ``ssl.SSLError`` or ``ValueError``
         when this Python/OpenSSL cannot be configured so.
         """
-        key = (tuple(alpn), version, minimum)
+        key = (tuple(alpn), version, minimum, check_hostname)
         context = self._contexts.get(key)
         if context is None:
             context = self._base_context()
+            context.check_hostname = check_hostname
             if alpn:
                 context.set_alpn_protocols(list(alpn))
             if version is not None:

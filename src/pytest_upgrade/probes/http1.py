@@ -28,7 +28,13 @@ from .connection import (
 )
 from .endpoint import ClientTrust, Endpoint
 
-__all__ = ["h11_response", "http1_exchange", "http1_roundtrip", "readable_h11_error"]
+__all__ = [
+    "h11_response",
+    "http1_exchange",
+    "http1_roundtrip",
+    "readable_h11_error",
+    "speaks_http2",
+]
 
 
 def http1_exchange(
@@ -104,9 +110,13 @@ def http1_roundtrip(
         try:
             event = conn.next_event()
         except h11.RemoteProtocolError as exc:
-            raise ProbeError(
-                FailureKind.PROTOCOL, f"invalid HTTP/1.x response: {readable_h11_error(exc)}"
-            ) from None
+            if response is None and speaks_http2(first_bytes):
+                raise ProbeError(
+                    FailureKind.PROTOCOL,
+                    "this port speaks HTTP/2 only: it answered the HTTP/1.x request with"
+                    " HTTP/2 frames (a SETTINGS or GOAWAY frame, RFC 9113 §3.4, §6.5, §6.8)",
+                ) from None
+            raise _remote_error(exc) from None
         if event is h11.NEED_DATA:
             what = "reading the response" if response is None else "reading the response body"
             try:
@@ -155,6 +165,26 @@ def http1_roundtrip(
     return h11_response(response, bytes(body), truncated=truncated)
 
 
+_SETTINGS, _GOAWAY = 0x4, 0x7  # HTTP/2 frame types (RFC 9113 §6.5, §6.8)
+
+
+def speaks_http2(first_bytes: bytes) -> bool:
+    """Whether a peer's first bytes are an HTTP/2 frame on stream 0, as a server's preface.
+
+    A server that speaks only HTTP/2 on a port (nginx ``listen 8080 http2``, prior
+    knowledge only) answers anything with its SETTINGS frame (RFC 9113 §3.4), then
+    a GOAWAY; a frame header is 9 bytes: length (24 bits), type, flags, stream id.
+    """
+    if len(first_bytes) < 9:
+        return False
+    length = int.from_bytes(first_bytes[0:3], "big")
+    stream = int.from_bytes(first_bytes[5:9], "big") & 0x7FFFFFFF
+    kind = first_bytes[3]
+    if stream != 0 or length > 16384:
+        return False
+    return (kind == _SETTINGS and length % 6 == 0) or (kind == _GOAWAY and length >= 8)
+
+
 def _not_http(first_bytes: bytes) -> None:
     """Raise a protocol failure when the peer's first bytes cannot start an HTTP response."""
     if first_bytes and not b"HTTP/".startswith(first_bytes[:5]):
@@ -187,3 +217,15 @@ def readable_h11_error(exc: Exception) -> str:
     """h11's message with the peer's bytes as a quoted literal, not Python's
     ``bytearray(b'...')`` repr: "illegal status line: b'\\x00\\xffGARBAGE'"."""
     return _BYTEARRAY.sub(r"\1", str(exc))
+
+
+def _remote_error(exc: h11.RemoteProtocolError) -> ProbeError:
+    """What h11's complaint about the server's bytes means, in the probe's words."""
+    if "ConnectionClosed" in str(exc):
+        # h11 saw the connection end where a response head was due ("can't handle
+        # event type ConnectionClosed when role=SERVER and state=SEND_RESPONSE"):
+        # the server destroyed the socket instead of answering.
+        return ProbeError(
+            FailureKind.CLOSED, "the server closed the connection without a complete response"
+        )
+    return ProbeError(FailureKind.PROTOCOL, f"invalid HTTP/1.x response: {readable_h11_error(exc)}")

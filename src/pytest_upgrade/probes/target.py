@@ -202,8 +202,9 @@ class HandshakeCache:
     asks each server once. The first conclusive answer stays: every later
     requirement reports it as it was seen, so a report does not depend on
     test order (a run under pytest-xdist reads the same as a serial one).
-    Inconclusive answers (an error, a client that cannot offer the version)
-    are not remembered: the next requirement asks again. Requirements asking
+    Inconclusive answers (an error, a client that cannot offer the version,
+    a server answering about something other than the version) are not
+    remembered: the next requirement asks again. Requirements asking
     at the same moment (probed ahead together, ``glue.ahead``) make one
     handshake: the others wait for it and take its answer, whatever it is, as
     the same moment's answer (one per key at a time, so a hanging server

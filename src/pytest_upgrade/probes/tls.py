@@ -1,8 +1,27 @@
-"""TLS version handshakes: does the server accept a handshake offering one version?"""
+"""TLS version handshakes: does the server accept a handshake offering one version?
+
+The answer is about the version alone (RFC 8996, RFC 8446 §4.1.3). The
+handshake offers what a current client offers besides the version (ALPN
+``h2, http/1.1``, the server name), so that a server refusing something else
+is not taken for one refusing the version. Only the version decides:
+
+- the server's ServerHello (read from its bytes, :mod:`.tls_hello`) choosing
+  the version offered: accepted, whatever fails later (a certificate that does
+  not verify, a client certificate required); choosing another: refused;
+- an alert about the version (``protocol_version``, ``insufficient_security``),
+  or one meaning no shared version or cipher at it (``handshake_failure``,
+  ``internal_error`` from nginx, a bare close): refused; the last three, when
+  ALPN was offered, only once a handshake without ALPN says the same;
+- an alert about another extension (``no_application_protocol``, RFC 7301
+  §3.2; ``unrecognized_name``, RFC 6066 §3): asked once more without it, and
+  inconclusive if the answer is still not about the version; any other alert:
+  inconclusive with its name. An inconclusive handshake is never "refused".
+"""
 
 from __future__ import annotations
 
 import ssl
+from dataclasses import dataclass
 
 from .._model import (
     FailureKind,
@@ -15,47 +34,130 @@ from .connection import (
     ProbeError,
 )
 from .endpoint import ClientTrust, Endpoint
-from .tls_errors import TlsErrorKind, classify_tls_error, ssl_reason
+from .tls_errors import TlsError, TlsErrorKind, classify_tls_error, ssl_reason
+from .tls_hello import FirstFlight, read_first_flight
 
-__all__ = ["tls_handshake"]
+__all__ = ["OFFERED_ALPN", "Answer", "judge_answer", "tls_handshake"]
+
+# What current HTTP clients offer (RFC 9113 §3.2): a server of either protocol can answer.
+OFFERED_ALPN = ("h2", "http/1.1")
+
+# Alerts that refuse the version (RFC 8446 §6.2, RFC 8996 §5).
+_VERSION_ALERTS = frozenset({"protocol_version", "insufficient_security"})
+# Alerts (and a bare close) that servers send for "no version or cipher in common" —
+# and some for other reasons too: a refusal, once a handshake without ALPN agrees.
+_AMBIGUOUS_ALERTS = frozenset({"handshake_failure", "internal_error"})
+# Alerts about one extension, not the version: leave it out and ask once more.
+_EXTENSION_ALERTS = {
+    "no_application_protocol": ("alpn", "about ALPN, RFC 7301 §3.2"),
+    "unrecognized_name": ("sni", "about the server name, RFC 6066 §3"),
+}
+_RECEIVED_LIMIT = 16384  # bytes of the server's answer kept to read its first flight
+
+
+@dataclass(frozen=True)
+class Answer:
+    """One handshake's outcome, and the extension to leave out if it should be asked again."""
+
+    outcome: HandshakeOutcome
+    detail: str
+    retry: str | None = None  # "alpn" or "sni"
+
+
+def judge_answer(
+    version: str, flight: FirstFlight, error: TlsError | None, *, alpn: bool
+) -> Answer:
+    """What a failed handshake offering only ``version`` says (``error`` None: a close)."""
+    if flight.version == version:
+        reason = f": {error.detail}" if error is not None else ", then closed"
+        return Answer(
+            HandshakeOutcome.ACCEPTED,
+            f"the server chose {version} in its ServerHello (the handshake then failed{reason})",
+        )
+    if flight.version is not None:
+        return Answer(HandshakeOutcome.REFUSED, f"the server answered with {flight.version}")
+    if flight.not_tls or (error is not None and error.kind is TlsErrorKind.NOT_TLS):
+        detail = error.detail if error is not None else "not a TLS record"
+        return Answer(HandshakeOutcome.ERROR, f"the server did not answer with TLS ({detail})")
+    alert = flight.alert
+    if alert is None and error is not None and error.kind is TlsErrorKind.ALERT:
+        alert = error.detail
+    if alert in _VERSION_ALERTS:
+        return Answer(HandshakeOutcome.REFUSED, f"alert {alert}")
+    if alert in _EXTENSION_ALERTS:
+        retry, about = _EXTENSION_ALERTS[alert]
+        return Answer(HandshakeOutcome.INCONCLUSIVE, f"alert {alert} ({about})", retry)
+    confirm = "alpn" if alpn else None
+    if alert in _AMBIGUOUS_ALERTS:
+        return Answer(HandshakeOutcome.REFUSED, f"alert {alert}", confirm)
+    if alert is not None:
+        return Answer(HandshakeOutcome.INCONCLUSIVE, f"alert {alert} (not about the version)")
+    if error is None or error.kind is TlsErrorKind.CLOSED:
+        return Answer(HandshakeOutcome.REFUSED, "the server closed the connection", confirm)
+    if error.kind is TlsErrorKind.VERSION:
+        return Answer(HandshakeOutcome.REFUSED, "the server answered with another TLS version")
+    return Answer(HandshakeOutcome.INCONCLUSIVE, f"handshake failed: {error.detail}")
+
+
+def tls_handshake(
+    endpoint: Endpoint, *, version: str, trust: ClientTrust, timeout: float
+) -> TlsHandshake:
+    """A bare TLS handshake offering only ``version``, asked again once if need be.
+
+    Tells apart a server that refused the version from one that answered about
+    something else, and from a client that could not offer the version at all
+    (an error before any byte was sent): only the first is a refusal (RFC 8996).
+    """
+    alpn: tuple[str, ...] = OFFERED_ALPN
+    sni = True
+    first = _attempt(endpoint, version, trust, timeout, alpn=alpn, sni=sni)
+    if first.retry is None:
+        return TlsHandshake(version, first.outcome, first.detail, alpn, sni)
+    offered = "with ALPN " + ", ".join(alpn)
+    if first.retry == "alpn":
+        alpn, without = (), "without ALPN"
+    else:
+        offered, sni, without = "with the server name", False, "without it"
+    second = _attempt(endpoint, version, trust, timeout, alpn=alpn, sni=sni)
+    if (second.outcome, second.detail) == (first.outcome, first.detail):
+        detail = f"{first.detail}, {offered} and {without}"  # a refusal, confirmed
+    else:
+        detail = f"{offered}: {first.detail}; {without}: {second.detail}"
+    return TlsHandshake(version, second.outcome, detail, alpn, sni)
 
 
 # Over 60 lines: one handshake driven by hand over memory BIOs, from the
 # ClientHello to the server's answer; every exit is a different finding.
-def tls_handshake(
-    endpoint: Endpoint, *, version: str, trust: ClientTrust, timeout: float
-) -> TlsHandshake:
-    """A bare TLS handshake offering only ``version``.
-
-    Tells apart a server that refused (an alert, a close, or a ServerHello
-    for another version) from a client that could not offer the version at
-    all (an error before any byte was sent): only the first says something
-    about the server (RFC 8996).
-    """
+def _attempt(
+    endpoint: Endpoint,
+    version: str,
+    trust: ClientTrust,
+    timeout: float,
+    *,
+    alpn: tuple[str, ...],
+    sni: bool,
+) -> Answer:
     try:
-        context = trust.context(alpn=("http/1.1",), version=version)
+        context = trust.context(alpn=alpn, version=version, check_hostname=sni)
     except (ssl.SSLError, ValueError) as exc:
-        return TlsHandshake(
-            version,
+        return Answer(
             HandshakeOutcome.CLIENT_CANNOT_OFFER,
             f"this client's TLS cannot offer {version} ({exc}): inconclusive",
         )
     incoming, outgoing = ssl.MemoryBIO(), ssl.MemoryBIO()
-    tls = context.wrap_bio(incoming, outgoing, server_hostname=endpoint.host)
+    tls = context.wrap_bio(incoming, outgoing, server_hostname=endpoint.host if sni else None)
     try:
         tls.do_handshake()
     except ssl.SSLWantReadError:
         pass
     except ssl.SSLError as exc:
-        return TlsHandshake(
-            version,
+        return Answer(
             HandshakeOutcome.CLIENT_CANNOT_OFFER,
             f"this client's OpenSSL cannot offer {version} ({ssl_reason(exc)}): inconclusive",
         )
     hello = outgoing.read()
     if not hello:
-        return TlsHandshake(
-            version,
+        return Answer(
             HandshakeOutcome.CLIENT_CANNOT_OFFER,
             f"the local OpenSSL produced no {version} ClientHello",
         )
@@ -63,15 +165,15 @@ def tls_handshake(
     try:
         connection = Connection.open(endpoint, deadline)
     except ProbeError as exc:
-        return TlsHandshake(version, HandshakeOutcome.ERROR, exc.message)
+        return Answer(HandshakeOutcome.ERROR, exc.message)
+    received = b""
     try:
         connection.send_raw(hello)
         while True:
             data = connection.recv_raw(f"{version} handshake")
             if not data:
-                return TlsHandshake(
-                    version, HandshakeOutcome.REFUSED, "the server closed the connection"
-                )
+                return judge_answer(version, read_first_flight(received), None, alpn=bool(alpn))
+            received = (received + data)[:_RECEIVED_LIMIT]
             incoming.write(data)
             try:
                 tls.do_handshake()
@@ -83,44 +185,24 @@ def tls_handshake(
             except ssl.SSLCertVerificationError as exc:
                 # A certificate is sent only after the server agreed to the
                 # version in its ServerHello: the version was accepted.
-                return TlsHandshake(
-                    version,
+                return Answer(
                     HandshakeOutcome.ACCEPTED,
                     f"the server agreed to {version} (its certificate then failed to verify:"
                     f" {exc.verify_message})",
                 )
             except ssl.SSLError as exc:
-                return _refusal(version, exc)
-            return TlsHandshake(
-                version, HandshakeOutcome.ACCEPTED, f"negotiated {tls.version() or version}"
+                flight = read_first_flight(received)
+                return judge_answer(version, flight, classify_tls_error(exc), alpn=bool(alpn))
+            selected = tls.selected_alpn_protocol()
+            chose = f" (ALPN {selected})" if selected else ""
+            return Answer(
+                HandshakeOutcome.ACCEPTED, f"negotiated {tls.version() or version}{chose}"
             )
     except ProbeError as exc:
         if exc.kind is FailureKind.CLOSED:
             # A close and a reset say the same here, and which one arrives
-            # depends on timing: one wording keeps reports comparable.
-            return TlsHandshake(
-                version, HandshakeOutcome.REFUSED, "the server closed the connection"
-            )
-        return TlsHandshake(version, HandshakeOutcome.ERROR, exc.message)
+            # depends on timing: one judgement keeps reports comparable.
+            return judge_answer(version, read_first_flight(received), None, alpn=bool(alpn))
+        return Answer(HandshakeOutcome.ERROR, exc.message)
     finally:
         connection.close()
-
-
-def _refusal(version: str, exc: ssl.SSLError) -> TlsHandshake:
-    """The server's answer to a handshake offering only ``version``, from its error."""
-    error = classify_tls_error(exc)
-    if error.kind is TlsErrorKind.ALERT:
-        return TlsHandshake(version, HandshakeOutcome.REFUSED, f"alert {error.detail}")
-    if error.kind is TlsErrorKind.VERSION:
-        return TlsHandshake(
-            version, HandshakeOutcome.REFUSED, "the server answered with another TLS version"
-        )
-    if error.kind is TlsErrorKind.CLOSED:
-        return TlsHandshake(version, HandshakeOutcome.REFUSED, "the server closed the connection")
-    if error.kind is TlsErrorKind.NOT_TLS:
-        return TlsHandshake(
-            version,
-            HandshakeOutcome.ERROR,
-            f"the server did not answer with TLS ({error.detail})",
-        )
-    return TlsHandshake(version, HandshakeOutcome.REFUSED, f"handshake failed: {error.detail}")

@@ -22,6 +22,7 @@ from websockets.frames import CloseCode
 from websockets.http11 import Response as WsResponse
 from websockets.protocol import State
 from websockets.sync.client import connect
+from websockets.typing import Origin, Subprotocol
 from websockets.uri import parse_uri
 
 from .._model import Exchange, FailureKind, Offer, ProbeFailure, Response
@@ -35,8 +36,9 @@ from .connection import (
     recording,
 )
 from .endpoint import ClientTrust, Endpoint
+from .websocket_offer import EXTENSIONS, deflate_factories, origin_of, without
 
-__all__ = ["LEGACY_CONNECT", "websocket_handshake", "websocket_uri"]
+__all__ = ["LEGACY_CONNECT", "client_protocol", "websocket_handshake", "websocket_uri"]
 
 # websockets 16+ warns unless connect() is used as a context manager or told
 # legacy=True; older releases have no such parameter.
@@ -48,6 +50,30 @@ LEGACY_CONNECT: dict[str, Any] = (
 def websocket_uri(endpoint: Endpoint, path: str) -> str:
     scheme = "wss" if endpoint.scheme == "https" else "ws"
     return f"{scheme}://{endpoint.authority}{endpoint.target(path)}"
+
+
+def client_protocol(
+    uri: str,
+    headers: Sequence[tuple[str, str]],
+    *,
+    subprotocols: Sequence[str],
+    origin: str | None,
+) -> tuple[ClientProtocol, tuple[tuple[str, str], ...]]:
+    """The sans-I/O client offering ``subprotocols``, ``origin`` and the headers' extensions.
+
+    A ``Sec-WebSocket-Extensions`` in ``headers`` becomes the client's own offer
+    (``permessage-deflate``, negotiated when the server accepts it: RFC 7692
+    §5); the other headers are returned, for the request to carry.
+    """
+    offered = [value for name, value in headers if name.lower() == EXTENSIONS]
+    protocol = ClientProtocol(
+        parse_uri(uri),
+        origin=Origin(origin) if origin is not None else None,
+        extensions=deflate_factories(", ".join(offered)) if offered else None,
+        subprotocols=[Subprotocol(name) for name in subprotocols] or None,
+        max_size=BODY_LIMIT,
+    )
+    return protocol, without(headers, EXTENSIONS)
 
 
 def _response(response: WsResponse) -> Response:
@@ -66,6 +92,8 @@ def websocket_handshake(
     role: str,
     path: str,
     headers: Sequence[tuple[str, str]] = (),
+    subprotocols: Sequence[str] = (),
+    default_origin: bool = True,
     trust: ClientTrust,
     timeout: float,
 ) -> Exchange:
@@ -74,8 +102,14 @@ def websocket_handshake(
     The websockets library's sans-I/O client writes the request and judges the
     answer; the bytes go over the probes' own connection, under one deadline,
     with no thread of its own and no redirect followed (a redirect is the answer).
+    It offers ``subprotocols`` and, unless ``headers`` has one or
+    ``default_origin`` is off, the target's own origin (as a browser would).
     """
     uri = websocket_uri(endpoint, path)
+    origin = None
+    if default_origin and not any(name.lower() == "origin" for name, _ in headers):
+        origin = origin_of(endpoint)
+    protocol, headers = client_protocol(uri, headers, subprotocols=subprotocols, origin=origin)
     https = endpoint.scheme == "https"
     offer = Offer(("1.1",), https, ("http/1.1",) if https else (), websocket=True)
     context = trust.context(("http/1.1",)) if endpoint.scheme == "https" else None
@@ -83,7 +117,7 @@ def websocket_handshake(
         connection = open_connection(endpoint, Deadline(timeout), context)
         try:
             record["transport"] = connection.transport(endpoint.scheme)
-            _handshake(connection, uri, headers, record)
+            _handshake(connection, protocol, headers, record)
         finally:
             connection.close()
     exchange = record["exchange"]
@@ -93,11 +127,10 @@ def websocket_handshake(
 
 def _handshake(
     connection: Connection,
-    uri: str,
+    protocol: ClientProtocol,
     headers: Sequence[tuple[str, str]],
     record: dict[str, object],
 ) -> None:
-    protocol = ClientProtocol(parse_uri(uri), max_size=BODY_LIMIT)
     request = protocol.connect()
     request.headers["User-Agent"] = USER_AGENT
     for name, value in headers:
@@ -106,8 +139,10 @@ def _handshake(
     protocol.send_request(request)
     connection.send(b"".join(protocol.data_to_send()))
     response: WsResponse | None = None
+    answered = False  # any byte of an answer (TLS records aside)
     while response is None:
         data = connection.recv("reading the handshake response")
+        answered = answered or bool(data)
         if data:
             protocol.receive_data(data)
         else:
@@ -116,6 +151,11 @@ def _handshake(
             if isinstance(event, WsResponse):
                 response = event
         if response is None and (not data or protocol.handshake_exc is not None):
+            if not answered:
+                # A socket destroyed without a byte (Node's socket.destroy()).
+                raise ProbeError(
+                    FailureKind.CLOSED, "the server closed the connection without answering"
+                )
             if protocol.handshake_exc is not None:
                 cause = _cause(protocol.handshake_exc)
                 raise ProbeError(FailureKind.PROTOCOL, f"invalid handshake response: {cause}")

@@ -23,6 +23,9 @@ import h2.config
 import h2.connection
 import h2.events
 import h2.exceptions
+from websockets.client import ClientProtocol
+from websockets.datastructures import Headers
+from websockets.exceptions import InvalidHandshake
 from websockets.frames import CloseCode, Frame, Opcode
 from websockets.protocol import Protocol, Side
 
@@ -38,7 +41,8 @@ from .connection import (
 )
 from .endpoint import ClientTrust, Endpoint
 from .http2 import response_head
-from .websocket import websocket_uri
+from .websocket import client_protocol, websocket_uri
+from .websocket_offer import handshake_headers
 
 __all__ = ["websocket_over_h2"]
 
@@ -49,19 +53,26 @@ def websocket_over_h2(
     role: str,
     path: str,
     headers: Sequence[tuple[str, str]] = (),
+    subprotocols: Sequence[str] = (),
+    default_origin: bool = True,
     trust: ClientTrust,
     timeout: float,
 ) -> Exchange:
     """Open ``path`` as a WebSocket over HTTP/2 (RFC 8441) and make a Ping/Pong round trip.
 
     The exchange records the answer to the extended CONNECT; its failure says
-    why the tunnel was not opened or the round trip did not complete.
+    why the tunnel was not opened or the round trip did not complete. The
+    CONNECT offers ``subprotocols`` and the target's origin as the RFC 6455
+    handshake does (RFC 8441 §5: the same fields, less the key and upgrade).
     """
     offer = Offer(("2",), True, ("h2",), websocket=True)
+    fields = handshake_headers(
+        headers, endpoint, default_origin=default_origin, subprotocols=subprotocols
+    )
     with recording(
         role=role, endpoint=endpoint, method="CONNECT", path=path, offer=offer
     ) as record:
-        connection = open_connection(endpoint, Deadline(timeout), trust.context(("h2",)))
+        connection = _open_h2(endpoint, Deadline(timeout), trust)
         try:
             transport = connection.transport(endpoint.scheme)
             record["transport"] = transport
@@ -72,12 +83,35 @@ def websocket_over_h2(
                     f"the server selected {selected} by ALPN, not h2: WebSocket over HTTP/2"
                     " needs an HTTP/2 connection",
                 )
-            _Tunnel(connection, endpoint, record).run(path, headers)
+            tunnel = _Tunnel(connection, endpoint, record)
+            tunnel.client, _ = client_protocol(
+                websocket_uri(endpoint, path), headers, subprotocols=subprotocols, origin=None
+            )
+            tunnel.run(path, fields)
         finally:
             connection.close()
     exchange = record["exchange"]
     assert isinstance(exchange, Exchange)
     return dataclasses.replace(exchange, url=websocket_uri(endpoint, path))
+
+
+def _open_h2(endpoint: Endpoint, deadline: Deadline, trust: ClientTrust) -> Connection:
+    """A TLS connection offering only ``h2`` by ALPN; a refusal of it means no HTTP/2 here.
+
+    A server without HTTP/2 may refuse the offer with a ``no_application_protocol``
+    alert (RFC 7301 §3.2) or end the handshake: no HTTP/2 was spoken, so
+    whether it offers WebSocket over HTTP/2 is not in question (skipped).
+    """
+    try:
+        return open_connection(endpoint, deadline, trust.context(("h2",)))
+    except ProbeError as exc:
+        if exc.kind not in (FailureKind.TLS_REFUSED, FailureKind.CLOSED, FailureKind.PROTOCOL):
+            raise
+        raise ProbeError(
+            FailureKind.ALPN_MISMATCH,
+            f"the TLS handshake offering only h2 by ALPN failed ({exc.message}): the server"
+            " speaks no HTTP/2 here (RFC 7301 §3.2), so browsers use the HTTP/1.1 handshake",
+        ) from None
 
 
 class _Tunnel:
@@ -94,6 +128,8 @@ class _Tunnel:
         self.stream_id = 0
         # Events read with the response head but not handled yet (DATA in the same read).
         self.pending: list[h2.events.Event] = []
+        # The RFC 6455 client whose offer the CONNECT carries: it judges the answer.
+        self.client: ClientProtocol | None = None
 
     def run(self, path: str, headers: Sequence[tuple[str, str]]) -> None:
         self.h2.initiate_connection()
@@ -101,7 +137,7 @@ class _Tunnel:
         self._await_settings()
         status = self._open(path, headers)
         if 200 <= status < 300:
-            self._ping_pong()
+            self._ping_pong(self._negotiated())
 
     def _events(self, what: str) -> list[h2.events.Event]:
         if self.pending:
@@ -213,9 +249,33 @@ class _Tunnel:
                     self.record["response"] = Response(status, "2", tuple(fields))
                     return status
 
-    def _ping_pong(self) -> None:
-        """RFC 6455 §5.5.2: a Ping is answered by a Pong with the same payload."""
+    def _negotiated(self) -> Protocol:
+        """The stream's WebSocket, with what the 2xx accepted of the offer (RFC 8441 §5).
+
+        As over HTTP/1.1 (RFC 6455 §4.1), a selected subprotocol or extension the
+        client did not offer fails the connection.
+        """
         websocket = Protocol(Side.CLIENT, max_size=BODY_LIMIT)
+        response = self.record["response"]
+        assert isinstance(response, Response)
+        if self.client is not None:
+            fields = Headers(response.headers)
+            try:
+                self.client.process_subprotocol(fields)
+                websocket.extensions = self.client.process_extensions(fields)
+            except InvalidHandshake as exc:
+                raise ProbeError(
+                    FailureKind.PROTOCOL, f"the client refused the answer: {exc}"
+                ) from None
+        return websocket
+
+    def _ping_pong(self, websocket: Protocol) -> None:
+        """RFC 6455 §5.5.2: a Ping is answered by a Pong with the same payload.
+
+        A route that closes cleanly (1000) before answering shows the stream
+        works as well: its Close frame came through the tunnel, and after a
+        Close no Pong is owed (RFC 6455 §5.5.1).
+        """
         payload = os.urandom(8).hex().encode("ascii")
         websocket.send_ping(payload)
         self._send_frames(websocket)
@@ -235,10 +295,17 @@ class _Tunnel:
                 websocket.receive_data(bytes(event.data or b""))
                 for frame in websocket.events_received():
                     if _is_answer(frame, payload):
+                        self.record["round_trip"] = "Pong received"
                         self._close(websocket)
                         return
                 self._send_frames(websocket)  # a Pong to a Ping of the server's, say
-                if websocket.close_rcvd is not None:
+                closed = websocket.close_rcvd
+                if closed is not None and closed.code == CloseCode.NORMAL_CLOSURE:
+                    self.record["round_trip"] = f"the route closed the WebSocket cleanly ({closed})"
+                    with contextlib.suppress(ProbeError, h2.exceptions.ProtocolError):
+                        self._send_frames(websocket, end_stream=True)  # the Close echoed
+                    return
+                if closed is not None:
                     raise ProbeError(
                         FailureKind.CLOSED,
                         f"{what}: the server closed the WebSocket ({websocket.close_rcvd})",

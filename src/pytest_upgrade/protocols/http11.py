@@ -19,7 +19,9 @@ def _plan(requirement: Requirement, target: Target, timeout: float) -> list[Prob
     primary = target.primary
     request = request_options(requirement, target, timeout)
     return [
-        partial(http1_exchange, primary, role="legacy", http_version="1.0", **request),
+        # An HTTP/1.0 client offers no ALPN over TLS (no HTTP/1.0 client sends
+        # "http/1.1" and then speaks 1.0): none, so any server can answer it.
+        partial(http1_exchange, primary, role="legacy", http_version="1.0", alpn=(), **request),
         partial(http1_exchange, primary, role="upgraded", **request),
     ]
 

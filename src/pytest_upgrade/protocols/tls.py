@@ -6,7 +6,15 @@ from functools import partial
 from types import MappingProxyType
 from typing import Any
 
-from .._model import Exchange, FailureKind, Observation, Refusal, Requirement, Response
+from .._model import (
+    Exchange,
+    FailureKind,
+    HandshakeOutcome,
+    Observation,
+    Refusal,
+    Requirement,
+    Response,
+)
 from ..checks.registry import Verdict
 from ..probes.endpoint import TLS_VERSIONS, ClientTrust
 from ..probes.http1 import http1_exchange
@@ -16,6 +24,7 @@ from ..probes.tls_upgrade import TLS_UPGRADE, TLS_UPGRADED, tls_upgrade_exchange
 from ._base import (
     ClientOptions,
     Enforcement,
+    FailureDiagnosis,
     Protocol,
     UpgradedJudge,
     UpgradeFieldJudge,
@@ -83,7 +92,9 @@ def _upgraded_for(minimum: tuple[int, ...]) -> UpgradedJudge:
             return Verdict.skip(f"no TLS connection to judge: {reason}")
         negotiated = version_tuple(transport.tls_version.removeprefix("TLSv")) or (0,)
         pinned = [h for h in observation.handshakes if h.version == label]
-        note = f"; a {label}-only handshake: {pinned[0].outcome.value}" if pinned else ""
+        note = ""
+        if pinned:
+            note = f"; a {label}-only handshake: {pinned[0].outcome.value} ({pinned[0].detail})"
         actual = f"{transport.tls_version}{note}"
         if negotiated >= minimum:
             return Verdict.ok(
@@ -94,6 +105,26 @@ def _upgraded_for(minimum: tuple[int, ...]) -> UpgradedJudge:
         )
 
     return upgraded
+
+
+def _diagnose_for(ssl_version: str) -> FailureDiagnosis:
+    def diagnose(observation: Observation, exchange: Exchange) -> str | None:
+        # A refused request handshake while a bare handshake at the version was
+        # accepted: the refusal is about what else the request offered, not the version.
+        failure = exchange.failure
+        if failure is None or failure.kind is not FailureKind.TLS_REFUSED:
+            return None
+        pinned = [h for h in observation.handshakes if h.version == ssl_version]
+        if not pinned or pinned[0].outcome is not HandshakeOutcome.ACCEPTED:
+            return None
+        return (
+            f"A bare {ssl_version} handshake was accepted ({pinned[0].detail}), so the server"
+            " refused something else this request's handshake offered (ALPN h2, http/1.1;"
+            " the server name), not the TLS version: offer HTTP/2 or HTTP/1.1 by ALPN on"
+            " the listener (RFC 7301 §3.2)."
+        )
+
+    return diagnose
 
 
 def _client_options_for(token: str, ssl_version: str) -> ClientOptions:
@@ -137,6 +168,7 @@ def _tls(version: str, *, names: str) -> Protocol:
         client_options=_client_options_for(token, ssl_version),
         enforce=_enforce_for(token, version),
         server_tls_minimum=TLS_VERSIONS[ssl_version],
+        diagnose=_diagnose_for(ssl_version),
         https_redirect_stands_in=True,
         failure_hints=MappingProxyType(
             {

@@ -13,6 +13,7 @@ from ..checks.registry import Verdict
 from ..grammar import UNASSIGNED_WEBSOCKET_VERSION
 from ..probes.http1 import http1_exchange
 from ..probes.target import Probe, Target, request_options
+from ..probes.websocket_offer import handshake_headers, split_protocols
 from ._base import Protocol, mention, token_verdict
 
 __all__ = ["WEBSOCKET", "WEBSOCKET_H2"]
@@ -27,9 +28,14 @@ def _plan(requirement: Requirement, target: Target, timeout: float) -> list[Prob
     primary = target.primary
     request = request_options(requirement, target, timeout)
     plain_get = {**request, "method": "GET"}
+    # A Sec-WebSocket-Protocol among the headers (--upgrade-header, say) is
+    # part of the same offer: the handshake writes the field once.
+    headers, subprotocols = split_protocols(request["headers"], requirement.subprotocols)
     handshake: dict[str, Any] = {
         "path": requirement.path,
-        "headers": request["headers"],
+        "headers": headers,
+        "subprotocols": subprotocols,
+        "default_origin": requirement.default_origin,
         "trust": target.trust,
         "timeout": timeout,
     }
@@ -47,11 +53,15 @@ def _plan(requirement: Requirement, target: Target, timeout: float) -> list[Prob
         probes.append(partial(websocket_over_h2, target.https, role=WEBSOCKET_H2, **handshake))
     # RFC 6455 §4.2.2: an unsupported Sec-WebSocket-Version must be refused
     # with the versions the server supports. The version is one no server can
-    # support (unassigned by IANA; see UNASSIGNED_WEBSOCKET_VERSION).
+    # support (unassigned by IANA; see UNASSIGNED_WEBSOCKET_VERSION). It offers
+    # what the proper handshake offers, so that only the version differs.
+    offered = handshake_headers(
+        headers, primary, default_origin=requirement.default_origin, subprotocols=subprotocols
+    )
     version_probe = {
         **plain_get,
         "headers": (
-            *request["headers"],
+            *offered,
             ("Connection", "Upgrade"),
             ("Upgrade", "websocket"),
             ("Sec-WebSocket-Key", base64.b64encode(os.urandom(16)).decode("ascii")),
@@ -104,9 +114,37 @@ def _upgraded_answer(response: Response, expected: str) -> Verdict | None:
             f"the WebSocket handshake was answered with {response.status}, not 101",
             expected=expected,
             actual=response.status_line,
-            diagnosis="The server does not accept WebSocket connections on this path.",
+            diagnosis=_refused(response),
         )
     return None
+
+
+def _refused(response: Response) -> str:
+    if b"subprotocol" in response.body.lower():
+        # websockets' serve(subprotocols=...) answers 400 "missing subprotocol".
+        return (
+            "The server refused the handshake for its subprotocol (RFC 6455 §4.1,"
+            f" {answer_shows(response)}): declare the ones the endpoint speaks with"
+            " requires_upgrade('websocket', subprotocols=[...])."
+        )
+    return _REFUSED.get(response.status, _REFUSED[0])
+
+
+_REFUSED = {
+    0: "The server does not accept WebSocket connections on this path.",
+    401: (
+        "The handshake was refused for want of credentials (RFC 9110 §15.5.2): give them with"
+        " headers={'Authorization': ...} on the requirement."
+    ),
+    403: (
+        "A 403 to a WebSocket handshake usually comes from an Origin check (RFC 6455 §10.2:"
+        " Django Channels' AllowedHostsOriginValidator, Socket.IO's cors option, ws's"
+        " verifyClient). The probes send the target's own origin (Origin: https://host:port, as a"
+        " page served from it would) unless headers={'Origin': ...} gives another or origin=False"
+        " sends none: allow that origin on the server, or declare the one it allows. Otherwise"
+        " the route refuses WebSocket connections here (authorization, a wrong path)."
+    ),
+}
 
 
 def _legacy_status(observation: Observation, response: Response) -> str | None:

@@ -26,6 +26,7 @@ from .model import (
     describe,
     interrupted_note,
     natural_sorted,
+    not_run,
     targets,
     verdict,
     verdict_counts,
@@ -75,6 +76,17 @@ def render_html(document: Mapping[str, Any]) -> str:
 # -- the top of the page -----------------------------------------------------------
 
 
+def _not_run_line(entries: Sequence[Entry]) -> str:
+    """Passed requirements whose must-checks did not all run: said at the top, never hidden."""
+    incomplete = sum(1 for e in entries if not_run(e))
+    if not incomplete:
+        return ""
+    return (
+        f'<p class="meta error">{plural(incomplete, "passed requirement")} with must-checks'
+        " not run (see Details)</p>"
+    )
+
+
 def _header(entries: Sequence[Entry], date: str, interrupted: str | None = None) -> str:
     counts = verdict_counts(entries)
     tests = len({e.get("nodeid") for e in entries})
@@ -101,7 +113,7 @@ def _header(entries: Sequence[Entry], date: str, interrupted: str | None = None)
         f'<ul class="counts" aria-label="requirements by verdict">{items}</ul>'
         f'<p class="meta">{" · ".join(m for m in meta if m)}</p>'
         + (f'<div class="meta">{target_list(where)}</div>' if where else "")
-        + f'<p class="meta">checks: {esc(check_line)}</p>'
+        + f'<p class="meta">checks: {esc(check_line)}</p>{_not_run_line(entries)}'
         "</header>"
     )
 
@@ -176,11 +188,12 @@ def _matrix(entries: Sequence[Entry], anchors: Sequence[str], full: Callable[[En
                 f'<span class="sr-only"> {esc(outcome)}</span></a></td>'
             )
         v = verdict(entry)
+        incomplete = f" <small>({esc(not_run(entry))})</small>" if not_run(entry) else ""
         rows.append(
             f"<tr {follows(entry, anchor)}>"
             f'<th scope="row"><a href="#{anchor}">{esc(describe(entry))}</a>'
             f"<small>{esc(entry.get('nodeid', ''))}</small></th>"
-            f'<td class="{v}" data-outcome="{v}">{VERDICT_MARKS[v]} {v}</td>'
+            f'<td class="{v}" data-outcome="{v}">{VERDICT_MARKS[v]} {v}{incomplete}</td>'
             f"{''.join(cells)}</tr>"
         )
     legend = (

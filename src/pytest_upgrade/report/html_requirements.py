@@ -13,6 +13,7 @@ from .model import (
     VERDICT_MARKS,
     days_text,
     describe,
+    not_run,
     verdict,
 )
 
@@ -56,12 +57,15 @@ def _requirement(entry: Entry, anchor: str) -> str:
     body = [f'<p class="nodeid">{" · ".join(facts)}</p>']
     if entry.get("error"):
         body.append(f'<p class="error"><b>Error:</b> {esc(entry["error"])}</p>')
+    mention = " (must-checks not run)" if (incomplete := not_run(entry)) else ""
+    if incomplete:
+        body.append(f'<p class="error"><b>Not checked:</b> {esc(incomplete)}</p>')
     body.append(_exchanges(entry))
     body.append(checks_fragment(entry, anchor))
     return (
         f'<article class="requirement" id="{anchor}" {filter_attributes(entry)}>'
         f"<details{is_open}><summary>"
-        f'<span class="badge {v}">{VERDICT_MARKS[v]} {v}</span> '
+        f'<span class="badge {v}">{VERDICT_MARKS[v]} {v}{mention}</span> '
         f"<h3>{esc(describe(entry))}</h3></summary>"
         f'<div class="body">{"".join(body)}</div></details></article>'
     )

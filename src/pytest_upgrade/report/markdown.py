@@ -23,6 +23,7 @@ from .model import (
     describe,
     failed_checks,
     interrupted_note,
+    not_run,
     targets,
     verdict,
     verdict_counts,
@@ -65,7 +66,8 @@ def render_markdown(document: Mapping[str, Any]) -> str:
     entries: list[Entry] = list(document.get("results", ()))
     counts = verdict_counts(entries)
     date = as_of(document)
-    headline = _headline(counts, len(entries))
+    incomplete = {"not run": sum(1 for e in entries if not_run(e))}
+    headline = _headline({**counts, **incomplete}, len(entries))
     interrupted = interrupted_note(document)
     if interrupted is not None:
         # Never a plain ✔: what was not checked is not known to hold.
@@ -89,6 +91,7 @@ def render_markdown(document: Mapping[str, Any]) -> str:
         "",
     ]
     lines += _failures(entries)
+    lines += _not_run(entries)
     lines += _deadlines(entries)
     lines += _all_requirements(entries)
     return "\n".join(lines) + "\n"
@@ -106,7 +109,26 @@ def _headline(counts: Mapping[str, int], total: int) -> str:
             f"{VERDICT_MARKS['skipped']} {counts['passed']} of {total} requirement(s) hold,"
             f" {counts['skipped']} could not be checked"
         )
+    incomplete = counts.get("not run", 0)
+    if incomplete:
+        # Passed, but on fewer checks than the requirement has: never a plain ✔.
+        return (
+            f"{VERDICT_MARKS['skipped']} {total} requirement(s) hold,"
+            f" {incomplete} with must-checks not run"
+        )
     return f"{VERDICT_MARKS['passed']} {total} requirement(s), none failing"
+
+
+def _not_run(entries: Sequence[Entry]) -> list[str]:
+    listed = [(e, not_run(e)) for e in entries if not_run(e)]
+    if not listed:
+        return []
+    lines = ["### Must-checks not run", ""]
+    for entry, text in listed[:MAX_LISTED]:
+        lines.append(
+            f"- **{_cell(describe(entry))}** ({_code(entry.get('nodeid', ''))}): {_cell(text)}"
+        )
+    return [*lines, *_left_out(len(listed)), ""]
 
 
 def _failure_block(entry: Entry) -> list[str]:
@@ -183,7 +205,8 @@ def _deadlines(entries: Sequence[Entry]) -> list[str]:
 
 def _all_requirements(entries: Sequence[Entry]) -> list[str]:
     rows = [
-        f"| {VERDICT_MARKS[verdict(e)]} {verdict(e)} | {_cell(describe(e))}"
+        f"| {VERDICT_MARKS[verdict(e)]} {verdict(e)}{' (must-checks not run)' * bool(not_run(e))}"
+        f" | {_cell(describe(e))}"
         f" | {_code(e.get('nodeid', ''))} | {_cell(e.get('target', ''))} |"
         for e in entries[:MAX_LISTED]
     ]

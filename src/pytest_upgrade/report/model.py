@@ -13,6 +13,7 @@ from typing import Any
 
 from ..checks.catalogue import REGISTRY
 from .document import interrupted_line, is_incomplete, natural_key
+from .results import not_run_summary
 
 __all__ = [
     "CHECK_MARKS",
@@ -27,6 +28,7 @@ __all__ = [
     "failed_checks",
     "interrupted_note",
     "natural_sorted",
+    "not_run",
     "targets",
     "verdict",
     "verdict_counts",
@@ -134,6 +136,14 @@ def days_text(days_left: int | None) -> str:
     if days_left == 0:
         return "enforced from today"
     return f"enforced for {-days_left} day(s)"
+
+
+def not_run(entry: Entry) -> str:
+    """ "1 must-check not run: id (reason)" for a passed or warned entry, else ""."""
+    skipped = entry.get("not_run") or ()
+    if not skipped or verdict(entry) not in ("passed", "warned"):
+        return ""
+    return not_run_summary([(str(c.get("id", "?")), str(c.get("reason", ""))) for c in skipped])
 
 
 def failed_checks(entry: Entry) -> list[Mapping[str, Any]]:

@@ -6,6 +6,7 @@ the plugin decides when and where they are shown or written.
 
 from __future__ import annotations
 
+import ipaddress
 import re
 import shlex
 from typing import Any
@@ -17,6 +18,8 @@ from ..judge import RequirementResult
 __all__ = [
     "RequirementResult",
     "failure_report",
+    "not_run_summary",
+    "not_run_text",
     "reproduce_commands",
     "result_to_json",
     "summary_line",
@@ -80,9 +83,12 @@ def failure_report(result: RequirementResult) -> str:
     head = f"{describe_requirement(requirement)} against {result.observation.target}"
     if (deadline := deadline_note(result.observation)) is not None:
         head += f" ({deadline})"
-    if failed:
-        ids = ", ".join(f.check_id for f in failed)
-        head += f": {len(failed)} check(s) failed ({ids})"
+    violated = [f for f in failed if f.outcome is not Outcome.SKIPPED]
+    if violated:
+        ids = ", ".join(f.check_id for f in violated)
+        head += f": {len(violated)} check(s) failed ({ids})"
+    if len(violated) < len(failed):  # --upgrade-require-all-checks
+        head += (", and " if violated else ": ") + not_run_text(result.not_run)
     lines = [head]
     if (judged := judged_note(result.observation)) is not None:
         lines.append(judged)
@@ -135,6 +141,28 @@ def deadline_note(observation: Observation) -> str | None:
     return f"{when}: enforced" + (f" for {-left} day(s)" if left < 0 else " from today")
 
 
+def not_run_text(findings: list[Finding], *, width: int = 0) -> str:
+    """ "1 must-check not run: tls-legacy-refused (the reason)" for skipped must-checks.
+
+    Checks skipped for the same reason share it; ``width`` cuts each reason to
+    that many characters (the terminal's one line).
+    """
+    return not_run_summary([(f.check_id, f.message) for f in findings], width=width)
+
+
+def not_run_summary(skipped: list[tuple[str, str]], *, width: int = 0) -> str:
+    """The same from ``(check id, reason)`` pairs (what the JSON report's ``not_run`` holds)."""
+    by_reason: dict[str, list[str]] = {}
+    for check_id, reason in skipped:
+        by_reason.setdefault(reason, []).append(check_id)
+
+    def cut(reason: str) -> str:
+        return reason if not width or len(reason) <= width else reason[: width - 1] + "…"
+
+    listed = "; ".join(f"{', '.join(ids)} ({cut(reason)})" for reason, ids in by_reason.items())
+    return f"{len(skipped)} must-check{'s' if len(skipped) != 1 else ''} not run: {listed}"
+
+
 def summary_line(result: RequirementResult) -> str:
     requirement = result.requirement
     text = f"{result.verdict:<7} {requirement.describe()}"
@@ -146,6 +174,9 @@ def summary_line(result: RequirementResult) -> str:
         text += " (warnings: " + ", ".join(f.check_id for f in result.warnings) + ")"
     if result.observation.enforced:
         text += f" (the app judged; enforcing {', '.join(result.observation.enforced)} bypassed)"
+    if result.not_run and not result.failed and not result.all_skipped:
+        # A pass that rests on fewer checks than the requirement has says so.
+        text += f" ({not_run_text(result.not_run, width=160)})"
     return text
 
 
@@ -167,6 +198,8 @@ def _curl_version(offer: Offer) -> str | None:
 def _curl(exchange: Exchange, offer: Offer, cafile: str | None, version_flag: str) -> str:
     url = exchange.url.replace("wss://", "https://", 1).replace("ws://", "http://", 1)
     words = ["curl", "-sv", version_flag]
+    if offer.tls and not offer.alpn:
+        words.append("--no-alpn")  # as the probe: no ALPN at all (curl offers one by default)
     if offer.tls_minimum in ("TLSv1.2", "TLSv1.3"):
         words.append("--tlsv" + offer.tls_minimum.removeprefix("TLSv"))
     if url.startswith("https://") and cafile:
@@ -221,14 +254,28 @@ def reproduce_commands(observation: Observation, *, cafile: str | None) -> list[
         host_port = https_exchange.url.split("://", 1)[1].split("/", 1)[0]
         host = host_port.rsplit(":", 1)[0].strip("[]")
         for handshake in observation.handshakes:
-            words = ["openssl", "s_client", "-connect", host_port, "-servername", host]
+            words = ["openssl", "s_client", "-connect", host_port]
+            # The server name and ALPN as the handshake offered them (no SNI for an IP
+            # literal, RFC 6066 §3): the command gets the answer the probe got.
+            named = handshake.sni and not _is_ip(host)
+            words += ["-servername", host] if named else ["-noservername"]
             words.append(_OPENSSL_FLAGS[handshake.version])
+            if handshake.alpn:
+                words += ["-alpn", ",".join(handshake.alpn)]
             if handshake.version in ("TLSv1", "TLSv1.1"):
                 words += ["-cipher", "DEFAULT:@SECLEVEL=0"]
             if cafile:
                 words += ["-CAfile", cafile]
             commands.append(shlex.join(words) + " </dev/null")
     return commands
+
+
+def _is_ip(host: str) -> bool:
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return True
 
 
 def finding_to_json(finding: Finding) -> dict[str, Any]:
@@ -291,6 +338,8 @@ def result_to_json(result: RequirementResult) -> dict[str, Any]:
         "as_of": result.observation.as_of.isoformat() if result.observation.as_of else None,
         "days_left": days_left(result.observation),
         "verdict": result.verdict.lower(),
+        # Must-checks skipped: the verdict does not rest on them (JSON, HTML, Markdown).
+        "not_run": [{"id": f.check_id, "reason": f.message} for f in result.not_run],
         "checks": [finding_to_json(f) for f in result.findings],
         "exchanges": [exchange_to_json(e) for e in result.observation.exchanges],
         "handshakes": [

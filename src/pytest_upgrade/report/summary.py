@@ -6,7 +6,8 @@ Pure: the session's result entries in, lines out. Shown, in this order:
   ``-v`` or ``-rA``, as pytest's own short summary), sorted by node id;
 * for a fleet (``rollup``), a roll-up: one row per target that did not pass
   everything (every target with ``show_all``), its counts by verdict;
-* the counts by verdict, and how many lines were left out.
+* the counts by verdict (and how many passed with must-checks not run: those
+  are listed too), and how many lines were left out.
 """
 
 from __future__ import annotations
@@ -33,7 +34,8 @@ def summary_lines(
     """
     # Natural order ("n2" before "n10"), stable: a test's requirements in order.
     ordered = sorted(entries, key=lambda e: natural_key(e["nodeid"]))
-    shown = [e for e in ordered if show_all or e["verdict"] != "passed"]
+    # A pass with must-checks not run is listed like a failure: never a silent green.
+    shown = [e for e in ordered if show_all or e["verdict"] != "passed" or _not_run(e)]
     blocks = [[f"{e['summary']}  {e['nodeid']}" for e in shown]]
     if rollup:
         targets: dict[str, Counter[str]] = {}
@@ -47,12 +49,20 @@ def summary_lines(
     text = f"{total} requirement{'s' if total != 1 else ''}" + (
         ": " + ", ".join(f"{counts[v]} {v}" for v in VERDICTS if counts[v]) if total else ""
     )
+    incomplete = sum(1 for e in entries if _not_run(e))
+    if incomplete:
+        text += f" ({incomplete} with must-checks not run)"
     hidden = total - len(shown)
     if hidden:
         text += f" ({hidden} passed not listed; -v or -rA lists them)"
     blocks.append([text])
     # One blank line between the blocks that have lines.
     return [line for block in blocks if block for line in ["", *block]][1:]
+
+
+def _not_run(entry: Mapping[str, Any]) -> bool:
+    """Whether a passing (or warned) entry has must-checks that were not run."""
+    return bool(entry.get("not_run")) and entry["verdict"] in ("passed", "warned")
 
 
 def _rollup(targets: Mapping[str, Counter[str]], *, show_all: bool) -> list[str]:

@@ -43,6 +43,10 @@ class RecordedExchange:
     headers: tuple[tuple[str, str], ...]  # Authorization, Cookie, ... redacted
     status: int
     detail: str | None = None  # the problem detail of a 426 the server sent
+    # A WebSocket handshake (RFC 6455 §4.1): the subprotocols the client offered,
+    # and the one the server selected (None: none, or the handshake was refused).
+    subprotocols: tuple[str, ...] = ()
+    subprotocol: str | None = None
 
     @property
     def protocol(self) -> str:
@@ -84,8 +88,18 @@ class _Recorder:
             with self._lock:
                 self._tls[peer] = tls_version
 
-    def add(self, scope: dict[str, Any], status: int, *, pending: bool = False) -> int:
-        """Record the exchange answered ``status``; ``pending``: its detail comes later."""
+    def add(
+        self,
+        scope: dict[str, Any],
+        status: int,
+        *,
+        pending: bool = False,
+        subprotocol: str | None = None,
+    ) -> int:
+        """Record the exchange answered ``status``; ``pending``: its detail comes later.
+
+        ``subprotocol``: the one an accepted WebSocket handshake selected.
+        """
         client = scope.get("client") or ("?", 0)
         peer = f"{client[0]}:{client[1]}"
         # Credentials the client sent are not kept: the record is printed in failures.
@@ -106,6 +120,8 @@ class _Recorder:
                     path=scope["path"],
                     headers=headers,
                     status=status,
+                    subprotocols=tuple(scope.get("subprotocols") or ()),
+                    subprotocol=subprotocol,
                 )
             )
             if pending:
@@ -146,11 +162,13 @@ class _Answer:
         self._status = 0
         self._body = bytearray()
 
-    def start(self, status: int) -> int:
+    def start(self, status: int, subprotocol: str | None = None) -> int:
         """The status line is about to be handed to the server: record it first."""
         if self._index is None:
             self._status = status
-            self._index = self._recorder.add(self._scope, status, pending=status == 426)
+            self._index = self._recorder.add(
+                self._scope, status, pending=status == 426, subprotocol=subprotocol
+            )
         return self._index
 
     def body(self, chunk: bytes, *, more: bool) -> None:
@@ -195,7 +213,9 @@ class _RecordingApp:
             elif kind == "websocket.accept":
                 # What hypercorn sends for it: 101 (RFC 6455 §4.2.2), over HTTP/2
                 # a 200 (RFC 8441 §5).
-                answer.start(200 if scope["http_version"] == "2" else 101)
+                answer.start(
+                    200 if scope["http_version"] == "2" else 101, message.get("subprotocol")
+                )
             elif kind == "websocket.close":
                 # Before accepting, the ASGI spec's 403; after, a close frame
                 # (the handshake is on the record already: start() ignores it).

@@ -120,9 +120,14 @@ class RecordingASGI:
         for name, value in scope["headers"]:
             if name.lower() == b"sec-websocket-key":
                 self._errors.saw_key(value.decode("latin-1"))
+        watched = _DisconnectWatch(receive)
         try:
-            await self._app(scope, receive, send)
+            await self._app(scope, receive if scope["type"] == "http" else watched, send)
         except Exception as exc:
+            if watched.explains(exc):
+                # The client is gone and the app has stopped: nothing is left to
+                # answer, so hypercorn is not handed it to log as the app's error.
+                return
             self._errors.add(app_error(_where_asgi(scope), exc))
             raise  # hypercorn still answers 500 (or closes the stream)
 
@@ -156,6 +161,30 @@ class RecordingASGI:
                 else:
                     watch.startup_exception = exc
             raise
+
+
+class _DisconnectWatch:
+    """A WebSocket's receive, noting whether it delivered ``websocket.disconnect``.
+
+    The probes close their connections right after the handshake or the Ping;
+    an app that reads on then raises its framework's disconnect exception
+    (Starlette's ``WebSocketDisconnect(1006)``). That is the client going
+    away, not a failure of the app: it is neither listed among the app's
+    errors nor passed on for hypercorn to log.
+    """
+
+    def __init__(self, receive: ASGIReceiveCallable) -> None:
+        self._receive = receive
+        self.disconnected = False
+
+    async def __call__(self) -> ASGIReceiveEvent:
+        message = await self._receive()
+        if message["type"] == "websocket.disconnect":
+            self.disconnected = True
+        return message
+
+    def explains(self, exc: Exception) -> bool:
+        return self.disconnected and "disconnect" in type(exc).__name__.lower()
 
 
 def _where_asgi(scope: WWWScope) -> str:
