@@ -9,6 +9,9 @@
     python3 dev.py bench    the benchmark harness (benchmarks/)
     python3 dev.py examples each framework example's suite, in its own venv (.venvs/NAME)
     python3 dev.py docs     build the documentation site (mkdocs --strict) into site/
+    python3 dev.py package  build sdist and wheel, twine check, install the wheel in a fresh
+                            venv and run pytest-upgrade check and one example from there
+                            (--keep DIR: keep the distributions in DIR)
 
 Each command first makes sure ``.venv`` exists and holds the package
 (editable) with its test and lint tools; it reinstalls only when
@@ -21,10 +24,13 @@ import hashlib
 import json
 import os
 import pathlib
+import re
+import shutil
 import subprocess
 import sys
 import tempfile
 import venv
+import zipfile
 
 ROOT = pathlib.Path(__file__).resolve().parent
 VENV = pathlib.Path(os.environ.get("PYTEST_UPGRADE_VENV", ROOT / ".venv"))
@@ -156,8 +162,108 @@ def examples(names: list[str]) -> int:
 def docs() -> int:
     """Build the documentation site with warnings as errors."""
     python = ensure_side_venv("docs", "-e", f"{ROOT}[docs]")
+    # Material for MkDocs' banner about its successor, at every build.
+    os.environ.setdefault("NO_MKDOCS_2_WARNING", "1")
     first = run(str(python), "docs/gen_checks.py", "--check")
     return run(str(python), "-m", "mkdocs", "build", "--strict", "--quiet") or first
+
+
+# The wheel's smoke run: requirements the demo app meets and one it does not.
+PACKAGE_CHECKS = (
+    (0, ["--require", "h2 /v2/orders", "--require", "websocket /ws"]),
+    (1, ["--require", "h2 /reports"]),
+)
+
+
+def package(extra: list[str]) -> int:
+    """Build, check and install the distributions as a user would get them from PyPI.
+
+    ``--keep DIR`` copies the checked sdist and wheel there (the release job publishes them).
+    """
+    keep = pathlib.Path(extra[1]) if extra[:1] == ["--keep"] and len(extra) == 2 else None
+    if extra and keep is None:
+        print("dev.py package: the only option is --keep DIR", file=sys.stderr)
+        return 2
+    tools = ensure_side_venv("package", "build>=1.2", "twine>=5.1")
+    with tempfile.TemporaryDirectory(prefix="pytest-upgrade-package-") as scratch:
+        dist = pathlib.Path(scratch) / "dist"
+        if run(str(tools), "-m", "build", "--outdir", str(dist), str(ROOT)):
+            return 1
+        built = sorted(str(path) for path in dist.iterdir())
+        if run(str(tools), "-m", "twine", "check", "--strict", *built):
+            return 1
+        (wheel,) = (path for path in built if path.endswith(".whl"))
+        problem = _description_problem(pathlib.Path(wheel))
+        if problem:
+            print(f"dev.py package: {problem}", file=sys.stderr)
+            return 1
+        # A fresh venv, the wheel itself (not editable), no extras: what `pip install` gives.
+        fresh = pathlib.Path(scratch) / "venv"
+        venv.EnvBuilder(with_pip=True).create(fresh)
+        python = str(fresh / BIN.name / "python")
+        flask = ROOT / "examples" / "flask" / "requirements.txt"
+        pip = [python, "-m", "pip", "install", "--quiet", "--disable-pip-version-check"]
+        if run(*pip, wheel, "-r", str(flask)):
+            return 1
+        code = _package_smoke(fresh)
+        if keep is not None and code == 0:
+            keep.mkdir(parents=True, exist_ok=True)
+            for path in built:
+                shutil.copy(path, keep)
+        return code
+
+
+def _description_problem(wheel: pathlib.Path) -> str | None:
+    """Why the wheel's long description would not stand alone on PyPI, if it would not."""
+    with zipfile.ZipFile(wheel) as archive:
+        (name,) = (n for n in archive.namelist() if n.endswith(".dist-info/METADATA"))
+        metadata = archive.read(name).decode("utf-8")
+    relative = re.findall(r"\]\((?!https?://|#|mailto:)([^)\s]+)\)", metadata)
+    if relative:
+        return f"the wheel's description has relative links: {sorted(set(relative))[:5]}"
+    required = [line for line in metadata.splitlines() if line.startswith("Requires-Dist:")]
+    if any("pytest-asyncio" in line and "extra ==" not in line for line in required):
+        return "pytest-asyncio is a dependency of the wheel (it is the asyncio extra)"
+    return None
+
+
+def _package_smoke(fresh: pathlib.Path) -> int:
+    """pytest-upgrade check on the demo app, and the Flask example, from the fresh venv."""
+    command = str(fresh / BIN.name / "pytest-upgrade")
+    unset = {"PYTEST_ADDOPTS", "GITHUB_STEP_SUMMARY"}
+    env = {k: v for k, v in os.environ.items() if k not in unset}
+    for expected, requirements in PACKAGE_CHECKS:
+        args = [command, "check", "--app", "app:app", *requirements]
+        print("$ cd examples/demo && " + " ".join(args), flush=True)
+        done = subprocess.run(
+            args,
+            cwd=ROOT / "examples" / "demo",
+            env=env,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        print(done.stdout + done.stderr, flush=True)
+        if done.returncode != expected or "Warning" in done.stdout + done.stderr:
+            print(
+                f"dev.py package: exit code {done.returncode} (expected {expected}),"
+                " or a warning was printed",
+                file=sys.stderr,
+            )
+            return 1
+    python = str(fresh / BIN.name / "python")
+    print("$ cd examples/flask && python -m pytest", flush=True)
+    code = subprocess.run(
+        [python, "-m", "pytest", "-p", "no:cacheprovider"],
+        cwd=ROOT / "examples" / "flask",
+        env=env,
+        check=False,
+    ).returncode
+    if code:
+        print(f"dev.py package: the Flask example failed (exit code {code})", file=sys.stderr)
+        return 1
+    print("\ndev.py package: the wheel installs, checks and runs an example from a fresh venv")
+    return 0
 
 
 def test(extra: list[str]) -> int:
@@ -179,6 +285,7 @@ def main(argv: list[str]) -> int:
         "bench",
         "examples",
         "docs",
+        "package",
     }:
         print(__doc__)
         return 2
@@ -193,6 +300,8 @@ def main(argv: list[str]) -> int:
         return examples(extra)
     if command == "docs":
         return docs()
+    if command == "package":
+        return package(extra)
     ensure_venv()
     if command == "demo":
         return demo()

@@ -63,7 +63,8 @@ COMMAND_TIMEOUT = 300.0
 
 
 # The pytest plugins a reader's venv has: pytest-upgrade's and its dependencies'.
-_READERS_PLUGINS = {"upgrade", "asyncio", "anyio"}
+# pytest-asyncio is an extra (pytest-upgrade[asyncio]), not a dependency.
+_READERS_PLUGINS = {"upgrade", "anyio"}
 _DEVELOPMENT_PLUGINS = sorted({e.name for e in entry_points(group="pytest11")} - _READERS_PLUGINS)
 _DEMO_CONFTEST = """import pytest
 
@@ -74,7 +75,7 @@ from app import app
 def upgrade_app():
     return app
 """
-_QUIET_INI = "[pytest]\nasyncio_default_fixture_loop_scope = function\n"
+_QUIET_INI = "[pytest]\n"
 
 
 class Page:
@@ -89,7 +90,7 @@ class Page:
         self.managed = {"COLUMNS": "80", "PY_COLORS": "0", "NO_COLOR": "1"}
         self.managed["PYTHONDONTWRITEBYTECODE"] = "1"
         self.managed["PATH"] = os.pathsep.join([bindir, self.env.get("PATH", "")])
-        # A reader's venv has pytest-upgrade's own plugins (pytest-asyncio, anyio's), not
+        # A reader's venv has pytest-upgrade's own plugins (and anyio's, with httpx), not
         # the development tools' (and each costs start-up time on every command).
         self.managed["PYTEST_ADDOPTS"] = " ".join(
             f"-p no:{name}" for name in ("cacheprovider", *_DEVELOPMENT_PLUGINS)

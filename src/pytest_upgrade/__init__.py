@@ -10,6 +10,10 @@ annotations against them work as usual::
 
     @pytest.mark.requires_upgrade("h2")
     def test_orders(upgrade: UpgradeOutcome) -> None: ...
+
+The ``pytest-upgrade`` command imports this package before pytest starts, so
+it is marked PYTEST_DONT_REWRITE (it has no assert to rewrite): pytest would
+otherwise warn that it was imported too early to be rewritten.
 """
 
 from __future__ import annotations

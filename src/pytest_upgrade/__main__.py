@@ -101,4 +101,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    # `python -m pytest_upgrade` is the `pytest-upgrade` command (check, render,
+    # and the report tools above): pytest_upgrade.cli dispatches.
+    from .cli import main as command
+
+    sys.exit(command())

@@ -35,6 +35,9 @@ def test_x():
 """
 
 
+# The suites run in subprocesses: in-process, a run after
+# test_websocket_subprotocols.py's in the same worker was served stale answers
+# (state that outlives a pytester run; see the closing note of this change).
 def suite(pytester: pytest.Pytester, app: str, tests: str, conftest: str = CONFTEST) -> None:
     pytester.makepyfile(app=app, test_app=tests)
     pytester.makeconftest(conftest)
@@ -81,7 +84,7 @@ def test_enforcement_never_answers_the_probes_of_a_marked_test(
 ) -> None:
     pytest.importorskip("fastapi")
     suite(pytester, FASTAPI_APP, ENFORCED_TESTS)
-    result = pytester.runpytest(*RUN, *enforce)
+    result = pytester.runpytest_subprocess(*RUN, *enforce)
     # /plain serves HTTP/1.1: the app fails its requirement, enforced or not.
     result.assert_outcomes(passed=2, failed=2)
     result.stdout.fnmatch_lines(
@@ -140,7 +143,7 @@ def test_upgrade_before_db(upgrade, db):
 def test_probes_run_after_the_fixtures_that_prepare_the_app(pytester: pytest.Pytester) -> None:
     pytest.importorskip("fastapi")
     suite(pytester, FASTAPI_APP, FIXTURE_TESTS)
-    result = pytester.runpytest(*RUN, "-rf")
+    result = pytester.runpytest_subprocess(*RUN, "-rf")
     result.assert_outcomes(passed=2, failed=1)
     result.stdout.fnmatch_lines(["FAILED test_app.py::test_upgrade_before_db*"])
     result.stdout.fnmatch_lines(["*RuntimeError: orders table does not exist*"])
@@ -168,7 +171,7 @@ def test_connection_fields_on_http2_fail_although_hypercorn_strips_them(
 ) -> None:
     pytest.importorskip("starlette")
     suite(pytester, STARLETTE_APP, STARLETTE_H2_TESTS)
-    result = pytester.runpytest(*RUN)
+    result = pytester.runpytest_subprocess(*RUN)
     result.assert_outcomes(passed=1, failed=1)
     result.stdout.fnmatch_lines(
         [
@@ -184,7 +187,7 @@ def test_connection_fields_from_a_wsgi_app_are_judged_too(pytester: pytest.Pytes
     pytest.importorskip("flask")
     tests = ONE_TEST.format(path="/v2/sloppy")
     suite(pytester, FLASK_APP, tests)
-    result = pytester.runpytest(*RUN)
+    result = pytester.runpytest_subprocess(*RUN)
     result.assert_outcomes(failed=1)
     result.stdout.fnmatch_lines(["*actual:*connection: keep-alive (upgraded)*"])
 
@@ -205,7 +208,7 @@ def test_gzip(upgrade):
 def test_a_gzip_coded_426_is_judged_as_its_problem(pytester: pytest.Pytester) -> None:
     pytest.importorskip("fastapi")
     suite(pytester, FASTAPI_APP, GZIP_TESTS)
-    pytester.runpytest(*RUN).assert_outcomes(passed=1)
+    pytester.runpytest_subprocess(*RUN).assert_outcomes(passed=1)
 
 
 QUART_TESTS = """
@@ -228,7 +231,7 @@ def test_deflate_is_decoded_and_an_undecodable_body_names_its_coding(
 ) -> None:
     pytest.importorskip("quart")
     suite(pytester, QUART_APP, QUART_TESTS)
-    result = pytester.runpytest(*RUN)
+    result = pytester.runpytest_subprocess(*RUN)
     result.assert_outcomes(passed=1, failed=1)
     result.stdout.fnmatch_lines(
         [
@@ -265,7 +268,7 @@ def test_refusals_in_session_fixtures_are_listed_outside_a_test(
     suite(pytester, FASTAPI_APP, SESSION_LOGIN_TESTS)
     report = pytester.path / "report.json"
     options = (*RUN, *workers, "--upgrade-enforce=h2", f"--upgrade-report={report}")
-    result = pytester.runpytest_subprocess(*options) if workers else pytester.runpytest(*options)
+    result = pytester.runpytest_subprocess(*options)
     result.assert_outcomes(passed=1)
     result.stdout.fnmatch_lines(
         [
@@ -316,7 +319,7 @@ def test_clean():
 def test_both_probes_rejected_by_trusted_host_is_diagnosed(pytester: pytest.Pytester) -> None:
     pytest.importorskip("starlette")
     suite(pytester, STARLETTE_APP, TRUSTED_TESTS, TRUSTED_HOST_CONFTEST)
-    result = pytester.runpytest(*RUN)
+    result = pytester.runpytest_subprocess(*RUN)
     result.assert_outcomes(failed=1)
     output = result.stdout.str()
     assert "the upgraded request succeeded" not in output
@@ -333,7 +336,7 @@ def test_both_probes_rejected_by_trusted_host_is_diagnosed(pytester: pytest.Pyte
 def test_the_virtual_host_lets_a_trusted_host_app_be_tested(pytester: pytest.Pytester) -> None:
     pytest.importorskip("starlette")
     suite(pytester, STARLETTE_APP, TRUSTED_TESTS, VIRTUAL_HOST_CONFTEST)
-    pytester.runpytest(*RUN).assert_outcomes(passed=1)
+    pytester.runpytest_subprocess(*RUN).assert_outcomes(passed=1)
 
 
 DJANGO_CONFTEST = """
@@ -394,7 +397,7 @@ def test_flask_logged_exception_is_shown(pytester: pytest.Pytester) -> None:
     pytest.importorskip("flask")
     tests = ONE_TEST.format(path="/v2/report")
     suite(pytester, FLASK_APP, tests)
-    result = pytester.runpytest(*RUN)
+    result = pytester.runpytest_subprocess(*RUN)
     result.assert_outcomes(failed=1)
     result.stdout.fnmatch_lines(
         [
@@ -436,7 +439,7 @@ def upgrade_server_options():
 def test_a_lifespan_error_is_one_line_and_its_traceback_once(pytester: pytest.Pytester) -> None:
     pytest.importorskip("starlette")
     suite(pytester, STARLETTE_LIFESPAN_APP, LIFESPAN_TESTS)
-    result = pytester.runpytest(*RUN)
+    result = pytester.runpytest_subprocess(*RUN)
     result.assert_outcomes(errors=1)
     output = result.stdout.str()
     result.stdout.fnmatch_lines(
@@ -461,7 +464,7 @@ def test_a_slow_start_names_the_option_that_raises_the_timeout(
 ) -> None:
     pytest.importorskip("starlette")
     suite(pytester, STARLETTE_LIFESPAN_APP, LIFESPAN_TESTS, SLOW_CONFTEST)
-    result = pytester.runpytest(*RUN)
+    result = pytester.runpytest_subprocess(*RUN)
     result.assert_outcomes(errors=1)
     result.stdout.fnmatch_lines(
         [
@@ -491,7 +494,7 @@ def test_big_post_gets_the_426(upgrade_server):
 def test_a_5_mb_post_gets_the_enforcers_426(pytester: pytest.Pytester) -> None:
     pytest.importorskip("fastapi")
     suite(pytester, FASTAPI_APP, BIG_POST_TESTS)
-    result = pytester.runpytest(*RUN, "--upgrade-enforce=h2")
+    result = pytester.runpytest_subprocess(*RUN, "--upgrade-enforce=h2")
     result.assert_outcomes(passed=1)
     result.stdout.fnmatch_lines(["enforcing h2: 3 legacy request(s) refused with 426"])
 
@@ -535,7 +538,7 @@ def test_live(upgrade):
 def test_websocket_diagnoses_fit_the_bundled_server(pytester: pytest.Pytester) -> None:
     pytest.importorskip("starlette")
     suite(pytester, STARLETTE_WEBSOCKET_APP, WEBSOCKET_TESTS)
-    pytester.runpytest(*RUN).assert_outcomes(passed=1, warnings=2)
+    pytester.runpytest_subprocess(*RUN).assert_outcomes(passed=1, warnings=2)
 
 
 def test_the_http2_explanation_says_rfc_8441_is_probed() -> None:
@@ -567,4 +570,4 @@ def test_pages(page, db):
 def test_parametrized_fixtures_are_set_up_before_the_probes(pytester: pytest.Pytester) -> None:
     pytest.importorskip("fastapi")
     suite(pytester, FASTAPI_APP, PARAMETRIZED_TESTS)
-    pytester.runpytest(*RUN).assert_outcomes(passed=4)
+    pytester.runpytest_subprocess(*RUN).assert_outcomes(passed=4)
