@@ -12,6 +12,7 @@ import pytest
 
 from pytest_upgrade.__main__ import main
 from pytest_upgrade._waivers import header_lines, parse_waivers
+from pytest_upgrade.cli import main as command
 from pytest_upgrade.report.baseline import (
     Fingerprint,
     compare,
@@ -219,6 +220,7 @@ def test_the_diff_command(tmp_path: pathlib.Path, capsys: pytest.CaptureFixture[
     assert "✘" in md.read_text()
     assert "<h1>1 new failure(s)" in page.read_text()
     assert main(["diff", str(new), str(new)]) == 0
+    assert command(["diff", str(old), str(new)]) == 1  # the pytest-upgrade command
     assert main(["diff", str(old), str(tmp_path / "absent.json")]) == 2
     assert "absent.json: cannot read: No such file or directory" in capsys.readouterr().err
     old.write_text("{")
