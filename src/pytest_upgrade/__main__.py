@@ -3,6 +3,8 @@
 ``merge OUT IN [IN ...]`` merges the JSON reports (``--upgrade-report``) of a
 fleet's shards (CI jobs, machines) into one, and with ``--html`` or
 ``--markdown`` renders the merged report as one page or summary.
+
+``diff OLD NEW`` shows what changed between two reports (exit 1 on new failures).
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ import pathlib
 import sys
 from collections.abc import Sequence
 
+from ._diff_command import add_diff_parser, run_diff
 from .report.document import MergeError, dump_document, merge_documents
 from .report.output import write_output
 
@@ -39,6 +42,7 @@ def _parser() -> argparse.ArgumentParser:
         action="store_true",
         help="merge interrupted runs and short sets of shards too, marking the report interrupted",
     )
+    add_diff_parser(commands)
     return parser
 
 
@@ -85,6 +89,8 @@ def _merge(args: argparse.Namespace) -> str:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run a command; 0 on success, 2 (one line on stderr) when it cannot be done."""
     args = _parser().parse_args(argv)
+    if args.command == "diff":
+        return run_diff(args)
     try:
         message = _merge(args)
     except MergeError as exc:

@@ -28,4 +28,5 @@ pytest_plugins = [
     "pytest_upgrade.glue.async_tests",
     "pytest_upgrade.glue.directories",
     "pytest_upgrade.glue.interrupt",
+    "pytest_upgrade.glue.gating",
 ]

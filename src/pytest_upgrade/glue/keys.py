@@ -17,6 +17,7 @@ from ..protocols import protocol_for
 from ..server.enforce import Enforcer
 
 __all__ = [
+    "COVERED",
     "ENFORCER",
     "ERROR",
     "INVALID",
@@ -49,6 +50,9 @@ ENFORCER = pytest.StashKey[Enforcer]()
 ITEM_TARGET = pytest.StashKey[Target]()
 # The name of that target's deployment (its test ids carry it), for the reports.
 ITEM_DEPLOYMENT = pytest.StashKey[str]()
+# The indices (into RESULTS) of the results whose failures a waiver or the
+# baseline covers (glue.gating): they do not fail the test.
+COVERED = pytest.StashKey[frozenset[int]]()
 
 
 def session_tls_minimum(config: pytest.Config) -> ssl.TLSVersion | None:

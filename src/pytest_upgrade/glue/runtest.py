@@ -15,7 +15,7 @@ from .._warnings import PytestUpgradeWarning
 from ..judge import RequirementResult
 from ..report.results import failure_report
 from .entries import attach_entries
-from .keys import RESULTS
+from .keys import COVERED, RESULTS
 
 __all__ = []  # a pytest plugin: hooks only
 
@@ -29,7 +29,8 @@ def pytest_runtest_call(item: pytest.Item) -> None:
     results = item.stash.get(RESULTS, None)
     if not results:
         return
-    failing = [r for r in results if r.failed]
+    covered = item.stash.get(COVERED, frozenset())  # waived or known (glue.gating)
+    failing = [r for n, r in enumerate(results) if r.failed and n not in covered]
     # Warnings an error filter (-W error, filterwarnings = error) raised.
     raised = _warn(results)
     if failing:

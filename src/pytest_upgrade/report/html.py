@@ -19,7 +19,6 @@ from .html_timeline import timeline
 from .model import (
     CHECK_MARKS,
     VERDICT_MARKS,
-    VERDICTS,
     as_of,
     check_counts,
     check_ids,
@@ -27,10 +26,12 @@ from .model import (
     interrupted_note,
     natural_sorted,
     not_run,
+    shown_verdicts,
     targets,
     verdict,
     verdict_counts,
 )
+from .waived import html_expiries
 
 __all__ = ["checks_fragment", "pytest_html_fragment", "render_html"]
 
@@ -62,6 +63,7 @@ def render_html(document: Mapping[str, Any]) -> str:
         _filters(entries),
         _matrix(entries, anchors, full),
         _timeline(entries, anchors, date, large=large),
+        html_expiries(entries, date),
         _targets(entries, large=large),
         requirements_section(entries, anchors, full),
         _refused(document.get("refused", ())),
@@ -99,7 +101,7 @@ def _header(entries: Sequence[Entry], date: str, interrupted: str | None = None)
         f'<li class="{v if counts[v] else "zero"}" data-count="{v}">'
         f'<span class="n">{counts[v]}</span>'
         f" {VERDICT_MARKS[v]} {v}</li>"
-        for v in VERDICTS
+        for v in shown_verdicts(counts)
     )
     checks = check_counts(entries)
     check_line = ", ".join(f"{n} {outcome}" for outcome, n in checks.items())
@@ -134,7 +136,7 @@ def _filters(entries: Sequence[Entry]) -> str:
     boxes = "".join(
         f'<label><input type="checkbox" name="verdict" value="{v}" checked>'
         f" {VERDICT_MARKS[v]} {v} ({counts[v]})</label>"
-        for v in VERDICTS
+        for v in shown_verdicts(counts)
     )
     return (
         '<section class="filters" aria-label="filter the requirements">'
@@ -221,7 +223,8 @@ def _targets(entries: Sequence[Entry], *, large: bool = False) -> str:
     by_target: dict[str, list[Entry]] = {}
     for entry in entries:
         by_target.setdefault(str(entry.get("target", "")), []).append(entry)
-    head = "".join(f'<th scope="col">{VERDICT_MARKS[v]} {v}</th>' for v in VERDICTS)
+    shown = shown_verdicts(verdict_counts(entries))
+    head = "".join(f'<th scope="col">{VERDICT_MARKS[v]} {v}</th>' for v in shown)
     rows = []
     # A large run's table: the targets where something did not pass (html_scale).
     listed = [
@@ -237,7 +240,7 @@ def _targets(entries: Sequence[Entry], *, large: bool = False) -> str:
         counts = verdict_counts(by_target[target])
         cells = "".join(
             f'<td data-label="{v}" class="{v if counts[v] else "none"}">{counts[v]}</td>'
-            for v in VERDICTS
+            for v in shown
         )
         rows.append(
             f'<tr><th scope="row">{esc(target or "(no target)")}</th>'

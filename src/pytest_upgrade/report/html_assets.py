@@ -55,6 +55,7 @@ a { color: var(--focus); }
 .skipped { color: var(--skipped-fg); background: var(--skipped-bg); }
 .noted { color: var(--noted-fg); background: var(--noted-bg); }
 .error { color: var(--error-fg); background: var(--error-bg); }
+.known, .waived { color: var(--skipped-fg); background: var(--noted-bg); }
 .none { color: var(--muted); }
 .counts li.zero { color: var(--muted); background: var(--bg); }
 nav ul { display: flex; flex-wrap: wrap; gap: .3rem 1rem; list-style: none; padding: 0; margin: .3rem 0; }

@@ -16,6 +16,7 @@ from .model import (
     not_run,
     verdict,
 )
+from .waived import gate_notes
 
 __all__ = ["checks_fragment", "pytest_html_fragment", "requirements_section"]
 
@@ -60,6 +61,7 @@ def _requirement(entry: Entry, anchor: str) -> str:
     mention = " (must-checks not run)" if (incomplete := not_run(entry)) else ""
     if incomplete:
         body.append(f'<p class="error"><b>Not checked:</b> {esc(incomplete)}</p>')
+    body += gate_notes(entry)
     body.append(_exchanges(entry))
     body.append(checks_fragment(entry, anchor))
     return (

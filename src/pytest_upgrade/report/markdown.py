@@ -16,7 +16,6 @@ from typing import Any
 
 from .model import (
     VERDICT_MARKS,
-    VERDICTS,
     as_of,
     days_text,
     deadline_entries,
@@ -24,10 +23,12 @@ from .model import (
     failed_checks,
     interrupted_note,
     not_run,
+    shown_verdicts,
     targets,
     verdict,
     verdict_counts,
 )
+from .waived import markdown_covered, markdown_expiring
 
 __all__ = ["render_markdown"]
 
@@ -84,15 +85,18 @@ def render_markdown(document: Mapping[str, Any]) -> str:
     lines += [_cell(" · ".join(m for m in meta if m)), ""]
     if not entries:
         return "\n".join([*lines, "No requirement was checked in this run.", ""])
+    shown = shown_verdicts(counts)
     lines += [
-        "| " + " | ".join(f"{VERDICT_MARKS[v]} {v}" for v in VERDICTS) + " |",
-        "|" + "---:|" * len(VERDICTS),
-        "| " + " | ".join(str(counts[v]) for v in VERDICTS) + " |",
+        "| " + " | ".join(f"{VERDICT_MARKS[v]} {v}" for v in shown) + " |",
+        "|" + "---:|" * len(shown),
+        "| " + " | ".join(str(counts[v]) for v in shown) + " |",
         "",
     ]
     lines += _failures(entries)
     lines += _not_run(entries)
     lines += _deadlines(entries)
+    lines += markdown_expiring(entries, date, _cell)
+    lines += markdown_covered(entries, _cell)
     lines += _all_requirements(entries)
     return "\n".join(lines) + "\n"
 

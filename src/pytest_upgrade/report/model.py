@@ -29,6 +29,7 @@ __all__ = [
     "interrupted_note",
     "natural_sorted",
     "not_run",
+    "shown_verdicts",
     "targets",
     "verdict",
     "verdict_counts",
@@ -36,8 +37,9 @@ __all__ = [
 
 Entry = Mapping[str, Any]
 
-# Worst first: the order of the headline and of the filters.
-VERDICTS = ("failed", "error", "warned", "skipped", "passed")
+# Worst first: the order of the headline and of the filters; then the failures
+# a waiver or the baseline covers (xfail: they do not fail the run).
+VERDICTS = ("failed", "error", "warned", "skipped", "passed", "known", "waived")
 
 # A symbol for each, so that the outcome reads without colour too.
 VERDICT_MARKS = {
@@ -46,7 +48,10 @@ VERDICT_MARKS = {
     "warned": "⚠",
     "skipped": "○",
     "error": "‼",
+    "known": "◐",
+    "waived": "◌",
 }
+GATED = ("known", "waived")
 CHECK_MARKS = {
     "passed": "✔",
     "failed": "✘",
@@ -82,6 +87,11 @@ def verdict_counts(entries: Iterable[Entry]) -> dict[str, int]:
     for entry in entries:
         counts[verdict(entry)] += 1
     return counts
+
+
+def shown_verdicts(counts: Mapping[str, int]) -> tuple[str, ...]:
+    """The verdicts a report lists: all, but waived and known only when there are some."""
+    return tuple(v for v in VERDICTS if v not in GATED or counts.get(v))
 
 
 def check_counts(entries: Iterable[Entry]) -> dict[str, int]:

@@ -22,6 +22,9 @@ __all__ = ["VERDICTS", "summary_lines"]
 
 # In the order the counts and the roll-up's columns show them.
 VERDICTS = ("passed", "failed", "warned", "skipped", "error")
+# Failures a waiver or the baseline covers (glue.gating): counted, and given
+# roll-up columns, only in runs that have them.
+GATED = ("waived", "known")
 
 
 def summary_lines(
@@ -47,7 +50,9 @@ def summary_lines(
     counts = Counter(e["verdict"] for e in entries)
     total = len(entries)
     text = f"{total} requirement{'s' if total != 1 else ''}" + (
-        ": " + ", ".join(f"{counts[v]} {v}" for v in VERDICTS if counts[v]) if total else ""
+        ": " + ", ".join(f"{counts[v]} {v}" for v in (*VERDICTS, *GATED) if counts[v])
+        if total
+        else ""
     )
     incomplete = sum(1 for e in entries if _not_run(e))
     if incomplete:
@@ -81,9 +86,10 @@ def _rollup(targets: Mapping[str, Counter[str]], *, show_all: bool) -> list[str]
         return (-(counts["failed"] + counts["error"]), -counts["warned"], natural_key(target))
 
     width = max(len("target"), *(len(t) for t in listed))
-    rows = [f"{'target':<{width}}  " + "  ".join(f"{v:>7}" for v in VERDICTS)]
+    columns = VERDICTS + tuple(v for v in GATED if any(c[v] for c in targets.values()))
+    rows = [f"{'target':<{width}}  " + "  ".join(f"{v:>7}" for v in columns)]
     for target, counts in sorted(listed.items(), key=order):
-        rows.append(f"{target:<{width}}  " + "  ".join(f"{counts[v]:>7}" for v in VERDICTS))
+        rows.append(f"{target:<{width}}  " + "  ".join(f"{counts[v]:>7}" for v in columns))
     if passing:
         rows.append(
             f"(and {passing} target{'s' if passing != 1 else ''} where every requirement passed)"
