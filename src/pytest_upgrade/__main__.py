@@ -11,14 +11,12 @@ from __future__ import annotations
 
 import argparse
 import io
-import json
-import pathlib
 import sys
 from collections.abc import Sequence
 
 from ._diff_command import add_diff_parser, run_diff
 from .report.document import MergeError, dump_document, merge_documents
-from .report.output import write_output
+from .report.output import ReportFileError, read_report, write_or_raise
 
 __all__ = ["main"]
 
@@ -46,38 +44,21 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _read(path: str) -> object:
-    try:
-        text = pathlib.Path(path).read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise MergeError(f"{path}: cannot read: {getattr(exc, 'strerror', None) or exc}") from None
-    try:
-        return json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise MergeError(f"{path}: not JSON (line {exc.lineno}: {exc.msg})") from None
-
-
-def _write(option: str, path: str, text: str) -> None:
-    problem = write_output(option, pathlib.Path(path), text)
-    if problem is not None:
-        raise MergeError(problem)
-
-
 def _merge(args: argparse.Namespace) -> str:
     document = merge_documents(
-        [(path, _read(path)) for path in args.inputs], allow_incomplete=args.allow_incomplete
+        [(path, read_report(path)) for path in args.inputs], allow_incomplete=args.allow_incomplete
     )
     text = io.StringIO()
     dump_document(document, text)
-    _write("OUT.json", args.out, text.getvalue())
+    write_or_raise("OUT.json", args.out, text.getvalue())
     if args.html:
         from .report.html import render_html  # noqa: PLC0415 (only when asked for)
 
-        _write("--html", args.html, render_html(document))
+        write_or_raise("--html", args.html, render_html(document))
     if args.markdown:
         from .report.markdown import render_markdown  # noqa: PLC0415 (only when asked for)
 
-        _write("--markdown", args.markdown, render_markdown(document))
+        write_or_raise("--markdown", args.markdown, render_markdown(document))
     results = document["results"]
     message = f"merged {len(results)} result(s) from {len(args.inputs)} report(s) into {args.out}"
     if document["interrupted"]:
@@ -93,7 +74,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return run_diff(args)
     try:
         message = _merge(args)
-    except MergeError as exc:
+    except (MergeError, ReportFileError) as exc:
         print(f"python -m pytest_upgrade merge: {exc}", file=sys.stderr)
         return 2
     print(message)

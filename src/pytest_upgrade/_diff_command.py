@@ -8,8 +8,6 @@ cannot be read or is not a pytest-upgrade report.
 from __future__ import annotations
 
 import argparse
-import json
-import pathlib
 import sys
 from typing import Any
 
@@ -19,6 +17,7 @@ from .report.diff import (
     render_diff_markdown,
     render_diff_text,
 )
+from .report.output import read_report, write_or_raise
 
 __all__ = ["add_diff_parser", "run_diff"]
 
@@ -37,38 +36,16 @@ def add_diff_parser(commands: Any) -> None:
     diff.add_argument("--html", metavar="PATH", help="also write the difference as an HTML page")
 
 
-class _Unreadable(Exception):
-    pass
-
-
-def _load(path: str) -> object:
-    try:
-        return json.loads(pathlib.Path(path).read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError) as exc:
-        raise _Unreadable(f"{path}: cannot read: {getattr(exc, 'strerror', None) or exc}") from None
-    except json.JSONDecodeError as exc:
-        raise _Unreadable(f"{path}: not JSON (line {exc.lineno}: {exc.msg})") from None
-
-
-def _write(path: str, text: str) -> None:
-    target = pathlib.Path(path)
-    try:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_text(text, encoding="utf-8")
-    except OSError as exc:
-        raise _Unreadable(f"{path}: cannot write: {exc.strerror or exc}") from None
-
-
 def run_diff(args: argparse.Namespace) -> int:
     try:
         diff = compare_documents(
-            _load(args.old), _load(args.new), old_name=args.old, new_name=args.new
+            read_report(args.old), read_report(args.new), old_name=args.old, new_name=args.new
         )
         if args.markdown:
-            _write(args.markdown, render_diff_markdown(diff))
+            write_or_raise("--markdown", args.markdown, render_diff_markdown(diff))
         if args.html:
-            _write(args.html, render_diff_html(diff))
-    except (_Unreadable, ValueError) as exc:
+            write_or_raise("--html", args.html, render_diff_html(diff))
+    except ValueError as exc:  # ReportFileError, or a document diff cannot read
         print(f"python -m pytest_upgrade diff: {exc}", file=sys.stderr)
         return 2
     sys.stdout.write(render_diff_text(diff))

@@ -21,7 +21,6 @@ to it.
 from __future__ import annotations
 
 import argparse
-import json
 import pathlib
 import sys
 import tempfile
@@ -219,44 +218,25 @@ def _render(argv: list[str]) -> int:
     if not (args.html or args.markdown):
         parser.error("nothing to write: give --html PATH and/or --markdown PATH")
     from .report.document import MergeError, merge_documents  # noqa: PLC0415
+    from .report.output import ReportFileError, read_report, write_or_raise  # noqa: PLC0415
 
     try:
         # The one-report merge validates it and gives it the merged form.
-        document = merge_documents([(args.report, _read_json(args.report))])
+        document = merge_documents([(args.report, read_report(args.report))])
         if args.html:
             from .report.html import render_html  # noqa: PLC0415 (only when asked for)
 
-            _write(args.html, render_html(document))
+            write_or_raise("--html", args.html, render_html(document))
         if args.markdown:
             from .report.markdown import render_markdown  # noqa: PLC0415 (only when asked for)
 
-            _write(args.markdown, render_markdown(document))
-    except (MergeError, OSError) as exc:
+            write_or_raise("--markdown", args.markdown, render_markdown(document))
+    except (MergeError, ReportFileError) as exc:
         print(f"{PROG} render: {exc}", file=sys.stderr)
         return 2
     written = " and ".join(path for path in (args.html, args.markdown) if path)
     print(f"rendered {len(document['results'])} result(s) from {args.report} into {written}")
     return 0
-
-
-def _read_json(path: str) -> object:
-    from .report.document import MergeError  # noqa: PLC0415
-
-    try:
-        return json.loads(pathlib.Path(path).read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError) as exc:
-        raise MergeError(f"{path}: cannot read: {getattr(exc, 'strerror', None) or exc}") from None
-    except json.JSONDecodeError as exc:
-        raise MergeError(f"{path}: not JSON (line {exc.lineno}: {exc.msg})") from None
-
-
-def _write(path: str, text: str) -> None:
-    target = pathlib.Path(path)
-    try:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_text(text, encoding="utf-8")
-    except OSError as exc:
-        raise OSError(f"{path}: cannot write: {exc.strerror or exc}") from None
 
 
 COMMANDS: dict[str, tuple[Callable[[list[str]], int], str]] = {

@@ -1,5 +1,6 @@
 """Writing a report file: the one way every report (JSON, HTML, Markdown, the CI
-step summary, ``python -m pytest_upgrade merge``) opens its output path.
+step summary, ``python -m pytest_upgrade merge``, ``render`` and ``diff``) opens
+its output path, and the one way the commands read a JSON report.
 
 A path that cannot be written is never a traceback: :func:`write_output`
 returns one line that names the option, the path and the cause in the words
@@ -10,10 +11,35 @@ of the system (``Not a directory`` when a component of the path is a file,
 from __future__ import annotations
 
 import errno
+import json
 import os
 import pathlib
 
-__all__ = ["write_output"]
+__all__ = ["ReportFileError", "read_report", "write_or_raise", "write_output"]
+
+
+class ReportFileError(ValueError):
+    """A report file that cannot be read or written; the message is the one-line cause."""
+
+
+def read_report(path: str) -> object:
+    """The JSON document in ``path``; ReportFileError says why it cannot be read."""
+    try:
+        text = pathlib.Path(path).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        reason = getattr(exc, "strerror", None) or exc
+        raise ReportFileError(f"{path}: cannot read: {reason}") from None
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ReportFileError(f"{path}: not JSON (line {exc.lineno}: {exc.msg})") from None
+
+
+def write_or_raise(option: str, path: str, text: str) -> None:
+    """:func:`write_output`, for a command: ReportFileError when it cannot be written."""
+    problem = write_output(option, pathlib.Path(path), text)
+    if problem is not None:
+        raise ReportFileError(problem)
 
 
 def write_output(option: str, path: pathlib.Path, text: str, *, append: bool = False) -> str | None:
