@@ -326,7 +326,9 @@ def _verify(requirement: Requirement, findings: list[Finding]) -> None:
         f"{f.check_id}: {f.outcome.value}: {f.message}"
         for f in findings
         if f.outcome in (Outcome.FAILED, Outcome.WARNED)
-        or (f.outcome is Outcome.SKIPPED and f.check_id not in _BUNDLED_SKIPS)
+        # A check whose rule does not apply (no redirect to judge, no 426) is no
+        # harness failure; one that could not run is.
+        or (f.outcome is Outcome.SKIPPED and f.applies and f.check_id not in _BUNDLED_SKIPS)
     ]
     if bad:
         raise HarnessError(f"{requirement.describe()}: " + "; ".join(bad))

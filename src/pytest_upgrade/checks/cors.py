@@ -85,7 +85,7 @@ def check_cors_on_refusal(observation: Observation) -> Verdict:
         return Verdict.skip(_NO_ORIGIN)
     refusal, reason = the_426(observation)
     if refusal is None:
-        return Verdict.skip(reason)
+        return Verdict.not_applicable(reason)
     upgraded, credentialed, upgraded_shows = _upgraded_allows(observation, origin)
     allowed, shows = _allows(refusal, origin, credentialed=credentialed)
     actual = f"426: {shows}; upgraded answer: {upgraded_shows}"
@@ -131,7 +131,7 @@ def check_cors_preflight(observation: Observation) -> Verdict:
         return Verdict.skip(_NO_ORIGIN)
     exchange = observation.exchange(CORS_PREFLIGHT)
     if exchange is None:
-        return Verdict.skip(
+        return Verdict.not_applicable(
             f"a {requirement.method} with only CORS-safelisted headers needs no preflight"
             " (Fetch §4.1)"
         )

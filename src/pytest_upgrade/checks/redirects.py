@@ -30,20 +30,21 @@ _FIXES = (
 )
 
 
-def _redirect(observation: Observation) -> tuple[HttpsRedirect | None, str]:
-    """The legacy exchange's redirect that stands in for the 426, or None and why not."""
+def _redirect(observation: Observation) -> tuple[HttpsRedirect | None, Verdict | None]:
+    """The legacy exchange's redirect that stands in for the 426, or the verdict without one."""
     exchange = observation.exchange(LEGACY)
     if exchange is None or exchange.response is None:
-        return None, "no cleartext answer to judge"
+        return None, Verdict.skip("no cleartext answer to judge")
     redirect = https_redirect(exchange)
     if redirect is None:
-        return None, f"the cleartext request was answered with {exchange.response.status}"
+        # A 426 (or another answer): there is no redirect whose kind to judge.
+        status = exchange.response.status
+        return None, Verdict.not_applicable(f"the cleartext request was answered with {status}")
     if not redirect.stands_in:
-        return (
-            None,
-            f"the redirect does not lead to the same resource over https ({redirect.problem})",
+        return None, Verdict.not_applicable(
+            f"the redirect does not lead to the same resource over https ({redirect.problem})"
         )
-    return redirect, ""
+    return redirect, None
 
 
 @_check(
@@ -55,9 +56,10 @@ def _redirect(observation: Observation) -> tuple[HttpsRedirect | None, str]:
     phase=ENFORCED,
 )
 def check_redirect_permanent(observation: Observation) -> Verdict:
-    redirect, reason = _redirect(observation)
+    redirect, without = _redirect(observation)
     if redirect is None:
-        return Verdict.skip(reason)
+        assert without is not None
+        return without
     actual = f"{redirect.status}, Location: {redirect.location}"
     if redirect.status in PERMANENT:
         return Verdict.ok(f"the redirect is permanent ({redirect.status})", actual=actual)
@@ -81,12 +83,15 @@ def check_redirect_permanent(observation: Observation) -> Verdict:
     phase=ENFORCED,
 )
 def check_redirect_keeps_method(observation: Observation) -> Verdict:
-    redirect, reason = _redirect(observation)
+    redirect, without = _redirect(observation)
     if redirect is None:
-        return Verdict.skip(reason)
+        assert without is not None
+        return without
     method = observation.requirement.method.upper()
     if method in ("GET", "HEAD"):
-        return Verdict.skip(f"the requirement's method is {method}, which every redirect keeps")
+        return Verdict.not_applicable(
+            f"the requirement's method is {method}, which every redirect keeps"
+        )
     actual = f"{redirect.status} to a {method}, Location: {redirect.location}"
     if redirect.status in KEEPS_METHOD:
         return Verdict.ok(f"the {redirect.status} keeps the {method}", actual=actual)
