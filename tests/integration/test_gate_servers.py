@@ -34,6 +34,7 @@ from matrix_servers import (
     run_plugin,
     start,
     start_caddy,
+    start_nginx,
 )
 
 AS_OF = "--upgrade-as-of=2026-12-01"
@@ -64,20 +65,7 @@ def gate(pytester: pytest.Pytester, url: str, cafile: str, source: str) -> dict[
 
 # -- nginx ---------------------------------------------------------------------------
 
-NGINX_CONF = """
-daemon off;
-master_process off;
-worker_processes 1;
-pid {w}/nginx.pid;
-error_log {w}/error.log notice;
-events {{ worker_connections 64; }}
-http {{
-  access_log off;
-  client_body_temp_path {w}/body;
-  proxy_temp_path {w}/proxy;
-  fastcgi_temp_path {w}/fastcgi;
-  uwsgi_temp_path {w}/uwsgi;
-  scgi_temp_path {w}/scgi;
+NGINX_SERVERS = """
   # The fields for HTTP/1.x only: nginx sends no field whose value is empty.
   map $server_protocol $deprecation {{ "HTTP/2.0" ""; default "{deprecation}"; }}
   map $server_protocol $sunset {{ "HTTP/2.0" ""; default "{sunset}"; }}
@@ -98,26 +86,20 @@ http {{
       return 200 '{{"ok": true}}';
     }}
   }}
-}}
 """
 
 
 @pytest.fixture(scope="module")
 def nginx(tmp_path_factory: pytest.TempPathFactory, certificates: Certificates) -> Iterator[str]:
-    executable = binary("nginx")
-    workdir = tmp_path_factory.mktemp("gate-nginx")
     (tls,) = free_ports(1)
-    conf = NGINX_CONF.format(
-        w=workdir,
+    servers = NGINX_SERVERS.format(
         tls=tls,
         cert=certificates.cert,
         key=certificates.key,
         deprecation=DEPRECATION,
         sunset=SUNSET,
     )
-    (workdir / "nginx.conf").write_text(conf)
-    argv = [executable, "-p", str(workdir), "-c", str(workdir / "nginx.conf")]
-    running = start("nginx", [*argv, "-e", str(workdir / "error.log")], workdir, [tls])
+    running = start_nginx(tmp_path_factory.mktemp("gate-nginx"), servers, [tls])
     for _ in _serve(running):
         yield f"https://127.0.0.1:{tls}"
 

@@ -38,6 +38,7 @@ from matrix_servers import (
     run_plugin,
     start,
     start_caddy,
+    start_nginx,
 )
 
 APP_SERVERS = str(pathlib.Path(__file__).parent.parent / "matrix_python_app_servers.py")
@@ -111,20 +112,7 @@ def _serve(running: Running) -> Iterator[Running]:
         running.stop()
 
 
-NGINX_CONF = """
-daemon off;
-master_process off;
-worker_processes 1;
-pid {w}/nginx.pid;
-error_log {w}/error.log notice;
-events {{ worker_connections 64; }}
-http {{
-  access_log off;
-  client_body_temp_path {w}/body;
-  proxy_temp_path {w}/proxy;
-  fastcgi_temp_path {w}/fastcgi;
-  uwsgi_temp_path {w}/uwsgi;
-  scgi_temp_path {w}/scgi;
+NGINX_SERVERS = """
   map $http_upgrade $connection_upgrade {{ default upgrade; '' close; }}
   server {{
     listen 127.0.0.1:{tls} ssl http2;
@@ -162,7 +150,6 @@ http {{
       proxy_pass http://127.0.0.1:{backend};
     }}
   }}
-}}
 """
 
 
@@ -173,11 +160,8 @@ def nginx(
     websocket_backend: int,
     demo_app_backend: int,
 ) -> Iterator[Running]:
-    executable = binary("nginx")
-    workdir = tmp_path_factory.mktemp("nginx")
     tls, plain = free_ports(2)
-    conf = NGINX_CONF.format(
-        w=workdir,
+    servers = NGINX_SERVERS.format(
         tls=tls,
         plain=plain,
         cert=certificates.cert,
@@ -186,11 +170,7 @@ def nginx(
         app=demo_app_backend,
         problem=PROBLEM,
     )
-    (workdir / "nginx.conf").write_text(conf)
-    argv = [executable, "-p", str(workdir), "-c", str(workdir / "nginx.conf")]
-    yield from _serve(
-        start("nginx", [*argv, "-e", str(workdir / "error.log")], workdir, [tls, plain])
-    )
+    yield from _serve(start_nginx(tmp_path_factory.mktemp("nginx"), servers, [tls, plain]))
 
 
 APACHE_MODULES = (
