@@ -149,8 +149,10 @@ def _run(
 ) -> tuple[pytest.RunResult, dict[str, dict[str, dict[str, Any]]]]:
     pytester.makepyfile(starlette_app=STARLETTE_APP, conftest=CONFTEST, test_suite=suite)
     report = pytester.path / "report.json"
+    # 15 s: under -n 2 inside this suite's own -n 2, four processes share two cores,
+    # and a test body's handshake waited out 5 s once in CI (websockets 16).
     result = pytester.runpytest(
-        "-p", "no:cacheprovider", "--upgrade-timeout=5", f"--upgrade-report={report}", *options
+        "-p", "no:cacheprovider", "--upgrade-timeout=15", f"--upgrade-report={report}", *options
     )
     by_test: dict[str, dict[str, dict[str, Any]]] = {}
     for entry in json.loads(pathlib.Path(report).read_text())["results"]:
