@@ -1,5 +1,10 @@
 from __future__ import annotations
 
+import os
+import pathlib
+import re
+from typing import Any
+
 import pytest
 
 # The suites pytester writes are configured as a careful user's would be:
@@ -29,3 +34,27 @@ def _inner_ini(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) 
         # order); the suites pytester writes keep their written order, which
         # their assertions on the output read, whatever ini file they write.
         monkeypatch.setenv("PYTEST_ADDOPTS", "-p no:randomly")
+        verdicts = os.environ.get("PYTEST_UPGRADE_VERDICTS")
+        if verdicts:
+            _capture_inner_runs(request, monkeypatch, pathlib.Path(verdicts))
+
+
+def _capture_inner_runs(
+    request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch, directory: pathlib.Path
+) -> None:
+    """tools/verdicts.py: every inner run's ``-rA`` output, appended to one file per test."""
+    from tools.verdicts import normalise
+
+    monkeypatch.setenv("PYTEST_ADDOPTS", "-p no:randomly -rA")
+    pytester = request.getfixturevalue("pytester")
+    name = re.sub(r"[^\w.-]+", "_", request.node.nodeid)
+    for method in ("runpytest_inprocess", "runpytest_subprocess"):
+        original = getattr(pytester, method)
+
+        def recorded(*args: object, _original: Any = original, **kwargs: object) -> Any:
+            result = _original(*args, **kwargs)
+            with (directory / f"{name}.txt").open("a") as sink:
+                sink.write(normalise("\n".join(result.outlines)) + "\n----\n")
+            return result
+
+        monkeypatch.setattr(pytester, method, recorded)
