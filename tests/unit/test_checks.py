@@ -14,7 +14,6 @@ from typing import Any
 
 import pytest
 
-from observations import OBSERVED_AT, TLS_H2, TLS_HTTP11, exchange, observation
 from pytest_upgrade._model import (
     Exchange,
     FailureKind,
@@ -32,6 +31,7 @@ from pytest_upgrade._model import (
 from pytest_upgrade._verdict import Verdict
 from pytest_upgrade.checks.catalogue import REGISTRY, Check, checks_for, run_checks
 from pytest_upgrade.checks.registry import Phase
+from support.observations import OBSERVED_AT, TLS_H2, TLS_HTTP11, exchange, observation
 
 # -- builders ------------------------------------------------------------------
 
@@ -532,7 +532,7 @@ CASES = [
         PASSED,
     ),
     case(
-        # A sentence ends with a full stop; tests/apps.py's CORRECT app says exactly this.
+        # A sentence ends with a full stop; tests/support/apps.py's CORRECT app says exactly this.
         "problem-actionable",
         "detail ends with a full stop",
         make_observation(legacy_response(body=problem(detail="This endpoint requires HTTP/2."))),
