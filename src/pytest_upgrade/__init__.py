@@ -22,6 +22,7 @@ import importlib
 from typing import TYPE_CHECKING
 
 from ._model import (
+    AnsweredBy,
     Exchange,
     FailureKind,
     Finding,
@@ -45,6 +46,7 @@ if TYPE_CHECKING:
     from .server.policy import PolicyServer, RecordedExchange
 
 __all__ = [
+    "AnsweredBy",
     "AppError",
     "BundledCA",
     "Exchange",
