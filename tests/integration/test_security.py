@@ -14,7 +14,7 @@ import trustme
 
 import hostile
 from apps import conftest_source
-from pytest_upgrade.server.bundled import BundledCA
+from pytest_upgrade import BundledCA
 
 MARKED = """
 import pytest

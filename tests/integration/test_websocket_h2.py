@@ -21,9 +21,9 @@ import trustme
 
 import hostile
 from protocol_apps import protocol_app_source, protocol_conftest_source
+from pytest_upgrade import BundledCA, UpgradeServer
 from pytest_upgrade.probes.endpoint import ClientTrust, Endpoint
 from pytest_upgrade.probes.websocket_h2 import websocket_over_h2
-from pytest_upgrade.server.bundled import BundledCA, UpgradeServer
 from websocket_h2_server import websocket_h2_endpoint
 
 TEST = """
