@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from apps import conftest_source
+from support.apps import conftest_source
 
 STRICT_WARNINGS = (
     "-W",

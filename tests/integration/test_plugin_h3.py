@@ -20,7 +20,7 @@ from typing import Any
 
 import pytest
 
-from matrix_servers import (
+from support.matrix_servers import (
     Certificates,
     Running,
     free_ports,

@@ -14,7 +14,6 @@ from typing import Any
 
 import pytest
 
-from observations import OBSERVED_AT, TLS_H2, TLS_HTTP11, exchange, observation
 from pytest_upgrade._model import (
     Exchange,
     FailureKind,
@@ -31,6 +30,7 @@ from pytest_upgrade._model import (
 )
 from pytest_upgrade.checks.catalogue import REGISTRY, Check, Verdict, checks_for, run_checks
 from pytest_upgrade.checks.registry import ANNOUNCED, GATED
+from support.observations import OBSERVED_AT, TLS_H2, TLS_HTTP11, exchange, observation
 
 # -- builders ------------------------------------------------------------------
 
@@ -529,7 +529,7 @@ CASES = [
         PASSED,
     ),
     case(
-        # A sentence ends with a full stop; tests/apps.py's CORRECT app says exactly this.
+        # A sentence ends with a full stop; tests/support/apps.py's CORRECT app says exactly this.
         "problem-actionable",
         "detail ends with a full stop",
         make_observation(legacy_response(body=problem(detail="This endpoint requires HTTP/2."))),
