@@ -11,9 +11,10 @@ from hypothesis import strategies as st
 
 from pytest_upgrade._model import Finding, Observation, Outcome, Requirement, Severity
 from pytest_upgrade._requirements import parse_declared, parse_requirement
+from pytest_upgrade._verdict import Verdict
 from pytest_upgrade.checks.catalogue import run_checks
 from pytest_upgrade.checks.gate import http_date
-from pytest_upgrade.checks.registry import Check, Verdict
+from pytest_upgrade.checks.registry import Check
 from pytest_upgrade.grammar import parse_calendar_date
 from pytest_upgrade.judge import RequirementResult
 from pytest_upgrade.report.html import render_html
