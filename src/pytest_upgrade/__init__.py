@@ -40,13 +40,14 @@ from ._warnings import PytestUpgradeWarning
 
 if TYPE_CHECKING:
     from .glue.outcome import UpgradeOutcome
-    from .judge import RequirementResult
+    from .judge import EvaluationPolicy, RequirementResult, RequirementVerdict, evaluate
     from .server.bundled import AppError, BundledCA, ServerStartError, UpgradeServer
     from .server.policy import PolicyServer, RecordedExchange
 
 __all__ = [
     "AppError",
     "BundledCA",
+    "EvaluationPolicy",
     "Exchange",
     "FailureKind",
     "Finding",
@@ -60,6 +61,7 @@ __all__ = [
     "RecordedExchange",
     "Requirement",
     "RequirementResult",
+    "RequirementVerdict",
     "Response",
     "ServerStartError",
     "Severity",
@@ -67,18 +69,22 @@ __all__ = [
     "Transport",
     "UpgradeOutcome",
     "UpgradeServer",
+    "evaluate",
 ]
 
 # name -> the module that defines it, imported when the name is first used.
 _LAZY = {
     "AppError": "pytest_upgrade.server.bundled",
     "BundledCA": "pytest_upgrade.server.bundled",
+    "EvaluationPolicy": "pytest_upgrade.judge",
     "PolicyServer": "pytest_upgrade.server.policy",
     "RecordedExchange": "pytest_upgrade.server.policy",
     "RequirementResult": "pytest_upgrade.judge",
+    "RequirementVerdict": "pytest_upgrade.judge",
     "ServerStartError": "pytest_upgrade.server.bundled",
     "UpgradeOutcome": "pytest_upgrade.glue.outcome",
     "UpgradeServer": "pytest_upgrade.server.bundled",
+    "evaluate": "pytest_upgrade.judge",
 }
 
 

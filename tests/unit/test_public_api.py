@@ -9,7 +9,7 @@ import pytest
 
 import pytest_upgrade
 from pytest_upgrade.glue.outcome import UpgradeOutcome
-from pytest_upgrade.judge import RequirementResult
+from pytest_upgrade.judge import EvaluationPolicy, RequirementResult, RequirementVerdict, evaluate
 from pytest_upgrade.server.bundled import BundledCA, UpgradeServer
 from pytest_upgrade.server.policy import PolicyServer
 
@@ -20,6 +20,9 @@ def test_every_exported_name_resolves_to_its_defining_object() -> None:
     assert pytest_upgrade.BundledCA is BundledCA
     assert pytest_upgrade.PolicyServer is PolicyServer
     assert pytest_upgrade.RequirementResult is RequirementResult
+    assert pytest_upgrade.RequirementVerdict is RequirementVerdict
+    assert pytest_upgrade.EvaluationPolicy is EvaluationPolicy
+    assert pytest_upgrade.evaluate is evaluate
     for name in pytest_upgrade.__all__:
         assert getattr(pytest_upgrade, name) is not None
 
