@@ -5,7 +5,7 @@ the checks that apply (``checks.catalogue.run_checks``), decides whether the
 target could be evaluated at all (:func:`target_error`, or a check that
 raised), and applies the run's :class:`EvaluationPolicy` (``--upgrade-strict``,
 ``--upgrade-require-all-checks``). A *check's* decision is a
-``checks.registry.Verdict`` (ok, violated, skipped); a *requirement's*
+``_verdict.Verdict`` (ok, violated, skipped); a *requirement's*
 verdict, drawn from its findings, is a :class:`RequirementVerdict`. The
 pytest glue only translates it (ERROR: the test errors; FAILED: it fails;
 WARNED: it warns; SKIPPED: it is skipped).
