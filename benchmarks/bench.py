@@ -67,13 +67,14 @@ import _floor
 import _latency
 import _suites
 
-from pytest_upgrade._model import Finding, Outcome, Requirement
+from pytest_upgrade._model import Finding, Observation, Outcome, Requirement
 from pytest_upgrade.checks.catalogue import run_checks
 from pytest_upgrade.glue.ahead import ESTIMATED_CONNECTIONS as _ESTIMATED_CONNECTIONS
 from pytest_upgrade.glue.fixtures import _attribute_answers, bundled_target
 from pytest_upgrade.glue.settings import DEFAULT_CONCURRENCY, DEFAULT_HOST_LIMIT
 from pytest_upgrade.judge import target_error
-from pytest_upgrade.probes.observe import Target, observe
+from pytest_upgrade.probes.target import Target
+from pytest_upgrade.protocols.planning import assemble, plan_probes
 from pytest_upgrade.report.results import reproduce_commands
 from pytest_upgrade.server.bundled import BundledCA, UpgradeServer
 
@@ -300,6 +301,23 @@ def bench_start(config: Config, report: Report, scratch: pathlib.Path) -> None:
 
 
 # -- 2. one check per requirement versus the floor ------------------------------------
+
+
+def observe(
+    requirement: Requirement,
+    target: Target,
+    *,
+    timeout: float,
+    executor: ThreadPoolExecutor | None = None,
+) -> Observation:
+    """The requirement's plan run on ``executor`` (serially without one), assembled."""
+    observed_at = dt.datetime.now(dt.UTC)
+    probes = plan_probes(requirement, target, timeout=timeout).probes
+    if executor is None:
+        made = [probe() for probe in probes]
+    else:
+        made = [future.result() for future in [executor.submit(probe) for probe in probes]]
+    return assemble(requirement, target, made, observed_at=observed_at)
 
 
 def plugin_check(
