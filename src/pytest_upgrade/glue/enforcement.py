@@ -25,7 +25,7 @@ from .workers import is_xdist_worker
 if TYPE_CHECKING:  # the policy server imports the bundled server: only when used
     from ..server.policy import PolicyServer, Route
 
-__all__: list[str] = []  # a pytest plugin: hooks and fixtures only
+__all__ = ["enforced_tokens"]  # and hooks and fixtures
 
 ENFORCE_MARKER = "upgrade_enforce"
 _REFUSED = pytest.StashKey[list[Refused]]()
@@ -49,6 +49,17 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     )
 
 
+def enforced_tokens(values: Mapping[str, Any]) -> tuple[str, ...]:
+    """What the bundled server enforces for the whole session (a UsageError names a bad one).
+
+    ``values`` maps ``--upgrade-enforce`` and the ini name ``upgrade_enforce``
+    to their values as pytest parsed them (either may be left out).
+    """
+    tokens = _tokens(values.get("--upgrade-enforce") or [], "--upgrade-enforce")
+    tokens += _tokens(values.get("upgrade_enforce") or [], "upgrade_enforce")
+    return tuple(dict.fromkeys(tokens))
+
+
 def _tokens(values: list[str], where: str) -> tuple[str, ...]:
     tokens: list[str] = []
     for value in values:
@@ -70,9 +81,11 @@ def pytest_configure(config: pytest.Config) -> None:
         f"{ENFORCE_MARKER}(*tokens): while this test runs, the bundled server refuses the"
         f" legacy protocol of each token with a 426 ({', '.join(ENFORCEABLE)}).",
     )
-    tokens = _tokens(config.getoption("upgrade_enforce"), "--upgrade-enforce")
-    tokens += _tokens(config.getini("upgrade_enforce"), "upgrade_enforce")
-    config.stash[ENFORCER] = Enforcer(session=tuple(dict.fromkeys(tokens)))
+    given = {
+        "--upgrade-enforce": config.getoption("upgrade_enforce"),
+        "upgrade_enforce": config.getini("upgrade_enforce"),
+    }
+    config.stash[ENFORCER] = Enforcer(session=enforced_tokens(given))
     config.pluginmanager.register(_RefusedCollector(config), _COLLECTOR)
 
 
