@@ -19,7 +19,7 @@ import pytest
 
 from .._requirements import canonical_protocol
 from ..server.enforce import ENFORCEABLE, Enforcer, Refused
-from .keys import ENFORCER
+from .keys import ENFORCER, REFUSED
 from .workers import is_xdist_worker
 
 if TYPE_CHECKING:  # the policy server imports the bundled server: only when used
@@ -129,11 +129,11 @@ def pytest_runtest_makereport(
 
 
 class _RefusedCollector:
-    """Lists, at the end of the session, the legacy requests the server refused."""
+    """Collects the legacy requests the server refused; lists them at the end of the session."""
 
     def __init__(self, config: pytest.Config) -> None:
         self.config = config
-        self.refused: list[dict[str, str]] = []
+        self.refused = config.stash[REFUSED] = []
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         self.refused += getattr(report, "upgrade_refused", [])
@@ -142,23 +142,23 @@ class _RefusedCollector:
         if is_xdist_worker(self.config):
             return
         enforcer = self.config.stash[ENFORCER]
-        self.refused += [dataclasses.asdict(r) for r in enforcer.outside_tests()]
-        if not self.refused and not enforcer.session:
+        refused = self.refused + [dataclasses.asdict(r) for r in enforcer.outside_tests()]
+        if not refused and not enforcer.session:
             return
         terminalreporter.section("upgrade enforcement")
         enforced = ", ".join(enforcer.session) or "per test (upgrade_enforce marker)"
-        if not self.refused:
+        if not refused:
             terminalreporter.write_line(
                 f"enforcing {enforced}: no legacy request reached the bundled server"
             )
             return
         terminalreporter.write_line(
-            f"enforcing {enforced}: {len(self.refused)} legacy request(s) refused with 426"
+            f"enforcing {enforced}: {len(refused)} legacy request(s) refused with 426"
         )
-        for refused in sorted(self.refused, key=lambda r: (r["test"], r["path"])):
+        for one in sorted(refused, key=lambda r: (r["test"], r["path"])):
             terminalreporter.write_line(
-                f"  {refused['method']} {refused['path']} ({refused['spoken']}; needs"
-                f" {refused['required']})  {refused['test'] or '(outside a test)'}"
+                f"  {one['method']} {one['path']} ({one['spoken']}; needs"
+                f" {one['required']})  {one['test'] or '(outside a test)'}"
             )
 
 
