@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from apps import app_source
+from support.apps import app_source
 
 
 def test_a_base_path_http_cannot_carry_is_percent_encoded(

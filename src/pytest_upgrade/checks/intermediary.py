@@ -9,14 +9,13 @@ for an ``Upgrade`` field naming a protocol the connection cannot switch to.
 
 from __future__ import annotations
 
+from .._evidence import answer_shows, excerpt, intermediary
 from .._model import Exchange, Observation, Response, Severity
+from .._verdict import Verdict
 from ..grammar import UpgradeProtocol, parse_upgrade
 from ..protocols import TOKENS
-from .evidence import answer_shows, excerpt, intermediary
-from .registry import LEGACY, UPGRADED, Verdict
+from ..protocols.roles import LEGACY, UPGRADED
 from .registry import check as _check
-
-_ALL = TOKENS
 
 # -- upgrade-stripped ------------------------------------------------------------
 
@@ -195,7 +194,7 @@ def _is_tls(exchange: Exchange) -> bool:
     "RFC 9110 §7.8; RFC 9113 §3.1",
     "An Upgrade field on an answer that is neither 101 nor 426 names only protocols the"
     " connection can switch to (not h2, an ALPN-only identifier; not h2c over TLS).",
-    _ALL,
+    TOKENS,
 )
 def check_upgrade_unswitchable(observation: Observation) -> Verdict:
     ordinary = [

@@ -19,16 +19,15 @@ from .._model import (
     Observation,
     Response,
 )
-from ..protocols import REFUSED, version_tuple
+from .._verdict import Verdict
+from ..protocols import version_tuple
+from ..protocols.roles import LEGACY
 from ..protocols.tls import TLS12, TLS13
-from .registry import LEGACY, CheckFunction, Verdict
+from .registry import CheckFunction
 
 # A check of one response: (observation, the response it is about) -> Verdict.
 ResponseCheck = Callable[[Observation, Response], Verdict]
 
-# Every requirement refused with a 426 (TLS ones on their cleartext URL): all but
-# h3, which is advertised (Alt-Svc), never asked for by a 426.
-ALL = REFUSED
 TLS_REQUIREMENTS = (TLS12.token, TLS13.token)
 
 
@@ -49,7 +48,6 @@ class HttpsRedirect:
 
     status: int
     location: str  # as sent
-    resolved: str  # resolved against the request's URL (RFC 9110 §10.2.2)
     problem: str  # "" when it leads to the https URL of the same resource
 
     @property
@@ -67,9 +65,7 @@ def https_redirect(exchange: Exchange) -> HttpsRedirect | None:
         return None
     # RFC 9110 §10.2.2: a relative Location is resolved against the target URI.
     resolved = urllib.parse.urljoin(exchange.url, location.strip())
-    return HttpsRedirect(
-        response.status, location, resolved, _destination_problem(exchange.url, resolved)
-    )
+    return HttpsRedirect(response.status, location, _destination_problem(exchange.url, resolved))
 
 
 def _destination_problem(requested: str, resolved: str) -> str:

@@ -2,20 +2,21 @@
 
 from __future__ import annotations
 
+from .._evidence import content, excerpt
 from .._model import (
     Observation,
     Response,
     Severity,
 )
+from .._verdict import Verdict
 from ..grammar import (
     is_uri_reference,
     parse_media_type,
     parse_problem_json,
 )
-from ..protocols import protocol_for
-from .evidence import content, excerpt
-from .preconditions import ALL, on_the_426
-from .registry import REFUSAL, Verdict
+from ..protocols import REFUSED, protocol_for
+from .preconditions import on_the_426
+from .registry import Phase
 from .registry import check as _check
 
 
@@ -40,8 +41,8 @@ def _problem(response: Response) -> tuple[dict[str, object] | None, str]:
     Severity.SHOULD,
     "RFC 9457 §3",
     "The 426 body is application/problem+json.",
-    ALL,
-    phase=REFUSAL,
+    REFUSED,
+    phase=Phase.REFUSAL,
 )
 @on_the_426()
 def check_problem_media_type(observation: Observation, response: Response) -> Verdict:
@@ -105,8 +106,8 @@ def _member_problems(members: dict[str, object], status_code: int) -> tuple[list
     Severity.MUST,
     "RFC 9457 §3.1",
     "A problem+json body is a JSON object whose status, if present, equals the real status.",
-    ALL,
-    phase=REFUSAL,
+    REFUSED,
+    phase=Phase.REFUSAL,
 )
 @on_the_426()
 def check_problem_body(observation: Observation, response: Response) -> Verdict:
@@ -140,7 +141,7 @@ def check_problem_body(observation: Observation, response: Response) -> Verdict:
             actual=document.error or "not an object",
         )
     must, should = _member_problems(document.members, response.status)
-    actual = _excerpt(decoded.body)
+    actual = excerpt(decoded.body)
     if must:
         return Verdict.violated(
             "; ".join(must + should),
@@ -171,10 +172,6 @@ def _json_type(value: object) -> str:
     return "an object"
 
 
-def _excerpt(body: bytes, limit: int = 200) -> str:
-    return excerpt(body, limit)
-
-
 _STANDARD_MEMBERS = frozenset({"type", "title", "status", "detail", "instance"})
 
 
@@ -183,8 +180,8 @@ _STANDARD_MEMBERS = frozenset({"type", "title", "status", "detail", "instance"})
     Severity.SHOULD,
     "RFC 9457 §3.1.4",
     "The problem names the required protocol, or links to a migration guide.",
-    ALL,
-    phase=REFUSAL,
+    REFUSED,
+    phase=Phase.REFUSAL,
 )
 @on_the_426()
 def check_problem_actionable(observation: Observation, response: Response) -> Verdict:
@@ -209,7 +206,7 @@ def check_problem_actionable(observation: Observation, response: Response) -> Ve
     return Verdict.violated(
         "the problem does not tell the client what to do",
         expected=f"detail or title naming {_names(info.token, info.aliases)}, or a link",
-        actual=_excerpt(content(response).body),
+        actual=excerpt(content(response).body),
         diagnosis=(
             "Say in detail which protocol to use (for example 'This endpoint requires HTTP/2'),"
             " or add an extension member with the URL of a migration guide."
