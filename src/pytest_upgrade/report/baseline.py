@@ -22,6 +22,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from .._waivers import Waiver, entry_urls
+from .verdicts import GATED
 
 __all__ = [
     "Baseline",
@@ -42,7 +43,7 @@ __all__ = [
 Entry = Mapping[str, Any]
 # The verdicts under which an entry's failed checks are failures of the run
 # (a waived or known failure still fails its checks).
-FAILING_VERDICTS = frozenset({"failed", "waived", "known"})
+FAILING_VERDICTS = frozenset({"failed", *GATED})
 # The check id an entry that could not be evaluated counts under, in diffs.
 ERROR_CHECK = "(error)"
 

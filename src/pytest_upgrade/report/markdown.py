@@ -15,7 +15,6 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from .model import (
-    VERDICT_MARKS,
     as_of,
     days_text,
     deadline_entries,
@@ -28,6 +27,7 @@ from .model import (
     verdict,
     verdict_counts,
 )
+from .verdicts import VERDICT_MARKS
 from .waived import markdown_covered, markdown_expiring
 
 __all__ = ["render_markdown"]

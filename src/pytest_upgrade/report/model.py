@@ -14,11 +14,9 @@ from typing import Any
 from ..checks.catalogue import REGISTRY
 from .document import interrupted_line, is_incomplete, natural_key
 from .results import not_run_summary
+from .verdicts import GATED, OUTCOMES, VERDICTS, WORST_FIRST
 
 __all__ = [
-    "CHECK_MARKS",
-    "VERDICTS",
-    "VERDICT_MARKS",
     "as_of",
     "check_counts",
     "check_ids",
@@ -36,30 +34,6 @@ __all__ = [
 ]
 
 Entry = Mapping[str, Any]
-
-# Worst first: the order of the headline and of the filters; then the failures
-# a waiver or the baseline covers (xfail: they do not fail the run).
-VERDICTS = ("failed", "error", "warned", "skipped", "passed", "known", "waived")
-
-# A symbol for each, so that the outcome reads without colour too.
-VERDICT_MARKS = {
-    "passed": "✔",
-    "failed": "✘",
-    "warned": "⚠",
-    "skipped": "○",
-    "error": "‼",
-    "known": "◐",
-    "waived": "◌",
-}
-GATED = ("known", "waived")
-CHECK_MARKS = {
-    "passed": "✔",
-    "failed": "✘",
-    "warned": "⚠",
-    "skipped": "○",
-    "noted": "ℹ",
-    "error": "‼",
-}
 
 
 def describe(entry: Entry, *, deadline: bool = True) -> str:
@@ -79,11 +53,11 @@ def describe(entry: Entry, *, deadline: bool = True) -> str:
 
 def verdict(entry: Entry) -> str:
     value = str(entry.get("verdict", "error"))
-    return value if value in VERDICT_MARKS else "error"
+    return value if value in VERDICTS else "error"
 
 
 def verdict_counts(entries: Iterable[Entry]) -> dict[str, int]:
-    counts = dict.fromkeys(VERDICTS, 0)
+    counts = dict.fromkeys(WORST_FIRST, 0)
     for entry in entries:
         counts[verdict(entry)] += 1
     return counts
@@ -91,11 +65,11 @@ def verdict_counts(entries: Iterable[Entry]) -> dict[str, int]:
 
 def shown_verdicts(counts: Mapping[str, int]) -> tuple[str, ...]:
     """The verdicts a report lists: all, but waived and known only when there are some."""
-    return tuple(v for v in VERDICTS if v not in GATED or counts.get(v))
+    return tuple(v for v in WORST_FIRST if v not in GATED or counts.get(v))
 
 
 def check_counts(entries: Iterable[Entry]) -> dict[str, int]:
-    counts = dict.fromkeys(CHECK_MARKS, 0)
+    counts = dict.fromkeys(OUTCOMES, 0)
     for entry in entries:
         for check in entry.get("checks", ()):
             outcome = check.get("outcome")

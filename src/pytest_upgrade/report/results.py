@@ -14,6 +14,7 @@ from typing import Any
 from .._credentials import references, shown_headers
 from .._model import Exchange, Finding, Observation, Offer, Outcome, Requirement
 from ..judge import RequirementResult
+from .verdicts import CHECK_MARKS
 
 __all__ = [
     "RequirementResult",
@@ -24,15 +25,6 @@ __all__ = [
     "result_to_json",
     "summary_line",
 ]
-
-_MARKS = {
-    Outcome.PASSED: "✔",
-    Outcome.FAILED: "✘",
-    Outcome.WARNED: "⚠",
-    Outcome.SKIPPED: "○",
-    Outcome.NOTED: "ℹ",
-    Outcome.ERROR: "‼",
-}
 
 
 def describe_requirement(requirement: Requirement) -> str:
@@ -60,7 +52,7 @@ def _exchange_line(exchange: Exchange, width: int = 9) -> str:
 
 
 def _finding_lines(finding: Finding) -> list[str]:
-    mark = _MARKS[finding.outcome]
+    mark = CHECK_MARKS[finding.outcome.value]
     head = f"  {mark} {finding.check_id} [{finding.severity.value}"
     head += f", {finding.rfc}]" if finding.rfc else "]"
     if finding.outcome in (Outcome.SKIPPED, Outcome.ERROR):
