@@ -22,6 +22,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from .._waivers import Waiver, entry_urls
+from .model import describe
 from .verdicts import GATED
 
 __all__ = [
@@ -85,11 +86,7 @@ def deployment_key(entry: Entry) -> str:
 
 def requirement_key(entry: Entry) -> str:
     """``h2 GET /v2/orders``: the requirement line without its deadline or headers."""
-    requirement = entry.get("requirement") or {}
-    return (
-        f"{requirement.get('protocol', '?')} {requirement.get('method', 'GET')}"
-        f" {requirement.get('path', '/')}"
-    )
+    return describe(entry, deadline=False)
 
 
 def failing_check_ids(entry: Entry) -> list[str]:

@@ -8,11 +8,11 @@ from typing import Any
 
 from .html_markup import Entry, esc, follows
 from .model import (
-    days_text,
     deadline_entries,
     describe,
     verdict,
 )
+from .results import days_text
 from .verdicts import VERDICT_MARKS
 
 __all__ = ["timeline"]

@@ -16,7 +16,6 @@ from typing import Any
 
 from .model import (
     as_of,
-    days_text,
     deadline_entries,
     describe,
     failed_checks,
@@ -27,6 +26,7 @@ from .model import (
     verdict,
     verdict_counts,
 )
+from .results import days_text
 from .verdicts import VERDICT_MARKS
 from .waived import markdown_covered, markdown_expiring
 

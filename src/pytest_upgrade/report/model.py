@@ -11,6 +11,7 @@ import datetime as dt
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
+from .._model import requirement_line
 from ..checks.catalogue import REGISTRY
 from .document import interrupted_line, is_incomplete, natural_key
 from .results import not_run_summary
@@ -20,7 +21,6 @@ __all__ = [
     "as_of",
     "check_counts",
     "check_ids",
-    "days_text",
     "deadline_entries",
     "describe",
     "failed_checks",
@@ -37,18 +37,19 @@ Entry = Mapping[str, Any]
 
 
 def describe(entry: Entry, *, deadline: bool = True) -> str:
-    """``h2 GET /v2/orders after=2027-03-01``, as the terminal summary says it.
+    """``h2 GET /v2/orders after=2027-03-01``, as the terminal summary says it
+    (:func:`~pytest_upgrade._model.requirement_line`).
 
-    ``deadline=False`` leaves out the ``after=`` part.
+    ``deadline=False`` leaves out the ``after=`` part: the line a failure's
+    fingerprint names the requirement by.
     """
-    requirement = entry.get("requirement", {})
-    text = (
-        f"{requirement.get('protocol', '?')} {requirement.get('method', 'GET')}"
-        f" {requirement.get('path', '/')}"
+    requirement = entry.get("requirement") or {}
+    return requirement_line(
+        str(requirement.get("protocol", "?")),
+        str(requirement.get("method", "GET")),
+        str(requirement.get("path", "/")),
+        requirement.get("after") if deadline else None,
     )
-    if deadline and requirement.get("after"):
-        text += f" after={requirement['after']}"
-    return text
 
 
 def verdict(entry: Entry) -> str:
@@ -109,17 +110,6 @@ def deadline_entries(entries: Sequence[Entry]) -> list[tuple[dt.date, Entry]]:
         except ValueError:
             continue
     return sorted(dated, key=lambda pair: (pair[0], str(pair[1].get("nodeid", ""))))
-
-
-def days_text(days_left: int | None) -> str:
-    """What the deadline means today, as the failure report words it."""
-    if days_left is None:
-        return ""
-    if days_left > 0:
-        return f"{days_left} day(s) left"
-    if days_left == 0:
-        return "enforced from today"
-    return f"enforced for {-days_left} day(s)"
 
 
 def not_run(entry: Entry) -> str:
