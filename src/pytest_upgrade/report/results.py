@@ -17,7 +17,6 @@ from ..judge import RequirementResult
 from .verdicts import CHECK_MARKS
 
 __all__ = [
-    "RequirementResult",
     "failure_report",
     "not_run_summary",
     "not_run_text",
