@@ -8,6 +8,7 @@ an entry all read them from here.
 from __future__ import annotations
 
 from .._model import Outcome
+from ..judge import RequirementVerdict
 
 __all__ = [
     "CHECK_MARKS",
@@ -22,7 +23,7 @@ __all__ = [
 
 # The judge's verdicts, in the order the terminal counts them (and its
 # roll-up's columns).
-JUDGED = ("passed", "failed", "warned", "skipped", "error")
+JUDGED = tuple(verdict.value for verdict in RequirementVerdict)
 # Failures a waiver or the baseline covers (glue.gating): an xfail, they do
 # not fail the run; counted after the judge's, and only in runs that have them.
 GATED = ("waived", "known")
