@@ -2,7 +2,8 @@
 
 What the ``upgrade`` fixture runs for a marked test against the bundled
 server: the probe engine's observation, the bundled server's account of
-who answered, the evaluation date and the app's errors, then the judge.
+who answered, the evaluation date and the app's errors, then
+``pytest_upgrade.evaluate``, where the verdict is decided.
 Sections 2 and 4 time :meth:`Plugin.check`; nothing here is a copy of the
 plugin's pipeline.
 """
@@ -19,9 +20,14 @@ from contextlib import suppress
 
 from _harness import TIMEOUT, HarnessError
 
-from pytest_upgrade import Requirement, RequirementResult, UpgradeServer
+from pytest_upgrade import (
+    Requirement,
+    RequirementResult,
+    RequirementVerdict,
+    UpgradeServer,
+    evaluate,
+)
 from pytest_upgrade.glue.fixtures import _attribute_answers, bundled_target
-from pytest_upgrade.judge import judge, target_error
 from pytest_upgrade.probes.engine import ProbeEngine
 
 
@@ -52,10 +58,9 @@ class Plugin:
         observation = _attribute_answers(observation, server)
         app_errors = tuple(e.traceback for e in server.drain_errors())
         observation = dataclasses.replace(observation, app_errors=app_errors)
-        result = judge(observation, cafile=self.target.cafile)
-        error = target_error(observation) or result.check_error
-        if error is not None:
-            raise HarnessError(f"{requirement.describe()}: {error}")
+        result = evaluate(observation, cafile=self.target.cafile)
+        if result.verdict is RequirementVerdict.ERROR:
+            raise HarnessError(f"{requirement.describe()}: cannot evaluate: {result.error}")
         return result
 
 
