@@ -78,13 +78,13 @@ def run(bench: Bench) -> None:
     report.note(
         "2: plugin = the upgrade fixture's evaluation: the probe engine's observation (its"
         f" {FLOOR_WORKERS} threads), the bundled server's account of who answered, then"
-        " pytest_upgrade.evaluate; floor = the same exchanges (each on a fresh connection, as the plugin's"
-        " probes) with blocking sockets, ssl.SSLSocket, h11 and h2, SSLContexts built once,"
-        f" no records or checks, run concurrently on a thread pool of {FLOOR_WORKERS} (the"
-        " ratio's baseline) and one after another (shown for reference). Both talk to the"
-        f" same in-process bundled server (demo app), interleaved, after {WARMUPS} warm-ups;"
-        " the WebSocket exchanges include the closing handshake, as the plugin's probe"
-        " closes its connection."
+        " pytest_upgrade.evaluate; floor = the same exchanges (each on a fresh connection,"
+        " as the plugin's probes) with blocking sockets, ssl.SSLSocket, h11 and h2,"
+        " SSLContexts built once, no records or checks, run concurrently on a thread pool of"
+        f" {FLOOR_WORKERS} (the ratio's baseline) and one after another (shown for"
+        " reference). Both talk to the same in-process bundled server (demo app),"
+        f" interleaved, after {WARMUPS} warm-ups; the WebSocket exchanges include the closing"
+        " handshake, as the plugin's probe closes its connection."
     )
     with (
         bundled_server() as server,
