@@ -11,15 +11,13 @@ from __future__ import annotations
 from pytest_upgrade._model import (
     AnsweredBy,
     Exchange,
-    Finding,
     Observation,
     Outcome,
     Requirement,
     Response,
     Severity,
 )
-from pytest_upgrade.checks.catalogue import REGISTRY
-from support.observations import TLS_HTTP11, exchange, response
+from support.observations import TLS_HTTP11, exchange, response, run, said
 from support.observations import observation as build
 
 WSS = "wss://127.0.0.1:8443/"
@@ -67,14 +65,6 @@ def websocket_observation(
             )
         )
     return build(WEBSOCKET, *exchanges)
-
-
-def run(check_id: str, observation: Observation) -> Finding:
-    return REGISTRY[check_id].run(observation)
-
-
-def said(finding: Finding) -> str:
-    return " ".join((finding.message, finding.expected, finding.actual, finding.diagnosis))
 
 
 # -- upgrade-stripped ------------------------------------------------------------
