@@ -7,11 +7,11 @@ from typing import Any
 
 import pytest
 
+from pytest_upgrade import BundledCA, UpgradeServer
 from pytest_upgrade._model import FailureKind, Requirement
 from pytest_upgrade.probes.endpoint import ClientTrust, Endpoint
 from pytest_upgrade.probes.http2 import http2_exchange
 from pytest_upgrade.probes.observe import Target, observe
-from pytest_upgrade.server.bundled import BundledCA, UpgradeServer
 from support import raw_servers
 
 

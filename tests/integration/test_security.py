@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 import trustme
 
-from pytest_upgrade.server.bundled import BundledCA
+from pytest_upgrade import BundledCA
 from support import hostile
 from support.apps import conftest_source
 

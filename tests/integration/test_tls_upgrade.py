@@ -14,9 +14,9 @@ from typing import Any
 
 import pytest
 
+from pytest_upgrade import BundledCA, UpgradeServer
 from pytest_upgrade.probes.endpoint import ClientTrust, Endpoint
 from pytest_upgrade.probes.tls_upgrade import tls_upgrade_exchanges
-from pytest_upgrade.server.bundled import BundledCA, UpgradeServer
 from support.protocol_apps import protocol_app_source, protocol_conftest_source
 from support.tls_upgrade_server import tls_upgrade_server
 

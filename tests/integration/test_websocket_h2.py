@@ -19,9 +19,9 @@ from typing import Any
 import pytest
 import trustme
 
+from pytest_upgrade import BundledCA, UpgradeServer
 from pytest_upgrade.probes.endpoint import ClientTrust, Endpoint
 from pytest_upgrade.probes.websocket_h2 import websocket_over_h2
-from pytest_upgrade.server.bundled import BundledCA, UpgradeServer
 from support import hostile
 from support.protocol_apps import protocol_app_source, protocol_conftest_source
 from support.websocket_h2_server import websocket_h2_endpoint

@@ -130,7 +130,7 @@ class Page:
         Its CA is trusted as the system's (``SSL_CERT_FILE``), or, with ``ca_file``,
         only written to that file of the page: a private CA.
         """
-        from pytest_upgrade.server.bundled import BundledCA, UpgradeServer
+        from pytest_upgrade import BundledCA, UpgradeServer
 
         ca = BundledCA()
         self.on_exit(ca.close)

@@ -39,7 +39,7 @@ from pytest_upgrade._model import (
 )
 from pytest_upgrade.checks.catalogue import REGISTRY, checks_for, run_checks
 from pytest_upgrade.checks.gate import parse_deprecation
-from pytest_upgrade.checks.registry import ANNOUNCED, GATED
+from pytest_upgrade.checks.registry import Phase
 from pytest_upgrade.grammar import (
     expected_accept,
     is_token,
@@ -52,11 +52,11 @@ from pytest_upgrade.grammar import (
     parse_upgrade,
     split_list,
 )
+from pytest_upgrade.judge import EvaluationPolicy, conclude
 from pytest_upgrade.probes.target import CORS_PREFLIGHT
 from pytest_upgrade.protocols import PROTOCOLS as REGISTERED
 from pytest_upgrade.protocols import TOKENS
 from pytest_upgrade.report.results import (
-    RequirementResult,
     failure_report,
     result_to_json,
     summary_line,
@@ -382,8 +382,8 @@ def _expected_ids(observation: Observation) -> list[str]:
     return [
         check.id
         for check in checks_for(observation.requirement.protocol)
-        if (check.phase != ANNOUNCED or before)
-        and (check.phase != GATED or observation.requirement.after is not None)
+        if (check.phase != Phase.ANNOUNCED or before)
+        and (check.phase != Phase.GATED or observation.requirement.after is not None)
         and (check.applies is None or check.applies(observation.requirement))
     ]
 
@@ -437,7 +437,9 @@ def _assert_valid(observation: Observation, findings: list[Finding]) -> None:
 
 def _render(observation: Observation, findings: list[Finding]) -> None:
     for strict in (False, True):
-        result = RequirementResult(observation, tuple(findings), strict=strict, cafile="/ca.pem")
+        result = conclude(
+            observation, tuple(findings), EvaluationPolicy(strict=strict), cafile="/ca.pem"
+        )
         assert failure_report(result)
         assert summary_line(result)
         json.dumps(result_to_json(result))

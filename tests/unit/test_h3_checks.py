@@ -22,12 +22,12 @@ from pytest_upgrade._model import (
 )
 from pytest_upgrade._requirements import parse_declared, parse_requirement
 from pytest_upgrade.checks.catalogue import REGISTRY, checks_for, run_checks
-from pytest_upgrade.judge import target_error
+from pytest_upgrade.judge import RequirementVerdict, conclude, target_error
 from pytest_upgrade.probes.endpoint import ClientTrust
 from pytest_upgrade.probes.observe import observe
 from pytest_upgrade.probes.target import Target
 from pytest_upgrade.protocols import ENFORCEABLE, REFUSED, protocol_for
-from pytest_upgrade.report.results import RequirementResult, reproduce_commands
+from pytest_upgrade.report.results import reproduce_commands
 from support.observations import TLS_H2, TLS_HTTP11, exchange, failure, response
 from support.observations import observation as build
 
@@ -296,16 +296,16 @@ def test_without_aioquic_nothing_is_probed_and_the_requirement_is_skipped(
     assert only.failure is not None
     assert only.failure.kind is FailureKind.UNSUPPORTED
     assert "pip install 'pytest-upgrade[h3]'" in only.failure.message
-    result = RequirementResult(obs, tuple(run_checks(obs)))
-    assert result.verdict == "SKIPPED"
+    result = conclude(obs, tuple(run_checks(obs)))
+    assert result.verdict is RequirementVerdict.SKIPPED
     assert "pip install 'pytest-upgrade[h3]'" in result.skip_reason
     assert target_error(obs) is None
 
 
 def test_a_target_without_https_cannot_be_probed() -> None:
     obs = observe(H3, Target.from_urls(["http://127.0.0.1:9"]), timeout=1)
-    result = RequirementResult(obs, tuple(run_checks(obs)))
-    assert result.verdict == "SKIPPED"
+    result = conclude(obs, tuple(run_checks(obs)))
+    assert result.verdict is RequirementVerdict.SKIPPED
     assert "no https URL" in result.skip_reason
 
 

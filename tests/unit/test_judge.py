@@ -10,7 +10,7 @@ from pytest_upgrade._model import (
     Requirement,
     Response,
 )
-from pytest_upgrade.judge import judge, target_error
+from pytest_upgrade.judge import EvaluationPolicy, RequirementVerdict, evaluate, target_error
 from support.observations import exchange as build_exchange
 from support.observations import observation as build
 from support.observations import response
@@ -70,14 +70,17 @@ def test_strict_turns_warnings_into_failures() -> None:
     refused = response(426, ("upgrade", "HTTP/2.0"), ("connection", "upgrade"))
     ok = response(200, http_version="2")
     observed = observation(exchange("legacy", refused), exchange("upgraded", ok))
-    lenient = judge(observed, selected=["problem-media-type"])
-    assert lenient.verdict == "WARNED"
+    lenient = evaluate(observed, EvaluationPolicy(selected=["problem-media-type"]))
+    assert lenient.verdict is RequirementVerdict.WARNED
     assert [f.check_id for f in lenient.warnings] == ["problem-media-type"]
-    strict = judge(observed, selected=["problem-media-type"], strict=True)
-    assert strict.verdict == "FAILED"
+    strict = evaluate(observed, EvaluationPolicy(selected=["problem-media-type"], strict=True))
+    assert strict.verdict is RequirementVerdict.FAILED
     assert [f.check_id for f in strict.failed] == ["problem-media-type"]
-    assert strict.warnings == []
+    assert strict.warnings == ()
 
 
 def test_nothing_judged_is_skipped_never_passed() -> None:
-    assert judge(observation(), selected=["upgrade-present"]).verdict == "SKIPPED"
+    assert (
+        evaluate(observation(), EvaluationPolicy(selected=["upgrade-present"])).verdict
+        is RequirementVerdict.SKIPPED
+    )

@@ -6,6 +6,7 @@ would: is every check there, with its mark, and can the exchange be redone?
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
 import shlex
@@ -26,8 +27,8 @@ from pytest_upgrade._model import (
     TlsHandshake,
     Transport,
 )
+from pytest_upgrade.judge import EvaluationPolicy, RequirementResult, conclude
 from pytest_upgrade.report.results import (
-    RequirementResult,
     failure_report,
     reproduce_commands,
     result_to_json,
@@ -149,9 +150,8 @@ def result(
     obs: Observation | None = None,
     app_errors: tuple[str, ...] = (),
 ) -> RequirementResult:
-    return RequirementResult(
-        obs or observation(), findings, strict=strict, cafile=cafile, app_errors=app_errors
-    )
+    observed = dataclasses.replace(obs or observation(), app_errors=app_errors)
+    return conclude(observed, findings, EvaluationPolicy(strict=strict), cafile=cafile)
 
 
 def line_of(report: str, check_id: str) -> str:
@@ -383,7 +383,7 @@ def test_verdict(
         for i, outcome in enumerate(outcomes)
     )
     outcome = result(findings, strict=strict)
-    assert outcome.verdict == verdict
+    assert outcome.verdict.name == verdict
     assert [f.check_id for f in outcome.failed] == failing
     assert [f.check_id for f in outcome.warnings] == warning
 

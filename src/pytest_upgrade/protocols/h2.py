@@ -7,13 +7,14 @@ from types import MappingProxyType
 from typing import Any
 
 from .._model import Exchange, FailureKind, Observation, Refusal, Requirement, Response, Severity
-from ..checks.registry import LEGACY, Verdict
+from .._verdict import Verdict
 from ..grammar import parse_upgrade
 from ..probes.endpoint import ClientTrust
 from ..probes.http1 import http1_exchange
 from ..probes.http2 import http2_exchange
 from ..probes.target import LEGACY_TLS_VERSIONS, Probe, Target, handshakes, missing, request_options
 from ._base import Protocol, alpn_verdict, mention, no_response
+from .roles import LEGACY
 
 __all__ = ["H2"]
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import ipaddress
 import re
 import shlex
+from collections.abc import Sequence
 from typing import Any
 
 from .._credentials import references, shown_headers
@@ -16,7 +17,6 @@ from .._model import Exchange, Finding, Observation, Offer, Outcome, Requirement
 from ..judge import RequirementResult
 
 __all__ = [
-    "RequirementResult",
     "failure_report",
     "not_run_summary",
     "not_run_text",
@@ -102,9 +102,9 @@ def failure_report(result: RequirementResult) -> str:
     lines.append("checks:")
     for finding in result.findings:
         lines += _finding_lines(finding)
-    if result.app_errors:
+    if result.observation.app_errors:
         lines.append("the app raised (or its framework logged) while serving the probes:")
-        for error in result.app_errors:
+        for error in result.observation.app_errors:
             lines += ["    " + line for line in error.rstrip().splitlines()]
     commands = reproduce_commands(result.observation, cafile=result.cafile)
     if commands:
@@ -141,7 +141,7 @@ def deadline_note(observation: Observation) -> str | None:
     return f"{when}: enforced" + (f" for {-left} day(s)" if left < 0 else " from today")
 
 
-def not_run_text(findings: list[Finding], *, width: int = 0) -> str:
+def not_run_text(findings: Sequence[Finding], *, width: int = 0) -> str:
     """ "1 must-check not run: tls-legacy-refused (the reason)" for skipped must-checks.
 
     Checks skipped for the same reason share it; ``width`` cuts each reason to
@@ -165,7 +165,7 @@ def not_run_summary(skipped: list[tuple[str, str]], *, width: int = 0) -> str:
 
 def summary_line(result: RequirementResult) -> str:
     requirement = result.requirement
-    text = f"{result.verdict:<7} {requirement.describe()}"
+    text = f"{result.verdict.name:<7} {requirement.describe()}"
     if (deadline := deadline_note(result.observation)) is not None:
         text += f" ({deadline})"
     if result.failed:
@@ -337,7 +337,7 @@ def result_to_json(result: RequirementResult) -> dict[str, Any]:
         "target": result.observation.target,
         "as_of": result.observation.as_of.isoformat() if result.observation.as_of else None,
         "days_left": days_left(result.observation),
-        "verdict": result.verdict.lower(),
+        "verdict": result.verdict.value,
         # Must-checks skipped: the verdict does not rest on them (JSON, HTML, Markdown).
         "not_run": [{"id": f.check_id, "reason": f.message} for f in result.not_run],
         "checks": [finding_to_json(f) for f in result.findings],
