@@ -51,7 +51,7 @@ def pytest_html_results_table_html(report: pytest.TestReport, data: list[str]) -
     results = getattr(report, "upgrade_results", None)
     if not results:
         return
-    from ..report.html import pytest_html_fragment  # noqa: PLC0415 (only with pytest-html)
+    from ..report.html_requirements import pytest_html_fragment  # noqa: PLC0415 (pytest-html)
 
     prefix = "upgrade-" + hashlib.sha256(report.nodeid.encode()).hexdigest()[:10]
     data.append(pytest_html_fragment(results, prefix))

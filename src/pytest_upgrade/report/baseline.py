@@ -117,7 +117,6 @@ class Baseline:
 
     as_of: str
     failing: frozenset[Fingerprint]
-    evaluated: frozenset[tuple[str, str, str]] = frozenset()
 
 
 def _entries(document: object, name: str) -> list[Entry]:
@@ -137,7 +136,6 @@ def read_baseline(document: object, name: str) -> Baseline:
     return Baseline(
         as_of=str(as_of) if as_of else "an unknown date",
         failing=frozenset(f for e in entries for f in fingerprints(e)),
-        evaluated=frozenset(f.where for e in entries for f in _where(e)),
     )
 
 
