@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from ..probes.engine import ProbeEngine
+from ..probes.engine import DEFAULT_HOST_LIMIT, ProbeEngine
 from ..protocols import TOKENS
 from .ahead import AHEAD, ProbeAhead
 from .keys import MARKER
 from .session import COLLECTOR_NAME, Collector
 from .settings import (
     DEFAULT_CONCURRENCY,
-    DEFAULT_HOST_LIMIT,
     DEFAULT_TIMEOUT,
     SETTINGS,
     read_settings,

@@ -23,7 +23,6 @@ from .workers import controller_as_of
 
 __all__ = [
     "DEFAULT_CONCURRENCY",
-    "DEFAULT_HOST_LIMIT",
     "DEFAULT_TIMEOUT",
     "PROBE_AHEAD_MODES",
     "SETTINGS",
