@@ -14,6 +14,7 @@ from pytest_upgrade.glue.planner import Entry, Limits, plan
 from pytest_upgrade.probes.endpoint import ClientTrust, Endpoint
 from pytest_upgrade.probes.engine import ProbeEngine, host_of
 from pytest_upgrade.probes.target import HandshakeCache, HandshakeProbe, Target
+from support.observations import exchange, handshake
 
 LIMITS = Limits(concurrency=4, ahead=6, host_limit=4)
 
@@ -86,7 +87,7 @@ class Gauge:
         time.sleep(0.02)
         with self.lock:
             self.active -= 1
-        return Exchange(role="legacy", url="http://x/", method="GET", offered="HTTP/1.1")
+        return exchange("legacy", url="http://x/", offered="HTTP/1.1")
 
 
 def _target(port: int) -> Target:
@@ -132,7 +133,7 @@ class CountingProbe(HandshakeProbe):
         self.calls.append(time.monotonic())
         time.sleep(0.1)
         outcome = self.outcome  # type: ignore[attr-defined]
-        return TlsHandshake(self.version, outcome, "seen")
+        return handshake(self.version, outcome, "seen")
 
 
 def _probe(outcome: HandshakeOutcome, calls: list[float]) -> CountingProbe:
