@@ -119,16 +119,13 @@ def checks_for(protocol: str, selected: Sequence[str] | None = None) -> list[Che
 
 
 def _not_yet(check: Check, observation: Observation) -> Finding:
-    after = observation.requirement.after
-    assert after is not None
-    assert observation.as_of is not None
-    days = (after - observation.as_of).days
+    """Skipped: the deadline (``observation.before_deadline``) has not come."""
     return Finding(
         check_id=check.id,
         severity=check.severity,
         outcome=Outcome.SKIPPED,
-        message=f"not enforced before the deadline {after.isoformat()} ({days} day(s) left,"
-        f" as of {observation.as_of.isoformat()})",
+        message=f"not enforced before the deadline {observation.requirement.after}"
+        f" ({observation.days_left} day(s) left, as of {observation.as_of})",
         rfc=check.rfc,
         applies=False,  # the requirement does not ask for it yet
     )
