@@ -19,6 +19,8 @@ from .._model import AnsweredBy, Exchange, Observation
 from ..judge import EvaluationPolicy, RequirementResult, RequirementVerdict, evaluate
 from ..probes.endpoint import ClientTrust, Endpoint
 from ..probes.target import Target
+from ..protocols.h2c import H2C_UPGRADE
+from ..protocols.websocket import VERSION_PROBE
 from ..report.results import deadline_note, not_run_text
 from ..server.enforce import enforcing_app
 from ..server.logged import logged_exceptions
@@ -313,11 +315,11 @@ def _attribute_answers(observation: Observation, server: UpgradeServer) -> Obser
         exchange = dataclasses.replace(probed, app_headers=_app_headers(probed, answers))
         answered_by = exchange.answered_by
         keys = [v for k, v in exchange.request_headers if k.lower() == "sec-websocket-key"]
-        if exchange.response is not None and keys and exchange.role == "version-probe":
+        if exchange.response is not None and keys and exchange.role == VERSION_PROBE:
             answered_by = (
                 AnsweredBy.APP if server.app_saw_websocket_key(keys[0]) else AnsweredBy.SERVER
             )
-        elif exchange.role == "h2c-upgrade" and exchange.response is not None:
+        elif exchange.role == H2C_UPGRADE and exchange.response is not None:
             # hypercorn switches to h2c itself (101) before the app is called.
             answered_by = AnsweredBy.SERVER if exchange.response.status == 101 else AnsweredBy.APP
         exchanges.append(dataclasses.replace(exchange, answered_by=answered_by))
