@@ -22,6 +22,8 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from .._waivers import Waiver, entry_urls
+from .model import describe
+from .verdicts import GATED
 
 __all__ = [
     "Baseline",
@@ -42,7 +44,7 @@ __all__ = [
 Entry = Mapping[str, Any]
 # The verdicts under which an entry's failed checks are failures of the run
 # (a waived or known failure still fails its checks).
-FAILING_VERDICTS = frozenset({"failed", "waived", "known"})
+FAILING_VERDICTS = frozenset({"failed", *GATED})
 # The check id an entry that could not be evaluated counts under, in diffs.
 ERROR_CHECK = "(error)"
 
@@ -84,11 +86,7 @@ def deployment_key(entry: Entry) -> str:
 
 def requirement_key(entry: Entry) -> str:
     """``h2 GET /v2/orders``: the requirement line without its deadline or headers."""
-    requirement = entry.get("requirement") or {}
-    return (
-        f"{requirement.get('protocol', '?')} {requirement.get('method', 'GET')}"
-        f" {requirement.get('path', '/')}"
-    )
+    return describe(entry, deadline=False)
 
 
 def failing_check_ids(entry: Entry) -> list[str]:

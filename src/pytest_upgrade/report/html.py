@@ -17,8 +17,6 @@ from .html_requirements import requirements_section
 from .html_scale import in_full, is_large, nearest_deadlines, target_list
 from .html_timeline import timeline
 from .model import (
-    CHECK_MARKS,
-    VERDICT_MARKS,
     as_of,
     check_counts,
     check_ids,
@@ -31,6 +29,7 @@ from .model import (
     verdict,
     verdict_counts,
 )
+from .verdicts import CHECK_MARKS, VERDICT_MARKS
 from .waived import html_expiries
 
 __all__ = ["render_html"]
