@@ -6,12 +6,13 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from pytest_upgrade._model import Finding, Observation, Outcome, Requirement, Severity
+from pytest_upgrade._model import Finding, Outcome, Requirement, Severity
 from pytest_upgrade.judge import EvaluationPolicy, RequirementResult, RequirementVerdict, conclude
 from pytest_upgrade.report.html import render_html
 from pytest_upgrade.report.markdown import render_markdown
 from pytest_upgrade.report.results import failure_report, result_to_json, summary_line
 from pytest_upgrade.report.summary import summary_lines
+from support.observations import observation
 from support.report_samples import entry
 
 REASON = "inconclusive, never passed: TLSv1: client-cannot-offer (no protocols available)"
@@ -26,8 +27,10 @@ SHOULD_SKIPPED = Finding("problem-media-type", Severity.SHOULD, Outcome.SKIPPED,
 
 def result(*findings: Finding, require_all: bool = False) -> RequirementResult:
     requirement = Requirement("TLS/1.2", path="/pay")
-    observation = Observation(requirement, "https://a.example", as_of=dt.date(2027, 1, 15))
-    return conclude(observation, findings, EvaluationPolicy(require_all=require_all))
+    observed = observation(
+        requirement, target="https://a.example", as_of=dt.date(2027, 1, 15), observed_at=None
+    )
+    return conclude(observed, findings, EvaluationPolicy(require_all=require_all))
 
 
 def test_only_applicable_skipped_must_checks_are_not_run() -> None:

@@ -15,6 +15,7 @@ from typing import Any
 from .._credentials import references, shown_headers
 from .._model import Exchange, Finding, Observation, Offer, Outcome, Requirement
 from ..judge import RequirementResult
+from .verdicts import CHECK_MARKS
 
 __all__ = [
     "failure_report",
@@ -24,15 +25,6 @@ __all__ = [
     "result_to_json",
     "summary_line",
 ]
-
-_MARKS = {
-    Outcome.PASSED: "✔",
-    Outcome.FAILED: "✘",
-    Outcome.WARNED: "⚠",
-    Outcome.SKIPPED: "○",
-    Outcome.NOTED: "ℹ",
-    Outcome.ERROR: "‼",
-}
 
 
 def describe_requirement(requirement: Requirement) -> str:
@@ -60,7 +52,7 @@ def _exchange_line(exchange: Exchange, width: int = 9) -> str:
 
 
 def _finding_lines(finding: Finding) -> list[str]:
-    mark = _MARKS[finding.outcome]
+    mark = CHECK_MARKS[finding.outcome.value]
     head = f"  {mark} {finding.check_id} [{finding.severity.value}"
     head += f", {finding.rfc}]" if finding.rfc else "]"
     if finding.outcome in (Outcome.SKIPPED, Outcome.ERROR):
@@ -123,22 +115,25 @@ def judged_note(observation: Observation) -> str | None:
     )
 
 
-def days_left(observation: Observation) -> int | None:
-    after, as_of = observation.requirement.after, observation.as_of
-    if after is None or as_of is None:
-        return None
-    return (after - as_of).days
+def days_text(days_left: int | None) -> str:
+    """What the deadline means as of the evaluation date: "99 day(s) left",
+    "enforced from today", "enforced for 3 day(s)"; "" without a deadline."""
+    if days_left is None:
+        return ""
+    if days_left > 0:
+        return f"{days_left} day(s) left"
+    if days_left == 0:
+        return "enforced from today"
+    return f"enforced for {-days_left} day(s)"
 
 
 def deadline_note(observation: Observation) -> str | None:
-    """ "deadline 2027-03-01, as of 2026-11-22: 99 days left" for gated requirements."""
-    left = days_left(observation)
-    if left is None or observation.requirement.after is None or observation.as_of is None:
+    """ "deadline 2027-03-01, as of 2026-11-22: 99 day(s) left" for gated requirements."""
+    left = observation.days_left
+    if left is None:
         return None
-    when = f"deadline {observation.requirement.after.isoformat()}, as of {observation.as_of}"
-    if left > 0:
-        return f"{when}: {left} day(s) left"
-    return f"{when}: enforced" + (f" for {-left} day(s)" if left < 0 else " from today")
+    when = f"deadline {observation.requirement.after}, as of {observation.as_of}"
+    return f"{when}: {days_text(left)}"
 
 
 def not_run_text(findings: Sequence[Finding], *, width: int = 0) -> str:
@@ -336,7 +331,7 @@ def result_to_json(result: RequirementResult) -> dict[str, Any]:
         "requirement": described,
         "target": result.observation.target,
         "as_of": result.observation.as_of.isoformat() if result.observation.as_of else None,
-        "days_left": days_left(result.observation),
+        "days_left": result.observation.days_left,
         "verdict": result.verdict.value,
         # Must-checks skipped: the verdict does not rest on them (JSON, HTML, Markdown).
         "not_run": [{"id": f.check_id, "reason": f.message} for f in result.not_run],
