@@ -29,6 +29,7 @@ from pytest_upgrade import (
 )
 from pytest_upgrade.glue.fixtures import _attribute_answers, bundled_target
 from pytest_upgrade.probes.engine import ProbeEngine
+from pytest_upgrade.protocols.planning import assemble, plan_probes
 
 
 class Plugin:
@@ -52,7 +53,8 @@ class Plugin:
         server = self.server
         server.drain_errors()  # what earlier checks left is not this one's
         server.drain_answers()
-        observation = self.engine.observe(requirement, self.target)
+        job = self.engine.submit(plan_probes(requirement, self.target, timeout=TIMEOUT))
+        observation = assemble(requirement, self.target, job.records(), observed_at=job.started_at)
         observation = dataclasses.replace(observation, as_of=dt.datetime.now(dt.UTC).date())
         # TODO(REQUESTS.md 01:37): the one private name left, until it has a public path.
         observation = _attribute_answers(observation, server)

@@ -18,7 +18,7 @@ from .._async_clients import ASYNC_CLIENTS, AsyncClients
 from .._model import AnsweredBy, Exchange, Observation
 from ..judge import EvaluationPolicy, RequirementResult, RequirementVerdict, evaluate
 from ..probes.endpoint import ClientTrust, Endpoint
-from ..probes.observe import Target
+from ..probes.target import Target
 from ..report.results import deadline_note, not_run_text
 from ..server.enforce import enforcing_app
 from ..server.logged import logged_exceptions

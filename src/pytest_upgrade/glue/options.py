@@ -8,12 +8,11 @@ from typing import Any
 
 import pytest
 
-from ..probes.engine import ProbeEngine
+from ..probes.engine import DEFAULT_HOST_LIMIT, ProbeEngine
 from .ahead import AHEAD, ProbeAhead
 from .session import COLLECTOR_NAME, Collector
 from .settings import (
     DEFAULT_CONCURRENCY,
-    DEFAULT_HOST_LIMIT,
     DEFAULT_TIMEOUT,
     INI_NAMES,
     OPTION_FLAGS,

@@ -21,7 +21,6 @@ from ..probes.target import HandshakeCache
 
 __all__ = [
     "DEFAULT_CONCURRENCY",
-    "DEFAULT_HOST_LIMIT",
     "DEFAULT_TIMEOUT",
     "INI_NAMES",
     "OPTION_FLAGS",
