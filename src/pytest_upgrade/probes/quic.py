@@ -23,13 +23,12 @@ import functools
 import os
 import re
 import ssl
-import time
-from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from .._model import Exchange, FailureKind, Offer, ProbeFailure, Response, Transport
-from .connection import BODY_LIMIT, USER_AGENT, ProbeError, decode_field
-from .endpoint import ClientTrust, Endpoint
+from .._model import Exchange, FailureKind, Offer, Response, Transport
+from .connection import USER_AGENT, ProbeError, Recorder, decode_field, recording
+from .endpoint import ClientTrust
+from .spec import BODY_LIMIT, ConnectionSpec, Request
 
 if TYPE_CHECKING:
     from aioquic.quic.events import QuicEvent
@@ -97,82 +96,53 @@ def _offer() -> Offer:
 
 
 def h3_exchange(
-    origin: Endpoint,
-    host: str,
-    port: int,
-    *,
-    role: str,
-    method: str,
-    path: str,
-    headers: Sequence[tuple[str, str]] = (),
-    trust: ClientTrust,
-    timeout: float,
-    body_limit: int = BODY_LIMIT,
+    spec: ConnectionSpec, request: Request, *, role: str, alternative: tuple[str, int]
 ) -> Exchange:
-    """One HTTP/3 request for ``origin``'s ``path``, over QUIC to ``host``:``port`` (UDP)."""
-    offer = _offer()
+    """One HTTP/3 request for the spec's origin, over QUIC to the ``alternative``
+    service's host and port (UDP, RFC 7838)."""
+    host, port = alternative
     where = f"{host}:{port}" if ":" not in host else f"[{host}]:{port}"
-    record: dict[str, Any] = {}
-    h3_headers = [("user-agent", USER_AGENT), ("accept", "*/*")]
-    h3_headers += [(name.lower(), value) for name, value in headers]
-    start = time.perf_counter()
-    missing = aioquic_missing()
-    try:
+    sent = request.but(
+        headers=[
+            ("user-agent", USER_AGENT),
+            ("accept", "*/*"),
+            *((name.lower(), value) for name, value in request.headers),
+        ]
+    )
+    url = spec.endpoint.url(request.path)
+    with recording(role=role, url=url, method=request.method, offer=_offer()) as record:
+        record.via = f"{where} (UDP)"
+        missing = aioquic_missing()
         if missing is not None:
             raise ProbeError(FailureKind.UNSUPPORTED, missing)
-        record["request_headers"] = tuple(h3_headers)
-        asyncio.run(
-            _request(
-                origin, host, port, method, path, h3_headers, trust, timeout, body_limit, record
-            )
-        )
-    except ProbeError as exc:
-        record["failure"] = ProbeFailure(exc.kind, exc.message)
-    return Exchange(
-        role=role,
-        url=origin.url(path),
-        method=method,
-        offered=f"{offer.describe()}, to {where} (UDP)",
-        offer=offer,
-        request_headers=record.get("request_headers", ()),
-        transport=record.get("transport"),
-        response=record.get("response"),
-        failure=record.get("failure"),
-        elapsed=time.perf_counter() - start,
-    )
+        record.request_headers = sent.headers
+        asyncio.run(_request(spec, sent, alternative, record))
+    return record.exchange()
 
 
 async def _request(
-    origin: Endpoint,
-    host: str,
-    port: int,
-    method: str,
-    path: str,
-    headers: list[tuple[str, str]],
-    trust: ClientTrust,
-    timeout: float,
-    body_limit: int,
-    record: dict[str, Any],
+    spec: ConnectionSpec, request: Request, alternative: tuple[str, int], record: Recorder
 ) -> None:
     from aioquic.h3.connection import H3_ALPN  # noqa: PLC0415 (optional extra)
     from aioquic.quic.configuration import QuicConfiguration  # noqa: PLC0415
 
     loop = asyncio.get_running_loop()
-    where = f"{host}:{port} (UDP)"
+    timeout = spec.timeout
+    where = record.via
     configuration = QuicConfiguration(
         alpn_protocols=H3_ALPN,
         is_client=True,
         # RFC 7838 §2.1: the alternative must be authoritative for the origin.
-        server_name=origin.host,
+        server_name=spec.server_name,
         # Our own timeout ends the probe; QUIC's idle timer must not race it.
         idle_timeout=timeout * 2,
     )
-    _load_trust(configuration, trust)
+    _load_trust(configuration, spec.trust)
     client = _client_class()
     try:
         # A literal address is used as given; a name is resolved first (bounded too).
         transport, protocol = await asyncio.wait_for(
-            loop.create_datagram_endpoint(lambda: client(configuration), remote_addr=(host, port)),
+            loop.create_datagram_endpoint(lambda: client(configuration), remote_addr=alternative),
             timeout,
         )
     except (OSError, TimeoutError) as exc:
@@ -183,11 +153,9 @@ async def _request(
     remote = (str(peer[0]), int(peer[1]), *peer[2:])
     try:
         async with asyncio.timeout(timeout):
-            await protocol.exchange(
-                remote, origin, method, path, headers, body_limit, record, where
-            )
+            await protocol.exchange(remote, spec, request, record)
     except TimeoutError:
-        stage = "the response" if "transport" in record else "the QUIC handshake"
+        stage = "the response" if record.transport is not None else "the QUIC handshake"
         raise ProbeError(
             FailureKind.TIMEOUT,
             f"no answer to {stage} from {where} within {timeout:g} s",
@@ -309,30 +277,27 @@ def _client_class() -> Any:
         async def exchange(
             self,
             address: tuple[str, int],
-            origin: Endpoint,
-            method: str,
-            path: str,
-            headers: list[tuple[str, str]],
-            body_limit: int,
-            record: dict[str, Any],
-            where: str,
+            spec: ConnectionSpec,
+            request: Request,
+            record: Recorder,
         ) -> None:
-            self._limit, self._where = body_limit, where
+            where, origin = record.via, spec.endpoint
+            self._limit, self._where = spec.limits.body, where
             self.connect(address)
             alpn = await self._handshake
-            record["transport"] = Transport("https", "TLSv1.3", alpn)  # RFC 9001 §4.2
+            record.transport = Transport("https", "TLSv1.3", alpn)  # RFC 9001 §4.2
             if alpn != "h3":
                 raise ProbeError(
                     FailureKind.ALPN_MISMATCH, f"{where} selected {alpn or 'no protocol'}, not h3"
                 )
             self._stream_id = self._quic.get_next_available_stream_id()
             pseudo = [
-                (b":method", method.encode()),
+                (b":method", request.method.encode()),
                 (b":scheme", b"https"),
                 (b":authority", origin.authority.encode()),
-                (b":path", origin.target(path).encode()),
+                (b":path", origin.target(request.path).encode()),
             ]
-            fields = [(n.encode(), v.encode("latin-1")) for n, v in headers]
+            fields = [(n.encode(), v.encode("latin-1")) for n, v in request.headers]
             self._h3.send_headers(self._stream_id, pseudo + fields, end_stream=True)
             self.transmit()
             await self._done
@@ -340,7 +305,7 @@ def _client_class() -> Any:
                 raise ProbeError(FailureKind.CLOSED, f"{where} ended the stream without a response")
             if self._status < 0:
                 raise ProbeError(FailureKind.PROTOCOL, "the HTTP/3 response has an invalid :status")
-            record["response"] = Response(
+            record.response = Response(
                 status=self._status,
                 http_version="3",
                 headers=tuple(self._fields),

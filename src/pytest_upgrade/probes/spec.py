@@ -1,0 +1,120 @@
+"""What every probe is given: where and how to connect (:class:`ConnectionSpec`), and
+what to send (:class:`Request`).
+
+A probe function takes the two values and its own offer (the ALPN list, the
+TLS minimum, the HTTP version: what makes that probe the probe it is)::
+
+    http1_exchange(spec, request, role="legacy", alpn=("http/1.1",))
+
+The spec is the one place a new way of connecting goes. Today it connects to
+the endpoint's host and port and names that host; the deployments issue adds,
+each as one field here and nowhere in the probe functions:
+
+- a node's address: :attr:`ConnectionSpec.peer` is where the socket goes,
+  while :attr:`~ConnectionSpec.server_name` stays the name for SNI,
+  ``Host``/``:authority`` and certificate verification;
+- an egress proxy: :meth:`ConnectionSpec.dial` is how the TCP connection is
+  made (a CONNECT tunnel then, RFC 9110 §9.3.6);
+- a client certificate: :meth:`ConnectionSpec.tls_context` builds every
+  context a probe's handshake uses.
+"""
+
+from __future__ import annotations
+
+import socket
+import ssl
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
+
+from .endpoint import ClientTrust, Endpoint
+
+__all__ = ["BODY_LIMIT", "HEADER_LIMIT", "ConnectionSpec", "Dialer", "Limits", "Request"]
+
+BODY_LIMIT = 1024 * 1024  # bytes of a response body kept; the rest is not read
+HEADER_LIMIT = 256 * 1024  # bytes of a response head before it is refused
+
+# How a TCP connection is made: (host, port), timeout -> a connected socket.
+Dialer = Callable[[tuple[str, int], float], socket.socket]
+
+
+@dataclass(frozen=True)
+class Limits:
+    """How much of an answer a probe reads: a body is cut at ``body`` bytes (and
+    recorded as truncated); a response head over ``head`` bytes is refused."""
+
+    body: int = BODY_LIMIT
+    head: int = HEADER_LIMIT
+
+
+@dataclass(frozen=True)
+class Request:
+    """What a probe sends: the method, the path (below the endpoint's base path) and the
+    header fields, as the requirement declares them (``${NAME}`` expanded)."""
+
+    method: str
+    path: str
+    headers: tuple[tuple[str, str], ...] = ()
+
+    def but(
+        self, *, method: str | None = None, headers: Sequence[tuple[str, str]] | None = None
+    ) -> Request:
+        """This request with another method or other header fields."""
+        return replace(
+            self,
+            method=self.method if method is None else method,
+            headers=self.headers if headers is None else tuple(headers),
+        )
+
+
+def _create_connection(peer: tuple[str, int], timeout: float) -> socket.socket:
+    return socket.create_connection(peer, timeout=timeout)
+
+
+@dataclass(frozen=True)
+class ConnectionSpec:
+    """Where and how one probe connects: the endpoint (scheme, name, port and base
+    path), whom it trusts, its timeout (one deadline for the whole probe) and its limits.
+
+    ``dialer`` makes the TCP connection (``socket.create_connection``); a test
+    gives one that returns a scripted socket, as httpx's ``MockTransport`` stands in
+    for the network.
+    """
+
+    endpoint: Endpoint
+    trust: ClientTrust = field(compare=False)
+    timeout: float
+    limits: Limits = Limits()
+    dialer: Dialer = field(default=_create_connection, compare=False, repr=False)
+
+    @property
+    def https(self) -> bool:
+        return self.endpoint.scheme == "https"
+
+    @property
+    def server_name(self) -> str:
+        """The name the probe says it connects to: SNI, and the certificate's name."""
+        return self.endpoint.host
+
+    @property
+    def peer(self) -> tuple[str, int]:
+        """Where the socket goes (the endpoint's host and port)."""
+        return (self.endpoint.host, self.endpoint.port)
+
+    def dial(self, timeout: float) -> socket.socket:
+        """A TCP connection to :attr:`peer` (OSError as ``socket.create_connection`` raises)."""
+        return self.dialer(self.peer, timeout)
+
+    def tls_context(
+        self,
+        alpn: Sequence[str] = (),
+        *,
+        minimum: str | None = None,
+        version: str | None = None,
+        check_hostname: bool = True,
+    ) -> ssl.SSLContext:
+        """The verifying client context of a probe's handshake, offering ``alpn``, and
+        ``minimum`` and every later TLS version, or only ``version``
+        (:meth:`ClientTrust.context`, whose errors it raises)."""
+        return self.trust.context(
+            alpn, version=version, minimum=minimum, check_hostname=check_hostname
+        )
