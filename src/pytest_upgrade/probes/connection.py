@@ -26,7 +26,7 @@ from .._model import (
     Transport,
 )
 from .endpoint import given_cafile
-from .spec import ConnectionSpec
+from .spec import ConnectionSpec, Socket
 from .tls_errors import TlsErrorKind, classify_tls_error, ssl_reason
 
 __all__ = [
@@ -66,7 +66,7 @@ class Deadline:
 class Connection:
     """A TCP connection, optionally with TLS over memory BIOs, under one deadline."""
 
-    def __init__(self, sock: socket.socket, deadline: Deadline) -> None:
+    def __init__(self, sock: Socket, deadline: Deadline) -> None:
         self.sock = sock
         self.deadline = deadline
         self.tls: ssl.SSLObject | None = None

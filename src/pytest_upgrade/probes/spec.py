@@ -25,16 +25,38 @@ import socket
 import ssl
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
+from typing import Protocol
 
 from .endpoint import ClientTrust, Endpoint
 
-__all__ = ["BODY_LIMIT", "HEADER_LIMIT", "ConnectionSpec", "Dialer", "Limits", "Request"]
+__all__ = [
+    "BODY_LIMIT",
+    "HEADER_LIMIT",
+    "ConnectionSpec",
+    "Dialer",
+    "Limits",
+    "Request",
+    "Socket",
+]
 
 BODY_LIMIT = 1024 * 1024  # bytes of a response body kept; the rest is not read
 HEADER_LIMIT = 256 * 1024  # bytes of a response head before it is refused
 
+
+class Socket(Protocol):
+    """What a probe's connection uses of a connected ``socket.socket``."""
+
+    def settimeout(self, value: float | None, /) -> None: ...
+    def setblocking(self, flag: bool, /) -> None: ...
+    def setsockopt(self, level: int, option: int, value: int, /) -> None: ...
+    def sendall(self, data: bytes, /) -> None: ...
+    def send(self, data: bytes, /) -> int: ...
+    def recv(self, size: int, /) -> bytes: ...
+    def close(self) -> None: ...
+
+
 # How a TCP connection is made: (host, port), timeout -> a connected socket.
-Dialer = Callable[[tuple[str, int], float], socket.socket]
+Dialer = Callable[[tuple[str, int], float], Socket]
 
 
 @dataclass(frozen=True)
@@ -100,7 +122,7 @@ class ConnectionSpec:
         """Where the socket goes (the endpoint's host and port)."""
         return (self.endpoint.host, self.endpoint.port)
 
-    def dial(self, timeout: float) -> socket.socket:
+    def dial(self, timeout: float) -> Socket:
         """A TCP connection to :attr:`peer` (OSError as ``socket.create_connection`` raises)."""
         return self.dialer(self.peer, timeout)
 
