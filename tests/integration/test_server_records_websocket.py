@@ -17,6 +17,7 @@ from held_bodies import HeldBodies, status_line_only, websocket_routes
 from pytest_upgrade.probes.endpoint import ClientTrust, Endpoint
 from pytest_upgrade.probes.spec import ConnectionSpec, Request
 from pytest_upgrade.probes.websocket_h2 import websocket_over_h2
+from pytest_upgrade.probes.websocket_offer import WebSocketOffer
 from pytest_upgrade.server.bundled import BundledCA, UpgradeServer
 from pytest_upgrade.server.enforce import Enforcer, enforcing_app
 from pytest_upgrade.server.policy import PolicyServer
@@ -63,6 +64,7 @@ def test_a_websocket_over_http2_is_recorded_as_its_extended_connect(
         ConnectionSpec(Endpoint.from_url(policy.https_url), ClientTrust(policy.ca_pem), 10),
         Request("GET", "/live"),
         role="websocket-h2",
+        offering=WebSocketOffer(),
     )
     assert exchange.failure is None, exchange.failure
     assert [(e.method, e.path, e.protocol, e.status) for e in policy.exchanges] == [

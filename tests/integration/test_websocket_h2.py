@@ -24,6 +24,7 @@ from protocol_apps import protocol_app_source, protocol_conftest_source
 from pytest_upgrade.probes.endpoint import ClientTrust, Endpoint
 from pytest_upgrade.probes.spec import ConnectionSpec, Request
 from pytest_upgrade.probes.websocket_h2 import websocket_over_h2
+from pytest_upgrade.probes.websocket_offer import WebSocketOffer
 from pytest_upgrade.server.bundled import BundledCA, UpgradeServer
 from websocket_h2_server import websocket_h2_endpoint
 
@@ -125,6 +126,7 @@ def test_the_probe_sends_an_extended_connect() -> None:
                 ConnectionSpec(Endpoint.from_url(server.https_url), ClientTrust(str(ca.ca_pem)), 5),
                 Request("GET", "/ws", (("X-Trace", "1"),)),
                 role="websocket-h2",
+                offering=WebSocketOffer(),
             )
     finally:
         ca.close()

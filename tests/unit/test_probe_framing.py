@@ -24,6 +24,7 @@ from pytest_upgrade.probes.http2 import http2_exchange
 from pytest_upgrade.probes.spec import ConnectionSpec, Limits, Request
 from pytest_upgrade.probes.tls_upgrade import TLS_UPGRADE, tls_upgrade_exchanges
 from pytest_upgrade.probes.websocket import websocket_handshake
+from pytest_upgrade.probes.websocket_offer import WebSocketOffer
 
 # A chunk the server sends, an error its socket raises, or an answer made from
 # what the client has sent so far (a WebSocket accept value, say).
@@ -400,7 +401,9 @@ def switched(*, accept: str | None = None) -> Callable[[bytes], bytes]:
 
 
 def websocket(peer: Peer) -> Exchange:
-    return websocket_handshake(spec(peer), Request("GET", "/ws"), role="upgraded")
+    return websocket_handshake(
+        spec(peer), Request("GET", "/ws"), role="upgraded", offering=WebSocketOffer()
+    )
 
 
 def test_a_websocket_101_is_accepted_and_closed_as_a_client_should() -> None:

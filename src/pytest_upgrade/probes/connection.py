@@ -35,6 +35,7 @@ __all__ = [
     "Deadline",
     "ProbeError",
     "Recorder",
+    "connected",
     "decode_field",
     "open_connection",
     "recording",
@@ -277,7 +278,7 @@ def open_connection(
     connection = Connection.open(spec, deadline)
     if spec.https:
         try:
-            connection.start_tls(spec.tls_context(alpn, minimum=minimum), spec.server_name)
+            connection.start_tls(spec.trust.context(alpn, minimum=minimum), spec.server_name)
         except BaseException:
             connection.close()
             raise
@@ -302,13 +303,12 @@ class Recorder:
 
     def exchange(self) -> Exchange:
         """The recorded exchange."""
+        offered = self.offer.describe()
         return Exchange(
             role=self.role,
             url=self.url,
             method=self.method,
-            offered=f"{self.offer.describe()}, to {self.via}"
-            if self.via
-            else self.offer.describe(),
+            offered=f"{offered}, to {self.via}" if self.via else offered,
             offer=self.offer,
             request_headers=self.request_headers,
             transport=self.transport,
@@ -330,6 +330,24 @@ def recording(*, role: str, url: str, method: str, offer: Offer) -> Iterator[Rec
         record.failure = ProbeFailure(exc.kind, exc.message)
     finally:
         record.elapsed = time.perf_counter() - start
+
+
+@contextlib.contextmanager
+def connected(
+    spec: ConnectionSpec,
+    record: Recorder,
+    *,
+    alpn: Sequence[str] = (),
+    minimum: str | None = None,
+) -> Iterator[Connection]:
+    """A connection opened as :func:`open_connection` opens it, within the spec's
+    timeout, its transport recorded; closed when the block ends."""
+    connection = open_connection(spec, Deadline(spec.timeout), alpn=alpn, minimum=minimum)
+    try:
+        record.transport = connection.transport(spec.endpoint.scheme)
+        yield connection
+    finally:
+        connection.close()
 
 
 def decode_field(value: bytes) -> str:

@@ -10,15 +10,7 @@ from collections.abc import Sequence
 import h11
 
 from .._model import Exchange, FailureKind, Offer, Response
-from .connection import (
-    USER_AGENT,
-    Connection,
-    Deadline,
-    ProbeError,
-    decode_field,
-    open_connection,
-    recording,
-)
+from .connection import USER_AGENT, Connection, ProbeError, connected, decode_field, recording
 from .endpoint import Endpoint
 from .spec import ConnectionSpec, Limits, Request
 
@@ -53,15 +45,10 @@ def http1_exchange(
     url = spec.endpoint.url(request.path)
     with recording(role=role, url=url, method=request.method, offer=offer) as record:
         record.request_headers = sent.headers
-        deadline = Deadline(spec.timeout)
-        connection = open_connection(spec, deadline, alpn=alpn, minimum=tls_minimum)
-        try:
-            record.transport = connection.transport(spec.endpoint.scheme)
+        with connected(spec, record, alpn=alpn, minimum=tls_minimum) as connection:
             record.response = http1_roundtrip(
                 connection, spec.endpoint, sent, spec.limits, http_version=http_version
             )
-        finally:
-            connection.close()
     return record.exchange()
 
 

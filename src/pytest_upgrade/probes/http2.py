@@ -12,20 +12,12 @@ import h2.events
 import h2.exceptions
 
 from .._model import Exchange, FailureKind, Offer, Response
-from .connection import (
-    USER_AGENT,
-    Connection,
-    Deadline,
-    ProbeError,
-    decode_field,
-    open_connection,
-    recording,
-)
+from .connection import USER_AGENT, Connection, ProbeError, connected, decode_field, recording
 from .endpoint import Endpoint
 from .http1 import http1_headers, http1_roundtrip
 from .spec import ConnectionSpec, Request
 
-__all__ = ["http2_exchange", "response_head"]
+__all__ = ["http2_exchange", "received_frames", "response_head"]
 
 
 def http2_exchange(
@@ -57,11 +49,8 @@ def http2_exchange(
     url = spec.endpoint.url(request.path)
     with recording(role=role, url=url, method=request.method, offer=offer) as record:
         record.request_headers = sent.headers
-        deadline = Deadline(spec.timeout)
-        connection = open_connection(spec, deadline, alpn=alpn, minimum=tls_minimum)
-        try:
-            record.transport = connection.transport(spec.endpoint.scheme)
-            selected = record.transport.alpn
+        with connected(spec, record, alpn=alpn, minimum=tls_minimum) as connection:
+            selected = connection.transport(spec.endpoint.scheme).alpn
             if https and selected != "h2" and http1_fallback:
                 sent = request.but(headers=http1_headers(spec.endpoint, request))
                 record.request_headers = sent.headers
@@ -72,12 +61,17 @@ def http2_exchange(
                     f"the server selected {selected or 'no protocol'} by ALPN, not h2",
                 )
             else:
-                record.response = _H2Reader(connection, spec.limits.body).roundtrip(
-                    spec.endpoint, sent
-                )
-        finally:
-            connection.close()
+                reader = _H2Reader(connection, spec.limits.body)
+                record.response = reader.roundtrip(spec.endpoint, sent)
     return record.exchange()
+
+
+def received_frames(conn: h2.connection.H2Connection, data: bytes) -> list[h2.events.Event]:
+    """The events of the server's bytes, or a protocol failure naming what h2 refused."""
+    try:
+        return conn.receive_data(data)
+    except h2.exceptions.ProtocolError as exc:
+        raise ProbeError(FailureKind.PROTOCOL, f"invalid HTTP/2 from the server: {exc}") from None
 
 
 def response_head(headers: Iterable[tuple[bytes, bytes]]) -> tuple[int, list[tuple[str, str]]]:
@@ -150,12 +144,7 @@ class _H2Reader:
 
     def _receive(self, data: bytes) -> bool:
         """Take the server's bytes; True once the response is complete (or cut at the limit)."""
-        try:
-            events = self.conn.receive_data(data)
-        except h2.exceptions.ProtocolError as exc:
-            raise ProbeError(
-                FailureKind.PROTOCOL, f"invalid HTTP/2 from the server: {exc}"
-            ) from None
+        events = received_frames(self.conn, data)
         done = False
         for event in events:
             done = self._event(event) or done

@@ -15,14 +15,13 @@ each as one field here and nowhere in the probe functions:
   ``Host``/``:authority`` and certificate verification;
 - an egress proxy: :meth:`ConnectionSpec.dial` is how the TCP connection is
   made (a CONNECT tunnel then, RFC 9110 §9.3.6);
-- a client certificate: :meth:`ConnectionSpec.tls_context` builds every
-  context a probe's handshake uses.
+- a client certificate: the spec's :class:`~.endpoint.ClientTrust` builds
+  every context a probe's handshake uses, and would load it into each.
 """
 
 from __future__ import annotations
 
 import socket
-import ssl
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Protocol
@@ -125,18 +124,3 @@ class ConnectionSpec:
     def dial(self, timeout: float) -> Socket:
         """A TCP connection to :attr:`peer` (OSError as ``socket.create_connection`` raises)."""
         return self.dialer(self.peer, timeout)
-
-    def tls_context(
-        self,
-        alpn: Sequence[str] = (),
-        *,
-        minimum: str | None = None,
-        version: str | None = None,
-        check_hostname: bool = True,
-    ) -> ssl.SSLContext:
-        """The verifying client context of a probe's handshake, offering ``alpn``, and
-        ``minimum`` and every later TLS version, or only ``version``
-        (:meth:`ClientTrust.context`, whose errors it raises)."""
-        return self.trust.context(
-            alpn, version=version, minimum=minimum, check_hostname=check_hostname
-        )

@@ -135,7 +135,7 @@ def _client_hello(
 ) -> _Hello | Answer:
     """The ClientHello offering only ``version``, or why this client cannot write one."""
     try:
-        context = spec.tls_context(alpn, version=version, check_hostname=sni)
+        context = spec.trust.context(alpn, version=version, check_hostname=sni)
     except (ssl.SSLError, ValueError) as exc:
         return Answer(
             HandshakeOutcome.CLIENT_CANNOT_OFFER,

@@ -81,7 +81,7 @@ def _upgraded(
     with recording(role=TLS_UPGRADED, url=url, method=request.method, offer=offer) as record:
         record.request_headers = sent.headers
         try:
-            connection.start_tls(spec.tls_context(minimum=tls_minimum), spec.server_name)
+            connection.start_tls(spec.trust.context(minimum=tls_minimum), spec.server_name)
         except ProbeError as exc:
             # After a 101 a certificate that does not verify is the server's
             # fault in this exchange, not a reason the target cannot be tested.

@@ -25,18 +25,10 @@ from websockets.typing import Origin, Subprotocol
 from websockets.uri import parse_uri
 
 from .._model import Exchange, FailureKind, Offer, ProbeFailure, Response
-from .connection import (
-    USER_AGENT,
-    Connection,
-    Deadline,
-    ProbeError,
-    Recorder,
-    open_connection,
-    recording,
-)
+from .connection import USER_AGENT, Connection, ProbeError, Recorder, connected, recording
 from .endpoint import Endpoint
 from .spec import ConnectionSpec, Request
-from .websocket_offer import EXTENSIONS, deflate_factories, origin_of, without
+from .websocket_offer import EXTENSIONS, WebSocketOffer, deflate_factories, origin_of, without
 
 __all__ = ["LEGACY_CONNECT", "client_protocol", "websocket_handshake", "websocket_uri"]
 
@@ -89,39 +81,36 @@ def _response(response: WsResponse) -> Response:
 
 
 def websocket_handshake(
-    spec: ConnectionSpec,
-    request: Request,
-    *,
-    role: str,
-    subprotocols: Sequence[str] = (),
-    default_origin: bool = True,
+    spec: ConnectionSpec, request: Request, *, role: str, offering: WebSocketOffer
 ) -> Exchange:
     """Make the RFC 6455 opening handshake on the request's path, then close; record it.
 
     The websockets library's sans-I/O client writes the request (a GET with the
     request's header fields) and judges the answer; the bytes go over the
     probes' own connection, under one deadline, with no thread of its own and no
-    redirect followed (a redirect is the answer). It offers ``subprotocols``
-    and, unless the request has an ``Origin`` or ``default_origin`` is off, the
+    redirect followed (a redirect is the answer). It offers what ``offering``
+    says: the subprotocols and, unless the request has an ``Origin``, the
     target's own origin (as a browser would).
     """
     endpoint = spec.endpoint
     uri = websocket_uri(endpoint, request.path)
     origin = None
-    if default_origin and not any(name.lower() == "origin" for name, _ in request.headers):
+    if offering.default_origin and not any(k.lower() == "origin" for k, _ in request.headers):
         origin = origin_of(endpoint)
     protocol, headers = client_protocol(
-        uri, request.headers, subprotocols=subprotocols, origin=origin, max_size=spec.limits.body
+        uri,
+        request.headers,
+        subprotocols=offering.subprotocols,
+        origin=origin,
+        max_size=spec.limits.body,
     )
     https = spec.https
     offer = Offer(("1.1",), https, ("http/1.1",) if https else (), websocket=True)
-    with recording(role=role, url=uri, method="GET", offer=offer) as record:
-        connection = open_connection(spec, Deadline(spec.timeout), alpn=("http/1.1",))
-        try:
-            record.transport = connection.transport(endpoint.scheme)
-            _handshake(connection, protocol, headers, record)
-        finally:
-            connection.close()
+    with (
+        recording(role=role, url=uri, method="GET", offer=offer) as record,
+        connected(spec, record, alpn=("http/1.1",)) as connection,
+    ):
+        _handshake(connection, protocol, headers, record)
     return record.exchange()
 
 

@@ -38,35 +38,31 @@ from .connection import (
     open_connection,
     recording,
 )
-from .http2 import response_head
+from .http2 import received_frames, response_head
 from .spec import ConnectionSpec, Request
 from .websocket import client_protocol, websocket_uri
-from .websocket_offer import handshake_headers
+from .websocket_offer import WebSocketOffer, handshake_headers
 
 __all__ = ["websocket_over_h2"]
 
 
 def websocket_over_h2(
-    spec: ConnectionSpec,
-    request: Request,
-    *,
-    role: str,
-    subprotocols: Sequence[str] = (),
-    default_origin: bool = True,
+    spec: ConnectionSpec, request: Request, *, role: str, offering: WebSocketOffer
 ) -> Exchange:
     """Open the request's path as a WebSocket over HTTP/2 (RFC 8441) and make a Ping/Pong
     round trip.
 
     The exchange records the answer to the extended CONNECT (which carries the
     request's header fields); its failure says why the tunnel was not opened
-    or the round trip did not complete. The CONNECT offers ``subprotocols`` and
-    the target's origin as the RFC 6455 handshake does (RFC 8441 §5: the same
-    fields, less the key and upgrade).
+    or the round trip did not complete. The CONNECT offers what ``offering`` says
+    as the RFC 6455 handshake does (RFC 8441 §5: the same fields, less the key
+    and upgrade).
     """
     endpoint = spec.endpoint
     offer = Offer(("2",), True, ("h2",), websocket=True)
+    subprotocols = offering.subprotocols
     fields = handshake_headers(
-        request.headers, endpoint, default_origin=default_origin, subprotocols=subprotocols
+        request.headers, endpoint, default_origin=offering.default_origin, subprotocols=subprotocols
     )
     uri = websocket_uri(endpoint, request.path)
     with recording(role=role, url=uri, method="CONNECT", offer=offer) as record:
@@ -148,12 +144,7 @@ class _Tunnel:
     def _receive(self, data: bytes, what: str) -> list[h2.events.Event]:
         if not data:
             raise ProbeError(FailureKind.CLOSED, f"{what}: the server closed the connection")
-        try:
-            events = self.h2.receive_data(data)
-        except h2.exceptions.ProtocolError as exc:
-            raise ProbeError(
-                FailureKind.PROTOCOL, f"invalid HTTP/2 from the server: {exc}"
-            ) from None
+        events = received_frames(self.h2, data)
         pending = self.h2.data_to_send()
         if pending:
             self.connection.send(pending)

@@ -14,7 +14,7 @@ from ..grammar import UNASSIGNED_WEBSOCKET_VERSION
 from ..probes.endpoint import Endpoint
 from ..probes.http1 import http1_exchange
 from ..probes.target import Probe, Target, requirement_request
-from ..probes.websocket_offer import handshake_headers, split_protocols
+from ..probes.websocket_offer import WebSocketOffer, handshake_headers, split_protocols
 from ._base import Protocol, mention, token_verdict
 
 __all__ = ["WEBSOCKET", "WEBSOCKET_H2"]
@@ -34,11 +34,11 @@ def _plan(requirement: Requirement, target: Target, timeout: float) -> list[Prob
     headers, subprotocols = split_protocols(plain_get.headers, requirement.subprotocols)
     request = plain_get.but(headers=headers)
 
+    offering = WebSocketOffer(subprotocols, requirement.default_origin)
+
     def handshake(probe: Callable[..., Exchange], endpoint: Endpoint, role: str) -> Probe:
-        spec = target.spec_for(endpoint, timeout)
-        origin = requirement.default_origin
         return partial(
-            probe, spec, request, role=role, subprotocols=subprotocols, default_origin=origin
+            probe, target.spec_for(endpoint, timeout), request, role=role, offering=offering
         )
 
     probes: list[Probe] = [
