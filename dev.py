@@ -269,7 +269,8 @@ def _package_smoke(fresh: pathlib.Path) -> int:
 def test(extra: list[str]) -> int:
     for stale in ROOT.glob(".coverage*"):
         stale.unlink()
-    code = run(str(PYTHON), "-m", "coverage", "run", "-m", "pytest", "-n", "2", *extra)
+    # -m "": the slow tests too (pyproject.toml's addopts leave them out).
+    code = run(str(PYTHON), "-m", "coverage", "run", "-m", "pytest", "-n", "2", "-m", "", *extra)
     run(str(PYTHON), "-m", "coverage", "combine", "--quiet")
     run(str(PYTHON), "-m", "coverage", "report")
     return code

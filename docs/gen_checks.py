@@ -10,17 +10,17 @@ import pathlib
 import sys
 
 from pytest_upgrade.checks.catalogue import REGISTRY
-from pytest_upgrade.checks.registry import ALWAYS, ANNOUNCED, ENFORCED, GATED, REFUSAL
+from pytest_upgrade.checks.registry import Phase
 from pytest_upgrade.protocols import TOKENS
 
 TARGET = pathlib.Path(__file__).with_name("checks.md")
 
 PHASES = {
-    ALWAYS: "always",
-    REFUSAL: "from the deadline, or on any 426",
-    ENFORCED: "from the deadline",
-    ANNOUNCED: "before the deadline only",
-    GATED: "with a deadline, before and after it",
+    Phase.ALWAYS: "always",
+    Phase.REFUSAL: "from the deadline, or on any 426",
+    Phase.ENFORCED: "from the deadline",
+    Phase.ANNOUNCED: "before the deadline only",
+    Phase.GATED: "with a deadline, before and after it",
 }
 ORDER = list(TOKENS)
 

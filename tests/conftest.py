@@ -19,9 +19,6 @@ import trustme
 # httpcore imported later no longer matches them. Importing it here, before
 # any pytester run, keeps one copy.
 
-TESTS = pathlib.Path(__file__).parent
-sys.path.insert(0, str(TESTS))
-
 
 @dataclass
 class LiveServer:

@@ -22,6 +22,7 @@ import importlib
 from typing import TYPE_CHECKING
 
 from ._model import (
+    AnsweredBy,
     Exchange,
     FailureKind,
     Finding,
@@ -41,10 +42,13 @@ from ._warnings import PytestUpgradeWarning
 if TYPE_CHECKING:
     from .glue.outcome import UpgradeOutcome
     from .judge import RequirementResult
-    from .server.bundled import AppError, BundledCA, ServerStartError, UpgradeServer
+    from .server.bundled import ServerStartError, UpgradeServer
+    from .server.ca import BundledCA
     from .server.policy import PolicyServer, RecordedExchange
+    from .server.recording import AppError
 
 __all__ = [
+    "AnsweredBy",
     "AppError",
     "BundledCA",
     "Exchange",
@@ -71,8 +75,8 @@ __all__ = [
 
 # name -> the module that defines it, imported when the name is first used.
 _LAZY = {
-    "AppError": "pytest_upgrade.server.bundled",
-    "BundledCA": "pytest_upgrade.server.bundled",
+    "AppError": "pytest_upgrade.server.recording",
+    "BundledCA": "pytest_upgrade.server.ca",
     "PolicyServer": "pytest_upgrade.server.policy",
     "RecordedExchange": "pytest_upgrade.server.policy",
     "RequirementResult": "pytest_upgrade.judge",

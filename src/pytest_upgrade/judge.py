@@ -4,7 +4,7 @@ It runs the checks that apply (``checks.catalogue.run_checks``), decides
 whether the target could be evaluated at all (:func:`target_error`), and
 holds the requirement's verdict and the strict policy
 (:class:`RequirementResult`). A *check's* decision is a
-``checks.registry.Verdict`` (ok, violated, skipped); a *requirement's*
+``_verdict.Verdict`` (ok, violated, skipped); a *requirement's*
 verdict, drawn from its findings, is PASSED, FAILED, WARNED or SKIPPED.
 """
 

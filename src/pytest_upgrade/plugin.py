@@ -12,9 +12,7 @@ hanging, untrusted certificate, an app that does not start) is an error.
 
 from __future__ import annotations
 
-from .glue.outcome import UpgradeOutcome
-
-__all__ = ["UpgradeOutcome"]
+__all__: list[str] = []  # the entry point: it names the plugin modules
 
 # In this order: hooks of modules listed later run first (pluggy calls the
 # last registered first), as they did when the first four were one module.

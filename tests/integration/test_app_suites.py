@@ -1,7 +1,7 @@
 """Marked tests in real application suites: every verdict the app's own (issue 31).
 
 Each test writes a small suite around a FastAPI, Starlette, Flask, Quart or
-Django app (tests/app_suites.py), runs it with the bundled server as a user
+Django app (tests/support/app_suites.py), runs it with the bundled server as a user
 would, and asserts the verdict pytest-upgrade gives.
 """
 
@@ -12,7 +12,7 @@ import pathlib
 
 import pytest
 
-from app_suites import (
+from support.app_suites import (
     CONFTEST,
     DJANGO_APP,
     FASTAPI_APP,

@@ -13,7 +13,7 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-from apps import conftest_source
+from support.apps import conftest_source
 
 # A failing marked test, then a plain test: the order that broke
 # pytest-json-report when the plugin decided outcomes before its call wrapper.

@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from apps import app_source, conftest_source
+from support.apps import app_source, conftest_source
 
 TOKEN = "s3cret-tok3n"
 AUTH = f"Bearer {TOKEN}"

@@ -10,7 +10,7 @@ import threading
 
 import pytest
 
-from proxy import stripping_proxy
+from support.proxy import stripping_proxy
 
 DEMO_APP = pathlib.Path(__file__).parents[2] / "examples" / "demo" / "app.py"
 
@@ -358,7 +358,7 @@ def test_h2():
 def test_deadline_passed_and_still_served_is_diagnosed(
     pytester: pytest.Pytester, as_of: str, when: str
 ) -> None:
-    from apps import conftest_source
+    from support.apps import conftest_source
 
     pytester.makeconftest(conftest_source(legacy_status=200))
     pytester.makepyfile(
@@ -378,7 +378,7 @@ def test_h2():
 
 
 def test_client_that_cannot_offer_old_tls_is_named(pytester: pytest.Pytester) -> None:
-    from apps import conftest_source
+    from support.apps import conftest_source
 
     pytester.makeconftest(
         conftest_source()

@@ -14,7 +14,7 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-from apps import conftest_source
+from support.apps import conftest_source
 
 DEPRECATED = ("Deprecation", "@1764547200")  # 2025-12-01
 GATED = """

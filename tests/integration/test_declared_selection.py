@@ -9,7 +9,7 @@ import json
 
 import pytest
 
-from apps import conftest_source
+from support.apps import conftest_source
 
 INI = """
 [pytest]

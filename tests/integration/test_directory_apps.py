@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from apps import app_source
+from support.apps import app_source
 
 FIXTURE = """
 

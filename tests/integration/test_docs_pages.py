@@ -11,7 +11,7 @@ import pathlib
 
 import pytest
 
-from doc_examples import PAGES, ROOT, Page, examples_of, unaccounted_commands
+from support.doc_examples import PAGES, ROOT, Page, examples_of, unaccounted_commands
 
 RUNNABLE = [page for page in PAGES if examples_of(page)]
 

@@ -15,7 +15,7 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-from apps import conftest_source
+from support.apps import conftest_source
 
 # The probes of any requirement on /crash raise, as a probe's bug would.
 CRASH = """

@@ -12,7 +12,7 @@ from xml.etree import ElementTree
 
 import pytest
 
-from apps import app_source
+from support.apps import app_source
 
 REQUIREMENTS = ("--upgrade-require=h2 /v2/orders", "--upgrade-require=h2 /v2/users")
 

@@ -7,7 +7,7 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-from apps import app_source, conftest_source
+from support.apps import app_source, conftest_source
 
 DEPRECATED = ("Deprecation", "@1764547200")  # 2025-12-01
 SUNSET = ("Sunset", "Mon, 01 Mar 2027 00:00:00 GMT")

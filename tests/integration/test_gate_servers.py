@@ -24,7 +24,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from matrix_servers import (
+from support.matrix_servers import (
     Certificates,
     Running,
     binary,

@@ -1,6 +1,6 @@
 """The zoo: hostile and broken targets, run through the plugin as users run it.
 
-Each case starts a small loopback server from tests/hostile.py (over TLS with
+Each case starts a small loopback server from tests/support/hostile.py (over TLS with
 a trustme certificate where the requirement needs https) and runs one
 pytester session against it with ``--upgrade-target``: a marked test and a
 declared requirement (``--upgrade-require``), two items. Every case must end
@@ -8,7 +8,7 @@ in a failed check or an error whose one-line cause names what went wrong, and
 never in a pass, an INTERNALERROR, a traceback from inside the plugin, or a
 hang: each item takes at most ``--upgrade-timeout`` + 1 s.
 
-The malformed-field and problem-body cases are hypercorn apps (tests/apps.py)
+The malformed-field and problem-body cases are hypercorn apps (tests/support/apps.py)
 under the bundled server.
 """
 
@@ -27,8 +27,8 @@ from typing import Any
 import pytest
 import trustme
 
-import hostile
-from apps import conftest_source
+from support import hostile
+from support.apps import conftest_source
 
 # The probe timeout of each session. A target that answers gets the plugin's
 # default: its answer is what the case is about, and on a loaded machine the

@@ -22,7 +22,7 @@ from typing import Any
 import pytest
 
 from pytest_upgrade.report.html import render_html
-from report_samples import fleet_document
+from support.report_samples import fleet_document
 
 ROOT = pathlib.Path(__file__).parents[2]
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")

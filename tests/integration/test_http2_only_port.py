@@ -17,7 +17,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from matrix_servers import Running, binary, free_ports, start
+from support.matrix_servers import Running, binary, free_ports, start
 
 CONF = """daemon off; worker_processes 1; pid {w}/nginx.pid; error_log {w}/error.log;
 events {{}}

@@ -20,8 +20,8 @@ from collections.abc import Iterator
 
 import pytest
 
-import hostile
-from apps import app_source
+from support import hostile
+from support.apps import app_source
 
 # Long enough that a run waiting for the silent host's probes could not
 # pass the bounds below: the process must abandon them, not outwait them.

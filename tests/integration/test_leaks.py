@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from apps import conftest_source
+from support.apps import conftest_source
 
 STRICT_WARNINGS = (
     "-W",
@@ -159,6 +159,7 @@ RETAINED_PER_REQUIREMENT = 20 * 1024
 RSS_GROWTH_BOUND_KIB = 64 * 1024
 
 
+@pytest.mark.slow
 def test_thousand_requirement_checks_leak_nothing(pytester: pytest.Pytester) -> None:
     count, warmup = 1000, 200
     lines = "\n".join(f"    h2 /v2/orders/{n}" for n in range(count))

@@ -1,6 +1,6 @@
 """The plugin as users run it: pytester suites against real hypercorn servers.
 
-Each case writes a conftest serving an app (tests/apps.py: correct unless told
+Each case writes a conftest serving an app (tests/support/apps.py: correct unless told
 otherwise) and a marked test, runs pytest on it, and asserts the outcome and
 the check ids in the report.
 """
@@ -11,7 +11,7 @@ import json
 
 import pytest
 
-from apps import app_source, conftest_source
+from support.apps import app_source, conftest_source
 
 MARKED_TEST = """
 import pytest
@@ -338,7 +338,7 @@ def test_orders_{n}():
 def test_broken_target_is_a_bounded_one_line_error(
     pytester: pytest.Pytester, behaviour: str, cause: str
 ) -> None:
-    import hostile
+    from support import hostile
 
     timeout = 1.0
     pytester.makepyfile(test_suite=MARKED_TEST)

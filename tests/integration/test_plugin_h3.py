@@ -20,7 +20,7 @@ from typing import Any
 
 import pytest
 
-from matrix_servers import (
+from support.matrix_servers import (
     Certificates,
     Running,
     free_ports,
@@ -76,7 +76,7 @@ def upgrade_server_options():
 
 @pytest.fixture(scope="session", autouse=True)
 def _ports(upgrade_server):
-    from pytest_upgrade.server.bundled import BundledCA, UpgradeServer
+    from pytest_upgrade import BundledCA, UpgradeServer
 
     silent = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)  # bound, never read
     silent.bind(("127.0.0.1", 0))
@@ -155,11 +155,11 @@ def summary(result: pytest.RunResult) -> tuple[str, set[str]]:
 def test_the_bundled_server_serves_http3_and_advertises_it() -> None:
     import httpx
 
+    from pytest_upgrade import BundledCA, UpgradeServer
     from pytest_upgrade._model import FailureKind
     from pytest_upgrade.probes.endpoint import ClientTrust, Endpoint
     from pytest_upgrade.probes.quic import h3_exchange
     from pytest_upgrade.probes.spec import ConnectionSpec, Request
-    from pytest_upgrade.server.bundled import BundledCA, UpgradeServer
 
     async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
         if scope["type"] == "http":

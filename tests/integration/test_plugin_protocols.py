@@ -1,11 +1,11 @@
 """The plugin as users run it, for websocket, h2c, TLS/1.2, TLS/1.3 and HTTP/1.1.
 
-Each case writes a conftest serving tests/protocol_apps.py (correct unless
+Each case writes a conftest serving tests/support/protocol_apps.py (correct unless
 told otherwise) and a marked test, runs pytest on it, and asserts the outcome
 and the check ids in the report. What an app under hypercorn cannot show (a
 wrong Sec-WebSocket-Accept, other answers to an unsupported WebSocket
 version, a cleartext port without HTTP/2) comes from the raw-socket live
-targets of tests/raw_servers.py.
+targets of tests/support/raw_servers.py.
 """
 
 from __future__ import annotations
@@ -18,8 +18,8 @@ from typing import Any
 import pytest
 
 import pytest_upgrade.probes.endpoint
-import raw_servers
-from protocol_apps import TLS13_ONLY_PATCH, protocol_app_source, protocol_conftest_source
+from support import raw_servers
+from support.protocol_apps import TLS13_ONLY_PATCH, protocol_app_source, protocol_conftest_source
 
 PATHS = {
     "websocket": "/ws",

@@ -20,8 +20,8 @@ from typing import Any
 
 import pytest
 
-from hostile import hostile_server, read_head
-from raw_servers import h2c_endpoint, refusal, response
+from support.hostile import hostile_server, read_head
+from support.raw_servers import h2c_endpoint, refusal, response
 
 REQUIREMENTS = (
     "--upgrade-require=HTTP/1.1 /a",

@@ -7,13 +7,13 @@ from typing import Any
 
 import pytest
 
-import raw_servers
+from pytest_upgrade import BundledCA, UpgradeServer
 from pytest_upgrade._model import FailureKind, Requirement
 from pytest_upgrade.probes.endpoint import ClientTrust, Endpoint
 from pytest_upgrade.probes.http2 import http2_exchange
 from pytest_upgrade.probes.observe import Target, observe
 from pytest_upgrade.probes.spec import ConnectionSpec, Request
-from pytest_upgrade.server.bundled import BundledCA, UpgradeServer
+from support import raw_servers
 
 
 async def plain_app(scope: dict[str, Any], receive: Any, send: Any) -> None:

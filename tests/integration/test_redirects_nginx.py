@@ -23,7 +23,7 @@ from typing import Any
 
 import pytest
 
-from matrix_servers import Certificates, Running, free_ports, start_nginx
+from support.matrix_servers import Certificates, Running, free_ports, start_nginx
 
 SERVERS = """
   server {{

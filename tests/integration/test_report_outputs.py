@@ -12,7 +12,7 @@ from html.parser import HTMLParser
 
 import pytest
 
-from apps import conftest_source
+from support.apps import conftest_source
 
 # One requirement that holds (h2 against the app's correct 426), one that
 # fails (HTTP/1.1: the app refuses HTTP/1.1 too, asking for HTTP/2).

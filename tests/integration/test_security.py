@@ -12,9 +12,9 @@ from typing import Any
 import pytest
 import trustme
 
-import hostile
-from apps import conftest_source
-from pytest_upgrade.server.bundled import BundledCA
+from pytest_upgrade import BundledCA
+from support import hostile
+from support.apps import conftest_source
 
 MARKED = """
 import pytest

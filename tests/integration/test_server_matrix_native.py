@@ -26,8 +26,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from doc_blocks import UPDATE, failure_report, read_block, write_block
-from matrix_servers import (
+from support.doc_blocks import UPDATE, failure_report, read_block, write_block
+from support.matrix_servers import (
     PYTHON,
     Certificates,
     Running,
@@ -41,7 +41,7 @@ from matrix_servers import (
     start_nginx,
 )
 
-APP_SERVERS = str(pathlib.Path(__file__).parent.parent / "matrix_python_app_servers.py")
+APP_SERVERS = str(pathlib.Path(__file__).parents[1] / "support" / "matrix_python_app_servers.py")
 
 PROBLEM = (
     '{"type": "about:blank", "title": "Upgrade Required", "status": 426,'

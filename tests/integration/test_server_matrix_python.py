@@ -1,7 +1,7 @@
 """The plugin against the Python servers people deploy: uvicorn, Tornado, aiohttp, websockets.
 
 Each serves a WebSocket echo on /ws over TLS and cleartext
-(tests/matrix_python_app_servers.py), starts once for this module in its own
+(tests/support/matrix_python_app_servers.py), starts once for this module in its own
 process, and is driven as a live target through ``--upgrade-target`` and
 ``--upgrade-ca``. The answers were first taken by hand with curl (quoted
 next to each case, trimmed; Date fields dropped), with uvicorn 0.54,
@@ -18,7 +18,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from matrix_servers import (
+from support.matrix_servers import (
     PYTHON,
     Certificates,
     Running,
@@ -29,9 +29,9 @@ from matrix_servers import (
     start,
 )
 
-APP_SERVERS = str(pathlib.Path(__file__).parent.parent / "matrix_python_app_servers.py")
+SUPPORT = pathlib.Path(__file__).parents[1] / "support"
+APP_SERVERS = str(SUPPORT / "matrix_python_app_servers.py")
 KINDS = ("uvicorn", "tornado", "aiohttp", "websockets")
-TESTS = str(pathlib.Path(__file__).parent.parent)
 APP = "matrix_python_app_servers:asgi_app"
 
 
@@ -73,7 +73,7 @@ def python_servers(
                 _command(kind, certificates, tls, plain),
                 tmp_path_factory.mktemp(kind),
                 ports,
-                env={"PYTHONPATH": TESTS},
+                env={"PYTHONPATH": str(SUPPORT)},
             )
         yield running
     finally:

@@ -17,9 +17,9 @@ import httpx
 import pytest
 
 import pytest_upgrade.server.policy as policy_module
-from held_bodies import HeldBodies, Scope, Selector, port_of, status_line_only
 from pytest_upgrade.server.enforce import enforcing_app
 from pytest_upgrade.server.policy import PolicyServer
+from support.held_bodies import HeldBodies, Scope, Selector, port_of, status_line_only
 
 
 @pytest.fixture

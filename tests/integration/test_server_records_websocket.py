@@ -13,14 +13,14 @@ import pytest
 import websockets.sync.client
 
 import pytest_upgrade.server.policy as policy_module
-from held_bodies import HeldBodies, status_line_only, websocket_routes
+from pytest_upgrade import BundledCA, UpgradeServer
 from pytest_upgrade.probes.endpoint import ClientTrust, Endpoint
 from pytest_upgrade.probes.spec import ConnectionSpec, Request
 from pytest_upgrade.probes.websocket_h2 import websocket_over_h2
 from pytest_upgrade.probes.websocket_offer import WebSocketOffer
-from pytest_upgrade.server.bundled import BundledCA, UpgradeServer
 from pytest_upgrade.server.enforce import Enforcer, enforcing_app
 from pytest_upgrade.server.policy import PolicyServer
+from support.held_bodies import HeldBodies, status_line_only, websocket_routes
 
 # -- WebSocket handshakes ------------------------------------------------------------
 

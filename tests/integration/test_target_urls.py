@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from apps import app_source
+from support.apps import app_source
 
 
 @pytest.mark.parametrize(

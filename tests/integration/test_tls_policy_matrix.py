@@ -1,6 +1,6 @@
 """The TLS checks against nginx, Apache httpd, HAProxy, Caddy and lighttpd at each TLS policy.
 
-Every server runs with one listener per policy (``tests/tls_policy_servers.py``:
+Every server runs with one listener per policy (``tests/support/tls_policy_servers.py``:
 TLS 1.0 and later, the server's default, TLS 1.3 only), and the plugin checks
 a ``TLS/1.3`` requirement there: it makes a handshake at TLS 1.0, 1.1, 1.2 and
 1.3, and ``tls-legacy-refused`` and ``tls-below-required-refused`` judge them.
@@ -26,8 +26,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from matrix_servers import Certificates, requirement_test, run_plugin
-from tls_policy_servers import serve_policies
+from support.matrix_servers import Certificates, requirement_test, run_plugin
+from support.tls_policy_servers import serve_policies
 
 A, R = "accepted", "refused"
 

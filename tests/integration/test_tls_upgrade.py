@@ -1,6 +1,6 @@
 """The in-band TLS upgrade (RFC 2817): tls-upgrade-performed and tls-upgrade-switch, end to end.
 
-Against the tests' own asyncio server (tests/tls_upgrade_server.py), in each
+Against the tests' own asyncio server (tests/support/tls_upgrade_server.py), in each
 of its modes, as a live cleartext target; and against the bundled hypercorn,
 which cannot perform the upgrade, so the checks are skipped naming it.
 """
@@ -14,12 +14,12 @@ from typing import Any
 
 import pytest
 
-from protocol_apps import protocol_app_source, protocol_conftest_source
+from pytest_upgrade import BundledCA, UpgradeServer
 from pytest_upgrade.probes.endpoint import ClientTrust, Endpoint
 from pytest_upgrade.probes.spec import ConnectionSpec, Request
 from pytest_upgrade.probes.tls_upgrade import tls_upgrade_exchanges
-from pytest_upgrade.server.bundled import BundledCA, UpgradeServer
-from tls_upgrade_server import tls_upgrade_server
+from support.protocol_apps import protocol_app_source, protocol_conftest_source
+from support.tls_upgrade_server import tls_upgrade_server
 
 TEST = """
 import pytest

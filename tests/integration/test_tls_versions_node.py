@@ -25,7 +25,7 @@ from typing import Any
 
 import pytest
 
-from matrix_servers import (
+from support.matrix_servers import (
     Certificates,
     Running,
     free_ports,
@@ -35,7 +35,7 @@ from matrix_servers import (
     start,
 )
 
-SERVER_JS = str(pathlib.Path(__file__).parent.parent / "node_tls_server.js")
+SERVER_JS = str(pathlib.Path(__file__).parents[1] / "support" / "node_tls_server.js")
 LEGACY_CIPHERS = "DEFAULT:@SECLEVEL=0"  # OpenSSL 3 serves TLS 1.0/1.1 only at level 0
 
 

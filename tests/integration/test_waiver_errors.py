@@ -11,7 +11,7 @@ import pathlib
 
 import pytest
 
-from apps import conftest_source
+from support.apps import conftest_source
 
 MARKED_TEST = """
 import pytest

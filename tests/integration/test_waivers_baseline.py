@@ -14,7 +14,7 @@ import sys
 
 import pytest
 
-from apps import app_source
+from support.apps import app_source
 
 REQUIRE = "--upgrade-require=h2 /v2/orders"
 AS_OF = "--upgrade-as-of=2026-12-01"

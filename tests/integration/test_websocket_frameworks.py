@@ -19,7 +19,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from matrix_servers import (
+from support.matrix_servers import (
     PYTHON,
     Certificates,
     Running,
@@ -30,7 +30,8 @@ from matrix_servers import (
 )
 
 TESTS = pathlib.Path(__file__).parent.parent
-SERVERS = str(TESTS / "websocket_framework_servers.py")
+SUPPORT = TESTS / "support"
+SERVERS = str(SUPPORT / "websocket_framework_servers.py")
 # .ci/run installs Node's ws here (npm install --prefix .venvs/node ws@8).
 NODE_MODULES = TESTS.parent / ".venvs" / "node" / "node_modules"
 
@@ -96,7 +97,7 @@ def daphne_server(tmp_path: pathlib.Path, certificates: Certificates) -> Iterato
     endpoint += f":certKey={certificates.cert}"
     argv = [PYTHON, "-m", "daphne", "-e", endpoint, "-b", "127.0.0.1", "-p", str(plain)]
     argv.append("channels_app:application")
-    yield from _serve(tmp_path, "daphne", argv, [tls, plain], env={"PYTHONPATH": str(TESTS)})
+    yield from _serve(tmp_path, "daphne", argv, [tls, plain], env={"PYTHONPATH": str(SUPPORT)})
 
 
 @pytest.fixture
@@ -107,7 +108,7 @@ def node_ws_server(tmp_path: pathlib.Path, certificates: Certificates) -> Iterat
     if not (NODE_MODULES / "ws").is_dir():
         pytest.skip(f"Node's ws package is not in {NODE_MODULES} (.ci/run installs it with npm)")
     ports = free_ports(2)
-    argv = [node, str(TESTS / "node_ws_server.js"), certificates.cert, certificates.key]
+    argv = [node, str(SUPPORT / "node_ws_server.js"), certificates.cert, certificates.key]
     argv += map(str, ports)
     yield from _serve(tmp_path, "node-ws", argv, ports, env={"NODE_PATH": str(NODE_MODULES)})
 

@@ -2,7 +2,7 @@
 
 Against the bundled server (hypercorn enables the extended CONNECT protocol
 and routes it like the HTTP/1.1 handshake), and against the small TLS server
-of tests/websocket_h2_server.py for what hypercorn never does: HTTP/2 without
+of tests/support/websocket_h2_server.py for what hypercorn never does: HTTP/2 without
 the setting, and a server that advertises it but refuses the route or breaks
 the round trip. Apache httpd (H2WebSockets) and nginx (no setting) are in the
 native server matrix.
@@ -19,14 +19,14 @@ from typing import Any
 import pytest
 import trustme
 
-import hostile
-from protocol_apps import protocol_app_source, protocol_conftest_source
+from pytest_upgrade import BundledCA, UpgradeServer
 from pytest_upgrade.probes.endpoint import ClientTrust, Endpoint
 from pytest_upgrade.probes.spec import ConnectionSpec, Request
 from pytest_upgrade.probes.websocket_h2 import websocket_over_h2
 from pytest_upgrade.probes.websocket_offer import WebSocketOffer
-from pytest_upgrade.server.bundled import BundledCA, UpgradeServer
-from websocket_h2_server import websocket_h2_endpoint
+from support import hostile
+from support.protocol_apps import protocol_app_source, protocol_conftest_source
+from support.websocket_h2_server import websocket_h2_endpoint
 
 TEST = """
 import pytest

@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from raw_servers import raw_server, response, websocket_endpoint
+from support.raw_servers import raw_server, response, websocket_endpoint
 
 pytest.importorskip("starlette", reason="starlette is in the test extra (pip install -e .[test])")
 

@@ -14,7 +14,6 @@ from typing import Any
 
 import pytest
 
-from observations import OBSERVED_AT, TLS_H2, TLS_HTTP11, exchange, observation
 from pytest_upgrade._model import (
     Exchange,
     FailureKind,
@@ -29,8 +28,10 @@ from pytest_upgrade._model import (
     TlsHandshake,
     Transport,
 )
-from pytest_upgrade.checks.catalogue import REGISTRY, Check, Verdict, checks_for, run_checks
-from pytest_upgrade.checks.registry import ANNOUNCED, GATED
+from pytest_upgrade._verdict import Verdict
+from pytest_upgrade.checks.catalogue import REGISTRY, Check, checks_for, run_checks
+from pytest_upgrade.checks.registry import Phase
+from support.observations import OBSERVED_AT, TLS_H2, TLS_HTTP11, exchange, observation
 
 # -- builders ------------------------------------------------------------------
 
@@ -180,7 +181,9 @@ PASSED, FAILED, WARNED, SKIPPED = Outcome.PASSED, Outcome.FAILED, Outcome.WARNED
 
 # Without a deadline (after=), the announcement checks of the gate do not run
 # (tests/unit/test_gate_checks.py covers them).
-H2_CHECKS = [check.id for check in checks_for("h2") if check.phase not in (ANNOUNCED, GATED)]
+H2_CHECKS = [
+    check.id for check in checks_for("h2") if check.phase not in (Phase.ANNOUNCED, Phase.GATED)
+]
 # Judged only for a requirement with an origin (tests/unit/test_cors_checks.py).
 CORS_CHECKS = ("cors-on-refusal", "cors-preflight-not-refused")
 
@@ -529,7 +532,7 @@ CASES = [
         PASSED,
     ),
     case(
-        # A sentence ends with a full stop; tests/apps.py's CORRECT app says exactly this.
+        # A sentence ends with a full stop; tests/support/apps.py's CORRECT app says exactly this.
         "problem-actionable",
         "detail ends with a full stop",
         make_observation(legacy_response(body=problem(detail="This endpoint requires HTTP/2."))),

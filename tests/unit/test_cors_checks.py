@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import pytest
 
-from observations import TLS_H2, exchange, observation, response
 from pytest_upgrade._model import Finding, Observation, Outcome, Requirement
 from pytest_upgrade._requirements import parse_declared, parse_origin, parse_requirement
 from pytest_upgrade.checks.catalogue import REGISTRY
@@ -15,6 +14,7 @@ from pytest_upgrade.grammar.cors import (
     preflight_allows,
     preflight_request_headers,
 )
+from support.observations import TLS_H2, exchange, observation, response
 
 PASSED, WARNED, SKIPPED, NOTED = Outcome.PASSED, Outcome.WARNED, Outcome.SKIPPED, Outcome.NOTED
 APP = "https://app.example"

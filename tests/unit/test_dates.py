@@ -9,19 +9,20 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from observations import TLS_H2, TLS_HTTP11, exchange, response
-from observations import observation as build
 from pytest_upgrade._model import Finding, Observation, Outcome, Requirement, Severity
 from pytest_upgrade._requirements import parse_declared, parse_requirement
+from pytest_upgrade._verdict import Verdict
 from pytest_upgrade.checks.catalogue import run_checks
 from pytest_upgrade.checks.gate import http_date
-from pytest_upgrade.checks.registry import Check, Verdict
+from pytest_upgrade.checks.registry import Check
 from pytest_upgrade.grammar import parse_calendar_date
 from pytest_upgrade.judge import RequirementResult
 from pytest_upgrade.report.html import render_html
 from pytest_upgrade.report.markdown import render_markdown
 from pytest_upgrade.report.results import failure_report, result_to_json, summary_line
-from report_samples import entry
+from support.observations import TLS_H2, TLS_HTTP11, exchange, response
+from support.observations import observation as build
+from support.report_samples import entry
 
 DEADLINE = dt.date(2027, 6, 1)
 AS_OF = dt.date(2026, 12, 1)

@@ -1,4 +1,4 @@
-"""The comparison the documentation's examples are run with (tests/doc_examples.py)."""
+"""The comparison the documentation's examples are run with (tests/support/doc_examples.py)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,13 @@ import pathlib
 
 import pytest
 
-from doc_examples import Page, examples_of, excerpt_mismatch, normalise, unaccounted_commands
+from support.doc_examples import (
+    Page,
+    examples_of,
+    excerpt_mismatch,
+    normalise,
+    unaccounted_commands,
+)
 
 OUTPUT = ["header", "collected 1 item", "", "test_x.py .   [100%]", "1 passed in Ns"]
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from observations import exchange
 from pytest_upgrade._model import Exchange, FailureKind, ProbeFailure, Response
 from pytest_upgrade.faults import unevaluable
+from support.observations import exchange
 
 TIMEOUT = ProbeFailure(FailureKind.TIMEOUT, "reading the response: no answer within 5 s")
 RESET = ProbeFailure(

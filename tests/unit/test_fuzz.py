@@ -39,7 +39,7 @@ from pytest_upgrade._model import (
 )
 from pytest_upgrade.checks.catalogue import REGISTRY, checks_for, run_checks
 from pytest_upgrade.checks.gate import parse_deprecation
-from pytest_upgrade.checks.registry import ANNOUNCED, GATED
+from pytest_upgrade.checks.registry import Phase
 from pytest_upgrade.grammar import (
     expected_accept,
     is_token,
@@ -382,8 +382,8 @@ def _expected_ids(observation: Observation) -> list[str]:
     return [
         check.id
         for check in checks_for(observation.requirement.protocol)
-        if (check.phase != ANNOUNCED or before)
-        and (check.phase != GATED or observation.requirement.after is not None)
+        if (check.phase != Phase.ANNOUNCED or before)
+        and (check.phase != Phase.GATED or observation.requirement.after is not None)
         and (check.applies is None or check.applies(observation.requirement))
     ]
 

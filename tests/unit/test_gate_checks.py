@@ -6,8 +6,6 @@ import datetime as dt
 
 import pytest
 
-from observations import TLS_H2, TLS_HTTP11, exchange, response
-from observations import observation as build
 from pytest_upgrade._model import (
     Finding,
     Observation,
@@ -16,6 +14,8 @@ from pytest_upgrade._model import (
 )
 from pytest_upgrade.checks.catalogue import run_checks
 from pytest_upgrade.checks.gate import parse_deprecation
+from support.observations import TLS_H2, TLS_HTTP11, exchange, response
+from support.observations import observation as build
 
 DEADLINE = dt.date(2027, 3, 1)
 BEFORE = dt.date(2026, 11, 22)

@@ -9,7 +9,7 @@ import re
 from html.parser import HTMLParser
 
 from pytest_upgrade.report.html import pytest_html_fragment, render_html
-from report_samples import DOCUMENT, entry
+from support.report_samples import DOCUMENT, entry
 
 HOSTILE = '<img src=x onerror="alert(1)">'
 

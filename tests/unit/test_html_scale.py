@@ -9,7 +9,7 @@ from pytest_upgrade.report.document import build_document, natural_key
 from pytest_upgrade.report.html import render_html
 from pytest_upgrade.report.html_scale import FULL_DETAIL_LIMIT
 from pytest_upgrade.report.markdown import render_markdown
-from report_samples import fleet_document
+from support.report_samples import fleet_document
 
 
 def test_a_fleet_of_5000_by_3_stays_small() -> None:

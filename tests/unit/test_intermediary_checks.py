@@ -8,8 +8,6 @@ HTTP/1.0 with 505 and "unsupported HTTP version: HTTP/1.0".
 
 from __future__ import annotations
 
-from observations import TLS_HTTP11, exchange, response
-from observations import observation as build
 from pytest_upgrade._model import (
     AnsweredBy,
     Exchange,
@@ -21,6 +19,8 @@ from pytest_upgrade._model import (
     Severity,
 )
 from pytest_upgrade.checks.catalogue import REGISTRY
+from support.observations import TLS_HTTP11, exchange, response
+from support.observations import observation as build
 
 WSS = "wss://127.0.0.1:8443/"
 HTTPS = "https://127.0.0.1:8443/"

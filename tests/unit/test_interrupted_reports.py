@@ -8,7 +8,7 @@ from pytest_upgrade.report.document import build_document, is_incomplete
 from pytest_upgrade.report.html import render_html
 from pytest_upgrade.report.markdown import render_markdown
 from pytest_upgrade.report.summary import summary_lines
-from report_samples import entry
+from support.report_samples import entry
 
 
 def interrupted(reported: int, selected: int, collected: int | None = None) -> dict[str, Any]:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from observations import exchange as build_exchange
-from observations import observation as build
 from pytest_upgrade._model import (
     Exchange,
     FailureKind,
@@ -13,6 +11,8 @@ from pytest_upgrade._model import (
     Response,
 )
 from pytest_upgrade.judge import judge, target_error
+from support.observations import exchange as build_exchange
+from support.observations import observation as build
 
 H2 = Requirement("h2", path="/v2/orders")
 URL = "https://127.0.0.1:8443/v2/orders"

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from pytest_upgrade.report.markdown import MAX_LISTED, TOP_DEADLINES, TOP_FAILURES, render_markdown
-from report_samples import DOCUMENT, entry
+from support.report_samples import DOCUMENT, entry
 
 
 def test_heading_counts_and_failures() -> None:

@@ -12,7 +12,7 @@ from pytest_upgrade.report.html import render_html
 from pytest_upgrade.report.markdown import render_markdown
 from pytest_upgrade.report.results import failure_report, result_to_json, summary_line
 from pytest_upgrade.report.summary import summary_lines
-from report_samples import entry
+from support.report_samples import entry
 
 REASON = "inconclusive, never passed: TLSv1: client-cannot-offer (no protocols available)"
 PASSED = Finding("upgraded-succeeds", Severity.MUST, Outcome.PASSED, "answered with 200")

@@ -1,27 +1,151 @@
-"""The package exports the fixture types, typed, without importing the heavy ones up front."""
+"""The package's exported members, pinned (httpx's tests/test_exported_members.py).
+
+Every name in ``pytest_upgrade.__all__`` exists, every public name of the
+package is in it, each is the kind of thing the docs say, and each has one
+import path: the package. The fixture types are imported on first use, so that
+``import pytest_upgrade`` does not pay for the server's dependencies.
+"""
 
 from __future__ import annotations
 
+import ast
+import dataclasses
+import enum
+import importlib
+import pathlib
 import subprocess
 import sys
+import types
 
 import pytest
 
 import pytest_upgrade
-from pytest_upgrade.glue.outcome import UpgradeOutcome
-from pytest_upgrade.judge import RequirementResult
-from pytest_upgrade.server.bundled import BundledCA, UpgradeServer
-from pytest_upgrade.server.policy import PolicyServer
+
+SRC = pathlib.Path(pytest_upgrade.__file__).parent
+DOCS = pathlib.Path(__file__).parents[2] / "docs"
+
+# name -> (the module that defines it, what it is).
+EXPORTED = {
+    "AnsweredBy": ("pytest_upgrade._model", "enum"),
+    "AppError": ("pytest_upgrade.server.recording", "frozen dataclass"),
+    "BundledCA": ("pytest_upgrade.server.ca", "class"),
+    "Exchange": ("pytest_upgrade._model", "frozen dataclass"),
+    "FailureKind": ("pytest_upgrade._model", "enum"),
+    "Finding": ("pytest_upgrade._model", "frozen dataclass"),
+    "HandshakeOutcome": ("pytest_upgrade._model", "enum"),
+    "Observation": ("pytest_upgrade._model", "frozen dataclass"),
+    "Offer": ("pytest_upgrade._model", "frozen dataclass"),
+    "Outcome": ("pytest_upgrade._model", "enum"),
+    "PolicyServer": ("pytest_upgrade.server.policy", "class"),
+    "ProbeFailure": ("pytest_upgrade._model", "frozen dataclass"),
+    "PytestUpgradeWarning": ("pytest_upgrade._warnings", "warning"),
+    "RecordedExchange": ("pytest_upgrade.server.policy", "frozen dataclass"),
+    "Requirement": ("pytest_upgrade._model", "frozen dataclass"),
+    "RequirementResult": ("pytest_upgrade.judge", "frozen dataclass"),
+    "Response": ("pytest_upgrade._model", "frozen dataclass"),
+    "ServerStartError": ("pytest_upgrade.server.bundled", "exception"),
+    "Severity": ("pytest_upgrade._model", "enum"),
+    "TlsHandshake": ("pytest_upgrade._model", "frozen dataclass"),
+    "Transport": ("pytest_upgrade._model", "frozen dataclass"),
+    "UpgradeOutcome": ("pytest_upgrade.glue.outcome", "class"),
+    "UpgradeServer": ("pytest_upgrade.server.bundled", "class"),
+}
+
+# Bound in the package's namespace by its own imports, not exported.
+_IMPORT_MACHINERY = {"annotations", "TYPE_CHECKING"}
 
 
-def test_every_exported_name_resolves_to_its_defining_object() -> None:
-    assert pytest_upgrade.UpgradeOutcome is UpgradeOutcome
-    assert pytest_upgrade.UpgradeServer is UpgradeServer
-    assert pytest_upgrade.BundledCA is BundledCA
-    assert pytest_upgrade.PolicyServer is PolicyServer
-    assert pytest_upgrade.RequirementResult is RequirementResult
-    for name in pytest_upgrade.__all__:
-        assert getattr(pytest_upgrade, name) is not None
+def kind_of(value: object) -> str:
+    if isinstance(value, types.FunctionType):
+        return "function"
+    assert isinstance(value, type), value
+    if issubclass(value, enum.Enum):
+        return "enum"
+    if issubclass(value, Warning):
+        return "warning"
+    if issubclass(value, Exception):
+        return "exception"
+    if dataclasses.is_dataclass(value):
+        frozen = value.__dataclass_params__.frozen  # type: ignore[attr-defined]
+        return "frozen dataclass" if frozen else "dataclass"
+    return "class"
+
+
+def test_all_is_sorted_and_is_the_pinned_list() -> None:
+    assert pytest_upgrade.__all__ == sorted(pytest_upgrade.__all__)
+    assert pytest_upgrade.__all__ == sorted(EXPORTED)
+
+
+def test_every_public_name_of_the_package_is_exported() -> None:
+    public = {
+        name
+        for name, value in vars(pytest_upgrade).items()
+        if not name.startswith("_")
+        and not isinstance(value, types.ModuleType)  # submodules, once imported
+        and name not in _IMPORT_MACHINERY
+    }
+    assert public <= set(pytest_upgrade.__all__)
+
+
+@pytest.mark.parametrize("name", sorted(EXPORTED))
+def test_an_exported_name_is_its_defining_object_of_its_kind(name: str) -> None:
+    module, kind = EXPORTED[name]
+    value = getattr(pytest_upgrade, name)
+    assert getattr(importlib.import_module(module), name) is value
+    assert (value.__module__, value.__qualname__) == (module, name)
+    assert kind_of(value) == kind
+
+
+def _public_modules() -> list[str]:
+    names = []
+    for path in sorted(SRC.rglob("*.py")):
+        parts = ("pytest_upgrade", *path.relative_to(SRC).with_suffix("").parts)
+        if parts[-1] == "__init__":
+            parts = parts[:-1]
+        if len(parts) > 1 and not any(part.startswith("_") for part in parts[1:]):
+            names.append(".".join(parts))
+    return names
+
+
+@pytest.mark.parametrize("name", sorted(EXPORTED))
+def test_an_exported_name_has_one_import_path_the_package(name: str) -> None:
+    """No public module lists it in its own ``__all__`` but the one defining it.
+
+    (Python lets a name be imported from any module that imports it; ``__all__``
+    says where it is meant to come from, and mypy --strict holds src/ to that.)
+    """
+    module, _ = EXPORTED[name]
+    others = [
+        other
+        for other in _public_modules()
+        if other != module and name in getattr(importlib.import_module(other), "__all__", ())
+    ]
+    assert others == []
+
+
+def test_the_docs_import_exported_names_from_the_package() -> None:
+    wrong = []
+    for page in sorted(DOCS.rglob("*.md")):
+        for line in page.read_text().splitlines():
+            words = line.replace(",", " ").split()
+            if line.lstrip().startswith("from pytest_upgrade.") and "import" in words:
+                named = set(words[words.index("import") + 1 :]) & set(EXPORTED)
+                wrong += [f"{page.relative_to(DOCS)}: {line.strip()}" for _ in named]
+    assert wrong == []
+
+
+def test_every_lazily_imported_name_is_in_the_type_checking_imports() -> None:
+    """Type checkers see what ``__getattr__`` returns: the same names, from the same modules."""
+    tree = ast.parse((SRC / "__init__.py").read_text())
+    seen = {
+        alias.name: f"pytest_upgrade.{node.module}"
+        for node in ast.walk(tree)
+        if isinstance(node, ast.ImportFrom) and node.level == 1 and node.module
+        for alias in node.names
+    }
+    assert {name: seen.get(name) for name in EXPORTED} == {
+        name: module for name, (module, _) in EXPORTED.items()
+    }
 
 
 def test_an_unknown_name_is_an_attribute_error() -> None:

@@ -7,11 +7,11 @@ from __future__ import annotations
 
 import pytest
 
-from observations import HTTPS, TLS_H2, exchange, observation, response
 from pytest_upgrade._model import Finding, Observation, Outcome, Requirement, Severity
 from pytest_upgrade.checks.catalogue import REGISTRY
 from pytest_upgrade.checks.registry import run_checks
 from pytest_upgrade.grammar.hsts import StsField, parse_sts
+from support.observations import HTTPS, TLS_H2, exchange, observation, response
 
 PASSED, FAILED, WARNED, SKIPPED, NOTED = (
     Outcome.PASSED,

@@ -6,8 +6,8 @@ import pathlib
 import time
 from typing import Any
 
-from doc_blocks import UPDATE, read_block, write_block
 from pytest_upgrade.report.summary import summary_lines
+from support.doc_blocks import UPDATE, read_block, write_block
 
 FLEET_PAGE = pathlib.Path(__file__).parents[2] / "docs" / "how-to" / "fleet.md"
 

@@ -11,8 +11,6 @@ from typing import Any
 
 import pytest
 
-from observations import TLS_HTTP11, exchange, response
-from observations import observation as build
 from pytest_upgrade._model import Exchange, Observation, Outcome, ProbeFailure, Requirement
 from pytest_upgrade._model import FailureKind as Kind
 from pytest_upgrade._requirements import parse_declared, parse_requirement
@@ -24,6 +22,8 @@ from pytest_upgrade.probes.websocket_offer import (
     origin_of,
     split_protocols,
 )
+from support.observations import TLS_HTTP11, exchange, response
+from support.observations import observation as build
 
 WSS = "wss://127.0.0.1:8443/graphql"
 WS = "ws://127.0.0.1:8080/graphql"

@@ -7,12 +7,14 @@ from .._model import (
     Response,
     Severity,
 )
+from .._verdict import Verdict
 from ..grammar import (
     parse_cache_control,
     parse_http_date,
 )
-from .preconditions import ALL, evaluation_time, on_the_426
-from .registry import REFUSAL, Verdict
+from ..protocols import REFUSED
+from .preconditions import evaluation_time, on_the_426
+from .registry import Phase
 from .registry import check as _check
 
 
@@ -21,8 +23,8 @@ from .registry import check as _check
     Severity.SHOULD,
     "RFC 9111 §4.2.2, RFC 9110 §15.1",
     "The 426 carries no explicit freshness (max-age, s-maxage, public, a future Expires).",
-    ALL,
-    phase=REFUSAL,
+    REFUSED,
+    phase=Phase.REFUSAL,
 )
 @on_the_426()
 def check_not_cacheable(observation: Observation, response: Response) -> Verdict:

@@ -14,11 +14,13 @@ listed.
 from __future__ import annotations
 
 from .._model import Observation, Requirement, Response, Severity
+from .._verdict import Verdict
 from ..grammar.cors import allows_origin, preflight_allows
 from ..probes.target import CORS_PREFLIGHT
 from ..protocols import PROTOCOLS
+from ..protocols.roles import UPGRADED
 from .preconditions import the_426
-from .registry import REFUSAL, UPGRADED, Verdict
+from .registry import Phase
 from .registry import check as _check
 
 # Every refusable protocol whose request a browser makes as a CORS request.
@@ -76,7 +78,7 @@ def _upgraded_allows(observation: Observation, origin: str) -> tuple[bool, bool,
     "Fetch §3.2, RFC 9110 §15.5.22",
     "When the upgraded answer lets the requirement's origin read it, the 426 does too.",
     CORS_PROTOCOLS,
-    phase=REFUSAL,
+    phase=Phase.REFUSAL,
     applies=_with_origin,
 )
 def check_cors_on_refusal(observation: Observation) -> Verdict:
@@ -121,7 +123,7 @@ def check_cors_on_refusal(observation: Observation) -> Verdict:
     "Fetch §4.8, RFC 9110 §15.5.22",
     "A CORS preflight over the legacy protocol succeeds, so the page sees the 426 of its request.",
     CORS_PROTOCOLS,
-    phase=REFUSAL,
+    phase=Phase.REFUSAL,
     applies=_with_origin,
 )
 def check_cors_preflight(observation: Observation) -> Verdict:

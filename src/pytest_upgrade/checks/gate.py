@@ -13,9 +13,12 @@ import datetime as dt
 import http_sf
 
 from .._model import Observation, Response, Severity
+from .._verdict import Verdict
 from ..grammar import parse_http_date
-from .preconditions import ALL, evaluation_time, on_the_legacy_answer, response_of
-from .registry import ANNOUNCED, GATED, UPGRADED, Verdict
+from ..protocols import REFUSED
+from ..protocols.roles import UPGRADED
+from .preconditions import evaluation_time, on_the_legacy_answer, response_of
+from .registry import Phase
 from .registry import check as _check
 
 __all__ = ["http_date", "parse_deprecation"]
@@ -54,8 +57,8 @@ def _deadline(observation: Observation) -> str:
     Severity.MUST,
     "RFC 9745 §1, RFC 8594 §1",
     "Before the deadline, the legacy request still succeeds (2xx/3xx).",
-    ALL,
-    phase=ANNOUNCED,
+    REFUSED,
+    phase=Phase.ANNOUNCED,
 )
 @on_the_legacy_answer()
 def check_legacy_still_served(observation: Observation, response: Response) -> Verdict:
@@ -87,8 +90,8 @@ def check_legacy_still_served(observation: Observation, response: Response) -> V
     Severity.SHOULD,
     "RFC 9745 §2",
     "The legacy response carries Deprecation as a structured-field date (@<epoch seconds>).",
-    ALL,
-    phase=ANNOUNCED,
+    REFUSED,
+    phase=Phase.ANNOUNCED,
 )
 @on_the_legacy_answer(served=True)
 def check_deprecation_header(observation: Observation, response: Response) -> Verdict:
@@ -121,8 +124,8 @@ def check_deprecation_header(observation: Observation, response: Response) -> Ve
     "RFC 8594 §3, RFC 9745 §4",
     "The legacy response carries one Sunset, an HTTP-date not yet past and no later than"
     " 00:00 UTC of the deadline day, and not earlier than Deprecation.",
-    ALL,
-    phase=ANNOUNCED,
+    REFUSED,
+    phase=Phase.ANNOUNCED,
 )
 @on_the_legacy_answer(served=True)
 def check_sunset_header(observation: Observation, response: Response) -> Verdict:
@@ -201,8 +204,8 @@ def _judge_sunset(
     Severity.SHOULD,
     "RFC 9745 §2, RFC 8594 §3",
     "The upgraded answer carries neither Deprecation nor Sunset: only the legacy protocol ends.",
-    ALL,
-    phase=GATED,
+    REFUSED,
+    phase=Phase.GATED,
 )
 def check_upgraded_not_deprecated(observation: Observation) -> Verdict:
     response, reason = response_of(observation, UPGRADED)

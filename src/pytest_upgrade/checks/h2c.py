@@ -7,7 +7,7 @@ from .._model import (
     Observation,
     Severity,
 )
-from .registry import Verdict
+from .._verdict import Verdict
 from .registry import check as _check
 
 

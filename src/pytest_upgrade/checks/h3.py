@@ -10,9 +10,10 @@ exchange itself; these checks judge the advertisement and the comparison.
 from __future__ import annotations
 
 from .._model import Exchange, Observation, Response, Severity
+from .._verdict import Verdict
 from ..grammar import Alternative, AltSvcField, parse_alt_svc
 from ..protocols.h3 import ADVERTISING_ROLES, H3, LEGACY_H2, advertised_h3, origin_host
-from .registry import LEGACY, UPGRADED, Verdict
+from ..protocols.roles import LEGACY, UPGRADED
 from .registry import check as _check
 
 __all__: list[str] = []

@@ -9,11 +9,12 @@ for an ``Upgrade`` field naming a protocol the connection cannot switch to.
 
 from __future__ import annotations
 
+from .._evidence import answer_shows, excerpt, intermediary
 from .._model import Exchange, Observation, Response, Severity
+from .._verdict import Verdict
 from ..grammar import UpgradeProtocol, parse_upgrade
 from ..protocols import TOKENS
-from .evidence import answer_shows, excerpt, intermediary
-from .registry import LEGACY, UPGRADED, Verdict
+from ..protocols.roles import LEGACY, UPGRADED
 from .registry import check as _check
 
 _ALL = TOKENS

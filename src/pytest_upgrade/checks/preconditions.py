@@ -19,16 +19,15 @@ from .._model import (
     Observation,
     Response,
 )
-from ..protocols import REFUSED, version_tuple
+from .._verdict import Verdict
+from ..protocols import version_tuple
+from ..protocols.roles import LEGACY
 from ..protocols.tls import TLS12, TLS13
-from .registry import LEGACY, CheckFunction, Verdict
+from .registry import CheckFunction
 
 # A check of one response: (observation, the response it is about) -> Verdict.
 ResponseCheck = Callable[[Observation, Response], Verdict]
 
-# Every requirement refused with a 426 (TLS ones on their cleartext URL): all but
-# h3, which is advertised (Alt-Svc), never asked for by a 426.
-ALL = REFUSED
 TLS_REQUIREMENTS = (TLS12.token, TLS13.token)
 
 

@@ -2,20 +2,21 @@
 
 from __future__ import annotations
 
+from .._evidence import content, excerpt
 from .._model import (
     Observation,
     Response,
     Severity,
 )
+from .._verdict import Verdict
 from ..grammar import (
     is_uri_reference,
     parse_media_type,
     parse_problem_json,
 )
-from ..protocols import protocol_for
-from .evidence import content, excerpt
-from .preconditions import ALL, on_the_426
-from .registry import REFUSAL, Verdict
+from ..protocols import REFUSED, protocol_for
+from .preconditions import on_the_426
+from .registry import Phase
 from .registry import check as _check
 
 
@@ -40,8 +41,8 @@ def _problem(response: Response) -> tuple[dict[str, object] | None, str]:
     Severity.SHOULD,
     "RFC 9457 §3",
     "The 426 body is application/problem+json.",
-    ALL,
-    phase=REFUSAL,
+    REFUSED,
+    phase=Phase.REFUSAL,
 )
 @on_the_426()
 def check_problem_media_type(observation: Observation, response: Response) -> Verdict:
@@ -105,8 +106,8 @@ def _member_problems(members: dict[str, object], status_code: int) -> tuple[list
     Severity.MUST,
     "RFC 9457 §3.1",
     "A problem+json body is a JSON object whose status, if present, equals the real status.",
-    ALL,
-    phase=REFUSAL,
+    REFUSED,
+    phase=Phase.REFUSAL,
 )
 @on_the_426()
 def check_problem_body(observation: Observation, response: Response) -> Verdict:
@@ -183,8 +184,8 @@ _STANDARD_MEMBERS = frozenset({"type", "title", "status", "detail", "instance"})
     Severity.SHOULD,
     "RFC 9457 §3.1.4",
     "The problem names the required protocol, or links to a migration guide.",
-    ALL,
-    phase=REFUSAL,
+    REFUSED,
+    phase=Phase.REFUSAL,
 )
 @on_the_426()
 def check_problem_actionable(observation: Observation, response: Response) -> Verdict:

@@ -10,9 +10,11 @@ whether the https answers then keep clients off cleartext (HSTS, RFC 6797).
 from __future__ import annotations
 
 from .._model import Observation, Response, Severity
+from .._verdict import Verdict
 from ..grammar.hsts import parse_sts
+from ..protocols.roles import LEGACY, UPGRADED
 from .preconditions import TLS_REQUIREMENTS, HttpsRedirect, https_redirect
-from .registry import ENFORCED, LEGACY, UPGRADED, Verdict
+from .registry import Phase
 from .registry import check as _check
 
 PERMANENT = frozenset({301, 308})  # §15.4.2, §15.4.9
@@ -53,7 +55,7 @@ def _redirect(observation: Observation) -> tuple[HttpsRedirect | None, Verdict |
     "RFC 9110 §15.4",
     "A redirect to https standing in for the 426 is permanent (301 or 308).",
     TLS_REQUIREMENTS,
-    phase=ENFORCED,
+    phase=Phase.ENFORCED,
 )
 def check_redirect_permanent(observation: Observation) -> Verdict:
     redirect, without = _redirect(observation)
@@ -80,7 +82,7 @@ def check_redirect_permanent(observation: Observation) -> Verdict:
     "RFC 9110 §15.4.2-15.4.4, §15.4.8-15.4.9",
     "A redirect to https for a request other than GET or HEAD is a 307 or 308.",
     TLS_REQUIREMENTS,
-    phase=ENFORCED,
+    phase=Phase.ENFORCED,
 )
 def check_redirect_keeps_method(observation: Observation) -> Verdict:
     redirect, without = _redirect(observation)
@@ -178,7 +180,7 @@ def _sts_verdict(response: Response, cleartext_note: str) -> Verdict:
     "RFC 6797 §6.1, §8.1",
     "The https answers carry Strict-Transport-Security with a max-age of at least 180 days.",
     TLS_REQUIREMENTS,
-    phase=ENFORCED,
+    phase=Phase.ENFORCED,
 )
 def check_hsts(observation: Observation) -> Verdict:
     exchange = observation.exchange(UPGRADED)

@@ -1,10 +1,11 @@
-"""The registry of checks, and what a check decides (a :class:`Verdict`).
+"""The registry of checks: each a named rule with its severity, RFC section and phase.
 
 A check is a small pure function from an :class:`Observation` (what the probes
-recorded) to a :class:`Verdict`. It does no I/O and imports nothing from
-pytest, httpx, hypercorn or asyncio, so every rule is unit-tested with
-hand-built exchanges. Check ids are public and stable: they appear in failure
-reports, in the JSON report and in ``--upgrade-checks`` selections.
+recorded) to a :class:`~pytest_upgrade._verdict.Verdict`. It does no I/O and
+imports nothing from pytest, httpx, hypercorn or asyncio, so every rule is
+unit-tested with hand-built exchanges. Check ids are public and stable: they
+appear in failure reports, in the JSON report and in ``--upgrade-checks``
+selections.
 """
 
 from __future__ import annotations
@@ -14,82 +15,18 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 from .._model import Finding, Observation, Outcome, Requirement, Severity
+from .._verdict import Status, Verdict
+from ..protocols.roles import LEGACY
 
 __all__ = [
-    "ALWAYS",
-    "ANNOUNCED",
-    "ENFORCED",
-    "GATED",
-    "LEGACY",
-    "REFUSAL",
     "REGISTRY",
-    "UPGRADED",
     "Check",
+    "CheckFunction",
     "Phase",
-    "Status",
-    "Verdict",
     "check",
     "checks_for",
     "run_checks",
 ]
-
-LEGACY = "legacy"
-UPGRADED = "upgraded"
-
-
-class Status(enum.StrEnum):
-    """What a check function decided about its rule."""
-
-    OK = "ok"
-    VIOLATED = "violated"
-    SKIPPED = "skipped"  # the rule could not be judged: the message says why
-
-
-@dataclass(frozen=True)
-class Verdict:
-    """What a check function decided: a :class:`Status`, and what it saw.
-
-    (A requirement's verdict, PASSED or FAILED, is decided from these by
-    ``report.results.RequirementResult``.) ``severity`` lowers the
-    check's own severity for this one verdict, for rules whose catalogue entry
-    mixes a MUST with SHOULD-level notes (for example a problem member of the
-    wrong type, which consumers ignore: RFC 9457 §3.1).
-    """
-
-    status: Status
-    message: str
-    expected: str = ""
-    actual: str = ""
-    diagnosis: str = ""
-    severity: Severity | None = None
-    applies: bool = True  # False: skipped because the rule's condition does not hold
-
-    @classmethod
-    def ok(cls, message: str, *, expected: str = "", actual: str = "") -> Verdict:
-        return cls(Status.OK, message, expected=expected, actual=actual)
-
-    @classmethod
-    def skip(cls, reason: str) -> Verdict:
-        """The rule applies but could not be judged (a must-check "not run")."""
-        return cls(Status.SKIPPED, reason)
-
-    @classmethod
-    def not_applicable(cls, reason: str) -> Verdict:
-        """Skipped because the rule's condition does not hold (no 426 to read, no 101)."""
-        return cls(Status.SKIPPED, reason, applies=False)
-
-    @classmethod
-    def violated(
-        cls,
-        message: str,
-        *,
-        expected: str = "",
-        actual: str = "",
-        diagnosis: str = "",
-        severity: Severity | None = None,
-    ) -> Verdict:
-        return cls(Status.VIOLATED, message, expected, actual, diagnosis, severity)
-
 
 CheckFunction = Callable[[Observation], Verdict]
 
@@ -102,13 +39,6 @@ class Phase(enum.StrEnum):
     ENFORCED = "enforced"  # judges that the legacy protocol is refused: from the deadline on
     ANNOUNCED = "announced"  # judges the announcement: only before the deadline
     GATED = "gated"  # judges a requirement with a deadline, before and after it
-
-
-ALWAYS = Phase.ALWAYS
-REFUSAL = Phase.REFUSAL
-ENFORCED = Phase.ENFORCED
-ANNOUNCED = Phase.ANNOUNCED
-GATED = Phase.GATED
 
 
 @dataclass(frozen=True)
@@ -226,11 +156,13 @@ def run_checks(observation: Observation, selected: Sequence[str] | None = None) 
     for check in checks_for(observation.requirement.protocol, selected):
         if check.applies is not None and not check.applies(observation.requirement):
             continue
-        if (check.phase == ANNOUNCED and not before) or (
-            check.phase == GATED and observation.requirement.after is None
+        if (check.phase is Phase.ANNOUNCED and not before) or (
+            check.phase is Phase.GATED and observation.requirement.after is None
         ):
             continue
-        if before and (check.phase == ENFORCED or (check.phase == REFUSAL and not served_426)):
+        if before and (
+            check.phase is Phase.ENFORCED or (check.phase is Phase.REFUSAL and not served_426)
+        ):
             findings.append(_not_yet(check, observation))
             continue
         findings.append(check.run(observation))

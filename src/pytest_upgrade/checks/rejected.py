@@ -11,9 +11,9 @@ how to give the probes what the app needs. Pure functions, no I/O.
 
 from __future__ import annotations
 
+from .._evidence import answer_shows
 from .._model import Exchange, Observation
-from .evidence import answer_shows
-from .registry import LEGACY, UPGRADED
+from ..protocols.roles import LEGACY, UPGRADED
 
 __all__ = ["both_rejected", "rejection_diagnosis"]
 

@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+from .._evidence import failure_diagnosis
 from .._model import (
     Exchange,
     FailureKind,
     Observation,
     Severity,
 )
-from ..protocols import protocol_for
-from .evidence import failure_diagnosis
-from .preconditions import ALL, https_redirect
-from .registry import LEGACY, REFUSAL, Verdict
+from .._verdict import Verdict
+from ..protocols import REFUSED, protocol_for
+from ..protocols.roles import LEGACY
+from .preconditions import https_redirect
+from .registry import Phase
 from .registry import check as _check
 from .rejected import both_rejected, rejection_diagnosis
 
@@ -91,8 +93,8 @@ def _status_diagnosis(observation: Observation, exchange: Exchange) -> str:
     Severity.MUST,
     "RFC 9110 §15.5.22",
     "The legacy request is answered with 426 Upgrade Required.",
-    ALL,
-    phase=REFUSAL,
+    REFUSED,
+    phase=Phase.REFUSAL,
 )
 def check_status_426(observation: Observation) -> Verdict:
     exchange = observation.exchange(LEGACY)

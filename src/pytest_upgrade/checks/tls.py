@@ -9,11 +9,13 @@ from .._model import (
     Severity,
     TlsHandshake,
 )
+from .._verdict import Verdict
 from ..grammar import parse_connection, parse_upgrade
 from ..probes.target import LEGACY_TLS_VERSIONS
 from ..protocols import version_tuple
+from ..protocols.roles import LEGACY
 from .preconditions import TLS_REQUIREMENTS, https_redirect, required_tls
-from .registry import ENFORCED, LEGACY, Verdict
+from .registry import Phase
 from .registry import check as _check
 
 
@@ -23,7 +25,7 @@ from .registry import check as _check
     "RFC 8996 §2-3, RFC 9113 §9.2",
     "TLS 1.0 and TLS 1.1 handshakes are refused.",
     ("h2", *TLS_REQUIREMENTS),
-    phase=ENFORCED,
+    phase=Phase.ENFORCED,
 )
 def check_tls_legacy_refused(observation: Observation) -> Verdict:
     handshakes = [h for h in observation.handshakes if h.version in LEGACY_TLS_VERSIONS]
@@ -60,7 +62,7 @@ def _handshake_lines(handshakes: list[TlsHandshake]) -> str:
     "RFC 8446 §4.2.1",
     "A TLS 1.2 handshake is refused when TLS 1.3 is required.",
     ("TLS/1.3",),
-    phase=ENFORCED,
+    phase=Phase.ENFORCED,
 )
 def check_tls_below_required_refused(observation: Observation) -> Verdict:
     handshakes = [h for h in observation.handshakes if h.version == "TLSv1.2"]
@@ -87,7 +89,7 @@ def check_tls_below_required_refused(observation: Observation) -> Verdict:
     "A cleartext request gets 426 with Upgrade: TLS/1.x and Connection: upgrade, or a"
     " redirect to the same resource over https.",
     TLS_REQUIREMENTS,
-    phase=ENFORCED,
+    phase=Phase.ENFORCED,
 )
 def check_cleartext_refused(observation: Observation) -> Verdict:
     exchange = observation.exchange(LEGACY)

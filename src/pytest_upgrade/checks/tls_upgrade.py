@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from .._evidence import answer_shows
 from .._model import Exchange, FailureKind, Observation, Response, Severity
+from .._verdict import Verdict
 from ..grammar import parse_upgrade
 from ..probes.tls_upgrade import TLS_UPGRADE, TLS_UPGRADED
 from ..protocols import version_tuple
-from .evidence import answer_shows
+from ..protocols.roles import LEGACY
 from .preconditions import TLS_REQUIREMENTS, required_tls
-from .registry import LEGACY, REFUSAL, Verdict
+from .registry import Phase
 from .registry import check as _check
 
 _BUNDLED = (
@@ -58,7 +60,7 @@ def _tls_named(response: Response) -> bool:
     " OPTIONS * with Upgrade: TLS/1.x and Connection: Upgrade gets 101 (a redirect to https"
     " instead of the 426 does not advertise it).",
     TLS_REQUIREMENTS,
-    phase=REFUSAL,
+    phase=Phase.REFUSAL,
 )
 def check_tls_upgrade_performed(observation: Observation) -> Verdict:
     token, reason = _advertised(observation)

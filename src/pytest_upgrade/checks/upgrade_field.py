@@ -5,19 +5,20 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable
 
+from .._evidence import intermediary
 from .._model import (
     Observation,
     Response,
     Severity,
 )
+from .._verdict import Verdict
 from ..grammar import (
     parse_connection,
     parse_upgrade,
 )
-from ..protocols import protocol_for
-from .evidence import intermediary
-from .preconditions import ALL, on_the_426, show_field
-from .registry import REFUSAL, CheckFunction, Verdict
+from ..protocols import REFUSED, protocol_for
+from .preconditions import on_the_426, show_field
+from .registry import CheckFunction, Phase
 from .registry import check as _check
 
 
@@ -34,8 +35,8 @@ def _proxy_note(observation: Observation, response: Response, note: str) -> str:
     Severity.MUST,
     "RFC 9110 §15.5.22, §7.8",
     "The 426 carries an Upgrade header field.",
-    ALL,
-    phase=REFUSAL,
+    REFUSED,
+    phase=Phase.REFUSAL,
 )
 @on_the_426(connection_fields=True)
 def check_upgrade_present(observation: Observation, response: Response) -> Verdict:
@@ -81,8 +82,8 @@ def _on_the_upgrade_field(judge: UpgradeCheck) -> CheckFunction:
     Severity.MUST,
     "RFC 9110 §7.8",
     'Upgrade parses as 1#protocol, protocol = protocol-name ["/" protocol-version].',
-    ALL,
-    phase=REFUSAL,
+    REFUSED,
+    phase=Phase.REFUSAL,
 )
 @_on_the_upgrade_field
 def check_upgrade_syntax(observation: Observation, response: Response, value: str) -> Verdict:
@@ -101,8 +102,8 @@ def check_upgrade_syntax(observation: Observation, response: Response, value: st
     Severity.MUST,
     "RFC 9110 §7.8",
     "Upgrade lists a protocol that satisfies the requirement.",
-    ALL,
-    phase=REFUSAL,
+    REFUSED,
+    phase=Phase.REFUSAL,
 )
 @_on_the_upgrade_field
 def check_upgrade_names_required(
@@ -118,8 +119,8 @@ def check_upgrade_names_required(
     Severity.MUST,
     "RFC 9110 §7.8",
     "On an HTTP/1.x 426, Connection contains the upgrade option.",
-    ALL,
-    phase=REFUSAL,
+    REFUSED,
+    phase=Phase.REFUSAL,
 )
 @on_the_426(connection_fields=True)
 def check_connection_upgrade(observation: Observation, response: Response) -> Verdict:

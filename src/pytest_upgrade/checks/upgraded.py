@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from .._evidence import failure_diagnosis, intermediary
 from .._model import (
     Exchange,
     FailureKind,
@@ -9,9 +10,9 @@ from .._model import (
     Response,
     Severity,
 )
+from .._verdict import Status, Verdict
 from ..protocols import TOKENS, protocol_for
-from .evidence import failure_diagnosis, intermediary
-from .registry import UPGRADED, Status, Verdict
+from ..protocols.roles import UPGRADED
 from .registry import check as _check
 from .rejected import both_rejected, rejection_diagnosis
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from .._evidence import answer_shows, excerpt
 from .._model import (
     AnsweredBy,
     Exchange,
@@ -10,10 +11,10 @@ from .._model import (
     Response,
     Severity,
 )
+from .._verdict import Verdict
 from ..grammar import expected_accept, parse_connection, parse_upgrade, split_list
+from ..protocols.roles import LEGACY, UPGRADED
 from ..protocols.websocket import WEBSOCKET_H2
-from .evidence import answer_shows, excerpt
-from .registry import LEGACY, UPGRADED, Verdict
 from .registry import check as _check
 from .upgraded import combine, upgraded_exchanges
 

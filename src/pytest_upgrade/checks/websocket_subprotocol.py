@@ -11,9 +11,10 @@ more than once in a response, and names a single subprotocol there. RFC 8441
 from __future__ import annotations
 
 from .._model import Exchange, Observation, Severity
+from .._verdict import Status, Verdict
 from ..grammar import split_list
+from ..protocols.roles import UPGRADED
 from ..protocols.websocket import WEBSOCKET_H2
-from .registry import UPGRADED, Status, Verdict
 from .registry import check as _check
 
 

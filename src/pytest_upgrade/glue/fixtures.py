@@ -131,7 +131,8 @@ def upgrade_server(
     # The enforcer lets everything through unless something is enforced.
     from hypercorn.utils import is_asgi  # noqa: PLC0415 (lazy: heavy)
 
-    from ..server.bundled import BundledCA, ServerStartError, UpgradeServer  # noqa: PLC0415 (lazy: heavy)
+    from ..server.bundled import ServerStartError, UpgradeServer  # noqa: PLC0415 (lazy: heavy)
+    from ..server.ca import BundledCA  # noqa: PLC0415 (lazy: heavy)
 
     app = enforcing_app(upgrade_app, config.stash[ENFORCER], asgi=is_asgi(upgrade_app))
     ca = BundledCA()

@@ -2,8 +2,8 @@
 
 Adding a protocol is one module here declaring a :class:`Protocol` (plus the
 probe module its plan uses), listed in :data:`PROTOCOLS`. Everything that
-lists protocols elsewhere — the marker's accepted values and help, the checks'
-``ALL``, what enforcement accepts, the docs' order, the fuzz tests — derives
+lists protocols elsewhere — the marker's accepted values and help, the
+protocols the checks apply to, what enforcement accepts, the docs' order, the fuzz tests — derives
 from this registry.
 """
 

@@ -17,7 +17,7 @@ from types import MappingProxyType
 from typing import Any
 
 from .._model import Exchange, FailureKind, Observation, Refusal, Response
-from ..checks.registry import Verdict
+from .._verdict import Verdict
 from ..grammar import UpgradeProtocol, parse_upgrade
 from ..probes.endpoint import ClientTrust
 from ..probes.target import Plan, Target

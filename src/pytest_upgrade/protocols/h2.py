@@ -7,7 +7,7 @@ from types import MappingProxyType
 from typing import Any
 
 from .._model import Exchange, FailureKind, Observation, Refusal, Requirement, Response, Severity
-from ..checks.registry import LEGACY, Verdict
+from .._verdict import Verdict
 from ..grammar import parse_upgrade
 from ..probes.endpoint import ClientTrust
 from ..probes.http1 import http1_exchange
@@ -21,6 +21,7 @@ from ..probes.target import (
     requirement_request,
 )
 from ._base import Protocol, alpn_verdict, mention, no_response
+from .roles import LEGACY
 
 __all__ = ["H2"]
 

@@ -10,7 +10,7 @@ import h2.config
 import h2.connection
 
 from .._model import Exchange, FailureKind, Observation, Refusal, Requirement, Response
-from ..checks.registry import Verdict
+from .._verdict import Verdict
 from ..probes.endpoint import ClientTrust
 from ..probes.http1 import http1_exchange
 from ..probes.http2 import http2_exchange

@@ -25,7 +25,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from .._model import Exchange, FailureKind, Observation, ProbeFailure, Requirement, Response
-from ..checks.registry import LEGACY, Verdict
+from .._verdict import Verdict
 from ..grammar import Alternative, parse_alt_svc
 from ..probes.endpoint import ClientTrust, Endpoint
 from ..probes.http1 import http1_exchange
@@ -33,6 +33,7 @@ from ..probes.http2 import http2_exchange
 from ..probes.quic import aioquic_missing, h3_exchange
 from ..probes.target import Probe, Target, missing, requirement_request
 from ._base import Protocol, alpn_verdict, mention, no_response
+from .roles import LEGACY
 
 __all__ = ["ADVERTISING_ROLES", "H3", "LEGACY_H2", "advertised_h3", "origin_host"]
 

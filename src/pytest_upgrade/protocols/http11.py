@@ -6,7 +6,7 @@ from functools import partial
 from typing import Any
 
 from .._model import Exchange, Observation, Refusal, Requirement, Response
-from ..checks.registry import Verdict
+from .._verdict import Verdict
 from ..probes.endpoint import ClientTrust
 from ..probes.http1 import http1_exchange
 from ..probes.target import Probe, Target, requirement_request

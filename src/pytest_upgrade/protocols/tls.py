@@ -15,7 +15,7 @@ from .._model import (
     Requirement,
     Response,
 )
-from ..checks.registry import Verdict
+from .._verdict import Verdict
 from ..probes.endpoint import TLS_VERSIONS, ClientTrust
 from ..probes.http1 import http1_exchange
 from ..probes.http2 import http2_exchange

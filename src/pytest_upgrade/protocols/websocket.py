@@ -7,9 +7,9 @@ import os
 from collections.abc import Callable
 from functools import partial
 
+from .._evidence import answer_shows
 from .._model import Exchange, Observation, Requirement, Response
-from ..checks.evidence import answer_shows
-from ..checks.registry import Verdict
+from .._verdict import Verdict
 from ..grammar import UNASSIGNED_WEBSOCKET_VERSION
 from ..probes.endpoint import Endpoint
 from ..probes.http1 import http1_exchange

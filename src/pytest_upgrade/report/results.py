@@ -16,7 +16,6 @@ from .._model import Exchange, Finding, Observation, Offer, Outcome, Requirement
 from ..judge import RequirementResult
 
 __all__ = [
-    "RequirementResult",
     "failure_report",
     "not_run_summary",
     "not_run_text",

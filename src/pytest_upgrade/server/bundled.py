@@ -74,7 +74,7 @@ from .recording import (
 )
 from .virtual_host import VirtualHostASGI, VirtualHostWSGI, check_virtual_host
 
-__all__ = ["AppError", "BundledCA", "ServerStartError", "UpgradeServer"]
+__all__ = ["ServerStartError", "UpgradeServer"]
 
 _THREAD_NAME = "pytest-upgrade-server"
 # In-flight requests get at most this long at stop() before they are cancelled

@@ -21,7 +21,8 @@ from .._credentials import shown_headers
 from .._requirements import canonical_protocol
 from ..protocols import protocol_for
 from .body import discard_body
-from .bundled import BundledCA, UpgradeServer
+from .bundled import UpgradeServer
+from .ca import BundledCA
 from .enforce import Enforcer, enforcing_app
 
 __all__ = ["PolicyServer", "RecordedExchange"]

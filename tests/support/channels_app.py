@@ -5,7 +5,7 @@ recommends: a handshake whose ``Origin`` is missing or names a host outside
 ``ALLOWED_HOSTS`` is refused (daphne answers 403), as RFC 6455 §10.2 lets a
 server do. Plain HTTP to any path gets a 426 problem document.
 
-Serve it with ``python -m daphne ... channels_app:application`` (``tests`` on
+Serve it with ``python -m daphne ... channels_app:application`` (``tests/support`` on
 PYTHONPATH).
 """
 

@@ -55,7 +55,7 @@ from sybil import Document, Example, Region, Sybil
 from sybil.parsers.markdown import CodeBlockParser, PythonCodeBlockParser
 from sybil.parsers.markdown.lexers import DirectiveInHTMLCommentLexer, FencedCodeBlockLexer
 
-ROOT = pathlib.Path(__file__).resolve().parents[1]
+ROOT = pathlib.Path(__file__).resolve().parents[2]
 PAGES = sorted([ROOT / "README.md", *(ROOT / "docs").rglob("*.md")])
 COMMAND_LANGUAGES = ("sh", "console", "bash", "shell")
 # Bound on one command: a loaded 2-core machine runs several pytest sessions at once.
@@ -130,7 +130,7 @@ class Page:
         Its CA is trusted as the system's (``SSL_CERT_FILE``), or, with ``ca_file``,
         only written to that file of the page: a private CA.
         """
-        from pytest_upgrade.server.bundled import BundledCA, UpgradeServer
+        from pytest_upgrade import BundledCA, UpgradeServer
 
         ca = BundledCA()
         self.on_exit(ca.close)

@@ -17,7 +17,7 @@ from __future__ import annotations
 import pathlib
 from collections.abc import Iterator
 
-from matrix_servers import Certificates, Running, binary, free_ports, start
+from support.matrix_servers import Certificates, Running, binary, free_ports, start
 
 __all__ = ["POLICIES", "serve_policies"]
 

@@ -17,7 +17,7 @@ app's (``upgrade_server_options``, or ``TLS13_ONLY_PATCH`` for a live one).
 A refusal whose status is below 400 is the route serving (2xx) or
 redirecting (3xx) the legacy request instead.
 
-Like tests/apps.py this is text that tests write into pytester directories
+Like tests/support/apps.py this is text that tests write into pytester directories
 and hypercorn subprocesses.
 """
 

@@ -24,7 +24,7 @@ import h2.connection
 import h2.events
 import h2.exceptions
 
-from hostile import Behaviour, hostile_server
+from support.hostile import Behaviour, hostile_server
 
 WEBSOCKET_GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
 H2_PREFACE = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"

@@ -35,8 +35,8 @@ import h2.settings
 from websockets.frames import CloseCode
 from websockets.protocol import Protocol, Side
 
-import raw_servers
-from hostile import Behaviour
+from support import raw_servers
+from support.hostile import Behaviour
 
 MODES = (
     "accept",

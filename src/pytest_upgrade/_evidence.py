@@ -10,8 +10,8 @@ Pure functions of recorded values, no I/O.
 
 from __future__ import annotations
 
-from .._model import Observation, Response
-from ..grammar.codings import Decoded, decode_content
+from ._model import Observation, Response
+from .grammar.codings import Decoded, decode_content
 
 __all__ = ["answer_shows", "content", "excerpt", "failure_diagnosis", "intermediary"]
 
