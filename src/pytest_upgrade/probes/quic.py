@@ -81,7 +81,8 @@ async def _request(
 
     loop = asyncio.get_running_loop()
     timeout = spec.timeout
-    where = record.via
+    host, port = alternative
+    where = f"{host}:{port} (UDP)"  # the failures' wording (the offer brackets an IPv6 host)
     configuration = QuicConfiguration(
         alpn_protocols=H3_ALPN,
         is_client=True,
@@ -105,7 +106,7 @@ async def _request(
     remote = (str(peer[0]), int(peer[1]), *peer[2:])
     try:
         async with asyncio.timeout(timeout):
-            await protocol.exchange(remote, spec, request, record)
+            await protocol.exchange(remote, spec, request, record, where)
     except TimeoutError:
         stage = "the response" if record.transport is not None else "the QUIC handshake"
         raise ProbeError(

@@ -110,8 +110,10 @@ class H3Client(QuicConnectionProtocol):
         spec: ConnectionSpec,
         request: Request,
         record: Recorder,
+        where: str,
     ) -> None:
-        where, origin = record.via, spec.endpoint
+        """Make ``request`` for the spec's origin over QUIC to ``address``, ``where`` for people."""
+        origin = spec.endpoint
         self._limit, self._where = spec.limits.body, where
         self.connect(address)
         alpn = await self._handshake

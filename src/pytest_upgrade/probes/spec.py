@@ -6,17 +6,17 @@ TLS minimum, the HTTP version: what makes that probe the probe it is)::
 
     http1_exchange(spec, request, role="legacy", alpn=("http/1.1",))
 
-The spec is the one place a new way of connecting goes. Today it connects to
-the endpoint's host and port and names that host; the deployments issue adds,
-each as one field here and nowhere in the probe functions:
+The spec is the one place a way of connecting is said. Today a probe connects
+to the endpoint's host and port and names that host. Each new way is one field
+of the spec, and no probe function changes:
 
 - a node's address: :attr:`ConnectionSpec.peer` is where the socket goes,
-  while :attr:`~ConnectionSpec.server_name` stays the name for SNI,
-  ``Host``/``:authority`` and certificate verification;
-- an egress proxy: :meth:`ConnectionSpec.dial` is how the TCP connection is
-  made (a CONNECT tunnel then, RFC 9110 §9.3.6);
+  while :attr:`~ConnectionSpec.server_name` and the endpoint's authority stay
+  the name for SNI, ``Host``/``:authority`` and certificate verification;
+- an egress proxy: :attr:`ConnectionSpec.dialer` makes the TCP connection
+  (through a CONNECT tunnel then, RFC 9110 §9.3.6);
 - a client certificate: the spec's :class:`~.endpoint.ClientTrust` builds
-  every context a probe's handshake uses, and would load it into each.
+  every TLS context a probe's handshake uses, and would load it into each.
 """
 
 from __future__ import annotations
@@ -96,9 +96,9 @@ class ConnectionSpec:
     """Where and how one probe connects: the endpoint (scheme, name, port and base
     path), whom it trusts, its timeout (one deadline for the whole probe) and its limits.
 
-    ``dialer`` makes the TCP connection (``socket.create_connection``); a test
-    gives one that returns a scripted socket, as httpx's ``MockTransport`` stands in
-    for the network.
+    ``dialer`` makes the TCP connection to :attr:`peer` (``socket.create_connection``);
+    a test gives one that returns a scripted socket, as httpx's ``MockTransport``
+    stands in for the network.
     """
 
     endpoint: Endpoint
