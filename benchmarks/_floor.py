@@ -9,7 +9,7 @@ sanity assertion on the answer. TLS uses blocking ``ssl.SSLSocket`` objects
 front, in :class:`Contexts`.
 
 :func:`plan` lists, per requirement, exactly the exchanges the plugin's plan
-in ``pytest_upgrade.probes.observe`` makes for it against the bundled server.
+(each protocol's, in ``pytest_upgrade.protocols``) makes for it against the bundled server.
 """
 
 from __future__ import annotations

@@ -16,7 +16,7 @@ import time
 from dataclasses import dataclass, field
 
 import trustme
-from _suites import DEMO_APP
+from _harness import DEMO_APP
 
 
 @dataclass

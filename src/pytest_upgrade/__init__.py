@@ -41,7 +41,7 @@ from ._warnings import PytestUpgradeWarning
 
 if TYPE_CHECKING:
     from .glue.outcome import UpgradeOutcome
-    from .judge import RequirementResult
+    from .judge import EvaluationPolicy, RequirementResult, RequirementVerdict, evaluate
     from .server.bundled import ServerStartError, UpgradeServer
     from .server.ca import BundledCA
     from .server.policy import PolicyServer, RecordedExchange
@@ -51,6 +51,7 @@ __all__ = [
     "AnsweredBy",
     "AppError",
     "BundledCA",
+    "EvaluationPolicy",
     "Exchange",
     "FailureKind",
     "Finding",
@@ -64,6 +65,7 @@ __all__ = [
     "RecordedExchange",
     "Requirement",
     "RequirementResult",
+    "RequirementVerdict",
     "Response",
     "ServerStartError",
     "Severity",
@@ -71,18 +73,22 @@ __all__ = [
     "Transport",
     "UpgradeOutcome",
     "UpgradeServer",
+    "evaluate",
 ]
 
 # name -> the module that defines it, imported when the name is first used.
 _LAZY = {
     "AppError": "pytest_upgrade.server.recording",
     "BundledCA": "pytest_upgrade.server.ca",
+    "EvaluationPolicy": "pytest_upgrade.judge",
     "PolicyServer": "pytest_upgrade.server.policy",
     "RecordedExchange": "pytest_upgrade.server.policy",
     "RequirementResult": "pytest_upgrade.judge",
+    "RequirementVerdict": "pytest_upgrade.judge",
     "ServerStartError": "pytest_upgrade.server.bundled",
     "UpgradeOutcome": "pytest_upgrade.glue.outcome",
     "UpgradeServer": "pytest_upgrade.server.bundled",
+    "evaluate": "pytest_upgrade.judge",
 }
 
 

@@ -27,6 +27,7 @@ __all__ = [
     "Severity",
     "TlsHandshake",
     "Transport",
+    "requirement_line",
 ]
 
 
@@ -53,6 +54,16 @@ class Outcome(enum.Enum):
     ERROR = "error"
 
 
+def requirement_line(protocol: str, method: str, path: str, after: str | None = None) -> str:
+    """``h2 GET /v2/orders after=2027-03-01``: a requirement as every report names it.
+
+    Without ``after`` (``Requirement.describe(deadline=False)``), the line a
+    failure's fingerprint and the JUnit properties name it by.
+    """
+    text = f"{protocol} {method} {path}"
+    return f"{text} after={after}" if after else text
+
+
 @dataclass(frozen=True)
 class Requirement:
     """One ``requires_upgrade`` marker (or declarative requirement), validated.
@@ -74,11 +85,21 @@ class Requirement:
     subprotocols: tuple[str, ...] = ()
     default_origin: bool = True
 
-    def describe(self) -> str:
-        text = f"{self.protocol} {self.method} {self.path}"
-        if self.after is not None:
-            text += f" after={self.after.isoformat()}"
-        return text
+    def describe(self, *, deadline: bool = True) -> str:
+        """``h2 GET /v2/orders after=2027-03-01`` (:func:`requirement_line`)."""
+        after = self.after.isoformat() if deadline and self.after is not None else None
+        return requirement_line(self.protocol, self.method, self.path, after)
+
+    def days_left(self, as_of: dt.date | None) -> int | None:
+        """The days from ``as_of`` to the ``after=`` deadline: positive before it, 0 on
+        the day (enforced from then on), negative once passed; None without either.
+
+        The one place deadlines are counted: the checks' phase, the failure
+        report and the JSON report's ``days_left`` all read it.
+        """
+        if self.after is None or as_of is None:
+            return None
+        return (self.after - as_of).days
 
 
 @dataclass(frozen=True)
@@ -271,6 +292,8 @@ class Observation:
     target: str  # the base URL the probes used, for people
     exchanges: tuple[Exchange, ...] = ()
     handshakes: tuple[TlsHandshake, ...] = ()
+    # The evaluation date: deadlines are judged as of this day (the run's one
+    # date, --upgrade-as-of); None in hand-built values.
     as_of: dt.date | None = None
     # True when the target is the bundled server running the app; False for a
     # live target (--upgrade-target), where no traceback can be seen.
@@ -278,8 +301,10 @@ class Observation:
     # The tracebacks the bundled server recorded while the app served the
     # probes; a diagnosis points at them only when there are some.
     app_errors: tuple[str, ...] = ()
-    # When the probes ran (aware, UTC): the evaluation time the checks compare
-    # against, so that no check reads the clock. None in hand-built values.
+    # When the probes ran (aware, UTC): the instant the checks compare HTTP
+    # dates with (Expires, Sunset), so that no check reads the clock; not the
+    # evaluation date (as_of), which a run may set to another day. None in
+    # hand-built values.
     observed_at: dt.datetime | None = None
     # What the bundled server was enforcing (--upgrade-enforce, the ini option
     # or the upgrade_enforce marker) while the probes ran: the probes bypass
@@ -287,10 +312,15 @@ class Observation:
     enforced: tuple[str, ...] = ()
 
     @property
+    def days_left(self) -> int | None:
+        """The days from ``as_of`` to the requirement's deadline (:meth:`Requirement.days_left`)."""
+        return self.requirement.days_left(self.as_of)
+
+    @property
     def before_deadline(self) -> bool:
         """True when the requirement has a deadline that has not come as of ``as_of``."""
-        after = self.requirement.after
-        return after is not None and self.as_of is not None and self.as_of < after
+        left = self.days_left
+        return left is not None and left > 0
 
     def exchange(self, role: str) -> Exchange | None:
         for exchange in self.exchanges:

@@ -1,15 +1,19 @@
 """The judge: from an observation to a requirement's result, with no I/O.
 
-It runs the checks that apply (``checks.catalogue.run_checks``), decides
-whether the target could be evaluated at all (:func:`target_error`), and
-holds the requirement's verdict and the strict policy
-(:class:`RequirementResult`). A *check's* decision is a
+:func:`evaluate` is the one place a requirement's verdict is decided: it runs
+the checks that apply (``checks.catalogue.run_checks``), decides whether the
+target could be evaluated at all (:func:`target_error`, or a check that
+raised), and applies the run's :class:`EvaluationPolicy` (``--upgrade-strict``,
+``--upgrade-require-all-checks``). A *check's* decision is a
 ``_verdict.Verdict`` (ok, violated, skipped); a *requirement's*
-verdict, drawn from its findings, is PASSED, FAILED, WARNED or SKIPPED.
+verdict, drawn from its findings, is a :class:`RequirementVerdict`. The
+pytest glue only translates it (ERROR: the test errors; FAILED: it fails;
+WARNED: it warns; SKIPPED: it is skipped).
 """
 
 from __future__ import annotations
 
+import enum
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -17,106 +21,139 @@ from ._model import FailureKind, Finding, Observation, Outcome, Requirement, Sev
 from .checks.catalogue import run_checks
 from .faults import unevaluable
 
-__all__ = ["RequirementResult", "judge", "target_error"]
+__all__ = [
+    "EvaluationPolicy",
+    "RequirementResult",
+    "RequirementVerdict",
+    "conclude",
+    "evaluate",
+    "target_error",
+]
 
 
-def judge(
+class RequirementVerdict(enum.Enum):
+    """What became of one requirement: drawn from its findings by :func:`evaluate`."""
+
+    PASSED = "passed"
+    FAILED = "failed"  # a must-check failed (a should-check too, under --upgrade-strict)
+    WARNED = "warned"  # only should-checks failed
+    SKIPPED = "skipped"  # no must or should check could run
+    ERROR = "error"  # it could not be evaluated: the target, or a check that raised
+
+
+@dataclass(frozen=True)
+class EvaluationPolicy:
+    """The run's options that decide how findings become a verdict."""
+
+    selected: Sequence[str] | None = None  # --upgrade-checks: only these check ids
+    strict: bool = False  # --upgrade-strict: a should-level failure fails the test
+    # --upgrade-require-all-checks: a must-check that could not run fails the test.
+    require_all: bool = False
+
+
+def evaluate(
     observation: Observation,
+    policy: EvaluationPolicy = EvaluationPolicy(),
     *,
-    selected: Sequence[str] | None = None,
-    strict: bool = False,
     cafile: str | None = None,
-    require_all: bool = False,
 ) -> RequirementResult:
-    """Run the checks of the observation's requirement: its result."""
-    findings = tuple(run_checks(observation, selected))
-    return RequirementResult(
-        observation,
-        findings,
-        strict=strict,
-        cafile=cafile,
-        app_errors=observation.app_errors,
-        require_all=require_all,
+    """Run the checks of the observation's requirement and decide its verdict.
+
+    ``cafile`` (the CA the probes trusted) goes into the reproduce commands.
+    """
+    return conclude(
+        observation, tuple(run_checks(observation, policy.selected)), policy, cafile=cafile
     )
+
+
+def conclude(
+    observation: Observation,
+    findings: Sequence[Finding],
+    policy: EvaluationPolicy = EvaluationPolicy(),
+    *,
+    cafile: str | None = None,
+) -> RequirementResult:
+    """The result of ``findings`` (the checks' findings for ``observation``): its verdict."""
+    findings = tuple(findings)
+    error = target_error(observation) or _check_error(findings)
+    not_run = tuple(
+        f
+        for f in findings
+        if f.outcome is Outcome.SKIPPED and f.severity is Severity.MUST and f.applies
+    )
+    failed = _with(findings, Outcome.FAILED)
+    if policy.strict:
+        failed += _with(findings, Outcome.WARNED)
+    if policy.require_all:
+        failed += not_run
+    warnings = () if policy.strict else _with(findings, Outcome.WARNED)
+    if error is not None:
+        verdict = RequirementVerdict.ERROR
+    elif failed:
+        verdict = RequirementVerdict.FAILED
+    elif _all_skipped(findings):
+        verdict = RequirementVerdict.SKIPPED
+    elif warnings:
+        verdict = RequirementVerdict.WARNED
+    else:
+        verdict = RequirementVerdict.PASSED
+    return RequirementResult(
+        observation, findings, verdict, failed, warnings, not_run, error, cafile
+    )
+
+
+def _with(findings: tuple[Finding, ...], outcome: Outcome) -> tuple[Finding, ...]:
+    return tuple(f for f in findings if f.outcome is outcome)
+
+
+def _all_skipped(findings: tuple[Finding, ...]) -> bool:
+    """No must or should check could run: nothing says the requirement holds."""
+    judged = (Outcome.PASSED, Outcome.FAILED, Outcome.WARNED)
+    return bool(findings) and not any(
+        f.outcome in judged and f.severity is not Severity.INFO for f in findings
+    )
+
+
+def _check_error(findings: tuple[Finding, ...]) -> str | None:
+    """One line when a check raised: the requirement could not be evaluated."""
+    errors = _with(findings, Outcome.ERROR)
+    if not errors:
+        return None
+    return "; ".join(f"{f.check_id}: {f.message}" for f in errors)
 
 
 @dataclass(frozen=True)
 class RequirementResult:
-    """The findings for one requirement of one test, with what they were drawn from."""
+    """The findings for one requirement of one test, and the verdict :func:`evaluate` drew."""
 
     observation: Observation
     findings: tuple[Finding, ...]
-    strict: bool = False
-    cafile: str | None = None
-    app_errors: tuple[str, ...] = ()
-    # --upgrade-require-all-checks: a must-check that could not run fails the test.
-    require_all: bool = False
+    verdict: RequirementVerdict
+    # The findings that fail the test: must-level, should-level under
+    # --upgrade-strict, and must-checks not run under --upgrade-require-all-checks.
+    failed: tuple[Finding, ...] = ()
+    warnings: tuple[Finding, ...] = ()  # should-level failures (none under --upgrade-strict)
+    # Must-checks skipped although their rule applies: nothing shows it holds.
+    # A check skipped because its rule's condition does not hold (no 426 to
+    # read, no 101 to follow: ``Finding.applies`` false) is not among them.
+    not_run: tuple[Finding, ...] = ()
+    error: str | None = None  # why it could not be evaluated (verdict ERROR)
+    cafile: str | None = None  # the CA the probes trusted, for the reproduce commands
 
     @property
     def requirement(self) -> Requirement:
         return self.observation.requirement
 
-    def with_outcome(self, outcome: Outcome) -> list[Finding]:
-        return [f for f in self.findings if f.outcome is outcome]
-
-    @property
-    def not_run(self) -> list[Finding]:
-        """Must-checks skipped although their rule applies: nothing shows it holds.
-
-        A check skipped because its rule's condition does not hold (no 426 to
-        read, no 101 to follow: ``Finding.applies`` false) is not among them.
-        """
-        skipped = self.with_outcome(Outcome.SKIPPED)
-        return [f for f in skipped if f.severity is Severity.MUST and f.applies]
-
-    @property
-    def failed(self) -> list[Finding]:
-        """Findings that fail the test: must-level, should-level under --upgrade-strict,
-        and must-checks that could not run under --upgrade-require-all-checks."""
-        failing = self.with_outcome(Outcome.FAILED)
-        if self.strict:
-            failing += self.with_outcome(Outcome.WARNED)
-        if self.require_all:
-            failing += self.not_run
-        return failing
-
-    @property
-    def warnings(self) -> list[Finding]:
-        return [] if self.strict else self.with_outcome(Outcome.WARNED)
-
     @property
     def all_skipped(self) -> bool:
         """No must or should check could run: nothing says the requirement holds."""
-        judged = (Outcome.PASSED, Outcome.FAILED, Outcome.WARNED)
-        return bool(self.findings) and not any(
-            f.outcome in judged and f.severity is not Severity.INFO for f in self.findings
-        )
+        return _all_skipped(self.findings)
 
     @property
     def skip_reason(self) -> str:
         """Why nothing could be judged: the reason of the first must-check, else the first."""
         musts = [f for f in self.findings if f.severity is Severity.MUST]
         return (musts or list(self.findings))[0].message if self.findings else ""
-
-    @property
-    def check_error(self) -> str | None:
-        """One line when a check raised: the requirement could not be evaluated."""
-        errors = self.with_outcome(Outcome.ERROR)
-        if not errors:
-            return None
-        return "; ".join(f"{f.check_id}: {f.message}" for f in errors)
-
-    @property
-    def verdict(self) -> str:
-        if self.check_error is not None:
-            return "ERROR"
-        if self.failed:
-            return "FAILED"
-        if self.all_skipped:
-            return "SKIPPED"
-        if self.warnings:
-            return "WARNED"
-        return "PASSED"
 
 
 _NOT_HTTP = frozenset({FailureKind.PROTOCOL, FailureKind.CLOSED, FailureKind.TIMEOUT})

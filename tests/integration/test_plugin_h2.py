@@ -178,12 +178,6 @@ def test_check_selection(pytester: pytest.Pytester) -> None:
     only.assert_outcomes(passed=1)
 
 
-def test_unknown_check_id_is_a_usage_error(pytester: pytest.Pytester) -> None:
-    result = run_suite(pytester, "--upgrade-checks=status-427")
-    assert result.ret == pytest.ExitCode.USAGE_ERROR
-    result.stderr.fnmatch_lines(["*unknown check id(s) status-427; known: status-426*"])
-
-
 @pytest.mark.parametrize(
     ("marker", "message"),
     [

@@ -399,13 +399,6 @@ def test_a_certificate_not_trusted_over_quic_is_a_failure(pytester: pytest.Pytes
 # -- usage -----------------------------------------------------------------------------
 
 
-def test_h3_cannot_be_enforced(pytester: pytest.Pytester) -> None:
-    pytester.makepyfile(test_suite="def test_x():\n    pass\n")
-    result = pytester.runpytest("-p", "no:cacheprovider", "--upgrade-enforce=h3")
-    assert result.ret == pytest.ExitCode.USAGE_ERROR
-    result.stderr.fnmatch_lines(["*cannot enforce 'h3'; enforceable: h2, h2c, *"])
-
-
 def test_a_deadline_on_h3_is_a_usage_error(pytester: pytest.Pytester) -> None:
     pytester.makepyfile(
         test_suite="""

@@ -1,5 +1,9 @@
 """Builders for hand-made observations: the unit tests of the checks, the judge
 and the reports build what the probes would have recorded, without sockets.
+
+One builder per recorded value (``response``, ``failure``, ``exchange``,
+``handshake``, ``observation``), defaulting to what a probe of the bundled
+server over TLS records, and ``run``/``said`` to run one check and read all it said.
 """
 
 from __future__ import annotations
@@ -9,13 +13,18 @@ import datetime as dt
 from pytest_upgrade._model import (
     AnsweredBy,
     Exchange,
+    FailureKind,
+    Finding,
+    HandshakeOutcome,
     Observation,
+    Offer,
     ProbeFailure,
     Requirement,
     Response,
     TlsHandshake,
     Transport,
 )
+from pytest_upgrade.checks.catalogue import REGISTRY
 
 HTTPS = "https://127.0.0.1:8443"
 # When the probes of a hand-built observation ran: the checks read no clock.
@@ -38,30 +47,45 @@ def response(
     http_version: str = "1.1",
     body: bytes = b"",
     truncated: bool = False,
+    reason: str | None = None,
 ) -> Response:
-    """A response as a probe records it: field names lower-cased, the usual reason phrase."""
+    """A response as a probe records it: field names lower-cased, the usual reason phrase
+    (none over HTTP/2 and HTTP/3, which have none)."""
+    if reason is None:
+        reason = _REASONS.get(status, "") if http_version not in ("2", "3") else ""
     return Response(
         status=status,
         http_version=http_version,
         headers=tuple((name.lower(), value) for name, value in headers),
         body=body,
-        reason=_REASONS.get(status, "") if http_version != "2" else "",
+        reason=reason,
         body_truncated=truncated,
     )
 
 
+def failure(kind: FailureKind, message: str = "") -> ProbeFailure:
+    """Why a probe got no response; the message defaults to one naming the kind."""
+    return ProbeFailure(kind, message or f"probe failed: {kind.value}")
+
+
 def exchange(
     role: str,
-    answer: Response | ProbeFailure,
+    answer: Response | ProbeFailure | None = None,
     *,
     url: str = HTTPS + "/",
     offered: str = "HTTP/1.1 over TLS, ALPN http/1.1",
+    offer: Offer | None = None,
     method: str = "GET",
     transport: Transport | None = None,
     request_headers: tuple[tuple[str, str], ...] = (),
     answered_by: AnsweredBy = AnsweredBy.UNKNOWN,
+    app_headers: tuple[tuple[str, str], ...] | None = None,
+    round_trip: str = "",
+    failed_after: ProbeFailure | None = None,
 ) -> Exchange:
-    """One probe's exchange: ``answer`` is the response it got, or why it got none."""
+    """One probe's exchange: ``answer`` is the response it got, or why it got none
+    (None: neither, as when the request was never made); ``failed_after`` is what
+    failed after a response (a WebSocket round trip that got no answer)."""
     return Exchange(
         role=role,
         url=url,
@@ -70,9 +94,24 @@ def exchange(
         request_headers=request_headers,
         transport=transport,
         response=answer if isinstance(answer, Response) else None,
-        failure=answer if isinstance(answer, ProbeFailure) else None,
+        failure=answer if isinstance(answer, ProbeFailure) else failed_after,
         answered_by=answered_by,
+        offer=offer,
+        app_headers=app_headers,
+        round_trip=round_trip,
     )
+
+
+def handshake(
+    version: str,
+    outcome: HandshakeOutcome,
+    detail: str = "",
+    *,
+    alpn: tuple[str, ...] = (),
+    sni: bool = True,
+) -> TlsHandshake:
+    """One TLS version's handshake: ``detail`` is the alert, the version or the reason."""
+    return TlsHandshake(version, outcome, detail, alpn, sni=sni)
 
 
 def observation(
@@ -82,6 +121,8 @@ def observation(
     target: str = HTTPS,
     as_of: dt.date | None = None,
     observed_at: dt.datetime | None = OBSERVED_AT,
+    bundled: bool = False,
+    app_errors: tuple[str, ...] = (),
 ) -> Observation:
     """What the probes of ``requirement`` recorded."""
     return Observation(
@@ -91,4 +132,16 @@ def observation(
         handshakes=handshakes,
         as_of=as_of,
         observed_at=observed_at,
+        bundled=bundled,
+        app_errors=app_errors,
     )
+
+
+def run(check_id: str, observation: Observation) -> Finding:
+    """One named check of the catalogue over ``observation``."""
+    return REGISTRY[check_id].run(observation)
+
+
+def said(finding: Finding) -> str:
+    """Everything a finding says, in one string to search."""
+    return " ".join((finding.message, finding.expected, finding.actual, finding.diagnosis))

@@ -3,18 +3,29 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Coroutine
+from typing import Any, TypeVar
 
 import httpx
 import pytest
 
 from pytest_upgrade._async_clients import AsyncClients, refuse_in_event_loop
 from pytest_upgrade._requirements import parse_declared
-from pytest_upgrade.probes.observe import Target
+from pytest_upgrade.probes.target import Target
 
 # Nothing listens there: creating a client opens no connection.
 TARGET = Target.from_urls(("https://127.0.0.1:9", "http://127.0.0.1:9"))
+T = TypeVar("T")
 H2 = parse_declared("h2 /v2/orders")
 H2C = parse_declared("h2c /internal")
+
+
+def _run(coroutine: Coroutine[Any, Any, T]) -> T:
+    """``asyncio.run`` without touching the thread's event loop: pytest-asyncio before 1.0
+    leaves an unclosed loop there after each async test, and ``asyncio.run`` would orphan it
+    (a ResourceWarning in whichever later test collects it: pytest-asyncio issue #724)."""
+    with asyncio.Runner(loop_factory=asyncio.new_event_loop) as runner:
+        return runner.run(coroutine)
 
 
 def test_the_client_is_created_in_the_body_and_closed_when_it_ends() -> None:
@@ -29,7 +40,7 @@ def test_the_client_is_created_in_the_body_and_closed_when_it_ends() -> None:
         seen.append(client)
         return "done"
 
-    assert asyncio.run(clients.closing_after(body)()) == "done"
+    assert _run(clients.closing_after(body)()) == "done"
     assert seen[0].is_closed
 
 
@@ -42,7 +53,7 @@ def test_the_client_is_closed_when_the_body_fails() -> None:
         raise AssertionError("the test failed")
 
     with pytest.raises(AssertionError, match="the test failed"):
-        asyncio.run(clients.closing_after(body)())
+        _run(clients.closing_after(body)())
     assert seen[0].is_closed
     assert str(seen[0].base_url) == "http://127.0.0.1:9"
 
@@ -59,7 +70,7 @@ def test_in_a_loop_that_is_not_the_bodys_the_async_client_is_refused() -> None:
         clients.client(H2)
 
     with pytest.raises(RuntimeError, match="lives in the event loop of an async test's body"):
-        asyncio.run(elsewhere())
+        _run(elsewhere())
 
 
 def test_after_the_body_the_async_client_is_refused() -> None:
@@ -73,7 +84,7 @@ def test_after_the_body_the_async_client_is_refused() -> None:
         clients.client(H2)
 
     with pytest.raises(RuntimeError, match="closed when the body ends"):
-        asyncio.run(later())
+        _run(later())
 
 
 def test_a_blocking_client_is_refused_only_inside_an_event_loop() -> None:
@@ -83,4 +94,4 @@ def test_a_blocking_client_is_refused_only_inside_an_event_loop() -> None:
         refuse_in_event_loop("client", "upgrade.async_client")
 
     with pytest.raises(RuntimeError, match=r"blocking client: .* use upgrade\.async_client"):
-        asyncio.run(inside())
+        _run(inside())

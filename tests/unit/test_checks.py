@@ -17,7 +17,6 @@ import pytest
 from pytest_upgrade._model import (
     Exchange,
     FailureKind,
-    Finding,
     HandshakeOutcome,
     Observation,
     Outcome,
@@ -29,9 +28,20 @@ from pytest_upgrade._model import (
     Transport,
 )
 from pytest_upgrade._verdict import Verdict
-from pytest_upgrade.checks.catalogue import REGISTRY, Check, checks_for, run_checks
-from pytest_upgrade.checks.registry import Phase
-from support.observations import OBSERVED_AT, TLS_H2, TLS_HTTP11, exchange, observation
+from pytest_upgrade.checks.catalogue import REGISTRY, checks_for, run_checks
+from pytest_upgrade.checks.registry import Check, Phase
+from support.observations import (
+    OBSERVED_AT,
+    TLS_H2,
+    TLS_HTTP11,
+    exchange,
+    failure,
+    handshake,
+    observation,
+    response,
+    run,
+    said,
+)
 
 # -- builders ------------------------------------------------------------------
 
@@ -78,30 +88,24 @@ def legacy_response(
     if content_type is not None:
         headers.append(("content-type", content_type))
     headers += [(name.lower(), value) for name, value in extra]
-    return Response(
-        status=status,
+    return response(
+        status,
+        *headers,
         http_version=http_version,
-        headers=tuple(headers),
         body=problem() if body is _DEFAULT else body,
         reason="Upgrade Required" if status == 426 else "",
-        body_truncated=truncated,
+        truncated=truncated,
     )
 
 
 def h2_response(status: int = 200, *headers: tuple[str, str]) -> Response:
-    return Response(
-        status=status, http_version="2", headers=(("content-type", "text/plain"), *headers)
-    )
-
-
-def failure(kind: FailureKind, message: str = "") -> ProbeFailure:
-    return ProbeFailure(kind, message or f"probe failed: {kind.value}")
+    return response(status, ("content-type", "text/plain"), *headers, http_version="2")
 
 
 def handshakes(tls1: HandshakeOutcome, tls11: HandshakeOutcome) -> tuple[TlsHandshake, ...]:
     return (
-        TlsHandshake("TLSv1", tls1, "detail of TLSv1"),
-        TlsHandshake("TLSv1.1", tls11, "detail of TLSv1.1"),
+        handshake("TLSv1", tls1, "detail of TLSv1"),
+        handshake("TLSv1.1", tls11, "detail of TLSv1.1"),
     )
 
 
@@ -167,14 +171,6 @@ def test_expires_is_judged_against_the_evaluation_time_not_the_clock() -> None:
     finding = run("not-cacheable", unknown)
     assert finding.outcome is Outcome.SKIPPED
     assert "evaluation time" in finding.message
-
-
-def run(check_id: str, observation: Observation) -> Finding:
-    return REGISTRY[check_id].run(observation)
-
-
-def everything_said(finding: Finding) -> str:
-    return " ".join((finding.message, finding.expected, finding.actual, finding.diagnosis))
 
 
 PASSED, FAILED, WARNED, SKIPPED = Outcome.PASSED, Outcome.FAILED, Outcome.WARNED, Outcome.SKIPPED
@@ -830,7 +826,7 @@ def test_check(check_id: str, observation: Observation, outcome: Outcome, mentio
     assert finding.outcome is outcome, finding
     assert finding.check_id == check_id
     assert finding.message
-    assert mentions in everything_said(finding)
+    assert mentions in said(finding)
 
 
 def test_every_h2_check_has_a_passing_and_a_violating_case() -> None:

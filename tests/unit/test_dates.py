@@ -16,7 +16,7 @@ from pytest_upgrade.checks.catalogue import run_checks
 from pytest_upgrade.checks.gate import http_date
 from pytest_upgrade.checks.registry import Check
 from pytest_upgrade.grammar import parse_calendar_date
-from pytest_upgrade.judge import RequirementResult
+from pytest_upgrade.judge import RequirementVerdict, conclude
 from pytest_upgrade.report.html import render_html
 from pytest_upgrade.report.markdown import render_markdown
 from pytest_upgrade.report.results import failure_report, result_to_json, summary_line
@@ -209,12 +209,9 @@ def test_a_check_that_raises_is_an_error_of_its_requirement() -> None:
     raised = check.run(observation())
     assert raised.outcome is Outcome.ERROR
     assert raised.message == "the check itself failed: OverflowError: date value out of range"
-    result = RequirementResult(observation(), (raised,))
-    assert result.verdict == "ERROR"
-    assert (
-        result.check_error
-        == "boom: the check itself failed: OverflowError: date value out of range"
-    )
+    result = conclude(observation(), (raised,))
+    assert result.verdict is RequirementVerdict.ERROR
+    assert result.error == "boom: the check itself failed: OverflowError: date value out of range"
     assert result_to_json(result)["verdict"] == "error"
     assert result_to_json(result)["checks"][0]["outcome"] == "error"
     assert summary_line(result).startswith("ERROR ")
@@ -273,8 +270,8 @@ def test_every_accepted_date_is_judged_and_rendered(
     legacy = exchange("legacy", response(200, DEPRECATED, ("sunset", http_date(sunset))))
     upgraded = exchange("upgraded", response(200, http_version="2"), transport=TLS_H2)
     observed = build(requirement, legacy, upgraded, as_of=as_of, observed_at=None)
-    result = RequirementResult(observed, tuple(run_checks(observed)))
-    assert result.check_error is None
+    result = conclude(observed, tuple(run_checks(observed)))
+    assert result.error is None
     entry = {**result_to_json(result), "nodeid": "t.py::t", "outcome": "passed"}
     document = {"version": 1, "as_of": as_of.isoformat(), "results": [entry], "refused": []}
     assert f"<time>{after.isoformat()}</time>" in render_html(document)

@@ -6,7 +6,7 @@ import pytest
 
 from pytest_upgrade._model import Exchange, FailureKind, ProbeFailure, Response
 from pytest_upgrade.faults import unevaluable
-from support.observations import exchange
+from support.observations import exchange, response
 
 TIMEOUT = ProbeFailure(FailureKind.TIMEOUT, "reading the response: no answer within 5 s")
 RESET = ProbeFailure(
@@ -69,7 +69,7 @@ def test_what_the_protocol_says_is_evidence(failure: ProbeFailure, others_answer
 @pytest.mark.parametrize("status", [400, 404, 426, 500, 503])
 def test_an_answer_is_evidence(status: int) -> None:
     # A 4xx or 5xx, or a close after a complete answer (recorded as the response).
-    assert unevaluable(probe("legacy", Response(status, "1.1", ())), others_answered=False) is None
+    assert unevaluable(probe("legacy", response(status)), others_answered=False) is None
 
 
 @pytest.mark.parametrize("role", ["h2c-upgrade", "version-probe", "tls"])

@@ -52,11 +52,11 @@ from pytest_upgrade.grammar import (
     parse_upgrade,
     split_list,
 )
+from pytest_upgrade.judge import EvaluationPolicy, conclude
 from pytest_upgrade.probes.target import CORS_PREFLIGHT
 from pytest_upgrade.protocols import PROTOCOLS as REGISTERED
 from pytest_upgrade.protocols import TOKENS
 from pytest_upgrade.report.results import (
-    RequirementResult,
     failure_report,
     result_to_json,
     summary_line,
@@ -437,7 +437,9 @@ def _assert_valid(observation: Observation, findings: list[Finding]) -> None:
 
 def _render(observation: Observation, findings: list[Finding]) -> None:
     for strict in (False, True):
-        result = RequirementResult(observation, tuple(findings), strict=strict, cafile="/ca.pem")
+        result = conclude(
+            observation, tuple(findings), EvaluationPolicy(strict=strict), cafile="/ca.pem"
+        )
         assert failure_report(result)
         assert summary_line(result)
         json.dumps(result_to_json(result))

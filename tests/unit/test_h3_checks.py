@@ -18,17 +18,18 @@ from pytest_upgrade._model import (
     Outcome,
     ProbeFailure,
     Requirement,
-    Response,
     Transport,
 )
 from pytest_upgrade._requirements import parse_declared, parse_requirement
 from pytest_upgrade.checks.catalogue import REGISTRY, checks_for, run_checks
-from pytest_upgrade.judge import target_error
+from pytest_upgrade.judge import RequirementVerdict, conclude, target_error
 from pytest_upgrade.probes.endpoint import ClientTrust
-from pytest_upgrade.probes.observe import observe
 from pytest_upgrade.probes.target import Target
 from pytest_upgrade.protocols import ENFORCEABLE, REFUSED, protocol_for
-from pytest_upgrade.report.results import RequirementResult, reproduce_commands
+from pytest_upgrade.report.results import reproduce_commands
+from support.observations import TLS_H2, TLS_HTTP11, exchange, failure, response
+from support.observations import observation as build
+from support.probing import observe
 
 URL = "https://127.0.0.1:8443/x"
 H3 = Requirement("h3", path="/x")
@@ -46,13 +47,12 @@ def answer(
     role: str, version: str, status: int = 200, alt_svc: str | None = ADVERTISED
 ) -> Exchange:
     headers = (("alt-svc", alt_svc),) if alt_svc is not None else ()
-    return Exchange(
-        role=role,
+    return exchange(
+        role,
+        response(status, *headers, http_version=version, reason=""),
         url=URL,
-        method="GET",
         offered="",
-        transport=Transport("https", "TLSv1.3", "h2" if version == "2" else "http/1.1"),
-        response=Response(status, version, headers),
+        transport=TLS_H2 if version == "2" else TLS_HTTP11,
     )
 
 
@@ -62,20 +62,19 @@ def quic(
     failure: ProbeFailure | None = None,
     alpn: str | None = "h3",
 ) -> Exchange:
-    return Exchange(
-        role=role,
+    return exchange(
+        role,
+        response(status, http_version="3") if status is not None else None,
         url=URL,
-        method="GET",
         offered="HTTP/3 over QUIC, ALPN h3, to 127.0.0.1:8443 (UDP)",
         offer=Offer(("3",), True, ("h3",)),
         transport=Transport("https", "TLSv1.3", alpn) if alpn is not None else None,
-        response=Response(status, "3", ()) if status is not None else None,
-        failure=failure,
+        failed_after=failure,
     )
 
 
 def observation(*exchanges: Exchange) -> Observation:
-    return Observation(H3, "https://127.0.0.1:8443", exchanges=exchanges, bundled=False)
+    return build(H3, *exchanges, observed_at=None)
 
 
 def advertised(
@@ -187,24 +186,19 @@ def test_the_http2_answer_is_judged_too() -> None:
 
 
 def test_an_advertising_answer_that_failed() -> None:
-    broken = Exchange(
-        role="legacy",
-        url=URL,
-        method="GET",
-        offered="",
-        failure=ProbeFailure(FailureKind.TIMEOUT, "no answer within 5 s"),
+    broken = exchange(
+        "legacy", failure(FailureKind.TIMEOUT, "no answer within 5 s"), url=URL, offered=""
     )
     obs = observation(broken, answer("legacy-h2", "2"), quic())
     assert findings(obs)["alt-svc-h3"].outcome is FAILED
     server_error = observation(answer("legacy", "1.1", 503), answer("legacy-h2", "2"), quic())
     assert "answered with 503" in findings(server_error)["alt-svc-h3"].message
     # A server without HTTP/2 is judged on its HTTP/1.1 answer alone.
-    no_h2 = Exchange(
-        role="legacy-h2",
+    no_h2 = exchange(
+        "legacy-h2",
+        failure(FailureKind.ALPN_MISMATCH, "the server selected http/1.1"),
         url=URL,
-        method="GET",
         offered="",
-        failure=ProbeFailure(FailureKind.ALPN_MISMATCH, "the server selected http/1.1"),
     )
     assert findings(observation(answer("legacy", "1.1"), no_h2, quic()))["alt-svc-h3"].outcome is (
         PASSED
@@ -302,16 +296,16 @@ def test_without_aioquic_nothing_is_probed_and_the_requirement_is_skipped(
     assert only.failure is not None
     assert only.failure.kind is FailureKind.UNSUPPORTED
     assert "pip install 'pytest-upgrade[h3]'" in only.failure.message
-    result = RequirementResult(obs, tuple(run_checks(obs)))
-    assert result.verdict == "SKIPPED"
+    result = conclude(obs, tuple(run_checks(obs)))
+    assert result.verdict is RequirementVerdict.SKIPPED
     assert "pip install 'pytest-upgrade[h3]'" in result.skip_reason
     assert target_error(obs) is None
 
 
 def test_a_target_without_https_cannot_be_probed() -> None:
     obs = observe(H3, Target.from_urls(["http://127.0.0.1:9"]), timeout=1)
-    result = RequirementResult(obs, tuple(run_checks(obs)))
-    assert result.verdict == "SKIPPED"
+    result = conclude(obs, tuple(run_checks(obs)))
+    assert result.verdict is RequirementVerdict.SKIPPED
     assert "no https URL" in result.skip_reason
 
 

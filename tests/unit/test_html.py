@@ -8,7 +8,8 @@ import copy
 import re
 from html.parser import HTMLParser
 
-from pytest_upgrade.report.html import pytest_html_fragment, render_html
+from pytest_upgrade.report.html import render_html
+from pytest_upgrade.report.html_requirements import pytest_html_fragment
 from support.report_samples import DOCUMENT, entry
 
 HOSTILE = '<img src=x onerror="alert(1)">'

@@ -8,18 +8,17 @@ HTTP/1.0 with 505 and "unsupported HTTP version: HTTP/1.0".
 
 from __future__ import annotations
 
+import dataclasses
+
 from pytest_upgrade._model import (
     AnsweredBy,
-    Exchange,
-    Finding,
     Observation,
     Outcome,
     Requirement,
     Response,
     Severity,
 )
-from pytest_upgrade.checks.catalogue import REGISTRY
-from support.observations import TLS_HTTP11, exchange, response
+from support.observations import TLS_HTTP11, exchange, response, run, said
 from support.observations import observation as build
 
 WSS = "wss://127.0.0.1:8443/"
@@ -67,14 +66,6 @@ def websocket_observation(
             )
         )
     return build(WEBSOCKET, *exchanges)
-
-
-def run(check_id: str, observation: Observation) -> Finding:
-    return REGISTRY[check_id].run(observation)
-
-
-def said(finding: Finding) -> str:
-    return " ".join((finding.message, finding.expected, finding.actual, finding.diagnosis))
 
 
 # -- upgrade-stripped ------------------------------------------------------------
@@ -194,9 +185,9 @@ def test_a_5xx_on_a_live_target_says_what_the_answer_shows() -> None:
 def test_a_5xx_points_at_the_traceback_only_when_one_was_recorded() -> None:
     failing = response(500, body=b"Internal Server Error")
     observation = websocket_observation(PLAIN_426, failing)
-    bundled = Observation(**{**observation.__dict__, "bundled": True})
+    bundled = dataclasses.replace(observation, bundled=True)
     assert "traceback" not in run("upgraded-succeeds", bundled).diagnosis
-    raised = Observation(**{**bundled.__dict__, "app_errors": ("Traceback ...",)})
+    raised = dataclasses.replace(bundled, app_errors=("Traceback ...",))
     assert "traceback is shown below" in run("upgraded-succeeds", raised).diagnosis
 
 
@@ -216,11 +207,8 @@ def test_a_505_to_the_plain_get_of_a_websocket_route_names_the_proxy() -> None:
 
 
 def ordinary(url: str, answer: Response, protocol: str = "h2") -> Observation:
-    return Observation(
-        Requirement(protocol),
-        url,
-        exchanges=(Exchange("legacy", url, "GET", "HTTP/1.1", response=answer),),
-    )
+    legacy = exchange("legacy", answer, url=url, offered="HTTP/1.1")
+    return build(Requirement(protocol), legacy, target=url, observed_at=None)
 
 
 def test_upgrade_h2_on_an_answer_over_tls_is_a_should_finding() -> None:
@@ -254,15 +242,12 @@ def test_ordinary_answers_without_upgrade_pass_on_what_was_seen() -> None:
 
 def test_an_upgraded_426_on_a_live_target_points_at_the_terminating_proxy() -> None:
     behind_nginx = response(426, ("Server", "nginx/1.22.1"), ("Upgrade", "HTTP/2.0"))
-    observation = Observation(
-        Requirement("h2"),
-        "https://127.0.0.1:8443",
-        exchanges=(Exchange("upgraded", HTTPS, "GET", "HTTP/2", response=behind_nginx),),
-    )
+    upgraded = exchange("upgraded", behind_nginx, url=HTTPS, offered="HTTP/2")
+    observation = build(Requirement("h2"), upgraded, observed_at=None)
     diagnosis = run("upgraded-succeeds", observation).diagnosis
     assert "$server_protocol" in diagnosis
     assert "Server: nginx/1.22.1" in diagnosis
-    bundled = Observation(**{**observation.__dict__, "bundled": True})
+    bundled = dataclasses.replace(observation, bundled=True)
     assert "http_version" in run("upgraded-succeeds", bundled).diagnosis
     handshake = run("upgraded-succeeds", websocket_observation(PLAIN_426, PLAIN_426))
     assert "upgrade-stripped" in handshake.diagnosis
@@ -273,7 +258,7 @@ def test_header_diagnoses_mention_a_proxy_only_for_a_live_target() -> None:
     live = websocket_observation(no_connection, SWITCHED)
     assert "keep-alive" in run("connection-upgrade", live).diagnosis
     assert "Server: nginx/1.22.1" in run("connection-upgrade", live).diagnosis
-    bundled = Observation(**{**live.__dict__, "bundled": True})
+    bundled = dataclasses.replace(live, bundled=True)
     assert "proxy in between" not in run("connection-upgrade", bundled).diagnosis
     no_upgrade = websocket_observation(response(426), SWITCHED)
     assert "Caddy" in run("upgrade-present", no_upgrade).diagnosis

@@ -10,9 +10,10 @@ from pytest_upgrade._model import (
     Requirement,
     Response,
 )
-from pytest_upgrade.judge import judge, target_error
+from pytest_upgrade.judge import EvaluationPolicy, RequirementVerdict, evaluate, target_error
 from support.observations import exchange as build_exchange
 from support.observations import observation as build
+from support.observations import response
 
 H2 = Requirement("h2", path="/v2/orders")
 URL = "https://127.0.0.1:8443/v2/orders"
@@ -28,7 +29,7 @@ def observation(*exchanges: Exchange) -> Observation:
 
 def test_an_unreachable_target_cannot_be_evaluated() -> None:
     refused = ProbeFailure(FailureKind.UNREACHABLE, "connection refused")
-    ok = Response(200, "2", ())
+    ok = response(200, http_version="2")
     error = target_error(observation(exchange("legacy", refused), exchange("upgraded", ok)))
     assert error == "legacy probe (HTTP/1.1 over TLS): connection refused"
 
@@ -49,7 +50,7 @@ def test_a_target_that_speaks_no_http_is_named_so() -> None:
 
 def test_one_answered_probe_makes_the_rest_findings() -> None:
     closed = ProbeFailure(FailureKind.CLOSED, "the server closed the connection without answering")
-    answered = Response(426, "1.1", ())
+    answered = response(426)
     assert (
         target_error(observation(exchange("legacy", answered), exchange("upgraded", closed)))
         is None
@@ -58,7 +59,7 @@ def test_one_answered_probe_makes_the_rest_findings() -> None:
 
 def test_a_timeout_is_never_a_finding() -> None:
     timeout = ProbeFailure(FailureKind.TIMEOUT, "no answer within 1 s")
-    answered = Response(426, "1.1", ())
+    answered = response(426)
     error = target_error(observation(exchange("legacy", answered), exchange("upgraded", timeout)))
     assert error is not None
     assert error.startswith("upgraded probe (HTTP/1.1 over TLS): no answer within 1 s (no answer")
@@ -66,17 +67,20 @@ def test_a_timeout_is_never_a_finding() -> None:
 
 def test_strict_turns_warnings_into_failures() -> None:
     # A 426 with no body: upgrade checks fail (must), problem checks warn (should).
-    refused = Response(426, "1.1", (("upgrade", "HTTP/2.0"), ("connection", "upgrade")))
-    ok = Response(200, "2", ())
+    refused = response(426, ("upgrade", "HTTP/2.0"), ("connection", "upgrade"))
+    ok = response(200, http_version="2")
     observed = observation(exchange("legacy", refused), exchange("upgraded", ok))
-    lenient = judge(observed, selected=["problem-media-type"])
-    assert lenient.verdict == "WARNED"
+    lenient = evaluate(observed, EvaluationPolicy(selected=["problem-media-type"]))
+    assert lenient.verdict is RequirementVerdict.WARNED
     assert [f.check_id for f in lenient.warnings] == ["problem-media-type"]
-    strict = judge(observed, selected=["problem-media-type"], strict=True)
-    assert strict.verdict == "FAILED"
+    strict = evaluate(observed, EvaluationPolicy(selected=["problem-media-type"], strict=True))
+    assert strict.verdict is RequirementVerdict.FAILED
     assert [f.check_id for f in strict.failed] == ["problem-media-type"]
-    assert strict.warnings == []
+    assert strict.warnings == ()
 
 
 def test_nothing_judged_is_skipped_never_passed() -> None:
-    assert judge(observation(), selected=["upgrade-present"]).verdict == "SKIPPED"
+    assert (
+        evaluate(observation(), EvaluationPolicy(selected=["upgrade-present"])).verdict
+        is RequirementVerdict.SKIPPED
+    )

@@ -6,12 +6,13 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from pytest_upgrade._model import Finding, Observation, Outcome, Requirement, Severity
-from pytest_upgrade.judge import RequirementResult
+from pytest_upgrade._model import Finding, Outcome, Requirement, Severity
+from pytest_upgrade.judge import EvaluationPolicy, RequirementResult, RequirementVerdict, conclude
 from pytest_upgrade.report.html import render_html
 from pytest_upgrade.report.markdown import render_markdown
 from pytest_upgrade.report.results import failure_report, result_to_json, summary_line
 from pytest_upgrade.report.summary import summary_lines
+from support.observations import observation
 from support.report_samples import entry
 
 REASON = "inconclusive, never passed: TLSv1: client-cannot-offer (no protocols available)"
@@ -26,14 +27,16 @@ SHOULD_SKIPPED = Finding("problem-media-type", Severity.SHOULD, Outcome.SKIPPED,
 
 def result(*findings: Finding, require_all: bool = False) -> RequirementResult:
     requirement = Requirement("TLS/1.2", path="/pay")
-    observation = Observation(requirement, "https://a.example", as_of=dt.date(2027, 1, 15))
-    return RequirementResult(observation, findings, require_all=require_all)
+    observed = observation(
+        requirement, target="https://a.example", as_of=dt.date(2027, 1, 15), observed_at=None
+    )
+    return conclude(observed, findings, EvaluationPolicy(require_all=require_all))
 
 
 def test_only_applicable_skipped_must_checks_are_not_run() -> None:
     outcome = result(PASSED, NOT_RUN, NO_426, SHOULD_SKIPPED)
-    assert outcome.not_run == [NOT_RUN]
-    assert outcome.verdict == "PASSED"
+    assert outcome.not_run == (NOT_RUN,)
+    assert outcome.verdict is RequirementVerdict.PASSED
     assert summary_line(outcome) == (
         "PASSED  TLS/1.2 GET /pay (1 must-check not run: tls-legacy-refused"
         " (inconclusive, never passed: TLSv1: client-cannot-offer (no protocols available)))"
@@ -43,12 +46,12 @@ def test_only_applicable_skipped_must_checks_are_not_run() -> None:
 
 def test_require_all_checks_fails_on_a_must_check_not_run() -> None:
     outcome = result(PASSED, NOT_RUN, NO_426, require_all=True)
-    assert outcome.verdict == "FAILED"
-    assert outcome.failed == [NOT_RUN]
+    assert outcome.verdict is RequirementVerdict.FAILED
+    assert outcome.failed == (NOT_RUN,)
     head = failure_report(outcome).splitlines()[0]
     assert head.endswith(": 1 must-check not run: tls-legacy-refused (" + REASON + ")")
     # Checks that do not apply never fail it.
-    assert result(PASSED, NO_426, require_all=True).verdict == "PASSED"
+    assert result(PASSED, NO_426, require_all=True).verdict is RequirementVerdict.PASSED
 
 
 def not_run_entry(verdict: str = "passed") -> dict[str, Any]:

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from pytest_upgrade._model import Exchange, Observation, Offer, Requirement
+from pytest_upgrade._model import Offer, Requirement
 from pytest_upgrade.report.results import reproduce_commands
+from support.observations import exchange, observation
 
 # Every offer the probes make, with the prose reports show and curl's version option.
 OFFERS = [
@@ -39,24 +40,17 @@ def test_an_offer_reads_as_before_and_reproduces_with_curl(
 ) -> None:
     assert offer.describe() == prose
     scheme = "https" if offer.tls else "http"
-    exchange = Exchange(
-        role="upgraded",
-        url=f"{scheme}://127.0.0.1:8443/",
-        method="GET",
-        offered=prose,
-        offer=offer,
-    )
-    observation = Observation(Requirement("h2"), "target", exchanges=(exchange,))
-    (command,) = reproduce_commands(observation, cafile=None)
+    upgraded = exchange("upgraded", url=f"{scheme}://127.0.0.1:8443/", offered=prose, offer=offer)
+    observed = observation(Requirement("h2"), upgraded, target="target")
+    (command,) = reproduce_commands(observed, cafile=None)
     assert command.startswith(f"curl -sv {flags} ")
     assert ("--max-time 5" in command) is offer.websocket
 
 
 def test_an_exchange_without_an_offer_has_no_curl_command() -> None:
     # A probe that could not be made (the target lacks the URL) records no offer.
-    exchange = Exchange(role="upgraded", url="", method="GET", offered="")
-    observation = Observation(Requirement("h2"), "target", exchanges=(exchange,))
-    assert reproduce_commands(observation, cafile=None) == []
+    observed = observation(Requirement("h2"), exchange("upgraded", url="", offered=""))
+    assert reproduce_commands(observed, cafile=None) == []
 
 
 # Offers curl cannot make (an extended CONNECT, a TLS upgrade on a cleartext
@@ -77,20 +71,26 @@ CURL_CANNOT = [
 @pytest.mark.parametrize(("offer", "prose"), CURL_CANNOT)
 def test_an_offer_curl_cannot_make_has_no_curl_command(offer: Offer, prose: str) -> None:
     assert offer.describe() == prose
-    exchange = Exchange("websocket-h2", "https://127.0.0.1:8443/ws", "CONNECT", prose, offer=offer)
-    observation = Observation(Requirement("websocket"), "target", exchanges=(exchange,))
-    assert reproduce_commands(observation, cafile=None) == []
+    connect = exchange(
+        "websocket-h2",
+        url="https://127.0.0.1:8443/ws",
+        method="CONNECT",
+        offered=prose,
+        offer=offer,
+    )
+    observed = observation(Requirement("websocket"), connect)
+    assert reproduce_commands(observed, cafile=None) == []
 
 
 def test_the_in_band_tls_upgrade_request_reproduces_with_curl() -> None:
     """RFC 2817 §3.2: curl shows whether OPTIONS * with Upgrade: TLS/1.2 gets its 101."""
     offer = Offer(("1.1",), False, tls_upgrade="TLS/1.2")
     assert offer.describe() == "OPTIONS * with Upgrade: TLS/1.2 (RFC 2817 §3.2) over cleartext"
-    exchange = Exchange(
+    upgrade = exchange(
         "tls-upgrade",
-        "http://127.0.0.1:8080",
-        "OPTIONS",
-        offer.describe(),
+        url="http://127.0.0.1:8080",
+        method="OPTIONS",
+        offered=offer.describe(),
         request_headers=(
             ("Host", "127.0.0.1:8080"),
             ("Upgrade", "TLS/1.2"),
@@ -98,8 +98,8 @@ def test_the_in_band_tls_upgrade_request_reproduces_with_curl() -> None:
         ),
         offer=offer,
     )
-    observation = Observation(Requirement("TLS/1.2"), "target", exchanges=(exchange,))
-    assert reproduce_commands(observation, cafile=None) == [
+    observed = observation(Requirement("TLS/1.2"), upgrade)
+    assert reproduce_commands(observed, cafile=None) == [
         "curl -sv --http1.1 -X OPTIONS --request-target '*' -H 'Upgrade: TLS/1.2'"
         " -H 'Connection: Upgrade' -o /dev/null http://127.0.0.1:8080"
     ]

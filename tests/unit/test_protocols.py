@@ -6,9 +6,10 @@ import ssl
 
 import pytest
 
-from pytest_upgrade._model import Exchange, Observation, Requirement, Response
+from pytest_upgrade._model import Requirement
 from pytest_upgrade.checks.catalogue import REGISTRY
 from pytest_upgrade.protocols import ENFORCEABLE, PROTOCOLS, TOKENS, protocol_for
+from support.observations import exchange, observation, response
 
 
 def test_every_name_belongs_to_one_protocol() -> None:
@@ -37,13 +38,7 @@ def test_tls_requirements_set_the_server_minimum() -> None:
 def test_an_unregistered_protocol_is_an_error_not_http11() -> None:
     with pytest.raises(KeyError, match=r"unregistered protocol 'h9'.*'h2'"):
         protocol_for("h9")
-    upgraded = Exchange(
-        role="upgraded",
-        url="https://127.0.0.1:8443/",
-        method="GET",
-        offered="",
-        response=Response(200, "1.1", (), b""),
-    )
-    observation = Observation(Requirement("h9"), "target", exchanges=(upgraded,))
+    upgraded = exchange("upgraded", response(200), offered="")
+    observed = observation(Requirement("h9"), upgraded, target="target")
     with pytest.raises(KeyError, match="unregistered protocol 'h9'"):
-        REGISTRY["upgraded-protocol"].function(observation)
+        REGISTRY["upgraded-protocol"].function(observed)

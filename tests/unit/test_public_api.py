@@ -29,6 +29,7 @@ EXPORTED = {
     "AnsweredBy": ("pytest_upgrade._model", "enum"),
     "AppError": ("pytest_upgrade.server.recording", "frozen dataclass"),
     "BundledCA": ("pytest_upgrade.server.ca", "class"),
+    "EvaluationPolicy": ("pytest_upgrade.judge", "frozen dataclass"),
     "Exchange": ("pytest_upgrade._model", "frozen dataclass"),
     "FailureKind": ("pytest_upgrade._model", "enum"),
     "Finding": ("pytest_upgrade._model", "frozen dataclass"),
@@ -42,6 +43,7 @@ EXPORTED = {
     "RecordedExchange": ("pytest_upgrade.server.policy", "frozen dataclass"),
     "Requirement": ("pytest_upgrade._model", "frozen dataclass"),
     "RequirementResult": ("pytest_upgrade.judge", "frozen dataclass"),
+    "RequirementVerdict": ("pytest_upgrade.judge", "enum"),
     "Response": ("pytest_upgrade._model", "frozen dataclass"),
     "ServerStartError": ("pytest_upgrade.server.bundled", "exception"),
     "Severity": ("pytest_upgrade._model", "enum"),
@@ -49,6 +51,7 @@ EXPORTED = {
     "Transport": ("pytest_upgrade._model", "frozen dataclass"),
     "UpgradeOutcome": ("pytest_upgrade.glue.outcome", "class"),
     "UpgradeServer": ("pytest_upgrade.server.bundled", "class"),
+    "evaluate": ("pytest_upgrade.judge", "function"),
 }
 
 # Bound in the package's namespace by its own imports, not exported.

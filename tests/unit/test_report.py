@@ -6,6 +6,7 @@ would: is every check there, with its mark, and can the exchange be redone?
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
 import shlex
@@ -22,18 +23,19 @@ from pytest_upgrade._model import (
     Outcome,
     ProbeFailure,
     Requirement,
-    Response,
     Severity,
     TlsHandshake,
     Transport,
 )
+from pytest_upgrade.judge import EvaluationPolicy, RequirementResult, conclude
 from pytest_upgrade.report.results import (
-    RequirementResult,
     failure_report,
     reproduce_commands,
     result_to_json,
     summary_line,
 )
+from support.observations import exchange, handshake, response
+from support.observations import observation as build
 
 URL = "https://localhost:8443/api"
 H2_API = Requirement("h2", path="/api")
@@ -45,7 +47,7 @@ H2_TLS = Offer(("2",), True, ("h2", "http/1.1"))
 H10 = Offer(("1.0",), False)
 H2C = Offer(("2",), False)
 
-LEGACY = Exchange(
+LEGACY = exchange(
     role="legacy",
     url=URL,
     method="GET",
@@ -57,9 +59,9 @@ LEGACY = Exchange(
         ("Accept", "*/*"),
     ),
     transport=Transport("https", "TLSv1.3", "http/1.1"),
-    response=Response(200, "1.1", (("content-type", "text/plain"),), b"hello", reason="OK"),
+    answer=response(200, ("content-type", "text/plain"), body=b"hello"),
 )
-UPGRADED = Exchange(
+UPGRADED = exchange(
     role="upgraded",
     url=URL,
     method="GET",
@@ -67,11 +69,11 @@ UPGRADED = Exchange(
     offer=H2_TLS,
     request_headers=(("user-agent", "pytest-upgrade"), ("accept", "*/*")),
     transport=Transport("https", "TLSv1.3", "h2"),
-    response=Response(200, "2", (("content-type", "text/plain"),), b"hello"),
+    answer=response(200, ("content-type", "text/plain"), http_version="2", body=b"hello"),
 )
 HANDSHAKES = (
-    TlsHandshake("TLSv1", HandshakeOutcome.REFUSED, "alert protocol_version"),
-    TlsHandshake("TLSv1.1", HandshakeOutcome.REFUSED, "alert protocol_version"),
+    handshake("TLSv1", HandshakeOutcome.REFUSED, "alert protocol_version"),
+    handshake("TLSv1.1", HandshakeOutcome.REFUSED, "alert protocol_version"),
 )
 
 
@@ -80,11 +82,12 @@ def observation(
     handshakes: tuple[TlsHandshake, ...] = HANDSHAKES,
     requirement: Requirement = H2_API,
 ) -> Observation:
-    return Observation(
-        requirement=requirement,
-        target="https://localhost:8443",
-        exchanges=exchanges or (LEGACY, UPGRADED),
+    return build(
+        requirement,
+        *(exchanges or (LEGACY, UPGRADED)),
         handshakes=handshakes,
+        target="https://localhost:8443",
+        observed_at=None,
     )
 
 
@@ -147,9 +150,8 @@ def result(
     obs: Observation | None = None,
     app_errors: tuple[str, ...] = (),
 ) -> RequirementResult:
-    return RequirementResult(
-        obs or observation(), findings, strict=strict, cafile=cafile, app_errors=app_errors
-    )
+    observed = dataclasses.replace(obs or observation(), app_errors=app_errors)
+    return conclude(observed, findings, EvaluationPolicy(strict=strict), cafile=cafile)
 
 
 def line_of(report: str, check_id: str) -> str:
@@ -209,13 +211,13 @@ def test_the_exchanges_and_handshakes_are_listed() -> None:
 
 
 def test_a_probe_failure_is_shown_instead_of_a_status() -> None:
-    legacy = Exchange(
+    legacy = exchange(
         role="legacy",
         url=URL,
         method="GET",
         offered=H11_TLS.describe(),
         offer=H11_TLS,
-        failure=ProbeFailure(FailureKind.TLS_REFUSED, "alert no_application_protocol"),
+        answer=ProbeFailure(FailureKind.TLS_REFUSED, "alert no_application_protocol"),
     )
     report = failure_report(result(obs=observation(legacy, UPGRADED)))
     assert "→ alert no_application_protocol" in report
@@ -277,10 +279,10 @@ def test_openssl_commands_for_the_legacy_tls_versions() -> None:
 def test_openssl_commands_offer_what_the_handshake_offered() -> None:
     # ALPN as the handshake offered it, and no server name where it sent none.
     handshakes = (
-        TlsHandshake(
-            "TLSv1", HandshakeOutcome.REFUSED, "alert protocol_version", ("h2", "http/1.1")
+        handshake(
+            "TLSv1", HandshakeOutcome.REFUSED, "alert protocol_version", alpn=("h2", "http/1.1")
         ),
-        TlsHandshake("TLSv1.1", HandshakeOutcome.ACCEPTED, "negotiated TLSv1.1", (), sni=False),
+        handshake("TLSv1.1", HandshakeOutcome.ACCEPTED, "negotiated TLSv1.1", sni=False),
     )
     *_, tls1, tls11 = reproduce_commands(observation(handshakes=handshakes), cafile=None)
     assert shlex.split(tls1)[4:8] == ["-servername", "localhost", "-tls1", "-alpn"]
@@ -291,11 +293,11 @@ def test_openssl_commands_offer_what_the_handshake_offered() -> None:
 
 def test_no_server_name_for_an_ip_literal_and_no_alpn_where_none_was_offered() -> None:
     offer = Offer(("1.0",), True)  # the HTTP/1.0 probe: no ALPN
-    exchange = Exchange(
+    probe = exchange(
         role="legacy", url="https://127.0.0.1:8443/", method="GET", offered="", offer=offer
     )
-    handshake = TlsHandshake("TLSv1", HandshakeOutcome.REFUSED, "alert protocol_version")
-    commands = reproduce_commands(observation(exchange, handshakes=(handshake,)), cafile=None)
+    tls1 = handshake("TLSv1", HandshakeOutcome.REFUSED, "alert protocol_version")
+    commands = reproduce_commands(observation(probe, handshakes=(tls1,)), cafile=None)
     assert commands[0].startswith("curl -sv --http1.0 --no-alpn ")
     assert "-noservername -tls1 " in commands[1]
 
@@ -311,17 +313,17 @@ def test_no_openssl_commands_without_handshakes() -> None:
     [("HEAD", ["--head"]), ("POST", ["-X", "POST"]), ("DELETE", ["-X", "DELETE"])],
 )
 def test_curl_repeats_the_method(method: str, words: list[str]) -> None:
-    exchange = Exchange(
+    probe = exchange(
         role="legacy", url=URL, method=method, offered=H11_TLS.describe(), offer=H11_TLS
     )
-    (command,) = reproduce_commands(observation(exchange, handshakes=()), cafile=None)
+    (command,) = reproduce_commands(observation(probe, handshakes=()), cafile=None)
     argv = shlex.split(command)
     assert argv[:3] == ["curl", "-sv", "--http1.1"]
     assert argv[3 : 3 + len(words)] == words
 
 
 def test_curl_repeats_the_user_headers_but_not_the_probe_ones() -> None:
-    exchange = Exchange(
+    probe = exchange(
         role="legacy",
         url=URL,
         method="GET",
@@ -334,17 +336,17 @@ def test_curl_repeats_the_user_headers_but_not_the_probe_ones() -> None:
             ("Authorization", "Bearer it's a token"),
         ),
     )
-    (command,) = reproduce_commands(observation(exchange, handshakes=()), cafile=None)
+    (command,) = reproduce_commands(observation(probe, handshakes=()), cafile=None)
     argv = shlex.split(command)  # quoting survives the apostrophe
     assert argv.count("-H") == 1
     assert argv[argv.index("-H") + 1] == "Authorization: Bearer it's a token"
 
 
 def test_cleartext_and_http10_exchanges() -> None:
-    h10 = Exchange(
+    h10 = exchange(
         role="legacy", url="http://localhost:8080/", method="GET", offered=H10.describe(), offer=H10
     )
-    h2c = Exchange(
+    h2c = exchange(
         role="upgraded", url="http://localhost:8080/", method="GET",
         offered=H2C.describe(), offer=H2C,
     )  # fmt: skip
@@ -381,7 +383,7 @@ def test_verdict(
         for i, outcome in enumerate(outcomes)
     )
     outcome = result(findings, strict=strict)
-    assert outcome.verdict == verdict
+    assert outcome.verdict.name == verdict
     assert [f.check_id for f in outcome.failed] == failing
     assert [f.check_id for f in outcome.warnings] == warning
 
@@ -473,25 +475,25 @@ def test_json_verdict_follows_strict_mode() -> None:
 
 
 def test_json_carries_the_exchanges_handshakes_and_reproduce_commands() -> None:
-    refused = Exchange(
+    refused = exchange(
         role="legacy",
         url="http://localhost:8080/api",
         method="GET",
         offered="HTTP/1.1",
         offer=Offer(("1.1",), False),
-        failure=ProbeFailure(FailureKind.CLOSED, "the server closed the connection"),
+        answer=ProbeFailure(FailureKind.CLOSED, "the server closed the connection"),
     )
-    cookie = Response(
-        200, "2", (("set-cookie", "session=secret"), ("content-type", "text/plain")), b""
+    cookie = response(
+        200, ("set-cookie", "session=secret"), ("content-type", "text/plain"), http_version="2"
     )
-    upgraded = Exchange(
+    upgraded = exchange(
         role="upgraded",
         url=URL,
         method="GET",
         offered=H2_TLS.describe(),
         offer=H2_TLS,
         transport=Transport("https", "TLSv1.3", "h2"),
-        response=cookie,
+        answer=cookie,
     )
     data = result_to_json(result(obs=observation(refused, upgraded)))
     assert data["exchanges"] == [

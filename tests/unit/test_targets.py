@@ -11,6 +11,7 @@ from pytest_upgrade._targets import TargetLine, build_fleet, group_urls, parse_t
 from pytest_upgrade.probes.endpoint import ClientTrust, Endpoint
 from pytest_upgrade.probes.spec import ConnectionSpec
 from pytest_upgrade.probes.target import HandshakeCache, HandshakeProbe
+from support.observations import handshake
 
 
 def test_a_line_names_urls_ca_and_name(tmp_path: pathlib.Path) -> None:
@@ -101,7 +102,7 @@ class _Counting(HandshakeProbe):
     def __call__(self) -> TlsHandshake:
         type(self).calls += 1
         outcome = HandshakeOutcome.REFUSED if self.version == "TLSv1" else HandshakeOutcome.ERROR
-        return TlsHandshake(self.version, outcome, f"call {type(self).calls}")
+        return handshake(self.version, outcome, f"call {type(self).calls}")
 
 
 def test_the_handshake_cache_remembers_conclusive_answers_by_host_and_port() -> None:

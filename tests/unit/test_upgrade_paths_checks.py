@@ -10,7 +10,6 @@ import pytest
 from pytest_upgrade._model import (
     Exchange,
     FailureKind,
-    Finding,
     Observation,
     Offer,
     Outcome,
@@ -21,21 +20,11 @@ from pytest_upgrade._model import (
     Transport,
 )
 from pytest_upgrade.checks.catalogue import REGISTRY
+from support.observations import TLS_H2, exchange, observation, response, run, said
 
 PASSED, FAILED, WARNED, SKIPPED = Outcome.PASSED, Outcome.FAILED, Outcome.WARNED, Outcome.SKIPPED
 HTTP = "http://127.0.0.1:8080"
-
-
-def run(check_id: str, observation: Observation) -> Finding:
-    return REGISTRY[check_id].run(observation)
-
-
-def said(finding: Finding) -> str:
-    return " ".join((finding.message, finding.expected, finding.actual, finding.diagnosis))
-
-
-def response(status: int, *headers: tuple[str, str], version: str = "1.1") -> Response:
-    return Response(status=status, http_version=version, headers=headers)
+WSS = "wss://127.0.0.1:8443/ws"
 
 
 # -- websocket-over-h2 ---------------------------------------------------------------------
@@ -48,29 +37,23 @@ def websocket_observation(
     handshake: int = 101,
     made: bool = True,
 ) -> Observation:
-    exchanges = [
-        Exchange(
-            "upgraded",
-            "wss://127.0.0.1:8443/ws",
-            "GET",
-            "WebSocket handshake",
-            response=response(handshake),
-        )
-    ]
+    exchanges = [exchange("upgraded", response(handshake), url=WSS, offered="WebSocket handshake")]
     if made:
         exchanges.append(
-            Exchange(
+            exchange(
                 "websocket-h2",
-                "wss://127.0.0.1:8443/ws",
-                "CONNECT",
-                "WebSocket over HTTP/2",
-                transport=Transport("https", "TLSv1.3", "h2"),
-                response=h2,
-                failure=failure,
+                h2 or failure,
+                failed_after=failure if h2 else None,
+                url=WSS,
+                method="CONNECT",
+                offered="WebSocket over HTTP/2",
+                transport=TLS_H2,
                 offer=Offer(("2",), True, ("h2",), websocket=True),
             )
         )
-    return Observation(Requirement("websocket", "/ws"), "target", exchanges=tuple(exchanges))
+    return observation(
+        Requirement("websocket", "/ws"), *exchanges, target="target", observed_at=None
+    )
 
 
 def test_websocket_over_h2_is_a_should_check() -> None:
@@ -83,8 +66,12 @@ def test_websocket_over_h2_is_a_should_check() -> None:
 @pytest.mark.parametrize(
     ("h2", "failure", "outcome", "words"),
     [
-        pytest.param(response(200, version="2"), None, PASSED, "Pong received", id="200-and-pong"),
-        pytest.param(response(204, version="2"), None, PASSED, "opened with 204", id="any-2xx"),
+        pytest.param(
+            response(200, http_version="2"), None, PASSED, "Pong received", id="200-and-pong"
+        ),
+        pytest.param(
+            response(204, http_version="2"), None, PASSED, "opened with 204", id="any-2xx"
+        ),
         pytest.param(
             None,
             ProbeFailure(FailureKind.NOT_APPLICABLE, "SETTINGS do not enable it"),
@@ -107,7 +94,7 @@ def test_websocket_over_h2_is_a_should_check() -> None:
             id="h2-broken-before-settings",
         ),
         pytest.param(
-            response(404, version="2"),
+            response(404, http_version="2"),
             None,
             WARNED,
             "answered the WebSocket CONNECT with 404",
@@ -121,7 +108,7 @@ def test_websocket_over_h2_is_a_should_check() -> None:
             id="advertised-but-reset",
         ),
         pytest.param(
-            response(200, version="2"),
+            response(200, http_version="2"),
             ProbeFailure(FailureKind.TIMEOUT, "no answer within 5 s"),
             WARNED,
             "the round trip failed: no answer within 5 s",
@@ -148,7 +135,7 @@ def test_websocket_over_h2_without_the_probe_is_skipped() -> None:
     [(101, "which this route accepts"), (403, "the HTTP/1.1 handshake fails too")],
 )
 def test_a_refusal_over_h2_says_what_http11_did(handshake: int, words: str) -> None:
-    observation = websocket_observation(response(403, version="2"), handshake=handshake)
+    observation = websocket_observation(response(403, http_version="2"), handshake=handshake)
     assert words in run("websocket-over-h2", observation).diagnosis
 
 
@@ -156,13 +143,12 @@ def test_a_refusal_over_h2_says_what_http11_did(handshake: int, words: str) -> N
 
 REFUSAL_426 = response(426, ("upgrade", "TLS/1.2, HTTP/1.1"), ("connection", "Upgrade"))
 SWITCH_101 = response(101, ("upgrade", "TLS/1.2, HTTP/1.1"), ("connection", "Upgrade"))
-UPGRADED_OK = Exchange(
+UPGRADED_OK = exchange(
     "tls-upgraded",
-    HTTP + "/secure",
-    "GET",
-    "HTTP/1.1 over TLS started in-band",
+    response(200, reason=""),  # a status line without a reason phrase
+    url=HTTP + "/secure",
+    offered="HTTP/1.1 over TLS started in-band",
     transport=Transport("http", "TLSv1.3"),
-    response=response(200),
 )
 
 
@@ -174,23 +160,26 @@ def tls_observation(
     protocol: str = "TLS/1.2",
     bundled: bool = False,
 ) -> Observation:
-    exchanges = [Exchange("legacy", HTTP + "/secure", "GET", "HTTP/1.1", response=legacy)]
+    exchanges = [exchange("legacy", legacy, url=HTTP + "/secure", offered="HTTP/1.1")]
     if upgrade is not None:
         exchanges.append(
-            Exchange(
+            exchange(
                 "tls-upgrade",
-                HTTP,
-                "OPTIONS",
-                "OPTIONS * with Upgrade: TLS/1.2",
-                response=upgrade if isinstance(upgrade, Response) else None,
-                failure=upgrade if isinstance(upgrade, ProbeFailure) else None,
+                upgrade,
+                url=HTTP,
+                method="OPTIONS",
+                offered="OPTIONS * with Upgrade: TLS/1.2",
                 offer=Offer(("1.1",), False, tls_upgrade="TLS/1.2"),
             )
         )
         if upgraded is not None and isinstance(upgrade, Response) and upgrade.status == 101:
             exchanges.append(upgraded)
-    return Observation(
-        Requirement(protocol, "/secure"), "target", exchanges=tuple(exchanges), bundled=bundled
+    return observation(
+        Requirement(protocol, "/secure"),
+        *exchanges,
+        target="target",
+        observed_at=None,
+        bundled=bundled,
     )
 
 
@@ -264,14 +253,12 @@ def test_without_an_http_url_nothing_is_tried() -> None:
 
 
 def _after_101(failure: ProbeFailure | None = None, status: int = 200) -> Exchange:
-    return Exchange(
+    return exchange(
         "tls-upgraded",
-        HTTP + "/secure",
-        "GET",
-        "HTTP/1.1 over TLS started in-band",
+        failure or response(status),
+        url=HTTP + "/secure",
+        offered="HTTP/1.1 over TLS started in-band",
         transport=None if failure else Transport("http", "TLSv1.2"),
-        response=None if failure else response(status),
-        failure=failure,
     )
 
 

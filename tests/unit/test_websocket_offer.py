@@ -248,11 +248,8 @@ def test_a_403_to_the_handshake_names_origin_checks() -> None:
 
 
 def h2(answer: Any, *, round_trip: str = "", bundled: bool = False) -> Observation:
-    probe = exchange("websocket-h2", answer, url=WSS)
-    if round_trip:
-        probe = Exchange(**{**probe.__dict__, "round_trip": round_trip})
-    observation = build(websocket(), probe)
-    return Observation(**{**observation.__dict__, "bundled": bundled})
+    probe = exchange("websocket-h2", answer, url=WSS, round_trip=round_trip)
+    return build(websocket(), probe, bundled=bundled)
 
 
 def test_no_http2_spoken_is_skipped() -> None:

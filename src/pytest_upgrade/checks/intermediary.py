@@ -17,8 +17,6 @@ from ..protocols import TOKENS
 from ..protocols.roles import LEGACY, UPGRADED
 from .registry import check as _check
 
-_ALL = TOKENS
-
 # -- upgrade-stripped ------------------------------------------------------------
 
 PROXY_FIXES = (
@@ -196,7 +194,7 @@ def _is_tls(exchange: Exchange) -> bool:
     "RFC 9110 §7.8; RFC 9113 §3.1",
     "An Upgrade field on an answer that is neither 101 nor 426 names only protocols the"
     " connection can switch to (not h2, an ALPN-only identifier; not h2c over TLS).",
-    _ALL,
+    TOKENS,
 )
 def check_upgrade_unswitchable(observation: Observation) -> Verdict:
     ordinary = [

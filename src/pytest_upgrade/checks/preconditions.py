@@ -48,7 +48,6 @@ class HttpsRedirect:
 
     status: int
     location: str  # as sent
-    resolved: str  # resolved against the request's URL (RFC 9110 §10.2.2)
     problem: str  # "" when it leads to the https URL of the same resource
 
     @property
@@ -66,9 +65,7 @@ def https_redirect(exchange: Exchange) -> HttpsRedirect | None:
         return None
     # RFC 9110 §10.2.2: a relative Location is resolved against the target URI.
     resolved = urllib.parse.urljoin(exchange.url, location.strip())
-    return HttpsRedirect(
-        response.status, location, resolved, _destination_problem(exchange.url, resolved)
-    )
+    return HttpsRedirect(response.status, location, _destination_problem(exchange.url, resolved))
 
 
 def _destination_problem(requested: str, resolved: str) -> str:

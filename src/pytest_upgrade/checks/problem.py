@@ -141,7 +141,7 @@ def check_problem_body(observation: Observation, response: Response) -> Verdict:
             actual=document.error or "not an object",
         )
     must, should = _member_problems(document.members, response.status)
-    actual = _excerpt(decoded.body)
+    actual = excerpt(decoded.body)
     if must:
         return Verdict.violated(
             "; ".join(must + should),
@@ -170,10 +170,6 @@ def _json_type(value: object) -> str:
     if isinstance(value, list):
         return "an array"
     return "an object"
-
-
-def _excerpt(body: bytes, limit: int = 200) -> str:
-    return excerpt(body, limit)
 
 
 _STANDARD_MEMBERS = frozenset({"type", "title", "status", "detail", "instance"})
@@ -210,7 +206,7 @@ def check_problem_actionable(observation: Observation, response: Response) -> Ve
     return Verdict.violated(
         "the problem does not tell the client what to do",
         expected=f"detail or title naming {_names(info.token, info.aliases)}, or a link",
-        actual=_excerpt(content(response).body),
+        actual=excerpt(content(response).body),
         diagnosis=(
             "Say in detail which protocol to use (for example 'This endpoint requires HTTP/2'),"
             " or add an extension member with the URL of a migration guide."

@@ -18,15 +18,9 @@ from .._model import Finding, Observation, Outcome, Requirement, Severity
 from .._verdict import Status, Verdict
 from ..protocols.roles import LEGACY
 
-__all__ = [
-    "REGISTRY",
-    "Check",
-    "CheckFunction",
-    "Phase",
-    "check",
-    "checks_for",
-    "run_checks",
-]
+# The registry filled with every check (REGISTRY, checks_for, run_checks) is
+# reached through checks.catalogue, which imports the modules that register.
+__all__ = ["Check", "CheckFunction", "Phase", "check"]
 
 CheckFunction = Callable[[Observation], Verdict]
 
@@ -125,16 +119,13 @@ def checks_for(protocol: str, selected: Sequence[str] | None = None) -> list[Che
 
 
 def _not_yet(check: Check, observation: Observation) -> Finding:
-    after = observation.requirement.after
-    assert after is not None
-    assert observation.as_of is not None
-    days = (after - observation.as_of).days
+    """Skipped: the deadline (``observation.before_deadline``) has not come."""
     return Finding(
         check_id=check.id,
         severity=check.severity,
         outcome=Outcome.SKIPPED,
-        message=f"not enforced before the deadline {after.isoformat()} ({days} day(s) left,"
-        f" as of {observation.as_of.isoformat()})",
+        message=f"not enforced before the deadline {observation.requirement.after}"
+        f" ({observation.days_left} day(s) left, as of {observation.as_of})",
         rfc=check.rfc,
         applies=False,  # the requirement does not ask for it yet
     )

@@ -45,12 +45,11 @@ def _status_diagnosis(observation: Observation, exchange: Exchange) -> str:
     response = exchange.response
     status = response.status
     protocol = observation.requirement.protocol
-    after, as_of = observation.requirement.after, observation.as_of
-    if 200 <= status < 300 and after is not None and as_of is not None and as_of >= after:
-        days = (as_of - after).days
-        when = f"passed {days} day(s) ago" if days else "is today"
+    left = observation.days_left
+    if 200 <= status < 300 and left is not None and left <= 0:
+        when = f"passed {-left} day(s) ago" if left else "is today"
         return (
-            f"The deadline {after.isoformat()} {when}"
+            f"The deadline {observation.requirement.after} {when}"
             " and the old protocol is still served: switch enforcement on (answer legacy"
             " requests with 426), or move the announced deadline."
         )

@@ -16,9 +16,9 @@ import pytest
 
 from .._async_clients import ASYNC_CLIENTS, AsyncClients
 from .._model import AnsweredBy, Exchange, Observation
-from ..judge import RequirementResult, judge, target_error
+from ..judge import EvaluationPolicy, RequirementResult, RequirementVerdict, evaluate
 from ..probes.endpoint import ClientTrust, Endpoint
-from ..probes.observe import Target
+from ..probes.target import Target
 from ..report.results import deadline_note, not_run_text
 from ..server.enforce import enforcing_app
 from ..server.logged import logged_exceptions
@@ -242,6 +242,11 @@ def _evaluate(request: pytest.FixtureRequest) -> None:
         server.drain_errors()  # errors of earlier tests are not this test's
         server.drain_answers()
         enforced = enforcer.enforced_now
+    policy = EvaluationPolicy(
+        selected=settings.selected,
+        strict=settings.strict,
+        require_all=settings.require_all_checks,
+    )
     results: list[RequirementResult] = []
     item.stash[RESULTS] = results
     # A rerun (pytest-rerunfailures) probes afresh: its properties replace the last attempt's.
@@ -260,20 +265,13 @@ def _evaluate(request: pytest.FixtureRequest) -> None:
             # What reached hypercorn, and what a framework caught and logged.
             app_errors = (*(e.traceback for e in server.drain_errors()), *logged.drain())
         observation = dataclasses.replace(observation, app_errors=app_errors)
-        result = judge(
-            observation,
-            selected=settings.selected,
-            strict=settings.strict,
-            cafile=target.cafile,
-            require_all=settings.require_all_checks,
-        )
+        result = evaluate(observation, policy, cafile=target.cafile)
         results.append(result)
         _record_properties(item, result)
-        # A check that raised leaves the requirement unevaluated, as an unreachable target does.
-        error = target_error(observation) or result.check_error
-        if error is not None:
-            item.stash[ERROR] = error
-            pytest.fail(f"cannot evaluate {requirement.describe()}: {error}", pytrace=False)
+        # The target could not be evaluated, or a check raised: the test errors.
+        if result.verdict is RequirementVerdict.ERROR and result.error is not None:
+            item.stash[ERROR] = result.error
+            pytest.fail(f"cannot evaluate {requirement.describe()}: {result.error}", pytrace=False)
 
 
 def _item_target(request: pytest.FixtureRequest) -> Target:
@@ -290,7 +288,7 @@ def _record_properties(item: pytest.Item, result: RequirementResult) -> None:
     """Each check's outcome as a test property: JUnit XML shows them (--junitxml)."""
     requirement = result.requirement
     prefix = f"upgrade {requirement.protocol} {requirement.method} {requirement.path}"
-    properties = [(f"{prefix} verdict", result.verdict.lower())]
+    properties = [(f"{prefix} verdict", result.verdict.value)]
     if result.observation.enforced:
         judged = "the app's answers (the probes bypass enforcement of "
         properties.append(

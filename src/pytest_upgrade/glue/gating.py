@@ -125,7 +125,7 @@ def _entry(item: pytest.Item, result: RequirementResult) -> dict[str, Any]:
             "path": requirement.path,
         },
         "target": result.observation.target,
-        "verdict": result.verdict.lower(),
+        "verdict": result.verdict.value,
         "checks": [{"id": f.check_id, "outcome": f.outcome.value} for f in result.findings],
     }
     deployment = item.stash.get(ITEM_DEPLOYMENT, None)

@@ -25,6 +25,7 @@ __all__ = [
     "ITEM_TARGET",
     "MARKER",
     "NO_REQUIREMENT",
+    "REFUSED",
     "REQUIREMENTS",
     "RESULTS",
     "session_tls_minimum",
@@ -45,6 +46,9 @@ RESULTS = pytest.StashKey[list[RequirementResult]]()
 ERROR = pytest.StashKey[str]()
 INVALID = pytest.StashKey[str]()
 ENFORCER = pytest.StashKey[Enforcer]()
+# The requests the enforcing server refused, as the test reports carry them
+# (from xdist workers too): collected by glue.enforcement, in the JSON report.
+REFUSED = pytest.StashKey[list[dict[str, str]]]()
 # The target of one item (a fleet run: a target per item); absent, the
 # session's ``upgrade_target`` fixture decides.
 ITEM_TARGET = pytest.StashKey[Target]()

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from .._warnings import PytestUpgradeWarning
-from ..judge import RequirementResult
+from ..judge import RequirementResult, RequirementVerdict
 from ..report.results import failure_report
 from .entries import attach_entries
 from .keys import COVERED, RESULTS
@@ -30,7 +30,11 @@ def pytest_runtest_call(item: pytest.Item) -> None:
     if not results:
         return
     covered = item.stash.get(COVERED, frozenset())  # waived or known (glue.gating)
-    failing = [r for n, r in enumerate(results) if r.failed and n not in covered]
+    failing = [
+        r
+        for n, r in enumerate(results)
+        if r.verdict is RequirementVerdict.FAILED and n not in covered
+    ]
     # Warnings an error filter (-W error, filterwarnings = error) raised.
     raised = _warn(results)
     if failing:

@@ -12,9 +12,9 @@ RFC 7838 §3::
     alt-authority = quoted-string ; containing [ uri-host ] ":" port
     parameter     = token "=" ( token / quoted-string )
 
-§3.1 defines the ``ma`` parameter (delta-seconds; 24 hours when absent) and
-§3.2 ``persist`` (only "1" means anything). Unknown parameters are ignored
-(§3), as are elements that do not parse: each gives an error line, and the
+§3.1 defines the ``ma`` parameter (delta-seconds; 24 hours when absent); the
+others (§3.2 ``persist`` among them) are kept as sent. Unknown parameters are
+ignored (§3), as are elements that do not parse: each gives an error line, and the
 well-formed alternatives are kept.
 """
 
@@ -53,7 +53,6 @@ class Alternative:
     host: str
     port: int
     max_age: int | None = None
-    persist: bool = False
     parameters: tuple[tuple[str, str], ...] = ()
 
     @property
@@ -142,7 +141,6 @@ def _alternative(element: str) -> tuple[Alternative | None, str]:
             host,
             port,
             max_age=max_age,
-            persist=values.get("persist") == "1",
             parameters=tuple(parameters),
         ),
         "",

@@ -28,8 +28,6 @@ class Decoded:
 
     body: bytes
     error: str = ""  # names the coding that failed; "" when decoded
-    codings: tuple[str, ...] = ()  # the codings removed, as listed
-    truncated: bool = False  # the decoded body is longer than the limit
 
 
 def _brotli() -> ModuleType | None:
@@ -41,50 +39,49 @@ def _brotli() -> ModuleType | None:
     return None
 
 
-def _inflate(body: bytes, wbits: int, limit: int) -> tuple[bytes, bool]:
+def _inflate(body: bytes, wbits: int) -> bytes:
     decompressor = zlib.decompressobj(wbits)
-    data = decompressor.decompress(body, limit + 1)
-    if len(data) > limit:
-        return data[:limit], True
+    data = decompressor.decompress(body, DECODED_LIMIT + 1)
+    if len(data) > DECODED_LIMIT:
+        return data[:DECODED_LIMIT]
     if not decompressor.eof:
         raise zlib.error("the stream ends before its end marker")
-    return data, False
+    return data
 
 
-def _undo(coding: str, body: bytes, limit: int) -> tuple[bytes, bool]:
+def _undo(coding: str, body: bytes) -> bytes:
     if coding in ("gzip", "x-gzip"):
-        return _inflate(body, 16 + zlib.MAX_WBITS, limit)
+        return _inflate(body, 16 + zlib.MAX_WBITS)
     if coding == "deflate":
         try:
-            return _inflate(body, zlib.MAX_WBITS, limit)
+            return _inflate(body, zlib.MAX_WBITS)
         except zlib.error:
-            return _inflate(body, -zlib.MAX_WBITS, limit)  # raw deflate, as some servers send
+            return _inflate(body, -zlib.MAX_WBITS)  # raw deflate, as some servers send
     if coding == "br":
         brotli = _brotli()
         if brotli is None:
             raise LookupError("no brotli module is installed to decode it (pip install brotli)")
-        data = brotli.decompress(body)  # the bindings offer no bound; the input is bounded
-        return (data[:limit], True) if len(data) > limit else (data, False)
+        data: bytes = brotli.decompress(body)  # the bindings offer no bound; the input is bounded
+        return data[:DECODED_LIMIT]
     raise LookupError("an unknown content coding")
 
 
-def decode_content(
-    content_encoding: str | None, body: bytes, *, limit: int = DECODED_LIMIT
-) -> Decoded:
-    """``body`` with the codings of ``content_encoding`` (a combined field value) undone."""
+def decode_content(content_encoding: str | None, body: bytes) -> Decoded:
+    """``body`` with the codings of ``content_encoding`` (a combined field value) undone.
+
+    At most DECODED_LIMIT bytes of it are kept.
+    """
     if not content_encoding:
         return Decoded(body)
-    codings = tuple(c.strip().lower() for c in content_encoding.split(",") if c.strip())
-    truncated = False
+    codings = [c.strip().lower() for c in content_encoding.split(",") if c.strip()]
     for coding in reversed(codings):
         if coding == "identity":
             continue
         try:
-            body, cut = _undo(coding, body, limit)
+            body = _undo(coding, body)
         except Exception as exc:  # zlib.error, LookupError, brotli's own error type
             reason = str(exc) or type(exc).__name__
             return Decoded(
-                body, f"the body cannot be decoded as Content-Encoding {coding}: {reason}", codings
+                body, f"the body cannot be decoded as Content-Encoding {coding}: {reason}"
             )
-        truncated = truncated or cut
-    return Decoded(body, "", codings, truncated)
+    return Decoded(body)

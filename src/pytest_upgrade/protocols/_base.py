@@ -18,7 +18,7 @@ from typing import Any
 
 from .._model import Exchange, FailureKind, Observation, Refusal, Response
 from .._verdict import Verdict
-from ..grammar import UpgradeProtocol, parse_upgrade
+from ..grammar import parse_upgrade
 from ..probes.endpoint import ClientTrust
 from ..probes.target import Plan, Target
 
@@ -130,20 +130,11 @@ def version_tuple(text: str | None) -> tuple[int, ...] | None:
 _NOT_TOLD = "The client is not told to switch to the protocol the requirement declares."
 
 
-def named(value: str, wanted: str, versionless: bool = True) -> list[UpgradeProtocol]:
-    """The protocols of an Upgrade ``value`` named ``wanted`` (case-insensitively)."""
-    return [
-        p
-        for p in parse_upgrade(value).protocols
-        if p.name.lower() == wanted and (p.version is None or not versionless)
-    ]
-
-
-def token_verdict(value: str, wanted: str, label: str, *, versionless: bool = True) -> Verdict:
-    """Does Upgrade list the token ``wanted`` (names compare case-insensitively)?"""
+def token_verdict(value: str, wanted: str, label: str) -> Verdict:
+    """Does Upgrade list the token ``wanted``, versionless (names compare case-insensitively)?"""
     expected = f"Upgrade listing {label}"
     actual = f"Upgrade: {value}"
-    if named(value, wanted, versionless):
+    if any(p.name.lower() == wanted and p.version is None for p in parse_upgrade(value).protocols):
         return Verdict.ok(f"Upgrade names {label}", expected=expected, actual=actual)
     return Verdict.violated(
         f"Upgrade does not name {label}", expected=expected, actual=actual, diagnosis=_NOT_TOLD

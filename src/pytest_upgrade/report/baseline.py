@@ -22,6 +22,8 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from .._waivers import Waiver, entry_urls
+from .model import describe
+from .verdicts import GATED
 
 __all__ = [
     "Baseline",
@@ -42,7 +44,7 @@ __all__ = [
 Entry = Mapping[str, Any]
 # The verdicts under which an entry's failed checks are failures of the run
 # (a waived or known failure still fails its checks).
-FAILING_VERDICTS = frozenset({"failed", "waived", "known"})
+FAILING_VERDICTS = frozenset({"failed", *GATED})
 # The check id an entry that could not be evaluated counts under, in diffs.
 ERROR_CHECK = "(error)"
 
@@ -84,11 +86,7 @@ def deployment_key(entry: Entry) -> str:
 
 def requirement_key(entry: Entry) -> str:
     """``h2 GET /v2/orders``: the requirement line without its deadline or headers."""
-    requirement = entry.get("requirement") or {}
-    return (
-        f"{requirement.get('protocol', '?')} {requirement.get('method', 'GET')}"
-        f" {requirement.get('path', '/')}"
-    )
+    return describe(entry, deadline=False)
 
 
 def failing_check_ids(entry: Entry) -> list[str]:
@@ -119,7 +117,6 @@ class Baseline:
 
     as_of: str
     failing: frozenset[Fingerprint]
-    evaluated: frozenset[tuple[str, str, str]] = frozenset()
 
 
 def _entries(document: object, name: str) -> list[Entry]:
@@ -139,7 +136,6 @@ def read_baseline(document: object, name: str) -> Baseline:
     return Baseline(
         as_of=str(as_of) if as_of else "an unknown date",
         failing=frozenset(f for e in entries for f in fingerprints(e)),
-        evaluated=frozenset(f.where for e in entries for f in _where(e)),
     )
 
 

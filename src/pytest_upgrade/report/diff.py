@@ -13,6 +13,7 @@ import html
 from collections.abc import Iterable, Mapping, Sequence
 
 from .baseline import Comparison, Fingerprint, compare
+from .verdicts import MARKS
 
 __all__ = ["compare_documents", "render_diff_html", "render_diff_markdown", "render_diff_text"]
 
@@ -80,7 +81,7 @@ def _md(value: object) -> str:
 
 
 def render_diff_markdown(diff: Comparison) -> str:
-    mark = "✘" if diff.new else "✔"
+    mark = MARKS["failed"] if diff.new else MARKS["passed"]
     lines = [f"## Upgrade compliance: {mark} {_md(_headline(diff))}", ""]
     for title, groups in _sections(diff):
         if not groups:

@@ -13,12 +13,10 @@ from typing import Any
 
 from .html_assets import CSP, SCRIPT, STYLE
 from .html_markup import Entry, esc, follows, plural
-from .html_requirements import checks_fragment, pytest_html_fragment, requirements_section
+from .html_requirements import requirements_section
 from .html_scale import in_full, is_large, nearest_deadlines, target_list
 from .html_timeline import timeline
 from .model import (
-    CHECK_MARKS,
-    VERDICT_MARKS,
     as_of,
     check_counts,
     check_ids,
@@ -31,9 +29,10 @@ from .model import (
     verdict,
     verdict_counts,
 )
+from .verdicts import CHECK_MARKS, VERDICT_MARKS
 from .waived import html_expiries
 
-__all__ = ["checks_fragment", "pytest_html_fragment", "render_html"]
+__all__ = ["render_html"]
 
 
 def render_html(document: Mapping[str, Any]) -> str:

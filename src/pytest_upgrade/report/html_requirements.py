@@ -9,13 +9,12 @@ from collections.abc import Callable, Sequence
 from .html_markup import Entry, esc, filter_attributes
 from .html_scale import summary_article
 from .model import (
-    CHECK_MARKS,
-    VERDICT_MARKS,
-    days_text,
     describe,
     not_run,
     verdict,
 )
+from .results import days_text
+from .verdicts import CHECK_MARKS, VERDICT_MARKS
 from .waived import gate_notes
 
 __all__ = ["checks_fragment", "pytest_html_fragment", "requirements_section"]

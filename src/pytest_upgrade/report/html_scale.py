@@ -15,7 +15,8 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 
 from .html_markup import Entry, esc
-from .model import VERDICT_MARKS, deadline_entries, describe, verdict
+from .model import deadline_entries, describe, verdict
+from .verdicts import VERDICT_MARKS
 
 __all__ = [
     "FULL_DETAIL_LIMIT",

@@ -8,12 +8,12 @@ from typing import Any
 
 from .html_markup import Entry, esc, follows
 from .model import (
-    VERDICT_MARKS,
-    days_text,
     deadline_entries,
     describe,
     verdict,
 )
+from .results import days_text
+from .verdicts import VERDICT_MARKS
 
 __all__ = ["timeline"]
 
@@ -25,14 +25,15 @@ _LEFT, _RIGHT = 20, 20
 _ROW = 26
 _TOP = 46
 
+# Each verdict's colour on the timeline.
 _SVG_COLOURS = {
-    "passed": ("#1a7f37", "✔"),
-    "failed": ("#cf222e", "✘"),
-    "warned": ("#9a6700", "⚠"),
-    "skipped": ("#57606a", "○"),
-    "error": ("#bc4c00", "‼"),
-    "known": ("#57606a", "◐"),
-    "waived": ("#57606a", "◌"),
+    "passed": "#1a7f37",
+    "failed": "#cf222e",
+    "warned": "#9a6700",
+    "skipped": "#57606a",
+    "error": "#bc4c00",
+    "known": "#57606a",
+    "waived": "#57606a",
 }
 
 
@@ -72,7 +73,7 @@ def timeline(entries: Sequence[Entry], anchors: Sequence[str], date: str) -> str
         )
     for row, (day, entry) in enumerate(dated):
         v = verdict(entry)
-        colour, mark = _SVG_COLOURS[v]
+        colour, mark = _SVG_COLOURS[v], VERDICT_MARKS[v]
         cx, cy = x(day), _TOP + row * _ROW
         left_side = cx > _WIDTH * 0.6
         label = f"{mark} {describe(entry, deadline=False)}  {day.isoformat()}"

@@ -15,9 +15,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from .model import (
-    VERDICT_MARKS,
     as_of,
-    days_text,
     deadline_entries,
     describe,
     failed_checks,
@@ -28,6 +26,8 @@ from .model import (
     verdict,
     verdict_counts,
 )
+from .results import days_text
+from .verdicts import VERDICT_MARKS
 from .waived import markdown_covered, markdown_expiring
 
 __all__ = ["render_markdown"]

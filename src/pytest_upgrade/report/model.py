@@ -11,18 +11,16 @@ import datetime as dt
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
+from .._model import requirement_line
 from ..checks.catalogue import REGISTRY
 from .document import interrupted_line, is_incomplete, natural_key
 from .results import not_run_summary
+from .verdicts import GATED, OUTCOMES, VERDICTS, WORST_FIRST
 
 __all__ = [
-    "CHECK_MARKS",
-    "VERDICTS",
-    "VERDICT_MARKS",
     "as_of",
     "check_counts",
     "check_ids",
-    "days_text",
     "deadline_entries",
     "describe",
     "failed_checks",
@@ -37,53 +35,30 @@ __all__ = [
 
 Entry = Mapping[str, Any]
 
-# Worst first: the order of the headline and of the filters; then the failures
-# a waiver or the baseline covers (xfail: they do not fail the run).
-VERDICTS = ("failed", "error", "warned", "skipped", "passed", "known", "waived")
-
-# A symbol for each, so that the outcome reads without colour too.
-VERDICT_MARKS = {
-    "passed": "✔",
-    "failed": "✘",
-    "warned": "⚠",
-    "skipped": "○",
-    "error": "‼",
-    "known": "◐",
-    "waived": "◌",
-}
-GATED = ("known", "waived")
-CHECK_MARKS = {
-    "passed": "✔",
-    "failed": "✘",
-    "warned": "⚠",
-    "skipped": "○",
-    "noted": "ℹ",
-    "error": "‼",
-}
-
 
 def describe(entry: Entry, *, deadline: bool = True) -> str:
-    """``h2 GET /v2/orders after=2027-03-01``, as the terminal summary says it.
+    """``h2 GET /v2/orders after=2027-03-01``, as the terminal summary says it
+    (:func:`~pytest_upgrade._model.requirement_line`).
 
-    ``deadline=False`` leaves out the ``after=`` part.
+    ``deadline=False`` leaves out the ``after=`` part: the line a failure's
+    fingerprint names the requirement by.
     """
-    requirement = entry.get("requirement", {})
-    text = (
-        f"{requirement.get('protocol', '?')} {requirement.get('method', 'GET')}"
-        f" {requirement.get('path', '/')}"
+    requirement = entry.get("requirement") or {}
+    return requirement_line(
+        str(requirement.get("protocol", "?")),
+        str(requirement.get("method", "GET")),
+        str(requirement.get("path", "/")),
+        requirement.get("after") if deadline else None,
     )
-    if deadline and requirement.get("after"):
-        text += f" after={requirement['after']}"
-    return text
 
 
 def verdict(entry: Entry) -> str:
     value = str(entry.get("verdict", "error"))
-    return value if value in VERDICT_MARKS else "error"
+    return value if value in VERDICTS else "error"
 
 
 def verdict_counts(entries: Iterable[Entry]) -> dict[str, int]:
-    counts = dict.fromkeys(VERDICTS, 0)
+    counts = dict.fromkeys(WORST_FIRST, 0)
     for entry in entries:
         counts[verdict(entry)] += 1
     return counts
@@ -91,11 +66,11 @@ def verdict_counts(entries: Iterable[Entry]) -> dict[str, int]:
 
 def shown_verdicts(counts: Mapping[str, int]) -> tuple[str, ...]:
     """The verdicts a report lists: all, but waived and known only when there are some."""
-    return tuple(v for v in VERDICTS if v not in GATED or counts.get(v))
+    return tuple(v for v in WORST_FIRST if v not in GATED or counts.get(v))
 
 
 def check_counts(entries: Iterable[Entry]) -> dict[str, int]:
-    counts = dict.fromkeys(CHECK_MARKS, 0)
+    counts = dict.fromkeys(OUTCOMES, 0)
     for entry in entries:
         for check in entry.get("checks", ()):
             outcome = check.get("outcome")
@@ -135,17 +110,6 @@ def deadline_entries(entries: Sequence[Entry]) -> list[tuple[dt.date, Entry]]:
         except ValueError:
             continue
     return sorted(dated, key=lambda pair: (pair[0], str(pair[1].get("nodeid", ""))))
-
-
-def days_text(days_left: int | None) -> str:
-    """What the deadline means today, as the failure report words it."""
-    if days_left is None:
-        return ""
-    if days_left > 0:
-        return f"{days_left} day(s) left"
-    if days_left == 0:
-        return "enforced from today"
-    return f"enforced for {-days_left} day(s)"
 
 
 def not_run(entry: Entry) -> str:

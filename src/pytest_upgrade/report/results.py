@@ -9,11 +9,13 @@ from __future__ import annotations
 import ipaddress
 import re
 import shlex
+from collections.abc import Sequence
 from typing import Any
 
 from .._credentials import references, shown_headers
 from .._model import Exchange, Finding, Observation, Offer, Outcome, Requirement
 from ..judge import RequirementResult
+from .verdicts import CHECK_MARKS
 
 __all__ = [
     "failure_report",
@@ -23,15 +25,6 @@ __all__ = [
     "result_to_json",
     "summary_line",
 ]
-
-_MARKS = {
-    Outcome.PASSED: "✔",
-    Outcome.FAILED: "✘",
-    Outcome.WARNED: "⚠",
-    Outcome.SKIPPED: "○",
-    Outcome.NOTED: "ℹ",
-    Outcome.ERROR: "‼",
-}
 
 
 def describe_requirement(requirement: Requirement) -> str:
@@ -59,7 +52,7 @@ def _exchange_line(exchange: Exchange, width: int = 9) -> str:
 
 
 def _finding_lines(finding: Finding) -> list[str]:
-    mark = _MARKS[finding.outcome]
+    mark = CHECK_MARKS[finding.outcome.value]
     head = f"  {mark} {finding.check_id} [{finding.severity.value}"
     head += f", {finding.rfc}]" if finding.rfc else "]"
     if finding.outcome in (Outcome.SKIPPED, Outcome.ERROR):
@@ -101,9 +94,9 @@ def failure_report(result: RequirementResult) -> str:
     lines.append("checks:")
     for finding in result.findings:
         lines += _finding_lines(finding)
-    if result.app_errors:
+    if result.observation.app_errors:
         lines.append("the app raised (or its framework logged) while serving the probes:")
-        for error in result.app_errors:
+        for error in result.observation.app_errors:
             lines += ["    " + line for line in error.rstrip().splitlines()]
     commands = reproduce_commands(result.observation, cafile=result.cafile)
     if commands:
@@ -122,25 +115,28 @@ def judged_note(observation: Observation) -> str | None:
     )
 
 
-def days_left(observation: Observation) -> int | None:
-    after, as_of = observation.requirement.after, observation.as_of
-    if after is None or as_of is None:
-        return None
-    return (after - as_of).days
+def days_text(days_left: int | None) -> str:
+    """What the deadline means as of the evaluation date: "99 day(s) left",
+    "enforced from today", "enforced for 3 day(s)"; "" without a deadline."""
+    if days_left is None:
+        return ""
+    if days_left > 0:
+        return f"{days_left} day(s) left"
+    if days_left == 0:
+        return "enforced from today"
+    return f"enforced for {-days_left} day(s)"
 
 
 def deadline_note(observation: Observation) -> str | None:
-    """ "deadline 2027-03-01, as of 2026-11-22: 99 days left" for gated requirements."""
-    left = days_left(observation)
-    if left is None or observation.requirement.after is None or observation.as_of is None:
+    """ "deadline 2027-03-01, as of 2026-11-22: 99 day(s) left" for gated requirements."""
+    left = observation.days_left
+    if left is None:
         return None
-    when = f"deadline {observation.requirement.after.isoformat()}, as of {observation.as_of}"
-    if left > 0:
-        return f"{when}: {left} day(s) left"
-    return f"{when}: enforced" + (f" for {-left} day(s)" if left < 0 else " from today")
+    when = f"deadline {observation.requirement.after}, as of {observation.as_of}"
+    return f"{when}: {days_text(left)}"
 
 
-def not_run_text(findings: list[Finding], *, width: int = 0) -> str:
+def not_run_text(findings: Sequence[Finding], *, width: int = 0) -> str:
     """ "1 must-check not run: tls-legacy-refused (the reason)" for skipped must-checks.
 
     Checks skipped for the same reason share it; ``width`` cuts each reason to
@@ -164,7 +160,7 @@ def not_run_summary(skipped: list[tuple[str, str]], *, width: int = 0) -> str:
 
 def summary_line(result: RequirementResult) -> str:
     requirement = result.requirement
-    text = f"{result.verdict:<7} {requirement.describe()}"
+    text = f"{result.verdict.name:<7} {requirement.describe()}"
     if (deadline := deadline_note(result.observation)) is not None:
         text += f" ({deadline})"
     if result.failed:
@@ -335,8 +331,8 @@ def result_to_json(result: RequirementResult) -> dict[str, Any]:
         "requirement": described,
         "target": result.observation.target,
         "as_of": result.observation.as_of.isoformat() if result.observation.as_of else None,
-        "days_left": days_left(result.observation),
-        "verdict": result.verdict.lower(),
+        "days_left": result.observation.days_left,
+        "verdict": result.verdict.value,
         # Must-checks skipped: the verdict does not rest on them (JSON, HTML, Markdown).
         "not_run": [{"id": f.check_id, "reason": f.message} for f in result.not_run],
         "checks": [finding_to_json(f) for f in result.findings],

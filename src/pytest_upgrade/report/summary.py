@@ -17,14 +17,9 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from .document import natural_key
+from .verdicts import GATED, JUDGED, VERDICTS
 
-__all__ = ["VERDICTS", "summary_lines"]
-
-# In the order the counts and the roll-up's columns show them.
-VERDICTS = ("passed", "failed", "warned", "skipped", "error")
-# Failures a waiver or the baseline covers (glue.gating): counted, and given
-# roll-up columns, only in runs that have them.
-GATED = ("waived", "known")
+__all__ = ["summary_lines"]
 
 
 def summary_lines(
@@ -50,9 +45,7 @@ def summary_lines(
     counts = Counter(e["verdict"] for e in entries)
     total = len(entries)
     text = f"{total} requirement{'s' if total != 1 else ''}" + (
-        ": " + ", ".join(f"{counts[v]} {v}" for v in (*VERDICTS, *GATED) if counts[v])
-        if total
-        else ""
+        ": " + ", ".join(f"{counts[v]} {v}" for v in VERDICTS if counts[v]) if total else ""
     )
     incomplete = sum(1 for e in entries if _not_run(e))
     if incomplete:
@@ -86,7 +79,7 @@ def _rollup(targets: Mapping[str, Counter[str]], *, show_all: bool) -> list[str]
         return (-(counts["failed"] + counts["error"]), -counts["warned"], natural_key(target))
 
     width = max(len("target"), *(len(t) for t in listed))
-    columns = VERDICTS + tuple(v for v in GATED if any(c[v] for c in targets.values()))
+    columns = JUDGED + tuple(v for v in GATED if any(c[v] for c in targets.values()))
     rows = [f"{'target':<{width}}  " + "  ".join(f"{v:>7}" for v in columns)]
     for target, counts in sorted(listed.items(), key=order):
         rows.append(f"{target:<{width}}  " + "  ".join(f"{counts[v]:>7}" for v in columns))

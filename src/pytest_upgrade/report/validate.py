@@ -13,12 +13,9 @@ from collections.abc import Mapping
 from typing import Any
 
 from ..grammar import parse_calendar_date
+from .verdicts import OUTCOMES, VERDICTS
 
 __all__ = ["entry_problem"]
-
-# waived and known: failures a waiver or the baseline covers (glue.gating).
-_VERDICTS = ("passed", "failed", "warned", "skipped", "error", "waived", "known")
-_OUTCOMES = ("passed", "failed", "warned", "skipped", "noted", "error")
 
 
 def _is_int(value: object) -> bool:
@@ -32,7 +29,7 @@ def _is_date(value: object) -> bool:
 # key: (required, what it must be, a test of the value)
 _ENTRY: dict[str, tuple[bool, str, Any]] = {
     "nodeid": (True, "a string", lambda v: isinstance(v, str)),
-    "verdict": (True, f"one of {', '.join(_VERDICTS)}", lambda v: v in _VERDICTS),
+    "verdict": (True, f"one of {', '.join(VERDICTS)}", lambda v: v in VERDICTS),
     "requirement": (True, "an object", lambda v: isinstance(v, Mapping)),
     "target": (False, "a string", lambda v: isinstance(v, str)),
     "checks": (False, "a list", lambda v: isinstance(v, list)),
@@ -54,7 +51,7 @@ _REQUIREMENT: dict[str, tuple[bool, str, Any]] = {
 }
 _CHECK: dict[str, tuple[bool, str, Any]] = {
     "id": (True, "a string", lambda v: isinstance(v, str)),
-    "outcome": (True, f"one of {', '.join(_OUTCOMES)}", lambda v: v in _OUTCOMES),
+    "outcome": (True, f"one of {', '.join(OUTCOMES)}", lambda v: v in OUTCOMES),
     "severity": (True, "a string", lambda v: isinstance(v, str)),
     "message": (True, "a string", lambda v: isinstance(v, str)),
     **{

@@ -13,6 +13,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from .verdicts import GATED, MARKS
+
 __all__ = [
     "WaiverExpiry",
     "expiries",
@@ -136,7 +138,7 @@ def _svg(found: Sequence[WaiverExpiry], today: dt.date | None) -> str:
         expired = today is not None and waiver.until < today
         colour = "#cf222e" if expired else "#57606a"
         left = cx > _WIDTH * 0.6
-        label = f"◌ {waiver.until.isoformat()} {waiver.reason} ({waiver.where})"
+        label = f"{MARKS['waived']} {waiver.until.isoformat()} {waiver.reason} ({waiver.where})"
         shapes.append(
             f'<line x1="{cx:.1f}" y1="{cy}" x2="{cx:.1f}" y2="{axis}" stroke="{colour}"'
             ' stroke-opacity=".35"/>'
@@ -172,7 +174,7 @@ def markdown_expiring(entries: Sequence[Entry], date: str, cell: Any) -> list[st
 def _notes(entry: Entry) -> list[tuple[str, str]]:
     """``(kind, text)`` for what waivers and the baseline made of the entry."""
     notes: list[tuple[str, str]] = []
-    for kind in ("waived", "known"):
+    for kind in GATED:
         value = entry.get(kind)
         if isinstance(value, Mapping) and value.get("reason"):
             notes.append((kind, str(value["reason"])))
@@ -205,7 +207,7 @@ def markdown_covered(entries: Sequence[Entry], cell: Any) -> list[str]:
         lines += ["### Expired waivers: the failures stand", ""]
         lines += [_listed(entry, cell) for entry in expired[:200]]
         lines.append("")
-    covered = [e for e in entries if e.get("verdict") in ("waived", "known")]
+    covered = [e for e in entries if e.get("verdict") in GATED]
     if covered:
         lines += [f"<details><summary>{len(covered)} waived or known failure(s)</summary>", ""]
         lines += [_listed(entry, cell) for entry in covered[:200]]

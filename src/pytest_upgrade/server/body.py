@@ -24,17 +24,12 @@ DISCARD_SECONDS = 10.0
 _CHUNK = 2**16
 
 
-async def discard_body(
-    receive: Callable[[], Awaitable[dict[str, Any]]],
-    *,
-    limit: int = DISCARD_LIMIT,
-    seconds: float = DISCARD_SECONDS,
-) -> int:
+async def discard_body(receive: Callable[[], Awaitable[dict[str, Any]]]) -> int:
     """Read an ASGI request body to its end (or the bound); the bytes read."""
     read = 0
     try:
-        async with asyncio.timeout(seconds):
-            while read <= limit:
+        async with asyncio.timeout(DISCARD_SECONDS):
+            while read <= DISCARD_LIMIT:
                 message = await receive()
                 if message["type"] != "http.request":
                     break  # http.disconnect: nobody is left to answer
@@ -46,11 +41,11 @@ async def discard_body(
     return read
 
 
-def discard_wsgi_input(environ: dict[str, Any], *, limit: int = DISCARD_LIMIT) -> int:
-    """Read a WSGI request body (``wsgi.input``, CONTENT_LENGTH bytes) up to ``limit``."""
+def discard_wsgi_input(environ: dict[str, Any]) -> int:
+    """Read a WSGI request body (``wsgi.input``, CONTENT_LENGTH bytes) up to DISCARD_LIMIT."""
     stream = environ.get("wsgi.input")
     try:
-        length = min(int(environ.get("CONTENT_LENGTH") or 0), limit)
+        length = min(int(environ.get("CONTENT_LENGTH") or 0), DISCARD_LIMIT)
     except ValueError:
         length = 0
     read = 0

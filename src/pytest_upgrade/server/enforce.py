@@ -35,7 +35,6 @@ from .cors import asgi_cors_fields, is_preflight, wsgi_cors_fields
 __all__ = [
     "ENFORCEABLE",
     "Enforcer",
-    "Refusal",
     "Refused",
     "enforcing_app",
     "refusal_for",

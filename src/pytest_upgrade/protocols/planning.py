@@ -1,9 +1,11 @@
-"""Which probes each requirement makes, run concurrently, into one Observation.
+"""A requirement's probe plan, and its one Observation from what the probes recorded.
 
-Each protocol's plan (``protocols/``) decides *what* to send for a
-requirement; ``http1``, ``http2``, ``tls`` and ``websocket`` know *how*; this module runs them.
-Probes of one requirement are independent connections, so they run at the
-same time on a small thread pool: a requirement costs about its slowest probe.
+Each protocol's plan (its module here) decides *what* to send for a
+requirement; the probes (``probes/``) know *how*; the engine
+(``probes.engine``) runs a :class:`~pytest_upgrade.probes.engine.ProbePlan`
+without knowing what it is for. Probes of one requirement are independent
+connections, so they run at the same time: a requirement costs about its
+slowest probe.
 """
 
 from __future__ import annotations
@@ -11,60 +13,21 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 from collections.abc import Sequence
-from concurrent.futures import Executor
 from functools import partial
 
 from .._credentials import Headers, shown_headers
 from .._model import Exchange, Observation, Requirement, TlsHandshake
 from ..grammar.cors import preflight_request_headers
-from ..protocols import protocol_for
-from .target import (
-    CORS_PREFLIGHT,
-    HandshakeCache,
-    HandshakeProbe,
-    Made,
-    Probe,
-    Target,
-    declared_headers,
-)
+from ..probes.engine import ProbePlan
+from ..probes.target import CORS_PREFLIGHT, Made, Probe, Target, declared_headers
+from . import protocol_for
+from .roles import LEGACY
 
-LEGACY = "legacy"  # the role of the request every refusable protocol's plan makes first
-
-__all__ = ["Target", "assemble", "observe", "plan_probes"]
+__all__ = ["assemble", "plan_probes"]
 
 
-def observe(
-    requirement: Requirement,
-    target: Target,
-    *,
-    timeout: float,
-    executor: Executor | None = None,
-    handshakes: HandshakeCache | None = None,
-) -> Observation:
-    """Run every probe of ``requirement`` against ``target`` and collect the records.
-
-    ``handshakes``, the session's cache, answers TLS version handshakes it
-    has seen conclusively; without it every handshake is made.
-    """
-    observed_at = dt.datetime.now(dt.UTC)
-    probes = plan_probes(requirement, target, timeout=timeout, handshakes=handshakes)
-    made: list[Made]
-    if executor is None:
-        made = [probe() for probe in probes]
-    else:
-        futures = [executor.submit(probe) for probe in probes]
-        made = [future.result() for future in futures]
-    return assemble(requirement, target, made, observed_at=observed_at)
-
-
-def plan_probes(
-    requirement: Requirement,
-    target: Target,
-    *,
-    timeout: float,
-    handshakes: HandshakeCache | None = None,
-) -> list[Probe]:
-    """The probes of ``requirement`` (its protocol's plan), version handshakes through the cache.
+def plan_probes(requirement: Requirement, target: Target, *, timeout: float) -> ProbePlan:
+    """The probes of ``requirement`` against ``target``: its protocol's plan.
 
     A browser application's request (``origin``) that needs a CORS preflight
     gets one too, made as the legacy request is (Fetch §4.8).
@@ -73,7 +36,7 @@ def plan_probes(
     probes = protocol.plan(requirement, target, timeout)
     if protocol.cors and requirement.origin is not None:
         probes += _preflight(probes, requirement, target)
-    return [_cached(probe, handshakes) for probe in probes]
+    return ProbePlan(tuple(probes), target)
 
 
 def _preflight(probes: list[Probe], requirement: Requirement, target: Target) -> list[Probe]:
@@ -125,9 +88,3 @@ def _shown(exchange: Exchange, declared: Headers) -> Exchange:
     if shown == exchange.request_headers:
         return exchange
     return dataclasses.replace(exchange, request_headers=shown)
-
-
-def _cached(probe: Probe, handshakes: HandshakeCache | None) -> Probe:
-    if handshakes is not None and isinstance(probe, HandshakeProbe):
-        return partial(handshakes.handshake, probe)
-    return probe

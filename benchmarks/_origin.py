@@ -1,4 +1,4 @@
-"""Latency for the benchmark: nginx on loopback behind ``delay_proxy.py``.
+"""The server of section 5 (latency), behind ``delay_proxy.py`` in its own process.
 
 nginx (the Debian package) serves ``/v2/orders/...``: 426 with
 ``Upgrade: HTTP/2.0`` and a problem+json body over HTTP/1.1, 200 over HTTP/2,
@@ -17,6 +17,7 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import trustme
@@ -90,10 +91,7 @@ class Origin:
     port: int
     cafile: str
     name: str
-    process: Process
-
-    def stop(self) -> None:
-        self.process.stop()
+    stop: Callable[[], None]
 
 
 def _free_port() -> int:
@@ -125,7 +123,7 @@ def start_origin(workdir: pathlib.Path) -> Origin:
 
         server = _live.start(workdir)
         port = int(server.https_url.rsplit(":", 1)[1])
-        return Origin(port, server.cafile, "hypercorn (demo app)", _StopLive(server))  # type: ignore[arg-type]
+        return Origin(port, server.cafile, "hypercorn (demo app)", server.stop)
     workdir.mkdir(parents=True)
     workdir.chmod(0o700)
     ca = trustme.CA()
@@ -158,15 +156,7 @@ def start_origin(workdir: pathlib.Path) -> Origin:
     except BaseException:
         Process(process).stop()
         raise
-    return Origin(port, cafile, "nginx", Process(process))
-
-
-class _StopLive:
-    def __init__(self, server: object) -> None:
-        self.server = server
-
-    def stop(self) -> None:
-        self.server.stop()  # type: ignore[attr-defined]
+    return Origin(port, cafile, "nginx", Process(process).stop)
 
 
 def start_proxy(
@@ -190,31 +180,3 @@ def start_proxy(
         raise RuntimeError("the delay proxy did not start")
     ports: list[int] = json.loads(line)["ports"]
     return ports, Process(process)
-
-
-def write_single_target_suite(directory: pathlib.Path, count: int) -> pathlib.Path:
-    """``count`` declared h2 requirements (for --upgrade-target)."""
-    directory.mkdir(parents=True)
-    lines = "\n".join(f"    h2 /v2/orders/{i}" for i in range(count))
-    (directory / "pytest.ini").write_text(
-        "[pytest]\nasyncio_default_fixture_loop_scope = function\n"
-        f"upgrade_requirements =\n{lines}\n"
-    )
-    return directory
-
-
-def write_fleet_suite(
-    directory: pathlib.Path, ports: list[int], per_target: int, cafile: str
-) -> pathlib.Path:
-    """``per_target`` declared h2 requirements for each of the deployments at ``ports``."""
-    directory.mkdir(parents=True)
-    lines = "\n".join(f"    h2 /v2/orders/{i}" for i in range(per_target))
-    targets = "".join(
-        f"https://127.0.0.1:{port} ca={cafile} name=host{n}\n" for n, port in enumerate(ports)
-    )
-    (directory / "targets.txt").write_text(targets)
-    (directory / "pytest.ini").write_text(
-        "[pytest]\nasyncio_default_fixture_loop_scope = function\n"
-        f"upgrade_requirements =\n{lines}\n"
-    )
-    return directory
