@@ -251,26 +251,6 @@ def test_body(upgrade):
     result.assert_outcomes(passed=1)
 
 
-@needs_aioquic
-def test_under_xdist(pytester: pytest.Pytester) -> None:
-    pytester.makeconftest(conftest())
-    pytester.makepyfile(
-        test_suite="""
-import pytest
-
-@pytest.mark.requires_upgrade("h3", path="/a")
-def test_a(upgrade):
-    pass
-
-@pytest.mark.requires_upgrade("h3", path="/b")
-def test_b(upgrade):
-    pass
-"""
-    )
-    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "-n", "2")
-    result.assert_outcomes(passed=2)
-
-
 # -- what goes wrong, one case at a time ------------------------------------------------
 
 
