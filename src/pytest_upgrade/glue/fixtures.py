@@ -31,7 +31,6 @@ from .keys import (
     MARKER,
     REQUIREMENTS,
     RESULTS,
-    session_tls_minimum,
 )
 from .outcome import UpgradeOutcome
 from .served import add_server, misserved, remove_server, served_app, shared_server
@@ -117,7 +116,7 @@ def upgrade_server(
     """
     config = request.config
     options = dict(upgrade_server_options)
-    tls_minimum = session_tls_minimum(config)
+    tls_minimum = config.stash[ENFORCER].session_tls_minimum
     if tls_minimum is not None:
         options.setdefault("tls_minimum", tls_minimum)
     # A probe's fresh connection must not be closed as idle before the

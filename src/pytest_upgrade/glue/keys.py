@@ -6,14 +6,11 @@ imports each itself, through ``pytest_plugins``, to rewrite its asserts).
 
 from __future__ import annotations
 
-import ssl
-
 import pytest
 
 from .._model import Requirement
 from ..judge import RequirementResult
 from ..probes.target import Target
-from ..protocols import protocol_for
 from ..server.enforce import Enforcer
 
 __all__ = [
@@ -28,7 +25,6 @@ __all__ = [
     "REFUSED",
     "REQUIREMENTS",
     "RESULTS",
-    "session_tls_minimum",
 ]
 
 
@@ -57,13 +53,3 @@ ITEM_DEPLOYMENT = pytest.StashKey[str]()
 # The indices (into RESULTS) of the results whose failures a waiver or the
 # baseline covers (glue.gating): they do not fail the test.
 COVERED = pytest.StashKey[frozenset[int]]()
-
-
-def session_tls_minimum(config: pytest.Config) -> ssl.TLSVersion | None:
-    """The TLS minimum the bundled server needs for the session's enforcement."""
-    minimums = [
-        minimum
-        for token in config.stash[ENFORCER].session
-        if (minimum := protocol_for(token).server_tls_minimum) is not None
-    ]
-    return max(minimums, default=None)

@@ -9,9 +9,7 @@ from typing import Any
 import pytest
 
 from ..probes.engine import DEFAULT_HOST_LIMIT, ProbeEngine
-from ..protocols import TOKENS
 from .ahead import AHEAD, ProbeAhead
-from .keys import MARKER
 from .session import COLLECTOR_NAME, Collector
 from .settings import (
     DEFAULT_CONCURRENCY,
@@ -179,10 +177,6 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addini("upgrade_probe_ahead", "which tests are probed ahead: declared or all.")
 
 
-def _one_of(names: tuple[str, ...]) -> str:
-    return ", ".join(map(repr, names[:-1])) + f" or {names[-1]!r}"
-
-
 def _given(config: pytest.Config) -> dict[str, Any]:
     """The values of the options and ini values the settings read, as pytest parsed them."""
     values = {flag: config.getoption(flag[2:].replace("-", "_")) for flag in OPTION_FLAGS}
@@ -190,13 +184,6 @@ def _given(config: pytest.Config) -> dict[str, Any]:
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    config.addinivalue_line(
-        "markers",
-        f"{MARKER}(protocol, path='/', method='GET', headers=None, after=None, origin=None):"
-        " the legacy"
-        " request must get 426 Upgrade Required and the upgraded one must succeed"
-        f" (pytest-upgrade; protocol: {_one_of(TOKENS)}).",
-    )
     # Under xdist a worker judges as of its controller's date (one date per run).
     today = controller_as_of(config) or dt.datetime.now(dt.UTC).date()
     settings = config.stash[SETTINGS] = read_settings(
