@@ -299,7 +299,6 @@ class Recorder:
     failure: ProbeFailure | None = None
     round_trip: str = ""  # what a probe that goes on after the answer saw (a Pong, say)
     via: str = ""  # where the request went when that is not the URL's host (an Alt-Svc's)
-    elapsed: float = 0.0
 
     def exchange(self) -> Exchange:
         """The recorded exchange."""
@@ -314,7 +313,6 @@ class Recorder:
             transport=self.transport,
             response=self.response,
             failure=self.failure,
-            elapsed=self.elapsed,
             round_trip=self.round_trip,
         )
 
@@ -323,13 +321,10 @@ class Recorder:
 def recording(*, role: str, url: str, method: str, offer: Offer) -> Iterator[Recorder]:
     """Collects the parts of an exchange; a :class:`ProbeError` becomes its failure."""
     record = Recorder(role=role, url=url, method=method, offer=offer)
-    start = time.perf_counter()
     try:
         yield record
     except ProbeError as exc:
         record.failure = ProbeFailure(exc.kind, exc.message)
-    finally:
-        record.elapsed = time.perf_counter() - start
 
 
 @contextlib.contextmanager
