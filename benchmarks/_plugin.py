@@ -27,7 +27,7 @@ from pytest_upgrade import (
     UpgradeServer,
     evaluate,
 )
-from pytest_upgrade.glue.fixtures import _attribute_answers, bundled_target
+from pytest_upgrade.glue.fixtures import _attribute_answers
 from pytest_upgrade.probes.engine import ProbeEngine
 from pytest_upgrade.protocols.planning import assemble, plan_probes
 
@@ -39,7 +39,7 @@ class Plugin:
 
     def __init__(self, server: UpgradeServer) -> None:
         self.server = server
-        self.target = bundled_target(server)
+        self.target = server.target()
         self.engine = ProbeEngine(timeout=TIMEOUT)
 
     def __enter__(self) -> Plugin:
