@@ -36,12 +36,12 @@ class UpgradeOutcome:
         results: list[RequirementResult],
         target: Target,
         timeout: float,
-        async_clients: AsyncClients | None = None,
+        async_clients: AsyncClients,
     ) -> None:
         self.results = tuple(results)
         self.target = target
         self._timeout = timeout
-        self._async = async_clients or AsyncClients(target, timeout)
+        self._async = async_clients
         self._client: httpx.Client | None = None
         self._websocket: ClientConnection | None = None
 
