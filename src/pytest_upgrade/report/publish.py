@@ -12,12 +12,12 @@ from __future__ import annotations
 import os
 import pathlib
 import sys
-from collections.abc import Iterable, Mapping
-from typing import Any
+from collections.abc import Iterable
 
 import pytest
 
 from .output import write_output
+from .schema import Document
 
 __all__ = ["OUTPUT_PROBLEMS", "STEP_SUMMARY", "publish_reports", "report_problems"]
 
@@ -29,7 +29,7 @@ OUTPUT_PROBLEMS = pytest.StashKey[list[str]]()
 STEP_SUMMARY = "GITHUB_STEP_SUMMARY"
 
 
-def publish_reports(session: pytest.Session, document: Mapping[str, Any]) -> None:
+def publish_reports(session: pytest.Session, document: Document) -> None:
     """Write what was asked for; a path that cannot be written is a one-line usage error."""
     config = session.config
     html_path = config.getoption("upgrade_html", None)

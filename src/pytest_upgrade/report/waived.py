@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import datetime as dt
 import html
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
 
+from .schema import Entry
 from .verdicts import GATED, MARKS
 
 __all__ = [
@@ -24,7 +24,8 @@ __all__ = [
     "markdown_expiring",
 ]
 
-Entry = Mapping[str, Any]
+# How the Markdown summary escapes a value for a list item or a table cell.
+Cell = Callable[[object], str]
 
 # The HTML timeline counts the waivers expiring this soon; the summary lists
 # those expiring within SOON (glue.gating's terminal section too).
@@ -154,7 +155,7 @@ def _svg(found: Sequence[WaiverExpiry], today: dt.date | None) -> str:
     )
 
 
-def markdown_expiring(entries: Sequence[Entry], date: str, cell: Any) -> list[str]:
+def markdown_expiring(entries: Sequence[Entry], date: str, cell: Cell) -> list[str]:
     """The summary's list of waivers expiring within 14 days (``cell`` escapes a value)."""
     today = _as_of(date)
     if today is None:
@@ -199,7 +200,7 @@ def gate_notes(entry: Entry) -> list[str]:
     ]
 
 
-def markdown_covered(entries: Sequence[Entry], cell: Any) -> list[str]:
+def markdown_covered(entries: Sequence[Entry], cell: Cell) -> list[str]:
     """The summary's list of failures a waiver or the baseline covers, with the reasons."""
     lines: list[str] = []
     expired = [e for e in entries if e.get("waiver_expired")]
@@ -215,6 +216,6 @@ def markdown_covered(entries: Sequence[Entry], cell: Any) -> list[str]:
     return lines
 
 
-def _listed(entry: Entry, cell: Any) -> str:
+def _listed(entry: Entry, cell: Cell) -> str:
     reason = "; ".join(text for _, text in _notes(entry))
     return f"- {entry.get('verdict')}: {cell(entry.get('nodeid', ''))}: {cell(reason)}"
