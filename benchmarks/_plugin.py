@@ -11,7 +11,6 @@ plugin's pipeline.
 from __future__ import annotations
 
 import cProfile
-import dataclasses
 import datetime as dt
 import io
 import pstats
@@ -27,8 +26,10 @@ from pytest_upgrade import (
     UpgradeServer,
     evaluate,
 )
-from pytest_upgrade.glue.fixtures import _attribute_answers, bundled_target
+from pytest_upgrade.glue.fixtures import bundled_target
 from pytest_upgrade.probes.engine import ProbeEngine
+from pytest_upgrade.protocols.planning import Circumstances, assemble, plan_probes
+from pytest_upgrade.server.answers import ServedAnswers
 
 
 class Plugin:
@@ -52,12 +53,16 @@ class Plugin:
         server = self.server
         server.drain_errors()  # what earlier checks left is not this one's
         server.drain_answers()
-        observation = self.engine.observe(requirement, self.target)
-        observation = dataclasses.replace(observation, as_of=dt.datetime.now(dt.UTC).date())
-        # TODO(REQUESTS.md 01:37): the one private name left, until it has a public path.
-        observation = _attribute_answers(observation, server)
-        app_errors = tuple(e.traceback for e in server.drain_errors())
-        observation = dataclasses.replace(observation, app_errors=app_errors)
+        job = self.engine.submit(plan_probes(requirement, self.target, timeout=TIMEOUT))
+        made = job.records()
+        circumstances = Circumstances(
+            as_of=dt.datetime.now(dt.UTC).date(),
+            app_errors=tuple(e.traceback for e in server.drain_errors()),
+            answers=ServedAnswers(tuple(server.drain_answers()), server.app_saw_websocket_key),
+        )
+        observation = assemble(
+            requirement, self.target, made, observed_at=job.started_at, circumstances=circumstances
+        )
         result = evaluate(observation, cafile=self.target.cafile)
         if result.verdict is RequirementVerdict.ERROR:
             raise HarnessError(f"{requirement.describe()}: cannot evaluate: {result.error}")

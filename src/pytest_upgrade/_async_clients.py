@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from ._model import Requirement
-from .probes.observe import Target
+from .probes.target import Target
 
 if TYPE_CHECKING:
     import httpx

@@ -170,12 +170,6 @@ def test_under_xdist(pytester: pytest.Pytester) -> None:
     result.assert_outcomes(passed=SUITE_TESTS)
 
 
-def test_anyio_under_xdist(pytester: pytest.Pytester) -> None:
-    write_suite(pytester, "@pytest.mark.anyio", ANYIO_BACKEND)
-    result = run_anyio(pytester, "-n", "2", "--dist=loadfile")
-    result.assert_outcomes(passed=SUITE_TESTS)
-
-
 WRONG_CONTEXT = """
 import pytest
 

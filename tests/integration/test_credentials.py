@@ -10,7 +10,6 @@ for the token.
 from __future__ import annotations
 
 import json
-import pathlib
 from typing import Any
 
 import pytest
@@ -147,22 +146,6 @@ def test_a_literal_credential_is_redacted(pytester: pytest.Pytester) -> None:
     assert_secret_nowhere(pytester, result)
 
 
-@pytest.mark.parametrize(
-    "option",
-    [
-        f"--upgrade-header={HEADER.replace('API_TOKEN', 'UNSET_TOKEN')}",
-        f"--upgrade-require=h2 / header='{HEADER.replace('API_TOKEN', 'UNSET_TOKEN')}'",
-    ],
-    ids=["upgrade-header", "declared"],
-)
-def test_an_unset_variable_is_a_usage_error(pytester: pytest.Pytester, option: str) -> None:
-    pytester.makeconftest(conftest_source())
-    result = pytester.runpytest("-p", "no:cacheprovider", option)
-    assert result.ret == pytest.ExitCode.USAGE_ERROR
-    result.stderr.fnmatch_lines(["*${UNSET_TOKEN} is not set in the environment*"])
-    assert TOKEN not in result.stderr.str()
-
-
 def test_an_unset_variable_in_a_marker_is_named(pytester: pytest.Pytester) -> None:
     pytester.makeconftest(conftest_source())
     pytester.makepyfile(
@@ -177,15 +160,3 @@ def test_an_unset_variable_in_a_marker_is_named(pytester: pytest.Pytester) -> No
     result = pytester.runpytest("-p", "no:cacheprovider")
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     result.stderr.fnmatch_lines(["*header X-Api-Key: ${UNSET_KEY} is not set*"])
-
-
-def test_a_header_in_a_targets_file_is_validated(
-    pytester: pytest.Pytester, tmp_path: pathlib.Path
-) -> None:
-    targets = tmp_path / "targets.txt"
-    targets.write_text('https://127.0.0.1:1 header="Connection: close"\n')
-    result = pytester.runpytest(
-        "-p", "no:cacheprovider", f"--upgrade-targets-file={targets}", "--upgrade-require=h2 /"
-    )
-    assert result.ret == pytest.ExitCode.USAGE_ERROR
-    result.stderr.fnmatch_lines([f"*{targets}:1:*header 'Connection' cannot be set on a probe*"])

@@ -135,14 +135,6 @@ def test_enforced_route():
     result.stdout.fnmatch_lines(["judged: the app's own answers (the bundled server enforces*"])
 
 
-def test_unknown_enforce_token_is_a_usage_error(pytester: pytest.Pytester) -> None:
-    result = pytester.runpytest("-p", "no:cacheprovider", "--upgrade-enforce=websocket")
-    assert result.ret == pytest.ExitCode.USAGE_ERROR
-    result.stderr.fnmatch_lines(
-        ["*--upgrade-enforce: cannot enforce 'websocket'; enforceable: h2, h2c, TLS/1.2*"]
-    )
-
-
 # -- the policy server -------------------------------------------------------------
 
 CLIENT = '''

@@ -19,21 +19,23 @@ from support.apps import conftest_source
 
 # The probes of any requirement on /crash raise, as a probe's bug would.
 CRASH = """
-from pytest_upgrade.probes import engine as _engine
+import dataclasses
 
-_plan = _engine.ProbeEngine.plan
+from pytest_upgrade.glue.ahead import ProbeAhead
+
+_plan = ProbeAhead.plan
 
 def _crashing_plan(self, requirement, target):
-    probes = _plan(self, requirement, target)
+    plan = _plan(self, requirement, target)
     if requirement.path != "/crash":
-        return probes
+        return plan
 
     def crash():
         raise UnicodeEncodeError("ascii", "/\\xfcber", 1, 2, "injected into a probe")
 
-    return [crash, *probes[1:]]
+    return dataclasses.replace(plan, probes=(crash, *plan.probes[1:]))
 
-_engine.ProbeEngine.plan = _crashing_plan
+ProbeAhead.plan = _crashing_plan
 """
 
 SUITE = """
@@ -180,17 +182,19 @@ def test_upgrade_app_overridden_below_the_declared_requirements(
 TIMEOUT_SUITE = """
 import time
 import pytest
-from pytest_upgrade.probes import engine as _engine
+import dataclasses
 
-_plan = _engine.ProbeEngine.plan
+from pytest_upgrade.glue.ahead import ProbeAhead
+
+_plan = ProbeAhead.plan
 
 def _hanging_plan(self, requirement, target):
-    probes = _plan(self, requirement, target)
+    plan = _plan(self, requirement, target)
     if requirement.path != "/hang":
-        return probes
-    return [lambda: time.sleep(30), *probes[1:]]
+        return plan
+    return dataclasses.replace(plan, probes=(lambda: time.sleep(30), *plan.probes[1:]))
 
-_engine.ProbeEngine.plan = _hanging_plan
+ProbeAhead.plan = _hanging_plan
 
 @pytest.mark.requires_upgrade("h2", path="/hang")
 def test_hangs():

@@ -157,31 +157,6 @@ def test_marked_tests_run_against_each_deployment(
     )
 
 
-def test_a_bad_targets_line_is_a_usage_error(pytester: pytest.Pytester) -> None:
-    targets = pytester.path / "targets.txt"
-    targets.write_text("https://a.example\nhttps://b.example  cert=x.pem\n")
-    result = _run(pytester, f"--upgrade-targets-file={targets}")
-    assert result.ret == pytest.ExitCode.USAGE_ERROR
-    result.stderr.fnmatch_lines([f"*{targets}:2: 'https://b.example  cert=x.pem': unexpected*"])
-    assert "INTERNALERROR" not in result.stderr.str() + result.stdout.str()
-    missing = pytester.path / "missing.txt"
-    result = _run(pytester, f"--upgrade-targets-file={missing}")
-    assert result.ret == pytest.ExitCode.USAGE_ERROR
-    result.stderr.fnmatch_lines(
-        [f"*--upgrade-targets-file: cannot read {missing}: No such file or directory"]
-    )
-    targets.write_text("# nothing yet\n\n")
-    result = _run(pytester, f"--upgrade-targets-file={targets}")
-    assert result.ret == pytest.ExitCode.USAGE_ERROR
-    result.stderr.fnmatch_lines([f"*--upgrade-targets-file: {targets} lists no deployment"])
-    targets.write_text("https://a.example\nhttps://a.example\n")
-    result = _run(pytester, f"--upgrade-targets-file={targets}")
-    assert result.ret == pytest.ExitCode.USAGE_ERROR
-    result.stderr.fnmatch_lines(
-        [f"*{targets}:2: a second deployment named 'a.example' (first: {targets}:1)*"]
-    )
-
-
 def test_the_ini_lists_deployments(pytester: pytest.Pytester, closed_port: int) -> None:
     ini = pytester.path / "tox.ini"  # written by the autouse _inner_ini fixture
     ini.write_text(

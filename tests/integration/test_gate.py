@@ -122,12 +122,6 @@ def test_early_enforcement_is_an_info_note(pytester: pytest.Pytester) -> None:
     assert "already enforced before the deadline" in checks["legacy-still-served"]["message"]
 
 
-def test_bad_as_of_is_a_usage_error(pytester: pytest.Pytester) -> None:
-    result = run_gate(pytester, "--upgrade-as-of=next-week")
-    assert result.ret == pytest.ExitCode.USAGE_ERROR
-    result.stderr.fnmatch_lines(["*--upgrade-as-of: expected a date YYYY-MM-DD, got 'next-week'*"])
-
-
 # -- declared requirements -----------------------------------------------------
 
 
@@ -231,38 +225,6 @@ upgrade_requirements =
     nodeid = "upgrade-requirements::test_requirement[h2 GET /v2/orders]"
     seen = (pytester.path / "seen.txt").read_text().splitlines()
     assert seen == [f"setup {nodeid}", f"report {nodeid}"]
-
-
-@pytest.mark.parametrize(
-    ("line", "message"),
-    [
-        ("h4 /x", "*--upgrade-require: 'h4 /x': unknown protocol 'h4'*"),
-        ("h2 /x verb=GET", "*'verb=GET' is not an option*"),
-        ("h2 /x after=soon", "*after must be a date in the form YYYY-MM-DD*"),
-    ],
-)
-def test_malformed_declared_line_is_a_usage_error(
-    pytester: pytest.Pytester, line: str, message: str
-) -> None:
-    result = pytester.runpytest("-p", "no:cacheprovider", f"--upgrade-require={line}")
-    assert result.ret == pytest.ExitCode.USAGE_ERROR
-    result.stderr.fnmatch_lines([message])
-
-
-def test_malformed_ini_line_names_its_line(pytester: pytest.Pytester) -> None:
-    pytester.makeini(
-        """
-[pytest]
-asyncio_default_fixture_loop_scope = function
-upgrade_requirements =
-    h2 /v2/orders
-    websocket
-    TLS/1.4 /
-"""
-    )
-    result = pytester.runpytest("-p", "no:cacheprovider")
-    assert result.ret == pytest.ExitCode.USAGE_ERROR
-    result.stderr.fnmatch_lines(["*upgrade_requirements line 3: 'TLS/1.4 /': unknown protocol*"])
 
 
 def test_a_target_without_requirements_is_a_usage_error(pytester: pytest.Pytester) -> None:

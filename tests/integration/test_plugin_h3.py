@@ -264,26 +264,6 @@ def test_body(upgrade):
     result.assert_outcomes(passed=1)
 
 
-@needs_aioquic
-def test_under_xdist(pytester: pytest.Pytester) -> None:
-    pytester.makeconftest(conftest())
-    pytester.makepyfile(
-        test_suite="""
-import pytest
-
-@pytest.mark.requires_upgrade("h3", path="/a")
-def test_a(upgrade):
-    pass
-
-@pytest.mark.requires_upgrade("h3", path="/b")
-def test_b(upgrade):
-    pass
-"""
-    )
-    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "-n", "2")
-    result.assert_outcomes(passed=2)
-
-
 # -- what goes wrong, one case at a time ------------------------------------------------
 
 
@@ -410,13 +390,6 @@ def test_a_certificate_not_trusted_over_quic_is_a_failure(pytester: pytest.Pytes
 
 
 # -- usage -----------------------------------------------------------------------------
-
-
-def test_h3_cannot_be_enforced(pytester: pytest.Pytester) -> None:
-    pytester.makepyfile(test_suite="def test_x():\n    pass\n")
-    result = pytester.runpytest("-p", "no:cacheprovider", "--upgrade-enforce=h3")
-    assert result.ret == pytest.ExitCode.USAGE_ERROR
-    result.stderr.fnmatch_lines(["*cannot enforce 'h3'; enforceable: h2, h2c, *"])
 
 
 def test_a_deadline_on_h3_is_a_usage_error(pytester: pytest.Pytester) -> None:

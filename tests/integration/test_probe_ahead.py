@@ -347,24 +347,6 @@ def test_marked_tests_keep_their_order_unless_opted_in(
     assert (min(second) > body) is not ahead
 
 
-@pytest.mark.parametrize(
-    ("option", "message"),
-    [
-        ("--upgrade-concurrency=0", "--upgrade-concurrency: must be between 1 and 256, got 0"),
-        ("--upgrade-concurrency=many", "--upgrade-concurrency: not a whole number: 'many'"),
-        ("--upgrade-host-limit=999", "--upgrade-host-limit: must be between 1 and 256, got 999"),
-        (
-            "--upgrade-probe-ahead=some",
-            "--upgrade-probe-ahead: expected declared or all, got 'some'",
-        ),
-    ],
-)
-def test_bad_values_are_usage_errors(pytester: pytest.Pytester, option: str, message: str) -> None:
-    result = pytester.runpytest("-p", "no:cacheprovider", option)
-    assert result.ret == pytest.ExitCode.USAGE_ERROR
-    result.stderr.fnmatch_lines([f"*{message}*"])
-
-
 @pytest.mark.parametrize("concurrency", [1, 32])
 def test_each_xdist_worker_probes_ahead_its_own_items(
     pytester: pytest.Pytester, concurrency: int

@@ -11,8 +11,9 @@ from pytest_upgrade import BundledCA, UpgradeServer
 from pytest_upgrade._model import FailureKind, Requirement
 from pytest_upgrade.probes.endpoint import ClientTrust, Endpoint
 from pytest_upgrade.probes.http2 import http2_exchange
-from pytest_upgrade.probes.observe import Target, observe
+from pytest_upgrade.probes.target import Target
 from support import raw_servers
+from support.probing import observe
 
 
 async def plain_app(scope: dict[str, Any], receive: Any, send: Any) -> None:

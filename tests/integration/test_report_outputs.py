@@ -6,7 +6,9 @@ server, serial and under pytest-xdist (merged by the controller).
 from __future__ import annotations
 
 import html
+import importlib.util
 import json
+import pathlib
 import re
 from html.parser import HTMLParser
 
@@ -145,18 +147,26 @@ def test_an_unwritable_path_is_a_one_line_error(pytester: pytest.Pytester) -> No
 def test_xdist_merges_every_report(
     pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """The one xdist run of the reports: every report, pytest-html's rows too where it is
+    installed, is written by the controller from what the workers sent."""
     step_summary = pytester.path / "step-summary.md"
     monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(step_summary))
     page_path, summary = pytester.path / "report.html", pytester.path / "summary.md"
+    pytest_html_page = pytester.path / "pytest-html.html"
+    with_pytest_html = importlib.util.find_spec("pytest_html") is not None
+    pytest_html = (f"--html={pytest_html_page}", "--self-contained-html")
     result = run(
         pytester,
         "-n",
         "2",
         f"--upgrade-html={page_path}",
         f"--upgrade-markdown={summary}",
+        *(pytest_html if with_pytest_html else ()),
         subprocess=True,
     )
     result.assert_outcomes(passed=1, failed=1)
+    if with_pytest_html:
+        _assert_pytest_html_rows(pytest_html_page)
     page = page_path.read_text(encoding="utf-8")
     assert counts_in(page)["passed"] == 1
     assert counts_in(page)["failed"] == 1
@@ -167,18 +177,15 @@ def test_xdist_merges_every_report(
         assert "| 1 | 0 | 0 | 0 | 1 |" in text
 
 
-@pytest.mark.parametrize(
-    "workers", [pytest.param((), id="serial"), pytest.param(("-n", "2"), id="xdist")]
-)
-def test_pytest_html_rows_carry_the_checks(
-    pytester: pytest.Pytester, workers: tuple[str, ...]
-) -> None:
+def test_pytest_html_rows_carry_the_checks(pytester: pytest.Pytester) -> None:
     pytest.importorskip("pytest_html", reason="pytest-html is not installed")
     page_path = pytester.path / "pytest-html.html"
-    result = run(
-        pytester, *workers, f"--html={page_path}", "--self-contained-html", subprocess=True
-    )
+    result = run(pytester, f"--html={page_path}", "--self-contained-html", subprocess=True)
     result.assert_outcomes(passed=1, failed=1)
+    _assert_pytest_html_rows(page_path)
+
+
+def _assert_pytest_html_rows(page_path: pathlib.Path) -> None:
     page = page_path.read_text(encoding="utf-8")
     # pytest-html keeps each test's data as JSON in an attribute of its page.
     (blob,) = re.findall(r'data-jsonblob="([^"]*)"', page)

@@ -10,26 +10,6 @@ import pytest
 from support.apps import app_source
 
 
-@pytest.mark.parametrize(
-    ("url", "message"),
-    [
-        ("https://user:secret@127.0.0.1:9/x", "credentials in a target URL are not sent"),
-        ("https://127.0.0.1:9/q?token=abc", "cannot carry a query"),
-        ("https://127.0.0.1:9/x#part", "a fragment is never sent"),
-    ],
-)
-def test_what_a_target_cannot_carry_is_a_usage_error(
-    pytester: pytest.Pytester, url: str, message: str
-) -> None:
-    result = pytester.runpytest(
-        "-p", "no:cacheprovider", f"--upgrade-target={url}", "--upgrade-require=h2 /v2"
-    )
-    assert result.ret == pytest.ExitCode.USAGE_ERROR
-    result.stderr.fnmatch_lines([f"*--upgrade-target: *{message}*"])
-    assert "INTERNALERROR" not in result.stdout.str() + result.stderr.str()
-    assert "secret" not in result.stdout.str()
-
-
 def test_a_base_path_http_cannot_carry_is_percent_encoded(
     pytester: pytest.Pytester, live_server
 ) -> None:

@@ -178,12 +178,6 @@ def test_a_redirect_to_https_is_judged_as_before(pytester: pytest.Pytester) -> N
     assert "is not a 426 naming TLS/1.x" in checks["tls-upgrade-performed"]["message"]
 
 
-def test_under_xdist(pytester: pytest.Pytester) -> None:
-    result, checks = run_live(pytester, "refuse-400", "-n", "2")
-    result.assert_outcomes(passed=1, warnings=1)
-    assert checks["tls-upgrade-performed"]["outcome"] == "warned"
-
-
 def test_bundled_server_skips_naming_hypercorn(pytester: pytest.Pytester) -> None:
     report = pytester.path / "report.json"
     pytester.makeconftest(protocol_conftest_source())

@@ -291,18 +291,14 @@ def test_endpoint(upgrade):
 """
 
 
-@pytest.mark.parametrize("workers", [[], ["-n", "2"]], ids=["serial", "xdist"])
 def test_websockets_serving_a_subprotocol(
-    pytester: pytest.Pytester,
-    graphql_server: list[str],
-    certificates: Certificates,
-    workers: list[str],
+    pytester: pytest.Pytester, graphql_server: list[str], certificates: Certificates
 ) -> None:
     # serve(..., subprotocols=["graphql-transport-ws"]): a 101 naming it, to the offer.
     # The library's two violations of the matrix (its 426 has Connection: close,
     # version 99 gets no version list) are skipped so that the test body runs.
     skip = "--upgrade-skip-checks=connection-upgrade,websocket-version"
-    args = (GRAPHQL_BODY, skip, *workers)
+    args = (GRAPHQL_BODY, skip)
     result, checks = run_plugin(pytester, graphql_server, certificates.ca, *args)
     result.assert_outcomes(passed=1)
     assert checks["upgraded-protocol"]["outcome"] == "passed"

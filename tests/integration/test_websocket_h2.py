@@ -271,16 +271,6 @@ def test_live_websocket_over_h2(
         strict.stdout.fnmatch_lines(["*⚠ websocket-over-h2 [[]should, RFC 8441 §3-5*"])
 
 
-def test_live_websocket_over_h2_under_xdist(
-    pytester: pytest.Pytester, live: Any, certificates: tuple[str, str]
-) -> None:
-    cafile, _ = certificates
-    url = live("refuse-404")
-    result, report = run_live(pytester, url, cafile, "-n", "2")
-    result.assert_outcomes(passed=1, warnings=1)
-    assert _checks(report)["websocket-over-h2"]["outcome"] == "warned"
-
-
 def test_live_connect_answer_naming_an_unoffered_subprotocol(
     pytester: pytest.Pytester, live: Any, certificates: tuple[str, str]
 ) -> None:

@@ -149,8 +149,8 @@ def _run(
 ) -> tuple[pytest.RunResult, dict[str, dict[str, dict[str, Any]]]]:
     pytester.makepyfile(starlette_app=STARLETTE_APP, conftest=CONFTEST, test_suite=suite)
     report = pytester.path / "report.json"
-    # 15 s: under -n 2 inside this suite's own -n 2, four processes share two cores,
-    # and a test body's handshake waited out 5 s once in CI (websockets 16).
+    # 15 s: inside this suite's own -n 2 the processes share two cores, and a
+    # test body's handshake waited out 5 s once in CI (websockets 16).
     result = pytester.runpytest(
         "-p", "no:cacheprovider", "--upgrade-timeout=15", f"--upgrade-report={report}", *options
     )
@@ -165,9 +165,8 @@ def _handshake_fields(check: dict[str, Any]) -> str:
     return str(check.get("actual", ""))
 
 
-@pytest.mark.parametrize("workers", [[], ["-n", "2"]], ids=["serial", "xdist"])
-def test_a_subprotocol_server_passes(pytester: pytest.Pytester, workers: list[str]) -> None:
-    result, checks = _run(pytester, SUITE, *workers)
+def test_a_subprotocol_server_passes(pytester: pytest.Pytester) -> None:
+    result, checks = _run(pytester, SUITE)
     result.assert_outcomes(passed=4)
     for name in ("test_marker", "test_header", "test_async", "test_needs"):
         found = checks[name]
@@ -209,10 +208,7 @@ def test_refused(upgrade):
         assert "Origin: " in line
 
 
-@pytest.mark.parametrize("workers", [[], ["-n", "2"]], ids=["serial", "xdist"])
-def test_a_server_selecting_an_unoffered_subprotocol_fails(
-    pytester: pytest.Pytester, workers: list[str]
-) -> None:
+def test_a_server_selecting_an_unoffered_subprotocol_fails(pytester: pytest.Pytester) -> None:
     # hypercorn (wsproto) refuses to accept with a subprotocol the client did not
     # offer, so this server is a raw one: its 101 always names mqtt.
     suite = """
@@ -233,7 +229,7 @@ def test_none_offered(upgrade):
         report = pytester.path / "report.json"
         result = pytester.runpytest(
             "-p", "no:cacheprovider", "--upgrade-timeout=5", f"--upgrade-target={url}",
-            f"--upgrade-report={report}", *workers,
+            f"--upgrade-report={report}",
         )  # fmt: skip
     result.assert_outcomes(failed=2)
     checks = {

@@ -12,9 +12,9 @@ import pytest
 from pytest_upgrade._model import Exchange, HandshakeOutcome, Requirement, TlsHandshake
 from pytest_upgrade.glue.planner import Entry, Limits, plan
 from pytest_upgrade.probes.endpoint import ClientTrust, Endpoint
-from pytest_upgrade.probes.engine import ProbeEngine, host_of
+from pytest_upgrade.probes.engine import ProbeEngine, ProbePlan, host_of
 from pytest_upgrade.probes.target import HandshakeCache, HandshakeProbe, Target
-from support.observations import exchange, handshake
+from support.observations import OBSERVED_AT, exchange, handshake
 
 LIMITS = Limits(concurrency=4, ahead=6, host_limit=4)
 
@@ -99,12 +99,12 @@ def test_the_engine_runs_at_most_host_limit_probes_per_host() -> None:
     gauges = {port: Gauge() for port in (1, 2)}
     try:
         jobs = [
-            engine.submit(Requirement("HTTP/1.1", "/"), _target(port), [gauge.probe] * 4)
+            engine.submit(ProbePlan((gauge.probe,) * 4, _target(port)))
             for port, gauge in gauges.items()
             for _ in range(3)
         ]
         for job in jobs:
-            assert len(job.observation().exchanges) == 4
+            assert len(job.records()) == 4
     finally:
         engine.close()
     assert [gauge.most for gauge in gauges.values()] == [3, 3]  # per host, not overall
@@ -123,7 +123,7 @@ def test_a_closed_engine_refuses_work() -> None:
     engine = ProbeEngine(timeout=1)
     engine.close()
     with pytest.raises(RuntimeError, match="closed"):
-        engine.submit(Requirement("HTTP/1.1", "/"), _target(1), [])
+        engine.submit(ProbePlan((), _target(1)))
 
 
 class CountingProbe(HandshakeProbe):
@@ -164,15 +164,38 @@ def test_handshakes_asked_at_once_are_asked_once(outcome: HandshakeOutcome) -> N
     assert len(calls) == (1 if outcome is HandshakeOutcome.REFUSED else 2)
 
 
+@pytest.mark.parametrize("cached", [True, False])
+def test_the_engine_answers_handshakes_through_its_cache(cached: bool) -> None:
+    calls: list[float] = []
+    engine = ProbeEngine(timeout=1, handshakes=HandshakeCache() if cached else None)
+    probe = _probe(HandshakeOutcome.REFUSED, calls)
+    try:
+        first = engine.submit(ProbePlan((probe,), _target(1))).records()
+        again = engine.submit(ProbePlan((probe,), _target(1))).records()
+    finally:
+        engine.close()
+    assert len(calls) == (1 if cached else 2)
+    assert (first[0] is again[0]) is cached  # the remembered answer, not a new one
+
+
 # -- the scheduler, with stand-ins for pytest's items and the engine ------------------
 
 
+@dataclass(frozen=True)
+class FakePlan:
+    requirement: Requirement
+    target: Target
+
+
 class FakeJob:
-    def __init__(self, requirement: Requirement, on_done: object) -> None:
-        self.requirement = requirement
+    started_at = OBSERVED_AT
+
+    def __init__(self, plan: FakePlan, on_done: object) -> None:
+        self.requirement = plan.requirement
+        self.ahead = on_done is not None  # probed ahead, not when its item ran
         self.on_done = on_done
         self.cancelled = False
-        self.finished = False
+        self.finished = on_done is None
 
     def done(self) -> bool:
         return self.finished
@@ -184,8 +207,8 @@ class FakeJob:
     def cancel(self) -> None:
         self.cancelled = True
 
-    def observation(self) -> str:
-        return f"observed {self.requirement.path}"
+    def records(self) -> list[Exchange]:
+        return []
 
 
 class FakeEngine:
@@ -196,13 +219,18 @@ class FakeEngine:
         self.host_limit = host_limit
         self.jobs: list[FakeJob] = []
 
-    def submit(self, requirement: Requirement, target: Target, on_done: object) -> FakeJob:
-        job = FakeJob(requirement, on_done)
+    def submit(self, plan: FakePlan, on_done: object = None) -> FakeJob:
+        job = FakeJob(plan, on_done)
         self.jobs.append(job)
         return job
 
-    def observe(self, requirement: Requirement, target: Target) -> str:
-        return f"serial {requirement.path}"
+    def ahead(self) -> list[str]:
+        """The paths probed ahead, in the order they were submitted."""
+        return [job.requirement.path for job in self.jobs if job.ahead]
+
+    def serial(self) -> list[str]:
+        """The paths probed when their item ran."""
+        return [job.requirement.path for job in self.jobs if not job.ahead]
 
 
 class FakeSession:
@@ -241,6 +269,7 @@ def _scheduler(concurrency: int, paths: list[str], **kw: bool) -> tuple[Any, lis
     items = [FakeItem(session, path, **kw) for path in paths]
     session.items = list(items)
     ahead = ProbeAhead(FakeEngine(concurrency))
+    ahead.plan = FakePlan  # type: ignore[method-assign,assignment]  (the engine is a stand-in too)
     ahead.session_target = _target(80)
     return ahead, items
 
@@ -251,12 +280,14 @@ def test_the_scheduler_probes_upcoming_items_and_hands_each_its_own() -> None:
     target = ahead.session_target
     _finish_soon(engine, 0)
     observed = ahead.observe(items[0], 0, Requirement("HTTP/1.1", "/0"), target)
-    assert observed == "observed /0"
+    assert observed.requirement.path == "/0"
     # Three in flight at first; when /0 ended, /3 took its slot.
-    assert [j.requirement.path for j in engine.jobs] == ["/0", "/1", "/2", "/3"]
+    assert engine.ahead() == ["/0", "/1", "/2", "/3"]
     engine.jobs[1].finish()
-    assert ahead.observe(items[1], 0, Requirement("HTTP/1.1", "/1"), target) == "observed /1"
-    assert [j.requirement.path for j in engine.jobs] == ["/0", "/1", "/2", "/3", "/4"]
+    assert (
+        ahead.observe(items[1], 0, Requirement("HTTP/1.1", "/1"), target).requirement.path == "/1"
+    )
+    assert engine.ahead() == ["/0", "/1", "/2", "/3", "/4"]
 
 
 def test_the_scheduler_drops_work_for_items_taken_back() -> None:
@@ -268,18 +299,20 @@ def test_the_scheduler_drops_work_for_items_taken_back() -> None:
     ahead._pending = lambda: list(queue)
     _finish_soon(engine, 0)
     ahead.observe(items[0], 0, Requirement("HTTP/1.1", "/0"), target)
-    assert [j.requirement.path for j in engine.jobs] == ["/0", "/1", "/2", "/3"]
+    assert engine.ahead() == ["/0", "/1", "/2", "/3"]
     queue[:] = [2]  # xdist's worksteal took /1 and /3 away; /2 runs next
     _finish_soon(engine, 2)
-    assert ahead.observe(items[2], 0, Requirement("HTTP/1.1", "/2"), target) == "observed /2"
+    assert (
+        ahead.observe(items[2], 0, Requirement("HTTP/1.1", "/2"), target).requirement.path == "/2"
+    )
     assert [j.cancelled for j in engine.jobs] == [False, True, False, True]
 
 
 def test_items_with_a_body_run_serially_by_default() -> None:
     ahead, items = _scheduler(4, ["/0", "/1"], declared=False)
     target = ahead.session_target
-    assert ahead.observe(items[0], 0, Requirement("HTTP/1.1", "/0"), target) == "serial /0"
-    assert ahead.engine.jobs == []
+    ahead.observe(items[0], 0, Requirement("HTTP/1.1", "/0"), target)
+    assert (ahead.engine.serial(), ahead.engine.ahead()) == (["/0"], [])
 
 
 @pytest.mark.parametrize(
@@ -308,5 +341,5 @@ def test_the_bundled_server_is_probed_one_test_at_a_time() -> None:
         https=None, http=Endpoint("http", "127.0.0.1", 8080), trust=ClientTrust(), bundled=True
     )
     ahead.session_target = bundled
-    assert ahead.observe(items[0], 0, Requirement("HTTP/1.1", "/0"), bundled) == "serial /0"
-    assert ahead.engine.jobs == []
+    ahead.observe(items[0], 0, Requirement("HTTP/1.1", "/0"), bundled)
+    assert (ahead.engine.serial(), ahead.engine.ahead()) == (["/0"], [])

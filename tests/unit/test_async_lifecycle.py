@@ -11,7 +11,7 @@ import pytest
 
 from pytest_upgrade._async_clients import AsyncClients, refuse_in_event_loop
 from pytest_upgrade._requirements import parse_declared
-from pytest_upgrade.probes.observe import Target
+from pytest_upgrade.probes.target import Target
 
 # Nothing listens there: creating a client opens no connection.
 TARGET = Target.from_urls(("https://127.0.0.1:9", "http://127.0.0.1:9"))

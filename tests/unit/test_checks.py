@@ -28,8 +28,8 @@ from pytest_upgrade._model import (
     Transport,
 )
 from pytest_upgrade._verdict import Verdict
-from pytest_upgrade.checks.catalogue import REGISTRY, Check, checks_for, run_checks
-from pytest_upgrade.checks.registry import Phase
+from pytest_upgrade.checks.catalogue import REGISTRY, checks_for, run_checks
+from pytest_upgrade.checks.registry import Check, Phase
 from support.observations import (
     OBSERVED_AT,
     TLS_H2,

@@ -6,8 +6,7 @@ import pytest
 
 from pytest_upgrade._model import Finding, Observation, Outcome, Requirement
 from pytest_upgrade._requirements import parse_declared, parse_origin, parse_requirement
-from pytest_upgrade.checks.catalogue import REGISTRY
-from pytest_upgrade.checks.registry import run_checks
+from pytest_upgrade.checks.catalogue import REGISTRY, run_checks
 from pytest_upgrade.grammar.cors import (
     allows_origin,
     non_safelisted_headers,

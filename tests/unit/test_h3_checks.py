@@ -24,12 +24,12 @@ from pytest_upgrade._requirements import parse_declared, parse_requirement
 from pytest_upgrade.checks.catalogue import REGISTRY, checks_for, run_checks
 from pytest_upgrade.judge import RequirementVerdict, conclude, target_error
 from pytest_upgrade.probes.endpoint import ClientTrust
-from pytest_upgrade.probes.observe import observe
 from pytest_upgrade.probes.target import Target
 from pytest_upgrade.protocols import ENFORCEABLE, REFUSED, protocol_for
 from pytest_upgrade.report.results import reproduce_commands
 from support.observations import TLS_H2, TLS_HTTP11, exchange, failure, response
 from support.observations import observation as build
+from support.probing import observe
 
 URL = "https://127.0.0.1:8443/x"
 H3 = Requirement("h3", path="/x")

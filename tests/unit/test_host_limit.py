@@ -7,9 +7,8 @@ import time
 from collections import Counter
 from functools import partial
 
-from pytest_upgrade._model import Requirement
 from pytest_upgrade.probes.endpoint import ClientTrust, Endpoint
-from pytest_upgrade.probes.engine import ProbeEngine, probe_host
+from pytest_upgrade.probes.engine import ProbeEngine, ProbePlan, probe_host
 from pytest_upgrade.probes.target import HandshakeProbe, Target
 
 CLEARTEXT = Endpoint.from_url("http://127.0.0.5:7080")
@@ -47,7 +46,7 @@ def test_a_deployments_cleartext_host_is_counted_too() -> None:
             partial(wire.connect, CLEARTEXT, role="legacy"),
             partial(wire.connect, CLEARTEXT, role="upgraded"),
         ]
-        jobs.append(engine.submit(Requirement("h2c", path="/"), target, probes=probes))
+        jobs.append(engine.submit(ProbePlan(tuple(probes), target)))
     for job in jobs:
         assert job.finished.wait(10)
     engine.close()

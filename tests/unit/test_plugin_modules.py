@@ -1,4 +1,5 @@
-"""The plugin modules pytest imports through ``pytest_plugins`` are not imported before.
+"""The plugin modules pytest imports through ``pytest_plugins`` are not imported before;
+``report/`` imports no pytest.
 
 pytest rewrites the asserts of every module listed in ``pytest_plugins`` and
 must import it itself; pytest 8.3 warns ("Module already imported so cannot
@@ -9,8 +10,12 @@ order pytest imports them.
 
 from __future__ import annotations
 
+import ast
+import pathlib
 import subprocess
 import sys
+
+import pytest_upgrade
 
 SCRIPT = """
 import importlib
@@ -30,3 +35,22 @@ def test_each_plugin_module_is_first_imported_by_pytest() -> None:
         [sys.executable, "-c", SCRIPT], capture_output=True, text=True, timeout=120, check=False
     )
     assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_the_report_package_knows_no_pytest() -> None:
+    # report/ renders and writes documents; what needs pytest (the session, its
+    # exit status, the terminal) is glue's.
+    report = pathlib.Path(pytest_upgrade.__file__).parent / "report"
+    imported = {
+        (path.name, name.split(".")[0])
+        for path in report.glob("*.py")
+        for node in ast.walk(ast.parse(path.read_text()))
+        for name in (
+            [alias.name for alias in node.names]
+            if isinstance(node, ast.Import)
+            else [node.module or ""]
+            if isinstance(node, ast.ImportFrom) and not node.level
+            else []
+        )
+    }
+    assert {(file, name) for file, name in imported if name in {"pytest", "_pytest"}} == set()

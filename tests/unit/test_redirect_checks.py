@@ -8,8 +8,7 @@ from __future__ import annotations
 import pytest
 
 from pytest_upgrade._model import Finding, Observation, Outcome, Requirement, Severity
-from pytest_upgrade.checks.catalogue import REGISTRY
-from pytest_upgrade.checks.registry import run_checks
+from pytest_upgrade.checks.catalogue import REGISTRY, run_checks
 from pytest_upgrade.grammar.hsts import StsField, parse_sts
 from support.observations import HTTPS, TLS_H2, exchange, observation, response
 

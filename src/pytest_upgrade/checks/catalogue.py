@@ -26,9 +26,9 @@ from . import websocket_subprotocol
 from . import h2c
 from . import h3
 from . import gate
-from .registry import REGISTRY, Check, checks_for, run_checks
+from .registry import REGISTRY, checks_for, run_checks
 
-__all__ = ["REGISTRY", "Check", "checks_for", "run_checks"]
+__all__ = ["REGISTRY", "checks_for", "run_checks"]
 
 # imported for their registrations
 del caching, cors, gate, h2c, h3, intermediary, problem, redirects, status, tls, tls_upgrade

@@ -8,7 +8,6 @@ skipped with the reason, and its body never restates that preamble.
 
 from __future__ import annotations
 
-import datetime as dt
 import functools
 import urllib.parse
 from collections.abc import Callable
@@ -168,20 +167,6 @@ def on_the_legacy_answer(*, served: bool = False) -> Callable[[ResponseCheck], C
         return check
 
     return decorate
-
-
-def evaluation_time(
-    observation: Observation, fallback: dt.date | None = None
-) -> dt.datetime | None:
-    """When the observation was made (UTC); else midnight of ``fallback``; else None.
-
-    Checks compare dates against this, never against the clock.
-    """
-    if observation.observed_at is not None:
-        return observation.observed_at
-    if fallback is not None:
-        return dt.datetime.combine(fallback, dt.time(), tzinfo=dt.UTC)
-    return None
 
 
 def show_field(response: Response, name: str) -> str:

@@ -27,8 +27,9 @@ import pytest
 
 from .. import _declared
 from .._model import Observation, Requirement
-from ..probes.engine import Job, ProbeEngine, host_of
+from ..probes.engine import Job, ProbeEngine, ProbePlan, host_of
 from ..probes.target import Target
+from ..protocols.planning import Circumstances, assemble, plan_probes
 from .keys import INVALID, ITEM_TARGET, REQUIREMENTS
 from .planner import Entry, Limits, plan
 from .workers import worker_queue
@@ -135,12 +136,23 @@ class ProbeAhead:
         return entries
 
     # -- the run -------------------------------------------------------------------
+    def plan(self, requirement: Requirement, target: Target) -> ProbePlan:
+        """The probes of ``requirement`` against ``target``, for the engine."""
+        return plan_probes(requirement, target, timeout=self.engine.timeout)
+
     def observe(
-        self, item: pytest.Item, index: int, requirement: Requirement, target: Target
+        self,
+        item: pytest.Item,
+        index: int,
+        requirement: Requirement,
+        target: Target,
+        circumstances: Callable[[], Circumstances] = Circumstances,
     ) -> Observation:
-        """The Observation of ``item``'s requirement number ``index``."""
+        """The Observation of ``item``'s requirement number ``index``; ``circumstances``
+        tells the rest of it once its probes are done (the bundled server's record)."""
         if not self.enabled or self.target_of(item) is not target:
-            return self.engine.observe(requirement, target)
+            now = self.engine.submit(self.plan(requirement, target))
+            return _observation(requirement, target, now, circumstances)
         key = (id(item), index)
         while True:
             self._refill(item, target, index)
@@ -150,7 +162,7 @@ class ProbeAhead:
                 self._work.pop(key, None)
                 if index + 1 == len(item.stash[REQUIREMENTS]):
                     self._entries.pop(id(item), None)
-                return job.observation()
+                return _observation(requirement, target, job, circumstances)
             # Wake up when any job ends (a probe's own timeout bounds each).
             try:
                 self._finished.get(timeout=self.engine.timeout)
@@ -187,7 +199,7 @@ class ProbeAhead:
         for entry in decision.start:
             requirement, entry_target = self._work[entry.key]
             self._jobs[entry.key] = self.engine.submit(
-                requirement, entry_target, on_done=self._finished.put
+                self.plan(requirement, entry_target), on_done=self._finished.put
             )
             self._submitted[entry.key] = entry
 
@@ -204,6 +216,16 @@ class ProbeAhead:
         reported, and the process exits without waiting for their timeouts."""
         self.cancel()
         self.engine.close(wait=_CLOSE_GRACE)
+
+
+def _observation(
+    requirement: Requirement, target: Target, job: Job, circumstances: Callable[[], Circumstances]
+) -> Observation:
+    """The Observation of ``requirement`` from its job (waits for it; re-raises a probe's bug)."""
+    made = job.records()
+    return assemble(
+        requirement, target, made, observed_at=job.started_at, circumstances=circumstances()
+    )
 
 
 AHEAD = pytest.StashKey[ProbeAhead]()

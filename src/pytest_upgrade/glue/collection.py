@@ -1,4 +1,5 @@
-"""Collection: requirements from markers and declarative lines become items."""
+"""Collection: the ``requires_upgrade`` marker, and requirements from markers and
+declarative lines become items."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from .._credentials import check_environment
 from .._model import Requirement
 from .._requirements import parse_requirement
 from .._targets import Deployment
+from ..protocols import TOKENS
 from .declared import NODEID, declared_items, take_declared_args
 from .keys import INVALID, ITEM_DEPLOYMENT, ITEM_TARGET, MARKER, NO_REQUIREMENT, REQUIREMENTS
 from .settings import SETTINGS
@@ -23,6 +25,20 @@ __all__ = ["import_server_dependencies"]  # and hooks
 
 # The parameter that gives each test of a fleet run its deployment.
 _DEPLOYMENT = "upgrade_deployment"
+
+
+def _one_of(names: tuple[str, ...]) -> str:
+    return ", ".join(map(repr, names[:-1])) + f" or {names[-1]!r}"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers",
+        f"{MARKER}(protocol, path='/', method='GET', headers=None, after=None, origin=None):"
+        " the legacy"
+        " request must get 426 Upgrade Required and the upgraded one must succeed"
+        f" (pytest-upgrade; protocol: {_one_of(TOKENS)}).",
+    )
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:

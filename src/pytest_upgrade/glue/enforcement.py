@@ -19,13 +19,13 @@ import pytest
 
 from .._requirements import canonical_protocol
 from ..server.enforce import ENFORCEABLE, Enforcer, Refused
-from .keys import ENFORCER
+from .keys import ENFORCER, REFUSED
 from .workers import is_xdist_worker
 
 if TYPE_CHECKING:  # the policy server imports the bundled server: only when used
     from ..server.policy import PolicyServer, Route
 
-__all__: list[str] = []  # a pytest plugin: hooks and fixtures only
+__all__ = ["enforced_tokens"]  # and hooks and fixtures
 
 ENFORCE_MARKER = "upgrade_enforce"
 _REFUSED = pytest.StashKey[list[Refused]]()
@@ -49,6 +49,17 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     )
 
 
+def enforced_tokens(values: Mapping[str, Any]) -> tuple[str, ...]:
+    """What the bundled server enforces for the whole session (a UsageError names a bad one).
+
+    ``values`` maps ``--upgrade-enforce`` and the ini name ``upgrade_enforce``
+    to their values as pytest parsed them (either may be left out).
+    """
+    tokens = _tokens(values.get("--upgrade-enforce") or [], "--upgrade-enforce")
+    tokens += _tokens(values.get("upgrade_enforce") or [], "upgrade_enforce")
+    return tuple(dict.fromkeys(tokens))
+
+
 def _tokens(values: list[str], where: str) -> tuple[str, ...]:
     tokens: list[str] = []
     for value in values:
@@ -70,9 +81,11 @@ def pytest_configure(config: pytest.Config) -> None:
         f"{ENFORCE_MARKER}(*tokens): while this test runs, the bundled server refuses the"
         f" legacy protocol of each token with a 426 ({', '.join(ENFORCEABLE)}).",
     )
-    tokens = _tokens(config.getoption("upgrade_enforce"), "--upgrade-enforce")
-    tokens += _tokens(config.getini("upgrade_enforce"), "upgrade_enforce")
-    config.stash[ENFORCER] = Enforcer(session=tuple(dict.fromkeys(tokens)))
+    given = {
+        "--upgrade-enforce": config.getoption("upgrade_enforce"),
+        "upgrade_enforce": config.getini("upgrade_enforce"),
+    }
+    config.stash[ENFORCER] = Enforcer(session=enforced_tokens(given))
     config.pluginmanager.register(_RefusedCollector(config), _COLLECTOR)
 
 
@@ -116,11 +129,11 @@ def pytest_runtest_makereport(
 
 
 class _RefusedCollector:
-    """Lists, at the end of the session, the legacy requests the server refused."""
+    """Collects the legacy requests the server refused; lists them at the end of the session."""
 
     def __init__(self, config: pytest.Config) -> None:
         self.config = config
-        self.refused: list[dict[str, str]] = []
+        self.refused = config.stash[REFUSED] = []
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         self.refused += getattr(report, "upgrade_refused", [])
@@ -129,23 +142,23 @@ class _RefusedCollector:
         if is_xdist_worker(self.config):
             return
         enforcer = self.config.stash[ENFORCER]
-        self.refused += [dataclasses.asdict(r) for r in enforcer.outside_tests()]
-        if not self.refused and not enforcer.session:
+        refused = self.refused + [dataclasses.asdict(r) for r in enforcer.outside_tests()]
+        if not refused and not enforcer.session:
             return
         terminalreporter.section("upgrade enforcement")
         enforced = ", ".join(enforcer.session) or "per test (upgrade_enforce marker)"
-        if not self.refused:
+        if not refused:
             terminalreporter.write_line(
                 f"enforcing {enforced}: no legacy request reached the bundled server"
             )
             return
         terminalreporter.write_line(
-            f"enforcing {enforced}: {len(self.refused)} legacy request(s) refused with 426"
+            f"enforcing {enforced}: {len(refused)} legacy request(s) refused with 426"
         )
-        for refused in sorted(self.refused, key=lambda r: (r["test"], r["path"])):
+        for one in sorted(refused, key=lambda r: (r["test"], r["path"])):
             terminalreporter.write_line(
-                f"  {refused['method']} {refused['path']} ({refused['spoken']}; needs"
-                f" {refused['required']})  {refused['test'] or '(outside a test)'}"
+                f"  {one['method']} {one['path']} ({one['spoken']}; needs"
+                f" {one['required']})  {one['test'] or '(outside a test)'}"
             )
 
 

@@ -2,21 +2,24 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import os
+from typing import Any
+
 import pytest
 
-from ..probes.engine import ProbeEngine
-from ..protocols import TOKENS
+from ..probes.engine import DEFAULT_HOST_LIMIT, ProbeEngine
 from .ahead import AHEAD, ProbeAhead
-from .keys import MARKER
 from .session import COLLECTOR_NAME, Collector
 from .settings import (
     DEFAULT_CONCURRENCY,
-    DEFAULT_HOST_LIMIT,
     DEFAULT_TIMEOUT,
+    INI_NAMES,
+    OPTION_FLAGS,
     SETTINGS,
     read_settings,
 )
-from .workers import send_as_of
+from .workers import controller_as_of, send_as_of
 
 __all__: list[str] = []  # a pytest plugin: hooks only
 
@@ -174,19 +177,21 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addini("upgrade_probe_ahead", "which tests are probed ahead: declared or all.")
 
 
-def _one_of(names: tuple[str, ...]) -> str:
-    return ", ".join(map(repr, names[:-1])) + f" or {names[-1]!r}"
+def _given(config: pytest.Config) -> dict[str, Any]:
+    """The values of the options and ini values the settings read, as pytest parsed them."""
+    values = {flag: config.getoption(flag[2:].replace("-", "_")) for flag in OPTION_FLAGS}
+    return values | {name: config.getini(name) for name in INI_NAMES}
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    config.addinivalue_line(
-        "markers",
-        f"{MARKER}(protocol, path='/', method='GET', headers=None, after=None, origin=None):"
-        " the legacy"
-        " request must get 426 Upgrade Required and the upgraded one must succeed"
-        f" (pytest-upgrade; protocol: {_one_of(TOKENS)}).",
+    # Under xdist a worker judges as of its controller's date (one date per run).
+    today = controller_as_of(config) or dt.datetime.now(dt.UTC).date()
+    settings = config.stash[SETTINGS] = read_settings(
+        _given(config),
+        base_dir=config.inipath.parent if config.inipath else config.rootpath,
+        today=today,
+        environ=os.environ,
     )
-    settings = config.stash[SETTINGS] = read_settings(config)
     send_as_of(config, settings.as_of)  # under xdist: the workers judge as of this date
     engine = ProbeEngine(
         timeout=settings.timeout,

@@ -1,8 +1,8 @@
 """pytest wiring of the reports for people: the HTML report, the Markdown summary, pytest-html.
 
 * ``--upgrade-html=PATH`` and ``--upgrade-markdown=PATH`` (written at the end
-  of the session by :mod:`pytest_upgrade.report.publish`, from the same document as
-  the JSON report);
+  of the session by ``glue.session``, through :mod:`pytest_upgrade.report.publish`,
+  from the same document as the JSON report);
 * with pytest-html in use (``--html``), each marked test's row in its report
   gets the requirement's checks and reproduce commands, through pytest-html's
   documented ``pytest_html_results_table_html`` hook. That hook runs where the
@@ -16,7 +16,7 @@ import hashlib
 
 import pytest
 
-from ..report.publish import OUTPUT_PROBLEMS
+from .session import OUTPUT_PROBLEMS
 
 __all__: list[str] = []  # a pytest plugin: hooks only
 

@@ -5,24 +5,31 @@ Markdown reports, gathered from every marked test (from xdist workers too).
 from __future__ import annotations
 
 import io
+import os
+import sys
+from collections.abc import Iterable
 from typing import Any
 
 import pytest
 
 from ..report.document import build_document, dump_document, interrupted_line
 from ..report.output import write_output
-from ..report.publish import publish_reports, report_problems
-from ..report.schema import Entry, Refused, Result, RunCounts
+from ..report.publish import publish_reports
+from ..report.schema import Document, Entry, Result, RunCounts
 from ..report.summary import Line, summary_lines
 from .entries import COUNTS, Counts
-from .keys import NO_REQUIREMENT, REQUIREMENTS
+from .keys import NO_REQUIREMENT, REFUSED, REQUIREMENTS
 from .settings import SETTINGS
 from .workers import is_xdist_worker
 
-__all__ = ["COLLECTOR_NAME", "Collector"]
+__all__ = ["COLLECTOR_NAME", "OUTPUT_PROBLEMS", "Collector"]
 
 
 COLLECTOR_NAME = "pytest-upgrade-collector"
+
+# The report files of this run that could not be written, one line each: shown
+# in the terminal summary (glue.reports), on lines of their own after the tests.
+OUTPUT_PROBLEMS = pytest.StashKey[list[str]]()
 
 
 class Collector:
@@ -37,7 +44,6 @@ class Collector:
         self.config = config
         # Each test's entries, with the terminal's line of each.
         self.entries: dict[str, list[tuple[Entry, str]]] = {}
-        self.refused: list[Refused] = []
         # The run's requirements, collected and selected: counted here in a
         # plain run (and on each xdist worker), read from the reports on the controller.
         self.counts = config.stash[COUNTS] = Counts()
@@ -56,7 +62,6 @@ class Collector:
         self.interrupted = True
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
-        self.refused += getattr(report, "upgrade_refused", [])
         counts = getattr(report, "upgrade_counts", None)
         if counts is not None:
             # Under pytest-xdist every worker collects the whole run and tells
@@ -119,10 +124,11 @@ class Collector:
         self.interrupted = self.interrupted or session.exitstatus == pytest.ExitCode.INTERRUPTED
         selected = max(self.counts.selected, len(results))
         self.interrupted = self.interrupted or len(results) < selected
+        refused = self.config.stash[REFUSED]  # collected by glue.enforcement
         document = build_document(
             settings.as_of.isoformat(),
             results,
-            self.refused,
+            refused,
             interrupted=self.interrupted,
             collected=max(self.counts.collected, selected),
             selected=selected,
@@ -133,6 +139,37 @@ class Collector:
             dump_document(document, text)
             problem = write_output("--upgrade-report", settings.report_path, text.getvalue())
             # Reported with the others' (exit 4): the other reports are still written.
-            report_problems(session, [problem] if problem else [])
+            _report_problems(session, [problem] if problem else [])
         # The HTML report, the Markdown summary and the CI step summary.
-        publish_reports(session, document)
+        _publish(session, document)
+
+
+def _publish(session: pytest.Session, document: Document) -> None:
+    """The HTML report, the Markdown summary and the CI step summary of the session."""
+    config = session.config
+    problems = publish_reports(
+        document,
+        html_path=config.getoption("upgrade_html", None),
+        markdown_path=config.getoption("upgrade_markdown", None),
+        environ=os.environ,
+    )
+    _report_problems(session, problems)
+
+
+def _report_problems(session: pytest.Session, problems: Iterable[str]) -> None:
+    """Report files that could not be written: exit 4 (a usage error) after the tests ran.
+
+    Each line is shown in the terminal summary (or on stderr without the
+    terminal reporter), never on the progress line the session ended on.
+    """
+    problems = list(problems)
+    if not problems:
+        return
+    session.exitstatus = pytest.ExitCode.USAGE_ERROR
+    config = session.config
+    # Without the terminal reporter (-p no:terminal) the lines go to stderr.
+    if config.pluginmanager.get_plugin("terminalreporter") is None:
+        for problem in problems:
+            print(f"ERROR: {problem}", file=sys.stderr)
+        return
+    config.stash.setdefault(OUTPUT_PROBLEMS, []).extend(problems)

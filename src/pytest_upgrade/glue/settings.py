@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
-import os
 import pathlib
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -19,12 +18,12 @@ from ..checks.catalogue import REGISTRY
 from ..grammar import parse_calendar_date
 from ..probes.engine import DEFAULT_HOST_LIMIT
 from ..probes.target import HandshakeCache
-from .workers import controller_as_of
 
 __all__ = [
     "DEFAULT_CONCURRENCY",
-    "DEFAULT_HOST_LIMIT",
     "DEFAULT_TIMEOUT",
+    "INI_NAMES",
+    "OPTION_FLAGS",
     "PROBE_AHEAD_MODES",
     "SETTINGS",
     "Settings",
@@ -87,83 +86,161 @@ def _ids(values: list[str], option: str) -> set[str]:
     return ids
 
 
-def read_settings(config: pytest.Config) -> Settings:
-    """The run's settings from its options and ini values (a UsageError names a bad one)."""
+# What :func:`read_settings` reads: each command-line option by its flag, each
+# ini value by its name (glue.options registers them and gathers their values).
+OPTION_FLAGS = (
+    "--upgrade-app",
+    "--upgrade-target",
+    "--upgrade-targets-file",
+    "--upgrade-header",
+    "--upgrade-origin",
+    "--upgrade-ca",
+    "--upgrade-timeout",
+    "--upgrade-strict",
+    "--upgrade-require-all-checks",
+    "--upgrade-checks",
+    "--upgrade-skip-checks",
+    "--upgrade-require",
+    "--upgrade-as-of",
+    "--upgrade-concurrency",
+    "--upgrade-host-limit",
+    "--upgrade-probe-ahead",
+    "--upgrade-report",
+)
+INI_NAMES = (
+    "upgrade_app",
+    "upgrade_target",
+    "upgrade_targets",
+    "upgrade_requirements",
+    "upgrade_headers",
+    "upgrade_origin",
+    "upgrade_ca",
+    "upgrade_timeout",
+    "upgrade_strict",
+    "upgrade_require_all_checks",
+    "upgrade_concurrency",
+    "upgrade_host_limit",
+    "upgrade_probe_ahead",
+)
 
-    def pick(option: str, ini: str) -> Any:
-        value = config.getoption(option)
-        return value if value not in (None, "") else (config.getini(ini) or None)
 
-    cafile = pick("upgrade_ca", "upgrade_ca")
+class _Values:
+    """The options and ini values as given: a flag or ini name left out is unset."""
+
+    def __init__(self, values: Mapping[str, Any]) -> None:
+        unknown = sorted(set(values) - {*OPTION_FLAGS, *INI_NAMES})
+        if unknown:  # a misspelt key would be silently unset
+            raise KeyError(f"not an option or ini value of pytest-upgrade: {', '.join(unknown)}")
+        self._values = values
+
+    def raw(self, name: str) -> Any:
+        """One value as given (an empty string too), None when left out."""
+        return self._values.get(name)
+
+    def get(self, name: str) -> Any:
+        """One value, None when unset (pytest's empty string of an unset ini value too)."""
+        value = self._values.get(name)
+        return None if value in (None, "") else value
+
+    def lines(self, name: str) -> list[str]:
+        """A repeatable option's values or a list-valued ini value, in order."""
+        return list(self._values.get(name) or ())
+
+    def pick(self, name: str) -> Any:
+        """The command line's value (``--upgrade-ca``), else the ini file's (``upgrade_ca``)."""
+        value = self.get("--" + name.replace("_", "-"))
+        return value if value is not None else self.get(name)
+
+
+def read_settings(
+    values: Mapping[str, Any],
+    *,
+    base_dir: pathlib.Path,
+    today: dt.date,
+    environ: Mapping[str, str],
+) -> Settings:
+    """The run's settings from its options and ini values (a UsageError names a bad one).
+
+    ``values`` maps each flag (``--upgrade-timeout``) and ini name
+    (``upgrade_timeout``) given to its value, as pytest parsed it; ``base_dir``
+    is where the ini file's paths start; ``today`` the date deadlines are
+    judged as of without ``--upgrade-as-of``; ``environ`` gives ``${NAME}``.
+    """
+    given = _Values(values)
+    cafile = given.pick("upgrade_ca")
     if cafile is not None and not pathlib.Path(cafile).is_file():
         raise pytest.UsageError(f"--upgrade-ca: no such file: {cafile}")
-    headers = _run_headers(config)
+    headers = _run_headers(given, environ)
     try:
-        origin = parse_origin(pick("upgrade_origin", "upgrade_origin"))
+        origin = parse_origin(given.pick("upgrade_origin"))
     except ValueError as exc:
         raise pytest.UsageError(f"--upgrade-origin: {exc}") from None
     try:
-        fleet = build_fleet(_target_lines(config), cafile=cafile, headers=headers)
+        lines = _target_lines(given, base_dir, environ)
+        fleet = build_fleet(lines, cafile=cafile, headers=headers)
     except ValueError as exc:
         raise pytest.UsageError(str(exc)) from None
-    raw_timeout = pick("upgrade_timeout", "upgrade_timeout")
-    try:
-        timeout = float(raw_timeout) if raw_timeout is not None else DEFAULT_TIMEOUT
-    except ValueError:
-        raise pytest.UsageError(f"--upgrade-timeout: not a number: {raw_timeout!r}") from None
-    if not 0 < timeout <= 600:
-        raise pytest.UsageError(
-            f"--upgrade-timeout: must be between 0 and 600 seconds, got {timeout:g}"
-        )
-    strict = config.getoption("upgrade_strict")
-    if strict is None:
-        strict = bool(config.getini("upgrade_strict"))
-    require_all = config.getoption("upgrade_require_all_checks")
-    if require_all is None:
-        require_all = bool(config.getini("upgrade_require_all_checks"))
-    only = _ids(config.getoption("upgrade_checks"), "--upgrade-checks")
-    skip = _ids(config.getoption("upgrade_skip_checks"), "--upgrade-skip-checks")
+    timeout = _timeout(given)
+    only = _ids(given.lines("--upgrade-checks"), "--upgrade-checks")
+    skip = _ids(given.lines("--upgrade-skip-checks"), "--upgrade-skip-checks")
     selected: tuple[str, ...] | None = None
     if only or skip:
         selected = tuple(i for i in REGISTRY if (not only or i in only) and i not in skip)
-    report = config.getoption("upgrade_report")
-    probe_ahead = pick("upgrade_probe_ahead", "upgrade_probe_ahead") or "declared"
+    report = given.get("--upgrade-report")
+    probe_ahead = given.pick("upgrade_probe_ahead") or "declared"
     if probe_ahead not in PROBE_AHEAD_MODES:
         raise pytest.UsageError(
             f"--upgrade-probe-ahead: expected {' or '.join(PROBE_AHEAD_MODES)}, got {probe_ahead!r}"
         )
-    declared_at, on_command_line = _declared_requirements(config, origin)
+    declared_at, on_command_line = _declared_requirements(given, origin, environ)
     return Settings(
         declared=tuple(dict.fromkeys([*declared_at, *on_command_line])),
         declared_at=declared_at,
         declared_on_command_line=frozenset(on_command_line),
         origin=origin,
-        concurrency=_count(pick, "concurrency", DEFAULT_CONCURRENCY, _MAX_CONCURRENCY),
-        host_limit=_count(pick, "host_limit", DEFAULT_HOST_LIMIT, _MAX_CONCURRENCY),
+        concurrency=_count(given, "concurrency", DEFAULT_CONCURRENCY, _MAX_CONCURRENCY),
+        host_limit=_count(given, "host_limit", DEFAULT_HOST_LIMIT, _MAX_CONCURRENCY),
         probe_ahead=probe_ahead,
-        app=pick("upgrade_app", "upgrade_app"),
+        app=given.pick("upgrade_app"),
         fleet=fleet,
         headers=headers,
         cafile=cafile,
         timeout=timeout,
-        strict=bool(strict),
-        require_all_checks=bool(require_all),
+        strict=_flag(given, "upgrade_strict"),
+        require_all_checks=_flag(given, "upgrade_require_all_checks"),
         selected=selected,
         report_path=pathlib.Path(report) if report else None,
-        as_of=_as_of(config),
+        as_of=_as_of(given.raw("--upgrade-as-of"), today),
     )
 
 
-def _as_of(config: pytest.Config) -> dt.date:
-    """The run's one evaluation date: ``--upgrade-as-of``, else today (UTC).
+def _flag(given: _Values, name: str) -> bool:
+    """A store_true option (None when not given), else its bool ini value."""
+    value = given.get("--" + name.replace("_", "-"))
+    return bool(value if value is not None else given.get(name))
+
+
+def _timeout(given: _Values) -> float:
+    raw = given.pick("upgrade_timeout")
+    try:
+        timeout = float(raw) if raw is not None else DEFAULT_TIMEOUT
+    except ValueError:
+        raise pytest.UsageError(f"--upgrade-timeout: not a number: {raw!r}") from None
+    if not 0 < timeout <= 600:
+        raise pytest.UsageError(
+            f"--upgrade-timeout: must be between 0 and 600 seconds, got {timeout:g}"
+        )
+    return timeout
+
+
+def _as_of(raw: str | None, today: dt.date) -> dt.date:
+    """The run's one evaluation date: ``--upgrade-as-of``, else ``today``.
 
     The controller reads the clock once and its workers judge as of its date
     (``glue.workers``): a run that crosses midnight judges one day.
     """
-    raw = config.getoption("upgrade_as_of")
     if raw is None:
-        sent = controller_as_of(config)
-        return sent if sent is not None else dt.datetime.now(dt.UTC).date()
+        return today
     day = parse_calendar_date(raw)
     if day is None:
         unset = " (empty: an unset variable?)" if not raw.strip() else ""
@@ -171,30 +248,30 @@ def _as_of(config: pytest.Config) -> dt.date:
     return day
 
 
-def _run_headers(config: pytest.Config) -> tuple[tuple[str, str], ...]:
+def _run_headers(given: _Values, environ: Mapping[str, str]) -> tuple[tuple[str, str], ...]:
     """--upgrade-header lines, after the upgrade_headers ini lines; every ${NAME} set."""
     sources = [
         (f"upgrade_headers line {n}", line)
-        for n, line in enumerate(config.getini("upgrade_headers"), 1)
+        for n, line in enumerate(given.lines("upgrade_headers"), 1)
     ]
-    sources += [("--upgrade-header", line) for line in config.getoption("upgrade_header")]
+    sources += [("--upgrade-header", line) for line in given.lines("--upgrade-header")]
     headers: tuple[tuple[str, str], ...] = ()
     for where, line in sources:
         if not line.strip():
             continue
         try:
             header = parse_header_line(line)
-            check_environment([header], os.environ)
+            check_environment([header], environ)
         except ValueError as exc:
             raise pytest.UsageError(f"{where}: {exc}") from None
         headers = merge(headers, (header,))
     return headers
 
 
-def _count(pick: Callable[[str, str], Any], name: str, default: int, maximum: int) -> int:
+def _count(given: _Values, name: str, default: int, maximum: int) -> int:
     """A whole number from 1 to ``maximum`` (--upgrade-concurrency, --upgrade-host-limit)."""
     option = "--upgrade-" + name.replace("_", "-")
-    raw = pick(f"upgrade_{name}", f"upgrade_{name}")
+    raw = given.pick(f"upgrade_{name}")
     if raw is None:
         return default
     try:
@@ -206,24 +283,26 @@ def _count(pick: Callable[[str, str], Any], name: str, default: int, maximum: in
     return value
 
 
-def _target_lines(config: pytest.Config) -> list[TargetLine]:
+def _target_lines(
+    given: _Values, base_dir: pathlib.Path, environ: Mapping[str, str]
+) -> list[TargetLine]:
     """Every deployment as written: --upgrade-target URLs, then the targets file and ini lines."""
-    urls = list(config.getoption("upgrade_target") or config.getini("upgrade_target"))
+    urls = given.lines("--upgrade-target") or given.lines("upgrade_target")
     try:
         lines = [TargetLine(group) for group in group_urls(urls)]
     except ValueError as exc:
         raise ValueError(f"--upgrade-target: {exc}") from None
-    path = config.getoption("upgrade_targets_file")
+    path = given.get("--upgrade-targets-file")
     if path:
-        from_file = _parse_lines(_read_targets_file(path))
+        from_file = _parse_lines(_read_targets_file(path), environ)
         if not from_file:
             # An empty list would silently test the bundled server instead.
             raise ValueError(f"--upgrade-targets-file: {path} lists no deployment")
         lines += from_file
-    ini_dir = config.inipath.parent if config.inipath else config.rootpath
-    ini_lines = config.getini("upgrade_targets")
+    ini_lines = given.lines("upgrade_targets")
     lines += _parse_lines(
-        (f"upgrade_targets line {n}", line, ini_dir) for n, line in enumerate(ini_lines, 1)
+        ((f"upgrade_targets line {n}", line, base_dir) for n, line in enumerate(ini_lines, 1)),
+        environ,
     )
     return lines
 
@@ -240,13 +319,15 @@ def _read_targets_file(path: str) -> list[tuple[str, str, pathlib.Path]]:
     return [(f"{path}:{n}", line, file.parent) for n, line in enumerate(text.splitlines(), 1)]
 
 
-def _parse_lines(sources: Iterable[tuple[str, str, pathlib.Path]]) -> list[TargetLine]:
+def _parse_lines(
+    sources: Iterable[tuple[str, str, pathlib.Path]], environ: Mapping[str, str]
+) -> list[TargetLine]:
     lines: list[TargetLine] = []
     for where, line, base_dir in sources:
         try:
             parsed = parse_target_line(line, where=where, base_dir=base_dir)
             if parsed is not None:
-                check_environment(parsed.headers, os.environ)
+                check_environment(parsed.headers, environ)
         except ValueError as exc:
             raise ValueError(f"{where}: {_shown_line(line)}: {exc}") from None
         if parsed is not None:
@@ -255,28 +336,30 @@ def _parse_lines(sources: Iterable[tuple[str, str, pathlib.Path]]) -> list[Targe
 
 
 def _declared_requirements(
-    config: pytest.Config, origin: str | None
+    given: _Values, origin: str | None, environ: Mapping[str, str]
 ) -> tuple[dict[Requirement, int], list[Requirement]]:
     """The ini lines' requirements with their line numbers, then the command line's."""
     in_ini: dict[Requirement, int] = {}
-    for n, line in enumerate(config.getini("upgrade_requirements"), 1):
-        requirement = _declared(f"upgrade_requirements line {n}", line, origin)
+    for n, line in enumerate(given.lines("upgrade_requirements"), 1):
+        requirement = _declared(f"upgrade_requirements line {n}", line, origin, environ)
         if requirement is not None:
             in_ini.setdefault(requirement, n)
     on_command_line: list[Requirement] = []
-    for line in config.getoption("upgrade_require"):
-        requirement = _declared("--upgrade-require", line, origin)
+    for line in given.lines("--upgrade-require"):
+        requirement = _declared("--upgrade-require", line, origin, environ)
         if requirement is not None and requirement not in on_command_line:
             on_command_line.append(requirement)
     return in_ini, on_command_line
 
 
-def _declared(where: str, line: str, origin: str | None) -> Requirement | None:
+def _declared(
+    where: str, line: str, origin: str | None, environ: Mapping[str, str]
+) -> Requirement | None:
     if not line.strip() or line.lstrip().startswith("#"):
         return None
     try:
         requirement = parse_declared(line, default_origin=origin)
-        check_environment(requirement.headers, os.environ)
+        check_environment(requirement.headers, environ)
     except ValueError as exc:
         raise pytest.UsageError(f"{where}: {_shown_line(line)}: {exc}") from None
     return requirement

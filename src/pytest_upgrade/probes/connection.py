@@ -288,7 +288,6 @@ def recording(
 ) -> Iterator[dict[str, object]]:
     """Collects the parts of an exchange; turns probe errors into failures."""
     record: dict[str, object] = {}
-    start = time.perf_counter()
     try:
         yield record
     except ProbeError as exc:
@@ -303,7 +302,6 @@ def recording(
         transport=record.get("transport"),  # type: ignore[arg-type]
         response=record.get("response"),  # type: ignore[arg-type]
         failure=record.get("failure"),  # type: ignore[arg-type]
-        elapsed=time.perf_counter() - start,
         round_trip=str(record.get("round_trip", "")),
     )
 

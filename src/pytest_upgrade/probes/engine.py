@@ -1,8 +1,9 @@
-"""The probes' threads and the per-host connection limit: :class:`ProbeEngine`.
+r"""The probes' threads and the per-host connection limit: :class:`ProbeEngine`.
 
-One engine per pytest session (per worker under pytest-xdist). Each
-requirement's probes are independent connections; the engine runs them on
-its thread pool, every probe holding one of its host's slots while it runs
+One engine per pytest session (per worker under pytest-xdist). It runs
+:class:`ProbePlan`\ s: the probes a protocol planned for one requirement
+(``protocols.planning``), independent connections, which it runs on its
+thread pool, every probe holding one of its host's slots while it runs
 (the host it connects to: a deployment's https and cleartext hosts each
 count), so that at most ``host_limit`` connections are open at once to one
 host, however many requirements are in flight (``glue.ahead`` decides which).
@@ -18,14 +19,13 @@ import functools
 import threading
 from collections.abc import Callable
 from concurrent.futures import Future
+from dataclasses import dataclass
 
-from .._model import Observation, Requirement
 from .endpoint import Endpoint
-from .observe import assemble, plan_probes
 from .pool import ProbePool
-from .target import HandshakeCache, Made, Probe, Target
+from .target import HandshakeCache, HandshakeProbe, Made, Probe, Target
 
-__all__ = ["DEFAULT_HOST_LIMIT", "Job", "ProbeEngine", "host_of", "probe_host"]
+__all__ = ["DEFAULT_HOST_LIMIT", "Job", "ProbeEngine", "ProbePlan", "host_of", "probe_host"]
 
 # Connections at once to one host: a few, as browsers keep (RFC 9112 §9.4
 # asks clients to limit them; 6 to 8 is common practice).
@@ -35,6 +35,15 @@ _THREADS_PER_REQUIREMENT = 4
 _MIN_THREADS = 8
 
 Host = tuple[str, int]
+
+
+@dataclass(frozen=True)
+class ProbePlan:
+    """The probes of one requirement, in the order their records are kept, and the
+    target they go to (a probe whose endpoint cannot be told counts against its host)."""
+
+    probes: tuple[Probe, ...]
+    target: Target
 
 
 def host_of(target: Target) -> Host:
@@ -67,19 +76,11 @@ def probe_host(probe: Probe, target: Target) -> Host:
 
 
 class Job:
-    """The probes of one requirement, submitted to the engine."""
+    """The probes of one plan, submitted to the engine."""
 
-    def __init__(
-        self,
-        requirement: Requirement,
-        target: Target,
-        size: int,
-        on_done: Callable[[Job], None] | None,
-    ) -> None:
-        self.requirement = requirement
-        self.target = target
+    def __init__(self, size: int, on_done: Callable[[Job], None] | None) -> None:
         self.futures: list[Future[Made]] = []
-        self.observed_at = dt.datetime.now(dt.UTC)
+        self.started_at = dt.datetime.now(dt.UTC)
         self._left = size
         self._lock = threading.Lock()
         self._on_done = on_done
@@ -103,10 +104,10 @@ class Job:
     def done(self) -> bool:
         return self.finished.is_set()
 
-    def observation(self) -> Observation:
-        """The requirement's Observation (waits for its probes; re-raises a probe's bug)."""
-        results = [f.result() for f in self.futures]
-        return assemble(self.requirement, self.target, results, observed_at=self.observed_at)
+    def records(self) -> list[Made]:
+        """What each probe recorded, in the plan's order (waits for them; re-raises a
+        probe's bug)."""
+        return [f.result() for f in self.futures]
 
     def cancel(self) -> None:
         """Cancel the probes not started yet; those running finish within their timeout."""
@@ -150,39 +151,32 @@ class ProbeEngine:
                 slot = self._slots[host] = threading.BoundedSemaphore(self.host_limit)
             return slot
 
-    def plan(self, requirement: Requirement, target: Target) -> list[Probe]:
-        """The probes of ``requirement`` (its protocol's plan, through the handshake cache)."""
-        return plan_probes(requirement, target, timeout=self.timeout, handshakes=self.handshakes)
+    def submit(self, plan: ProbePlan, on_done: Callable[[Job], None] | None = None) -> Job:
+        """Start the probes of ``plan``; then ``on_done(job)`` runs, in a pool thread.
 
-    def submit(
-        self,
-        requirement: Requirement,
-        target: Target,
-        probes: list[Probe] | None = None,
-        on_done: Callable[[Job], None] | None = None,
-    ) -> Job:
-        """Start the probes of ``requirement``; then ``on_done(job)`` runs, in a pool thread."""
+        TLS version handshakes are answered through the session's cache when
+        the engine has one (``handshakes``).
+        """
         if self._closed:
             raise RuntimeError("the probe engine is closed")
-        if probes is None:
-            probes = self.plan(requirement, target)
-        job = Job(requirement, target, len(probes), on_done)
+        job = Job(len(plan.probes), on_done)
 
         def gated(probe: Probe) -> Made:
             # Each probe holds a slot of the host it connects to: a deployment's
             # https and http hosts are counted apart, each within the limit.
             try:
-                with self._slot(probe_host(probe, target)):
-                    return probe()
+                with self._slot(probe_host(probe, plan.target)):
+                    return self._cached(probe)()
             finally:
                 job.probe_done()
 
-        job.futures = [self.executor.submit(functools.partial(gated, probe)) for probe in probes]
+        job.futures = [self.executor.submit(functools.partial(gated, p)) for p in plan.probes]
         return job
 
-    def observe(self, requirement: Requirement, target: Target) -> Observation:
-        """Probe ``requirement`` now and wait for its Observation."""
-        return self.submit(requirement, target).observation()
+    def _cached(self, probe: Probe) -> Probe:
+        if self.handshakes is not None and isinstance(probe, HandshakeProbe):
+            return functools.partial(self.handshakes.handshake, probe)
+        return probe
 
     def close(self, *, wait: float | None = None) -> None:
         """Cancel the probes not started; wait for those running (each ends within its

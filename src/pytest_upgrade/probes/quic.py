@@ -23,7 +23,6 @@ import functools
 import os
 import re
 import ssl
-import time
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -115,7 +114,6 @@ def h3_exchange(
     record: dict[str, Any] = {}
     h3_headers = [("user-agent", USER_AGENT), ("accept", "*/*")]
     h3_headers += [(name.lower(), value) for name, value in headers]
-    start = time.perf_counter()
     missing = aioquic_missing()
     try:
         if missing is not None:
@@ -138,7 +136,6 @@ def h3_exchange(
         transport=record.get("transport"),
         response=record.get("response"),
         failure=record.get("failure"),
-        elapsed=time.perf_counter() - start,
     )
 
 
