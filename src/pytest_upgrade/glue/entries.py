@@ -96,7 +96,7 @@ def _mark_properties(
     item: pytest.Item, requirements: tuple[Requirement, ...], verdict: str
 ) -> None:
     """The JUnit verdict properties say what the reports say (glue.fixtures records them)."""
-    names = {f"upgrade {r.protocol} {r.method} {r.path} verdict" for r in requirements}
+    names = {f"upgrade {r.describe(deadline=False)} verdict" for r in requirements}
     kept = [(name, value) for name, value in item.user_properties if name not in names]
     item.user_properties[:] = kept + [(name, verdict) for name in sorted(names)]
 

@@ -167,8 +167,7 @@ def pytest_runtest_call(item: pytest.Item) -> None:
 
 def _record_verdict(item: pytest.Item, result: RequirementResult, verdict: str) -> None:
     """The JUnit XML property of the verdict (glue.fixtures records it) says waived/known."""
-    requirement = result.requirement
-    name = f"upgrade {requirement.protocol} {requirement.method} {requirement.path} verdict"
+    name = f"upgrade {result.requirement.describe(deadline=False)} verdict"
     item.user_properties[:] = [
         (key, verdict if key == name else value) for key, value in item.user_properties
     ]
