@@ -40,6 +40,10 @@ class WaiverExpiry:
     reason: str
     requirements: int  # how many results it covers (or no longer covers: expired)
 
+    def days_left(self, today: dt.date) -> int:
+        """Days from ``today`` to the expiry: 0 on the day, negative once expired."""
+        return (self.until - today).days
+
 
 def expiries(entries: Iterable[Entry]) -> list[WaiverExpiry]:
     """Each waiver the entries name, once, soonest first."""
@@ -69,10 +73,10 @@ def _as_of(date: str) -> dt.date | None:
         return None
 
 
-def _when(until: dt.date, today: dt.date | None) -> str:
+def _when(waiver: WaiverExpiry, today: dt.date | None) -> str:
     if today is None:
         return ""
-    days = (until - today).days
+    days = waiver.days_left(today)
     if days < 0:
         return f"expired {-days} day(s) ago"
     return "expires today" if days == 0 else f"{days} day(s) left"
@@ -85,12 +89,12 @@ def html_expiries(entries: Sequence[Entry], date: str) -> str:
         return ""
     today = _as_of(date)
     esc = html.escape
-    ahead = [w for w in found if today is not None and 0 <= (w.until - today).days <= HORIZON]
+    ahead = [w for w in found if today is not None and 0 <= w.days_left(today) <= HORIZON]
     count = len(ahead)
     headline = f"{count} waiver{'' if count == 1 else 's'} expire{'s' if count == 1 else ''}"
     rows = "".join(
         f'<tr><td data-label="until"><time>{w.until.isoformat()}</time></td>'
-        f'<td data-label="when">{esc(_when(w.until, today))}</td>'
+        f'<td data-label="when">{esc(_when(w, today))}</td>'
         f'<td data-label="reason">{esc(w.reason)}</td>'
         f'<td data-label="waiver"><code>{esc(w.where)}</code></td>'
         f'<td data-label="requirements">{w.requirements}</td></tr>'
@@ -160,12 +164,12 @@ def markdown_expiring(entries: Sequence[Entry], date: str, cell: Cell) -> list[s
     today = _as_of(date)
     if today is None:
         return []
-    soon = [w for w in expiries(entries) if 0 <= (w.until - today).days <= SOON]
+    soon = [w for w in expiries(entries) if 0 <= w.days_left(today) <= SOON]
     if not soon:
         return []
     lines = [f"### Waivers expiring within {SOON} days", ""]
     lines += [
-        f"- {w.until.isoformat()} ({cell(_when(w.until, today))}): {cell(w.reason)}"
+        f"- {w.until.isoformat()} ({cell(_when(w, today))}): {cell(w.reason)}"
         f" ({cell(w.where)}, {w.requirements} requirement(s))"
         for w in soon
     ]
