@@ -39,7 +39,7 @@ from .keys import COVERED, ITEM_DEPLOYMENT, RESULTS
 from .settings import SETTINGS
 from .workers import is_xdist_worker
 
-__all__: list[str] = []  # a pytest plugin: hooks only
+__all__ = ["Gate", "read_gate"]  # and hooks
 
 EXPIRING_WITHIN = 14  # days: waivers expiring this soon are listed in the summary
 
@@ -79,13 +79,21 @@ def _read(path: pathlib.Path, option: str) -> str:
         raise pytest.UsageError(f"{option}: cannot read {path}: {reason}") from None
 
 
-def _waivers(config: pytest.Config) -> tuple[Waiver, ...]:
-    option = config.getoption("upgrade_waivers")
-    if option:
+def read_gate(values: Mapping[str, Any], *, base_dir: pathlib.Path) -> Gate:
+    """The run's waivers and baseline (a UsageError names a file that is not one).
+
+    ``values`` maps ``--upgrade-waivers``, the ini name ``upgrade_waivers`` and
+    ``--upgrade-baseline`` to their values as pytest parsed them (each may be
+    left out); the ini file's path starts at ``base_dir``.
+    """
+    return Gate(_waivers(values, base_dir), _baseline(values.get("--upgrade-baseline")))
+
+
+def _waivers(values: Mapping[str, Any], base_dir: pathlib.Path) -> tuple[Waiver, ...]:
+    if option := values.get("--upgrade-waivers"):
         path = pathlib.Path(option)
-    elif raw := config.getini("upgrade_waivers"):
-        base = config.inipath.parent if config.inipath else config.rootpath
-        path = base / str(raw)
+    elif raw := values.get("upgrade_waivers"):
+        path = base_dir / str(raw)
     else:
         return ()
     try:
@@ -94,8 +102,7 @@ def _waivers(config: pytest.Config) -> tuple[Waiver, ...]:
         raise pytest.UsageError(f"--upgrade-waivers: {exc}") from None
 
 
-def _baseline(config: pytest.Config) -> Baseline | None:
-    option = config.getoption("upgrade_baseline")
+def _baseline(option: str | None) -> Baseline | None:
     if not option:
         return None
     text = _read(pathlib.Path(option), "--upgrade-baseline")
@@ -112,7 +119,13 @@ def _baseline(config: pytest.Config) -> Baseline | None:
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    gate = config.stash[GATE] = Gate(_waivers(config), _baseline(config))
+    given = {
+        "--upgrade-waivers": config.getoption("upgrade_waivers"),
+        "upgrade_waivers": config.getini("upgrade_waivers"),
+        "--upgrade-baseline": config.getoption("upgrade_baseline"),
+    }
+    base_dir = config.inipath.parent if config.inipath else config.rootpath
+    gate = config.stash[GATE] = read_gate(given, base_dir=base_dir)
     if (gate.waivers or gate.baseline) and not is_xdist_worker(config):
         config.pluginmanager.register(GateReport(config, gate), "pytest-upgrade-gate")
 

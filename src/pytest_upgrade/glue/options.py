@@ -1,4 +1,6 @@
-"""Options, ini values and the marker: validated once into :class:`Settings`."""
+"""The session's lifecycle: the run's options and ini values (validated once into
+:class:`Settings` by the pure :func:`read_settings`), the probe engine and what is
+probed ahead, the session's collector (``glue.session``), and closing them."""
 
 from __future__ import annotations
 

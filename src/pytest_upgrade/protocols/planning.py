@@ -79,8 +79,9 @@ def _preflight(probes: list[Probe], requirement: Requirement, target: Target) ->
     )
     if fields is None:
         return []  # a simple request: no preflight (Fetch §4.1)
-    options = {**legacy.keywords, "role": CORS_PREFLIGHT, "method": "OPTIONS", "headers": fields}
-    return [partial(legacy.func, *legacy.args, **options)]
+    spec, request = legacy.args
+    preflight = request.but(method="OPTIONS", headers=fields)
+    return [partial(legacy.func, spec, preflight, **{**legacy.keywords, "role": CORS_PREFLIGHT})]
 
 
 def assemble(
