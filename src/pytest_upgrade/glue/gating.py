@@ -23,7 +23,7 @@ import contextlib
 import json
 import pathlib
 import warnings
-from collections.abc import Generator
+from collections.abc import Generator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
