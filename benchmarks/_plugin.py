@@ -11,7 +11,6 @@ plugin's pipeline.
 from __future__ import annotations
 
 import cProfile
-import dataclasses
 import datetime as dt
 import io
 import pstats
@@ -27,9 +26,9 @@ from pytest_upgrade import (
     UpgradeServer,
     evaluate,
 )
-from pytest_upgrade.glue.fixtures import _attribute_answers, bundled_target
 from pytest_upgrade.probes.engine import ProbeEngine
-from pytest_upgrade.protocols.planning import assemble, plan_probes
+from pytest_upgrade.protocols.planning import Circumstances, assemble, plan_probes
+from pytest_upgrade.server.answers import ServedAnswers
 
 
 class Plugin:
@@ -39,7 +38,7 @@ class Plugin:
 
     def __init__(self, server: UpgradeServer) -> None:
         self.server = server
-        self.target = bundled_target(server)
+        self.target = server.target()
         self.engine = ProbeEngine(timeout=TIMEOUT)
 
     def __enter__(self) -> Plugin:
@@ -54,12 +53,15 @@ class Plugin:
         server.drain_errors()  # what earlier checks left is not this one's
         server.drain_answers()
         job = self.engine.submit(plan_probes(requirement, self.target, timeout=TIMEOUT))
-        observation = assemble(requirement, self.target, job.records(), observed_at=job.started_at)
-        observation = dataclasses.replace(observation, as_of=dt.datetime.now(dt.UTC).date())
-        # TODO(REQUESTS.md 01:37): the one private name left, until it has a public path.
-        observation = _attribute_answers(observation, server)
-        app_errors = tuple(e.traceback for e in server.drain_errors())
-        observation = dataclasses.replace(observation, app_errors=app_errors)
+        made = job.records()
+        circumstances = Circumstances(
+            as_of=dt.datetime.now(dt.UTC).date(),
+            app_errors=tuple(e.traceback for e in server.drain_errors()),
+            answers=ServedAnswers(tuple(server.drain_answers()), server.app_saw_websocket_key),
+        )
+        observation = assemble(
+            requirement, self.target, made, observed_at=job.started_at, circumstances=circumstances
+        )
         result = evaluate(observation, cafile=self.target.cafile)
         if result.verdict is RequirementVerdict.ERROR:
             raise HarnessError(f"{requirement.describe()}: cannot evaluate: {result.error}")

@@ -15,7 +15,8 @@ import _origin
 from _harness import Bench, Row, declared, run_pytest, seconds, write_suite
 
 from pytest_upgrade.glue.ahead import ESTIMATED_CONNECTIONS
-from pytest_upgrade.glue.settings import DEFAULT_CONCURRENCY, DEFAULT_HOST_LIMIT
+from pytest_upgrade.glue.settings import DEFAULT_CONCURRENCY
+from pytest_upgrade.probes.engine import DEFAULT_HOST_LIMIT
 
 ONE_WAY_DELAY = 0.025  # seconds each way: a 50 ms round trip
 ROUND_TRIPS = 3  # of one probe's critical path: TCP connect, TLS 1.3, the request

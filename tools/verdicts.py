@@ -36,6 +36,10 @@ _RULES = (
     (re.compile(r"\(\d+:\d\d:\d\d\)"), "(T)"),
     (re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)?"), "TIMESTAMP"),
     (re.compile(r"\bpid \d+"), "pid N"),
+    (re.compile(re.escape(str(pathlib.Path(__file__).resolve().parent.parent)) + "/"), "ROOT/"),
+    (re.compile(r"\.py:\d+"), ".py:N"),
+    (re.compile(r"((?i:date|last-modified|expires): )[A-Z][a-z]{2}, [^\n'\"]+GMT"), r"\1DATE"),
+    (re.compile(r"((?i:sec-websocket-(key|accept))['\"]?[:,] ['\"]?)[\w+/=]{20,}"), r"\1KEY"),
 )
 
 

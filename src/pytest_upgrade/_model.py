@@ -248,7 +248,6 @@ class Exchange:
     transport: Transport | None = None
     response: Response | None = None
     failure: ProbeFailure | None = None
-    elapsed: float = 0.0
     answered_by: AnsweredBy = AnsweredBy.UNKNOWN
     offer: Offer | None = None  # ``offered`` as data (None: no request was made)
     # The header fields the app handed the bundled server for this response

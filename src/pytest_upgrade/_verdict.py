@@ -27,8 +27,8 @@ class Status(enum.StrEnum):
 class Verdict:
     """What a check function decided: a :class:`Status`, and what it saw.
 
-    (A requirement's verdict, PASSED or FAILED, is decided from these by
-    ``judge.RequirementResult``.) ``severity`` lowers the
+    (A requirement's verdict, a ``judge.RequirementVerdict``, is decided from
+    these by ``judge.evaluate``.) ``severity`` lowers the
     check's own severity for this one verdict, for rules whose catalogue entry
     mixes a MUST with SHOULD-level notes (for example a problem member of the
     wrong type, which consumers ignore: RFC 9457 §3.1).

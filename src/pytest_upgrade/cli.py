@@ -13,9 +13,9 @@ pytest's (docs/operators.md): 0 every requirement passed, 1 some failed,
 
 ``render`` renders a saved or merged JSON report (``--upgrade-report``) again,
 with the renderers the plugin uses at the end of a run. The report tools that
-work on JSON files only (``merge``, and ``diff`` when it lands) live in
-:mod:`pytest_upgrade.__main__`; commands this module does not know are handed
-to it.
+work on JSON files only (``merge``, ``diff``) live in
+:mod:`pytest_upgrade._report_commands`; commands this module does not know are
+handed to it.
 """
 
 from __future__ import annotations
@@ -246,8 +246,8 @@ COMMANDS: dict[str, tuple[Callable[[list[str]], int], str]] = {
 
 
 def _report_tools() -> list[tuple[str, str]]:
-    """The commands of :mod:`pytest_upgrade.__main__` (merge, diff...), for the overview."""
-    from . import __main__ as tools  # noqa: PLC0415
+    """The commands of :mod:`pytest_upgrade._report_commands` (merge, diff), for the overview."""
+    from . import _report_commands as tools  # noqa: PLC0415
 
     for action in tools._parser()._actions:
         if isinstance(action, argparse._SubParsersAction):
@@ -270,7 +270,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0 if args else 2
     if args[0] in COMMANDS:
         return COMMANDS[args[0]][0](args[1:])
-    # The report tools (merge, and diff from the waivers work) keep their home.
-    from . import __main__ as tools  # noqa: PLC0415
+    # The report tools (merge, diff) have their own parser.
+    from . import _report_commands as tools  # noqa: PLC0415
 
     return tools.main(args)

@@ -21,6 +21,7 @@ import trustme
 
 from pytest_upgrade.probes.endpoint import ClientTrust, Endpoint
 from pytest_upgrade.probes.http1 import http1_exchange
+from pytest_upgrade.probes.spec import ConnectionSpec, Request
 
 
 class Chain:
@@ -85,9 +86,8 @@ def test_the_probes_trust_an_intermediate_as_anchor(
     chain: Chain, server: str, anchor: str, verified: bool
 ) -> None:
     trust = ClientTrust(str(getattr(chain, anchor)))
-    exchange = http1_exchange(
-        Endpoint.from_url(server), role="upgraded", method="GET", path="/", trust=trust, timeout=5
-    )
+    spec = ConnectionSpec(Endpoint.from_url(server), trust, 5)
+    exchange = http1_exchange(spec, Request("GET", "/"), role="upgraded")
     if verified:
         assert exchange.response is not None, exchange.failure
         assert exchange.response.status == 200

@@ -159,6 +159,7 @@ def test_the_bundled_server_serves_http3_and_advertises_it() -> None:
     from pytest_upgrade._model import FailureKind
     from pytest_upgrade.probes.endpoint import ClientTrust, Endpoint
     from pytest_upgrade.probes.quic import h3_exchange
+    from pytest_upgrade.probes.spec import ConnectionSpec, Request
 
     async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
         if scope["type"] == "http":
@@ -176,28 +177,19 @@ def test_the_bundled_server_serves_http3_and_advertises_it() -> None:
             with httpx.Client(verify=server.ssl_context(), trust_env=False) as client:
                 alt_svc = client.get(server.https_url).headers["alt-svc"]
             assert alt_svc == f'h3=":{server.h3_port}"; ma=86400'
-            exchange = h3_exchange(
-                Endpoint.from_url(server.https_url),
-                "127.0.0.1",
-                server.h3_port,
-                role="upgraded",
-                method="GET",
-                path="/",
-                trust=ClientTrust(str(ca.ca_pem)),
-                timeout=5,
-            )
+            origin = Endpoint.from_url(server.https_url)
+            trusted = ConnectionSpec(origin, ClientTrust(str(ca.ca_pem)), 5)
+            alternative = ("127.0.0.1", server.h3_port)
+            get = Request("GET", "/")
+            exchange = h3_exchange(trusted, get, role="upgraded", alternative=alternative)
             assert exchange.response is not None, exchange.failure
             assert (exchange.response.status, exchange.response.body) == (200, b"3")
             # Without the bundled CA the system's store is used: verification stays on.
             untrusted = h3_exchange(
-                Endpoint.from_url(server.https_url),
-                "127.0.0.1",
-                server.h3_port,
+                ConnectionSpec(origin, ClientTrust(None), 5),
+                get,
                 role="upgraded",
-                method="GET",
-                path="/",
-                trust=ClientTrust(None),
-                timeout=5,
+                alternative=alternative,
             )
             assert untrusted.failure is not None
             # This client's TLS alert (bad_certificate, CRYPTO_ERROR 0x12a: RFC 9001 §4.8).
@@ -207,15 +199,10 @@ def test_the_bundled_server_serves_http3_and_advertises_it() -> None:
             # the request is malformed (a connection-specific field, §4.2): reported
             # as the server's close with its name, never as a TLS alert.
             refused = h3_exchange(
-                Endpoint.from_url(server.https_url),
-                "127.0.0.1",
-                server.h3_port,
+                trusted,
+                Request("GET", "/", (("connection", "close"),)),
                 role="upgraded",
-                method="GET",
-                path="/",
-                headers=[("connection", "close")],
-                trust=ClientTrust(str(ca.ca_pem)),
-                timeout=5,
+                alternative=alternative,
             )
             assert refused.failure is not None
             assert refused.failure.kind is FailureKind.CLOSED

@@ -11,6 +11,7 @@ from pytest_upgrade import BundledCA, UpgradeServer
 from pytest_upgrade._model import FailureKind, Requirement
 from pytest_upgrade.probes.endpoint import ClientTrust, Endpoint
 from pytest_upgrade.probes.http2 import http2_exchange
+from pytest_upgrade.probes.spec import ConnectionSpec, Request
 from pytest_upgrade.probes.target import Target
 from support import raw_servers
 from support.probing import observe
@@ -69,14 +70,8 @@ def test_h2_probe_reports_the_alpn_the_server_chose(
 
 
 def _prior_knowledge_get(url: str) -> Any:
-    return http2_exchange(
-        Endpoint.from_url(url),
-        role="upgraded",
-        method="GET",
-        path="/",
-        trust=ClientTrust(None),
-        timeout=5,
-    )
+    spec = ConnectionSpec(Endpoint.from_url(url), ClientTrust(None), 5)
+    return http2_exchange(spec, Request("GET", "/"), role="upgraded")
 
 
 def test_h2_probe_keeps_a_complete_answer_the_server_then_resets() -> None:

@@ -15,7 +15,9 @@ import websockets.sync.client
 import pytest_upgrade.server.policy as policy_module
 from pytest_upgrade import BundledCA, UpgradeServer
 from pytest_upgrade.probes.endpoint import ClientTrust, Endpoint
+from pytest_upgrade.probes.spec import ConnectionSpec, Request
 from pytest_upgrade.probes.websocket_h2 import websocket_over_h2
+from pytest_upgrade.probes.websocket_offer import WebSocketOffer
 from pytest_upgrade.server.enforce import Enforcer, enforcing_app
 from pytest_upgrade.server.policy import PolicyServer
 from support.held_bodies import HeldBodies, status_line_only, websocket_routes
@@ -59,11 +61,10 @@ def test_a_websocket_over_http2_is_recorded_as_its_extended_connect(
 ) -> None:
     policy = websocket_policy("accept")
     exchange = websocket_over_h2(
-        Endpoint.from_url(policy.https_url),
+        ConnectionSpec(Endpoint.from_url(policy.https_url), ClientTrust(policy.ca_pem), 10),
+        Request("GET", "/live"),
         role="websocket-h2",
-        path="/live",
-        trust=ClientTrust(policy.ca_pem),
-        timeout=10,
+        offering=WebSocketOffer(),
     )
     assert exchange.failure is None, exchange.failure
     assert [(e.method, e.path, e.protocol, e.status) for e in policy.exchanges] == [

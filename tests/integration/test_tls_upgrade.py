@@ -16,6 +16,7 @@ import pytest
 
 from pytest_upgrade import BundledCA, UpgradeServer
 from pytest_upgrade.probes.endpoint import ClientTrust, Endpoint
+from pytest_upgrade.probes.spec import ConnectionSpec, Request
 from pytest_upgrade.probes.tls_upgrade import tls_upgrade_exchanges
 from support.protocol_apps import protocol_app_source, protocol_conftest_source
 from support.tls_upgrade_server import tls_upgrade_server
@@ -263,13 +264,10 @@ def test_bundled_server_survives_clients_that_leave_midway() -> None:
                 sock.sendall(b"not a ClientHello\r\n")  # the handshake fails: disconnected
                 assert sock.recv(65536) == b""
             _, upgraded = tls_upgrade_exchanges(
-                Endpoint.from_url(server.http_url),
+                ConnectionSpec(Endpoint.from_url(server.http_url), ClientTrust(str(ca.ca_pem)), 5),
+                Request("GET", "/secure"),
                 token="TLS/1.2",
                 tls_minimum="TLSv1.2",
-                method="GET",
-                path="/secure",
-                trust=ClientTrust(str(ca.ca_pem)),
-                timeout=5,
             )
             assert upgraded.response is not None
             assert upgraded.response.status == 200

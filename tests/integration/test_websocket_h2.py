@@ -21,7 +21,9 @@ import trustme
 
 from pytest_upgrade import BundledCA, UpgradeServer
 from pytest_upgrade.probes.endpoint import ClientTrust, Endpoint
+from pytest_upgrade.probes.spec import ConnectionSpec, Request
 from pytest_upgrade.probes.websocket_h2 import websocket_over_h2
+from pytest_upgrade.probes.websocket_offer import WebSocketOffer
 from support import hostile
 from support.protocol_apps import protocol_app_source, protocol_conftest_source
 from support.websocket_h2_server import websocket_h2_endpoint
@@ -121,12 +123,10 @@ def test_the_probe_sends_an_extended_connect() -> None:
     try:
         with UpgradeServer(namespace["app"], ca=ca) as server:
             exchange = websocket_over_h2(
-                Endpoint.from_url(server.https_url),
+                ConnectionSpec(Endpoint.from_url(server.https_url), ClientTrust(str(ca.ca_pem)), 5),
+                Request("GET", "/ws", (("X-Trace", "1"),)),
                 role="websocket-h2",
-                path="/ws",
-                headers=(("X-Trace", "1"),),
-                trust=ClientTrust(str(ca.ca_pem)),
-                timeout=5,
+                offering=WebSocketOffer(),
             )
     finally:
         ca.close()

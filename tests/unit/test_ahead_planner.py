@@ -13,6 +13,7 @@ from pytest_upgrade._model import Exchange, HandshakeOutcome, Requirement, TlsHa
 from pytest_upgrade.glue.planner import Entry, Limits, plan
 from pytest_upgrade.probes.endpoint import ClientTrust, Endpoint
 from pytest_upgrade.probes.engine import ProbeEngine, ProbePlan, host_of
+from pytest_upgrade.probes.spec import ConnectionSpec
 from pytest_upgrade.probes.target import HandshakeCache, HandshakeProbe, Target
 from support.observations import OBSERVED_AT, exchange, handshake
 
@@ -137,7 +138,9 @@ class CountingProbe(HandshakeProbe):
 
 
 def _probe(outcome: HandshakeOutcome, calls: list[float]) -> CountingProbe:
-    probe = CountingProbe(Endpoint("https", "127.0.0.1", 1), "TLSv1", ClientTrust(), 1.0)
+    probe = CountingProbe(
+        ConnectionSpec(Endpoint("https", "127.0.0.1", 1), ClientTrust(), 1.0), "TLSv1"
+    )
     object.__setattr__(probe, "calls", calls)
     object.__setattr__(probe, "outcome", outcome)
     return probe

@@ -330,8 +330,8 @@ def test_a_target_without_https_cannot_be_probed() -> None:
     ],
 )
 def test_a_terminated_connection_is_classified(code: int, kind: FailureKind, words: str) -> None:
-    from pytest_upgrade.probes.quic import _terminated
+    from pytest_upgrade.probes.quic_errors import terminated
 
-    error = _terminated(code, "why", "127.0.0.1:443 (UDP)", application=False)
+    error = terminated(code, "why", "127.0.0.1:443 (UDP)", application=False)
     assert error.kind is kind
     assert words in error.message

@@ -9,6 +9,8 @@ from functools import partial
 
 from pytest_upgrade.probes.endpoint import ClientTrust, Endpoint
 from pytest_upgrade.probes.engine import ProbeEngine, ProbePlan, probe_host
+from pytest_upgrade.probes.http1 import http1_exchange
+from pytest_upgrade.probes.spec import ConnectionSpec, Request
 from pytest_upgrade.probes.target import HandshakeProbe, Target
 
 CLEARTEXT = Endpoint.from_url("http://127.0.0.5:7080")
@@ -62,7 +64,10 @@ def test_a_probe_counts_against_the_host_it_connects_to() -> None:
         "127.0.0.5",
         7080,
     )
-    handshake = HandshakeProbe(https, "TLSv1", ClientTrust(), 1.0)
+    # A plan's request probe: a partial over the probe function, its spec first.
+    request = partial(http1_exchange, target.spec_for(CLEARTEXT, 1.0), Request("GET", "/"))
+    assert probe_host(request, target) == ("127.0.0.5", 7080)
+    handshake = HandshakeProbe(ConnectionSpec(https, ClientTrust(), 1.0), "TLSv1")
     assert probe_host(handshake, target) == ("a.example", 8443)
     # Through the session's handshake cache: a partial over the handshake probe.
     assert probe_host(partial(print, handshake), target) == ("a.example", 8443)

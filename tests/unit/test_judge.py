@@ -84,3 +84,27 @@ def test_nothing_judged_is_skipped_never_passed() -> None:
         evaluate(observation(), EvaluationPolicy(selected=["upgrade-present"])).verdict
         is RequirementVerdict.SKIPPED
     )
+
+
+def test_a_target_that_cannot_be_evaluated_is_an_error_whatever_the_checks_say() -> None:
+    refused = ProbeFailure(FailureKind.UNREACHABLE, "connection refused")
+    ok = Response(200, "2", ())
+    result = evaluate(observation(exchange("legacy", refused), exchange("upgraded", ok)))
+    assert result.verdict is RequirementVerdict.ERROR
+    assert result.error == "legacy probe (HTTP/1.1 over TLS): connection refused"
+
+
+def test_require_all_checks_is_an_input_of_the_evaluation() -> None:
+    # Nothing to read the problem fields from: problem-body cannot run (a must-check not run).
+    refused = Response(426, "1.1", (("upgrade", "HTTP/2.0"), ("connection", "upgrade")))
+    ok = Response(200, "2", ())
+    observed = observation(exchange("legacy", refused), exchange("upgraded", ok))
+    selected = ["upgrade-present", "upgraded-succeeds", "problem-body"]
+    lenient = evaluate(observed, EvaluationPolicy(selected=selected))
+    required = evaluate(observed, EvaluationPolicy(selected=selected, require_all=True))
+    assert [f.check_id for f in lenient.not_run] == ["problem-body"]
+    assert (lenient.verdict, required.verdict) == (
+        RequirementVerdict.PASSED,
+        RequirementVerdict.FAILED,
+    )
+    assert [f.check_id for f in required.failed] == ["problem-body"]

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from pytest_upgrade.__main__ import main
+from pytest_upgrade.cli import main
 from pytest_upgrade.report.document import MergeError, build_document, merge_documents
 
 

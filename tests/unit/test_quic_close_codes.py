@@ -7,18 +7,18 @@ from __future__ import annotations
 import pytest
 
 from pytest_upgrade._model import FailureKind
-from pytest_upgrade.probes.quic import _rejected, _terminated
+from pytest_upgrade.probes.quic_errors import rejected, terminated
 
 WHERE = "127.0.0.1:4433 (UDP)"
 
 
 def test_the_same_number_is_a_tls_alert_only_in_a_transport_close() -> None:
-    alert = _terminated(0x10E, "", WHERE, application=False)
+    alert = terminated(0x10E, "", WHERE, application=False)
     assert (alert.kind, alert.message) == (
         FailureKind.TLS_REFUSED,
         f"the QUIC handshake with {WHERE} failed: TLS alert 14",
     )
-    h3 = _terminated(0x10E, "bad request", WHERE, application=True)
+    h3 = terminated(0x10E, "bad request", WHERE, application=True)
     assert (h3.kind, h3.message) == (
         FailureKind.CLOSED,
         f"{WHERE} closed the HTTP/3 connection with H3_MESSAGE_ERROR (0x10e)"
@@ -36,7 +36,7 @@ def test_the_same_number_is_a_tls_alert_only_in_a_transport_close() -> None:
     ],
 )
 def test_transport_closes(code: int, kind: FailureKind, words: str) -> None:
-    error = _terminated(code, "", WHERE, application=False)
+    error = terminated(code, "", WHERE, application=False)
     assert error.kind is kind
     assert words in error.message
 
@@ -46,20 +46,20 @@ def test_transport_closes(code: int, kind: FailureKind, words: str) -> None:
     [(0x100, "H3_NO_ERROR"), (0x10B, "H3_REQUEST_REJECTED"), (0x200, "QPACK_DECOMPRESSION_FAILED")],
 )
 def test_application_closes_name_the_http3_code(code: int, name: str) -> None:
-    error = _terminated(code, "", WHERE, application=True)
+    error = terminated(code, "", WHERE, application=True)
     assert error.kind is FailureKind.CLOSED
     assert f"with {name} (0x{code:x})" in error.message
     assert "TLS alert" not in error.message
 
 
 def test_an_answer_this_client_rejected_is_the_servers_protocol_error() -> None:
-    specific = _rejected(0x10E, "Header b'upgrade' is connection-specific", WHERE)
+    specific = rejected(0x10E, "Header b'upgrade' is connection-specific", WHERE)
     assert specific.kind is FailureKind.PROTOCOL
     assert "connection-specific field upgrade, which HTTP/3 forbids (RFC 9114 §4.2)" in (
         specific.message
     )
     assert "the app (or its server) set it on an HTTP/3 answer" in specific.message
-    other = _rejected(0x105, "HEADERS frame is not allowed in this state", WHERE)
+    other = rejected(0x105, "HEADERS frame is not allowed in this state", WHERE)
     assert other.kind is FailureKind.PROTOCOL
     assert "H3_FRAME_UNEXPECTED (0x105)" in other.message
     assert "HEADERS frame is not allowed" in other.message

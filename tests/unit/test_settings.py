@@ -12,8 +12,15 @@ from typing import Any
 
 import pytest
 
+from pytest_upgrade.glue import options
 from pytest_upgrade.glue.enforcement import enforced_tokens
-from pytest_upgrade.glue.settings import DEFAULT_TIMEOUT, Settings, read_settings
+from pytest_upgrade.glue.settings import (
+    DEFAULT_TIMEOUT,
+    INI_NAMES,
+    OPTION_FLAGS,
+    Settings,
+    read_settings,
+)
 
 TODAY = dt.date(2026, 12, 1)
 SECRET = "s3cret-tok3n"
@@ -209,3 +216,27 @@ def test_enforced_tokens_are_canonical_and_once_each() -> None:
     given = {"--upgrade-enforce": ["HTTP/2", "h2"], "upgrade_enforce": ["h2c"]}
     assert enforced_tokens(given) == ("h2", "h2c")
     assert enforced_tokens({}) == ()
+
+
+class _Recorder:
+    """Stands in for pytest's parser and its option group: records what is registered."""
+
+    def __init__(self) -> None:
+        self.flags: list[str] = []
+        self.ini: list[str] = []
+
+    def getgroup(self, *args: object) -> _Recorder:
+        return self
+
+    def addoption(self, flag: str, **kwargs: object) -> None:
+        self.flags.append(flag)
+
+    def addini(self, name: str, *args: object, **kwargs: object) -> None:
+        self.ini.append(name)
+
+
+def test_the_settings_read_every_option_the_session_registers() -> None:
+    parser = _Recorder()
+    options.pytest_addoption(parser)  # type: ignore[arg-type]
+    assert tuple(parser.flags) == OPTION_FLAGS
+    assert tuple(parser.ini) == INI_NAMES

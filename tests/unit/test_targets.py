@@ -9,6 +9,7 @@ import pytest
 from pytest_upgrade._model import HandshakeOutcome, TlsHandshake
 from pytest_upgrade._targets import TargetLine, build_fleet, group_urls, parse_target_line
 from pytest_upgrade.probes.endpoint import ClientTrust, Endpoint
+from pytest_upgrade.probes.spec import ConnectionSpec
 from pytest_upgrade.probes.target import HandshakeCache, HandshakeProbe
 from support.observations import handshake
 
@@ -109,14 +110,16 @@ def test_the_handshake_cache_remembers_conclusive_answers_by_host_and_port() -> 
     trust = ClientTrust()
     base = Endpoint("https", "a.example", 443)
     other_path = Endpoint("https", "a.example", 443, "/api")
-    first = cache.handshake(_Counting(base, "TLSv1", trust, 5))
-    again = cache.handshake(_Counting(other_path, "TLSv1", trust, 5))
+    first = cache.handshake(_Counting(ConnectionSpec(base, trust, 5), "TLSv1"))
+    again = cache.handshake(_Counting(ConnectionSpec(other_path, trust, 5), "TLSv1"))
     assert again is first  # reported as first seen, whatever the path
     assert _Counting.calls == 1
-    cache.handshake(_Counting(Endpoint("https", "a.example", 8443), "TLSv1", trust, 5))
+    cache.handshake(
+        _Counting(ConnectionSpec(Endpoint("https", "a.example", 8443), trust, 5), "TLSv1")
+    )
     assert _Counting.calls == 2  # another port is another server
     # An inconclusive answer is not remembered: the next requirement asks again.
-    cache.handshake(_Counting(base, "TLSv1.1", trust, 5))
-    cache.handshake(_Counting(base, "TLSv1.1", trust, 5))
+    cache.handshake(_Counting(ConnectionSpec(base, trust, 5), "TLSv1.1"))
+    cache.handshake(_Counting(ConnectionSpec(base, trust, 5), "TLSv1.1"))
     assert _Counting.calls == 4
     assert len(cache) == 2

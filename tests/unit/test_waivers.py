@@ -10,8 +10,8 @@ from typing import Any
 
 import pytest
 
-from pytest_upgrade.__main__ import main
 from pytest_upgrade._waivers import header_lines, parse_waivers
+from pytest_upgrade.cli import main
 from pytest_upgrade.cli import main as command
 from pytest_upgrade.report.baseline import (
     Fingerprint,

@@ -13,7 +13,7 @@ from ..grammar import (
     parse_http_date,
 )
 from ..protocols import REFUSED
-from .preconditions import evaluation_time, on_the_426
+from .preconditions import on_the_426
 from .registry import Phase
 from .registry import check as _check
 
@@ -45,7 +45,7 @@ def check_not_cacheable(observation: Observation, response: Response) -> Verdict
             # expiration time is given (RFC 9111 §4.2.2).
             found.append("public")
         if expires is not None and "max-age" not in directives and "s-maxage" not in directives:
-            observed = evaluation_time(observation)
+            observed = observation.observed_at  # never the clock
             if observed is None:
                 return Verdict.skip("no evaluation time to compare Expires with")
             # RFC 9111 §5.3: an invalid Expires means "already expired".

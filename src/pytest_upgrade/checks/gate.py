@@ -17,7 +17,7 @@ from .._verdict import Verdict
 from ..grammar import parse_http_date
 from ..protocols import REFUSED
 from ..protocols.roles import UPGRADED
-from .preconditions import evaluation_time, on_the_legacy_answer, response_of
+from .preconditions import on_the_legacy_answer, response_of
 from .registry import Phase
 from .registry import check as _check
 
@@ -273,7 +273,7 @@ def _as_of_instant(observation: Observation) -> dt.datetime:
     day, else 00:00 UTC of the as-of day (``--upgrade-as-of`` rehearses another day)."""
     as_of = observation.as_of or observation.requirement.after  # hand-built values
     assert as_of is not None
-    observed = evaluation_time(observation)
+    observed = observation.observed_at
     if observed is not None and observed.date() == as_of:
         return observed
     return _midnight(as_of)

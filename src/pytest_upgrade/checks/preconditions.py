@@ -8,7 +8,6 @@ skipped with the reason, and its body never restates that preamble.
 
 from __future__ import annotations
 
-import datetime as dt
 import functools
 import urllib.parse
 from collections.abc import Callable
@@ -20,7 +19,7 @@ from .._model import (
     Response,
 )
 from .._verdict import Verdict
-from ..protocols import version_tuple
+from ..protocols import protocol_for, version_tuple
 from ..protocols.roles import LEGACY
 from ..protocols.tls import TLS12, TLS13
 from .registry import CheckFunction
@@ -98,6 +97,13 @@ def _response(observation: Observation, role: str) -> tuple[Response | None, str
     return exchange.response, ""
 
 
+def upgraded_exchanges(observation: Observation) -> list[Exchange]:
+    """Every upgraded exchange, by the roles its protocol declares (WebSocket makes one
+    per URL: wss:// and ws://)."""
+    roles = protocol_for(observation.requirement.protocol).upgraded_roles
+    return [e for e in observation.exchanges if e.role in roles]
+
+
 def response_of(observation: Observation, role: str) -> tuple[Response | None, str]:
     """The response of the ``role`` exchange, or None and why there is none (a skip reason)."""
     return _response(observation, role)
@@ -168,20 +174,6 @@ def on_the_legacy_answer(*, served: bool = False) -> Callable[[ResponseCheck], C
         return check
 
     return decorate
-
-
-def evaluation_time(
-    observation: Observation, fallback: dt.date | None = None
-) -> dt.datetime | None:
-    """When the observation was made (UTC); else midnight of ``fallback``; else None.
-
-    Checks compare dates against this, never against the clock.
-    """
-    if observation.observed_at is not None:
-        return observation.observed_at
-    if fallback is not None:
-        return dt.datetime.combine(fallback, dt.time(), tzinfo=dt.UTC)
-    return None
 
 
 def show_field(response: Response, name: str) -> str:

@@ -1,5 +1,7 @@
-"""The pytest glue: options and settings, collection, fixtures, the test's outcome and
-the session's report; each a pytest plugin module listed in ``plugin.pytest_plugins``.
+"""The pytest glue, by feature: the session's lifecycle (options), collection, fixtures,
+the test's outcome (runtest), enforcement, the reports, the gate; each a pytest plugin
+module listed in ``plugin.pytest_plugins`` with its options, hooks and own stash keys
+(the keys several features read are in :mod:`.keys`; docs/architecture.md).
 
 Only :mod:`.workers` knows about pytest-xdist workers.
 """

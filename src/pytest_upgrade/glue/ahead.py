@@ -29,7 +29,7 @@ from .. import _declared
 from .._model import Observation, Requirement
 from ..probes.engine import Job, ProbeEngine, ProbePlan, host_of
 from ..probes.target import Target
-from ..protocols.planning import assemble, plan_probes
+from ..protocols.planning import Circumstances, assemble, plan_probes
 from .keys import INVALID, ITEM_TARGET, REQUIREMENTS
 from .planner import Entry, Limits, plan
 from .workers import worker_queue
@@ -141,13 +141,18 @@ class ProbeAhead:
         return plan_probes(requirement, target, timeout=self.engine.timeout)
 
     def observe(
-        self, item: pytest.Item, index: int, requirement: Requirement, target: Target
+        self,
+        item: pytest.Item,
+        index: int,
+        requirement: Requirement,
+        target: Target,
+        circumstances: Callable[[], Circumstances] = Circumstances,
     ) -> Observation:
-        """The Observation of ``item``'s requirement number ``index``."""
+        """The Observation of ``item``'s requirement number ``index``; ``circumstances``
+        tells the rest of it once its probes are done (the bundled server's record)."""
         if not self.enabled or self.target_of(item) is not target:
-            return _observation(
-                requirement, target, self.engine.submit(self.plan(requirement, target))
-            )
+            now = self.engine.submit(self.plan(requirement, target))
+            return _observation(requirement, target, now, circumstances)
         key = (id(item), index)
         while True:
             self._refill(item, target, index)
@@ -157,7 +162,7 @@ class ProbeAhead:
                 self._work.pop(key, None)
                 if index + 1 == len(item.stash[REQUIREMENTS]):
                     self._entries.pop(id(item), None)
-                return _observation(requirement, target, job)
+                return _observation(requirement, target, job, circumstances)
             # Wake up when any job ends (a probe's own timeout bounds each).
             try:
                 self._finished.get(timeout=self.engine.timeout)
@@ -213,9 +218,14 @@ class ProbeAhead:
         self.engine.close(wait=_CLOSE_GRACE)
 
 
-def _observation(requirement: Requirement, target: Target, job: Job) -> Observation:
+def _observation(
+    requirement: Requirement, target: Target, job: Job, circumstances: Callable[[], Circumstances]
+) -> Observation:
     """The Observation of ``requirement`` from its job (waits for it; re-raises a probe's bug)."""
-    return assemble(requirement, target, job.records(), observed_at=job.started_at)
+    made = job.records()
+    return assemble(
+        requirement, target, made, observed_at=job.started_at, circumstances=circumstances()
+    )
 
 
 AHEAD = pytest.StashKey[ProbeAhead]()

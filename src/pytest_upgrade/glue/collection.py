@@ -1,4 +1,5 @@
-"""Collection: requirements from markers and declarative lines become items."""
+"""Collection: the ``requires_upgrade`` marker, and requirements from markers and
+declarative lines become items."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from .._credentials import check_environment
 from .._model import Requirement
 from .._requirements import parse_requirement
 from .._targets import Deployment
+from ..protocols import TOKENS
 from .declared import NODEID, declared_items, take_declared_args
 from .keys import INVALID, ITEM_DEPLOYMENT, ITEM_TARGET, MARKER, NO_REQUIREMENT, REQUIREMENTS
 from .settings import SETTINGS
@@ -25,6 +27,20 @@ __all__ = ["import_server_dependencies"]  # and hooks
 _DEPLOYMENT = "upgrade_deployment"
 
 
+def _one_of(names: tuple[str, ...]) -> str:
+    return ", ".join(map(repr, names[:-1])) + f" or {names[-1]!r}"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers",
+        f"{MARKER}(protocol, path='/', method='GET', headers=None, after=None, origin=None):"
+        " the legacy"
+        " request must get 426 Upgrade Required and the upgraded one must succeed"
+        f" (pytest-upgrade; protocol: {_one_of(TOKENS)}).",
+    )
+
+
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     settings = metafunc.config.stash[SETTINGS]
     if metafunc.function is _declared.test_requirement:
@@ -35,7 +51,7 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
         cases = [(d, r) for d in deployments for r in settings.declared]
         ids = [
             (f"{d.name} " if d is not None and settings.is_fleet else "")
-            + f"{r.protocol} {r.method} {r.path}"
+            + r.describe(deadline=False)
             for d, r in cases
         ]
         metafunc.parametrize("upgrade_declared", cases, ids=ids)

@@ -4,24 +4,24 @@ test, and the ``upgrade`` fixture its body gets.
 
 from __future__ import annotations
 
-import dataclasses
+import datetime as dt
+import functools
 import importlib
 import pathlib
 import sys
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
-from urllib.parse import unquote, urlsplit
 
 import pytest
 
 from .._async_clients import ASYNC_CLIENTS, AsyncClients
-from .._model import AnsweredBy, Exchange, Observation
 from ..judge import EvaluationPolicy, RequirementResult, RequirementVerdict, evaluate
-from ..probes.endpoint import ClientTrust, Endpoint
 from ..probes.target import Target
+from ..protocols.planning import Circumstances
 from ..report.results import deadline_note, not_run_text
+from ..server.answers import ServedAnswers
 from ..server.enforce import enforcing_app
-from ..server.logged import logged_exceptions
+from ..server.logged import LoggedExceptions, logged_exceptions
 from .ahead import AHEAD
 from .keys import (
     ENFORCER,
@@ -31,14 +31,12 @@ from .keys import (
     MARKER,
     REQUIREMENTS,
     RESULTS,
-    session_tls_minimum,
 )
 from .outcome import UpgradeOutcome
 from .served import add_server, misserved, remove_server, served_app, shared_server
 from .settings import SETTINGS
 
 if TYPE_CHECKING:
-    from ..server.answers import AppAnswer
     from ..server.bundled import UpgradeServer
 
 # The test properties the probes of an item recorded (replaced on a rerun).
@@ -117,7 +115,7 @@ def upgrade_server(
     """
     config = request.config
     options = dict(upgrade_server_options)
-    tls_minimum = session_tls_minimum(config)
+    tls_minimum = config.stash[ENFORCER].session_tls_minimum
     if tls_minimum is not None:
         options.setdefault("tls_minimum", tls_minimum)
     # A probe's fresh connection must not be closed as idle before the
@@ -178,22 +176,7 @@ def upgrade_target(request: pytest.FixtureRequest, pytestconfig: pytest.Config) 
     if settings.live:
         return settings.fleet[0].target
     server: UpgradeServer = request.getfixturevalue("upgrade_server")
-    return bundled_target(server, headers=settings.headers)
-
-
-def bundled_target(server: UpgradeServer, *, headers: tuple[tuple[str, str], ...] = ()) -> Target:
-    """Where the probes go when they test the bundled server (``headers``: --upgrade-header)."""
-    cafile = str(server.ca.ca_pem)
-    return Target(
-        https=Endpoint.from_url(server.https_url),
-        http=Endpoint.from_url(server.http_url),
-        trust=ClientTrust(cafile),
-        cafile=cafile,
-        bundled=True,
-        # hypercorn cannot perform the in-band TLS upgrade unless told to (RFC 2817).
-        in_band_tls=server.tls_upgrade,
-        headers=headers,
-    )
+    return server.target(headers=settings.headers)
 
 
 # The plugin's own fixtures, which the probes must not wait for.
@@ -257,14 +240,8 @@ def _evaluate(request: pytest.FixtureRequest) -> None:
         # Probed now, or ahead of this item when it is eligible (glue.ahead).
         # The enforcer never answers the probes: they judge the app.
         with enforcer.probing(), logged_exceptions() as logged:
-            observation = ahead.observe(item, index, requirement, target)
-        observation = dataclasses.replace(observation, as_of=settings.as_of, enforced=enforced)
-        app_errors: tuple[str, ...] = ()
-        if server is not None:
-            observation = _attribute_answers(observation, server)
-            # What reached hypercorn, and what a framework caught and logged.
-            app_errors = (*(e.traceback for e in server.drain_errors()), *logged.drain())
-        observation = dataclasses.replace(observation, app_errors=app_errors)
+            facts = functools.partial(_circumstances, settings.as_of, enforced, server, logged)
+            observation = ahead.observe(item, index, requirement, target, facts)
         result = evaluate(observation, policy, cafile=target.cafile)
         results.append(result)
         _record_properties(item, result)
@@ -286,8 +263,7 @@ def _item_target(request: pytest.FixtureRequest) -> Target:
 
 def _record_properties(item: pytest.Item, result: RequirementResult) -> None:
     """Each check's outcome as a test property: JUnit XML shows them (--junitxml)."""
-    requirement = result.requirement
-    prefix = f"upgrade {requirement.protocol} {requirement.method} {requirement.path}"
+    prefix = f"upgrade {result.requirement.describe(deadline=False)}"
     properties = [(f"{prefix} verdict", result.verdict.value)]
     if result.observation.enforced:
         judged = "the app's answers (the probes bypass enforcement of "
@@ -304,41 +280,21 @@ def _record_properties(item: pytest.Item, result: RequirementResult) -> None:
     item.stash.setdefault(_PROPERTIES, []).extend(properties)
 
 
-def _attribute_answers(observation: Observation, server: UpgradeServer) -> Observation:
-    """Mark the answers the bundled hypercorn gave itself, before the app saw the request,
-    and give each HTTP/2 answer the header fields the app sent (hypercorn drops some)."""
-    answers = server.drain_answers()
-    exchanges = []
-    for probed in observation.exchanges:
-        exchange = dataclasses.replace(probed, app_headers=_app_headers(probed, answers))
-        answered_by = exchange.answered_by
-        keys = [v for k, v in exchange.request_headers if k.lower() == "sec-websocket-key"]
-        if exchange.response is not None and keys and exchange.role == "version-probe":
-            answered_by = (
-                AnsweredBy.APP if server.app_saw_websocket_key(keys[0]) else AnsweredBy.SERVER
-            )
-        elif exchange.role == "h2c-upgrade" and exchange.response is not None:
-            # hypercorn switches to h2c itself (101) before the app is called.
-            answered_by = AnsweredBy.SERVER if exchange.response.status == 101 else AnsweredBy.APP
-        exchanges.append(dataclasses.replace(exchange, answered_by=answered_by))
-    return dataclasses.replace(observation, exchanges=tuple(exchanges))
-
-
-def _app_headers(
-    exchange: Exchange, answers: list[AppAnswer]
-) -> tuple[tuple[str, str], ...] | None:
-    """The fields the app sent for ``exchange``'s HTTP/2 answer (None: none recorded)."""
-    response = exchange.response
-    if response is None or response.http_version != "2":
-        return None
-    url = urlsplit(exchange.url)
-    scheme = {"wss": "https", "ws": "http"}.get(url.scheme, url.scheme)
-    matching = [
-        a
-        for a in answers
-        if (a.scheme, a.method, a.path) == (scheme, exchange.method, unquote(url.path) or "/")
-    ]
-    return matching[-1].headers if matching else None
+def _circumstances(
+    as_of: dt.date,
+    enforced: tuple[str, ...],
+    server: UpgradeServer | None,
+    logged: LoggedExceptions,
+) -> Circumstances:
+    """What one requirement's probes were made in, told once they are done: the
+    evaluation date, what the bundled server enforced, and its record of the app's
+    errors and answers (which it gave itself, what the app sent over HTTP/2)."""
+    if server is None:
+        return Circumstances(as_of=as_of, enforced=enforced)
+    answers = ServedAnswers(tuple(server.drain_answers()), server.app_saw_websocket_key)
+    # What reached hypercorn, and what a framework caught and logged.
+    app_errors = (*(e.traceback for e in server.drain_errors()), *logged.drain())
+    return Circumstances(as_of, enforced, app_errors, answers)
 
 
 @pytest.fixture

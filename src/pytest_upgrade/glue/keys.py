@@ -6,14 +6,12 @@ imports each itself, through ``pytest_plugins``, to rewrite its asserts).
 
 from __future__ import annotations
 
-import ssl
-
 import pytest
 
 from .._model import Requirement
 from ..judge import RequirementResult
 from ..probes.target import Target
-from ..protocols import protocol_for
+from ..report.schema import Refused
 from ..server.enforce import Enforcer
 
 __all__ = [
@@ -28,7 +26,6 @@ __all__ = [
     "REFUSED",
     "REQUIREMENTS",
     "RESULTS",
-    "session_tls_minimum",
 ]
 
 
@@ -48,7 +45,7 @@ INVALID = pytest.StashKey[str]()
 ENFORCER = pytest.StashKey[Enforcer]()
 # The requests the enforcing server refused, as the test reports carry them
 # (from xdist workers too): collected by glue.enforcement, in the JSON report.
-REFUSED = pytest.StashKey[list[dict[str, str]]]()
+REFUSED = pytest.StashKey[list[Refused]]()
 # The target of one item (a fleet run: a target per item); absent, the
 # session's ``upgrade_target`` fixture decides.
 ITEM_TARGET = pytest.StashKey[Target]()
@@ -57,13 +54,3 @@ ITEM_DEPLOYMENT = pytest.StashKey[str]()
 # The indices (into RESULTS) of the results whose failures a waiver or the
 # baseline covers (glue.gating): they do not fail the test.
 COVERED = pytest.StashKey[frozenset[int]]()
-
-
-def session_tls_minimum(config: pytest.Config) -> ssl.TLSVersion | None:
-    """The TLS minimum the bundled server needs for the session's enforcement."""
-    minimums = [
-        minimum
-        for token in config.stash[ENFORCER].session
-        if (minimum := protocol_for(token).server_tls_minimum) is not None
-    ]
-    return max(minimums, default=None)

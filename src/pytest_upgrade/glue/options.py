@@ -1,4 +1,6 @@
-"""Options, ini values and the marker: validated once into :class:`Settings`."""
+"""The session's lifecycle: the run's options and ini values (validated once into
+:class:`Settings` by the pure :func:`read_settings`), the probe engine and what is
+probed ahead, the session's collector (``glue.session``), and closing them."""
 
 from __future__ import annotations
 
@@ -9,9 +11,7 @@ from typing import Any
 import pytest
 
 from ..probes.engine import DEFAULT_HOST_LIMIT, ProbeEngine
-from ..protocols import TOKENS
 from .ahead import AHEAD, ProbeAhead
-from .keys import MARKER
 from .session import COLLECTOR_NAME, Collector
 from .settings import (
     DEFAULT_CONCURRENCY,
@@ -179,10 +179,6 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addini("upgrade_probe_ahead", "which tests are probed ahead: declared or all.")
 
 
-def _one_of(names: tuple[str, ...]) -> str:
-    return ", ".join(map(repr, names[:-1])) + f" or {names[-1]!r}"
-
-
 def _given(config: pytest.Config) -> dict[str, Any]:
     """The values of the options and ini values the settings read, as pytest parsed them."""
     values = {flag: config.getoption(flag[2:].replace("-", "_")) for flag in OPTION_FLAGS}
@@ -190,13 +186,6 @@ def _given(config: pytest.Config) -> dict[str, Any]:
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    config.addinivalue_line(
-        "markers",
-        f"{MARKER}(protocol, path='/', method='GET', headers=None, after=None, origin=None):"
-        " the legacy"
-        " request must get 426 Upgrade Required and the upgraded one must succeed"
-        f" (pytest-upgrade; protocol: {_one_of(TOKENS)}).",
-    )
     # Under xdist a worker judges as of its controller's date (one date per run).
     today = controller_as_of(config) or dt.datetime.now(dt.UTC).date()
     settings = config.stash[SETTINGS] = read_settings(

@@ -5,7 +5,7 @@ target that drips bytes cannot stretch a probe past its timeout. What went
 wrong is a :class:`ProbeError`, which :func:`recording` turns into the
 exchange's failure.
 
-Probes connect only to the host and port of the URL they are given.
+Probes connect only where their :class:`~.spec.ConnectionSpec` says.
 """
 
 from __future__ import annotations
@@ -14,33 +14,34 @@ import contextlib
 import socket
 import ssl
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 
 from .._model import (
     Exchange,
     FailureKind,
     Offer,
     ProbeFailure,
+    Response,
     Transport,
 )
-from .endpoint import Endpoint, given_cafile
+from .endpoint import given_cafile
+from .spec import ConnectionSpec, Socket
 from .tls_errors import TlsErrorKind, classify_tls_error, ssl_reason
 
 __all__ = [
-    "BODY_LIMIT",
-    "HEADER_LIMIT",
     "USER_AGENT",
     "Connection",
     "Deadline",
     "ProbeError",
+    "Recorder",
+    "connected",
     "decode_field",
     "open_connection",
     "recording",
 ]
 
 USER_AGENT = "pytest-upgrade/0.1"
-BODY_LIMIT = 1024 * 1024  # bytes of a response body kept; the rest is not read
-HEADER_LIMIT = 256 * 1024  # bytes of a response head before it is refused
 _RECV_SIZE = 65536
 
 
@@ -66,7 +67,7 @@ class Deadline:
 class Connection:
     """A TCP connection, optionally with TLS over memory BIOs, under one deadline."""
 
-    def __init__(self, sock: socket.socket, deadline: Deadline) -> None:
+    def __init__(self, sock: Socket, deadline: Deadline) -> None:
         self.sock = sock
         self.deadline = deadline
         self.tls: ssl.SSLObject | None = None
@@ -75,15 +76,15 @@ class Connection:
         self.received = 0
 
     @classmethod
-    def open(cls, endpoint: Endpoint, deadline: Deadline) -> Connection:
-        where = f"{endpoint.host}:{endpoint.port}"
+    def open(cls, spec: ConnectionSpec, deadline: Deadline) -> Connection:
+        """A TCP connection where ``spec`` says, within ``deadline``."""
+        host, port = spec.peer
+        where = f"{host}:{port}"
         try:
-            sock = socket.create_connection(
-                (endpoint.host, endpoint.port), timeout=deadline.remaining(f"connect to {where}")
-            )
+            sock = spec.dial(deadline.remaining(f"connect to {where}"))
         except socket.gaierror as exc:
             raise ProbeError(
-                FailureKind.UNREACHABLE, f"cannot resolve {endpoint.host!r}: {exc.strerror}"
+                FailureKind.UNREACHABLE, f"cannot resolve {host!r}: {exc.strerror}"
             ) from None
         except TimeoutError:
             raise ProbeError(
@@ -266,46 +267,82 @@ def _handshake_error(exc: ssl.SSLError) -> ProbeError:
 
 
 def open_connection(
-    endpoint: Endpoint,
+    spec: ConnectionSpec,
     deadline: Deadline,
-    context: ssl.SSLContext | None,
+    *,
+    alpn: Sequence[str] = (),
+    minimum: str | None = None,
 ) -> Connection:
-    connection = Connection.open(endpoint, deadline)
-    if endpoint.scheme == "https":
-        if context is None:  # pragma: no cover - callers always pass one for https
-            raise ValueError("an https endpoint needs a TLS context")
+    """A connection where ``spec`` says; over https, its TLS handshake done, offering
+    ``alpn`` and ``minimum`` (the lowest TLS version) and every later one."""
+    connection = Connection.open(spec, deadline)
+    if spec.https:
         try:
-            connection.start_tls(context, endpoint.host)
+            connection.start_tls(spec.trust.context(alpn, minimum=minimum), spec.server_name)
         except BaseException:
             connection.close()
             raise
     return connection
 
 
+@dataclass
+class Recorder:
+    """The parts of one exchange, filled in as the probe learns them."""
+
+    role: str
+    url: str
+    method: str
+    offer: Offer
+    request_headers: tuple[tuple[str, str], ...] = ()
+    transport: Transport | None = None
+    response: Response | None = None
+    failure: ProbeFailure | None = None
+    round_trip: str = ""  # what a probe that goes on after the answer saw (a Pong, say)
+    via: str = ""  # where the request went when that is not the URL's host (an Alt-Svc's)
+
+    def exchange(self) -> Exchange:
+        """The recorded exchange."""
+        offered = self.offer.describe()
+        return Exchange(
+            role=self.role,
+            url=self.url,
+            method=self.method,
+            offered=f"{offered}, to {self.via}" if self.via else offered,
+            offer=self.offer,
+            request_headers=self.request_headers,
+            transport=self.transport,
+            response=self.response,
+            failure=self.failure,
+            round_trip=self.round_trip,
+        )
+
+
 @contextlib.contextmanager
-def recording(
-    *, role: str, endpoint: Endpoint, method: str, path: str, offer: Offer
-) -> Iterator[dict[str, object]]:
-    """Collects the parts of an exchange; turns probe errors into failures."""
-    record: dict[str, object] = {}
-    start = time.perf_counter()
+def recording(*, role: str, url: str, method: str, offer: Offer) -> Iterator[Recorder]:
+    """Collects the parts of an exchange; a :class:`ProbeError` becomes its failure."""
+    record = Recorder(role=role, url=url, method=method, offer=offer)
     try:
         yield record
     except ProbeError as exc:
-        record["failure"] = ProbeFailure(exc.kind, exc.message)
-    record["exchange"] = Exchange(
-        role=role,
-        url=endpoint.url(path),
-        method=method,
-        offered=offer.describe(),
-        offer=offer,
-        request_headers=record.get("request_headers", ()),  # type: ignore[arg-type]
-        transport=record.get("transport"),  # type: ignore[arg-type]
-        response=record.get("response"),  # type: ignore[arg-type]
-        failure=record.get("failure"),  # type: ignore[arg-type]
-        elapsed=time.perf_counter() - start,
-        round_trip=str(record.get("round_trip", "")),
-    )
+        record.failure = ProbeFailure(exc.kind, exc.message)
+
+
+@contextlib.contextmanager
+def connected(
+    spec: ConnectionSpec,
+    record: Recorder,
+    *,
+    alpn: Sequence[str] = (),
+    minimum: str | None = None,
+) -> Iterator[Connection]:
+    """A connection opened as :func:`open_connection` opens it, within the spec's
+    timeout, its transport recorded; closed when the block ends."""
+    connection = open_connection(spec, Deadline(spec.timeout), alpn=alpn, minimum=minimum)
+    try:
+        record.transport = connection.transport(spec.endpoint.scheme)
+        yield connection
+    finally:
+        connection.close()
 
 
 def decode_field(value: bytes) -> str:

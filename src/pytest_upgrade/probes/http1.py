@@ -9,28 +9,15 @@ from collections.abc import Sequence
 
 import h11
 
-from .._model import (
-    Exchange,
-    FailureKind,
-    Offer,
-    Response,
-)
-from .connection import (
-    BODY_LIMIT,
-    HEADER_LIMIT,
-    USER_AGENT,
-    Connection,
-    Deadline,
-    ProbeError,
-    decode_field,
-    open_connection,
-    recording,
-)
-from .endpoint import ClientTrust, Endpoint
+from .._model import Exchange, FailureKind, Offer, Response
+from .connection import USER_AGENT, Connection, ProbeError, connected, decode_field, recording
+from .endpoint import Endpoint
+from .spec import ConnectionSpec, Limits, Request
 
 __all__ = [
     "h11_response",
     "http1_exchange",
+    "http1_headers",
     "http1_roundtrip",
     "readable_h11_error",
     "speaks_http2",
@@ -38,18 +25,13 @@ __all__ = [
 
 
 def http1_exchange(
-    endpoint: Endpoint,
+    spec: ConnectionSpec,
+    request: Request,
     *,
     role: str,
-    method: str,
-    path: str,
-    headers: Sequence[tuple[str, str]] = (),
-    trust: ClientTrust,
     alpn: Sequence[str] = ("http/1.1",),
-    timeout: float,
     http_version: str = "1.1",
     tls_minimum: str | None = None,
-    body_limit: int = BODY_LIMIT,
 ) -> Exchange:
     """One HTTP/1.x request (1.1, or 1.0 written by hand and read by h11).
 
@@ -57,112 +39,131 @@ def http1_exchange(
     only ``http/1.1``, as an HTTP/1.1-only client does) and ``tls_minimum``
     the lowest TLS version offered.
     """
-    context = trust.context(alpn, minimum=tls_minimum) if endpoint.scheme == "https" else None
-    https = endpoint.scheme == "https"
+    https = spec.https
     offer = Offer((http_version,), https, tuple(alpn), tls_minimum if https else None)
-    request_headers = [("Host", endpoint.authority), ("User-Agent", USER_AGENT), ("Accept", "*/*")]
-    request_headers += [(name, value) for name, value in headers]
-    with recording(role=role, endpoint=endpoint, method=method, path=path, offer=offer) as record:
-        record["request_headers"] = tuple(request_headers)
-        deadline = Deadline(timeout)
-        connection = open_connection(endpoint, deadline, context)
-        try:
-            record["transport"] = connection.transport(endpoint.scheme)
-            record["response"] = http1_roundtrip(
-                connection, endpoint, method, path, request_headers, http_version, body_limit
+    sent = request.but(headers=http1_headers(spec.endpoint, request))
+    url = spec.endpoint.url(request.path)
+    with recording(role=role, url=url, method=request.method, offer=offer) as record:
+        record.request_headers = sent.headers
+        with connected(spec, record, alpn=alpn, minimum=tls_minimum) as connection:
+            record.response = http1_roundtrip(
+                connection, spec.endpoint, sent, spec.limits, http_version=http_version
             )
-        finally:
-            connection.close()
-    return record["exchange"]  # type: ignore[return-value]
+    return record.exchange()
 
 
-# Over 60 lines: one loop over h11's events, each case a few lines; the state
-# (the head, the body, the first bytes of a non-HTTP peer) is shared by all.
+def http1_headers(endpoint: Endpoint, request: Request) -> tuple[tuple[str, str], ...]:
+    """The header fields an HTTP/1.x request carries: ``Host`` (RFC 9112 §3.2), this
+    client's own, then the request's."""
+    return (
+        ("Host", endpoint.authority),
+        ("User-Agent", USER_AGENT),
+        ("Accept", "*/*"),
+        *request.headers,
+    )
+
+
 def http1_roundtrip(
     connection: Connection,
     endpoint: Endpoint,
-    method: str,
-    path: str,
-    headers: list[tuple[str, str]],
-    http_version: str,
-    body_limit: int,
+    request: Request,
+    limits: Limits,
     *,
+    http_version: str = "1.1",
     sent: bool = False,
 ) -> Response:
-    """Send the request (unless it was ``sent`` already) and read its response."""
-    conn = h11.Connection(h11.CLIENT, max_incomplete_event_size=HEADER_LIMIT)
-    request = h11.Request(method=method, target=endpoint.target(path), headers=headers)
-    wire = conn.send(request) + conn.send(h11.EndOfMessage())
+    """Send ``request`` (unless it was ``sent`` already), its header fields as given,
+    and read its response."""
+    conn = h11.Connection(h11.CLIENT, max_incomplete_event_size=limits.head)
+    target = endpoint.target(request.path)
+    wire = conn.send(
+        h11.Request(method=request.method, target=target, headers=list(request.headers))
+    )
+    wire += conn.send(h11.EndOfMessage())
     if http_version == "1.0":
         # h11 only writes HTTP/1.1 requests; an HTTP/1.0 request is written
         # here (RFC 9112 §3) and h11 still frames the response.
-        lines = [f"{method} {endpoint.target(path)} HTTP/1.0"]
-        lines += [f"{name}: {value}" for name, value in headers]
+        lines = [f"{request.method} {target} HTTP/1.0"]
+        lines += [f"{name}: {value}" for name, value in request.headers]
         wire = ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
     if not sent:
         connection.send(wire)
+    return _ResponseReader(conn, connection, limits.body).read()
 
-    response: h11.Response | None = None
-    body = bytearray()
-    first_bytes = b""  # what came before a response head, to name a non-HTTP peer
-    truncated = False
-    while True:
+
+class _ResponseReader:
+    """One response read from ``connection`` through h11's events (RFC 9112 §6)."""
+
+    def __init__(self, conn: h11.Connection, connection: Connection, body_limit: int) -> None:
+        self.conn = conn
+        self.connection = connection
+        self.body_limit = body_limit
+        self.head: h11.Response | None = None
+        self.body = bytearray()
+        self.first_bytes = b""  # what came before a response head, to name a non-HTTP peer
+        self.truncated = False
+
+    def read(self) -> Response:
+        while True:
+            event = self._next_event()
+            if event is h11.NEED_DATA:
+                self._receive()
+            elif isinstance(event, h11.InformationalResponse):
+                if event.status_code == 101:
+                    # 101 Switching Protocols ends the HTTP/1.1 exchange (RFC 9110
+                    # §15.2.2); what follows is the other protocol, not read here.
+                    return h11_response(event, b"", truncated=False)
+            elif isinstance(event, h11.Response):
+                self.head = event
+            elif not isinstance(event, h11.Data) or not self._keep(event.data):
+                # The end of the message, the connection closed or the body cut at the
+                # limit (a client never sees PAUSED before EndOfMessage).
+                break
+        if self.head is None:
+            raise ProbeError(
+                FailureKind.CLOSED, "the connection closed before a complete response head"
+            )
+        return h11_response(self.head, bytes(self.body), truncated=self.truncated)
+
+    def _next_event(self) -> h11.Event | type[h11.NEED_DATA] | type[h11.PAUSED]:
         try:
-            event = conn.next_event()
+            return self.conn.next_event()
         except h11.RemoteProtocolError as exc:
-            if response is None and speaks_http2(first_bytes):
+            if self.head is None and speaks_http2(self.first_bytes):
                 raise ProbeError(
                     FailureKind.PROTOCOL,
                     "this port speaks HTTP/2 only: it answered the HTTP/1.x request with"
                     " HTTP/2 frames (a SETTINGS or GOAWAY frame, RFC 9113 §3.4, §6.5, §6.8)",
                 ) from None
             raise _remote_error(exc) from None
-        if event is h11.NEED_DATA:
-            what = "reading the response" if response is None else "reading the response body"
-            try:
-                data = connection.recv(what)
-            except ProbeError as exc:
-                if exc.kind is FailureKind.TIMEOUT and response is None:
-                    _not_http(first_bytes)
-                raise
-            if response is None and len(first_bytes) < 64:
-                first_bytes += data[: 64 - len(first_bytes)]
-            if not data and response is None and connection.received == 0:
-                raise ProbeError(
-                    FailureKind.CLOSED, "the server closed the connection without answering"
-                )
-            try:
-                conn.receive_data(data)
-            except h11.RemoteProtocolError as exc:  # pragma: no cover - h11 raises on next_event
-                raise ProbeError(
-                    FailureKind.PROTOCOL, f"invalid HTTP/1.x response: {exc}"
-                ) from None
-            continue
-        if isinstance(event, h11.InformationalResponse):
-            if event.status_code == 101:
-                # 101 Switching Protocols ends the HTTP/1.1 exchange (RFC 9110
-                # §15.2.2); what follows is the other protocol, not read here.
-                return h11_response(event, b"", truncated=False)
-            continue
-        if isinstance(event, h11.Response):
-            response = event
-            continue
-        if isinstance(event, h11.Data):
-            room = body_limit - len(body)
-            body += event.data[:room]
-            if len(event.data) > room:
-                truncated = True
-                break
-            continue
-        if isinstance(event, (h11.EndOfMessage, h11.ConnectionClosed)):
-            break
-        if event is h11.PAUSED:  # pragma: no cover - a client never pauses before EndOfMessage
-            break
-    if response is None:
-        raise ProbeError(
-            FailureKind.CLOSED, "the connection closed before a complete response head"
-        )
-    return h11_response(response, bytes(body), truncated=truncated)
+
+    def _receive(self) -> None:
+        what = "reading the response" if self.head is None else "reading the response body"
+        try:
+            data = self.connection.recv(what)
+        except ProbeError as exc:
+            if exc.kind is FailureKind.TIMEOUT and self.head is None:
+                _not_http(self.first_bytes)
+            raise
+        if self.head is None and len(self.first_bytes) < 64:
+            self.first_bytes += data[: 64 - len(self.first_bytes)]
+        if not data and self.head is None and self.connection.received == 0:
+            raise ProbeError(
+                FailureKind.CLOSED, "the server closed the connection without answering"
+            )
+        try:
+            self.conn.receive_data(data)
+        except h11.RemoteProtocolError as exc:  # pragma: no cover - h11 raises on next_event
+            raise ProbeError(FailureKind.PROTOCOL, f"invalid HTTP/1.x response: {exc}") from None
+
+    def _keep(self, data: bytes) -> bool:
+        """Keep what fits of a piece of the body; False once the body is cut at the limit."""
+        room = self.body_limit - len(self.body)
+        self.body += data[:room]
+        if len(data) > room:
+            self.truncated = True
+            return False
+        return True
 
 
 _SETTINGS, _GOAWAY = 0x4, 0x7  # HTTP/2 frame types (RFC 9113 §6.5, §6.8)

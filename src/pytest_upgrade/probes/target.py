@@ -4,7 +4,9 @@ A protocol's probe plan (in ``protocols/``) is a list of :data:`Probe`
 callables built from these: the request as the requirement declares it, a
 stand-in when the target has no URL of the needed scheme, and TLS version
 handshakes (:class:`HandshakeProbe`), which a session's :class:`HandshakeCache`
-answers once per host, port and version.
+answers once per host, port and version. Every probe is given how to connect
+(:meth:`Target.spec_for`) and, when it makes the requirement's request, what
+to send (:func:`requirement_request`).
 """
 
 from __future__ import annotations
@@ -13,7 +15,6 @@ import os
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
 
 from .._credentials import expand, merge
 from .._model import (
@@ -25,12 +26,14 @@ from .._model import (
     TlsHandshake,
 )
 from .endpoint import ClientTrust, Endpoint
+from .spec import ConnectionSpec, Request
 from .tls import tls_handshake
 
 __all__ = [
     "CORS_PREFLIGHT",
     "LEGACY_TLS_VERSIONS",
     "HandshakeCache",
+    "HandshakeKey",
     "HandshakeProbe",
     "Plan",
     "Probe",
@@ -39,7 +42,7 @@ __all__ = [
     "handshakes",
     "missing",
     "request_headers",
-    "request_options",
+    "requirement_request",
 ]
 
 
@@ -66,6 +69,12 @@ class Target:
         if endpoint is None:
             raise ValueError("a target has at least one URL")
         return endpoint
+
+    def spec_for(self, endpoint: Endpoint, timeout: float) -> ConnectionSpec:
+        """How this target's probes connect to ``endpoint`` (one of its URLs), each
+        within ``timeout``. What a deployment adds to the way of connecting (a node's
+        address, a proxy, a client certificate) is added here, to the spec."""
+        return ConnectionSpec(endpoint, self.trust, timeout)
 
     @property
     def label(self) -> str:
@@ -158,44 +167,45 @@ def request_headers(requirement: Requirement, target: Target) -> tuple[tuple[str
     return expand(declared_headers(requirement, target), os.environ)
 
 
-def request_options(requirement: Requirement, target: Target, timeout: float) -> dict[str, Any]:
-    """The keyword arguments of a probe making the requirement's request."""
-    return {
-        "method": requirement.method,
-        "path": requirement.path,
-        "headers": request_headers(requirement, target),
-        "trust": target.trust,
-        "timeout": timeout,
-    }
+def requirement_request(requirement: Requirement, target: Target) -> Request:
+    """The request the requirement declares, as the probes send it to ``target``."""
+    return Request(requirement.method, requirement.path, request_headers(requirement, target))
 
 
 _CONCLUSIVE = frozenset({HandshakeOutcome.ACCEPTED, HandshakeOutcome.REFUSED})
+
+
+# What a version handshake's answer depends on: the server name, the peer's host and
+# port, the version offered, the CA file.
+HandshakeKey = tuple[str, str, int, str, str | None]
 
 
 @dataclass(frozen=True)
 class HandshakeProbe:
     """A bare TLS handshake offering one version; calling it makes the handshake."""
 
-    endpoint: Endpoint
+    spec: ConnectionSpec
     version: str
-    trust: ClientTrust = field(compare=False)
-    timeout: float = field(compare=False)
 
     @property
-    def key(self) -> tuple[str, int, str, str | None]:
-        # Whether a server takes TLS 1.0 depends on its host (SNI) and port,
-        # not on the path; the CA file only changes the wording of an accepted
-        # handshake whose certificate does not verify.
-        return (self.endpoint.host, self.endpoint.port, self.version, self.trust.cafile)
+    def endpoint(self) -> Endpoint:
+        return self.spec.endpoint
+
+    @property
+    def key(self) -> HandshakeKey:
+        # Whether a server takes TLS 1.0 depends on the name asked for (SNI) and
+        # where the connection goes (its spec's peer), not on the path; the CA
+        # file only changes the wording of an accepted handshake whose
+        # certificate does not verify.
+        host, port = self.spec.peer
+        return (self.spec.server_name, host, port, self.version, self.spec.trust.cafile)
 
     def __call__(self) -> TlsHandshake:
-        return tls_handshake(
-            self.endpoint, version=self.version, trust=self.trust, timeout=self.timeout
-        )
+        return tls_handshake(self.spec, version=self.version)
 
 
 class HandshakeCache:
-    """The session's conclusive TLS version handshakes, by (host, port, version, CA file).
+    """The session's conclusive TLS version handshakes, by name, peer, version and CA file.
 
     Owned by the session (``glue.settings.Settings``), so deployments and
     requirements sharing a host and port share the answers, and a fleet run
@@ -212,9 +222,9 @@ class HandshakeCache:
     """
 
     def __init__(self) -> None:
-        self._seen: dict[tuple[str, int, str, str | None], TlsHandshake] = {}
-        self._latest: dict[tuple[str, int, str, str | None], TlsHandshake] = {}
-        self._asking: dict[tuple[str, int, str, str | None], threading.Lock] = {}
+        self._seen: dict[HandshakeKey, TlsHandshake] = {}
+        self._latest: dict[HandshakeKey, TlsHandshake] = {}
+        self._asking: dict[HandshakeKey, threading.Lock] = {}
         self._lock = threading.Lock()
 
     def __len__(self) -> int:
@@ -245,8 +255,6 @@ class HandshakeCache:
             return handshake
 
 
-def handshakes(
-    endpoint: Endpoint, versions: tuple[str, ...], target: Target, timeout: float
-) -> list[Probe]:
+def handshakes(spec: ConnectionSpec, versions: tuple[str, ...]) -> list[Probe]:
     """One handshake probe per TLS version (a session's cache answers repeats)."""
-    return [HandshakeProbe(endpoint, version, target.trust, timeout) for version in versions]
+    return [HandshakeProbe(spec, version) for version in versions]

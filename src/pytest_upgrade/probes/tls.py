@@ -28,12 +28,8 @@ from .._model import (
     HandshakeOutcome,
     TlsHandshake,
 )
-from .connection import (
-    Connection,
-    Deadline,
-    ProbeError,
-)
-from .endpoint import ClientTrust, Endpoint
+from .connection import Connection, Deadline, ProbeError
+from .spec import ConnectionSpec
 from .tls_errors import TlsError, TlsErrorKind, classify_tls_error, ssl_reason
 from .tls_hello import FirstFlight, read_first_flight
 
@@ -99,9 +95,7 @@ def judge_answer(
     return Answer(HandshakeOutcome.INCONCLUSIVE, f"handshake failed: {error.detail}")
 
 
-def tls_handshake(
-    endpoint: Endpoint, *, version: str, trust: ClientTrust, timeout: float
-) -> TlsHandshake:
+def tls_handshake(spec: ConnectionSpec, *, version: str) -> TlsHandshake:
     """A bare TLS handshake offering only ``version``, asked again once if need be.
 
     Tells apart a server that refused the version from one that answered about
@@ -110,7 +104,7 @@ def tls_handshake(
     """
     alpn: tuple[str, ...] = OFFERED_ALPN
     sni = True
-    first = _attempt(endpoint, version, trust, timeout, alpn=alpn, sni=sni)
+    first = _attempt(spec, version, alpn=alpn, sni=sni)
     if first.retry is None:
         return TlsHandshake(version, first.outcome, first.detail, alpn, sni)
     offered = "with ALPN " + ", ".join(alpn)
@@ -118,7 +112,7 @@ def tls_handshake(
         alpn, without = (), "without ALPN"
     else:
         offered, sni, without = "with the server name", False, "without it"
-    second = _attempt(endpoint, version, trust, timeout, alpn=alpn, sni=sni)
+    second = _attempt(spec, version, alpn=alpn, sni=sni)
     if (second.outcome, second.detail) == (first.outcome, first.detail):
         detail = f"{first.detail}, {offered} and {without}"  # a refusal, confirmed
     else:
@@ -126,26 +120,29 @@ def tls_handshake(
     return TlsHandshake(version, second.outcome, detail, alpn, sni)
 
 
-# Over 60 lines: one handshake driven by hand over memory BIOs, from the
-# ClientHello to the server's answer; every exit is a different finding.
-def _attempt(
-    endpoint: Endpoint,
-    version: str,
-    trust: ClientTrust,
-    timeout: float,
-    *,
-    alpn: tuple[str, ...],
-    sni: bool,
-) -> Answer:
+@dataclass
+class _Hello:
+    """A client handshake driven by hand over memory BIOs, its ClientHello written."""
+
+    tls: ssl.SSLObject
+    incoming: ssl.MemoryBIO
+    outgoing: ssl.MemoryBIO
+    hello: bytes
+
+
+def _client_hello(
+    spec: ConnectionSpec, version: str, *, alpn: tuple[str, ...], sni: bool
+) -> _Hello | Answer:
+    """The ClientHello offering only ``version``, or why this client cannot write one."""
     try:
-        context = trust.context(alpn=alpn, version=version, check_hostname=sni)
+        context = spec.trust.context(alpn, version=version, check_hostname=sni)
     except (ssl.SSLError, ValueError) as exc:
         return Answer(
             HandshakeOutcome.CLIENT_CANNOT_OFFER,
             f"this client's TLS cannot offer {version} ({exc}): inconclusive",
         )
     incoming, outgoing = ssl.MemoryBIO(), ssl.MemoryBIO()
-    tls = context.wrap_bio(incoming, outgoing, server_hostname=endpoint.host if sni else None)
+    tls = context.wrap_bio(incoming, outgoing, server_hostname=spec.server_name if sni else None)
     try:
         tls.do_handshake()
     except ssl.SSLWantReadError:
@@ -161,48 +158,62 @@ def _attempt(
             HandshakeOutcome.CLIENT_CANNOT_OFFER,
             f"the local OpenSSL produced no {version} ClientHello",
         )
-    deadline = Deadline(timeout)
+    return _Hello(tls, incoming, outgoing, hello)
+
+
+def _attempt(spec: ConnectionSpec, version: str, *, alpn: tuple[str, ...], sni: bool) -> Answer:
+    hello = _client_hello(spec, version, alpn=alpn, sni=sni)
+    if isinstance(hello, Answer):
+        return hello
     try:
-        connection = Connection.open(endpoint, deadline)
+        connection = Connection.open(spec, Deadline(spec.timeout))
     except ProbeError as exc:
         return Answer(HandshakeOutcome.ERROR, exc.message)
-    received = b""
+    received = bytearray()
     try:
-        connection.send_raw(hello)
-        while True:
-            data = connection.recv_raw(f"{version} handshake")
-            if not data:
-                return judge_answer(version, read_first_flight(received), None, alpn=bool(alpn))
-            received = (received + data)[:_RECEIVED_LIMIT]
-            incoming.write(data)
-            try:
-                tls.do_handshake()
-            except ssl.SSLWantReadError:
-                pending = outgoing.read()
-                if pending:
-                    connection.send_raw(pending)
-                continue
-            except ssl.SSLCertVerificationError as exc:
-                # A certificate is sent only after the server agreed to the
-                # version in its ServerHello: the version was accepted.
-                return Answer(
-                    HandshakeOutcome.ACCEPTED,
-                    f"the server agreed to {version} (its certificate then failed to verify:"
-                    f" {exc.verify_message})",
-                )
-            except ssl.SSLError as exc:
-                flight = read_first_flight(received)
-                return judge_answer(version, flight, classify_tls_error(exc), alpn=bool(alpn))
-            selected = tls.selected_alpn_protocol()
-            chose = f" (ALPN {selected})" if selected else ""
-            return Answer(
-                HandshakeOutcome.ACCEPTED, f"negotiated {tls.version() or version}{chose}"
-            )
+        connection.send_raw(hello.hello)
+        return _answer(connection, hello, version, received, alpn=bool(alpn))
     except ProbeError as exc:
         if exc.kind is FailureKind.CLOSED:
             # A close and a reset say the same here, and which one arrives
             # depends on timing: one judgement keeps reports comparable.
-            return judge_answer(version, read_first_flight(received), None, alpn=bool(alpn))
+            return judge_answer(version, read_first_flight(bytes(received)), None, alpn=bool(alpn))
         return Answer(HandshakeOutcome.ERROR, exc.message)
     finally:
         connection.close()
+
+
+def _answer(
+    connection: Connection, hello: _Hello, version: str, received: bytearray, *, alpn: bool
+) -> Answer:
+    """Read the server's answer to the ClientHello until it says what it makes of the
+    version; ``received`` keeps its first bytes."""
+    while True:
+        data = connection.recv_raw(f"{version} handshake")
+        if not data:
+            return judge_answer(version, read_first_flight(bytes(received)), None, alpn=alpn)
+        received += data[: max(0, _RECEIVED_LIMIT - len(received))]
+        hello.incoming.write(data)
+        try:
+            hello.tls.do_handshake()
+        except ssl.SSLWantReadError:
+            pending = hello.outgoing.read()
+            if pending:
+                connection.send_raw(pending)
+            continue
+        except ssl.SSLCertVerificationError as exc:
+            # A certificate is sent only after the server agreed to the
+            # version in its ServerHello: the version was accepted.
+            return Answer(
+                HandshakeOutcome.ACCEPTED,
+                f"the server agreed to {version} (its certificate then failed to verify:"
+                f" {exc.verify_message})",
+            )
+        except ssl.SSLError as exc:
+            flight = read_first_flight(bytes(received))
+            return judge_answer(version, flight, classify_tls_error(exc), alpn=alpn)
+        selected = hello.tls.selected_alpn_protocol()
+        chose = f" (ALPN {selected})" if selected else ""
+        return Answer(
+            HandshakeOutcome.ACCEPTED, f"negotiated {hello.tls.version() or version}{chose}"
+        )

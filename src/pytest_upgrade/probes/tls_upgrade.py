@@ -16,20 +16,11 @@ requirement's request over the upgraded connection, or why it failed).
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Sequence
 
 from .._model import Exchange, FailureKind, Offer
-from .connection import (
-    BODY_LIMIT,
-    USER_AGENT,
-    Connection,
-    Deadline,
-    ProbeError,
-    open_connection,
-    recording,
-)
-from .endpoint import ClientTrust, Endpoint
-from .http1 import http1_roundtrip
+from .connection import USER_AGENT, Connection, Deadline, ProbeError, open_connection, recording
+from .http1 import http1_headers, http1_roundtrip
+from .spec import ConnectionSpec, Request
 
 __all__ = ["TLS_UPGRADE", "TLS_UPGRADED", "tls_upgrade_exchanges"]
 
@@ -38,113 +29,78 @@ TLS_UPGRADED = "tls-upgraded"  # the request, over the connection upgraded to TL
 
 
 def tls_upgrade_exchanges(
-    endpoint: Endpoint,
-    *,
-    token: str,
-    tls_minimum: str,
-    method: str,
-    path: str,
-    headers: Sequence[tuple[str, str]] = (),
-    trust: ClientTrust,
-    timeout: float,
-    body_limit: int = BODY_LIMIT,
+    spec: ConnectionSpec, request: Request, *, token: str, tls_minimum: str
 ) -> tuple[Exchange, ...]:
     """Upgrade a cleartext connection to TLS in-band (RFC 2817 §3.2-3.3), then make the request.
 
     ``token`` is what Upgrade asks for ("TLS/1.2"); the handshake offers
     ``tls_minimum`` and every later version, and verifies the certificate
-    against ``trust`` for the endpoint's host, as a connection to https would.
+    against the spec's trust for its server name, as a connection to https would.
     """
-    deadline = Deadline(timeout)
+    deadline = Deadline(spec.timeout)
     # OPTIONS * names no resource (RFC 9112 §3.2.4): no base path.
-    server = dataclasses.replace(endpoint, base_path="")
+    server = dataclasses.replace(spec.endpoint, base_path="")
     asked = Offer(("1.1",), False, tls_upgrade=token)
-    upgrade_headers = [
-        ("Host", endpoint.authority),
-        ("User-Agent", USER_AGENT),
-        ("Upgrade", token),
-        ("Connection", "Upgrade"),
-        *headers,
-    ]
+    options = Request(
+        "OPTIONS",
+        "*",
+        (
+            ("Host", spec.endpoint.authority),
+            ("User-Agent", USER_AGENT),
+            ("Upgrade", token),
+            ("Connection", "Upgrade"),
+            *request.headers,
+        ),
+    )
     connection: Connection | None = None
     try:
         with recording(
-            role=TLS_UPGRADE, endpoint=server, method="OPTIONS", path="", offer=asked
+            role=TLS_UPGRADE, url=server.url(""), method="OPTIONS", offer=asked
         ) as record:
-            record["request_headers"] = tuple(upgrade_headers)
-            connection = open_connection(endpoint, deadline, None)
-            record["transport"] = connection.transport(endpoint.scheme)
-            record["response"] = http1_roundtrip(
-                connection, server, "OPTIONS", "*", upgrade_headers, "1.1", body_limit
-            )
-        upgrade = record["exchange"]
-        assert isinstance(upgrade, Exchange)
+            record.request_headers = options.headers
+            connection = open_connection(spec, deadline)
+            record.transport = connection.transport(spec.endpoint.scheme)
+            record.response = http1_roundtrip(connection, server, options, spec.limits)
+        upgrade = record.exchange()
         if connection is None or upgrade.response is None or upgrade.response.status != 101:
             return (upgrade,)
-        return upgrade, _upgraded(
-            connection, endpoint, token, tls_minimum, method, path, headers, trust, body_limit
-        )
+        return upgrade, _upgraded(connection, spec, request, token=token, tls_minimum=tls_minimum)
     finally:
         if connection is not None:
             connection.close()
 
 
 def _upgraded(
-    connection: Connection,
-    endpoint: Endpoint,
-    token: str,
-    tls_minimum: str,
-    method: str,
-    path: str,
-    headers: Sequence[tuple[str, str]],
-    trust: ClientTrust,
-    body_limit: int,
+    connection: Connection, spec: ConnectionSpec, request: Request, *, token: str, tls_minimum: str
 ) -> Exchange:
     """After the 101: the TLS handshake, the answer to OPTIONS *, then the request."""
     offer = Offer(("1.1",), True, tls_minimum=tls_minimum, tls_upgrade=token)
-    request_headers = [
-        ("Host", endpoint.authority),
-        ("User-Agent", USER_AGENT),
-        ("Accept", "*/*"),
-        *headers,
-    ]
-    with recording(
-        role=TLS_UPGRADED, endpoint=endpoint, method=method, path=path, offer=offer
-    ) as record:
-        record["request_headers"] = tuple(request_headers)
+    endpoint = spec.endpoint
+    sent = request.but(headers=http1_headers(endpoint, request))
+    url = endpoint.url(request.path)
+    with recording(role=TLS_UPGRADED, url=url, method=request.method, offer=offer) as record:
+        record.request_headers = sent.headers
         try:
-            connection.start_tls(trust.context(minimum=tls_minimum), endpoint.host)
+            connection.start_tls(spec.trust.context(minimum=tls_minimum), spec.server_name)
         except ProbeError as exc:
             # After a 101 a certificate that does not verify is the server's
             # fault in this exchange, not a reason the target cannot be tested.
             kind = FailureKind.PROTOCOL if exc.kind is FailureKind.CERTIFICATE else exc.kind
             raise ProbeError(kind, f"after the 101, the TLS handshake: {exc.message}") from None
-        record["transport"] = connection.transport(endpoint.scheme)
+        record.transport = connection.transport(endpoint.scheme)
         server = dataclasses.replace(endpoint, base_path="")
+        options = Request("OPTIONS", "*", (("Host", endpoint.authority),))
         try:
             # RFC 2817 §3.3: once TLS is up, the server answers OPTIONS * over it.
-            http1_roundtrip(
-                connection,
-                server,
-                "OPTIONS",
-                "*",
-                [("Host", endpoint.authority)],
-                "1.1",
-                body_limit,
-                sent=True,
-            )
+            http1_roundtrip(connection, server, options, spec.limits, sent=True)
         except ProbeError as exc:
             raise ProbeError(
                 exc.kind, f"over TLS, the answer to OPTIONS * (RFC 2817 §3.3): {exc.message}"
             ) from None
         try:
-            record["response"] = http1_roundtrip(
-                connection, endpoint, method, path, request_headers, "1.1", body_limit
-            )
+            record.response = http1_roundtrip(connection, endpoint, sent, spec.limits)
         except ProbeError as exc:
             raise ProbeError(
                 exc.kind, f"the request over the upgraded connection: {exc.message}"
             ) from None
-    exchange = record["exchange"]
-    assert isinstance(exchange, Exchange)
-    return exchange
+    return record.exchange()

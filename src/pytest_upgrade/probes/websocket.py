@@ -11,7 +11,6 @@ handshake: the test body gets a fresh one of its own (``upgrade.websocket``).
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import inspect
 from collections.abc import Sequence
 from typing import Any
@@ -26,17 +25,10 @@ from websockets.typing import Origin, Subprotocol
 from websockets.uri import parse_uri
 
 from .._model import Exchange, FailureKind, Offer, ProbeFailure, Response
-from .connection import (
-    BODY_LIMIT,
-    USER_AGENT,
-    Connection,
-    Deadline,
-    ProbeError,
-    open_connection,
-    recording,
-)
-from .endpoint import ClientTrust, Endpoint
-from .websocket_offer import EXTENSIONS, deflate_factories, origin_of, without
+from .connection import USER_AGENT, Connection, ProbeError, Recorder, connected, recording
+from .endpoint import Endpoint
+from .spec import ConnectionSpec, Request
+from .websocket_offer import EXTENSIONS, WebSocketOffer, deflate_factories, origin_of, without
 
 __all__ = ["LEGACY_CONNECT", "client_protocol", "websocket_handshake", "websocket_uri"]
 
@@ -58,8 +50,10 @@ def client_protocol(
     *,
     subprotocols: Sequence[str],
     origin: str | None,
+    max_size: int,
 ) -> tuple[ClientProtocol, tuple[tuple[str, str], ...]]:
-    """The sans-I/O client offering ``subprotocols``, ``origin`` and the headers' extensions.
+    """The sans-I/O client offering ``subprotocols``, ``origin`` and the headers' extensions,
+    taking messages of at most ``max_size`` bytes.
 
     A ``Sec-WebSocket-Extensions`` in ``headers`` becomes the client's own offer
     (``permessage-deflate``, negotiated when the server accepts it: RFC 7692
@@ -71,7 +65,7 @@ def client_protocol(
         origin=Origin(origin) if origin is not None else None,
         extensions=deflate_factories(", ".join(offered)) if offered else None,
         subprotocols=[Subprotocol(name) for name in subprotocols] or None,
-        max_size=BODY_LIMIT,
+        max_size=max_size,
     )
     return protocol, without(headers, EXTENSIONS)
 
@@ -87,60 +81,70 @@ def _response(response: WsResponse) -> Response:
 
 
 def websocket_handshake(
-    endpoint: Endpoint,
-    *,
-    role: str,
-    path: str,
-    headers: Sequence[tuple[str, str]] = (),
-    subprotocols: Sequence[str] = (),
-    default_origin: bool = True,
-    trust: ClientTrust,
-    timeout: float,
+    spec: ConnectionSpec, request: Request, *, role: str, offering: WebSocketOffer
 ) -> Exchange:
-    """Make the RFC 6455 opening handshake on ``path``, then close; record the exchange.
+    """Make the RFC 6455 opening handshake on the request's path, then close; record it.
 
-    The websockets library's sans-I/O client writes the request and judges the
-    answer; the bytes go over the probes' own connection, under one deadline,
-    with no thread of its own and no redirect followed (a redirect is the answer).
-    It offers ``subprotocols`` and, unless ``headers`` has one or
-    ``default_origin`` is off, the target's own origin (as a browser would).
+    The websockets library's sans-I/O client writes the request (a GET with the
+    request's header fields) and judges the answer; the bytes go over the
+    probes' own connection, under one deadline, with no thread of its own and no
+    redirect followed (a redirect is the answer). It offers what ``offering``
+    says: the subprotocols and, unless the request has an ``Origin``, the
+    target's own origin (as a browser would).
     """
-    uri = websocket_uri(endpoint, path)
+    endpoint = spec.endpoint
+    uri = websocket_uri(endpoint, request.path)
     origin = None
-    if default_origin and not any(name.lower() == "origin" for name, _ in headers):
+    if offering.default_origin and not any(k.lower() == "origin" for k, _ in request.headers):
         origin = origin_of(endpoint)
-    protocol, headers = client_protocol(uri, headers, subprotocols=subprotocols, origin=origin)
-    https = endpoint.scheme == "https"
+    protocol, headers = client_protocol(
+        uri,
+        request.headers,
+        subprotocols=offering.subprotocols,
+        origin=origin,
+        max_size=spec.limits.body,
+    )
+    https = spec.https
     offer = Offer(("1.1",), https, ("http/1.1",) if https else (), websocket=True)
-    context = trust.context(("http/1.1",)) if endpoint.scheme == "https" else None
-    with recording(role=role, endpoint=endpoint, method="GET", path=path, offer=offer) as record:
-        connection = open_connection(endpoint, Deadline(timeout), context)
-        try:
-            record["transport"] = connection.transport(endpoint.scheme)
-            _handshake(connection, protocol, headers, record)
-        finally:
-            connection.close()
-    exchange = record["exchange"]
-    assert isinstance(exchange, Exchange)
-    return dataclasses.replace(exchange, url=uri)
+    with (
+        recording(role=role, url=uri, method="GET", offer=offer) as record,
+        connected(spec, record, alpn=("http/1.1",)) as connection,
+    ):
+        _handshake(connection, protocol, headers, record)
+    return record.exchange()
 
 
 def _handshake(
     connection: Connection,
     protocol: ClientProtocol,
     headers: Sequence[tuple[str, str]],
-    record: dict[str, object],
+    record: Recorder,
 ) -> None:
     request = protocol.connect()
     request.headers["User-Agent"] = USER_AGENT
     for name, value in headers:
         request.headers[name] = value
-    record["request_headers"] = tuple(request.headers.raw_items())
+    record.request_headers = tuple(request.headers.raw_items())
     protocol.send_request(request)
     connection.send(b"".join(protocol.data_to_send()))
-    response: WsResponse | None = None
+    record.response = _response(_read_response(connection, protocol))
+    refusal = protocol.handshake_exc
+    if refusal is not None and not isinstance(refusal, InvalidStatus):
+        # A 101 the client must fail (RFC 6455 §4.1), a wrong accept value say.
+        record.failure = ProbeFailure(
+            FailureKind.PROTOCOL, f"the client refused the handshake: {refusal}"
+        )
+    elif protocol.state is State.OPEN:
+        # Close as a client should (RFC 6455 §5.5.1), without waiting for the reply.
+        protocol.send_close(CloseCode.NORMAL_CLOSURE)
+        with contextlib.suppress(ProbeError):
+            connection.send(b"".join(protocol.data_to_send()))
+
+
+def _read_response(connection: Connection, protocol: ClientProtocol) -> WsResponse:
+    """The handshake's answer, as the sans-I/O client parsed it."""
     answered = False  # any byte of an answer (TLS records aside)
-    while response is None:
+    while True:
         data = connection.recv("reading the handshake response")
         answered = answered or bool(data)
         if data:
@@ -149,31 +153,18 @@ def _handshake(
             protocol.receive_eof()
         for event in protocol.events_received():
             if isinstance(event, WsResponse):
-                response = event
-        if response is None and (not data or protocol.handshake_exc is not None):
-            if not answered:
-                # A socket destroyed without a byte (Node's socket.destroy()).
-                raise ProbeError(
-                    FailureKind.CLOSED, "the server closed the connection without answering"
-                )
-            if protocol.handshake_exc is not None:
-                cause = _cause(protocol.handshake_exc)
-                raise ProbeError(FailureKind.PROTOCOL, f"invalid handshake response: {cause}")
+                return event
+        if data and protocol.handshake_exc is None:
+            continue
+        if not answered:
+            # A socket destroyed without a byte (Node's socket.destroy()).
             raise ProbeError(
                 FailureKind.CLOSED, "the server closed the connection without answering"
             )
-    record["response"] = _response(response)
-    refusal = protocol.handshake_exc
-    if refusal is not None and not isinstance(refusal, InvalidStatus):
-        # A 101 the client must fail (RFC 6455 §4.1), a wrong accept value say.
-        record["failure"] = ProbeFailure(
-            FailureKind.PROTOCOL, f"the client refused the handshake: {refusal}"
-        )
-    elif protocol.state is State.OPEN:
-        # Close as a client should (RFC 6455 §5.5.1), without waiting for the reply.
-        protocol.send_close(CloseCode.NORMAL_CLOSURE)
-        with contextlib.suppress(ProbeError):
-            connection.send(b"".join(protocol.data_to_send()))
+        if protocol.handshake_exc is not None:
+            cause = _cause(protocol.handshake_exc)
+            raise ProbeError(FailureKind.PROTOCOL, f"invalid handshake response: {cause}")
+        raise ProbeError(FailureKind.CLOSED, "the server closed the connection without answering")
 
 
 def _cause(exc: BaseException) -> str:

@@ -15,7 +15,6 @@ sans-I/O protocol, carried in the stream's DATA frames.
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import os
 from collections.abc import Sequence
 
@@ -31,71 +30,67 @@ from websockets.protocol import Protocol, Side
 
 from .._model import Exchange, FailureKind, Offer, Response
 from .connection import (
-    BODY_LIMIT,
     USER_AGENT,
     Connection,
     Deadline,
     ProbeError,
+    Recorder,
     open_connection,
     recording,
 )
-from .endpoint import ClientTrust, Endpoint
-from .http2 import response_head
+from .http2 import received_frames, response_head
+from .spec import ConnectionSpec, Request
 from .websocket import client_protocol, websocket_uri
-from .websocket_offer import handshake_headers
+from .websocket_offer import WebSocketOffer, handshake_headers
 
 __all__ = ["websocket_over_h2"]
 
 
 def websocket_over_h2(
-    endpoint: Endpoint,
-    *,
-    role: str,
-    path: str,
-    headers: Sequence[tuple[str, str]] = (),
-    subprotocols: Sequence[str] = (),
-    default_origin: bool = True,
-    trust: ClientTrust,
-    timeout: float,
+    spec: ConnectionSpec, request: Request, *, role: str, offering: WebSocketOffer
 ) -> Exchange:
-    """Open ``path`` as a WebSocket over HTTP/2 (RFC 8441) and make a Ping/Pong round trip.
+    """Open the request's path as a WebSocket over HTTP/2 (RFC 8441) and make a Ping/Pong
+    round trip.
 
-    The exchange records the answer to the extended CONNECT; its failure says
-    why the tunnel was not opened or the round trip did not complete. The
-    CONNECT offers ``subprotocols`` and the target's origin as the RFC 6455
-    handshake does (RFC 8441 §5: the same fields, less the key and upgrade).
+    The exchange records the answer to the extended CONNECT (which carries the
+    request's header fields); its failure says why the tunnel was not opened
+    or the round trip did not complete. The CONNECT offers what ``offering`` says
+    as the RFC 6455 handshake does (RFC 8441 §5: the same fields, less the key
+    and upgrade).
     """
+    endpoint = spec.endpoint
     offer = Offer(("2",), True, ("h2",), websocket=True)
+    subprotocols = offering.subprotocols
     fields = handshake_headers(
-        headers, endpoint, default_origin=default_origin, subprotocols=subprotocols
+        request.headers, endpoint, default_origin=offering.default_origin, subprotocols=subprotocols
     )
-    with recording(
-        role=role, endpoint=endpoint, method="CONNECT", path=path, offer=offer
-    ) as record:
-        connection = _open_h2(endpoint, Deadline(timeout), trust)
+    uri = websocket_uri(endpoint, request.path)
+    with recording(role=role, url=uri, method="CONNECT", offer=offer) as record:
+        connection = _open_h2(spec)
         try:
-            transport = connection.transport(endpoint.scheme)
-            record["transport"] = transport
-            if transport.alpn != "h2":
-                selected = transport.alpn or "no protocol"
+            record.transport = connection.transport(endpoint.scheme)
+            if record.transport.alpn != "h2":
+                selected = record.transport.alpn or "no protocol"
                 raise ProbeError(
                     FailureKind.ALPN_MISMATCH,
                     f"the server selected {selected} by ALPN, not h2: WebSocket over HTTP/2"
                     " needs an HTTP/2 connection",
                 )
-            tunnel = _Tunnel(connection, endpoint, record)
+            tunnel = _Tunnel(connection, spec, record)
             tunnel.client, _ = client_protocol(
-                websocket_uri(endpoint, path), headers, subprotocols=subprotocols, origin=None
+                uri,
+                request.headers,
+                subprotocols=subprotocols,
+                origin=None,
+                max_size=spec.limits.body,
             )
-            tunnel.run(path, fields)
+            tunnel.run(request.path, fields)
         finally:
             connection.close()
-    exchange = record["exchange"]
-    assert isinstance(exchange, Exchange)
-    return dataclasses.replace(exchange, url=websocket_uri(endpoint, path))
+    return record.exchange()
 
 
-def _open_h2(endpoint: Endpoint, deadline: Deadline, trust: ClientTrust) -> Connection:
+def _open_h2(spec: ConnectionSpec) -> Connection:
     """A TLS connection offering only ``h2`` by ALPN; a refusal of it means no HTTP/2 here.
 
     A server without HTTP/2 may refuse the offer with a ``no_application_protocol``
@@ -103,7 +98,7 @@ def _open_h2(endpoint: Endpoint, deadline: Deadline, trust: ClientTrust) -> Conn
     whether it offers WebSocket over HTTP/2 is not in question (skipped).
     """
     try:
-        return open_connection(endpoint, deadline, trust.context(("h2",)))
+        return open_connection(spec, Deadline(spec.timeout), alpn=("h2",))
     except ProbeError as exc:
         if exc.kind not in (FailureKind.TLS_REFUSED, FailureKind.CLOSED, FailureKind.PROTOCOL):
             raise
@@ -117,9 +112,10 @@ def _open_h2(endpoint: Endpoint, deadline: Deadline, trust: ClientTrust) -> Conn
 class _Tunnel:
     """One HTTP/2 connection carrying one WebSocket stream."""
 
-    def __init__(self, connection: Connection, endpoint: Endpoint, record: dict[str, object]):
+    def __init__(self, connection: Connection, spec: ConnectionSpec, record: Recorder):
         self.connection = connection
-        self.endpoint = endpoint
+        self.endpoint = spec.endpoint
+        self.limits = spec.limits
         self.record = record
         config = h2.config.H2Configuration(
             client_side=True, header_encoding=None, validate_inbound_headers=False
@@ -148,12 +144,7 @@ class _Tunnel:
     def _receive(self, data: bytes, what: str) -> list[h2.events.Event]:
         if not data:
             raise ProbeError(FailureKind.CLOSED, f"{what}: the server closed the connection")
-        try:
-            events = self.h2.receive_data(data)
-        except h2.exceptions.ProtocolError as exc:
-            raise ProbeError(
-                FailureKind.PROTOCOL, f"invalid HTTP/2 from the server: {exc}"
-            ) from None
+        events = received_frames(self.h2, data)
         pending = self.h2.data_to_send()
         if pending:
             self.connection.send(pending)
@@ -223,7 +214,7 @@ class _Tunnel:
             ("user-agent", USER_AGENT),
             *((name.lower(), value) for name, value in headers),
         ]
-        self.record["request_headers"] = tuple(request)
+        self.record.request_headers = tuple(request)
         try:
             self.h2.send_headers(self.stream_id, request)
         except h2.exceptions.ProtocolError as exc:
@@ -246,7 +237,7 @@ class _Tunnel:
                         raise ProbeError(
                             FailureKind.PROTOCOL, "the HTTP/2 response has an invalid :status"
                         )
-                    self.record["response"] = Response(status, "2", tuple(fields))
+                    self.record.response = Response(status, "2", tuple(fields))
                     return status
 
     def _negotiated(self) -> Protocol:
@@ -255,9 +246,9 @@ class _Tunnel:
         As over HTTP/1.1 (RFC 6455 §4.1), a selected subprotocol or extension the
         client did not offer fails the connection.
         """
-        websocket = Protocol(Side.CLIENT, max_size=BODY_LIMIT)
-        response = self.record["response"]
-        assert isinstance(response, Response)
+        websocket = Protocol(Side.CLIENT, max_size=self.limits.body)
+        response = self.record.response
+        assert response is not None
         if self.client is not None:
             fields = Headers(response.headers)
             try:
@@ -295,13 +286,13 @@ class _Tunnel:
                 websocket.receive_data(bytes(event.data or b""))
                 for frame in websocket.events_received():
                     if _is_answer(frame, payload):
-                        self.record["round_trip"] = "Pong received"
+                        self.record.round_trip = "Pong received"
                         self._close(websocket)
                         return
                 self._send_frames(websocket)  # a Pong to a Ping of the server's, say
                 closed = websocket.close_rcvd
                 if closed is not None and closed.code == CloseCode.NORMAL_CLOSURE:
-                    self.record["round_trip"] = f"the route closed the WebSocket cleanly ({closed})"
+                    self.record.round_trip = f"the route closed the WebSocket cleanly ({closed})"
                     with contextlib.suppress(ProbeError, h2.exceptions.ProtocolError):
                         self._send_frames(websocket, end_stream=True)  # the Close echoed
                     return

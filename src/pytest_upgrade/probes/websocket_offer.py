@@ -18,6 +18,7 @@ offer the same things, built here once:
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
 if TYPE_CHECKING:  # websockets is imported where an offer is made, not at collection
@@ -28,6 +29,7 @@ if TYPE_CHECKING:  # websockets is imported where an offer is made, not at colle
 __all__ = [
     "EXTENSIONS",
     "PROTOCOL",
+    "WebSocketOffer",
     "deflate_factories",
     "handshake_headers",
     "origin_of",
@@ -40,6 +42,15 @@ PROTOCOL = "sec-websocket-protocol"
 _DEFLATE = "permessage-deflate"
 _FLAGS = ("server_no_context_takeover", "client_no_context_takeover")
 _BITS = ("server_max_window_bits", "client_max_window_bits")
+
+
+@dataclass(frozen=True)
+class WebSocketOffer:
+    """What a WebSocket probe offers besides the request's own fields: ``subprotocols``
+    and, unless ``default_origin`` is off or the request has one, the target's ``Origin``."""
+
+    subprotocols: tuple[str, ...] = ()
+    default_origin: bool = True
 
 
 def origin_of(endpoint: Endpoint) -> str:

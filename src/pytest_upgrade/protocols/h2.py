@@ -12,7 +12,14 @@ from ..grammar import parse_upgrade
 from ..probes.endpoint import ClientTrust
 from ..probes.http1 import http1_exchange
 from ..probes.http2 import http2_exchange
-from ..probes.target import LEGACY_TLS_VERSIONS, Probe, Target, handshakes, missing, request_options
+from ..probes.target import (
+    LEGACY_TLS_VERSIONS,
+    Probe,
+    Target,
+    handshakes,
+    missing,
+    requirement_request,
+)
 from ._base import Protocol, alpn_verdict, mention, no_response
 from .roles import LEGACY
 
@@ -23,13 +30,14 @@ def _plan(requirement: Requirement, target: Target, timeout: float) -> list[Prob
     https = target.https
     if https is None:
         return [missing("legacy", requirement, "https"), missing("upgraded", requirement, "https")]
-    request = request_options(requirement, target, timeout)
+    spec = target.spec_for(https, timeout)
+    request = requirement_request(requirement, target)
     return [
         # An HTTP/1.1-only client: ALPN offers http/1.1 and nothing else.
-        partial(http1_exchange, https, role="legacy", alpn=("http/1.1",), **request),
+        partial(http1_exchange, spec, request, role="legacy", alpn=("http/1.1",)),
         # A client that can do both, as browsers and httpx do; the server picks (RFC 9113 §3.2).
-        partial(http2_exchange, https, role="upgraded", alpn=("h2", "http/1.1"), **request),
-        *handshakes(https, LEGACY_TLS_VERSIONS, target, timeout),
+        partial(http2_exchange, spec, request, role="upgraded", alpn=("h2", "http/1.1")),
+        *handshakes(spec, LEGACY_TLS_VERSIONS),
     ]
 
 

@@ -31,7 +31,7 @@ from ..probes.endpoint import ClientTrust, Endpoint
 from ..probes.http1 import http1_exchange
 from ..probes.http2 import http2_exchange
 from ..probes.quic import aioquic_missing, h3_exchange
-from ..probes.target import Probe, Target, missing, request_options
+from ..probes.target import Probe, Target, missing, requirement_request
 from ._base import Protocol, alpn_verdict, mention, no_response
 from .roles import LEGACY
 
@@ -96,14 +96,15 @@ def _plan(requirement: Requirement, target: Target, timeout: float) -> list[Prob
     https = target.https
     if https is None:
         return [missing(LEGACY, requirement, "https"), missing("upgraded", requirement, "https")]
-    request = request_options(requirement, target, timeout)
+    spec = target.spec_for(https, timeout)
+    request = requirement_request(requirement, target)
     unsupported = aioquic_missing()
     if unsupported is not None:
         # Without the extra nothing is probed: the requirement is skipped, never passed.
         return [partial(_cannot, https, requirement, unsupported)]
-    legacy = _Once(partial(http1_exchange, https, role=LEGACY, alpn=("http/1.1",), **request))
+    legacy = _Once(partial(http1_exchange, spec, request, role=LEGACY, alpn=("http/1.1",)))
     legacy_h2 = _Once(
-        partial(http2_exchange, https, role=LEGACY_H2, alpn=("h2", "http/1.1"), **request)
+        partial(http2_exchange, spec, request, role=LEGACY_H2, alpn=("h2", "http/1.1"))
     )
 
     def upgraded() -> Exchange:
@@ -120,7 +121,7 @@ def _plan(requirement: Requirement, target: Target, timeout: float) -> list[Prob
                 ),
             )
         host = alternative.host or https.host
-        return h3_exchange(https, host, alternative.port, role="upgraded", **request)
+        return h3_exchange(spec, request, role="upgraded", alternative=(host, alternative.port))
 
     first_try = _Once(upgraded)
 
@@ -133,7 +134,7 @@ def _plan(requirement: Requirement, target: Target, timeout: float) -> list[Prob
         alternative, _ = _endpoint_of([legacy_h2, legacy], https)
         if alternative is None or alternative.port == https.port:
             return None
-        return h3_exchange(https, https.host, https.port, role=DIRECT, **request)
+        return h3_exchange(spec, request, role=DIRECT, alternative=(https.host, https.port))
 
     return [legacy, legacy_h2, first_try, direct]
 

@@ -9,20 +9,20 @@ from .._model import Exchange, Observation, Refusal, Requirement, Response
 from .._verdict import Verdict
 from ..probes.endpoint import ClientTrust
 from ..probes.http1 import http1_exchange
-from ..probes.target import Probe, Target, request_options
+from ..probes.target import Probe, Target, requirement_request
 from ._base import Protocol, mention, no_response, versioned_verdict
 
 __all__ = ["HTTP11"]
 
 
 def _plan(requirement: Requirement, target: Target, timeout: float) -> list[Probe]:
-    primary = target.primary
-    request = request_options(requirement, target, timeout)
+    spec = target.spec_for(target.primary, timeout)
+    request = requirement_request(requirement, target)
     return [
         # An HTTP/1.0 client offers no ALPN over TLS (no HTTP/1.0 client sends
         # "http/1.1" and then speaks 1.0): none, so any server can answer it.
-        partial(http1_exchange, primary, role="legacy", http_version="1.0", alpn=(), **request),
-        partial(http1_exchange, primary, role="upgraded", **request),
+        partial(http1_exchange, spec, request, role="legacy", http_version="1.0", alpn=()),
+        partial(http1_exchange, spec, request, role="upgraded"),
     ]
 
 

@@ -19,7 +19,7 @@ from .._verdict import Verdict
 from ..probes.endpoint import TLS_VERSIONS, ClientTrust
 from ..probes.http1 import http1_exchange
 from ..probes.http2 import http2_exchange
-from ..probes.target import Plan, Probe, Target, handshakes, missing, request_options
+from ..probes.target import Plan, Probe, Target, handshakes, missing, requirement_request
 from ..probes.tls_upgrade import TLS_UPGRADE, TLS_UPGRADED, tls_upgrade_exchanges
 from ._base import (
     ClientOptions,
@@ -38,35 +38,39 @@ __all__ = ["TLS12", "TLS13"]
 
 def _plan_for(token: str, ssl_version: str) -> Plan:
     def plan(requirement: Requirement, target: Target, timeout: float) -> list[Probe]:
-        request = request_options(requirement, target, timeout)
+        request = requirement_request(requirement, target)
         probes: list[Probe] = []
         if target.http is not None:
-            probes.append(partial(http1_exchange, target.http, role="legacy", **request))
+            cleartext = target.spec_for(target.http, timeout)
+            probes.append(partial(http1_exchange, cleartext, request, role="legacy"))
             if target.in_band_tls:
                 # RFC 2817 §3.2: the in-band upgrade a 426 naming TLS/1.x points to
                 # (the bundled server makes one only when told to: tls_upgrade).
-                upgrade = {"token": token, "tls_minimum": ssl_version, **request}
-                probes.append(partial(tls_upgrade_exchanges, target.http, **upgrade))
+                upgrade = partial(
+                    tls_upgrade_exchanges, cleartext, request, token=token, tls_minimum=ssl_version
+                )
+                probes.append(upgrade)
         else:
             probes.append(missing("legacy", requirement, "cleartext (http)"))
         https = target.https
         if https is None:
             probes.append(missing("upgraded", requirement, "https"))
             return probes
+        spec = target.spec_for(https, timeout)
         below = tuple(v for v in TLS_VERSIONS if TLS_VERSIONS[v] < TLS_VERSIONS[ssl_version])
         # The request as a current client makes it: HTTP/2 when the server offers
         # it, HTTP/1.1 otherwise; what is judged is the TLS version under it.
         probes.append(
             partial(
                 http2_exchange,
-                https,
+                spec,
+                request,
                 role="upgraded",
                 tls_minimum=ssl_version,
                 http1_fallback=True,
-                **request,
             )
         )
-        probes += handshakes(https, (*below, ssl_version), target, timeout)
+        probes += handshakes(spec, (*below, ssl_version))
         return probes
 
     return plan

@@ -4,53 +4,60 @@ from __future__ import annotations
 
 import base64
 import os
+from collections.abc import Callable
 from functools import partial
-from typing import Any
 
 from .._evidence import answer_shows
 from .._model import Exchange, Observation, Requirement, Response
 from .._verdict import Verdict
 from ..grammar import UNASSIGNED_WEBSOCKET_VERSION
+from ..probes.endpoint import Endpoint
 from ..probes.http1 import http1_exchange
-from ..probes.target import Probe, Target, request_options
-from ..probes.websocket_offer import handshake_headers, split_protocols
+from ..probes.target import Probe, Target, requirement_request
+from ..probes.websocket_offer import WebSocketOffer, handshake_headers, split_protocols
 from ._base import Protocol, mention, token_verdict
+from .roles import LEGACY, UPGRADED
 
-__all__ = ["WEBSOCKET", "WEBSOCKET_H2"]
+__all__ = ["UPGRADED_WS", "VERSION_PROBE", "WEBSOCKET", "WEBSOCKET_H2"]
 
-# The role of the WebSocket-over-HTTP/2 exchange (not "upgraded-…": it is judged on its own).
+# The handshake again over the target's ws:// URL beside its wss:// one: an upgraded request.
+UPGRADED_WS = "upgraded-ws"
+# The role of the WebSocket-over-HTTP/2 exchange (not an upgraded request: judged on its own).
 WEBSOCKET_H2 = "websocket-h2"
+# The handshake offering a version no server supports (RFC 6455 §4.2.2).
+VERSION_PROBE = "version-probe"
 
 
 def _plan(requirement: Requirement, target: Target, timeout: float) -> list[Probe]:
     from ..probes.websocket import websocket_handshake  # noqa: PLC0415 (websockets only when needed)
 
     primary = target.primary
-    request = request_options(requirement, target, timeout)
-    plain_get = {**request, "method": "GET"}
+    spec = target.spec_for(primary, timeout)
+    plain_get = requirement_request(requirement, target).but(method="GET")
     # A Sec-WebSocket-Protocol among the headers (--upgrade-header, say) is
     # part of the same offer: the handshake writes the field once.
-    headers, subprotocols = split_protocols(request["headers"], requirement.subprotocols)
-    handshake: dict[str, Any] = {
-        "path": requirement.path,
-        "headers": headers,
-        "subprotocols": subprotocols,
-        "default_origin": requirement.default_origin,
-        "trust": target.trust,
-        "timeout": timeout,
-    }
+    headers, subprotocols = split_protocols(plain_get.headers, requirement.subprotocols)
+    request = plain_get.but(headers=headers)
+
+    offering = WebSocketOffer(subprotocols, requirement.default_origin)
+
+    def handshake(probe: Callable[..., Exchange], endpoint: Endpoint, role: str) -> Probe:
+        return partial(
+            probe, target.spec_for(endpoint, timeout), request, role=role, offering=offering
+        )
+
     probes: list[Probe] = [
         # A plain GET, as a client that does not know the route is a WebSocket sends.
-        partial(http1_exchange, primary, role="legacy", **plain_get),
-        partial(websocket_handshake, primary, role="upgraded", **handshake),
+        partial(http1_exchange, spec, plain_get, role="legacy"),
+        handshake(websocket_handshake, primary, "upgraded"),
     ]
     if target.https is not None and target.http is not None:
-        probes.append(partial(websocket_handshake, target.http, role="upgraded-ws", **handshake))
+        probes.append(handshake(websocket_handshake, target.http, "upgraded-ws"))
     if target.https is not None:
         from ..probes.websocket_h2 import websocket_over_h2  # noqa: PLC0415 (as above)
 
         # RFC 8441: what browsers do when the server's HTTP/2 SETTINGS allow it.
-        probes.append(partial(websocket_over_h2, target.https, role=WEBSOCKET_H2, **handshake))
+        probes.append(handshake(websocket_over_h2, target.https, WEBSOCKET_H2))
     # RFC 6455 §4.2.2: an unsupported Sec-WebSocket-Version must be refused
     # with the versions the server supports. The version is one no server can
     # support (unassigned by IANA; see UNASSIGNED_WEBSOCKET_VERSION). It offers
@@ -58,17 +65,16 @@ def _plan(requirement: Requirement, target: Target, timeout: float) -> list[Prob
     offered = handshake_headers(
         headers, primary, default_origin=requirement.default_origin, subprotocols=subprotocols
     )
-    version_probe = {
-        **plain_get,
-        "headers": (
+    version_probe = plain_get.but(
+        headers=(
             *offered,
             ("Connection", "Upgrade"),
             ("Upgrade", "websocket"),
             ("Sec-WebSocket-Key", base64.b64encode(os.urandom(16)).decode("ascii")),
             ("Sec-WebSocket-Version", UNASSIGNED_WEBSOCKET_VERSION),
-        ),
-    }
-    probes.append(partial(http1_exchange, primary, role="version-probe", **version_probe))
+        )
+    )
+    probes.append(partial(http1_exchange, spec, version_probe, role="version-probe"))
     return probes
 
 
@@ -171,7 +177,8 @@ WEBSOCKET = Protocol(
     token="websocket",
     aliases=(),
     mention=mention(r"web ?sockets?|wss?://\S*"),
-    roles=("legacy", "upgraded", "upgraded-ws", "version-probe", WEBSOCKET_H2),
+    roles=(LEGACY, UPGRADED, UPGRADED_WS, VERSION_PROBE, WEBSOCKET_H2),
+    upgraded_roles=(UPGRADED, UPGRADED_WS),
     plan=_plan,
     judge_upgrade_field=_upgrade_field,
     judge_upgraded=_upgraded,

@@ -17,8 +17,19 @@ import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import unquote, urlsplit
 
-__all__ = ["AnswerLog", "AppAnswer", "RecordingAnswersASGI", "RecordingAnswersWSGI"]
+from .._model import AnsweredBy, Exchange
+from ..protocols.h2c import H2C_UPGRADE
+from ..protocols.websocket import VERSION_PROBE
+
+__all__ = [
+    "AnswerLog",
+    "AppAnswer",
+    "RecordingAnswersASGI",
+    "RecordingAnswersWSGI",
+    "ServedAnswers",
+]
 
 # Answers kept between two drains: a test's probes make a handful.
 _KEPT = 256
@@ -51,6 +62,41 @@ class AnswerLog:
             answers = list(self._answers)
             self._answers.clear()
         return answers
+
+
+@dataclass(frozen=True)
+class ServedAnswers:
+    """The bundled server's record of one requirement's probes, for its Observation:
+    which answers hypercorn gave itself, before the app saw the request, and the
+    header fields the app sent for each HTTP/2 answer (hypercorn drops some)."""
+
+    answers: tuple[AppAnswer, ...]  # the app's HTTP/2 answers while the probes ran
+    # Whether a request with this Sec-WebSocket-Key reached the app.
+    app_saw_websocket_key: Callable[[str], bool]
+
+    def answered_by(self, exchange: Exchange) -> AnsweredBy:
+        """Who gave ``exchange``'s answer (the probe's own word where the record says nothing)."""
+        response = exchange.response
+        keys = [v for k, v in exchange.request_headers if k.lower() == "sec-websocket-key"]
+        if response is not None and keys and exchange.role == VERSION_PROBE:
+            # hypercorn answers an unsupported Sec-WebSocket-Version itself (400).
+            seen = self.app_saw_websocket_key(keys[0])
+            return AnsweredBy.APP if seen else AnsweredBy.SERVER
+        if exchange.role == H2C_UPGRADE and response is not None:
+            # hypercorn switches to h2c itself (101) before the app is called.
+            return AnsweredBy.SERVER if response.status == 101 else AnsweredBy.APP
+        return exchange.answered_by
+
+    def app_headers(self, exchange: Exchange) -> tuple[tuple[str, str], ...] | None:
+        """The fields the app sent for ``exchange``'s HTTP/2 answer (None: none recorded)."""
+        response = exchange.response
+        if response is None or response.http_version != "2":
+            return None
+        url = urlsplit(exchange.url)
+        scheme = {"wss": "https", "ws": "http"}.get(url.scheme, url.scheme)
+        where = (scheme, exchange.method, unquote(url.path) or "/")
+        matching = [a for a in self.answers if (a.scheme, a.method, a.path) == where]
+        return matching[-1].headers if matching else None
 
 
 def _decoded(headers: Iterable[tuple[Any, Any]]) -> tuple[tuple[str, str], ...]:

@@ -22,6 +22,7 @@ receives it instead of a broken connection.
 from __future__ import annotations
 
 import contextlib
+import ssl
 import threading
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -84,6 +85,16 @@ class Enforcer:
         """The tokens enforced now: the session's and the running test's marker's."""
         with self._lock:
             return tuple(dict.fromkeys(self.session + self._extra))
+
+    @property
+    def session_tls_minimum(self) -> ssl.TLSVersion | None:
+        """The TLS minimum the bundled server needs for the session's enforcement."""
+        minimums = [
+            minimum
+            for token in self.session
+            if (minimum := protocol_for(token).server_tls_minimum) is not None
+        ]
+        return max(minimums, default=None)
 
     @contextlib.contextmanager
     def probing(self) -> Iterator[None]:
