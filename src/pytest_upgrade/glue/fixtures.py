@@ -263,8 +263,7 @@ def _item_target(request: pytest.FixtureRequest) -> Target:
 
 def _record_properties(item: pytest.Item, result: RequirementResult) -> None:
     """Each check's outcome as a test property: JUnit XML shows them (--junitxml)."""
-    requirement = result.requirement
-    prefix = f"upgrade {requirement.protocol} {requirement.method} {requirement.path}"
+    prefix = f"upgrade {result.requirement.describe(deadline=False)}"
     properties = [(f"{prefix} verdict", result.verdict.value)]
     if result.observation.enforced:
         judged = "the app's answers (the probes bypass enforcement of "
