@@ -240,7 +240,7 @@ class AnsweredBy(enum.StrEnum):
 class Exchange:
     """One request a probe made, and what came back (a response or a failure)."""
 
-    role: str  # "legacy", "upgraded", ...
+    role: str  # which request of its plan: a role its protocol names (protocols.roles, ...)
     url: str
     method: str
     offered: str  # what the client offered, for people: "HTTP/1.1 over TLS, ALPN http/1.1"

@@ -4,7 +4,7 @@ what to send (:class:`Request`).
 A probe function takes the two values and its own offer (the ALPN list, the
 TLS minimum, the HTTP version: what makes that probe the probe it is)::
 
-    http1_exchange(spec, request, role="legacy", alpn=("http/1.1",))
+    http1_exchange(spec, request, role=LEGACY, alpn=("http/1.1",))
 
 The spec is the one place a way of connecting is said. Today a probe connects
 to the endpoint's host and port and names that host. Each new way is one field
