@@ -1,6 +1,8 @@
-"""The session's lifecycle: the run's options and ini values (validated once into
-:class:`Settings` by the pure :func:`read_settings`), the probe engine and what is
-probed ahead, the session's collector (``glue.session``), and closing them."""
+"""The session's lifecycle: its options and ini values (what is tested, how it is
+probed and judged), the run's settings (validated once into :class:`Settings` by the
+pure :func:`read_settings`, with the option :mod:`.reports` registers), the probe
+engine and what is probed ahead, the session's collector (``glue.session``), and
+closing them."""
 
 from __future__ import annotations
 
@@ -26,8 +28,8 @@ from .workers import controller_as_of, send_as_of
 __all__: list[str] = []  # a pytest plugin: hooks only
 
 
-# Over 60 lines: one declarative list of every option and ini value, kept in
-# the order --help shows them.
+# Over 60 lines: one declarative list of the session's options and ini values,
+# kept in the order --help shows them.
 def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("upgrade", "426 Upgrade Required compliance (pytest-upgrade)")
     group.addoption(
@@ -134,11 +136,6 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="which tests are probed ahead: 'declared' (upgrade_requirements and targets"
         " files, the default) or 'all' (marked tests too: only when no test body has a side"
         " effect a later probe depends on).",
-    )
-    group.addoption(
-        "--upgrade-report",
-        metavar="PATH",
-        help="write the compliance results as JSON to PATH.",
     )
     parser.addini("upgrade_app", "ASGI or WSGI app for the bundled server (module:attribute).")
     parser.addini(
