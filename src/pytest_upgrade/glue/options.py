@@ -1,8 +1,8 @@
 """The session's lifecycle: its options and ini values (what is tested, how it is
 probed and judged), the run's settings (validated once into :class:`Settings` by the
-pure :func:`read_settings`, with the option :mod:`.reports` registers), the probe
-engine and what is probed ahead, the session's collector (``glue.session``), and
-closing them."""
+pure :func:`read_settings`, with the options :mod:`.collection` and :mod:`.reports`
+register), the probe engine and what is probed ahead, the session's collector
+(``glue.session``), and closing them."""
 
 from __future__ import annotations
 
@@ -105,14 +105,6 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="do not run these check ids (comma-separated, repeatable).",
     )
     group.addoption(
-        "--upgrade-require",
-        metavar="REQUIREMENT",
-        action="append",
-        default=[],
-        help='a requirement to check, as in upgrade_requirements: "h2 /v2/orders",'
-        ' "HTTP/1.1 /legacy after=2027-03-01" (repeatable).',
-    )
-    group.addoption(
         "--upgrade-as-of",
         metavar="YYYY-MM-DD",
         help="evaluate deadlines (after=) as of this date instead of today (UTC),"
@@ -146,12 +138,6 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addini(
         "upgrade_targets",
         "live deployments to test, one per line, as in --upgrade-targets-file.",
-        type="linelist",
-    )
-    parser.addini(
-        "upgrade_requirements",
-        "requirements to check, one per line: PROTOCOL [PATH] [method=M] [after=YYYY-MM-DD]"
-        ' [header="Name: value"]; each becomes a test.',
         type="linelist",
     )
     parser.addini(
