@@ -26,7 +26,6 @@ from pytest_upgrade import (
     UpgradeServer,
     evaluate,
 )
-from pytest_upgrade.glue.fixtures import bundled_target
 from pytest_upgrade.probes.engine import ProbeEngine
 from pytest_upgrade.protocols.planning import Circumstances, assemble, plan_probes
 from pytest_upgrade.server.answers import ServedAnswers
@@ -39,7 +38,7 @@ class Plugin:
 
     def __init__(self, server: UpgradeServer) -> None:
         self.server = server
-        self.target = bundled_target(server)
+        self.target = server.target()
         self.engine = ProbeEngine(timeout=TIMEOUT)
 
     def __enter__(self) -> Plugin:

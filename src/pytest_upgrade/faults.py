@@ -14,6 +14,8 @@ in, a cause or None out.
 from __future__ import annotations
 
 from ._model import Exchange, FailureKind
+from .protocols import PROTOCOLS
+from .protocols.roles import LEGACY
 
 __all__ = ["EVALUATED_ROLES", "unevaluable"]
 
@@ -21,7 +23,7 @@ __all__ = ["EVALUATED_ROLES", "unevaluable"]
 # old client's request (must get 426, RFC 9110 §15.5.22) and the new one's
 # (must succeed). Other roles (the h2c upgrade, the WebSocket version probe,
 # the TLS version handshakes) are judged by their own checks.
-EVALUATED_ROLES = frozenset({"legacy", "upgraded", "upgraded-ws"})
+EVALUATED_ROLES = frozenset({LEGACY, *(r for p in PROTOCOLS.values() for r in p.upgraded_roles)})
 
 # A handshake closed or reset by the peer (probes.connection words them so):
 # not an alert, not a version refused — no decision the server announced.

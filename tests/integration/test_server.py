@@ -196,6 +196,22 @@ def test_two_servers_listen_on_distinct_loopback_ports(
     assert len(set(ports)) == 4
 
 
+def test_target_is_where_the_probes_go_to_test_this_server(
+    ca: BundledCA, server: UpgradeServer
+) -> None:
+    target = server.target(headers=(("Authorization", "Bearer t"),))
+    assert target.label == f"{server.https_url} and {server.http_url}"
+    assert (target.cafile, target.bundled, target.headers) == (
+        str(ca.ca_pem),
+        True,
+        (("Authorization", "Bearer t"),),
+    )
+    # hypercorn cannot perform the in-band TLS upgrade unless told to (RFC 2817).
+    assert target.in_band_tls is False
+    with UpgradeServer(echo_app, ca=ca, tls_upgrade=True) as upgrading:
+        assert upgrading.target().in_band_tls is True
+
+
 def test_app_exception_gives_500_and_is_recorded(server: UpgradeServer) -> None:
     server.drain_errors()
     with httpx.Client(verify=server.ssl_context(), trust_env=False) as client:

@@ -413,7 +413,8 @@ def _assert_valid(observation: Observation, findings: list[Finding]) -> None:
         assert legacy.response.status == 426 or (redirect and legacy.response.status // 100 == 3)
     succeeded = by_id.get("upgraded-succeeds")
     if succeeded is not None and succeeded.outcome is Outcome.PASSED:
-        upgraded = [e for e in observation.exchanges if e.role.startswith("upgraded")]
+        roles = REGISTERED[observation.requirement.protocol].upgraded_roles
+        upgraded = [e for e in observation.exchanges if e.role in roles]
         answered = [e for e in upgraded if e.response is not None]
         assert answered
         for exchange in upgraded:

@@ -69,3 +69,18 @@ def test_a_targets_line_takes_any_case_of_the_scheme() -> None:
     assert line.urls == ("HTTPS://a.example", "Http://a.example:8080")
     with pytest.raises(ValueError, match="credentials"):
         parse_target_line("https://u:p@a.example", where="t:1")
+
+
+@pytest.mark.parametrize(
+    ("url", "shown"),
+    [
+        ("https://user:secret@h/x", "'https://***@h/x'"),
+        ("https://h/q?token=secret#top", "'https://h/q?***#top'"),
+        ("https://user:secret@h:99999/q?token=secret", "'https://***@h:99999/q?***'"),
+    ],
+)
+def test_an_error_never_shows_the_credentials_or_the_query(url: str, shown: str) -> None:
+    with pytest.raises(ValueError, match=r"^'https://") as raised:
+        parse_base_url(url)
+    assert "secret" not in str(raised.value)
+    assert str(raised.value).startswith(shown)

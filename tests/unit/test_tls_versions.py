@@ -10,6 +10,7 @@ from collections.abc import Callable, Iterator
 
 import pytest
 
+from pytest_upgrade.probes import tls_versions
 from pytest_upgrade.probes.tls_versions import set_versions
 
 
@@ -81,3 +82,26 @@ def test_versions_are_set() -> None:
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
     set_versions(context, ssl.TLSVersion.TLSv1_1, ssl.TLSVersion.TLSv1_1)
     assert context.minimum_version == context.maximum_version == ssl.TLSVersion.TLSv1_1
+
+
+def test_filters_restored_under_the_block_set_the_versions_again(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """pytest's own block around a test (main thread, not under the lock) may restore
+    "error" while a probe thread sets a deprecated version: set them again, not fail."""
+    real = tls_versions._set
+    attempts: list[ssl.TLSVersion] = []
+
+    def crossed(context: ssl.SSLContext, low: ssl.TLSVersion, high: ssl.TLSVersion) -> None:
+        attempts.append(low)
+        if len(attempts) == 1:
+            warnings.simplefilter("error")  # the other block's exit, replayed
+        real(context, low, high)
+
+    monkeypatch.setattr(tls_versions, "_set", crossed)
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        set_versions(context, ssl.TLSVersion.TLSv1, ssl.TLSVersion.TLSv1)
+    assert attempts == [ssl.TLSVersion.TLSv1, ssl.TLSVersion.TLSv1]
+    assert context.minimum_version == context.maximum_version == ssl.TLSVersion.TLSv1

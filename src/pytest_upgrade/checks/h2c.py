@@ -8,6 +8,7 @@ from .._model import (
     Severity,
 )
 from .._verdict import Verdict
+from ..protocols.h2c import H2C_UPGRADE
 from .registry import check as _check
 
 
@@ -19,7 +20,7 @@ from .registry import check as _check
     ("h2c",),
 )
 def check_h2c_upgrade_handshake(observation: Observation) -> Verdict:
-    exchange = observation.exchange("h2c-upgrade")
+    exchange = observation.exchange(H2C_UPGRADE)
     if exchange is None or exchange.response is None:
         reason = exchange.failure.message if exchange and exchange.failure else "no response"
         return Verdict.skip(f"the h2c upgrade probe got no response: {reason}")

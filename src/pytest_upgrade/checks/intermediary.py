@@ -14,7 +14,8 @@ from .._model import Exchange, Observation, Response, Severity
 from .._verdict import Verdict
 from ..grammar import UpgradeProtocol, parse_upgrade
 from ..protocols import TOKENS
-from ..protocols.roles import LEGACY, UPGRADED
+from ..protocols.roles import LEGACY
+from .preconditions import upgraded_exchanges
 from .registry import check as _check
 
 # -- upgrade-stripped ------------------------------------------------------------
@@ -104,11 +105,7 @@ def _stripped(response: Response, plain: Response | None) -> str | None:
 
 
 def _handshakes(observation: Observation) -> list[tuple[Exchange, Response]]:
-    return [
-        (e, e.response)
-        for e in observation.exchanges
-        if e.role.startswith(UPGRADED) and e.response is not None
-    ]
+    return [(e, e.response) for e in upgraded_exchanges(observation) if e.response is not None]
 
 
 @_check(

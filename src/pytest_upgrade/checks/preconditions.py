@@ -19,7 +19,7 @@ from .._model import (
     Response,
 )
 from .._verdict import Verdict
-from ..protocols import version_tuple
+from ..protocols import protocol_for, version_tuple
 from ..protocols.roles import LEGACY
 from ..protocols.tls import TLS12, TLS13
 from .registry import CheckFunction
@@ -95,6 +95,13 @@ def _response(observation: Observation, role: str) -> tuple[Response | None, str
         reason = _describe_failure(exchange) if exchange.failure else "no response"
         return None, f"the {role} probe got no response: {reason}"
     return exchange.response, ""
+
+
+def upgraded_exchanges(observation: Observation) -> list[Exchange]:
+    """Every upgraded exchange, by the roles its protocol declares (WebSocket makes one
+    per URL: wss:// and ws://)."""
+    roles = protocol_for(observation.requirement.protocol).upgraded_roles
+    return [e for e in observation.exchanges if e.role in roles]
 
 
 def response_of(observation: Observation, role: str) -> tuple[Response | None, str]:

@@ -13,7 +13,8 @@ from __future__ import annotations
 
 from .._evidence import answer_shows
 from .._model import Exchange, Observation
-from ..protocols.roles import LEGACY, UPGRADED
+from ..protocols.roles import LEGACY
+from .preconditions import upgraded_exchanges
 
 __all__ = ["both_rejected", "rejection_diagnosis"]
 
@@ -61,8 +62,8 @@ def both_rejected(observation: Observation) -> tuple[Exchange, Exchange] | None:
     if _answered(legacy) is None:
         return None
     assert legacy is not None
-    for exchange in observation.exchanges:
-        if exchange.role.startswith(UPGRADED) and _answered(exchange) is not None:
+    for exchange in upgraded_exchanges(observation):
+        if _answered(exchange) is not None:
             return legacy, exchange
     return None
 

@@ -12,16 +12,11 @@ from .._model import (
 )
 from .._verdict import Status, Verdict
 from ..protocols import TOKENS, protocol_for
-from ..protocols.roles import UPGRADED
+from .preconditions import upgraded_exchanges
 from .registry import check as _check
 from .rejected import both_rejected, rejection_diagnosis
 
 # -- checks on the upgraded exchange -------------------------------------------
-
-
-def upgraded_exchanges(observation: Observation) -> list[Exchange]:
-    """Every upgraded exchange (WebSocket makes one per URL: wss:// and ws://)."""
-    return [e for e in observation.exchanges if e.role.startswith(UPGRADED)]
 
 
 def _failure_diagnosis(observation: Observation, exchange: Exchange) -> str:

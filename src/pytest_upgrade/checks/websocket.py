@@ -14,9 +14,10 @@ from .._model import (
 from .._verdict import Verdict
 from ..grammar import expected_accept, parse_connection, parse_upgrade, split_list
 from ..protocols.roles import LEGACY, UPGRADED
-from ..protocols.websocket import WEBSOCKET_H2
+from ..protocols.websocket import VERSION_PROBE, WEBSOCKET_H2
+from .preconditions import upgraded_exchanges
 from .registry import check as _check
-from .upgraded import combine, upgraded_exchanges
+from .upgraded import combine
 
 
 @_check(
@@ -166,7 +167,7 @@ def _refused_with_versions(response: Response, sent: str, expected: str, actual:
     ("websocket",),
 )
 def check_websocket_version(observation: Observation) -> Verdict:
-    exchange = observation.exchange("version-probe")
+    exchange = observation.exchange(VERSION_PROBE)
     if exchange is None:
         return Verdict.skip("no version probe was made")
     response = exchange.response

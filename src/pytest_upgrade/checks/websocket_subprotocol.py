@@ -13,8 +13,7 @@ from __future__ import annotations
 from .._model import Exchange, Observation, Severity
 from .._verdict import Status, Verdict
 from ..grammar import split_list
-from ..protocols.roles import UPGRADED
-from ..protocols.websocket import WEBSOCKET_H2
+from ..protocols.websocket import WEBSOCKET, WEBSOCKET_H2
 from .registry import check as _check
 
 
@@ -25,7 +24,7 @@ def _accepted(observation: Observation) -> list[Exchange]:
         response = exchange.response
         if response is None:
             continue
-        h1 = exchange.role.startswith(UPGRADED) and response.status == 101
+        h1 = exchange.role in WEBSOCKET.upgraded_roles and response.status == 101
         if h1 or (exchange.role == WEBSOCKET_H2 and 200 <= response.status < 300):
             accepted.append(exchange)
     return accepted

@@ -70,7 +70,7 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
         cases = [(d, r) for d in deployments for r in settings.declared]
         ids = [
             (f"{d.name} " if d is not None and settings.is_fleet else "")
-            + f"{r.protocol} {r.method} {r.path}"
+            + r.describe(deadline=False)
             for d, r in cases
         ]
         metafunc.parametrize("upgrade_declared", cases, ids=ids)

@@ -15,13 +15,12 @@ pytest-xdist, where only the workers collect.
 
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
 
 from .._model import Requirement
 from ..judge import RequirementResult
-from ..report.results import result_to_json, summary_line
+from ..report.results import result_to_json, summary_line, unevaluated_result
+from ..report.schema import Result
 from .keys import ERROR, ITEM_DEPLOYMENT, ITEM_TARGET, REQUIREMENTS, RESULTS
 from .settings import SETTINGS
 
@@ -66,26 +65,6 @@ def _cause(item: pytest.Item, excinfo: pytest.ExceptionInfo[BaseException] | Non
     return f"{name}: {text}" if text else name
 
 
-def _bare_entry(requirement: Requirement, target: str) -> dict[str, Any]:
-    """An entry for a requirement no check ran for: its description, no exchanges."""
-    return {
-        "requirement": {
-            "protocol": requirement.protocol,
-            "path": requirement.path,
-            "method": requirement.method,
-            "headers": dict(requirement.headers),
-            "after": requirement.after.isoformat() if requirement.after else None,
-        },
-        "target": target,
-        "as_of": None,
-        "days_left": None,
-        "checks": [],
-        "exchanges": [],
-        "handshakes": [],
-        "reproduce": [],
-    }
-
-
 def _item_target_label(item: pytest.Item) -> str:
     target = item.stash.get(ITEM_TARGET, None)
     if target is not None:
@@ -102,22 +81,22 @@ def _unevaluated(
     results: list[RequirementResult],
     verdict: str,
     cause: str,
-) -> list[dict[str, Any]]:
+) -> list[Result]:
     """One entry per requirement: its result where it has one, marked ``verdict``."""
     label = _item_target_label(item)
-    entries = []
-    for index, requirement in enumerate(requirements):
-        entry = result_to_json(results[index]) if index < len(results) else None
-        entry = entry or {**_bare_entry(requirement, label)}
-        entries.append({**entry, "verdict": verdict, "error": cause})
-    return entries
+    return [
+        {**result_to_json(results[index]), "verdict": verdict, "error": cause}
+        if index < len(results)
+        else unevaluated_result(requirement, label, verdict, cause)
+        for index, requirement in enumerate(requirements)
+    ]
 
 
 def _mark_properties(
     item: pytest.Item, requirements: tuple[Requirement, ...], verdict: str
 ) -> None:
     """The JUnit verdict properties say what the reports say (glue.fixtures records them)."""
-    names = {f"upgrade {r.protocol} {r.method} {r.path} verdict" for r in requirements}
+    names = {f"upgrade {r.describe(deadline=False)} verdict" for r in requirements}
     kept = [(name, value) for name, value in item.user_properties if name not in names]
     item.user_properties[:] = kept + [(name, verdict) for name in sorted(names)]
 

@@ -16,7 +16,6 @@ import pytest
 
 from .._async_clients import ASYNC_CLIENTS, AsyncClients
 from ..judge import EvaluationPolicy, RequirementResult, RequirementVerdict, evaluate
-from ..probes.endpoint import ClientTrust, Endpoint
 from ..probes.target import Target
 from ..protocols.planning import Circumstances
 from ..report.results import deadline_note, not_run_text
@@ -177,22 +176,7 @@ def upgrade_target(request: pytest.FixtureRequest, pytestconfig: pytest.Config) 
     if settings.live:
         return settings.fleet[0].target
     server: UpgradeServer = request.getfixturevalue("upgrade_server")
-    return bundled_target(server, headers=settings.headers)
-
-
-def bundled_target(server: UpgradeServer, *, headers: tuple[tuple[str, str], ...] = ()) -> Target:
-    """Where the probes go when they test the bundled server (``headers``: --upgrade-header)."""
-    cafile = str(server.ca.ca_pem)
-    return Target(
-        https=Endpoint.from_url(server.https_url),
-        http=Endpoint.from_url(server.http_url),
-        trust=ClientTrust(cafile),
-        cafile=cafile,
-        bundled=True,
-        # hypercorn cannot perform the in-band TLS upgrade unless told to (RFC 2817).
-        in_band_tls=server.tls_upgrade,
-        headers=headers,
-    )
+    return server.target(headers=settings.headers)
 
 
 # The plugin's own fixtures, which the probes must not wait for.
@@ -279,8 +263,7 @@ def _item_target(request: pytest.FixtureRequest) -> Target:
 
 def _record_properties(item: pytest.Item, result: RequirementResult) -> None:
     """Each check's outcome as a test property: JUnit XML shows them (--junitxml)."""
-    requirement = result.requirement
-    prefix = f"upgrade {requirement.protocol} {requirement.method} {requirement.path}"
+    prefix = f"upgrade {result.requirement.describe(deadline=False)}"
     properties = [(f"{prefix} verdict", result.verdict.value)]
     if result.observation.enforced:
         judged = "the app's answers (the probes bypass enforcement of "

@@ -33,6 +33,8 @@ from .._waivers import Waiver, parse_waivers
 from .._warnings import PytestUpgradeWarning
 from ..judge import RequirementResult
 from ..report.baseline import Baseline, GateDecision, decide, expiring, fixed_since, read_baseline
+from ..report.results import result_to_json
+from ..report.schema import Result
 from .keys import COVERED, ITEM_DEPLOYMENT, RESULTS
 from .settings import SETTINGS
 from .workers import is_xdist_worker
@@ -128,19 +130,9 @@ def pytest_configure(config: pytest.Config) -> None:
         config.pluginmanager.register(GateReport(config, gate), "pytest-upgrade-gate")
 
 
-def _entry(item: pytest.Item, result: RequirementResult) -> dict[str, Any]:
-    """What matching needs of a result, in the JSON report's words."""
-    requirement = result.requirement
-    entry: dict[str, Any] = {
-        "requirement": {
-            "protocol": requirement.protocol,
-            "method": requirement.method,
-            "path": requirement.path,
-        },
-        "target": result.observation.target,
-        "verdict": result.verdict.value,
-        "checks": [{"id": f.check_id, "outcome": f.outcome.value} for f in result.findings],
-    }
+def _entry(item: pytest.Item, result: RequirementResult) -> Result:
+    """The result as the JSON report gives it, for matching."""
+    entry = result_to_json(result)
     deployment = item.stash.get(ITEM_DEPLOYMENT, None)
     if deployment is not None:
         entry["deployment"] = deployment
@@ -188,30 +180,33 @@ def pytest_runtest_call(item: pytest.Item) -> None:
 
 def _record_verdict(item: pytest.Item, result: RequirementResult, verdict: str) -> None:
     """The JUnit XML property of the verdict (glue.fixtures records it) says waived/known."""
-    requirement = result.requirement
-    name = f"upgrade {requirement.protocol} {requirement.method} {requirement.path} verdict"
+    name = f"upgrade {result.requirement.describe(deadline=False)} verdict"
     item.user_properties[:] = [
         (key, verdict if key == name else value) for key, value in item.user_properties
     ]
 
 
-def _annotate(result: dict[str, Any], summary: str, decision: GateDecision, gate: Gate) -> str:
+def _annotate(result: Result, summary: str, decision: GateDecision, gate: Gate) -> str:
     """Mark the result's JSON entry and summary line with the decision; the new summary."""
     if decision.verdict is not None:
         result["verdict"] = decision.verdict
-        note = {"reason": decision.reason(gate.baseline)}
+        reason = decision.reason(gate.baseline)
         if decision.verdict == "waived" or decision.waivers:
             result["waived"] = {
-                **note,
+                "reason": reason,
                 "waivers": [
                     {"where": w.where, "until": w.until.isoformat(), "reason": w.reason}
                     for w in decision.waivers
                 ],
             }
         if decision.known and gate.baseline is not None:
-            result["known"] = {**note, "since": gate.baseline.as_of, "checks": [*decision.known]}
+            result["known"] = {
+                "reason": reason,
+                "since": gate.baseline.as_of,
+                "checks": [*decision.known],
+            }
         summary = f"{decision.verdict.upper():<7} {summary.split(' ', 1)[1].lstrip()}"
-        summary += f" ({note['reason']})"
+        summary += f" ({reason})"
     if decision.expired:
         result["waiver_expired"] = [
             {"where": w.where, "until": w.until.isoformat(), "reason": w.reason}
@@ -233,7 +228,7 @@ def pytest_runtest_makereport(
 ) -> Generator[None, Any, Any]:
     report = yield
     gate = item.config.stash.get(GATE, None)
-    results = getattr(report, "upgrade_results", None)
+    results: list[Result] | None = getattr(report, "upgrade_results", None)
     if gate is None or not results or call.when not in ("setup", "call"):
         return report
     report.upgrade_waivers_matched = sorted(
@@ -266,7 +261,7 @@ class GateReport:
         self.config = config
         self.gate = gate
         self.matched: set[str] = set()
-        self.entries: dict[str, list[Mapping[str, Any]]] = {}
+        self.entries: dict[str, list[Result]] = {}
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         self.matched.update(getattr(report, "upgrade_waivers_matched", ()))

@@ -22,6 +22,7 @@ import pytest
 from .._model import Requirement
 from ..judge import RequirementResult
 from ..probes.target import Target
+from ..report.schema import Refused
 from ..server.enforce import Enforcer
 
 __all__ = [
@@ -55,7 +56,7 @@ INVALID = pytest.StashKey[str]()
 ENFORCER = pytest.StashKey[Enforcer]()
 # The requests the enforcing server refused, as the test reports carry them
 # (from xdist workers too): collected by glue.enforcement, in the JSON report.
-REFUSED = pytest.StashKey[list[dict[str, str]]]()
+REFUSED = pytest.StashKey[list[Refused]]()
 # The target of one item (a fleet run: a target per item); absent, the
 # session's ``upgrade_target`` fixture decides.
 ITEM_TARGET = pytest.StashKey[Target]()

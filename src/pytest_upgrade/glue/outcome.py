@@ -9,6 +9,7 @@ from .._model import Exchange, Finding, Requirement
 from ..judge import RequirementResult
 from ..probes.target import Target
 from ..protocols import protocol_for
+from ..protocols.roles import LEGACY, UPGRADED
 
 if TYPE_CHECKING:
     # Heavy imports (httpx, websockets) wait until a test needs them.
@@ -35,12 +36,12 @@ class UpgradeOutcome:
         results: list[RequirementResult],
         target: Target,
         timeout: float,
-        async_clients: AsyncClients | None = None,
+        async_clients: AsyncClients,
     ) -> None:
         self.results = tuple(results)
         self.target = target
         self._timeout = timeout
-        self._async = async_clients or AsyncClients(target, timeout)
+        self._async = async_clients
         self._client: httpx.Client | None = None
         self._websocket: ClientConnection | None = None
 
@@ -63,11 +64,11 @@ class UpgradeOutcome:
 
     @property
     def legacy(self) -> Exchange | None:
-        return self.result().observation.exchange("legacy")
+        return self.result().observation.exchange(LEGACY)
 
     @property
     def upgraded(self) -> Exchange | None:
-        return self.result().observation.exchange("upgraded")
+        return self.result().observation.exchange(UPGRADED)
 
     @property
     def findings(self) -> tuple[Finding, ...]:

@@ -7,7 +7,7 @@ from __future__ import annotations
 import io
 import os
 import sys
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from typing import Any
 
 import pytest
@@ -15,7 +15,8 @@ import pytest
 from ..report.document import build_document, dump_document, interrupted_line
 from ..report.output import write_output
 from ..report.publish import publish_reports
-from ..report.summary import summary_lines
+from ..report.schema import Document, Entry, Result, RunCounts
+from ..report.summary import Line, summary_lines
 from .entries import COUNTS, Counts
 from .keys import NO_REQUIREMENT, REFUSED, REQUIREMENTS
 from .settings import SETTINGS
@@ -41,12 +42,13 @@ class Collector:
 
     def __init__(self, config: pytest.Config) -> None:
         self.config = config
-        self.entries: dict[str, list[dict[str, Any]]] = {}
+        # Each test's entries, with the terminal's line of each.
+        self.entries: dict[str, list[tuple[Entry, str]]] = {}
         # The run's requirements, collected and selected: counted here in a
         # plain run (and on each xdist worker), read from the reports on the controller.
         self.counts = config.stash[COUNTS] = Counts()
         self.interrupted = False
-        self.run: dict[str, int] | None = None  # the document's counts, once written
+        self.run: RunCounts | None = None  # the document's counts, once written
 
     def pytest_deselected(self, items: list[pytest.Item]) -> None:
         self.counts.collected += sum(len(i.stash.get(REQUIREMENTS, ())) for i in items)
@@ -67,13 +69,13 @@ class Collector:
             collected, selected = counts
             self.counts.collected = max(self.counts.collected, collected)
             self.counts.selected = max(self.counts.selected, selected)
-        results = getattr(report, "upgrade_results", None)
+        results: list[Result] | None = getattr(report, "upgrade_results", None)
         if results is None:
             return
         outcome = "error" if report.when == "setup" and report.failed else report.outcome
         summaries = getattr(report, "upgrade_summary", [])
         self.entries[report.nodeid] = [
-            {"nodeid": report.nodeid, **result, "outcome": outcome, "summary": summary}
+            ({"nodeid": report.nodeid, **result, "outcome": outcome}, summary)
             for result, summary in zip(results, summaries, strict=True)
         ]
 
@@ -85,7 +87,11 @@ class Collector:
         # its short summary: with -rA (or -rp, -rP), and here also with -v.
         chars = self.config.getoption("reportchars", "") or ""
         show_all = self.config.getoption("verbose", 0) > 0 or bool(set(chars) & set("ApP"))
-        entries = [entry for nodeid in self.entries for entry in self.entries[nodeid]]
+        entries: list[Line] = [
+            {**entry, "summary": summary}
+            for nodeid in self.entries
+            for entry, summary in self.entries[nodeid]
+        ]
         rollup = self.config.stash[SETTINGS].is_fleet
         for line in summary_lines(entries, show_all=show_all, rollup=rollup):
             terminalreporter.write_line(line)
@@ -112,11 +118,7 @@ class Collector:
             session.exitstatus = pytest.ExitCode.USAGE_ERROR
         if self.config.option.collectonly:
             return  # nothing was checked: an empty report would replace a real one
-        results = [
-            {key: value for key, value in entry.items() if key != "summary"}
-            for entries in self.entries.values()
-            for entry in entries
-        ]
+        results = [entry for entries in self.entries.values() for entry, _ in entries]
         # Stopped early (Ctrl-C, SIGTERM, -x, --maxfail) before every selected
         # requirement was reported: every report says so.
         self.interrupted = self.interrupted or session.exitstatus == pytest.ExitCode.INTERRUPTED
@@ -142,7 +144,7 @@ class Collector:
         _publish(session, document)
 
 
-def _publish(session: pytest.Session, document: Mapping[str, Any]) -> None:
+def _publish(session: pytest.Session, document: Document) -> None:
     """The HTML report, the Markdown summary and the CI step summary of the session."""
     config = session.config
     problems = publish_reports(

@@ -43,7 +43,7 @@ class BaseUrl:
     path: str  # percent-encoded, without a trailing "/"
 
 
-def _host(raw: str, url: str) -> str:
+def _host(raw: str, shown: str) -> str:
     if raw.startswith("["):  # urlsplit has checked it is an IPv6 address
         return raw[1:].split("]", 1)[0].lower()
     host = raw.rstrip(".") if raw.endswith(".") and len(raw) > 1 else raw
@@ -51,33 +51,39 @@ def _host(raw: str, url: str) -> str:
         try:
             host = host.encode("idna").decode("ascii")
         except UnicodeError as exc:
-            raise ValueError(f"{url!r}: the host {raw!r} cannot be IDNA-encoded ({exc})") from None
+            why = f"the host {raw!r} cannot be IDNA-encoded ({exc})"
+            raise ValueError(f"{shown!r}: {why}") from None
     if not _HOST_CHARS.fullmatch(host):
-        raise ValueError(f"{url!r}: the host {raw!r} has characters a host name cannot have")
+        raise ValueError(f"{shown!r}: the host {raw!r} has characters a host name cannot have")
     return host.lower()
 
 
 def parse_base_url(url: str) -> BaseUrl:
-    """The parts of an http:// or https:// base URL; ValueError naming what is wrong."""
+    """The parts of an http:// or https:// base URL; ValueError naming what is wrong.
+
+    The error shows the URL with its credentials and query replaced by ``***``:
+    they may hold a secret, and the message reaches the terminal and CI logs.
+    """
+    shown = _shown(url)
     try:
         parts = urlsplit(url.strip())
     except ValueError as exc:  # a bracketed host that is not an IPv6 address
-        raise ValueError(f"{url!r} is not an http:// or https:// URL: {exc}") from None
+        raise ValueError(f"{shown!r} is not an http:// or https:// URL: {exc}") from None
     scheme = parts.scheme.lower()
     if scheme not in _SCHEMES or not parts.netloc:
-        raise ValueError(f"{url!r} is not an http:// or https:// URL with a host")
+        raise ValueError(f"{shown!r} is not an http:// or https:// URL with a host")
     if "@" in parts.netloc:
         raise ValueError(
-            f"{url!r}: credentials in a target URL are not sent (RFC 9110 §4.2.4);"
+            f"{shown!r}: credentials in a target URL are not sent (RFC 9110 §4.2.4);"
             " give the URL without user:password@"
         )
     if parts.query or url.rstrip().endswith("?"):
         raise ValueError(
-            f"{url!r}: a target URL cannot carry a query (a requirement's path is"
+            f"{shown!r}: a target URL cannot carry a query (a requirement's path is"
             " appended to its path, and the query would be dropped); remove it"
         )
     if parts.fragment or "#" in url:
-        raise ValueError(f"{url!r}: a fragment is never sent (RFC 9110 §7.1); remove it")
+        raise ValueError(f"{shown!r}: a fragment is never sent (RFC 9110 §7.1); remove it")
     hostport = parts.netloc
     raw_host, _, raw_port = (
         hostport.rpartition(":")
@@ -85,13 +91,22 @@ def parse_base_url(url: str) -> BaseUrl:
         else (hostport, "", "")
     )
     if not raw_host:
-        raise ValueError(f"{url!r} is not an http:// or https:// URL with a host")
+        raise ValueError(f"{shown!r} is not an http:// or https:// URL with a host")
     if raw_port and not (raw_port.isascii() and raw_port.isdigit()):
-        raise ValueError(f"{url!r} has an invalid port: {raw_port!r}")
+        raise ValueError(f"{shown!r} has an invalid port: {raw_port!r}")
     port = int(raw_port) if raw_port else _SCHEMES[scheme]
     if not 0 < port <= _MAX_PORT:
-        raise ValueError(f"{url!r} has an invalid port: {raw_port!r}")
+        raise ValueError(f"{shown!r} has an invalid port: {raw_port!r}")
     if _BAD_PERCENT.search(parts.path):
-        raise ValueError(f"{url!r}: the path has a '%' that is not a %XX escape (RFC 3986 §2.1)")
+        raise ValueError(f"{shown!r}: the path has a '%' that is not a %XX escape (RFC 3986 §2.1)")
     path = quote(parts.path, safe=_PATH_SAFE, encoding="utf-8").rstrip("/")
-    return BaseUrl(scheme, _host(raw_host, url), port, path)
+    return BaseUrl(scheme, _host(raw_host, shown), port, path)
+
+
+_USERINFO = re.compile(r"(//)[^/?#]*@")
+_QUERY = re.compile(r"\?[^#]*")
+
+
+def _shown(url: str) -> str:
+    """``url`` as an error may show it: user:password@ and the query as ``***``."""
+    return _QUERY.sub("?***", _USERINFO.sub(r"\1***@", url.strip(), count=1), count=1)

@@ -33,6 +33,7 @@ __all__ = [
     "CORS_PREFLIGHT",
     "LEGACY_TLS_VERSIONS",
     "HandshakeCache",
+    "HandshakeKey",
     "HandshakeProbe",
     "Plan",
     "Probe",
@@ -174,6 +175,11 @@ def requirement_request(requirement: Requirement, target: Target) -> Request:
 _CONCLUSIVE = frozenset({HandshakeOutcome.ACCEPTED, HandshakeOutcome.REFUSED})
 
 
+# What a version handshake's answer depends on: the server name, the peer's host and
+# port, the version offered, the CA file.
+HandshakeKey = tuple[str, str, int, str, str | None]
+
+
 @dataclass(frozen=True)
 class HandshakeProbe:
     """A bare TLS handshake offering one version; calling it makes the handshake."""
@@ -186,18 +192,20 @@ class HandshakeProbe:
         return self.spec.endpoint
 
     @property
-    def key(self) -> tuple[str, int, str, str | None]:
-        # Whether a server takes TLS 1.0 depends on its host (SNI) and port,
-        # not on the path; the CA file only changes the wording of an accepted
-        # handshake whose certificate does not verify.
-        return (self.endpoint.host, self.endpoint.port, self.version, self.spec.trust.cafile)
+    def key(self) -> HandshakeKey:
+        # Whether a server takes TLS 1.0 depends on the name asked for (SNI) and
+        # where the connection goes (its spec's peer), not on the path; the CA
+        # file only changes the wording of an accepted handshake whose
+        # certificate does not verify.
+        host, port = self.spec.peer
+        return (self.spec.server_name, host, port, self.version, self.spec.trust.cafile)
 
     def __call__(self) -> TlsHandshake:
         return tls_handshake(self.spec, version=self.version)
 
 
 class HandshakeCache:
-    """The session's conclusive TLS version handshakes, by (host, port, version, CA file).
+    """The session's conclusive TLS version handshakes, by name, peer, version and CA file.
 
     Owned by the session (``glue.settings.Settings``), so deployments and
     requirements sharing a host and port share the answers, and a fleet run
@@ -214,9 +222,9 @@ class HandshakeCache:
     """
 
     def __init__(self) -> None:
-        self._seen: dict[tuple[str, int, str, str | None], TlsHandshake] = {}
-        self._latest: dict[tuple[str, int, str, str | None], TlsHandshake] = {}
-        self._asking: dict[tuple[str, int, str, str | None], threading.Lock] = {}
+        self._seen: dict[HandshakeKey, TlsHandshake] = {}
+        self._latest: dict[HandshakeKey, TlsHandshake] = {}
+        self._asking: dict[HandshakeKey, threading.Lock] = {}
         self._lock = threading.Lock()
 
     def __len__(self) -> int:

@@ -21,6 +21,7 @@ from .._verdict import Verdict
 from ..grammar import parse_upgrade
 from ..probes.endpoint import ClientTrust
 from ..probes.target import Plan, Target
+from .roles import UPGRADED
 
 __all__ = [
     "AnswerJudge",
@@ -101,6 +102,10 @@ class Protocol:
     # §3.2): with an origin, the probes send the preflight it needs. Not for a
     # WebSocket handshake, whose Origin the server checks itself (RFC 6455 §10.2).
     cors: bool = True
+    # The roles of its requests made with the protocol, whose answers the checks on
+    # the upgraded answer judge: the upgraded request, and any repeat of it over
+    # another URL of the target.
+    upgraded_roles: tuple[str, ...] = (UPGRADED,)
 
     @property
     def names(self) -> tuple[str, ...]:

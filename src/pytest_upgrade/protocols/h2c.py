@@ -16,8 +16,12 @@ from ..probes.http1 import http1_exchange
 from ..probes.http2 import http2_exchange
 from ..probes.target import Probe, Target, missing, requirement_request
 from ._base import Protocol, mention, no_response, token_verdict
+from .roles import LEGACY, UPGRADED
 
-__all__ = ["H2C", "NO_HTTP2"]
+__all__ = ["H2C", "H2C_UPGRADE", "NO_HTTP2"]
+
+# The request asking to upgrade to h2c (RFC 7540 §3.2), beside prior knowledge.
+H2C_UPGRADE = "h2c-upgrade"
 
 # After the client preface: a non-HTTP/2 answer, a close or silence.
 NO_HTTP2 = frozenset({FailureKind.PROTOCOL, FailureKind.CLOSED, FailureKind.TIMEOUT})
@@ -97,7 +101,7 @@ H2C = Protocol(
     token="h2c",
     aliases=(),
     mention=mention(r"h2c|HTTP/2(?:\.0)?|HTTP2"),
-    roles=("legacy", "upgraded", "h2c-upgrade"),
+    roles=(LEGACY, UPGRADED, H2C_UPGRADE),
     plan=_plan,
     judge_upgrade_field=_upgrade_field,
     judge_upgraded=_upgraded,

@@ -16,11 +16,16 @@ from ..probes.http1 import http1_exchange
 from ..probes.target import Probe, Target, requirement_request
 from ..probes.websocket_offer import WebSocketOffer, handshake_headers, split_protocols
 from ._base import Protocol, mention, token_verdict
+from .roles import LEGACY, UPGRADED
 
-__all__ = ["WEBSOCKET", "WEBSOCKET_H2"]
+__all__ = ["UPGRADED_WS", "VERSION_PROBE", "WEBSOCKET", "WEBSOCKET_H2"]
 
-# The role of the WebSocket-over-HTTP/2 exchange (not "upgraded-…": it is judged on its own).
+# The handshake again over the target's ws:// URL beside its wss:// one: an upgraded request.
+UPGRADED_WS = "upgraded-ws"
+# The role of the WebSocket-over-HTTP/2 exchange (not an upgraded request: judged on its own).
 WEBSOCKET_H2 = "websocket-h2"
+# The handshake offering a version no server supports (RFC 6455 §4.2.2).
+VERSION_PROBE = "version-probe"
 
 
 def _plan(requirement: Requirement, target: Target, timeout: float) -> list[Probe]:
@@ -172,7 +177,8 @@ WEBSOCKET = Protocol(
     token="websocket",
     aliases=(),
     mention=mention(r"web ?sockets?|wss?://\S*"),
-    roles=("legacy", "upgraded", "upgraded-ws", "version-probe", WEBSOCKET_H2),
+    roles=(LEGACY, UPGRADED, UPGRADED_WS, VERSION_PROBE, WEBSOCKET_H2),
+    upgraded_roles=(UPGRADED, UPGRADED_WS),
     plan=_plan,
     judge_upgrade_field=_upgrade_field,
     judge_upgraded=_upgraded,

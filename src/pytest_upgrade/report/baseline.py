@@ -18,11 +18,11 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
 from urllib.parse import urlsplit
 
 from .._waivers import Waiver, entry_urls
 from .model import describe
+from .schema import Result
 from .verdicts import GATED
 
 __all__ = [
@@ -41,7 +41,6 @@ __all__ = [
     "requirement_key",
 ]
 
-Entry = Mapping[str, Any]
 # The verdicts under which an entry's failed checks are failures of the run
 # (a waived or known failure still fails its checks).
 FAILING_VERDICTS = frozenset({"failed", *GATED})
@@ -75,7 +74,7 @@ def _default_names(url: str) -> set[str]:
     return {netloc, netloc + path}
 
 
-def deployment_key(entry: Entry) -> str:
+def deployment_key(entry: Result) -> str:
     """The entry's deployment as fingerprints name it: ``name=``, else the URL without port."""
     urls = entry_urls(entry)
     name = entry.get("deployment")
@@ -84,12 +83,12 @@ def deployment_key(entry: Entry) -> str:
     return _without_port(urls[0]) if urls else ""
 
 
-def requirement_key(entry: Entry) -> str:
+def requirement_key(entry: Result) -> str:
     """``h2 GET /v2/orders``: the requirement line without its deadline or headers."""
     return describe(entry, deadline=False)
 
 
-def failing_check_ids(entry: Entry) -> list[str]:
+def failing_check_ids(entry: Result) -> list[str]:
     """The checks that failed the entry: ``failed`` ones; ``warned`` ones under strict.
 
     A failing verdict with no failed check was failed by should-checks
@@ -102,7 +101,7 @@ def failing_check_ids(entry: Entry) -> list[str]:
     return failed or [str(c.get("id")) for c in checks if c.get("outcome") == "warned"]
 
 
-def fingerprints(entry: Entry, *, errors: bool = False) -> list[Fingerprint]:
+def fingerprints(entry: Result, *, errors: bool = False) -> list[Fingerprint]:
     """The entry's failures; with ``errors``, one for an entry that could not be evaluated."""
     ids = failing_check_ids(entry)
     if errors and entry.get("verdict") == "error":
@@ -119,10 +118,12 @@ class Baseline:
     failing: frozenset[Fingerprint]
 
 
-def _entries(document: object, name: str) -> list[Entry]:
+def _entries(document: object, name: str) -> list[Result]:
     if not isinstance(document, Mapping) or not isinstance(document.get("results"), list):
         raise ValueError(f"{name}: not a pytest-upgrade report (no 'results' list)")
-    entries = [r for r in document["results"] if isinstance(r, Mapping)]
+    # Read tolerantly: the fingerprints use a few keys (the module's docstring), with .get.
+    results: list[Result] = document["results"]
+    entries = [r for r in results if isinstance(r, Mapping)]
     if not all(isinstance(e.get("requirement"), Mapping) for e in entries):
         raise ValueError(f"{name}: a result has no 'requirement' object")
     return entries
@@ -139,7 +140,7 @@ def read_baseline(document: object, name: str) -> Baseline:
     )
 
 
-def _where(entry: Entry) -> list[Fingerprint]:
+def _where(entry: Result) -> list[Fingerprint]:
     return [Fingerprint(deployment_key(entry), "", requirement_key(entry), "")]
 
 
@@ -166,7 +167,7 @@ class GateDecision:
 
 
 def decide(
-    entry: Entry,
+    entry: Result,
     failing: Sequence[str],
     waivers: Iterable[Waiver],
     baseline: Baseline | None,
@@ -208,7 +209,7 @@ def decide(
     )
 
 
-def _unneeded(waiver: Waiver, entry: Entry, failing: Sequence[str]) -> bool:
+def _unneeded(waiver: Waiver, entry: Result, failing: Sequence[str]) -> bool:
     """The waiver's requirement holds now: positive evidence, never a skipped check."""
     if waiver.checks is None:
         return not failing and str(entry.get("verdict")) in ("passed", "warned")
@@ -249,7 +250,7 @@ def compare(old: object, new: object, *, old_name: str, new_name: str) -> Compar
     )
 
 
-def fixed_since(baseline: Baseline, entries: Iterable[Entry]) -> list[Fingerprint]:
+def fixed_since(baseline: Baseline, entries: Iterable[Result]) -> list[Fingerprint]:
     """The baseline's failures this run evaluated and no longer has."""
     entries = list(entries)
     evaluated = {f.where for e in entries for f in _where(e)}

@@ -15,6 +15,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, TextIO
 
 from ..grammar import parse_calendar_date
+from .schema import Document, Entry, Refused, RunCounts
 from .validate import entry_problem
 
 __all__ = [
@@ -52,19 +53,19 @@ def natural_key(text: str) -> tuple[tuple[int, int | str], ...]:
     )
 
 
-def _refused_key(refusal: Mapping[str, str]) -> tuple[str, str, str]:
+def _refused_key(refusal: Refused) -> tuple[str, str, str]:
     return (refusal["test"], refusal["path"], refusal["method"])
 
 
 def build_document(
     as_of: str,
-    results: Iterable[Mapping[str, Any]],
-    refused: Iterable[Mapping[str, str]],
+    results: Iterable[Entry],
+    refused: Iterable[Refused],
     *,
     interrupted: bool = False,
     collected: int | None = None,
     selected: int | None = None,
-) -> dict[str, Any]:
+) -> Document:
     """The report of one run: ``results`` in natural order of node id (stable: a test's
     requirements keep their order; "n2" before "n10"), ``refused`` sorted.
 
@@ -90,10 +91,10 @@ def build_document(
     }
 
 
-def dump_document(document: Mapping[str, Any], stream: TextIO) -> None:
+def dump_document(document: Document, stream: TextIO) -> None:
     """Write ``document`` as JSON to ``stream``: indented, or for a large run one
     result a line (each written as it is encoded, so the whole text is never held)."""
-    results = document.get("results", [])
+    results = document["results"]
     if len(results) <= COMPACT_OVER:
         stream.write(json.dumps(document, indent=2) + "\n")
         return
@@ -102,19 +103,20 @@ def dump_document(document: Mapping[str, Any], stream: TextIO) -> None:
     stream.write(json.dumps(head, separators=compact)[:-1] + ',\n"results":[\n')
     for n, result in enumerate(results):
         stream.write(("," if n else "") + json.dumps(result, separators=compact) + "\n")
-    stream.write('],\n"refused":' + json.dumps(document.get("refused", []), separators=compact))
+    stream.write('],\n"refused":' + json.dumps(document["refused"], separators=compact))
     stream.write("}\n")
 
 
-def is_incomplete(document: Mapping[str, Any]) -> bool:
-    """Whether the document's run was interrupted (or reported fewer than it selected)."""
+def is_incomplete(document: Document | Mapping[str, Any]) -> bool:
+    """Whether the document's run was interrupted (or reported fewer than it selected):
+    of a written document, or of one read from disk before it is merged."""
     counts = document.get("requirements") or {}
     return bool(document.get("interrupted")) or counts.get("reported", 0) < counts.get(
         "selected", 0
     )
 
 
-def interrupted_line(counts: Mapping[str, int]) -> str:
+def interrupted_line(counts: RunCounts) -> str:
     """ "interrupted: 10 of 31 selected requirements reported (31 collected)"."""
     text = f"interrupted: {counts['reported']} of {counts['selected']} selected requirement(s)"
     text += " reported"
@@ -198,7 +200,7 @@ def _completeness(
 
 def merge_documents(
     documents: Sequence[tuple[str, object]], *, allow_incomplete: bool = False
-) -> dict[str, Any]:
+) -> Document:
     """One document from ``(name, document)`` pairs: the reports of disjoint shards.
 
     Refused: another format version, different ``as_of`` dates (deadlines
@@ -213,8 +215,9 @@ def merge_documents(
     checked = [(name, _check(name, document)) for name, document in documents]
     first_name, first = checked[0]
     owner: dict[str, str] = {}
-    results: list[Mapping[str, Any]] = []
-    refused: list[Mapping[str, str]] = []
+    # Each checked by _check: the keys the readers rely on are there, with their types.
+    results: list[Entry] = []
+    refused: list[Refused] = []
     for name, document in checked:
         if document["as_of"] != first["as_of"]:
             raise MergeError(

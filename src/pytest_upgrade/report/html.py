@@ -8,11 +8,10 @@ run. Everything that comes from the run is escaped with :func:`html.escape`.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
-from typing import Any
+from collections.abc import Callable, Sequence
 
 from .html_assets import CSP, SCRIPT, STYLE
-from .html_markup import Entry, esc, follows, plural
+from .html_markup import esc, follows, plural
 from .html_requirements import requirements_section
 from .html_scale import in_full, is_large, nearest_deadlines, target_list
 from .html_timeline import timeline
@@ -29,13 +28,14 @@ from .model import (
     verdict,
     verdict_counts,
 )
+from .schema import Document, Entry, Refused
 from .verdicts import CHECK_MARKS, VERDICT_MARKS
 from .waived import html_expiries
 
 __all__ = ["render_html"]
 
 
-def render_html(document: Mapping[str, Any]) -> str:
+def render_html(document: Document) -> str:
     """The whole report page for one run's document (the ``--upgrade-report`` dict)."""
     entries: list[Entry] = list(document.get("results", ()))
     anchors = [f"r{n}" for n in range(1, len(entries) + 1)]
@@ -268,7 +268,7 @@ def _timeline(entries: Sequence[Entry], anchors: Sequence[str], date: str, *, la
     return drawn.removesuffix("</section>") + note
 
 
-def _refused(refused: Sequence[Mapping[str, Any]]) -> str:
+def _refused(refused: Sequence[Refused]) -> str:
     if not refused:
         return ""
     rows = "".join(

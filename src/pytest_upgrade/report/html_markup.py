@@ -5,17 +5,14 @@ tie an element to its requirement for the page's filters.
 from __future__ import annotations
 
 import html
-from collections.abc import Mapping
-from typing import Any
 
 from .model import (
     describe,
     verdict,
 )
+from .schema import Entry
 
-__all__ = ["Entry", "esc", "filter_attributes", "follows", "plural"]
-
-Entry = Mapping[str, Any]
+__all__ = ["esc", "filter_attributes", "follows", "plural"]
 
 
 def esc(value: object) -> str:

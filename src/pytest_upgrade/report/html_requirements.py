@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
-from .html_markup import Entry, esc, filter_attributes
+from .html_markup import esc, filter_attributes
 from .html_scale import summary_article
 from .model import (
     describe,
@@ -14,6 +14,7 @@ from .model import (
     verdict,
 )
 from .results import days_text
+from .schema import Entry
 from .verdicts import CHECK_MARKS, VERDICT_MARKS
 from .waived import gate_notes
 

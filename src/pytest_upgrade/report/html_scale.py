@@ -14,8 +14,9 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
-from .html_markup import Entry, esc
+from .html_markup import esc
 from .model import deadline_entries, describe, verdict
+from .schema import Entry
 from .verdicts import VERDICT_MARKS
 
 __all__ = [

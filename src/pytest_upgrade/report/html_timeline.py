@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Callable, Sequence
 
-from .html_markup import Entry, esc, follows
+from .html_markup import esc, follows
 from .model import (
     deadline_entries,
     describe,
     verdict,
 )
 from .results import days_text
+from .schema import Entry
 from .verdicts import VERDICT_MARKS
 
 __all__ = ["timeline"]
@@ -146,7 +146,7 @@ def _tick_days(start: dt.date, end: dt.date) -> tuple[list[dt.date], bool]:
     return [dt.date(year, 1, 1) for year in range(first, end.year + 1, step)], False
 
 
-def _ticks(start: dt.date, end: dt.date, x: Any, axis_y: int) -> list[str]:
+def _ticks(start: dt.date, end: dt.date, x: Callable[[dt.date], float], axis_y: int) -> list[str]:
     """A tick on the first day of each month (of each year, decade... over a long span)."""
     days, by_month = _tick_days(start, end)
     ticks: list[str] = []

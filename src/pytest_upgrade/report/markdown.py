@@ -9,10 +9,10 @@ summary fits a screen.
 
 from __future__ import annotations
 
+import datetime as dt
 import html
 import re
 from collections.abc import Mapping, Sequence
-from typing import Any
 
 from .model import (
     as_of,
@@ -27,12 +27,11 @@ from .model import (
     verdict_counts,
 )
 from .results import days_text
+from .schema import Document, Entry
 from .verdicts import VERDICT_MARKS
 from .waived import markdown_covered, markdown_expiring
 
 __all__ = ["render_markdown"]
-
-Entry = Mapping[str, Any]
 
 # How many failing requirements and deadlines are shown before the fold.
 TOP_FAILURES = 5
@@ -63,7 +62,7 @@ def _code(value: object) -> str:
     return f"`{text}`"
 
 
-def render_markdown(document: Mapping[str, Any]) -> str:
+def render_markdown(document: Document) -> str:
     entries: list[Entry] = list(document.get("results", ()))
     counts = verdict_counts(entries)
     date = as_of(document)
@@ -174,7 +173,7 @@ def _left_out(listed: int) -> list[str]:
     return ["", f"… and {listed - MAX_LISTED} more: see the HTML or JSON report."]
 
 
-def _deadline_rows(dated: Sequence[tuple[Any, Entry]]) -> list[str]:
+def _deadline_rows(dated: Sequence[tuple[dt.date, Entry]]) -> list[str]:
     return [
         f"| {day.isoformat()} | {_cell(days_text(entry.get('days_left')))}"
         f" | {_cell(describe(entry))} | {VERDICT_MARKS[verdict(entry)]} {verdict(entry)} |"

@@ -1,20 +1,21 @@
 """Reading the report document: what the HTML report and the Markdown summary share.
 
-The document is the JSON report's dict (``--upgrade-report``); these helpers
-take its entries as they are, so that a report read back from disk renders
-like the one of the run, and a key an older report lacks reads as absent.
+The document is the JSON report's dict (``--upgrade-report``, typed in
+``report.schema``); these helpers take its entries as they are, so that a
+report read back from disk renders like the one of the run, and a key an
+older report lacks reads as absent.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Any
 
 from .._model import requirement_line
 from ..checks.catalogue import REGISTRY
 from .document import interrupted_line, is_incomplete, natural_key
 from .results import not_run_summary
+from .schema import Check, Document, Entry, Result, RunCounts
 from .verdicts import GATED, OUTCOMES, VERDICTS, WORST_FIRST
 
 __all__ = [
@@ -33,10 +34,8 @@ __all__ = [
     "verdict_counts",
 ]
 
-Entry = Mapping[str, Any]
 
-
-def describe(entry: Entry, *, deadline: bool = True) -> str:
+def describe(entry: Result, *, deadline: bool = True) -> str:
     """``h2 GET /v2/orders after=2027-03-01``, as the terminal summary says it
     (:func:`~pytest_upgrade._model.requirement_line`).
 
@@ -120,11 +119,11 @@ def not_run(entry: Entry) -> str:
     return not_run_summary([(str(c.get("id", "?")), str(c.get("reason", ""))) for c in skipped])
 
 
-def failed_checks(entry: Entry) -> list[Mapping[str, Any]]:
+def failed_checks(entry: Entry) -> list[Check]:
     return [c for c in entry.get("checks", ()) if c.get("outcome") == "failed"]
 
 
-def as_of(document: Mapping[str, Any]) -> str:
+def as_of(document: Document) -> str:
     """The date deadlines were evaluated as of: the document's, else the entries'."""
     value = document.get("as_of")
     if value:
@@ -133,15 +132,15 @@ def as_of(document: Mapping[str, Any]) -> str:
     return ", ".join(sorted(str(d) for d in dates))
 
 
-def interrupted_note(document: Mapping[str, Any]) -> str | None:
+def interrupted_note(document: Document) -> str | None:
     """What an interrupted run's reports say first, or None for a complete run."""
     if not is_incomplete(document):
         return None
     reported = len(document.get("results", ()))
-    counts = document.get("requirements") or {}
-    counts = {
+    run = document.get("requirements") or {}
+    counts: RunCounts = {
         "reported": reported,
-        "selected": counts.get("selected", reported),
-        "collected": counts.get("collected", counts.get("selected", reported)),
+        "selected": run.get("selected", reported),
+        "collected": run.get("collected", run.get("selected", reported)),
     }
     return interrupted_line(counts)

@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import pathlib
 from collections.abc import Mapping
-from typing import Any
 
 from .output import write_output
+from .schema import Document
 
 __all__ = ["STEP_SUMMARY", "publish_reports"]
 
@@ -22,7 +22,7 @@ STEP_SUMMARY = "GITHUB_STEP_SUMMARY"
 
 
 def publish_reports(
-    document: Mapping[str, Any],
+    document: Document,
     *,
     html_path: str | None,
     markdown_path: str | None,

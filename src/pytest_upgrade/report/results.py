@@ -10,11 +10,11 @@ import ipaddress
 import re
 import shlex
 from collections.abc import Sequence
-from typing import Any
 
 from .._credentials import references, shown_headers
 from .._model import Exchange, Finding, Observation, Offer, Outcome, Requirement
 from ..judge import RequirementResult
+from . import schema
 from .verdicts import CHECK_MARKS
 
 __all__ = [
@@ -22,8 +22,10 @@ __all__ = [
     "not_run_summary",
     "not_run_text",
     "reproduce_commands",
+    "requirement_to_json",
     "result_to_json",
     "summary_line",
+    "unevaluated_result",
 ]
 
 
@@ -273,24 +275,26 @@ def _is_ip(host: str) -> bool:
     return True
 
 
-def finding_to_json(finding: Finding) -> dict[str, Any]:
-    data: dict[str, Any] = {
+def finding_to_json(finding: Finding) -> schema.Check:
+    data: schema.Check = {
         "id": finding.check_id,
         "severity": finding.severity.value,
         "outcome": finding.outcome.value,
         "message": finding.message,
         "rfc": finding.rfc,
     }
-    for key in ("expected", "actual", "diagnosis"):
-        value = getattr(finding, key)
-        if value:
-            data[key] = value
+    if finding.expected:
+        data["expected"] = finding.expected
+    if finding.actual:
+        data["actual"] = finding.actual
+    if finding.diagnosis:
+        data["diagnosis"] = finding.diagnosis
     return data
 
 
-def exchange_to_json(exchange: Exchange) -> dict[str, Any]:
+def exchange_to_json(exchange: Exchange) -> schema.ExchangeJSON:
     """One probe's request and what came back, for the reports (bodies left out)."""
-    data: dict[str, Any] = {
+    data: schema.ExchangeJSON = {
         "role": exchange.role,
         "method": exchange.method,
         "url": exchange.url,
@@ -315,10 +319,9 @@ def exchange_to_json(exchange: Exchange) -> dict[str, Any]:
     return data
 
 
-def result_to_json(result: RequirementResult) -> dict[str, Any]:
-    """One requirement's entry in the JSON report, without the pytest parts."""
-    requirement = result.requirement
-    described: dict[str, Any] = {
+def requirement_to_json(requirement: Requirement) -> schema.RequirementJSON:
+    """The entry's ``requirement``: credentials shown as declared, or redacted."""
+    described: schema.RequirementJSON = {
         "protocol": requirement.protocol,
         "path": requirement.path,
         "method": requirement.method,
@@ -327,8 +330,13 @@ def result_to_json(result: RequirementResult) -> dict[str, Any]:
     }
     if requirement.origin is not None:
         described["origin"] = requirement.origin  # only when given: CORS
+    return described
+
+
+def result_to_json(result: RequirementResult) -> schema.Result:
+    """One requirement's entry in the JSON report, without the pytest parts."""
     return {
-        "requirement": described,
+        "requirement": requirement_to_json(result.requirement),
         "target": result.observation.target,
         "as_of": result.observation.as_of.isoformat() if result.observation.as_of else None,
         "days_left": result.observation.days_left,
@@ -342,4 +350,23 @@ def result_to_json(result: RequirementResult) -> dict[str, Any]:
             for h in result.observation.handshakes
         ],
         "reproduce": reproduce_commands(result.observation, cafile=result.cafile),
+    }
+
+
+def unevaluated_result(
+    requirement: Requirement, target: str, verdict: str, cause: str
+) -> schema.Result:
+    """The entry of a requirement no check ran for (its test's setup failed, or was
+    skipped): its description, ``verdict`` (error or skipped) and the one-line cause."""
+    return {
+        "requirement": requirement_to_json(requirement),
+        "target": target,
+        "as_of": None,
+        "days_left": None,
+        "checks": [],
+        "exchanges": [],
+        "handshakes": [],
+        "reproduce": [],
+        "verdict": verdict,
+        "error": cause,
     }

@@ -14,17 +14,21 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Mapping, Sequence
-from typing import Any
 
 from .document import natural_key
+from .schema import Entry
 from .verdicts import GATED, JUDGED, VERDICTS
 
-__all__ = ["summary_lines"]
+__all__ = ["Line", "summary_lines"]
 
 
-def summary_lines(
-    entries: Sequence[Mapping[str, Any]], *, show_all: bool, rollup: bool = False
-) -> list[str]:
+class Line(Entry):
+    """A session's entry with the terminal's line for it (``report.results.summary_line``)."""
+
+    summary: str
+
+
+def summary_lines(entries: Sequence[Line], *, show_all: bool, rollup: bool = False) -> list[str]:
     """The section's lines for ``entries`` (``nodeid``, ``verdict``, ``target``, ``summary``).
 
     ``rollup`` adds the per-target table (a fleet run: under pytest-xdist a
@@ -58,7 +62,7 @@ def summary_lines(
     return [line for block in blocks if block for line in ["", *block]][1:]
 
 
-def _not_run(entry: Mapping[str, Any]) -> bool:
+def _not_run(entry: Line) -> bool:
     """Whether a passing (or warned) entry has must-checks that were not run."""
     return bool(entry.get("not_run")) and entry["verdict"] in ("passed", "warned")
 

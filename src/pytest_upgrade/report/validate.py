@@ -9,13 +9,17 @@ documents and the renderers read.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from ..grammar import parse_calendar_date
 from .verdicts import OUTCOMES, VERDICTS
 
 __all__ = ["entry_problem"]
+
+
+# key: (required, what it must be, a test of the value)
+_Rule = tuple[bool, str, Callable[[Any], bool]]
 
 
 def _is_int(value: object) -> bool:
@@ -26,8 +30,7 @@ def _is_date(value: object) -> bool:
     return isinstance(value, str) and parse_calendar_date(value) is not None
 
 
-# key: (required, what it must be, a test of the value)
-_ENTRY: dict[str, tuple[bool, str, Any]] = {
+_ENTRY: dict[str, _Rule] = {
     "nodeid": (True, "a string", lambda v: isinstance(v, str)),
     "verdict": (True, f"one of {', '.join(VERDICTS)}", lambda v: v in VERDICTS),
     "requirement": (True, "an object", lambda v: isinstance(v, Mapping)),
@@ -42,14 +45,14 @@ _ENTRY: dict[str, tuple[bool, str, Any]] = {
     "handshakes": (False, "a list", lambda v: isinstance(v, list)),
     "reproduce": (False, "a list", lambda v: isinstance(v, list)),
 }
-_REQUIREMENT: dict[str, tuple[bool, str, Any]] = {
+_REQUIREMENT: dict[str, _Rule] = {
     "protocol": (True, "a string", lambda v: isinstance(v, str)),
     "method": (True, "a string", lambda v: isinstance(v, str)),
     "path": (True, "a string", lambda v: isinstance(v, str)),
     "after": (False, "a date YYYY-MM-DD or null", lambda v: v is None or _is_date(v)),
     "headers": (False, "an object", lambda v: isinstance(v, Mapping)),
 }
-_CHECK: dict[str, tuple[bool, str, Any]] = {
+_CHECK: dict[str, _Rule] = {
     "id": (True, "a string", lambda v: isinstance(v, str)),
     "outcome": (True, f"one of {', '.join(OUTCOMES)}", lambda v: v in OUTCOMES),
     "severity": (True, "a string", lambda v: isinstance(v, str)),
@@ -61,7 +64,7 @@ _CHECK: dict[str, tuple[bool, str, Any]] = {
 }
 
 
-def _problem(value: Mapping[str, Any], shape: dict[str, tuple[bool, str, Any]], where: str) -> str:
+def _problem(value: Mapping[str, Any], shape: dict[str, _Rule], where: str) -> str:
     for key, (required, what, valid) in shape.items():
         if key not in value:
             if required:

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import datetime as dt
 import html
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
 
+from .schema import Entry
 from .verdicts import GATED, MARKS
 
 __all__ = [
@@ -24,7 +24,8 @@ __all__ = [
     "markdown_expiring",
 ]
 
-Entry = Mapping[str, Any]
+# How the Markdown summary escapes a value for a list item or a table cell.
+Cell = Callable[[object], str]
 
 # The HTML timeline counts the waivers expiring this soon; the summary lists
 # those expiring within SOON (glue.gating's terminal section too).
@@ -38,6 +39,10 @@ class WaiverExpiry:
     where: str
     reason: str
     requirements: int  # how many results it covers (or no longer covers: expired)
+
+    def days_left(self, today: dt.date) -> int:
+        """Days from ``today`` to the expiry: 0 on the day, negative once expired."""
+        return (self.until - today).days
 
 
 def expiries(entries: Iterable[Entry]) -> list[WaiverExpiry]:
@@ -68,10 +73,10 @@ def _as_of(date: str) -> dt.date | None:
         return None
 
 
-def _when(until: dt.date, today: dt.date | None) -> str:
+def _when(waiver: WaiverExpiry, today: dt.date | None) -> str:
     if today is None:
         return ""
-    days = (until - today).days
+    days = waiver.days_left(today)
     if days < 0:
         return f"expired {-days} day(s) ago"
     return "expires today" if days == 0 else f"{days} day(s) left"
@@ -84,12 +89,12 @@ def html_expiries(entries: Sequence[Entry], date: str) -> str:
         return ""
     today = _as_of(date)
     esc = html.escape
-    ahead = [w for w in found if today is not None and 0 <= (w.until - today).days <= HORIZON]
+    ahead = [w for w in found if today is not None and 0 <= w.days_left(today) <= HORIZON]
     count = len(ahead)
     headline = f"{count} waiver{'' if count == 1 else 's'} expire{'s' if count == 1 else ''}"
     rows = "".join(
         f'<tr><td data-label="until"><time>{w.until.isoformat()}</time></td>'
-        f'<td data-label="when">{esc(_when(w.until, today))}</td>'
+        f'<td data-label="when">{esc(_when(w, today))}</td>'
         f'<td data-label="reason">{esc(w.reason)}</td>'
         f'<td data-label="waiver"><code>{esc(w.where)}</code></td>'
         f'<td data-label="requirements">{w.requirements}</td></tr>'
@@ -154,17 +159,17 @@ def _svg(found: Sequence[WaiverExpiry], today: dt.date | None) -> str:
     )
 
 
-def markdown_expiring(entries: Sequence[Entry], date: str, cell: Any) -> list[str]:
+def markdown_expiring(entries: Sequence[Entry], date: str, cell: Cell) -> list[str]:
     """The summary's list of waivers expiring within 14 days (``cell`` escapes a value)."""
     today = _as_of(date)
     if today is None:
         return []
-    soon = [w for w in expiries(entries) if 0 <= (w.until - today).days <= SOON]
+    soon = [w for w in expiries(entries) if 0 <= w.days_left(today) <= SOON]
     if not soon:
         return []
     lines = [f"### Waivers expiring within {SOON} days", ""]
     lines += [
-        f"- {w.until.isoformat()} ({cell(_when(w.until, today))}): {cell(w.reason)}"
+        f"- {w.until.isoformat()} ({cell(_when(w, today))}): {cell(w.reason)}"
         f" ({cell(w.where)}, {w.requirements} requirement(s))"
         for w in soon
     ]
@@ -199,7 +204,7 @@ def gate_notes(entry: Entry) -> list[str]:
     ]
 
 
-def markdown_covered(entries: Sequence[Entry], cell: Any) -> list[str]:
+def markdown_covered(entries: Sequence[Entry], cell: Cell) -> list[str]:
     """The summary's list of failures a waiver or the baseline covers, with the reasons."""
     lines: list[str] = []
     expired = [e for e in entries if e.get("waiver_expired")]
@@ -215,6 +220,6 @@ def markdown_covered(entries: Sequence[Entry], cell: Any) -> list[str]:
     return lines
 
 
-def _listed(entry: Entry, cell: Any) -> str:
+def _listed(entry: Entry, cell: Cell) -> str:
     reason = "; ".join(text for _, text in _notes(entry))
     return f"- {entry.get('verdict')}: {cell(entry.get('nodeid', ''))}: {cell(reason)}"

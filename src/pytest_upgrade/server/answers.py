@@ -20,6 +20,8 @@ from typing import Any
 from urllib.parse import unquote, urlsplit
 
 from .._model import AnsweredBy, Exchange
+from ..protocols.h2c import H2C_UPGRADE
+from ..protocols.websocket import VERSION_PROBE
 
 __all__ = [
     "AnswerLog",
@@ -76,11 +78,11 @@ class ServedAnswers:
         """Who gave ``exchange``'s answer (the probe's own word where the record says nothing)."""
         response = exchange.response
         keys = [v for k, v in exchange.request_headers if k.lower() == "sec-websocket-key"]
-        if response is not None and keys and exchange.role == "version-probe":
+        if response is not None and keys and exchange.role == VERSION_PROBE:
             # hypercorn answers an unsupported Sec-WebSocket-Version itself (400).
             seen = self.app_saw_websocket_key(keys[0])
             return AnsweredBy.APP if seen else AnsweredBy.SERVER
-        if exchange.role == "h2c-upgrade" and response is not None:
+        if exchange.role == H2C_UPGRADE and response is not None:
             # hypercorn switches to h2c itself (101) before the app is called.
             return AnsweredBy.SERVER if response.status == 101 else AnsweredBy.APP
         return exchange.answered_by

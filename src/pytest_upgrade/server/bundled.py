@@ -40,6 +40,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import logging
 import socket
 import ssl
@@ -59,6 +60,7 @@ from hypercorn.typing import (
 from hypercorn.utils import LifespanFailureError, LifespanTimeoutError, is_asgi
 
 from ..probes.quic import aioquic_missing
+from ..probes.target import Target
 from .answers import AnswerLog, AppAnswer, RecordingAnswersASGI, RecordingAnswersWSGI
 from .ca import LOOPBACK, BundledCA
 from .loop import EventLoop, ServerConfig, StartupAbortedError, close_loop
@@ -204,6 +206,13 @@ class UpgradeServer:
         """``https://127.0.0.1:PORT`` of the QUIC listener, or None when HTTP/3 is not served."""
         port = self.h3_port
         return None if port is None else f"https://{LOOPBACK}:{port}"
+
+    def target(self, *, headers: tuple[tuple[str, str], ...] = ()) -> Target:
+        """Where the plugin's probes go to test this server (``headers``: --upgrade-header)."""
+        cafile = str(self.ca.ca_pem)
+        live = Target.from_urls([self.https_url, self.http_url], cafile=cafile, headers=headers)
+        # The in-band TLS upgrade (RFC 2817) is tried only when this server performs it.
+        return dataclasses.replace(live, bundled=True, in_band_tls=self._tls_upgrade)
 
     def ssl_context(self) -> ssl.SSLContext:
         """A new client context trusting the server's CA.
