@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import pathlib
+import collections
 import socket
 import subprocess
 import sys
@@ -27,19 +27,33 @@ class LiveServer:
     cafile: str
 
 
-@pytest.fixture
-def live_server(tmp_path: pathlib.Path) -> Iterator[Callable[[str], LiveServer]]:
-    """Start ``hypercorn`` as a separate process (a live target) serving app source text.
+class _LiveServers:
+    """The hypercorn processes of a session, one per app source and index.
 
-    The listening sockets are bound here and inherited by the child, so the
-    ports are known before it starts and nothing races for them.
+    A test's n-th server of a source is the session's n-th of that source: a
+    stateless app serves every test alike, and each start costs a process and a
+    hypercorn import (seconds on a loaded machine).
     """
-    processes: list[subprocess.Popen[bytes]] = []
-    sockets: list[socket.socket] = []
 
-    def start(app_source: str) -> LiveServer:
-        workdir = tmp_path / f"live{len(processes)}"
-        workdir.mkdir()
+    def __init__(self, factory: pytest.TempPathFactory) -> None:
+        self._factory = factory
+        self._servers: dict[tuple[str, int], LiveServer] = {}
+        self._processes: list[subprocess.Popen[bytes]] = []
+        self._sockets: list[socket.socket] = []
+
+    def get(self, app_source: str, index: int) -> LiveServer:
+        key = (app_source, index)
+        if key not in self._servers:
+            self._servers[key] = self._start(app_source)
+        return self._servers[key]
+
+    def _start(self, app_source: str) -> LiveServer:
+        """Start ``hypercorn`` as a separate process (a live target) serving app source text.
+
+        The listening sockets are bound here and inherited by the child, so the
+        ports are known before it starts and nothing races for them.
+        """
+        workdir = self._factory.mktemp("live")
         (workdir / "live_app.py").write_text(app_source)
         ca = trustme.CA()
         ca.cert_pem.write_to_path(str(workdir / "ca.pem"))
@@ -48,7 +62,7 @@ def live_server(tmp_path: pathlib.Path) -> Iterator[Callable[[str], LiveServer]]
         )
         tls = socket.create_server(("127.0.0.1", 0))
         plain = socket.create_server(("127.0.0.1", 0))
-        sockets.extend((tls, plain))
+        self._sockets.extend((tls, plain))
         command = [
             sys.executable, "-m", "hypercorn", "live_app:app",
             "--certfile", "server.pem", "--keyfile", "server.pem",
@@ -62,25 +76,49 @@ def live_server(tmp_path: pathlib.Path) -> Iterator[Callable[[str], LiveServer]]
             stdout=subprocess.DEVNULL,
             stderr=subprocess.PIPE,
         )
-        processes.append(process)
+        self._processes.append(process)
         https_url = f"https://127.0.0.1:{tls.getsockname()[1]}"
         _wait_until_serving(plain.getsockname()[1], process)
         return LiveServer(
             https_url, f"http://127.0.0.1:{plain.getsockname()[1]}", str(workdir / "ca.pem")
         )
 
-    yield start
-    for process in processes:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-        if process.stderr is not None:
-            process.stderr.close()
-    for sock in sockets:
-        sock.close()
+    def close(self) -> None:
+        for process in self._processes:
+            process.terminate()
+            try:
+                process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+            if process.stderr is not None:
+                process.stderr.close()
+        for sock in self._sockets:
+            sock.close()
+
+
+@pytest.fixture(scope="session")
+def _live_servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[_LiveServers]:
+    servers = _LiveServers(tmp_path_factory)
+    yield servers
+    servers.close()
+
+
+@pytest.fixture
+def live_server(_live_servers: _LiveServers) -> Callable[[str], LiveServer]:
+    """A live target serving app source text: ``hypercorn`` in a process of its own.
+
+    Each call in a test is another server (two calls with one source are two
+    deployments); across tests the servers are shared (see ``_LiveServers``).
+    """
+    started: collections.Counter[str] = collections.Counter()
+
+    def start(app_source: str) -> LiveServer:
+        index = started[app_source]
+        started[app_source] += 1
+        return _live_servers.get(app_source, index)
+
+    return start
 
 
 def _wait_until_serving(port: int, process: subprocess.Popen[bytes]) -> None:
