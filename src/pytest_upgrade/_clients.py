@@ -24,7 +24,7 @@ from websockets.uri import parse_uri
 from ._model import Requirement
 from .probes.connection import USER_AGENT
 from .probes.endpoint import ClientTrust
-from .probes.target import Target, request_headers
+from .probes.target import Target
 from .probes.websocket import LEGACY_CONNECT, websocket_uri
 from .probes.websocket_offer import (
     EXTENSIONS,
@@ -34,6 +34,7 @@ from .probes.websocket_offer import (
     without,
 )
 from .protocols import protocol_for
+from .protocols.pieces import request_headers
 
 __all__ = [
     "open_async_websocket",

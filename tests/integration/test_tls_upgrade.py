@@ -18,6 +18,7 @@ from pytest_upgrade import BundledCA, UpgradeServer
 from pytest_upgrade.probes.endpoint import ClientTrust, Endpoint
 from pytest_upgrade.probes.spec import ConnectionSpec, Request
 from pytest_upgrade.probes.tls_upgrade import tls_upgrade_exchanges
+from pytest_upgrade.protocols.tls import TLS_UPGRADE, TLS_UPGRADED
 from support.protocol_apps import protocol_app_source, protocol_conftest_source
 from support.tls_upgrade_server import tls_upgrade_server
 
@@ -268,6 +269,8 @@ def test_bundled_server_survives_clients_that_leave_midway() -> None:
                 Request("GET", "/secure"),
                 token="TLS/1.2",
                 tls_minimum="TLSv1.2",
+                role=TLS_UPGRADE,
+                upgraded_role=TLS_UPGRADED,
             )
             assert upgraded.response is not None
             assert upgraded.response.status == 200

@@ -7,6 +7,15 @@ from pytest_upgrade._model import Observation, Requirement
 from pytest_upgrade.probes.engine import ProbeEngine
 from pytest_upgrade.probes.target import Target
 from pytest_upgrade.protocols.planning import assemble, plan_probes
+from pytest_upgrade.protocols.tls import TLS_UPGRADE, TLS_UPGRADED
+
+# What the TLS/1.2 requirement's in-band upgrade asks for (protocols.tls's plan).
+UPGRADE_TO_TLS12 = {
+    "token": "TLS/1.2",
+    "tls_minimum": "TLSv1.2",
+    "role": TLS_UPGRADE,
+    "upgraded_role": TLS_UPGRADED,
+}
 
 
 def observe(requirement: Requirement, target: Target, *, timeout: float) -> Observation:

@@ -53,9 +53,9 @@ from pytest_upgrade.grammar import (
     split_list,
 )
 from pytest_upgrade.judge import EvaluationPolicy, conclude
-from pytest_upgrade.probes.target import CORS_PREFLIGHT
 from pytest_upgrade.protocols import PROTOCOLS as REGISTERED
 from pytest_upgrade.protocols import TOKENS
+from pytest_upgrade.protocols.roles import CORS_PREFLIGHT
 from pytest_upgrade.report.results import (
     failure_report,
     result_to_json,

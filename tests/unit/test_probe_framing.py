@@ -9,7 +9,9 @@ from __future__ import annotations
 from pytest_upgrade._model import Exchange, FailureKind, Transport
 from pytest_upgrade.probes.http1 import http1_exchange
 from pytest_upgrade.probes.spec import Limits, Request
-from pytest_upgrade.probes.tls_upgrade import TLS_UPGRADE, tls_upgrade_exchanges
+from pytest_upgrade.probes.tls_upgrade import tls_upgrade_exchanges
+from pytest_upgrade.protocols.tls import TLS_UPGRADE
+from support.probing import UPGRADE_TO_TLS12
 from support.scripted import DEFAULTS, GET, Peer, spec
 
 
@@ -182,7 +184,7 @@ def test_an_http10_request_is_written_by_hand() -> None:
 def test_the_in_band_tls_upgrade_refused_is_one_exchange() -> None:
     # RFC 2817 §3.2: OPTIONS * with Upgrade: TLS/1.2; anything but 101 ends the probe.
     peer = Peer(b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n")
-    exchanges = tls_upgrade_exchanges(spec(peer), GET, token="TLS/1.2", tls_minimum="TLSv1.2")
+    exchanges = tls_upgrade_exchanges(spec(peer), GET, **UPGRADE_TO_TLS12)
     assert bytes(peer.sent).startswith(b"OPTIONS * HTTP/1.1\r\nHost: app.example:8080\r\n")
     assert b"Upgrade: TLS/1.2\r\nConnection: Upgrade\r\n" in peer.sent
     assert [(e.role, e.url, e.method) for e in exchanges] == [

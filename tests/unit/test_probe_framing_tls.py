@@ -11,6 +11,7 @@ from pytest_upgrade.probes.http1 import http1_exchange
 from pytest_upgrade.probes.spec import ConnectionSpec
 from pytest_upgrade.probes.tls import tls_handshake
 from pytest_upgrade.probes.tls_upgrade import tls_upgrade_exchanges
+from support.probing import UPGRADE_TO_TLS12
 from support.scripted import GET, Peer, spec
 
 # -- TLS: what the server's first bytes say (RFC 8446 §5.1, §6) --------------
@@ -72,9 +73,7 @@ def test_after_the_in_band_101_a_failed_handshake_is_the_second_exchange() -> No
     # RFC 2817 §3.3: after the 101 the TLS handshake starts on the same connection.
     switch = b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: TLS/1.2\r\nConnection: Upgrade\r\n\r\n"
     peer = Peer(switch, PROTOCOL_VERSION_ALERT)
-    upgrade, upgraded = tls_upgrade_exchanges(
-        spec(peer), GET, token="TLS/1.2", tls_minimum="TLSv1.2"
-    )
+    upgrade, upgraded = tls_upgrade_exchanges(spec(peer), GET, **UPGRADE_TO_TLS12)
     assert upgrade.response is not None
     assert upgrade.response.status == 101
     assert (upgraded.role, upgraded.url) == ("tls-upgraded", "http://app.example:8080/base/x")

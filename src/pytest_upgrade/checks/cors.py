@@ -16,9 +16,8 @@ from __future__ import annotations
 from .._model import Observation, Requirement, Response, Severity
 from .._verdict import Verdict
 from ..grammar.cors import allows_origin, preflight_allows
-from ..probes.target import CORS_PREFLIGHT
 from ..protocols import PROTOCOLS
-from ..protocols.roles import UPGRADED
+from ..protocols.roles import CORS_PREFLIGHT, UPGRADED
 from .preconditions import the_426
 from .registry import Phase
 from .registry import check as _check

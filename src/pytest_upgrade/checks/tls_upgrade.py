@@ -6,9 +6,9 @@ from .._evidence import answer_shows
 from .._model import Exchange, FailureKind, Observation, Response, Severity
 from .._verdict import Verdict
 from ..grammar import parse_upgrade
-from ..probes.tls_upgrade import TLS_UPGRADE, TLS_UPGRADED
 from ..protocols import version_tuple
 from ..protocols.roles import LEGACY
+from ..protocols.tls import TLS_UPGRADE, TLS_UPGRADED
 from .preconditions import TLS_REQUIREMENTS, required_tls
 from .registry import Phase
 from .registry import check as _check

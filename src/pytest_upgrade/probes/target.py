@@ -1,48 +1,32 @@
-"""Where the probes go (:class:`Target`), and the pieces probe plans are made of.
+"""Where the probes go (:class:`Target`), what a probe is (:data:`Probe`), and TLS
+version handshakes (:class:`HandshakeProbe`), which a session's
+:class:`HandshakeCache` answers once per host, port and version.
 
 A protocol's probe plan (in ``protocols/``) is a list of :data:`Probe`
-callables built from these: the request as the requirement declares it, a
-stand-in when the target has no URL of the needed scheme, and TLS version
-handshakes (:class:`HandshakeProbe`), which a session's :class:`HandshakeCache`
-answers once per host, port and version. Every probe is given how to connect
-(:meth:`Target.spec_for`) and, when it makes the requirement's request, what
-to send (:func:`requirement_request`).
+callables. Every probe is given how to connect (:meth:`Target.spec_for`) and,
+when it makes a request, what to send.
 """
 
 from __future__ import annotations
 
-import os
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
-from .._credentials import expand, merge
-from .._model import (
-    Exchange,
-    FailureKind,
-    HandshakeOutcome,
-    ProbeFailure,
-    Requirement,
-    TlsHandshake,
-)
+from .._model import Exchange, HandshakeOutcome, TlsHandshake
 from .endpoint import ClientTrust, Endpoint
-from .spec import ConnectionSpec, Request
+from .spec import ConnectionSpec
 from .tls import tls_handshake
 
 __all__ = [
-    "CORS_PREFLIGHT",
     "LEGACY_TLS_VERSIONS",
     "HandshakeCache",
     "HandshakeKey",
     "HandshakeProbe",
-    "Plan",
+    "Made",
     "Probe",
     "Target",
-    "declared_headers",
     "handshakes",
-    "missing",
-    "request_headers",
-    "requirement_request",
 ]
 
 
@@ -121,55 +105,7 @@ class Target:
 # another probe's answer).
 Made = Exchange | TlsHandshake | tuple[Exchange, ...] | None
 Probe = Callable[[], Made]
-# What a protocol sends for a requirement: (requirement, target, timeout) -> probes.
-Plan = Callable[[Requirement, Target, float], list[Probe]]
-
 LEGACY_TLS_VERSIONS = ("TLSv1", "TLSv1.1")
-# The role of the CORS preflight a browser application's request would cause,
-# made over the legacy protocol (Fetch §4.8).
-CORS_PREFLIGHT = "cors-preflight"
-
-
-def missing(role: str, requirement: Requirement, needs: str) -> Probe:
-    """A probe that records why it could not be made: the target lacks a URL."""
-
-    def probe() -> Exchange:
-        return Exchange(
-            role=role,
-            url="",
-            method=requirement.method,
-            offered="",
-            failure=ProbeFailure(
-                FailureKind.NOT_APPLICABLE,
-                f"the target has no {needs} URL, which the {requirement.protocol} requirement"
-                " is tested over",
-            ),
-        )
-
-    return probe
-
-
-def declared_headers(requirement: Requirement, target: Target) -> tuple[tuple[str, str], ...]:
-    """The headers the requirement's request carries, as declared (``${NAME}`` unexpanded).
-
-    With an ``origin``, the request is a browser application's: it carries
-    ``Origin`` (Fetch §3.1); without one, no ``Origin`` is sent unasked.
-    """
-    origin = (("Origin", requirement.origin),) if requirement.origin else ()
-    return merge(target.headers, requirement.headers, origin)
-
-
-def request_headers(requirement: Requirement, target: Target) -> tuple[tuple[str, str], ...]:
-    """The headers the requirement's request carries, ``${NAME}`` taken from the environment.
-
-    The glue checked, when the run started, that every variable named is set.
-    """
-    return expand(declared_headers(requirement, target), os.environ)
-
-
-def requirement_request(requirement: Requirement, target: Target) -> Request:
-    """The request the requirement declares, as the probes send it to ``target``."""
-    return Request(requirement.method, requirement.path, request_headers(requirement, target))
 
 
 _CONCLUSIVE = frozenset({HandshakeOutcome.ACCEPTED, HandshakeOutcome.REFUSED})

@@ -22,20 +22,25 @@ from .connection import USER_AGENT, Connection, Deadline, ProbeError, open_conne
 from .http1 import http1_headers, http1_roundtrip
 from .spec import ConnectionSpec, Request
 
-__all__ = ["TLS_UPGRADE", "TLS_UPGRADED", "tls_upgrade_exchanges"]
-
-TLS_UPGRADE = "tls-upgrade"  # OPTIONS * with Upgrade: TLS/1.x, over cleartext
-TLS_UPGRADED = "tls-upgraded"  # the request, over the connection upgraded to TLS
+__all__ = ["tls_upgrade_exchanges"]
 
 
 def tls_upgrade_exchanges(
-    spec: ConnectionSpec, request: Request, *, token: str, tls_minimum: str
+    spec: ConnectionSpec,
+    request: Request,
+    *,
+    token: str,
+    tls_minimum: str,
+    role: str,
+    upgraded_role: str,
 ) -> tuple[Exchange, ...]:
     """Upgrade a cleartext connection to TLS in-band (RFC 2817 §3.2-3.3), then make the request.
 
     ``token`` is what Upgrade asks for ("TLS/1.2"); the handshake offers
     ``tls_minimum`` and every later version, and verifies the certificate
     against the spec's trust for its server name, as a connection to https would.
+    ``role`` names the exchange of OPTIONS * asking for the upgrade, ``upgraded_role``
+    the request's over the connection upgraded to TLS.
     """
     deadline = Deadline(spec.timeout)
     # OPTIONS * names no resource (RFC 9112 §3.2.4): no base path.
@@ -54,9 +59,7 @@ def tls_upgrade_exchanges(
     )
     connection: Connection | None = None
     try:
-        with recording(
-            role=TLS_UPGRADE, url=server.url(""), method="OPTIONS", offer=asked
-        ) as record:
+        with recording(role=role, url=server.url(""), method="OPTIONS", offer=asked) as record:
             record.request_headers = options.headers
             connection = open_connection(spec, deadline)
             record.transport = connection.transport(spec.endpoint.scheme)
@@ -64,21 +67,29 @@ def tls_upgrade_exchanges(
         upgrade = record.exchange()
         if connection is None or upgrade.response is None or upgrade.response.status != 101:
             return (upgrade,)
-        return upgrade, _upgraded(connection, spec, request, token=token, tls_minimum=tls_minimum)
+        return upgrade, _upgraded(
+            connection, spec, request, token=token, tls_minimum=tls_minimum, role=upgraded_role
+        )
     finally:
         if connection is not None:
             connection.close()
 
 
 def _upgraded(
-    connection: Connection, spec: ConnectionSpec, request: Request, *, token: str, tls_minimum: str
+    connection: Connection,
+    spec: ConnectionSpec,
+    request: Request,
+    *,
+    token: str,
+    tls_minimum: str,
+    role: str,
 ) -> Exchange:
     """After the 101: the TLS handshake, the answer to OPTIONS *, then the request."""
     offer = Offer(("1.1",), True, tls_minimum=tls_minimum, tls_upgrade=token)
     endpoint = spec.endpoint
     sent = request.but(headers=http1_headers(endpoint, request))
     url = endpoint.url(request.path)
-    with recording(role=TLS_UPGRADED, url=url, method=request.method, offer=offer) as record:
+    with recording(role=role, url=url, method=request.method, offer=offer) as record:
         record.request_headers = sent.headers
         try:
             connection.start_tls(spec.trust.context(minimum=tls_minimum), spec.server_name)

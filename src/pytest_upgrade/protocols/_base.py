@@ -20,7 +20,8 @@ from .._model import Exchange, FailureKind, Observation, Refusal, Response
 from .._verdict import Verdict
 from ..grammar import parse_upgrade
 from ..probes.endpoint import ClientTrust
-from ..probes.target import Plan, Target
+from ..probes.target import Target
+from .pieces import Plan
 from .roles import UPGRADED
 
 __all__ = [

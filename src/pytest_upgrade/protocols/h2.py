@@ -12,16 +12,10 @@ from ..grammar import parse_upgrade
 from ..probes.endpoint import ClientTrust
 from ..probes.http1 import http1_exchange
 from ..probes.http2 import http2_exchange
-from ..probes.target import (
-    LEGACY_TLS_VERSIONS,
-    Probe,
-    Target,
-    handshakes,
-    missing,
-    requirement_request,
-)
+from ..probes.target import LEGACY_TLS_VERSIONS, Probe, Target, handshakes
 from ._base import Protocol, alpn_verdict, mention, no_response
-from .roles import LEGACY
+from .pieces import missing, requirement_request
+from .roles import LEGACY, UPGRADED
 
 __all__ = ["H2"]
 
@@ -29,14 +23,14 @@ __all__ = ["H2"]
 def _plan(requirement: Requirement, target: Target, timeout: float) -> list[Probe]:
     https = target.https
     if https is None:
-        return [missing("legacy", requirement, "https"), missing("upgraded", requirement, "https")]
+        return [missing(LEGACY, requirement, "https"), missing(UPGRADED, requirement, "https")]
     spec = target.spec_for(https, timeout)
     request = requirement_request(requirement, target)
     return [
         # An HTTP/1.1-only client: ALPN offers http/1.1 and nothing else.
-        partial(http1_exchange, spec, request, role="legacy", alpn=("http/1.1",)),
+        partial(http1_exchange, spec, request, role=LEGACY, alpn=("http/1.1",)),
         # A client that can do both, as browsers and httpx do; the server picks (RFC 9113 §3.2).
-        partial(http2_exchange, spec, request, role="upgraded", alpn=("h2", "http/1.1")),
+        partial(http2_exchange, spec, request, role=UPGRADED, alpn=("h2", "http/1.1")),
         *handshakes(spec, LEGACY_TLS_VERSIONS),
     ]
 
@@ -129,7 +123,7 @@ H2 = Protocol(
     token="h2",
     aliases=("HTTP/2",),
     mention=mention(r"HTTP/2(?:\.0)?|HTTP2|h2"),
-    roles=("legacy", "upgraded"),
+    roles=(LEGACY, UPGRADED),
     plan=_plan,
     judge_upgrade_field=_upgrade_field,
     judge_upgraded=_upgraded,

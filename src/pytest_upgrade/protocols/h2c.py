@@ -14,8 +14,9 @@ from .._verdict import Verdict
 from ..probes.endpoint import ClientTrust
 from ..probes.http1 import http1_exchange
 from ..probes.http2 import http2_exchange
-from ..probes.target import Probe, Target, missing, requirement_request
+from ..probes.target import Probe, Target
 from ._base import Protocol, mention, no_response, token_verdict
+from .pieces import missing, requirement_request
 from .roles import LEGACY, UPGRADED
 
 __all__ = ["H2C", "H2C_UPGRADE", "NO_HTTP2"]
@@ -43,14 +44,14 @@ def _upgrade_headers() -> list[tuple[str, str]]:
 def _plan(requirement: Requirement, target: Target, timeout: float) -> list[Probe]:
     http = target.http
     if http is None:
-        return [missing("legacy", requirement, "http"), missing("upgraded", requirement, "http")]
+        return [missing(LEGACY, requirement, "http"), missing(UPGRADED, requirement, "http")]
     spec = target.spec_for(http, timeout)
     request = requirement_request(requirement, target)
     upgrade = request.but(headers=(*request.headers, *_upgrade_headers()))
     return [
-        partial(http1_exchange, spec, request, role="legacy"),
-        partial(http2_exchange, spec, request, role="upgraded"),
-        partial(http1_exchange, spec, upgrade, role="h2c-upgrade"),
+        partial(http1_exchange, spec, request, role=LEGACY),
+        partial(http2_exchange, spec, request, role=UPGRADED),
+        partial(http1_exchange, spec, upgrade, role=H2C_UPGRADE),
     ]
 
 

@@ -31,9 +31,10 @@ from ..probes.endpoint import ClientTrust, Endpoint
 from ..probes.http1 import http1_exchange
 from ..probes.http2 import http2_exchange
 from ..probes.quic import aioquic_missing, h3_exchange
-from ..probes.target import Probe, Target, missing, requirement_request
+from ..probes.target import Probe, Target
 from ._base import Protocol, alpn_verdict, mention, no_response
-from .roles import LEGACY
+from .pieces import missing, requirement_request
+from .roles import LEGACY, UPGRADED
 
 __all__ = ["ADVERTISING_ROLES", "H3", "LEGACY_H2", "advertised_h3", "origin_host"]
 
@@ -95,7 +96,7 @@ def _endpoint_of(
 def _plan(requirement: Requirement, target: Target, timeout: float) -> list[Probe]:
     https = target.https
     if https is None:
-        return [missing(LEGACY, requirement, "https"), missing("upgraded", requirement, "https")]
+        return [missing(LEGACY, requirement, "https"), missing(UPGRADED, requirement, "https")]
     spec = target.spec_for(https, timeout)
     request = requirement_request(requirement, target)
     unsupported = aioquic_missing()
@@ -111,7 +112,7 @@ def _plan(requirement: Requirement, target: Target, timeout: float) -> list[Prob
         alternative, source = _endpoint_of([legacy_h2, legacy], https)
         if alternative is None or source is None:
             return Exchange(
-                role="upgraded",
+                role=UPGRADED,
                 url=https.url(requirement.path),
                 method=requirement.method,
                 offered="",
@@ -121,7 +122,7 @@ def _plan(requirement: Requirement, target: Target, timeout: float) -> list[Prob
                 ),
             )
         host = alternative.host or https.host
-        return h3_exchange(spec, request, role="upgraded", alternative=(host, alternative.port))
+        return h3_exchange(spec, request, role=UPGRADED, alternative=(host, alternative.port))
 
     first_try = _Once(upgraded)
 
@@ -141,7 +142,7 @@ def _plan(requirement: Requirement, target: Target, timeout: float) -> list[Prob
 
 def _cannot(https: Endpoint, requirement: Requirement, reason: str) -> Exchange:
     return Exchange(
-        role="upgraded",
+        role=UPGRADED,
         url=https.url(requirement.path),
         method=requirement.method,
         offered="HTTP/3 over QUIC, ALPN h3",
@@ -228,7 +229,7 @@ H3 = Protocol(
     token="h3",
     aliases=("HTTP/3",),
     mention=mention(r"HTTP/3(?:\.0)?|HTTP3|h3|QUIC"),
-    roles=(LEGACY, "upgraded", LEGACY_H2, DIRECT),
+    roles=(LEGACY, UPGRADED, LEGACY_H2, DIRECT),
     plan=_plan,
     judge_upgrade_field=_upgrade_field,
     judge_upgraded=_upgraded,

@@ -9,8 +9,10 @@ from .._model import Exchange, Observation, Refusal, Requirement, Response
 from .._verdict import Verdict
 from ..probes.endpoint import ClientTrust
 from ..probes.http1 import http1_exchange
-from ..probes.target import Probe, Target, requirement_request
+from ..probes.target import Probe, Target
 from ._base import Protocol, mention, no_response, versioned_verdict
+from .pieces import requirement_request
+from .roles import LEGACY, UPGRADED
 
 __all__ = ["HTTP11"]
 
@@ -21,8 +23,8 @@ def _plan(requirement: Requirement, target: Target, timeout: float) -> list[Prob
     return [
         # An HTTP/1.0 client offers no ALPN over TLS (no HTTP/1.0 client sends
         # "http/1.1" and then speaks 1.0): none, so any server can answer it.
-        partial(http1_exchange, spec, request, role="legacy", http_version="1.0", alpn=()),
-        partial(http1_exchange, spec, request, role="upgraded"),
+        partial(http1_exchange, spec, request, role=LEGACY, http_version="1.0", alpn=()),
+        partial(http1_exchange, spec, request, role=UPGRADED),
     ]
 
 
@@ -59,7 +61,7 @@ HTTP11 = Protocol(
     token="HTTP/1.1",
     aliases=(),
     mention=mention(r"HTTP/1\.1|HTTP/2(?:\.0)?"),
-    roles=("legacy", "upgraded"),
+    roles=(LEGACY, UPGRADED),
     plan=_plan,
     judge_upgrade_field=_upgrade_field,
     judge_upgraded=_upgraded,

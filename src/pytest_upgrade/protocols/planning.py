@@ -21,9 +21,10 @@ from .._credentials import Headers, shown_headers
 from .._model import AnsweredBy, Exchange, Observation, Requirement, TlsHandshake
 from ..grammar.cors import preflight_request_headers
 from ..probes.engine import ProbePlan
-from ..probes.target import CORS_PREFLIGHT, Made, Probe, Target, declared_headers
+from ..probes.target import Made, Probe, Target
 from . import protocol_for
-from .roles import LEGACY
+from .pieces import declared_headers
+from .roles import CORS_PREFLIGHT, LEGACY
 
 __all__ = ["AnswerRecord", "Circumstances", "assemble", "plan_probes"]
 

@@ -19,8 +19,8 @@ from .._verdict import Verdict
 from ..probes.endpoint import TLS_VERSIONS, ClientTrust
 from ..probes.http1 import http1_exchange
 from ..probes.http2 import http2_exchange
-from ..probes.target import Plan, Probe, Target, handshakes, missing, requirement_request
-from ..probes.tls_upgrade import TLS_UPGRADE, TLS_UPGRADED, tls_upgrade_exchanges
+from ..probes.target import Probe, Target, handshakes
+from ..probes.tls_upgrade import tls_upgrade_exchanges
 from ._base import (
     ClientOptions,
     Enforcement,
@@ -32,8 +32,15 @@ from ._base import (
     version_tuple,
     versioned_verdict,
 )
+from .pieces import Plan, missing, requirement_request
+from .roles import LEGACY, UPGRADED
 
-__all__ = ["TLS12", "TLS13"]
+__all__ = ["TLS12", "TLS13", "TLS_UPGRADE", "TLS_UPGRADED"]
+
+# The in-band upgrade (RFC 2817 §3.2): OPTIONS * with Upgrade: TLS/1.x over cleartext,
+# then the request over the connection upgraded to TLS.
+TLS_UPGRADE = "tls-upgrade"
+TLS_UPGRADED = "tls-upgraded"
 
 
 def _plan_for(token: str, ssl_version: str) -> Plan:
@@ -42,19 +49,25 @@ def _plan_for(token: str, ssl_version: str) -> Plan:
         probes: list[Probe] = []
         if target.http is not None:
             cleartext = target.spec_for(target.http, timeout)
-            probes.append(partial(http1_exchange, cleartext, request, role="legacy"))
+            probes.append(partial(http1_exchange, cleartext, request, role=LEGACY))
             if target.in_band_tls:
                 # RFC 2817 §3.2: the in-band upgrade a 426 naming TLS/1.x points to
                 # (the bundled server makes one only when told to: tls_upgrade).
                 upgrade = partial(
-                    tls_upgrade_exchanges, cleartext, request, token=token, tls_minimum=ssl_version
+                    tls_upgrade_exchanges,
+                    cleartext,
+                    request,
+                    token=token,
+                    tls_minimum=ssl_version,
+                    role=TLS_UPGRADE,
+                    upgraded_role=TLS_UPGRADED,
                 )
                 probes.append(upgrade)
         else:
-            probes.append(missing("legacy", requirement, "cleartext (http)"))
+            probes.append(missing(LEGACY, requirement, "cleartext (http)"))
         https = target.https
         if https is None:
-            probes.append(missing("upgraded", requirement, "https"))
+            probes.append(missing(UPGRADED, requirement, "https"))
             return probes
         spec = target.spec_for(https, timeout)
         below = tuple(v for v in TLS_VERSIONS if TLS_VERSIONS[v] < TLS_VERSIONS[ssl_version])
@@ -65,7 +78,7 @@ def _plan_for(token: str, ssl_version: str) -> Plan:
                 http2_exchange,
                 spec,
                 request,
-                role="upgraded",
+                role=UPGRADED,
                 tls_minimum=ssl_version,
                 http1_fallback=True,
             )
@@ -165,7 +178,7 @@ def _tls(version: str, *, names: str) -> Protocol:
         token=token,
         aliases=(ssl_version,),
         mention=mention(names),
-        roles=("legacy", "upgraded", TLS_UPGRADE, TLS_UPGRADED),
+        roles=(LEGACY, UPGRADED, TLS_UPGRADE, TLS_UPGRADED),
         plan=_plan_for(token, ssl_version),
         judge_upgrade_field=_upgrade_field_for(minimum),
         judge_upgraded=_upgraded_for(minimum),

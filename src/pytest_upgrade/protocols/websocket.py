@@ -13,9 +13,10 @@ from .._verdict import Verdict
 from ..grammar import UNASSIGNED_WEBSOCKET_VERSION
 from ..probes.endpoint import Endpoint
 from ..probes.http1 import http1_exchange
-from ..probes.target import Probe, Target, requirement_request
+from ..probes.target import Probe, Target
 from ..probes.websocket_offer import WebSocketOffer, handshake_headers, split_protocols
 from ._base import Protocol, mention, token_verdict
+from .pieces import requirement_request
 from .roles import LEGACY, UPGRADED
 
 __all__ = ["UPGRADED_WS", "VERSION_PROBE", "WEBSOCKET", "WEBSOCKET_H2"]
@@ -48,11 +49,11 @@ def _plan(requirement: Requirement, target: Target, timeout: float) -> list[Prob
 
     probes: list[Probe] = [
         # A plain GET, as a client that does not know the route is a WebSocket sends.
-        partial(http1_exchange, spec, plain_get, role="legacy"),
-        handshake(websocket_handshake, primary, "upgraded"),
+        partial(http1_exchange, spec, plain_get, role=LEGACY),
+        handshake(websocket_handshake, primary, UPGRADED),
     ]
     if target.https is not None and target.http is not None:
-        probes.append(handshake(websocket_handshake, target.http, "upgraded-ws"))
+        probes.append(handshake(websocket_handshake, target.http, UPGRADED_WS))
     if target.https is not None:
         from ..probes.websocket_h2 import websocket_over_h2  # noqa: PLC0415 (as above)
 
@@ -74,7 +75,7 @@ def _plan(requirement: Requirement, target: Target, timeout: float) -> list[Prob
             ("Sec-WebSocket-Version", UNASSIGNED_WEBSOCKET_VERSION),
         )
     )
-    probes.append(partial(http1_exchange, spec, version_probe, role="version-probe"))
+    probes.append(partial(http1_exchange, spec, version_probe, role=VERSION_PROBE))
     return probes
 
 

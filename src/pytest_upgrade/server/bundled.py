@@ -47,7 +47,6 @@ import ssl
 import threading
 import time
 from collections.abc import Callable
-from traceback import format_exception
 from types import TracebackType
 from typing import Literal, cast
 
@@ -57,7 +56,7 @@ from hypercorn.typing import (
     ASGIFramework,
     WSGIFramework,
 )
-from hypercorn.utils import LifespanFailureError, LifespanTimeoutError, is_asgi
+from hypercorn.utils import is_asgi
 
 from ..probes.quic import aioquic_missing
 from ..probes.target import Target
@@ -71,9 +70,9 @@ from .recording import (
     RecordingASGI,
     RecordingWSGI,
     app_error,
-    one_line,
     summary,
 )
+from .startup import failure_message, failure_traceback
 from .virtual_host import VirtualHostASGI, VirtualHostWSGI, check_virtual_host
 
 __all__ = ["ServerStartError", "UpgradeServer"]
@@ -261,13 +260,13 @@ class UpgradeServer:
 
         if self._settled.wait(self._startup_timeout) and self._ready.is_set():
             return
-        message = self._start_failure_message()
+        message = failure_message(self._failure, self._lifespan, self._startup_timeout)
         try:
             self._halt(_ABORT_TIMEOUT, graceful=False)
         except RuntimeError as exc:  # the app blocks the event loop
             message = f"{message}; {exc}"
         cause = self._lifespan.startup_exception or self._failure
-        raise ServerStartError(message, self._start_failure_traceback()) from cause
+        raise ServerStartError(message, failure_traceback(self._failure, self._lifespan)) from cause
 
     def stop(self, timeout: float = 5.0) -> None:
         """Shut down within ``timeout`` seconds; idempotent, also after a failed start."""
@@ -388,33 +387,6 @@ class UpgradeServer:
             finally:
                 self._settled.set()
 
-    def _start_failure_message(self) -> str:
-        failure = self._failure
-        if isinstance(failure, StartupAbortedError):
-            return str(failure)
-        if isinstance(failure, LifespanFailureError):
-            detail = _last_line(self._lifespan.failed_message or "") or "(no message)"
-            return f"the app failed to start: {detail}"
-        timeout = self._startup_timeout
-        raise_it = f' (raise it: upgrade_server_options={{"startup_timeout": {timeout * 3:g}}})'
-        if isinstance(failure, LifespanTimeoutError) or (
-            failure is None and self._lifespan.startup_received
-        ):
-            return f"the app did not complete lifespan startup within {timeout} s{raise_it}"
-        if failure is not None:
-            return f"hypercorn failed to start: {summary(failure)}"
-        return f"the server did not start within {timeout} s{raise_it}"
-
-    def _start_failure_traceback(self) -> str:
-        """The app's traceback of a failed start, when there is one ("" otherwise)."""
-        failed = self._lifespan.failed_message or ""
-        if isinstance(self._failure, LifespanFailureError) and "\n" in failed.strip():
-            return failed  # Starlette sends its traceback as the failure message
-        exception = self._lifespan.startup_exception
-        if exception is not None:
-            return "".join(format_exception(exception))
-        return ""
-
     # -- stopping -------------------------------------------------------------
 
     def _halt(self, timeout: float, *, graceful: bool) -> None:
@@ -445,12 +417,3 @@ class UpgradeServer:
     def _close_sockets(self) -> None:
         for sock in self._sockets:
             sock.close()
-
-
-def _last_line(message: str) -> str:
-    """The cause in one line: a traceback's last line ("RuntimeError: ..."), else the text."""
-    lines = [line.strip() for line in message.strip().splitlines() if line.strip()]
-    if len(lines) > 1 and lines[0].startswith("Traceback"):
-        return lines[-1]
-    text = one_line(message)
-    return f"lifespan.startup.failed: {text}" if text else ""
