@@ -1,6 +1,8 @@
-"""The session's lifecycle: the run's options and ini values (validated once into
-:class:`Settings` by the pure :func:`read_settings`), the probe engine and what is
-probed ahead, the session's collector (``glue.session``), and closing them."""
+"""The session's lifecycle: its options and ini values (what is tested, how it is
+probed and judged), the run's settings (validated once into :class:`Settings` by the
+pure :func:`read_settings`, with the options :mod:`.collection` and :mod:`.reports`
+register), the probe engine and what is probed ahead, the session's collector
+(``glue.session``), and closing them."""
 
 from __future__ import annotations
 
@@ -26,8 +28,8 @@ from .workers import controller_as_of, send_as_of
 __all__: list[str] = []  # a pytest plugin: hooks only
 
 
-# Over 60 lines: one declarative list of every option and ini value, kept in
-# the order --help shows them.
+# Over 60 lines: one declarative list of the session's options and ini values,
+# kept in the order --help shows them.
 def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("upgrade", "426 Upgrade Required compliance (pytest-upgrade)")
     group.addoption(
@@ -103,14 +105,6 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="do not run these check ids (comma-separated, repeatable).",
     )
     group.addoption(
-        "--upgrade-require",
-        metavar="REQUIREMENT",
-        action="append",
-        default=[],
-        help='a requirement to check, as in upgrade_requirements: "h2 /v2/orders",'
-        ' "HTTP/1.1 /legacy after=2027-03-01" (repeatable).',
-    )
-    group.addoption(
         "--upgrade-as-of",
         metavar="YYYY-MM-DD",
         help="evaluate deadlines (after=) as of this date instead of today (UTC),"
@@ -135,11 +129,6 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         " files, the default) or 'all' (marked tests too: only when no test body has a side"
         " effect a later probe depends on).",
     )
-    group.addoption(
-        "--upgrade-report",
-        metavar="PATH",
-        help="write the compliance results as JSON to PATH.",
-    )
     parser.addini("upgrade_app", "ASGI or WSGI app for the bundled server (module:attribute).")
     parser.addini(
         "upgrade_target",
@@ -149,12 +138,6 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addini(
         "upgrade_targets",
         "live deployments to test, one per line, as in --upgrade-targets-file.",
-        type="linelist",
-    )
-    parser.addini(
-        "upgrade_requirements",
-        "requirements to check, one per line: PROTOCOL [PATH] [method=M] [after=YYYY-MM-DD]"
-        ' [header="Name: value"]; each becomes a test.',
         type="linelist",
     )
     parser.addini(
