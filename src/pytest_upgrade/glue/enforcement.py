@@ -18,7 +18,8 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from .._requirements import canonical_protocol
-from ..server.enforce import ENFORCEABLE, Enforcer, Refused
+from ..protocols import ENFORCEABLE
+from ..server.enforce import Enforcer, Refused
 from .keys import ENFORCER, REFUSED
 from .workers import is_xdist_worker
 

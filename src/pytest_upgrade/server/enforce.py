@@ -29,12 +29,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .._model import Refusal
-from ..protocols import ENFORCEABLE, protocol_for
+from ..protocols import protocol_for
 from .body import discard_body, discard_wsgi_input
 from .cors import asgi_cors_fields, is_preflight, wsgi_cors_fields
 
 __all__ = [
-    "ENFORCEABLE",
     "Enforcer",
     "Refused",
     "enforcing_app",
