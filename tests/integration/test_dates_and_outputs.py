@@ -132,7 +132,7 @@ CLOCK_AT_MIDNIGHT = """
 import datetime as dt
 import types
 
-from pytest_upgrade.glue import options
+from pytest_upgrade.glue import lifecycle
 
 
 class _Clock(dt.datetime):
@@ -149,11 +149,11 @@ def pytest_configure(config):
     worker = hasattr(config, "workerinput")
     _Clock.moment = dt.datetime(2026, 12, 2 if worker else 1, 0 if worker else 23,
                                 0 if worker else 59, 1 if worker else 59, tzinfo=dt.UTC)
-    options.dt = types.SimpleNamespace(datetime=_Clock, date=dt.date, UTC=dt.UTC)
+    lifecycle.dt = types.SimpleNamespace(datetime=_Clock, date=dt.date, UTC=dt.UTC)
 
 
 def pytest_unconfigure(config):
-    options.dt = dt
+    lifecycle.dt = dt
 """
 AT_MIDNIGHT = """
 import pytest
