@@ -15,6 +15,7 @@ import re
 from collections.abc import Mapping, Sequence
 
 from .model import (
+    TOP_TARGETS,
     as_of,
     deadline_entries,
     describe,
@@ -36,8 +37,6 @@ __all__ = ["render_markdown"]
 # How many failing requirements and deadlines are shown before the fold.
 TOP_FAILURES = 5
 TOP_DEADLINES = 3
-# Targets named under the heading; more are counted, each named in the table.
-TOP_TARGETS = 3
 # GitHub keeps at most 1 MiB of a step's summary: long lists stop well before.
 MAX_LISTED = 200
 

@@ -19,6 +19,7 @@ from .schema import Check, Document, Entry, Result, RunCounts
 from .verdicts import GATED, HOLDING, OUTCOMES, VERDICTS, WORST_FIRST
 
 __all__ = [
+    "TOP_TARGETS",
     "as_of",
     "check_counts",
     "check_ids",
@@ -91,6 +92,10 @@ def check_ids(entries: Iterable[Entry]) -> list[str]:
 def natural_sorted(texts: Iterable[str]) -> list[str]:
     """In natural order: "n2" before "n10"."""
     return sorted(texts, key=natural_key)
+
+
+# Targets a report for people names in its headline; more are counted, the list folded.
+TOP_TARGETS = 3
 
 
 def targets(entries: Iterable[Entry]) -> list[str]:
