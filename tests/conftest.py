@@ -14,6 +14,8 @@ import httpcore  # noqa: F401  (see below)
 import pytest
 import trustme
 
+from support.matrix_servers import stop
+
 # pytester's in-process runs drop modules first imported during a run; httpx
 # caches httpcore's exception classes on first use, and a second copy of
 # httpcore imported later no longer matches them. Importing it here, before
@@ -85,12 +87,7 @@ class _LiveServers:
 
     def close(self) -> None:
         for process in self._processes:
-            process.terminate()
-            try:
-                process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+            stop(process)
             if process.stderr is not None:
                 process.stderr.close()
         for sock in self._sockets:

@@ -17,7 +17,7 @@ __all__: list[str] = []  # the entry point: it names the plugin modules
 # In this order: hooks of modules listed later run first (pluggy calls the
 # last registered first), as they did when the first four were one module.
 pytest_plugins = [
-    "pytest_upgrade.glue.options",
+    "pytest_upgrade.glue.lifecycle",
     "pytest_upgrade.glue.collection",
     "pytest_upgrade.glue.fixtures",
     "pytest_upgrade.glue.runtest",

@@ -7,17 +7,7 @@ from typing import Any
 
 import pytest
 
-# The suites pytester writes are configured as a careful user's would be:
-# pytest-asyncio's loop scope set, and should-level findings shown as warnings
-# (the outer run's filterwarnings=error would otherwise turn them into errors).
-INNER_INI = """
-[pytest]
-# hypothesis's plugin imports hypothesis at every inner run's end (~1 s).
-addopts = -p no:hypothesispytest
-asyncio_default_fixture_loop_scope = function
-filterwarnings =
-    default::pytest_upgrade.PytestUpgradeWarning
-"""
+from support.apps import INNER_INI
 
 
 @pytest.fixture(autouse=True)

@@ -96,13 +96,11 @@ def test_orders():
 """
 
 
-@pytest.mark.parametrize("xdist", [False, True], ids=["plain", "xdist"])
-def test_a_check_that_raises_is_an_error_in_every_report(
-    pytester: pytest.Pytester, xdist: bool
-) -> None:
+def test_a_check_that_raises_is_an_error_in_every_report(pytester: pytest.Pytester) -> None:
+    # Under xdist an error reaches every report as test_every_result.py's crashing probe does.
     pytester.makeconftest(conftest_source(legacy_status=200) + BROKEN_CHECK)
     pytester.makepyfile(test_suite=ONE)
-    result = run(pytester, "-rA", *REPORTS, "--junitxml=j.xml", xdist=xdist)
+    result = run(pytester, "-rA", *REPORTS, "--junitxml=j.xml")
     result.assert_outcomes(errors=1)
     result.stdout.fnmatch_lines(
         [
@@ -134,7 +132,7 @@ CLOCK_AT_MIDNIGHT = """
 import datetime as dt
 import types
 
-from pytest_upgrade.glue import options
+from pytest_upgrade.glue import lifecycle
 
 
 class _Clock(dt.datetime):
@@ -151,11 +149,11 @@ def pytest_configure(config):
     worker = hasattr(config, "workerinput")
     _Clock.moment = dt.datetime(2026, 12, 2 if worker else 1, 0 if worker else 23,
                                 0 if worker else 59, 1 if worker else 59, tzinfo=dt.UTC)
-    options.dt = types.SimpleNamespace(datetime=_Clock, date=dt.date, UTC=dt.UTC)
+    lifecycle.dt = types.SimpleNamespace(datetime=_Clock, date=dt.date, UTC=dt.UTC)
 
 
 def pytest_unconfigure(config):
-    options.dt = dt
+    lifecycle.dt = dt
 """
 AT_MIDNIGHT = """
 import pytest
@@ -242,15 +240,18 @@ def test_markdown_keeps_the_asterisks_of_a_path(pytester: pytest.Pytester) -> No
 # -- report paths that cannot be written --------------------------------------------------
 
 
+# Each unwritable path once, and one of them under xdist too (the controller
+# writes the report; the kind of path is not the workers' concern).
 @pytest.mark.parametrize(
-    ("path", "reason"),
+    ("xdist", "path", "reason"),
     [
-        ("pytest.ini/x.json", "Not a directory (pytest.ini is a file)"),
-        (".", "Is a directory"),
-        ("/proc/x.json", "*"),
+        pytest.param(False, "pytest.ini/x.json", "Not a directory (pytest.ini is a file)"),
+        pytest.param(False, ".", "Is a directory"),
+        pytest.param(False, "/proc/x.json", "*"),
+        pytest.param(True, "pytest.ini/x.json", "Not a directory (pytest.ini is a file)"),
     ],
+    ids=["plain-file-as-directory", "plain-directory", "plain-proc", "xdist-file-as-directory"],
 )
-@pytest.mark.parametrize("xdist", [False, True], ids=["plain", "xdist"])
 def test_an_unwritable_json_report_is_one_line_and_exit_4(
     pytester: pytest.Pytester,
     monkeypatch: pytest.MonkeyPatch,

@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from support.apps import conftest_source
+from support.apps import STARTUP_FAILS, conftest_source
 
 STRICT_WARNINGS = (
     "-W",
@@ -266,18 +266,7 @@ def test_aborted_session_leaves_nothing_behind(pytester: pytest.Pytester, name: 
 
 def test_app_that_does_not_start_leaves_nothing_behind(pytester: pytest.Pytester) -> None:
     pytester.makeconftest(
-        """
-import pytest
-
-async def app(scope, receive, send):
-    if scope["type"] == "lifespan":
-        await receive()
-        await send({"type": "lifespan.startup.failed", "message": "database unreachable"})
-
-@pytest.fixture(scope="session")
-def upgrade_app():
-    return app
-"""
+        STARTUP_FAILS
         + _measuring_conftest(warmup=1)
         .replace("def _record_ca_dir", "def _unused")
         .replace("autouse=True", "autouse=False")

@@ -11,7 +11,7 @@ import json
 
 import pytest
 
-from support.apps import app_source, conftest_source
+from support.apps import STARTUP_FAILS, app_source, conftest_source
 
 MARKED_TEST = """
 import pytest
@@ -214,20 +214,7 @@ def test_no_app_is_an_error_with_its_cause(pytester: pytest.Pytester) -> None:
 
 
 def test_app_startup_failure_is_an_error(pytester: pytest.Pytester) -> None:
-    pytester.makeconftest(
-        """
-import pytest
-
-async def app(scope, receive, send):
-    if scope["type"] == "lifespan":
-        await receive()
-        await send({"type": "lifespan.startup.failed", "message": "database unreachable"})
-
-@pytest.fixture(scope="session")
-def upgrade_app():
-    return app
-"""
-    )
+    pytester.makeconftest(STARTUP_FAILS)
     pytester.makepyfile(test_suite=MARKED_TEST)
     result = pytester.runpytest("-p", "no:cacheprovider")
     result.assert_outcomes(errors=1)

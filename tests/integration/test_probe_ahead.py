@@ -20,6 +20,7 @@ from typing import Any
 
 import pytest
 
+from support.apps import INNER_INI
 from support.hostile import hostile_server, read_head
 from support.raw_servers import h2c_endpoint, refusal, response
 
@@ -29,13 +30,6 @@ REQUIREMENTS = (
     "--upgrade-require=h2c /c",
 )
 AS_OF = "--upgrade-as-of=2026-01-01"
-INNER_INI = """
-[pytest]
-addopts = -p no:hypothesispytest
-asyncio_default_fixture_loop_scope = function
-filterwarnings =
-    default::pytest_upgrade.PytestUpgradeWarning
-"""
 
 
 @dataclass

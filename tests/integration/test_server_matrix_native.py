@@ -40,6 +40,7 @@ from support.matrix_servers import (
     start_caddy,
     start_nginx,
 )
+from support.observations import ON_THE_426
 
 APP_SERVERS = str(pathlib.Path(__file__).parents[1] / "support" / "matrix_python_app_servers.py")
 
@@ -400,19 +401,7 @@ def http(running: Running, index: int) -> str:
     return f"http://127.0.0.1:{running.ports[index]}"
 
 
-REFUSAL_SKIPPED = dict.fromkeys(
-    (
-        "upgrade-present",
-        "upgrade-syntax",
-        "upgrade-names-required",
-        "connection-upgrade",
-        "problem-media-type",
-        "problem-body",
-        "problem-actionable",
-        "not-cacheable",
-    ),
-    "skipped",
-)
+REFUSAL_SKIPPED = dict.fromkeys(ON_THE_426, "skipped")
 
 
 # -- nginx 1.22 ----------------------------------------------------------------------

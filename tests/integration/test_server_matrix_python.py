@@ -28,6 +28,7 @@ from support.matrix_servers import (
     run_plugin,
     start,
 )
+from support.observations import ON_THE_426
 
 SUPPORT = pathlib.Path(__file__).parents[1] / "support"
 APP_SERVERS = str(SUPPORT / "matrix_python_app_servers.py")
@@ -105,19 +106,7 @@ UPGRADED_PASS = {
 # its HTTP/2 SETTINGS do not enable the extended CONNECT protocol.
 NO_WEBSOCKET_OVER_H2 = {"websocket-over-h2": "skipped"}
 
-REFUSAL_SKIPPED = dict.fromkeys(
-    (
-        "upgrade-present",
-        "upgrade-syntax",
-        "upgrade-names-required",
-        "connection-upgrade",
-        "problem-media-type",
-        "problem-body",
-        "problem-actionable",
-        "not-cacheable",
-    ),
-    "skipped",
-)
+REFUSAL_SKIPPED = dict.fromkeys(ON_THE_426, "skipped")
 
 
 def test_uvicorn(

@@ -36,6 +36,8 @@ import httpx
 import pytest
 import trustme
 
+from support.matrix_servers import stop
+
 START_TIMEOUT = 20.0
 
 # -- starting and stopping third-party servers ---------------------------------
@@ -73,13 +75,7 @@ def _wait_ready(process: subprocess.Popen[bytes], stderr: pathlib.Path, name: st
 
 
 def _stop(process: subprocess.Popen[bytes]) -> None:
-    if process.poll() is None:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+    stop(process)
     if process.stdout is not None:
         process.stdout.close()
 

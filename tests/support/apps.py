@@ -93,3 +93,30 @@ def upgrade_app():
 def conftest_source(**changes: Any) -> str:
     """A conftest.py that serves the app with ``changes`` through the upgrade_app fixture."""
     return app_source(**changes) + FIXTURE
+
+
+# A conftest whose app fails its lifespan startup: the bundled server never starts.
+STARTUP_FAILS = """
+import pytest
+
+async def app(scope, receive, send):
+    if scope["type"] == "lifespan":
+        await receive()
+        await send({"type": "lifespan.startup.failed", "message": "database unreachable"})
+
+@pytest.fixture(scope="session")
+def upgrade_app():
+    return app
+"""
+
+# The ini of the suites pytester writes, as a careful user's would be:
+# pytest-asyncio's loop scope set, and should-level findings shown as warnings
+# (the outer run's filterwarnings=error would otherwise turn them into errors).
+INNER_INI = """
+[pytest]
+# hypothesis's plugin imports hypothesis at every inner run's end (~1 s).
+addopts = -p no:hypothesispytest
+asyncio_default_fixture_loop_scope = function
+filterwarnings =
+    default::pytest_upgrade.PytestUpgradeWarning
+"""

@@ -32,6 +32,18 @@ OBSERVED_AT = dt.datetime(2026, 6, 1, 12, 0, tzinfo=dt.UTC)
 TLS_HTTP11 = Transport("https", "TLSv1.3", "http/1.1")
 TLS_H2 = Transport("https", "TLSv1.3", "h2")
 
+# The checks that read the 426 itself; none of them can pass without one.
+ON_THE_426 = (
+    "upgrade-present",
+    "upgrade-syntax",
+    "upgrade-names-required",
+    "connection-upgrade",
+    "problem-media-type",
+    "problem-body",
+    "problem-actionable",
+    "not-cacheable",
+)
+
 _REASONS = {
     101: "Switching Protocols",
     200: "OK",

@@ -32,6 +32,7 @@ from pytest_upgrade.checks.catalogue import REGISTRY, checks_for, run_checks
 from pytest_upgrade.checks.registry import Check, Phase
 from support.observations import (
     OBSERVED_AT,
+    ON_THE_426,
     TLS_H2,
     TLS_HTTP11,
     exchange,
@@ -183,17 +184,6 @@ H2_CHECKS = [
 # Judged only for a requirement with an origin (tests/unit/test_cors_checks.py).
 CORS_CHECKS = ("cors-on-refusal", "cors-preflight-not-refused")
 
-# The checks that read the 426 itself; none of them can pass without one.
-ON_THE_426 = [
-    "upgrade-present",
-    "upgrade-syntax",
-    "upgrade-names-required",
-    "connection-upgrade",
-    "problem-media-type",
-    "problem-body",
-    "problem-actionable",
-    "not-cacheable",
-]
 HEADER_CHECKS = [
     "upgrade-present",
     "upgrade-syntax",

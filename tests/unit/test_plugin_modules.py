@@ -1,5 +1,5 @@
 """The plugin modules pytest imports through ``pytest_plugins`` are not imported before;
-``report/`` imports no pytest.
+``report/`` imports no pytest; ``glue.keys`` holds only keys several modules read.
 
 pytest rewrites the asserts of every module listed in ``pytest_plugins`` and
 must import it itself; pytest 8.3 warns ("Module already imported so cannot
@@ -54,3 +54,17 @@ def test_the_report_package_knows_no_pytest() -> None:
         )
     }
     assert {(file, name) for file, name in imported if name in {"pytest", "_pytest"}} == set()
+
+
+def test_each_shared_key_is_read_by_several_modules() -> None:
+    # glue.keys holds what several features read; a key one module uses lives there.
+    from pytest_upgrade.glue import keys
+
+    glue = pathlib.Path(keys.__file__).parent
+    readers: dict[str, set[str]] = {name: set() for name in keys.__all__}
+    for path in glue.glob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ImportFrom) and node.module == "keys" and node.level == 1:
+                for alias in node.names:
+                    readers[alias.name].add(path.stem)
+    assert {name: sorted(found) for name, found in readers.items() if len(found) < 2} == {}

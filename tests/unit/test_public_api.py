@@ -126,6 +126,37 @@ def test_an_exported_name_has_one_import_path_the_package(name: str) -> None:
     assert others == []
 
 
+def _all_of(module: str) -> list[str] | None:
+    names = getattr(importlib.import_module(module), "__all__", None)
+    return None if names is None else list(names)
+
+
+@pytest.mark.parametrize("module", [m for m in _public_modules() if _all_of(m) is not None])
+def test_every_name_in_a_public_modules_all_exists(module: str) -> None:
+    names = _all_of(module) or []
+    assert [n for n in names if not hasattr(importlib.import_module(module), n)] == []
+    assert len(set(names)) == len(names)
+
+
+def test_a_name_is_in_the_all_of_one_public_module() -> None:
+    """One import path per name: no object is listed by two modules' ``__all__``.
+
+    A package may list what its own submodules define (``pytest_upgrade``,
+    ``grammar``: the httpx pattern); no other module passes a name on.
+    """
+    listed: dict[tuple[str, int], list[str]] = {}
+    for module in _public_modules():
+        for name in _all_of(module) or []:
+            value = getattr(importlib.import_module(module), name)
+            listed.setdefault((name, id(value)), []).append(module)
+    doubles = {
+        name: modules
+        for (name, _), modules in listed.items()
+        if len([m for m in modules if not any(o.startswith(m + ".") for o in modules)]) > 1
+    }
+    assert doubles == {}
+
+
 def test_the_docs_import_exported_names_from_the_package() -> None:
     wrong = []
     for page in sorted(DOCS.rglob("*.md")):

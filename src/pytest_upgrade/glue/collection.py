@@ -1,5 +1,6 @@
-"""Collection: the ``requires_upgrade`` marker, and requirements from markers and
-declarative lines become items."""
+"""Collection: the ``requires_upgrade`` marker, ``--upgrade-require`` and the
+``upgrade_requirements`` ini lines; requirements from markers and declarative lines
+become items."""
 
 from __future__ import annotations
 
@@ -29,6 +30,24 @@ _DEPLOYMENT = "upgrade_deployment"
 
 def _one_of(names: tuple[str, ...]) -> str:
     return ", ".join(map(repr, names[:-1])) + f" or {names[-1]!r}"
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("upgrade")
+    group.addoption(
+        "--upgrade-require",
+        metavar="REQUIREMENT",
+        action="append",
+        default=[],
+        help='a requirement to check, as in upgrade_requirements: "h2 /v2/orders",'
+        ' "HTTP/1.1 /legacy after=2027-03-01" (repeatable).',
+    )
+    parser.addini(
+        "upgrade_requirements",
+        "requirements to check, one per line: PROTOCOL [PATH] [method=M] [after=YYYY-MM-DD]"
+        ' [header="Name: value"]; each becomes a test.',
+        type="linelist",
+    )
 
 
 def pytest_configure(config: pytest.Config) -> None:

@@ -1,5 +1,7 @@
 """The fixtures: the app, the bundled server, the target, the probes of a marked
-test, and the ``upgrade`` fixture its body gets.
+test, and the ``upgrade`` fixture its body gets; the options of the app
+(``--upgrade-app``) and of a marked test's evaluation policy (``--upgrade-strict``,
+``--upgrade-require-all-checks``, ``--upgrade-checks``, ``--upgrade-skip-checks``).
 """
 
 from __future__ import annotations
@@ -46,7 +48,55 @@ _PROPERTIES = pytest.StashKey[list[tuple[str, object]]]()
 _KEEP_ALIVE_FLOOR = 5.0
 
 
-__all__ = []  # a pytest plugin: fixtures only
+__all__ = []  # a pytest plugin: fixtures and hooks only
+
+
+# The app the bundled server runs, and the evaluation policy of a marked test
+# (read into the settings by glue.settings.read_settings).
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("upgrade")
+    group.addoption(
+        "--upgrade-app",
+        metavar="MODULE:ATTRIBUTE",
+        help="ASGI or WSGI app the bundled server runs (instead of the upgrade_app fixture).",
+    )
+    group.addoption(
+        "--upgrade-strict",
+        action="store_true",
+        default=None,
+        help="should-level findings fail the test instead of warning.",
+    )
+    group.addoption(
+        "--upgrade-require-all-checks",
+        action="store_true",
+        default=None,
+        help="a must-check that could not run (skipped) fails the test instead of being"
+        " listed as not run.",
+    )
+    group.addoption(
+        "--upgrade-checks",
+        metavar="IDS",
+        action="append",
+        default=[],
+        help="run only these check ids (comma-separated, repeatable).",
+    )
+    group.addoption(
+        "--upgrade-skip-checks",
+        metavar="IDS",
+        action="append",
+        default=[],
+        help="do not run these check ids (comma-separated, repeatable).",
+    )
+    parser.addini("upgrade_app", "ASGI or WSGI app for the bundled server (module:attribute).")
+    parser.addini(
+        "upgrade_strict", "should-level findings fail the test.", type="bool", default=False
+    )
+    parser.addini(
+        "upgrade_require_all_checks",
+        "a must-check that could not run fails the test.",
+        type="bool",
+        default=False,
+    )
 
 
 def _load_app(spec: str, invocation_dir: pathlib.Path) -> object:

@@ -1,7 +1,18 @@
-"""What the plugin modules keep on pytest's config and items, shared between them.
+"""The stash keys and constants that several features read (a key one feature uses
+lives in that feature's module: ``glue.ahead.AHEAD``, ``glue.gating.GATE``, ...).
 
-Kept apart so that the plugin modules need not import one another (pytest
-imports each itself, through ``pytest_plugins``, to rewrite its asserts).
+Each is here because a feature listed earlier in ``plugin.pytest_plugins`` reads
+what a later one owns, and a plugin module never imports another (pytest imports
+each itself, first, to rewrite its asserts; tests/unit/test_plugin_modules.py):
+
+* ``MARKER``, ``REQUIREMENTS``, ``INVALID``, ``ITEM_TARGET``, ``ITEM_DEPLOYMENT``:
+  set at collection, read by the fixtures, probe-ahead, the outcome, the gate
+  and the session's report;
+* ``NO_REQUIREMENT``: the usage error of collection and of the session's report;
+* ``RESULTS``, ``ERROR``: set by the fixtures, read by the outcome and the gate;
+* ``COVERED``: set by the gate, read by the outcome (``glue.runtest``);
+* ``ENFORCER``: made by enforcement, given to the bundled server by the fixtures;
+* ``REFUSED``: collected by enforcement, written into the JSON report by the session.
 """
 
 from __future__ import annotations

@@ -1,8 +1,10 @@
-"""pytest wiring of the reports for people: the HTML report, the Markdown summary, pytest-html.
+"""pytest wiring of the report files: the JSON report, the HTML report, the Markdown
+summary, pytest-html.
 
-* ``--upgrade-html=PATH`` and ``--upgrade-markdown=PATH`` (written at the end
-  of the session by ``glue.session``, through :mod:`pytest_upgrade.report.publish`,
-  from the same document as the JSON report);
+* ``--upgrade-report=PATH``, ``--upgrade-html=PATH`` and ``--upgrade-markdown=PATH``
+  (written at the end of the session by ``glue.session`` from one document, the
+  HTML and Markdown through :mod:`pytest_upgrade.report.publish`); the files that
+  could not be written are listed at the end of the terminal summary;
 * with pytest-html in use (``--html``), each marked test's row in its report
   gets the requirement's checks and reproduce commands, through pytest-html's
   documented ``pytest_html_results_table_html`` hook. That hook runs where the
@@ -23,6 +25,11 @@ __all__: list[str] = []  # a pytest plugin: hooks only
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("upgrade")
+    group.addoption(
+        "--upgrade-report",
+        metavar="PATH",
+        help="write the compliance results as JSON to PATH.",
+    )
     group.addoption(
         "--upgrade-html",
         metavar="PATH",

@@ -87,7 +87,8 @@ def _ids(values: list[str], option: str) -> set[str]:
 
 
 # What :func:`read_settings` reads: each command-line option by its flag, each
-# ini value by its name (glue.options registers them and gathers their values).
+# ini value by its name (the plugin modules of glue register them, each its
+# feature's; glue.lifecycle gathers their values).
 OPTION_FLAGS = (
     "--upgrade-app",
     "--upgrade-target",

@@ -23,7 +23,7 @@ from urllib.parse import urlsplit
 from .._waivers import Waiver, entry_urls
 from .model import describe
 from .schema import Result
-from .verdicts import GATED
+from .verdicts import GATED, HOLDING
 
 __all__ = [
     "Baseline",
@@ -212,7 +212,7 @@ def decide(
 def _unneeded(waiver: Waiver, entry: Result, failing: Sequence[str]) -> bool:
     """The waiver's requirement holds now: positive evidence, never a skipped check."""
     if waiver.checks is None:
-        return not failing and str(entry.get("verdict")) in ("passed", "warned")
+        return not failing and str(entry.get("verdict")) in HOLDING
     outcomes = {c.get("id"): c.get("outcome") for c in entry.get("checks") or ()}
     return all(outcomes.get(check) == "passed" for check in waiver.checks)
 

@@ -15,14 +15,13 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 
 from .html_markup import esc
-from .model import deadline_entries, describe, verdict
+from .model import TOP_TARGETS, deadline_entries, describe, verdict
 from .schema import Entry
 from .verdicts import VERDICT_MARKS
 
 __all__ = [
     "FULL_DETAIL_LIMIT",
     "TIMELINE_LIMIT",
-    "TOP_TARGETS",
     "in_full",
     "is_large",
     "nearest_deadlines",
@@ -34,8 +33,6 @@ __all__ = [
 FULL_DETAIL_LIMIT = 500
 # The deadlines a large run's timeline draws (the nearest).
 TIMELINE_LIMIT = 200
-# Targets named in the headline before the list folds.
-TOP_TARGETS = 3
 
 
 def is_large(entries: Sequence[Entry]) -> bool:

@@ -15,6 +15,7 @@ import re
 from collections.abc import Mapping, Sequence
 
 from .model import (
+    TOP_TARGETS,
     as_of,
     deadline_entries,
     describe,
@@ -28,7 +29,7 @@ from .model import (
 )
 from .results import days_text
 from .schema import Document, Entry
-from .verdicts import VERDICT_MARKS
+from .verdicts import FAILING, VERDICT_MARKS
 from .waived import markdown_covered, markdown_expiring
 
 __all__ = ["render_markdown"]
@@ -36,8 +37,6 @@ __all__ = ["render_markdown"]
 # How many failing requirements and deadlines are shown before the fold.
 TOP_FAILURES = 5
 TOP_DEADLINES = 3
-# Targets named under the heading; more are counted, each named in the table.
-TOP_TARGETS = 3
 # GitHub keeps at most 1 MiB of a step's summary: long lists stop well before.
 MAX_LISTED = 200
 
@@ -101,7 +100,7 @@ def render_markdown(document: Document) -> str:
 
 
 def _headline(counts: Mapping[str, int], total: int) -> str:
-    bad = [f"{counts[v]} {v}" for v in ("failed", "error") if counts[v]]
+    bad = [f"{counts[v]} {v}" for v in FAILING if counts[v]]
     if bad:
         return f"{VERDICT_MARKS['failed']} " + ", ".join(bad) + f" of {total} requirement(s)"
     if counts["warned"]:
@@ -152,7 +151,7 @@ def _failure_block(entry: Entry) -> list[str]:
 
 
 def _failures(entries: Sequence[Entry]) -> list[str]:
-    failing = [e for e in entries if verdict(e) in ("failed", "error")]
+    failing = [e for e in entries if verdict(e) in FAILING]
     if not failing:
         return []
     lines = ["### Failing requirements", ""]

@@ -16,9 +16,10 @@ from ..checks.catalogue import REGISTRY
 from .document import interrupted_line, is_incomplete, natural_key
 from .results import not_run_summary
 from .schema import Check, Document, Entry, Result, RunCounts
-from .verdicts import GATED, OUTCOMES, VERDICTS, WORST_FIRST
+from .verdicts import GATED, HOLDING, OUTCOMES, VERDICTS, WORST_FIRST
 
 __all__ = [
+    "TOP_TARGETS",
     "as_of",
     "check_counts",
     "check_ids",
@@ -93,6 +94,10 @@ def natural_sorted(texts: Iterable[str]) -> list[str]:
     return sorted(texts, key=natural_key)
 
 
+# Targets a report for people names in its headline; more are counted, the list folded.
+TOP_TARGETS = 3
+
+
 def targets(entries: Iterable[Entry]) -> list[str]:
     return natural_sorted({str(entry.get("target", "")) for entry in entries} - {""})
 
@@ -114,7 +119,7 @@ def deadline_entries(entries: Sequence[Entry]) -> list[tuple[dt.date, Entry]]:
 def not_run(entry: Entry) -> str:
     """ "1 must-check not run: id (reason)" for a passed or warned entry, else ""."""
     skipped = entry.get("not_run") or ()
-    if not skipped or verdict(entry) not in ("passed", "warned"):
+    if not skipped or verdict(entry) not in HOLDING:
         return ""
     return not_run_summary([(str(c.get("id", "?")), str(c.get("reason", ""))) for c in skipped])
 

@@ -17,7 +17,7 @@ from collections.abc import Mapping, Sequence
 
 from .document import natural_key
 from .schema import Entry
-from .verdicts import GATED, JUDGED, VERDICTS
+from .verdicts import GATED, HOLDING, JUDGED, VERDICTS
 
 __all__ = ["Line", "summary_lines"]
 
@@ -64,7 +64,7 @@ def summary_lines(entries: Sequence[Line], *, show_all: bool, rollup: bool = Fal
 
 def _not_run(entry: Line) -> bool:
     """Whether a passing (or warned) entry has must-checks that were not run."""
-    return bool(entry.get("not_run")) and entry["verdict"] in ("passed", "warned")
+    return bool(entry.get("not_run")) and entry["verdict"] in HOLDING
 
 
 def _rollup(targets: Mapping[str, Counter[str]], *, show_all: bool) -> list[str]:

@@ -12,7 +12,9 @@ from ..judge import RequirementVerdict
 
 __all__ = [
     "CHECK_MARKS",
+    "FAILING",
     "GATED",
+    "HOLDING",
     "JUDGED",
     "MARKS",
     "OUTCOMES",
@@ -28,6 +30,10 @@ JUDGED = tuple(verdict.value for verdict in RequirementVerdict)
 # not fail the run; counted after the judge's, and only in runs that have them.
 GATED = ("waived", "known")
 VERDICTS = JUDGED + GATED
+# The verdicts that fail the run (listed first by the reports), and those that
+# say the requirement holds (of which the reports say which must-checks did not run).
+FAILING = ("failed", "error")
+HOLDING = ("passed", "warned")
 # Worst first: the order of the HTML page's and the Markdown summary's counts
 # and of the page's filters (the covered failures last).
 WORST_FIRST = ("failed", "error", "warned", "skipped", "passed", "known", "waived")

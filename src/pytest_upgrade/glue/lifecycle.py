@@ -1,6 +1,8 @@
-"""The session's lifecycle: the run's options and ini values (validated once into
-:class:`Settings` by the pure :func:`read_settings`), the probe engine and what is
-probed ahead, the session's collector (``glue.session``), and closing them."""
+"""The session's lifecycle: its options and ini values (what is tested and how it is
+probed), the run's settings (validated once into :class:`Settings` by the
+pure :func:`read_settings`, with the options :mod:`.collection`, :mod:`.fixtures` and
+:mod:`.reports` register), the probe engine and what is probed ahead, the session's collector
+(``glue.session``), and closing them."""
 
 from __future__ import annotations
 
@@ -26,15 +28,10 @@ from .workers import controller_as_of, send_as_of
 __all__: list[str] = []  # a pytest plugin: hooks only
 
 
-# Over 60 lines: one declarative list of every option and ini value, kept in
-# the order --help shows them.
+# Over 60 lines: one declarative list of the session's options and ini values,
+# kept in the order --help shows them.
 def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("upgrade", "426 Upgrade Required compliance (pytest-upgrade)")
-    group.addoption(
-        "--upgrade-app",
-        metavar="MODULE:ATTRIBUTE",
-        help="ASGI or WSGI app the bundled server runs (instead of the upgrade_app fixture).",
-    )
     group.addoption(
         "--upgrade-target",
         metavar="URL",
@@ -76,41 +73,6 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help=f"bound on every probe (default {DEFAULT_TIMEOUT:g}).",
     )
     group.addoption(
-        "--upgrade-strict",
-        action="store_true",
-        default=None,
-        help="should-level findings fail the test instead of warning.",
-    )
-    group.addoption(
-        "--upgrade-require-all-checks",
-        action="store_true",
-        default=None,
-        help="a must-check that could not run (skipped) fails the test instead of being"
-        " listed as not run.",
-    )
-    group.addoption(
-        "--upgrade-checks",
-        metavar="IDS",
-        action="append",
-        default=[],
-        help="run only these check ids (comma-separated, repeatable).",
-    )
-    group.addoption(
-        "--upgrade-skip-checks",
-        metavar="IDS",
-        action="append",
-        default=[],
-        help="do not run these check ids (comma-separated, repeatable).",
-    )
-    group.addoption(
-        "--upgrade-require",
-        metavar="REQUIREMENT",
-        action="append",
-        default=[],
-        help='a requirement to check, as in upgrade_requirements: "h2 /v2/orders",'
-        ' "HTTP/1.1 /legacy after=2027-03-01" (repeatable).',
-    )
-    group.addoption(
         "--upgrade-as-of",
         metavar="YYYY-MM-DD",
         help="evaluate deadlines (after=) as of this date instead of today (UTC),"
@@ -135,12 +97,6 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         " files, the default) or 'all' (marked tests too: only when no test body has a side"
         " effect a later probe depends on).",
     )
-    group.addoption(
-        "--upgrade-report",
-        metavar="PATH",
-        help="write the compliance results as JSON to PATH.",
-    )
-    parser.addini("upgrade_app", "ASGI or WSGI app for the bundled server (module:attribute).")
     parser.addini(
         "upgrade_target",
         "base URL(s) of a live deployment to test (https and/or http).",
@@ -152,12 +108,6 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         type="linelist",
     )
     parser.addini(
-        "upgrade_requirements",
-        "requirements to check, one per line: PROTOCOL [PATH] [method=M] [after=YYYY-MM-DD]"
-        ' [header="Name: value"]; each becomes a test.',
-        type="linelist",
-    )
-    parser.addini(
         "upgrade_headers",
         "request headers every probe sends, one 'Name: value' a line (${VAR}: the environment).",
         type="linelist",
@@ -165,15 +115,6 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addini("upgrade_origin", "origin of the browser application calling the API.")
     parser.addini("upgrade_ca", "CA certificate (PEM) to trust for upgrade_target.")
     parser.addini("upgrade_timeout", "bound on every probe, in seconds.")
-    parser.addini(
-        "upgrade_strict", "should-level findings fail the test.", type="bool", default=False
-    )
-    parser.addini(
-        "upgrade_require_all_checks",
-        "a must-check that could not run fails the test.",
-        type="bool",
-        default=False,
-    )
     parser.addini("upgrade_concurrency", "requirements probed at once against live targets.")
     parser.addini("upgrade_host_limit", "connections open at once to one host:port.")
     parser.addini("upgrade_probe_ahead", "which tests are probed ahead: declared or all.")
