@@ -169,11 +169,12 @@ def assert_honest(run: Run, expect: str, causes: list[str], *, timeout: float = 
     for pattern in causes:
         assert has_line(run, pattern), f"no line matches {pattern!r}:\n{text}"
     # Never a hang: each item within two probe timeouts (its probes run
-    # concurrently, so a hostile target costs one), the run within the items'
-    # bounds plus the session's own start and end.
+    # concurrently, so a hostile target costs one) and a second of scheduling
+    # on a loaded machine, the run within the items' bounds plus the session's
+    # own start and end.
     assert len(run.durations) == run.items, run.durations
     for nodeid, duration in run.durations.items():
-        assert duration <= 2 * timeout, f"{nodeid} took {duration:.2f} s"
+        assert duration <= 2 * timeout + 1, f"{nodeid} took {duration:.2f} s"
     assert run.elapsed <= run.items * 2 * timeout + 5, f"the run took {run.elapsed:.2f} s"
     for line in summary:  # shown with -s, and collected for the issue's closing note
         print(f"[zoo] {line}")
