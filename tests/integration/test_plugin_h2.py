@@ -340,9 +340,11 @@ def test_broken_target_is_a_bounded_one_line_error(
     result.assert_outcomes(errors=1)
     result.stdout.fnmatch_lines([f"*cannot evaluate h2 GET /v2/orders: {cause}"])
     assert "INTERNALERROR" not in result.stdout.str()
-    # The probes run concurrently: the item waits one timeout, not one per probe.
+    # The probes run concurrently: the item waits one timeout, not one per probe
+    # (four of them one after another: four timeouts); the rest is slack for a
+    # loaded machine (2.04 s seen in CI, 1.1 s idle).
     reports = result.reprec.getreports("pytest_runtest_logreport")  # type: ignore[attr-defined]
-    assert sum(report.duration for report in reports) < 2 * timeout
+    assert sum(report.duration for report in reports) < 3 * timeout
 
 
 def test_bundled_server_keeps_fresh_connections_open_as_long_as_a_probe_waits(
