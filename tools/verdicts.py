@@ -1,7 +1,13 @@
 """Capture the verdicts a refactor must not change, normalised for ports, times and paths.
 
-    python tools/verdicts.py OUT_DIR     # run and write OUT_DIR/*.txt and demo.json
-    diff -r BEFORE_DIR AFTER_DIR         # nothing may differ
+    python tools/verdicts.py OUT_DIR                  # run and write OUT_DIR
+    python tools/verdicts.py --compare BEFORE AFTER   # exit 1 when a verdict moved
+
+``--compare`` normalises both directories again with today's rules (so a
+directory captured in another checkout, or before a rule was added, compares
+too) and compares each file's lines as a sorted list: the order in which
+pytest-xdist's workers finish, and rows sorted by a port that normalising
+hides, are not verdicts. It prints a unified diff of what differs.
 
 It runs, serially and in written order:
 
@@ -14,6 +20,7 @@ It runs, serially and in written order:
 
 from __future__ import annotations
 
+import difflib
 import json
 import os
 import pathlib
@@ -40,6 +47,18 @@ _RULES = (
     (re.compile(r"\.py:\d+"), ".py:N"),
     (re.compile(r"((?i:date|last-modified|expires): )[A-Z][a-z]{2}, [^\n'\"]+GMT"), r"\1DATE"),
     (re.compile(r"((?i:sec-websocket-(key|accept))['\"]?[:,] ['\"]?)[\w+/=]{20,}"), r"\1KEY"),
+    (re.compile(r"\w{3}, \d\d \w{3} \d{4} \d\d:\d\d:\d\d GMT"), "DATE"),
+    (re.compile(r'h3=\\?":\d+\\?"'), 'h3=":PORT"'),
+    (re.compile(r'"[A-Za-z0-9+/]{22}==?"|"[A-Za-z0-9+/]{27}="'), '"KEY"'),
+    (re.compile(r"0x[0-9a-f]+"), "0xADDR"),
+    (re.compile(r"\[gw\d+\]"), "[gwN]"),
+    # A progress line's outcomes, in the order xdist's workers finished them.
+    (re.compile(r"^([.FEsxX]+)(\s+\[\s*\d+%\])$", re.M), lambda m: "".join(sorted(m[1])) + m[2]),
+    # pytest centres its section titles on the terminal width: paths change the padding.
+    (re.compile(r"^[-=_]{2,} (.+?) [-=_]{2,}$", re.M), r"== \1 =="),
+    (re.compile(r" in T \(T\)"), " in T"),
+    # A checkout's own directories, wherever it is (another worktree, a CI clone).
+    (re.compile(r"(?<![\w.])/[\w.+/-]+?/(src|tests|examples|\.venv)/"), r"ROOT/\1/"),
 )
 
 
@@ -75,7 +94,35 @@ def _pytest(args: list[str], env: dict[str, str]) -> str:
     return normalise(done.stdout + done.stderr)
 
 
+def compare(before: pathlib.Path, after: pathlib.Path) -> int:
+    """0 when every file of both directories has the same normalised lines; else 1."""
+    names = sorted({p.relative_to(d) for d in (before, after) for p in d.rglob("*") if p.is_file()})
+    moved = 0
+    for name in names:
+        sides = [sorted(_lines(d / name)) for d in (before, after)]
+        if sides[0] != sides[1]:
+            moved += 1
+            sys.stdout.writelines(
+                difflib.unified_diff(
+                    [f"{line}\n" for line in sides[0]],
+                    [f"{line}\n" for line in sides[1]],
+                    f"{before.name}/{name}",
+                    f"{after.name}/{name}",
+                    n=0,
+                )
+            )
+    print(f"verdicts: {len(names)} file(s) compared, {moved} differ")
+    return 1 if moved else 0
+
+
+def _lines(path: pathlib.Path) -> list[str]:
+    text = path.read_text(errors="replace") if path.exists() else "(no such file)"
+    return normalise(text).splitlines()
+
+
 def main(argv: list[str]) -> int:
+    if len(argv) == 3 and argv[0] == "--compare":
+        return compare(pathlib.Path(argv[1]), pathlib.Path(argv[2]))
     if len(argv) != 1:
         print(__doc__, file=sys.stderr)
         return 2
