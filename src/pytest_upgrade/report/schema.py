@@ -27,6 +27,7 @@ __all__ = [
     "RequirementJSON",
     "ResponseJSON",
     "Result",
+    "RouteJSON",
     "RunCounts",
     "Waived",
     "WaiverNote",
@@ -113,6 +114,15 @@ class Known(TypedDict):
     checks: list[str]
 
 
+class RouteJSON(TypedDict):
+    """``route``: how the probes reached the target, only the parts that were set."""
+
+    address: NotRequired[str]  # the node's address (the connection went there, not by name)
+    proxy: NotRequired[str]
+    client_cert: NotRequired[str]
+    client_key: NotRequired[str]
+
+
 class Result(TypedDict):
     """One requirement's entry without the pytest parts: what ``result_to_json`` writes,
     and what the gate (waivers, the baseline) adds."""
@@ -128,6 +138,8 @@ class Result(TypedDict):
     handshakes: list[HandshakeJSON]
     reproduce: list[str]
     deployment: NotRequired[str]  # a live deployment's name
+    node: NotRequired[str]  # the node's address, when the deployment has several
+    route: NotRequired[RouteJSON]  # how the probes connected, when not simply by name
     error: NotRequired[str]  # the one-line cause of an error (or a skip before the test)
     waived: NotRequired[Waived]
     known: NotRequired[Known]
