@@ -224,3 +224,25 @@ def test_a_targets_line_names_its_nodes_with_resolve(
         "upgrade-requirements::test_requirement[local h2 GET /v2/orders]": "passed",
     }
     result.stdout.fnmatch_lines(["pool * 1 of 2 nodes fails"])
+
+
+def test_a_waiver_for_the_bad_node_covers_that_node_only(
+    pytester: pytest.Pytester, pool: Pool, tmp_path: pathlib.Path
+) -> None:
+    waivers = tmp_path / "waivers.toml"
+    waivers.write_text(
+        "[[waiver]]\n"
+        f'deployment = "{POOL_NAME}:{pool.port}"\n'
+        'requirement = "h2 /v2/orders"\n'
+        f'node = "{BAD}"\n'
+        "until = 2099-12-31\n"
+        'reason = "OPS-1 the node leaves the pool on Friday"\n'
+    )
+    result, document = _run(
+        pytester, pool, _target(pool.url()), pool.resolve(), REQUIRE,
+        f"--upgrade-waivers={waivers}",
+    )  # fmt: skip
+    result.assert_outcomes(passed=2, xfailed=1)
+    entries = _by_node(document)
+    assert entries[_node_id(BAD)]["verdict"] == "waived"
+    assert entries[_node_id(GOOD)]["verdict"] == "passed"

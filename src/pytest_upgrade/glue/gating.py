@@ -287,7 +287,7 @@ class GateReport:
         return [
             f"{w.where}: the waiver matches nothing in this run"
             f" (deployment {w.deployment!r}, requirement {w.requirement!r}"
-            + (", node= matches nothing until runs have nodes" if w.node else "")
+            + (f", node {w.node!r}" if w.node else "")
             + ")"
             for w in self.gate.waivers
             if w.where not in self.matched
