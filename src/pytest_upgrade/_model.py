@@ -24,6 +24,7 @@ __all__ = [
     "Refusal",
     "Requirement",
     "Response",
+    "Route",
     "Severity",
     "TlsHandshake",
     "Transport",
@@ -284,6 +285,16 @@ class TlsHandshake:
 
 
 @dataclass(frozen=True)
+class Route:
+    """How the probes reached the target, for the reports and reproduce commands."""
+
+    address: str | None = None  # the node's address (None: connected by name)
+    proxy: str | None = None  # the proxy, "http://HOST:PORT" (never credentials)
+    client_cert: str | None = None  # the PEM file offered as client certificate
+    client_key: str | None = None  # its key file, when separate
+
+
+@dataclass(frozen=True)
 class Observation:
     """Everything the probes recorded for one requirement against one target."""
 
@@ -309,6 +320,9 @@ class Observation:
     # or the upgrade_enforce marker) while the probes ran: the probes bypass
     # it, so the answers judged are the app's own.
     enforced: tuple[str, ...] = ()
+    # How the probes reached a live target (a node's address, a proxy, a client
+    # certificate): the reports and reproduce commands say it (Target.route).
+    route: Route = Route()
 
     @property
     def days_left(self) -> int | None:

@@ -13,7 +13,7 @@ import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
-from .._model import Exchange, HandshakeOutcome, TlsHandshake
+from .._model import Exchange, HandshakeOutcome, Route, TlsHandshake
 from .endpoint import ClientTrust, Endpoint
 from .spec import ConnectionSpec
 from .tls import tls_handshake
@@ -59,6 +59,11 @@ class Target:
         within ``timeout``. What a deployment adds to the way of connecting (a node's
         address, a proxy, a client certificate) is added here, to the spec."""
         return ConnectionSpec(endpoint, self.trust, timeout)
+
+    @property
+    def route(self) -> Route:
+        """How the probes reach this target, as the reports and reproduce commands say it."""
+        return Route(client_cert=self.trust.cert, client_key=self.trust.key)
 
     @property
     def label(self) -> str:

@@ -12,7 +12,7 @@ import shlex
 from collections.abc import Sequence
 
 from .._credentials import references, shown_headers
-from .._model import Exchange, Finding, Observation, Offer, Outcome, Requirement
+from .._model import Exchange, Finding, Observation, Offer, Outcome, Requirement, Route
 from ..judge import RequirementResult
 from . import schema
 from .verdicts import CHECK_MARKS
@@ -24,6 +24,7 @@ __all__ = [
     "reproduce_commands",
     "requirement_to_json",
     "result_to_json",
+    "route_to_json",
     "summary_line",
     "unevaluated_result",
 ]
@@ -192,7 +193,9 @@ def _curl_version(offer: Offer) -> str | None:
     return {"1.1": "--http1.1", "1.0": "--http1.0"}.get(first)
 
 
-def _curl(exchange: Exchange, offer: Offer, cafile: str | None, version_flag: str) -> str:
+def _curl(
+    exchange: Exchange, offer: Offer, cafile: str | None, version_flag: str, route: Route
+) -> str:
     url = exchange.url.replace("wss://", "https://", 1).replace("ws://", "http://", 1)
     words = ["curl", "-sv", version_flag]
     if offer.tls and not offer.alpn:
@@ -201,6 +204,8 @@ def _curl(exchange: Exchange, offer: Offer, cafile: str | None, version_flag: st
         words.append("--tlsv" + offer.tls_minimum.removeprefix("TLSv"))
     if url.startswith("https://") and cafile:
         words += ["--cacert", cafile]
+    if url.startswith("https://"):
+        words += _client_certificate(route, "--")
     if exchange.method == "HEAD":
         words.append("--head")
     elif exchange.method != "GET":
@@ -245,7 +250,7 @@ def reproduce_commands(observation: Observation, *, cafile: str | None) -> list[
             continue
         flag = _curl_version(offer)
         if flag is not None:
-            commands.append(_curl(exchange, offer, cafile, flag))
+            commands.append(_curl(exchange, offer, cafile, flag, observation.route))
     https_exchange = next((e for e in observation.exchanges if e.url.startswith("https://")), None)
     if observation.handshakes and https_exchange is not None:
         host_port = https_exchange.url.split("://", 1)[1].split("/", 1)[0]
@@ -263,8 +268,19 @@ def reproduce_commands(observation: Observation, *, cafile: str | None) -> list[
                 words += ["-cipher", "DEFAULT:@SECLEVEL=0"]
             if cafile:
                 words += ["-CAfile", cafile]
+            words += _client_certificate(observation.route, "-")
             commands.append(shlex.join(words) + " </dev/null")
     return commands
+
+
+def _client_certificate(route: Route, dash: str) -> list[str]:
+    """The client certificate the probes offered, as curl (``--``) or openssl (``-``) takes it."""
+    if route.client_cert is None:
+        return []
+    words = [f"{dash}cert", route.client_cert]
+    if route.client_key is not None:
+        words += [f"{dash}key", route.client_key]
+    return words
 
 
 def _is_ip(host: str) -> bool:
@@ -335,7 +351,7 @@ def requirement_to_json(requirement: Requirement) -> schema.RequirementJSON:
 
 def result_to_json(result: RequirementResult) -> schema.Result:
     """One requirement's entry in the JSON report, without the pytest parts."""
-    return {
+    entry: schema.Result = {
         "requirement": requirement_to_json(result.requirement),
         "target": result.observation.target,
         "as_of": result.observation.as_of.isoformat() if result.observation.as_of else None,
@@ -351,6 +367,24 @@ def result_to_json(result: RequirementResult) -> schema.Result:
         ],
         "reproduce": reproduce_commands(result.observation, cafile=result.cafile),
     }
+    route = route_to_json(result.observation.route)
+    if route:
+        entry["route"] = route
+    return entry
+
+
+def route_to_json(route: Route) -> schema.RouteJSON:
+    """The route's fields that are set (none: the probes connected to the name)."""
+    data: schema.RouteJSON = {}
+    if route.address is not None:
+        data["address"] = route.address
+    if route.proxy is not None:
+        data["proxy"] = route.proxy
+    if route.client_cert is not None:
+        data["client_cert"] = route.client_cert
+    if route.client_key is not None:
+        data["client_key"] = route.client_key
+    return data
 
 
 def unevaluated_result(

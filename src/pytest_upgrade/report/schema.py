@@ -113,6 +113,15 @@ class Known(TypedDict):
     checks: list[str]
 
 
+class RouteJSON(TypedDict, total=False):
+    """``route``: how the probes reached a live target, only the fields that are set."""
+
+    address: str  # the node's address the probes connected to
+    proxy: str  # the proxy they went through, "http://HOST:PORT" (never credentials)
+    client_cert: str  # the PEM file offered as client certificate (its path, never its content)
+    client_key: str  # its key file, when separate (the path)
+
+
 class Result(TypedDict):
     """One requirement's entry without the pytest parts: what ``result_to_json`` writes,
     and what the gate (waivers, the baseline) adds."""
@@ -128,6 +137,7 @@ class Result(TypedDict):
     handshakes: list[HandshakeJSON]
     reproduce: list[str]
     deployment: NotRequired[str]  # a live deployment's name
+    route: NotRequired[RouteJSON]  # how the probes reached it, when not plainly by name
     error: NotRequired[str]  # the one-line cause of an error (or a skip before the test)
     waived: NotRequired[Waived]
     known: NotRequired[Known]
