@@ -361,3 +361,21 @@ def test_each_xdist_worker_probes_ahead_its_own_items(
     assert counter.total == 80
     # Two workers one requirement at a time hold at most 4 connections.
     assert (counter.most > 4) is (concurrency > 1)
+
+
+@pytest.mark.parametrize("limit", [4, 5])
+def test_the_host_limit_holds_across_xdist_workers(pytester: pytest.Pytester, limit: int) -> None:
+    # Each worker probes with its share (2 of 4; 2 of 5): together never past the limit.
+    counter = Counter()
+    with hostile_server(http11_behaviour(counter, hold=0.1)) as port:
+        _declared_suite(pytester, 40)
+        result = pytester.runpytest(
+            "-p",
+            "no:cacheprovider",
+            f"--upgrade-target=http://127.0.0.1:{port}",
+            f"--upgrade-host-limit={limit}",
+            "-n",
+            "2",
+        )
+    result.assert_outcomes(passed=40)
+    assert 2 < counter.most <= 4
