@@ -16,7 +16,13 @@ import pytest
 
 from ..grammar import parse_calendar_date
 
-__all__ = ["controller_as_of", "is_xdist_worker", "send_as_of", "worker_queue"]
+__all__ = [
+    "controller_as_of",
+    "is_xdist_worker",
+    "send_as_of",
+    "share_of",
+    "worker_queue",
+]
 
 # The key of the run's evaluation date in each worker's ``workerinput``.
 _AS_OF = "pytest_upgrade_as_of"
@@ -48,6 +54,21 @@ def controller_as_of(config: pytest.Config) -> dt.date | None:
     workerinput = getattr(config, "workerinput", None)
     sent = workerinput.get(_AS_OF) if isinstance(workerinput, dict) else None
     return parse_calendar_date(sent) if isinstance(sent, str) else None
+
+
+def share_of(config: pytest.Config, limit: int) -> int:
+    """This process's share of a per-host connection ``limit`` that holds for the run.
+
+    Each xdist worker runs its own probes: the run's limit is split between
+    them (at least one each), so that N workers together never hold more
+    than ``limit`` connections to one host (unless there are more workers
+    than the limit allows connections). A plain run, or the controller, has it all.
+    """
+    workerinput = getattr(config, "workerinput", None)
+    count = workerinput.get("workercount") if isinstance(workerinput, dict) else None
+    if not isinstance(count, int) or count < 1:
+        return limit
+    return max(1, limit // count)
 
 
 def worker_queue(config: pytest.Config) -> Callable[[int], list[int]] | None:
