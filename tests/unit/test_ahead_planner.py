@@ -414,3 +414,24 @@ def test_the_bundled_server_is_probed_one_test_at_a_time() -> None:
     ahead.session_target = bundled
     ahead.observe(items[0], 0, Requirement("HTTP/1.1", "/0"), bundled)
     assert (ahead.engine.serial(), ahead.engine.ahead()) == (["/0"], [])
+
+
+@pytest.mark.parametrize(
+    ("workerinput", "share"),
+    [
+        (None, 8),
+        ({"workercount": 2}, 4),
+        ({"workercount": 3}, 2),
+        ({"workercount": 16}, 1),
+        ({}, 8),
+    ],
+)
+def test_each_xdist_worker_takes_its_share_of_the_host_limit(
+    workerinput: dict[str, int] | None, share: int
+) -> None:
+    from types import SimpleNamespace
+
+    from pytest_upgrade.glue.workers import share_of
+
+    config = SimpleNamespace() if workerinput is None else SimpleNamespace(workerinput=workerinput)
+    assert share_of(config, 8) == share  # type: ignore[arg-type]  (a stand-in config)

@@ -22,6 +22,7 @@ __all__ = [
     "is_xdist_worker",
     "send_as_of",
     "send_value",
+    "share_of",
     "worker_queue",
 ]
 
@@ -82,6 +83,21 @@ def controller_value(config: pytest.Config, name: str) -> object | None:
     """On an xdist worker: the value the controller sent under ``name``; else None."""
     workerinput = getattr(config, "workerinput", None)
     return workerinput.get(_PREFIX + name) if isinstance(workerinput, dict) else None
+
+
+def share_of(config: pytest.Config, limit: int) -> int:
+    """This process's share of a per-host connection ``limit`` that holds for the run.
+
+    Each xdist worker runs its own probes: the run's limit is split between
+    them (at least one each), so that N workers together never hold more
+    than ``limit`` connections to one host (unless there are more workers
+    than the limit allows connections). A plain run, or the controller, has it all.
+    """
+    workerinput = getattr(config, "workerinput", None)
+    count = workerinput.get("workercount") if isinstance(workerinput, dict) else None
+    if not isinstance(count, int) or count < 1:
+        return limit
+    return max(1, limit // count)
 
 
 def worker_queue(config: pytest.Config) -> Callable[[int], list[int]] | None:

@@ -52,11 +52,6 @@ class Target:
     address: str | None = None
 
     @property
-    def route(self) -> Route:
-        """How the probes reach this target, as the reports say it."""
-        return Route(address=self.address)
-
-    @property
     def primary(self) -> Endpoint:
         """The https URL, else the http one: where a probe goes that either can take."""
         endpoint = self.https or self.http
@@ -76,6 +71,11 @@ class Target:
         if self.address is None or endpoint.host.lower() != self.primary.host.lower():
             return None
         return self.address
+
+    @property
+    def route(self) -> Route:
+        """How the probes reach this target, as the reports and reproduce commands say it."""
+        return Route(address=self.address, client_cert=self.trust.cert, client_key=self.trust.key)
 
     @property
     def label(self) -> str:

@@ -25,6 +25,7 @@ __all__ = [
     "reproduce_commands",
     "requirement_to_json",
     "result_to_json",
+    "route_to_json",
     "summary_line",
     "unevaluated_result",
 ]
@@ -224,6 +225,7 @@ def _curl(
     version_flag: str,
     observation: Observation,
 ) -> str:
+    route = observation.route
     url = exchange.url.replace("wss://", "https://", 1).replace("ws://", "http://", 1)
     words = ["curl", "-sv", version_flag, *_node_words(url, observation)]
     if offer.tls and not offer.alpn:
@@ -232,6 +234,8 @@ def _curl(
         words.append("--tlsv" + offer.tls_minimum.removeprefix("TLSv"))
     if url.startswith("https://") and cafile:
         words += ["--cacert", cafile]
+    if url.startswith("https://"):
+        words += _client_certificate(route, "--")
     if exchange.method == "HEAD":
         words.append("--head")
     elif exchange.method != "GET":
@@ -299,8 +303,19 @@ def reproduce_commands(observation: Observation, *, cafile: str | None) -> list[
                 words += ["-cipher", "DEFAULT:@SECLEVEL=0"]
             if cafile:
                 words += ["-CAfile", cafile]
+            words += _client_certificate(observation.route, "-")
             commands.append(shlex.join(words) + " </dev/null")
     return commands
+
+
+def _client_certificate(route: Route, dash: str) -> list[str]:
+    """The client certificate the probes offered, as curl (``--``) or openssl (``-``) takes it."""
+    if route.client_cert is None:
+        return []
+    words = [f"{dash}cert", route.client_cert]
+    if route.client_key is not None:
+        words += [f"{dash}key", route.client_key]
+    return words
 
 
 def _is_ip(host: str) -> bool:
@@ -394,7 +409,7 @@ def result_to_json(result: RequirementResult) -> schema.Result:
 
 
 def route_to_json(route: Route) -> schema.RouteJSON:
-    """The route's parts that were set (none: the probes connected by name, directly)."""
+    """The route's fields that are set (none: the probes connected to the name)."""
     data: schema.RouteJSON = {}
     if route.address is not None:
         data["address"] = route.address

@@ -114,13 +114,13 @@ class Known(TypedDict):
     checks: list[str]
 
 
-class RouteJSON(TypedDict):
-    """``route``: how the probes reached the target, only the parts that were set."""
+class RouteJSON(TypedDict, total=False):
+    """``route``: how the probes reached a live target, only the fields that are set."""
 
-    address: NotRequired[str]  # the node's address (the connection went there, not by name)
-    proxy: NotRequired[str]
-    client_cert: NotRequired[str]
-    client_key: NotRequired[str]
+    address: str  # the node's address the probes connected to
+    proxy: str  # the proxy they went through, "http://HOST:PORT" (never credentials)
+    client_cert: str  # the PEM file offered as client certificate (its path, never its content)
+    client_key: str  # its key file, when separate (the path)
 
 
 class Result(TypedDict):
@@ -139,7 +139,7 @@ class Result(TypedDict):
     reproduce: list[str]
     deployment: NotRequired[str]  # a live deployment's name
     node: NotRequired[str]  # the node's address, when the deployment has several
-    route: NotRequired[RouteJSON]  # how the probes connected, when not simply by name
+    route: NotRequired[RouteJSON]  # how the probes reached it, when not plainly by name
     error: NotRequired[str]  # the one-line cause of an error (or a skip before the test)
     waived: NotRequired[Waived]
     known: NotRequired[Known]
