@@ -17,7 +17,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 import trustme
@@ -127,7 +127,7 @@ def start_origin(workdir: pathlib.Path) -> Origin:
     workdir.mkdir(parents=True)
     workdir.chmod(0o700)
     ca = trustme.CA()
-    leaf = ca.issue_cert("127.0.0.1")
+    leaf = ca.issue_cert("127.0.0.1", "localhost")  # localhost: the nodes of section 8
     cafile, cert, key = (str(workdir / n) for n in ("ca.pem", "cert.pem", "key.pem"))
     ca.cert_pem.write_to_path(cafile)
     leaf.cert_chain_pems[0].write_to_path(cert)
@@ -160,14 +160,21 @@ def start_origin(workdir: pathlib.Path) -> Origin:
 
 
 def start_proxy(
-    upstream: int, delay: float, listeners: int, lifetime: float
+    upstream: int,
+    delay: float,
+    listeners: int,
+    lifetime: float,
+    addresses: Sequence[str] = (),
 ) -> tuple[list[int], Process]:
-    """``delay_proxy.py`` in its own process; the ports it listens on."""
+    """``delay_proxy.py`` in its own process; the ports it listens on (with
+    ``addresses``: one port, on each of them)."""
     argv = [
         sys.executable, str(HERE / "delay_proxy.py"),
         "--upstream", f"127.0.0.1:{upstream}", "--delay", str(delay),
         "--listeners", str(listeners), "--lifetime", str(lifetime),
     ]  # fmt: skip
+    if addresses:
+        argv += ["--addresses", ",".join(addresses)]
     process = subprocess.Popen(
         argv,
         stdin=subprocess.PIPE,

@@ -14,6 +14,7 @@ Measured in one run, on loopback (127.0.0.1) only, one module per section
 5. ``latency``: declared requirements behind a delaying proxy, versus the floor.
 6. ``memory``: peak RSS and the memory each finished requirement leaves behind.
 7. ``sslyze_side``: a fleet's TLS versions by SSLyze and by pytest-upgrade, side by side.
+8. ``nodes``: a pool's nodes behind one name, each probed, versus the latency floor.
 
 The exit status is 0 whatever the times are; it is 1 only when something the
 benchmark relies on went wrong (a check or a suite failed, a server did not
@@ -34,6 +35,7 @@ from collections.abc import Callable
 import checks
 import latency
 import memory
+import nodes
 import runbook
 import sslyze_side
 import start
@@ -48,6 +50,7 @@ SECTIONS: dict[str, Callable[[Bench], None]] = {
     "5": latency.run,
     "6": memory.run,
     "7": sslyze_side.run,
+    "8": nodes.run,
 }
 
 

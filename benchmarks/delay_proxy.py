@@ -5,6 +5,8 @@
 
 listens on ``--listeners`` ports of 127.0.0.1 (printed as one JSON line on
 stdout once all listen), each forwarding every connection to ``--upstream``;
+with ``--addresses 127.0.2.1,127.0.2.2,...`` it listens on one port on each of
+those loopback addresses instead (the nodes of a pool: one name, one port);
 bytes each way arrive ``--delay`` seconds after they were sent, in order.
 Connecting costs one round trip, as over a real network: what a client sends
 first is held until one round trip after its connection was accepted (the
@@ -100,11 +102,17 @@ async def _connection(
             writer.close()
 
 
-async def _serve(upstream: tuple[str, int], delay: float, listeners: int, lifetime: float) -> None:
+async def _serve(
+    upstream: tuple[str, int],
+    delay: float,
+    listeners: int,
+    lifetime: float,
+    addresses: list[str] | None = None,
+) -> None:
     servers = []
     # asyncio keeps only weak references to tasks: the connections' are kept here.
     connections: set[asyncio.Task[Any]] = set()
-    for _ in range(listeners):
+    for host in addresses or ["127.0.0.1"] * listeners:
 
         async def handle(r: asyncio.StreamReader, w: asyncio.StreamWriter) -> None:
             task = asyncio.current_task()
@@ -115,7 +123,9 @@ async def _serve(upstream: tuple[str, int], delay: float, listeners: int, lifeti
             finally:
                 connections.discard(task)
 
-        servers.append(await asyncio.start_server(handle, "127.0.0.1", 0, backlog=1024))
+        # Each listener a port of its own; with addresses, every one the first one's port.
+        port = servers[0].sockets[0].getsockname()[1] if addresses and servers else 0
+        servers.append(await asyncio.start_server(handle, host, port, backlog=1024))
     ports = [s.sockets[0].getsockname()[1] for s in servers]
     print(json.dumps({"ports": ports}), flush=True)
     loop = asyncio.get_running_loop()
@@ -144,14 +154,27 @@ def _loopback(value: str) -> tuple[str, int]:
     return host.strip("[]"), int(port)
 
 
+def _addresses(value: str) -> list[str]:
+    addresses = [a.strip() for a in value.split(",") if a.strip()]
+    for address in addresses:
+        if not ipaddress.ip_address(address).is_loopback:
+            raise argparse.ArgumentTypeError(f"{address}: not a loopback address")
+    return addresses
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--upstream", type=_loopback, required=True, help="HOST:PORT (loopback)")
     parser.add_argument("--delay", type=float, default=0.025, help="one-way delay, seconds")
     parser.add_argument("--listeners", type=int, default=1, help="ports to listen on")
     parser.add_argument("--lifetime", type=float, default=600.0, help="exit after this, seconds")
+    parser.add_argument(
+        "--addresses",
+        type=_addresses,
+        help="listen on one port of each (loopback, comma-separated)",
+    )
     args = parser.parse_args(argv)
-    asyncio.run(_serve(args.upstream, args.delay, args.listeners, args.lifetime))
+    asyncio.run(_serve(args.upstream, args.delay, args.listeners, args.lifetime, args.addresses))
     return 0
 
 

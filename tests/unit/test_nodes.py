@@ -309,3 +309,33 @@ def test_the_handshake_cache_answers_each_node_apart() -> None:
     ]
     assert _Node.calls == 2  # asked once per node
     assert len(cache) == 2
+
+
+# -- QUIC ------------------------------------------------------------------------------
+@pytest.mark.parametrize("advertised", ['h3=":8443"', 'h3="pool.example:8443"'])
+def test_an_h3_alternative_on_the_origins_host_goes_to_the_node(
+    monkeypatch: pytest.MonkeyPatch, advertised: str
+) -> None:
+    """RFC 7838 §2.1: an empty alt-authority host is the origin's; the origin's own name
+    too would resolve to any node, so the node probed is asked over QUIC as well."""
+    from pytest_upgrade._requirements import parse_declared
+    from pytest_upgrade.protocols import h3
+    from support.observations import exchange, response
+
+    answered = exchange("legacy", response(426, ("alt-svc", f"{advertised}; ma=60")))
+    asked: list[tuple[str, int]] = []
+    monkeypatch.setattr(h3, "aioquic_missing", lambda: None)
+    monkeypatch.setattr(h3, "http1_exchange", lambda *a, **k: answered)
+    monkeypatch.setattr(h3, "http2_exchange", lambda *a, **k: answered)
+
+    def h3_exchange(spec: ConnectionSpec, request: Any, *, role: str, alternative: Any) -> Any:
+        asked.append(alternative)
+        return exchange(role, response(200, http_version="3"))
+
+    monkeypatch.setattr(h3, "h3_exchange", h3_exchange)
+    target = Target.from_urls(["https://pool.example:8443"])
+    node = Target(target.https, None, target.trust, address="::1")
+    probes = h3.H3.plan(parse_declared("h3 /"), node, 1.0)
+    for probe in probes:
+        probe()
+    assert asked == [("::1", 8443)]
