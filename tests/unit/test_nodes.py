@@ -339,3 +339,58 @@ def test_an_h3_alternative_on_the_origins_host_goes_to_the_node(
     for probe in probes:
         probe()
     assert asked == [("::1", 8443)]
+
+
+# -- the reports ----------------------------------------------------------------------
+def _entry(node: str | None, verdict: str) -> dict[str, Any]:
+    entry: dict[str, Any] = {
+        "nodeid": f"upgrade-requirements::test_requirement[h2 GET / @{node}]",
+        "requirement": {
+            "protocol": "h2",
+            "path": "/",
+            "method": "GET",
+            "headers": {},
+            "after": None,
+        },
+        "target": "https://pool.example:8443",
+        "deployment": "pool",
+        "verdict": verdict,
+        "checks": [
+            {"id": "tls-legacy-refused", "outcome": "failed" if verdict == "failed" else "passed"}
+        ],
+    }
+    if node is not None:
+        entry["node"] = node
+    return entry
+
+
+def test_the_roll_ups_count_a_deployments_failing_nodes() -> None:
+    from pytest_upgrade.report.model import node_note
+
+    entries: list[Any] = [_entry("192.0.2.11", "passed"), _entry("192.0.2.12", "failed")]
+    assert node_note([*entries, _entry("192.0.2.13", "passed")]) == "1 of 3 nodes fails"
+    assert node_note([*entries, _entry("192.0.2.13", "error")]) == "2 of 3 nodes fail"
+    assert node_note([entries[0], _entry("192.0.2.13", "passed")]) == "all 2 nodes pass"
+    assert node_note([_entry(None, "failed")]) == ""  # one node: nothing to count
+
+
+def test_a_fingerprint_and_a_waiver_name_the_node() -> None:
+    from pytest_upgrade._waivers import parse_waivers
+    from pytest_upgrade.report.baseline import Fingerprint, fingerprints
+    from pytest_upgrade.report.diff import compare_documents, render_diff_text
+
+    bad: Any = _entry("192.0.2.12", "failed")
+    assert fingerprints(bad) == [
+        Fingerprint("pool", "192.0.2.12", "h2 GET /", "tls-legacy-refused")
+    ]
+    assert fingerprints(_entry(None, "failed"))[0].node == ""
+    (waiver,) = parse_waivers(
+        '[[waiver]]\ndeployment = "pool"\nrequirement = "h2 /"\nnode = "192.0.2.12"\n'
+        'until = 2099-01-01\nreason = "OPS-1"\n',
+        "w.toml",
+    )
+    assert waiver.covers(bad, "tls-legacy-refused")
+    assert not waiver.covers(_entry("192.0.2.11", "failed"), "tls-legacy-refused")
+    assert not waiver.covers(_entry(None, "failed"), "tls-legacy-refused")
+    text = render_diff_text(compare_documents({"results": []}, {"results": [bad]}))
+    assert "h2 GET / @192.0.2.12 [tls-legacy-refused]" in text

@@ -54,7 +54,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "--upgrade-targets-file",
         metavar="PATH",
         help="test the deployments listed in PATH, one a line: an https URL and/or an http"
-        " URL, then optionally ca=PEM, name=NAME and header=\"Name: value\" ('#' comments).",
+        " URL, then optionally ca=PEM, name=NAME, header=\"Name: value\", cert=PEM, key=PEM"
+        " and resolve=ADDR[,ADDR...] ('#' comments).",
     )
     group.addoption(
         "--upgrade-resolve",

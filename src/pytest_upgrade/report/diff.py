@@ -24,6 +24,11 @@ def compare_documents(
     return compare(old, new, old_name=old_name, new_name=new_name)
 
 
+def _at(requirement: str, node: str) -> str:
+    """A requirement as a node's test id names it: ``h2 GET / @192.0.2.11`` (one of several)."""
+    return f"{requirement} @{node}" if node else requirement
+
+
 def _by_deployment(items: Iterable[Fingerprint]) -> dict[str, list[Fingerprint]]:
     grouped: dict[str, list[Fingerprint]] = {}
     for item in sorted(items):
@@ -33,8 +38,8 @@ def _by_deployment(items: Iterable[Fingerprint]) -> dict[str, list[Fingerprint]]
 
 def _where_by_deployment(items: Iterable[tuple[str, str, str]]) -> dict[str, list[str]]:
     grouped: dict[str, list[str]] = {}
-    for deployment, _node, requirement in sorted(items):
-        grouped.setdefault(deployment or "(no deployment)", []).append(requirement)
+    for deployment, node, requirement in sorted(items):
+        grouped.setdefault(deployment or "(no deployment)", []).append(_at(requirement, node))
     return grouped
 
 
@@ -43,7 +48,7 @@ def _sections(diff: Comparison) -> list[tuple[str, Mapping[str, Sequence[str]]]]
         out: dict[str, list[str]] = {}
         for deployment, group in _by_deployment(items).items():
             out[deployment] = [
-                f"{f.requirement} [{f.check}]"
+                f"{_at(f.requirement, f.node)} [{f.check}]"
                 + (f" ({diff.verdicts[f]})" if marked and diff.verdicts.get(f) != "failed" else "")
                 for f in group
             ]
