@@ -24,6 +24,7 @@ __all__ = [
     "Refusal",
     "Requirement",
     "Response",
+    "Route",
     "Severity",
     "TlsHandshake",
     "Transport",
@@ -161,6 +162,9 @@ class FailureKind(enum.Enum):
     CLOSED = "closed"  # the connection closed or was reset before a full response
     UNSUPPORTED = "unsupported"  # this client cannot make the probe (inconclusive)
     NOT_APPLICABLE = "not-applicable"  # the target has no URL the probe needs
+    # The egress proxy failed (down, refused CONNECT, timed out, not HTTP): says
+    # nothing about the target, so the test errors naming the proxy.
+    PROXY = "proxy"
 
 
 @dataclass(frozen=True)
@@ -174,7 +178,7 @@ class ProbeFailure:
 
         A timeout is judged with the other probes (see ``target_error``).
         """
-        return self.kind in {FailureKind.UNREACHABLE, FailureKind.CERTIFICATE}
+        return self.kind in {FailureKind.UNREACHABLE, FailureKind.CERTIFICATE, FailureKind.PROXY}
 
 
 @dataclass(frozen=True)
@@ -284,6 +288,18 @@ class TlsHandshake:
 
 
 @dataclass(frozen=True)
+class Route:
+    """How the probes reached the target, for the reports and reproduce commands."""
+
+    address: str | None = None  # the node's address (None: connected by name)
+    proxy: str | None = None  # the proxy, "http://HOST:PORT" (never credentials)
+    client_cert: str | None = None  # the PEM file offered as client certificate
+    client_key: str | None = None  # its key file, when separate
+    # The proxy was given credentials (never kept here): reproduce commands ask for them.
+    proxy_auth: bool = False
+
+
+@dataclass(frozen=True)
 class Observation:
     """Everything the probes recorded for one requirement against one target."""
 
@@ -309,6 +325,9 @@ class Observation:
     # or the upgrade_enforce marker) while the probes ran: the probes bypass
     # it, so the answers judged are the app's own.
     enforced: tuple[str, ...] = ()
+    # How the probes reached the target (a node's address, a proxy, a client
+    # certificate): what the reports and reproduce commands say of the way there.
+    route: Route = Route()
 
     @property
     def days_left(self) -> int | None:

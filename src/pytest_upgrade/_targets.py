@@ -10,9 +10,9 @@ Two ways to name deployments:
 * target lines (``--upgrade-targets-file``, the ``upgrade_targets`` ini
   option), one deployment a line, unambiguous::
 
-      # name=…, ca=… are optional; '#' starts a comment
+      # name=…, ca=…, proxy=… are optional; '#' starts a comment
       https://a.example  http://a.example:8080  ca=certs/a-ca.pem  name=a
-      https://b.example/api
+      https://b.example/api  proxy=http://proxy.corp.example:3128
 
 * ``--upgrade-target`` URLs (the ``upgrade_target`` ini option), grouped by
   :func:`group_urls`: an https and an http URL given next to each other for
@@ -27,10 +27,11 @@ from __future__ import annotations
 
 import pathlib
 import shlex
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 
 from ._credentials import merge, parse_header_line
+from ._proxies import choose_proxy, parse_proxy_option
 from .probes.endpoint import ClientTrust, Endpoint
 from .probes.target import Target
 
@@ -48,6 +49,8 @@ class TargetLine:
     name: str | None = None
     where: str = "--upgrade-target"  # "FILE:LINE", for error messages
     headers: tuple[tuple[str, str], ...] = ()  # header="Name: value", as written
+    # proxy=URL as written (credentials too: never shown), "none" for direct; None: not given.
+    proxy: str | None = field(default=None, repr=False)
 
 
 @dataclass(frozen=True)
@@ -62,7 +65,8 @@ class Deployment:
 def parse_target_line(
     line: str, *, where: str, base_dir: pathlib.Path | None = None
 ) -> TargetLine | None:
-    """A target line's URLs, ``ca=``, ``name=`` and ``header=`` (None for a blank or comment line).
+    """A target line's URLs, ``ca=``, ``name=``, ``header=`` and ``proxy=`` (None for a
+    blank or comment line).
 
     Words are split as a shell splits them (``header="X-Api-Key: ${KEY}"``).
     Raises ValueError naming the bad token. A relative ``ca=`` path is taken
@@ -75,6 +79,7 @@ def parse_target_line(
     cafile: str | None = None
     name: str | None = None
     headers: tuple[tuple[str, str], ...] = ()
+    proxy: str | None = None
     try:
         tokens = shlex.split(text)
     except ValueError as exc:  # "No closing quotation"
@@ -98,14 +103,29 @@ def parse_target_line(
             if header[0].lower() in (n.lower() for n, _ in headers):
                 raise ValueError(f"header {header[0]!r} is given twice")
             headers += (header,)
+        elif equals and key == "proxy":
+            try:
+                parse_proxy_option(value)  # ValueError: not an http:// proxy URL, nor none
+            except ValueError as exc:
+                raise ValueError(f"proxy=: {exc}") from None
+            proxy = value
         else:
             raise ValueError(
-                f"unexpected {token!r}: a line is an https URL and/or an http URL,"
-                ' then optionally ca=PEM, name=NAME and header="Name: value"'
+                f"unexpected {_shown_token(token)}: a line is an https URL and/or an http URL,"
+                ' then optionally ca=PEM, name=NAME, header="Name: value" and proxy=URL'
             )
     if not urls:
         raise ValueError("no http:// or https:// URL on the line")
-    return TargetLine(tuple(urls), cafile, name, where, headers)
+    return TargetLine(tuple(urls), cafile, name, where, headers, proxy)
+
+
+def _shown_token(token: str) -> str:
+    """A token an error repeats: a URL's userinfo (a proxy's password, say) left out."""
+    scheme, sep, rest = token.partition("://")
+    authority, slash, path = rest.partition("/")
+    if sep and "@" in authority:
+        return repr(f"{scheme}{sep}***@{authority.rsplit('@', 1)[1]}{slash}{path}")
+    return repr(token)
 
 
 def group_urls(urls: Sequence[str]) -> list[tuple[str, ...]]:
@@ -134,6 +154,8 @@ def build_fleet(
     *,
     cafile: str | None,
     headers: tuple[tuple[str, str], ...] = (),
+    proxy: str | None = None,
+    environ: Mapping[str, str] | None = None,
 ) -> tuple[Deployment, ...]:
     """The run's deployments; ValueError (naming the line) for a bad or repeated one.
 
@@ -141,7 +163,10 @@ def build_fleet(
     TLS contexts (about 30 ms each to build from the system store) are built
     once for the fleet, not once per host. ``cafile`` is the run's
     ``--upgrade-ca``, for lines without their own ``ca=``; ``headers`` the
-    run's ``--upgrade-header`` lines, which a line's own ``header=`` override.
+    run's ``--upgrade-header`` lines, which a line's own ``header=`` override;
+    ``proxy`` the run's ``--upgrade-proxy`` (a line's ``proxy=`` wins) and
+    ``environ`` the environment whose proxy variables apply without either
+    (``_proxies.choose_proxy``; None: none apply).
     """
     trusts: dict[str | None, ClientTrust] = {}
     deployments: list[Deployment] = []
@@ -151,6 +176,9 @@ def build_fleet(
         trust = trusts.setdefault(trusted, ClientTrust(trusted))
         try:
             target = Target.from_urls(line.urls, trust=trust, headers=merge(headers, line.headers))
+            target = target.through(
+                choose_proxy(target.primary, line=line.proxy, run=proxy, environ=environ or {})
+            )
         except ValueError as exc:
             raise ValueError(f"{line.where}: {exc}") from None
         name = line.name or _default_name(target)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import pathlib
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -12,6 +13,7 @@ import pytest
 
 from .._credentials import SENSITIVE, check_environment, merge, parse_header_line
 from .._model import Requirement
+from .._proxies import parse_proxy_option
 from .._requirements import parse_declared, parse_origin
 from .._targets import Deployment, TargetLine, build_fleet, group_urls, parse_target_line
 from ..checks.catalogue import REGISTRY
@@ -107,6 +109,7 @@ OPTION_FLAGS = (
     "--upgrade-host-limit",
     "--upgrade-probe-ahead",
     "--upgrade-report",
+    "--upgrade-proxy",
 )
 INI_NAMES = (
     "upgrade_app",
@@ -122,6 +125,7 @@ INI_NAMES = (
     "upgrade_concurrency",
     "upgrade_host_limit",
     "upgrade_probe_ahead",
+    "upgrade_proxy",
 )
 
 
@@ -176,9 +180,10 @@ def read_settings(
         origin = parse_origin(given.pick("upgrade_origin"))
     except ValueError as exc:
         raise pytest.UsageError(f"--upgrade-origin: {exc}") from None
+    proxy = _proxy(given)
     try:
         lines = _target_lines(given, base_dir, environ)
-        fleet = build_fleet(lines, cafile=cafile, headers=headers)
+        fleet = build_fleet(lines, cafile=cafile, headers=headers, proxy=proxy, environ=environ)
     except ValueError as exc:
         raise pytest.UsageError(str(exc)) from None
     timeout = _timeout(given)
@@ -213,6 +218,18 @@ def read_settings(
         report_path=pathlib.Path(report) if report else None,
         as_of=_as_of(given.raw("--upgrade-as-of"), today),
     )
+
+
+def _proxy(given: _Values) -> str | None:
+    """--upgrade-proxy (else upgrade_proxy) as given, checked: an http:// URL or none."""
+    raw = given.raw("--upgrade-proxy")
+    value: str | None = raw if raw is not None else given.get("upgrade_proxy")
+    if value is not None:
+        try:
+            parse_proxy_option(value)
+        except ValueError as exc:
+            raise pytest.UsageError(f"--upgrade-proxy: {exc}") from None
+    return value
 
 
 def _flag(given: _Values, name: str) -> bool:
@@ -367,10 +384,14 @@ def _declared(
 
 
 def _shown_line(line: str) -> str:
-    """A declared line for an error message: a credential in it is not repeated."""
+    """A declared line for an error message: a credential in it is not repeated
+    (a header's value, a URL's userinfo: a proxy's password)."""
     if any(name in line.lower() for name in SENSITIVE):
         return repr(line.split(maxsplit=1)[0] + " …")
-    return repr(line.strip())
+    return repr(_USERINFO_RE.sub(r"\1***@", line.strip()))
+
+
+_USERINFO_RE = re.compile(r"([A-Za-z][A-Za-z0-9+.-]*://)[^/@\s]*@")
 
 
 SETTINGS = pytest.StashKey[Settings]()

@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
-from .._model import Exchange, HandshakeOutcome, TlsHandshake
+from .._model import Exchange, HandshakeOutcome, Route, TlsHandshake
 from .endpoint import ClientTrust, Endpoint
+from .proxy import Proxy, TunnelDialer
 from .spec import ConnectionSpec
 from .tls import tls_handshake
 
@@ -45,6 +46,8 @@ class Target:
     # Request headers of every probe to this target, as declared (the run's
     # --upgrade-header, then the deployment's header=); a requirement's own win.
     headers: tuple[tuple[str, str], ...] = ()
+    # The egress proxy every TCP probe of this target tunnels through (None: direct).
+    proxy: TunnelDialer | None = field(default=None, compare=False)
 
     @property
     def primary(self) -> Endpoint:
@@ -58,7 +61,20 @@ class Target:
         """How this target's probes connect to ``endpoint`` (one of its URLs), each
         within ``timeout``. What a deployment adds to the way of connecting (a node's
         address, a proxy, a client certificate) is added here, to the spec."""
+        if self.proxy is not None:
+            return ConnectionSpec(endpoint, self.trust, timeout, dialer=self.proxy)
         return ConnectionSpec(endpoint, self.trust, timeout)
+
+    @property
+    def route(self) -> Route:
+        """How the probes reach this target, as the reports and reproduce commands say it."""
+        if self.proxy is None:
+            return Route()
+        return Route(proxy=self.proxy.proxy.url, proxy_auth=self.proxy.proxy.has_credentials)
+
+    def through(self, proxy: Proxy | None) -> Target:
+        """This target with its TCP probes tunnelled through ``proxy`` (None: direct)."""
+        return replace(self, proxy=TunnelDialer(proxy) if proxy is not None else None)
 
     @property
     def label(self) -> str:

@@ -29,6 +29,7 @@ __all__ = [
     "interrupted_note",
     "natural_sorted",
     "not_run",
+    "shown_target",
     "shown_verdicts",
     "targets",
     "verdict",
@@ -99,7 +100,17 @@ TOP_TARGETS = 3
 
 
 def targets(entries: Iterable[Entry]) -> list[str]:
-    return natural_sorted({str(entry.get("target", "")) for entry in entries} - {""})
+    """The targets the headline names, each with the way there (:func:`shown_target`)."""
+    return natural_sorted({shown_target(entry) for entry in entries} - {""})
+
+
+def shown_target(entry: Result) -> str:
+    """``https://a.example through proxy HOST:PORT``: an entry's target as people read it."""
+    target = str(entry.get("target", ""))
+    proxy = entry.get("route", {}).get("proxy")
+    if target and proxy:
+        return f"{target} through proxy {proxy.removeprefix('http://')}"
+    return target
 
 
 def deadline_entries(entries: Sequence[Entry]) -> list[tuple[dt.date, Entry]]:

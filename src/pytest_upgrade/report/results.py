@@ -12,7 +12,7 @@ import shlex
 from collections.abc import Sequence
 
 from .._credentials import references, shown_headers
-from .._model import Exchange, Finding, Observation, Offer, Outcome, Requirement
+from .._model import Exchange, Finding, Observation, Offer, Outcome, Requirement, Route
 from ..judge import RequirementResult
 from . import schema
 from .verdicts import CHECK_MARKS
@@ -192,9 +192,14 @@ def _curl_version(offer: Offer) -> str | None:
     return {"1.1": "--http1.1", "1.0": "--http1.0"}.get(first)
 
 
-def _curl(exchange: Exchange, offer: Offer, cafile: str | None, version_flag: str) -> str:
+def _curl(
+    exchange: Exchange, offer: Offer, cafile: str | None, version_flag: str, route: Route
+) -> str:
     url = exchange.url.replace("wss://", "https://", 1).replace("ws://", "http://", 1)
     words = ["curl", "-sv", version_flag]
+    if route.proxy is not None and not offer.quic:
+        # Every probe tunnels (CONNECT); curl tunnels an http:// URL only when told to.
+        words += ["--proxy", route.proxy, "--proxytunnel"]
     if offer.tls and not offer.alpn:
         words.append("--no-alpn")  # as the probe: no ALPN at all (curl offers one by default)
     if offer.tls_minimum in ("TLSv1.2", "TLSv1.3"):
@@ -213,6 +218,8 @@ def _curl(exchange: Exchange, offer: Offer, cafile: str | None, version_flag: st
         for name, value in exchange.request_headers
         if name.lower() not in probe_set
     ]
+    if route.proxy_auth and not offer.quic:
+        headers.insert(0, "--proxy-user " + _shell_word(_PROXY_USER))
     tail = ["--max-time", "5"] if offer.websocket else []  # after a 101 curl would wait
     tail += ["-o", "/dev/null", url]
     return " ".join([shlex.join(words), *headers, shlex.join(tail)])
@@ -236,16 +243,23 @@ _OPENSSL_FLAGS = {
 }
 
 
+# The proxy's credentials are never shown: the commands take them from the environment.
+_PROXY_USER = "${UPGRADE_PROXY_USER}:${UPGRADE_PROXY_PASSWORD}"
+
+
 def reproduce_commands(observation: Observation, *, cafile: str | None) -> list[str]:
-    """curl and openssl commands that make the same exchanges by hand."""
+    """curl and openssl commands that make the same exchanges by hand (through the
+    route's proxy, when there is one: its credentials, if any, from the environment's
+    ``UPGRADE_PROXY_USER`` and ``UPGRADE_PROXY_PASSWORD``)."""
     commands: list[str] = []
+    route = observation.route
     for exchange in observation.exchanges:
         offer = exchange.offer
         if not exchange.url or offer is None:
             continue
         flag = _curl_version(offer)
         if flag is not None:
-            commands.append(_curl(exchange, offer, cafile, flag))
+            commands.append(_curl(exchange, offer, cafile, flag, route))
     https_exchange = next((e for e in observation.exchanges if e.url.startswith("https://")), None)
     if observation.handshakes and https_exchange is not None:
         host_port = https_exchange.url.split("://", 1)[1].split("/", 1)[0]
@@ -263,8 +277,18 @@ def reproduce_commands(observation: Observation, *, cafile: str | None) -> list[
                 words += ["-cipher", "DEFAULT:@SECLEVEL=0"]
             if cafile:
                 words += ["-CAfile", cafile]
-            commands.append(shlex.join(words) + " </dev/null")
+            commands.append(shlex.join(words) + _openssl_proxy(route) + " </dev/null")
     return commands
+
+
+def _openssl_proxy(route: Route) -> str:
+    """``-proxy HOST:PORT`` (OpenSSL 1.1.0+), its credentials from the environment (3.0+)."""
+    if route.proxy is None:
+        return ""
+    words = " -proxy " + shlex.quote(route.proxy.removeprefix("http://"))
+    if route.proxy_auth:
+        words += ' -proxy_user "${UPGRADE_PROXY_USER}" -proxy_pass env:UPGRADE_PROXY_PASSWORD'
+    return words
 
 
 def _is_ip(host: str) -> bool:
@@ -333,8 +357,30 @@ def requirement_to_json(requirement: Requirement) -> schema.RequirementJSON:
     return described
 
 
+def _route_json(route: Route) -> schema.RouteJSON:
+    """The entry's ``route``: only the fields that are set (never a credential)."""
+    data: schema.RouteJSON = {}
+    if route.address is not None:
+        data["address"] = route.address
+    if route.proxy is not None:
+        data["proxy"] = route.proxy
+    if route.client_cert is not None:
+        data["client_cert"] = route.client_cert
+    if route.client_key is not None:
+        data["client_key"] = route.client_key
+    return data
+
+
 def result_to_json(result: RequirementResult) -> schema.Result:
     """One requirement's entry in the JSON report, without the pytest parts."""
+    entry = _result_json(result)
+    route = _route_json(result.observation.route)
+    if route:
+        entry["route"] = route  # only when the probes went some other way than directly
+    return entry
+
+
+def _result_json(result: RequirementResult) -> schema.Result:
     return {
         "requirement": requirement_to_json(result.requirement),
         "target": result.observation.target,
