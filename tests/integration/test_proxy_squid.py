@@ -192,6 +192,20 @@ def _outcomes(document: dict[str, Any]) -> dict[str, dict[str, str]]:
     }
 
 
+def _status_of(curl: str, env: dict[str, str] | None = None) -> str:
+    """The HTTP status a reproduce command's curl gets (its ``-w '%{http_code}'``)."""
+    shown = subprocess.run(
+        ["bash", "-c", curl.replace("-o /dev/null", "-o /dev/null -w '%{http_code}'")],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
+        env=env,
+    )
+    assert shown.stdout, shown.stderr
+    return shown.stdout
+
+
 def _tail(target: Any) -> str:
     """The https URL of ``h2 /both`` without its scheme."""
     return target.https_url.removeprefix("https://") + "/both"
@@ -243,15 +257,17 @@ def test_the_reproduce_commands_go_through_squid_too(
     curl = next(c for c in entry["reproduce"] if "--http1.1" in c and "https://" in c)
     assert curl.endswith(f"{target.https_url}/both")
     before = len(squid.tunnels())
-    shown = subprocess.run(
-        ["bash", "-c", curl.replace("-o /dev/null", "-o /dev/null -w '%{http_code}'")],
-        capture_output=True,
-        text=True,
-        timeout=30,
-        check=False,
-    )
-    assert shown.stdout == "426", shown.stderr  # the origin's own answer, through the tunnel
+    assert _status_of(curl) == "426"  # the origin's own answer, through the tunnel
     tls, _ = _ports(target)
+    assert [t.split()[1] for t in squid.tunnels_since(before)] == [f"127.0.0.1:{tls}"]
+    # openssl s_client -proxy too (the TLS 1.0 handshake, which hypercorn refuses).
+    _, document = _run(
+        pytester, target, f"--upgrade-proxy={squid.url}", requirements=("TLS/1.2 /secure",)
+    )
+    (entry,) = document["results"]
+    openssl = next(c for c in entry["reproduce"] if c.startswith("openssl") and "-tls1 " in c)
+    before = len(squid.tunnels())
+    subprocess.run(["bash", "-c", openssl], capture_output=True, timeout=30, check=False)
     assert [t.split()[1] for t in squid.tunnels_since(before)] == [f"127.0.0.1:{tls}"]
 
 
@@ -282,15 +298,7 @@ def test_basic_credentials_from_the_url_never_printed(
     # The commands work once the reader exports the credentials.
     curl = next(c for c in commands if "--http1.1" in c and c.endswith("https://" + _tail(target)))
     env = {**os.environ, "UPGRADE_PROXY_USER": USER, "UPGRADE_PROXY_PASSWORD": PASSWORD}
-    shown = subprocess.run(
-        ["bash", "-c", curl.replace("-o /dev/null", "-o /dev/null -w '%{http_code}'")],
-        capture_output=True,
-        text=True,
-        timeout=30,
-        check=False,
-        env=env,
-    )
-    assert shown.stdout == "426", shown.stderr
+    assert _status_of(curl, env) == "426"
 
 
 @pytest.mark.parametrize(
