@@ -325,8 +325,8 @@ class Observation:
     # or the upgrade_enforce marker) while the probes ran: the probes bypass
     # it, so the answers judged are the app's own.
     enforced: tuple[str, ...] = ()
-    # How the probes reached the target (a node's address, a proxy, a client
-    # certificate): what the reports and reproduce commands say of the way there.
+    # How the probes reached a live target (a node's address, a proxy, a client
+    # certificate): the reports and reproduce commands say it (Target.route).
     route: Route = Route()
 
     @property

@@ -10,9 +10,9 @@ Two ways to name deployments:
 * target lines (``--upgrade-targets-file``, the ``upgrade_targets`` ini
   option), one deployment a line, unambiguous::
 
-      # name=…, ca=…, proxy=… are optional; '#' starts a comment
+      # name=…, ca=…, cert=…, key=…, proxy=… are optional; '#' starts a comment
       https://a.example  http://a.example:8080  ca=certs/a-ca.pem  name=a
-      https://b.example/api  proxy=http://proxy.corp.example:3128
+      https://b.example/api  cert=certs/client.pem  proxy=http://proxy.corp.example:3128
 
 * ``--upgrade-target`` URLs (the ``upgrade_target`` ini option), grouped by
   :func:`group_urls`: an https and an http URL given next to each other for
@@ -20,7 +20,8 @@ Two ways to name deployments:
   Exactly one https and one http URL stay one deployment whatever their hosts
   (their meaning before fleets).
 
-Pure: no I/O but checking that a named CA file exists.
+Pure: no I/O but checking that a named CA file exists, and that a named client
+certificate and key load (``probes.client_cert``).
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ from dataclasses import dataclass, field
 
 from ._credentials import merge, parse_header_line
 from ._proxies import choose_proxy, parse_proxy_option
+from .probes.client_cert import check_client_certificate
 from .probes.endpoint import ClientTrust, Endpoint
 from .probes.target import Target
 
@@ -49,6 +51,8 @@ class TargetLine:
     name: str | None = None
     where: str = "--upgrade-target"  # "FILE:LINE", for error messages
     headers: tuple[tuple[str, str], ...] = ()  # header="Name: value", as written
+    cert: str | None = None  # cert=PEM: the client certificate (and its key, or key=)
+    key: str | None = None  # key=PEM: the client certificate's key, when separate
     # proxy=URL as written (credentials too: never shown), "none" for direct; None: not given.
     proxy: str | None = field(default=None, repr=False)
 
@@ -65,12 +69,12 @@ class Deployment:
 def parse_target_line(
     line: str, *, where: str, base_dir: pathlib.Path | None = None
 ) -> TargetLine | None:
-    """A target line's URLs, ``ca=``, ``name=``, ``header=`` and ``proxy=`` (None for a
-    blank or comment line).
+    """A target line's URLs, ``ca=``, ``name=``, ``header=``, ``cert=``, ``key=`` and
+    ``proxy=`` (None for a blank or comment line).
 
     Words are split as a shell splits them (``header="X-Api-Key: ${KEY}"``).
-    Raises ValueError naming the bad token. A relative ``ca=`` path is taken
-    from ``base_dir`` (the targets file's directory).
+    Raises ValueError naming the bad token. A relative ``ca=``, ``cert=`` or
+    ``key=`` path is taken from ``base_dir`` (the targets file's directory).
     """
     text = line.split(" #", 1)[0].split("\t#", 1)[0].strip()
     if not text or text.startswith("#"):
@@ -79,6 +83,7 @@ def parse_target_line(
     cafile: str | None = None
     name: str | None = None
     headers: tuple[tuple[str, str], ...] = ()
+    files: dict[str, str] = {}
     proxy: str | None = None
     try:
         tokens = shlex.split(text)
@@ -90,12 +95,9 @@ def parse_target_line(
             Endpoint.from_url(token)  # ValueError: not a usable URL
             urls.append(token)
         elif equals and key == "ca" and value:
-            path = pathlib.Path(value).expanduser()
-            if base_dir is not None and not path.is_absolute():
-                path = base_dir / path
-            if not path.is_file():
-                raise ValueError(f"ca={value}: no such file: {path}")
-            cafile = str(path)
+            cafile = _file(key, value, base_dir)
+        elif equals and key in ("cert", "key") and value:
+            files[key] = _file(key, value, base_dir)
         elif equals and key == "name" and value:
             name = value
         elif equals and key == "header":
@@ -112,11 +114,13 @@ def parse_target_line(
         else:
             raise ValueError(
                 f"unexpected {_shown_token(token)}: a line is an https URL and/or an http URL,"
-                ' then optionally ca=PEM, name=NAME, header="Name: value" and proxy=URL'
+                ' then optionally ca=PEM, name=NAME, header="Name: value", cert=PEM, key=PEM'
+                " and proxy=URL"
             )
     if not urls:
         raise ValueError("no http:// or https:// URL on the line")
-    return TargetLine(tuple(urls), cafile, name, where, headers, proxy)
+    cert, client_key = _client_certificate(files)
+    return TargetLine(tuple(urls), cafile, name, where, headers, cert, client_key, proxy)
 
 
 def _shown_token(token: str) -> str:
@@ -126,6 +130,27 @@ def _shown_token(token: str) -> str:
     if sep and "@" in authority:
         return repr(f"{scheme}{sep}***@{authority.rsplit('@', 1)[1]}{slash}{path}")
     return repr(token)
+
+
+def _file(field: str, value: str, base_dir: pathlib.Path | None) -> str:
+    """The file a ``ca=``, ``cert=`` or ``key=`` field names (relative: from ``base_dir``)."""
+    path = pathlib.Path(value).expanduser()
+    if base_dir is not None and not path.is_absolute():
+        path = base_dir / path
+    if not path.is_file():
+        raise ValueError(f"{field}={value}: no such file: {path}")
+    return str(path)
+
+
+def _client_certificate(files: dict[str, str]) -> tuple[str | None, str | None]:
+    """A line's ``cert=`` and ``key=``, checked: they load, and the key matches."""
+    cert, key = files.get("cert"), files.get("key")
+    if cert is None:
+        if key is not None:
+            raise ValueError("key= is the key of a cert=: give cert=PEM on the line too")
+        return None, None
+    check_client_certificate(cert, key, option="cert=")
+    return cert, key
 
 
 def group_urls(urls: Sequence[str]) -> list[tuple[str, ...]]:
@@ -154,26 +179,30 @@ def build_fleet(
     *,
     cafile: str | None,
     headers: tuple[tuple[str, str], ...] = (),
+    client_cert: tuple[str, str | None] | None = None,
     proxy: str | None = None,
     environ: Mapping[str, str] | None = None,
 ) -> tuple[Deployment, ...]:
     """The run's deployments; ValueError (naming the line) for a bad or repeated one.
 
-    Deployments trusting the same CA share one :class:`ClientTrust`, so its
-    TLS contexts (about 30 ms each to build from the system store) are built
-    once for the fleet, not once per host. ``cafile`` is the run's
-    ``--upgrade-ca``, for lines without their own ``ca=``; ``headers`` the
-    run's ``--upgrade-header`` lines, which a line's own ``header=`` override;
-    ``proxy`` the run's ``--upgrade-proxy`` (a line's ``proxy=`` wins) and
-    ``environ`` the environment whose proxy variables apply without either
+    Deployments trusting the same CA and offering the same client certificate
+    share one :class:`ClientTrust`, so its TLS contexts (about 30 ms each to
+    build from the system store) are built once for the fleet, not once per
+    host. ``cafile`` is the run's ``--upgrade-ca``, for lines without their own
+    ``ca=``; ``headers`` the run's ``--upgrade-header`` lines, which a line's own
+    ``header=`` override; ``client_cert`` the run's ``--upgrade-client-cert`` (and
+    ``--upgrade-client-key``), for lines without their own ``cert=``; ``proxy`` the
+    run's ``--upgrade-proxy`` (a line's ``proxy=`` wins) and ``environ`` the
+    environment whose proxy variables apply without either
     (``_proxies.choose_proxy``; None: none apply).
     """
-    trusts: dict[str | None, ClientTrust] = {}
+    trusts: dict[tuple[str | None, str | None, str | None], ClientTrust] = {}
     deployments: list[Deployment] = []
     names: dict[str, str] = {}
     for line in lines:
         trusted = line.cafile or cafile
-        trust = trusts.setdefault(trusted, ClientTrust(trusted))
+        cert, key = (line.cert, line.key) if line.cert else (client_cert or (None, None))
+        trust = trusts.setdefault((trusted, cert, key), ClientTrust(trusted, cert, key))
         try:
             target = Target.from_urls(line.urls, trust=trust, headers=merge(headers, line.headers))
             target = target.through(

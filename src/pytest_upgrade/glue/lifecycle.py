@@ -23,7 +23,7 @@ from .settings import (
     SETTINGS,
     read_settings,
 )
-from .workers import controller_as_of, send_as_of
+from .workers import controller_as_of, send_as_of, share_of
 
 __all__: list[str] = []  # a pytest plugin: hooks only
 
@@ -139,7 +139,8 @@ def pytest_configure(config: pytest.Config) -> None:
     engine = ProbeEngine(
         timeout=settings.timeout,
         concurrency=settings.concurrency,
-        host_limit=settings.host_limit,
+        # Under xdist the run's per-host limit is split between the workers.
+        host_limit=share_of(config, settings.host_limit),
         handshakes=settings.handshakes,
     )
     ahead = ProbeAhead(engine, mode=settings.probe_ahead, config=config)

@@ -18,6 +18,7 @@ from .._requirements import parse_declared, parse_origin
 from .._targets import Deployment, TargetLine, build_fleet, group_urls, parse_target_line
 from ..checks.catalogue import REGISTRY
 from ..grammar import parse_calendar_date
+from ..probes.client_cert import check_client_certificate
 from ..probes.engine import DEFAULT_HOST_LIMIT
 from ..probes.target import HandshakeCache
 
@@ -29,6 +30,7 @@ __all__ = [
     "PROBE_AHEAD_MODES",
     "SETTINGS",
     "Settings",
+    "client_certificate",
     "read_settings",
 ]
 
@@ -98,6 +100,8 @@ OPTION_FLAGS = (
     "--upgrade-header",
     "--upgrade-origin",
     "--upgrade-ca",
+    "--upgrade-client-cert",
+    "--upgrade-client-key",
     "--upgrade-timeout",
     "--upgrade-strict",
     "--upgrade-require-all-checks",
@@ -119,6 +123,8 @@ INI_NAMES = (
     "upgrade_headers",
     "upgrade_origin",
     "upgrade_ca",
+    "upgrade_client_cert",
+    "upgrade_client_key",
     "upgrade_timeout",
     "upgrade_strict",
     "upgrade_require_all_checks",
@@ -176,6 +182,7 @@ def read_settings(
     if cafile is not None and not pathlib.Path(cafile).is_file():
         raise pytest.UsageError(f"--upgrade-ca: no such file: {cafile}")
     headers = _run_headers(given, environ)
+    client_cert = client_certificate(values)
     try:
         origin = parse_origin(given.pick("upgrade_origin"))
     except ValueError as exc:
@@ -183,7 +190,14 @@ def read_settings(
     proxy = _proxy(given)
     try:
         lines = _target_lines(given, base_dir, environ)
-        fleet = build_fleet(lines, cafile=cafile, headers=headers, proxy=proxy, environ=environ)
+        fleet = build_fleet(
+            lines,
+            cafile=cafile,
+            headers=headers,
+            client_cert=client_cert,
+            proxy=proxy,
+            environ=environ,
+        )
     except ValueError as exc:
         raise pytest.UsageError(str(exc)) from None
     timeout = _timeout(given)
@@ -230,6 +244,31 @@ def _proxy(given: _Values) -> str | None:
         except ValueError as exc:
             raise pytest.UsageError(f"--upgrade-proxy: {exc}") from None
     return value
+
+
+def client_certificate(values: Mapping[str, Any]) -> tuple[str, str | None] | None:
+    """The run's client certificate and key file (None: none given), checked; a
+    one-line ``pytest.UsageError`` names a file that is missing or does not load.
+
+    ``values`` as :func:`read_settings` takes them: ``--upgrade-client-cert`` and
+    ``--upgrade-client-key`` win over the ini values ``upgrade_client_cert`` and
+    ``upgrade_client_key`` (``glue.client_certificates`` registers all four).
+    """
+    given = _Values(values)
+    cert = given.pick("upgrade_client_cert")
+    key = given.pick("upgrade_client_key")
+    if cert is None:
+        if key is not None:
+            raise pytest.UsageError(
+                "--upgrade-client-key is the key of --upgrade-client-cert:"
+                " give --upgrade-client-cert=PEM too"
+            )
+        return None
+    try:
+        check_client_certificate(cert, key, option="--upgrade-client-cert")
+    except ValueError as exc:
+        raise pytest.UsageError(str(exc)) from None
+    return cert, key
 
 
 def _flag(given: _Values, name: str) -> bool:

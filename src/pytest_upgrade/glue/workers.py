@@ -8,6 +8,7 @@ sections and the report files.
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 from collections.abc import Callable
 from typing import Any
 
@@ -15,7 +16,13 @@ import pytest
 
 from ..grammar import parse_calendar_date
 
-__all__ = ["controller_as_of", "is_xdist_worker", "send_as_of", "worker_queue"]
+__all__ = [
+    "controller_as_of",
+    "is_xdist_worker",
+    "send_as_of",
+    "share_of",
+    "worker_queue",
+]
 
 # The key of the run's evaluation date in each worker's ``workerinput``.
 _AS_OF = "pytest_upgrade_as_of"
@@ -49,11 +56,27 @@ def controller_as_of(config: pytest.Config) -> dt.date | None:
     return parse_calendar_date(sent) if isinstance(sent, str) else None
 
 
-def worker_queue(config: pytest.Config) -> Callable[[], list[int]] | None:
+def share_of(config: pytest.Config, limit: int) -> int:
+    """This process's share of a per-host connection ``limit`` that holds for the run.
+
+    Each xdist worker runs its own probes: the run's limit is split between
+    them (at least one each), so that N workers together never hold more
+    than ``limit`` connections to one host (unless there are more workers
+    than the limit allows connections). A plain run, or the controller, has it all.
+    """
+    workerinput = getattr(config, "workerinput", None)
+    count = workerinput.get("workercount") if isinstance(workerinput, dict) else None
+    if not isinstance(count, int) or count < 1:
+        return limit
+    return max(1, limit // count)
+
+
+def worker_queue(config: pytest.Config) -> Callable[[int], list[int]] | None:
     """A reader of this xdist worker's pending items; None when this is not a worker.
 
-    The reader returns the indices (into ``session.items``) of the items the
-    worker was given and has not started, in the order it will run them.
+    The reader returns the indices (into ``session.items``) of the first items
+    (at most its argument) the worker was given and has not started, in the
+    order it will run them.
     pytest-xdist's worker loop (``xdist.remote.WorkerInteractor``) keeps the
     next item's index and a queue of the others; the controller adds to that
     queue as the run goes, and may take items back from it (``--dist
@@ -67,12 +90,12 @@ def worker_queue(config: pytest.Config) -> Callable[[], list[int]] | None:
     )
     lock = getattr(getattr(interactor, "torun", None), "lock", None)
     if lock is None:  # another xdist: probe nothing ahead rather than guess
-        return list
+        return lambda limit: []
 
-    def pending() -> list[int]:
+    def pending(limit: int) -> list[int]:
         following = getattr(interactor, "nextitem_index", None)
         with lock() as queued:
-            waiting = list(queued)
-        return [i for i in (following, *waiting) if isinstance(i, int)]
+            waiting = list(itertools.islice(queued, limit))
+        return [i for i in (following, *waiting) if isinstance(i, int)][:limit]
 
     return pending

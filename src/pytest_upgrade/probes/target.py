@@ -68,9 +68,13 @@ class Target:
     @property
     def route(self) -> Route:
         """How the probes reach this target, as the reports and reproduce commands say it."""
-        if self.proxy is None:
-            return Route()
-        return Route(proxy=self.proxy.proxy.url, proxy_auth=self.proxy.proxy.has_credentials)
+        proxy = self.proxy.proxy if self.proxy is not None else None
+        return Route(
+            proxy=proxy.url if proxy is not None else None,
+            client_cert=self.trust.cert,
+            client_key=self.trust.key,
+            proxy_auth=proxy is not None and proxy.has_credentials,
+        )
 
     def through(self, proxy: Proxy | None) -> Target:
         """This target with its TCP probes tunnelled through ``proxy`` (None: direct)."""

@@ -24,6 +24,7 @@ __all__ = [
     "reproduce_commands",
     "requirement_to_json",
     "result_to_json",
+    "route_to_json",
     "summary_line",
     "unevaluated_result",
 ]
@@ -206,6 +207,8 @@ def _curl(
         words.append("--tlsv" + offer.tls_minimum.removeprefix("TLSv"))
     if url.startswith("https://") and cafile:
         words += ["--cacert", cafile]
+    if url.startswith("https://"):
+        words += _client_certificate(route, "--")
     if exchange.method == "HEAD":
         words.append("--head")
     elif exchange.method != "GET":
@@ -277,6 +280,7 @@ def reproduce_commands(observation: Observation, *, cafile: str | None) -> list[
                 words += ["-cipher", "DEFAULT:@SECLEVEL=0"]
             if cafile:
                 words += ["-CAfile", cafile]
+            words += _client_certificate(route, "-")
             commands.append(shlex.join(words) + _openssl_proxy(route) + " </dev/null")
     return commands
 
@@ -288,6 +292,16 @@ def _openssl_proxy(route: Route) -> str:
     words = " -proxy " + shlex.quote(route.proxy.removeprefix("http://"))
     if route.proxy_auth:
         words += ' -proxy_user "${UPGRADE_PROXY_USER}" -proxy_pass env:UPGRADE_PROXY_PASSWORD'
+    return words
+
+
+def _client_certificate(route: Route, dash: str) -> list[str]:
+    """The client certificate the probes offered, as curl (``--``) or openssl (``-``) takes it."""
+    if route.client_cert is None:
+        return []
+    words = [f"{dash}cert", route.client_cert]
+    if route.client_key is not None:
+        words += [f"{dash}key", route.client_key]
     return words
 
 
@@ -357,31 +371,9 @@ def requirement_to_json(requirement: Requirement) -> schema.RequirementJSON:
     return described
 
 
-def _route_json(route: Route) -> schema.RouteJSON:
-    """The entry's ``route``: only the fields that are set (never a credential)."""
-    data: schema.RouteJSON = {}
-    if route.address is not None:
-        data["address"] = route.address
-    if route.proxy is not None:
-        data["proxy"] = route.proxy
-    if route.client_cert is not None:
-        data["client_cert"] = route.client_cert
-    if route.client_key is not None:
-        data["client_key"] = route.client_key
-    return data
-
-
 def result_to_json(result: RequirementResult) -> schema.Result:
     """One requirement's entry in the JSON report, without the pytest parts."""
-    entry = _result_json(result)
-    route = _route_json(result.observation.route)
-    if route:
-        entry["route"] = route  # only when the probes went some other way than directly
-    return entry
-
-
-def _result_json(result: RequirementResult) -> schema.Result:
-    return {
+    entry: schema.Result = {
         "requirement": requirement_to_json(result.requirement),
         "target": result.observation.target,
         "as_of": result.observation.as_of.isoformat() if result.observation.as_of else None,
@@ -397,6 +389,24 @@ def _result_json(result: RequirementResult) -> schema.Result:
         ],
         "reproduce": reproduce_commands(result.observation, cafile=result.cafile),
     }
+    route = route_to_json(result.observation.route)
+    if route:
+        entry["route"] = route
+    return entry
+
+
+def route_to_json(route: Route) -> schema.RouteJSON:
+    """The route's fields that are set (none: the probes connected to the name)."""
+    data: schema.RouteJSON = {}
+    if route.address is not None:
+        data["address"] = route.address
+    if route.proxy is not None:
+        data["proxy"] = route.proxy
+    if route.client_cert is not None:
+        data["client_cert"] = route.client_cert
+    if route.client_key is not None:
+        data["client_key"] = route.client_key
+    return data
 
 
 def unevaluated_result(

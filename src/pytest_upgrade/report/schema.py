@@ -115,12 +115,12 @@ class Known(TypedDict):
 
 
 class RouteJSON(TypedDict, total=False):
-    """``route``: how the probes reached the target, only the fields that are set."""
+    """``route``: how the probes reached a live target, only the fields that are set."""
 
     address: str  # the node's address the probes connected to
-    proxy: str  # the egress proxy, http://HOST:PORT (never its credentials)
-    client_cert: str  # the PEM file offered as client certificate
-    client_key: str  # its key file, when separate
+    proxy: str  # the proxy they went through, "http://HOST:PORT" (never credentials)
+    client_cert: str  # the PEM file offered as client certificate (its path, never its content)
+    client_key: str  # its key file, when separate (the path)
 
 
 class Result(TypedDict):
@@ -138,7 +138,7 @@ class Result(TypedDict):
     handshakes: list[HandshakeJSON]
     reproduce: list[str]
     deployment: NotRequired[str]  # a live deployment's name
-    route: NotRequired[RouteJSON]  # how the probes got there, when not directly
+    route: NotRequired[RouteJSON]  # how the probes reached it, when not plainly by name
     error: NotRequired[str]  # the one-line cause of an error (or a skip before the test)
     waived: NotRequired[Waived]
     known: NotRequired[Known]
