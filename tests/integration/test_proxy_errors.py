@@ -156,3 +156,50 @@ def test_a_tunnel_carries_the_probes_to_a_live_target(
     result.stdout.fnmatch_lines(
         [f"upgrade: {target.https_url} through proxy 127.0.0.1:{proxy.port}"]
     )
+
+
+def test_the_test_bodys_clients_go_through_the_proxy_too(
+    pytester: pytest.Pytester, live_server: Any
+) -> None:
+    from support.protocol_apps import protocol_app_source
+
+    target = live_server(protocol_app_source())
+    options = (
+        "-p",
+        "no:cacheprovider",
+        f"--upgrade-target={target.https_url}",
+        f"--upgrade-ca={target.cafile}",
+        "--upgrade-skip-checks=websocket-version",  # hypercorn's bare 400 (not the proxy's)
+    )
+    with connect_proxy(tunnel(user="ci", password="p@ss")) as proxy:
+        proxied = f"--upgrade-proxy=http://ci:p%40ss@127.0.0.1:{proxy.port}"
+        # The same requirements declared (no test body): the probes' tunnels alone.
+        declared = pytester.runpytest(
+            *options,
+            proxied,
+            "--upgrade-require=h2 /both",
+            "--upgrade-require=websocket /ws",
+        )
+        declared.assert_outcomes(passed=2)
+        probes = len(proxy.heads)
+        pytester.makepyfile(
+            """
+            import pytest
+
+            @pytest.mark.requires_upgrade("h2", path="/both")
+            def test_client(upgrade):
+                assert upgrade.client.get("/both").http_version == "HTTP/2"
+
+            @pytest.mark.requires_upgrade("websocket", path="/ws")
+            def test_websocket(upgrade):
+                assert upgrade.websocket.protocol.state.name == "OPEN"
+            """
+        )
+        result = pytester.runpytest(*options, proxied)
+    result.assert_outcomes(passed=2)
+    port = target.https_url.rsplit(":", 1)[1]
+    assert set(proxy.request_lines) == {f"CONNECT 127.0.0.1:{port} HTTP/1.1"}
+    # The probes' tunnels again, and one for each client (httpx's and websockets').
+    assert len(proxy.heads) == 2 * probes + 2
+    assert any(b"python-httpx" in h or b"Accept: */*" in h for h in proxy.heads[probes:])
+    assert "p@ss" not in result.stdout.str()

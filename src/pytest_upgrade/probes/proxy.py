@@ -25,7 +25,7 @@ import contextlib
 import socket
 import time
 from dataclasses import dataclass, field
-from urllib.parse import unquote, urlsplit
+from urllib.parse import quote, unquote, urlsplit
 
 import h11
 
@@ -66,6 +66,14 @@ class Proxy:
     @property
     def has_credentials(self) -> bool:
         return self.user is not None
+
+    def client_url(self) -> str:
+        """The URL with its credentials, percent-encoded, for a client library (httpx,
+        websockets) to authenticate with: handed over, never shown."""
+        if self.user is None:
+            return self.url
+        userinfo = quote(self.user, safe="") + ":" + quote(self.password or "", safe="")
+        return f"http://{userinfo}@{self.authority}"
 
     def authorization(self) -> str | None:
         """The ``Proxy-Authorization`` value (RFC 9110 §11.7.2), Basic (RFC 7617 §2), or None."""
