@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from support.apps import INNER_INI
 from support.connect_proxies import answer, closed_port, connect_proxy, silent, tunnel
 
 _407 = (
@@ -112,11 +113,11 @@ def test_the_ini_option_and_the_environment(
     for name in ("https_proxy", "HTTPS_PROXY", "all_proxy", "ALL_PROXY", "no_proxy", "NO_PROXY"):
         monkeypatch.delenv(name, raising=False)
     with connect_proxy(answer(_403)) as from_ini, connect_proxy(answer(_403)) as from_env:
-        pytester.makeini(f"[pytest]\nupgrade_proxy = {from_ini.url}\n")
+        pytester.makeini(INNER_INI + f"upgrade_proxy = {from_ini.url}\n")
         monkeypatch.setenv("HTTPS_PROXY", from_env.url)
         _, document = _run(pytester)
         assert f"proxy {from_ini.url}:" in document["results"][0]["error"]
-        pytester.makeini("[pytest]\n")
+        pytester.makeini(INNER_INI)
         _, document = _run(pytester)
         assert f"proxy {from_env.url}:" in document["results"][0]["error"]
         monkeypatch.setenv("ALL_PROXY", "socks5://127.0.0.1:1")  # not read: HTTPS_PROXY is set
