@@ -101,6 +101,20 @@ def test_bytes_after_the_answer_head_are_the_origins_and_read_first() -> None:
             sock.close()  # type: ignore[attr-defined]
 
 
+def test_a_probe_reads_the_origins_answer_sent_with_the_proxys_head() -> None:
+    origin = b"HTTP/1.1 426 Upgrade Required\r\nUpgrade: h2c\r\nContent-Length: 0\r\n\r\n"
+    scripted = b"HTTP/1.1 200 Connection established\r\n\r\n" + origin
+    with connect_proxy(answer(scripted, hold=True)) as proxy:
+        dialer = TunnelDialer(parse_proxy_url(proxy.url))
+        spec = ConnectionSpec(
+            Endpoint.from_url("http://127.0.0.1:8080"), ClientTrust(), 2.0, dialer=dialer
+        )
+        exchange = http1_exchange(spec, Request("GET", "/"), role="legacy")
+    assert exchange.failure is None
+    assert exchange.response is not None
+    assert (exchange.response.status, exchange.response.values("upgrade")) == (426, ["h2c"])
+
+
 def test_an_http10_answer_and_informational_ones_are_read_through() -> None:
     scripted = b"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.0 200 OK\r\nContent-Length: 9\r\n\r\n"
     with connect_proxy(answer(scripted, hold=True)) as proxy:

@@ -214,11 +214,11 @@ class TunnelDialer:
         if credentials is not None:
             headers.append(("Proxy-Authorization", credentials))
         conn = h11.Connection(h11.CLIENT, max_incomplete_event_size=self.head_limit)
-        wire = conn.send(h11.Request(method="CONNECT", target=authority, headers=headers))
-        wire += conn.send(h11.EndOfMessage()) or b""
+        request = h11.Request(method="CONNECT", target=authority, headers=headers)
+        wire = (conn.send(request) or b"") + (conn.send(h11.EndOfMessage()) or b"")
         try:
             sock.settimeout(max(end - time.monotonic(), 0.001))
-            sock.sendall(wire or b"")
+            sock.sendall(wire)
         except TimeoutError:
             raise self._fail("it stopped reading the CONNECT request") from None
         except OSError as exc:
