@@ -142,6 +142,9 @@ class Transport:
     scheme: str  # "https" or "http"
     tls_version: str | None = None  # as ssl reports it: "TLSv1.3"
     alpn: str | None = None  # the ALPN protocol the server selected
+    # The server asked for a client certificate (a CertificateRequest in its handshake,
+    # RFC 8446 §4.3.2): what its answer then says may be about the certificate.
+    certificate_requested: bool = False
 
 
 class FailureKind(enum.Enum):
@@ -157,6 +160,8 @@ class FailureKind(enum.Enum):
     TIMEOUT = "timeout"  # no complete answer within the probe timeout
     CERTIFICATE = "certificate"  # the server's certificate did not verify
     TLS_REFUSED = "tls-refused"  # the server refused the TLS handshake (alert/close)
+    # The server asked for a client certificate and got none, or refused the one given.
+    CLIENT_CERTIFICATE = "client-certificate"
     ALPN_MISMATCH = "alpn-mismatch"  # TLS worked but the wanted protocol was not selected
     PROTOCOL = "protocol"  # the peer's bytes were not valid for the protocol spoken
     CLOSED = "closed"  # the connection closed or was reset before a full response
@@ -178,7 +183,12 @@ class ProbeFailure:
 
         A timeout is judged with the other probes (see ``target_error``).
         """
-        return self.kind in {FailureKind.UNREACHABLE, FailureKind.CERTIFICATE, FailureKind.PROXY}
+        return self.kind in {
+            FailureKind.UNREACHABLE,
+            FailureKind.CERTIFICATE,
+            FailureKind.CLIENT_CERTIFICATE,
+            FailureKind.PROXY,
+        }
 
 
 @dataclass(frozen=True)

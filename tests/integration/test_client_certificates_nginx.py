@@ -221,3 +221,33 @@ def test_a_bad_client_certificate_option_is_a_usage_error(
         [f"ERROR: --upgrade-client-cert: no PEM private key in {mtls.client.good_cert}, *"]
     )
     assert "PRIVATE KEY-----" not in result.stderr.str() + result.stdout.str()
+
+
+def test_without_a_certificate_the_400s_are_an_error_with_the_advice(
+    pytester: pytest.Pytester, mtls: Mtls
+) -> None:
+    # nginx completes the handshake and answers 400 "No required SSL certificate
+    # was sent": an error only because the probes saw its CertificateRequest.
+    result, entry = _run(pytester, mtls, mtls.modern)
+    result.assert_outcomes(errors=1)
+    assert entry["verdict"] == "error"
+    assert (
+        "the server asked for a client certificate in the TLS handshake, none was given"
+        in (entry["error"])
+    )
+    assert "give one with --upgrade-client-cert=PEM" in entry["error"]
+    statuses = {e["role"]: (e["response"] or {}).get("status") for e in entry["exchanges"]}
+    assert statuses["legacy"] == 400
+    result.stdout.fnmatch_lines(["*a client certificate is required; give one with*"])
+
+
+def test_a_certificate_of_another_ca_is_an_error_naming_it(
+    pytester: pytest.Pytester, mtls: Mtls
+) -> None:
+    # nginx answers 400 "The SSL certificate error" (its 495), no alert.
+    result, entry = _run(
+        pytester, mtls, mtls.modern, f"--upgrade-client-cert={mtls.client.stranger}"
+    )
+    result.assert_outcomes(errors=1)
+    assert f"answered 400 to every request made with {mtls.client.stranger}" in entry["error"]
+    assert "does not accept that certificate" in entry["error"]

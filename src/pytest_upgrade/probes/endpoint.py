@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from ..grammar.target_url import parse_base_url
-from .client_cert import load_client_certificate
+from .client_cert import load_client_certificate, watch_certificate_requests
 from .tls_versions import set_versions
 
 __all__ = ["TLS_VERSIONS", "ClientTrust", "Endpoint", "given_cafile", "offered_certificate"]
@@ -104,6 +104,7 @@ class ClientTrust:
         # an intermediate CA in the CA file ends the chain as curl (and Python
         # 3.13's default context) let it; a root works as before.
         context.verify_flags |= ssl.VERIFY_X509_PARTIAL_CHAIN
+        watch_certificate_requests(context)
         if self.cafile is not None:
             _GIVEN_CAFILE[context] = self.cafile
         if self.cert is not None:

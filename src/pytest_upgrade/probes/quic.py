@@ -119,7 +119,9 @@ async def _request(
     try:
         # A literal address is used as given; a name is resolved first (bounded too).
         transport, protocol = await asyncio.wait_for(
-            loop.create_datagram_endpoint(lambda: H3Client(configuration), remote_addr=alternative),
+            loop.create_datagram_endpoint(
+                lambda: H3Client(configuration, offered=spec.trust.cert), remote_addr=alternative
+            ),
             timeout,
         )
     except (OSError, TimeoutError) as exc:
@@ -150,7 +152,13 @@ def _load_trust(configuration: Any, trust: ClientTrust) -> None:
     this Python knows no system store (``ssl.get_default_verify_paths``).
     """
     if trust.cert is not None:
-        load_quic_certificate(configuration, trust.cert, trust.key)
+        try:
+            load_quic_certificate(configuration, trust.cert, trust.key)
+        except (OSError, ValueError, TypeError) as exc:  # checked at configuration: gone since?
+            raise ProbeError(
+                FailureKind.CLIENT_CERTIFICATE,
+                f"cannot load the client certificate {trust.cert} for QUIC: {exc}",
+            ) from None
     if trust.cafile is not None:
         configuration.load_verify_locations(cafile=trust.cafile)
         return

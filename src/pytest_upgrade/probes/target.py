@@ -46,6 +46,11 @@ class Target:
     # Request headers of every probe to this target, as declared (the run's
     # --upgrade-header, then the deployment's header=); a requirement's own win.
     headers: tuple[tuple[str, str], ...] = ()
+    # The node the probes connect to: one address of the primary URL's name (a
+    # node of a pool, or an address given with --upgrade-resolve); None: by name.
+    # The http URL goes there too when its host is the same name; another host's
+    # URL is connected to by its name.
+    address: str | None = None
     # The egress proxy every TCP probe of this target tunnels through (None: direct).
     proxy: TunnelDialer | None = field(default=None, compare=False)
 
@@ -61,15 +66,25 @@ class Target:
         """How this target's probes connect to ``endpoint`` (one of its URLs), each
         within ``timeout``. What a deployment adds to the way of connecting (a node's
         address, a proxy, a client certificate) is added here, to the spec."""
+        address = self.address_for(endpoint)
         if self.proxy is not None:
-            return ConnectionSpec(endpoint, self.trust, timeout, dialer=self.proxy)
-        return ConnectionSpec(endpoint, self.trust, timeout)
+            # Through the proxy's tunnel, to the node's address when there is one.
+            return ConnectionSpec(endpoint, self.trust, timeout, address=address, dialer=self.proxy)
+        return ConnectionSpec(endpoint, self.trust, timeout, address=address)
+
+    def address_for(self, endpoint: Endpoint) -> str | None:
+        """The node's address for ``endpoint``: this target's, when the endpoint's host is
+        the name that was resolved (the primary URL's); None (by name) for another host."""
+        if self.address is None or endpoint.host.lower() != self.primary.host.lower():
+            return None
+        return self.address
 
     @property
     def route(self) -> Route:
         """How the probes reach this target, as the reports and reproduce commands say it."""
         proxy = self.proxy.proxy if self.proxy is not None else None
         return Route(
+            address=self.address,
             proxy=proxy.url if proxy is not None else None,
             client_cert=self.trust.cert,
             client_key=self.trust.key,
