@@ -404,3 +404,37 @@ def test_under_xdist(pytester: pytest.Pytester, squid: Squid, target: Any) -> No
     result.assert_outcomes(passed=len(REQUIREMENTS) - 1, failed=1)
     assert all(e["route"] == {"proxy": squid.url} for e in document["results"])
     assert len(squid.tunnels_since(before)) >= 20
+
+
+def test_a_name_is_left_to_the_proxy_and_a_given_node_is_asked_for(
+    pytester: pytest.Pytester, squid: Squid, target: Any
+) -> None:
+    tls, _ = _ports(target)
+    by_name = f"https://localhost:{tls}"  # the live server's certificate names localhost too
+    common = (
+        "-p",
+        "no:cacheprovider",
+        f"--upgrade-target={by_name}",
+        f"--upgrade-ca={target.cafile}",
+        f"--upgrade-proxy={squid.url}",
+        "--upgrade-require=h2 /both",
+    )
+    before = len(squid.tunnels())
+    pytester.runpytest(*common).assert_outcomes(passed=1)
+    # Not resolved here: squid is asked for the name.
+    assert {t.split()[1] for t in squid.tunnels_since(before)} == {f"localhost:{tls}"}
+    before = len(squid.tunnels())
+    report = pytester.path / "node.json"
+    result = pytester.runpytest(
+        *common, f"--upgrade-resolve=localhost:{tls}:127.0.0.1", f"--upgrade-report={report}"
+    )
+    result.assert_outcomes(passed=1)
+    # A node given: the tunnel goes to its address; SNI and verification keep the name.
+    assert {t.split()[1] for t in squid.tunnels_since(before)} == {f"127.0.0.1:{tls}"}
+    (entry,) = json.loads(report.read_text())["results"]
+    assert entry["route"] == {"address": "127.0.0.1", "proxy": squid.url}
+    curl = next(c for c in entry["reproduce"] if "--http1.1" in c)
+    assert f"--connect-to localhost:{tls}:127.0.0.1:{tls}" in curl
+    before = len(squid.tunnels())
+    assert _status_of(curl) == "426"
+    assert [t.split()[1] for t in squid.tunnels_since(before)] == [f"127.0.0.1:{tls}"]

@@ -233,3 +233,20 @@ def test_without_a_proxy_the_spec_connects_directly() -> None:
     )
     assert deployment.target.proxy is None
     assert deployment.target.route.proxy is None
+
+
+def test_a_proxied_deployment_is_not_resolved_here() -> None:
+    from pytest_upgrade._nodes import names_to_resolve
+
+    lines = [
+        parse_target_line("https://direct.example proxy=none", where="t:1"),
+        parse_target_line("https://proxied.example", where="t:2"),
+        parse_target_line("https://given.example resolve=192.0.2.7", where="t:3"),
+    ]
+    env = {"HTTPS_PROXY": "http://p:1"}
+    fleet = build_fleet([line for line in lines if line], cafile=None, environ=env)
+    # The proxy resolves proxied.example; given.example's address is asked for by CONNECT.
+    assert names_to_resolve(fleet) == [("direct.example", 443)]
+    spec = fleet[2].target.spec_for(fleet[2].target.primary, 1.0)
+    assert fleet[2].addresses == ("192.0.2.7",)
+    assert spec.dialer is fleet[2].target.proxy

@@ -107,3 +107,18 @@ def test_the_compliance_section_names_the_proxy() -> None:
     mixed = [line("a", "http://p:1"), line("b", None)]
     assert summary_lines(mixed, show_all=False)[-1] == "probed through proxy p:1 (1 of 2)"  # type: ignore[arg-type]
     assert not any("proxy" in s for s in summary_lines([line("b", None)], show_all=False))  # type: ignore[list-item]
+
+
+def test_a_node_through_the_proxy_is_asked_for_with_connect_to() -> None:
+    seen = dataclasses.replace(
+        observation(
+            H2,
+            exchange("legacy", response(426), url="https://api.example/", offer=LEGACY_OFFER),
+            target="https://api.example",
+        ),
+        route=Route(address="192.0.2.11", proxy="http://proxy.corp:3128"),
+    )
+    (command,) = reproduce_commands(seen, cafile=None)
+    # curl leaves the name to the proxy (--resolve would not apply): --connect-to.
+    assert "--connect-to api.example:443:192.0.2.11:443" in command
+    assert "--resolve" not in command
