@@ -251,3 +251,14 @@ def test_a_certificate_of_another_ca_is_an_error_naming_it(
     result.assert_outcomes(errors=1)
     assert f"answered 400 to every request made with {mtls.client.stranger}" in entry["error"]
     assert "does not accept that certificate" in entry["error"]
+
+
+def test_without_one_the_version_handshakes_still_see_tls_1_0_accepted(
+    pytester: pytest.Pytester, mtls: Mtls
+) -> None:
+    # The requirement errors (nginx's 400s after its CertificateRequest), and the
+    # version handshakes say what the ServerHello said: TLS 1.0 and 1.1 accepted.
+    result, entry = _run(pytester, mtls, mtls.legacy)
+    result.assert_outcomes(errors=1)
+    versions = {h["version"]: h["outcome"] for h in entry["handshakes"]}
+    assert versions == {"TLSv1": "accepted", "TLSv1.1": "accepted"}

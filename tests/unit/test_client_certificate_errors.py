@@ -20,7 +20,10 @@ from pytest_upgrade.faults import client_certificate_refused
 from pytest_upgrade.judge import RequirementVerdict, evaluate
 from pytest_upgrade.probes.client_cert import refusal
 from pytest_upgrade.probes.quic_errors import terminated
+from pytest_upgrade.report.html import render_html
+from pytest_upgrade.report.markdown import render_markdown
 from support.observations import exchange, observation, response
+from support.report_samples import entry
 
 ASKED = Transport("https", "TLSv1.3", "http/1.1", certificate_requested=True)
 NOT_ASKED = Transport("https", "TLSv1.3", "http/1.1")
@@ -135,3 +138,13 @@ def test_quic_closes_about_the_client_certificate() -> None:
     # ... from this client, about the server's.
     here = terminated(0x100 + 48, "", "127.0.0.1:4433 (UDP)", False)
     assert here.kind is FailureKind.CERTIFICATE
+
+
+def test_the_html_and_markdown_reports_name_the_route() -> None:
+    reached = entry("t.py::test_orders", "error", [("status-426", "skipped")])
+    reached["error"] = "legacy probe: the server requires a client certificate"
+    reached["route"] = {"client_cert": "/keys/client.crt", "client_key": "/keys/client.key"}
+    document = {"as_of": "2027-01-01", "results": [reached]}
+    said = "client certificate /keys/client.crt (key /keys/client.key)"
+    assert f"  - {said}" in render_markdown(document)
+    assert said in render_html(document)

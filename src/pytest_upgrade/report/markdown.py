@@ -22,6 +22,7 @@ from .model import (
     failed_checks,
     interrupted_note,
     not_run,
+    route_facts,
     shown_verdicts,
     targets,
     verdict,
@@ -137,6 +138,9 @@ def _failure_block(entry: Entry) -> list[str]:
     v = verdict(entry)
     head = f"- {VERDICT_MARKS[v]} **{_cell(describe(entry))}** ({_code(entry.get('nodeid', ''))})"
     lines = [head]
+    facts = route_facts(entry)
+    if facts:
+        lines.append(f"  - {_cell(' · '.join(facts))}")
     if entry.get("error"):
         lines.append(f"  - error: {_cell(entry['error'])}")
     for check in failed_checks(entry):
