@@ -239,6 +239,9 @@ def test_without_a_certificate_the_400s_are_an_error_with_the_advice(
     statuses = {e["role"]: (e["response"] or {}).get("status") for e in entry["exchanges"]}
     assert statuses["legacy"] == 400
     result.stdout.fnmatch_lines(["*a client certificate is required; give one with*"])
+    # No check judges nginx's 400s: status-426 and upgraded-succeeds say why.
+    assert [c["id"] for c in entry["checks"] if c["outcome"] == "failed"] == []
+    assert _outcomes(entry)["status-426"] == "skipped"
 
 
 def test_a_certificate_of_another_ca_is_an_error_naming_it(
