@@ -10,9 +10,9 @@ Two ways to name deployments:
 * target lines (``--upgrade-targets-file``, the ``upgrade_targets`` ini
   option), one deployment a line, unambiguous::
 
-      # name=…, ca=…, cert=…, key=… are optional; '#' starts a comment
+      # name=…, ca=…, cert=…, key=…, resolve=… are optional; '#' starts a comment
       https://a.example  http://a.example:8080  ca=certs/a-ca.pem  name=a
-      https://b.example/api  cert=certs/client.pem
+      https://b.example/api  cert=certs/client.pem  resolve=192.0.2.11,192.0.2.12
 
 * ``--upgrade-target`` URLs (the ``upgrade_target`` ini option), grouped by
   :func:`group_urls`: an https and an http URL given next to each other for
@@ -26,9 +26,10 @@ certificate and key load (``probes.client_cert``).
 
 from __future__ import annotations
 
+import ipaddress
 import pathlib
 import shlex
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from ._credentials import merge, parse_header_line
@@ -36,7 +37,13 @@ from .probes.client_cert import check_client_certificate
 from .probes.endpoint import ClientTrust, Endpoint
 from .probes.target import Target
 
-__all__ = ["Deployment", "build_fleet", "group_urls", "parse_target_line"]
+__all__ = [
+    "Deployment",
+    "build_fleet",
+    "group_urls",
+    "parse_addresses",
+    "parse_target_line",
+]
 
 _SCHEMES = ("https://", "http://")
 
@@ -52,6 +59,7 @@ class TargetLine:
     headers: tuple[tuple[str, str], ...] = ()  # header="Name: value", as written
     cert: str | None = None  # cert=PEM: the client certificate (and its key, or key=)
     key: str | None = None  # key=PEM: the client certificate's key, when separate
+    resolve: tuple[str, ...] = ()  # resolve=ADDR,...: the nodes' addresses, no DNS lookup
 
 
 @dataclass(frozen=True)
@@ -61,13 +69,19 @@ class Deployment:
     name: str
     target: Target
     where: str
+    # The nodes' addresses given (resolve=, --upgrade-resolve): not looked up (_nodes).
+    addresses: tuple[str, ...] = ()
+    # One node of several: its address, which the test ids carry (_nodes.expand_nodes).
+    node: str | None = None
+    # Why the deployment's name has no address (the resolver's answer), if it has none.
+    unresolved: str | None = None
 
 
 def parse_target_line(
     line: str, *, where: str, base_dir: pathlib.Path | None = None
 ) -> TargetLine | None:
-    """A target line's URLs, ``ca=``, ``name=``, ``header=``, ``cert=`` and ``key=`` (None
-    for a blank or comment line).
+    """A target line's URLs, ``ca=``, ``name=``, ``header=``, ``cert=``, ``key=`` and
+    ``resolve=`` (None for a blank or comment line).
 
     Words are split as a shell splits them (``header="X-Api-Key: ${KEY}"``).
     Raises ValueError naming the bad token. A relative ``ca=``, ``cert=`` or
@@ -81,6 +95,7 @@ def parse_target_line(
     name: str | None = None
     headers: tuple[tuple[str, str], ...] = ()
     files: dict[str, str] = {}
+    resolve: tuple[str, ...] = ()
     try:
         tokens = shlex.split(text)
     except ValueError as exc:  # "No closing quotation"
@@ -101,15 +116,47 @@ def parse_target_line(
             if header[0].lower() in (n.lower() for n, _ in headers):
                 raise ValueError(f"header {header[0]!r} is given twice")
             headers += (header,)
+        elif equals and key == "resolve":
+            resolve = _resolve_field(value)
         else:
             raise ValueError(
                 f"unexpected {token!r}: a line is an https URL and/or an http URL,"
-                ' then optionally ca=PEM, name=NAME, header="Name: value", cert=PEM and key=PEM'
+                ' then optionally ca=PEM, name=NAME, header="Name: value", cert=PEM, key=PEM'
+                " and resolve=ADDR[,ADDR...]"
             )
     if not urls:
         raise ValueError("no http:// or https:// URL on the line")
     cert, client_key = _client_certificate(files)
-    return TargetLine(tuple(urls), cafile, name, where, headers, cert, client_key)
+    return TargetLine(tuple(urls), cafile, name, where, headers, cert, client_key, resolve)
+
+
+def _resolve_field(value: str) -> tuple[str, ...]:
+    try:
+        return parse_addresses(value)
+    except ValueError as exc:
+        raise ValueError(f"resolve={value}: {exc}") from None
+
+
+def parse_addresses(text: str) -> tuple[str, ...]:
+    """``ADDR[,ADDR...]``: IP addresses (an IPv6 one in brackets or not), in order, once
+    each. ValueError names the bad one."""
+    addresses: list[str] = []
+    for part in text.split(","):
+        word = part.strip()
+        bare = word[1:-1] if word.startswith("[") and word.endswith("]") else word
+        address = _ip(bare)
+        if address is None or (bare != word and address.version == 4):
+            raise ValueError(f"{word!r} is not an IP address (a name is not resolved here)")
+        if str(address) not in addresses:
+            addresses.append(str(address))
+    return tuple(addresses)
+
+
+def _ip(text: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+    try:
+        return ipaddress.ip_address(text)
+    except ValueError:
+        return None
 
 
 def _file(field: str, value: str, base_dir: pathlib.Path | None) -> str:
@@ -160,6 +207,7 @@ def build_fleet(
     cafile: str | None,
     headers: tuple[tuple[str, str], ...] = (),
     client_cert: tuple[str, str | None] | None = None,
+    resolve: Mapping[tuple[str, int], tuple[str, ...]] | None = None,
 ) -> tuple[Deployment, ...]:
     """The run's deployments; ValueError (naming the line) for a bad or repeated one.
 
@@ -169,8 +217,13 @@ def build_fleet(
     host. ``cafile`` is the run's ``--upgrade-ca``, for lines without their own
     ``ca=``; ``headers`` the run's ``--upgrade-header`` lines, which a line's own
     ``header=`` override; ``client_cert`` the run's ``--upgrade-client-cert`` (and
-    ``--upgrade-client-key``), for lines without their own ``cert=``.
+    ``--upgrade-client-key``), for lines without their own ``cert=``; ``resolve`` the
+    run's ``--upgrade-resolve`` addresses by (name, port) of a deployment's primary URL,
+    which a line's own ``resolve=`` overrides (one naming no deployment is a
+    ValueError: a mistyped name or port).
     """
+    resolve = resolve or {}
+    used: set[tuple[str, int]] = set()
     trusts: dict[tuple[str | None, str | None, str | None], ClientTrust] = {}
     deployments: list[Deployment] = []
     names: dict[str, str] = {}
@@ -182,6 +235,10 @@ def build_fleet(
             target = Target.from_urls(line.urls, trust=trust, headers=merge(headers, line.headers))
         except ValueError as exc:
             raise ValueError(f"{line.where}: {exc}") from None
+        primary = (target.primary.host.lower(), target.primary.port)
+        if primary in resolve:
+            used.add(primary)
+        addresses = line.resolve or resolve.get(primary, ())
         name = line.name or _default_name(target)
         if name in names:
             raise ValueError(
@@ -189,7 +246,14 @@ def build_fleet(
                 " give one of them name=NAME"
             )
         names[name] = line.where
-        deployments.append(Deployment(name, target, line.where))
+        deployments.append(Deployment(name, target, line.where, addresses))
+    unused = sorted(resolve.keys() - used)
+    if unused:
+        host, port = unused[0]
+        raise ValueError(
+            f"--upgrade-resolve={host}:{port}:...: no deployment's https URL (or http URL,"
+            f" when it has no https one) is on {host}:{port}"
+        )
     return tuple(deployments)
 
 

@@ -199,7 +199,7 @@ unless -c FILE or --rootdir DIR asks for a project's configuration.
   --NAME[=VALUE]          any of pytest-upgrade's options, with or without the
                           upgrade- prefix: --targets-file, --as-of, --strict,
                           --report, --html, --markdown, --app, --ca, --client-cert,
-                          --header...
+                          --header, --resolve...
   other options           pytest's own (-v, -x, --tb=short): give their values as
                           --option=value, or after --
 

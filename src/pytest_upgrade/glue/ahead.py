@@ -31,7 +31,7 @@ from .._model import Observation, Requirement
 from ..probes.engine import Job, ProbeEngine, ProbePlan, host_of
 from ..probes.target import Target
 from ..protocols.planning import Circumstances, assemble, plan_probes
-from .keys import INVALID, ITEM_TARGET, REQUIREMENTS
+from .keys import INVALID, ITEM_TARGET, ITEM_UNRESOLVED, REQUIREMENTS
 from .planner import Entry, Limits, Schedule
 from .workers import worker_queue
 
@@ -110,7 +110,11 @@ class ProbeAhead:
         if id(item) in self._targets:
             return self._targets[id(item)]
         target: Target | None = None
-        if item.stash.get(REQUIREMENTS, None) and item.stash.get(INVALID, None) is None:
+        if (
+            item.stash.get(REQUIREMENTS, None)
+            and item.stash.get(INVALID, None) is None
+            and item.stash.get(ITEM_UNRESOLVED, None) is None
+        ):
             bodyless = getattr(item, "function", None) is _declared.test_requirement
             marked_ok = self.mode == "all" and not _may_not_run(item)
             candidate = item.stash.get(ITEM_TARGET, None) or self.session_target

@@ -18,14 +18,18 @@ from ..grammar import parse_calendar_date
 
 __all__ = [
     "controller_as_of",
+    "controller_value",
     "is_xdist_worker",
     "send_as_of",
+    "send_value",
     "share_of",
     "worker_queue",
 ]
 
 # The key of the run's evaluation date in each worker's ``workerinput``.
 _AS_OF = "pytest_upgrade_as_of"
+# The keys of the other values the controller decides once for its workers.
+_PREFIX = "pytest_upgrade_"
 
 
 def is_xdist_worker(config: pytest.Config) -> bool:
@@ -54,6 +58,31 @@ def controller_as_of(config: pytest.Config) -> dt.date | None:
     workerinput = getattr(config, "workerinput", None)
     sent = workerinput.get(_AS_OF) if isinstance(workerinput, dict) else None
     return parse_calendar_date(sent) if isinstance(sent, str) else None
+
+
+class _ValueSender:
+    """Gives every worker one value the controller decided (``workerinput[key]``)."""
+
+    def __init__(self, key: str, value: object) -> None:
+        self.key = key
+        self.value = value
+
+    def pytest_configure_node(self, node: Any) -> None:  # an xdist hook
+        node.workerinput[self.key] = self.value
+
+
+def send_value(config: pytest.Config, name: str, value: object) -> None:
+    """On an xdist controller: hand ``value`` (plain lists, strings and numbers) to the
+    workers under ``name`` (the nodes a run's names resolved to: one answer per run)."""
+    if config.pluginmanager.hasplugin("xdist") and not is_xdist_worker(config):
+        key = _PREFIX + name
+        config.pluginmanager.register(_ValueSender(key, value), "pytest-upgrade-" + name)
+
+
+def controller_value(config: pytest.Config, name: str) -> object | None:
+    """On an xdist worker: the value the controller sent under ``name``; else None."""
+    workerinput = getattr(config, "workerinput", None)
+    return workerinput.get(_PREFIX + name) if isinstance(workerinput, dict) else None
 
 
 def share_of(config: pytest.Config, limit: int) -> int:

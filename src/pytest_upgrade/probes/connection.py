@@ -81,7 +81,7 @@ class Connection:
     def open(cls, spec: ConnectionSpec, deadline: Deadline) -> Connection:
         """A TCP connection where ``spec`` says, within ``deadline``."""
         host, port = spec.peer
-        where = f"{host}:{port}"
+        where = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
         try:
             sock = spec.dial(deadline.remaining(f"connect to {where}"))
         except socket.gaierror as exc:

@@ -27,6 +27,7 @@ __all__ = [
     "RequirementJSON",
     "ResponseJSON",
     "Result",
+    "RouteJSON",
     "RunCounts",
     "Waived",
     "WaiverNote",
@@ -137,6 +138,7 @@ class Result(TypedDict):
     handshakes: list[HandshakeJSON]
     reproduce: list[str]
     deployment: NotRequired[str]  # a live deployment's name
+    node: NotRequired[str]  # the node's address, when the deployment has several
     route: NotRequired[RouteJSON]  # how the probes reached it, when not plainly by name
     error: NotRequired[str]  # the one-line cause of an error (or a skip before the test)
     waived: NotRequired[Waived]
