@@ -11,7 +11,7 @@ from .html_scale import summary_article
 from .model import (
     describe,
     not_run,
-    shown_target,
+    route_facts,
     verdict,
 )
 from .results import days_text
@@ -45,7 +45,8 @@ def _requirement(entry: Entry, anchor: str) -> str:
     if entry.get("outcome"):
         facts.append(f"test outcome {esc(entry['outcome'])}")
     if entry.get("target"):
-        facts.append(f"target {esc(shown_target(entry))}")
+        facts.append(f"target {esc(entry['target'])}")
+    facts += [esc(fact) for fact in route_facts(entry)]
     requirement = entry.get("requirement", {})
     if requirement.get("after"):
         when = days_text(entry.get("days_left"))
