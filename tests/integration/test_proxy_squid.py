@@ -276,7 +276,13 @@ def test_basic_credentials_from_the_url_never_printed(
 ) -> None:
     userinfo = f"{USER}:{PASSWORD.replace('@', '%40')}"
     proxy = f"http://{userinfo}@127.0.0.1:{squid_auth.port}"
-    result, document = _run(pytester, target, f"--upgrade-proxy={proxy}", "--upgrade-html=r.html")
+    result, document = _run(
+        pytester,
+        target,
+        f"--upgrade-proxy={proxy}",
+        "--upgrade-html=r.html",
+        "--upgrade-markdown=r.md",
+    )
     result.assert_outcomes(passed=len(REQUIREMENTS) - 1, failed=1, warnings=1)
     assert squid_auth.tunnels()
     seen = [
@@ -284,7 +290,12 @@ def test_basic_credentials_from_the_url_never_printed(
         result.stderr.str(),
         json.dumps(document),
         (pytester.path / "r.html").read_text(),
+        (pytester.path / "r.md").read_text(),
     ]
+    # The HTML and Markdown headlines name the target with the way there.
+    through = f"{target.https_url} and {target.http_url} through proxy 127.0.0.1:{squid_auth.port}"
+    assert through in seen[3]  # the HTML page
+    assert through in seen[4]  # the Markdown summary
     for text in seen:
         assert PASSWORD not in text
         assert "s3cret" not in text
