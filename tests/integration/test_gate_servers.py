@@ -45,11 +45,6 @@ GATED = requirement_test("h2", "/v1/orders", after=DEADLINE)
 FIXED = requirement_test("h2", "/v1/fixed", after=DEADLINE)
 
 
-@pytest.fixture(scope="module")
-def certificates(tmp_path_factory: pytest.TempPathFactory) -> Certificates:
-    return Certificates(tmp_path_factory.mktemp("gate-certs"))
-
-
 def _serve(running: Running) -> Iterator[Running]:
     try:
         yield running

@@ -445,11 +445,6 @@ https://127.0.0.1:{tls} {{
 
 
 @pytest.fixture(scope="module")
-def certificates(tmp_path_factory: pytest.TempPathFactory) -> Certificates:
-    return Certificates(tmp_path_factory.mktemp("h3-certs"))
-
-
-@pytest.fixture(scope="module")
 def caddy(
     tmp_path_factory: pytest.TempPathFactory, certificates: Certificates
 ) -> Iterator[Running]:

@@ -11,8 +11,9 @@ Stopping terminates the process and waits for it (then kills it).
 Native servers (nginx, Apache httpd, Caddy, HAProxy) come from the operating
 system's packages (.ci/run installs them where it can); a missing binary is a
 skip with its name, never a pass. The certificate of every server is issued
-for 127.0.0.1 by one throw-away trustme CA per module, which the plugin trusts
-through ``--upgrade-ca``.
+for 127.0.0.1 by one throw-away trustme CA per session (the ``certificates``
+fixture of tests/integration/conftest.py), which the plugin trusts through
+``--upgrade-ca``.
 """
 
 from __future__ import annotations
