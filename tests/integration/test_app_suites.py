@@ -28,6 +28,7 @@ from support.app_suites import (
     STARLETTE_LIFESPAN_APP,
     STARLETTE_WEBSOCKET_APP,
 )
+from support.apps import SERVED_WITH_OPTIONS
 from support.shared_runs import failure_text, outcomes, run_once
 
 RUN = ("-p", "no:cacheprovider")
@@ -179,6 +180,15 @@ def test_enforcement_never_answers_the_probes_of_a_marked_test(
         "  GET /plain (HTTP/1.1 over https; needs HTTP/2 over TLS)"
         "  test_enforced.py::test_functional_http11_client"
     ]
+
+
+def test_the_compliance_section_comes_before_the_enforcement_section(
+    enforcing_run: pytest.RunResult,
+) -> None:
+    # Both collectors are registered in pytest_configure, glue.enforcement's
+    # first: pluggy calls the later registered first, so its section comes last.
+    titles = [line.strip("= ") for line in enforcing_run.outlines if line.startswith("=")]
+    assert titles.index("upgrade compliance") < titles.index("upgrade enforcement"), titles
 
 
 # -- 2. probes run after the test's other fixtures (FastAPI) ---------------------
@@ -490,18 +500,8 @@ def test_x():
 
 SLOW_CONFTEST = """
 import pytest
-from app import slow_app
-
-
-@pytest.fixture(scope="session")
-def upgrade_app():
-    return slow_app
-
-
-@pytest.fixture(scope="session")
-def upgrade_server_options():
-    return {"startup_timeout": 0.5}
-"""
+from app import slow_app as app
+""" + SERVED_WITH_OPTIONS.format(server_options='{"startup_timeout": 0.5}')
 
 
 def test_a_lifespan_error_is_one_line_and_its_traceback_once(pytester: pytest.Pytester) -> None:

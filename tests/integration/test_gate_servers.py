@@ -28,6 +28,7 @@ from support.matrix_servers import (
     Certificates,
     Running,
     binary,
+    caddy_site,
     free_ports,
     outcomes,
     requirement_test,
@@ -220,17 +221,7 @@ def test_apache_fields_for_http1_only_pass(
 
 # -- Caddy ------------------------------------------------------------------------------
 
-CADDYFILE = """
-{{
-	auto_https off
-	admin off
-	servers {{
-		protocols h1 h2
-	}}
-}}
-https://127.0.0.1:{tls} {{
-	bind 127.0.0.1
-	tls {cert} {key}
+CADDY_SITE = """\
 	@legacy {{
 		not protocol http/2+
 	}}
@@ -245,7 +236,6 @@ https://127.0.0.1:{tls} {{
 		header @legacy Sunset "{sunset}"
 		respond `{{"ok": true}}` 200
 	}}
-}}
 """
 
 
@@ -253,13 +243,8 @@ https://127.0.0.1:{tls} {{
 def caddy(tmp_path_factory: pytest.TempPathFactory, certificates: Certificates) -> Iterator[str]:
     workdir = tmp_path_factory.mktemp("gate-caddy")
     (tls,) = free_ports(1)
-    conf = CADDYFILE.format(
-        tls=tls,
-        cert=certificates.cert,
-        key=certificates.key,
-        deprecation=DEPRECATION,
-        sunset=SUNSET,
-    )
+    directives = CADDY_SITE.format(deprecation=DEPRECATION, sunset=SUNSET)
+    conf = caddy_site(tls, certificates, directives)
     for _ in _serve(start_caddy(workdir, conf, tls)):
         yield f"https://127.0.0.1:{tls}"
 

@@ -33,6 +33,7 @@ from support.matrix_servers import (
     Certificates,
     Running,
     binary,
+    caddy_site,
     free_ports,
     outcomes,
     requirement_test,
@@ -292,18 +293,7 @@ def _serve_with_ports(running: Running, ports: list[int]) -> Iterator[tuple[Runn
         running.stop()
 
 
-CADDYFILE = """
-{{
-	auto_https off
-	admin off
-	servers {{
-		protocols h1 h2
-	}}
-}}
-https://127.0.0.1:{tls} {{
-	# The site address does not bind; without this Caddy listens on every interface.
-	bind 127.0.0.1
-	tls {cert} {key}
+CADDY_SITE = """\
 	@legacy {{
 		path /v2/orders
 		not protocol http/2+
@@ -327,7 +317,6 @@ https://127.0.0.1:{tls} {{
 			header_up -Connection
 		}}
 	}}
-}}
 """
 
 
@@ -337,13 +326,8 @@ def caddy(
 ) -> Iterator[Running]:
     workdir = tmp_path_factory.mktemp("caddy")
     (tls,) = free_ports(1)
-    conf = CADDYFILE.format(
-        tls=tls,
-        cert=certificates.cert,
-        key=certificates.key,
-        problem=PROBLEM,
-        backend=websocket_backend,
-    )
+    directives = CADDY_SITE.format(problem=PROBLEM, backend=websocket_backend)
+    conf = caddy_site(tls, certificates, directives)
     yield from _serve(start_caddy(workdir, conf, tls))
 
 

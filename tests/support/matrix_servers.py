@@ -168,6 +168,25 @@ def start(
     return running
 
 
+def caddy_site(port: int, certificates: Certificates, directives: str) -> str:
+    """A Caddyfile: one HTTPS site on 127.0.0.1:``port`` (HTTP/1.1 and HTTP/2, no
+    automatic HTTPS, no admin API) with ``directives`` (tab-indented lines)."""
+    return f"""
+{{
+\tauto_https off
+\tadmin off
+\tservers {{
+\t\tprotocols h1 h2
+\t}}
+}}
+https://127.0.0.1:{port} {{
+\t# The site address does not bind; without this Caddy listens on every interface.
+\tbind 127.0.0.1
+\ttls {certificates.cert} {certificates.key}
+{directives}}}
+"""
+
+
 def start_caddy(workdir: pathlib.Path, caddyfile: str, port: int) -> Running:
     """Caddy (the Debian package) running ``caddyfile``, its state kept in ``workdir``."""
     executable = binary("caddy")

@@ -13,7 +13,6 @@ from __future__ import annotations
 import os
 import pathlib
 import re
-import subprocess
 import sys
 import textwrap
 import time
@@ -22,6 +21,7 @@ from collections.abc import Mapping
 import pytest
 
 from support.apps import INNER_INI
+from support.processes import run_process
 
 __all__ = ["failure_text", "outcomes", "run_once"]
 
@@ -41,14 +41,8 @@ def run_once(
     env |= {"PYTEST_ADDOPTS": "-p no:randomly", "HOME": str(directory)}
     command = [sys.executable, "-m", "pytest", f"--basetemp={directory / 'basetemp'}"]
     started = time.monotonic()
-    done = subprocess.run(
-        [*command, "-p", "no:cacheprovider", "-rA", *args],
-        cwd=directory,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        check=False,
+    done = run_process(
+        [*command, "-p", "no:cacheprovider", "-rA", *args], cwd=directory, env=env, timeout=timeout
     )
     return pytest.RunResult(
         done.returncode,
