@@ -6,7 +6,8 @@
     python3 dev.py lint     ruff check and ruff format --check
     python3 dev.py types    mypy --strict on src/
     python3 dev.py test-min the tests against the lowest supported dependency versions
-    python3 dev.py bench    the benchmark harness (benchmarks/)
+    python3 dev.py bench    the benchmark harness (benchmarks/; the full run installs SSLyze
+                            into .venvs/sslyze for its side-by-side row)
     python3 dev.py examples each framework example's suite, in its own venv (.venvs/NAME)
     python3 dev.py docs     build the documentation site (mkdocs --strict) into site/
     python3 dev.py package  build sdist and wheel, twine check, install the wheel in a fresh
@@ -313,7 +314,28 @@ def main(argv: list[str]) -> int:
         return run(str(BIN / "ruff"), "format", "--check", ".") or first
     if command == "types":
         return run(str(BIN / "mypy"))
+    if "--quick" not in extra:
+        sslyze_venv()
     return run(str(PYTHON), "benchmarks/bench.py", *extra)
+
+
+# SSLyze, for the benchmark's side-by-side row only (benchmarks/sslyze_side.py), in a
+# venv of its own: it pins its own cryptography and nassl.
+SSLYZE_VERSION = "sslyze==6.3.1"
+
+
+def sslyze_venv() -> None:
+    """Create ``.venvs/sslyze`` with SSLyze; a failure only costs the benchmark that row."""
+    where = ROOT / ".venvs" / "sslyze"
+    python = where / BIN.name / "python"
+    if python.exists():
+        return
+    print(f"dev.py: installing {SSLYZE_VERSION} into {where}", flush=True)
+    venv.EnvBuilder(with_pip=True, clear=True).create(where)
+    pip = [str(python), "-m", "pip", "install", "--quiet", "--disable-pip-version-check"]
+    if subprocess.run([*pip, SSLYZE_VERSION], check=False).returncode != 0:
+        print("dev.py: could not install SSLyze: the benchmark leaves its row out", flush=True)
+        shutil.rmtree(where, ignore_errors=True)
 
 
 if __name__ == "__main__":

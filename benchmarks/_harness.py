@@ -53,6 +53,7 @@ class Settings:
     latency_runs: int  # 5: runs probing ahead (the median counts)
     memory_requirements: int  # 6: the large run, for the peak RSS
     retained_requirements: int  # 6: the traced run
+    sslyze_hosts: int  # 7: simulated hosts scanned by SSLyze and by pytest-upgrade
 
 
 # CI only needs every path of the harness to run: few iterations, smaller suites.
@@ -73,6 +74,7 @@ QUICK = Settings(
     latency_runs=1,
     memory_requirements=300,
     retained_requirements=200,
+    sslyze_hosts=3,
 )
 FULL = Settings(
     name="full",
@@ -90,6 +92,7 @@ FULL = Settings(
     latency_runs=3,
     memory_requirements=2000,
     retained_requirements=600,
+    sslyze_hosts=20,
 )
 
 

@@ -13,6 +13,7 @@ Measured in one run, on loopback (127.0.0.1) only, one module per section
 4. ``runbook``: the facts of one h2 requirement by hand versus the plugin's check.
 5. ``latency``: declared requirements behind a delaying proxy, versus the floor.
 6. ``memory``: peak RSS and the memory each finished requirement leaves behind.
+7. ``sslyze_side``: a fleet's TLS versions by SSLyze and by pytest-upgrade, side by side.
 
 The exit status is 0 whatever the times are; it is 1 only when something the
 benchmark relies on went wrong (a check or a suite failed, a server did not
@@ -34,6 +35,7 @@ import checks
 import latency
 import memory
 import runbook
+import sslyze_side
 import start
 import suites
 from _harness import FULL, QUICK, Bench, HarnessError, Report, Row, subprocess_env
@@ -45,6 +47,7 @@ SECTIONS: dict[str, Callable[[Bench], None]] = {
     "4": runbook.run,
     "5": latency.run,
     "6": memory.run,
+    "7": sslyze_side.run,
 }
 
 

@@ -23,7 +23,6 @@ from websockets.uri import parse_uri
 
 from ._model import Requirement
 from .probes.connection import USER_AGENT
-from .probes.endpoint import ClientTrust
 from .probes.target import Target
 from .probes.websocket import LEGACY_CONNECT, websocket_uri
 from .probes.websocket_offer import (
@@ -52,7 +51,7 @@ def _client_options(requirement: Requirement, target: Target, timeout: float) ->
             f"a {requirement.protocol} requirement has no HTTP client:"
             " use upgrade.websocket (or await upgrade.async_websocket() in an async test)"
         )
-    trust = ClientTrust(target.cafile)  # a fresh one: its contexts are this client's alone
+    trust = target.trust.alike()  # a fresh one: its contexts are this client's alone
     common: dict[str, Any] = {
         "trust_env": False,
         "timeout": timeout,
@@ -82,7 +81,7 @@ def _websocket_options(
     context: ssl.SSLContext | None = None
     if endpoint.scheme == "https":
         # An RFC 6455 handshake is an HTTP/1.1 request: offer only http/1.1 by ALPN.
-        context = ClientTrust(target.cafile).context(("http/1.1",))
+        context = target.trust.alike().context(("http/1.1",))
     headers, subprotocols = split_protocols(
         request_headers(requirement, target), requirement.subprotocols
     )

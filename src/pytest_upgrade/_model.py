@@ -24,6 +24,7 @@ __all__ = [
     "Refusal",
     "Requirement",
     "Response",
+    "Route",
     "Severity",
     "TlsHandshake",
     "Transport",
@@ -141,6 +142,9 @@ class Transport:
     scheme: str  # "https" or "http"
     tls_version: str | None = None  # as ssl reports it: "TLSv1.3"
     alpn: str | None = None  # the ALPN protocol the server selected
+    # The server asked for a client certificate (a CertificateRequest in its handshake,
+    # RFC 8446 §4.3.2): what its answer then says may be about the certificate.
+    certificate_requested: bool = False
 
 
 class FailureKind(enum.Enum):
@@ -156,6 +160,8 @@ class FailureKind(enum.Enum):
     TIMEOUT = "timeout"  # no complete answer within the probe timeout
     CERTIFICATE = "certificate"  # the server's certificate did not verify
     TLS_REFUSED = "tls-refused"  # the server refused the TLS handshake (alert/close)
+    # The server asked for a client certificate and got none, or refused the one given.
+    CLIENT_CERTIFICATE = "client-certificate"
     ALPN_MISMATCH = "alpn-mismatch"  # TLS worked but the wanted protocol was not selected
     PROTOCOL = "protocol"  # the peer's bytes were not valid for the protocol spoken
     CLOSED = "closed"  # the connection closed or was reset before a full response
@@ -174,7 +180,11 @@ class ProbeFailure:
 
         A timeout is judged with the other probes (see ``target_error``).
         """
-        return self.kind in {FailureKind.UNREACHABLE, FailureKind.CERTIFICATE}
+        return self.kind in {
+            FailureKind.UNREACHABLE,
+            FailureKind.CERTIFICATE,
+            FailureKind.CLIENT_CERTIFICATE,
+        }
 
 
 @dataclass(frozen=True)
@@ -284,6 +294,16 @@ class TlsHandshake:
 
 
 @dataclass(frozen=True)
+class Route:
+    """How the probes reached the target, for the reports and reproduce commands."""
+
+    address: str | None = None  # the node's address (None: connected by name)
+    proxy: str | None = None  # the proxy, "http://HOST:PORT" (never credentials)
+    client_cert: str | None = None  # the PEM file offered as client certificate
+    client_key: str | None = None  # its key file, when separate
+
+
+@dataclass(frozen=True)
 class Observation:
     """Everything the probes recorded for one requirement against one target."""
 
@@ -309,6 +329,9 @@ class Observation:
     # or the upgrade_enforce marker) while the probes ran: the probes bypass
     # it, so the answers judged are the app's own.
     enforced: tuple[str, ...] = ()
+    # How the probes reached a live target (a node's address, a proxy, a client
+    # certificate): the reports and reproduce commands say it (Target.route).
+    route: Route = Route()
 
     @property
     def days_left(self) -> int | None:

@@ -8,7 +8,7 @@ per exception::
     deployment = "payments-eu"       # a deployment's name= or one of its URLs; "*": all
     requirement = "TLS/1.2 /"        # a requirement line: protocol, path [, method=]
     checks = ["tls-legacy-refused"]  # optional: only these checks (else every check)
-    node = "192.0.2.11"              # optional: matches nothing until runs have nodes
+    node = "192.0.2.11"              # optional: only this node of the deployment
     until = 2027-03-31               # required: the last day it applies
     reason = "OPS-1234 old terminals"  # required
 
@@ -59,8 +59,8 @@ class Waiver:
 
     def covers_requirement(self, entry: Mapping[str, Any]) -> bool:
         """Whether the result entry is this waiver's deployment and requirement."""
-        if self.node is not None:
-            return False  # results have no node yet: a node's waiver matches nothing
+        if self.node is not None and entry.get("node") != self.node:
+            return False  # a node's waiver covers that node of several only
         requirement = entry.get("requirement") or {}
         if requirement.get("protocol") != self.protocol or requirement.get("path") != self.path:
             return False

@@ -198,7 +198,8 @@ unless -c FILE or --rootdir DIR asks for a project's configuration.
   --require REQUIREMENT   "h2 /v2", "websocket /ws", "HTTP/1.1 /legacy after=2027-03-01"
   --NAME[=VALUE]          any of pytest-upgrade's options, with or without the
                           upgrade- prefix: --targets-file, --as-of, --strict,
-                          --report, --html, --markdown, --app, --ca, --header...
+                          --report, --html, --markdown, --app, --ca, --client-cert,
+                          --header, --resolve...
   other options           pytest's own (-v, -x, --tb=short): give their values as
                           --option=value, or after --
 

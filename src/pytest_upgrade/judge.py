@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 from ._model import FailureKind, Finding, Observation, Outcome, Requirement, Severity
 from .checks.catalogue import run_checks
-from .faults import unevaluable
+from .faults import client_certificate_refused, unevaluable
 
 __all__ = [
     "EvaluationPolicy",
@@ -162,7 +162,9 @@ _NOT_HTTP = frozenset({FailureKind.PROTOCOL, FailureKind.CLOSED, FailureKind.TIM
 def target_error(observation: Observation) -> str | None:
     """One line when the target could not be evaluated at all (the test errors).
 
-    That is: a probe could not reach it or did not trust it; or no probe got
+    That is: a probe could not reach it or did not trust it, or the server
+    refused its client certificate (or wanted one: an alert, or a 400 or 403 to
+    every request after asking for one, ``faults.client_certificate_refused``); or no probe got
     any HTTP answer and none was refused by a TLS decision (which would
     itself be the finding): the peer hangs, or does not speak HTTP; or the
     old or new client's request timed out, or every probe was closed or
@@ -174,8 +176,16 @@ def target_error(observation: Observation) -> str | None:
         # A QUIC endpoint is an alternative service (RFC 7838), not the target:
         # what fails there is a finding of the h3 checks.
         quic = exchange.offer is not None and exchange.offer.quic
-        if exchange.failure is not None and exchange.failure.is_error and not quic:
-            return f"{exchange.role} probe ({exchange.offered}): {exchange.failure.message}"
+        failure = exchange.failure
+        # A client certificate refused is no finding about h3 either: no check can judge.
+        refused = failure is not None and failure.kind is FailureKind.CLIENT_CERTIFICATE
+        if failure is not None and failure.is_error and (not quic or refused):
+            return f"{exchange.role} probe ({exchange.offered}): {failure.message}"
+    refused_answers = client_certificate_refused(
+        observation.exchanges, observation.route.client_cert
+    )
+    if refused_answers is not None:
+        return refused_answers
     failures = [e.failure for e in observation.exchanges if e.url and e.failure is not None]
     answered = any(e.response is not None for e in observation.exchanges)
     if failures and not answered and all(f.kind in _NOT_HTTP for f in failures):

@@ -177,9 +177,15 @@ def _declared_suite(pytester: pytest.Pytester, count: int) -> None:
     pytester.makeini(f"{INNER_INI}upgrade_requirements =\n{lines}\n")
 
 
-# 1: one requirement at a time, and its two probes one after the other.
-@pytest.mark.parametrize("limit", [1, 4])
-def test_the_host_limit_bounds_connections_at_once(pytester: pytest.Pytester, limit: int) -> None:
+# 1: one requirement at a time, and its two probes one after the other. Under
+# xdist each worker probes with its share of the limit (2 of 4, 2 of 5 with -n 2):
+# together they never go past it.
+@pytest.mark.parametrize(
+    ("limit", "workers"), [(1, []), (4, []), (4, ["-n", "2"]), (5, ["-n", "2"])]
+)
+def test_the_host_limit_bounds_connections_at_once(
+    pytester: pytest.Pytester, limit: int, workers: list[str]
+) -> None:
     counter = Counter()
     with hostile_server(http11_behaviour(counter, hold=0.05)) as port:
         _declared_suite(pytester, 24)
@@ -189,10 +195,14 @@ def test_the_host_limit_bounds_connections_at_once(pytester: pytest.Pytester, li
             f"--upgrade-target=http://127.0.0.1:{port}",
             "--upgrade-concurrency=16",
             f"--upgrade-host-limit={limit}",
+            *workers,
         )
     result.assert_outcomes(passed=24)
     assert counter.total == 48  # two probes a requirement, each a fresh connection
-    assert counter.most == limit  # connections overlapped up to the limit, never past it
+    if workers:
+        assert 2 < counter.most <= 4
+    else:
+        assert counter.most == limit  # connections overlapped up to the limit, never past it
 
 
 def test_the_default_host_limit_holds_without_options(pytester: pytest.Pytester) -> None:

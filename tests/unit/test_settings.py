@@ -164,9 +164,9 @@ def test_what_a_target_cannot_carry_is_a_usage_error(url: str, message: str) -> 
 def test_a_bad_targets_file_is_a_usage_error(tmp_path: pathlib.Path) -> None:
     targets = tmp_path / "targets.txt"
     given = {"--upgrade-targets-file": str(targets)}
-    targets.write_text("https://a.example\nhttps://b.example  cert=x.pem\n")
+    targets.write_text("https://a.example\nhttps://b.example  certificate=x.pem\n")
     assert usage_error(given).startswith(
-        f"{targets}:2: 'https://b.example  cert=x.pem': unexpected"
+        f"{targets}:2: 'https://b.example  certificate=x.pem': unexpected"
     )
     targets.write_text('https://127.0.0.1:1 header="Connection: close"\n')
     assert usage_error(given).startswith(f"{targets}:1: ")

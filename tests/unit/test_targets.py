@@ -39,7 +39,7 @@ def test_blank_and_comment_lines_are_nothing(text: str) -> None:
         ("name=a", "no http:// or https:// URL"),
         ("https://", "is not an http:// or https:// URL with a host"),
         ("https://a.example:99999", "invalid port"),
-        ("https://a.example cert=x", "unexpected 'cert=x'"),
+        ("https://a.example certificate=x", "unexpected 'certificate=x'"),
     ],
 )
 def test_bad_lines_say_why(text: str, message: str, tmp_path: pathlib.Path) -> None:

@@ -103,7 +103,12 @@ def check_status_426(observation: Observation) -> Verdict:
         failure = exchange.failure
         if failure is None:  # pragma: no cover - an exchange has one or the other
             return Verdict.skip("the legacy probe recorded nothing")
-        if failure.kind in (FailureKind.UNSUPPORTED, FailureKind.NOT_APPLICABLE):
+        # A client certificate missing or refused: the requirement errors, no verdict here.
+        if failure.kind in (
+            FailureKind.UNSUPPORTED,
+            FailureKind.NOT_APPLICABLE,
+            FailureKind.CLIENT_CERTIFICATE,
+        ):
             return Verdict.skip(failure.message)
         if failure.kind is FailureKind.TLS_REFUSED:
             return Verdict.violated(

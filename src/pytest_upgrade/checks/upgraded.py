@@ -38,7 +38,12 @@ def _succeeded(observation: Observation, exchange: Exchange) -> Verdict:
         failure = exchange.failure
         if failure is None:  # pragma: no cover
             return Verdict.skip("the upgraded probe recorded nothing")
-        if failure.kind in (FailureKind.UNSUPPORTED, FailureKind.NOT_APPLICABLE):
+        # A client certificate missing or refused: the requirement errors, no verdict here.
+        if failure.kind in (
+            FailureKind.UNSUPPORTED,
+            FailureKind.NOT_APPLICABLE,
+            FailureKind.CLIENT_CERTIFICATE,
+        ):
             return Verdict.skip(failure.message)
         return Verdict.violated(
             f"the upgraded request failed: {failure.message}",

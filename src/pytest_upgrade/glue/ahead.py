@@ -20,6 +20,7 @@ controller has given it (``workers.worker_queue``).
 
 from __future__ import annotations
 
+import itertools
 import queue
 from collections.abc import Callable, Hashable, Sequence
 
@@ -30,8 +31,8 @@ from .._model import Observation, Requirement
 from ..probes.engine import Job, ProbeEngine, ProbePlan, host_of
 from ..probes.target import Target
 from ..protocols.planning import Circumstances, assemble, plan_probes
-from .keys import INVALID, ITEM_TARGET, REQUIREMENTS
-from .planner import Entry, Limits, plan
+from .keys import INVALID, ITEM_TARGET, ITEM_UNRESOLVED, REQUIREMENTS
+from .planner import Entry, Limits, Schedule
 from .workers import worker_queue
 
 __all__ = ["AHEAD", "ESTIMATED_CONNECTIONS", "ProbeAhead"]
@@ -59,7 +60,13 @@ def _may_not_run(item: pytest.Item) -> bool:
 
 
 class ProbeAhead:
-    """Observes requirements, probing upcoming eligible items concurrently."""
+    """Observes requirements, probing upcoming eligible items concurrently.
+
+    The items to come are read once each, as the run reaches them (a cursor
+    over ``session.items``, or the first of the xdist worker's queue), and
+    handed to the :class:`~.planner.Schedule`; what a requirement costs the
+    scheduler does not grow with the number of requirements in the run.
+    """
 
     def __init__(
         self,
@@ -75,17 +82,21 @@ class ProbeAhead:
             ahead=_AHEAD_FACTOR * engine.concurrency,
             host_limit=engine.host_limit,
         )
+        self.schedule = Schedule(self.limits)
         self._config = config
-        self._pending: Callable[[], list[int]] | None = None
+        self._pending: Callable[[int], list[int]] | None = None
         self._pending_known = False
         # By (id(item), requirement index): the items live as long as the session.
         self._jobs: dict[Hashable, Job] = {}
-        self._submitted: dict[Hashable, Entry] = {}
+        self._keys: dict[int, Hashable] = {}  # id(job): its key
         self._work: dict[Hashable, tuple[Requirement, Target]] = {}
         # By id(item): whether (against what) it is probed ahead, its entries.
         self._targets: dict[int, Target | None] = {}
         self._entries: dict[int, tuple[Entry, ...]] = {}
         self._positions: dict[int, int] | None = None
+        # The items handed to the schedule, by position (session.items) in run order.
+        self._known: dict[int, tuple[Hashable, ...]] = {}
+        self._cursor = 0  # a plain run's next position to read
         self._finished: queue.SimpleQueue[Job] = queue.SimpleQueue()
         self.session_target: Target | None = None
 
@@ -99,7 +110,11 @@ class ProbeAhead:
         if id(item) in self._targets:
             return self._targets[id(item)]
         target: Target | None = None
-        if item.stash.get(REQUIREMENTS, None) and item.stash.get(INVALID, None) is None:
+        if (
+            item.stash.get(REQUIREMENTS, None)
+            and item.stash.get(INVALID, None) is None
+            and item.stash.get(ITEM_UNRESOLVED, None) is None
+        ):
             bodyless = getattr(item, "function", None) is _declared.test_requirement
             marked_ok = self.mode == "all" and not _may_not_run(item)
             candidate = item.stash.get(ITEM_TARGET, None) or self.session_target
@@ -107,21 +122,6 @@ class ProbeAhead:
                 target = candidate
         self._targets[id(item)] = target
         return target
-
-    def _upcoming_items(self, item: pytest.Item) -> Sequence[pytest.Item]:
-        items = item.session.items
-        horizon = _HORIZON_FACTOR * self.limits.ahead
-        if not self._pending_known:  # read once xdist has set its worker up
-            self._pending = worker_queue(self._config) if self._config is not None else None
-            self._pending_known = True
-        if self._pending is not None:
-            return [items[i] for i in self._pending()[:horizon]]
-        if self._positions is None:
-            self._positions = {id(it): i for i, it in enumerate(items)}
-        position = self._positions.get(id(item))
-        if position is None:
-            return []
-        return items[position + 1 : position + 1 + horizon]
 
     def _item_entries(self, item: pytest.Item, target: Target) -> tuple[Entry, ...]:
         entries = self._entries.get(id(item))
@@ -134,6 +134,56 @@ class ProbeAhead:
             for key, requirement in zip(keys, requirements, strict=True):
                 self._work[key] = (requirement, target)
         return entries
+
+    def _position(self, item: pytest.Item) -> int | None:
+        if self._positions is None:
+            self._positions = {id(it): i for i, it in enumerate(item.session.items)}
+        return self._positions.get(id(item))
+
+    def _read_ahead(self, item: pytest.Item) -> None:
+        """Hand the schedule the items that follow ``item`` (enough to fill its budget)
+        and take back what will not run here any more."""
+        if not self._pending_known:  # read once xdist has set its worker up
+            self._pending = worker_queue(self._config) if self._config is not None else None
+            self._pending_known = True
+        position = self._position(item)
+        if position is None:
+            return
+        horizon = _HORIZON_FACTOR * self.limits.ahead
+        enough = 2 * self.limits.ahead
+        items = item.session.items
+        upcoming: Sequence[int]
+        if self._pending is not None:
+            upcoming = self._pending(horizon)
+            # Items the controller took back, or that ran (failed before their probes).
+            for gone in self._known.keys() - {position, *upcoming}:
+                self._forget_item(gone)
+        else:
+            # In a plain run items run in order: what is behind ``item`` will not run.
+            for gone in list(itertools.takewhile(lambda p: p < position, self._known)):
+                self._forget_item(gone)
+            self._cursor = max(self._cursor, position + 1)
+            end = min(len(items), position + 1 + horizon)
+            upcoming = range(self._cursor, end)
+        for index in upcoming:
+            if self.schedule.waiting >= enough:
+                break
+            if self._pending is None:
+                self._cursor = index + 1
+            other = items[index]
+            if index in self._known or other is item:
+                continue
+            other_target = self.target_of(other)
+            if other_target is not None:
+                entries = self._item_entries(other, other_target)
+                self._known[index] = tuple(e.key for e in entries)
+                self.schedule.add(entries)
+
+    def _forget_item(self, position: int) -> None:
+        for key in self._known.pop(position):
+            if self.schedule.remove(key):
+                self._jobs.pop(key).cancel()
+            self._work.pop(key, None)
 
     # -- the run -------------------------------------------------------------------
     def plan(self, requirement: Requirement, target: Target) -> ProbePlan:
@@ -154,61 +204,54 @@ class ProbeAhead:
             now = self.engine.submit(self.plan(requirement, target))
             return _observation(requirement, target, now, circumstances)
         key = (id(item), index)
+        position = self._position(item)
+        entries = self._item_entries(item, target)
+        if position is not None and position not in self._known:
+            self._known[position] = tuple(e.key for e in entries)
+        self.schedule.current(entries[index:])
         while True:
-            self._refill(item, target, index)
+            self._refill(item)
             job = self._jobs.get(key)
             if job is not None and job.done():
-                del self._jobs[key], self._submitted[key]
+                del self._jobs[key], self._keys[id(job)]
                 self._work.pop(key, None)
+                self.schedule.taken(key)
                 if index + 1 == len(item.stash[REQUIREMENTS]):
                     self._entries.pop(id(item), None)
+                    if position is not None:
+                        self._known.pop(position, None)
                 return _observation(requirement, target, job, circumstances)
             # Wake up when any job ends (a probe's own timeout bounds each).
             try:
-                self._finished.get(timeout=self.engine.timeout)
+                finished = self._finished.get(timeout=self.engine.timeout)
             except queue.Empty:
                 continue
-            while not self._finished.empty():
-                self._finished.get_nowait()
+            self._ended(finished)
 
-    def _refill(self, item: pytest.Item, target: Target, index: int) -> None:
-        running = {key for key, job in self._jobs.items() if not job.done()}
-        if (
-            (id(item), index) in self._jobs
-            and len(running) >= self.limits.concurrency
-            and self._pending is None
-        ):
-            return  # nothing can start now, and a plain run takes nothing back
-        upcoming = [
-            Entry(e.key, e.host, e.cost, current=True)
-            for e in self._item_entries(item, target)[index:]
-        ]
-        # Enough to hold everything submitted and what the budget lets start.
-        enough = len(upcoming) + 2 * self.limits.ahead
-        for other in self._upcoming_items(item):
-            if len(upcoming) >= enough:
-                break
-            other_target = self.target_of(other)
-            if other_target is not None and other is not item:
-                upcoming += self._item_entries(other, other_target)
-        decision = plan(upcoming, self._submitted, running, self.limits)
-        for key in decision.drop:
-            self._jobs.pop(key).cancel()
-            del self._submitted[key]
-            self._work.pop(key, None)
-        for entry in decision.start:
+    def _ended(self, job: Job) -> None:
+        key = self._keys.get(id(job))
+        if key is not None:
+            self.schedule.finished(key)
+
+    def _refill(self, item: pytest.Item) -> None:
+        while not self._finished.empty():
+            self._ended(self._finished.get_nowait())
+        self._read_ahead(item)
+        for entry in self.schedule.start():
             requirement, entry_target = self._work[entry.key]
-            self._jobs[entry.key] = self.engine.submit(
+            job = self.engine.submit(
                 self.plan(requirement, entry_target), on_done=self._finished.put
             )
-            self._submitted[entry.key] = entry
+            self._jobs[entry.key] = job
+            self._keys[id(job)] = entry.key
 
     def cancel(self) -> None:
         """Drop the work probed ahead (an interrupted or finished session): bounded, no wait."""
         for job in self._jobs.values():
             job.cancel()
         self._jobs.clear()
-        self._submitted.clear()
+        self._keys.clear()
+        self.schedule = Schedule(self.limits)
 
     def close(self) -> None:
         """Drop what was probed ahead; give the probes still running a moment to end

@@ -16,8 +16,8 @@ from .._model import Requirement
 from .._requirements import parse_requirement
 from .._targets import Deployment
 from ..protocols import TOKENS
-from .declared import NODEID, declared_items, take_declared_args
-from .keys import INVALID, ITEM_DEPLOYMENT, ITEM_TARGET, MARKER, NO_REQUIREMENT, REQUIREMENTS
+from .declared import NODEID, declared_items, stash_deployment, take_declared_args
+from .keys import INVALID, MARKER, NO_REQUIREMENT, REQUIREMENTS
 from .settings import SETTINGS
 from .workers import is_xdist_worker
 
@@ -63,24 +63,31 @@ def pytest_configure(config: pytest.Config) -> None:
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     settings = metafunc.config.stash[SETTINGS]
     if metafunc.function is _declared.test_requirement:
-        # One item per (deployment, requirement), deployment by deployment;
-        # the bundled server (no deployment) and a single deployment keep
-        # the ids they had before fleets: "h2 GET /v2/orders".
-        deployments: tuple[Deployment | None, ...] = settings.fleet or (None,)
+        # One item per (node, requirement), deployment by deployment; the bundled
+        # server (no deployment) and a single deployment on one address keep the
+        # ids they had before fleets and nodes: "h2 GET /v2/orders".
+        deployments: tuple[Deployment | None, ...] = settings.tested or (None,)
         cases = [(d, r) for d in deployments for r in settings.declared]
         ids = [
             (f"{d.name} " if d is not None and settings.is_fleet else "")
             + r.describe(deadline=False)
+            + (f" @{d.node}" if d is not None and d.node is not None else "")
             for d, r in cases
         ]
         metafunc.parametrize("upgrade_declared", cases, ids=ids)
-    elif settings.is_fleet and any(metafunc.definition.iter_markers(MARKER)):
-        # A marked test runs once against each deployment of a fleet,
-        # its id naming the deployment ("test_orders[staging.example.com]").
+    elif (settings.is_fleet or settings.several_nodes) and any(
+        metafunc.definition.iter_markers(MARKER)
+    ):
+        # A marked test runs once against each node of each deployment, its id
+        # naming the deployment of a fleet and the node of several
+        # ("test_orders[staging.example.com]", "test_orders[staging @192.0.2.11]").
         if _DEPLOYMENT not in metafunc.fixturenames:
             metafunc.fixturenames.append(_DEPLOYMENT)
-        names = [d.name for d in settings.fleet]
-        metafunc.parametrize(_DEPLOYMENT, settings.fleet, ids=names)
+        names = [
+            " ".join(([d.name] if settings.is_fleet else []) + ([f"@{d.node}"] if d.node else []))
+            for d in settings.tested
+        ]
+        metafunc.parametrize(_DEPLOYMENT, settings.tested, ids=names)
 
 
 @pytest.hookimpl(tryfirst=True)
@@ -103,8 +110,7 @@ def pytest_collection_modifyitems(
             continue  # a declared requirement
         callspec = getattr(item, "callspec", None)
         if callspec is not None and _DEPLOYMENT in callspec.params:
-            item.stash[ITEM_TARGET] = callspec.params[_DEPLOYMENT].target
-            item.stash[ITEM_DEPLOYMENT] = callspec.params[_DEPLOYMENT].name
+            stash_deployment(item, callspec.params[_DEPLOYMENT])
         requirements: list[Requirement] = []
         for marker in item.iter_markers(MARKER):
             try:

@@ -27,13 +27,14 @@ import pytest
 from .. import _declared
 from .._model import Requirement
 from .._targets import Deployment
-from .keys import ITEM_DEPLOYMENT, ITEM_TARGET, MARKER, REQUIREMENTS
+from .keys import ITEM_DEPLOYMENT, ITEM_NODE, ITEM_TARGET, ITEM_UNRESOLVED, MARKER, REQUIREMENTS
 from .settings import SETTINGS
 
 __all__ = [
     "NODEID",
     "declared_items",
     "ini_line_numbers",
+    "stash_deployment",
     "take_declared_args",
 ]
 
@@ -140,8 +141,7 @@ def declared_items(session: pytest.Session) -> list[pytest.Item]:
         # `-m requires_upgrade` selects declared requirements as it does marked tests.
         node.add_marker(_marker(requirement))
         if deployment is not None:
-            node.stash[ITEM_TARGET] = deployment.target
-            node.stash[ITEM_DEPLOYMENT] = deployment.name
+            stash_deployment(node, deployment)
         items.append(node)
         node.ihook.pytest_itemcollected(item=node)
     # Reported like any collected module, so "collected N items" counts them.
@@ -150,6 +150,17 @@ def declared_items(session: pytest.Session) -> list[pytest.Item]:
     )
     session.ihook.pytest_collectreport(report=report)
     return items
+
+
+def stash_deployment(item: pytest.Item, deployment: Deployment) -> None:
+    """Give ``item`` its deployment's node: the target, the names its reports carry, and
+    why its name has no address when it has none."""
+    item.stash[ITEM_TARGET] = deployment.target
+    item.stash[ITEM_DEPLOYMENT] = deployment.name
+    if deployment.node is not None:
+        item.stash[ITEM_NODE] = deployment.node
+    if deployment.unresolved is not None:
+        item.stash[ITEM_UNRESOLVED] = deployment.unresolved
 
 
 def _marker(requirement: Requirement) -> pytest.MarkDecorator:

@@ -21,10 +21,10 @@ from .._model import Requirement
 from ..judge import RequirementResult
 from ..report.results import result_to_json, summary_line, unevaluated_result
 from ..report.schema import Result
-from .keys import ERROR, ITEM_DEPLOYMENT, ITEM_TARGET, REQUIREMENTS, RESULTS
+from .keys import ERROR, ITEM_DEPLOYMENT, ITEM_NODE, ITEM_TARGET, REQUIREMENTS, RESULTS
 from .settings import SETTINGS
 
-__all__ = ["COUNTS", "Counts", "attach_entries", "first_line"]
+__all__ = ["COUNTS", "Counts", "attach_entries", "first_line", "with_names"]
 
 # A cause longer than this is cut (a report line, not a traceback).
 _CAUSE_WIDTH = 400
@@ -101,6 +101,17 @@ def _mark_properties(
     item.user_properties[:] = kept + [(name, verdict) for name in sorted(names)]
 
 
+def with_names(entry: Result, item: pytest.Item) -> Result:
+    """``entry`` with the item's deployment name and node address, when it has them."""
+    deployment = item.stash.get(ITEM_DEPLOYMENT, None)
+    node = item.stash.get(ITEM_NODE, None)
+    if deployment is not None:
+        entry["deployment"] = deployment
+    if node is not None:
+        entry["node"] = node
+    return entry
+
+
 def attach_entries(
     item: pytest.Item, call: pytest.CallInfo[None], report: pytest.TestReport
 ) -> None:
@@ -116,14 +127,12 @@ def attach_entries(
         if RESULTS in item.stash:
             del item.stash[RESULTS]
         return
-    deployment = item.stash.get(ITEM_DEPLOYMENT, None)
-    named = {"deployment": deployment} if deployment is not None else {}
     if call.when == "setup":
         counts = item.config.stash.get(COUNTS, None)
         if counts is not None:
             report.upgrade_counts = counts.as_tuple()  # type: ignore[attr-defined]
     if call.when == "call" and len(results) == len(requirements):
-        report.upgrade_results = [{**result_to_json(r), **named} for r in results]  # type: ignore[attr-defined]
+        report.upgrade_results = [with_names(result_to_json(r), item) for r in results]  # type: ignore[attr-defined]
         report.upgrade_summary = [summary_line(r) for r in results]  # type: ignore[attr-defined]
     elif call.when == "setup" and (report.failed or report.skipped):
         # The target (or the test's setup) could not be evaluated: every
@@ -131,7 +140,7 @@ def attach_entries(
         verdict = "error" if report.failed else "skipped"
         cause = _cause(item, call.excinfo)
         entries = _unevaluated(item, requirements, results, verdict, cause)
-        report.upgrade_results = [{**entry, **named} for entry in entries]  # type: ignore[attr-defined]
+        report.upgrade_results = [with_names(entry, item) for entry in entries]  # type: ignore[attr-defined]
         report.upgrade_summary = [  # type: ignore[attr-defined]
             f"{verdict.upper():<7} {r.describe()}: {cause}" for r in requirements
         ]

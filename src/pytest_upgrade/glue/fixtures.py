@@ -30,6 +30,7 @@ from .keys import (
     ERROR,
     INVALID,
     ITEM_TARGET,
+    ITEM_UNRESOLVED,
     MARKER,
     REQUIREMENTS,
     RESULTS,
@@ -224,7 +225,7 @@ def upgrade_target(request: pytest.FixtureRequest, pytestconfig: pytest.Config) 
             pytrace=False,
         )
     if settings.live:
-        return settings.fleet[0].target
+        return settings.tested[0].target  # its first node
     server: UpgradeServer = request.getfixturevalue("upgrade_server")
     return server.target(headers=settings.headers)
 
@@ -260,6 +261,11 @@ def _evaluate(request: pytest.FixtureRequest) -> None:
     requirements = item.stash.get(REQUIREMENTS, None)
     if not requirements or RESULTS in item.stash:
         return
+    unresolved = item.stash.get(ITEM_UNRESOLVED, None)
+    if unresolved is not None:
+        # No address to probe: every requirement of the item errors with the cause.
+        item.stash[ERROR] = unresolved
+        pytest.fail(f"cannot evaluate {requirements[0].describe()}: {unresolved}", pytrace=False)
     settings = request.config.stash[SETTINGS]
     target = _item_target(request)
     ahead = request.config.stash[AHEAD]

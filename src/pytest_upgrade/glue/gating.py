@@ -35,7 +35,8 @@ from ..judge import RequirementResult
 from ..report.baseline import Baseline, GateDecision, decide, expiring, fixed_since, read_baseline
 from ..report.results import result_to_json
 from ..report.schema import Result
-from .keys import COVERED, ITEM_DEPLOYMENT, RESULTS
+from .entries import with_names
+from .keys import COVERED, RESULTS
 from .settings import SETTINGS
 from .workers import is_xdist_worker
 
@@ -132,11 +133,7 @@ def pytest_configure(config: pytest.Config) -> None:
 
 def _entry(item: pytest.Item, result: RequirementResult) -> Result:
     """The result as the JSON report gives it, for matching."""
-    entry = result_to_json(result)
-    deployment = item.stash.get(ITEM_DEPLOYMENT, None)
-    if deployment is not None:
-        entry["deployment"] = deployment
-    return entry
+    return with_names(result_to_json(result), item)
 
 
 def _unneeded_text(waiver: Waiver) -> str:
@@ -290,7 +287,7 @@ class GateReport:
         return [
             f"{w.where}: the waiver matches nothing in this run"
             f" (deployment {w.deployment!r}, requirement {w.requirement!r}"
-            + (", node= matches nothing until runs have nodes" if w.node else "")
+            + (f", node {w.node!r}" if w.node else "")
             + ")"
             for w in self.gate.waivers
             if w.where not in self.matched

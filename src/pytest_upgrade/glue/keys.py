@@ -5,9 +5,9 @@ Each is here because a feature listed earlier in ``plugin.pytest_plugins`` reads
 what a later one owns, and a plugin module never imports another (pytest imports
 each itself, first, to rewrite its asserts; tests/unit/test_plugin_modules.py):
 
-* ``MARKER``, ``REQUIREMENTS``, ``INVALID``, ``ITEM_TARGET``, ``ITEM_DEPLOYMENT``:
-  set at collection, read by the fixtures, probe-ahead, the outcome, the gate
-  and the session's report;
+* ``MARKER``, ``REQUIREMENTS``, ``INVALID``, ``ITEM_TARGET``, ``ITEM_DEPLOYMENT``,
+  ``ITEM_NODE``, ``ITEM_UNRESOLVED``: set at collection, read by the fixtures,
+  probe-ahead, the outcome, the gate and the session's report;
 * ``NO_REQUIREMENT``: the usage error of collection and of the session's report;
 * ``RESULTS``, ``ERROR``: set by the fixtures, read by the outcome and the gate;
 * ``COVERED``: set by the gate, read by the outcome (``glue.runtest``);
@@ -31,7 +31,9 @@ __all__ = [
     "ERROR",
     "INVALID",
     "ITEM_DEPLOYMENT",
+    "ITEM_NODE",
     "ITEM_TARGET",
+    "ITEM_UNRESOLVED",
     "MARKER",
     "NO_REQUIREMENT",
     "REFUSED",
@@ -62,6 +64,10 @@ REFUSED = pytest.StashKey[list[Refused]]()
 ITEM_TARGET = pytest.StashKey[Target]()
 # The name of that target's deployment (its test ids carry it), for the reports.
 ITEM_DEPLOYMENT = pytest.StashKey[str]()
+# The node's address when the deployment has several (its test ids carry it too).
+ITEM_NODE = pytest.StashKey[str]()
+# Why the deployment's name resolved to no address: each of its items errors with it.
+ITEM_UNRESOLVED = pytest.StashKey[str]()
 # The indices (into RESULTS) of the results whose failures a waiver or the
 # baseline covers (glue.gating): they do not fail the test.
 COVERED = pytest.StashKey[frozenset[int]]()

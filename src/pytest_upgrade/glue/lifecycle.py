@@ -12,6 +12,14 @@ from typing import Any
 
 import pytest
 
+from .._nodes import (
+    DEFAULT_MAX_NODES,
+    answers_from_json,
+    answers_to_json,
+    expand_nodes,
+    names_to_resolve,
+    resolve_names,
+)
 from ..probes.engine import DEFAULT_HOST_LIMIT, ProbeEngine
 from .ahead import AHEAD, ProbeAhead
 from .settings import (
@@ -20,9 +28,10 @@ from .settings import (
     INI_NAMES,
     OPTION_FLAGS,
     SETTINGS,
+    Settings,
     read_settings,
 )
-from .workers import controller_as_of, send_as_of
+from .workers import controller_as_of, controller_value, send_as_of, send_value, share_of
 
 __all__: list[str] = []  # a pytest plugin: hooks only
 
@@ -45,6 +54,21 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         metavar="PATH",
         help="test the deployments listed in PATH, one a line: an https URL and/or an http"
         " URL, then optionally ca=PEM, name=NAME and header=\"Name: value\" ('#' comments).",
+    )
+    group.addoption(
+        "--upgrade-resolve",
+        metavar="HOST:PORT:ADDR[,ADDR...]",
+        action="append",
+        default=[],
+        help="probe these addresses as the nodes of the deployment on HOST:PORT, without"
+        " looking the name up (curl's --resolve; repeatable); SNI, Host and certificate"
+        " verification keep the name.",
+    )
+    group.addoption(
+        "--upgrade-max-nodes",
+        metavar="N",
+        help="the most addresses a deployment's name may resolve to, each probed as a node"
+        f" (default {DEFAULT_MAX_NODES}); more is a usage error.",
     )
     group.addoption(
         "--upgrade-header",
@@ -106,6 +130,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "live deployments to test, one per line, as in --upgrade-targets-file.",
         type="linelist",
     )
+    parser.addini("upgrade_max_nodes", "the most addresses a deployment's name may resolve to.")
     parser.addini(
         "upgrade_headers",
         "request headers every probe sends, one 'Name: value' a line (${VAR}: the environment).",
@@ -135,16 +160,34 @@ def pytest_configure(config: pytest.Config) -> None:
         environ=os.environ,
     )
     send_as_of(config, settings.as_of)  # under xdist: the workers judge as of this date
+    _resolve_nodes(config, settings)
     engine = ProbeEngine(
         timeout=settings.timeout,
         concurrency=settings.concurrency,
-        host_limit=settings.host_limit,
+        # Under xdist the run's per-host limit is split between the workers.
+        host_limit=share_of(config, settings.host_limit),
         handshakes=settings.handshakes,
     )
     ahead = ProbeAhead(engine, mode=settings.probe_ahead, config=config)
     if settings.live and not settings.is_fleet:
-        ahead.session_target = settings.fleet[0].target  # items without a target of their own
+        # Items without a target of their own: the deployment's first node.
+        ahead.session_target = settings.tested[0].target
     config.stash[AHEAD] = ahead
+
+
+def _resolve_nodes(config: pytest.Config, settings: Settings) -> None:
+    """Every deployment as its nodes: the names resolved once, on the controller (or a
+    plain run), within the probe timeout; its workers take its answer, so that every
+    worker collects the same items."""
+    answers = answers_from_json(controller_value(config, "nodes"))
+    if answers is None:
+        names = [] if config.getoption("help") else names_to_resolve(settings.fleet)
+        answers = resolve_names(names, timeout=settings.timeout)
+    send_value(config, "nodes", answers_to_json(answers))
+    try:
+        settings.nodes = expand_nodes(settings.fleet, answers, max_nodes=settings.max_nodes)
+    except ValueError as exc:
+        raise pytest.UsageError(str(exc)) from None
 
 
 @pytest.hookimpl(tryfirst=True)

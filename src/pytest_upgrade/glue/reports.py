@@ -110,7 +110,8 @@ class Collector:
             for nodeid in self.entries
             for entry, summary in self.entries[nodeid]
         ]
-        rollup = self.config.stash[SETTINGS].is_fleet
+        settings = self.config.stash[SETTINGS]
+        rollup = settings.is_fleet or settings.several_nodes
         for line in summary_lines(entries, show_all=show_all, rollup=rollup):
             terminalreporter.write_line(line)
         if self.interrupted and self.run is not None:

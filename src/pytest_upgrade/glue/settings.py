@@ -12,10 +12,12 @@ import pytest
 
 from .._credentials import SENSITIVE, check_environment, merge, parse_header_line
 from .._model import Requirement
+from .._nodes import DEFAULT_MAX_NODES, parse_resolve
 from .._requirements import parse_declared, parse_origin
 from .._targets import Deployment, TargetLine, build_fleet, group_urls, parse_target_line
 from ..checks.catalogue import REGISTRY
 from ..grammar import parse_calendar_date
+from ..probes.client_cert import check_client_certificate
 from ..probes.engine import DEFAULT_HOST_LIMIT
 from ..probes.target import HandshakeCache
 
@@ -27,6 +29,7 @@ __all__ = [
     "PROBE_AHEAD_MODES",
     "SETTINGS",
     "Settings",
+    "client_certificate",
     "read_settings",
 ]
 
@@ -34,6 +37,7 @@ DEFAULT_TIMEOUT = 5.0
 DEFAULT_CONCURRENCY = 32
 PROBE_AHEAD_MODES = ("declared", "all")
 _MAX_CONCURRENCY = 256
+_MAX_NODES = 4096
 
 
 @dataclass
@@ -64,11 +68,26 @@ class Settings:
     probe_ahead: str = "declared"  # which items are probed ahead: "declared" or "all"
     handshakes: HandshakeCache = field(default_factory=HandshakeCache)
     require_all_checks: bool = False  # a must-check not run fails (--upgrade-require-all-checks)
+    # Addresses a name may resolve to before the run asks for them by name (_nodes).
+    max_nodes: int = DEFAULT_MAX_NODES
+    # The fleet's deployments as their nodes (_nodes.expand_nodes, once the names are
+    # resolved: glue.lifecycle); empty until then.
+    nodes: tuple[Deployment, ...] = ()
 
     @property
     def live(self) -> bool:
         """Whether the run checks live deployments (not the bundled server)."""
         return bool(self.fleet)
+
+    @property
+    def tested(self) -> tuple[Deployment, ...]:
+        """What the run's items are made for: every node of every deployment."""
+        return self.nodes or self.fleet
+
+    @property
+    def several_nodes(self) -> bool:
+        """Whether a deployment has several nodes: test ids then name each node."""
+        return any(d.node is not None for d in self.tested)
 
     @property
     def is_fleet(self) -> bool:
@@ -93,9 +112,13 @@ OPTION_FLAGS = (
     "--upgrade-app",
     "--upgrade-target",
     "--upgrade-targets-file",
+    "--upgrade-resolve",
+    "--upgrade-max-nodes",
     "--upgrade-header",
     "--upgrade-origin",
     "--upgrade-ca",
+    "--upgrade-client-cert",
+    "--upgrade-client-key",
     "--upgrade-timeout",
     "--upgrade-strict",
     "--upgrade-require-all-checks",
@@ -112,10 +135,13 @@ INI_NAMES = (
     "upgrade_app",
     "upgrade_target",
     "upgrade_targets",
+    "upgrade_max_nodes",
     "upgrade_requirements",
     "upgrade_headers",
     "upgrade_origin",
     "upgrade_ca",
+    "upgrade_client_cert",
+    "upgrade_client_key",
     "upgrade_timeout",
     "upgrade_strict",
     "upgrade_require_all_checks",
@@ -172,13 +198,20 @@ def read_settings(
     if cafile is not None and not pathlib.Path(cafile).is_file():
         raise pytest.UsageError(f"--upgrade-ca: no such file: {cafile}")
     headers = _run_headers(given, environ)
+    client_cert = client_certificate(values)
     try:
         origin = parse_origin(given.pick("upgrade_origin"))
     except ValueError as exc:
         raise pytest.UsageError(f"--upgrade-origin: {exc}") from None
     try:
         lines = _target_lines(given, base_dir, environ)
-        fleet = build_fleet(lines, cafile=cafile, headers=headers)
+        fleet = build_fleet(
+            lines,
+            cafile=cafile,
+            headers=headers,
+            client_cert=client_cert,
+            resolve=_resolve(given),
+        )
     except ValueError as exc:
         raise pytest.UsageError(str(exc)) from None
     timeout = _timeout(given)
@@ -200,6 +233,7 @@ def read_settings(
         declared_on_command_line=frozenset(on_command_line),
         origin=origin,
         concurrency=_count(given, "concurrency", DEFAULT_CONCURRENCY, _MAX_CONCURRENCY),
+        max_nodes=_count(given, "max_nodes", DEFAULT_MAX_NODES, _MAX_NODES),
         host_limit=_count(given, "host_limit", DEFAULT_HOST_LIMIT, _MAX_CONCURRENCY),
         probe_ahead=probe_ahead,
         app=given.pick("upgrade_app"),
@@ -213,6 +247,31 @@ def read_settings(
         report_path=pathlib.Path(report) if report else None,
         as_of=_as_of(given.raw("--upgrade-as-of"), today),
     )
+
+
+def client_certificate(values: Mapping[str, Any]) -> tuple[str, str | None] | None:
+    """The run's client certificate and key file (None: none given), checked; a
+    one-line ``pytest.UsageError`` names a file that is missing or does not load.
+
+    ``values`` as :func:`read_settings` takes them: ``--upgrade-client-cert`` and
+    ``--upgrade-client-key`` win over the ini values ``upgrade_client_cert`` and
+    ``upgrade_client_key`` (``glue.client_certificates`` registers all four).
+    """
+    given = _Values(values)
+    cert = given.pick("upgrade_client_cert")
+    key = given.pick("upgrade_client_key")
+    if cert is None:
+        if key is not None:
+            raise pytest.UsageError(
+                "--upgrade-client-key is the key of --upgrade-client-cert:"
+                " give --upgrade-client-cert=PEM too"
+            )
+        return None
+    try:
+        check_client_certificate(cert, key, option="--upgrade-client-cert")
+    except ValueError as exc:
+        raise pytest.UsageError(str(exc)) from None
+    return cert, key
 
 
 def _flag(given: _Values, name: str) -> bool:
@@ -282,6 +341,18 @@ def _count(given: _Values, name: str, default: int, maximum: int) -> int:
     if not 1 <= value <= maximum:
         raise pytest.UsageError(f"{option}: must be between 1 and {maximum}, got {value}")
     return value
+
+
+def _resolve(given: _Values) -> dict[tuple[str, int], tuple[str, ...]]:
+    """--upgrade-resolve values: the addresses of each name and port (a repeat adds)."""
+    resolve: dict[tuple[str, int], tuple[str, ...]] = {}
+    for value in given.lines("--upgrade-resolve"):
+        try:
+            name, addresses = parse_resolve(value)
+        except ValueError as exc:
+            raise pytest.UsageError(f"--upgrade-resolve: {exc}") from None
+        resolve[name] = tuple(dict.fromkeys([*resolve.get(name, ()), *addresses]))
+    return resolve
 
 
 def _target_lines(

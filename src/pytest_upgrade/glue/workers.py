@@ -8,6 +8,7 @@ sections and the report files.
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 from collections.abc import Callable
 from typing import Any
 
@@ -15,10 +16,20 @@ import pytest
 
 from ..grammar import parse_calendar_date
 
-__all__ = ["controller_as_of", "is_xdist_worker", "send_as_of", "worker_queue"]
+__all__ = [
+    "controller_as_of",
+    "controller_value",
+    "is_xdist_worker",
+    "send_as_of",
+    "send_value",
+    "share_of",
+    "worker_queue",
+]
 
 # The key of the run's evaluation date in each worker's ``workerinput``.
 _AS_OF = "pytest_upgrade_as_of"
+# The keys of the other values the controller decides once for its workers.
+_PREFIX = "pytest_upgrade_"
 
 
 def is_xdist_worker(config: pytest.Config) -> bool:
@@ -49,11 +60,52 @@ def controller_as_of(config: pytest.Config) -> dt.date | None:
     return parse_calendar_date(sent) if isinstance(sent, str) else None
 
 
-def worker_queue(config: pytest.Config) -> Callable[[], list[int]] | None:
+class _ValueSender:
+    """Gives every worker one value the controller decided (``workerinput[key]``)."""
+
+    def __init__(self, key: str, value: object) -> None:
+        self.key = key
+        self.value = value
+
+    def pytest_configure_node(self, node: Any) -> None:  # an xdist hook
+        node.workerinput[self.key] = self.value
+
+
+def send_value(config: pytest.Config, name: str, value: object) -> None:
+    """On an xdist controller: hand ``value`` (plain lists, strings and numbers) to the
+    workers under ``name`` (the nodes a run's names resolved to: one answer per run)."""
+    if config.pluginmanager.hasplugin("xdist") and not is_xdist_worker(config):
+        key = _PREFIX + name
+        config.pluginmanager.register(_ValueSender(key, value), "pytest-upgrade-" + name)
+
+
+def controller_value(config: pytest.Config, name: str) -> object | None:
+    """On an xdist worker: the value the controller sent under ``name``; else None."""
+    workerinput = getattr(config, "workerinput", None)
+    return workerinput.get(_PREFIX + name) if isinstance(workerinput, dict) else None
+
+
+def share_of(config: pytest.Config, limit: int) -> int:
+    """This process's share of a per-host connection ``limit`` that holds for the run.
+
+    Each xdist worker runs its own probes: the run's limit is split between
+    them (at least one each), so that N workers together never hold more
+    than ``limit`` connections to one host (unless there are more workers
+    than the limit allows connections). A plain run, or the controller, has it all.
+    """
+    workerinput = getattr(config, "workerinput", None)
+    count = workerinput.get("workercount") if isinstance(workerinput, dict) else None
+    if not isinstance(count, int) or count < 1:
+        return limit
+    return max(1, limit // count)
+
+
+def worker_queue(config: pytest.Config) -> Callable[[int], list[int]] | None:
     """A reader of this xdist worker's pending items; None when this is not a worker.
 
-    The reader returns the indices (into ``session.items``) of the items the
-    worker was given and has not started, in the order it will run them.
+    The reader returns the indices (into ``session.items``) of the first items
+    (at most its argument) the worker was given and has not started, in the
+    order it will run them.
     pytest-xdist's worker loop (``xdist.remote.WorkerInteractor``) keeps the
     next item's index and a queue of the others; the controller adds to that
     queue as the run goes, and may take items back from it (``--dist
@@ -67,12 +119,12 @@ def worker_queue(config: pytest.Config) -> Callable[[], list[int]] | None:
     )
     lock = getattr(getattr(interactor, "torun", None), "lock", None)
     if lock is None:  # another xdist: probe nothing ahead rather than guess
-        return list
+        return lambda limit: []
 
-    def pending() -> list[int]:
+    def pending(limit: int) -> list[int]:
         following = getattr(interactor, "nextitem_index", None)
         with lock() as queued:
-            waiting = list(queued)
-        return [i for i in (following, *waiting) if isinstance(i, int)]
+            waiting = list(itertools.islice(queued, limit))
+        return [i for i in (following, *waiting) if isinstance(i, int)][:limit]
 
     return pending

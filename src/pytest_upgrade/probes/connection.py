@@ -25,9 +25,10 @@ from .._model import (
     Response,
     Transport,
 )
-from .endpoint import given_cafile
+from .client_cert import CLIENT_CERTIFICATE_ALERTS, certificate_requested, refusal
+from .endpoint import given_cafile, offered_certificate
 from .spec import ConnectionSpec, Socket
-from .tls_errors import TlsErrorKind, classify_tls_error, ssl_reason
+from .tls_errors import TlsErrorKind, alert_name, classify_tls_error, ssl_reason
 
 __all__ = [
     "USER_AGENT",
@@ -71,6 +72,7 @@ class Connection:
         self.sock = sock
         self.deadline = deadline
         self.tls: ssl.SSLObject | None = None
+        self._offered: str | None = None  # the client certificate the context offers
         self._incoming = ssl.MemoryBIO()
         self._outgoing = ssl.MemoryBIO()
         self.received = 0
@@ -79,7 +81,7 @@ class Connection:
     def open(cls, spec: ConnectionSpec, deadline: Deadline) -> Connection:
         """A TCP connection where ``spec`` says, within ``deadline``."""
         host, port = spec.peer
-        where = f"{host}:{port}"
+        where = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
         try:
             sock = spec.dial(deadline.remaining(f"connect to {where}"))
         except socket.gaierror as exc:
@@ -138,6 +140,7 @@ class Connection:
     # -- TLS ----------------------------------------------------------------
     def start_tls(self, context: ssl.SSLContext, server_hostname: str) -> None:
         self.tls = context.wrap_bio(self._incoming, self._outgoing, server_hostname=server_hostname)
+        self._offered = offered_certificate(context)
         while True:
             try:
                 self.tls.do_handshake()
@@ -167,9 +170,38 @@ class Connection:
                 ) from None
             except ssl.SSLError as exc:
                 self._flush_tls(quietly=True)
-                raise _handshake_error(exc) from None
+                raise self._client_certificate_error(exc) or _handshake_error(exc) from None
             self._flush_tls()
             return
+
+    def _client_certificate_error(self, exc: ssl.SSLError) -> ProbeError | None:
+        """The failure when the server's alert is about the client's certificate: one
+        of the alerts only about it, or ``handshake_failure`` after the server asked
+        for a certificate (TLS 1.2 servers end the handshake so when none is given)."""
+        alert = alert_name(exc)
+        if alert is None or self.tls is None:
+            return None
+        asked = alert == "handshake_failure" and certificate_requested(self.tls)
+        if alert not in CLIENT_CERTIFICATE_ALERTS and not asked:
+            return None
+        return ProbeError(FailureKind.CLIENT_CERTIFICATE, refusal(alert, self._offered))
+
+    def _alert_after_close(self, failure: ProbeError) -> ProbeError:
+        """``failure`` (a send that found the connection closed or reset), unless the
+        server's last words were an alert about the client's certificate: a TLS 1.3
+        server sends it after the client's Finished, then closes while the request is
+        on its way. Reads what arrived, without waiting."""
+        if self.tls is None or failure.kind is not FailureKind.CLOSED:
+            return failure
+        with contextlib.suppress(OSError):
+            self.sock.setblocking(False)
+            data = self.sock.recv(_RECV_SIZE)
+            self._incoming.write(data)
+        try:
+            self.tls.read(_RECV_SIZE)
+        except ssl.SSLError as exc:
+            return self._client_certificate_error(exc) or failure
+        return failure
 
     def _flush_tls(self, *, quietly: bool = False) -> None:
         pending = self._outgoing.read()
@@ -186,7 +218,10 @@ class Connection:
             self.send_raw(data)
             return
         self.tls.write(data)
-        self._flush_tls()
+        try:
+            self._flush_tls()
+        except ProbeError as exc:
+            raise self._alert_after_close(exc) from None
 
     def recv(self, what: str) -> bytes:
         """Up to 64 KiB of application data; b"" when the peer closed."""
@@ -206,6 +241,9 @@ class Connection:
             except ssl.SSLZeroReturnError:
                 return b""
             except ssl.SSLError as exc:
+                refused = self._client_certificate_error(exc)
+                if refused is not None:
+                    raise refused from None
                 reason = ssl_reason(exc)
                 raise ProbeError(FailureKind.PROTOCOL, f"{what}: TLS error {reason}") from None
 
@@ -216,6 +254,7 @@ class Connection:
             scheme=scheme,
             tls_version=self.tls.version(),
             alpn=self.tls.selected_alpn_protocol(),
+            certificate_requested=certificate_requested(self.tls),
         )
 
 

@@ -8,9 +8,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from ..grammar.target_url import parse_base_url
+from .client_cert import load_client_certificate, watch_certificate_requests
 from .tls_versions import set_versions
 
-__all__ = ["TLS_VERSIONS", "ClientTrust", "Endpoint", "given_cafile"]
+__all__ = ["TLS_VERSIONS", "ClientTrust", "Endpoint", "given_cafile", "offered_certificate"]
 
 TLS_VERSIONS = {
     "TLSv1": ssl.TLSVersion.TLSv1,
@@ -55,9 +56,18 @@ class Endpoint:
 _GIVEN_CAFILE: weakref.WeakKeyDictionary[ssl.SSLContext, str] = weakref.WeakKeyDictionary()
 
 
+# The client certificate file each context offers, for failure advice.
+_OFFERED_CERT: weakref.WeakKeyDictionary[ssl.SSLContext, str] = weakref.WeakKeyDictionary()
+
+
 def given_cafile(context: ssl.SSLContext) -> str | None:
     """The CA file (``--upgrade-ca``, ``ca=``) ``context`` trusts instead of the system store."""
     return _GIVEN_CAFILE.get(context)
+
+
+def offered_certificate(context: ssl.SSLContext) -> str | None:
+    """The client certificate file (``--upgrade-client-cert``, ``cert=``) ``context`` offers."""
+    return _OFFERED_CERT.get(context)
 
 
 class ClientTrust:
@@ -67,11 +77,19 @@ class ClientTrust:
     30 ms to load). Each cached context has a fixed ALPN list and is used only
     by the probes of this module, which never hand it to a library that
     would change its ALPN under us (httpcore does that to contexts it is given).
-    Certificate verification is always on.
+    Certificate verification is always on. A client certificate (``cert``, with its
+    key in it or in ``key``) is loaded into every context, so every handshake a
+    probe makes offers it to a server that asks (:mod:`.client_cert`).
     """
 
-    def __init__(self, cafile: str | None = None) -> None:
+    def __init__(
+        self, cafile: str | None = None, cert: str | None = None, key: str | None = None
+    ) -> None:
+        if key is not None and cert is None:
+            raise ValueError("a client key needs its certificate")
         self.cafile = cafile
+        self.cert = cert
+        self.key = key
         self._contexts: dict[
             tuple[tuple[str, ...], str | None, str | None, bool], ssl.SSLContext
         ] = {}
@@ -86,9 +104,17 @@ class ClientTrust:
         # an intermediate CA in the CA file ends the chain as curl (and Python
         # 3.13's default context) let it; a root works as before.
         context.verify_flags |= ssl.VERIFY_X509_PARTIAL_CHAIN
+        watch_certificate_requests(context)
         if self.cafile is not None:
             _GIVEN_CAFILE[context] = self.cafile
+        if self.cert is not None:
+            load_client_certificate(context, self.cert, self.key)
+            _OFFERED_CERT[context] = self.cert
         return context
+
+    def alike(self) -> ClientTrust:
+        """A new trust with the same CA file and client certificate (contexts of its own)."""
+        return ClientTrust(self.cafile, self.cert, self.key)
 
     def context(
         self,

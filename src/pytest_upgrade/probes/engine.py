@@ -23,6 +23,7 @@ from dataclasses import dataclass
 
 from .endpoint import Endpoint
 from .pool import ProbePool
+from .spec import ConnectionSpec
 from .target import HandshakeCache, HandshakeProbe, Made, Probe, Target
 
 __all__ = ["DEFAULT_HOST_LIMIT", "Job", "ProbeEngine", "ProbePlan", "host_of", "probe_host"]
@@ -47,32 +48,39 @@ class ProbePlan:
 
 
 def host_of(target: Target) -> Host:
-    """The host a target's probes count against: its https (else http) host and port."""
+    """The host a target's probes count against: its https (else http) host and port,
+    or the node's address and that port (each node of a pool has its own slots)."""
     endpoint = target.primary
-    return (endpoint.host.lower(), endpoint.port)
+    return ((target.address_for(endpoint) or endpoint.host).lower(), endpoint.port)
 
 
-def _endpoint_of(probe: object) -> Endpoint | None:
-    """The endpoint a probe connects to, where it says: a handshake's, or the first
-    argument of a ``partial`` over a probe function (every protocol's plan)."""
+def _peer_of(probe: object) -> Host | None:
+    """Where a probe connects, where it says: its spec's peer (a handshake's, or the
+    first spec or endpoint among the arguments of a ``partial`` over a probe function,
+    every protocol's plan)."""
+    spec = getattr(probe, "spec", None)
+    if isinstance(spec, ConnectionSpec):
+        host, port = spec.peer
+        return (host.lower(), port)
     endpoint = getattr(probe, "endpoint", None)
     if isinstance(endpoint, Endpoint):
-        return endpoint
+        return (endpoint.host.lower(), endpoint.port)
     if isinstance(probe, functools.partial):
         for arg in probe.args:
-            found = arg if isinstance(arg, Endpoint) else _endpoint_of(arg)
+            if isinstance(arg, ConnectionSpec):
+                host, port = arg.peer
+                return (host.lower(), port)
+            found = (arg.host.lower(), arg.port) if isinstance(arg, Endpoint) else _peer_of(arg)
             if found is not None:
                 return found
     return None
 
 
 def probe_host(probe: Probe, target: Target) -> Host:
-    """The host one probe's connection counts against: the endpoint it connects to
-    (a deployment's cleartext host too), else the target's primary host."""
-    endpoint = _endpoint_of(probe)
-    if endpoint is None:
-        return host_of(target)
-    return (endpoint.host.lower(), endpoint.port)
+    """The host one probe's connection counts against: where it connects (a deployment's
+    cleartext host too, a node's address), else the target's primary host."""
+    peer = _peer_of(probe)
+    return host_of(target) if peer is None else peer
 
 
 class Job:

@@ -20,6 +20,8 @@ from __future__ import annotations
 
 import asyncio
 import os
+import pathlib
+import re
 import ssl
 from typing import Any
 
@@ -28,7 +30,7 @@ from .connection import USER_AGENT, ProbeError, Recorder, recording
 from .endpoint import ClientTrust
 from .spec import ConnectionSpec, Request
 
-__all__ = ["H3_EXTRA", "aioquic_missing", "h3_exchange"]
+__all__ = ["H3_EXTRA", "aioquic_missing", "h3_exchange", "load_quic_certificate"]
 
 H3_EXTRA = "pip install 'pytest-upgrade[h3]'"
 
@@ -95,7 +97,9 @@ async def _request(
     try:
         # A literal address is used as given; a name is resolved first (bounded too).
         transport, protocol = await asyncio.wait_for(
-            loop.create_datagram_endpoint(lambda: H3Client(configuration), remote_addr=alternative),
+            loop.create_datagram_endpoint(
+                lambda: H3Client(configuration, offered=spec.trust.cert), remote_addr=alternative
+            ),
             timeout,
         )
     except (OSError, TimeoutError) as exc:
@@ -119,11 +123,20 @@ async def _request(
 
 
 def _load_trust(configuration: Any, trust: ClientTrust) -> None:
-    """The CAs the TCP probes trust: the given CA file, else the system's store.
+    """The CAs the TCP probes trust: the given CA file, else the system's store; and the
+    client certificate they offer, if one was given.
 
     Verification is always on. aioquic falls back to certifi's roots only when
     this Python knows no system store (``ssl.get_default_verify_paths``).
     """
+    if trust.cert is not None:
+        try:
+            load_quic_certificate(configuration, trust.cert, trust.key)
+        except (OSError, ValueError, TypeError) as exc:  # checked at configuration: gone since?
+            raise ProbeError(
+                FailureKind.CLIENT_CERTIFICATE,
+                f"cannot load the client certificate {trust.cert} for QUIC: {exc}",
+            ) from None
     if trust.cafile is not None:
         configuration.load_verify_locations(cafile=trust.cafile)
         return
@@ -132,3 +145,32 @@ def _load_trust(configuration: Any, trust: ClientTrust) -> None:
     capath = paths.capath if paths.capath and os.path.isdir(paths.capath) else None
     if cafile is not None or capath is not None:
         configuration.load_verify_locations(cafile=cafile, capath=capath)
+
+
+_PEM_BLOCK = re.compile(rb"-----BEGIN ([A-Z0-9 ]+)-----.+?-----END \1-----", re.DOTALL)
+
+
+def load_quic_certificate(configuration: Any, cert: str, key: str | None) -> None:
+    """The client certificate (chain) and key, as the TCP probes offer them, for QUIC.
+
+    aioquic's own ``QuicConfiguration.load_cert_chain`` finds a key in the
+    certificate's file only as PKCS #8 after the certificates; this reads the PEM
+    blocks (RFC 7468) in any order and form, as OpenSSL does for the TCP probes,
+    and sets the same attributes. The key was checked when the run was configured
+    (:mod:`.client_cert`: it loads, matches, and needs no passphrase).
+    """
+    from cryptography import x509  # noqa: PLC0415 (aioquic's dependency, with the extra)
+    from cryptography.hazmat.primitives.serialization import (  # noqa: PLC0415
+        load_pem_private_key,
+    )
+
+    blocks = [m.group(0) for m in _PEM_BLOCK.finditer(pathlib.Path(cert).read_bytes())]
+    if key is not None:
+        blocks += [m.group(0) for m in _PEM_BLOCK.finditer(pathlib.Path(key).read_bytes())]
+    certificates = [x509.load_pem_x509_certificate(b) for b in blocks if b"CERTIFICATE-" in b]
+    keys = [b for b in blocks if b"PRIVATE KEY-" in b]
+    if not certificates or not keys:
+        raise ValueError(f"{cert}: no PEM certificate and private key for QUIC")
+    configuration.certificate = certificates[0]
+    configuration.certificate_chain = certificates[1:]
+    configuration.private_key = load_pem_private_key(keys[0], password=None)

@@ -39,7 +39,8 @@ class _QuicConnection(QuicConnection):
 class H3Client(QuicConnectionProtocol):
     """One request on one QUIC connection; failures arrive as ProbeErrors."""
 
-    def __init__(self, configuration: QuicConfiguration) -> None:
+    def __init__(self, configuration: QuicConfiguration, offered: str | None = None) -> None:
+        self._offered = offered  # the client certificate file the configuration offers
         self._connection = _QuicConnection(configuration=configuration)
         super().__init__(self._connection)
         self._h3 = H3Connection(self._quic)
@@ -76,7 +77,17 @@ class H3Client(QuicConnectionProtocol):
         elif isinstance(event, ConnectionTerminated):
             # aioquic reports an application close (type 0x1d) with no frame type.
             application = event.frame_type is None
-            self._fail(terminated(event.error_code, event.reason_phrase, self._where, application))
+            by_peer = self._connection.closed_here is None
+            self._fail(
+                terminated(
+                    event.error_code,
+                    event.reason_phrase,
+                    self._where,
+                    application,
+                    by_peer=by_peer,
+                    offered=self._offered,
+                )
+            )
         h3_events = self._h3.handle_event(event)
         closed = self._connection.closed_here
         if closed is not None and closed[1] is None and closed[0] in H3_ERRORS:

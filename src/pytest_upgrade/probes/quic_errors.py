@@ -6,7 +6,9 @@ from __future__ import annotations
 import re
 
 from .._model import FailureKind
+from .client_cert import CLIENT_CERTIFICATE_ALERTS, refusal
 from .connection import ProbeError
+from .tls_hello import ALERTS
 
 __all__ = ["H3_ERRORS", "rejected", "terminated"]
 
@@ -79,12 +81,22 @@ def rejected(code: int, reason: str, where: str) -> ProbeError:
     )
 
 
-def terminated(code: int, reason: str, where: str, application: bool) -> ProbeError:
+def terminated(
+    code: int,
+    reason: str,
+    where: str,
+    application: bool,
+    *,
+    by_peer: bool = False,
+    offered: str | None = None,
+) -> ProbeError:
     """What a closed QUIC connection means (RFC 9000 §19.19, §20; RFC 9001 §4.8; RFC 9114 §8.1).
 
     ``application``: the close carried an application error code (frame type
     0x1d), HTTP/3's; otherwise a transport error code, where 0x0100-0x01ff is
-    a TLS alert.
+    a TLS alert. ``by_peer``: the server closed it (not this client); a
+    certificate alert from the server is about the client's certificate
+    (``offered``, the file given, or None).
     """
     because = f": {reason}" if reason else ""
     if application:
@@ -93,6 +105,11 @@ def terminated(code: int, reason: str, where: str, application: bool) -> ProbeEr
             f"{where} closed the HTTP/3 connection with {_h3_error(code)} (RFC 9114 §8.1){because}",
         )
     alert = code - _CRYPTO_ERROR
+    name = ALERTS.get(alert, "")
+    if name == "certificate_required" or (by_peer and name in CLIENT_CERTIFICATE_ALERTS):
+        return ProbeError(
+            FailureKind.CLIENT_CERTIFICATE, f"over QUIC to {where}, {refusal(name, offered)}"
+        )
     if alert in _CERTIFICATE_ALERTS:
         return ProbeError(
             FailureKind.CERTIFICATE,

@@ -98,7 +98,9 @@ class ConnectionSpec:
 
     ``dialer`` makes the TCP connection to :attr:`peer` (``socket.create_connection``);
     a test gives one that returns a scripted socket, as httpx's ``MockTransport``
-    stands in for the network.
+    stands in for the network. ``address`` is the node the connection goes to (one
+    address of the endpoint's name, or one given with ``--upgrade-resolve``); the
+    name stays the endpoint's host for SNI, ``Host``/``:authority`` and verification.
     """
 
     endpoint: Endpoint
@@ -106,6 +108,7 @@ class ConnectionSpec:
     timeout: float
     limits: Limits = Limits()
     dialer: Dialer = field(default=_create_connection, compare=False, repr=False)
+    address: str | None = None  # the node's address; None: connect to the endpoint's host
 
     @property
     def https(self) -> bool:
@@ -118,8 +121,8 @@ class ConnectionSpec:
 
     @property
     def peer(self) -> tuple[str, int]:
-        """Where the socket goes (the endpoint's host and port)."""
-        return (self.endpoint.host, self.endpoint.port)
+        """Where the socket goes: the node's address, else the endpoint's host; its port."""
+        return (self.address or self.endpoint.host, self.endpoint.port)
 
     def dial(self, timeout: float) -> Socket:
         """A TCP connection to :attr:`peer` (OSError as ``socket.create_connection`` raises)."""

@@ -13,7 +13,7 @@ import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
-from .._model import Exchange, HandshakeOutcome, TlsHandshake
+from .._model import Exchange, HandshakeOutcome, Route, TlsHandshake
 from .endpoint import ClientTrust, Endpoint
 from .spec import ConnectionSpec
 from .tls import tls_handshake
@@ -45,6 +45,11 @@ class Target:
     # Request headers of every probe to this target, as declared (the run's
     # --upgrade-header, then the deployment's header=); a requirement's own win.
     headers: tuple[tuple[str, str], ...] = ()
+    # The node the probes connect to: one address of the primary URL's name (a
+    # node of a pool, or an address given with --upgrade-resolve); None: by name.
+    # The http URL goes there too when its host is the same name; another host's
+    # URL is connected to by its name.
+    address: str | None = None
 
     @property
     def primary(self) -> Endpoint:
@@ -58,7 +63,19 @@ class Target:
         """How this target's probes connect to ``endpoint`` (one of its URLs), each
         within ``timeout``. What a deployment adds to the way of connecting (a node's
         address, a proxy, a client certificate) is added here, to the spec."""
-        return ConnectionSpec(endpoint, self.trust, timeout)
+        return ConnectionSpec(endpoint, self.trust, timeout, address=self.address_for(endpoint))
+
+    def address_for(self, endpoint: Endpoint) -> str | None:
+        """The node's address for ``endpoint``: this target's, when the endpoint's host is
+        the name that was resolved (the primary URL's); None (by name) for another host."""
+        if self.address is None or endpoint.host.lower() != self.primary.host.lower():
+            return None
+        return self.address
+
+    @property
+    def route(self) -> Route:
+        """How the probes reach this target, as the reports and reproduce commands say it."""
+        return Route(address=self.address, client_cert=self.trust.cert, client_key=self.trust.key)
 
     @property
     def label(self) -> str:

@@ -121,7 +121,10 @@ def _plan(requirement: Requirement, target: Target, timeout: float) -> list[Prob
                     f"no answer advertised an h3 endpoint on {https.host} (see alt-svc-h3)",
                 ),
             )
-        host = alternative.host or https.host
+        # The alternative is on the origin's own host (advertised_h3): its name, or
+        # empty (RFC 7838 §2.1); either way the node's address when a node is probed,
+        # so each node's own QUIC listener is judged, not the one the name resolves to.
+        host = spec.peer[0]
         return h3_exchange(spec, request, role=UPGRADED, alternative=(host, alternative.port))
 
     first_try = _Once(upgraded)
@@ -135,7 +138,7 @@ def _plan(requirement: Requirement, target: Target, timeout: float) -> list[Prob
         alternative, _ = _endpoint_of([legacy_h2, legacy], https)
         if alternative is None or alternative.port == https.port:
             return None
-        return h3_exchange(spec, request, role=DIRECT, alternative=(https.host, https.port))
+        return h3_exchange(spec, request, role=DIRECT, alternative=spec.peer)
 
     return [legacy, legacy_h2, first_try, direct]
 

@@ -113,6 +113,7 @@ def assemble(
         app_errors=circumstances.app_errors,
         observed_at=observed_at,
         enforced=circumstances.enforced,
+        route=target.route,
     )
 
 

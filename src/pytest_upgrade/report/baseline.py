@@ -3,7 +3,8 @@
 A failure's **fingerprint** is what stays the same from one run of a fleet
 to the next (docs/reference/json-report.md): the deployment's name (its
 ``name=``; the target's first URL without its port when it has none), the
-node (empty: runs have no nodes yet), the requirement line
+node (``node``: the address of one node of several; empty for a deployment of
+one node), the requirement line
 (``h2 GET /v2/orders``) and the failed check's id. Never ports, pytest
 item ids or timestamps.
 
@@ -37,6 +38,7 @@ __all__ = [
     "failing_check_ids",
     "fingerprints",
     "fixed_since",
+    "node_key",
     "read_baseline",
     "requirement_key",
 ]
@@ -83,6 +85,12 @@ def deployment_key(entry: Result) -> str:
     return _without_port(urls[0]) if urls else ""
 
 
+def node_key(entry: Result) -> str:
+    """The entry's node as fingerprints name it: its address when it is one of several."""
+    node = entry.get("node")
+    return node if isinstance(node, str) else ""
+
+
 def requirement_key(entry: Result) -> str:
     """``h2 GET /v2/orders``: the requirement line without its deadline or headers."""
     return describe(entry, deadline=False)
@@ -106,7 +114,7 @@ def fingerprints(entry: Result, *, errors: bool = False) -> list[Fingerprint]:
     ids = failing_check_ids(entry)
     if errors and entry.get("verdict") == "error":
         ids = [ERROR_CHECK]
-    where = (deployment_key(entry), "", requirement_key(entry))
+    where = (deployment_key(entry), node_key(entry), requirement_key(entry))
     return [Fingerprint(*where, check) for check in dict.fromkeys(ids)]
 
 
@@ -141,7 +149,7 @@ def read_baseline(document: object, name: str) -> Baseline:
 
 
 def _where(entry: Result) -> list[Fingerprint]:
-    return [Fingerprint(deployment_key(entry), "", requirement_key(entry), "")]
+    return [Fingerprint(deployment_key(entry), node_key(entry), requirement_key(entry), "")]
 
 
 @dataclass(frozen=True)
@@ -182,7 +190,7 @@ def decide(
     expired: dict[Waiver, None] = {}
     known: list[str] = []
     new: list[str] = []
-    where = (deployment_key(entry), "", requirement_key(entry))
+    where = (deployment_key(entry), node_key(entry), requirement_key(entry))
     for check in dict.fromkeys(failing):
         covering = [w for w in matched if w.covers(entry, check)]
         active = [w for w in covering if not w.expired(as_of)]

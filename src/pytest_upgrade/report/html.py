@@ -22,6 +22,7 @@ from .model import (
     describe,
     interrupted_note,
     natural_sorted,
+    node_note,
     not_run,
     shown_verdicts,
     targets,
@@ -241,8 +242,10 @@ def _targets(entries: Sequence[Entry], *, large: bool = False) -> str:
             f'<td data-label="{v}" class="{v if counts[v] else "none"}">{counts[v]}</td>'
             for v in shown
         )
+        nodes = node_note(by_target[target])
+        shown_nodes = f" <small>{esc(nodes)}</small>" if nodes else ""
         rows.append(
-            f'<tr><th scope="row">{esc(target or "(no target)")}</th>'
+            f'<tr><th scope="row">{esc(target or "(no target)")}{shown_nodes}</th>'
             f'<td data-label="requirements">{len(by_target[target])}</td>{cells}</tr>'
         )
     return (

@@ -21,6 +21,7 @@ from .model import (
     describe,
     failed_checks,
     interrupted_note,
+    node_note,
     not_run,
     shown_verdicts,
     targets,
@@ -81,6 +82,7 @@ def render_markdown(document: Document) -> str:
     elif where:
         meta.append(f"{len(where)} targets (listed with every requirement below)")
     lines += [_cell(" · ".join(m for m in meta if m)), ""]
+    lines += _nodes(entries)
     if not entries:
         return "\n".join([*lines, "No requirement was checked in this run.", ""])
     shown = shown_verdicts(counts)
@@ -97,6 +99,16 @@ def render_markdown(document: Document) -> str:
     lines += markdown_covered(entries, _cell)
     lines += _all_requirements(entries)
     return "\n".join(lines) + "\n"
+
+
+def _nodes(entries: Sequence[Entry]) -> list[str]:
+    """A line per target of several nodes: how many of them fail ("1 of 3 nodes fails")."""
+    by_target: dict[str, list[Entry]] = {}
+    for entry in entries:
+        by_target.setdefault(str(entry.get("target", "")), []).append(entry)
+    notes = [(t, node_note(group)) for t, group in by_target.items()]
+    listed = [f"- {_code(target)}: {note}" for target, note in notes if note]
+    return [*listed, ""] if listed else []
 
 
 def _headline(counts: Mapping[str, int], total: int) -> str:

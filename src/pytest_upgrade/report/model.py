@@ -28,6 +28,7 @@ __all__ = [
     "failed_checks",
     "interrupted_note",
     "natural_sorted",
+    "node_note",
     "not_run",
     "shown_verdicts",
     "targets",
@@ -100,6 +101,23 @@ TOP_TARGETS = 3
 
 def targets(entries: Iterable[Entry]) -> list[str]:
     return natural_sorted({str(entry.get("target", "")) for entry in entries} - {""})
+
+
+def node_note(entries: Iterable[Entry]) -> str:
+    """ "1 of 3 nodes fails" for one deployment's entries when they are the nodes of several
+    (``node``); a node fails when one of its requirements failed or could not be
+    evaluated. "" for a deployment of one node."""
+    failing: dict[str, bool] = {}
+    for entry in entries:
+        node = entry.get("node")
+        if node:
+            failing[node] = failing.get(node, False) or verdict(entry) in ("failed", "error")
+    if len(failing) < 2:
+        return ""
+    bad = sum(failing.values())
+    if not bad:
+        return f"all {len(failing)} nodes pass"
+    return f"{bad} of {len(failing)} nodes {'fails' if bad == 1 else 'fail'}"
 
 
 def deadline_entries(entries: Sequence[Entry]) -> list[tuple[dt.date, Entry]]:

@@ -10,9 +10,10 @@ import ipaddress
 import re
 import shlex
 from collections.abc import Sequence
+from urllib.parse import urlsplit
 
 from .._credentials import references, shown_headers
-from .._model import Exchange, Finding, Observation, Offer, Outcome, Requirement
+from .._model import Exchange, Finding, Observation, Offer, Outcome, Requirement, Route
 from ..judge import RequirementResult
 from . import schema
 from .verdicts import CHECK_MARKS
@@ -24,6 +25,7 @@ __all__ = [
     "reproduce_commands",
     "requirement_to_json",
     "result_to_json",
+    "route_to_json",
     "summary_line",
     "unevaluated_result",
 ]
@@ -192,15 +194,48 @@ def _curl_version(offer: Offer) -> str | None:
     return {"1.1": "--http1.1", "1.0": "--http1.0"}.get(first)
 
 
-def _curl(exchange: Exchange, offer: Offer, cafile: str | None, version_flag: str) -> str:
+def _bracketed(address: str) -> str:
+    return f"[{address}]" if ":" in address else address
+
+
+def _node_words(url: str, observation: Observation) -> list[str]:
+    """What makes curl connect where the probe did: ``--resolve HOST:PORT:ADDR`` when it
+    went to a node's address (a URL on the resolved name), ``-g`` for an IPv6 literal
+    URL (curl reads its brackets as a glob otherwise)."""
+    parts = urlsplit(url)
+    words = ["-g"] if parts.hostname and ":" in parts.hostname else []
+    address = observation.route.address
+    if address is not None and parts.hostname and parts.hostname == _resolved_name(observation):
+        port = parts.port or (443 if parts.scheme == "https" else 80)
+        words += ["--resolve", f"{parts.hostname}:{port}:{_bracketed(address)}"]
+    return words
+
+
+def _resolved_name(observation: Observation) -> str:
+    """The name a node's address stands for: the host of the target's first URL (its
+    https URL, else its http one: ``probes.target.Target.address_for``)."""
+    first = observation.target.split(" and ", 1)[0]
+    return (urlsplit(first).hostname or "").lower()
+
+
+def _curl(
+    exchange: Exchange,
+    offer: Offer,
+    cafile: str | None,
+    version_flag: str,
+    observation: Observation,
+) -> str:
+    route = observation.route
     url = exchange.url.replace("wss://", "https://", 1).replace("ws://", "http://", 1)
-    words = ["curl", "-sv", version_flag]
+    words = ["curl", "-sv", version_flag, *_node_words(url, observation)]
     if offer.tls and not offer.alpn:
         words.append("--no-alpn")  # as the probe: no ALPN at all (curl offers one by default)
     if offer.tls_minimum in ("TLSv1.2", "TLSv1.3"):
         words.append("--tlsv" + offer.tls_minimum.removeprefix("TLSv"))
     if url.startswith("https://") and cafile:
         words += ["--cacert", cafile]
+    if url.startswith("https://"):
+        words += _client_certificate(route, "--")
     if exchange.method == "HEAD":
         words.append("--head")
     elif exchange.method != "GET":
@@ -245,11 +280,16 @@ def reproduce_commands(observation: Observation, *, cafile: str | None) -> list[
             continue
         flag = _curl_version(offer)
         if flag is not None:
-            commands.append(_curl(exchange, offer, cafile, flag))
+            commands.append(_curl(exchange, offer, cafile, flag, observation))
     https_exchange = next((e for e in observation.exchanges if e.url.startswith("https://")), None)
     if observation.handshakes and https_exchange is not None:
-        host_port = https_exchange.url.split("://", 1)[1].split("/", 1)[0]
-        host = host_port.rsplit(":", 1)[0].strip("[]")
+        parts = urlsplit(https_exchange.url)
+        host = parts.hostname or ""
+        address = observation.route.address
+        # To the node when the probe went there, naming the name (SNI) as it did.
+        on_node = address is not None and host == _resolved_name(observation)
+        connect = address if address is not None and on_node else host
+        host_port = f"{_bracketed(connect)}:{parts.port or 443}"  # s_client's own default: 4433
         for handshake in observation.handshakes:
             words = ["openssl", "s_client", "-connect", host_port]
             # The server name and ALPN as the handshake offered them (no SNI for an IP
@@ -263,8 +303,19 @@ def reproduce_commands(observation: Observation, *, cafile: str | None) -> list[
                 words += ["-cipher", "DEFAULT:@SECLEVEL=0"]
             if cafile:
                 words += ["-CAfile", cafile]
+            words += _client_certificate(observation.route, "-")
             commands.append(shlex.join(words) + " </dev/null")
     return commands
+
+
+def _client_certificate(route: Route, dash: str) -> list[str]:
+    """The client certificate the probes offered, as curl (``--``) or openssl (``-``) takes it."""
+    if route.client_cert is None:
+        return []
+    words = [f"{dash}cert", route.client_cert]
+    if route.client_key is not None:
+        words += [f"{dash}key", route.client_key]
+    return words
 
 
 def _is_ip(host: str) -> bool:
@@ -335,7 +386,7 @@ def requirement_to_json(requirement: Requirement) -> schema.RequirementJSON:
 
 def result_to_json(result: RequirementResult) -> schema.Result:
     """One requirement's entry in the JSON report, without the pytest parts."""
-    return {
+    entry: schema.Result = {
         "requirement": requirement_to_json(result.requirement),
         "target": result.observation.target,
         "as_of": result.observation.as_of.isoformat() if result.observation.as_of else None,
@@ -351,6 +402,24 @@ def result_to_json(result: RequirementResult) -> schema.Result:
         ],
         "reproduce": reproduce_commands(result.observation, cafile=result.cafile),
     }
+    route = route_to_json(result.observation.route)
+    if route:
+        entry["route"] = route
+    return entry
+
+
+def route_to_json(route: Route) -> schema.RouteJSON:
+    """The route's fields that are set (none: the probes connected to the name)."""
+    data: schema.RouteJSON = {}
+    if route.address is not None:
+        data["address"] = route.address
+    if route.proxy is not None:
+        data["proxy"] = route.proxy
+    if route.client_cert is not None:
+        data["client_cert"] = route.client_cert
+    if route.client_key is not None:
+        data["client_key"] = route.client_key
+    return data
 
 
 def unevaluated_result(

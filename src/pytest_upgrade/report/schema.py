@@ -27,6 +27,7 @@ __all__ = [
     "RequirementJSON",
     "ResponseJSON",
     "Result",
+    "RouteJSON",
     "RunCounts",
     "Waived",
     "WaiverNote",
@@ -113,6 +114,15 @@ class Known(TypedDict):
     checks: list[str]
 
 
+class RouteJSON(TypedDict, total=False):
+    """``route``: how the probes reached a live target, only the fields that are set."""
+
+    address: str  # the node's address the probes connected to
+    proxy: str  # the proxy they went through, "http://HOST:PORT" (never credentials)
+    client_cert: str  # the PEM file offered as client certificate (its path, never its content)
+    client_key: str  # its key file, when separate (the path)
+
+
 class Result(TypedDict):
     """One requirement's entry without the pytest parts: what ``result_to_json`` writes,
     and what the gate (waivers, the baseline) adds."""
@@ -128,6 +138,8 @@ class Result(TypedDict):
     handshakes: list[HandshakeJSON]
     reproduce: list[str]
     deployment: NotRequired[str]  # a live deployment's name
+    node: NotRequired[str]  # the node's address, when the deployment has several
+    route: NotRequired[RouteJSON]  # how the probes reached it, when not plainly by name
     error: NotRequired[str]  # the one-line cause of an error (or a skip before the test)
     waived: NotRequired[Waived]
     known: NotRequired[Known]

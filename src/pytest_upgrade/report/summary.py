@@ -4,8 +4,9 @@ Pure: the session's result entries in, lines out. Shown, in this order:
 
 * one line per requirement that did not pass (every line with ``show_all``:
   ``-v`` or ``-rA``, as pytest's own short summary), sorted by node id;
-* for a fleet (``rollup``), a roll-up: one row per target that did not pass
-  everything (every target with ``show_all``), its counts by verdict;
+* for a fleet or a deployment of several nodes (``rollup``), a roll-up: one row
+  per target that did not pass everything (every target with ``show_all``), its
+  counts by verdict, and how many of its nodes fail ("1 of 3 nodes fails");
 * the counts by verdict (and how many passed with must-checks not run: those
   are listed too), and how many lines were left out.
 """
@@ -16,6 +17,7 @@ from collections import Counter
 from collections.abc import Mapping, Sequence
 
 from .document import natural_key
+from .model import node_note
 from .schema import Entry
 from .verdicts import GATED, HOLDING, JUDGED, VERDICTS
 
@@ -41,11 +43,15 @@ def summary_lines(entries: Sequence[Line], *, show_all: bool, rollup: bool = Fal
     blocks = [[f"{e['summary']}  {e['nodeid']}" for e in shown]]
     if rollup:
         targets: dict[str, Counter[str]] = {}
+        grouped: dict[str, list[Line]] = {}
         for entry in ordered:
-            # A fleet's deployment by the name its test ids carry, else by its URLs.
+            # A fleet's deployment by the name its test ids carry, else by its URLs;
+            # the nodes of a deployment under it.
             name = entry.get("deployment") or entry["target"]
             targets.setdefault(name, Counter())[entry["verdict"]] += 1
-        blocks.append(_rollup(targets, show_all=show_all))
+            grouped.setdefault(name, []).append(entry)
+        notes = {name: node_note(group) for name, group in grouped.items()}
+        blocks.append(_rollup(targets, notes, show_all=show_all))
     counts = Counter(e["verdict"] for e in entries)
     total = len(entries)
     text = f"{total} requirement{'s' if total != 1 else ''}" + (
@@ -67,8 +73,11 @@ def _not_run(entry: Line) -> bool:
     return bool(entry.get("not_run")) and entry["verdict"] in HOLDING
 
 
-def _rollup(targets: Mapping[str, Counter[str]], *, show_all: bool) -> list[str]:
-    """One row per target: its counts by verdict, the targets with failures or errors first."""
+def _rollup(
+    targets: Mapping[str, Counter[str]], notes: Mapping[str, str], *, show_all: bool
+) -> list[str]:
+    """One row per target: its counts by verdict (and how many of its nodes fail), the
+    targets with failures or errors first."""
     listed = {
         target: counts
         for target, counts in targets.items()
@@ -86,7 +95,8 @@ def _rollup(targets: Mapping[str, Counter[str]], *, show_all: bool) -> list[str]
     columns = JUDGED + tuple(v for v in GATED if any(c[v] for c in targets.values()))
     rows = [f"{'target':<{width}}  " + "  ".join(f"{v:>7}" for v in columns)]
     for target, counts in sorted(listed.items(), key=order):
-        rows.append(f"{target:<{width}}  " + "  ".join(f"{counts[v]:>7}" for v in columns))
+        note = f"  {notes[target]}" if notes.get(target) else ""
+        rows.append(f"{target:<{width}}  " + "  ".join(f"{counts[v]:>7}" for v in columns) + note)
     if passing:
         rows.append(
             f"(and {passing} target{'s' if passing != 1 else ''} where every requirement passed)"

@@ -41,6 +41,7 @@ _ENTRY: dict[str, _Rule] = {
     "error": (False, "a string", lambda v: isinstance(v, str)),
     "outcome": (False, "a string", lambda v: isinstance(v, str)),
     "deployment": (False, "a string", lambda v: isinstance(v, str)),
+    "route": (False, "an object", lambda v: isinstance(v, Mapping)),
     "exchanges": (False, "a list", lambda v: isinstance(v, list)),
     "handshakes": (False, "a list", lambda v: isinstance(v, list)),
     "reproduce": (False, "a list", lambda v: isinstance(v, list)),
