@@ -30,6 +30,7 @@ __all__ = [
     "natural_sorted",
     "node_note",
     "not_run",
+    "route_facts",
     "shown_verdicts",
     "targets",
     "verdict",
@@ -97,6 +98,21 @@ def natural_sorted(texts: Iterable[str]) -> list[str]:
 
 # Targets a report for people names in its headline; more are counted, the list folded.
 TOP_TARGETS = 3
+
+
+def route_facts(entry: Result) -> list[str]:
+    """How the probes reached the entry's target (its ``route``), as short phrases:
+    ``node 192.0.2.11``, ``through proxy http://proxy:3128``, ``client certificate PEM``."""
+    route = entry.get("route") or {}
+    facts = []
+    if route.get("address"):
+        facts.append(f"node {route['address']}")
+    if route.get("proxy"):
+        facts.append(f"through proxy {route['proxy']}")
+    if route.get("client_cert"):
+        key = f" (key {route['client_key']})" if route.get("client_key") else ""
+        facts.append(f"client certificate {route['client_cert']}{key}")
+    return facts
 
 
 def targets(entries: Iterable[Entry]) -> list[str]:
