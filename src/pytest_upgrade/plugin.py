@@ -29,5 +29,6 @@ pytest_plugins = [
     "pytest_upgrade.glue.directories",
     "pytest_upgrade.glue.interrupt",
     "pytest_upgrade.glue.gating",
+    "pytest_upgrade.glue.proxy",
     "pytest_upgrade.glue.client_certificates",
 ]

@@ -35,7 +35,7 @@ def _strip(head: bytes) -> bytes:
     return b"\r\n".join([request_line, *kept, b"Connection: close"]) + b"\r\n\r\n"
 
 
-def _relay(client: socket.socket, upstream: socket.socket) -> None:
+def relay(client: socket.socket, upstream: socket.socket) -> None:
     peers = {client: upstream, upstream: client}
     while True:
         readable, _, _ = select.select(list(peers), [], [], 10)
@@ -54,7 +54,7 @@ def _serve(client: socket.socket, upstream_port: int) -> None:
         head, rest = _read_head(client)
         with socket.create_connection(("127.0.0.1", upstream_port), timeout=10) as upstream:
             upstream.sendall(_strip(head) + rest)
-            _relay(client, upstream)
+            relay(client, upstream)
 
 
 @contextlib.contextmanager
