@@ -13,6 +13,8 @@ import socket
 import threading
 from collections.abc import Iterator
 
+from support.listening import accepting
+
 _STRIPPED = (b"upgrade", b"connection")
 
 
@@ -59,29 +61,11 @@ def _serve(client: socket.socket, upstream_port: int) -> None:
 def stripping_proxy(upstream_port: int) -> Iterator[int]:
     """Proxy 127.0.0.1:<yielded port> to 127.0.0.1:upstream_port, dropping Upgrade/Connection."""
     listener = socket.create_server(("127.0.0.1", 0))
-    listener.settimeout(0.1)
-    stop = threading.Event()
     workers: list[threading.Thread] = []
-
-    def accept_loop() -> None:
-        while not stop.is_set():
-            try:
-                client, _ = listener.accept()
-            except TimeoutError:
-                continue
-            except OSError:
-                return
-            worker = threading.Thread(target=_serve, args=(client, upstream_port), daemon=True)
-            workers.append(worker)
-            worker.start()
-
-    acceptor = threading.Thread(target=accept_loop, daemon=True)
-    acceptor.start()
     try:
-        yield listener.getsockname()[1]
+        with accepting(listener, lambda client: _serve(client, upstream_port)) as workers:
+            yield listener.getsockname()[1]
     finally:
-        stop.set()
-        acceptor.join(5)
         for worker in workers:
             worker.join(12)
         listener.close()
