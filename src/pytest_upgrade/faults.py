@@ -13,14 +13,11 @@ in, a cause or None out.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 from ._model import Exchange, FailureKind
-from .probes.client_cert import GIVE_ONE
 from .protocols import PROTOCOLS
 from .protocols.roles import LEGACY
 
-__all__ = ["EVALUATED_ROLES", "client_certificate_refused", "unevaluable"]
+__all__ = ["EVALUATED_ROLES", "unevaluable"]
 
 # The exchanges whose answers the requirement's verdict is drawn from: the
 # old client's request (must get 426, RFC 9110 §15.5.22) and the new one's
@@ -62,48 +59,3 @@ def unevaluable(exchange: Exchange, *, others_answered: bool) -> str | None:
             " not evidence either way"
         )
     return None
-
-
-# What a server that asked for a client certificate answers when it completed the
-# handshake without one, or with one it refuses: nginx's ssl_verify_client on
-# answers 400 for its internal 496 ("No required SSL certificate was sent") and
-# 495 ("The SSL certificate error"); others answer 403.
-_CERTIFICATE_STATUSES = frozenset({400, 403, 495, 496})
-
-
-def client_certificate_refused(exchanges: Sequence[Exchange], offered: str | None) -> str | None:
-    """Why the answers are about the client certificate, not the requirement: the server
-    asked for one in the TLS handshake (its CertificateRequest, seen by the probe:
-    ``Transport.certificate_requested``) and answered every request probe of the
-    evaluated roles with 400 or 403. None without that evidence: then the answers
-    are judged as they are.
-    """
-    answered = [
-        (e, e.response.status)
-        for e in exchanges
-        if e.response is not None
-        and e.role in EVALUATED_ROLES
-        and not (e.offer is not None and e.offer.quic)
-    ]
-    if not answered or any(status not in _CERTIFICATE_STATUSES for _, status in answered):
-        return None
-    asked = [
-        (e, status)
-        for e, status in answered
-        if e.transport is not None and e.transport.certificate_requested
-    ]
-    if not asked:
-        return None
-    first, status = asked[0]
-    where = f"{first.role} probe ({first.offered})"
-    if offered is None:
-        return (
-            f"{where}: the server asked for a client certificate in the TLS handshake, none"
-            f" was given, and it answered {status} to every request: a client certificate"
-            f" is required; {GIVE_ONE}"
-        )
-    return (
-        f"{where}: the server asked for a client certificate in the TLS handshake and"
-        f" answered {status} to every request made with {offered}: it does not accept"
-        " that certificate (is it issued by a CA the server trusts, and still valid?)"
-    )

@@ -19,7 +19,8 @@ from dataclasses import dataclass
 
 from ._model import FailureKind, Finding, Observation, Outcome, Requirement, Severity
 from .checks.catalogue import run_checks
-from .faults import client_certificate_refused, unevaluable
+from .checks.preconditions import certificate_wanted
+from .faults import unevaluable
 
 __all__ = [
     "EvaluationPolicy",
@@ -164,8 +165,8 @@ def target_error(observation: Observation) -> str | None:
 
     That is: a probe could not reach it or did not trust it, or the server
     refused its client certificate (or wanted one: an alert, or a 400 or 403 to
-    every request after asking for one, ``faults.client_certificate_refused``); or no probe got
-    any HTTP answer and none was refused by a TLS decision (which would
+    every request after asking for one, ``checks.preconditions.certificate_wanted``);
+    or no probe got any HTTP answer and none was refused by a TLS decision (which would
     itself be the finding): the peer hangs, or does not speak HTTP; or the
     old or new client's request timed out, or every probe was closed or
     reset before an answer (``faults.unevaluable``: not evidence either way).
@@ -181,9 +182,7 @@ def target_error(observation: Observation) -> str | None:
         refused = failure is not None and failure.kind is FailureKind.CLIENT_CERTIFICATE
         if failure is not None and failure.is_error and (not quic or refused):
             return f"{exchange.role} probe ({exchange.offered}): {failure.message}"
-    refused_answers = client_certificate_refused(
-        observation.exchanges, observation.route.client_cert
-    )
+    refused_answers = certificate_wanted(observation)
     if refused_answers is not None:
         return refused_answers
     failures = [e.failure for e in observation.exchanges if e.url and e.failure is not None]

@@ -148,3 +148,24 @@ def test_a_certificate_of_another_ca_is_an_error_naming_the_alert(
         f"the server refused the client certificate {files.stranger} (alert unknown_ca):"
         " it does not trust the CA that issued it"
     ) in entry["error"]
+
+
+@pytest.mark.parametrize("protocol", ["h2", "websocket", "TLS/1.3"])
+def test_every_kind_of_probe_reports_it_the_same(
+    pytester: pytest.Pytester, files: Files, protocol: str
+) -> None:
+    # HTTP/2 (ALPN h2), a WebSocket handshake over TLS, a TLS-minimum request:
+    # each probe reads the same alert, and the requirement errors with it.
+    with requiring_server(files, "TLSv1.3") as url:
+        pytester.makepyfile(test_suite=requirement_test(protocol, "/"))
+        result = pytester.runpytest(
+            "-p",
+            "no:cacheprovider",
+            "--upgrade-timeout=5",
+            f"--upgrade-target={url}",
+            f"--upgrade-ca={files.server_cafile}",
+        )
+    result.assert_outcomes(errors=1)
+    result.stdout.fnmatch_lines(
+        ["ERROR * the server requires a client certificate and none was given (alert *"]
+    )

@@ -239,6 +239,9 @@ def test_without_a_certificate_the_400s_are_an_error_with_the_advice(
     statuses = {e["role"]: (e["response"] or {}).get("status") for e in entry["exchanges"]}
     assert statuses["legacy"] == 400
     result.stdout.fnmatch_lines(["*a client certificate is required; give one with*"])
+    # No check judges nginx's 400s: status-426 and upgraded-succeeds say why.
+    assert [c["id"] for c in entry["checks"] if c["outcome"] == "failed"] == []
+    assert _outcomes(entry)["status-426"] == "skipped"
 
 
 def test_a_certificate_of_another_ca_is_an_error_naming_it(
@@ -251,3 +254,14 @@ def test_a_certificate_of_another_ca_is_an_error_naming_it(
     result.assert_outcomes(errors=1)
     assert f"answered 400 to every request made with {mtls.client.stranger}" in entry["error"]
     assert "does not accept that certificate" in entry["error"]
+
+
+def test_without_one_the_version_handshakes_still_see_tls_1_0_accepted(
+    pytester: pytest.Pytester, mtls: Mtls
+) -> None:
+    # The requirement errors (nginx's 400s after its CertificateRequest), and the
+    # version handshakes say what the ServerHello said: TLS 1.0 and 1.1 accepted.
+    result, entry = _run(pytester, mtls, mtls.legacy)
+    result.assert_outcomes(errors=1)
+    versions = {h["version"]: h["outcome"] for h in entry["handshakes"]}
+    assert versions == {"TLSv1": "accepted", "TLSv1.1": "accepted"}

@@ -16,11 +16,14 @@ from pytest_upgrade._model import (
     Route,
     Transport,
 )
-from pytest_upgrade.faults import client_certificate_refused
+from pytest_upgrade.checks.preconditions import certificate_wanted
 from pytest_upgrade.judge import RequirementVerdict, evaluate
 from pytest_upgrade.probes.client_cert import refusal
 from pytest_upgrade.probes.quic_errors import terminated
+from pytest_upgrade.report.html import render_html
+from pytest_upgrade.report.markdown import render_markdown
 from support.observations import exchange, observation, response
+from support.report_samples import entry
 
 ASKED = Transport("https", "TLSv1.3", "http/1.1", certificate_requested=True)
 NOT_ASKED = Transport("https", "TLSv1.3", "http/1.1")
@@ -58,15 +61,20 @@ def _nginx_without_a_certificate(transport: Transport = ASKED) -> tuple[Exchange
     )
 
 
+def _wanted(exchanges: tuple[Exchange, ...], offered: str | None = None) -> str | None:
+    observed = observation(Requirement("h2", "/v2"), *exchanges)
+    return certificate_wanted(dataclasses.replace(observed, route=Route(client_cert=offered)))
+
+
 def test_400s_after_a_certificate_request_are_the_certificates_doing() -> None:
-    cause = client_certificate_refused(_nginx_without_a_certificate(), None)
+    cause = _wanted(_nginx_without_a_certificate())
     assert cause is not None
     assert cause.startswith(
         "legacy probe (HTTP/1.1 over TLS, ALPN http/1.1): the server asked for a client"
         " certificate in the TLS handshake, none was given, and it answered 400 to every request"
     )
     assert "give one with --upgrade-client-cert=PEM" in cause
-    given = client_certificate_refused(_nginx_without_a_certificate(), "/keys/client.pem")
+    given = _wanted(_nginx_without_a_certificate(), "/keys/client.pem")
     assert given is not None
     assert "answered 400 to every request made with /keys/client.pem" in given
 
@@ -74,7 +82,7 @@ def test_400s_after_a_certificate_request_are_the_certificates_doing() -> None:
 def test_without_the_servers_request_a_400_is_judged_as_it_is() -> None:
     legacy = exchange("legacy", response(400), transport=NOT_ASKED)
     upgraded = exchange("upgraded", response(400, http_version="2"), transport=NOT_ASKED)
-    assert client_certificate_refused((legacy, upgraded), None) is None
+    assert _wanted((legacy, upgraded)) is None
 
 
 @pytest.mark.parametrize("status", [426, 200, 404, 500])
@@ -82,7 +90,7 @@ def test_any_other_answer_shows_the_server_serves_without_one(status: int) -> No
     # ssl_verify_client optional: it asked, but served the request anyway.
     legacy = exchange("legacy", response(400), transport=ASKED)
     upgraded = exchange("upgraded", response(status, http_version="2"), transport=H2_ASKED)
-    assert client_certificate_refused((legacy, upgraded), None) is None
+    assert _wanted((legacy, upgraded)) is None
 
 
 def test_the_judge_errors_and_the_426_checks_give_no_verdict() -> None:
@@ -94,6 +102,9 @@ def test_the_judge_errors_and_the_426_checks_give_no_verdict() -> None:
     # The same answers with the certificate given: the reproduce route names it.
     with_one = dataclasses.replace(observed, route=Route(client_cert="/keys/client.pem"))
     assert "/keys/client.pem" in (evaluate(with_one).error or "")
+    outcomes = {f.check_id: f.outcome.value for f in result.findings}
+    assert outcomes["status-426"] == outcomes["upgraded-succeeds"] == "skipped"
+    assert "failed" not in outcomes.values()
 
 
 def test_an_alert_about_the_certificate_is_an_error_not_a_failed_check() -> None:
@@ -135,3 +146,13 @@ def test_quic_closes_about_the_client_certificate() -> None:
     # ... from this client, about the server's.
     here = terminated(0x100 + 48, "", "127.0.0.1:4433 (UDP)", False)
     assert here.kind is FailureKind.CERTIFICATE
+
+
+def test_the_html_and_markdown_reports_name_the_route() -> None:
+    reached = entry("t.py::test_orders", "error", [("status-426", "skipped")])
+    reached["error"] = "legacy probe: the server requires a client certificate"
+    reached["route"] = {"client_cert": "/keys/client.crt", "client_key": "/keys/client.key"}
+    document = {"as_of": "2027-01-01", "results": [reached]}
+    said = "client certificate /keys/client.crt (key /keys/client.key)"
+    assert f"  - {said}" in render_markdown(document)
+    assert said in render_html(document)

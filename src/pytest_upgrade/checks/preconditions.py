@@ -19,6 +19,7 @@ from .._model import (
     Response,
 )
 from .._verdict import Verdict
+from ..probes.client_cert import GIVE_ONE
 from ..protocols import protocol_for, version_tuple
 from ..protocols.roles import LEGACY
 from ..protocols.tls import TLS12, TLS13
@@ -179,3 +180,49 @@ def on_the_legacy_answer(*, served: bool = False) -> Callable[[ResponseCheck], C
 def show_field(response: Response, name: str) -> str:
     value = response.combined(name)
     return f"{name.title()}: {value}" if value is not None else f"no {name.title()} field"
+
+
+# What a server that asked for a client certificate answers when it completed the
+# handshake without one, or with one it refuses: nginx's ssl_verify_client on
+# answers 400 for its internal 496 ("No required SSL certificate was sent") and
+# 495 ("The SSL certificate error"); others answer 403.
+_CERTIFICATE_STATUSES = frozenset({400, 403, 495, 496})
+
+
+def certificate_wanted(observation: Observation) -> str | None:
+    """Why the answers are about the client certificate, not the requirement: the server
+    asked for one in the TLS handshake (its CertificateRequest, seen by the probe:
+    ``Transport.certificate_requested``) and answered every request probe, the legacy
+    one and the upgraded ones, with 400 or 403. None without that evidence: then the
+    answers are judged as they are. The judge makes such a requirement an error
+    (``judge.target_error``); the checks that read those answers give no verdict.
+    """
+    offered = observation.route.client_cert
+    roles = {LEGACY, *protocol_for(observation.requirement.protocol).upgraded_roles}
+    answered = [
+        (e, e.response.status)
+        for e in observation.exchanges
+        if e.response is not None and e.role in roles and not (e.offer is not None and e.offer.quic)
+    ]
+    if not answered or any(status not in _CERTIFICATE_STATUSES for _, status in answered):
+        return None
+    asked = [
+        (e, status)
+        for e, status in answered
+        if e.transport is not None and e.transport.certificate_requested
+    ]
+    if not asked:
+        return None
+    first, status = asked[0]
+    where = f"{first.role} probe ({first.offered})"
+    if offered is None:
+        return (
+            f"{where}: the server asked for a client certificate in the TLS handshake, none"
+            f" was given, and it answered {status} to every request: a client certificate"
+            f" is required; {GIVE_ONE}"
+        )
+    return (
+        f"{where}: the server asked for a client certificate in the TLS handshake and"
+        f" answered {status} to every request made with {offered}: it does not accept"
+        " that certificate (is it issued by a CA the server trusts, and still valid?)"
+    )

@@ -12,7 +12,7 @@ from .._model import (
 from .._verdict import Verdict
 from ..protocols import REFUSED, protocol_for
 from ..protocols.roles import LEGACY
-from .preconditions import https_redirect
+from .preconditions import certificate_wanted, https_redirect
 from .registry import Phase
 from .registry import check as _check
 from .rejected import both_rejected, rejection_diagnosis
@@ -99,6 +99,9 @@ def check_status_426(observation: Observation) -> Verdict:
     exchange = observation.exchange(LEGACY)
     if exchange is None:
         return Verdict.skip("no legacy probe was made")
+    wanted = certificate_wanted(observation)
+    if wanted is not None:
+        return Verdict.skip(wanted)  # the requirement errors: no verdict on these answers
     if exchange.response is None:
         failure = exchange.failure
         if failure is None:  # pragma: no cover - an exchange has one or the other

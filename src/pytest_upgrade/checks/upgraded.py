@@ -12,7 +12,7 @@ from .._model import (
 )
 from .._verdict import Status, Verdict
 from ..protocols import TOKENS, protocol_for
-from .preconditions import upgraded_exchanges
+from .preconditions import certificate_wanted, upgraded_exchanges
 from .registry import check as _check
 from .rejected import both_rejected, rejection_diagnosis
 
@@ -152,6 +152,9 @@ def check_upgraded_succeeds(observation: Observation) -> Verdict:
     exchanges = upgraded_exchanges(observation)
     if not exchanges:
         return Verdict.skip("no upgraded probe was made")
+    wanted = certificate_wanted(observation)
+    if wanted is not None:
+        return Verdict.skip(wanted)  # the requirement errors: no verdict on these answers
     return combine([(e, _succeeded(observation, e)) for e in exchanges])
 
 

@@ -23,7 +23,7 @@ certificate given is refused. :func:`refusal` words that failure, with the
 advice. Some servers complete the handshake instead and answer HTTP 400
 (nginx's ``ssl_verify_client on``): that is judged as the certificate's doing
 only when the server is seen asking for one (:func:`watch_certificate_requests`,
-``faults.client_certificate_refused``).
+``checks.preconditions.certificate_wanted``).
 """
 
 from __future__ import annotations

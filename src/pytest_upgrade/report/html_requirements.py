@@ -11,6 +11,7 @@ from .html_scale import summary_article
 from .model import (
     describe,
     not_run,
+    route_facts,
     verdict,
 )
 from .results import days_text
@@ -45,6 +46,7 @@ def _requirement(entry: Entry, anchor: str) -> str:
         facts.append(f"test outcome {esc(entry['outcome'])}")
     if entry.get("target"):
         facts.append(f"target {esc(entry['target'])}")
+    facts += [esc(fact) for fact in route_facts(entry)]
     requirement = entry.get("requirement", {})
     if requirement.get("after"):
         when = days_text(entry.get("days_left"))

@@ -23,6 +23,7 @@ from .model import (
     interrupted_note,
     node_note,
     not_run,
+    route_facts,
     shown_verdicts,
     targets,
     verdict,
@@ -149,6 +150,9 @@ def _failure_block(entry: Entry) -> list[str]:
     v = verdict(entry)
     head = f"- {VERDICT_MARKS[v]} **{_cell(describe(entry))}** ({_code(entry.get('nodeid', ''))})"
     lines = [head]
+    facts = route_facts(entry)
+    if facts:
+        lines.append(f"  - {_cell(' · '.join(facts))}")
     if entry.get("error"):
         lines.append(f"  - error: {_cell(entry['error'])}")
     for check in failed_checks(entry):
