@@ -324,7 +324,7 @@ def test_an_h3_alternative_on_the_origins_host_goes_to_the_node(
 
     answered = exchange("legacy", response(426, ("alt-svc", f"{advertised}; ma=60")))
     asked: list[tuple[str, int]] = []
-    monkeypatch.setattr(h3, "aioquic_missing", lambda: None)
+    monkeypatch.setattr(h3, "quic_unavailable", lambda spec: None)
     monkeypatch.setattr(h3, "http1_exchange", lambda *a, **k: answered)
     monkeypatch.setattr(h3, "http2_exchange", lambda *a, **k: answered)
 
