@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import collections
+import contextlib
+import importlib
 import socket
 import subprocess
 import sys
@@ -14,12 +16,33 @@ import httpcore  # noqa: F401  (see below)
 import pytest
 import trustme
 
+from pytest_upgrade.glue.collection import import_server_dependencies
 from support.matrix_servers import stop
 
 # pytester's in-process runs drop modules first imported during a run; httpx
 # caches httpcore's exception classes on first use, and a second copy of
 # httpcore imported later no longer matches them. Importing it here, before
 # any pytester run, keeps one copy.
+#
+# The same for what the plugin imports when an inner run needs it: every run
+# would import it again (the bundled server alone brings hypercorn, aioquic and
+# cryptography, about 190 modules, and pytest rewrites the asserts of the
+# plugin's own each time), a third of a short run. Imported once here, the inner
+# runs share them; none of these modules keeps state between runs.
+import_server_dependencies()
+_SHARED_WITH_INNER_RUNS = (
+    "encodings.idna",
+    "cryptography.hazmat.backends.openssl",
+    "hypercorn.protocol.quic",  # the bundled server's HTTP/3 listener (the h3 extra)
+    "pytest_upgrade._clients",
+    "pytest_upgrade.probes.websocket",
+    "pytest_upgrade.probes.websocket_h2",
+    "websockets.asyncio.client",
+    "xdist.dsession",
+)
+for _name in _SHARED_WITH_INNER_RUNS:
+    with contextlib.suppress(ImportError):
+        importlib.import_module(_name)
 
 
 @dataclass

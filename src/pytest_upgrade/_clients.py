@@ -54,10 +54,18 @@ def _client_options(requirement: Requirement, target: Target, timeout: float) ->
     trust = target.trust.alike()  # a fresh one: its contexts are this client's alone
     common: dict[str, Any] = {
         "trust_env": False,
+        # The egress proxy the probes tunnel through (RFC 9110 §9.3.6), if any.
+        "proxy": _proxy_of(target),
         "timeout": timeout,
         "headers": {"user-agent": USER_AGENT},
     }
     return {**common, **options(target, trust)}
+
+
+def _proxy_of(target: Target) -> str | None:
+    """The target's egress proxy as a client library takes it (None: direct, the
+    environment ignored: the run already chose, ``_proxies.choose_proxy``)."""
+    return target.proxy.proxy.client_url() if target.proxy is not None else None
 
 
 def upgraded_client(requirement: Requirement, target: Target, timeout: float) -> httpx.Client:
@@ -87,7 +95,7 @@ def _websocket_options(
     )
     options: dict[str, Any] = {
         "ssl": context,
-        "proxy": None,
+        "proxy": _proxy_of(target),
         "open_timeout": timeout,
         "close_timeout": timeout,
         "user_agent_header": USER_AGENT,

@@ -167,6 +167,9 @@ class FailureKind(enum.Enum):
     CLOSED = "closed"  # the connection closed or was reset before a full response
     UNSUPPORTED = "unsupported"  # this client cannot make the probe (inconclusive)
     NOT_APPLICABLE = "not-applicable"  # the target has no URL the probe needs
+    # The egress proxy failed (down, refused CONNECT, timed out, not HTTP): says
+    # nothing about the target, so the test errors naming the proxy.
+    PROXY = "proxy"
 
 
 @dataclass(frozen=True)
@@ -184,6 +187,7 @@ class ProbeFailure:
             FailureKind.UNREACHABLE,
             FailureKind.CERTIFICATE,
             FailureKind.CLIENT_CERTIFICATE,
+            FailureKind.PROXY,
         }
 
 
@@ -301,6 +305,8 @@ class Route:
     proxy: str | None = None  # the proxy, "http://HOST:PORT" (never credentials)
     client_cert: str | None = None  # the PEM file offered as client certificate
     client_key: str | None = None  # its key file, when separate
+    # The proxy was given credentials (never kept here): reproduce commands ask for them.
+    proxy_auth: bool = False
 
 
 @dataclass(frozen=True)

@@ -100,11 +100,15 @@ def _primary(deployment: Deployment) -> Name:
 
 def names_to_resolve(fleet: Iterable[Deployment]) -> list[Name]:
     """The names the resolver is asked for: each deployment's, unless it is an IP
-    literal or its addresses were given."""
+    literal, its addresses were given, or it goes through an egress proxy."""
     names: list[Name] = []
     for deployment in fleet:
         name = _primary(deployment)
-        if not deployment.addresses and not is_literal(name[0]) and name not in names:
+        # Through an egress proxy the name is the proxy's to resolve (as curl leaves it
+        # to the proxy): one node, by name, unless its addresses were given.
+        proxied = deployment.target.proxy is not None
+        by_name = not deployment.addresses and not proxied and not is_literal(name[0])
+        if by_name and name not in names:
             names.append(name)
     return names
 

@@ -10,9 +10,10 @@ Two ways to name deployments:
 * target lines (``--upgrade-targets-file``, the ``upgrade_targets`` ini
   option), one deployment a line, unambiguous::
 
-      # name=…, ca=…, cert=…, key=…, resolve=… are optional; '#' starts a comment
+      # name=…, ca=…, cert=…, key=…, resolve=…, proxy=… are optional; '#' starts a comment
       https://a.example  http://a.example:8080  ca=certs/a-ca.pem  name=a
       https://b.example/api  cert=certs/client.pem  resolve=192.0.2.11,192.0.2.12
+      https://c.example  proxy=http://proxy.corp.example:3128
 
 * ``--upgrade-target`` URLs (the ``upgrade_target`` ini option), grouped by
   :func:`group_urls`: an https and an http URL given next to each other for
@@ -30,9 +31,10 @@ import ipaddress
 import pathlib
 import shlex
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from ._credentials import merge, parse_header_line
+from ._proxies import choose_proxy, parse_proxy_option
 from .probes.client_cert import check_client_certificate
 from .probes.endpoint import ClientTrust, Endpoint
 from .probes.target import Target
@@ -60,6 +62,8 @@ class TargetLine:
     cert: str | None = None  # cert=PEM: the client certificate (and its key, or key=)
     key: str | None = None  # key=PEM: the client certificate's key, when separate
     resolve: tuple[str, ...] = ()  # resolve=ADDR,...: the nodes' addresses, no DNS lookup
+    # proxy=URL as written (credentials too: never shown), "none" for direct; None: not given.
+    proxy: str | None = field(default=None, repr=False)
 
 
 @dataclass(frozen=True)
@@ -81,7 +85,7 @@ def parse_target_line(
     line: str, *, where: str, base_dir: pathlib.Path | None = None
 ) -> TargetLine | None:
     """A target line's URLs, ``ca=``, ``name=``, ``header=``, ``cert=``, ``key=`` and
-    ``resolve=`` (None for a blank or comment line).
+    ``resolve=`` and ``proxy=`` (None for a blank or comment line).
 
     Words are split as a shell splits them (``header="X-Api-Key: ${KEY}"``).
     Raises ValueError naming the bad token. A relative ``ca=``, ``cert=`` or
@@ -95,6 +99,7 @@ def parse_target_line(
     name: str | None = None
     headers: tuple[tuple[str, str], ...] = ()
     files: dict[str, str] = {}
+    proxy: str | None = None
     resolve: tuple[str, ...] = ()
     try:
         tokens = shlex.split(text)
@@ -116,18 +121,24 @@ def parse_target_line(
             if header[0].lower() in (n.lower() for n, _ in headers):
                 raise ValueError(f"header {header[0]!r} is given twice")
             headers += (header,)
+        elif equals and key == "proxy":
+            try:
+                parse_proxy_option(value)  # ValueError: not an http:// proxy URL, nor none
+            except ValueError as exc:
+                raise ValueError(f"proxy=: {exc}") from None
+            proxy = value
         elif equals and key == "resolve":
             resolve = _resolve_field(value)
         else:
             raise ValueError(
-                f"unexpected {token!r}: a line is an https URL and/or an http URL,"
-                ' then optionally ca=PEM, name=NAME, header="Name: value", cert=PEM, key=PEM'
-                " and resolve=ADDR[,ADDR...]"
+                f"unexpected {_shown_token(token)}: a line is an https URL and/or an http URL,"
+                ' then optionally ca=PEM, name=NAME, header="Name: value", cert=PEM, key=PEM,'
+                " resolve=ADDR[,ADDR...] and proxy=URL"
             )
     if not urls:
         raise ValueError("no http:// or https:// URL on the line")
     cert, client_key = _client_certificate(files)
-    return TargetLine(tuple(urls), cafile, name, where, headers, cert, client_key, resolve)
+    return TargetLine(tuple(urls), cafile, name, where, headers, cert, client_key, resolve, proxy)
 
 
 def _resolve_field(value: str) -> tuple[str, ...]:
@@ -157,6 +168,15 @@ def _ip(text: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
         return ipaddress.ip_address(text)
     except ValueError:
         return None
+
+
+def _shown_token(token: str) -> str:
+    """A token an error repeats: a URL's userinfo (a proxy's password, say) left out."""
+    scheme, sep, rest = token.partition("://")
+    authority, slash, path = rest.partition("/")
+    if sep and "@" in authority:
+        return repr(f"{scheme}{sep}***@{authority.rsplit('@', 1)[1]}{slash}{path}")
+    return repr(token)
 
 
 def _file(field: str, value: str, base_dir: pathlib.Path | None) -> str:
@@ -208,6 +228,8 @@ def build_fleet(
     headers: tuple[tuple[str, str], ...] = (),
     client_cert: tuple[str, str | None] | None = None,
     resolve: Mapping[tuple[str, int], tuple[str, ...]] | None = None,
+    proxy: str | None = None,
+    environ: Mapping[str, str] | None = None,
 ) -> tuple[Deployment, ...]:
     """The run's deployments; ValueError (naming the line) for a bad or repeated one.
 
@@ -220,7 +242,9 @@ def build_fleet(
     ``--upgrade-client-key``), for lines without their own ``cert=``; ``resolve`` the
     run's ``--upgrade-resolve`` addresses by (name, port) of a deployment's primary URL,
     which a line's own ``resolve=`` overrides (one naming no deployment is a
-    ValueError: a mistyped name or port).
+    ValueError: a mistyped name or port); ``proxy`` the run's ``--upgrade-proxy`` (a
+    line's ``proxy=`` wins) and ``environ`` the environment whose proxy variables apply
+    without either (``_proxies.choose_proxy``; None: none apply).
     """
     resolve = resolve or {}
     used: set[tuple[str, int]] = set()
@@ -233,6 +257,9 @@ def build_fleet(
         trust = trusts.setdefault((trusted, cert, key), ClientTrust(trusted, cert, key))
         try:
             target = Target.from_urls(line.urls, trust=trust, headers=merge(headers, line.headers))
+            target = target.through(
+                choose_proxy(target.primary, line=line.proxy, run=proxy, environ=environ or {})
+            )
         except ValueError as exc:
             raise ValueError(f"{line.where}: {exc}") from None
         primary = (target.primary.host.lower(), target.primary.port)

@@ -16,16 +16,19 @@ __all__: list[str] = []  # the entry point: it names the plugin modules
 
 # In this order: hooks of modules listed later run first (pluggy calls the
 # last registered first), as they did when the first four were one module.
+# glue.reports comes before glue.enforcement: the collectors the two register
+# in pytest_configure then print the compliance section before the enforcement one.
 pytest_plugins = [
     "pytest_upgrade.glue.lifecycle",
+    "pytest_upgrade.glue.reports",
     "pytest_upgrade.glue.collection",
     "pytest_upgrade.glue.fixtures",
     "pytest_upgrade.glue.runtest",
     "pytest_upgrade.glue.enforcement",
-    "pytest_upgrade.glue.reports",
     "pytest_upgrade.glue.async_tests",
     "pytest_upgrade.glue.directories",
     "pytest_upgrade.glue.interrupt",
     "pytest_upgrade.glue.gating",
+    "pytest_upgrade.glue.proxy",
     "pytest_upgrade.glue.client_certificates",
 ]

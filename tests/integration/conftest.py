@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 from support.apps import INNER_INI
+from support.matrix_servers import Certificates
 
 
 @pytest.fixture(autouse=True)
@@ -27,6 +28,13 @@ def _inner_ini(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) 
         verdicts = os.environ.get("PYTEST_UPGRADE_VERDICTS")
         if verdicts:
             _capture_inner_runs(request, monkeypatch, pathlib.Path(verdicts))
+
+
+@pytest.fixture(scope="session")
+def certificates(tmp_path_factory: pytest.TempPathFactory) -> Certificates:
+    """The throw-away CA and 127.0.0.1 certificate every third-party server of a session
+    presents and every inner run trusts through ``--upgrade-ca``."""
+    return Certificates(tmp_path_factory.mktemp("certs"))
 
 
 def _capture_inner_runs(

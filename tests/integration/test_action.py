@@ -15,6 +15,8 @@ from typing import Any
 
 import pytest
 
+from support.processes import run_process
+
 ROOT = pathlib.Path(__file__).parents[2]
 WORKFLOWS = sorted((ROOT / ".github" / "workflows").glob("*.yml"))
 DEMO_APP = ROOT / "examples" / "demo" / "app.py"
@@ -22,13 +24,8 @@ DEMO_APP = ROOT / "examples" / "demo" / "app.py"
 
 def _check_jsonschema(schema: str, *files: pathlib.Path) -> subprocess.CompletedProcess[str]:
     pytest.importorskip("check_jsonschema", reason="check-jsonschema is not installed")
-    return subprocess.run(
-        [sys.executable, "-m", "check_jsonschema", "--builtin-schema", schema, *map(str, files)],
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=120,
-    )
+    argv = [sys.executable, "-m", "check_jsonschema", "--builtin-schema", schema, *map(str, files)]
+    return run_process(argv, cwd=ROOT)
 
 
 def test_the_workflows_match_the_published_schema() -> None:
@@ -97,15 +94,8 @@ def run_action(workdir: pathlib.Path, **given: str) -> dict[str, Any]:
         script.write_text(step["run"])
         step_env = {**env, "GITHUB_OUTPUT": str(output)}
         step_env.update({k: resolve(str(v)) for k, v in step.get("env", {}).items()})
-        done = subprocess.run(
-            ["bash", "--noprofile", "--norc", "-eo", "pipefail", str(script)],
-            cwd=workdir,
-            env=step_env,
-            capture_output=True,
-            text=True,
-            check=False,
-            timeout=180,
-        )
+        bash = ["bash", "--noprofile", "--norc", "-eo", "pipefail", str(script)]
+        done = run_process(bash, cwd=workdir, env=step_env, timeout=180)
         steps[name] = _outputs(output)
         log.append((name, done.returncode, done.stdout + done.stderr))
     outputs = {name: resolve(str(spec["value"])) for name, spec in action["outputs"].items()}

@@ -3,6 +3,12 @@
 Each test writes a small suite around a FastAPI, Starlette, Flask, Quart or
 Django app (tests/support/app_suites.py), runs it with the bundled server as a user
 would, and asserts the verdict pytest-upgrade gives.
+
+The suites run in subprocesses: in-process, a run after
+test_websocket_subprotocols.py's in the same worker was served stale answers
+(state that outlives a pytester run). Suites of one app, conftest and options
+share one run (support.shared_runs), one file each, and each test reads its
+own file's items and failures.
 """
 
 from __future__ import annotations
@@ -22,6 +28,8 @@ from support.app_suites import (
     STARLETTE_LIFESPAN_APP,
     STARLETTE_WEBSOCKET_APP,
 )
+from support.apps import SERVED_WITH_OPTIONS
+from support.shared_runs import failure_text, outcomes, run_once
 
 RUN = ("-p", "no:cacheprovider")
 
@@ -30,14 +38,84 @@ import pytest
 
 
 @pytest.mark.requires_upgrade("h2", path="{path}")
-def test_x():
+def {name}():
     pass
 """
 
 
-# The suites run in subprocesses: in-process, a run after
-# test_websocket_subprotocols.py's in the same worker was served stale answers
-# (state that outlives a pytester run; see the closing note of this change).
+def shared(
+    factory: pytest.TempPathFactory, framework: str, app: str, tests: dict[str, str], *options: str
+) -> pytest.RunResult:
+    """One run of several suites around ``app`` (served through CONFTEST), one file each."""
+    pytest.importorskip(framework)
+    files = {"app.py": app, "conftest.py": CONFTEST, **tests}
+    return run_once(factory.mktemp(framework), files, *options)
+
+
+# -- the shared runs (the suites are below, with the tests that read them) ---------
+
+
+@pytest.fixture(scope="module")
+def fastapi_run(tmp_path_factory: pytest.TempPathFactory) -> pytest.RunResult:
+    """The FastAPI suites without options: 1 (enforced by marker), 2, 4 and 11."""
+    tests = {
+        "test_enforced.py": ENFORCED_TESTS,
+        "test_fixtures.py": FIXTURE_TESTS,
+        "test_gzip.py": GZIP_TESTS,
+        "test_pages.py": PARAMETRIZED_TESTS,
+    }
+    return shared(tmp_path_factory, "fastapi", FASTAPI_APP, tests)
+
+
+@pytest.fixture(scope="module")
+def enforcing_run(tmp_path_factory: pytest.TempPathFactory) -> pytest.RunResult:
+    """The FastAPI suites run with ``--upgrade-enforce=h2``: 1 and 6."""
+    tests = {"test_enforced.py": ENFORCED_TESTS, "test_big_post.py": BIG_POST_TESTS}
+    return shared(tmp_path_factory, "fastapi", FASTAPI_APP, tests, "--upgrade-enforce=h2")
+
+
+def refused_in(result: pytest.RunResult, module: str) -> list[str]:
+    """The terminal's lines of the requests the enforcer refused to the tests of ``module``."""
+    return [
+        line
+        for line in result.outlines
+        if line.startswith("  ") and "; needs " in line and f"  {module}::" in line
+    ]
+
+
+def report_of(factory: pytest.TempPathFactory, run: str) -> pathlib.Path:
+    """Where the shared run ``run`` (its fixture's name) writes its JSON report."""
+    return factory.getbasetemp() / f"{run}.json"
+
+
+@pytest.fixture(scope="module")
+def ini_enforcing_run(tmp_path_factory: pytest.TempPathFactory) -> pytest.RunResult:
+    """The FastAPI suites run with the ini value ``upgrade_enforce = h2``: 1 and 5."""
+    tests = {"test_enforced.py": ENFORCED_TESTS, "test_login.py": SESSION_LOGIN_TESTS}
+    report = report_of(tmp_path_factory, "ini_enforcing_run")
+    options = ("-o", "upgrade_enforce=h2", f"--upgrade-report={report}")
+    return shared(tmp_path_factory, "fastapi", FASTAPI_APP, tests, *options)
+
+
+@pytest.fixture(scope="module")
+def xdist_enforcing_run(tmp_path_factory: pytest.TempPathFactory) -> pytest.RunResult:
+    """Suite 5 under pytest-xdist, with ``--upgrade-enforce=h2``."""
+    report = report_of(tmp_path_factory, "xdist_enforcing_run")
+    options = ("-n", "2", "--upgrade-enforce=h2", f"--upgrade-report={report}")
+    tests = {"test_login.py": SESSION_LOGIN_TESTS}
+    return shared(tmp_path_factory, "fastapi", FASTAPI_APP, tests, *options)
+
+
+@pytest.fixture(scope="module")
+def flask_run(tmp_path_factory: pytest.TempPathFactory) -> pytest.RunResult:
+    """The Flask suites: 3 and 8."""
+    tests = {
+        "test_sloppy.py": ONE_TEST.format(path="/v2/sloppy", name="test_sloppy"),
+        "test_report.py": ONE_TEST.format(path="/v2/report", name="test_report"),
+    }
+    return shared(tmp_path_factory, "flask", FLASK_APP, tests)
+
+
 def suite(pytester: pytest.Pytester, app: str, tests: str, conftest: str = CONFTEST) -> None:
     pytester.makepyfile(app=app, test_app=tests)
     pytester.makeconftest(conftest)
@@ -75,37 +153,42 @@ def test_functional_http11_client(upgrade_server):
 
 
 @pytest.mark.parametrize(
-    "enforce",
-    [(), ("--upgrade-enforce=h2",), ("-o", "upgrade_enforce=h2")],
-    ids=["marker", "flag", "ini"],
+    "run", ["fastapi_run", "enforcing_run", "ini_enforcing_run"], ids=["marker", "flag", "ini"]
 )
 def test_enforcement_never_answers_the_probes_of_a_marked_test(
-    pytester: pytest.Pytester, enforce: tuple[str, ...]
+    request: pytest.FixtureRequest, run: str
 ) -> None:
-    pytest.importorskip("fastapi")
-    suite(pytester, FASTAPI_APP, ENFORCED_TESTS)
-    result = pytester.runpytest_subprocess(*RUN, *enforce)
+    result: pytest.RunResult = request.getfixturevalue(run)
     # /plain serves HTTP/1.1: the app fails its requirement, enforced or not.
-    result.assert_outcomes(passed=2, failed=2)
-    result.stdout.fnmatch_lines(
-        [
-            "*test_plain_marked_and_enforced*",
-            "*judged: the app's own answers (the bundled server enforces h2;"
-            " the probes bypass enforcement)*",
-            "*status-426*the legacy request was answered with 200, not 426*",
-        ]
+    assert outcomes(result, "test_enforced.py") == {
+        "test_plain_requires_h2": "failed",
+        "test_plain_marked_and_enforced": "failed",
+        "test_live_updates": "passed",
+        "test_functional_http11_client": "passed",
+    }
+    enforced = failure_text(result, "test_plain_marked_and_enforced")
+    assert (
+        "judged: the app's own answers (the bundled server enforces h2;"
+        " the probes bypass enforcement)" in enforced
     )
+    assert "the legacy request was answered with 200, not 426" in enforced
     # The WebSocket requirement is judged on the app's 426, not the enforcer's.
     assert "actual: Upgrade: HTTP/2.0" not in result.stdout.str()
     # Only the functional test's own HTTP/1.1 request was refused.
-    result.stdout.fnmatch_lines(
-        [
-            "*upgrade enforcement*",
-            "enforcing *: 1 legacy request(s) refused with 426",
-            "  GET /plain (HTTP/1.1 over https; needs HTTP/2 over TLS)"
-            "  test_app.py::test_functional_http11_client",
-        ]
-    )
+    result.stdout.fnmatch_lines(["*upgrade enforcement*", "enforcing *: * refused with 426"])
+    assert refused_in(result, "test_enforced.py") == [
+        "  GET /plain (HTTP/1.1 over https; needs HTTP/2 over TLS)"
+        "  test_enforced.py::test_functional_http11_client"
+    ]
+
+
+def test_the_compliance_section_comes_before_the_enforcement_section(
+    enforcing_run: pytest.RunResult,
+) -> None:
+    # Both collectors are registered in pytest_configure, glue.enforcement's
+    # first: pluggy calls the later registered first, so its section comes last.
+    titles = [line.strip("= ") for line in enforcing_run.outlines if line.startswith("=")]
+    assert titles.index("upgrade compliance") < titles.index("upgrade enforcement"), titles
 
 
 # -- 2. probes run after the test's other fixtures (FastAPI) ---------------------
@@ -140,16 +223,18 @@ def test_upgrade_before_db(upgrade, db):
 """
 
 
-def test_probes_run_after_the_fixtures_that_prepare_the_app(pytester: pytest.Pytester) -> None:
-    pytest.importorskip("fastapi")
-    suite(pytester, FASTAPI_APP, FIXTURE_TESTS)
-    result = pytester.runpytest_subprocess(*RUN, "-rf")
-    result.assert_outcomes(passed=2, failed=1)
-    result.stdout.fnmatch_lines(["FAILED test_app.py::test_upgrade_before_db*"])
+def test_probes_run_after_the_fixtures_that_prepare_the_app(
+    fastapi_run: pytest.RunResult,
+) -> None:
+    assert outcomes(fastapi_run, "test_fixtures.py") == {
+        "test_with_db": "passed",
+        "test_usefixtures_db": "passed",
+        "test_upgrade_before_db": "failed",
+    }
     # The app's 500 is the probe's answer; its traceback is logged by the server
     # after the answer is sent, so it is not always collected before the report
     # (a race left for the next session: see the closing note).
-    output = result.stdout.str()
+    output = failure_text(fastapi_run, "test_upgrade_before_db")
     assert "RuntimeError: orders table does not exist" in output or (
         "answered the upgraded request with HTTP/2 500" in output
     ), output
@@ -189,13 +274,9 @@ def test_connection_fields_on_http2_fail_although_hypercorn_strips_them(
     )
 
 
-def test_connection_fields_from_a_wsgi_app_are_judged_too(pytester: pytest.Pytester) -> None:
-    pytest.importorskip("flask")
-    tests = ONE_TEST.format(path="/v2/sloppy")
-    suite(pytester, FLASK_APP, tests)
-    result = pytester.runpytest_subprocess(*RUN)
-    result.assert_outcomes(failed=1)
-    result.stdout.fnmatch_lines(["*actual:*connection: keep-alive (upgraded)*"])
+def test_connection_fields_from_a_wsgi_app_are_judged_too(flask_run: pytest.RunResult) -> None:
+    assert outcomes(flask_run, "test_sloppy.py") == {"test_sloppy": "failed"}
+    assert "connection: keep-alive (upgraded)" in failure_text(flask_run, "test_sloppy")
 
 
 # -- 4. content codings are removed before a body is judged ---------------------
@@ -211,10 +292,8 @@ def test_gzip(upgrade):
 """
 
 
-def test_a_gzip_coded_426_is_judged_as_its_problem(pytester: pytest.Pytester) -> None:
-    pytest.importorskip("fastapi")
-    suite(pytester, FASTAPI_APP, GZIP_TESTS)
-    pytester.runpytest_subprocess(*RUN).assert_outcomes(passed=1)
+def test_a_gzip_coded_426_is_judged_as_its_problem(fastapi_run: pytest.RunResult) -> None:
+    assert outcomes(fastapi_run, "test_gzip.py") == {"test_gzip": "passed"}
 
 
 QUART_TESTS = """
@@ -266,28 +345,28 @@ def test_orders(token, upgrade_server):
 """
 
 
-@pytest.mark.parametrize("workers", [(), ("-n", "2")], ids=["in-process", "xdist"])
+@pytest.mark.parametrize(
+    "run", ["ini_enforcing_run", "xdist_enforcing_run"], ids=["in-process", "xdist"]
+)
 def test_refusals_in_session_fixtures_are_listed_outside_a_test(
-    pytester: pytest.Pytester, workers: tuple[str, ...]
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, run: str
 ) -> None:
-    pytest.importorskip("fastapi")
-    suite(pytester, FASTAPI_APP, SESSION_LOGIN_TESTS)
-    report = pytester.path / "report.json"
-    options = (*RUN, *workers, "--upgrade-enforce=h2", f"--upgrade-report={report}")
-    result = pytester.runpytest_subprocess(*options)
-    result.assert_outcomes(passed=1)
+    result: pytest.RunResult = request.getfixturevalue(run)
+    assert outcomes(result, "test_login.py") == {"test_orders": "passed"}
+    # Suite 1's refusal (test_enforced.py) is listed between these two when it shares the run.
     result.stdout.fnmatch_lines(
         [
-            "enforcing h2: 2 legacy request(s) refused with 426",
+            "enforcing h2: * legacy request(s) refused with 426",
             "  POST /login (HTTP/1.1 over https; needs HTTP/2 over TLS)  (outside a test)",
-            "  GET /plain (HTTP/1.1 over https; needs HTTP/2 over TLS)  test_app.py::test_orders",
+            "  GET /plain (HTTP/1.1 over https; needs HTTP/2 over TLS)  test_login.py::test_orders",
         ]
     )
-    refused = json.loads(report.read_text())["refused"]
-    assert sorted((r["method"], r["path"], r["test"]) for r in refused) == [
-        ("GET", "/plain", "test_app.py::test_orders"),
-        ("POST", "/login", ""),
-    ]
+    refused = json.loads(report_of(tmp_path_factory, run).read_text())["refused"]
+    assert sorted(
+        (r["method"], r["path"], r["test"])
+        for r in refused
+        if not r["test"].startswith("test_enforced.py::")
+    ) == [("GET", "/plain", "test_login.py::test_orders"), ("POST", "/login", "")]
 
 
 # -- 7. a 4xx on both probes is the request rejected, not an upgrade success -----
@@ -399,20 +478,13 @@ def test_django_csrf_and_a_logged_exception_are_diagnosed(pytester: pytest.Pytes
 # -- 8. a framework's caught exception is shown, not denied (Flask) --------------
 
 
-def test_flask_logged_exception_is_shown(pytester: pytest.Pytester) -> None:
-    pytest.importorskip("flask")
-    tests = ONE_TEST.format(path="/v2/report")
-    suite(pytester, FLASK_APP, tests)
-    result = pytester.runpytest_subprocess(*RUN)
-    result.assert_outcomes(failed=1)
-    result.stdout.fnmatch_lines(
-        [
-            "*the traceback is shown below*",
-            "*logged by app: Exception on /v2/report [[]GET[]]*",
-            "*KeyError: 'report_template'*",
-        ]
-    )
-    assert "the app raised no exception" not in result.stdout.str()
+def test_flask_logged_exception_is_shown(flask_run: pytest.RunResult) -> None:
+    assert outcomes(flask_run, "test_report.py") == {"test_report": "failed"}
+    failure = failure_text(flask_run, "test_report")
+    assert "the traceback is shown below" in failure
+    assert "logged by app: Exception on /v2/report [GET]" in failure
+    assert "KeyError: 'report_template'" in failure
+    assert "the app raised no exception" not in failure
 
 
 # -- 9. start-up errors: one line and the traceback once (Starlette) -------------
@@ -428,18 +500,8 @@ def test_x():
 
 SLOW_CONFTEST = """
 import pytest
-from app import slow_app
-
-
-@pytest.fixture(scope="session")
-def upgrade_app():
-    return slow_app
-
-
-@pytest.fixture(scope="session")
-def upgrade_server_options():
-    return {"startup_timeout": 0.5}
-"""
+from app import slow_app as app
+""" + SERVED_WITH_OPTIONS.format(server_options='{"startup_timeout": 0.5}')
 
 
 def test_a_lifespan_error_is_one_line_and_its_traceback_once(pytester: pytest.Pytester) -> None:
@@ -497,12 +559,13 @@ def test_big_post_gets_the_426(upgrade_server):
 """
 
 
-def test_a_5_mb_post_gets_the_enforcers_426(pytester: pytest.Pytester) -> None:
-    pytest.importorskip("fastapi")
-    suite(pytester, FASTAPI_APP, BIG_POST_TESTS)
-    result = pytester.runpytest_subprocess(*RUN, "--upgrade-enforce=h2")
-    result.assert_outcomes(passed=1)
-    result.stdout.fnmatch_lines(["enforcing h2: 3 legacy request(s) refused with 426"])
+def test_a_5_mb_post_gets_the_enforcers_426(enforcing_run: pytest.RunResult) -> None:
+    assert outcomes(enforcing_run, "test_big_post.py") == {"test_big_post_gets_the_426": "passed"}
+    big_post = (
+        "  POST /login (HTTP/1.1 over https; needs HTTP/2 over TLS)"
+        "  test_big_post.py::test_big_post_gets_the_426"
+    )
+    assert refused_in(enforcing_run, "test_big_post.py") == [big_post] * 3
 
 
 def test_a_5_mb_post_gets_the_policy_servers_answers() -> None:
@@ -573,7 +636,9 @@ def test_pages(page, db):
 """
 
 
-def test_parametrized_fixtures_are_set_up_before_the_probes(pytester: pytest.Pytester) -> None:
-    pytest.importorskip("fastapi")
-    suite(pytester, FASTAPI_APP, PARAMETRIZED_TESTS)
-    pytester.runpytest_subprocess(*RUN).assert_outcomes(passed=4)
+def test_parametrized_fixtures_are_set_up_before_the_probes(
+    fastapi_run: pytest.RunResult,
+) -> None:
+    pages = outcomes(fastapi_run, "test_pages.py")
+    assert len(pages) == 4
+    assert set(pages.values()) == {"passed"}

@@ -13,6 +13,8 @@ import sys
 
 import pytest
 
+from support.processes import run_process
+
 DEMO_APP = pathlib.Path(__file__).parents[2] / "examples" / "demo" / "app.py"
 
 
@@ -28,15 +30,7 @@ def workdir(tmp_path: pathlib.Path) -> pathlib.Path:
 def command(cwd: pathlib.Path, *args: str) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if k not in {"PYTEST_ADDOPTS", "CI"}}
     env.pop("GITHUB_STEP_SUMMARY", None)
-    return subprocess.run(
-        [sys.executable, "-m", "pytest_upgrade", *args],
-        cwd=cwd,
-        env=env,
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=120,
-    )
+    return run_process([sys.executable, "-m", "pytest_upgrade", *args], cwd=cwd, env=env)
 
 
 def test_check_passes_with_exit_code_0_and_no_warning(workdir: pathlib.Path) -> None:
@@ -111,15 +105,7 @@ def test_the_warning_check_hides_is_real(workdir: pathlib.Path) -> None:
     (workdir / "pytest.ini").write_text("[pytest]\n")
     env = {k: v for k, v in os.environ.items() if k not in {"PYTEST_ADDOPTS", "CI"}}
     args = ["-p", "no:cacheprovider", "--upgrade-app=app:app", "--upgrade-require=h2 /v2/orders"]
-    done = subprocess.run(
-        [sys.executable, "-m", "pytest", *args],
-        cwd=workdir,
-        env=env,
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=120,
-    )
+    done = run_process([sys.executable, "-m", "pytest", *args], cwd=workdir, env=env)
     assert 'PytestDeprecationWarning: The configuration option "asyncio_default' in (
         done.stdout + done.stderr
     )
@@ -132,15 +118,8 @@ def test_plain_pytest_without_configuration_warns_nothing(tmp_path: pathlib.Path
     shutil.copy(DEMO_APP, tmp_path / "app.py")
     env = {k: v for k, v in os.environ.items() if k not in {"PYTEST_ADDOPTS", "CI"}}
     args = ["-p", "no:asyncio", "-p", "no:cacheprovider", "-W", "error", "--upgrade-app=app:app"]
-    done = subprocess.run(
-        [sys.executable, "-m", "pytest", *args, "--upgrade-require=h2 /v2/orders"],
-        cwd=tmp_path,
-        env=env,
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=120,
-    )
+    argv = [sys.executable, "-m", "pytest", *args, "--upgrade-require=h2 /v2/orders"]
+    done = run_process(argv, cwd=tmp_path, env=env)
     assert done.returncode == 0, done.stdout + done.stderr
     assert "Warning" not in done.stdout + done.stderr
     assert "1 passed" in done.stdout

@@ -195,11 +195,6 @@ SERVERS = """
 
 
 @pytest.fixture(scope="module")
-def certificates(tmp_path_factory: pytest.TempPathFactory) -> Certificates:
-    return Certificates(tmp_path_factory.mktemp("cors-certs"))
-
-
-@pytest.fixture(scope="module")
 def nginx(
     tmp_path_factory: pytest.TempPathFactory, certificates: Certificates
 ) -> Iterator[Running]:

@@ -6,10 +6,10 @@ import contextlib
 import json
 import pathlib
 import socket
-import threading
 
 import pytest
 
+from support.listening import accepting
 from support.proxy import stripping_proxy
 
 DEMO_APP = pathlib.Path(__file__).parents[2] / "examples" / "demo" / "app.py"
@@ -292,22 +292,16 @@ def test_ws():
 # -- diagnoses for the behaviour that causes them ---------------------------------
 
 
-def _alpn_refusing_server(listener: socket.socket, stop: threading.Event) -> None:
+def _refuse_alpn(conn: socket.socket) -> None:
     # What a server does when no ALPN protocol it accepts is offered (RFC 7301
     # §3.2): a fatal no_application_protocol alert (120) instead of a ServerHello.
     # hypercorn cannot be made to do it: OpenSSL then continues without ALPN.
     alert = bytes([0x15, 0x03, 0x03, 0x00, 0x02, 0x02, 120])
-    listener.settimeout(0.1)
-    while not stop.is_set():
-        try:
-            conn, _ = listener.accept()
-        except TimeoutError:
-            continue
-        with conn:
-            conn.settimeout(5)
-            with contextlib.suppress(OSError):
-                conn.recv(65536)  # the ClientHello
-                conn.sendall(alert)
+    with conn:
+        conn.settimeout(5)
+        with contextlib.suppress(OSError):
+            conn.recv(65536)  # the ClientHello
+            conn.sendall(alert)
 
 
 def test_alpn_refusal_is_diagnosed(pytester: pytest.Pytester) -> None:
@@ -320,19 +314,11 @@ def test_h2():
     pass
 """
     )
-    listener = socket.create_server(("127.0.0.1", 0))
-    stop = threading.Event()
-    thread = threading.Thread(target=_alpn_refusing_server, args=(listener, stop))
-    thread.start()
-    try:
+    with socket.create_server(("127.0.0.1", 0)) as listener, accepting(listener, _refuse_alpn):
         port = listener.getsockname()[1]
         result = pytester.runpytest(
             "-p", "no:cacheprovider", f"--upgrade-target=https://127.0.0.1:{port}"
         )
-    finally:
-        stop.set()
-        thread.join(5)
-        listener.close()
     result.assert_outcomes(failed=1)
     result.stdout.fnmatch_lines(
         [

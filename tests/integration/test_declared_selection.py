@@ -9,18 +9,16 @@ import json
 
 import pytest
 
-from support.apps import conftest_source
+from support.apps import INNER_INI, conftest_source
 
-INI = """
-[pytest]
-asyncio_default_fixture_loop_scope = function
-addopts = -p no:hypothesispytest
-filterwarnings =
-    default::pytest_upgrade.PytestUpgradeWarning
+INI = (
+    INNER_INI
+    + """\
 upgrade_requirements =
     h2 /reports
     h2 /orders
 """
+)
 
 TEST_A = """
 import pytest

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from support.apps import app_source
+from support.apps import INNER_INI, app_source
 
 FIXTURE = """
 
@@ -18,15 +18,13 @@ def upgrade_app():
     return app
 """
 
-INI = """
-[pytest]
-asyncio_default_fixture_loop_scope = function
-addopts = -p no:hypothesispytest
-filterwarnings =
-    default::pytest_upgrade.PytestUpgradeWarning
+INI = (
+    INNER_INI
+    + """\
 upgrade_requirements =
     h2 /declared
 """
+)
 
 # Each test asks which app answered its probes, and which app its own
 # session-scoped fixture (built on upgrade_server) talks to.

@@ -17,26 +17,38 @@ import pytest
 
 from support.apps import conftest_source
 
-# The probes of any requirement on /crash raise, as a probe's bug would.
-CRASH = """
+
+def first_probe_replaced(path: str, probe: str) -> str:
+    """Conftest text: the first probe of every requirement on ``path`` is the function
+    ``probe`` (its source, named ``probe``), as a probe's bug would make it."""
+    return f"""
 import dataclasses
+import time
 
 from pytest_upgrade.glue.ahead import ProbeAhead
 
 _plan = ProbeAhead.plan
 
-def _crashing_plan(self, requirement, target):
+{probe}
+
+def _replacing_plan(self, requirement, target):
     plan = _plan(self, requirement, target)
-    if requirement.path != "/crash":
+    if requirement.path != {path!r}:
         return plan
+    return dataclasses.replace(plan, probes=(probe, *plan.probes[1:]))
 
-    def crash():
-        raise UnicodeEncodeError("ascii", "/\\xfcber", 1, 2, "injected into a probe")
-
-    return dataclasses.replace(plan, probes=(crash, *plan.probes[1:]))
-
-ProbeAhead.plan = _crashing_plan
+ProbeAhead.plan = _replacing_plan
 """
+
+
+# The probes of any requirement on /crash raise, as a probe's bug would.
+CRASH = first_probe_replaced(
+    "/crash",
+    """
+def probe():
+    raise UnicodeEncodeError("ascii", "/\\xfcber", 1, 2, "injected into a probe")
+""",
+)
 
 SUITE = """
 import pytest
@@ -179,22 +191,11 @@ def test_upgrade_app_overridden_below_the_declared_requirements(
     result.stdout.fnmatch_lines(["3 requirements: *"])
 
 
+# The first probe of /hang hangs (longer than pytest-timeout's --timeout).
+HANGING = first_probe_replaced("/hang", "def probe():\n    time.sleep(30)\n")
+
 TIMEOUT_SUITE = """
-import time
 import pytest
-import dataclasses
-
-from pytest_upgrade.glue.ahead import ProbeAhead
-
-_plan = ProbeAhead.plan
-
-def _hanging_plan(self, requirement, target):
-    plan = _plan(self, requirement, target)
-    if requirement.path != "/hang":
-        return plan
-    return dataclasses.replace(plan, probes=(lambda: time.sleep(30), *plan.probes[1:]))
-
-ProbeAhead.plan = _hanging_plan
 
 @pytest.mark.requires_upgrade("h2", path="/hang")
 def test_hangs():
@@ -208,7 +209,7 @@ def test_orders():
 
 def test_pytest_timeout_in_a_probe_is_an_error(pytester: pytest.Pytester) -> None:
     pytest.importorskip("pytest_timeout")
-    pytester.makeconftest(conftest_source())
+    pytester.makeconftest(conftest_source() + HANGING)
     pytester.makepyfile(test_suite=TIMEOUT_SUITE)
     result, reports = _five_reports(pytester, "--timeout=2", "--timeout-method=signal")
     result.assert_outcomes(passed=1, errors=1)

@@ -28,6 +28,7 @@ from support.matrix_servers import (
     Certificates,
     Running,
     binary,
+    caddy_site,
     free_ports,
     outcomes,
     requirement_test,
@@ -43,11 +44,6 @@ DEPRECATION = "@1764547200"  # 2025-12-01
 SUNSET = "Tue, 01 Jun 2027 00:00:00 GMT"  # the deadline, 00:00 UTC
 GATED = requirement_test("h2", "/v1/orders", after=DEADLINE)
 FIXED = requirement_test("h2", "/v1/fixed", after=DEADLINE)
-
-
-@pytest.fixture(scope="module")
-def certificates(tmp_path_factory: pytest.TempPathFactory) -> Certificates:
-    return Certificates(tmp_path_factory.mktemp("gate-certs"))
 
 
 def _serve(running: Running) -> Iterator[Running]:
@@ -225,17 +221,7 @@ def test_apache_fields_for_http1_only_pass(
 
 # -- Caddy ------------------------------------------------------------------------------
 
-CADDYFILE = """
-{{
-	auto_https off
-	admin off
-	servers {{
-		protocols h1 h2
-	}}
-}}
-https://127.0.0.1:{tls} {{
-	bind 127.0.0.1
-	tls {cert} {key}
+CADDY_SITE = """\
 	@legacy {{
 		not protocol http/2+
 	}}
@@ -250,7 +236,6 @@ https://127.0.0.1:{tls} {{
 		header @legacy Sunset "{sunset}"
 		respond `{{"ok": true}}` 200
 	}}
-}}
 """
 
 
@@ -258,13 +243,8 @@ https://127.0.0.1:{tls} {{
 def caddy(tmp_path_factory: pytest.TempPathFactory, certificates: Certificates) -> Iterator[str]:
     workdir = tmp_path_factory.mktemp("gate-caddy")
     (tls,) = free_ports(1)
-    conf = CADDYFILE.format(
-        tls=tls,
-        cert=certificates.cert,
-        key=certificates.key,
-        deprecation=DEPRECATION,
-        sunset=SUNSET,
-    )
+    directives = CADDY_SITE.format(deprecation=DEPRECATION, sunset=SUNSET)
+    conf = caddy_site(tls, certificates, directives)
     for _ in _serve(start_caddy(workdir, conf, tls)):
         yield f"https://127.0.0.1:{tls}"
 

@@ -13,7 +13,6 @@ import json
 import pathlib
 import socket
 import ssl
-import threading
 from collections.abc import Iterator
 
 import pytest
@@ -22,6 +21,7 @@ import trustme
 from pytest_upgrade.probes.endpoint import ClientTrust, Endpoint
 from pytest_upgrade.probes.http1 import http1_exchange
 from pytest_upgrade.probes.spec import ConnectionSpec, Request
+from support.listening import accepting
 
 
 class Chain:
@@ -51,8 +51,6 @@ def server(chain: Chain) -> Iterator[str]:
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     context.load_cert_chain(str(chain.server))
     listener = socket.create_server(("127.0.0.1", 0))
-    listener.settimeout(0.2)
-    stop = threading.Event()
 
     def answer(conn: socket.socket) -> None:
         try:
@@ -63,20 +61,8 @@ def server(chain: Chain) -> Iterator[str]:
         except OSError:
             pass  # a refused handshake (the version probes) or a client that left
 
-    def accept() -> None:
-        while not stop.is_set():
-            try:
-                conn, _ = listener.accept()
-            except TimeoutError:
-                continue
-            threading.Thread(target=answer, args=(conn,), daemon=True).start()
-
-    thread = threading.Thread(target=accept, daemon=True)
-    thread.start()
-    yield f"https://127.0.0.1:{listener.getsockname()[1]}"
-    stop.set()
-    thread.join()
-    listener.close()
+    with listener, accepting(listener, answer):
+        yield f"https://127.0.0.1:{listener.getsockname()[1]}"
 
 
 @pytest.mark.parametrize(

@@ -20,6 +20,7 @@ from typing import Any
 
 import pytest
 
+from support.apps import SERVED_WITH_OPTIONS
 from support.matrix_servers import (
     Certificates,
     Running,
@@ -40,7 +41,8 @@ needs_aioquic = pytest.mark.skipif(
     not HAVE_AIOQUIC, reason="aioquic is not installed (pip install 'pytest-upgrade[h3]')"
 )
 
-CONFTEST = """
+CONFTEST = (
+    """
 import socket
 
 import pytest
@@ -62,17 +64,9 @@ async def app(scope, receive, send):
         headers += H3_HEADERS
     await send({{"type": "http.response.start", "status": status, "headers": headers}})
     await send({{"type": "http.response.body", "body": b"over " + scope["http_version"].encode()}})
-
-
-@pytest.fixture(scope="session")
-def upgrade_app():
-    return app
-
-
-@pytest.fixture(scope="session")
-def upgrade_server_options():
-    return {server_options}
-
+"""
+    + SERVED_WITH_OPTIONS
+    + """
 
 @pytest.fixture(scope="session", autouse=True)
 def _ports(upgrade_server):
@@ -102,6 +96,7 @@ def _ports(upgrade_server):
         other_ca.close()
         silent.close()
 """
+)
 
 
 def conftest(
@@ -442,11 +437,6 @@ https://127.0.0.1:{tls} {{
 	respond "hello"
 }}
 """
-
-
-@pytest.fixture(scope="module")
-def certificates(tmp_path_factory: pytest.TempPathFactory) -> Certificates:
-    return Certificates(tmp_path_factory.mktemp("h3-certs"))
 
 
 @pytest.fixture(scope="module")

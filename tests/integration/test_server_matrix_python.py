@@ -18,6 +18,7 @@ from collections.abc import Iterator
 
 import pytest
 
+from support.expected import H2_OVER_TLS, NO_426, PROBLEM_426, TEXT_426, WEBSOCKET_UPGRADED
 from support.matrix_servers import (
     PYTHON,
     Certificates,
@@ -28,7 +29,6 @@ from support.matrix_servers import (
     run_plugin,
     start,
 )
-from support.observations import ON_THE_426
 
 SUPPORT = pathlib.Path(__file__).parents[1] / "support"
 APP_SERVERS = str(SUPPORT / "matrix_python_app_servers.py")
@@ -50,11 +50,6 @@ def _command(kind: str, certificates: Certificates, tls: int, plain: int) -> lis
         endpoint += f":certKey={certificates.cert}"
         return [PYTHON, "-m", "daphne", "-e", endpoint, "-b", "127.0.0.1", "-p", str(plain), APP]
     return [PYTHON, APP_SERVERS, kind, certificates.cert, certificates.key, str(tls), str(plain)]
-
-
-@pytest.fixture(scope="module")
-def certificates(tmp_path_factory: pytest.TempPathFactory) -> Certificates:
-    return Certificates(tmp_path_factory.mktemp("matrix-certs"))
 
 
 @pytest.fixture(scope="module")
@@ -92,21 +87,9 @@ def targets(servers: dict[str, Running], kind: str) -> list[str]:
 
 WEBSOCKET = requirement_test("websocket", "/ws")
 
-UPGRADED_PASS = {
-    # Both handshakes (wss:// and ws://) got 101 with the right accept value:
-    # the positive evidence that nothing stripped them.
-    "upgrade-stripped": "passed",
-    "upgraded-succeeds": "passed",
-    "upgraded-protocol": "passed",
-    "websocket-accept": "passed",
-    # No subprotocol was offered and the 101s name none (RFC 6455 §4.2.2 step 5.4).
-    "websocket-subprotocol": "passed",
-}
 # No WebSocket over HTTP/2 (RFC 8441): the server does not select h2 by ALPN, or
 # its HTTP/2 SETTINGS do not enable the extended CONNECT protocol.
 NO_WEBSOCKET_OVER_H2 = {"websocket-over-h2": "skipped"}
-
-REFUSAL_SKIPPED = dict.fromkeys(ON_THE_426, "skipped")
 
 
 def test_uvicorn(
@@ -126,17 +109,9 @@ def test_uvicorn(
     )
     result.assert_outcomes(failed=1)
     assert outcomes(checks) == {
-        "status-426": "passed",
-        "upgrade-present": "passed",
-        "upgrade-syntax": "passed",
-        "upgrade-names-required": "passed",
-        "connection-upgrade": "passed",
-        "problem-media-type": "passed",
-        "problem-body": "passed",
-        "problem-actionable": "passed",
-        "not-cacheable": "passed",
+        **PROBLEM_426,
         "upgrade-unswitchable": "passed",
-        **UPGRADED_PASS,
+        **WEBSOCKET_UPGRADED,
         **NO_WEBSOCKET_OVER_H2,
         # RFC 6455 §4.2.2: the refusal MUST list the supported versions.
         "websocket-version": "failed",
@@ -161,10 +136,9 @@ def test_tornado(
     )
     result.assert_outcomes(failed=1)
     assert outcomes(checks) == {
-        "status-426": "failed",  # a plain GET gets 400, not 426
-        **REFUSAL_SKIPPED,
+        **NO_426,  # a plain GET gets 400, not 426
         "upgrade-unswitchable": "passed",
-        **UPGRADED_PASS,
+        **WEBSOCKET_UPGRADED,
         **NO_WEBSOCKET_OVER_H2,
         # The versions are listed (RFC 6455 §4.2.2), but a 426 MUST carry Upgrade
         # (RFC 9110 §15.5.22): a should-level finding.
@@ -192,10 +166,9 @@ def test_aiohttp_is_not_penalised_for_accepting_draft_versions(
     )
     result.assert_outcomes(failed=1)
     assert outcomes(checks) == {
-        "status-426": "failed",
-        **REFUSAL_SKIPPED,
+        **NO_426,
         "upgrade-unswitchable": "passed",
-        **UPGRADED_PASS,
+        **WEBSOCKET_UPGRADED,
         **NO_WEBSOCKET_OVER_H2,
         "websocket-version": "failed",
     }
@@ -218,17 +191,10 @@ def test_websockets_library_server(
     )
     result.assert_outcomes(failed=1)
     assert outcomes(checks) == {
-        "status-426": "passed",
-        "upgrade-present": "passed",
-        "upgrade-syntax": "passed",
-        "upgrade-names-required": "passed",
+        **TEXT_426,
         "connection-upgrade": "failed",  # Connection: close
-        "problem-media-type": "warned",
-        "problem-body": "skipped",
-        "problem-actionable": "skipped",
-        "not-cacheable": "passed",
         "upgrade-unswitchable": "passed",
-        **UPGRADED_PASS,
+        **WEBSOCKET_UPGRADED,
         **NO_WEBSOCKET_OVER_H2,
         "websocket-version": "failed",
     }
@@ -239,22 +205,7 @@ def test_websockets_library_server(
 
 H2 = requirement_test("h2", "/v2/orders")
 
-H2_ALL_PASS = {
-    "status-426": "passed",
-    "upgrade-present": "passed",
-    "upgrade-syntax": "passed",
-    "upgrade-names-required": "passed",
-    "connection-upgrade": "passed",
-    "problem-media-type": "passed",
-    "problem-body": "passed",
-    "problem-actionable": "passed",
-    "not-cacheable": "passed",
-    "upgrade-unswitchable": "skipped",  # only the 426 and an HTTP/2 answer
-    "upgraded-succeeds": "passed",
-    "upgraded-protocol": "passed",
-    "h2-no-connection-headers": "passed",
-    "tls-legacy-refused": "passed",
-}
+H2_ALL_PASS = {**PROBLEM_426, **H2_OVER_TLS}
 
 
 def test_granian(
@@ -301,17 +252,9 @@ def test_daphne_accepts_draft_8_and_lists_its_versions(
     result, checks = run_plugin(pytester, url, certificates.ca, WEBSOCKET)
     result.assert_outcomes(passed=1)
     assert outcomes(checks) == {
-        "status-426": "passed",
-        "upgrade-present": "passed",
-        "upgrade-syntax": "passed",
-        "upgrade-names-required": "passed",
-        "connection-upgrade": "passed",
-        "problem-media-type": "passed",
-        "problem-body": "passed",
-        "problem-actionable": "passed",
-        "not-cacheable": "passed",
+        **PROBLEM_426,
         "upgrade-unswitchable": "passed",
-        **UPGRADED_PASS,
+        **WEBSOCKET_UPGRADED,
         **NO_WEBSOCKET_OVER_H2,
         "websocket-version": "passed",
     }

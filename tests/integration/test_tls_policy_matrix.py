@@ -71,11 +71,6 @@ CASES = {
 SERVERS = tuple(dict.fromkeys(server for server, _ in CASES))
 
 
-@pytest.fixture(scope="module")
-def certificates(tmp_path_factory: pytest.TempPathFactory) -> Certificates:
-    return Certificates(tmp_path_factory.mktemp("policy-certs"))
-
-
 @pytest.fixture(scope="module", params=SERVERS)
 def server(
     request: pytest.FixtureRequest,

@@ -40,11 +40,6 @@ LEGACY_CIPHERS = "DEFAULT:@SECLEVEL=0"  # OpenSSL 3 serves TLS 1.0/1.1 only at l
 
 
 @pytest.fixture(scope="module")
-def certificates(tmp_path_factory: pytest.TempPathFactory) -> Certificates:
-    return Certificates(tmp_path_factory.mktemp("node-certs"))
-
-
-@pytest.fixture(scope="module")
 def node(tmp_path_factory: pytest.TempPathFactory, certificates: Certificates) -> Iterator[Any]:
     """Start a Node TLS server: ``node(kind, options)`` -> its https URL (stopped at the end)."""
     executable = shutil.which("node")

@@ -14,6 +14,7 @@ import pathlib
 import pytest
 
 from support.apps import conftest_source
+from support.waivers import ONE_WAIVER
 
 MARKED_TEST = """
 import pytest
@@ -23,13 +24,7 @@ def test_orders():
     pass
 """
 
-GOOD = """\
-[[waiver]]
-deployment = "*"
-requirement = "h2 /v2/orders"
-until = 2027-01-31
-reason = "OPS-9"
-"""
+GOOD = ONE_WAIVER
 
 
 def _run(pytester: pytest.Pytester, waivers: str, *args: str) -> pytest.RunResult:

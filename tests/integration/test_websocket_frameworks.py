@@ -48,11 +48,6 @@ def test_endpoint(upgrade):
 """
 
 
-@pytest.fixture(scope="module")
-def certificates(tmp_path_factory: pytest.TempPathFactory) -> Certificates:
-    return Certificates(tmp_path_factory.mktemp("ws-frameworks-certs"))
-
-
 def _serve(
     tmp_path: pathlib.Path,
     name: str,

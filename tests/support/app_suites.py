@@ -175,21 +175,22 @@ from flask import Flask, request
 app = Flask(__name__)
 
 
-@app.route("/v2/report")
-def report():
+@app.before_request
+def require_http2():
     if request.environ["SERVER_PROTOCOL"] != "HTTP/2":
         body = '{"title": "Upgrade Required", "status": 426, "detail": "requires HTTP/2"}'
         headers = {"Upgrade": "HTTP/2.0", "Connection": "upgrade"}
         return body, 426, {**headers, "Content-Type": "application/problem+json"}
+    return None
+
+
+@app.route("/v2/report")
+def report():
     raise KeyError("report_template")
 
 
 @app.route("/v2/sloppy")
 def sloppy():
-    if request.environ["SERVER_PROTOCOL"] != "HTTP/2":
-        body = '{"title": "Upgrade Required", "status": 426, "detail": "requires HTTP/2"}'
-        headers = {"Upgrade": "HTTP/2.0", "Connection": "upgrade"}
-        return body, 426, {**headers, "Content-Type": "application/problem+json"}
     return "ok", 200, {"Connection": "keep-alive"}
 """
 

@@ -90,6 +90,21 @@ def upgrade_app():
 """
 
 
+# The fixtures of a conftest that serves its ``app`` with the bundled server, with
+# ``{server_options}`` (a template: format it) as upgrade_server_options.
+SERVED_WITH_OPTIONS = """
+
+@pytest.fixture(scope="session")
+def upgrade_app():
+    return app
+
+
+@pytest.fixture(scope="session")
+def upgrade_server_options():
+    return {server_options}
+"""
+
+
 def conftest_source(**changes: Any) -> str:
     """A conftest.py that serves the app with ``changes`` through the upgrade_app fixture."""
     return app_source(**changes) + FIXTURE

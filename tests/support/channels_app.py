@@ -11,7 +11,6 @@ PYTHONPATH).
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import django
@@ -29,15 +28,7 @@ from channels.generic.websocket import AsyncWebsocketConsumer  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 from django.urls import path  # noqa: E402
-
-PROBLEM = json.dumps(
-    {
-        "type": "about:blank",
-        "title": "Upgrade Required",
-        "status": 426,
-        "detail": "This endpoint is a WebSocket: connect with a WebSocket client.",
-    }
-).encode()
+from matrix_python_app_servers import PROBLEM  # noqa: E402 (the same 426 problem document)
 
 
 class Echo(AsyncWebsocketConsumer):  # type: ignore[misc]

@@ -317,7 +317,8 @@ _LOOPBACK = {"127.0.0.1", "localhost", "[::1]"}
 
 def _foreign_hosts(command: str) -> list[str]:
     """Hosts a command names in a URL that are not loopback (the tests never leave it)."""
-    hosts = re.findall(r"\b(?:https?|wss?)://(\[[^\]]*\]|[^/:\s'\"]+)", command)
+    # A URL's userinfo (a proxy's USER:PASSWORD@) is not its host.
+    hosts = re.findall(r"\b(?:https?|wss?)://(?:[^/@\s'\"]*@)?(\[[^\]]*\]|[^/:\s'\"]+)", command)
     return sorted({host for host in hosts if host not in _LOOPBACK})
 
 

@@ -32,6 +32,8 @@ import h2.connection
 import h2.events
 import h2.exceptions
 
+from support.listening import accepting
+
 Behaviour = Callable[[Any], None]
 
 _IDLE = 30.0  # the longest any behaviour waits for a peer (the server stops it sooner)
@@ -81,10 +83,7 @@ def raw_tcp(behaviour: Behaviour) -> Behaviour:
 def zoo_server(behaviour: Behaviour, *, tls: ssl.SSLContext | None = None) -> Iterator[ZooServer]:
     """Serve ``behaviour`` on 127.0.0.1 (over TLS with ``tls``). Stops and joins on exit."""
     listener = socket.create_server(("127.0.0.1", 0))
-    listener.settimeout(0.1)
     server = ZooServer(port=listener.getsockname()[1])
-    stop = threading.Event()
-    handlers: list[threading.Thread] = []
     open_sockets: list[socket.socket] = []
     before_tls = getattr(behaviour, "raw_tcp", False)
 
@@ -101,27 +100,11 @@ def zoo_server(behaviour: Behaviour, *, tls: ssl.SSLContext | None = None) -> It
         with contextlib.suppress(OSError, ValueError, EOFError, h2.exceptions.ProtocolError):
             behaviour(Conn(sock, server))
 
-    def accept_loop() -> None:
-        while not stop.is_set():
-            try:
-                conn, peer = listener.accept()
-            except TimeoutError:
-                continue
-            except OSError:
-                return
-            server.peers.append(peer[:2])
-            open_sockets.append(conn)
-            handler = threading.Thread(target=handle, args=(conn,), daemon=True)
-            handlers.append(handler)
-            handler.start()
-
-    acceptor = threading.Thread(target=accept_loop, daemon=True)
-    acceptor.start()
+    handlers: list[threading.Thread] = []
     try:
-        yield server
+        with accepting(listener, handle, peers=server.peers, connections=open_sockets) as handlers:
+            yield server
     finally:
-        stop.set()
-        acceptor.join(5)
         for sock in open_sockets:
             with contextlib.suppress(OSError, ValueError):
                 sock.shutdown(socket.SHUT_RDWR)
@@ -259,45 +242,47 @@ def close_at_once(conn: Any) -> None:
     conn.close()
 
 
+def _first_bytes(conn: Any) -> None:
+    """Wait (5 s at most) for the first bytes the client sends (a ClientHello, a request)."""
+    conn.settimeout(5)
+    with contextlib.suppress(OSError):
+        conn.recv(65536)
+
+
+def _answer_and_close(conn: Any, answer: bytes) -> None:
+    """Send ``answer``, end the sending side, and wait (5 s) for the client to close."""
+    conn.sendall(answer)
+    conn.shutdown(socket.SHUT_WR)
+    linger(conn, 5)
+
+
 @raw_tcp
 def random_bytes(conn: Any) -> None:
     """Read the request, answer 4 KiB of (seeded) random bytes, close."""
     read_head(conn)
-    conn.sendall(random.Random(426).randbytes(4096))
-    conn.shutdown(socket.SHUT_WR)
-    linger(conn, 5)
+    _answer_and_close(conn, random.Random(426).randbytes(4096))
 
 
 @raw_tcp
 def tls_alert(conn: Any) -> None:
     """On a cleartext port: answer the request with a TLS handshake_failure alert."""
     read_head(conn)
-    conn.sendall(b"\x15\x03\x03\x00\x02\x02\x28")  # alert record: fatal, handshake_failure
-    conn.shutdown(socket.SHUT_WR)
-    linger(conn, 5)
+    _answer_and_close(conn, b"\x15\x03\x03\x00\x02\x02\x28")  # fatal, handshake_failure
 
 
 @raw_tcp
 def cleartext_on_tls_port(conn: Any) -> None:
     """On a TLS port: answer the ClientHello with a cleartext HTTP/1.1 400."""
-    conn.settimeout(5)
-    with contextlib.suppress(OSError):
-        conn.recv(65536)
+    _first_bytes(conn)
     body = b"This port speaks plain HTTP."
-    conn.sendall(
-        head(400, "Bad Request", [("Content-Length", str(len(body))), ("Connection", "close")])
-        + body
-    )
-    conn.shutdown(socket.SHUT_WR)
-    linger(conn, 5)
+    fields = [("Content-Length", str(len(body))), ("Connection", "close")]
+    _answer_and_close(conn, head(400, "Bad Request", fields) + body)
 
 
 @raw_tcp
 def reset_at_once(conn: Any) -> None:
     """Read the first bytes the client sends, then reset the connection (RST)."""
-    conn.settimeout(5)
-    with contextlib.suppress(OSError):
-        conn.recv(65536)
+    _first_bytes(conn)
     _close_reset(conn)
 
 

@@ -11,8 +11,9 @@ Stopping terminates the process and waits for it (then kills it).
 Native servers (nginx, Apache httpd, Caddy, HAProxy) come from the operating
 system's packages (.ci/run installs them where it can); a missing binary is a
 skip with its name, never a pass. The certificate of every server is issued
-for 127.0.0.1 by one throw-away trustme CA per module, which the plugin trusts
-through ``--upgrade-ca``.
+for 127.0.0.1 by one throw-away trustme CA per session (the ``certificates``
+fixture of tests/integration/conftest.py), which the plugin trusts through
+``--upgrade-ca``.
 """
 
 from __future__ import annotations
@@ -165,6 +166,25 @@ def start(
     if process.poll() is not None:
         raise RuntimeError(f"{name} exited with {process.returncode}: {running.stderr()}")
     return running
+
+
+def caddy_site(port: int, certificates: Certificates, directives: str) -> str:
+    """A Caddyfile: one HTTPS site on 127.0.0.1:``port`` (HTTP/1.1 and HTTP/2, no
+    automatic HTTPS, no admin API) with ``directives`` (tab-indented lines)."""
+    return f"""
+{{
+\tauto_https off
+\tadmin off
+\tservers {{
+\t\tprotocols h1 h2
+\t}}
+}}
+https://127.0.0.1:{port} {{
+\t# The site address does not bind; without this Caddy listens on every interface.
+\tbind 127.0.0.1
+\ttls {certificates.cert} {certificates.key}
+{directives}}}
+"""
 
 
 def start_caddy(workdir: pathlib.Path, caddyfile: str, port: int) -> Running:

@@ -99,12 +99,12 @@ def exchange(
     (None: neither, as when the request was never made); ``failed_after`` is what
     failed after a response (a WebSocket round trip that got no answer)."""
     return Exchange(
-        role=role,
-        url=url,
-        method=method,
-        offered=offered,
-        request_headers=request_headers,
-        transport=transport,
+        role,
+        url,
+        method,
+        offered,
+        request_headers,
+        transport,
         response=answer if isinstance(answer, Response) else None,
         failure=answer if isinstance(answer, ProbeFailure) else failed_after,
         answered_by=answered_by,
@@ -138,10 +138,10 @@ def observation(
 ) -> Observation:
     """What the probes of ``requirement`` recorded."""
     return Observation(
-        requirement=requirement,
-        target=target,
-        exchanges=exchanges,
-        handshakes=handshakes,
+        requirement,
+        target,
+        exchanges,
+        handshakes,
         as_of=as_of,
         observed_at=observed_at,
         bundled=bundled,

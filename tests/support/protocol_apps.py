@@ -26,6 +26,8 @@ from __future__ import annotations
 import textwrap
 from typing import Any
 
+from support.apps import SERVED_WITH_OPTIONS
+
 
 def _refusal(upgrade: str, detail: str) -> dict[str, Any]:
     return {
@@ -190,22 +192,16 @@ def protocol_app_source(**changes: dict[str, Any]) -> str:
     return textwrap.dedent(APP_TEMPLATE.format(routes=routes))
 
 
-CONFTEST_TEMPLATE = """
+CONFTEST_TEMPLATE = (
+    """
 
 import ssl
 
 import pytest
 
-
-@pytest.fixture(scope="session")
-def upgrade_app():
-    return app
-
-
-@pytest.fixture(scope="session")
-def upgrade_server_options():
-    return {server_options}
 """
+    + SERVED_WITH_OPTIONS
+)
 
 # Simulates a local OpenSSL that cannot offer TLS 1.0/1.1 at all (as some
 # distributions build it): pinning a context to them fails before anything is

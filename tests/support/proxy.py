@@ -13,6 +13,8 @@ import socket
 import threading
 from collections.abc import Iterator
 
+from support.listening import accepting
+
 _STRIPPED = (b"upgrade", b"connection")
 
 
@@ -33,7 +35,7 @@ def _strip(head: bytes) -> bytes:
     return b"\r\n".join([request_line, *kept, b"Connection: close"]) + b"\r\n\r\n"
 
 
-def _relay(client: socket.socket, upstream: socket.socket) -> None:
+def relay(client: socket.socket, upstream: socket.socket) -> None:
     peers = {client: upstream, upstream: client}
     while True:
         readable, _, _ = select.select(list(peers), [], [], 10)
@@ -52,36 +54,18 @@ def _serve(client: socket.socket, upstream_port: int) -> None:
         head, rest = _read_head(client)
         with socket.create_connection(("127.0.0.1", upstream_port), timeout=10) as upstream:
             upstream.sendall(_strip(head) + rest)
-            _relay(client, upstream)
+            relay(client, upstream)
 
 
 @contextlib.contextmanager
 def stripping_proxy(upstream_port: int) -> Iterator[int]:
     """Proxy 127.0.0.1:<yielded port> to 127.0.0.1:upstream_port, dropping Upgrade/Connection."""
     listener = socket.create_server(("127.0.0.1", 0))
-    listener.settimeout(0.1)
-    stop = threading.Event()
     workers: list[threading.Thread] = []
-
-    def accept_loop() -> None:
-        while not stop.is_set():
-            try:
-                client, _ = listener.accept()
-            except TimeoutError:
-                continue
-            except OSError:
-                return
-            worker = threading.Thread(target=_serve, args=(client, upstream_port), daemon=True)
-            workers.append(worker)
-            worker.start()
-
-    acceptor = threading.Thread(target=accept_loop, daemon=True)
-    acceptor.start()
     try:
-        yield listener.getsockname()[1]
+        with accepting(listener, lambda client: _serve(client, upstream_port)) as workers:
+            yield listener.getsockname()[1]
     finally:
-        stop.set()
-        acceptor.join(5)
         for worker in workers:
             worker.join(12)
         listener.close()

@@ -168,8 +168,11 @@ def _websocket_until_closed(conn: socket.socket) -> None:
                 return
 
 
-def serve_h2_prior_knowledge(conn: socket.socket, received: bytes) -> None:
-    """Answer every HTTP/2 request on this connection with 200 (RFC 9113 §3.3)."""
+def _serve_h2(
+    conn: socket.socket, received: bytes, answer: Callable[[h2.connection.H2Connection, int], bytes]
+) -> None:
+    """Speak HTTP/2 on ``conn`` (``received`` read already): ``answer`` answers each
+    request's stream and gives the bytes to send after the answer."""
     config = h2.config.H2Configuration(client_side=False, header_encoding="utf-8")
     h2conn = h2.connection.H2Connection(config=config)
     h2conn.initiate_connection()
@@ -177,11 +180,22 @@ def serve_h2_prior_knowledge(conn: socket.socket, received: bytes) -> None:
     while data:
         for event in h2conn.receive_data(data):
             if isinstance(event, h2.events.RequestReceived):
-                headers = [(":status", "200"), ("content-type", "application/json")]
-                h2conn.send_headers(event.stream_id, headers)
-                h2conn.send_data(event.stream_id, b'{"ok": true}', end_stream=True)
+                after = answer(h2conn, event.stream_id)
+                if after:
+                    conn.sendall(h2conn.data_to_send() + after)
         conn.sendall(h2conn.data_to_send())
         data = conn.recv(65536)
+
+
+def serve_h2_prior_knowledge(conn: socket.socket, received: bytes) -> None:
+    """Answer every HTTP/2 request on this connection with 200 (RFC 9113 §3.3)."""
+
+    def ok(h2conn: h2.connection.H2Connection, stream_id: int) -> bytes:
+        h2conn.send_headers(stream_id, [(":status", "200"), ("content-type", "application/json")])
+        h2conn.send_data(stream_id, b'{"ok": true}', end_stream=True)
+        return b""
+
+    _serve_h2(conn, received, ok)
 
 
 def rst_stream(stream_id: int, error_code: int = 0) -> bytes:
@@ -195,19 +209,13 @@ def h2_reset_after_answer(*, before_end: bool) -> Behaviour:
     send it after a complete response). ``before_end``: the answer is cut short
     (no END_STREAM) by the reset, which a complete response is not."""
 
+    def answered_then_reset(h2conn: h2.connection.H2Connection, stream_id: int) -> bytes:
+        h2conn.send_headers(stream_id, [(":status", "200")])
+        h2conn.send_data(stream_id, b"answered", end_stream=not before_end)
+        return rst_stream(stream_id)
+
     def serve(conn: socket.socket, received: bytes) -> None:
-        config = h2.config.H2Configuration(client_side=False, header_encoding="utf-8")
-        h2conn = h2.connection.H2Connection(config=config)
-        h2conn.initiate_connection()
-        data = received
-        while data:
-            for event in h2conn.receive_data(data):
-                if isinstance(event, h2.events.RequestReceived):
-                    h2conn.send_headers(event.stream_id, [(":status", "200")])
-                    h2conn.send_data(event.stream_id, b"answered", end_stream=not before_end)
-                    conn.sendall(h2conn.data_to_send() + rst_stream(event.stream_id))
-            conn.sendall(h2conn.data_to_send())
-            data = conn.recv(65536)
+        _serve_h2(conn, received, answered_then_reset)
 
     return http1_server(lambda request: response(400, "Bad Request", []), prior_knowledge=serve)
 

@@ -43,6 +43,7 @@ from support.observations import (
     run,
     said,
 )
+from support.outcomes import FAILED, PASSED, SKIPPED, WARNED
 
 # -- builders ------------------------------------------------------------------
 
@@ -173,8 +174,6 @@ def test_expires_is_judged_against_the_evaluation_time_not_the_clock() -> None:
     assert finding.outcome is Outcome.SKIPPED
     assert "evaluation time" in finding.message
 
-
-PASSED, FAILED, WARNED, SKIPPED = Outcome.PASSED, Outcome.FAILED, Outcome.WARNED, Outcome.SKIPPED
 
 # Without a deadline (after=), the announcement checks of the gate do not run
 # (tests/unit/test_gate_checks.py covers them).
@@ -1080,16 +1079,9 @@ def test_registry_ids_are_kebab_case_and_match_their_key() -> None:
 
 
 def test_checks_for_h2_in_catalogue_order() -> None:
-    assert H2_CHECKS == [
+    assert [
         "status-426",
-        "upgrade-present",
-        "upgrade-syntax",
-        "upgrade-names-required",
-        "connection-upgrade",
-        "problem-media-type",
-        "problem-body",
-        "problem-actionable",
-        "not-cacheable",
+        *ON_THE_426,
         "cors-on-refusal",
         "cors-preflight-not-refused",
         "upgrade-unswitchable",
@@ -1097,7 +1089,7 @@ def test_checks_for_h2_in_catalogue_order() -> None:
         "upgraded-protocol",
         "h2-no-connection-headers",
         "tls-legacy-refused",
-    ]
+    ] == H2_CHECKS
 
 
 def test_checks_for_a_selection_keeps_catalogue_order() -> None:

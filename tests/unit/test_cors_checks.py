@@ -14,8 +14,8 @@ from pytest_upgrade.grammar.cors import (
     preflight_request_headers,
 )
 from support.observations import TLS_H2, exchange, observation, response
+from support.outcomes import NOTED, PASSED, SKIPPED, WARNED
 
-PASSED, WARNED, SKIPPED, NOTED = Outcome.PASSED, Outcome.WARNED, Outcome.SKIPPED, Outcome.NOTED
 APP = "https://app.example"
 ACAO = "access-control-allow-origin"
 ACAC = "access-control-allow-credentials"

@@ -23,35 +23,21 @@ import string
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
+from pytest_upgrade import _model as model
+from pytest_upgrade import grammar
 from pytest_upgrade._model import (
     Exchange,
     FailureKind,
     Finding,
-    HandshakeOutcome,
     Observation,
     Outcome,
-    ProbeFailure,
     Requirement,
     Response,
     Severity,
-    TlsHandshake,
-    Transport,
 )
 from pytest_upgrade.checks.catalogue import REGISTRY, checks_for, run_checks
 from pytest_upgrade.checks.gate import parse_deprecation
 from pytest_upgrade.checks.registry import Phase
-from pytest_upgrade.grammar import (
-    expected_accept,
-    is_token,
-    is_uri_reference,
-    parse_cache_control,
-    parse_connection,
-    parse_http_date,
-    parse_media_type,
-    parse_problem_json,
-    parse_upgrade,
-    split_list,
-)
 from pytest_upgrade.judge import EvaluationPolicy, conclude
 from pytest_upgrade.protocols import PROTOCOLS as REGISTERED
 from pytest_upgrade.protocols import TOKENS
@@ -158,7 +144,7 @@ responses = st.builds(
 )
 
 failures = st.builds(
-    ProbeFailure,
+    model.ProbeFailure,
     kind=st.sampled_from(FailureKind),
     message=st.text(min_size=1, max_size=40).filter(lambda m: m.strip() and "\n" not in m),
 )
@@ -166,7 +152,7 @@ failures = st.builds(
 transports = st.one_of(
     st.none(),
     st.builds(
-        Transport,
+        model.Transport,
         scheme=st.sampled_from(["https", "http", ""]),
         tls_version=st.one_of(
             st.none(), st.sampled_from(["TLSv1", "TLSv1.1", "TLSv1.2", "TLSv1.3"]), st.text()
@@ -224,9 +210,9 @@ def observations(draw: st.DrawFn, protocol: str | None = None) -> Observation:
     handshakes = draw(
         st.lists(
             st.builds(
-                TlsHandshake,
+                model.TlsHandshake,
                 version=st.sampled_from(["TLSv1", "TLSv1.1", "TLSv1.2", "TLSv1.3"]),
-                outcome=st.sampled_from(HandshakeOutcome),
+                outcome=st.sampled_from(model.HandshakeOutcome),
                 detail=st.text(max_size=20),
             ),
             max_size=4,
@@ -249,51 +235,51 @@ def observations(draw: st.DrawFn, protocol: str | None = None) -> Observation:
 @FUZZ
 @given(header_text)
 def test_split_list(value: str) -> None:
-    elements = split_list(value)
+    elements = grammar.split_list(value)
     assert all(isinstance(e, str) and e and e == e.strip(" \t") for e in elements)
 
 
 @FUZZ
 @given(header_text)
 def test_parse_upgrade(value: str) -> None:
-    parsed = parse_upgrade(value)
+    parsed = grammar.parse_upgrade(value)
     assert all(isinstance(e, str) and e for e in parsed.errors)
     for protocol in parsed.protocols:
-        assert is_token(protocol.name)
-        assert protocol.version is None or is_token(protocol.version)
+        assert grammar.is_token(protocol.name)
+        assert protocol.version is None or grammar.is_token(protocol.version)
         assert str(protocol)
     assert parsed.valid == (not parsed.errors and bool(parsed.protocols))
-    if not split_list(value):
+    if not grammar.split_list(value):
         assert not parsed.valid
 
 
 @FUZZ
 @given(header_text)
 def test_parse_connection(value: str) -> None:
-    parsed = parse_connection(value)
-    assert all(is_token(o) and o == o.lower() for o in parsed.options)
-    assert len(parsed.options) + len(parsed.errors) == len(split_list(value))
+    parsed = grammar.parse_connection(value)
+    assert all(grammar.is_token(o) and o == o.lower() for o in parsed.options)
+    assert len(parsed.options) + len(parsed.errors) == len(grammar.split_list(value))
 
 
 @FUZZ
 @given(header_text)
 def test_parse_media_type(value: str) -> None:
-    parsed = parse_media_type(value)
+    parsed = grammar.parse_media_type(value)
     if parsed is not None:
-        assert is_token(parsed.type)
+        assert grammar.is_token(parsed.type)
         assert parsed.type == parsed.type.lower()
-        assert is_token(parsed.subtype)
+        assert grammar.is_token(parsed.subtype)
         assert parsed.subtype == parsed.subtype.lower()
-        assert all(is_token(name) and name == name.lower() for name, _ in parsed.parameters)
+        assert all(grammar.is_token(name) and name == name.lower() for name, _ in parsed.parameters)
         assert parsed.essence == f"{parsed.type}/{parsed.subtype}"
 
 
 @FUZZ
 @given(header_text)
 def test_parse_cache_control(value: str) -> None:
-    directives = parse_cache_control(value)
+    directives = grammar.parse_cache_control(value)
     for name, argument in directives.items():
-        assert is_token(name)
+        assert grammar.is_token(name)
         assert name == name.lower()
         assert argument is None or isinstance(argument, str)
 
@@ -301,7 +287,7 @@ def test_parse_cache_control(value: str) -> None:
 @FUZZ
 @given(header_text, st.datetimes(timezones=st.none() | st.just(dt.UTC)))
 def test_parse_http_date(value: str, now: dt.datetime) -> None:
-    parsed = parse_http_date(value, now=now)
+    parsed = grammar.parse_http_date(value, now=now)
     if parsed is not None:
         assert parsed.tzinfo is not None
         assert parsed.utcoffset() == dt.timedelta(0)
@@ -322,22 +308,22 @@ def test_parse_http_date(value: str, now: dt.datetime) -> None:
 )
 def test_parse_http_date_round_trips_imf_fixdate(stamp: dt.datetime) -> None:
     text = stamp.strftime("%a, %d %b ") + f"{stamp.year:04d}" + stamp.strftime(" %H:%M:%S GMT")
-    assert parse_http_date(text, now=stamp) == stamp
+    assert grammar.parse_http_date(text, now=stamp) == stamp
 
 
 @FUZZ
 @given(header_text)
 def test_token_and_uri_predicates(value: str) -> None:
-    assert isinstance(is_token(value), bool)
-    assert isinstance(is_uri_reference(value), bool)
-    if is_token(value):
-        assert split_list(value) == [value]
+    assert isinstance(grammar.is_token(value), bool)
+    assert isinstance(grammar.is_uri_reference(value), bool)
+    if grammar.is_token(value):
+        assert grammar.split_list(value) == [value]
 
 
 @FUZZ
 @given(bodies)
 def test_parse_problem_json(body: bytes) -> None:
-    document = parse_problem_json(body)
+    document = grammar.parse_problem_json(body)
     assert (document.members is None) != (document.error is None)
     if document.error is not None:
         assert document.error
@@ -348,9 +334,11 @@ def test_parse_problem_json(body: bytes) -> None:
 
 def test_parse_problem_json_deep_nesting() -> None:
     for depth in (10, 900, 5000, 100_000):
-        document = parse_problem_json(_nested(depth))
+        document = grammar.parse_problem_json(_nested(depth))
         assert (document.members is None) != (document.error is None)
-    assert parse_problem_json(b"[" * 100_000).error == "the JSON is nested too deeply to parse"
+    assert (
+        grammar.parse_problem_json(b"[" * 100_000).error == "the JSON is nested too deeply to parse"
+    )
 
 
 @FUZZ
@@ -360,7 +348,7 @@ def test_parse_problem_json_deep_nesting() -> None:
 @example("\ud800")
 def test_expected_accept(key: str) -> None:
     """Sec-WebSocket-Key values arrive as text decoded from octets; none may crash it."""
-    accept = expected_accept(key)
+    accept = grammar.expected_accept(key)
     assert isinstance(accept, str)
     assert len(accept) == 28
 
@@ -433,7 +421,7 @@ def _assert_valid(observation: Observation, findings: list[Finding]) -> None:
         assert legacy is not None
         assert legacy.response is not None
         assert not legacy.response.body_truncated
-        assert parse_problem_json(legacy.response.body).members is not None
+        assert grammar.parse_problem_json(legacy.response.body).members is not None
 
 
 def _render(observation: Observation, findings: list[Finding]) -> None:

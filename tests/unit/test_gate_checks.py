@@ -16,6 +16,7 @@ from pytest_upgrade.checks.catalogue import run_checks
 from pytest_upgrade.checks.gate import parse_deprecation
 from support.observations import TLS_H2, TLS_HTTP11, exchange, response
 from support.observations import observation as build
+from support.outcomes import FAILED, PASSED, WARNED
 
 DEADLINE = dt.date(2027, 3, 1)
 BEFORE = dt.date(2026, 11, 22)
@@ -126,49 +127,34 @@ def test_legacy_failing_before_the_deadline_fails() -> None:
     assert findings["legacy-still-served"].outcome is Outcome.FAILED
 
 
+# Sunset values around the deadline (2027-03-01): a month after, a second before.
+LATE = "Thu, 01 Apr 2027 00:00:00 GMT"
+JUST_BEFORE = "Sun, 28 Feb 2027 23:59:59 GMT"
+DEPRECATED_AFTER = "@1803945600"  # 2027-03-02, after the Sunset
+
+
+def fields(deprecation: str | None, sunset: str | None) -> tuple[tuple[str, str], ...]:
+    """The legacy answer's Deprecation and Sunset fields (None: left out)."""
+    given = (("deprecation", deprecation), ("sunset", sunset))
+    return tuple((name, value) for name, value in given if value is not None)
+
+
+# id: the legacy answer's fields, the two checks' outcomes, what sunset-header says.
+ANNOUNCEMENTS = {
+    "neither": ((), WARNED, FAILED, "does not announce"),
+    "no-dep": (fields(None, SUNSET), WARNED, PASSED, "sunset announced"),
+    "draft-true": (fields("true", SUNSET), WARNED, PASSED, "sunset announced"),
+    "sunset-iso-date": (fields(DEPRECATED_AT, "2027-03-01"), PASSED, FAILED, "not an HTTP-date"),
+    "sunset-after-deadline": (fields(DEPRECATED_AT, LATE), PASSED, FAILED, "later than the"),
+    "sunset-before-deprecation": (fields(DEPRECATED_AFTER, SUNSET), PASSED, FAILED, "earlier"),
+    "sunset-just-before-deadline": (fields(DEPRECATED_AT, JUST_BEFORE), PASSED, PASSED, "02-28"),
+}
+
+
 @pytest.mark.parametrize(
     ("headers", "deprecation", "sunset", "sunset_message"),
-    [
-        pytest.param((), Outcome.WARNED, Outcome.FAILED, "does not announce", id="neither"),
-        pytest.param(
-            (("sunset", SUNSET),), Outcome.WARNED, Outcome.PASSED, "sunset announced", id="no-dep"
-        ),
-        pytest.param(
-            (("deprecation", "true"), ("sunset", SUNSET)),
-            Outcome.WARNED,
-            Outcome.PASSED,
-            "sunset announced",
-            id="draft-true",
-        ),
-        pytest.param(
-            (("deprecation", DEPRECATED_AT), ("sunset", "2027-03-01")),
-            Outcome.PASSED,
-            Outcome.FAILED,
-            "not an HTTP-date",
-            id="sunset-iso-date",
-        ),
-        pytest.param(
-            (("deprecation", DEPRECATED_AT), ("sunset", "Thu, 01 Apr 2027 00:00:00 GMT")),
-            Outcome.PASSED,
-            Outcome.FAILED,
-            "later than the declared deadline",
-            id="sunset-after-deadline",
-        ),
-        pytest.param(
-            (("deprecation", "@1803945600"), ("sunset", SUNSET)),  # deprecated 2027-03-02
-            Outcome.PASSED,
-            Outcome.FAILED,
-            "earlier than Deprecation",
-            id="sunset-before-deprecation",
-        ),
-        pytest.param(
-            (("deprecation", DEPRECATED_AT), ("sunset", "Sun, 28 Feb 2027 23:59:59 GMT")),
-            Outcome.PASSED,
-            Outcome.PASSED,
-            "2027-02-28",
-            id="sunset-just-before-deadline",
-        ),
-    ],
+    ANNOUNCEMENTS.values(),
+    ids=ANNOUNCEMENTS,
 )
 def test_announcement_headers(
     headers: tuple[tuple[str, str], ...],

@@ -11,14 +11,9 @@ from typing import Any
 import pytest
 
 from pytest_upgrade.glue.gating import read_gate
+from support.waivers import ONE_WAIVER
 
-GOOD = """\
-[[waiver]]
-deployment = "*"
-requirement = "h2 /v2/orders"
-until = 2027-01-31
-reason = "OPS-9"
-"""
+GOOD = ONE_WAIVER
 
 
 @pytest.fixture(autouse=True)

@@ -29,18 +29,12 @@ from pytest_upgrade.protocols import ENFORCEABLE, REFUSED, protocol_for
 from pytest_upgrade.report.results import reproduce_commands
 from support.observations import TLS_H2, TLS_HTTP11, exchange, failure, response
 from support.observations import observation as build
+from support.outcomes import FAILED, NOTED, PASSED, SKIPPED, WARNED
 from support.probing import observe
 
 URL = "https://127.0.0.1:8443/x"
 H3 = Requirement("h3", path="/x")
 ADVERTISED = 'h3=":8443"; ma=86400'
-PASSED, FAILED, WARNED, SKIPPED, NOTED = (
-    Outcome.PASSED,
-    Outcome.FAILED,
-    Outcome.WARNED,
-    Outcome.SKIPPED,
-    Outcome.NOTED,
-)
 
 
 def answer(

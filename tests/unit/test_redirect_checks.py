@@ -11,14 +11,8 @@ from pytest_upgrade._model import Finding, Observation, Outcome, Requirement, Se
 from pytest_upgrade.checks.catalogue import REGISTRY, run_checks
 from pytest_upgrade.grammar.hsts import StsField, parse_sts
 from support.observations import HTTPS, TLS_H2, exchange, observation, response
+from support.outcomes import FAILED, NOTED, PASSED, SKIPPED, WARNED
 
-PASSED, FAILED, WARNED, SKIPPED, NOTED = (
-    Outcome.PASSED,
-    Outcome.FAILED,
-    Outcome.WARNED,
-    Outcome.SKIPPED,
-    Outcome.NOTED,
-)
 HTTP = "http://127.0.0.1:8080"
 YEAR = ("strict-transport-security", "max-age=31536000")
 

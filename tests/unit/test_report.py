@@ -13,19 +13,16 @@ import shlex
 
 import pytest
 
+from pytest_upgrade import _model as model
 from pytest_upgrade._model import (
-    Exchange,
     FailureKind,
     Finding,
     HandshakeOutcome,
-    Observation,
     Offer,
     Outcome,
     ProbeFailure,
     Requirement,
     Severity,
-    TlsHandshake,
-    Transport,
 )
 from pytest_upgrade.judge import EvaluationPolicy, RequirementResult, conclude
 from pytest_upgrade.report.results import (
@@ -34,7 +31,7 @@ from pytest_upgrade.report.results import (
     result_to_json,
     summary_line,
 )
-from support.observations import exchange, handshake, response
+from support.observations import TLS_H2, TLS_HTTP11, exchange, handshake, response
 from support.observations import observation as build
 
 URL = "https://localhost:8443/api"
@@ -58,7 +55,7 @@ LEGACY = exchange(
         ("User-Agent", "pytest-upgrade"),
         ("Accept", "*/*"),
     ),
-    transport=Transport("https", "TLSv1.3", "http/1.1"),
+    transport=TLS_HTTP11,
     answer=response(200, ("content-type", "text/plain"), body=b"hello"),
 )
 UPGRADED = exchange(
@@ -68,7 +65,7 @@ UPGRADED = exchange(
     offered=H2_TLS.describe(),
     offer=H2_TLS,
     request_headers=(("user-agent", "pytest-upgrade"), ("accept", "*/*")),
-    transport=Transport("https", "TLSv1.3", "h2"),
+    transport=TLS_H2,
     answer=response(200, ("content-type", "text/plain"), http_version="2", body=b"hello"),
 )
 HANDSHAKES = (
@@ -78,10 +75,10 @@ HANDSHAKES = (
 
 
 def observation(
-    *exchanges: Exchange,
-    handshakes: tuple[TlsHandshake, ...] = HANDSHAKES,
+    *exchanges: model.Exchange,
+    handshakes: tuple[model.TlsHandshake, ...] = HANDSHAKES,
     requirement: Requirement = H2_API,
-) -> Observation:
+) -> model.Observation:
     return build(
         requirement,
         *(exchanges or (LEGACY, UPGRADED)),
@@ -147,7 +144,7 @@ def result(
     *,
     strict: bool = False,
     cafile: str | None = CAFILE,
-    obs: Observation | None = None,
+    obs: model.Observation | None = None,
     app_errors: tuple[str, ...] = (),
 ) -> RequirementResult:
     observed = dataclasses.replace(obs or observation(), app_errors=app_errors)
@@ -323,19 +320,8 @@ def test_curl_repeats_the_method(method: str, words: list[str]) -> None:
 
 
 def test_curl_repeats_the_user_headers_but_not_the_probe_ones() -> None:
-    probe = exchange(
-        role="legacy",
-        url=URL,
-        method="GET",
-        offered=H11_TLS.describe(),
-        offer=H11_TLS,
-        request_headers=(
-            ("Host", "localhost:8443"),
-            ("User-Agent", "pytest-upgrade"),
-            ("Accept", "*/*"),
-            ("Authorization", "Bearer it's a token"),
-        ),
-    )
+    user_header = ("Authorization", "Bearer it's a token")
+    probe = dataclasses.replace(LEGACY, request_headers=(*LEGACY.request_headers, user_header))
     (command,) = reproduce_commands(observation(probe, handshakes=()), cafile=None)
     argv = shlex.split(command)  # quoting survives the apostrophe
     assert argv.count("-H") == 1
@@ -492,7 +478,7 @@ def test_json_carries_the_exchanges_handshakes_and_reproduce_commands() -> None:
         method="GET",
         offered=H2_TLS.describe(),
         offer=H2_TLS,
-        transport=Transport("https", "TLSv1.3", "h2"),
+        transport=TLS_H2,
         answer=cookie,
     )
     data = result_to_json(result(obs=observation(refused, upgraded)))

@@ -21,8 +21,8 @@ from pytest_upgrade._model import (
 )
 from pytest_upgrade.checks.catalogue import REGISTRY
 from support.observations import TLS_H2, exchange, observation, response, run, said
+from support.outcomes import FAILED, PASSED, SKIPPED, WARNED
 
-PASSED, FAILED, WARNED, SKIPPED = Outcome.PASSED, Outcome.FAILED, Outcome.WARNED, Outcome.SKIPPED
 HTTP = "http://127.0.0.1:8080"
 WSS = "wss://127.0.0.1:8443/ws"
 

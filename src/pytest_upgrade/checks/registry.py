@@ -14,7 +14,7 @@ import enum
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
-from .._model import Finding, Observation, Outcome, Requirement, Severity
+from .._model import FailureKind, Finding, Observation, Outcome, Requirement, Severity
 from .._verdict import Status, Verdict
 from ..protocols.roles import LEGACY
 
@@ -131,14 +131,36 @@ def _not_yet(check: Check, observation: Observation) -> Finding:
     )
 
 
+def _proxy_failed(check: Check, cause: str) -> Finding:
+    """Skipped: the egress proxy failed, so nothing the target did was seen."""
+    return Finding(
+        check_id=check.id,
+        severity=check.severity,
+        outcome=Outcome.SKIPPED,
+        message=f"not judged: {cause}",
+        rfc=check.rfc,
+        applies=False,  # the requirement errors (judge.target_error): not a check not run
+    )
+
+
+def _proxy_failure(observation: Observation) -> str | None:
+    """The first probe failure of the egress proxy (``FailureKind.PROXY``), if any."""
+    for exchange in observation.exchanges:
+        if exchange.failure is not None and exchange.failure.kind is FailureKind.PROXY:
+            return exchange.failure.message
+    return None
+
+
 def run_checks(observation: Observation, selected: Sequence[str] | None = None) -> list[Finding]:
     """Run the checks of the observation's requirement, as its deadline says.
 
     Before a declared deadline the announcement is judged and refusals are
     not expected yet; a 426 served early is still judged on its content. From
-    the deadline on, the announcement checks no longer apply.
+    the deadline on, the announcement checks no longer apply. When the egress
+    proxy failed, no check is judged: what failed is not the target.
     """
     findings: list[Finding] = []
+    proxy_failure = _proxy_failure(observation)
     before = observation.before_deadline
     legacy = observation.exchange(LEGACY)
     served_426 = (
@@ -150,6 +172,9 @@ def run_checks(observation: Observation, selected: Sequence[str] | None = None) 
         if (check.phase is Phase.ANNOUNCED and not before) or (
             check.phase is Phase.GATED and observation.requirement.after is None
         ):
+            continue
+        if proxy_failure is not None:
+            findings.append(_proxy_failed(check, proxy_failure))
             continue
         if before and (
             check.phase is Phase.ENFORCED or (check.phase is Phase.REFUSAL and not served_426)

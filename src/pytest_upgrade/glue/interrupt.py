@@ -5,7 +5,7 @@ action ends the process at once: no JSON, HTML, Markdown or JUnit report is
 written, though the results of everything that ran were in hand. While the
 session runs, SIGTERM raises ``KeyboardInterrupt`` in the main thread
 instead, so pytest ends the session as it does on Ctrl-C: the reports are
-written, marked ``interrupted`` (glue.session). A second SIGTERM ends the
+written, marked ``interrupted`` (glue.reports). A second SIGTERM ends the
 process at once, as the first would have without the plugin.
 
 Installed only where SIGTERM still has its default action (nobody else

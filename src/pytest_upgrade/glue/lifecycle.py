@@ -1,8 +1,8 @@
 """The session's lifecycle: its options and ini values (what is tested and how it is
 probed), the run's settings (validated once into :class:`Settings` by the
 pure :func:`read_settings`, with the options :mod:`.collection`, :mod:`.fixtures` and
-:mod:`.reports` register), the probe engine and what is probed ahead, the session's collector
-(``glue.session``), and closing them."""
+:mod:`.reports` register), the probe engine and what is probed ahead, and closing them.
+The session's report (its collector) is :mod:`.reports`'."""
 
 from __future__ import annotations
 
@@ -22,7 +22,6 @@ from .._nodes import (
 )
 from ..probes.engine import DEFAULT_HOST_LIMIT, ProbeEngine
 from .ahead import AHEAD, ProbeAhead
-from .session import COLLECTOR_NAME, Collector
 from .settings import (
     DEFAULT_CONCURRENCY,
     DEFAULT_TIMEOUT,
@@ -174,7 +173,6 @@ def pytest_configure(config: pytest.Config) -> None:
         # Items without a target of their own: the deployment's first node.
         ahead.session_target = settings.tested[0].target
     config.stash[AHEAD] = ahead
-    config.pluginmanager.register(Collector(config), COLLECTOR_NAME)
 
 
 def _resolve_nodes(config: pytest.Config, settings: Settings) -> None:
@@ -205,6 +203,3 @@ def pytest_unconfigure(config: pytest.Config) -> None:
     ahead = config.stash.get(AHEAD, None)
     if ahead is not None:
         ahead.close()
-    collector = config.pluginmanager.get_plugin(COLLECTOR_NAME)
-    if collector is not None:
-        config.pluginmanager.unregister(collector)

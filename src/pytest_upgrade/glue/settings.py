@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import pathlib
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -13,6 +14,7 @@ import pytest
 from .._credentials import SENSITIVE, check_environment, merge, parse_header_line
 from .._model import Requirement
 from .._nodes import DEFAULT_MAX_NODES, parse_resolve
+from .._proxies import parse_proxy_option
 from .._requirements import parse_declared, parse_origin
 from .._targets import Deployment, TargetLine, build_fleet, group_urls, parse_target_line
 from ..checks.catalogue import REGISTRY
@@ -130,6 +132,7 @@ OPTION_FLAGS = (
     "--upgrade-host-limit",
     "--upgrade-probe-ahead",
     "--upgrade-report",
+    "--upgrade-proxy",
 )
 INI_NAMES = (
     "upgrade_app",
@@ -148,6 +151,7 @@ INI_NAMES = (
     "upgrade_concurrency",
     "upgrade_host_limit",
     "upgrade_probe_ahead",
+    "upgrade_proxy",
 )
 
 
@@ -203,6 +207,7 @@ def read_settings(
         origin = parse_origin(given.pick("upgrade_origin"))
     except ValueError as exc:
         raise pytest.UsageError(f"--upgrade-origin: {exc}") from None
+    proxy = _proxy(given)
     try:
         lines = _target_lines(given, base_dir, environ)
         fleet = build_fleet(
@@ -210,6 +215,8 @@ def read_settings(
             cafile=cafile,
             headers=headers,
             client_cert=client_cert,
+            proxy=proxy,
+            environ=environ,
             resolve=_resolve(given),
         )
     except ValueError as exc:
@@ -247,6 +254,18 @@ def read_settings(
         report_path=pathlib.Path(report) if report else None,
         as_of=_as_of(given.raw("--upgrade-as-of"), today),
     )
+
+
+def _proxy(given: _Values) -> str | None:
+    """--upgrade-proxy (else upgrade_proxy) as given, checked: an http:// URL or none."""
+    raw = given.raw("--upgrade-proxy")
+    value: str | None = raw if raw is not None else given.get("upgrade_proxy")
+    if value is not None:
+        try:
+            parse_proxy_option(value)
+        except ValueError as exc:
+            raise pytest.UsageError(f"--upgrade-proxy: {exc}") from None
+    return value
 
 
 def client_certificate(values: Mapping[str, Any]) -> tuple[str, str | None] | None:
@@ -438,10 +457,14 @@ def _declared(
 
 
 def _shown_line(line: str) -> str:
-    """A declared line for an error message: a credential in it is not repeated."""
+    """A declared line for an error message: a credential in it is not repeated
+    (a header's value, a URL's userinfo: a proxy's password)."""
     if any(name in line.lower() for name in SENSITIVE):
         return repr(line.split(maxsplit=1)[0] + " …")
-    return repr(line.strip())
+    return repr(_USERINFO_RE.sub(r"\1***@", line.strip()))
+
+
+_USERINFO_RE = re.compile(r"([A-Za-z][A-Za-z0-9+.-]*://)[^/@\s]*@")
 
 
 SETTINGS = pytest.StashKey[Settings]()

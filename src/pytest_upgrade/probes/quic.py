@@ -28,9 +28,16 @@ from typing import Any
 from .._model import Exchange, FailureKind, Offer
 from .connection import USER_AGENT, ProbeError, Recorder, recording
 from .endpoint import ClientTrust
+from .proxy import tunnel_proxy
 from .spec import ConnectionSpec, Request
 
-__all__ = ["H3_EXTRA", "aioquic_missing", "h3_exchange", "load_quic_certificate"]
+__all__ = [
+    "H3_EXTRA",
+    "aioquic_missing",
+    "h3_exchange",
+    "load_quic_certificate",
+    "quic_unavailable",
+]
 
 H3_EXTRA = "pip install 'pytest-upgrade[h3]'"
 
@@ -42,6 +49,21 @@ def aioquic_missing() -> str | None:
     except ImportError as exc:
         return f"HTTP/3 probes need aioquic ({exc}): {H3_EXTRA}"
     return None
+
+
+def quic_unavailable(spec: ConnectionSpec) -> str | None:
+    """Why no HTTP/3 probe can be made with ``spec``, or None.
+
+    QUIC is UDP: an HTTP proxy's CONNECT tunnel carries TCP only (RFC 9110
+    §9.3.6), so a target reached through one cannot be asked over QUIC at all.
+    """
+    proxy = tunnel_proxy(spec)
+    if proxy is not None:
+        return (
+            f"HTTP/3 (QUIC, over UDP) cannot go through the HTTP proxy {proxy.authority}:"
+            " a CONNECT tunnel carries TCP only (RFC 9110 §9.3.6)"
+        )
+    return aioquic_missing()
 
 
 def _offer() -> Offer:
@@ -65,7 +87,7 @@ def h3_exchange(
     url = spec.endpoint.url(request.path)
     with recording(role=role, url=url, method=request.method, offer=_offer()) as record:
         record.via = f"{where} (UDP)"
-        missing = aioquic_missing()
+        missing = quic_unavailable(spec)
         if missing is not None:
             raise ProbeError(FailureKind.UNSUPPORTED, missing)
         record.request_headers = sent.headers

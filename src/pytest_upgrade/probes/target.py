@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from .._model import Exchange, HandshakeOutcome, Route, TlsHandshake
 from .endpoint import ClientTrust, Endpoint
+from .proxy import Proxy, TunnelDialer
 from .spec import ConnectionSpec
 from .tls import tls_handshake
 
@@ -50,6 +51,8 @@ class Target:
     # The http URL goes there too when its host is the same name; another host's
     # URL is connected to by its name.
     address: str | None = None
+    # The egress proxy every TCP probe of this target tunnels through (None: direct).
+    proxy: TunnelDialer | None = field(default=None, compare=False)
 
     @property
     def primary(self) -> Endpoint:
@@ -63,7 +66,11 @@ class Target:
         """How this target's probes connect to ``endpoint`` (one of its URLs), each
         within ``timeout``. What a deployment adds to the way of connecting (a node's
         address, a proxy, a client certificate) is added here, to the spec."""
-        return ConnectionSpec(endpoint, self.trust, timeout, address=self.address_for(endpoint))
+        address = self.address_for(endpoint)
+        if self.proxy is not None:
+            # Through the proxy's tunnel, to the node's address when there is one.
+            return ConnectionSpec(endpoint, self.trust, timeout, address=address, dialer=self.proxy)
+        return ConnectionSpec(endpoint, self.trust, timeout, address=address)
 
     def address_for(self, endpoint: Endpoint) -> str | None:
         """The node's address for ``endpoint``: this target's, when the endpoint's host is
@@ -75,7 +82,18 @@ class Target:
     @property
     def route(self) -> Route:
         """How the probes reach this target, as the reports and reproduce commands say it."""
-        return Route(address=self.address, client_cert=self.trust.cert, client_key=self.trust.key)
+        proxy = self.proxy.proxy if self.proxy is not None else None
+        return Route(
+            address=self.address,
+            proxy=proxy.url if proxy is not None else None,
+            client_cert=self.trust.cert,
+            client_key=self.trust.key,
+            proxy_auth=proxy is not None and proxy.has_credentials,
+        )
+
+    def through(self, proxy: Proxy | None) -> Target:
+        """This target with its TCP probes tunnelled through ``proxy`` (None: direct)."""
+        return replace(self, proxy=TunnelDialer(proxy) if proxy is not None else None)
 
     @property
     def label(self) -> str:

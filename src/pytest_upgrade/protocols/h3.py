@@ -30,7 +30,7 @@ from ..grammar import Alternative, parse_alt_svc
 from ..probes.endpoint import ClientTrust, Endpoint
 from ..probes.http1 import http1_exchange
 from ..probes.http2 import http2_exchange
-from ..probes.quic import aioquic_missing, h3_exchange
+from ..probes.quic import h3_exchange, quic_unavailable
 from ..probes.target import Probe, Target
 from ._base import Protocol, alpn_verdict, mention, no_response
 from .pieces import missing, requirement_request
@@ -99,9 +99,10 @@ def _plan(requirement: Requirement, target: Target, timeout: float) -> list[Prob
         return [missing(LEGACY, requirement, "https"), missing(UPGRADED, requirement, "https")]
     spec = target.spec_for(https, timeout)
     request = requirement_request(requirement, target)
-    unsupported = aioquic_missing()
+    unsupported = quic_unavailable(spec)
     if unsupported is not None:
-        # Without the extra nothing is probed: the requirement is skipped, never passed.
+        # Without the extra, or through a proxy, nothing is probed: the requirement
+        # is skipped, never passed.
         return [partial(_cannot, https, requirement, unsupported)]
     legacy = _Once(partial(http1_exchange, spec, request, role=LEGACY, alpn=("http/1.1",)))
     legacy_h2 = _Once(

@@ -31,6 +31,7 @@ __all__ = [
     "node_note",
     "not_run",
     "route_facts",
+    "shown_target",
     "shown_verdicts",
     "targets",
     "verdict",
@@ -102,13 +103,13 @@ TOP_TARGETS = 3
 
 def route_facts(entry: Result) -> list[str]:
     """How the probes reached the entry's target (its ``route``), as short phrases:
-    ``node 192.0.2.11``, ``through proxy http://proxy:3128``, ``client certificate PEM``."""
+    ``node 192.0.2.11``, ``through proxy proxy:3128``, ``client certificate PEM``."""
     route = entry.get("route") or {}
     facts = []
     if route.get("address"):
         facts.append(f"node {route['address']}")
     if route.get("proxy"):
-        facts.append(f"through proxy {route['proxy']}")
+        facts.append(f"through proxy {route['proxy'].removeprefix('http://')}")
     if route.get("client_cert"):
         key = f" (key {route['client_key']})" if route.get("client_key") else ""
         facts.append(f"client certificate {route['client_cert']}{key}")
@@ -116,7 +117,17 @@ def route_facts(entry: Result) -> list[str]:
 
 
 def targets(entries: Iterable[Entry]) -> list[str]:
-    return natural_sorted({str(entry.get("target", "")) for entry in entries} - {""})
+    """The targets the headline names, each with the way there (:func:`shown_target`)."""
+    return natural_sorted({shown_target(entry) for entry in entries} - {""})
+
+
+def shown_target(entry: Result) -> str:
+    """``https://a.example through proxy HOST:PORT``: an entry's target as people read it."""
+    target = str(entry.get("target", ""))
+    proxy = entry.get("route", {}).get("proxy")
+    if target and proxy:
+        return f"{target} through proxy {proxy.removeprefix('http://')}"
+    return target
 
 
 def node_note(entries: Iterable[Entry]) -> str:

@@ -207,7 +207,12 @@ def _node_words(url: str, observation: Observation) -> list[str]:
     address = observation.route.address
     if address is not None and parts.hostname and parts.hostname == _resolved_name(observation):
         port = parts.port or (443 if parts.scheme == "https" else 80)
-        words += ["--resolve", f"{parts.hostname}:{port}:{_bracketed(address)}"]
+        if observation.route.proxy is not None:
+            # Through a proxy curl does not resolve the name itself (--resolve would not
+            # apply): --connect-to makes its CONNECT ask for the address, as the probe's.
+            words += ["--connect-to", f"{parts.hostname}:{port}:{_bracketed(address)}:{port}"]
+        else:
+            words += ["--resolve", f"{parts.hostname}:{port}:{_bracketed(address)}"]
     return words
 
 
@@ -228,6 +233,9 @@ def _curl(
     route = observation.route
     url = exchange.url.replace("wss://", "https://", 1).replace("ws://", "http://", 1)
     words = ["curl", "-sv", version_flag, *_node_words(url, observation)]
+    if route.proxy is not None and not offer.quic:
+        # Every probe tunnels (CONNECT); curl tunnels an http:// URL only when told to.
+        words += ["--proxy", route.proxy, "--proxytunnel"]
     if offer.tls and not offer.alpn:
         words.append("--no-alpn")  # as the probe: no ALPN at all (curl offers one by default)
     if offer.tls_minimum in ("TLSv1.2", "TLSv1.3"):
@@ -248,6 +256,8 @@ def _curl(
         for name, value in exchange.request_headers
         if name.lower() not in probe_set
     ]
+    if route.proxy_auth and not offer.quic:
+        headers.insert(0, "--proxy-user " + _shell_word(_PROXY_USER))
     tail = ["--max-time", "5"] if offer.websocket else []  # after a 101 curl would wait
     tail += ["-o", "/dev/null", url]
     return " ".join([shlex.join(words), *headers, shlex.join(tail)])
@@ -271,9 +281,16 @@ _OPENSSL_FLAGS = {
 }
 
 
+# The proxy's credentials are never shown: the commands take them from the environment.
+_PROXY_USER = "${UPGRADE_PROXY_USER}:${UPGRADE_PROXY_PASSWORD}"
+
+
 def reproduce_commands(observation: Observation, *, cafile: str | None) -> list[str]:
-    """curl and openssl commands that make the same exchanges by hand."""
+    """curl and openssl commands that make the same exchanges by hand (through the
+    route's proxy, when there is one: its credentials, if any, from the environment's
+    ``UPGRADE_PROXY_USER`` and ``UPGRADE_PROXY_PASSWORD``)."""
     commands: list[str] = []
+    route = observation.route
     for exchange in observation.exchanges:
         offer = exchange.offer
         if not exchange.url or offer is None:
@@ -303,9 +320,19 @@ def reproduce_commands(observation: Observation, *, cafile: str | None) -> list[
                 words += ["-cipher", "DEFAULT:@SECLEVEL=0"]
             if cafile:
                 words += ["-CAfile", cafile]
-            words += _client_certificate(observation.route, "-")
-            commands.append(shlex.join(words) + " </dev/null")
+            words += _client_certificate(route, "-")
+            commands.append(shlex.join(words) + _openssl_proxy(route) + " </dev/null")
     return commands
+
+
+def _openssl_proxy(route: Route) -> str:
+    """``-proxy HOST:PORT`` (OpenSSL 1.1.0+), its credentials from the environment (3.0+)."""
+    if route.proxy is None:
+        return ""
+    words = " -proxy " + shlex.quote(route.proxy.removeprefix("http://"))
+    if route.proxy_auth:
+        words += ' -proxy_user "${UPGRADE_PROXY_USER}" -proxy_pass env:UPGRADE_PROXY_PASSWORD'
+    return words
 
 
 def _client_certificate(route: Route, dash: str) -> list[str]:

@@ -63,9 +63,21 @@ def summary_lines(entries: Sequence[Line], *, show_all: bool, rollup: bool = Fal
     hidden = total - len(shown)
     if hidden:
         text += f" ({hidden} passed not listed; -v or -rA lists them)"
-    blocks.append([text])
+    blocks.append([text, *_proxy_lines(entries)])
     # One blank line between the blocks that have lines.
     return [line for block in blocks if block for line in ["", *block]][1:]
+
+
+def _proxy_lines(entries: Sequence[Line]) -> list[str]:
+    """``probed through proxy HOST:PORT``: the egress proxies the probes tunnelled through."""
+    proxies = Counter(
+        proxy.removeprefix("http://") for e in entries if (proxy := e.get("route", {}).get("proxy"))
+    )
+    if not proxies:
+        return []
+    if len(proxies) == 1 and sum(proxies.values()) == len(entries):
+        return [f"probed through proxy {next(iter(proxies))}"]
+    return [f"probed through proxy {p} ({n} of {len(entries)})" for p, n in proxies.items()]
 
 
 def _not_run(entry: Line) -> bool:
