@@ -28,6 +28,7 @@ from typing import Any
 
 import pytest
 
+from support.connect_proxies import closed_port
 from support.matrix_servers import Running, binary, free_ports, start
 from support.protocol_apps import protocol_app_source
 
@@ -276,7 +277,13 @@ def test_basic_credentials_from_the_url_never_printed(
 ) -> None:
     userinfo = f"{USER}:{PASSWORD.replace('@', '%40')}"
     proxy = f"http://{userinfo}@127.0.0.1:{squid_auth.port}"
-    result, document = _run(pytester, target, f"--upgrade-proxy={proxy}", "--upgrade-html=r.html")
+    result, document = _run(
+        pytester,
+        target,
+        f"--upgrade-proxy={proxy}",
+        "--upgrade-html=r.html",
+        "--upgrade-markdown=r.md",
+    )
     result.assert_outcomes(passed=len(REQUIREMENTS) - 1, failed=1, warnings=1)
     assert squid_auth.tunnels()
     seen = [
@@ -284,7 +291,12 @@ def test_basic_credentials_from_the_url_never_printed(
         result.stderr.str(),
         json.dumps(document),
         (pytester.path / "r.html").read_text(),
+        (pytester.path / "r.md").read_text(),
     ]
+    # The HTML and Markdown headlines name the target with the way there.
+    through = f"{target.https_url} and {target.http_url} through proxy 127.0.0.1:{squid_auth.port}"
+    assert through in seen[3]  # the HTML page
+    assert through in seen[4]  # the Markdown summary
     for text in seen:
         assert PASSWORD not in text
         assert "s3cret" not in text
@@ -438,3 +450,23 @@ def test_a_name_is_left_to_the_proxy_and_a_given_node_is_asked_for(
     before = len(squid.tunnels())
     assert _status_of(curl) == "426"
     assert [t.split()[1] for t in squid.tunnels_since(before)] == [f"127.0.0.1:{tls}"]
+
+
+def test_a_target_squid_cannot_reach_is_an_error_naming_the_proxy(
+    pytester: pytest.Pytester, squid: Squid
+) -> None:
+    port = closed_port()
+    report = pytester.path / "report.json"
+    result = pytester.runpytest(
+        "-p",
+        "no:cacheprovider",
+        f"--upgrade-target=https://127.0.0.1:{port}",
+        f"--upgrade-proxy={squid.url}",
+        "--upgrade-require=h2 /",
+        f"--upgrade-report={report}",
+    )
+    result.assert_outcomes(errors=1)
+    (entry,) = json.loads(report.read_text())["results"]
+    # squid answers CONNECT with 503 when the target refuses it.
+    assert f"proxy {squid.url}: refused the tunnel to 127.0.0.1:{port} (503 " in entry["error"]
+    assert "the proxy could not reach the target" in entry["error"]

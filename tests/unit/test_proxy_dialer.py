@@ -170,9 +170,16 @@ def test_407_with_credentials_says_they_were_refused_without_printing_them() -> 
 def test_another_status_is_the_proxys_answer() -> None:
     with connect_proxy(answer(b"HTTP/1.1 503 Service Unavailable\r\n\r\n")) as proxy:
         message = _failure(proxy.url)
-    assert (
-        message == f"proxy {proxy.url}: refused the tunnel to 127.0.0.1:9 (503 Service Unavailable)"
+    assert message == (
+        f"proxy {proxy.url}: refused the tunnel to 127.0.0.1:9 (503 Service Unavailable):"
+        " the proxy could not reach the target (up, and reachable from it?)"
     )
+
+
+def test_an_unexpected_status_is_named() -> None:
+    with connect_proxy(answer(b"HTTP/1.1 418 I'm a teapot\r\n\r\n")) as proxy:
+        message = _failure(proxy.url)
+    assert message == f"proxy {proxy.url}: refused the tunnel to 127.0.0.1:9 (418 I'm a teapot)"
 
 
 def test_a_proxy_that_hangs_costs_the_probe_timeout_only() -> None:

@@ -291,6 +291,9 @@ class TunnelDialer:
             )
         if response.status_code == 403:
             return f"{said}: the proxy's policy forbids a tunnel to this host or port"
+        if response.status_code in (502, 503, 504):
+            # RFC 9110 §15.6.3-5: a gateway's answer about the next hop, here the target.
+            return f"{said}: the proxy could not reach the target (up, and reachable from it?)"
         return said
 
 
