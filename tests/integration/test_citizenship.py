@@ -14,19 +14,11 @@ import xml.etree.ElementTree as ET
 import pytest
 
 from support.apps import conftest_source
+from support.suites import marked, suite, unmarked
 
 # A failing marked test, then a plain test: the order that broke
 # pytest-json-report when the plugin decided outcomes before its call wrapper.
-FAILING_THEN_PLAIN = """
-import pytest
-
-@pytest.mark.requires_upgrade("h2", path="/v2/orders")
-def test_orders():
-    pass
-
-def test_plain():
-    pass
-"""
+FAILING_THEN_PLAIN = suite(marked("test_orders", "h2", "/v2/orders"), unmarked("test_plain"))
 
 # Neither the must-check (Upgrade missing) nor the should-check (not
 # problem+json) may hide the other.

@@ -33,6 +33,7 @@ import trustme
 
 from support.hostile import hostile_server, linger, read_head
 from support.matrix_servers import requirement_test
+from support.tls_upgrade_server import tls_upgrade_server
 
 VERSIONS = {"TLSv1.3": ssl.TLSVersion.TLSv1_3, "TLSv1.2": ssl.TLSVersion.TLSv1_2}
 # The alert a server sends when no certificate was given, by version.
@@ -168,4 +169,41 @@ def test_every_kind_of_probe_reports_it_the_same(
     result.assert_outcomes(errors=1)
     result.stdout.fnmatch_lines(
         ["ERROR * the server requires a client certificate and none was given (alert *"]
+    )
+
+
+def test_the_in_band_tls_upgrade_offers_it_after_the_101(
+    pytester: pytest.Pytester, files: Files
+) -> None:
+    # RFC 2817: the TLS handshake starts on the cleartext connection after the 101;
+    # the certificate is offered there too, and without it the alert ends the probe.
+    pytester.makepyfile(test_suite=requirement_test("TLS/1.2", "/secure"))
+    outcomes = {}
+    for name, given in (("with", [f"--upgrade-client-cert={files.good}"]), ("without", [])):
+        report = pytester.path / f"{name}.json"
+        with tls_upgrade_server("switch", client_ca=files.client_ca) as (url, cafile):
+            result = pytester.runpytest(
+                "-p",
+                "no:cacheprovider",
+                "--upgrade-timeout=5",
+                f"--upgrade-target={url}",
+                f"--upgrade-ca={cafile}",
+                f"--upgrade-report={report}",
+                *given,
+            )
+        (entry,) = json.loads(report.read_text())["results"]
+        outcomes[name] = (result.ret, entry)
+    ret, entry = outcomes["with"]
+    checks = {c["id"]: c["outcome"] for c in entry["checks"]}
+    assert (ret, checks["tls-upgrade-switch"]) == (pytest.ExitCode.OK, "passed"), entry
+    ret, entry = outcomes["without"]
+    assert entry["verdict"] == "error"
+    # asyncio's TLS closes without an alert after its CertificateRequest got no certificate.
+    assert (
+        "after the 101, the TLS handshake" in entry["error"]
+        or "the answer to OPTIONS *" in entry["error"]
+    )
+    assert (
+        "the server asked for a client certificate in the TLS handshake, none was given,"
+        in (entry["error"])
     )

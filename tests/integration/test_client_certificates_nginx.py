@@ -265,3 +265,26 @@ def test_without_one_the_version_handshakes_still_see_tls_1_0_accepted(
     result.assert_outcomes(errors=1)
     versions = {h["version"]: h["outcome"] for h in entry["handshakes"]}
     assert versions == {"TLSv1": "accepted", "TLSv1.1": "accepted"}
+
+
+def test_the_upgraded_clients_of_a_test_body_offer_it_too(
+    pytester: pytest.Pytester, mtls: Mtls
+) -> None:
+    pytester.makepyfile(
+        test_suite="""
+import pytest
+
+@pytest.mark.requires_upgrade("h2", path="/v2/orders")
+def test_orders(upgrade):
+    response = upgrade.client.get("/v2/orders")
+    assert (response.http_version, response.status_code) == ("HTTP/2", 200)
+"""
+    )
+    result = pytester.runpytest(
+        "-p",
+        "no:cacheprovider",
+        f"--upgrade-target={mtls.modern}",
+        f"--upgrade-ca={mtls.server.ca}",
+        f"--upgrade-client-cert={mtls.client.good}",
+    )
+    result.assert_outcomes(passed=1)

@@ -11,6 +11,7 @@ import pytest
 
 from support.listening import accepting
 from support.proxy import stripping_proxy
+from support.suites import marked, suite
 
 DEMO_APP = pathlib.Path(__file__).parents[2] / "examples" / "demo" / "app.py"
 
@@ -305,15 +306,7 @@ def _refuse_alpn(conn: socket.socket) -> None:
 
 
 def test_alpn_refusal_is_diagnosed(pytester: pytest.Pytester) -> None:
-    pytester.makepyfile(
-        test_h2="""
-import pytest
-
-@pytest.mark.requires_upgrade("h2", path="/v2/orders")
-def test_h2():
-    pass
-"""
-    )
+    pytester.makepyfile(test_h2=suite(marked("test_h2", "h2", "/v2/orders")))
     with socket.create_server(("127.0.0.1", 0)) as listener, accepting(listener, _refuse_alpn):
         port = listener.getsockname()[1]
         result = pytester.runpytest(

@@ -10,6 +10,7 @@ import json
 import pytest
 
 from support.apps import INNER_INI, conftest_source
+from support.suites import marked, suite, unmarked
 
 INI = (
     INNER_INI
@@ -20,16 +21,7 @@ upgrade_requirements =
 """
 )
 
-TEST_A = """
-import pytest
-
-@pytest.mark.requires_upgrade("h2", path="/v2/orders")
-def test_orders():
-    pass
-
-def test_plain():
-    pass
-"""
+TEST_A = suite(marked("test_orders", "h2", "/v2/orders"), unmarked("test_plain"))
 
 REPORTS = "upgrade-requirements::test_requirement[h2 GET /reports]"
 ORDERS = "upgrade-requirements::test_requirement[h2 GET /orders]"

@@ -16,6 +16,7 @@ import xml.etree.ElementTree as ET
 import pytest
 
 from support.apps import conftest_source
+from support.suites import marked, suite
 
 
 def first_probe_replaced(path: str, probe: str) -> str:
@@ -194,17 +195,9 @@ def test_upgrade_app_overridden_below_the_declared_requirements(
 # The first probe of /hang hangs (longer than pytest-timeout's --timeout).
 HANGING = first_probe_replaced("/hang", "def probe():\n    time.sleep(30)\n")
 
-TIMEOUT_SUITE = """
-import pytest
-
-@pytest.mark.requires_upgrade("h2", path="/hang")
-def test_hangs():
-    pass
-
-@pytest.mark.requires_upgrade("h2", path="/v2/orders")
-def test_orders():
-    pass
-"""
+TIMEOUT_SUITE = suite(
+    marked("test_hangs", "h2", "/hang"), marked("test_orders", "h2", "/v2/orders")
+)
 
 
 def test_pytest_timeout_in_a_probe_is_an_error(pytester: pytest.Pytester) -> None:

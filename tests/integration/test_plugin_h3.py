@@ -16,20 +16,16 @@ import sys
 import textwrap
 import time
 from collections.abc import Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
 from support.apps import SERVED_WITH_OPTIONS
-from support.matrix_servers import (
-    Certificates,
-    Running,
-    free_ports,
-    outcomes,
-    requirement_test,
-    run_plugin,
-    start_caddy,
-)
+from support.matrix_servers import free_ports, outcomes, requirement_test, run_plugin, start_caddy
+from support.suites import marked, suite
+
+if TYPE_CHECKING:  # annotations only
+    from support.matrix_servers import Certificates, Running
 
 try:
     import aioquic  # noqa: F401
@@ -375,15 +371,7 @@ def test_a_certificate_not_trusted_over_quic_is_a_failure(pytester: pytest.Pytes
 
 
 def test_a_deadline_on_h3_is_a_usage_error(pytester: pytest.Pytester) -> None:
-    pytester.makepyfile(
-        test_suite="""
-import pytest
-
-@pytest.mark.requires_upgrade("h3", after="2030-01-01")
-def test_x():
-    pass
-"""
-    )
+    pytester.makepyfile(test_suite=suite(marked("test_x", "h3", after="2030-01-01")))
     result = pytester.runpytest("-p", "no:cacheprovider")
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     result.stderr.fnmatch_lines(["*h3 has no such date*remove after=*"])

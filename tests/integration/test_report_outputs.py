@@ -15,20 +15,13 @@ from html.parser import HTMLParser
 import pytest
 
 from support.apps import conftest_source
+from support.suites import marked, suite
 
 # One requirement that holds (h2 against the app's correct 426), one that
 # fails (HTTP/1.1: the app refuses HTTP/1.1 too, asking for HTTP/2).
-SUITE = """
-import pytest
-
-@pytest.mark.requires_upgrade("h2", path="/v2/orders")
-def test_orders():
-    pass
-
-@pytest.mark.requires_upgrade("HTTP/1.1", path="/legacy")
-def test_legacy():
-    pass
-"""
+SUITE = suite(
+    marked("test_orders", "h2", "/v2/orders"), marked("test_legacy", "HTTP/1.1", "/legacy")
+)
 HOSTILE = "<script>alert(1)</script>"
 
 

@@ -15,20 +15,15 @@ from __future__ import annotations
 import importlib.util
 import pathlib
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 import pytest
 
 from support.expected import H2_OVER_TLS, NO_426, PROBLEM_426, TEXT_426, WEBSOCKET_UPGRADED
-from support.matrix_servers import (
-    PYTHON,
-    Certificates,
-    Running,
-    free_ports,
-    outcomes,
-    requirement_test,
-    run_plugin,
-    start,
-)
+from support.matrix_servers import PYTHON, free_ports, outcomes, requirement_test, run_plugin, start
+
+if TYPE_CHECKING:  # annotations only
+    from support.matrix_servers import Certificates, Running
 
 SUPPORT = pathlib.Path(__file__).parents[1] / "support"
 APP_SERVERS = str(SUPPORT / "matrix_python_app_servers.py")

@@ -21,19 +21,14 @@ import json
 import pathlib
 import shutil
 from collections.abc import Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from support.matrix_servers import (
-    Certificates,
-    Running,
-    free_ports,
-    outcomes,
-    requirement_test,
-    run_plugin,
-    start,
-)
+from support.matrix_servers import free_ports, outcomes, requirement_test, run_plugin, start
+
+if TYPE_CHECKING:  # annotations only
+    from support.matrix_servers import Certificates, Running
 
 SERVER_JS = str(pathlib.Path(__file__).parents[1] / "support" / "node_tls_server.js")
 LEGACY_CIPHERS = "DEFAULT:@SECLEVEL=0"  # OpenSSL 3 serves TLS 1.0/1.1 only at level 0

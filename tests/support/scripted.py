@@ -9,10 +9,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from pytest_upgrade._model import Exchange, FailureKind
 from pytest_upgrade.probes.endpoint import ClientTrust, Endpoint
 from pytest_upgrade.probes.spec import ConnectionSpec, Limits, Request
 
-__all__ = ["DEFAULTS", "ENDPOINT", "GET", "Peer", "spec"]
+__all__ = ["DEFAULTS", "ENDPOINT", "GET", "Peer", "failure_of", "spec"]
 
 # A chunk the server sends, an error its socket raises, or an answer made from
 # what the client has sent so far (a WebSocket accept value, say).
@@ -72,3 +73,9 @@ DEFAULTS = Limits()
 
 def spec(peer: Peer, *, limits: Limits = DEFAULTS) -> ConnectionSpec:
     return ConnectionSpec(ENDPOINT, ClientTrust(), 5.0, limits, dialer=peer.dial)
+
+
+def failure_of(exchange: Exchange) -> tuple[FailureKind, str]:
+    """Why the probe got no response: its failure's kind and message (fails on a response)."""
+    assert exchange.failure is not None, exchange
+    return exchange.failure.kind, exchange.failure.message

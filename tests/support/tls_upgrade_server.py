@@ -156,19 +156,24 @@ def _context(authority: trustme.CA) -> ssl.SSLContext:
 
 
 @contextlib.contextmanager
-def tls_upgrade_server(mode: str) -> Iterator[tuple[str, str]]:
-    """Run the server in ``mode``; yields (its http:// URL, the CA file that trusts it)."""
+def tls_upgrade_server(
+    mode: str, *, client_ca: trustme.CA | None = None
+) -> Iterator[tuple[str, str]]:
+    """Run the server in ``mode``; yields (its http:// URL, the CA file that trusts it).
+
+    ``client_ca``: once upgraded, the server requires a client certificate it issued.
+    """
     if mode not in MODES:
         raise ValueError(f"unknown mode {mode!r}; one of {MODES}")
     with tempfile.TemporaryDirectory(prefix="tls-upgrade-") as name:
         authority = trustme.CA()
         cafile = pathlib.Path(name) / "ca.pem"
         authority.cert_pem.write_to_path(str(cafile))
-        server = _Server(
-            mode,
-            _context(authority),
-            _context(trustme.CA()),
-        )
+        trusted = _context(authority)
+        if client_ca is not None:
+            client_ca.configure_trust(trusted)
+            trusted.verify_mode = ssl.CERT_REQUIRED
+        server = _Server(mode, trusted, _context(trustme.CA()))
         loop = asyncio.new_event_loop()
         listener = loop.run_until_complete(asyncio.start_server(server.handle, "127.0.0.1", 0))
         port = listener.sockets[0].getsockname()[1]

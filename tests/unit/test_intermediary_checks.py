@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import dataclasses
 
+import pytest
+
 from pytest_upgrade._model import (
     AnsweredBy,
     Observation,
@@ -20,6 +22,7 @@ from pytest_upgrade._model import (
 )
 from support.observations import TLS_HTTP11, exchange, response, run, said
 from support.observations import observation as build
+from support.outcomes import FAILED, PASSED, SKIPPED
 
 WSS = "wss://127.0.0.1:8443/"
 HTTPS = "https://127.0.0.1:8443/"
@@ -131,42 +134,52 @@ def test_a_404_to_both_is_not_called_stripping() -> None:
 
 
 PLAIN_426 = response(426, ("Upgrade", "websocket"), body=b"missing Connection header")
+HOME = response(200, body=b"home")
 
 
-def test_a_101_to_an_unassigned_version_fails() -> None:
-    finding = run("websocket-version", websocket_observation(PLAIN_426, SWITCHED, SWITCHED))
-    assert finding.outcome is Outcome.FAILED
-    assert "Sec-WebSocket-Version: 99" in finding.message
-    assert "IANA" in finding.diagnosis
-
-
-def test_a_400_listing_the_versions_passes() -> None:
+# id: the answers to the plain GET, the handshake and the handshake offering version
+# 99 (unassigned by IANA); websocket-version's outcome, and what it says where.
+VERSION_ANSWERS = {
+    "a-101-to-an-unassigned-version-fails": (
+        (PLAIN_426, SWITCHED, SWITCHED),
+        FAILED,
+        {"message": "Sec-WebSocket-Version: 99", "diagnosis": "IANA"},
+    ),
     # Tornado and websockets-style refusals, with the list aiohttp would send.
-    refused = response(400, ("Sec-WebSocket-Version", "13, 8, 7"))
-    finding = run("websocket-version", websocket_observation(PLAIN_426, SWITCHED, refused))
-    assert finding.outcome is Outcome.PASSED
-    assert "13, 8, 7" in finding.actual
-
-
-def test_a_refusal_without_the_versions_fails_when_upgrades_reach_the_server() -> None:
+    "a-400-listing-the-versions-passes": (
+        (PLAIN_426, SWITCHED, response(400, ("Sec-WebSocket-Version", "13, 8, 7"))),
+        PASSED,
+        {"actual": "13, 8, 7"},
+    ),
     # aiohttp 3.x: 400 "Unsupported version: 99", no Sec-WebSocket-Version.
-    refused = response(400, body=b"Unsupported version: 99")
-    finding = run("websocket-version", websocket_observation(PLAIN_426, SWITCHED, refused))
-    assert finding.outcome is Outcome.FAILED
-    assert "(none)" in finding.actual
+    "a-refusal-without-the-versions-fails-when-upgrades-reach-the-server": (
+        (PLAIN_426, SWITCHED, response(400, body=b"Unsupported version: 99")),
+        FAILED,
+        {"actual": "(none)"},
+    ),
+    "a-version-probe-that-never-reached-the-server-is-skipped": (
+        (NGINX_505, NGINX_505, NGINX_505),
+        SKIPPED,
+        {"message": "upgrade-stripped"},
+    ),
+    "a-version-probe-answered-like-the-plain-get-is-skipped-without-a-101": (
+        (HOME, HOME, HOME),
+        SKIPPED,
+        {"message": "exactly like the plain GET"},
+    ),
+}
 
 
-def test_a_version_probe_that_never_reached_the_server_is_skipped() -> None:
-    finding = run("websocket-version", websocket_observation(NGINX_505, NGINX_505, NGINX_505))
-    assert finding.outcome is Outcome.SKIPPED
-    assert "upgrade-stripped" in finding.message
-
-
-def test_a_version_probe_answered_like_the_plain_get_is_skipped_without_a_101() -> None:
-    plain = response(200, body=b"home")
-    finding = run("websocket-version", websocket_observation(plain, plain, plain))
-    assert finding.outcome is Outcome.SKIPPED
-    assert "exactly like the plain GET" in finding.message
+@pytest.mark.parametrize(
+    ("answers", "outcome", "says"), VERSION_ANSWERS.values(), ids=VERSION_ANSWERS
+)
+def test_websocket_version(
+    answers: tuple[Response, Response, Response], outcome: Outcome, says: dict[str, str]
+) -> None:
+    finding = run("websocket-version", websocket_observation(*answers))
+    assert finding.outcome is outcome
+    for field, text in says.items():
+        assert text in getattr(finding, field), (field, finding)
 
 
 # -- diagnoses that fit the target ---------------------------------------------------

@@ -12,7 +12,7 @@ from pytest_upgrade.probes.spec import Limits, Request
 from pytest_upgrade.probes.tls_upgrade import tls_upgrade_exchanges
 from pytest_upgrade.protocols.tls import TLS_UPGRADE
 from support.probing import UPGRADE_TO_TLS12
-from support.scripted import DEFAULTS, GET, Peer, spec
+from support.scripted import DEFAULTS, GET, Peer, failure_of, spec
 
 
 def http1(
@@ -102,8 +102,7 @@ def test_garbage_is_named_in_the_failure() -> None:
 def test_a_close_mid_headers_is_an_invalid_response() -> None:
     exchange = http1(Peer(b"HTTP/1.1 200 OK\r\nContent-Le"))
     assert exchange.response is None
-    assert exchange.failure is not None
-    assert (exchange.failure.kind, exchange.failure.message) == (
+    assert failure_of(exchange) == (
         FailureKind.PROTOCOL,
         "invalid HTTP/1.x response: peer unexpectedly closed connection",
     )
@@ -111,8 +110,7 @@ def test_a_close_mid_headers_is_an_invalid_response() -> None:
 
 def test_a_close_without_a_byte_is_no_answer() -> None:
     exchange = http1(Peer())
-    assert exchange.failure is not None
-    assert (exchange.failure.kind, exchange.failure.message) == (
+    assert failure_of(exchange) == (
         FailureKind.CLOSED,
         "the server closed the connection without answering",
     )
@@ -120,8 +118,7 @@ def test_a_close_without_a_byte_is_no_answer() -> None:
 
 def test_a_reset_is_a_closed_connection() -> None:
     exchange = http1(Peer(b"HTTP/1.1 200 OK\r\n", ConnectionResetError()))
-    assert exchange.failure is not None
-    assert (exchange.failure.kind, exchange.failure.message) == (
+    assert failure_of(exchange) == (
         FailureKind.CLOSED,
         "reading the response: the connection was reset by the peer",
     )
@@ -129,8 +126,7 @@ def test_a_reset_is_a_closed_connection() -> None:
 
 def test_silence_after_bytes_that_are_not_http_names_them() -> None:
     exchange = http1(Peer(b"SSH-2.0-OpenSSH_9.6\r\n", TimeoutError()))
-    assert exchange.failure is not None
-    assert (exchange.failure.kind, exchange.failure.message) == (
+    assert failure_of(exchange) == (
         FailureKind.PROTOCOL,
         "the server sent bytes that are not an HTTP response ('SSH-2.0-OpenSSH_9.6') and then"
         " nothing",
@@ -139,8 +135,7 @@ def test_silence_after_bytes_that_are_not_http_names_them() -> None:
 
 def test_silence_is_a_timeout() -> None:
     exchange = http1(Peer(TimeoutError()))
-    assert exchange.failure is not None
-    assert (exchange.failure.kind, exchange.failure.message) == (
+    assert failure_of(exchange) == (
         FailureKind.TIMEOUT,
         "reading the response: no answer within 5 s",
     )

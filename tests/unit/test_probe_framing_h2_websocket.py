@@ -21,7 +21,7 @@ from pytest_upgrade.probes.http2 import http2_exchange
 from pytest_upgrade.probes.spec import Limits, Request
 from pytest_upgrade.probes.websocket import websocket_handshake
 from pytest_upgrade.probes.websocket_offer import WebSocketOffer
-from support.scripted import DEFAULTS, GET, Peer, spec
+from support.scripted import DEFAULTS, GET, Peer, failure_of, spec
 
 # -- HTTP/2 with prior knowledge (RFC 9113 §3.3) ----------------------------
 
@@ -110,8 +110,7 @@ def test_goaway_before_the_answer_is_named() -> None:
 
 def test_an_http1_answer_to_the_http2_preface_is_named() -> None:
     exchange = http2(Peer(b"HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n"))
-    assert exchange.failure is not None
-    assert (exchange.failure.kind, exchange.failure.message) == (
+    assert failure_of(exchange) == (
         FailureKind.PROTOCOL,
         "the server answered the HTTP/2 preface with 'HTTP/1.1 400 Bad Request'",
     )
@@ -127,8 +126,7 @@ def test_http2_garbage_is_invalid_http2() -> None:
 
 def test_an_http2_close_before_the_answer() -> None:
     exchange = http2(Peer())
-    assert exchange.failure is not None
-    assert (exchange.failure.kind, exchange.failure.message) == (
+    assert failure_of(exchange) == (
         FailureKind.CLOSED,
         "the server closed the connection without an HTTP/2 response",
     )

@@ -12,7 +12,7 @@ from pytest_upgrade.probes.spec import ConnectionSpec
 from pytest_upgrade.probes.tls import tls_handshake
 from pytest_upgrade.probes.tls_upgrade import tls_upgrade_exchanges
 from support.probing import UPGRADE_TO_TLS12
-from support.scripted import GET, Peer, spec
+from support.scripted import GET, Peer, failure_of, spec
 
 # -- TLS: what the server's first bytes say (RFC 8446 §5.1, §6) --------------
 
@@ -30,8 +30,7 @@ def test_a_request_refused_by_a_tls_alert_names_the_alert() -> None:
     exchange = http1_exchange(secure(peer), GET, role="legacy")
     assert peer.sent[:1] == b"\x16"  # the ClientHello's handshake record
     assert exchange.transport is None
-    assert exchange.failure is not None
-    assert (exchange.failure.kind, exchange.failure.message) == (
+    assert failure_of(exchange) == (
         FailureKind.TLS_REFUSED,
         "the server refused the TLS handshake: alert protocol_version",
     )

@@ -262,38 +262,28 @@ def _after_101(failure: ProbeFailure | None = None, status: int = 200) -> Exchan
     )
 
 
+NOT_TLS_101 = response(101, ("upgrade", "HTTP/1.1"), ("connection", "Upgrade"))
+TLS_REFUSED_AFTER_101 = _after_101(
+    ProbeFailure(FailureKind.TLS_REFUSED, "the server closed the connection")
+)
+UNTRUSTED_AFTER_101 = _after_101(
+    ProbeFailure(FailureKind.PROTOCOL, "certificate verify failed: self-signed")
+)
+SILENT_AFTER_101 = _after_101(ProbeFailure(FailureKind.TIMEOUT, "no answer within 5 s"))
+
+# id: the answer to the upgrade request, the exchange after it, what tls-upgrade-switch says.
+BROKEN_SWITCHES = {
+    "101-without-tls": (NOT_TLS_101, _after_101(), "the 101 does not name TLS"),
+    "no-tls-after-101": (SWITCH_101, TLS_REFUSED_AFTER_101, "must complete the TLS handshake"),
+    "untrusted-certificate": (SWITCH_101, UNTRUSTED_AFTER_101, "does not verify for this host"),
+    "no-answer-over-tls": (SWITCH_101, SILENT_AFTER_101, "continue with the response"),
+    "426-over-tls": (SWITCH_101, _after_101(status=426), "answered with 426"),
+    "5xx-over-tls": (SWITCH_101, _after_101(status=502), "answered with 502"),
+}
+
+
 @pytest.mark.parametrize(
-    ("upgrade", "upgraded", "words"),
-    [
-        pytest.param(
-            response(101, ("upgrade", "HTTP/1.1"), ("connection", "Upgrade")),
-            _after_101(),
-            "the 101 does not name TLS",
-            id="101-without-tls",
-        ),
-        pytest.param(
-            SWITCH_101,
-            _after_101(ProbeFailure(FailureKind.TLS_REFUSED, "the server closed the connection")),
-            "must complete the TLS handshake",
-            id="no-tls-after-101",
-        ),
-        pytest.param(
-            SWITCH_101,
-            _after_101(
-                ProbeFailure(FailureKind.PROTOCOL, "certificate verify failed: self-signed")
-            ),
-            "does not verify for this host",
-            id="untrusted-certificate",
-        ),
-        pytest.param(
-            SWITCH_101,
-            _after_101(ProbeFailure(FailureKind.TIMEOUT, "no answer within 5 s")),
-            "continue with the response",
-            id="no-answer-over-tls",
-        ),
-        pytest.param(SWITCH_101, _after_101(status=426), "answered with 426", id="426-over-tls"),
-        pytest.param(SWITCH_101, _after_101(status=502), "answered with 502", id="5xx-over-tls"),
-    ],
+    ("upgrade", "upgraded", "words"), BROKEN_SWITCHES.values(), ids=BROKEN_SWITCHES
 )
 def test_a_broken_switch_fails(upgrade: Response, upgraded: Exchange, words: str) -> None:
     observation = tls_observation(upgrade=upgrade, upgraded=upgraded)

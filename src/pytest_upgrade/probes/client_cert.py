@@ -38,6 +38,7 @@ __all__ = [
     "GIVE_ONE",
     "certificate_requested",
     "check_client_certificate",
+    "hung_up_on",
     "load_client_certificate",
     "refusal",
     "watch_certificate_requests",
@@ -80,6 +81,15 @@ def refusal(alert: str, offered: str | None) -> str:
         )
     why = _REFUSED.get(alert, "give one the server accepts")
     return f"the server refused the client certificate {offered} (alert {alert}): {why}"
+
+
+def hung_up_on() -> str:
+    """The failure when the server asked for a certificate, none was given, and it closed
+    the connection before answering anything, without an alert."""
+    return (
+        "the server asked for a client certificate in the TLS handshake, none was given,"
+        f" and it closed the connection without answering: {GIVE_ONE}"
+    )
 
 
 _CERTIFICATE_REQUEST = 13  # handshake message type (RFC 8446 §4.3.2, RFC 5246 §7.4.4)

@@ -25,7 +25,12 @@ from .._model import (
     Response,
     Transport,
 )
-from .client_cert import CLIENT_CERTIFICATE_ALERTS, certificate_requested, refusal
+from .client_cert import (
+    CLIENT_CERTIFICATE_ALERTS,
+    certificate_requested,
+    hung_up_on,
+    refusal,
+)
 from .endpoint import given_cafile, offered_certificate
 from .spec import ConnectionSpec, Socket
 from .tls_errors import TlsErrorKind, alert_name, classify_tls_error, ssl_reason
@@ -73,6 +78,7 @@ class Connection:
         self.deadline = deadline
         self.tls: ssl.SSLObject | None = None
         self._offered: str | None = None  # the client certificate the context offers
+        self._answered = False  # application data arrived over TLS
         self._incoming = ssl.MemoryBIO()
         self._outgoing = ssl.MemoryBIO()
         self.received = 0
@@ -200,8 +206,21 @@ class Connection:
         try:
             self.tls.read(_RECV_SIZE)
         except ssl.SSLError as exc:
-            return self._client_certificate_error(exc) or failure
-        return failure
+            return self._client_certificate_error(exc) or self._hung_up(failure)
+        return self._hung_up(failure)
+
+    def _hung_up(self, failure: ProbeError) -> ProbeError:
+        """``failure`` (the server closed or reset the connection), unless it asked for a
+        client certificate, none was given, and it hung up before answering anything:
+        a server that ends the handshake so without an alert (asyncio's)."""
+        if (
+            self.tls is None
+            or self._answered
+            or self._offered is not None
+            or not certificate_requested(self.tls)
+        ):
+            return failure
+        return ProbeError(FailureKind.CLIENT_CERTIFICATE, hung_up_on())
 
     def _flush_tls(self, *, quietly: bool = False) -> None:
         pending = self._outgoing.read()
@@ -227,23 +246,35 @@ class Connection:
         """Up to 64 KiB of application data; b"" when the peer closed."""
         if self.tls is None:
             return self.recv_raw(what)
+        closed = ProbeError(FailureKind.CLOSED, f"{what}: the server closed the connection")
         while True:
             try:
-                return self.tls.read(_RECV_SIZE)
+                data = self.tls.read(_RECV_SIZE)
+                self._answered = self._answered or bool(data)
+                return data
             except ssl.SSLWantReadError:
-                data = self.recv_raw(what)
+                try:
+                    data = self.recv_raw(what)
+                except ProbeError as exc:
+                    raise self._hung_up(exc) if exc.kind is FailureKind.CLOSED else exc from None
                 if not data:
                     self._incoming.write_eof()
                     with contextlib.suppress(ssl.SSLError):
                         return self.tls.read(_RECV_SIZE)
+                    refused = self._hung_up(closed)
+                    if refused is not closed:
+                        raise refused from None
                     return b""
                 self._incoming.write(data)
             except ssl.SSLZeroReturnError:
+                refused = self._hung_up(closed)
+                if refused is not closed:
+                    raise refused from None
                 return b""
             except ssl.SSLError as exc:
-                refused = self._client_certificate_error(exc)
-                if refused is not None:
-                    raise refused from None
+                alert = self._client_certificate_error(exc)
+                if alert is not None:
+                    raise alert from None
                 reason = ssl_reason(exc)
                 raise ProbeError(FailureKind.PROTOCOL, f"{what}: TLS error {reason}") from None
 
