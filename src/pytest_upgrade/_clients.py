@@ -10,12 +10,15 @@ sync tests) and an async one (for async tests), set up the same way.
 
 from __future__ import annotations
 
+import socket
 import ssl
-from typing import Any
+import threading
+from typing import Any, cast
 
 import httpx
 from websockets.asyncio.client import ClientConnection as AsyncClientConnection
 from websockets.asyncio.client import connect as async_connect
+from websockets.client import ClientProtocol
 from websockets.exceptions import SecurityError
 from websockets.sync.client import ClientConnection, connect
 from websockets.typing import Origin, Subprotocol
@@ -115,10 +118,64 @@ def _websocket_options(
     return websocket_uri(endpoint, requirement.path), options
 
 
+# How long the reader of a sync WebSocket waits for the handshake request to be
+# written (it is released sooner when the connection closes): a bound, never a hang.
+_REQUEST_WRITTEN_BOUND = 30.0
+
+
+class _RequestFirstSocket:
+    """A connected socket whose reads wait until the first write (the handshake request) ends.
+
+    websockets' sync client starts its reader thread before it writes the opening
+    handshake. Over TLS 1.3 that reader's ``SSL_read`` then processes the server's
+    session tickets (RFC 8446 §4.6.1, sent right after the handshake) on the same
+    SSL object as the main thread's ``SSL_write`` of the request, which OpenSSL does
+    not support: on this machine about one handshake in 25 was lost (the server read
+    nothing; the client timed out waiting for the 101). With reads held back until
+    the request is written, the two never overlap during the handshake; afterwards
+    the main thread only writes when the test sends.
+    """
+
+    def __init__(self, sock: socket.socket) -> None:
+        self._sock = sock
+        self._written = threading.Event()
+
+    def sendall(self, data: bytes) -> None:
+        try:
+            self._sock.sendall(data)
+        finally:
+            self._written.set()
+
+    def recv(self, size: int) -> bytes:
+        self._written.wait(_REQUEST_WRITTEN_BOUND)
+        return self._sock.recv(size)
+
+    def shutdown(self, how: int) -> None:
+        self._written.set()
+        self._sock.shutdown(how)
+
+    def close(self) -> None:
+        self._written.set()
+        self._sock.close()
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._sock, name)
+
+
+class _ClientConnection(ClientConnection):
+    """websockets' sync ClientConnection over a :class:`_RequestFirstSocket`."""
+
+    def __init__(self, sock: socket.socket, protocol: ClientProtocol, **options: Any) -> None:
+        # Positional: the parameter is ``socket`` in websockets 16, ``sock`` in 17.
+        super().__init__(cast(socket.socket, _RequestFirstSocket(sock)), protocol, **options)
+
+
 def open_websocket(requirement: Requirement, target: Target, timeout: float) -> ClientConnection:
     """An open WebSocket connection to the requirement's path (wss:// when there is TLS)."""
     uri, options = _websocket_options(requirement, target, timeout)
-    connection: ClientConnection = connect(uri, **options, **LEGACY_CONNECT)
+    connection: ClientConnection = connect(
+        uri, **options, **LEGACY_CONNECT, create_connection=_ClientConnection
+    )
     return connection
 
 
