@@ -1,7 +1,13 @@
 """Capture the verdicts a refactor must not change, normalised for ports, times and paths.
 
     python tools/verdicts.py OUT_DIR                  # run and write OUT_DIR
+    python tools/verdicts.py OUT_DIR -- OPTION...     # the same, every run given OPTION...
     python tools/verdicts.py --compare BEFORE AFTER   # exit 1 when a verdict moved
+
+Options after ``--`` (``-- --upgrade-fresh-connections``, say) go to the demo
+run and, through ``PYTEST_UPGRADE_VERDICTS_OPTIONS``, to every inner pytester
+run of the suites below (tests/integration/conftest.py appends them to the
+inner runs' ``PYTEST_ADDOPTS``): the same verdicts with and without an option.
 
 ``--compare`` normalises both directories again with today's rules (so a
 directory captured in another checkout, or before a rule was added, compares
@@ -25,6 +31,7 @@ import json
 import os
 import pathlib
 import re
+import shlex
 import subprocess
 import sys
 
@@ -123,6 +130,9 @@ def _lines(path: pathlib.Path) -> list[str]:
 def main(argv: list[str]) -> int:
     if len(argv) == 3 and argv[0] == "--compare":
         return compare(pathlib.Path(argv[1]), pathlib.Path(argv[2]))
+    options: list[str] = []
+    if len(argv) > 1 and argv[1] == "--":
+        argv, options = argv[:1], argv[2:]
     if len(argv) != 1:
         print(__doc__, file=sys.stderr)
         return 2
@@ -131,12 +141,13 @@ def main(argv: list[str]) -> int:
     env = {k: v for k, v in os.environ.items() if k not in {"PYTEST_ADDOPTS", "CI"}}
     report = out / "demo-raw.json"
     (out / "demo.txt").write_text(
-        _pytest(["examples/demo", "-rA", "-v", f"--upgrade-report={report}"], env)
+        _pytest(["examples/demo", "-rA", "-v", f"--upgrade-report={report}", *options], env)
     )
     document = json.loads(report.read_text())
     report.unlink()
     (out / "demo.json").write_text(json.dumps(_json_normalised(document), indent=1, sort_keys=True))
     env["PYTEST_UPGRADE_VERDICTS"] = str(out / "inner")
+    env["PYTEST_UPGRADE_VERDICTS_OPTIONS"] = shlex.join(options)
     matrix = _pytest([*SUITES, "-rA", "-q"], env)
     (out / "matrix.txt").write_text(matrix)
     print(f"verdicts: written to {out}; last line: {matrix.strip().splitlines()[-1]}")

@@ -40,10 +40,12 @@ def certificates(tmp_path_factory: pytest.TempPathFactory) -> Certificates:
 def _capture_inner_runs(
     request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch, directory: pathlib.Path
 ) -> None:
-    """tools/verdicts.py: every inner run's ``-rA`` output, appended to one file per test."""
+    """tools/verdicts.py: every inner run's ``-rA`` output, appended to one file per test
+    (each run given the options after its ``--``, ``PYTEST_UPGRADE_VERDICTS_OPTIONS``)."""
     from tools.verdicts import normalise
 
-    monkeypatch.setenv("PYTEST_ADDOPTS", "-p no:randomly -rA")
+    options = os.environ.get("PYTEST_UPGRADE_VERDICTS_OPTIONS", "")
+    monkeypatch.setenv("PYTEST_ADDOPTS", f"-p no:randomly -rA {options}".strip())
     pytester = request.getfixturevalue("pytester")
     name = re.sub(r"[^\w.-]+", "_", request.node.nodeid)
     for method in ("runpytest_inprocess", "runpytest_subprocess"):
