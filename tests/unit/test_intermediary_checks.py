@@ -84,50 +84,45 @@ def test_a_505_to_the_handshake_behind_nginx_fails_and_names_the_proxy() -> None
         assert fix in finding.diagnosis
 
 
-def test_a_handshake_answered_exactly_like_the_plain_get_fails() -> None:
-    same = response(200, ("Via", "1.1 gateway"), body=b"<html>hello</html>")
-    finding = run("upgrade-stripped", websocket_observation(same, same))
-    assert finding.outcome is Outcome.FAILED
-    assert "exactly like the plain GET" in finding.message
-    assert "Via: 1.1 gateway" in finding.diagnosis
+GATEWAY_PAGE = response(200, ("Via", "1.1 gateway"), body=b"<html>hello</html>")
+ASK_WEBSOCKET = response(426, ("Upgrade", "websocket"), body=b"use a websocket")
+ASK_AGAIN = response(426, ("Upgrade", "websocket"), body=b"another text")
+BARE_426 = response(426, ("Upgrade", "websocket"))
+NOT_A_WEBSOCKET = response(400, body=b"not a websocket request")
+REFLECTING = response(426, ("Sec-WebSocket-Version", "13"))
+HOME_PAGE = response(200, body=b"home page")
+FORBIDDEN = response(403, body=b"origin not allowed")
+NOT_FOUND = response(404, body=b"Not Found")
 
 
-def test_a_handshake_answered_with_a_426_asking_for_websocket_fails() -> None:
-    plain = response(426, ("Upgrade", "websocket"), body=b"use a websocket")
-    refused = response(426, ("Upgrade", "websocket"), body=b"another text")
-    finding = run("upgrade-stripped", websocket_observation(plain, refused))
-    assert finding.outcome is Outcome.FAILED
-    assert "asking for the very upgrade" in finding.message
-    assert "names no Server or Via" in finding.diagnosis
-
-
-def test_a_101_is_the_positive_evidence() -> None:
-    plain = response(426, ("Upgrade", "websocket"))
-    finding = run("upgrade-stripped", websocket_observation(plain, SWITCHED))
-    assert finding.outcome is Outcome.PASSED
-    assert "101" in finding.message
-
-
-def test_an_answer_reflecting_the_handshake_fields_is_evidence_too() -> None:
-    plain = response(400, body=b"not a websocket request")
-    refused = response(426, ("Sec-WebSocket-Version", "13"))
-    finding = run("upgrade-stripped", websocket_observation(plain, refused))
-    assert finding.outcome is Outcome.PASSED
-    assert "Sec-WebSocket-Version: 13" in finding.message
-
-
-def test_a_different_answer_without_evidence_is_skipped_never_passed() -> None:
-    plain = response(200, body=b"home page")
-    forbidden = response(403, body=b"origin not allowed")
-    finding = run("upgrade-stripped", websocket_observation(plain, forbidden))
-    assert finding.outcome is Outcome.SKIPPED
-    assert "cannot tell" in finding.message
-
-
-def test_a_404_to_both_is_not_called_stripping() -> None:
-    missing = response(404, body=b"Not Found")
-    finding = run("upgrade-stripped", websocket_observation(missing, missing))
-    assert finding.outcome is Outcome.SKIPPED
+# The answers to the plain GET and to the handshake; upgrade-stripped's outcome and what
+# its message and its diagnosis say ("": nothing asked of it).
+@pytest.mark.parametrize(
+    ("plain", "handshake", "outcome", "message", "diagnosis"),
+    [
+        (GATEWAY_PAGE, GATEWAY_PAGE, FAILED, "exactly like the plain GET", "Via: 1.1 gateway"),
+        (ASK_WEBSOCKET, ASK_AGAIN, FAILED, "asking for the very upgrade", "names no Server or Via"),
+        (BARE_426, SWITCHED, PASSED, "101", ""),
+        (NOT_A_WEBSOCKET, REFLECTING, PASSED, "Sec-WebSocket-Version: 13", ""),
+        (HOME_PAGE, FORBIDDEN, SKIPPED, "cannot tell", ""),
+        (NOT_FOUND, NOT_FOUND, SKIPPED, "", ""),
+    ],
+    ids=[
+        "answered-exactly-like-the-plain-get-fails",
+        "a-426-asking-for-websocket-fails",
+        "a-101-is-the-positive-evidence",
+        "an-answer-reflecting-the-handshake-fields-is-evidence-too",
+        "a-different-answer-without-evidence-is-skipped-never-passed",
+        "a-404-to-both-is-not-called-stripping",
+    ],
+)
+def test_upgrade_stripped(
+    plain: Response, handshake: Response, outcome: Outcome, message: str, diagnosis: str
+) -> None:
+    finding = run("upgrade-stripped", websocket_observation(plain, handshake))
+    assert finding.outcome is outcome
+    assert message in finding.message
+    assert diagnosis in finding.diagnosis
 
 
 # -- websocket-version -------------------------------------------------------------
