@@ -16,7 +16,7 @@ from pytest_upgrade.checks.catalogue import run_checks
 from pytest_upgrade.checks.gate import parse_deprecation
 from support.observations import TLS_H2, TLS_HTTP11, exchange, response
 from support.observations import observation as build
-from support.outcomes import FAILED, PASSED, WARNED
+from support.outcomes import FAILED, NOTED, PASSED, SKIPPED, WARNED
 
 DEADLINE = dt.date(2027, 3, 1)
 BEFORE = dt.date(2026, 11, 22)
@@ -56,6 +56,11 @@ def by_id(findings: list[Finding]) -> dict[str, Finding]:
     return {finding.check_id: finding for finding in findings}
 
 
+def assert_outcomes(findings: dict[str, Finding], expected: dict[str, Outcome]) -> None:
+    """The checks expected names are all there, each with its outcome."""
+    assert {check_id: findings[check_id].outcome for check_id in expected} == expected
+
+
 @pytest.mark.parametrize(
     ("value", "expected"),
     [
@@ -86,15 +91,20 @@ def test_parse_deprecation_rejects(value: str, problem: str) -> None:
 
 def test_before_the_deadline_the_announcement_is_judged_and_refusal_waits() -> None:
     findings = by_id(run_checks(observation()))
-    assert findings["legacy-still-served"].outcome is Outcome.PASSED
-    assert findings["deprecation-header"].outcome is Outcome.PASSED
-    assert findings["sunset-header"].outcome is Outcome.PASSED
-    waiting = findings["status-426"]
-    assert waiting.outcome is Outcome.SKIPPED
-    assert "not enforced before the deadline 2027-03-01 (99 day(s) left" in waiting.message
     # The new protocol must already work.
-    assert findings["upgraded-succeeds"].outcome is Outcome.PASSED
-    assert findings["tls-legacy-refused"].outcome is Outcome.SKIPPED
+    assert_outcomes(
+        findings,
+        {
+            "legacy-still-served": PASSED,
+            "deprecation-header": PASSED,
+            "sunset-header": PASSED,
+            "status-426": SKIPPED,
+            "upgraded-succeeds": PASSED,
+            "tls-legacy-refused": SKIPPED,
+        },
+    )
+    waiting = findings["status-426"]
+    assert "not enforced before the deadline 2027-03-01 (99 day(s) left" in waiting.message
 
 
 def test_from_the_deadline_every_426_check_applies_and_the_announcement_is_gone() -> None:
@@ -114,12 +124,12 @@ def test_the_as_of_date_flips_the_verdict_of_the_same_server() -> None:
 
 def test_early_enforcement_is_an_info_note_and_the_426_is_judged() -> None:
     findings = by_id(run_checks(observation(legacy_status=426, legacy_headers=())))
-    note = findings["legacy-still-served"]
-    assert note.outcome is Outcome.NOTED
-    assert "already enforced before the deadline" in note.message
     # The 426 served early is judged on its content.
-    assert findings["upgrade-present"].outcome is Outcome.FAILED
-    assert findings["deprecation-header"].outcome is Outcome.SKIPPED
+    assert_outcomes(
+        findings,
+        {"legacy-still-served": NOTED, "upgrade-present": FAILED, "deprecation-header": SKIPPED},
+    )
+    assert "already enforced before the deadline" in findings["legacy-still-served"].message
 
 
 def test_legacy_failing_before_the_deadline_fails() -> None:
