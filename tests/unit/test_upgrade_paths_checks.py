@@ -63,59 +63,31 @@ def test_websocket_over_h2_is_a_should_check() -> None:
     assert "RFC 8441" in check.rfc
 
 
-@pytest.mark.parametrize(
-    ("h2", "failure", "outcome", "words"),
-    [
-        pytest.param(
-            response(200, http_version="2"), None, PASSED, "Pong received", id="200-and-pong"
-        ),
-        pytest.param(
-            response(204, http_version="2"), None, PASSED, "opened with 204", id="any-2xx"
-        ),
-        pytest.param(
-            None,
-            ProbeFailure(FailureKind.NOT_APPLICABLE, "SETTINGS do not enable it"),
-            SKIPPED,
-            "SETTINGS do not enable it",
-            id="setting-absent",
-        ),
-        pytest.param(
-            None,
-            ProbeFailure(FailureKind.ALPN_MISMATCH, "selected http/1.1"),
-            SKIPPED,
-            "selected http/1.1",
-            id="no-h2",
-        ),
-        pytest.param(
-            None,
-            ProbeFailure(FailureKind.UNSUPPORTED, "no HTTP/2 SETTINGS arrived"),
-            SKIPPED,
-            "no HTTP/2 SETTINGS arrived",
-            id="h2-broken-before-settings",
-        ),
-        pytest.param(
-            response(404, http_version="2"),
-            None,
-            WARNED,
-            "answered the WebSocket CONNECT with 404",
-            id="advertised-but-404",
-        ),
-        pytest.param(
-            None,
-            ProbeFailure(FailureKind.CLOSED, "the server reset the stream (RST_STREAM 7)"),
-            WARNED,
-            "RST_STREAM 7",
-            id="advertised-but-reset",
-        ),
-        pytest.param(
-            response(200, http_version="2"),
-            ProbeFailure(FailureKind.TIMEOUT, "no answer within 5 s"),
-            WARNED,
-            "the round trip failed: no answer within 5 s",
-            id="no-pong",
-        ),
-    ],
-)
+def h2_answer(status: int) -> Response:
+    return response(status, http_version="2")
+
+
+NOT_ENABLED = ProbeFailure(FailureKind.NOT_APPLICABLE, "SETTINGS do not enable it")
+NO_H2 = ProbeFailure(FailureKind.ALPN_MISMATCH, "selected http/1.1")
+NO_SETTINGS = ProbeFailure(FailureKind.UNSUPPORTED, "no HTTP/2 SETTINGS arrived")
+RESET = ProbeFailure(FailureKind.CLOSED, "the server reset the stream (RST_STREAM 7)")
+NO_PONG = ProbeFailure(FailureKind.TIMEOUT, "no answer within 5 s")
+
+# id: the answer to the WebSocket CONNECT over HTTP/2, how the probe failed (after it, if
+# there is one), websocket-over-h2's outcome and what the finding says.
+OVER_H2 = {
+    "200-and-pong": (h2_answer(200), None, PASSED, "Pong received"),
+    "any-2xx": (h2_answer(204), None, PASSED, "opened with 204"),
+    "setting-absent": (None, NOT_ENABLED, SKIPPED, "SETTINGS do not enable it"),
+    "no-h2": (None, NO_H2, SKIPPED, "selected http/1.1"),
+    "h2-broken-before-settings": (None, NO_SETTINGS, SKIPPED, "no HTTP/2 SETTINGS arrived"),
+    "advertised-but-404": (h2_answer(404), None, WARNED, "answered the WebSocket CONNECT with 404"),
+    "advertised-but-reset": (None, RESET, WARNED, "RST_STREAM 7"),
+    "no-pong": (h2_answer(200), NO_PONG, WARNED, "the round trip failed: no answer within 5 s"),
+}
+
+
+@pytest.mark.parametrize(("h2", "failure", "outcome", "words"), OVER_H2.values(), ids=OVER_H2)
 def test_websocket_over_h2(
     h2: Response | None, failure: ProbeFailure | None, outcome: Outcome, words: str
 ) -> None:
