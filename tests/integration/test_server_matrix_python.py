@@ -15,7 +15,8 @@ from __future__ import annotations
 import importlib.util
 import pathlib
 from collections.abc import Iterator
-from typing import TYPE_CHECKING
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
@@ -80,16 +81,45 @@ def targets(servers: dict[str, Running], kind: str) -> list[str]:
     return [f"https://127.0.0.1:{tls}", *(f"http://127.0.0.1:{port}" for port in plain)]
 
 
+def verdicts(
+    pytester: pytest.Pytester,
+    url: list[str],
+    certificates: Certificates,
+    source: str,
+    **counts: int,
+) -> dict[str, dict[str, Any]]:
+    """Each check's JSON entry of an inner run of ``source`` against ``url``, whose
+    outcome counts (``passed=1``) are asserted."""
+    result, checks = run_plugin(pytester, url, certificates.ca, source)
+    result.assert_outcomes(**counts)
+    return checks
+
+
 WEBSOCKET = requirement_test("websocket", "/ws")
 
 # No WebSocket over HTTP/2 (RFC 8441): the server does not select h2 by ALPN, or
 # its HTTP/2 SETTINGS do not enable the extended CONNECT protocol.
 NO_WEBSOCKET_OVER_H2 = {"websocket-over-h2": "skipped"}
 
+# The version-99 probe's message when the server switched protocols to it.
+VERSION_SWITCHED = ("websocket-version", "message", "switched protocols")
 
-def test_uvicorn(
-    pytester: pytest.Pytester, python_servers: dict[str, Running], certificates: Certificates
-) -> None:
+
+@dataclass(frozen=True)
+class Library:
+    """What a library's /ws answers, beyond the 101s every one of them gives."""
+
+    kind: str
+    plain_get: dict[str, str]  # the checks of the answer to a plain GET
+    version: str  # websocket-version's outcome (the refusal of version 99)
+    version_actual: str | None = None  # that refusal, as the report gives it
+    says: tuple[tuple[str, str, str], ...] = ()  # (check, field, a text in it)
+    never_says: tuple[tuple[str, str, str], ...] = ()
+
+
+NO_VERSIONS = "HTTP/1.1 400 Bad Request, Sec-WebSocket-Version: (none)"
+
+LIBRARIES = [
     # An ASGI app answers plain HTTP on /ws with a 426 (uvicorn passes it on):
     # $ curl -si --http1.1 https://127.0.0.1:TLS/ws
     #   HTTP/1.1 426 Upgrade Required, server: uvicorn, upgrade: websocket,
@@ -99,26 +129,8 @@ def test_uvicorn(
     #   HTTP/1.1 400 Bad Request, Connection: close, no Server, no Sec-WebSocket-Version,
     #   "Failed to open a WebSocket connection: invalid Sec-WebSocket-Version header: 99."
     # version 8  -> the same 400
-    result, checks = run_plugin(
-        pytester, targets(python_servers, "uvicorn"), certificates.ca, WEBSOCKET
-    )
-    result.assert_outcomes(failed=1)
-    assert outcomes(checks) == {
-        **PROBLEM_426,
-        "upgrade-unswitchable": "passed",
-        **WEBSOCKET_UPGRADED,
-        **NO_WEBSOCKET_OVER_H2,
-        # RFC 6455 §4.2.2: the refusal MUST list the supported versions.
-        "websocket-version": "failed",
-    }
-    assert checks["websocket-version"]["actual"] == (
-        "HTTP/1.1 400 Bad Request, Sec-WebSocket-Version: (none)"
-    )
-
-
-def test_tornado(
-    pytester: pytest.Pytester, python_servers: dict[str, Running], certificates: Certificates
-) -> None:
+    # RFC 6455 §4.2.2: the refusal MUST list the supported versions.
+    Library("uvicorn", PROBLEM_426, "failed", NO_VERSIONS),
     # $ curl -si --http1.1 https://127.0.0.1:TLS/ws
     #   HTTP/1.1 400 Bad Request, Server: TornadoServer/6.6.1,
     #   text/html 'Can "Upgrade" only to "WebSocket".'
@@ -126,28 +138,15 @@ def test_tornado(
     # version 99 -> HTTP/1.1 426 Upgrade Required, Sec-Websocket-Version: 13, empty body
     #               (no Upgrade field on that 426)
     # version 8  -> the same 426
-    result, checks = run_plugin(
-        pytester, targets(python_servers, "tornado"), certificates.ca, WEBSOCKET
-    )
-    result.assert_outcomes(failed=1)
-    assert outcomes(checks) == {
-        **NO_426,  # a plain GET gets 400, not 426
-        "upgrade-unswitchable": "passed",
-        **WEBSOCKET_UPGRADED,
-        **NO_WEBSOCKET_OVER_H2,
-        # The versions are listed (RFC 6455 §4.2.2), but a 426 MUST carry Upgrade
-        # (RFC 9110 §15.5.22): a should-level finding.
-        "websocket-version": "warned",
-    }
-    assert checks["websocket-version"]["actual"] == (
-        "HTTP/1.1 426 Upgrade Required, Sec-WebSocket-Version: 13, Upgrade: (none)"
-    )
-    assert "WebSocket endpoint received a plain GET" in checks["status-426"]["diagnosis"]
-
-
-def test_aiohttp_is_not_penalised_for_accepting_draft_versions(
-    pytester: pytest.Pytester, python_servers: dict[str, Running], certificates: Certificates
-) -> None:
+    # A plain GET gets 400, not 426. The versions are listed (RFC 6455 §4.2.2), but
+    # a 426 MUST carry Upgrade (RFC 9110 §15.5.22): a should-level finding.
+    Library(
+        "tornado",
+        NO_426,
+        "warned",
+        "HTTP/1.1 426 Upgrade Required, Sec-WebSocket-Version: 13, Upgrade: (none)",
+        says=(("status-426", "diagnosis", "WebSocket endpoint received a plain GET"),),
+    ),
     # $ curl -si --http1.1 https://127.0.0.1:TLS/ws
     #   HTTP/1.1 400 Bad Request, Server: Python/3.11 aiohttp/3.14.5,
     #   'No WebSocket UPGRADE hdr: None\n Can "Upgrade" only to "WebSocket".'
@@ -156,43 +155,40 @@ def test_aiohttp_is_not_penalised_for_accepting_draft_versions(
     #   the probe's old version 8 made this a false failure (issue 12)
     # version 99 -> HTTP/1.1 400 Bad Request, "Unsupported version: 99",
     #   no Sec-WebSocket-Version: the refusal RFC 6455 §4.2.2 requires lists them
-    result, checks = run_plugin(
-        pytester, targets(python_servers, "aiohttp"), certificates.ca, WEBSOCKET
-    )
-    result.assert_outcomes(failed=1)
-    assert outcomes(checks) == {
-        **NO_426,
-        "upgrade-unswitchable": "passed",
-        **WEBSOCKET_UPGRADED,
-        **NO_WEBSOCKET_OVER_H2,
-        "websocket-version": "failed",
-    }
-    version = checks["websocket-version"]
-    assert "switched protocols" not in version["message"]  # 99 is refused, not accepted
-    assert version["actual"] == "HTTP/1.1 400 Bad Request, Sec-WebSocket-Version: (none)"
-
-
-def test_websockets_library_server(
-    pytester: pytest.Pytester, python_servers: dict[str, Running], certificates: Certificates
-) -> None:
+    # Not penalised for accepting draft versions: 99 is refused, not accepted.
+    Library("aiohttp", NO_426, "failed", NO_VERSIONS, never_says=(VERSION_SWITCHED,)),
     # $ curl -si --http1.1 https://127.0.0.1:TLS/ws
     #   HTTP/1.1 426 Upgrade Required, Connection: close, Upgrade: websocket,
     #   Server: Python/3.11 websockets/17.4, text/plain "... missing Connection header. ..."
     # handshake -> 101, Upgrade: websocket, Connection: Upgrade, Sec-WebSocket-Accept
     # version 99 -> HTTP/1.1 400 Bad Request, Connection: close, no Sec-WebSocket-Version,
     #   "invalid Sec-WebSocket-Version header: 99."
-    result, checks = run_plugin(
-        pytester, targets(python_servers, "websockets"), certificates.ca, WEBSOCKET
-    )
-    result.assert_outcomes(failed=1)
+    Library("websockets", {**TEXT_426, "connection-upgrade": "failed"}, "failed"),
+]
+
+
+@pytest.mark.parametrize("library", LIBRARIES, ids=lambda library: library.kind)
+def test_websocket_library(
+    pytester: pytest.Pytester,
+    python_servers: dict[str, Running],
+    certificates: Certificates,
+    library: Library,
+) -> None:
+    url = targets(python_servers, library.kind)
+    checks = verdicts(pytester, url, certificates, WEBSOCKET, failed=1)
     assert outcomes(checks) == {
-        **TEXT_426,
-        "connection-upgrade": "failed",  # Connection: close
+        **library.plain_get,
         "upgrade-unswitchable": "passed",
         **WEBSOCKET_UPGRADED,
         **NO_WEBSOCKET_OVER_H2,
-        "websocket-version": "failed",
+        "websocket-version": library.version,
     }
+    if library.version_actual is not None:
+        assert checks["websocket-version"]["actual"] == library.version_actual
+    for check, field, text in library.says:
+        assert text in checks[check][field]
+    for check, field, text in library.never_says:
+        assert text not in checks[check][field]
 
 
 # -- optional: the servers below are not in the test extra -----------------------------
@@ -216,13 +212,11 @@ def test_granian(
     # version 99 and 8 -> HTTP/1.1 400 Bad Request, 'No "Sec-WebSocket-Version: 13" header',
     #   no Sec-WebSocket-Version field
     url = targets(python_servers, "granian")
-    result, checks = run_plugin(pytester, url, certificates.ca, H2)
-    result.assert_outcomes(passed=1)
+    checks = verdicts(pytester, url, certificates, H2, passed=1)
     assert outcomes(checks) == H2_ALL_PASS
     assert "handshake_failure" in checks["tls-legacy-refused"]["actual"]
 
-    result, checks = run_plugin(pytester, url, certificates.ca, WEBSOCKET)
-    result.assert_outcomes(failed=1)
+    checks = verdicts(pytester, url, certificates, WEBSOCKET, failed=1)
     assert {c for c, outcome in outcomes(checks).items() if outcome != "passed"} == {
         "websocket-version",
         "websocket-over-h2",  # skipped: its HTTP/2 SETTINGS do not enable extended CONNECT
@@ -244,8 +238,7 @@ def test_daphne_accepts_draft_8_and_lists_its_versions(
     # $ curl --http2 /v2/orders -> HTTP/2 200; --http1.1 -> 426, Upgrade: HTTP/2.0
     # $ openssl s_client -tls1 ... -> tlsv1 alert protocol version
     url = targets(python_servers, "daphne")
-    result, checks = run_plugin(pytester, url, certificates.ca, WEBSOCKET)
-    result.assert_outcomes(passed=1)
+    checks = verdicts(pytester, url, certificates, WEBSOCKET, passed=1)
     assert outcomes(checks) == {
         **PROBLEM_426,
         "upgrade-unswitchable": "passed",
@@ -255,6 +248,4 @@ def test_daphne_accepts_draft_8_and_lists_its_versions(
     }
     assert checks["websocket-version"]["actual"].endswith("Sec-WebSocket-Version: 13, 8")
 
-    result, checks = run_plugin(pytester, url[:1], certificates.ca, H2)
-    result.assert_outcomes(passed=1)
-    assert outcomes(checks) == H2_ALL_PASS
+    assert outcomes(verdicts(pytester, url[:1], certificates, H2, passed=1)) == H2_ALL_PASS
