@@ -15,10 +15,13 @@ from __future__ import annotations
 import importlib.util
 import pathlib
 import shutil
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any
 
 import pytest
 
+from support.check_fields import expect
 from support.matrix_servers import (
     PYTHON,
     Certificates,
@@ -48,19 +51,47 @@ def test_endpoint(upgrade):
 """
 
 
-def _serve(
-    tmp_path: pathlib.Path,
-    name: str,
-    argv: list[str],
-    ports: list[int],
-    env: dict[str, str] | None = None,
-) -> Iterator[list[str]]:
-    tls, plain = ports
-    running: Running = start(name, argv, tmp_path / name, ports, env=env)
+@dataclass(frozen=True)
+class Served:
+    """A server's two URLs (TLS, cleartext), and inner runs of the plugin against them."""
+
+    pytester: pytest.Pytester
+    urls: list[str]
+    ca: str
+
+    def run(self, source: str, *options: str, **counts: int) -> dict[str, dict[str, Any]]:
+        """Each check's JSON entry; the run's outcome counts (``passed=1``), if given,
+        are asserted."""
+        result, checks = run_plugin(self.pytester, self.urls, self.ca, source, *options)
+        if counts:
+            result.assert_outcomes(**counts)
+        return checks
+
+
+Serve = Callable[..., Served]
+
+
+@pytest.fixture
+def serve(
+    tmp_path: pathlib.Path, pytester: pytest.Pytester, certificates: Certificates
+) -> Iterator[Serve]:
+    """``serve(name, argv, [tls, plain], env=None)``: starts a server (stopped at the
+    test's end) listening on those two ports, as a ``Served``."""
+    running: list[Running] = []
+
+    def served(
+        name: str, argv: list[str], ports: list[int], env: dict[str, str] | None = None
+    ) -> Served:
+        tls, plain = ports
+        running.append(start(name, argv, tmp_path / name, ports, env=env))
+        urls = [f"https://127.0.0.1:{tls}", f"http://127.0.0.1:{plain}"]
+        return Served(pytester, urls, certificates.ca)
+
     try:
-        yield [f"https://127.0.0.1:{tls}", f"http://127.0.0.1:{plain}"]
+        yield served
     finally:
-        running.stop()
+        for server in running:
+            server.stop()
 
 
 def _needs(module: str) -> None:
@@ -69,22 +100,22 @@ def _needs(module: str) -> None:
 
 
 @pytest.fixture
-def aiohttp_server(tmp_path: pathlib.Path, certificates: Certificates) -> Iterator[list[str]]:
+def aiohttp_server(serve: Serve, certificates: Certificates) -> Served:
     _needs("aiohttp")
     ports = free_ports(2)
     argv = [PYTHON, SERVERS, "aiohttp", certificates.cert, certificates.key, *map(str, ports)]
-    yield from _serve(tmp_path, "aiohttp", argv, ports)
+    return serve("aiohttp", argv, ports)
 
 
 @pytest.fixture
-def graphql_server(tmp_path: pathlib.Path, certificates: Certificates) -> Iterator[list[str]]:
+def graphql_server(serve: Serve, certificates: Certificates) -> Served:
     ports = free_ports(2)
     argv = [PYTHON, SERVERS, "websockets-graphql", certificates.cert, certificates.key]
-    yield from _serve(tmp_path, "websockets-graphql", [*argv, *map(str, ports)], ports)
+    return serve("websockets-graphql", [*argv, *map(str, ports)], ports)
 
 
 @pytest.fixture
-def daphne_server(tmp_path: pathlib.Path, certificates: Certificates) -> Iterator[list[str]]:
+def daphne_server(serve: Serve, certificates: Certificates) -> Served:
     _needs("channels")
     _needs("daphne")
     tls, plain = free_ports(2)
@@ -92,11 +123,11 @@ def daphne_server(tmp_path: pathlib.Path, certificates: Certificates) -> Iterato
     endpoint += f":certKey={certificates.cert}"
     argv = [PYTHON, "-m", "daphne", "-e", endpoint, "-b", "127.0.0.1", "-p", str(plain)]
     argv.append("channels_app:application")
-    yield from _serve(tmp_path, "daphne", argv, [tls, plain], env={"PYTHONPATH": str(SUPPORT)})
+    return serve("daphne", argv, [tls, plain], env={"PYTHONPATH": str(SUPPORT)})
 
 
 @pytest.fixture
-def node_ws_server(tmp_path: pathlib.Path, certificates: Certificates) -> Iterator[list[str]]:
+def node_ws_server(serve: Serve, certificates: Certificates) -> Served:
     node = shutil.which("node")
     if node is None:
         pytest.skip("node is not installed (apt install nodejs)")
@@ -105,41 +136,40 @@ def node_ws_server(tmp_path: pathlib.Path, certificates: Certificates) -> Iterat
     ports = free_ports(2)
     argv = [node, str(SUPPORT / "node_ws_server.js"), certificates.cert, certificates.key]
     argv += map(str, ports)
-    yield from _serve(tmp_path, "node-ws", argv, ports, env={"NODE_PATH": str(NODE_MODULES)})
+    return serve(
+        "node-ws",
+        argv,
+        ports,
+        env={"NODE_PATH": str(NODE_MODULES)},
+    )
 
 
 # -- aiohttp: authentication in front, permessage-deflate ------------------------------
 
 
-def test_aiohttp_auth_refusal_is_not_blamed_on_a_proxy(
-    pytester: pytest.Pytester, aiohttp_server: list[str], certificates: Certificates
-) -> None:
+def test_aiohttp_auth_refusal_is_not_blamed_on_a_proxy(aiohttp_server: Served) -> None:
     # $ curl -si https://127.0.0.1:TLS/private/ws (plain, or with the handshake's fields)
     #   HTTP/1.1 401 Unauthorized, Server: Python/3.11 aiohttp/3.14, {"detail": "Not authenticated"}
     # The middleware answers before routing, so both requests get the same 401:
     # it says nothing about whether Upgrade arrived (RFC 9110 §7.6.1).
-    result, checks = run_plugin(pytester, aiohttp_server, certificates.ca, marked("/private/ws"))
-    result.assert_outcomes(failed=1)
-    stripped = checks["upgrade-stripped"]
-    assert stripped["outcome"] == "skipped"
-    assert "the same HTTP/1.1 401 Unauthorized" in stripped["message"]
-    assert "decided before routing" in stripped["message"]
-    assert "nginx" not in stripped.get("diagnosis", "")
-    succeeds = checks["upgraded-succeeds"]
-    assert succeeds["outcome"] == "failed"
-    assert "headers={'Authorization'" in succeeds["diagnosis"]
+    checks = aiohttp_server.run(marked("/private/ws"), failed=1)
+    expect(
+        checks["upgrade-stripped"],
+        "skipped",
+        message=("the same HTTP/1.1 401 Unauthorized", "decided before routing"),
+        not_diagnosis=("nginx",),
+    )
+    expect(checks["upgraded-succeeds"], "failed", diagnosis=("headers={'Authorization'",))
     assert checks["websocket-version"]["outcome"] == "skipped"
 
     # With the credentials the endpoint passes the upgrade checks.
     source = marked("/private/ws", headers={"Authorization": "Bearer t"})
-    result, checks = run_plugin(pytester, aiohttp_server, certificates.ca, source)
+    checks = aiohttp_server.run(source)
     assert checks["upgrade-stripped"]["outcome"] == "passed"
     assert checks["upgraded-protocol"]["outcome"] == "passed"
 
 
-def test_aiohttp_accepting_permessage_deflate_passes(
-    pytester: pytest.Pytester, aiohttp_server: list[str], certificates: Certificates
-) -> None:
+def test_aiohttp_accepting_permessage_deflate_passes(aiohttp_server: Served) -> None:
     # WebSocketResponse(compress=True) accepts the offer (RFC 7692 §5):
     #   101, Sec-WebSocket-Extensions: permessage-deflate
     # The probes' client made the offer, so it negotiates it; the test body's
@@ -147,10 +177,7 @@ def test_aiohttp_accepting_permessage_deflate_passes(
     source = DEFLATE_BODY
     # aiohttp accepts drafts 7/8 and answers 99 without the version list (the
     # matrix's verdict): skipped here so that the test body runs.
-    result, checks = run_plugin(
-        pytester, aiohttp_server, certificates.ca, source, "--upgrade-skip-checks=websocket-version"
-    )
-    result.assert_outcomes(passed=1)
+    checks = aiohttp_server.run(source, "--upgrade-skip-checks=websocket-version", passed=1)
     found = {c: o for c, o in outcomes(checks).items() if o != "passed"}
     assert found == {
         "upgrade-unswitchable": "skipped",  # only the 426 and the 101s
@@ -193,76 +220,58 @@ def test_an_extension_the_client_cannot_negotiate_is_refused_at_collection(
 # -- Django Channels under daphne: AllowedHostsOriginValidator ---------------------------
 
 
-def test_channels_origin_validator_accepts_the_default_origin(
-    pytester: pytest.Pytester, daphne_server: list[str], certificates: Certificates
-) -> None:
+def test_channels_origin_validator_accepts_the_default_origin(daphne_server: Served) -> None:
     # The probes send Origin: https://127.0.0.1:TLS (http:// on the ws:// one); its
     # host is in ALLOWED_HOSTS, so the validator lets the handshake through.
-    result, checks = run_plugin(pytester, daphne_server, certificates.ca, marked("/ws"))
-    result.assert_outcomes(passed=1)
+    checks = daphne_server.run(marked("/ws"), passed=1)
     assert checks["upgraded-succeeds"]["outcome"] == "passed"
     assert checks["websocket-version"]["outcome"] == "passed"  # 400, Sec-WebSocket-Version: 13,8
 
 
-def test_channels_without_origin_gets_an_origin_diagnosis(
-    pytester: pytest.Pytester, daphne_server: list[str], certificates: Certificates
-) -> None:
+def test_channels_without_origin_gets_an_origin_diagnosis(daphne_server: Served) -> None:
     # origin=False: no Origin, and the validator refuses: daphne's 403 "Access denied".
     source = marked("/ws", origin=False)
-    result, checks = run_plugin(pytester, daphne_server, certificates.ca, source)
-    result.assert_outcomes(failed=1)
-    succeeds = checks["upgraded-succeeds"]
-    assert "answered with 403" in succeeds["message"]
-    assert "Origin check" in succeeds["diagnosis"]
-    assert "AllowedHostsOriginValidator" in succeeds["diagnosis"]
+    checks = daphne_server.run(source, failed=1)
+    expect(
+        checks["upgraded-succeeds"],
+        message=("answered with 403",),
+        diagnosis=("Origin check", "AllowedHostsOriginValidator"),
+    )
 
     # An Origin the validator does not allow, given in headers=: the same 403.
     source = marked("/ws", headers={"Origin": "https://evil.example"})
-    result, checks = run_plugin(pytester, daphne_server, certificates.ca, source)
+    checks = daphne_server.run(source)
     assert checks["upgraded-succeeds"]["outcome"] == "failed"
 
 
 # -- Node's ws: an authenticating 'upgrade' handler, HTTP/1.1-only TLS ---------------------
 
 
-def test_node_ws_echo_passes_and_rfc8441_is_skipped(
-    pytester: pytest.Pytester, node_ws_server: list[str], certificates: Certificates
-) -> None:
+def test_node_ws_echo_passes_and_rfc8441_is_skipped(node_ws_server: Served) -> None:
     # https.createServer speaks HTTP/1.1 only: an ALPN offer of h2 alone gets the
     # no_application_protocol alert (RFC 7301 §3.2), so no HTTP/2 was spoken.
-    result, checks = run_plugin(pytester, node_ws_server, certificates.ca, marked("/ws"))
-    result.assert_outcomes(passed=1)
-    h2 = checks["websocket-over-h2"]
-    assert h2["outcome"] == "skipped"
-    assert "no_application_protocol" in h2["message"]
-    assert "speaks no HTTP/2" in h2["message"]
+    checks = node_ws_server.run(marked("/ws"), passed=1)
+    no_http2 = ("no_application_protocol", "speaks no HTTP/2")
+    expect(checks["websocket-over-h2"], "skipped", message=no_http2)
     # ws answers version 99 with 400 and Sec-WebSocket-Version: 13, 8.
     assert checks["websocket-version"]["outcome"] == "passed"
 
 
-def test_node_ws_refusal_without_origin_skips_the_version_check(
-    pytester: pytest.Pytester, node_ws_server: list[str], certificates: Certificates
-) -> None:
+def test_node_ws_refusal_without_origin_skips_the_version_check(node_ws_server: Served) -> None:
     # The 'upgrade' handler refuses any handshake without Origin with 403 before
     # ws reads Sec-WebSocket-Version: the version-99 refusal is that same 403.
     source = marked("/origin", origin=False)
-    result, checks = run_plugin(pytester, node_ws_server, certificates.ca, source)
-    result.assert_outcomes(failed=1)
-    version = checks["websocket-version"]
-    assert version["outcome"] == "skipped"
-    assert "the proper version-13 handshake was refused the same way" in version["message"]
+    checks = node_ws_server.run(source, failed=1)
+    refused_alike = "the proper version-13 handshake was refused the same way"
+    expect(checks["websocket-version"], "skipped", message=(refused_alike,))
     assert "Origin check" in checks["upgraded-succeeds"]["diagnosis"]
 
     # With the default Origin the same route passes.
-    result, checks = run_plugin(pytester, node_ws_server, certificates.ca, marked("/origin"))
-    result.assert_outcomes(passed=1)
+    node_ws_server.run(marked("/origin"), passed=1)
 
 
-def test_node_ws_destroying_the_socket_is_said_plainly(
-    pytester: pytest.Pytester, node_ws_server: list[str], certificates: Certificates
-) -> None:
-    result, checks = run_plugin(pytester, node_ws_server, certificates.ca, marked("/destroy"))
-    result.assert_outcomes(failed=1)
+def test_node_ws_destroying_the_socket_is_said_plainly(node_ws_server: Served) -> None:
+    checks = node_ws_server.run(marked("/destroy"), failed=1)
     report = "\n".join(str(check) for check in checks.values())
     assert "role=SERVER" not in report
     assert "SEND_RESPONSE" not in report
@@ -286,31 +295,26 @@ def test_endpoint(upgrade):
 """
 
 
-def test_websockets_serving_a_subprotocol(
-    pytester: pytest.Pytester, graphql_server: list[str], certificates: Certificates
-) -> None:
+def test_websockets_serving_a_subprotocol(graphql_server: Served) -> None:
     # serve(..., subprotocols=["graphql-transport-ws"]): a 101 naming it, to the offer.
     # The library's two violations of the matrix (its 426 has Connection: close,
     # version 99 gets no version list) are skipped so that the test body runs.
     skip = "--upgrade-skip-checks=connection-upgrade,websocket-version"
     args = (GRAPHQL_BODY, skip)
-    result, checks = run_plugin(pytester, graphql_server, certificates.ca, *args)
-    result.assert_outcomes(passed=1)
+    checks = graphql_server.run(*args, passed=1)
     assert checks["upgraded-protocol"]["outcome"] == "passed"
-    assert checks["websocket-subprotocol"]["outcome"] == "passed"
-    assert "selected graphql-transport-ws" in checks["websocket-subprotocol"]["message"]
+    expect(checks["websocket-subprotocol"], "passed", message=("selected graphql-transport-ws",))
     assert {c for c, o in outcomes(checks).items() if o == "failed"} == set()
 
 
-def test_websockets_refuses_a_handshake_without_its_subprotocol(
-    pytester: pytest.Pytester, graphql_server: list[str], certificates: Certificates
-) -> None:
+def test_websockets_refuses_a_handshake_without_its_subprotocol(graphql_server: Served) -> None:
     # No offer: websockets answers 400 "... missing subprotocol".
-    result, checks = run_plugin(pytester, graphql_server, certificates.ca, marked("/graphql"))
-    result.assert_outcomes(failed=1)
-    succeeds = checks["upgraded-succeeds"]
-    assert "answered with 400" in succeeds["message"]
-    assert "subprotocols=[...]" in succeeds["diagnosis"]
+    checks = graphql_server.run(marked("/graphql"), failed=1)
+    expect(
+        checks["upgraded-succeeds"],
+        message=("answered with 400",),
+        diagnosis=("subprotocols=[...]",),
+    )
 
 
 # -- python-socketio under the bundled server ----------------------------------------------
@@ -347,8 +351,9 @@ def test_endpoint(upgrade):
     result, checks = run_plugin(pytester, [], None, source)
     result.assert_outcomes(failed=1)  # Engine.IO answers a plain GET with 400, not 426
     assert checks["upgraded-succeeds"]["outcome"] == "passed"
-    h2 = checks["websocket-over-h2"]
-    assert h2["outcome"] == "warned"
-    assert "RFC 8441 §5 forbids Upgrade" in h2["diagnosis"]
-    assert "Engine.IO" in h2["diagnosis"]
-    assert "Apache" not in h2["diagnosis"]
+    expect(
+        checks["websocket-over-h2"],
+        "warned",
+        diagnosis=("RFC 8441 §5 forbids Upgrade", "Engine.IO"),
+        not_diagnosis=("Apache",),
+    )
