@@ -22,7 +22,6 @@ HTTP/1.0 with 426 and HTTP/1.1 with 200, so with the right certificate the
 from __future__ import annotations
 
 import contextlib
-import json
 import pathlib
 import ssl
 from collections.abc import Iterator
@@ -32,7 +31,7 @@ import pytest
 import trustme
 
 from support.hostile import hostile_server, linger, read_head
-from support.matrix_servers import requirement_test
+from support.matrix_servers import report_entry, requirement_test, run_plugin
 from support.tls_upgrade_server import tls_upgrade_server
 
 VERSIONS = {"TLSv1.3": ssl.TLSVersion.TLSv1_3, "TLSv1.2": ssl.TLSVersion.TLSv1_2}
@@ -46,6 +45,7 @@ _426 = (
     b'{"title": "Upgrade Required", "status": 426, "detail": "Use HTTP/1.1, not HTTP/1.0."}  '
 )
 _200 = b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok"
+SUITE = requirement_test("HTTP/1.1", "/")
 
 
 class Files:
@@ -92,40 +92,33 @@ def requiring_server(files: Files, version: str) -> Iterator[str]:
         yield f"https://127.0.0.1:{port}"
 
 
+@pytest.fixture(params=VERSIONS)
+def version(request: pytest.FixtureRequest) -> str:
+    """Each TLS version the requiring server is pinned to, in turn."""
+    return str(request.param)
+
+
 def _run(
-    pytester: pytest.Pytester, url: str, files: Files, *options: str
+    pytester: pytest.Pytester, files: Files, version: str, *options: str
 ) -> tuple[pytest.RunResult, dict[str, Any]]:
-    pytester.makepyfile(test_suite=requirement_test("HTTP/1.1", "/"))
-    report = pytester.path / "report.json"
-    result = pytester.runpytest(
-        "-p",
-        "no:cacheprovider",
-        "--upgrade-timeout=5",
-        f"--upgrade-target={url}",
-        f"--upgrade-ca={files.server_cafile}",
-        f"--upgrade-report={report}",
-        *options,
-    )
-    (entry,) = json.loads(report.read_text())["results"]
-    return result, entry
+    """The HTTP/1.1 requirement against ``requiring_server`` at ``version``."""
+    with requiring_server(files, version) as url:
+        result, _ = run_plugin(pytester, [url], files.server_cafile, SUITE, *options)
+    return result, report_entry(pytester)
 
 
-@pytest.mark.parametrize("version", VERSIONS)
 def test_with_the_certificate_it_passes(
     pytester: pytest.Pytester, files: Files, version: str
 ) -> None:
-    with requiring_server(files, version) as url:
-        result, entry = _run(pytester, url, files, f"--upgrade-client-cert={files.good}")
+    result, entry = _run(pytester, files, version, f"--upgrade-client-cert={files.good}")
     result.assert_outcomes(passed=1)
     assert entry["verdict"] == "passed", entry
 
 
-@pytest.mark.parametrize("version", VERSIONS)
 def test_without_one_the_alert_is_an_error_with_the_advice(
     pytester: pytest.Pytester, files: Files, version: str
 ) -> None:
-    with requiring_server(files, version) as url:
-        result, entry = _run(pytester, url, files)
+    result, entry = _run(pytester, files, version)
     result.assert_outcomes(errors=1)
     assert entry["verdict"] == "error"
     alert = NONE_GIVEN[version]
@@ -138,12 +131,10 @@ def test_without_one_the_alert_is_an_error_with_the_advice(
     assert [c["id"] for c in entry["checks"] if c["outcome"] == "failed"] == []
 
 
-@pytest.mark.parametrize("version", VERSIONS)
 def test_a_certificate_of_another_ca_is_an_error_naming_the_alert(
     pytester: pytest.Pytester, files: Files, version: str
 ) -> None:
-    with requiring_server(files, version) as url:
-        result, entry = _run(pytester, url, files, f"--upgrade-client-cert={files.stranger}")
+    result, entry = _run(pytester, files, version, f"--upgrade-client-cert={files.stranger}")
     result.assert_outcomes(errors=1)
     assert (
         f"the server refused the client certificate {files.stranger} (alert unknown_ca):"
@@ -177,22 +168,12 @@ def test_the_in_band_tls_upgrade_offers_it_after_the_101(
 ) -> None:
     # RFC 2817: the TLS handshake starts on the cleartext connection after the 101;
     # the certificate is offered there too, and without it the alert ends the probe.
-    pytester.makepyfile(test_suite=requirement_test("TLS/1.2", "/secure"))
+    source = requirement_test("TLS/1.2", "/secure")
     outcomes = {}
     for name, given in (("with", [f"--upgrade-client-cert={files.good}"]), ("without", [])):
-        report = pytester.path / f"{name}.json"
         with tls_upgrade_server("switch", client_ca=files.client_ca) as (url, cafile):
-            result = pytester.runpytest(
-                "-p",
-                "no:cacheprovider",
-                "--upgrade-timeout=5",
-                f"--upgrade-target={url}",
-                f"--upgrade-ca={cafile}",
-                f"--upgrade-report={report}",
-                *given,
-            )
-        (entry,) = json.loads(report.read_text())["results"]
-        outcomes[name] = (result.ret, entry)
+            result, _ = run_plugin(pytester, [url], cafile, source, *given)
+        outcomes[name] = (result.ret, report_entry(pytester))
     ret, entry = outcomes["with"]
     checks = {c["id"]: c["outcome"] for c in entry["checks"]}
     assert (ret, checks["tls-upgrade-switch"]) == (pytest.ExitCode.OK, "passed"), entry

@@ -13,7 +13,6 @@ Apache is skipped with its reason where it is not installed (.ci/run installs it
 
 from __future__ import annotations
 
-import json
 import pathlib
 import shutil
 import tempfile
@@ -23,8 +22,17 @@ from typing import Any
 import pytest
 import trustme
 
-from support.matrix_servers import Certificates, binary, free_ports, requirement_test, start
+from support.matrix_servers import (
+    Certificates,
+    binary,
+    free_ports,
+    report_entry,
+    requirement_test,
+    run_plugin,
+    start,
+)
 
+SUITE = requirement_test("h2", "/v2/orders")
 MODULES = ("mpm_event", "authz_core", "mime", "ssl", "http2", "rewrite", "headers")
 
 CONF = """
@@ -114,19 +122,8 @@ def apache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]
 def _run(
     pytester: pytest.Pytester, apache: dict[str, Any], version: str, *options: str
 ) -> tuple[pytest.RunResult, dict[str, Any]]:
-    pytester.makepyfile(test_suite=requirement_test("h2", "/v2/orders"))
-    report = pytester.path / "report.json"
-    result = pytester.runpytest(
-        "-p",
-        "no:cacheprovider",
-        "--upgrade-timeout=5",
-        f"--upgrade-target={apache[version]}",
-        f"--upgrade-ca={apache['ca']}",
-        f"--upgrade-report={report}",
-        *options,
-    )
-    (entry,) = json.loads(report.read_text())["results"]
-    return result, entry
+    result, _ = run_plugin(pytester, [apache[version]], apache["ca"], SUITE, *options)
+    return result, report_entry(pytester)
 
 
 NONE_GIVEN = {"TLSv1.2": "handshake_failure", "TLSv1.3": "certificate_required"}

@@ -16,7 +16,6 @@ nginx is skipped with its reason where it is not installed (.ci/run installs it)
 
 from __future__ import annotations
 
-import json
 import pathlib
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -30,7 +29,9 @@ from support.matrix_servers import (
     Running,
     free_ports,
     outcomes,
+    report_entry,
     requirement_test,
+    run_plugin,
     start_nginx,
 )
 
@@ -68,6 +69,7 @@ def _client_files(directory: pathlib.Path) -> ClientFiles:
     )
 
 
+SUITE = requirement_test("h2", "/v2/orders")
 PROBLEM = (
     '{"type": "about:blank", "title": "Upgrade Required", "status": 426,'
     ' "detail": "This endpoint requires HTTP/2."}'
@@ -140,19 +142,8 @@ def mtls(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Mtls]:
 def _run(
     pytester: pytest.Pytester, mtls: Mtls, url: str, *options: str
 ) -> tuple[pytest.RunResult, dict[str, Any]]:
-    pytester.makepyfile(test_suite=requirement_test("h2", "/v2/orders"))
-    report = pytester.path / "report.json"
-    result = pytester.runpytest(
-        "-p",
-        "no:cacheprovider",
-        "--upgrade-timeout=5",
-        f"--upgrade-target={url}",
-        f"--upgrade-ca={mtls.server.ca}",
-        f"--upgrade-report={report}",
-        *options,
-    )
-    (entry,) = json.loads(report.read_text())["results"]
-    return result, entry
+    result, _ = run_plugin(pytester, [url], mtls.server.ca, SUITE, *options)
+    return result, report_entry(pytester)
 
 
 def _outcomes(entry: dict[str, Any]) -> dict[str, str]:
@@ -192,7 +183,7 @@ def test_a_targets_file_line_gives_its_own_certificate(
 ) -> None:
     targets = pytester.path / "targets.txt"
     targets.write_text(f"{mtls.modern} ca={mtls.server.ca} cert={mtls.client.good} name=api\n")
-    pytester.makepyfile(test_suite=requirement_test("h2", "/v2/orders"))
+    pytester.makepyfile(test_suite=SUITE)
     result = pytester.runpytest("-p", "no:cacheprovider", f"--upgrade-targets-file={targets}")
     result.assert_outcomes(passed=1)
 
@@ -212,7 +203,7 @@ def test_the_tls_version_handshakes_offer_it_and_see_tls_1_0_accepted(
 def test_a_bad_client_certificate_option_is_a_usage_error(
     pytester: pytest.Pytester, mtls: Mtls
 ) -> None:
-    pytester.makepyfile(test_suite=requirement_test("h2", "/v2/orders"))
+    pytester.makepyfile(test_suite=SUITE)
     result = pytester.runpytest(
         f"--upgrade-target={mtls.modern}", f"--upgrade-client-cert={mtls.client.good_cert}"
     )

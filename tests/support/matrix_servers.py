@@ -245,8 +245,13 @@ def run_plugin(
         f"--upgrade-report={report}",
         *options,
     )
-    (entry,) = json.loads(report.read_text())["results"]
-    return result, {check["id"]: check for check in entry["checks"]}
+    return result, {check["id"]: check for check in report_entry(pytester)["checks"]}
+
+
+def report_entry(pytester: pytest.Pytester) -> dict[str, Any]:
+    """The one requirement's entry in the JSON report of the last ``run_plugin``."""
+    (entry,) = json.loads((pytester.path / "report.json").read_text())["results"]
+    return entry
 
 
 def outcomes(checks: dict[str, dict[str, Any]]) -> dict[str, str]:
