@@ -17,7 +17,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from support.matrix_servers import Running, binary, free_ports, start
+from support.matrix_servers import Running, binary, free_ports, requirement_test, start
 
 CONF = """daemon off; worker_processes 1; pid {w}/nginx.pid; error_log {w}/error.log;
 events {{}}
@@ -45,15 +45,7 @@ def nginx_h2c_only(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Running
 def test_an_http2_only_cleartext_port_is_named(
     pytester: pytest.Pytester, nginx_h2c_only: Running
 ) -> None:
-    pytester.makepyfile(
-        test_suite="""
-import pytest
-
-@pytest.mark.requires_upgrade("HTTP/1.1", path="/")
-def test_requirement(upgrade):
-    pass
-"""
-    )
+    pytester.makepyfile(test_suite=requirement_test("HTTP/1.1", "/"))
     url = f"http://127.0.0.1:{nginx_h2c_only.ports[0]}"
     result = pytester.runpytest("-p", "no:cacheprovider", f"--upgrade-target={url}")
     result.assert_outcomes(errors=1)
