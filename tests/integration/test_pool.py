@@ -64,6 +64,16 @@ def _target(url: str) -> str:
     return f"--upgrade-target={url}"
 
 
+def _by_hand(command: str) -> subprocess.CompletedProcess[str]:
+    """Run a reproduce command as its reader would, with nothing on stdin (the
+    ``</dev/null`` it may end with)."""
+    return subprocess.run(
+        shlex.split(command.removesuffix(" </dev/null")),
+        stdin=subprocess.DEVNULL, check=False, capture_output=True, encoding="utf-8",
+        errors="replace", timeout=30,
+    )  # fmt: skip
+
+
 def _by_node(document: Any) -> dict[str, Any]:
     return {entry["nodeid"]: entry for entry in document["results"]}
 
@@ -120,23 +130,12 @@ def test_the_reproduce_commands_reach_the_node_they_name(
     commands = bad["reproduce"]
     legacy = next(c for c in commands if "--http1.1" in c)
     assert f"--resolve {POOL_NAME}:{pool.port}:{BAD}" in legacy
-    done = subprocess.run(
-        shlex.split(legacy),
-        check=False,
-        capture_output=True,
-        encoding="utf-8",
-        errors="replace",
-        timeout=30,
-    )
+    done = _by_hand(legacy)
     assert f"Connected to {POOL_NAME} ({BAD})" in done.stderr
     assert "< HTTP/1.1 426" in done.stderr
     tls1 = next(c for c in commands if " -tls1 " in c)
     assert f"-connect {BAD}:{pool.port} -servername {POOL_NAME}" in tls1
-    done = subprocess.run(
-        shlex.split(tls1.removesuffix(" </dev/null")),
-        stdin=subprocess.DEVNULL, check=False, capture_output=True, encoding="utf-8",
-        errors="replace", timeout=30,
-    )  # fmt: skip
+    done = _by_hand(tls1)
     assert "Protocol  : TLSv1\n" in done.stdout  # the bad node's answer, by hand too
 
 
@@ -197,15 +196,7 @@ def test_an_ipv6_literal_target_works_end_to_end(pytester: pytest.Pytester, pool
     assert "route" not in entry  # an IP literal is connected to as it is
     legacy = next(c for c in entry["reproduce"] if "--http1.1" in c)
     assert " -g " in legacy
-    done = subprocess.run(
-        shlex.split(legacy),
-        check=False,
-        capture_output=True,
-        encoding="utf-8",
-        errors="replace",
-        timeout=30,
-    )
-    assert "< HTTP/1.1 426" in done.stderr
+    assert "< HTTP/1.1 426" in _by_hand(legacy).stderr
     assert any(f"-connect '[::1]:{pool.port}'" in c for c in entry["reproduce"])
 
 
