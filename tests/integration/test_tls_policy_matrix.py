@@ -21,12 +21,11 @@ A missing binary skips its server's cases with the binary's name.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 
 import pytest
 
-from support.matrix_servers import Certificates, requirement_test, run_plugin
+from support.matrix_servers import Certificates, report_entry, requirement_test, run_plugin
 from support.tls_policy_servers import serve_policies
 
 A, R = "accepted", "refused"
@@ -91,7 +90,7 @@ def test_the_tls_checks_agree_with_openssl(
     for policy, url in urls.items():
         expected = CASES[(name, policy)]
         _, checks = run_plugin(pytester, [url], certificates.ca, requirement_test("TLS/1.3", "/"))
-        (entry,) = json.loads((pytester.path / "report.json").read_text())["results"]
+        entry = report_entry(pytester)
         seen = tuple(h["outcome"] for h in entry["handshakes"])
         assert seen == expected, (name, policy, entry["handshakes"])
         legacy = "failed" if A in expected[:2] else "passed"
@@ -111,15 +110,20 @@ Protocol = -TLSv1, -TLSv1.1
 
 
 @pytest.fixture(scope="module")
-def nginx_legacy(
-    tmp_path_factory: pytest.TempPathFactory, certificates: Certificates
+def policy_url(
+    request: pytest.FixtureRequest,
+    tmp_path_factory: pytest.TempPathFactory,
+    certificates: Certificates,
 ) -> Iterator[str]:
-    for urls in serve_policies("nginx", tmp_path_factory.mktemp("nginx-legacy"), certificates):
-        yield urls["legacy"]
+    """The https URL of one server at one policy, ``request.param``: "server-policy"."""
+    name, policy = str(request.param).split("-")
+    workdir = tmp_path_factory.mktemp(request.param)
+    yield from (urls[policy] for urls in serve_policies(name, workdir, certificates))
 
 
+@pytest.mark.parametrize("policy_url", ["nginx-legacy"], indirect=True)
 def test_a_client_that_cannot_offer_tls_1_0_leaves_no_silent_green(
-    pytester: pytest.Pytester, nginx_legacy: str, certificates: Certificates
+    pytester: pytest.Pytester, policy_url: str, certificates: Certificates
 ) -> None:
     """Issue 33's case: this machine's OpenSSL is configured not to offer TLS 1.0 or 1.1.
 
@@ -133,7 +137,7 @@ def test_a_client_that_cannot_offer_tls_1_0_leaves_no_silent_green(
     conf = pytester.path / "openssl.cnf"
     conf.write_text(OPENSSL_WITHOUT_LEGACY_TLS)
     pytester.makepyfile(test_suite=requirement_test("TLS/1.2", "/"))
-    options = ["-p", "no:cacheprovider", "--upgrade-timeout=5", f"--upgrade-target={nginx_legacy}"]
+    options = ["-p", "no:cacheprovider", "--upgrade-timeout=5", f"--upgrade-target={policy_url}"]
     options.append(f"--upgrade-ca={certificates.ca}")
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("OPENSSL_CONF", str(conf))
@@ -156,25 +160,18 @@ def test_a_client_that_cannot_offer_tls_1_0_leaves_no_silent_green(
     strict.stdout.fnmatch_lines(["*must-check* not run: *tls-legacy-refused (inconclusive*"])
 
 
-@pytest.fixture(scope="module")
-def caddy_default(
-    tmp_path_factory: pytest.TempPathFactory, certificates: Certificates
-) -> Iterator[str]:
-    for urls in serve_policies("caddy", tmp_path_factory.mktemp("caddy-http10"), certificates):
-        yield urls["default"]
-
-
+@pytest.mark.parametrize("policy_url", ["caddy-default"], indirect=True)
 def test_the_http10_probe_offers_no_alpn_and_its_command_reproduces_it(
-    pytester: pytest.Pytester, caddy_default: str, certificates: Certificates
+    pytester: pytest.Pytester, policy_url: str, certificates: Certificates
 ) -> None:
     # Caddy (Go's TLS) refuses an ALPN offer it shares nothing with:
     # $ curl -sv --http1.0 --cacert ca.pem https://127.0.0.1:PORT/
     #   -> "ALPN: offers http/1.0", "TLS alert, no application protocol", no answer
     # $ curl -sv --http1.0 --no-alpn --cacert ca.pem https://127.0.0.1:PORT/ -> HTTP/1.0 200 OK
     _, checks = run_plugin(
-        pytester, [caddy_default], certificates.ca, requirement_test("HTTP/1.1", "/")
+        pytester, [policy_url], certificates.ca, requirement_test("HTTP/1.1", "/")
     )
-    (entry,) = json.loads((pytester.path / "report.json").read_text())["results"]
+    entry = report_entry(pytester)
     (legacy,) = [e for e in entry["exchanges"] if e["role"] == "legacy"]
     assert legacy["offered"] == "HTTP/1.0 over TLS"  # no ALPN
     assert legacy["response"]["status_line"] == "HTTP/1.0 200 OK"

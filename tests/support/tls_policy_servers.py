@@ -15,7 +15,7 @@ server's cases with its name (``matrix_servers.binary``).
 from __future__ import annotations
 
 import pathlib
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 
 from support.matrix_servers import Certificates, Running, binary, free_ports, start
 
@@ -93,13 +93,18 @@ def _urls(running: Running, policies: dict[str, str]) -> dict[str, str]:
     }
 
 
+def _blocks(template: str, policies: dict[str, str], ports: Sequence[int], **files: str) -> str:
+    """``template`` once per policy, in order: its name, its port, its settings, ``files``."""
+    return "".join(
+        template.format(policy=policy, port=port, settings=settings, **files)
+        for (policy, settings), port in zip(policies.items(), ports, strict=True)
+    )
+
+
 def _nginx(workdir: pathlib.Path, certificates: Certificates) -> Running:
     executable = binary("nginx")
     ports = free_ports(len(NGINX))
-    servers = "".join(
-        NGINX_SERVER.format(port=port, cert=certificates.cert, key=certificates.key, settings=s)
-        for port, s in zip(ports, NGINX.values(), strict=True)
-    )
+    servers = _blocks(NGINX_SERVER, NGINX, ports, cert=certificates.cert, key=certificates.key)
     temp = " ".join(f"{kind}_temp_path {workdir};" for kind in ("client_body", "proxy"))
     temp += "".join(f" {kind}_temp_path {workdir};" for kind in ("fastcgi", "uwsgi", "scgi"))
     conf = (
@@ -120,10 +125,7 @@ def _apache(workdir: pathlib.Path, certificates: Certificates) -> Running:
         f"LoadModule {name}_module {modules_dir}/mod_{name}.so"
         for name in ("mpm_event", "authz_core", "ssl", "alias")
     )
-    hosts = "".join(
-        APACHE_VHOST.format(port=port, cert=certificates.cert, key=certificates.key, settings=s)
-        for port, s in zip(ports, APACHE.values(), strict=True)
-    )
+    hosts = _blocks(APACHE_VHOST, APACHE, ports, cert=certificates.cert, key=certificates.key)
     docs = workdir / "docs"
     docs.mkdir()
     conf = (
@@ -139,10 +141,7 @@ def _apache(workdir: pathlib.Path, certificates: Certificates) -> Running:
 def _haproxy(workdir: pathlib.Path, certificates: Certificates) -> Running:
     executable = binary("haproxy")
     ports = free_ports(len(HAPROXY))
-    frontends = "".join(
-        HAPROXY_FRONTEND.format(policy=p, port=port, chain=certificates.chain, settings=s)
-        for (p, s), port in zip(HAPROXY.items(), ports, strict=True)
-    )
+    frontends = _blocks(HAPROXY_FRONTEND, HAPROXY, ports, chain=certificates.chain)
     conf = (
         "global\n    maxconn 100\ndefaults\n    mode http\n    timeout connect 5s\n"
         f"    timeout client 10s\n    timeout server 10s\n{frontends}\n"
@@ -155,10 +154,7 @@ def _haproxy(workdir: pathlib.Path, certificates: Certificates) -> Running:
 def _caddy(workdir: pathlib.Path, certificates: Certificates) -> Running:
     executable = binary("caddy")
     ports = free_ports(len(CADDY))
-    sites = "".join(
-        CADDY_SITE.format(port=port, cert=certificates.cert, key=certificates.key, settings=s)
-        for port, s in zip(ports, CADDY.values(), strict=True)
-    )
+    sites = _blocks(CADDY_SITE, CADDY, ports, cert=certificates.cert, key=certificates.key)
     (workdir / "Caddyfile").write_text("{\n\tauto_https off\n\tadmin off\n}\n" + sites + "\n")
     env = {"HOME": str(workdir), "XDG_DATA_HOME": str(workdir), "XDG_CONFIG_HOME": str(workdir)}
     argv = [executable, "run", "--config", str(workdir / "Caddyfile"), "--adapter", "caddyfile"]
@@ -174,10 +170,7 @@ def _lighttpd(workdir: pathlib.Path, certificates: Certificates) -> Running:
     (docs / "index.html").write_text("ok\n")
     for path in (workdir, docs, docs / "index.html"):
         path.chmod(0o755)
-    sockets = "".join(
-        LIGHTTPD_SOCKET.format(port=port, chain=certificates.chain, settings=s)
-        for port, s in zip(ports, LIGHTTPD.values(), strict=True)
-    )
+    sockets = _blocks(LIGHTTPD_SOCKET, LIGHTTPD, ports, chain=certificates.chain)
     conf = (
         f'server.document-root = "{docs}"\nserver.bind = "127.0.0.1"\nserver.port = {plain}\n'
         f'server.pid-file = "{workdir}/lighttpd.pid"\nserver.errorlog = "{workdir}/error.log"\n'
