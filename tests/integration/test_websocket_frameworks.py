@@ -31,6 +31,7 @@ from support.matrix_servers import (
     run_plugin,
     start,
 )
+from support.websocket_suites import deflate_echo
 
 TESTS = pathlib.Path(__file__).parent.parent
 SUPPORT = TESTS / "support"
@@ -174,7 +175,7 @@ def test_aiohttp_accepting_permessage_deflate_passes(aiohttp_server: Served) -> 
     #   101, Sec-WebSocket-Extensions: permessage-deflate
     # The probes' client made the offer, so it negotiates it; the test body's
     # client too (its echo is compressed both ways).
-    source = DEFLATE_BODY
+    source = deflate_echo("/ws")
     # aiohttp accepts drafts 7/8 and answers 99 without the version list (the
     # matrix's verdict): skipped here so that the test body runs.
     checks = aiohttp_server.run(source, "--upgrade-skip-checks=websocket-version", passed=1)
@@ -183,20 +184,6 @@ def test_aiohttp_accepting_permessage_deflate_passes(aiohttp_server: Served) -> 
         "upgrade-unswitchable": "skipped",  # only the 426 and the 101s
         "websocket-over-h2": "skipped",  # aiohttp speaks no HTTP/2
     }
-
-
-DEFLATE_BODY = """
-import pytest
-
-@pytest.mark.requires_upgrade(
-    "websocket", path="/ws", headers={"Sec-WebSocket-Extensions": "permessage-deflate"}
-)
-def test_endpoint(upgrade):
-    negotiated = [extension.name for extension in upgrade.websocket.protocol.extensions]
-    assert negotiated == ["permessage-deflate"]
-    upgrade.websocket.send("ping" * 100)
-    assert upgrade.websocket.recv(timeout=5) == "ping" * 100
-"""
 
 
 def test_an_extension_the_client_cannot_negotiate_is_refused_at_collection(

@@ -16,7 +16,9 @@ from typing import Any
 
 import pytest
 
+from support.check_fields import expect
 from support.raw_servers import raw_server, response, websocket_endpoint
+from support.websocket_suites import deflate_echo
 
 pytest.importorskip("starlette", reason="starlette is in the test extra (pip install -e .[test])")
 
@@ -161,6 +163,16 @@ def _run(
     return result, by_test
 
 
+def _empty_tests(**paths: str) -> str:
+    """A module of tests with empty bodies (taking ``upgrade``), each marked to
+    require a WebSocket at its path: ``_empty_tests(test_close="/close")``."""
+    return "\nimport pytest\n" + "".join(
+        f'\n@pytest.mark.requires_upgrade("websocket", path="{path}")\n'
+        f"def {name}(upgrade):\n    pass\n"
+        for name, path in paths.items()
+    )
+
+
 def _handshake_fields(check: dict[str, Any]) -> str:
     return str(check.get("actual", ""))
 
@@ -251,19 +263,15 @@ def test_none_offered(upgrade):
 
 
 def test_a_route_refusing_a_handshake_without_subprotocol(pytester: pytest.Pytester) -> None:
-    suite = """
-import pytest
-
-@pytest.mark.requires_upgrade("websocket", path="/needs")
-def test_needs(upgrade):
-    pass
-"""
-    result, checks = _run(pytester, suite)
+    result, checks = _run(pytester, _empty_tests(test_needs="/needs"))
     result.assert_outcomes(failed=1)
     found = checks["test_needs"]
-    assert found["upgraded-succeeds"]["outcome"] == "failed"
-    assert "answered with 403" in found["upgraded-succeeds"]["message"]
-    assert "Origin check" in found["upgraded-succeeds"]["diagnosis"]
+    expect(
+        found["upgraded-succeeds"],
+        "failed",
+        message=("answered with 403",),
+        diagnosis=("Origin check",),
+    )
     assert found["websocket-subprotocol"]["outcome"] == "skipped"
 
 
@@ -301,18 +309,10 @@ def test_other(upgrade):
 
 def test_accept_then_close_over_http2_passes(pytester: pytest.Pytester) -> None:
     # RFC 6455 §5.5.1: the route's clean Close came through the RFC 8441 stream.
-    suite = """
-import pytest
-
-@pytest.mark.requires_upgrade("websocket", path="/close")
-def test_close(upgrade):
-    pass
-"""
-    result, checks = _run(pytester, suite)
+    result, checks = _run(pytester, _empty_tests(test_close="/close"))
     result.assert_outcomes(passed=1)
-    check = checks["test_close"]["websocket-over-h2"]
-    assert check["outcome"] == "passed", check
-    assert "closed the WebSocket cleanly" in check["message"]
+    closed = ("closed the WebSocket cleanly",)
+    expect(checks["test_close"]["websocket-over-h2"], "passed", message=closed)
 
 
 def test_the_policy_server_records_the_offered_subprotocols() -> None:
@@ -338,19 +338,7 @@ def test_the_policy_server_records_the_offered_subprotocols() -> None:
 def test_permessage_deflate_offered_in_headers_is_negotiated(pytester: pytest.Pytester) -> None:
     # hypercorn (wsproto) accepts the offer (RFC 7692 §5); the probes' client and
     # the test body's, having made it, negotiate it instead of refusing the 101.
-    suite = """
-import pytest
-
-@pytest.mark.requires_upgrade(
-    "websocket", path="/echo", headers={"Sec-WebSocket-Extensions": "permessage-deflate"}
-)
-def test_deflate(upgrade):
-    names = [extension.name for extension in upgrade.websocket.protocol.extensions]
-    assert names == ["permessage-deflate"]
-    upgrade.websocket.send("ping" * 100)
-    assert upgrade.websocket.recv(timeout=5) == "ping" * 100
-"""
-    result, checks = _run(pytester, suite)
+    result, checks = _run(pytester, deflate_echo("/echo"))
     result.assert_outcomes(passed=1)
     found = checks["test_deflate"]
     assert found["upgraded-protocol"]["outcome"] == "passed"
@@ -361,18 +349,7 @@ def test_the_probes_own_disconnects_are_not_app_errors(pytester: pytest.Pytester
     # The probes close right after the handshake (and the Ping over RFC 8441): an
     # echo that reads on gets Starlette's WebSocketDisconnect(1006). Not listed;
     # a real exception of the app still is.
-    suite = """
-import pytest
-
-@pytest.mark.requires_upgrade("websocket", path="/bare-echo")
-def test_echo(upgrade):
-    pass
-
-@pytest.mark.requires_upgrade("websocket", path="/boom")
-def test_boom(upgrade):
-    pass
-"""
-    result, _ = _run(pytester, suite)
+    result, _ = _run(pytester, _empty_tests(test_echo="/bare-echo", test_boom="/boom"))
     result.assert_outcomes(failed=2)
     # Each failure's report (pytest's captured log sections left out).
     text = result.stdout.str()
