@@ -9,6 +9,7 @@ import socket
 
 import pytest
 
+from support.enforcing import run_enforcing
 from support.listening import accepting
 from support.proxy import stripping_proxy
 from support.suites import marked, suite
@@ -61,10 +62,7 @@ def test_enforcing_h2_reveals_the_http11_client(pytester: pytest.Pytester) -> No
     # Today the suite passes: the app serves HTTP/1.1.
     pytester.runpytest("-p", "no:cacheprovider").assert_outcomes(passed=2)
     # Rehearsing the day HTTP/1.1 goes away shows every place that still uses it.
-    report = pytester.path / "report.json"
-    enforced = pytester.runpytest(
-        "-p", "no:cacheprovider", "--upgrade-enforce=h2", f"--upgrade-report={report}"
-    )
+    enforced, refused = run_enforcing(pytester, "h2")
     enforced.assert_outcomes(failed=2)
     enforced.stdout.fnmatch_lines(
         [
@@ -76,7 +74,6 @@ def test_enforcing_h2_reveals_the_http11_client(pytester: pytest.Pytester) -> No
             "  test_functional.py::test_list_orders",
         ]
     )
-    refused = json.loads(report.read_text())["refused"]
     assert {(r["method"], r["test"]) for r in refused} == {
         ("GET", "test_functional.py::test_list_orders"),
         ("POST", "test_functional.py::test_create_order"),

@@ -3,7 +3,6 @@ their status line is sent (issue 27; ``held_bodies`` holds the bodies back)."""
 
 from __future__ import annotations
 
-import json
 import socket
 import threading
 from collections.abc import Callable, Iterator
@@ -20,6 +19,7 @@ from pytest_upgrade.probes.websocket_h2 import websocket_over_h2
 from pytest_upgrade.probes.websocket_offer import WebSocketOffer
 from pytest_upgrade.server.enforce import Enforcer, enforcing_app
 from pytest_upgrade.server.policy import PolicyServer
+from support.enforcing import run_enforcing
 from support.held_bodies import HeldBodies, status_line_only, websocket_routes
 
 # -- WebSocket handshakes ------------------------------------------------------------
@@ -208,10 +208,7 @@ def upgrade_app():
 """
     )
     pytester.makepyfile(test_old=ENFORCED_SUITE)
-    report = pytester.path / "report.json"
-    result = pytester.runpytest(
-        "-p", "no:cacheprovider", "--upgrade-enforce=HTTP/1.1", f"--upgrade-report={report}"
-    )
+    result, refused = run_enforcing(pytester, "HTTP/1.1")
     result.assert_outcomes(passed=1)
     result.stdout.fnmatch_lines(
         [
@@ -219,5 +216,4 @@ def upgrade_app():
             "  GET /old (HTTP/1.0 over http; needs HTTP/1.1)  test_old.py::test_old_client",
         ]
     )
-    refused = json.loads(report.read_text())["refused"]
     assert [(r["path"], r["test"]) for r in refused] == [("/old", "test_old.py::test_old_client")]
