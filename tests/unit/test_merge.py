@@ -208,14 +208,27 @@ def counted(document_: dict[str, Any], collected: int, selected: int) -> dict[st
     }
 
 
+def refused_unless_incomplete_allowed(
+    inputs: list[tuple[str, dict[str, Any]]], error: str
+) -> dict[str, Any]:
+    """Merging inputs raises error; allowing it, the merge is marked interrupted.
+
+    Returns the merged requirement counts.
+    """
+    with pytest.raises(MergeError, match=error):
+        merge_documents(inputs)
+    merged = merge_documents(inputs, allow_incomplete=True)
+    assert merged["interrupted"] is True
+    return merged["requirements"]
+
+
 def test_an_interrupted_shard_is_refused_by_name() -> None:
     whole = counted(document(result("t::a"), result("t::b")), 2, 2)
     short = counted(document(result("t::c")), 3, 3)
-    with pytest.raises(MergeError, match=r"^b.json: an interrupted run \(1 of 3 selected"):
-        merge_documents([("a.json", whole), ("b.json", short)])
-    merged = merge_documents([("a.json", whole), ("b.json", short)], allow_incomplete=True)
-    assert merged["interrupted"] is True
-    assert merged["requirements"] == {"collected": 5, "selected": 5, "reported": 3}
+    requirements = refused_unless_incomplete_allowed(
+        [("a.json", whole), ("b.json", short)], r"^b.json: an interrupted run \(1 of 3 selected"
+    )
+    assert requirements == {"collected": 5, "selected": 5, "reported": 3}
 
 
 def test_a_missing_shard_is_refused() -> None:
@@ -226,11 +239,10 @@ def test_a_missing_shard_is_refused() -> None:
     merged = merge_documents([("1", one), ("2", two), ("3", three)])
     assert merged["interrupted"] is False
     assert merged["requirements"] == {"collected": 6, "selected": 6, "reported": 6}
-    with pytest.raises(MergeError, match=r"the 2 input\(s\) selected 4 of the 6 requirements"):
-        merge_documents([("1", one), ("3", three)])
-    marked = merge_documents([("1", one), ("3", three)], allow_incomplete=True)
-    assert marked["interrupted"] is True
-    assert marked["requirements"] == {"collected": 6, "selected": 6, "reported": 4}
+    requirements = refused_unless_incomplete_allowed(
+        [("1", one), ("3", three)], r"the 2 input\(s\) selected 4 of the 6 requirements"
+    )
+    assert requirements == {"collected": 6, "selected": 6, "reported": 4}
 
 
 def test_version_1_reports_still_merge() -> None:
