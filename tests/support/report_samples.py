@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
+
+AS_OF = "2027-01-15"
 
 
 def entry(
@@ -27,7 +30,7 @@ def entry(
             "after": after,
         },
         "target": target,
-        "as_of": "2027-01-15",
+        "as_of": AS_OF,
         "days_left": days_left,
         "verdict": verdict,
         "checks": [
@@ -64,9 +67,17 @@ def entry(
     }
 
 
+def deadline(after: str) -> dict[str, Any]:
+    """An entry's ``after`` and its ``days_left``, counted from ``AS_OF``."""
+    return {
+        "after": after,
+        "days_left": (dt.date.fromisoformat(after) - dt.date.fromisoformat(AS_OF)).days,
+    }
+
+
 DOCUMENT: dict[str, Any] = {
     "version": 1,
-    "as_of": "2027-01-15",
+    "as_of": AS_OF,
     "results": [
         entry("test_a.py::test_orders", "passed", [("status-426", "passed")]),
         entry(
@@ -74,8 +85,7 @@ DOCUMENT: dict[str, Any] = {
             "failed",
             [("status-426", "failed"), ("upgrade-present", "skipped")],
             path="/reports",
-            after="2027-03-01",
-            days_left=45,
+            **deadline("2027-03-01"),  # 45 days left
         ),
         entry(
             "test_b.py::test_ws",
@@ -83,8 +93,7 @@ DOCUMENT: dict[str, Any] = {
             [("websocket-accept", "passed"), ("deprecation-header", "warned")],
             protocol="websocket",
             path="/ws",
-            after="2026-12-01",
-            days_left=-45,
+            **deadline("2026-12-01"),  # passed 45 days ago
             target="https://prod.example:443",
         ),
     ],
@@ -126,4 +135,4 @@ def fleet_document(deployments: int, *, failing_every: int = 500) -> dict[str, A
                     deployment=f"n{n}",
                 )
             )
-    return {"version": 2, "as_of": "2027-01-15", "results": results, "refused": []}
+    return {"version": 2, "as_of": AS_OF, "results": results, "refused": []}
