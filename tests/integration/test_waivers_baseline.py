@@ -21,9 +21,9 @@ AS_OF = "--upgrade-as-of=2026-12-01"
 WAIVERS = """\
 # the fleet's exceptions
 [[waiver]]
+checks = ["status-426"]
 deployment = "legacy-eu"
 requirement = "h2 /v2/orders"
-checks = ["status-426"]
 until = 2027-06-30
 reason = "OPS-1 old payment terminals"
 
