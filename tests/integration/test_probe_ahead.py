@@ -177,6 +177,23 @@ def _declared_suite(pytester: pytest.Pytester, count: int) -> None:
     pytester.makeini(f"{INNER_INI}upgrade_requirements =\n{lines}\n")
 
 
+def _run_counted(
+    pytester: pytest.Pytester, *options: str, hold: float, declared: int = 0, tests: str = ""
+) -> tuple[pytest.RunResult, Counter]:
+    """The inner run against one counting, complying HTTP/1.1 server (each probe held
+    ``hold`` seconds): of ``declared`` requirements in the ini file, or of the test
+    module ``tests`` (its ``{url}`` the server's)."""
+    counter = Counter()
+    with hostile_server(http11_behaviour(counter, hold=hold)) as port:
+        url = f"http://127.0.0.1:{port}"
+        if tests:
+            pytester.makepyfile(test_order=tests.format(url=url))
+        else:
+            _declared_suite(pytester, declared)
+        result = pytester.runpytest("-p", "no:cacheprovider", f"--upgrade-target={url}", *options)
+    return result, counter
+
+
 # 1: one requirement at a time, and its two probes one after the other. Under
 # xdist each worker probes with its share of the limit (2 of 4, 2 of 5 with -n 2):
 # together they never go past it.
@@ -186,17 +203,14 @@ def _declared_suite(pytester: pytest.Pytester, count: int) -> None:
 def test_the_host_limit_bounds_connections_at_once(
     pytester: pytest.Pytester, limit: int, workers: list[str]
 ) -> None:
-    counter = Counter()
-    with hostile_server(http11_behaviour(counter, hold=0.05)) as port:
-        _declared_suite(pytester, 24)
-        result = pytester.runpytest(
-            "-p",
-            "no:cacheprovider",
-            f"--upgrade-target=http://127.0.0.1:{port}",
-            "--upgrade-concurrency=16",
-            f"--upgrade-host-limit={limit}",
-            *workers,
-        )
+    result, counter = _run_counted(
+        pytester,
+        "--upgrade-concurrency=16",
+        f"--upgrade-host-limit={limit}",
+        *workers,
+        hold=0.05,
+        declared=24,
+    )
     result.assert_outcomes(passed=24)
     assert counter.total == 48  # two probes a requirement, each a fresh connection
     if workers:
@@ -206,26 +220,13 @@ def test_the_host_limit_bounds_connections_at_once(
 
 
 def test_the_default_host_limit_holds_without_options(pytester: pytest.Pytester) -> None:
-    counter = Counter()
-    with hostile_server(http11_behaviour(counter, hold=0.05)) as port:
-        _declared_suite(pytester, 40)
-        result = pytester.runpytest(
-            "-p", "no:cacheprovider", f"--upgrade-target=http://127.0.0.1:{port}"
-        )
+    result, counter = _run_counted(pytester, hold=0.05, declared=40)
     result.assert_outcomes(passed=40)
     assert 2 < counter.most <= 8
 
 
 def test_serial_with_concurrency_one(pytester: pytest.Pytester) -> None:
-    counter = Counter()
-    with hostile_server(http11_behaviour(counter, hold=0.02)) as port:
-        _declared_suite(pytester, 6)
-        result = pytester.runpytest(
-            "-p",
-            "no:cacheprovider",
-            f"--upgrade-target=http://127.0.0.1:{port}",
-            "--upgrade-concurrency=1",
-        )
+    result, counter = _run_counted(pytester, "--upgrade-concurrency=1", hold=0.02, declared=6)
     result.assert_outcomes(passed=6)
     assert counter.most <= 2  # one requirement's two probes
 
@@ -331,15 +332,9 @@ def test_second(upgrade):
 def test_marked_tests_keep_their_order_unless_opted_in(
     pytester: pytest.Pytester, mode: str, ahead: bool
 ) -> None:
-    counter = Counter()
-    with hostile_server(http11_behaviour(counter, hold=0.2)) as port:
-        pytester.makepyfile(test_order=ORDER_TESTS.format(url=f"http://127.0.0.1:{port}"))
-        result = pytester.runpytest(
-            "-p",
-            "no:cacheprovider",
-            f"--upgrade-target=http://127.0.0.1:{port}",
-            f"--upgrade-probe-ahead={mode}",
-        )
+    result, counter = _run_counted(
+        pytester, f"--upgrade-probe-ahead={mode}", hold=0.2, tests=ORDER_TESTS
+    )
     result.assert_outcomes(passed=2)
     paths = [line.split()[1] for line in counter.paths]
     body = paths.index("/body-of-first")
@@ -355,18 +350,15 @@ def test_marked_tests_keep_their_order_unless_opted_in(
 def test_each_xdist_worker_probes_ahead_its_own_items(
     pytester: pytest.Pytester, concurrency: int
 ) -> None:
-    counter = Counter()
-    with hostile_server(http11_behaviour(counter, hold=0.1)) as port:
-        _declared_suite(pytester, 40)
-        result = pytester.runpytest(
-            "-p",
-            "no:cacheprovider",
-            f"--upgrade-target=http://127.0.0.1:{port}",
-            "--upgrade-host-limit=32",
-            f"--upgrade-concurrency={concurrency}",
-            "-n",
-            "2",
-        )
+    result, counter = _run_counted(
+        pytester,
+        "--upgrade-host-limit=32",
+        f"--upgrade-concurrency={concurrency}",
+        "-n",
+        "2",
+        hold=0.1,
+        declared=40,
+    )
     result.assert_outcomes(passed=40)
     assert counter.total == 80
     # Two workers one requirement at a time hold at most 4 connections.
