@@ -103,22 +103,23 @@ def test_should_violation_warns_and_strict_fails(
     strict.stdout.fnmatch_lines([f"*⚠ {check_id} [[]should*"])
 
 
-def test_app_that_raises_shows_its_traceback(pytester: pytest.Pytester) -> None:
-    result = run_suite(pytester, raise_on="upgraded")
-    result.assert_outcomes(failed=1)
-    result.stdout.fnmatch_lines(
-        [
-            "*✘ upgraded-succeeds*",
-            "*the app raised (or its framework logged) while serving the probes:*",
-            "*RuntimeError: the app broke on purpose*",
-        ]
-    )
+RAISED = "*RuntimeError: the app broke on purpose*"
+SERVING = "*the app raised (or its framework logged) while serving the probes:*"
 
 
-def test_app_raising_on_legacy_request(pytester: pytest.Pytester) -> None:
-    result = run_suite(pytester, raise_on="legacy")
+@pytest.mark.parametrize(
+    ("raise_on", "lines"),
+    [
+        pytest.param("upgraded", ["*✘ upgraded-succeeds*", SERVING, RAISED], id="upgraded"),
+        pytest.param("legacy", ["*✘ status-426*500*", RAISED], id="legacy"),
+    ],
+)
+def test_app_that_raises_shows_its_traceback(
+    pytester: pytest.Pytester, raise_on: str, lines: list[str]
+) -> None:
+    result = run_suite(pytester, raise_on=raise_on)
     result.assert_outcomes(failed=1)
-    result.stdout.fnmatch_lines(["*✘ status-426*500*", "*RuntimeError: the app broke on purpose*"])
+    result.stdout.fnmatch_lines(lines)
 
 
 def test_upgrade_fixture_gives_exchanges_and_an_http2_client(pytester: pytest.Pytester) -> None:
@@ -234,32 +235,28 @@ def test_unmarked_tests_are_untouched(pytester: pytest.Pytester) -> None:
     assert "upgrade compliance" not in result.stdout.str()
 
 
+def run_live(pytester: pytest.Pytester, server, *args: str) -> pytest.RunResult:
+    """The marked test against a live server (no conftest: no bundled app)."""
+    pytester.makepyfile(test_suite=MARKED_TEST)
+    return pytester.runpytest(
+        "-p", "no:cacheprovider", f"--upgrade-target={server.https_url}", *args
+    )
+
+
 def test_live_target(pytester: pytest.Pytester, live_server) -> None:
     server = live_server(app_source(legacy_status=200))
-    pytester.makepyfile(test_suite=MARKED_TEST)
-    result = pytester.runpytest(
-        "-p",
-        "no:cacheprovider",
-        f"--upgrade-target={server.https_url}",
-        f"--upgrade-ca={server.cafile}",
-    )
+    result = run_live(pytester, server, f"--upgrade-ca={server.cafile}")
     result.assert_outcomes(failed=1)
     result.stdout.fnmatch_lines([f"*against {server.https_url}*", "*✘ status-426*"])
 
     correct = live_server(app_source())
-    result = pytester.runpytest(
-        "-p",
-        "no:cacheprovider",
-        f"--upgrade-target={correct.https_url}",
-        f"--upgrade-ca={correct.cafile}",
-    )
+    result = run_live(pytester, correct, f"--upgrade-ca={correct.cafile}")
     result.assert_outcomes(passed=1)
 
 
 def test_live_target_without_its_ca_is_an_error(pytester: pytest.Pytester, live_server) -> None:
     server = live_server(app_source())
-    pytester.makepyfile(test_suite=MARKED_TEST)
-    result = pytester.runpytest("-p", "no:cacheprovider", f"--upgrade-target={server.https_url}")
+    result = run_live(pytester, server)
     result.assert_outcomes(errors=1)
     result.stdout.fnmatch_lines(["*certificate verify failed*--upgrade-ca=PEM*"])
 
