@@ -124,9 +124,12 @@ def test_endpoint(upgrade):
 """
 
 
-def run(pytester: pytest.Pytester, source: str, *args: str, timeout: float = 5) -> pytest.RunResult:
+def run(
+    pytester: pytest.Pytester, source: str, *args: str, timeout: float = 5, test: str = ""
+) -> pytest.RunResult:
+    """The conftest ``source`` and the test module ``test`` (the marked test unless given)."""
     pytester.makeconftest(source)
-    pytester.makepyfile(test_suite=marked_test())
+    pytester.makepyfile(test_suite=test or marked_test())
     return pytester.runpytest(
         "-p", "no:cacheprovider", "-rA", f"--upgrade-timeout={timeout:g}", *args
     )
@@ -220,13 +223,7 @@ def test_a_correct_app_passes(pytester: pytest.Pytester) -> None:
         assert f'"id": "{check_id}"' in text
 
 
-@needs_aioquic
-def test_the_upgraded_exchange_is_http3_and_there_is_no_http_client(
-    pytester: pytest.Pytester,
-) -> None:
-    pytester.makeconftest(conftest())
-    pytester.makepyfile(
-        test_suite="""
+UPGRADED_OVER_HTTP3 = """
 import pytest
 
 @pytest.mark.requires_upgrade("HTTP/3", path="/x")
@@ -237,8 +234,13 @@ def test_body(upgrade):
     with pytest.raises(ValueError, match="httpx does not speak HTTP/3"):
         upgrade.client
 """
-    )
-    result = pytester.runpytest("-p", "no:cacheprovider", "--upgrade-timeout=5")
+
+
+@needs_aioquic
+def test_the_upgraded_exchange_is_http3_and_there_is_no_http_client(
+    pytester: pytest.Pytester,
+) -> None:
+    result = run(pytester, conftest(), test=UPGRADED_OVER_HTTP3)
     result.assert_outcomes(passed=1)
 
 
@@ -319,13 +321,37 @@ def test_connection_specific_fields_over_http3_are_the_apps_fault(
 
 
 @needs_aioquic
-def test_nothing_listening_on_the_advertised_udp_port(pytester: pytest.Pytester) -> None:
-    result = run(pytester, conftest('h3=":{free}"; ma=60', server_options={"h3": False}))
+@pytest.mark.parametrize(
+    ("source", "lines"),
+    [
+        pytest.param(
+            conftest('h3=":{free}"; ma=60', server_options={"h3": False}),
+            [
+                "*nothing listens on 127.0.0.1:*(UDP)*",
+                "*diagnosis: Nothing listens on the advertised*",
+            ],
+            id="nothing-listens-on-the-udp-port",
+        ),
+        pytest.param(
+            conftest('h3=":{free}"; ma=60'),
+            ["*h3-direct: GET https://127.0.0.1:*→ HTTP/3 200*", "*advertises the wrong port*"],
+            id="wrong-port-advertised",
+        ),
+        pytest.param(
+            # A finding about the h3 endpoint, not an error.
+            conftest('h3=":{foreign}"; ma=60', foreign=True),
+            ["*presented over QUIC did not verify*", "*must be authoritative*RFC 7838 §2.1*"],
+            id="certificate-not-trusted-over-quic",
+        ),
+    ],
+)
+def test_an_advertised_endpoint_that_fails_the_upgrade_is_named(
+    pytester: pytest.Pytester, source: str, lines: list[str]
+) -> None:
+    result = run(pytester, source)
     result.assert_outcomes(failed=1)
     assert summary(result) == ("FAILED", {"upgraded-succeeds"})
-    result.stdout.fnmatch_lines(
-        ["*nothing listens on 127.0.0.1:*(UDP)*", "*diagnosis: Nothing listens on the advertised*"]
-    )
+    result.stdout.fnmatch_lines(lines)
 
 
 @needs_aioquic
@@ -345,26 +371,6 @@ def test_a_silent_udp_port_is_reported_within_the_timeout(pytester: pytest.Pytes
     )
     # The probe timeout bounds the wait (generously: a loaded 2-core machine).
     assert elapsed < 30
-
-
-@needs_aioquic
-def test_a_wrong_advertised_port_is_named(pytester: pytest.Pytester) -> None:
-    result = run(pytester, conftest('h3=":{free}"; ma=60'))
-    result.assert_outcomes(failed=1)
-    assert summary(result) == ("FAILED", {"upgraded-succeeds"})
-    result.stdout.fnmatch_lines(
-        ["*h3-direct: GET https://127.0.0.1:*→ HTTP/3 200*", "*advertises the wrong port*"]
-    )
-
-
-@needs_aioquic
-def test_a_certificate_not_trusted_over_quic_is_a_failure(pytester: pytest.Pytester) -> None:
-    result = run(pytester, conftest('h3=":{foreign}"; ma=60', foreign=True))
-    result.assert_outcomes(failed=1)  # a finding about the h3 endpoint, not an error
-    assert summary(result) == ("FAILED", {"upgraded-succeeds"})
-    result.stdout.fnmatch_lines(
-        ["*presented over QUIC did not verify*", "*must be authoritative*RFC 7838 §2.1*"]
-    )
 
 
 # -- usage -----------------------------------------------------------------------------
