@@ -8,6 +8,7 @@ at once. A record that waited for the body would miss the exchange every time.
 
 from __future__ import annotations
 
+import contextlib
 import http.client
 import time
 from collections.abc import Callable, Iterator
@@ -49,6 +50,23 @@ def held_policy(monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[..., Polic
         server.stop()
 
 
+@pytest.fixture
+def policy(held_policy: Callable[..., PolicyServer]) -> PolicyServer:
+    """A policy server enforcing HTTP/1.1, every answer's body held."""
+    return held_policy("HTTP/1.1", lambda scope: True)
+
+
+@contextlib.contextmanager
+def _released_after(policy: PolicyServer, seconds: float) -> Iterator[None]:
+    """Within the block, ``policy``'s held bodies are released ``seconds`` after it
+    starts (the timer is cancelled when it ends)."""
+    timer = policy.held.release_after(seconds)  # type: ignore[attr-defined]
+    try:
+        yield
+    finally:
+        timer.cancel()
+
+
 def _http10_status(url: str, path: str) -> int:
     """The issue's client: Python's http.client speaking HTTP/1.0, status only."""
     connection = http.client.HTTPConnection("127.0.0.1", port_of(url), timeout=10)
@@ -72,18 +90,14 @@ def _http11_tls_client(server: PolicyServer) -> httpx.Client:
 
 
 def test_http_client_speaking_http10_is_on_the_record_once_it_has_its_status(
-    held_policy: Callable[..., PolicyServer],
+    policy: PolicyServer,
 ) -> None:
     # The issue's reproduction, made deterministic: the 426's body leaves 0.5 s
     # after its status line, and the client asks the record at once.
-    policy = held_policy("HTTP/1.1", lambda scope: True)
-    timer = policy.held.release_after(0.5)  # type: ignore[attr-defined]
-    try:
+    with _released_after(policy, 0.5):
         assert _http10_status(policy.http_url, "/old") == 426
         with pytest.raises(AssertionError, match=r"1 request\(s\) were made over HTTP/1.0"):
             policy.assert_no_request_over("HTTP/1.0")
-    finally:
-        timer.cancel()
     (refused,) = policy.refused()
     assert (refused.method, refused.path, refused.protocol) == ("GET", "/old", "HTTP/1.0")
     assert refused.detail is not None
@@ -91,17 +105,15 @@ def test_http_client_speaking_http10_is_on_the_record_once_it_has_its_status(
 
 
 def test_raw_socket_reading_only_the_status_line_finds_the_exchange_recorded(
-    held_policy: Callable[..., PolicyServer],
+    policy: PolicyServer,
 ) -> None:
-    policy = held_policy("HTTP/1.1", lambda scope: True)
-    timer = policy.held.release_after(0.5)  # type: ignore[attr-defined]
-    sock, line = status_line_only(policy.http_url, b"GET /old HTTP/1.0\r\nHost: x\r\n\r\n")
-    try:
-        assert line.startswith(b"HTTP/1.1 426 ")
-        exchanges = policy.exchanges
-    finally:
-        sock.close()
-        timer.cancel()
+    with _released_after(policy, 0.5):
+        sock, line = status_line_only(policy.http_url, b"GET /old HTTP/1.0\r\nHost: x\r\n\r\n")
+        try:
+            assert line.startswith(b"HTTP/1.1 426 ")
+            exchanges = policy.exchanges
+        finally:
+            sock.close()
     assert [(e.path, e.protocol, e.status) for e in exchanges] == [("/old", "HTTP/1.0", 426)]
     # The reader waited for the 426's body: its problem detail is complete.
     assert exchanges[0].detail is not None
@@ -109,15 +121,11 @@ def test_raw_socket_reading_only_the_status_line_finds_the_exchange_recorded(
 
 
 def test_problem_detail_is_there_for_a_client_that_read_only_the_status(
-    held_policy: Callable[..., PolicyServer],
+    policy: PolicyServer,
 ) -> None:
-    policy = held_policy("HTTP/1.1", lambda scope: True)
-    timer = policy.held.release_after(0.3)  # type: ignore[attr-defined]
-    try:
+    with _released_after(policy, 0.3):
         assert _http10_status(policy.http_url, "/orders") == 426
         detail = policy.problem_detail("/orders")
-    finally:
-        timer.cancel()
     assert detail.startswith("GET /orders was requested over HTTP/1.0")
 
 
@@ -184,28 +192,26 @@ def test_a_second_refusal_read_by_status_is_not_a_false_pass_of_only_upgraded(
     policy = held_policy("h2", lambda scope: scope["path"] == "/again")
     with _http11_tls_client(policy) as client:
         assert client.get(policy.https_url + "/orders").status_code == 426
-        timer = policy.held.release_after(0.5)  # type: ignore[attr-defined]
-        try:
-            with client.stream("GET", policy.https_url + "/again") as response:
-                assert response.status_code == 426  # status and headers only
-                with pytest.raises(AssertionError, match="legacy protocol again after #1"):
-                    policy.assert_only_upgraded_after_426()
-        finally:
-            timer.cancel()
+        with (
+            _released_after(policy, 0.5),
+            client.stream("GET", policy.https_url + "/again") as response,
+        ):
+            assert response.status_code == 426  # status and headers only
+            with pytest.raises(AssertionError, match="legacy protocol again after #1"):
+                policy.assert_only_upgraded_after_426()
 
 
 def test_cleartext_http11_status_line_only(held_policy: Callable[..., PolicyServer]) -> None:
     policy = held_policy("h2", lambda scope: True)
-    timer = policy.held.release_after(0.5)  # type: ignore[attr-defined]
     request = b"GET /plain HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
-    sock, line = status_line_only(policy.http_url, request)
-    try:
-        assert line.startswith(b"HTTP/1.1 426 ")
-        with pytest.raises(AssertionError, match=r"1 request\(s\) were made over http"):
-            policy.assert_no_request_over("http")
-    finally:
-        sock.close()
-        timer.cancel()
+    with _released_after(policy, 0.5):
+        sock, line = status_line_only(policy.http_url, request)
+        try:
+            assert line.startswith(b"HTTP/1.1 426 ")
+            with pytest.raises(AssertionError, match=r"1 request\(s\) were made over http"):
+                policy.assert_no_request_over("http")
+        finally:
+            sock.close()
 
 
 def test_a_200_is_on_the_record_before_its_body_is_sent(
@@ -261,17 +267,14 @@ def test_a_426_over_http2_read_by_headers_is_on_the_record(
     # HTTP/2 with prior knowledge over cleartext under a TLS requirement: a 426
     # over HTTP/2 (RFC 2817 §4 asks for TLS on the cleartext connection).
     policy = held_policy("TLS/1.2", lambda scope: True)
-    timer = policy.held.release_after(0.5)  # type: ignore[attr-defined]
-    try:
-        with (
-            httpx.Client(trust_env=False, http1=False, http2=True) as client,
-            client.stream("GET", policy.http_url + "/v2") as response,
-        ):
-            assert (response.http_version, response.status_code) == ("HTTP/2", 426)
-            with pytest.raises(AssertionError, match=r"1 request\(s\) were made over HTTP/2"):
-                policy.assert_no_request_over("HTTP/2")
-    finally:
-        timer.cancel()
+    with (
+        _released_after(policy, 0.5),
+        httpx.Client(trust_env=False, http1=False, http2=True) as client,
+        client.stream("GET", policy.http_url + "/v2") as response,
+    ):
+        assert (response.http_version, response.status_code) == ("HTTP/2", 426)
+        with pytest.raises(AssertionError, match=r"1 request\(s\) were made over HTTP/2"):
+            policy.assert_no_request_over("HTTP/2")
     (refused,) = policy.refused()
     assert refused.detail is not None
     assert "requires TLS 1.2" in refused.detail
