@@ -13,9 +13,6 @@ Apache is skipped with its reason where it is not installed (.ci/run installs it
 
 from __future__ import annotations
 
-import pathlib
-import shutil
-import tempfile
 from collections.abc import Iterator
 from typing import Any
 
@@ -24,33 +21,18 @@ import trustme
 
 from support.matrix_servers import (
     Certificates,
-    binary,
     free_ports,
     report_entry,
     requirement_test,
     run_plugin,
-    start,
+    serve_apache,
 )
 
 SUITE = requirement_test("h2", "/v2/orders")
 MODULES = ("mpm_event", "authz_core", "mime", "ssl", "http2", "rewrite", "headers")
 
-CONF = """
-ServerRoot {w}
-ServerName 127.0.0.1
-Listen 127.0.0.1:{tls12}
-Listen 127.0.0.1:{tls13}
-PidFile {w}/httpd.pid
-ErrorLog {w}/error.log
-LogLevel warn
-{modules}
-TypesConfig /dev/null
-DocumentRoot {docs}
-<Directory {docs}>
-  Require all granted
-</Directory>
-ErrorDocument 426 '{{"title": "Upgrade Required", "status": 426, "detail": "Use HTTP/2."}}'
-{hosts}
+ERROR_DOCUMENT = """
+ErrorDocument 426 '{"title": "Upgrade Required", "status": 426, "detail": "Use HTTP/2."}'
 """
 HOST = """
 <VirtualHost 127.0.0.1:{port}>
@@ -70,10 +52,6 @@ HOST = """
 
 @pytest.fixture(scope="module")
 def apache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
-    executable = binary("apache2", "httpd")
-    modules_dir = pathlib.Path("/usr/lib/apache2/modules")
-    if not (modules_dir / "mod_ssl.so").exists():
-        pytest.skip(f"Apache httpd's mod_ssl is not in {modules_dir}")
     server = Certificates(tmp_path_factory.mktemp("apache-mtls-server"))
     keys = tmp_path_factory.mktemp("apache-mtls-client")
     keys.chmod(0o700)
@@ -87,36 +65,20 @@ def apache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]
         files["stranger"]
     )
     workdir = tmp_path_factory.mktemp("apache-mtls")
-    # Run as root, httpd serves from children without privileges: a readable docroot.
-    docs = pathlib.Path(tempfile.mkdtemp(prefix="mtls-apache-docs-"))
-    try:
-        docs.chmod(0o755)
-        (docs / "v2").mkdir(mode=0o755)
-        (docs / "v2" / "orders").write_text('{"ok": true}\n')
-        (docs / "v2" / "orders").chmod(0o644)
-        tls12, tls13 = free_ports(2)
-        common = {"cert": server.cert, "key": server.key, "client_ca": files["client_ca"]}
-        hosts = HOST.format(port=tls12, protocol="TLSv1.2", **common) + HOST.format(
-            port=tls13, protocol="TLSv1.3", **common
-        )
-        modules = "\n".join(f"LoadModule {m}_module {modules_dir}/mod_{m}.so" for m in MODULES)
-        conf = CONF.format(
-            w=workdir, tls12=tls12, tls13=tls13, modules=modules, docs=docs, hosts=hosts
-        )
-        (workdir / "httpd.conf").write_text(conf)
-        argv = [executable, "-f", str(workdir / "httpd.conf"), "-DFOREGROUND"]
-        running = start("Apache httpd", argv, workdir, [tls12, tls13])
-        try:
-            yield {
-                "ca": server.ca,
-                "TLSv1.2": f"https://127.0.0.1:{tls12}",
-                "TLSv1.3": f"https://127.0.0.1:{tls13}",
-                **files,
-            }
-        finally:
-            running.stop()
-    finally:
-        shutil.rmtree(docs, ignore_errors=True)
+    tls12, tls13 = free_ports(2)
+    common = {"cert": server.cert, "key": server.key, "client_ca": files["client_ca"]}
+    hosts = ERROR_DOCUMENT + "".join(
+        HOST.format(port=port, protocol=protocol, **common)
+        for port, protocol in ((tls12, "TLSv1.2"), (tls13, "TLSv1.3"))
+    )
+    ports = [tls12, tls13]
+    for _ in serve_apache(workdir, hosts, ports, MODULES, ["v2/orders"], needs="ssl"):
+        yield {
+            "ca": server.ca,
+            "TLSv1.2": f"https://127.0.0.1:{tls12}",
+            "TLSv1.3": f"https://127.0.0.1:{tls13}",
+            **files,
+        }
 
 
 def _run(

@@ -17,26 +17,12 @@ httpd 2.4.71 and Caddy 2.6.2:
 
 from __future__ import annotations
 
-import pathlib
-import shutil
-import tempfile
 from collections.abc import Iterator
 
 import pytest
 
-from support.matrix_servers import (
-    Certificates,
-    Running,
-    binary,
-    caddy_site,
-    free_ports,
-    outcomes,
-    requirement_test,
-    run_plugin,
-    start,
-    start_caddy,
-    start_nginx,
-)
+from support import matrix_servers
+from support.matrix_servers import Certificates, Running, outcomes, requirement_test, run_plugin
 
 AS_OF = "--upgrade-as-of=2026-12-01"
 DEADLINE = "2027-06-01"
@@ -51,6 +37,17 @@ def _serve(running: Running) -> Iterator[Running]:
         yield running
     finally:
         running.stop()
+
+
+def _configured(template: str, tls: int, certificates: Certificates) -> str:
+    """``template`` with the TLS port, the certificate and the two fields' values."""
+    return template.format(
+        tls=tls,
+        cert=certificates.cert,
+        key=certificates.key,
+        deprecation=DEPRECATION,
+        sunset=SUNSET,
+    )
 
 
 def gate(pytester: pytest.Pytester, url: str, cafile: str, source: str) -> dict[str, dict]:
@@ -87,15 +84,9 @@ NGINX_SERVERS = """
 
 @pytest.fixture(scope="module")
 def nginx(tmp_path_factory: pytest.TempPathFactory, certificates: Certificates) -> Iterator[str]:
-    (tls,) = free_ports(1)
-    servers = NGINX_SERVERS.format(
-        tls=tls,
-        cert=certificates.cert,
-        key=certificates.key,
-        deprecation=DEPRECATION,
-        sunset=SUNSET,
-    )
-    running = start_nginx(tmp_path_factory.mktemp("gate-nginx"), servers, [tls])
+    (tls,) = matrix_servers.free_ports(1)
+    servers = _configured(NGINX_SERVERS, tls, certificates)
+    running = matrix_servers.start_nginx(tmp_path_factory.mktemp("gate-nginx"), servers, [tls])
     for _ in _serve(running):
         yield f"https://127.0.0.1:{tls}"
 
@@ -126,19 +117,7 @@ def test_nginx_fields_for_http1_only_pass(
 
 # -- Apache httpd ------------------------------------------------------------------------
 
-APACHE_CONF = """
-ServerRoot {w}
-ServerName 127.0.0.1
-Listen 127.0.0.1:{tls}
-PidFile {w}/httpd.pid
-ErrorLog {w}/error.log
-LogLevel warn
-{modules}
-TypesConfig /dev/null
-DocumentRoot {docs}
-<Directory {docs}>
-  Require all granted
-</Directory>
+APACHE_HOST = """
 <VirtualHost 127.0.0.1:{tls}>
   SSLEngine on
   SSLCertificateFile {cert}
@@ -162,40 +141,15 @@ APACHE_MODULES = ("mpm_event", "authz_core", "mime", "ssl", "http2", "headers")
 
 @pytest.fixture(scope="module")
 def apache(tmp_path_factory: pytest.TempPathFactory, certificates: Certificates) -> Iterator[str]:
-    executable = binary("apache2", "httpd")
-    modules_dir = pathlib.Path("/usr/lib/apache2/modules")
-    if not (modules_dir / "mod_http2.so").exists():
-        pytest.skip(f"Apache httpd's mod_http2 is not in {modules_dir}")
+    (tls,) = matrix_servers.free_ports(1)
+    host = _configured(APACHE_HOST, tls, certificates)
     workdir = tmp_path_factory.mktemp("gate-apache")
-    # httpd's children, without privileges, must read the documents.
-    docs = pathlib.Path(tempfile.mkdtemp(prefix="gate-apache-docs-"))
-    try:
-        docs.chmod(0o755)
-        (docs / "v1").mkdir()
-        (docs / "v1").chmod(0o755)
-        for name in ("orders", "fixed"):
-            (docs / "v1" / name).write_text('{"ok": true}\n')
-            (docs / "v1" / name).chmod(0o644)
-        (tls,) = free_ports(1)
-        modules = "\n".join(
-            f"LoadModule {name}_module {modules_dir}/mod_{name}.so" for name in APACHE_MODULES
-        )
-        conf = APACHE_CONF.format(
-            w=workdir,
-            tls=tls,
-            modules=modules,
-            docs=docs,
-            cert=certificates.cert,
-            key=certificates.key,
-            deprecation=DEPRECATION,
-            sunset=SUNSET,
-        )
-        (workdir / "httpd.conf").write_text(conf)
-        argv = [executable, "-f", str(workdir / "httpd.conf"), "-DFOREGROUND"]
-        for _ in _serve(start("Apache httpd", argv, workdir, [tls])):
-            yield f"https://127.0.0.1:{tls}"
-    finally:
-        shutil.rmtree(docs, ignore_errors=True)
+    documents = ("v1/orders", "v1/fixed")
+    apache = matrix_servers.serve_apache(
+        workdir, host, [tls], APACHE_MODULES, documents, needs="http2"
+    )
+    for _ in apache:
+        yield f"https://127.0.0.1:{tls}"
 
 
 def test_apache_header_set_and_always_set_send_sunset_twice(
@@ -242,10 +196,9 @@ CADDY_SITE = """\
 @pytest.fixture(scope="module")
 def caddy(tmp_path_factory: pytest.TempPathFactory, certificates: Certificates) -> Iterator[str]:
     workdir = tmp_path_factory.mktemp("gate-caddy")
-    (tls,) = free_ports(1)
-    directives = CADDY_SITE.format(deprecation=DEPRECATION, sunset=SUNSET)
-    conf = caddy_site(tls, certificates, directives)
-    for _ in _serve(start_caddy(workdir, conf, tls)):
+    (tls,) = matrix_servers.free_ports(1)
+    conf = matrix_servers.caddy_site(tls, certificates, _configured(CADDY_SITE, tls, certificates))
+    for _ in _serve(matrix_servers.start_caddy(workdir, conf, tls)):
         yield f"https://127.0.0.1:{tls}"
 
 

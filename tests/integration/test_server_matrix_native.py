@@ -20,8 +20,6 @@ from __future__ import annotations
 import os
 import pathlib
 import re
-import shutil
-import tempfile
 from collections.abc import Iterator
 
 import pytest
@@ -38,6 +36,7 @@ from support.matrix_servers import (
     outcomes,
     requirement_test,
     run_plugin,
+    serve_apache,
     start,
     start_caddy,
     start_nginx,
@@ -184,21 +183,7 @@ APACHE_MODULES = (
     "proxy_wstunnel",
 )
 
-APACHE_CONF = """
-ServerRoot {w}
-ServerName 127.0.0.1
-Listen 127.0.0.1:{tls}
-Listen 127.0.0.1:{fixed}
-Listen 127.0.0.1:{plain}
-PidFile {w}/httpd.pid
-ErrorLog {w}/error.log
-LogLevel warn
-{modules}
-TypesConfig /dev/null
-DocumentRoot {docs}
-<Directory {docs}>
-  Require all granted
-</Directory>
+APACHE_HOSTS = """
 ErrorDocument 426 '{problem}'
 <VirtualHost 127.0.0.1:{tls}>
   SSLEngine on
@@ -247,50 +232,21 @@ ErrorDocument 426 '{problem}'
 def apache(
     tmp_path_factory: pytest.TempPathFactory, certificates: Certificates, websocket_backend: int
 ) -> Iterator[tuple[Running, list[int]]]:
-    executable = binary("apache2", "httpd")
-    modules_dir = pathlib.Path("/usr/lib/apache2/modules")
-    if not (modules_dir / "mod_http2.so").exists():
-        pytest.skip(f"Apache httpd's mod_http2 is not in {modules_dir}")
+    tls, fixed, plain = free_ports(3)
+    hosts = APACHE_HOSTS.format(
+        tls=tls,
+        fixed=fixed,
+        plain=plain,
+        problem=PROBLEM,
+        cert=certificates.cert,
+        key=certificates.key,
+        backend=websocket_backend,
+    )
     workdir = tmp_path_factory.mktemp("apache")
-    # Run as root, httpd serves from children without privileges: the public
-    # documents (two small JSON files) live in a directory they can read.
-    docs = pathlib.Path(tempfile.mkdtemp(prefix="matrix-apache-docs-"))
-    try:
-        docs.chmod(0o755)
-        for path in ("v1/orders", "v2/orders", "h2c/orders"):
-            (docs / path).parent.mkdir(exist_ok=True)
-            (docs / path).write_text('{"ok": true}\n')
-            (docs / path).parent.chmod(0o755)
-            (docs / path).chmod(0o644)
-        tls, fixed, plain = free_ports(3)
-        modules = "\n".join(
-            f"LoadModule {name}_module {modules_dir}/mod_{name}.so" for name in APACHE_MODULES
-        )
-        conf = APACHE_CONF.format(
-            w=workdir,
-            tls=tls,
-            fixed=fixed,
-            plain=plain,
-            modules=modules,
-            docs=docs,
-            problem=PROBLEM,
-            cert=certificates.cert,
-            key=certificates.key,
-            backend=websocket_backend,
-        )
-        (workdir / "httpd.conf").write_text(conf)
-        argv = [executable, "-f", str(workdir / "httpd.conf"), "-DFOREGROUND"]
-        running = start("Apache httpd", argv, workdir, [tls, fixed, plain])
-        yield from _serve_with_ports(running, [tls, fixed, plain])
-    finally:
-        shutil.rmtree(docs, ignore_errors=True)
-
-
-def _serve_with_ports(running: Running, ports: list[int]) -> Iterator[tuple[Running, list[int]]]:
-    try:
+    documents = ("v1/orders", "v2/orders", "h2c/orders")  # two small JSON files each
+    ports = [tls, fixed, plain]
+    for running in serve_apache(workdir, hosts, ports, APACHE_MODULES, documents, needs="http2"):
         yield running, ports
-    finally:
-        running.stop()
 
 
 CADDY_SITE = """\

@@ -25,8 +25,9 @@ import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -223,6 +224,72 @@ def start_nginx(workdir: pathlib.Path, servers: str, ports: Sequence[int]) -> Ru
     (workdir / "nginx.conf").write_text(NGINX_MAIN.format(w=workdir, servers=servers))
     argv = [executable, "-p", str(workdir), "-c", str(workdir / "nginx.conf")]
     return start("nginx", [*argv, "-e", str(workdir / "error.log")], workdir, ports)
+
+
+APACHE_MAIN = """
+ServerRoot {w}
+ServerName 127.0.0.1
+{listen}
+PidFile {w}/httpd.pid
+ErrorLog {w}/error.log
+LogLevel warn
+{modules}
+TypesConfig /dev/null
+DocumentRoot {docs}
+<Directory {docs}>
+  Require all granted
+</Directory>
+{hosts}
+"""
+APACHE_MODULES_DIR = pathlib.Path("/usr/lib/apache2/modules")
+
+
+def serve_apache(
+    workdir: pathlib.Path,
+    hosts: str,
+    ports: Sequence[int],
+    modules: Sequence[str],
+    documents: Sequence[str],
+    *,
+    needs: str,
+) -> Iterator[Running]:
+    """Apache httpd (the Debian package) in the foreground, listening on ``ports``, with
+    ``hosts`` after the main configuration and the ``modules`` loaded (skipped with its
+    name if mod_``needs`` is missing); each of ``documents`` (``dir/name``) holds
+    ``{"ok": true}``. Stopped, and its documents removed, when the generator ends."""
+    executable = binary("apache2", "httpd")
+    if not (APACHE_MODULES_DIR / f"mod_{needs}.so").exists():
+        pytest.skip(f"Apache httpd's mod_{needs} is not in {APACHE_MODULES_DIR}")
+    # Run as root, httpd serves from children without privileges: the documents
+    # live in a directory they can read (not below pytest's private temporary one).
+    docs = pathlib.Path(tempfile.mkdtemp(prefix="apache-docs-"))
+    try:
+        docs.chmod(0o755)
+        for document in documents:
+            path = docs / document
+            path.parent.mkdir(exist_ok=True)
+            path.parent.chmod(0o755)
+            path.write_text('{"ok": true}\n')
+            path.chmod(0o644)
+        conf = APACHE_MAIN.format(
+            w=workdir,
+            listen="\n".join(f"Listen 127.0.0.1:{port}" for port in ports),
+            modules="\n".join(
+                f"LoadModule {name}_module {APACHE_MODULES_DIR}/mod_{name}.so" for name in modules
+            ),
+            docs=docs,
+            hosts=hosts,
+        )
+        workdir.mkdir(parents=True, exist_ok=True)
+        (workdir / "httpd.conf").write_text(conf)
+        argv = [executable, "-f", str(workdir / "httpd.conf"), "-DFOREGROUND"]
+        running = start("Apache httpd", argv, workdir, ports)
+        try:
+            yield running
+        finally:
+            running.stop()
+    finally:
+        shutil.rmtree(docs, ignore_errors=True)
 
 
 def run_plugin(
