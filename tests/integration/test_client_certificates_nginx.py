@@ -28,6 +28,7 @@ from support.matrix_servers import (
     Certificates,
     Running,
     free_ports,
+    nginx_h2_location,
     outcomes,
     report_entry,
     requirement_test,
@@ -70,10 +71,6 @@ def _client_files(directory: pathlib.Path) -> ClientFiles:
 
 
 SUITE = requirement_test("h2", "/v2/orders")
-PROBLEM = (
-    '{"type": "about:blank", "title": "Upgrade Required", "status": 426,'
-    ' "detail": "This endpoint requires HTTP/2."}'
-)
 
 NGINX_MTLS = """
   server {{
@@ -83,17 +80,7 @@ NGINX_MTLS = """
     ssl_protocols {protocols};
     ssl_ciphers {ciphers};
     ssl_client_certificate {client_ca};
-    ssl_verify_client on;
-    default_type application/problem+json;
-    location = /v2/orders {{
-      if ($server_protocol != "HTTP/2.0") {{
-        add_header Upgrade "HTTP/2.0" always;
-        add_header Connection "Upgrade" always;
-        add_header Cache-Control "no-store" always;
-        return 426 '{problem}';
-      }}
-      return 200 '{{"ok": true}}';
-    }}
+    ssl_verify_client on;{orders}
   }}
 """
 
@@ -116,7 +103,7 @@ def mtls(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Mtls]:
         "cert": server.cert,
         "key": server.key,
         "client_ca": client.ca,
-        "problem": PROBLEM,
+        "orders": nginx_h2_location('{"ok": true}'),
     }
     servers = NGINX_MTLS.format(
         port=modern, protocols="TLSv1.2 TLSv1.3", ciphers="HIGH:!aNULL", **common

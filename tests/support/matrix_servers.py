@@ -39,9 +39,10 @@ START_TIMEOUT = 20.0
 
 @dataclass
 class Certificates:
-    """A CA and a 127.0.0.1 certificate, as files in a private directory."""
+    """A CA and a certificate for ``names`` (127.0.0.1), as files in a private directory."""
 
     directory: pathlib.Path
+    names: tuple[str, ...] = ("127.0.0.1",)  # what the certificate is issued for
     ca: str = field(init=False)
     cert: str = field(init=False)
     key: str = field(init=False)
@@ -50,7 +51,7 @@ class Certificates:
     def __post_init__(self) -> None:
         self.directory.chmod(0o700)
         authority = trustme.CA()
-        leaf = authority.issue_cert("127.0.0.1")
+        leaf = authority.issue_cert(*self.names)
         self.ca = str(self.directory / "ca.pem")
         self.cert = str(self.directory / "cert.pem")
         self.key = str(self.directory / "key.pem")
@@ -290,6 +291,29 @@ def serve_apache(
             running.stop()
     finally:
         shutil.rmtree(docs, ignore_errors=True)
+
+
+H2_PROBLEM = (
+    '{"type": "about:blank", "title": "Upgrade Required", "status": 426,'
+    ' "detail": "This endpoint requires HTTP/2."}'
+)
+
+
+def nginx_h2_location(answer: str) -> str:
+    """nginx's ``location = /v2/orders`` as an h2 requirement asks: over HTTP/1.x 426
+    with ``Upgrade: HTTP/2.0``, ``Cache-Control: no-store`` and ``H2_PROBLEM``; over
+    HTTP/2 200 with ``answer``."""
+    return f"""
+    location = /v2/orders {{
+      default_type application/problem+json;
+      if ($server_protocol != "HTTP/2.0") {{
+        add_header Upgrade "HTTP/2.0" always;
+        add_header Connection "Upgrade" always;
+        add_header Cache-Control "no-store" always;
+        return 426 '{H2_PROBLEM}';
+      }}
+      return 200 '{answer}';
+    }}"""
 
 
 def run_plugin(

@@ -14,7 +14,6 @@ to offer them): the retirement that half happened.
 from __future__ import annotations
 
 import contextlib
-import os
 import pathlib
 import selectors
 import socket
@@ -22,18 +21,20 @@ import threading
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
-import trustme
-
 from support.hostile import Behaviour
-from support.matrix_servers import NGINX_MAIN, Running, binary, free_ports, start
+from support.matrix_servers import (
+    NGINX_MAIN,
+    Certificates,
+    Running,
+    binary,
+    free_ports,
+    nginx_h2_location,
+    start,
+)
 
 __all__ = ["POOL_NAME", "Pool", "PoolCertificates", "misbehaving_nodes", "serve_pool"]
 
 POOL_NAME = "pool.test"
-PROBLEM = (
-    '{"type": "about:blank", "title": "Upgrade Required", "status": 426,'
-    ' "detail": "This endpoint requires HTTP/2."}'
-)
 GOOD_TLS = "ssl_protocols TLSv1.2 TLSv1.3;"
 BAD_TLS = "ssl_protocols TLSv1 TLSv1.1 TLSv1.2 TLSv1.3; ssl_ciphers DEFAULT:@SECLEVEL=0;"
 NODE = """
@@ -42,40 +43,16 @@ NODE = """
     server_name {name} localhost;
     ssl_certificate {cert};
     ssl_certificate_key {key};
-    {tls}
-    location = /v2/orders {{
-      default_type application/problem+json;
-      if ($server_protocol != "HTTP/2.0") {{
-        add_header Upgrade "HTTP/2.0" always;
-        add_header Connection "Upgrade" always;
-        add_header Cache-Control "no-store" always;
-        return 426 '{problem}';
-      }}
-      return 200 '{{"node": "{address}"}}';
-    }}
+    {tls}{orders}
   }}
 """
 
 
 @dataclass
-class PoolCertificates:
+class PoolCertificates(Certificates):
     """The CA and the pool's certificate, as files in a private directory."""
 
-    directory: pathlib.Path
-
-    def __post_init__(self) -> None:
-        self.directory.chmod(0o700)
-        authority = trustme.CA()
-        leaf = authority.issue_cert(POOL_NAME, "localhost", "127.0.0.1", "::1")
-        self.ca = str(self.directory / "ca.pem")
-        self.cert = str(self.directory / "cert.pem")
-        self.key = str(self.directory / "key.pem")
-        authority.cert_pem.write_to_path(self.ca)
-        leaf.cert_chain_pems[0].write_to_path(self.cert)
-        for pem in leaf.cert_chain_pems[1:]:
-            pem.write_to_path(self.cert, append=True)
-        leaf.private_key_pem.write_to_path(self.key)
-        os.chmod(self.key, 0o600)
+    names: tuple[str, ...] = (POOL_NAME, "localhost", "127.0.0.1", "::1")
 
 
 @dataclass
@@ -113,8 +90,7 @@ def serve_pool(
             cert=certificates.cert,
             key=certificates.key,
             tls=BAD_TLS if a in bad else GOOD_TLS,
-            problem=PROBLEM,
-            address=a,
+            orders=nginx_h2_location(f'{{"node": "{a}"}}'),
         )
         for a in listening
     )
