@@ -144,9 +144,10 @@ def test_silence_is_a_timeout() -> None:
 def test_a_port_that_speaks_only_http2_is_named() -> None:
     settings = bytes.fromhex("000000040000000000")  # an empty SETTINGS frame, stream 0
     exchange = http1(Peer(settings + b"\x00\x00\x08\x07\x00\x00\x00\x00\x00" + bytes(8)))
-    assert exchange.failure is not None
-    assert exchange.failure.kind is FailureKind.PROTOCOL
-    assert exchange.failure.message.startswith("this port speaks HTTP/2 only")
+    kind, message = failure_of(exchange)
+    assert kind is FailureKind.PROTOCOL
+    assert message.startswith("this port speaks HTTP/2 only")
+    assert "HTTP/2 frames (a SETTINGS or GOAWAY frame" in message  # what it saw
 
 
 def test_interim_answers_are_skipped_and_101_ends_the_exchange() -> None:

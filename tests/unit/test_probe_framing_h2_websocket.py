@@ -178,9 +178,9 @@ def test_a_websocket_101_with_a_wrong_accept_is_refused_by_the_client() -> None:
     exchange = websocket(Peer(switched(accept="d3Jvbmc=")))
     assert exchange.response is not None
     assert exchange.response.status == 101
-    assert exchange.failure is not None
-    assert exchange.failure.kind is FailureKind.PROTOCOL
-    assert exchange.failure.message.startswith("the client refused the handshake:")
+    kind, message = failure_of(exchange)
+    assert kind is FailureKind.PROTOCOL
+    assert message.startswith("the client refused the handshake:")
 
 
 def test_a_websocket_426_is_an_answer_not_a_failure() -> None:
