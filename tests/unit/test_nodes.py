@@ -54,23 +54,24 @@ def test_resolve_takes_curls_syntax_with_ipv6_in_brackets_or_not() -> None:
     assert parse_resolve("pool.example:443:::1")[1] == ("::1",)
 
 
-@pytest.mark.parametrize(
-    ("value", "message"),
-    [
-        ("pool.example", "expected HOST:PORT:ADDR"),
-        ("pool.example:443", "expected HOST:PORT:ADDR"),
-        ("pool.example:443:", "expected HOST:PORT:ADDR"),
-        (":443:127.0.0.1", "expected HOST:PORT:ADDR"),
-        ("pool.example:https:127.0.0.1", "PORT must be a number from 1 to 65535"),
-        ("pool.example:0:127.0.0.1", "PORT must be a number"),
-        ("pool.example:70000:127.0.0.1", "PORT must be a number"),
-        ("pool.example:443:node1.example", "'node1.example' is not an IP address"),
-        ("pool.example:443:[127.0.0.1]", "'[127.0.0.1]' is not an IP address"),
-        ("pool.example:443:127.0.0.1,", "'' is not an IP address"),
-        ("+pool.example:443:127.0.0.1", "curl's +, - and * forms are not supported"),
-        ("*:443:127.0.0.1", "curl's +, - and * forms are not supported"),
-    ],
-)
+# A bad --upgrade-resolve value: what its error says.
+BAD_RESOLVE = {
+    "pool.example": "expected HOST:PORT:ADDR",
+    "pool.example:443": "expected HOST:PORT:ADDR",
+    "pool.example:443:": "expected HOST:PORT:ADDR",
+    ":443:127.0.0.1": "expected HOST:PORT:ADDR",
+    "pool.example:https:127.0.0.1": "PORT must be a number from 1 to 65535",
+    "pool.example:0:127.0.0.1": "PORT must be a number",
+    "pool.example:70000:127.0.0.1": "PORT must be a number",
+    "pool.example:443:node1.example": "'node1.example' is not an IP address",
+    "pool.example:443:[127.0.0.1]": "'[127.0.0.1]' is not an IP address",
+    "pool.example:443:127.0.0.1,": "'' is not an IP address",
+    "+pool.example:443:127.0.0.1": "curl's +, - and * forms are not supported",
+    "*:443:127.0.0.1": "curl's +, - and * forms are not supported",
+}
+
+
+@pytest.mark.parametrize(("value", "message"), BAD_RESOLVE.items())
 def test_a_bad_resolve_value_is_one_line_naming_it(value: str, message: str) -> None:
     with pytest.raises(ValueError, match=r"\S") as raised:
         parse_resolve(value)
