@@ -194,8 +194,38 @@ class Case:
     timeout: float = TIMEOUT
 
 
+def stalled_legacy_answer(behaviour: Callable[..., Any]) -> Case:
+    """A legacy answer that starts and stalls: a timeout is not evidence either way
+    (issue 35), so the test cannot be evaluated."""
+    return Case(
+        hostile.legacy_only(behaviour),
+        "error",
+        ("*cannot evaluate h2 GET /v2/orders: legacy probe*no answer within 3 s*",),
+        timeout=STALL_TIMEOUT,
+    )
+
+
 H2_MARKER = '"h2", path="/v2/orders"'
 H2C_MARKER = '"h2c", path="/v2/orders"'
+
+
+def run_trusting(
+    pytester: pytest.Pytester,
+    certs: Certs,
+    server: hostile.ZooServer,
+    *,
+    marker: str = H2_MARKER,
+    require: str = "h2 /x",
+) -> Run:
+    """A session against ``server`` over TLS, the zoo's private CA given."""
+    return run_session(
+        pytester,
+        f"--upgrade-target={server.url()}",
+        f"--upgrade-ca={certs.ca_pem}",
+        marker=marker,
+        require=require,
+    )
+
 
 ZOO = {
     "accepts-and-never-answers": Case(
@@ -211,20 +241,8 @@ ZOO = {
         tls=False,
         timeout=SILENT_TIMEOUT,
     ),
-    "status-line-then-stall": Case(
-        hostile.legacy_only(hostile.status_then_stall),
-        "error",
-        # A timeout is not evidence either way (issue 35): the test cannot be evaluated.
-        ("*cannot evaluate h2 GET /v2/orders: legacy probe*no answer within 3 s*",),
-        timeout=STALL_TIMEOUT,
-    ),
-    "drips-one-byte-a-second": Case(
-        hostile.legacy_only(hostile.drip),
-        "error",
-        # A timeout is not evidence either way (issue 35): the test cannot be evaluated.
-        ("*cannot evaluate h2 GET /v2/orders: legacy probe*no answer within 3 s*",),
-        timeout=STALL_TIMEOUT,
-    ),
+    "status-line-then-stall": stalled_legacy_answer(hostile.status_then_stall),
+    "drips-one-byte-a-second": stalled_legacy_answer(hostile.drip),
     # Closing with the ClientHello unread resets the connection, or not,
     # depending on timing: a refused handshake (status-426 fails) or no
     # answer at all (an error); either names the cause.
@@ -319,13 +337,7 @@ def test_body_reads_are_bounded_and_never_pass(
 ) -> None:
     tls = hostile.server_context(certs.good)
     with hostile.zoo_server(hostile.legacy_only(behaviour), tls=tls) as server:
-        run = run_session(
-            pytester,
-            f"--upgrade-target={server.url()}",
-            f"--upgrade-ca={certs.ca_pem}",
-            marker=H2_MARKER,
-            require="h2 /x",
-        )
+        run = run_trusting(pytester, certs, server)
         sent = server.sent
     # The probes read 1 MiB of body and then close: the server could not push
     # much more than that plus the socket buffers, nowhere near 50 MB.
@@ -377,13 +389,7 @@ def test_trusted_private_ca_passes(pytester: pytest.Pytester, certs: Certs) -> N
     """The control for the zoo: the same server with a good certificate is compliant."""
     tls = hostile.server_context(certs.good)
     with hostile.zoo_server(hostile.legacy_only(hostile.answer_426), tls=tls) as server:
-        run = run_session(
-            pytester,
-            f"--upgrade-target={server.url()}",
-            f"--upgrade-ca={certs.ca_pem}",
-            marker=H2_MARKER,
-            require="h2 /x",
-        )
+        run = run_trusting(pytester, certs, server)
     run.result.assert_outcomes(passed=2)
 
 
@@ -407,13 +413,7 @@ def test_redirect_loop_is_not_followed(pytester: pytest.Pytester, certs: Certs) 
 
     with hostile.zoo_server(loop, tls=tls) as server:
         port.append(server.port)
-        run = run_session(
-            pytester,
-            f"--upgrade-target={server.url()}",
-            f"--upgrade-ca={certs.ca_pem}",
-            marker='"websocket", path="/ws"',
-            require="h2 /x",
-        )
+        run = run_trusting(pytester, certs, server, marker='"websocket", path="/ws"')
         connections = server.connections
     assert_honest(run, "failed", ["*✘ status-426*308, not 426*"])
     # websocket: a plain GET, a handshake, one over HTTP/2 (RFC 8441) and a version
@@ -571,12 +571,7 @@ def test_a_host_resetting_every_connection_cannot_be_evaluated(
     # Issue 35: the resets were read as a refusal of TLS 1.2 (upgraded-succeeds failed).
     tls = hostile.server_context(certs.good)
     with hostile.zoo_server(hostile.reset_at_once, tls=tls) as server:
-        run = run_session(
-            pytester,
-            f"--upgrade-target={server.url('https')}",
-            f"--upgrade-ca={certs.ca_pem}",
-            marker='"TLS/1.2", path="/v2/orders"',
-            require="TLS/1.2 /x",
-            timeout=TIMEOUT,
+        run = run_trusting(
+            pytester, certs, server, marker='"TLS/1.2", path="/v2/orders"', require="TLS/1.2 /x"
         )
     assert_honest(run, "error", ["*cannot evaluate TLS/1.2 GET /v2/orders: *"], timeout=TIMEOUT)
