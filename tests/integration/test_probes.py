@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from pytest_upgrade import BundledCA, UpgradeServer
-from pytest_upgrade._model import FailureKind, Requirement
+from pytest_upgrade._model import Exchange, FailureKind, Requirement
 from pytest_upgrade.probes.endpoint import ClientTrust, Endpoint
 from pytest_upgrade.probes.http2 import http2_exchange
 from pytest_upgrade.probes.spec import ConnectionSpec, Request
@@ -26,7 +26,8 @@ async def plain_app(scope: dict[str, Any], receive: Any, send: Any) -> None:
 
 
 @pytest.fixture
-def http11_only_server() -> Iterator[tuple[UpgradeServer, Target]]:
+def http11_only_server() -> Iterator[Target]:
+    """A bundled server that offers only http/1.1 by ALPN, as a trusted target."""
     ca = BundledCA()
     try:
         with UpgradeServer(plain_app, ca=ca, alpn_protocols=("http/1.1",)) as server:
@@ -38,18 +39,20 @@ def http11_only_server() -> Iterator[tuple[UpgradeServer, Target]]:
                 cafile,
                 bundled=True,
             )
-            yield server, target
+            yield target
     finally:
         ca.close()
 
 
-def test_tls_probe_falls_back_to_http11_when_h2_is_not_offered(
-    http11_only_server: tuple[UpgradeServer, Target],
-) -> None:
-    _, target = http11_only_server
-    observation = observe(Requirement("TLS/1.2", "/x"), target, timeout=5)
-    upgraded = observation.exchange("upgraded")
+def _upgraded(target: Target, protocol: str) -> Exchange:
+    """The upgraded exchange of ``protocol``'s probes against ``target``."""
+    upgraded = observe(Requirement(protocol, "/x"), target, timeout=5).exchange("upgraded")
     assert upgraded is not None
+    return upgraded
+
+
+def test_tls_probe_falls_back_to_http11_when_h2_is_not_offered(http11_only_server: Target) -> None:
+    upgraded = _upgraded(http11_only_server, "TLS/1.2")
     assert upgraded.failure is None
     assert upgraded.response is not None
     assert upgraded.response.http_version == "1.1"
@@ -58,13 +61,8 @@ def test_tls_probe_falls_back_to_http11_when_h2_is_not_offered(
     assert upgraded.transport.alpn == "http/1.1"
 
 
-def test_h2_probe_reports_the_alpn_the_server_chose(
-    http11_only_server: tuple[UpgradeServer, Target],
-) -> None:
-    _, target = http11_only_server
-    observation = observe(Requirement("h2", "/x"), target, timeout=5)
-    upgraded = observation.exchange("upgraded")
-    assert upgraded is not None
+def test_h2_probe_reports_the_alpn_the_server_chose(http11_only_server: Target) -> None:
+    upgraded = _upgraded(http11_only_server, "h2")
     assert upgraded.failure is not None
     assert upgraded.failure.message == "the server selected http/1.1 by ALPN, not h2"
 
