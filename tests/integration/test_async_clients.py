@@ -48,6 +48,12 @@ def tls_version(response):
     return response.extensions["network_stream"].get_extra_info("ssl_object").version()
 
 
+async def get(upgrade, path):
+    # GET path with the test's async client, recorded to check that it is closed.
+    OPENED.append(upgrade.async_client)
+    return await upgrade.async_client.get(path)
+
+
 {mark}
 @pytest.mark.requires_upgrade("h2", path="/v2/orders")
 async def test_h2(upgrade):
@@ -64,8 +70,7 @@ async def test_h2(upgrade):
 {mark}
 @pytest.mark.requires_upgrade("h2c", path="/internal/stock")
 async def test_h2c(upgrade):
-    OPENED.append(upgrade.async_client)
-    response = await upgrade.async_client.get("/internal/stock")
+    response = await get(upgrade, "/internal/stock")
     assert response.http_version == "HTTP/2"
     assert str(response.url).startswith("http://")
 
@@ -73,8 +78,7 @@ async def test_h2c(upgrade):
 {mark}
 @pytest.mark.requires_upgrade("TLS/1.2", path="/secure/payments")
 async def test_tls(upgrade):
-    OPENED.append(upgrade.async_client)
-    response = await upgrade.async_client.get("/secure/payments")
+    response = await get(upgrade, "/secure/payments")
     assert response.status_code == 200
     assert tls_version(response) in ("TLSv1.2", "TLSv1.3")
 
@@ -82,8 +86,7 @@ async def test_tls(upgrade):
 {mark}
 @pytest.mark.requires_upgrade("HTTP/1.1", path="/legacy/catalogue")
 async def test_http11(upgrade):
-    OPENED.append(upgrade.async_client)
-    response = await upgrade.async_client.get("/legacy/catalogue")
+    response = await get(upgrade, "/legacy/catalogue")
     assert response.http_version == "HTTP/1.1"
 
 
