@@ -6,17 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from support.apps import INNER_INI, app_source
-
-FIXTURE = """
-
-import pytest
-
-
-@pytest.fixture(scope="session")
-def upgrade_app():
-    return app
-"""
+from support.apps import FIXTURE, INNER_INI, app_source
 
 INI = (
     INNER_INI
