@@ -28,19 +28,13 @@ from support.app_suites import (
     STARLETTE_LIFESPAN_APP,
     STARLETTE_WEBSOCKET_APP,
 )
-from support.apps import SERVED_WITH_OPTIONS
+from support.apps import FIXTURE, SERVED_WITH_OPTIONS
+from support.check_fields import expect_run
 from support.shared_runs import failure_text, outcomes, run_once
+from support.suites import marked
+from support.suites import suite as module_of
 
 RUN = ("-p", "no:cacheprovider")
-
-ONE_TEST = """
-import pytest
-
-
-@pytest.mark.requires_upgrade("h2", path="{path}")
-def {name}():
-    pass
-"""
 
 
 def shared(
@@ -110,46 +104,38 @@ def xdist_enforcing_run(tmp_path_factory: pytest.TempPathFactory) -> pytest.RunR
 def flask_run(tmp_path_factory: pytest.TempPathFactory) -> pytest.RunResult:
     """The Flask suites: 3 and 8."""
     tests = {
-        "test_sloppy.py": ONE_TEST.format(path="/v2/sloppy", name="test_sloppy"),
-        "test_report.py": ONE_TEST.format(path="/v2/report", name="test_report"),
+        "test_sloppy.py": module_of(marked("test_sloppy", "h2", "/v2/sloppy")),
+        "test_report.py": module_of(marked("test_report", "h2", "/v2/report")),
     }
     return shared(tmp_path_factory, "flask", FLASK_APP, tests)
 
 
-def suite(pytester: pytest.Pytester, app: str, tests: str, conftest: str = CONFTEST) -> None:
+def run_suite(
+    pytester: pytest.Pytester, framework: str, app: str, tests: str, conftest: str = CONFTEST
+) -> pytest.RunResult:
+    """A run, in a subprocess, of the suite ``tests`` around ``app`` (skipped when
+    ``framework`` is not installed)."""
+    pytest.importorskip(framework)
     pytester.makepyfile(app=app, test_app=tests)
     pytester.makeconftest(conftest)
     pytester.syspathinsert()
+    return pytester.runpytest_subprocess(*RUN)
 
 
 # -- 1. enforcement never answers the probes (FastAPI) ---------------------------
 
-ENFORCED_TESTS = """
-import httpx
-import pytest
-
-
-@pytest.mark.requires_upgrade("h2", path="/plain")
-def test_plain_requires_h2():
-    pass
-
-
-@pytest.mark.upgrade_enforce("h2")
-@pytest.mark.requires_upgrade("h2", path="/plain")
-def test_plain_marked_and_enforced():
-    pass
-
-
-@pytest.mark.requires_upgrade("websocket", path="/ws")
-def test_live_updates():
-    pass
-
-
+ENFORCED_TESTS = "\nimport httpx\n" + module_of(
+    marked("test_plain_requires_h2", "h2", "/plain"),
+    '@pytest.mark.upgrade_enforce("h2")\n'
+    + marked("test_plain_marked_and_enforced", "h2", "/plain"),
+    marked("test_live_updates", "websocket", "/ws"),
+    """
 @pytest.mark.upgrade_enforce("h2")
 def test_functional_http11_client(upgrade_server):
     with httpx.Client(verify=upgrade_server.ssl_context(), trust_env=False) as client:
         assert client.get(upgrade_server.https_url + "/plain").status_code == 426
-"""
+""",
+)
 
 
 @pytest.mark.parametrize(
@@ -242,36 +228,22 @@ def test_probes_run_after_the_fixtures_that_prepare_the_app(
 
 # -- 3. h2-no-connection-headers judges the app, not hypercorn -------------------
 
-STARLETTE_H2_TESTS = """
-import pytest
-
-
-@pytest.mark.requires_upgrade("h2", path="/sloppy")
-def test_sloppy():
-    pass
-
-
-@pytest.mark.requires_upgrade("h2", path="/clean")
-def test_clean():
-    pass
-"""
+STARLETTE_H2_TESTS = module_of(
+    marked("test_sloppy", "h2", "/sloppy"), marked("test_clean", "h2", "/clean")
+)
 
 
 def test_connection_fields_on_http2_fail_although_hypercorn_strips_them(
     pytester: pytest.Pytester,
 ) -> None:
-    pytest.importorskip("starlette")
-    suite(pytester, STARLETTE_APP, STARLETTE_H2_TESTS)
-    result = pytester.runpytest_subprocess(*RUN)
-    result.assert_outcomes(passed=1, failed=1)
-    result.stdout.fnmatch_lines(
-        [
-            "*h2-no-connection-headers*an HTTP/2 response carries connection-specific fields"
-            " (as the app sent it)*",
-            "*actual:*upgrade: HTTP/2.0 (upgraded); connection: upgrade (upgraded);"
-            " keep-alive: timeout=5 (upgraded)*",
-        ]
-    )
+    connection_fields = [
+        "*h2-no-connection-headers*an HTTP/2 response carries connection-specific fields"
+        " (as the app sent it)*",
+        "*actual:*upgrade: HTTP/2.0 (upgraded); connection: upgrade (upgraded);"
+        " keep-alive: timeout=5 (upgraded)*",
+    ]
+    result = run_suite(pytester, "starlette", STARLETTE_APP, STARLETTE_H2_TESTS)
+    expect_run(result, connection_fields, passed=1, failed=1)
 
 
 def test_connection_fields_from_a_wsgi_app_are_judged_too(flask_run: pytest.RunResult) -> None:
@@ -314,15 +286,12 @@ def test_undecodable():
 def test_deflate_is_decoded_and_an_undecodable_body_names_its_coding(
     pytester: pytest.Pytester,
 ) -> None:
-    pytest.importorskip("quart")
-    suite(pytester, QUART_APP, QUART_TESTS)
-    result = pytester.runpytest_subprocess(*RUN)
-    result.assert_outcomes(passed=1, failed=1)
-    result.stdout.fnmatch_lines(
-        [
-            "*problem-body*the problem+json body cannot be decoded*",
-            "*actual:*the body cannot be decoded as Content-Encoding gzip*",
-        ]
+    undecodable = [
+        "*problem-body*the problem+json body cannot be decoded*",
+        "*actual:*the body cannot be decoded as Content-Encoding gzip*",
+    ]
+    expect_run(
+        run_suite(pytester, "quart", QUART_APP, QUART_TESTS), undecodable, passed=1, failed=1
     )
 
 
@@ -371,57 +340,35 @@ def test_refusals_in_session_fixtures_are_listed_outside_a_test(
 
 # -- 7. a 4xx on both probes is the request rejected, not an upgrade success -----
 
-TRUSTED_HOST_CONFTEST = """
-import pytest
-from app import guarded
+# What the report must not say of a request the app rejected.
+NOT_A_SUCCESS = "the upgraded request succeeded"
 
-
-@pytest.fixture(scope="session")
-def upgrade_app():
-    return guarded
-"""
-
+GUARDED = "\nfrom app import guarded as app\n"
+TRUSTED_HOST_CONFTEST = GUARDED + FIXTURE
 VIRTUAL_HOST_CONFTEST = (
-    TRUSTED_HOST_CONFTEST
-    + """
-
-@pytest.fixture(scope="session")
-def upgrade_server_options():
-    return {"virtual_host": "api.example.com"}
-"""
+    "\nimport pytest\n"
+    + GUARDED
+    + SERVED_WITH_OPTIONS.format(server_options='{"virtual_host": "api.example.com"}')
 )
 
-TRUSTED_TESTS = """
-import pytest
-
-
-@pytest.mark.requires_upgrade("h2", path="/clean")
-def test_clean():
-    pass
-"""
+TRUSTED_TESTS = module_of(marked("test_clean", "h2", "/clean"))
 
 
 def test_both_probes_rejected_by_trusted_host_is_diagnosed(pytester: pytest.Pytester) -> None:
-    pytest.importorskip("starlette")
-    suite(pytester, STARLETTE_APP, TRUSTED_TESTS, TRUSTED_HOST_CONFTEST)
-    result = pytester.runpytest_subprocess(*RUN)
-    result.assert_outcomes(failed=1)
-    output = result.stdout.str()
-    assert "the upgraded request succeeded" not in output
-    result.stdout.fnmatch_lines(
-        [
-            "*✘ status-426*answered with 400, not 426*",
-            "*diagnosis: Both probes were rejected (400 to the legacy request, 400 to the"
-            " upgraded one)*Invalid host header*TrustedHostMiddleware*virtual_host*",
-            "*⚠ upgraded-succeeds*the request itself was rejected (400)*",
-        ]
-    )
+    result = run_suite(pytester, "starlette", STARLETTE_APP, TRUSTED_TESTS, TRUSTED_HOST_CONFTEST)
+    rejected = [
+        "*✘ status-426*answered with 400, not 426*",
+        "*diagnosis: Both probes were rejected (400 to the legacy request, 400 to the"
+        " upgraded one)*Invalid host header*TrustedHostMiddleware*virtual_host*",
+        "*⚠ upgraded-succeeds*the request itself was rejected (400)*",
+    ]
+    expect_run(result, rejected, absent=(NOT_A_SUCCESS,), failed=1)
 
 
 def test_the_virtual_host_lets_a_trusted_host_app_be_tested(pytester: pytest.Pytester) -> None:
-    pytest.importorskip("starlette")
-    suite(pytester, STARLETTE_APP, TRUSTED_TESTS, VIRTUAL_HOST_CONFTEST)
-    pytester.runpytest_subprocess(*RUN).assert_outcomes(passed=1)
+    run_suite(
+        pytester, "starlette", STARLETTE_APP, TRUSTED_TESTS, VIRTUAL_HOST_CONFTEST
+    ).assert_outcomes(passed=1)
 
 
 DJANGO_CONFTEST = """
@@ -435,34 +382,19 @@ def upgrade_app():
     return app
 """
 
-DJANGO_TESTS = """
-import pytest
-
-
-@pytest.mark.requires_upgrade("h2", path="/v2/orders", method="POST")
-def test_create_order():
-    pass
-
-
-@pytest.mark.requires_upgrade("h2", path="/v2/broken")
-def test_broken_report():
-    pass
-"""
+DJANGO_TESTS = module_of(
+    marked("test_create_order", "h2", "/v2/orders", method="POST"),
+    marked("test_broken_report", "h2", "/v2/broken"),
+)
 
 
 def test_django_csrf_and_a_logged_exception_are_diagnosed(pytester: pytest.Pytester) -> None:
-    pytest.importorskip("django")
-    suite(pytester, DJANGO_APP, DJANGO_TESTS, DJANGO_CONFTEST)
-    result = pytester.runpytest_subprocess(*RUN)
-    result.assert_outcomes(failed=2)
-    output = result.stdout.str()
-    assert "the upgraded request succeeded" not in output
-    result.stdout.fnmatch_lines(
-        [
-            "*diagnosis: Both probes were rejected (403 to the legacy request, 403*CSRF*",
-            "*⚠ upgraded-succeeds*the request itself was rejected (403)*",
-        ]
-    )
+    result = run_suite(pytester, "django", DJANGO_APP, DJANGO_TESTS, DJANGO_CONFTEST)
+    rejected = [
+        "*diagnosis: Both probes were rejected (403 to the legacy request, 403*CSRF*",
+        "*⚠ upgraded-succeeds*the request itself was rejected (403)*",
+    ]
+    expect_run(result, rejected, absent=(NOT_A_SUCCESS,), failed=2)
     # 8. Django caught the view's exception and logged it: the report shows it.
     result.stdout.fnmatch_lines(
         [
@@ -472,7 +404,7 @@ def test_django_csrf_and_a_logged_exception_are_diagnosed(pytester: pytest.Pytes
             "*ValueError: no such report*",
         ]
     )
-    assert "the app raised no exception" not in output
+    assert "the app raised no exception" not in result.stdout.str()
 
 
 # -- 8. a framework's caught exception is shown, not denied (Flask) --------------
@@ -489,14 +421,7 @@ def test_flask_logged_exception_is_shown(flask_run: pytest.RunResult) -> None:
 
 # -- 9. start-up errors: one line and the traceback once (Starlette) -------------
 
-LIFESPAN_TESTS = """
-import pytest
-
-
-@pytest.mark.requires_upgrade("h2", path="/")
-def test_x():
-    pass
-"""
+LIFESPAN_TESTS = module_of(marked("test_x", "h2", "/"))
 
 SLOW_CONFTEST = """
 import pytest
@@ -505,9 +430,7 @@ from app import slow_app as app
 
 
 def test_a_lifespan_error_is_one_line_and_its_traceback_once(pytester: pytest.Pytester) -> None:
-    pytest.importorskip("starlette")
-    suite(pytester, STARLETTE_LIFESPAN_APP, LIFESPAN_TESTS)
-    result = pytester.runpytest_subprocess(*RUN)
+    result = run_suite(pytester, "starlette", STARLETTE_LIFESPAN_APP, LIFESPAN_TESTS)
     result.assert_outcomes(errors=1)
     output = result.stdout.str()
     result.stdout.fnmatch_lines(
@@ -530,9 +453,7 @@ def test_a_lifespan_error_is_one_line_and_its_traceback_once(pytester: pytest.Py
 def test_a_slow_start_names_the_option_that_raises_the_timeout(
     pytester: pytest.Pytester,
 ) -> None:
-    pytest.importorskip("starlette")
-    suite(pytester, STARLETTE_LIFESPAN_APP, LIFESPAN_TESTS, SLOW_CONFTEST)
-    result = pytester.runpytest_subprocess(*RUN)
+    result = run_suite(pytester, "starlette", STARLETTE_LIFESPAN_APP, LIFESPAN_TESTS, SLOW_CONFTEST)
     result.assert_outcomes(errors=1)
     result.stdout.fnmatch_lines(
         [
@@ -605,9 +526,9 @@ def test_live(upgrade):
 
 
 def test_websocket_diagnoses_fit_the_bundled_server(pytester: pytest.Pytester) -> None:
-    pytest.importorskip("starlette")
-    suite(pytester, STARLETTE_WEBSOCKET_APP, WEBSOCKET_TESTS)
-    pytester.runpytest_subprocess(*RUN).assert_outcomes(passed=1, warnings=2)
+    run_suite(pytester, "starlette", STARLETTE_WEBSOCKET_APP, WEBSOCKET_TESTS).assert_outcomes(
+        passed=1, warnings=2
+    )
 
 
 def test_the_http2_explanation_says_rfc_8441_is_probed() -> None:

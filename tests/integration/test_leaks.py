@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 
 from support.apps import STARTUP_FAILS, conftest_source
+from support.suites import marked, suite
 
 STRICT_WARNINGS = (
     "-W",
@@ -291,42 +292,26 @@ def test_a():
 
 # -- xdist: the same verdicts and report as a serial run ----------------------------
 
-MIXED_SUITE = """
-import pytest
-
-@pytest.mark.requires_upgrade("h2", path="/v2/orders")
-def test_h2_passes():
-    pass
-
-@pytest.mark.requires_upgrade("h2", path="/v2/orders/{n}")
+MIXED_SUITE = suite(
+    marked("test_h2_passes", "h2", "/v2/orders"),
+    """@pytest.mark.requires_upgrade("h2", path="/v2/orders/{n}")
 @pytest.mark.parametrize("n", range(4))
 def test_h2_many(n):
     pass
-
-@pytest.mark.requires_upgrade("h2c", path="/v2/orders")
-def test_h2c_fails():
-    pass
-
-@pytest.mark.requires_upgrade("HTTP/1.1", path="/legacy")
-def test_http11_fails():
-    pass
-
-@pytest.mark.requires_upgrade("websocket", path="/ws")
-def test_websocket_fails():
-    pass
-
-@pytest.mark.requires_upgrade("h2", path="/v2/orders", after="2099-01-01")
-def test_gate_fails():
-    pass
-
-@pytest.fixture
+""",
+    marked("test_h2c_fails", "h2c", "/v2/orders"),
+    marked("test_http11_fails", "HTTP/1.1", "/legacy"),
+    marked("test_websocket_fails", "websocket", "/ws"),
+    marked("test_gate_fails", "h2", "/v2/orders", after="2099-01-01"),
+    """@pytest.fixture
 def broken():
     raise RuntimeError("broken on purpose")
 
 @pytest.mark.requires_upgrade("h2", path="/v2/broken")
 def test_marked_with_broken_fixture(broken):
     pass
-"""
+""",
+)
 
 _VOLATILE = [
     (re.compile(r"127\.0\.0\.1:\d+"), "127.0.0.1:PORT"),
