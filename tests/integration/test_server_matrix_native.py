@@ -21,6 +21,7 @@ import os
 import pathlib
 import re
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 
@@ -336,6 +337,26 @@ def http(running: Running, index: int) -> str:
     return f"http://127.0.0.1:{running.ports[index]}"
 
 
+def _websocket_via_nginx(
+    pytester: pytest.Pytester, nginx: Running, certificates: Certificates, path: str
+) -> tuple[pytest.RunResult, dict[str, dict[str, Any]]]:
+    """A websocket requirement at ``path`` through nginx's https and http listeners,
+    asserted to fail (every such case here does); the result and the checks."""
+    targets = [https(nginx), http(nginx, 1)]
+    suite = requirement_test("websocket", path)
+    result, checks = run_plugin(pytester, targets, certificates.ca, suite)
+    result.assert_outcomes(failed=1)
+    return result, checks
+
+
+def _websocket_via(
+    pytester: pytest.Pytester, server: Running, certificates: Certificates, path: str
+) -> tuple[pytest.RunResult, dict[str, dict[str, Any]]]:
+    """A websocket requirement at ``path`` through the proxy's https listener."""
+    suite = requirement_test("websocket", path)
+    return run_plugin(pytester, [https(server)], certificates.ca, suite)
+
+
 # -- nginx 1.22 ----------------------------------------------------------------------
 
 
@@ -374,13 +395,7 @@ def test_nginx_websocket_proxy_configured_well(
     #                Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=  (wss and ws)
     # version 99  -> HTTP/1.1 400 Bad Request, no Sec-WebSocket-Version,
     #                "invalid Sec-WebSocket-Version header: 99."
-    result, checks = run_plugin(
-        pytester,
-        [https(nginx), http(nginx, 1)],
-        certificates.ca,
-        requirement_test("websocket", "/ws-good/"),
-    )
-    result.assert_outcomes(failed=1)
+    _, checks = _websocket_via_nginx(pytester, nginx, certificates, "/ws-good/")
     assert outcomes(checks) == {
         **TEXT_426,
         "connection-upgrade": "failed",  # what clients get: keep-alive, no upgrade option
@@ -405,13 +420,7 @@ def test_nginx_plain_proxy_pass_strips_the_upgrade(
     #   Server: nginx/1.22.1
     #   Failed to open a WebSocket connection: unsupported HTTP version: HTTP/1.0.
     # This is the false pass of issue 12: upgrade-stripped used to pass here.
-    result, checks = run_plugin(
-        pytester,
-        [https(nginx), http(nginx, 1)],
-        certificates.ca,
-        requirement_test("websocket", "/ws-bad/"),
-    )
-    result.assert_outcomes(failed=1)
+    result, checks = _websocket_via_nginx(pytester, nginx, certificates, "/ws-bad/")
     assert checks["upgrade-stripped"]["outcome"] == "failed"  # with any backend version
     _backend_as_taken()
     assert outcomes(checks) == {
@@ -473,11 +482,7 @@ def test_the_demo_app_behind_nginx(
     #   version 99 -> hypercorn's own 400, no Sec-WebSocket-Version
     # behind location /app-bad/ (plain proxy_pass): the handshake gets the plain GET's
     #   426, upgrade: websocket, and the same problem document: the app never saw it.
-    targets = [https(nginx), http(nginx, 1)]
-    result, checks = run_plugin(
-        pytester, targets, certificates.ca, requirement_test("websocket", "/app-good/ws")
-    )
-    result.assert_outcomes(failed=1)
+    _, checks = _websocket_via_nginx(pytester, nginx, certificates, "/app-good/ws")
     assert {c: o for c, o in outcomes(checks).items() if o != "passed"} == {
         "connection-upgrade": "failed",  # nginx's keep-alive replaced the app's option
         # Behind a proxy hypercorn's own refusal is the deployment's answer: judged, not
@@ -488,10 +493,7 @@ def test_the_demo_app_behind_nginx(
         "websocket-over-h2": "skipped",
     }
 
-    result, checks = run_plugin(
-        pytester, targets, certificates.ca, requirement_test("websocket", "/app-bad/ws")
-    )
-    result.assert_outcomes(failed=1)
+    _, checks = _websocket_via_nginx(pytester, nginx, certificates, "/app-bad/ws")
     assert checks["upgrade-stripped"]["outcome"] == "failed"
     assert "asking for the very upgrade" in checks["upgrade-stripped"]["message"]
     assert checks["upgraded-succeeds"]["outcome"] == "failed"
@@ -586,9 +588,7 @@ def test_apache_websocket_proxy(
     #   505 HTTP Version Not Supported, Server: Python/3.11 websockets/17.4,
     #   "unsupported HTTP version: HTTP/1.0." (no Via: ProxyVia is off)
     server, _ = apache
-    result, checks = run_plugin(
-        pytester, [https(server)], certificates.ca, requirement_test("websocket", "/ws-good/")
-    )
+    result, checks = _websocket_via(pytester, server, certificates, "/ws-good/")
     assert checks["upgrade-stripped"]["outcome"] == "passed"
     assert checks["connection-upgrade"]["outcome"] == "passed"
     assert checks["upgraded-succeeds"]["outcome"] == "passed"
@@ -598,9 +598,7 @@ def test_apache_websocket_proxy(
     assert h2["outcome"] == "passed", h2
     assert h2["actual"] == "HTTP/2 200, Pong received"
 
-    result, checks = run_plugin(
-        pytester, [https(server)], certificates.ca, requirement_test("websocket", "/ws-bad/")
-    )
+    result, checks = _websocket_via(pytester, server, certificates, "/ws-bad/")
     result.assert_outcomes(failed=1)
     stripped = checks["upgrade-stripped"]
     assert stripped["outcome"] == "failed"  # with any backend version
@@ -614,12 +612,17 @@ def test_apache_websocket_proxy(
     assert "the HTTP/1.1 handshake fails too" in h2["diagnosis"]
 
 
-# -- Caddy 2.6 -------------------------------------------------------------------------
+# -- Caddy 2.6 (and HAProxy 2.6 for h2 over TLS) ---------------------------------------
 
 
-def test_caddy_h2_over_tls(
-    pytester: pytest.Pytester, caddy: Running, certificates: Certificates
+@pytest.mark.parametrize("proxy", ["caddy", "haproxy"])
+def test_h2_over_tls_at_caddy_and_haproxy(
+    pytester: pytest.Pytester,
+    request: pytest.FixtureRequest,
+    certificates: Certificates,
+    proxy: str,
 ) -> None:
+    # Caddy:
     # $ curl -si --http1.1 https://127.0.0.1:PORT/v2/orders
     #   HTTP/1.1 426 Upgrade Required
     #   Connection: Upgrade
@@ -628,8 +631,18 @@ def test_caddy_h2_over_tls(
     #   Upgrade: HTTP/2.0
     # $ curl --http2 ... -> HTTP/2 200 {"ok": true}
     # $ openssl s_client -tls1_1 ... -> tlsv1 alert protocol version
+    # HAProxy (TLS termination and ALPN):
+    # $ openssl s_client -alpn h2 -> "ALPN protocol: h2"; -alpn http/1.1 -> "http/1.1"
+    # $ curl -si --http1.1 https://127.0.0.1:PORT/v2/orders
+    #   HTTP/1.1 426 Upgrade Required
+    #   upgrade: HTTP/2.0
+    #   connection: Upgrade
+    #   content-type: application/problem+json
+    # $ curl --http2 ... -> HTTP/2 200, content-length and content-type only
+    # $ openssl s_client -tls1_1 ... -> tlsv1 alert protocol version
+    server: Running = request.getfixturevalue(proxy)
     result, checks = run_plugin(
-        pytester, [https(caddy)], certificates.ca, requirement_test("h2", "/v2/orders")
+        pytester, [https(server)], certificates.ca, requirement_test("h2", "/v2/orders")
     )
     result.assert_outcomes(passed=1)
     assert {c for c, outcome in outcomes(checks).items() if outcome != "passed"} == {
@@ -647,9 +660,7 @@ def test_caddy_websocket_proxy(
     #   handshake -> 101, Connection: Upgrade, Upgrade: websocket, Sec-Websocket-Accept
     # reverse_proxy with header_up -Upgrade -Connection (/ws-bad/):
     #   handshake -> the same 426 and body as the plain GET
-    result, checks = run_plugin(
-        pytester, [https(caddy)], certificates.ca, requirement_test("websocket", "/ws/")
-    )
+    result, checks = _websocket_via(pytester, caddy, certificates, "/ws/")
     assert checks["upgrade-present"]["outcome"] == "failed"
     assert "Caddy's reverse_proxy does" in checks["upgrade-present"]["diagnosis"]
     assert checks["upgrade-stripped"]["outcome"] == "passed"
@@ -658,9 +669,7 @@ def test_caddy_websocket_proxy(
     assert checks["websocket-over-h2"]["outcome"] == "skipped"
     assert "do not enable the extended CONNECT" in checks["websocket-over-h2"]["message"]
 
-    result, checks = run_plugin(
-        pytester, [https(caddy)], certificates.ca, requirement_test("websocket", "/ws-bad/")
-    )
+    result, checks = _websocket_via(pytester, caddy, certificates, "/ws-bad/")
     result.assert_outcomes(failed=1)
     stripped = checks["upgrade-stripped"]
     assert stripped["outcome"] == "failed"
@@ -672,26 +681,6 @@ def test_caddy_websocket_proxy(
 # -- HAProxy 2.6 --------------------------------------------------------------------------
 
 
-def test_haproxy_tls_termination_and_alpn(
-    pytester: pytest.Pytester, haproxy: Running, certificates: Certificates
-) -> None:
-    # $ openssl s_client -alpn h2 -> "ALPN protocol: h2"; -alpn http/1.1 -> "http/1.1"
-    # $ curl -si --http1.1 https://127.0.0.1:PORT/v2/orders
-    #   HTTP/1.1 426 Upgrade Required
-    #   upgrade: HTTP/2.0
-    #   connection: Upgrade
-    #   content-type: application/problem+json
-    # $ curl --http2 ... -> HTTP/2 200, content-length and content-type only
-    # $ openssl s_client -tls1_1 ... -> tlsv1 alert protocol version
-    result, checks = run_plugin(
-        pytester, [https(haproxy)], certificates.ca, requirement_test("h2", "/v2/orders")
-    )
-    result.assert_outcomes(passed=1)
-    assert {c for c, outcome in outcomes(checks).items() if outcome != "passed"} == {
-        "upgrade-unswitchable"
-    }
-
-
 def test_haproxy_websocket_proxy(
     pytester: pytest.Pytester, haproxy: Running, certificates: Certificates
 ) -> None:
@@ -701,9 +690,7 @@ def test_haproxy_websocket_proxy(
     #   handshake -> 101, upgrade: websocket, connection: Upgrade, sec-websocket-accept
     # backend with http-request del-header Upgrade / Connection (/ws-bad/):
     #   handshake -> the plain GET's 426, upgrade: websocket
-    result, checks = run_plugin(
-        pytester, [https(haproxy)], certificates.ca, requirement_test("websocket", "/ws/")
-    )
+    result, checks = _websocket_via(pytester, haproxy, certificates, "/ws/")
     assert checks["upgrade-stripped"]["outcome"] == "passed"
     assert checks["connection-upgrade"]["outcome"] == "failed"
     # HAProxy 2.6 enables extended CONNECT by itself and hands the backend an HTTP/1.1
@@ -711,9 +698,7 @@ def test_haproxy_websocket_proxy(
     assert checks["websocket-over-h2"]["outcome"] == "passed"
     assert checks["websocket-over-h2"]["actual"] == "HTTP/2 200, Pong received"
 
-    result, checks = run_plugin(
-        pytester, [https(haproxy)], certificates.ca, requirement_test("websocket", "/ws-bad/")
-    )
+    result, checks = _websocket_via(pytester, haproxy, certificates, "/ws-bad/")
     # ... and over HTTP/2 the stripped handshake gets the backend's 426 too.
     h2 = checks["websocket-over-h2"]
     assert h2["outcome"] == "warned"
