@@ -40,11 +40,13 @@ def _serve(running: Running) -> Iterator[Running]:
 
 
 def _configured(template: str, tls: int, certificates: Certificates) -> str:
-    """``template`` with the TLS port, the certificate and the two fields' values."""
+    """``template`` with the TLS port, the certificate (and Apache's mod_ssl lines for it)
+    and the two fields' values."""
     return template.format(
         tls=tls,
         cert=certificates.cert,
         key=certificates.key,
+        ssl=matrix_servers.apache_ssl(certificates),
         deprecation=DEPRECATION,
         sunset=SUNSET,
     )
@@ -109,10 +111,7 @@ def test_nginx_always_on_every_answer(
 
 APACHE_HOST = """
 <VirtualHost 127.0.0.1:{tls}>
-  SSLEngine on
-  SSLCertificateFile {cert}
-  SSLCertificateKeyFile {key}
-  SSLProtocol -all +TLSv1.2 +TLSv1.3
+  {ssl}
   Protocols h2 http/1.1
   # Set once for successful answers and once "always": two tables, both sent.
   <Location "/v1/orders">

@@ -31,6 +31,7 @@ from support.matrix_servers import (
     PYTHON,
     Certificates,
     Running,
+    apache_ssl,
     binary,
     caddy_site,
     free_ports,
@@ -187,10 +188,7 @@ APACHE_MODULES = (
 APACHE_HOSTS = """
 ErrorDocument 426 '{problem}'
 <VirtualHost 127.0.0.1:{tls}>
-  SSLEngine on
-  SSLCertificateFile {cert}
-  SSLCertificateKeyFile {key}
-  SSLProtocol -all +TLSv1.2 +TLSv1.3
+  {ssl}
   # As the mod_http2 documentation shows it.
   Protocols h2 http/1.1
   RewriteEngine on
@@ -211,10 +209,7 @@ ErrorDocument 426 '{problem}'
   </Location>
 </VirtualHost>
 <VirtualHost 127.0.0.1:{fixed}>
-  SSLEngine on
-  SSLCertificateFile {cert}
-  SSLCertificateKeyFile {key}
-  SSLProtocol -all +TLSv1.2 +TLSv1.3
+  {ssl}
   # http/1.1 first: no Upgrade: h2 on HTTP/1.1 answers; the client's ALPN order decides.
   Protocols http/1.1 h2
   ProtocolsHonorOrder off
@@ -239,8 +234,7 @@ def apache(
         fixed=fixed,
         plain=plain,
         problem=PROBLEM,
-        cert=certificates.cert,
-        key=certificates.key,
+        ssl=apache_ssl(certificates),
         backend=websocket_backend,
     )
     workdir = tmp_path_factory.mktemp("apache")

@@ -245,6 +245,14 @@ DocumentRoot {docs}
 APACHE_MODULES_DIR = pathlib.Path("/usr/lib/apache2/modules")
 
 
+def apache_ssl(certificates: Certificates) -> str:
+    """A virtual host's mod_ssl lines: the certificate, TLS 1.2 and 1.3 only."""
+    return (
+        f"SSLEngine on\n  SSLCertificateFile {certificates.cert}\n"
+        f"  SSLCertificateKeyFile {certificates.key}\n  SSLProtocol -all +TLSv1.2 +TLSv1.3"
+    )
+
+
 def serve_apache(
     workdir: pathlib.Path,
     hosts: str,
