@@ -11,6 +11,7 @@ import datetime as dt
 import itertools
 import json
 import shlex
+from typing import Any
 
 import pytest
 
@@ -45,29 +46,36 @@ H2_TLS = Offer(("2",), True, ("h2", "http/1.1"))
 H10 = Offer(("1.0",), False)
 H2C = Offer(("2",), False)
 
-LEGACY = exchange(
-    role="legacy",
-    url=URL,
-    method="GET",
-    offered=H11_TLS.describe(),
-    offer=H11_TLS,
+
+def probed(
+    role: str,
+    offer: Offer,
+    answer: model.Response | ProbeFailure | None = None,
+    *,
+    url: str = URL,
+    **fields: Any,
+) -> model.Exchange:
+    """role's exchange as the probe offering offer made it (offered: what it describes)."""
+    return exchange(role, answer, url=url, offered=offer.describe(), offer=offer, **fields)
+
+
+LEGACY = probed(
+    "legacy",
+    H11_TLS,
+    response(200, ("content-type", "text/plain"), body=b"hello"),
     request_headers=(
         ("Host", "localhost:8443"),
         ("User-Agent", "pytest-upgrade"),
         ("Accept", "*/*"),
     ),
     transport=TLS_HTTP11,
-    answer=response(200, ("content-type", "text/plain"), body=b"hello"),
 )
-UPGRADED = exchange(
-    role="upgraded",
-    url=URL,
-    method="GET",
-    offered=H2_TLS.describe(),
-    offer=H2_TLS,
+UPGRADED = probed(
+    "upgraded",
+    H2_TLS,
+    response(200, ("content-type", "text/plain"), http_version="2", body=b"hello"),
     request_headers=(("user-agent", "pytest-upgrade"), ("accept", "*/*")),
     transport=TLS_H2,
-    answer=response(200, ("content-type", "text/plain"), http_version="2", body=b"hello"),
 )
 HANDSHAKES = (
     handshake("TLSv1", HandshakeOutcome.REFUSED, "alert protocol_version"),
@@ -96,11 +104,11 @@ def finding(
     *,
     message: str = "",
     rfc: str = "",
-    expected: str = "",
-    actual: str = "",
-    diagnosis: str = "",
+    details: tuple[str, ...] = (),
 ) -> Finding:
+    """details: the finding's expected, actual and diagnosis, as many as it has."""
     message = message or f"{check_id} said so"
+    expected, actual, diagnosis = (*details, "", "", "")[:3]
     return Finding(check_id, severity, outcome, message, rfc, expected, actual, diagnosis)
 
 
@@ -109,15 +117,13 @@ FAILED_426 = finding(
     Outcome.FAILED,
     rfc="RFC 9110 §15.5.22",
     message="the legacy request was answered with 200, not 426",
-    expected="426 Upgrade Required",
-    actual="HTTP/1.1 200 OK",
-    diagnosis="The legacy protocol is still served.",
+    details=("426 Upgrade Required", "HTTP/1.1 200 OK", "The legacy protocol is still served."),
 )
 SKIPPED_UPGRADE = finding(
     "upgrade-present",
     Outcome.SKIPPED,
     message="the legacy request was answered with 200, not 426",
-    expected="never shown",
+    details=("never shown",),
 )
 WARNED_CACHE = finding(
     "not-cacheable",
@@ -125,17 +131,18 @@ WARNED_CACHE = finding(
     Severity.SHOULD,
     rfc="RFC 9111 §4.2.2",
     message="the 426 is explicitly cacheable: max-age=3600",
-    expected="no explicit freshness on a 426",
-    actual="Cache-Control: max-age=3600",
-    diagnosis="A cache may serve this refusal.",
+    details=(
+        "no explicit freshness on a 426",
+        "Cache-Control: max-age=3600",
+        "A cache may serve this refusal.",
+    ),
 )
 PASSED_UPGRADED = finding(
     "upgraded-succeeds",
     Outcome.PASSED,
     rfc="RFC 9110 §15.5.22",
     message="the upgraded request succeeded",
-    expected="a status other than 426 and 5xx",
-    actual="status 200 over HTTP/2",
+    details=("a status other than 426 and 5xx", "status 200 over HTTP/2"),
 )
 MIXED = (FAILED_426, SKIPPED_UPGRADE, WARNED_CACHE, PASSED_UPGRADED)
 
@@ -220,14 +227,8 @@ def test_the_exchanges_and_handshakes_are_listed() -> None:
 
 
 def test_a_probe_failure_is_shown_instead_of_a_status() -> None:
-    legacy = exchange(
-        role="legacy",
-        url=URL,
-        method="GET",
-        offered=H11_TLS.describe(),
-        offer=H11_TLS,
-        answer=ProbeFailure(FailureKind.TLS_REFUSED, "alert no_application_protocol"),
-    )
+    refused = ProbeFailure(FailureKind.TLS_REFUSED, "alert no_application_protocol")
+    legacy = probed("legacy", H11_TLS, refused)
     report = failure_report(result(obs=observation(legacy, UPGRADED)))
     assert "→ alert no_application_protocol" in report
 
@@ -322,9 +323,7 @@ def test_no_openssl_commands_without_handshakes() -> None:
     [("HEAD", ["--head"]), ("POST", ["-X", "POST"]), ("DELETE", ["-X", "DELETE"])],
 )
 def test_curl_repeats_the_method(method: str, words: list[str]) -> None:
-    probe = exchange(
-        role="legacy", url=URL, method=method, offered=H11_TLS.describe(), offer=H11_TLS
-    )
+    probe = probed("legacy", H11_TLS, method=method)
     (command,) = reproduce_commands(observation(probe, handshakes=()), cafile=None)
     argv = shlex.split(command)
     assert argv[:3] == ["curl", "-sv", "--http1.1"]
@@ -341,13 +340,8 @@ def test_curl_repeats_the_user_headers_but_not_the_probe_ones() -> None:
 
 
 def test_cleartext_and_http10_exchanges() -> None:
-    h10 = exchange(
-        role="legacy", url="http://localhost:8080/", method="GET", offered=H10.describe(), offer=H10
-    )
-    h2c = exchange(
-        role="upgraded", url="http://localhost:8080/", method="GET",
-        offered=H2C.describe(), offer=H2C,
-    )  # fmt: skip
+    h10 = probed("legacy", H10, url="http://localhost:8080/")
+    h2c = probed("upgraded", H2C, url="http://localhost:8080/")
     commands = reproduce_commands(observation(h10, h2c, handshakes=()), cafile=CAFILE)
     assert [shlex.split(c)[2] for c in commands] == ["--http1.0", "--http2-prior-knowledge"]
     assert not any("--cacert" in c for c in commands)  # no TLS, no CA
@@ -484,15 +478,7 @@ def test_json_carries_the_exchanges_handshakes_and_reproduce_commands() -> None:
     cookie = response(
         200, ("set-cookie", "session=secret"), ("content-type", "text/plain"), http_version="2"
     )
-    upgraded = exchange(
-        role="upgraded",
-        url=URL,
-        method="GET",
-        offered=H2_TLS.describe(),
-        offer=H2_TLS,
-        transport=TLS_H2,
-        answer=cookie,
-    )
+    upgraded = probed("upgraded", H2_TLS, cookie, transport=TLS_H2)
     data = result_to_json(result(obs=observation(refused, upgraded)))
     assert data["exchanges"] == [
         {
