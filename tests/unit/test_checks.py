@@ -1,8 +1,8 @@
 """Unit tests for the named checks in ``pytest_upgrade.checks.catalogue``.
 
 Every observation here is built by hand: no socket is opened. The tables
-follow CHECKS.md; each row names the check, the situation, and the outcome
-the catalogue requires.
+follow CHECKS.md; each group of rows names its check, each row the situation
+and the outcome the catalogue requires.
 """
 
 from __future__ import annotations
@@ -205,606 +205,344 @@ def case(
     return pytest.param(check_id, observation, outcome, mentions, id=f"{check_id}: {name}")
 
 
+def cases(check_id: str, *rows: tuple[Any, ...]) -> list[Any]:
+    """``check_id``'s rows, each ``(name, observation, outcome[, mentions])``."""
+    return [case(check_id, *row) for row in rows]
+
+
+def legacy(status: int = 426, **fields: Any) -> Observation:
+    """The observation whose legacy probe got ``legacy_response(status, **fields)``."""
+    return make_observation(legacy_response(status, **fields))
+
+
+def with_problem(**changes: Any) -> Observation:
+    """The observation whose 426 carries ``problem(**changes)``."""
+    return make_observation(legacy_response(body=problem(**changes)))
+
+
+def upgraded(answer: Response | ProbeFailure | None) -> Observation:
+    """The observation whose upgraded probe got ``answer`` (None: it was not made)."""
+    return make_observation(upgraded=answer)
+
+
+def tls(tls1: HandshakeOutcome, tls11: HandshakeOutcome) -> Observation:
+    """The observation whose TLSv1 and TLSv1.1 handshakes went so."""
+    return make_observation(tls=handshakes(tls1, tls11))
+
+
 def cached(*fields: tuple[str, str]) -> Observation:
     return make_observation(legacy_response(extra=fields))
 
 
 CASES = [
     # -- status-426 -------------------------------------------------------------
-    case("status-426", "426", make_observation(), PASSED),
-    case(
-        "status-426", "426 over HTTP/2", make_observation(legacy_response(http_version="2")), PASSED
-    ),
-    case("status-426", "200", make_observation(legacy_response(200)), FAILED, "still served"),
-    case("status-426", "legacy probe not made", make_observation(legacy=None), SKIPPED),
-    case(
+    *cases(
         "status-426",
-        "TLS refused",
-        make_observation(failure(FailureKind.TLS_REFUSED, "alert handshake_failure")),
-        FAILED,
-        "TLS/ALPN",
-    ),
-    case("status-426", "closed", make_observation(failure(FailureKind.CLOSED)), FAILED),
-    case("status-426", "protocol error", make_observation(failure(FailureKind.PROTOCOL)), FAILED),
-    case(
-        "status-426",
-        "client cannot offer",
-        make_observation(failure(FailureKind.UNSUPPORTED, "no TLS 1.0 in this OpenSSL")),
-        SKIPPED,
-        "no TLS 1.0 in this OpenSSL",
-    ),
-    case(
-        "status-426",
-        "not applicable",
-        make_observation(failure(FailureKind.NOT_APPLICABLE, "the target has no https URL")),
-        SKIPPED,
-        "no https URL",
+        ("426", make_observation(), PASSED),
+        ("426 over HTTP/2", legacy(http_version="2"), PASSED),
+        ("200", legacy(200), FAILED, "still served"),
+        ("legacy probe not made", make_observation(legacy=None), SKIPPED),
+        (
+            "TLS refused",
+            make_observation(failure(FailureKind.TLS_REFUSED, "alert handshake_failure")),
+            FAILED,
+            "TLS/ALPN",
+        ),
+        ("closed", make_observation(failure(FailureKind.CLOSED)), FAILED),
+        ("protocol error", make_observation(failure(FailureKind.PROTOCOL)), FAILED),
+        (
+            "client cannot offer",
+            make_observation(failure(FailureKind.UNSUPPORTED, "no TLS 1.0 in this OpenSSL")),
+            SKIPPED,
+            "no TLS 1.0 in this OpenSSL",
+        ),
+        (
+            "not applicable",
+            make_observation(failure(FailureKind.NOT_APPLICABLE, "the target has no https URL")),
+            SKIPPED,
+            "no https URL",
+        ),
     ),
     # -- upgrade-present --------------------------------------------------------
-    case("upgrade-present", "present", make_observation(), PASSED, "HTTP/2.0"),
-    case(
+    *cases(
         "upgrade-present",
-        "absent",
-        make_observation(legacy_response(upgrade=None)),
-        FAILED,
-        "no Upgrade field",
+        ("present", make_observation(), PASSED, "HTTP/2.0"),
+        ("absent", legacy(upgrade=None), FAILED, "no Upgrade field"),
     ),
     # -- upgrade-syntax ---------------------------------------------------------
-    case("upgrade-syntax", "HTTP/2.0", make_observation(), PASSED),
-    case(
+    *cases(
         "upgrade-syntax",
-        "a list",
-        make_observation(legacy_response(upgrade="HTTP/2.0, TLS/1.3")),
-        PASSED,
-    ),
-    case(
-        "upgrade-syntax",
-        "space around slash",
-        make_observation(legacy_response(upgrade="HTTP / 2.0")),
-        FAILED,
-    ),
-    case(
-        "upgrade-syntax",
-        "quoted string",
-        make_observation(legacy_response(upgrade='"HTTP/2.0"')),
-        FAILED,
-    ),
-    case("upgrade-syntax", "empty list", make_observation(legacy_response(upgrade=", ")), FAILED),
-    case(
-        "upgrade-syntax",
-        "no Upgrade to parse",
-        make_observation(legacy_response(upgrade=None)),
-        SKIPPED,
+        ("HTTP/2.0", make_observation(), PASSED),
+        ("a list", legacy(upgrade="HTTP/2.0, TLS/1.3"), PASSED),
+        ("space around slash", legacy(upgrade="HTTP / 2.0"), FAILED),
+        ("quoted string", legacy(upgrade='"HTTP/2.0"'), FAILED),
+        ("empty list", legacy(upgrade=", "), FAILED),
+        ("no Upgrade to parse", legacy(upgrade=None), SKIPPED),
     ),
     # -- upgrade-names-required -------------------------------------------------
-    case("upgrade-names-required", "HTTP/2.0", make_observation(), PASSED),
-    case(
+    *cases(
         "upgrade-names-required",
-        "names compare case-insensitively",
-        make_observation(legacy_response(upgrade="http/2.0")),
-        PASSED,
-    ),
-    case(
-        "upgrade-names-required",
-        "HTTP/2.0 among others",
-        make_observation(legacy_response(upgrade="websocket, HTTP/2.0")),
-        PASSED,
-    ),
-    case(
-        "upgrade-names-required",
-        "h2 is an ALPN id, not an upgrade token",
-        make_observation(legacy_response(upgrade="h2")),
-        WARNED,
-    ),
-    case(
-        "upgrade-names-required",
-        "HTTP/2 lacks the minor digit",
-        make_observation(legacy_response(upgrade="HTTP/2")),
-        WARNED,
-    ),
-    case(
-        "upgrade-names-required",
-        "h2c over TLS",
-        make_observation(legacy_response(upgrade="h2c")),
-        FAILED,
-        "cleartext",
-    ),
-    case(
-        "upgrade-names-required",
-        "h2c over cleartext",
-        make_observation(legacy_response(upgrade="h2c"), base=HTTP),
-        PASSED,
-    ),
-    case(
-        "upgrade-names-required",
-        "another protocol",
-        make_observation(legacy_response(upgrade="websocket")),
-        FAILED,
-    ),
-    case(
-        "upgrade-names-required",
-        "HTTP/3.0 cannot be upgraded to",
-        make_observation(legacy_response(upgrade="HTTP/3.0")),
-        FAILED,
-    ),
-    case(
-        "upgrade-names-required",
-        "no Upgrade",
-        make_observation(legacy_response(upgrade=None)),
-        SKIPPED,
+        ("HTTP/2.0", legacy(upgrade="HTTP/2.0"), PASSED),
+        ("names compare case-insensitively", legacy(upgrade="http/2.0"), PASSED),
+        ("HTTP/2.0 among others", legacy(upgrade="websocket, HTTP/2.0"), PASSED),
+        ("h2 is an ALPN id, not an upgrade token", legacy(upgrade="h2"), WARNED),
+        ("HTTP/2 lacks the minor digit", legacy(upgrade="HTTP/2"), WARNED),
+        ("h2c over TLS", legacy(upgrade="h2c"), FAILED, "cleartext"),
+        ("h2c over cleartext", make_observation(legacy_response(upgrade="h2c"), base=HTTP), PASSED),
+        ("another protocol", legacy(upgrade="websocket"), FAILED),
+        ("HTTP/3.0 cannot be upgraded to", legacy(upgrade="HTTP/3.0"), FAILED),
+        ("no Upgrade", legacy(upgrade=None), SKIPPED),
     ),
     # -- connection-upgrade -----------------------------------------------------
-    case("connection-upgrade", "upgrade", make_observation(), PASSED),
-    case(
+    *cases(
         "connection-upgrade",
-        "options are case-insensitive",
-        make_observation(legacy_response(connection=("keep-alive, Upgrade",))),
-        PASSED,
-    ),
-    case(
+        ("upgrade", make_observation(), PASSED),
+        ("options are case-insensitive", legacy(connection=("keep-alive, Upgrade",)), PASSED),
         # hypercorn answers HTTP/1.0 with two Connection fields: combine them (RFC 9110 §5.3)
-        "connection-upgrade",
-        "repeated fields over HTTP/1.0",
-        make_observation(legacy_response(connection=("close", "upgrade"), http_version="1.0")),
-        PASSED,
-    ),
-    case(
-        "connection-upgrade",
-        "repeated fields over HTTP/1.1",
-        make_observation(legacy_response(connection=("keep-alive", "upgrade"))),
-        PASSED,
-    ),
-    case(
-        "connection-upgrade",
-        "no upgrade option",
-        make_observation(legacy_response(connection=("keep-alive",))),
-        FAILED,
-    ),
-    case(
-        "connection-upgrade",
-        "an option that only starts with upgrade",
-        make_observation(legacy_response(connection=("upgrade2",))),
-        FAILED,
-    ),
-    case(
-        "connection-upgrade",
-        "no Connection field",
-        make_observation(legacy_response(connection=())),
-        FAILED,
-        "no Connection field",
+        (
+            "repeated fields over HTTP/1.0",
+            legacy(connection=("close", "upgrade"), http_version="1.0"),
+            PASSED,
+        ),
+        ("repeated fields over HTTP/1.1", legacy(connection=("keep-alive", "upgrade")), PASSED),
+        ("no upgrade option", legacy(connection=("keep-alive",)), FAILED),
+        ("an option that only starts with upgrade", legacy(connection=("upgrade2",)), FAILED),
+        ("no Connection field", legacy(connection=()), FAILED, "no Connection field"),
     ),
     # -- problem-media-type -----------------------------------------------------
-    case("problem-media-type", "problem+json", make_observation(), PASSED),
-    case(
+    *cases(
         "problem-media-type",
-        "with parameters, in capitals",
-        make_observation(legacy_response(content_type="Application/Problem+JSON; charset=utf-8")),
-        PASSED,
-    ),
-    case(
-        "problem-media-type",
-        "plain JSON",
-        make_observation(legacy_response(content_type="application/json")),
-        WARNED,
-    ),
-    case(
-        "problem-media-type",
-        "no Content-Type",
-        make_observation(legacy_response(content_type=None)),
-        WARNED,
-        "no Content-Type field",
+        ("problem+json", make_observation(), PASSED),
+        (
+            "with parameters, in capitals",
+            legacy(content_type="Application/Problem+JSON; charset=utf-8"),
+            PASSED,
+        ),
+        ("plain JSON", legacy(content_type="application/json"), WARNED),
+        ("no Content-Type", legacy(content_type=None), WARNED, "no Content-Type field"),
     ),
     # -- problem-body -----------------------------------------------------------
-    case("problem-body", "well-formed", make_observation(), PASSED),
-    case(
+    *cases(
         "problem-body",
-        "no status member",
-        make_observation(legacy_response(body=problem(status=None))),
-        PASSED,
-    ),
-    case(
-        "problem-body",
-        "a type URI with its own title",
-        make_observation(
-            legacy_response(
-                body=problem(type="https://example.com/probs/http2", title="Use HTTP/2")
-            )
+        ("well-formed", make_observation(), PASSED),
+        ("no status member", with_problem(status=None), PASSED),
+        (
+            "a type URI with its own title",
+            with_problem(type="https://example.com/probs/http2", title="Use HTTP/2"),
+            PASSED,
         ),
-        PASSED,
-    ),
-    case(
-        "problem-body",
-        "a relative type",
-        make_observation(legacy_response(body=problem(type="/probs/http2", title="Use HTTP/2"))),
-        PASSED,
-    ),
-    case(
-        "problem-body",
-        "status 400 in a 426",
-        make_observation(legacy_response(body=problem(status=400))),
-        FAILED,
-        "400",
-    ),
-    case(
-        "problem-body",
-        "status as a string",
-        make_observation(legacy_response(body=problem(status="426"))),
-        WARNED,
-    ),
-    case(
-        "problem-body",
-        "status as a boolean",
-        make_observation(legacy_response(body=problem(status=True))),
-        WARNED,
-    ),
-    case(
-        "problem-body",
-        "about:blank with another title",
-        make_observation(legacy_response(body=problem(title="Please upgrade"))),
-        WARNED,
-        "Upgrade Required",
-    ),
-    case(
+        ("a relative type", with_problem(type="/probs/http2", title="Use HTTP/2"), PASSED),
+        ("status 400 in a 426", with_problem(status=400), FAILED, "400"),
+        ("status as a string", with_problem(status="426"), WARNED),
+        ("status as a boolean", with_problem(status=True), WARNED),
+        (
+            "about:blank with another title",
+            with_problem(title="Please upgrade"),
+            WARNED,
+            "Upgrade Required",
+        ),
         # an absent type means about:blank (RFC 9457 §3.1.1)
-        "problem-body",
-        "no type, another title",
-        make_observation(legacy_response(body=problem(type=None, title="Please upgrade"))),
-        WARNED,
-        "Upgrade Required",
-    ),
-    case(
-        "problem-body",
-        "type not a URI reference",
-        make_observation(legacy_response(body=problem(type="not a uri", title="Use HTTP/2"))),
-        WARNED,
-    ),
-    case(
-        "problem-body",
-        "instance not a string",
-        make_observation(legacy_response(body=problem(instance=42))),
-        WARNED,
-    ),
-    case(
-        "problem-body",
-        "title not a string",
-        make_observation(legacy_response(body=problem(title=["Upgrade Required"]))),
-        WARNED,
-    ),
-    case(
-        "problem-body",
-        "detail not a string",
-        make_observation(legacy_response(body=problem(detail={"use": "HTTP/2"}))),
-        WARNED,
-    ),
-    case(
-        "problem-body",
-        "invalid JSON",
-        make_observation(legacy_response(body=b'{"status": 426,')),
-        FAILED,
-    ),
-    case(
-        "problem-body",
-        "an array",
-        make_observation(legacy_response(body=b'[{"status": 426}]')),
-        FAILED,
-        "array",
-    ),
-    case("problem-body", "empty", make_observation(legacy_response(body=b"")), FAILED),
-    case(
-        "problem-body",
-        "not problem+json",
-        make_observation(legacy_response(content_type="text/html", body=b"<h1>nope</h1>")),
-        SKIPPED,
-    ),
-    case(
-        "problem-body",
-        "truncated body: past the read limit, never passed",
-        make_observation(legacy_response(body=b'{"status": 4', truncated=True)),
-        FAILED,
+        (
+            "no type, another title",
+            with_problem(type=None, title="Please upgrade"),
+            WARNED,
+            "Upgrade Required",
+        ),
+        ("type not a URI reference", with_problem(type="not a uri", title="Use HTTP/2"), WARNED),
+        ("instance not a string", with_problem(instance=42), WARNED),
+        ("title not a string", with_problem(title=["Upgrade Required"]), WARNED),
+        ("detail not a string", with_problem(detail={"use": "HTTP/2"}), WARNED),
+        ("invalid JSON", legacy(body=b'{"status": 426,'), FAILED),
+        ("an array", legacy(body=b'[{"status": 426}]'), FAILED, "array"),
+        ("empty", legacy(body=b""), FAILED),
+        ("not problem+json", legacy(content_type="text/html", body=b"<h1>nope</h1>"), SKIPPED),
+        (
+            "truncated body: past the read limit, never passed",
+            legacy(body=b'{"status": 4', truncated=True),
+            FAILED,
+        ),
     ),
     # -- problem-actionable -----------------------------------------------------
-    case("problem-actionable", "detail names HTTP/2", make_observation(), PASSED),
-    case(
+    *cases(
         "problem-actionable",
-        "title names HTTP/2.0",
-        make_observation(legacy_response(body=problem(title="Use HTTP/2.0", detail=None))),
-        PASSED,
-    ),
-    case(
-        "problem-actionable",
-        "detail names h2",
-        make_observation(legacy_response(body=problem(detail="Switch to h2, please"))),
-        PASSED,
-    ),
-    case(
+        ("detail names HTTP/2", make_observation(), PASSED),
+        ("title names HTTP/2.0", with_problem(title="Use HTTP/2.0", detail=None), PASSED),
+        ("detail names h2", with_problem(detail="Switch to h2, please"), PASSED),
         # A sentence ends with a full stop; tests/support/apps.py's CORRECT app says exactly this.
-        "problem-actionable",
-        "detail ends with a full stop",
-        make_observation(legacy_response(body=problem(detail="This endpoint requires HTTP/2."))),
-        PASSED,
-    ),
-    case(
-        "problem-actionable",
-        "an extension member links to a guide",
-        make_observation(
-            legacy_response(
-                body=problem(detail="Old clients are retired", migration="https://example.com/h2")
-            )
+        (
+            "detail ends with a full stop",
+            with_problem(detail="This endpoint requires HTTP/2."),
+            PASSED,
         ),
-        PASSED,
-    ),
-    case(
-        "problem-actionable",
-        "h2c is not h2",
-        make_observation(legacy_response(body=problem(detail="Upgrade to h2c"))),
-        WARNED,
-    ),
-    case(
-        "problem-actionable",
-        "only the status phrase",
-        make_observation(legacy_response(body=problem(detail=None))),
-        WARNED,
-    ),
-    case(
-        "problem-actionable",
-        "an extension member that is no link",
-        make_observation(legacy_response(body=problem(detail=None, migration="ask the admins"))),
-        WARNED,
-    ),
-    case(
-        "problem-actionable",
-        "not problem+json",
-        make_observation(legacy_response(content_type="text/plain", body=b"use HTTP/2")),
-        SKIPPED,
-    ),
-    case(
-        "problem-actionable",
-        "not JSON",
-        make_observation(legacy_response(body=b"use HTTP/2")),
-        SKIPPED,
+        (
+            "an extension member links to a guide",
+            with_problem(detail="Old clients are retired", migration="https://example.com/h2"),
+            PASSED,
+        ),
+        ("h2c is not h2", with_problem(detail="Upgrade to h2c"), WARNED),
+        ("only the status phrase", with_problem(detail=None), WARNED),
+        (
+            "an extension member that is no link",
+            with_problem(detail=None, migration="ask the admins"),
+            WARNED,
+        ),
+        ("not problem+json", legacy(content_type="text/plain", body=b"use HTTP/2"), SKIPPED),
+        ("not JSON", legacy(body=b"use HTTP/2"), SKIPPED),
     ),
     # -- not-cacheable ----------------------------------------------------------
-    case("not-cacheable", "no cache fields", make_observation(), PASSED, "no cache fields"),
-    case("not-cacheable", "max-age=3600", cached(("cache-control", "max-age=3600")), WARNED),
-    case("not-cacheable", "s-maxage=10", cached(("cache-control", "s-maxage=10")), WARNED),
-    case("not-cacheable", "public", cached(("cache-control", "public")), WARNED),
-    case(
+    *cases(
         "not-cacheable",
-        "quoted max-age in capitals",
-        cached(("cache-control", 'Max-Age="3600"')),
-        WARNED,
-    ),
-    case(
-        "not-cacheable",
-        "Expires after Date",
-        cached(("date", DATE), ("expires", AN_HOUR_LATER)),
-        WARNED,
-        "future",
-    ),
-    case(
-        "not-cacheable", "Expires in the future, no Date", cached(("expires", FAR_FUTURE)), WARNED
-    ),
-    case(
-        "not-cacheable",
-        "no-store wins",
-        cached(("cache-control", "no-store, max-age=3600")),
-        PASSED,
-    ),
-    case(
-        "not-cacheable",
-        "no-store in another field line",
-        cached(("cache-control", "max-age=3600"), ("cache-control", "no-store")),
-        PASSED,
-    ),
-    case("not-cacheable", "max-age=0", cached(("cache-control", "max-age=0")), PASSED),
-    case("not-cacheable", "no-cache alone", cached(("cache-control", "no-cache")), PASSED),
-    case(
-        "not-cacheable",
-        "Expires before Date",
-        cached(("date", DATE), ("expires", AN_HOUR_EARLIER)),
-        PASSED,
-    ),
-    case("not-cacheable", "Expires long ago", cached(("expires", LONG_AGO)), PASSED),
-    case(
+        ("no cache fields", make_observation(), PASSED, "no cache fields"),
+        ("max-age=3600", cached(("cache-control", "max-age=3600")), WARNED),
+        ("s-maxage=10", cached(("cache-control", "s-maxage=10")), WARNED),
+        ("public", cached(("cache-control", "public")), WARNED),
+        ("quoted max-age in capitals", cached(("cache-control", 'Max-Age="3600"')), WARNED),
+        (
+            "Expires after Date",
+            cached(("date", DATE), ("expires", AN_HOUR_LATER)),
+            WARNED,
+            "future",
+        ),
+        ("Expires in the future, no Date", cached(("expires", FAR_FUTURE)), WARNED),
+        ("no-store wins", cached(("cache-control", "no-store, max-age=3600")), PASSED),
+        (
+            "no-store in another field line",
+            cached(("cache-control", "max-age=3600"), ("cache-control", "no-store")),
+            PASSED,
+        ),
+        ("max-age=0", cached(("cache-control", "max-age=0")), PASSED),
+        ("no-cache alone", cached(("cache-control", "no-cache")), PASSED),
+        ("Expires before Date", cached(("date", DATE), ("expires", AN_HOUR_EARLIER)), PASSED),
+        ("Expires long ago", cached(("expires", LONG_AGO)), PASSED),
         # RFC 9111 §5.3: an invalid Expires means "already expired"
-        "not-cacheable",
-        "Expires invalid",
-        cached(("date", DATE), ("expires", "0")),
-        PASSED,
-    ),
-    case(
+        ("Expires invalid", cached(("date", DATE), ("expires", "0")), PASSED),
         # RFC 9111 §5.3: max-age overrides Expires
-        "not-cacheable",
-        "max-age=0 beats a future Expires",
-        cached(("cache-control", "max-age=0"), ("date", DATE), ("expires", AN_HOUR_LATER)),
-        PASSED,
-    ),
-    case(
+        (
+            "max-age=0 beats a future Expires",
+            cached(("cache-control", "max-age=0"), ("date", DATE), ("expires", AN_HOUR_LATER)),
+            PASSED,
+        ),
         # public only lifts the ban on storing; with an explicit expiration time present a
         # cache MUST NOT use heuristic freshness (RFC 9111 §4.2.2), so max-age=0 stays stale
-        "not-cacheable",
-        "public with max-age=0",
-        cached(("cache-control", "public, max-age=0")),
-        PASSED,
+        ("public with max-age=0", cached(("cache-control", "public, max-age=0")), PASSED),
     ),
     # -- upgraded-succeeds ------------------------------------------------------
-    case("upgraded-succeeds", "200", make_observation(), PASSED),
-    case(
+    *cases(
         "upgraded-succeeds",
-        "404 is not a refusal",
-        make_observation(upgraded=h2_response(404)),
-        PASSED,
-    ),
-    case(
-        "upgraded-succeeds",
-        "426 again",
-        make_observation(upgraded=h2_response(426)),
-        FAILED,
-        "also answered with 426",
-    ),
-    case("upgraded-succeeds", "500", make_observation(upgraded=h2_response(500)), FAILED),
-    case("upgraded-succeeds", "503", make_observation(upgraded=h2_response(503)), FAILED),
-    case(
-        "upgraded-succeeds",
-        "ALPN mismatch",
-        make_observation(
-            upgraded=failure(FailureKind.ALPN_MISMATCH, "the server selected http/1.1"),
-            upgraded_transport=Transport("https", "TLSv1.3", "http/1.1"),
+        ("200", make_observation(), PASSED),
+        ("404 is not a refusal", upgraded(h2_response(404)), PASSED),
+        ("426 again", upgraded(h2_response(426)), FAILED, "also answered with 426"),
+        ("500", upgraded(h2_response(500)), FAILED),
+        ("503", upgraded(h2_response(503)), FAILED),
+        (
+            "ALPN mismatch",
+            make_observation(
+                upgraded=failure(FailureKind.ALPN_MISMATCH, "the server selected http/1.1"),
+                upgraded_transport=Transport("https", "TLSv1.3", "http/1.1"),
+            ),
+            FAILED,
+            "ALPN",
         ),
-        FAILED,
-        "ALPN",
+        ("connection closed", upgraded(failure(FailureKind.CLOSED)), FAILED),
+        (
+            "client cannot make the probe",
+            upgraded(failure(FailureKind.UNSUPPORTED, "no h2 support")),
+            SKIPPED,
+        ),
+        ("probe not made", upgraded(None), SKIPPED),
     ),
-    case(
-        "upgraded-succeeds",
-        "connection closed",
-        make_observation(upgraded=failure(FailureKind.CLOSED)),
-        FAILED,
-    ),
-    case(
-        "upgraded-succeeds",
-        "client cannot make the probe",
-        make_observation(upgraded=failure(FailureKind.UNSUPPORTED, "no h2 support")),
-        SKIPPED,
-    ),
-    case("upgraded-succeeds", "probe not made", make_observation(upgraded=None), SKIPPED),
     # -- upgraded-protocol ------------------------------------------------------
-    case("upgraded-protocol", "h2 by ALPN", make_observation(), PASSED, "ALPN h2"),
-    case(
+    *cases(
         "upgraded-protocol",
-        "ALPN http/1.1",
-        make_observation(
-            upgraded=legacy_response(200, upgrade=None, connection=()),
-            upgraded_transport=Transport("https", "TLSv1.3", "http/1.1"),
+        ("h2 by ALPN", make_observation(), PASSED, "ALPN h2"),
+        (
+            "ALPN http/1.1",
+            make_observation(
+                upgraded=legacy_response(200, upgrade=None, connection=()),
+                upgraded_transport=Transport("https", "TLSv1.3", "http/1.1"),
+            ),
+            FAILED,
+            "ALPN http/1.1",
         ),
-        FAILED,
-        "ALPN http/1.1",
-    ),
-    case(
-        "upgraded-protocol",
-        "no ALPN at all",
-        make_observation(
-            upgraded=legacy_response(200, upgrade=None, connection=()),
-            upgraded_transport=Transport("https", "TLSv1.2", None),
+        (
+            "no ALPN at all",
+            make_observation(
+                upgraded=legacy_response(200, upgrade=None, connection=()),
+                upgraded_transport=Transport("https", "TLSv1.2", None),
+            ),
+            FAILED,
+            "ALPN none",
         ),
-        FAILED,
-        "ALPN none",
-    ),
-    case(
-        "upgraded-protocol",
-        "ALPN mismatch failure",
-        make_observation(
-            upgraded=failure(FailureKind.ALPN_MISMATCH, "the server selected http/1.1"),
-            upgraded_transport=Transport("https", "TLSv1.3", "http/1.1"),
+        (
+            "ALPN mismatch failure",
+            make_observation(
+                upgraded=failure(FailureKind.ALPN_MISMATCH, "the server selected http/1.1"),
+                upgraded_transport=Transport("https", "TLSv1.3", "http/1.1"),
+            ),
+            FAILED,
         ),
-        FAILED,
-    ),
-    case(
-        "upgraded-protocol",
-        "no connection",
-        make_observation(upgraded=failure(FailureKind.TLS_REFUSED, "alert")),
-        SKIPPED,
-    ),
-    case(
-        "upgraded-protocol",
-        "h2 negotiated, then no response",
-        make_observation(
-            upgraded=failure(FailureKind.CLOSED, "reset after SETTINGS"),
-            upgraded_transport=Transport("https", "TLSv1.3", "h2"),
+        ("no connection", upgraded(failure(FailureKind.TLS_REFUSED, "alert")), SKIPPED),
+        (
+            "h2 negotiated, then no response",
+            make_observation(
+                upgraded=failure(FailureKind.CLOSED, "reset after SETTINGS"),
+                upgraded_transport=Transport("https", "TLSv1.3", "h2"),
+            ),
+            SKIPPED,
         ),
-        SKIPPED,
+        ("probe not made", upgraded(None), SKIPPED),
     ),
-    case("upgraded-protocol", "probe not made", make_observation(upgraded=None), SKIPPED),
     # -- h2-no-connection-headers -----------------------------------------------
-    case("h2-no-connection-headers", "clean HTTP/2 response", make_observation(), PASSED),
-    case(
+    *cases(
         "h2-no-connection-headers",
-        "connection on an HTTP/2 response",
-        make_observation(upgraded=h2_response(200, ("connection", "keep-alive"))),
-        FAILED,
-        "connection: keep-alive",
-    ),
-    case(
-        "h2-no-connection-headers",
-        "transfer-encoding on an HTTP/2 response",
-        make_observation(upgraded=h2_response(200, ("transfer-encoding", "chunked"))),
-        FAILED,
-    ),
-    case(
-        "h2-no-connection-headers",
-        "upgrade on a 426 sent over HTTP/2",
-        make_observation(legacy_response(http_version="2", connection=())),
-        FAILED,
-        "upgrade: HTTP/2.0 (legacy)",
-    ),
-    case(
-        "h2-no-connection-headers",
-        "no HTTP/2 response",
-        make_observation(upgraded=failure(FailureKind.ALPN_MISMATCH)),
-        SKIPPED,
+        ("clean HTTP/2 response", make_observation(), PASSED),
+        (
+            "connection on an HTTP/2 response",
+            upgraded(h2_response(200, ("connection", "keep-alive"))),
+            FAILED,
+            "connection: keep-alive",
+        ),
+        (
+            "transfer-encoding on an HTTP/2 response",
+            upgraded(h2_response(200, ("transfer-encoding", "chunked"))),
+            FAILED,
+        ),
+        (
+            "upgrade on a 426 sent over HTTP/2",
+            legacy(http_version="2", connection=()),
+            FAILED,
+            "upgrade: HTTP/2.0 (legacy)",
+        ),
+        ("no HTTP/2 response", upgraded(failure(FailureKind.ALPN_MISMATCH)), SKIPPED),
     ),
     # -- tls-legacy-refused -----------------------------------------------------
-    case("tls-legacy-refused", "both refused", make_observation(), PASSED),
-    case(
+    *cases(
         "tls-legacy-refused",
-        "TLS 1.0 accepted",
-        make_observation(tls=handshakes(ACCEPTED, REFUSED)),
-        FAILED,
-        "TLSv1",
+        ("both refused", make_observation(), PASSED),
+        ("TLS 1.0 accepted", tls(ACCEPTED, REFUSED), FAILED, "TLSv1"),
+        ("TLS 1.1 accepted", tls(REFUSED, ACCEPTED), FAILED, "TLSv1.1"),
+        ("accepted beats inconclusive", tls(CANNOT_OFFER, ACCEPTED), FAILED),
+        ("client cannot offer either", tls(CANNOT_OFFER, CANNOT_OFFER), SKIPPED, "inconclusive"),
+        ("one refused, one client-cannot-offer", tls(REFUSED, CANNOT_OFFER), SKIPPED),
+        ("one refused, one error", tls(REFUSED, ERROR), SKIPPED),
+        ("no handshake probe", make_observation(tls=()), SKIPPED),
     ),
-    case(
-        "tls-legacy-refused",
-        "TLS 1.1 accepted",
-        make_observation(tls=handshakes(REFUSED, ACCEPTED)),
-        FAILED,
-        "TLSv1.1",
-    ),
-    case(
-        "tls-legacy-refused",
-        "accepted beats inconclusive",
-        make_observation(tls=handshakes(CANNOT_OFFER, ACCEPTED)),
-        FAILED,
-    ),
-    case(
-        "tls-legacy-refused",
-        "client cannot offer either",
-        make_observation(tls=handshakes(CANNOT_OFFER, CANNOT_OFFER)),
-        SKIPPED,
-        "inconclusive",
-    ),
-    case(
-        "tls-legacy-refused",
-        "one refused, one client-cannot-offer",
-        make_observation(tls=handshakes(REFUSED, CANNOT_OFFER)),
-        SKIPPED,
-    ),
-    case(
-        "tls-legacy-refused",
-        "one refused, one error",
-        make_observation(tls=handshakes(REFUSED, ERROR)),
-        SKIPPED,
-    ),
-    case("tls-legacy-refused", "no handshake probe", make_observation(tls=()), SKIPPED),
     # Neither 101 nor 426: an Upgrade field there only advertises (RFC 9110 §7.8).
-    case(
+    *cases(
         "upgrade-unswitchable",
-        "a 200 without Upgrade",
-        make_observation(legacy_response(200, upgrade=None, connection=())),
-        PASSED,
-        "1 ordinary answer",
-    ),
-    case(
-        "upgrade-unswitchable",
-        "Upgrade: h2 on a 200 over TLS (mod_http2)",
-        make_observation(legacy_response(200, upgrade="h2")),
-        WARNED,
-        "ProtocolsHonorOrder off",
-    ),
-    case(
-        "upgrade-unswitchable",
-        "only a 426 and an HTTP/2 answer",
-        make_observation(),
-        SKIPPED,
-        "no HTTP/1.x answer",
+        (
+            "a 200 without Upgrade",
+            legacy(200, upgrade=None, connection=()),
+            PASSED,
+            "1 ordinary answer",
+        ),
+        (
+            "Upgrade: h2 on a 200 over TLS (mod_http2)",
+            legacy(200, upgrade="h2"),
+            WARNED,
+            "ProtocolsHonorOrder off",
+        ),
+        ("only a 426 and an HTTP/2 answer", make_observation(), SKIPPED, "no HTTP/1.x answer"),
     ),
 ]
 
