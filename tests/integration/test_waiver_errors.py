@@ -32,9 +32,9 @@ def _run(pytester: pytest.Pytester, waivers: str, *args: str) -> pytest.RunResul
     return pytester.runpytest("-p", "no:cacheprovider", "--upgrade-waivers=waivers.toml", *args)
 
 
-def _usage_error(result: pytest.RunResult, line: str) -> None:
+def _usage_error(result: pytest.RunResult, line: str, option: str = "--upgrade-waivers") -> None:
     assert result.ret == pytest.ExitCode.USAGE_ERROR
-    result.stderr.fnmatch_lines([f"ERROR: --upgrade-waivers: {line}"])
+    result.stderr.fnmatch_lines([f"ERROR: {option}: {line}"])
     assert "INTERNALERROR" not in result.stdout.str() + result.stderr.str()
 
 
@@ -51,8 +51,7 @@ def test_a_bad_baseline_is_a_usage_error(pytester: pytest.Pytester) -> None:
     # Which files are bad, and their messages: tests/unit/test_gate_settings.py.
     (pytester.path / "baseline.json").write_text("{")
     result = pytester.runpytest("-p", "no:cacheprovider", "--upgrade-baseline=baseline.json")
-    assert result.ret == pytest.ExitCode.USAGE_ERROR
-    result.stderr.fnmatch_lines(["ERROR: --upgrade-baseline: baseline.json:1: not JSON *"])
+    _usage_error(result, "baseline.json:1: not JSON *", option="--upgrade-baseline")
 
 
 def test_a_waiver_no_longer_needed_warns_and_fails_under_strict(
