@@ -136,9 +136,18 @@ def start_server(tmp_path: pathlib.Path) -> Iterator[Callable[..., ThirdPartySer
 
 
 def _run_plugin(
-    pytester: pytest.Pytester, server: ThirdPartyServer, test_source: str
-) -> tuple[pytest.RunResult, dict[str, Any]]:
-    """Run a marked suite against ``server``; the result and its one JSON report entry."""
+    pytester: pytest.Pytester,
+    server: ThirdPartyServer,
+    test_source: str,
+    *,
+    verdict: str,
+    line: str,
+) -> tuple[pytest.RunResult, dict[str, Any], dict[str, dict[str, Any]]]:
+    """Run a marked suite against ``server``; the result, its one JSON report entry and
+    that entry's checks by id.
+
+    The one marked test's outcome and its report entry's outcome and verdict are all
+    ``verdict``; ``line`` is its line of the compliance summary."""
     pytester.makepyfile(test_suite=test_source)
     report = pytester.path / "report.json"
     targets = [f"--upgrade-target={url}" for url in (server.https_url, server.http_url) if url]
@@ -151,8 +160,11 @@ def _run_plugin(
         f"--upgrade-ca={server.cafile}",
         f"--upgrade-report={report}",
     )
+    result.assert_outcomes(**{verdict: 1})
+    result.stdout.fnmatch_lines([line])
     (entry,) = json.loads(report.read_text())["results"]
-    return result, entry
+    assert (entry["outcome"], entry["verdict"]) == (verdict, verdict)
+    return result, entry, {check["id"]: check for check in entry["checks"]}
 
 
 def _outcomes(entry: dict[str, Any]) -> dict[str, str]:
@@ -221,15 +233,15 @@ def test_websockets_library_server(
     assert plain_get.status_code == 426
     assert "websockets/" in plain_get.headers["server"]
 
-    result, entry = _run_plugin(pytester, websockets_server, WEBSOCKET_TEST)
-
     # Two must-checks fail (below), so the marked test fails before its body.
-    result.assert_outcomes(failed=1)
-    result.stdout.fnmatch_lines(["FAILED  websocket GET / [[]*]  test_suite.py::test_echo"])
-    assert entry["outcome"] == "failed"
-    assert entry["verdict"] == "failed"
+    result, entry, checks = _run_plugin(
+        pytester,
+        websockets_server,
+        WEBSOCKET_TEST,
+        verdict="failed",
+        line="FAILED  websocket GET / [[]*]  test_suite.py::test_echo",
+    )
     assert entry["target"] == f"{websockets_server.https_url} and {websockets_server.http_url}"
-    checks = {check["id"]: check for check in entry["checks"]}
     assert _outcomes(entry) == {
         # The plain GET (no Upgrade, no Connection) reaches ServerProtocol.accept;
         # process_request finds no "upgrade" in Connection and raises
@@ -376,21 +388,20 @@ def node_h2_server(
 
 
 def test_node_http2_server(pytester: pytest.Pytester, node_h2_server: ThirdPartyServer) -> None:
-    result, entry = _run_plugin(pytester, node_h2_server, H2_TEST)
-
-    result.assert_outcomes(passed=1)
-    result.stdout.fnmatch_lines(["PASSED  h2 GET /v2/orders  test_suite.py::test_orders"])
-    assert entry["outcome"] == "passed"
-    assert entry["verdict"] == "passed"
-    checks = {check["id"]: check for check in entry["checks"]}
-    assert _outcomes(entry) == {
-        # With allowHTTP1, Node's ALPN callback selects http/1.1 for a client
-        # offering only that, and hands the request to the same handler as an
-        # http.IncomingMessage with httpVersionMajor 1: the handler's 426 goes
-        # out with the handler's fields unchanged (Node's HTTP/1.1 writer keeps
-        # a user-set Connection field and adds only Date here), so Upgrade:
-        # HTTP/2.0, Connection: Upgrade and the problem document arrive as written.
-        **PROBLEM_426,
+    _, entry, checks = _run_plugin(
+        pytester,
+        node_h2_server,
+        H2_TEST,
+        verdict="passed",
+        line="PASSED  h2 GET /v2/orders  test_suite.py::test_orders",
+    )
+    # With allowHTTP1, Node's ALPN callback selects http/1.1 for a client
+    # offering only that, and hands the request to the same handler as an
+    # http.IncomingMessage with httpVersionMajor 1: the handler's 426 goes
+    # out with the handler's fields unchanged (Node's HTTP/1.1 writer keeps
+    # a user-set Connection field and adds only Date here), so Upgrade:
+    # HTTP/2.0, Connection: Upgrade and the problem document arrive as written.
+    assert _outcomes(entry) == PROBLEM_426 | {
         # The only HTTP/1.1 answer is the 426: nothing ordinary to judge.
         "upgrade-unswitchable": "skipped",
         # Offered h2 and http/1.1, Node selects h2 and answers over HTTP/2 ...
