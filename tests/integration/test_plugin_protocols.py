@@ -162,120 +162,80 @@ def test_correct_app_passes(
 # -- each must-violation fails with its check ids -----------------------------------
 
 
+# By protocol, each case's name: the conftest's changes and the check ids that fail.
+MUST_VIOLATIONS: dict[str, dict[str, tuple[dict[str, Any], set[str]]]] = {
+    "websocket": {
+        "plain-get-404": ({"websocket": {"status": 404, **NOT_SERVED}}, {"status-426"}),
+        "426-without-upgrade-websocket": (
+            {"websocket": {"upgrade": "web-socket"}},
+            {"upgrade-names-required"},
+        ),
+        "handshake-refused": ({"websocket": {"handshake": "close"}}, {"upgraded-succeeds"}),
+        "handshake-answered-426": (
+            {"websocket": {"handshake": "deny-426"}},
+            {"upgrade-stripped", "upgraded-succeeds"},
+        ),
+    },
+    "h2c": {
+        "http11-still-served": ({"h2c": {"status": 200, **NOT_SERVED}}, {"status-426"}),
+        "upgrade-names-http2": ({"h2c": {"upgrade": "HTTP/2.0"}}, {"upgrade-names-required"}),
+    },
+    "TLS/1.2": {
+        "cleartext-still-served": (
+            {"tls": {"status": 200, **NOT_SERVED}},
+            {"status-426", "cleartext-refused"},
+        ),
+        "302-to-https-root": (
+            {"tls": {"status": 302, "location": "https://127.0.0.1/", **NOT_SERVED}},
+            {"status-426", "cleartext-refused"},
+        ),
+        "308-to-cleartext": (
+            {"tls": {"status": 308, "location": "http://127.0.0.1/secure/", **NOT_SERVED}},
+            {"status-426", "cleartext-refused"},
+        ),
+        "upgrade-tls10": (
+            {"tls": {"upgrade": "TLS/1.0"}},
+            {"upgrade-names-required", "cleartext-refused"},
+        ),
+        "no-connection-upgrade": (
+            {"tls": {"connection": None}},
+            {"connection-upgrade", "cleartext-refused"},
+        ),
+        "server-accepts-tls10": ({"server_options": TLS10_SERVER}, {"tls-legacy-refused"}),
+    },
+    "TLS/1.3": {
+        "server-accepts-tls12": ({}, {"tls-below-required-refused"}),
+        "upgrade-tls12": (
+            {"tls13": {"upgrade": "TLS/1.2"}, "server_options": TLS13_SERVER},
+            {"upgrade-names-required", "cleartext-refused"},
+        ),
+        "server-without-tls13": (
+            {"server_options": TLS12_ONLY_SERVER},
+            {"upgraded-succeeds", "tls-below-required-refused"},
+        ),
+    },
+    "HTTP/1.1": {
+        "http10-still-served": ({"http11": {"status": 200, **NOT_SERVED}}, {"status-426"}),
+        "upgrade-http10": ({"http11": {"upgrade": "HTTP/1.0"}}, {"upgrade-names-required"}),
+        # hypercorn adds "Connection: close" to its answers to HTTP/1.0.
+        "no-connection-upgrade": ({"http11": {"connection": None}}, {"connection-upgrade"}),
+    },
+}
+PROTOCOL_IDS = {
+    "websocket": "websocket",
+    "h2c": "h2c",
+    "TLS/1.2": "tls12",
+    "TLS/1.3": "tls13",
+    "HTTP/1.1": "http11",
+}
+
+
 @pytest.mark.parametrize(
     ("protocol", "conftest", "check_ids"),
     [
-        # websocket
-        pytest.param(
-            "websocket",
-            {"websocket": {"status": 404, **NOT_SERVED}},
-            {"status-426"},
-            id="websocket-plain-get-404",
-        ),
-        pytest.param(
-            "websocket",
-            {"websocket": {"upgrade": "web-socket"}},
-            {"upgrade-names-required"},
-            id="websocket-426-without-upgrade-websocket",
-        ),
-        pytest.param(
-            "websocket",
-            {"websocket": {"handshake": "close"}},
-            {"upgraded-succeeds"},
-            id="websocket-handshake-refused",
-        ),
-        pytest.param(
-            "websocket",
-            {"websocket": {"handshake": "deny-426"}},
-            {"upgrade-stripped", "upgraded-succeeds"},
-            id="websocket-handshake-answered-426",
-        ),
-        # h2c
-        pytest.param(
-            "h2c",
-            {"h2c": {"status": 200, **NOT_SERVED}},
-            {"status-426"},
-            id="h2c-http11-still-served",
-        ),
-        pytest.param(
-            "h2c",
-            {"h2c": {"upgrade": "HTTP/2.0"}},
-            {"upgrade-names-required"},
-            id="h2c-upgrade-names-http2",
-        ),
-        # TLS/1.2
-        pytest.param(
-            "TLS/1.2",
-            {"tls": {"status": 200, **NOT_SERVED}},
-            {"status-426", "cleartext-refused"},
-            id="tls12-cleartext-still-served",
-        ),
-        pytest.param(
-            "TLS/1.2",
-            {"tls": {"status": 302, "location": "https://127.0.0.1/", **NOT_SERVED}},
-            {"status-426", "cleartext-refused"},
-            id="tls12-302-to-https-root",
-        ),
-        pytest.param(
-            "TLS/1.2",
-            {"tls": {"status": 308, "location": "http://127.0.0.1/secure/", **NOT_SERVED}},
-            {"status-426", "cleartext-refused"},
-            id="tls12-308-to-cleartext",
-        ),
-        pytest.param(
-            "TLS/1.2",
-            {"tls": {"upgrade": "TLS/1.0"}},
-            {"upgrade-names-required", "cleartext-refused"},
-            id="tls12-upgrade-tls10",
-        ),
-        pytest.param(
-            "TLS/1.2",
-            {"tls": {"connection": None}},
-            {"connection-upgrade", "cleartext-refused"},
-            id="tls12-no-connection-upgrade",
-        ),
-        pytest.param(
-            "TLS/1.2",
-            {"server_options": TLS10_SERVER},
-            {"tls-legacy-refused"},
-            id="tls12-server-accepts-tls10",
-        ),
-        # TLS/1.3
-        pytest.param(
-            "TLS/1.3", {}, {"tls-below-required-refused"}, id="tls13-server-accepts-tls12"
-        ),
-        pytest.param(
-            "TLS/1.3",
-            {"tls13": {"upgrade": "TLS/1.2"}, "server_options": TLS13_SERVER},
-            {"upgrade-names-required", "cleartext-refused"},
-            id="tls13-upgrade-tls12",
-        ),
-        pytest.param(
-            "TLS/1.3",
-            {"server_options": TLS12_ONLY_SERVER},
-            {"upgraded-succeeds", "tls-below-required-refused"},
-            id="tls13-server-without-tls13",
-        ),
-        # HTTP/1.1
-        pytest.param(
-            "HTTP/1.1",
-            {"http11": {"status": 200, **NOT_SERVED}},
-            {"status-426"},
-            id="http11-http10-still-served",
-        ),
-        pytest.param(
-            "HTTP/1.1",
-            {"http11": {"upgrade": "HTTP/1.0"}},
-            {"upgrade-names-required"},
-            id="http11-upgrade-http10",
-        ),
-        pytest.param(
-            "HTTP/1.1",
-            # hypercorn adds "Connection: close" to its answers to HTTP/1.0.
-            {"http11": {"connection": None}},
-            {"connection-upgrade"},
-            id="http11-no-connection-upgrade",
-        ),
+        pytest.param(protocol, conftest, check_ids, id=f"{PROTOCOL_IDS[protocol]}-{name}")
+        for protocol, cases in MUST_VIOLATIONS.items()
+        for name, (conftest, check_ids) in cases.items()
     ],
 )
 def test_must_violation_fails_with_its_check_ids(
@@ -447,31 +407,32 @@ def test_both():
 """
 
 
-def test_several_markers_are_reported_one_by_one(pytester: pytest.Pytester) -> None:
-    pytester.makeconftest(protocol_conftest_source())
+TLS_PASSED = "PASSED  TLS/1.2 GET /both  test_suite.py::test_both"
+
+
+def run_tls_and_h2(pytester: pytest.Pytester, **conftest: Any) -> pytest.RunResult:
+    """The test marked for both TLS/1.2 and h2, its passing requirements listed too (-rA)."""
+    pytester.makeconftest(protocol_conftest_source(**conftest))
     pytester.makepyfile(test_suite=TLS_AND_H2)
-    result = pytester.runpytest("-p", "no:cacheprovider", "-rA")
+    return pytester.runpytest("-p", "no:cacheprovider", "-rA")
+
+
+def test_several_markers_are_reported_one_by_one(pytester: pytest.Pytester) -> None:
+    result = run_tls_and_h2(pytester)
     result.assert_outcomes(passed=1)
-    result.stdout.fnmatch_lines(
-        [
-            "*upgrade compliance*",
-            "PASSED  TLS/1.2 GET /both  test_suite.py::test_both",
-            "PASSED  h2 GET /both  test_suite.py::test_both",
-        ]
-    )
+    h2_passed = "PASSED  h2 GET /both  test_suite.py::test_both"
+    result.stdout.fnmatch_lines(["*upgrade compliance*", TLS_PASSED, h2_passed])
 
 
 def test_one_broken_requirement_of_several_fails_alone(pytester: pytest.Pytester) -> None:
     # HTTP/1.1 over TLS is still served: h2 is broken, TLS/1.2 is not.
-    pytester.makeconftest(protocol_conftest_source(both_h2={"status": 200, **NOT_SERVED}))
-    pytester.makepyfile(test_suite=TLS_AND_H2)
-    result = pytester.runpytest("-p", "no:cacheprovider", "-rA")
+    result = run_tls_and_h2(pytester, both_h2={"status": 200, **NOT_SERVED})
     result.assert_outcomes(failed=1)
     result.stdout.fnmatch_lines(
         [
             "*requires_upgrade('h2', path='/both') against *: 1 check(s) failed (status-426)",
             "*upgrade compliance*",
-            "PASSED  TLS/1.2 GET /both  test_suite.py::test_both",
+            TLS_PASSED,
             "FAILED  h2 GET /both [[]status-426]  test_suite.py::test_both",
         ]
     )
