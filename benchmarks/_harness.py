@@ -47,6 +47,7 @@ class Settings:
     one_test_runs: int  # 3: runs of a one-test selection (the fastest counts)
     runbook_iterations: int  # 4
     latency_single: int  # 5 (a): requirements against one host
+    latency_polite: int  # 5 (c): requirements against one host at the default host limit
     latency_hosts: int  # 5 (b): simulated hosts
     latency_per_host: int  # 5 (b): requirements per host
     latency_serial_sample: int  # 5: requirements measured serially (then scaled)
@@ -68,6 +69,7 @@ QUICK = Settings(
     one_test_runs=1,
     runbook_iterations=2,
     latency_single=60,
+    latency_polite=60,
     latency_hosts=6,
     latency_per_host=5,
     latency_serial_sample=20,
@@ -86,6 +88,7 @@ FULL = Settings(
     one_test_runs=2,
     runbook_iterations=10,
     latency_single=1000,
+    latency_polite=500,
     latency_hosts=100,
     latency_per_host=10,
     latency_serial_sample=200,

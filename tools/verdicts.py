@@ -75,13 +75,15 @@ def normalise(text: str) -> str:
     return text
 
 
+# Report keys that are not verdicts: times, and which connection a request went over.
+_VOLATILE_KEYS = frozenset(
+    {"duration", "elapsed", "started", "finished", "observed_at", "created", "reused"}
+)
+
+
 def _json_normalised(value: object) -> object:
     if isinstance(value, dict):
-        return {
-            k: _json_normalised(v)
-            for k, v in value.items()
-            if k not in {"duration", "elapsed", "started", "finished", "observed_at", "created"}
-        }
+        return {k: _json_normalised(v) for k, v in value.items() if k not in _VOLATILE_KEYS}
     if isinstance(value, list):
         return [_json_normalised(v) for v in value]
     if isinstance(value, str):

@@ -145,6 +145,9 @@ class Transport:
     # The server asked for a client certificate (a CertificateRequest in its handshake,
     # RFC 8446 §4.3.2): what its answer then says may be about the certificate.
     certificate_requested: bool = False
+    # The request went over a kept-alive connection an earlier request opened
+    # (RFC 9112 §9.3); the TLS facts above are that connection's handshake's.
+    reused: bool = False
 
 
 class FailureKind(enum.Enum):

@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 
+from pytest_upgrade.probes.engine import DEFAULT_HOST_LIMIT
 from support.apps import STARTUP_FAILS, conftest_source
 from support.suites import marked, suite
 
@@ -188,11 +189,12 @@ upgrade_requirements =
         numbers["unconfigure"],
     )
     # From the warm-up to the last items: no descriptor, socket or thread more,
-    # and every connection the probes closed has been released by the server.
+    # and every connection the probes closed has been released by the server; what
+    # stays open is the kept-alive connections (probes.reuse), within the host limit.
     assert last["fds"] <= warm["fds"] + 2, (warm, last)
     assert last["sockets"] <= warm["sockets"] + 1, (warm, last)
     assert len(last["threads"]) <= len(warm["threads"]), (warm["threads"], last["threads"])
-    assert last["connections"] == 0, last
+    assert last["connections"] <= DEFAULT_HOST_LIMIT, last
     retained = (last["traced"] - warm["traced"]) / (count - 1 - warmup)
     assert retained <= RETAINED_PER_REQUIREMENT, (retained, numbers.get("type_growth"))
     assert last["rss_kib"] - warm["rss_kib"] <= RSS_GROWTH_BOUND_KIB, (warm, last)
@@ -327,7 +329,9 @@ _VOLATILE = [
 
 def _normalized(value: Any) -> Any:
     if isinstance(value, dict):
-        return {k: _normalized(v) for k, v in value.items()}
+        # Which requests went over a kept-alive connection depends on the scheduling
+        # (probes.reuse): a fact about connections, not a verdict.
+        return {k: _normalized(v) for k, v in value.items() if k != "reused"}
     if isinstance(value, list):
         return [_normalized(v) for v in value]
     if isinstance(value, str):

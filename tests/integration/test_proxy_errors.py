@@ -171,6 +171,8 @@ def test_the_test_bodys_clients_go_through_the_proxy_too(
         f"--upgrade-target={target.https_url}",
         f"--upgrade-ca={target.cafile}",
         "--upgrade-skip-checks=websocket-version",  # hypercorn's bare 400 (not the proxy's)
+        # A tunnel per probe in both runs, however their requests were scheduled.
+        "--upgrade-fresh-connections",
     )
     # No reserved characters: websockets before 17.4 does not percent-decode proxy userinfo.
     with connect_proxy(tunnel(user="ci", password="pass-ci")) as proxy:

@@ -488,6 +488,7 @@ def test_json_carries_the_exchanges_handshakes_and_reproduce_commands() -> None:
             "offered": "HTTP/1.1",
             "tls_version": None,
             "alpn": None,
+            "reused": None,
             "response": None,
             "failure": {"kind": "closed", "message": "the server closed the connection"},
         },
@@ -498,6 +499,7 @@ def test_json_carries_the_exchanges_handshakes_and_reproduce_commands() -> None:
             "offered": "HTTP/2 over TLS, ALPN h2, http/1.1",
             "tls_version": "TLSv1.3",
             "alpn": "h2",
+            "reused": False,
             # A live target's cookies do not belong in a published report.
             "response": {
                 "status_line": "HTTP/2 200",

@@ -246,7 +246,9 @@ class ProbeAhead:
             self._keys[id(job)] = entry.key
 
     def cancel(self) -> None:
-        """Drop the work probed ahead (an interrupted or finished session): bounded, no wait."""
+        """Drop the work probed ahead (an interrupted or finished session): bounded, no
+        wait; and hang up the kept-alive connections, before the session's servers stop."""
+        self.engine.hang_up()
         for job in self._jobs.values():
             job.cancel()
         self._jobs.clear()

@@ -115,6 +115,14 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help=f"connections open at once to one host:port (default {DEFAULT_HOST_LIMIT}).",
     )
     group.addoption(
+        "--upgrade-fresh-connections",
+        action="store_true",
+        default=None,
+        help="open a new connection for every probe: without it, plain"
+        " HTTP/1.1 and HTTP/2 requests to one host share kept-alive connections, as a"
+        " browser's do.",
+    )
+    group.addoption(
         "--upgrade-probe-ahead",
         metavar="WHICH",
         help="which tests are probed ahead: 'declared' (upgrade_requirements and targets"
@@ -143,6 +151,12 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addini("upgrade_concurrency", "requirements probed at once against live targets.")
     parser.addini("upgrade_host_limit", "connections open at once to one host:port.")
     parser.addini("upgrade_probe_ahead", "which tests are probed ahead: declared or all.")
+    parser.addini(
+        "upgrade_fresh_connections",
+        "a new connection for every probe (no kept-alive connections).",
+        type="bool",
+        default=False,
+    )
 
 
 def _given(config: pytest.Config) -> dict[str, Any]:
@@ -168,6 +182,7 @@ def pytest_configure(config: pytest.Config) -> None:
         # Under xdist the run's per-host limit is split between the workers.
         host_limit=share_of(config, settings.host_limit),
         handshakes=settings.handshakes,
+        reuse=not settings.fresh_connections,
     )
     ahead = ProbeAhead(engine, mode=settings.probe_ahead, config=config)
     if settings.live and not settings.is_fleet:

@@ -70,6 +70,8 @@ class Settings:
     probe_ahead: str = "declared"  # which items are probed ahead: "declared" or "all"
     handshakes: HandshakeCache = field(default_factory=HandshakeCache)
     require_all_checks: bool = False  # a must-check not run fails (--upgrade-require-all-checks)
+    # Every probe opens its own connection (--upgrade-fresh-connections; probes.reuse).
+    fresh_connections: bool = False
     # Addresses a name may resolve to before the run asks for them by name (_nodes).
     max_nodes: int = DEFAULT_MAX_NODES
     # The fleet's deployments as their nodes (_nodes.expand_nodes, once the names are
@@ -130,6 +132,7 @@ OPTION_FLAGS = (
     "--upgrade-as-of",
     "--upgrade-concurrency",
     "--upgrade-host-limit",
+    "--upgrade-fresh-connections",
     "--upgrade-probe-ahead",
     "--upgrade-report",
     "--upgrade-proxy",
@@ -150,6 +153,7 @@ INI_NAMES = (
     "upgrade_require_all_checks",
     "upgrade_concurrency",
     "upgrade_host_limit",
+    "upgrade_fresh_connections",
     "upgrade_probe_ahead",
     "upgrade_proxy",
 )
@@ -250,6 +254,7 @@ def read_settings(
         timeout=timeout,
         strict=_flag(given, "upgrade_strict"),
         require_all_checks=_flag(given, "upgrade_require_all_checks"),
+        fresh_connections=_flag(given, "upgrade_fresh_connections"),
         selected=selected,
         report_path=pathlib.Path(report) if report else None,
         as_of=_as_of(given.raw("--upgrade-as-of"), today),

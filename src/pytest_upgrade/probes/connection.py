@@ -2,8 +2,8 @@
 
 Every read, the TLS handshake included, is bounded by the probe's deadline: a
 target that drips bytes cannot stretch a probe past its timeout. What went
-wrong is a :class:`ProbeError`, which :func:`recording` turns into the
-exchange's failure.
+wrong is a :class:`ProbeError`, which :func:`.exchange.recording` turns into
+the exchange's failure.
 
 Probes connect only where their :class:`~.spec.ConnectionSpec` says.
 """
@@ -14,17 +14,10 @@ import contextlib
 import socket
 import ssl
 import time
-from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
-from .._model import (
-    Exchange,
-    FailureKind,
-    Offer,
-    ProbeFailure,
-    Response,
-    Transport,
-)
+from .._model import FailureKind, Transport
 from .client_cert import (
     CLIENT_CERTIFICATE_ALERTS,
     certificate_requested,
@@ -32,19 +25,20 @@ from .client_cert import (
     refusal,
 )
 from .endpoint import given_cafile, offered_certificate
+from .reuse import ConnectionPool, lent
 from .spec import ConnectionSpec, Socket
 from .tls_errors import TlsErrorKind, alert_name, classify_tls_error, ssl_reason
+
+if TYPE_CHECKING:
+    import h2.connection
 
 __all__ = [
     "USER_AGENT",
     "Connection",
     "Deadline",
     "ProbeError",
-    "Recorder",
-    "connected",
     "decode_field",
     "open_connection",
-    "recording",
 ]
 
 USER_AGENT = "pytest-upgrade/0.1"
@@ -82,10 +76,33 @@ class Connection:
         self._incoming = ssl.MemoryBIO()
         self._outgoing = ssl.MemoryBIO()
         self.received = 0
+        self.reusable = False  # its last exchange left it fit to carry another request
+        self.reused = False  # it carries a request after an earlier one
+        self.http2: h2.connection.H2Connection | None = None  # once it speaks HTTP/2
+        self._pool: ConnectionPool | None = None  # the pool counting it, if any
+        self._peer = ("", 0)
+        self._closed = False
 
     @classmethod
     def open(cls, spec: ConnectionSpec, deadline: Deadline) -> Connection:
-        """A TCP connection where ``spec`` says, within ``deadline``."""
+        """A TCP connection where ``spec`` says, within ``deadline``; counted by the
+        probe's connection pool, when it has one (:mod:`.reuse`)."""
+        pool = lent()
+        host, port = spec.peer
+        peer = (host.lower(), port)
+        if pool is not None:
+            pool.opening(peer)
+        try:
+            connection = cls(cls._dial(spec, deadline), deadline)
+        except BaseException:
+            if pool is not None:
+                pool.closed(peer)
+            raise
+        connection._pool, connection._peer = pool, peer
+        return connection
+
+    @staticmethod
+    def _dial(spec: ConnectionSpec, deadline: Deadline) -> Socket:
         host, port = spec.peer
         where = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
         try:
@@ -104,9 +121,25 @@ class Connection:
             raise ProbeError(FailureKind.UNREACHABLE, f"connect to {where}: {reason}") from None
         with contextlib.suppress(OSError):
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        return cls(sock, deadline)
+        return sock
+
+    def renew(self, deadline: Deadline) -> None:
+        """Take this kept-alive connection up again for another request, within ``deadline``."""
+        self.deadline = deadline
+        self.reused = True
+        self.reusable = False
 
     def close(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
+        try:
+            self._say_goodbye()
+        finally:
+            if self._pool is not None:
+                self._pool.closed(self._peer)
+
+    def _say_goodbye(self) -> None:
         if self.tls is not None:
             # Say goodbye (close_notify, RFC 8446 §6.1) without waiting for the
             # answer: a server that sees the socket just vanish may keep the
@@ -280,12 +313,13 @@ class Connection:
 
     def transport(self, scheme: str) -> Transport:
         if self.tls is None:
-            return Transport(scheme=scheme)
+            return Transport(scheme=scheme, reused=self.reused)
         return Transport(
             scheme=scheme,
             tls_version=self.tls.version(),
             alpn=self.tls.selected_alpn_protocol(),
             certificate_requested=certificate_requested(self.tls),
+            reused=self.reused,
         )
 
 
@@ -353,66 +387,6 @@ def open_connection(
             connection.close()
             raise
     return connection
-
-
-@dataclass
-class Recorder:
-    """The parts of one exchange, filled in as the probe learns them."""
-
-    role: str
-    url: str
-    method: str
-    offer: Offer
-    request_headers: tuple[tuple[str, str], ...] = ()
-    transport: Transport | None = None
-    response: Response | None = None
-    failure: ProbeFailure | None = None
-    round_trip: str = ""  # what a probe that goes on after the answer saw (a Pong, say)
-    via: str = ""  # where the request went when that is not the URL's host (an Alt-Svc's)
-
-    def exchange(self) -> Exchange:
-        """The recorded exchange."""
-        offered = self.offer.describe()
-        return Exchange(
-            role=self.role,
-            url=self.url,
-            method=self.method,
-            offered=f"{offered}, to {self.via}" if self.via else offered,
-            offer=self.offer,
-            request_headers=self.request_headers,
-            transport=self.transport,
-            response=self.response,
-            failure=self.failure,
-            round_trip=self.round_trip,
-        )
-
-
-@contextlib.contextmanager
-def recording(*, role: str, url: str, method: str, offer: Offer) -> Iterator[Recorder]:
-    """Collects the parts of an exchange; a :class:`ProbeError` becomes its failure."""
-    record = Recorder(role=role, url=url, method=method, offer=offer)
-    try:
-        yield record
-    except ProbeError as exc:
-        record.failure = ProbeFailure(exc.kind, exc.message)
-
-
-@contextlib.contextmanager
-def connected(
-    spec: ConnectionSpec,
-    record: Recorder,
-    *,
-    alpn: Sequence[str] = (),
-    minimum: str | None = None,
-) -> Iterator[Connection]:
-    """A connection opened as :func:`open_connection` opens it, within the spec's
-    timeout, its transport recorded; closed when the block ends."""
-    connection = open_connection(spec, Deadline(spec.timeout), alpn=alpn, minimum=minimum)
-    try:
-        record.transport = connection.transport(spec.endpoint.scheme)
-        yield connection
-    finally:
-        connection.close()
 
 
 def decode_field(value: bytes) -> str:

@@ -10,6 +10,11 @@ host, however many requirements are in flight (``glue.ahead`` decides which).
 
 A probe's own deadline starts when the probe starts, after its slot was
 granted: waiting for a slot never eats into a probe's timeout.
+
+With ``reuse``, the probes share kept-alive connections where a real client
+would (:mod:`.reuse`): the engine's :class:`~.reuse.ConnectionPool` is lent to
+every probe it runs, and also counts the idle connections against the host's
+limit.
 """
 
 from __future__ import annotations
@@ -23,6 +28,7 @@ from dataclasses import dataclass
 
 from .endpoint import Endpoint
 from .pool import ProbePool
+from .reuse import ConnectionPool, lending
 from .spec import ConnectionSpec
 from .target import HandshakeCache, HandshakeProbe, Made, Probe, Target
 
@@ -133,11 +139,14 @@ class ProbeEngine:
         concurrency: int = 1,
         host_limit: int = 0,
         handshakes: HandshakeCache | None = None,
+        reuse: bool = False,
     ) -> None:
         self.timeout = timeout
         self.handshakes = handshakes
         self.concurrency = concurrency
         self.host_limit = host_limit or DEFAULT_HOST_LIMIT
+        # Kept-alive connections shared by the probes; None: each probe its own.
+        self.connections = ConnectionPool(self.host_limit) if reuse else None
         self._executor: ProbePool | None = None
         self._slots: dict[Host, threading.BoundedSemaphore] = {}
         self._lock = threading.Lock()
@@ -173,7 +182,7 @@ class ProbeEngine:
             # Each probe holds a slot of the host it connects to: a deployment's
             # https and http hosts are counted apart, each within the limit.
             try:
-                with self._slot(probe_host(probe, plan.target)):
+                with self._slot(probe_host(probe, plan.target)), lending(self.connections):
                     return self._cached(probe)()
             finally:
                 job.probe_done()
@@ -186,6 +195,11 @@ class ProbeEngine:
             return functools.partial(self.handshakes.handshake, probe)
         return probe
 
+    def hang_up(self) -> None:
+        """Close the idle kept-alive connections (a probe that runs later opens its own)."""
+        if self.connections is not None:
+            self.connections.close()
+
     def close(self, *, wait: float | None = None) -> None:
         """Cancel the probes not started; wait for those running (each ends within its
         timeout), at most ``wait`` seconds, then abandon them: their threads do not
@@ -194,3 +208,4 @@ class ProbeEngine:
         if self._executor is not None:
             self._executor.shutdown(wait=wait)
             self._executor = None
+        self.hang_up()

@@ -10,8 +10,9 @@ from collections.abc import Sequence
 import h11
 
 from .._model import Exchange, FailureKind, Offer, Response
-from .connection import USER_AGENT, Connection, ProbeError, connected, decode_field, recording
+from .connection import USER_AGENT, Connection, ProbeError, decode_field
 from .endpoint import Endpoint
+from .exchange import exchange_over, recording
 from .spec import ConnectionSpec, Limits, Request
 
 __all__ = [
@@ -38,6 +39,11 @@ def http1_exchange(
     Over https, ``alpn`` is the ALPN offer (the ``h2`` legacy probe offers
     only ``http/1.1``, as an HTTP/1.1-only client does) and ``tls_minimum``
     the lowest TLS version offered.
+
+    An HTTP/1.1 request that asks for no upgrade goes over a kept-alive
+    connection of the same kind when the probe's pool has one (:mod:`.reuse`);
+    an HTTP/1.0 request, or one whose ``Upgrade`` could take the connection over
+    (h2c's, RFC 7540 §3.2), has a connection of its own.
     """
     https = spec.https
     offer = Offer((http_version,), https, tuple(alpn), tls_minimum if https else None)
@@ -45,11 +51,24 @@ def http1_exchange(
     url = spec.endpoint.url(request.path)
     with recording(role=role, url=url, method=request.method, offer=offer) as record:
         record.request_headers = sent.headers
-        with connected(spec, record, alpn=alpn, minimum=tls_minimum) as connection:
-            record.response = http1_roundtrip(
+        exchange_over(
+            spec,
+            record,
+            lambda connection: http1_roundtrip(
                 connection, spec.endpoint, sent, spec.limits, http_version=http_version
-            )
+            ),
+            kind="http/1.1",
+            alpn=alpn,
+            minimum=tls_minimum,
+            reuse=http_version == "1.1" and not _upgrades(request),
+        )
     return record.exchange()
+
+
+def _upgrades(request: Request) -> bool:
+    """Whether the request asks to switch protocols (RFC 9110 §7.8): the server may
+    then take the connection over, and it is nobody else's."""
+    return any(name.lower() in ("upgrade", "http2-settings") for name, _ in request.headers)
 
 
 def http1_headers(endpoint: Endpoint, request: Request) -> tuple[tuple[str, str], ...]:
@@ -123,6 +142,14 @@ class _ResponseReader:
             raise ProbeError(
                 FailureKind.CLOSED, "the connection closed before a complete response head"
             )
+        # Persistent when both sides are done and neither said close (RFC 9112 §9.3),
+        # the whole body was read and nothing else came.
+        self.connection.reusable = (
+            self.conn.our_state is h11.DONE
+            and self.conn.their_state is h11.DONE
+            and not self.truncated
+            and self.conn.trailing_data == (b"", False)
+        )
         return h11_response(self.head, bytes(self.body), truncated=self.truncated)
 
     def _next_event(self) -> h11.Event | type[h11.NEED_DATA] | type[h11.PAUSED]:

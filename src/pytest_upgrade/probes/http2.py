@@ -12,8 +12,9 @@ import h2.events
 import h2.exceptions
 
 from .._model import Exchange, FailureKind, Offer, Response
-from .connection import USER_AGENT, Connection, ProbeError, connected, decode_field, recording
+from .connection import USER_AGENT, Connection, ProbeError, decode_field
 from .endpoint import Endpoint
+from .exchange import exchange_over, recording
 from .http1 import http1_headers, http1_roundtrip
 from .spec import ConnectionSpec, Request
 
@@ -35,6 +36,10 @@ def http2_exchange(
     When TLS is used and the server does not select ``h2``, the exchange
     records an ALPN failure; with ``http1_fallback`` it makes the request
     over HTTP/1.1 instead, as a browser would.
+
+    Over TLS the request goes over a kept-alive HTTP/2 connection of the same
+    kind when the probe's pool has one (RFC 9113 §9.1, :mod:`.reuse`), one stream
+    at a time; a prior-knowledge (cleartext) request has its own connection.
     """
     https = spec.https
     versions = ("2", "1.1") if http1_fallback else ("2",)
@@ -49,20 +54,25 @@ def http2_exchange(
     url = spec.endpoint.url(request.path)
     with recording(role=role, url=url, method=request.method, offer=offer) as record:
         record.request_headers = sent.headers
-        with connected(spec, record, alpn=alpn, minimum=tls_minimum) as connection:
+
+        def roundtrip(connection: Connection) -> Response:
             selected = connection.transport(spec.endpoint.scheme).alpn
             if https and selected != "h2" and http1_fallback:
-                sent = request.but(headers=http1_headers(spec.endpoint, request))
-                record.request_headers = sent.headers
-                record.response = http1_roundtrip(connection, spec.endpoint, sent, spec.limits)
-            elif https and selected != "h2":
+                fallback = request.but(headers=http1_headers(spec.endpoint, request))
+                record.request_headers = fallback.headers
+                response = http1_roundtrip(connection, spec.endpoint, fallback, spec.limits)
+                connection.reusable = False  # an HTTP/1.1 connection, not an h2 one
+                return response
+            if https and selected != "h2":
                 raise ProbeError(
                     FailureKind.ALPN_MISMATCH,
                     f"the server selected {selected or 'no protocol'} by ALPN, not h2",
                 )
-            else:
-                reader = _H2Reader(connection, spec.limits.body)
-                record.response = reader.roundtrip(spec.endpoint, sent)
+            return _H2Reader(connection, spec.limits.body).roundtrip(spec.endpoint, sent)
+
+        exchange_over(
+            spec, record, roundtrip, kind="h2", alpn=alpn, minimum=tls_minimum, reuse=https
+        )
     return record.exchange()
 
 
@@ -88,19 +98,25 @@ def response_head(headers: Iterable[tuple[bytes, bytes]]) -> tuple[int, list[tup
 
 
 class _H2Reader:
-    """One request on a new HTTP/2 connection and its stream's response (RFC 9113 §8.1)."""
+    """One request on an HTTP/2 connection (a new one, or one kept alive after an
+    earlier stream) and its stream's response (RFC 9113 §8.1)."""
 
     def __init__(self, connection: Connection, body_limit: int) -> None:
         self.connection = connection
         self.body_limit = body_limit
-        config = h2.config.H2Configuration(
-            client_side=True,
-            header_encoding=None,
-            # Inbound validation would reject exactly what h2-no-connection-headers
-            # must see (RFC 9113 §8.2.2); the checks judge the headers instead.
-            validate_inbound_headers=False,
-        )
-        self.conn = h2.connection.H2Connection(config=config)
+        self.fresh = connection.http2 is None
+        if connection.http2 is None:
+            config = h2.config.H2Configuration(
+                client_side=True,
+                header_encoding=None,
+                # Inbound validation would reject exactly what h2-no-connection-headers
+                # must see (RFC 9113 §8.2.2); the checks judge the headers instead.
+                validate_inbound_headers=False,
+            )
+            connection.http2 = h2.connection.H2Connection(config=config)
+        self.conn = connection.http2
+        self.ended = False  # the stream ended (END_STREAM)
+        self.goaway = False  # the server sent GOAWAY: no new stream on this connection
         self.stream_id = 0
         self.status: int | None = None
         self.fields: list[tuple[str, str]] = []
@@ -109,7 +125,8 @@ class _H2Reader:
 
     def roundtrip(self, endpoint: Endpoint, request: Request) -> Response:
         """Send ``request``, its header fields as given, and read its response."""
-        self.conn.initiate_connection()
+        if self.fresh:
+            self.conn.initiate_connection()
         self.stream_id = self.conn.get_next_available_stream_id()
         pseudo = [
             (":method", request.method),
@@ -117,9 +134,16 @@ class _H2Reader:
             (":authority", endpoint.authority),
             (":path", endpoint.target(request.path)),
         ]
-        self.conn.send_headers(self.stream_id, [*pseudo, *request.headers], end_stream=True)
+        try:
+            self.conn.send_headers(self.stream_id, [*pseudo, *request.headers], end_stream=True)
+        except h2.exceptions.ProtocolError as exc:
+            # A kept-alive connection that takes no new stream (its stream limit, a
+            # GOAWAY h2 read): the request goes again on a new one (.reuse).
+            raise ProbeError(
+                FailureKind.CLOSED, f"the HTTP/2 connection takes no new stream: {exc}"
+            ) from None
         self.connection.send(self.conn.data_to_send())
-        first = True
+        first = self.fresh
         while True:
             data = self.connection.recv("reading the HTTP/2 response")
             if first and data.startswith(b"HTTP/"):
@@ -140,7 +164,11 @@ class _H2Reader:
                 break
             if self._receive(data):
                 break
-        return self._response()
+        response = self._response()
+        # Another stream may follow on this connection when this one ended whole and
+        # the server did not say GOAWAY (RFC 9113 §6.8).
+        self.connection.reusable = self.ended and not self.truncated and not self.goaway
+        return response
 
     def _receive(self, data: bytes) -> bool:
         """Take the server's bytes; True once the response is complete (or cut at the limit)."""
@@ -156,6 +184,7 @@ class _H2Reader:
     def _event(self, event: h2.events.Event) -> bool:
         """Handle one event; True when it ends the response."""
         if isinstance(event, h2.events.ConnectionTerminated):
+            self.goaway = True
             if self.status is None:
                 raise ProbeError(
                     FailureKind.CLOSED,
@@ -175,6 +204,7 @@ class _H2Reader:
             self.truncated = self.truncated or cut
             return cut
         elif isinstance(event, h2.events.StreamEnded):
+            self.ended = True
             return True
         elif isinstance(event, h2.events.StreamReset):
             raise ProbeError(

@@ -26,8 +26,9 @@ import ssl
 from typing import Any
 
 from .._model import Exchange, FailureKind, Offer
-from .connection import USER_AGENT, ProbeError, Recorder, recording
+from .connection import USER_AGENT, ProbeError
 from .endpoint import ClientTrust
+from .exchange import Recorder, recording
 from .proxy import tunnel_proxy
 from .spec import ConnectionSpec, Request
 

@@ -16,7 +16,8 @@ from aioquic.quic.connection import QuicConnection
 from aioquic.quic.events import ConnectionTerminated, HandshakeCompleted, QuicEvent
 
 from .._model import FailureKind, Response, Transport
-from .connection import ProbeError, Recorder, decode_field
+from .connection import ProbeError, decode_field
+from .exchange import Recorder
 from .quic_errors import H3_ERRORS, rejected, terminated
 from .spec import BODY_LIMIT, ConnectionSpec, Request
 

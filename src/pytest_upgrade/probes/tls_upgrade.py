@@ -18,7 +18,8 @@ from __future__ import annotations
 import dataclasses
 
 from .._model import Exchange, FailureKind, Offer
-from .connection import USER_AGENT, Connection, Deadline, ProbeError, open_connection, recording
+from .connection import USER_AGENT, Connection, Deadline, ProbeError, open_connection
+from .exchange import recording
 from .http1 import http1_headers, http1_roundtrip
 from .spec import ConnectionSpec, Request
 

@@ -25,8 +25,9 @@ from websockets.typing import Origin, Subprotocol
 from websockets.uri import parse_uri
 
 from .._model import Exchange, FailureKind, Offer, ProbeFailure, Response
-from .connection import USER_AGENT, Connection, ProbeError, Recorder, connected, recording
+from .connection import USER_AGENT, Connection, ProbeError
 from .endpoint import Endpoint
+from .exchange import Recorder, connected, recording
 from .spec import ConnectionSpec, Request
 from .websocket_offer import EXTENSIONS, WebSocketOffer, deflate_factories, origin_of, without
 

@@ -29,15 +29,8 @@ from websockets.frames import CloseCode, Frame, Opcode
 from websockets.protocol import Protocol, Side
 
 from .._model import Exchange, FailureKind, Offer, Response
-from .connection import (
-    USER_AGENT,
-    Connection,
-    Deadline,
-    ProbeError,
-    Recorder,
-    open_connection,
-    recording,
-)
+from .connection import USER_AGENT, Connection, Deadline, ProbeError, open_connection
+from .exchange import Recorder, recording
 from .http2 import received_frames, response_head
 from .spec import ConnectionSpec, Request
 from .websocket import client_protocol, websocket_uri

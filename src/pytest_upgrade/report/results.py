@@ -379,6 +379,7 @@ def exchange_to_json(exchange: Exchange) -> schema.ExchangeJSON:
         "offered": exchange.offered,
         "tls_version": exchange.transport.tls_version if exchange.transport else None,
         "alpn": exchange.transport.alpn if exchange.transport else None,
+        "reused": exchange.transport.reused if exchange.transport else None,
         "response": None,
         "failure": None,
     }

@@ -78,6 +78,7 @@ class ExchangeJSON(TypedDict):
     offered: str
     tls_version: str | None
     alpn: str | None
+    reused: bool | None  # over a kept-alive connection; None: no connection was made
     response: ResponseJSON | None
     failure: FailureJSON | None
 
