@@ -81,17 +81,18 @@ def _two_requests(behaviour: Any, method: str = "GET") -> tuple[list[Any], Conne
 
 
 # What the second of two requests in a row went over, and how many connections the
-# pool opened, took again and the server accepted.
+# pool opened, took again and the server accepted (either of the ways given).
 TWO_REQUESTS = {
-    "kept-alive": (_serves_426s, "GET", [False, True], (1, 1, 1)),
+    "kept-alive": (_serves_426s, "GET", [False, True], {(1, 1, 1)}),
     # Only idempotent requests may be sent twice (RFC 9110 §9.2.2), so only they share.
-    "post-of-its-own": (_serves_426s, "POST", [False, False], (2, 0, 2)),
+    "post-of-its-own": (_serves_426s, "POST", [False, False], {(2, 0, 2)}),
     # RFC 9112 §9.3.1: the request the server dropped is sent again, never judged.
-    "dropped-then-retried": (_answers_once_then_drops, "GET", [False, False], (2, 1, 2)),
-    # The closed connection is seen closed before it is taken again.
-    "closed-after-426": (_closes_after_426, "GET", [False, False], (2, 0, 2)),
+    "dropped-then-retried": (_answers_once_then_drops, "GET", [False, False], {(2, 1, 2)}),
+    # The closed connection is seen closed before it is taken again, or (when its FIN
+    # comes after the next request left) taken, found closed, and the request sent again.
+    "closed-after-426": (_closes_after_426, "GET", [False, False], {(2, 0, 2), (2, 1, 2)}),
     # Connection: close is honoured (a request sent on it would wait for its timeout).
-    "connection-close": (_says_close_and_stays, "GET", [False, False], (2, 0, 2)),
+    "connection-close": (_says_close_and_stays, "GET", [False, False], {(2, 0, 2)}),
 }
 
 
@@ -99,14 +100,14 @@ TWO_REQUESTS = {
     ("behaviour", "method", "reused", "counts"), TWO_REQUESTS.values(), ids=TWO_REQUESTS
 )
 def test_two_plain_requests_in_a_row(
-    behaviour: Any, method: str, reused: list[bool], counts: tuple[int, int, int]
+    behaviour: Any, method: str, reused: list[bool], counts: set[tuple[int, int, int]]
 ) -> None:
     started = time.monotonic()
     exchanges, pool, accepted = _two_requests(behaviour, method)
     assert [x.failure for x in exchanges] == [None, None]
     assert [x.response.status for x in exchanges] == [426, 426]
     assert [x.transport.reused for x in exchanges] == reused
-    assert (pool.opened, pool.reused, accepted) == counts
+    assert (pool.opened, pool.reused, accepted) in counts
     assert time.monotonic() - started < 3  # no request waited for a timeout
 
 
