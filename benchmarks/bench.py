@@ -33,6 +33,7 @@ import time
 from collections.abc import Callable
 
 import checks
+import cpu
 import latency
 import memory
 import nodes
@@ -51,6 +52,7 @@ SECTIONS: dict[str, Callable[[Bench], None]] = {
     "6": memory.run,
     "7": sslyze_side.run,
     "8": nodes.run,
+    "9": cpu.run,
 }
 
 
