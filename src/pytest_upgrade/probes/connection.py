@@ -11,6 +11,7 @@ Probes connect only where their :class:`~.spec.ConnectionSpec` says.
 from __future__ import annotations
 
 import contextlib
+import select
 import socket
 import ssl
 import time
@@ -79,7 +80,7 @@ class Connection:
         self.reusable = False  # its last exchange left it fit to carry another request
         self.reused = False  # it carries a request after an earlier one
         self.http2: h2.connection.H2Connection | None = None  # once it speaks HTTP/2
-        self._pool: ConnectionPool | None = None  # the pool counting it, if any
+        self._pool: ConnectionPool[Connection] | None = None  # the pool counting it, if any
         self._peer = ("", 0)
         self._closed = False
 
@@ -128,6 +129,18 @@ class Connection:
         self.deadline = deadline
         self.reused = True
         self.reusable = False
+
+    def quiet(self) -> bool:
+        """Whether nothing has arrived on this idle connection: a close, a reset, a GOAWAY
+        or a late byte each make it readable, and unfit to carry another request."""
+        fileno = getattr(self.sock, "fileno", None)
+        if fileno is None:
+            return False
+        try:
+            readable, _, _ = select.select([fileno()], [], [], 0)
+        except (OSError, ValueError):
+            return False
+        return not readable
 
     def close(self) -> None:
         if self._closed:

@@ -26,6 +26,7 @@ from collections.abc import Callable
 from concurrent.futures import Future
 from dataclasses import dataclass
 
+from .connection import Connection
 from .endpoint import Endpoint
 from .pool import ProbePool
 from .reuse import ConnectionPool, lending
@@ -146,7 +147,9 @@ class ProbeEngine:
         self.concurrency = concurrency
         self.host_limit = host_limit or DEFAULT_HOST_LIMIT
         # Kept-alive connections shared by the probes; None: each probe its own.
-        self.connections = ConnectionPool(self.host_limit) if reuse else None
+        self.connections: ConnectionPool[Connection] | None = (
+            ConnectionPool(self.host_limit) if reuse else None
+        )
         self._executor: ProbePool | None = None
         self._slots: dict[Host, threading.BoundedSemaphore] = {}
         self._lock = threading.Lock()

@@ -132,7 +132,7 @@ def exchange_over(
     _settle(pool, key, connection)
 
 
-def _settle(pool: ConnectionPool | None, key: PoolKey, connection: Connection) -> None:
+def _settle(pool: ConnectionPool[Connection] | None, key: PoolKey, connection: Connection) -> None:
     """Give ``connection`` back to ``pool`` when its exchange left it reusable, else close it."""
     if pool is not None and connection.reusable:
         pool.give_back(key, connection)

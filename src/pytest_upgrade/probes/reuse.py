@@ -35,18 +35,14 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
-import select
 import threading
 import time
 from collections import OrderedDict
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import Any, Generic, Protocol, TypeVar
 
-if TYPE_CHECKING:
-    from .connection import Connection
-
-__all__ = ["IDLE_SECONDS", "ConnectionPool", "PoolKey", "idempotent", "lending", "lent"]
+__all__ = ["IDLE_SECONDS", "ConnectionPool", "Kept", "PoolKey", "idempotent", "lending", "lent"]
 
 # How long an idle connection is worth taking again: well under the keep-alive
 # timeouts of common servers (nginx 75 s, Apache 5 s, hypercorn 5 s).
@@ -80,20 +76,33 @@ class PoolKey:
     dialer: object
 
 
-class ConnectionPool:
+class Kept(Protocol):
+    """What the pool uses of a connection (``probes.connection.Connection``)."""
+
+    def quiet(self) -> bool:
+        """Whether nothing has arrived on it while it was idle."""
+        ...
+
+    def close(self) -> None: ...
+
+
+K = TypeVar("K", bound=Kept)
+
+
+class ConnectionPool(Generic[K]):
     """Idle kept-alive connections by :class:`PoolKey`, and the open connections per peer."""
 
     def __init__(self, host_limit: int) -> None:
         self.host_limit = host_limit
         self._lock = threading.Lock()
         # Idle connections, oldest first: (key, connection) -> when it was given back.
-        self._idle: OrderedDict[tuple[PoolKey, int], tuple[Connection, float]] = OrderedDict()
+        self._idle: OrderedDict[tuple[PoolKey, int], tuple[K, float]] = OrderedDict()
         self._open: dict[Peer, int] = {}
         self._closed = False
         self.opened = 0  # connections opened while this pool counted them
         self.reused = 0  # requests sent over a kept-alive connection
 
-    def take(self, key: PoolKey) -> Connection | None:
+    def take(self, key: PoolKey) -> K | None:
         """A fresh, quiet idle connection of ``key``'s kind, or None."""
         while True:
             with self._lock:
@@ -101,13 +110,13 @@ class ConnectionPool:
                 if found is None:
                     return None
                 connection, since = self._idle.pop(found)
-            if time.monotonic() - since <= IDLE_SECONDS and _quiet(connection):
+            if time.monotonic() - since <= IDLE_SECONDS and connection.quiet():
                 with self._lock:
                     self.reused += 1
                 return connection
             connection.close()
 
-    def give_back(self, key: PoolKey, connection: Connection) -> None:
+    def give_back(self, key: PoolKey, connection: K) -> None:
         """Keep ``connection`` (its exchange ended cleanly) for the next request of its kind."""
         with self._lock:
             if not self._closed:
@@ -154,31 +163,18 @@ class ConnectionPool:
             connection.close()
 
 
-def _quiet(connection: Connection) -> bool:
-    """Whether nothing has arrived on an idle connection: a close, a reset, a GOAWAY
-    or a late byte each make it readable, and unfit to carry another request."""
-    fileno = getattr(connection.sock, "fileno", None)
-    if fileno is None:
-        return False
-    try:
-        readable, _, _ = select.select([fileno()], [], [], 0)
-    except (OSError, ValueError):
-        return False
-    return not readable
-
-
-_LENT: contextvars.ContextVar[ConnectionPool | None] = contextvars.ContextVar(
+_LENT: contextvars.ContextVar[ConnectionPool[Any] | None] = contextvars.ContextVar(
     "pytest_upgrade_connection_pool", default=None
 )
 
 
-def lent() -> ConnectionPool | None:
+def lent() -> ConnectionPool[Any] | None:
     """The pool the running probe shares connections through, if any."""
     return _LENT.get()
 
 
 @contextlib.contextmanager
-def lending(pool: ConnectionPool | None) -> Iterator[None]:
+def lending(pool: ConnectionPool[Any] | None) -> Iterator[None]:
     """Run the block's probes with ``pool`` (None: each opens its own connections)."""
     token = _LENT.set(pool)
     try:
