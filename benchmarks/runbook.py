@@ -16,7 +16,7 @@ from _harness import Bench, HarnessError, Row, bundled_server, median_ms, ms
 from _plugin import Plugin
 
 from pytest_upgrade import Requirement
-from pytest_upgrade.report.results import reproduce_commands
+from pytest_upgrade.report.reproduce import reproduce_commands
 
 TARGET_SPEEDUP = 3
 NAME = "h2 facts by hand (runbook)"

@@ -18,7 +18,8 @@ from pytest_upgrade._targets import TargetLine, build_fleet, parse_target_line
 from pytest_upgrade.glue.settings import client_certificate
 from pytest_upgrade.probes.client_cert import check_client_certificate
 from pytest_upgrade.probes.endpoint import ClientTrust, offered_certificate
-from pytest_upgrade.report.results import reproduce_commands, route_to_json
+from pytest_upgrade.report.reproduce import reproduce_commands
+from pytest_upgrade.report.results import route_to_json
 from support.observations import exchange, handshake, observation
 
 

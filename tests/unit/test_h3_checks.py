@@ -26,7 +26,7 @@ from pytest_upgrade.judge import RequirementVerdict, conclude, target_error
 from pytest_upgrade.probes.endpoint import ClientTrust
 from pytest_upgrade.probes.target import Target
 from pytest_upgrade.protocols import ENFORCEABLE, REFUSED, protocol_for
-from pytest_upgrade.report.results import reproduce_commands
+from pytest_upgrade.report.reproduce import reproduce_commands
 from support.observations import TLS_H2, TLS_HTTP11, exchange, failure, response
 from support.observations import observation as build
 from support.outcomes import FAILED, NOTED, PASSED, SKIPPED, WARNED

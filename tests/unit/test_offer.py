@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from pytest_upgrade._model import Offer, Requirement
-from pytest_upgrade.report.results import reproduce_commands
+from pytest_upgrade.report.reproduce import reproduce_commands
 from support.observations import exchange, observation
 
 # Every offer the probes make, with the prose reports show and curl's version option.

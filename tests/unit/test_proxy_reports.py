@@ -15,7 +15,8 @@ from pytest_upgrade._model import (
 )
 from pytest_upgrade.judge import RequirementVerdict, evaluate
 from pytest_upgrade.report.model import shown_target, targets
-from pytest_upgrade.report.results import reproduce_commands, result_to_json
+from pytest_upgrade.report.reproduce import reproduce_commands
+from pytest_upgrade.report.results import result_to_json
 from pytest_upgrade.report.summary import summary_lines
 from support.observations import HTTPS, exchange, failure, handshake, observation, response
 

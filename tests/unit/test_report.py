@@ -27,9 +27,9 @@ from pytest_upgrade._model import (
     Severity,
 )
 from pytest_upgrade.judge import EvaluationPolicy, RequirementResult, conclude
+from pytest_upgrade.report.reproduce import reproduce_commands
 from pytest_upgrade.report.results import (
     failure_report,
-    reproduce_commands,
     result_to_json,
     summary_line,
 )

@@ -4,24 +4,24 @@ from __future__ import annotations
 
 import datetime as dt
 import pathlib
-import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
 
-from .._credentials import SENSITIVE, check_environment, merge, parse_header_line
+from .._credentials import check_environment, merge, parse_header_line
 from .._model import Requirement
 from .._nodes import DEFAULT_MAX_NODES, parse_resolve
 from .._proxies import parse_proxy_option
-from .._requirements import parse_declared, parse_origin
-from .._targets import Deployment, TargetLine, build_fleet, group_urls, parse_target_line
+from .._requirements import parse_origin
+from .._targets import Deployment, build_fleet
 from ..checks.catalogue import REGISTRY
 from ..grammar import parse_calendar_date
 from ..probes.client_cert import check_client_certificate
 from ..probes.engine import DEFAULT_HOST_LIMIT
 from ..probes.target import HandshakeCache
+from .written import declared_requirements, target_lines
 
 __all__ = [
     "DEFAULT_CONCURRENCY",
@@ -213,7 +213,13 @@ def read_settings(
         raise pytest.UsageError(f"--upgrade-origin: {exc}") from None
     proxy = _proxy(given)
     try:
-        lines = _target_lines(given, base_dir, environ)
+        lines = target_lines(
+            given.lines("--upgrade-target") or given.lines("upgrade_target"),
+            given.get("--upgrade-targets-file"),
+            given.lines("upgrade_targets"),
+            base_dir=base_dir,
+            environ=environ,
+        )
         fleet = build_fleet(
             lines,
             cafile=cafile,
@@ -221,7 +227,7 @@ def read_settings(
             client_cert=client_cert,
             proxy=proxy,
             environ=environ,
-            resolve=_resolve(given),
+            resolve=_resolve(given.lines("--upgrade-resolve")),
         )
     except ValueError as exc:
         raise pytest.UsageError(str(exc)) from None
@@ -237,7 +243,9 @@ def read_settings(
         raise pytest.UsageError(
             f"--upgrade-probe-ahead: expected {' or '.join(PROBE_AHEAD_MODES)}, got {probe_ahead!r}"
         )
-    declared_at, on_command_line = _declared_requirements(given, origin, environ)
+    declared_at, on_command_line = declared_requirements(
+        given.lines("upgrade_requirements"), given.lines("--upgrade-require"), origin, environ
+    )
     return Settings(
         declared=tuple(dict.fromkeys([*declared_at, *on_command_line])),
         declared_at=declared_at,
@@ -367,109 +375,16 @@ def _count(given: _Values, name: str, default: int, maximum: int) -> int:
     return value
 
 
-def _resolve(given: _Values) -> dict[tuple[str, int], tuple[str, ...]]:
+def _resolve(values: list[str]) -> dict[tuple[str, int], tuple[str, ...]]:
     """--upgrade-resolve values: the addresses of each name and port (a repeat adds)."""
     resolve: dict[tuple[str, int], tuple[str, ...]] = {}
-    for value in given.lines("--upgrade-resolve"):
+    for value in values:
         try:
             name, addresses = parse_resolve(value)
         except ValueError as exc:
             raise pytest.UsageError(f"--upgrade-resolve: {exc}") from None
         resolve[name] = tuple(dict.fromkeys([*resolve.get(name, ()), *addresses]))
     return resolve
-
-
-def _target_lines(
-    given: _Values, base_dir: pathlib.Path, environ: Mapping[str, str]
-) -> list[TargetLine]:
-    """Every deployment as written: --upgrade-target URLs, then the targets file and ini lines."""
-    urls = given.lines("--upgrade-target") or given.lines("upgrade_target")
-    try:
-        lines = [TargetLine(group) for group in group_urls(urls)]
-    except ValueError as exc:
-        raise ValueError(f"--upgrade-target: {exc}") from None
-    path = given.get("--upgrade-targets-file")
-    if path:
-        from_file = _parse_lines(_read_targets_file(path), environ)
-        if not from_file:
-            # An empty list would silently test the bundled server instead.
-            raise ValueError(f"--upgrade-targets-file: {path} lists no deployment")
-        lines += from_file
-    ini_lines = given.lines("upgrade_targets")
-    lines += _parse_lines(
-        ((f"upgrade_targets line {n}", line, base_dir) for n, line in enumerate(ini_lines, 1)),
-        environ,
-    )
-    return lines
-
-
-def _read_targets_file(path: str) -> list[tuple[str, str, pathlib.Path]]:
-    """The file's lines, each with its FILE:LINE and the directory ``ca=`` paths start from."""
-    file = pathlib.Path(path)
-    try:
-        # utf-8-sig: a UTF-8 byte order mark (Windows editors write one) is not a token.
-        text = file.read_text(encoding="utf-8-sig")
-    except (OSError, UnicodeDecodeError) as exc:
-        reason = getattr(exc, "strerror", None) or exc
-        raise ValueError(f"--upgrade-targets-file: cannot read {path}: {reason}") from None
-    return [(f"{path}:{n}", line, file.parent) for n, line in enumerate(text.splitlines(), 1)]
-
-
-def _parse_lines(
-    sources: Iterable[tuple[str, str, pathlib.Path]], environ: Mapping[str, str]
-) -> list[TargetLine]:
-    lines: list[TargetLine] = []
-    for where, line, base_dir in sources:
-        try:
-            parsed = parse_target_line(line, where=where, base_dir=base_dir)
-            if parsed is not None:
-                check_environment(parsed.headers, environ)
-        except ValueError as exc:
-            raise ValueError(f"{where}: {_shown_line(line)}: {exc}") from None
-        if parsed is not None:
-            lines.append(parsed)
-    return lines
-
-
-def _declared_requirements(
-    given: _Values, origin: str | None, environ: Mapping[str, str]
-) -> tuple[dict[Requirement, int], list[Requirement]]:
-    """The ini lines' requirements with their line numbers, then the command line's."""
-    in_ini: dict[Requirement, int] = {}
-    for n, line in enumerate(given.lines("upgrade_requirements"), 1):
-        requirement = _declared(f"upgrade_requirements line {n}", line, origin, environ)
-        if requirement is not None:
-            in_ini.setdefault(requirement, n)
-    on_command_line: list[Requirement] = []
-    for line in given.lines("--upgrade-require"):
-        requirement = _declared("--upgrade-require", line, origin, environ)
-        if requirement is not None and requirement not in on_command_line:
-            on_command_line.append(requirement)
-    return in_ini, on_command_line
-
-
-def _declared(
-    where: str, line: str, origin: str | None, environ: Mapping[str, str]
-) -> Requirement | None:
-    if not line.strip() or line.lstrip().startswith("#"):
-        return None
-    try:
-        requirement = parse_declared(line, default_origin=origin)
-        check_environment(requirement.headers, environ)
-    except ValueError as exc:
-        raise pytest.UsageError(f"{where}: {_shown_line(line)}: {exc}") from None
-    return requirement
-
-
-def _shown_line(line: str) -> str:
-    """A declared line for an error message: a credential in it is not repeated
-    (a header's value, a URL's userinfo: a proxy's password)."""
-    if any(name in line.lower() for name in SENSITIVE):
-        return repr(line.split(maxsplit=1)[0] + " …")
-    return repr(_USERINFO_RE.sub(r"\1***@", line.strip()))
-
-
-_USERINFO_RE = re.compile(r"([A-Za-z][A-Za-z0-9+.-]*://)[^/@\s]*@")
 
 
 SETTINGS = pytest.StashKey[Settings]()
