@@ -17,7 +17,6 @@ import pytest
 import trustme
 
 from pytest_upgrade.glue.collection import import_server_dependencies
-from support.matrix_servers import stop
 
 # pytester's in-process runs drop modules first imported during a run; httpx
 # caches httpcore's exception classes on first use, and a second copy of
@@ -109,8 +108,18 @@ class _LiveServers:
         )
 
     def close(self) -> None:
+        # Every server is told to stop before any is waited for: each may take
+        # its graceful timeout (1 s) to close the connections it still holds.
         for process in self._processes:
-            stop(process)
+            if process.poll() is None:
+                process.terminate()
+        for process in self._processes:
+            try:
+                process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+        for process in self._processes:
             if process.stderr is not None:
                 process.stderr.close()
         for sock in self._sockets:
